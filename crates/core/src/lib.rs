@@ -1,0 +1,16 @@
+//! Advocate's domain: the rules of measuring loyalty, with no I/O.
+//!
+//! Values are parsed at the boundary into the types here (a [`Score`] cannot hold 11), so
+//! code further in never re-validates.
+
+pub mod i18n;
+pub mod labels;
+pub mod nps;
+pub mod period;
+pub mod score;
+mod stats;
+
+pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
+pub use nps::{CiMethod, Comparison, Interval, NpsCounts, SMALL_SAMPLE};
+pub use period::{Granularity, GroupBy};
+pub use score::{Category, CsatScore, Score, ScoreError};

@@ -1,0 +1,392 @@
+//! NPS reports, read from the rollups (never from raw answers).
+
+use crate::answers::placeholders;
+use crate::{Result, Store, StoreError};
+use advocate_core::period::{date_of_day, day_number};
+use advocate_core::{CiMethod, Comparison, Granularity, GroupBy, Interval, NpsCounts, SurveyKind};
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Which answers to report on and how to break them down.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NpsQuery {
+    pub workspace_id: i64,
+    /// A survey slug; `None` means every NPS survey of the workspace.
+    pub survey: Option<String>,
+    /// First and last day, inclusive (UTC).
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub group_by: Option<GroupBy>,
+    pub ci: CiMethod,
+}
+
+/// NPS of a set of answers, with its interval and score distribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NpsSummary {
+    /// −100..100; `null` when there are no answers.
+    pub nps: Option<f64>,
+    pub n: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    /// Promoters who gave a 10 (the rest of the promoters gave a 9).
+    pub ambassadors: u64,
+    /// Answers per score, index 0..=10.
+    pub distribution: [u64; 11],
+    pub ci95: Option<Interval>,
+    /// Fewer answers than `advocate_core::SMALL_SAMPLE`: too few to read.
+    pub small_sample: bool,
+}
+
+/// Change against a previous period, tested for significance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// What is compared against: a period label or a date range.
+    pub versus: String,
+    pub previous_nps: Option<f64>,
+    pub previous_n: u64,
+    /// Present when both periods have answers (the z-test is defined).
+    #[serde(flatten)]
+    pub test: Option<Comparison>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NpsGroup {
+    pub key: String,
+    #[serde(flatten)]
+    pub summary: NpsSummary,
+    pub change: Option<Change>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NpsReport {
+    pub survey: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    #[serde(flatten)]
+    pub summary: NpsSummary,
+    /// Against the period of the same length just before `from`, when `from` is given.
+    pub change: Option<Change>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<NpsGroup>>,
+}
+
+type Histogram = [u64; 11];
+
+/// The rollup rows a report reads: which surveys and which days (inclusive).
+struct Scope {
+    workspace_id: i64,
+    survey_ids: Vec<i64>,
+    from_day: i64,
+    to_day: i64,
+}
+
+impl Scope {
+    fn shifted(&self, from_day: i64, to_day: i64) -> Self {
+        Self {
+            workspace_id: self.workspace_id,
+            survey_ids: self.survey_ids.clone(),
+            from_day,
+            to_day,
+        }
+    }
+}
+
+/// A rollup dimension other than time.
+enum Dimension<'a> {
+    Touchpoint,
+    Channel,
+    Language,
+    Segment(&'a str),
+}
+
+fn summary(hist: &Histogram, ci: CiMethod) -> NpsSummary {
+    let counts = NpsCounts::from_histogram(hist);
+    NpsSummary {
+        nps: counts.nps(),
+        n: counts.n(),
+        promoters: counts.promoters,
+        passives: counts.passives,
+        detractors: counts.detractors,
+        ambassadors: hist[10],
+        distribution: *hist,
+        ci95: counts.ci95(ci),
+        small_sample: counts.is_small_sample(),
+    }
+}
+
+fn change(current: &Histogram, previous: &Histogram, versus: String) -> Change {
+    let prev = NpsCounts::from_histogram(previous);
+    Change {
+        versus,
+        previous_nps: prev.nps(),
+        previous_n: prev.n(),
+        test: NpsCounts::from_histogram(current).compare(&prev),
+    }
+}
+
+fn merge(into: &mut Histogram, from: &Histogram) {
+    for (a, b) in into.iter_mut().zip(from) {
+        *a += b;
+    }
+}
+
+impl Store {
+    pub async fn nps_report(&self, q: &NpsQuery) -> Result<NpsReport> {
+        let survey_ids = self.report_surveys(q).await?;
+        let today = Utc::now().date_naive();
+        let from_day = q.from.map_or(0, |d| i64::from(day_number(d)));
+        let to_day = i64::from(day_number(q.to.unwrap_or(today)));
+        if from_day > to_day {
+            return Err(StoreError::Invalid("from must not be after to".into()));
+        }
+        let scope = Scope {
+            workspace_id: q.workspace_id,
+            survey_ids,
+            from_day,
+            to_day,
+        };
+
+        let by_day = self.histogram_by_day(&scope).await?;
+        let mut total = Histogram::default();
+        by_day.values().for_each(|h| merge(&mut total, h));
+
+        // The period of the same length just before `from`.
+        let previous = match q.from {
+            Some(_) => {
+                let len = to_day - from_day + 1;
+                let prev = scope.shifted(from_day - len, from_day - 1);
+                let versus = format!(
+                    "{} to {}",
+                    date_of_day(prev.from_day as i32),
+                    date_of_day(prev.to_day as i32)
+                );
+                Some((prev, versus))
+            }
+            None => None,
+        };
+        let change_total = match &previous {
+            Some((prev, versus)) => {
+                let mut h = Histogram::default();
+                self.histogram_by_day(prev)
+                    .await?
+                    .values()
+                    .for_each(|d| merge(&mut h, d));
+                Some(change(&total, &h, versus.clone()))
+            }
+            None => None,
+        };
+
+        let groups = match &q.group_by {
+            None => None,
+            Some(GroupBy::Time(g)) => {
+                Some(self.time_groups(&scope, *g, q.ci, q.from.is_some()).await?)
+            }
+            Some(other) => {
+                let dim = match other {
+                    GroupBy::Touchpoint => Dimension::Touchpoint,
+                    GroupBy::Channel => Dimension::Channel,
+                    GroupBy::Language => Dimension::Language,
+                    GroupBy::Segment(a) => Dimension::Segment(a.as_str()),
+                    GroupBy::Time(_) => unreachable!("handled above"),
+                };
+                let current = self.histogram_by(&scope, &dim).await?;
+                let prev = match &previous {
+                    Some((p, versus)) => Some((self.histogram_by(p, &dim).await?, versus)),
+                    None => None,
+                };
+                Some(
+                    current
+                        .iter()
+                        .map(|(key, hist)| NpsGroup {
+                            key: if key.is_empty() {
+                                "(none)".into()
+                            } else {
+                                key.clone()
+                            },
+                            summary: summary(hist, q.ci),
+                            change: prev.as_ref().map(|(p, versus)| {
+                                change(
+                                    hist,
+                                    &p.get(key).copied().unwrap_or_default(),
+                                    (*versus).clone(),
+                                )
+                            }),
+                        })
+                        .collect(),
+                )
+            }
+        };
+
+        Ok(NpsReport {
+            survey: q.survey.clone(),
+            from: q.from,
+            to: q.to,
+            summary: summary(&total, q.ci),
+            change: change_total,
+            group_by: q.group_by.as_ref().map(ToString::to_string),
+            groups,
+        })
+    }
+
+    /// The survey ids a query covers, checking that a named survey exists and measures NPS.
+    async fn report_surveys(&self, q: &NpsQuery) -> Result<Vec<i64>> {
+        match &q.survey {
+            Some(slug) => {
+                let survey = self
+                    .survey_by_slug(q.workspace_id, slug)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("no survey with slug {slug:?}")))?;
+                if survey.kind == SurveyKind::Csat {
+                    return Err(StoreError::Invalid(format!(
+                        "survey {slug:?} is a CSAT survey (1–5 scale); NPS is defined for nps and enps surveys"
+                    )));
+                }
+                Ok(vec![survey.id])
+            }
+            None => Ok(self
+                .surveys(q.workspace_id)
+                .await?
+                .into_iter()
+                .filter(|s| s.kind == SurveyKind::Nps)
+                .map(|s| s.id)
+                .collect()),
+        }
+    }
+
+    /// One group per time bucket from the first to the last bucket of the range (or of
+    /// the data, when the range is open), empty buckets included so a trend has no holes.
+    async fn time_groups(
+        &self,
+        scope: &Scope,
+        g: Granularity,
+        ci: CiMethod,
+        bounded: bool,
+    ) -> Result<Vec<NpsGroup>> {
+        // Read one bucket further back so the first bucket has a previous one to compare to.
+        let first_bucket = g.bucket_start(date_of_day(scope.from_day as i32));
+        let read_from = match first_bucket.pred_opt() {
+            Some(before) if bounded => i64::from(day_number(g.bucket_start(before))),
+            _ => scope.from_day,
+        };
+        let by_day = self
+            .histogram_by_day(&scope.shifted(read_from, scope.to_day))
+            .await?;
+        let mut buckets: BTreeMap<NaiveDate, Histogram> = BTreeMap::new();
+        for (day, hist) in &by_day {
+            merge(
+                buckets
+                    .entry(g.bucket_start(date_of_day(*day as i32)))
+                    .or_default(),
+                hist,
+            );
+        }
+        let first = if bounded {
+            Some(first_bucket)
+        } else {
+            buckets.keys().next().copied()
+        };
+        let Some(first) = first else {
+            return Ok(Vec::new());
+        };
+        let last = g.bucket_start(date_of_day(scope.to_day as i32));
+        let mut groups = Vec::new();
+        let mut start = first;
+        while start <= last {
+            let hist = buckets.get(&start).copied().unwrap_or_default();
+            let prev_start = buckets.range(..start).next_back().map(|(d, _)| *d);
+            // Compare only with the bucket immediately before, not an older one.
+            let change = prev_start
+                .filter(|p| g.next_start(*p) == start)
+                .map(|p| change(&hist, &buckets[&p], g.label(p)));
+            groups.push(NpsGroup {
+                key: g.label(start),
+                summary: summary(&hist, ci),
+                change,
+            });
+            start = g.next_start(start);
+        }
+        Ok(groups)
+    }
+
+    async fn histogram_by_day(&self, scope: &Scope) -> Result<BTreeMap<i64, Histogram>> {
+        self.histograms("nps_rollup", "day", "", None, scope).await
+    }
+
+    async fn histogram_by(
+        &self,
+        scope: &Scope,
+        dim: &Dimension<'_>,
+    ) -> Result<BTreeMap<String, Histogram>> {
+        match dim {
+            Dimension::Touchpoint => {
+                self.histograms("nps_rollup", "touchpoint", "", None, scope)
+                    .await
+            }
+            Dimension::Channel => {
+                self.histograms("nps_rollup", "channel", "", None, scope)
+                    .await
+            }
+            Dimension::Language => {
+                self.histograms("nps_rollup", "language", "", None, scope)
+                    .await
+            }
+            Dimension::Segment(attr) => {
+                self.histograms(
+                    "segment_rollup",
+                    "value",
+                    "AND attribute = $4",
+                    Some(attr),
+                    scope,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sums rollup counts per `key` column and score. `table`, `key` and `extra` are
+    /// constants chosen above, never user input; every value is a bound parameter.
+    async fn histograms<K>(
+        &self,
+        table: &str,
+        key: &str,
+        extra: &str,
+        attribute: Option<&str>,
+        scope: &Scope,
+    ) -> Result<BTreeMap<K, Histogram>>
+    where
+        K: Ord + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+    {
+        let mut out = BTreeMap::new();
+        if scope.survey_ids.is_empty() {
+            return Ok(out);
+        }
+        let first_survey = if attribute.is_some() { 5 } else { 4 };
+        let sql = format!(
+            "SELECT {key} AS k, score, CAST(SUM(n) AS BIGINT) AS n FROM {table} \
+             WHERE workspace_id = $1 AND day >= $2 AND day <= $3 {extra} AND survey_id IN ({}) \
+             GROUP BY {key}, score",
+            placeholders(first_survey, scope.survey_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (K, i64, i64)>(&sql)
+            .bind(scope.workspace_id)
+            .bind(scope.from_day)
+            .bind(scope.to_day);
+        if let Some(a) = attribute {
+            query = query.bind(a.to_owned());
+        }
+        for id in &scope.survey_ids {
+            query = query.bind(*id);
+        }
+        for (k, score, n) in query.fetch_all(&self.pool).await? {
+            let slot = usize::try_from(score).ok().filter(|s| *s <= 10);
+            if let (Some(s), Ok(n)) = (slot, u64::try_from(n)) {
+                out.entry(k).or_insert_with(Histogram::default)[s] += n;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,187 @@
+//! Advocate's persistence: one implementation over SQLite and PostgreSQL.
+//!
+//! Queries are written once in the SQL both databases share and run through sqlx's `Any`
+//! driver; each backend has its own migrations folder for the few places the dialects
+//! differ (column types). Where behaviour must differ at run time, `Backend` says which
+//! database this is. SQLite writes go through a single connection, so one process never
+//! competes with itself for SQLite's write lock.
+
+mod analytics;
+mod answers;
+mod customers;
+mod error;
+pub mod models;
+mod surveys;
+pub mod testing;
+mod workspaces;
+
+pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
+pub use error::{Result, StoreError};
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Executor};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::Invalid(format!(
+                "database URL must start with sqlite: or postgres://; got {:?}",
+                url.split(':').next().unwrap_or_default()
+            )))
+        }
+    }
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    backend: Backend,
+    /// Reads (and, on PostgreSQL, writes).
+    pool: AnyPool,
+    /// Writes: on SQLite a single connection, on PostgreSQL the same pool as reads.
+    writer: AnyPool,
+}
+
+/// SQLite settings for an embedded database that never loses an acknowledged write:
+/// WAL for concurrent readers, `synchronous=FULL` so a commit is on disk before it returns.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;";
+
+impl Store {
+    /// Connects to `sqlite:PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of(url)?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_url(url)?,
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Invalid(format!("bad database URL: {e}")))?
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let pool_options = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let store = match backend {
+            Backend::Sqlite => {
+                let writer = pool_options(1).connect_with(options.clone()).await?;
+                let pool = pool_options(8).connect_with(options).await?;
+                Self {
+                    backend,
+                    pool,
+                    writer,
+                }
+            }
+            Backend::Postgres => {
+                let pool = pool_options(16).connect_with(options).await?;
+                Self {
+                    backend,
+                    writer: pool.clone(),
+                    pool,
+                }
+            }
+        };
+        Ok(store)
+    }
+
+    /// Applies this backend's embedded migrations; safe to run on every start.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("migrations/sqlite")
+                    .run(&self.writer)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.writer)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers; for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+}
+
+/// Adds `mode=rwc` (create if missing) and creates the parent folder of a file database.
+fn sqlite_url(url: &str) -> Result<String> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Invalid(
+            "an in-memory SQLite database would lose every answer; give a file path".into(),
+        ));
+    }
+    if let Some(parent) = std::path::Path::new(path).parent() {
+        if !parent.as_os_str().is_empty() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "cannot create data folder {}: {e}",
+                    parent.display()
+                ))
+            })?;
+        }
+    }
+    Ok(if url.contains("mode=") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    })
+}
+
+pub(crate) fn to_ts(at: DateTime<Utc>) -> i64 {
+    at.timestamp()
+}
+
+pub(crate) fn from_ts(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+}
+
+/// A random string of letters and digits, for keys and public ids.
+pub(crate) fn random_token(len: usize) -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), len)
+}

@@ -1,0 +1,98 @@
+//! Surveys: what is asked, of whom, at which touchpoint.
+
+use crate::models::{NewSurvey, Survey};
+use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use advocate_core::{Language, SurveyKind};
+use chrono::Utc;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+const COLUMNS: &str =
+    "id, workspace_id, slug, public_id, kind, name, touchpoint, default_language, texts, created_at";
+
+fn survey_from(row: &AnyRow) -> Result<Survey> {
+    let corrupt = |what: &str| StoreError::Invalid(format!("stored survey has a bad {what}"));
+    Ok(Survey {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        slug: row.try_get("slug")?,
+        public_id: row.try_get("public_id")?,
+        kind: SurveyKind::parse(&row.try_get::<String, _>("kind")?).map_err(|_| corrupt("kind"))?,
+        name: row.try_get("name")?,
+        touchpoint: row.try_get("touchpoint")?,
+        default_language: Language::new(&row.try_get::<String, _>("default_language")?)
+            .map_err(|_| corrupt("language"))?,
+        texts: serde_json::from_str(&row.try_get::<String, _>("texts")?)
+            .map_err(|_| corrupt("texts"))?,
+        created_at: from_ts(row.try_get("created_at")?),
+    })
+}
+
+impl Store {
+    pub async fn create_survey(&self, workspace_id: i64, new: &NewSurvey) -> Result<Survey> {
+        let texts = serde_json::to_string(&new.texts).expect("texts serialise");
+        let row = sqlx::query(&format!(
+            "INSERT INTO surveys (workspace_id, slug, public_id, kind, name, touchpoint, \
+             default_language, texts, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(workspace_id)
+        .bind(new.slug.as_str())
+        .bind(random_token(16))
+        .bind(new.kind.as_str())
+        .bind(&new.name)
+        .bind(new.touchpoint.as_ref().map(|t| t.as_str().to_owned()))
+        .bind(new.default_language.as_str())
+        .bind(texts)
+        .bind(to_ts(Utc::now()))
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| match StoreError::is_unique_violation(&e) {
+            true => StoreError::Conflict(format!(
+                "a survey with slug {:?} already exists",
+                new.slug.as_str()
+            )),
+            false => e.into(),
+        })?;
+        survey_from(&row)
+    }
+
+    pub async fn surveys(&self, workspace_id: i64) -> Result<Vec<Survey>> {
+        let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(workspace_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(survey_from).collect()
+    }
+
+    pub async fn survey_by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
+        let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND slug = $2");
+        let row = sqlx::query(&sql)
+            .bind(workspace_id)
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(survey_from).transpose()
+    }
+
+    /// The survey behind a public link; the public id is global, not per workspace.
+    pub async fn survey_by_public_id(&self, public_id: &str) -> Result<Option<Survey>> {
+        let sql = format!("SELECT {COLUMNS} FROM surveys WHERE public_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(public_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(survey_from).transpose()
+    }
+
+    pub async fn survey(&self, workspace_id: i64, id: i64) -> Result<Option<Survey>> {
+        let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(survey_from).transpose()
+    }
+}

@@ -1,0 +1,245 @@
+//! Workspaces, their users and API keys, and installation settings.
+
+use crate::models::{ApiKey, User, Workspace};
+use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use advocate_core::Language;
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Prefix of every API key, so a leaked key is easy to recognise in logs and scanners.
+pub const API_KEY_PREFIX: &str = "adv_";
+/// How stale `last_used_at` may get before a request refreshes it (avoids a write per call).
+const LAST_USED_RESOLUTION_SECS: i64 = 60;
+
+fn workspace_from(row: &AnyRow) -> Result<Workspace> {
+    Ok(Workspace {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        default_language: Language::new(&row.try_get::<String, _>("default_language")?)
+            .unwrap_or_else(|_| Language::english()),
+        created_at: from_ts(row.try_get("created_at")?),
+    })
+}
+
+fn api_key_from(row: &AnyRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        created_at: from_ts(row.try_get("created_at")?),
+        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ts),
+    })
+}
+
+fn hash_key(plaintext: &str) -> String {
+    // API keys carry 190 bits of randomness, so a fast hash is enough: no dictionary
+    // attack applies, and checking a key stays cheap on every request.
+    format!("{:x}", Sha256::digest(plaintext.as_bytes()))
+}
+
+const WORKSPACE_COLUMNS: &str = "id, slug, name, default_language, created_at";
+
+impl Store {
+    pub async fn create_workspace(
+        &self,
+        slug: &str,
+        name: &str,
+        default_language: &Language,
+    ) -> Result<Workspace> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO workspaces (slug, name, default_language, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING {WORKSPACE_COLUMNS}"
+        ))
+        .bind(slug)
+        .bind(name)
+        .bind(default_language.as_str())
+        .bind(to_ts(Utc::now()))
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| match StoreError::is_unique_violation(&e) {
+            true => StoreError::Conflict(format!("a workspace with slug {slug:?} already exists")),
+            false => e.into(),
+        })?;
+        workspace_from(&row)
+    }
+
+    pub async fn workspace(&self, id: i64) -> Result<Option<Workspace>> {
+        let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(workspace_from).transpose()
+    }
+
+    pub async fn workspace_by_slug(&self, slug: &str) -> Result<Option<Workspace>> {
+        let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE slug = $1");
+        let row = sqlx::query(&sql)
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(workspace_from).transpose()
+    }
+
+    pub async fn workspaces(&self) -> Result<Vec<Workspace>> {
+        let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces ORDER BY id");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(workspace_from).collect()
+    }
+
+    /// Creates a user; `password_hash` is already hashed (argon2) by the caller.
+    pub async fn create_user(
+        &self,
+        workspace_id: i64,
+        email: &str,
+        password_hash: &str,
+    ) -> Result<User> {
+        let email = email.trim().to_lowercase();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO users (workspace_id, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(workspace_id)
+        .bind(&email)
+        .bind(password_hash)
+        .bind(to_ts(Utc::now()))
+        .fetch_one(&self.writer)
+        .await
+        .map_err(|e| match StoreError::is_unique_violation(&e) {
+            true => StoreError::Conflict(format!("a user with email {email:?} already exists")),
+            false => e.into(),
+        })?;
+        Ok(User {
+            id,
+            workspace_id,
+            email,
+            password_hash: password_hash.to_owned(),
+        })
+    }
+
+    /// Replaces a user's password hash.
+    pub async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&self.writer)
+            .await?;
+        match done.rows_affected() {
+            0 => Err(StoreError::NotFound(format!("no user with id {user_id}"))),
+            _ => Ok(()),
+        }
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        self.user_where("email = $1", email.trim().to_lowercase())
+            .await
+    }
+
+    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+        self.user_where("id = $1", id).await
+    }
+
+    async fn user_where<T>(&self, condition: &str, value: T) -> Result<Option<User>>
+    where
+        T: for<'q> sqlx::Encode<'q, sqlx::Any> + sqlx::Type<sqlx::Any> + Send,
+    {
+        let sql =
+            format!("SELECT id, workspace_id, email, password_hash FROM users WHERE {condition}");
+        let row = sqlx::query(&sql)
+            .bind(value)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(User {
+                id: r.try_get("id")?,
+                workspace_id: r.try_get("workspace_id")?,
+                email: r.try_get("email")?,
+                password_hash: r.try_get("password_hash")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Creates an API key and returns it with its plaintext, which is never stored and
+    /// cannot be shown again.
+    pub async fn create_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        let plaintext = format!("{API_KEY_PREFIX}{}", random_token(32));
+        let prefix = plaintext[..API_KEY_PREFIX.len() + 6].to_owned();
+        let row = sqlx::query(
+            "INSERT INTO api_keys (workspace_id, name, prefix, key_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, workspace_id, name, prefix, created_at, last_used_at",
+        )
+        .bind(workspace_id)
+        .bind(name)
+        .bind(&prefix)
+        .bind(hash_key(&plaintext))
+        .bind(to_ts(Utc::now()))
+        .fetch_one(&self.writer)
+        .await?;
+        Ok((api_key_from(&row)?, plaintext))
+    }
+
+    /// The key a plaintext belongs to, if any; records when it was last used.
+    pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
+        let row = sqlx::query(
+            "SELECT id, workspace_id, name, prefix, created_at, last_used_at \
+             FROM api_keys WHERE key_hash = $1",
+        )
+        .bind(hash_key(plaintext))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(key) = row.as_ref().map(api_key_from).transpose()? else {
+            return Ok(None);
+        };
+        let now = Utc::now();
+        let stale = key
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECS);
+        if stale {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                .bind(to_ts(now))
+                .bind(key.id)
+                .execute(&self.writer)
+                .await?;
+        }
+        Ok(Some(key))
+    }
+
+    pub async fn api_keys(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query(
+            "SELECT id, workspace_id, name, prefix, created_at, last_used_at \
+             FROM api_keys WHERE workspace_id = $1 ORDER BY id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(api_key_from).collect()
+    }
+
+    /// The installation setting `key`, created with `make()` the first time it is asked for.
+    /// Concurrent first calls agree on one value.
+    pub async fn setting_or_insert(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(make())
+        .execute(&self.writer)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.writer)
+                .await?,
+        )
+    }
+}
