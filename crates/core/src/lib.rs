@@ -9,6 +9,7 @@ pub mod nps;
 pub mod period;
 pub mod score;
 mod stats;
+pub mod token;
 
 pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
 pub use nps::{CiMethod, Comparison, Interval, NpsCounts, SMALL_SAMPLE};

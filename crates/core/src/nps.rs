@@ -35,7 +35,7 @@ pub struct NpsCounts {
 }
 
 /// Which 95 % interval to compute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CiMethod {
     Wald,
@@ -61,7 +61,7 @@ impl CiMethod {
 }
 
 /// A 95 % confidence interval on the NPS scale (−100..100).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Interval {
     pub low: f64,
     pub high: f64,
@@ -119,7 +119,9 @@ impl NpsCounts {
 
     /// The NPS, or `None` when there are no answers.
     pub fn nps(&self) -> Option<f64> {
-        self.fractions().map(|(p, d, _)| 100.0 * (p - d))
+        // From the counts rather than the shares, so round figures stay exact (45, not 44.999…).
+        let n = self.n();
+        (n > 0).then(|| 100.0 * (self.promoters as f64 - self.detractors as f64) / n as f64)
     }
 
     /// `(promoter share, detractor share, variance of the NPS as a fraction)`.
@@ -167,7 +169,7 @@ impl NpsCounts {
         let z = diff / se;
         let p_value = (2.0 * (1.0 - normal_cdf(z.abs()))).clamp(0.0, 1.0);
         Some(Comparison {
-            difference: 100.0 * diff,
+            difference: self.nps()? - previous.nps()?,
             ci95_low: 100.0 * (diff - Z95 * se),
             ci95_high: 100.0 * (diff + Z95 * se),
             z,

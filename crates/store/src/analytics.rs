@@ -7,6 +7,7 @@ use advocate_core::{CiMethod, Comparison, Granularity, GroupBy, Interval, NpsCou
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// Which answers to report on and how to break them down.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +23,7 @@ pub struct NpsQuery {
 }
 
 /// NPS of a set of answers, with its interval and score distribution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NpsSummary {
     /// −100..100; `null` when there are no answers.
     pub nps: Option<f64>,
@@ -33,25 +34,31 @@ pub struct NpsSummary {
     /// Promoters who gave a 10 (the rest of the promoters gave a 9).
     pub ambassadors: u64,
     /// Answers per score, index 0..=10.
+    #[schema(value_type = Vec<u64>)]
     pub distribution: [u64; 11],
     pub ci95: Option<Interval>,
     /// Fewer answers than `advocate_core::SMALL_SAMPLE`: too few to read.
     pub small_sample: bool,
 }
 
-/// Change against a previous period, tested for significance.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// Change against a previous period, tested for significance (two-sample z-test).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Change {
     /// What is compared against: a period label or a date range.
     pub versus: String,
     pub previous_nps: Option<f64>,
     pub previous_n: u64,
-    /// Present when both periods have answers (the z-test is defined).
-    #[serde(flatten)]
-    pub test: Option<Comparison>,
+    /// NPS now minus NPS then, in points; null when either period has no answers.
+    pub difference: Option<f64>,
+    /// 95 % interval of the difference; null when the test is undefined.
+    pub difference_ci95: Option<[f64; 2]>,
+    pub z: Option<f64>,
+    pub p_value: Option<f64>,
+    /// p < 0.05. False when the test is undefined (an empty period, or no variance).
+    pub significant: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NpsGroup {
     pub key: String,
     #[serde(flatten)]
@@ -59,7 +66,7 @@ pub struct NpsGroup {
     pub change: Option<Change>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NpsReport {
     pub survey: Option<String>,
     pub from: Option<NaiveDate>,
@@ -120,11 +127,17 @@ fn summary(hist: &Histogram, ci: CiMethod) -> NpsSummary {
 
 fn change(current: &Histogram, previous: &Histogram, versus: String) -> Change {
     let prev = NpsCounts::from_histogram(previous);
+    let now = NpsCounts::from_histogram(current);
+    let test: Option<Comparison> = now.compare(&prev);
     Change {
         versus,
         previous_nps: prev.nps(),
         previous_n: prev.n(),
-        test: NpsCounts::from_histogram(current).compare(&prev),
+        difference: now.nps().zip(prev.nps()).map(|(a, b)| a - b),
+        difference_ci95: test.map(|t| [t.ci95_low, t.ci95_high]),
+        z: test.map(|t| t.z),
+        p_value: test.map(|t| t.p_value),
+        significant: test.is_some_and(|t| t.significant),
     }
 }
 

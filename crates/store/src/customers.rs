@@ -50,6 +50,20 @@ impl Store {
         Ok(customer)
     }
 
+    /// Upserts many customers in one transaction: all of them or none.
+    pub async fn upsert_customers(
+        &self,
+        workspace_id: i64,
+        inputs: &[CustomerInput],
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for input in inputs {
+            upsert_customer_in(&mut tx, workspace_id, input).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn customer_by_external_id(
         &self,
         workspace_id: i64,

@@ -5,11 +5,12 @@ use advocate_core::{Channel, Label, Language, SurveyKind};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 /// Segment attributes of a customer (plan, region, …): attribute name → value.
 pub type Attributes = BTreeMap<Label, String>;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Workspace {
     pub id: i64,
     pub slug: String,
@@ -26,7 +27,7 @@ pub struct User {
     pub password_hash: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ApiKey {
     pub id: i64,
     pub workspace_id: i64,
@@ -48,7 +49,7 @@ pub struct NewSurvey {
     pub texts: BTreeMap<Language, TextOverrides>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Survey {
     pub id: i64,
     pub workspace_id: i64,
@@ -59,6 +60,7 @@ pub struct Survey {
     pub name: String,
     pub touchpoint: Option<String>,
     pub default_language: Language,
+    #[schema(value_type = BTreeMap<String, TextOverrides>)]
     pub texts: BTreeMap<Language, TextOverrides>,
     pub created_at: DateTime<Utc>,
 }
@@ -76,7 +78,7 @@ pub struct CustomerInput {
     pub account_manager: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Customer {
     pub id: i64,
     pub workspace_id: i64,
@@ -85,6 +87,7 @@ pub struct Customer {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub language: Option<Language>,
+    #[schema(value_type = BTreeMap<String, String>)]
     pub attributes: Attributes,
     pub account_manager: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -122,7 +125,7 @@ pub struct NewAnswer {
     pub request_hash: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Answer {
     pub id: i64,
     pub workspace_id: i64,
@@ -135,6 +138,7 @@ pub struct Answer {
     pub language: Option<String>,
     pub answered_at: DateTime<Utc>,
     /// The customer's segment attributes when the answer was given.
+    #[schema(value_type = BTreeMap<String, String>)]
     pub attributes: Attributes,
     pub external_id: Option<String>,
 }

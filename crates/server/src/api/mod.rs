@@ -1,0 +1,49 @@
+//! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
+
+pub mod customers;
+pub mod json;
+pub mod nps;
+pub mod responses;
+pub mod surveys;
+pub mod validate;
+
+use crate::error::{ApiError, Problem};
+use crate::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Advocate API", description = "Net Promoter Score and closed-loop feedback. \
+        Authenticate with `Authorization: Bearer <api key>` (create one with `advocate apikey create`). \
+        Errors are application/problem+json."),
+    paths(surveys::create, surveys::list, customers::upsert, customers::get, responses::create, nps::report),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth),
+    tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/surveys", post(surveys::create).get(surveys::list))
+        .route("/api/v1/customers", post(customers::upsert))
+        .route("/api/v1/customers/{external_id}", get(customers::get))
+        .route("/api/v1/responses", post(responses::create))
+        .route("/api/v1/nps", get(nps::report))
+        .fallback(|| async { ApiError::not_found("no such API endpoint") })
+}

@@ -1,0 +1,199 @@
+//! `POST /api/v1/responses`: one answer in, durably, exactly once.
+
+use super::json::ApiJson;
+use super::validate::{label, language, optional_text, text, CustomerFields};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use advocate_core::{Category, Channel, Score, SurveyKind};
+use advocate_store::models::{NewAnswer, Respondent};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateResponse {
+    /// Slug of the survey answered.
+    pub survey: String,
+    /// An integer on the survey's scale: 0–10 for nps and enps, 1–5 for csat.
+    #[schema(value_type = i64, example = 9)]
+    pub score: serde_json::Value,
+    /// The answer to the follow-up question.
+    pub comment: Option<String>,
+    /// Who answered; leave out for an anonymous answer. Only `external_id` refers to an
+    /// existing customer; more fields create or update the customer.
+    pub customer: Option<CustomerFields>,
+    /// email, sms, web, widget, kiosk, api (default) or import.
+    pub channel: Option<String>,
+    /// Overrides the survey's touchpoint.
+    pub touchpoint: Option<String>,
+    /// Language the question was asked in; defaults to the customer's.
+    pub language: Option<String>,
+    /// When the answer was given (RFC 3339, e.g. 2026-03-10T09:30:00Z); defaults to now.
+    #[schema(value_type = Option<DateTime<Utc>>)]
+    pub answered_at: Option<String>,
+    /// Your id for this answer; sending it again never creates a second answer.
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResponseCreated {
+    pub id: i64,
+    pub survey: String,
+    pub score: u8,
+    /// promoter, passive or detractor (null for csat surveys).
+    pub category: Option<Category>,
+    /// A 10: the most enthusiastic promoters.
+    pub ambassador: bool,
+    pub customer: Option<String>,
+    pub answered_at: DateTime<Utc>,
+}
+
+/// Reads a score exactly: an integer, not a float (7.5 or 9.0), string ("9") or null.
+pub fn parse_score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, ApiError> {
+    let (min, max) = kind.scale();
+    let got = match value.as_i64() {
+        Some(n) if value.is_i64() || value.is_u64() => {
+            return kind
+                .check_score(n)
+                .map_err(|e| ApiError::unprocessable(e.to_string()))
+        }
+        _ => match value {
+            serde_json::Value::String(s) => format!("the string {s:?}"),
+            serde_json::Value::Null => "null".to_owned(),
+            other => other.to_string(),
+        },
+    };
+    Err(ApiError::unprocessable(format!(
+        "score must be an integer from {min} to {max}; got {got}"
+    )))
+}
+
+#[utoipa::path(post, path = "/api/v1/responses", tag = "responses", request_body = CreateResponse,
+    params(("Idempotency-Key" = Option<String>, Header,
+            description = "any unique string; a retry with the same key returns the first answer")),
+    security(("api_key" = [])),
+    responses(
+        (status = 201, description = "stored durably (also for a retry, with header Idempotent-Replayed: true)",
+         body = ResponseCreated),
+        (status = 400, description = "malformed JSON", body = Problem),
+        (status = 404, description = "unknown survey or customer", body = Problem),
+        (status = 409, description = "idempotency key or external_id reused for a different answer", body = Problem),
+        (status = 413, description = "body too large", body = Problem),
+        (status = 422, description = "invalid field", body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    headers: HeaderMap,
+    body: ApiJson<CreateResponse>,
+) -> ApiResult<Response> {
+    let req = body.value;
+    let survey = state
+        .store
+        .survey_by_slug(caller.workspace_id, &req.survey)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no survey with slug {:?}", req.survey)))?;
+    let score = parse_score(survey.kind, &req.score)?;
+    let idempotency_key = headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .filter(|k| (1..=255).contains(&k.len()))
+                .map(str::to_owned)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                    )
+                })
+        })
+        .transpose()?;
+    let respondent = match &req.customer {
+        None => Respondent::Anonymous,
+        Some(c) if c.has_details() => Respondent::Inline(c.parse("customer.")?),
+        Some(c) => Respondent::Known(text("customer.external_id", &c.external_id, 200)?),
+    };
+    let now = Utc::now();
+    let answered_at = match req.answered_at.as_deref() {
+        None => now,
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map(|t| t.to_utc())
+            .map_err(|_| {
+                ApiError::unprocessable(format!(
+                    "answered_at must be a time such as 2026-03-10T09:30:00Z; got {t:?}"
+                ))
+            })?,
+    };
+    if answered_at > now + Duration::minutes(5) {
+        return Err(ApiError::unprocessable(format!(
+            "answered_at {answered_at} is in the future"
+        )));
+    }
+    let new = NewAnswer {
+        workspace_id: caller.workspace_id,
+        survey_id: survey.id,
+        respondent,
+        score,
+        comment: optional_text(
+            "comment",
+            req.comment.as_deref().filter(|c| !c.trim().is_empty()),
+            5000,
+        )?,
+        channel: match req.channel.as_deref() {
+            None => Channel::Api,
+            Some(c) => {
+                Channel::parse(c).map_err(|e| ApiError::unprocessable(format!("channel {e}")))?
+            }
+        },
+        touchpoint: req
+            .touchpoint
+            .as_deref()
+            .map(|t| label("touchpoint", t))
+            .transpose()?,
+        language: req
+            .language
+            .as_deref()
+            .map(|l| language("language", l))
+            .transpose()?,
+        answered_at,
+        external_id: optional_text("external_id", req.external_id.as_deref(), 200)?,
+        idempotency_key,
+        request_hash: Some(body.digest),
+    };
+    let recorded = state.store.record_answer(&new).await?;
+    let answer = recorded.answer;
+    let nps_kind = survey.kind != SurveyKind::Csat;
+    let out = ResponseCreated {
+        id: answer.id,
+        survey: survey.slug,
+        score: answer.score,
+        category: nps_kind
+            .then(|| {
+                Score::new(i64::from(answer.score))
+                    .map(Score::category)
+                    .ok()
+            })
+            .flatten(),
+        ambassador: nps_kind && answer.score == 10,
+        customer: match &new.respondent {
+            Respondent::Anonymous => None,
+            Respondent::Known(id) => Some(id.clone()),
+            Respondent::Inline(c) => Some(c.external_id.clone()),
+        },
+        answered_at: answer.answered_at,
+    };
+    let mut response = (StatusCode::CREATED, Json(out)).into_response();
+    if recorded.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}

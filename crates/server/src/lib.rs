@@ -1,0 +1,78 @@
+//! Advocate's HTTP layer: the JSON API, public survey pages and the dashboard.
+
+pub mod api;
+pub mod auth;
+pub mod charts;
+mod error;
+pub mod pages;
+pub mod state;
+
+pub use error::{ApiError, Problem};
+pub use state::{AppState, Config};
+
+use advocate_store::Store;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Largest request body the API accepts.
+pub const API_BODY_LIMIT: usize = 64 * 1024;
+
+/// Builds the state every handler shares: loads (or creates) the signing key.
+pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_store::StoreError> {
+    let key = store
+        .setting_or_insert("signing_key", || {
+            use rand::RngCore;
+            let mut bytes = [0u8; 32];
+            rand::rng().fill_bytes(&mut bytes);
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        })
+        .await?;
+    Ok(AppState {
+        store,
+        config: Arc::new(config),
+        signing_key: Arc::new(key.into_bytes()),
+    })
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable")
+        }
+    }
+}
+
+/// Serves the app on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,3 @@
+//! Server-rendered pages: the public survey pages and the web app.
+
+pub mod views;

@@ -1,0 +1,31 @@
+//! What every request handler can reach.
+
+use advocate_store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    /// Key that signs session cookies and answer links; kept in the database so it
+    /// survives restarts and is shared by every instance.
+    pub signing_key: Arc<Vec<u8>>,
+}
+
+/// Settings the HTTP layer needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure`; on when Advocate is served over HTTPS (behind a proxy).
+    pub secure_cookies: bool,
+    /// How long a sign-in lasts.
+    pub session_hours: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            session_hours: 12,
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Starts the real application on port 0 with a fresh database, and talks to it over HTTP.
+
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use advocate_core::Language;
+use advocate_server::auth::hash_password;
+use advocate_server::Config;
+use advocate_store::testing::TestDb;
+use advocate_store::Store;
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub key: String,
+    pub workspace_id: i64,
+    pub store: Store,
+    pub http: Client,
+    _db: TestDb,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_on(TestDb::sqlite()).await
+    }
+
+    /// A running server on `db` with a workspace "acme", an admin user and an API key.
+    pub async fn spawn_on(db: TestDb) -> Self {
+        let store = db.store().await;
+        let ws = store
+            .create_workspace("acme", "Acme", &Language::english())
+            .await
+            .unwrap();
+        store
+            .create_user(ws.id, ADMIN_EMAIL, &hash_password(ADMIN_PASSWORD))
+            .await
+            .unwrap();
+        let (_, key) = store.create_api_key(ws.id, "test").await.unwrap();
+        let state = advocate_server::state(store.clone(), Config::default())
+            .await
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(advocate_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self {
+            base: format!("http://{addr}"),
+            key,
+            workspace_id: ws.id,
+            store,
+            http,
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(&self.key)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.post(path).json(body).send().await.unwrap()
+    }
+
+    /// Creates an NPS survey through the API.
+    pub async fn survey(&self, slug: &str, touchpoint: Option<&str>) -> Value {
+        let r = self
+            .post_json(
+                "/api/v1/surveys",
+                &json!({"slug": slug, "name": slug, "touchpoint": touchpoint}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    pub async fn answer(&self, body: Value) -> Response {
+        self.post_json("/api/v1/responses", &body).await
+    }
+
+    pub async fn count_answers(&self) -> u64 {
+        self.store.count_answers(self.workspace_id).await.unwrap()
+    }
+}
+
+/// The `detail` of a problem+json error, checking the content type on the way.
+pub async fn problem(r: Response) -> String {
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let body: Value = r.json().await.unwrap();
+    body["detail"].as_str().unwrap().to_owned()
+}
