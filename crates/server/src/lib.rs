@@ -45,9 +45,11 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
+        .merge(pages::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .fallback(|| async { pages::error_page(StatusCode::NOT_FOUND, "Page not found.") })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

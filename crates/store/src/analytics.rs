@@ -245,6 +245,16 @@ impl Store {
         })
     }
 
+    /// The segment attributes answers have been counted under, for choosing a breakdown.
+    pub async fn segment_attributes(&self, workspace_id: i64) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT attribute FROM segment_rollup WHERE workspace_id = $1 ORDER BY attribute",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The survey ids a query covers, checking that a named survey exists and measures NPS.
     async fn report_surveys(&self, q: &NpsQuery) -> Result<Vec<i64>> {
         match &q.survey {
@@ -290,12 +300,13 @@ impl Store {
             .await?;
         let mut buckets: BTreeMap<NaiveDate, Histogram> = BTreeMap::new();
         for (day, hist) in &by_day {
-            merge(
-                buckets
-                    .entry(g.bucket_start(date_of_day(*day as i32)))
-                    .or_default(),
-                hist,
-            );
+            let start = g.bucket_start(date_of_day(*day as i32));
+            // Days before `from` only feed the bucket before the range (the first bucket's
+            // comparison); the first bucket itself counts from `from`, like the total.
+            if *day < scope.from_day && start >= first_bucket {
+                continue;
+            }
+            merge(buckets.entry(start).or_default(), hist);
         }
         let first = if bounded {
             Some(first_bucket)

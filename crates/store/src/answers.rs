@@ -65,7 +65,17 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
-            ids.push(insert_answer_in(&mut tx, new).await?.id);
+            match insert_answer_in(&mut tx, new).await {
+                Ok(answer) => ids.push(answer.id),
+                Err(StoreError::Database(e)) if StoreError::is_unique_violation(&e) => {
+                    return Err(StoreError::Conflict(format!(
+                        "an answer with external_id {:?} or Idempotency-Key {:?} already exists",
+                        new.external_id.as_deref().unwrap_or_default(),
+                        new.idempotency_key.as_deref().unwrap_or_default()
+                    )));
+                }
+                Err(e) => return Err(e),
+            }
         }
         tx.commit().await?;
         Ok(ids)
@@ -182,7 +192,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Answer>> {
         let survey_filter = match survey_ids {
-            Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+            Some([]) => return Ok(Vec::new()),
             Some(ids) => format!("AND survey_id IN ({})", placeholders(3, ids.len())),
             None => String::new(),
         };
@@ -231,7 +241,7 @@ async fn survey_kind_in(
     SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
-async fn insert_answer_in(conn: &mut AnyConnection, new: &NewAnswer) -> Result<Answer> {
+pub(crate) async fn insert_answer_in(conn: &mut AnyConnection, new: &NewAnswer) -> Result<Answer> {
     let survey: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT kind, touchpoint FROM surveys WHERE workspace_id = $1 AND id = $2")
             .bind(new.workspace_id)

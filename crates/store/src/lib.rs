@@ -8,6 +8,7 @@
 
 mod analytics;
 mod answers;
+mod bulk;
 mod customers;
 mod error;
 pub mod models;
@@ -16,6 +17,7 @@ pub mod testing;
 mod workspaces;
 
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
+pub use bulk::AnswerBatch;
 pub use error::{Result, StoreError};
 
 use chrono::{DateTime, TimeZone, Utc};

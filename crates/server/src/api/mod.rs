@@ -9,7 +9,7 @@ pub mod validate;
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -45,5 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/customers/{external_id}", get(customers::get))
         .route("/api/v1/responses", post(responses::create))
         .route("/api/v1/nps", get(nps::report))
-        .fallback(|| async { ApiError::not_found("no such API endpoint") })
+        .route(
+            "/api/{*rest}",
+            any(|| async { ApiError::not_found("no such API endpoint") }),
+        )
 }

@@ -1,3 +1,74 @@
-//! Server-rendered pages: the public survey pages and the web app.
+//! Server-rendered pages: the public survey, sign-in and the dashboard.
 
+mod dashboard;
+mod signin;
+mod survey;
 pub mod views;
+
+use crate::state::AppState;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use signin::RequireSignIn;
+
+const STYLE: &str = include_str!("../../assets/style.css");
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/dashboard") }))
+        .route("/dashboard", get(dashboard::show))
+        .route("/signin", get(signin::form).post(signin::submit))
+        .route("/signout", post(signin::sign_out))
+        .route("/s/{public_id}", get(survey::show).post(survey::answer))
+        .route(
+            "/s/{public_id}/a/{token}",
+            get(survey::follow_up).post(survey::comment),
+        )
+        .route("/s/{public_id}/a/{token}/score", post(survey::change_score))
+        .route("/s/{public_id}/thanks", get(survey::thanks))
+        .route("/assets/style.css", get(style))
+}
+
+async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// A small plain page for errors a person meets (bad link, bad form), never internals.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message.to_owned(),
+    )
+        .into_response()
+}
+
+/// Refuses form posts sent from another site (defence in depth next to SameSite cookies):
+/// when the browser says where the form came from, it must be this host.
+pub fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return Ok(());
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    if origin_host == host {
+        Ok(())
+    } else {
+        Err(error_page(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site and was refused.",
+        ))
+    }
+}

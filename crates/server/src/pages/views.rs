@@ -9,7 +9,8 @@
 //! Web app: [`SigninPage`], [`DashboardPage`].
 
 use advocate_core::i18n::{SurveyTexts, SUPPORTED};
-use advocate_core::{CiMethod, NpsCounts, SMALL_SAMPLE};
+use advocate_core::{CiMethod, SMALL_SAMPLE};
+use advocate_store::NpsReport;
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -224,7 +225,7 @@ impl PeriodLink {
 }
 
 /// Percent-encodes a query component (everything but unreserved characters).
-fn encode(s: &str) -> String {
+pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -270,35 +271,32 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// The summary of a 0–10 histogram, compared with the previous period's counts.
-    pub fn from_histogram(
-        hist: &[u64; 11],
-        previous: Option<&NpsCounts>,
-        method: CiMethod,
-    ) -> Self {
-        let counts = NpsCounts::from_histogram(hist);
-        let interval = counts.ci95(method);
+    /// The headline figures of a report, with its change against the previous period.
+    pub fn from_report(report: &NpsReport) -> Self {
+        let sum = &report.summary;
         Summary {
-            nps: counts.nps(),
-            low: interval.map(|i| i.low),
-            high: interval.map(|i| i.high),
-            method: match method {
-                CiMethod::Wald => "Wald",
-                CiMethod::AdjustedWald => "adjusted Wald",
+            nps: sum.nps,
+            low: sum.ci95.map(|i| i.low),
+            high: sum.ci95.map(|i| i.high),
+            method: match sum.ci95.map(|i| i.method) {
+                Some(CiMethod::Wald) => "Wald",
+                _ => "adjusted Wald",
             }
             .to_owned(),
-            n: counts.n(),
-            promoters: counts.promoters,
-            passives: counts.passives,
-            detractors: counts.detractors,
-            ambassadors: hist[10],
-            nines: hist[9],
-            change: previous.and_then(|p| counts.compare(p)).map(|c| Change {
-                difference: c.difference,
-                significant: c.significant,
-                p_value: c.p_value,
+            n: sum.n,
+            promoters: sum.promoters,
+            passives: sum.passives,
+            detractors: sum.detractors,
+            ambassadors: sum.ambassadors,
+            nines: sum.distribution[9],
+            change: report.change.as_ref().and_then(|c| {
+                Some(Change {
+                    difference: c.difference?,
+                    significant: c.significant,
+                    p_value: c.p_value?,
+                })
             }),
-            small_sample: counts.is_small_sample(),
+            small_sample: sum.small_sample,
         }
     }
 
@@ -489,7 +487,7 @@ pub struct DashboardPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use advocate_core::{i18n, Language, SurveyKind};
+    use advocate_core::{i18n, Language, NpsCounts, SurveyKind};
 
     const EVIL: &str = "<script>alert(1)</script>";
 
@@ -626,6 +624,40 @@ mod tests {
         assert!(!plain.contains("role=\"alert\""));
     }
 
+    /// A report over `hist`, compared with `previous` as the store would.
+    fn report(hist: [u64; 11], previous: Option<NpsCounts>, method: CiMethod) -> NpsReport {
+        let counts = NpsCounts::from_histogram(&hist);
+        let test = previous.and_then(|p| counts.compare(&p));
+        NpsReport {
+            survey: None,
+            from: None,
+            to: None,
+            summary: advocate_store::NpsSummary {
+                nps: counts.nps(),
+                n: counts.n(),
+                promoters: counts.promoters,
+                passives: counts.passives,
+                detractors: counts.detractors,
+                ambassadors: hist[10],
+                distribution: hist,
+                ci95: counts.ci95(method),
+                small_sample: counts.is_small_sample(),
+            },
+            change: previous.map(|p| advocate_store::Change {
+                versus: "before".into(),
+                previous_nps: p.nps(),
+                previous_n: p.n(),
+                difference: test.map(|t| t.difference),
+                difference_ci95: None,
+                z: test.map(|t| t.z),
+                p_value: test.map(|t| t.p_value),
+                significant: test.is_some_and(|t| t.significant),
+            }),
+            group_by: None,
+            groups: None,
+        }
+    }
+
     fn row(key: &str, nps: f64, change: Option<f64>) -> BreakdownRow {
         BreakdownRow {
             key: key.into(),
@@ -651,7 +683,7 @@ mod tests {
             period: "90d".into(),
             periods: PeriodLink::standard("90d", &[("survey", "s1"), ("segment", "a&b")]),
             period_label: "Last 90 days".into(),
-            summary: Summary::from_histogram(&hist, Some(&previous), CiMethod::AdjustedWald),
+            summary: Summary::from_report(&report(hist, Some(previous), CiMethod::AdjustedWald)),
             trend_svg: charts::trend(&[charts::TrendPoint {
                 label: EVIL.into(),
                 nps: Some(30.0),
@@ -719,7 +751,7 @@ mod tests {
     #[test]
     fn dashboard_warns_about_small_samples_and_handles_no_data() {
         let mut page = dashboard();
-        page.summary = Summary::from_histogram(&[0; 11], None, CiMethod::Wald);
+        page.summary = Summary::from_report(&report([0; 11], None, CiMethod::Wald));
         page.comments.clear();
         page.trend_svg = charts::trend(&[]);
         page.distribution_svg = charts::distribution(&[0; 11]);
@@ -732,11 +764,11 @@ mod tests {
 
     #[test]
     fn summary_texts() {
-        let mut s = Summary::from_histogram(
-            &[0, 0, 0, 0, 0, 0, 20, 20, 0, 30, 30],
-            Some(&NpsCounts::new(10, 20, 70)),
+        let mut s = Summary::from_report(&report(
+            [0, 0, 0, 0, 0, 0, 20, 20, 0, 30, 30],
+            Some(NpsCounts::new(10, 20, 70)),
             CiMethod::AdjustedWald,
-        );
+        ));
         assert_eq!(s.nps_text(), "+40");
         assert_eq!(s.promoters_pct(), "60 %");
         assert_eq!(s.ambassadors_pct(), "30 %");
@@ -754,212 +786,5 @@ mod tests {
         let langs = LanguageLink::all("fi");
         assert_eq!(langs.len(), 7);
         assert!(langs.iter().any(|l| l.current && l.name == "Suomi"));
-    }
-}
-
-#[cfg(test)]
-mod tmp_dump {
-    use super::*;
-    use advocate_core::{i18n, Language, SurveyKind};
-
-    #[test]
-    #[ignore]
-    fn dump() {
-        let dir = std::path::Path::new("/tmp/advocate-ui");
-        std::fs::create_dir_all(dir.join("assets")).unwrap();
-        std::fs::copy(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/assets/style.css"),
-            dir.join("assets/style.css"),
-        )
-        .unwrap();
-        let lang = Language::new("nb").unwrap();
-        let texts = i18n::builtin(&lang, SurveyKind::Nps, "Acme AS");
-        let s = SurveyPage {
-            lang: "nb".into(),
-            company: "Acme AS".into(),
-            texts: texts.clone(),
-            scale_min: 0,
-            scale_max: 10,
-            action: "".into(),
-            languages: LanguageLink::all("nb"),
-        };
-        std::fs::write(
-            dir.join("survey.html"),
-            s.render().unwrap().replace("/assets/", "assets/"),
-        )
-        .unwrap();
-        let f = FollowupPage {
-            lang: "nb".into(),
-            company: "Acme AS".into(),
-            texts: texts.clone(),
-            scale_min: 0,
-            scale_max: 10,
-            score: 6,
-            follow_up: texts.follow_up_detractor.clone(),
-            score_action: "".into(),
-            comment_action: "".into(),
-            comment: "".into(),
-            languages: LanguageLink::all("nb"),
-        };
-        std::fs::write(
-            dir.join("followup.html"),
-            f.render().unwrap().replace("/assets/", "assets/"),
-        )
-        .unwrap();
-        let c = SurveyPage {
-            scale_min: 1,
-            scale_max: 5,
-            texts: i18n::builtin(&lang, SurveyKind::Csat, "Acme AS"),
-            ..s
-        };
-        std::fs::write(
-            dir.join("csat.html"),
-            c.render().unwrap().replace("/assets/", "assets/"),
-        )
-        .unwrap();
-        let t = ThanksPage {
-            lang: "nb".into(),
-            company: "Acme AS".into(),
-            texts,
-        };
-        std::fs::write(
-            dir.join("thanks.html"),
-            t.render().unwrap().replace("/assets/", "assets/"),
-        )
-        .unwrap();
-        let si = SigninPage {
-            error: Some("Wrong email or password.".into()),
-            email: "ana@example.com".into(),
-            next: "/".into(),
-        };
-        std::fs::write(
-            dir.join("signin.html"),
-            si.render().unwrap().replace("/assets/", "assets/"),
-        )
-        .unwrap();
-        let hist = [12, 5, 9, 14, 18, 30, 44, 120, 160, 190, 230];
-        let prev = NpsCounts::new(300, 290, 150);
-        let months = [
-            "2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11",
-            "2025-12", "2026-01", "2026-02", "2026-03",
-        ];
-        let vals = [
-            Some(18.0),
-            Some(22.0),
-            Some(20.0),
-            None,
-            Some(25.0),
-            Some(28.0),
-            Some(27.0),
-            Some(31.0),
-            Some(29.0),
-            Some(33.0),
-            Some(12.0),
-            Some(34.0),
-        ];
-        let pts: Vec<_> = months
-            .iter()
-            .zip(vals)
-            .enumerate()
-            .map(|(i, (m, v))| charts::TrendPoint {
-                label: m.to_string(),
-                nps: v,
-                low: v.map(|v| v - 6.0 - (i % 3) as f64),
-                high: v.map(|v| v + 6.0 + (i % 3) as f64),
-                n: if i == 10 { 18 } else { 600 + i as u64 * 20 },
-            })
-            .collect();
-        let r = |k: &str, v: f64, n: u64, ch: Option<f64>| BreakdownRow {
-            key: k.into(),
-            nps: Some(v),
-            low: Some(v - 900.0 / (n as f64).sqrt()),
-            high: Some(v + 900.0 / (n as f64).sqrt()),
-            n,
-            significant_change: ch,
-        };
-        let d = DashboardPage {
-            workspace: "Acme AS".into(),
-            user: "ana@acme.example".into(),
-            action: "/dashboard".into(),
-            surveys: vec![
-                SelectOption::new("s1", "Relationship NPS", true),
-                SelectOption::new("s2", "Support CSAT", false),
-            ],
-            period: "12m".into(),
-            periods: PeriodLink::standard("12m", &[("survey", "s1")]),
-            period_label: "Last 12 months, compared with the 12 months before".into(),
-            summary: Summary::from_histogram(&hist, Some(&prev), CiMethod::AdjustedWald),
-            trend_svg: charts::trend(&pts),
-            distribution_svg: charts::distribution(&hist),
-            touchpoints: Breakdown::new(
-                "NPS by touchpoint",
-                vec![
-                    r("onboarding", 41.0, 240, Some(9.0)),
-                    r("delivery", 12.0, 310, None),
-                    r("support", -8.0, 180, Some(-11.0)),
-                    r("renewal", 33.0, 22, None),
-                ],
-            ),
-            channels: Breakdown::new(
-                "NPS by channel",
-                vec![
-                    r("email", 30.0, 520, None),
-                    r("sms", 22.0, 200, None),
-                    r("web", 35.0, 110, Some(6.0)),
-                ],
-            ),
-            segment_attributes: vec![
-                SelectOption::new("plan", "plan", true),
-                SelectOption::new("country", "country", false),
-            ],
-            segments: Breakdown::new(
-                "NPS by plan",
-                vec![
-                    r(
-                        "enterprise-with-a-very-long-plan-name-indeed",
-                        45.0,
-                        90,
-                        None,
-                    ),
-                    r("pro", 30.0, 400, None),
-                    r("free", -2.0, 300, Some(-5.0)),
-                ],
-            ),
-            comments: vec![
-                CommentRow {
-                    score: 2,
-                    comment: "Delivery was two weeks late and nobody answered my emails.".into(),
-                    date: "2026-03-14".into(),
-                    channel: "email".into(),
-                    language: "en".into(),
-                },
-                CommentRow {
-                    score: 8,
-                    comment: "Good, but the app is slow.".into(),
-                    date: "2026-03-13".into(),
-                    channel: "sms".into(),
-                    language: "nb".into(),
-                },
-                CommentRow {
-                    score: 9,
-                    comment: "Great support.".into(),
-                    date: "2026-03-12".into(),
-                    channel: "web".into(),
-                    language: "sv".into(),
-                },
-                CommentRow {
-                    score: 10,
-                    comment: "Best in class!".into(),
-                    date: "2026-03-12".into(),
-                    channel: "widget".into(),
-                    language: "de".into(),
-                },
-            ],
-        };
-        std::fs::write(
-            dir.join("dashboard.html"),
-            d.render().unwrap().replace("/assets/", "assets/"),
-        )
-        .unwrap();
     }
 }

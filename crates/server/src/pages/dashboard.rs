@@ -1,0 +1,184 @@
+//! The workspace dashboard: NPS with its interval and change, trend, distribution,
+//! breakdowns and the latest comments — all read from the rollups.
+
+use super::signin::RequireSignIn;
+use super::views::{
+    Breakdown, CommentRow, DashboardPage, PeriodLink, SelectOption, Summary, PERIODS,
+};
+use crate::charts::{self, BreakdownRow, TrendPoint};
+use crate::error::ApiError;
+use crate::state::AppState;
+use advocate_core::{CiMethod, Granularity, GroupBy, Label, SurveyKind};
+use advocate_store::{NpsGroup, NpsQuery, NpsReport};
+use axum::extract::{Query, State};
+use chrono::{Days, NaiveDate, Utc};
+use serde::Deserialize;
+
+const COMMENTS_SHOWN: u32 = 20;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Filters {
+    survey: Option<String>,
+    period: Option<String>,
+    segment: Option<String>,
+}
+
+/// First day of a period code and the trend's granularity for it.
+fn period_window(code: &str, today: NaiveDate) -> (Option<NaiveDate>, Granularity) {
+    let back = |days: u64| today.checked_sub_days(Days::new(days - 1));
+    match code {
+        "30d" => (back(30), Granularity::Day),
+        "90d" => (back(90), Granularity::Week),
+        "all" => (None, Granularity::Month),
+        _ => (back(365), Granularity::Month),
+    }
+}
+
+fn breakdown_rows(groups: &[NpsGroup]) -> Vec<BreakdownRow> {
+    groups
+        .iter()
+        .map(|g| BreakdownRow {
+            key: g.key.clone(),
+            nps: g.summary.nps,
+            low: g.summary.ci95.map(|i| i.low),
+            high: g.summary.ci95.map(|i| i.high),
+            n: g.summary.n,
+            significant_change: g
+                .change
+                .as_ref()
+                .filter(|c| c.significant)
+                .and_then(|c| c.difference),
+        })
+        .collect()
+}
+
+fn groups(report: NpsReport) -> Vec<NpsGroup> {
+    report.groups.unwrap_or_default()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Query(f): Query<Filters>,
+) -> Result<DashboardPage, ApiError> {
+    let store = &state.store;
+    let ws = store
+        .workspace(user.workspace_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("signed-in user's workspace is missing"))?;
+    let surveys: Vec<_> = store
+        .surveys(ws.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind != SurveyKind::Csat)
+        .collect();
+    let chosen = f.survey.filter(|s| surveys.iter().any(|x| &x.slug == s));
+    let period = f
+        .period
+        .filter(|p| PERIODS.iter().any(|(c, _)| c == p))
+        .unwrap_or_else(|| "12m".into());
+    let today = Utc::now().date_naive();
+    let (from, granularity) = period_window(&period, today);
+
+    let attributes = store.segment_attributes(ws.id).await?;
+    let segment = f.segment.filter(|s| attributes.contains(s)).or_else(|| {
+        attributes
+            .iter()
+            .find(|a| *a == "plan")
+            .or(attributes.first())
+            .cloned()
+    });
+
+    let query = |group_by: Option<GroupBy>| NpsQuery {
+        workspace_id: ws.id,
+        survey: chosen.clone(),
+        from,
+        to: Some(today),
+        group_by,
+        ci: CiMethod::AdjustedWald,
+    };
+    let headline = store.nps_report(&query(None)).await?;
+    let trend = groups(
+        store
+            .nps_report(&query(Some(GroupBy::Time(granularity))))
+            .await?,
+    );
+    let touchpoints = groups(store.nps_report(&query(Some(GroupBy::Touchpoint))).await?);
+    let channels = groups(store.nps_report(&query(Some(GroupBy::Channel))).await?);
+    let segments = match segment.as_deref().and_then(|s| Label::new(s).ok()) {
+        Some(attr) => groups(
+            store
+                .nps_report(&query(Some(GroupBy::Segment(attr))))
+                .await?,
+        ),
+        None => Vec::new(),
+    };
+
+    let survey_ids: Vec<i64> = surveys
+        .iter()
+        .filter(|s| {
+            chosen
+                .as_ref()
+                .map_or(s.kind == SurveyKind::Nps, |c| &s.slug == c)
+        })
+        .map(|s| s.id)
+        .collect();
+    let comments = store
+        .latest_comments(ws.id, Some(&survey_ids), COMMENTS_SHOWN)
+        .await?
+        .into_iter()
+        .map(|a| CommentRow {
+            score: a.score,
+            comment: a.comment.unwrap_or_default(),
+            date: a.answered_at.format("%Y-%m-%d").to_string(),
+            channel: a.channel,
+            language: a.language.unwrap_or_default(),
+        })
+        .collect();
+
+    let trend_points: Vec<TrendPoint> = trend
+        .iter()
+        .map(|g| TrendPoint {
+            label: g.key.clone(),
+            nps: g.summary.nps,
+            low: g.summary.ci95.map(|i| i.low),
+            high: g.summary.ci95.map(|i| i.high),
+            n: g.summary.n,
+        })
+        .collect();
+    let mut survey_options = vec![SelectOption::new("", "All NPS surveys", chosen.is_none())];
+    survey_options.extend(surveys.iter().map(|s| {
+        let label = format!("{} ({})", s.name, s.kind);
+        SelectOption::new(s.slug.clone(), label, chosen.as_ref() == Some(&s.slug))
+    }));
+    let keep = [
+        ("survey", chosen.clone().unwrap_or_default()),
+        ("segment", segment.clone().unwrap_or_default()),
+    ];
+    let keep: Vec<(&str, &str)> = keep.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let segment_title = format!("NPS by {}", segment.as_deref().unwrap_or("segment"));
+    Ok(DashboardPage {
+        workspace: ws.name,
+        user: user.email,
+        action: "/dashboard".into(),
+        surveys: survey_options,
+        periods: PeriodLink::standard(&period, &keep),
+        period_label: PERIODS
+            .iter()
+            .find(|(c, _)| *c == period)
+            .map_or("", |(_, l)| l)
+            .to_owned(),
+        period,
+        summary: Summary::from_report(&headline),
+        trend_svg: charts::trend(&trend_points),
+        distribution_svg: charts::distribution(&headline.summary.distribution),
+        touchpoints: Breakdown::new("NPS by touchpoint", breakdown_rows(&touchpoints)),
+        channels: Breakdown::new("NPS by channel", breakdown_rows(&channels)),
+        segment_attributes: attributes
+            .iter()
+            .map(|a| SelectOption::new(a.clone(), a.clone(), segment.as_ref() == Some(a)))
+            .collect(),
+        segments: Breakdown::new(segment_title, breakdown_rows(&segments)),
+        comments,
+    })
+}

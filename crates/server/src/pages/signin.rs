@@ -1,0 +1,120 @@
+//! Sign-in, sign-out, and the wall in front of everything that needs it.
+
+use super::views::SigninPage;
+use super::{error_page, same_origin};
+use crate::auth::{session_clear_cookie, session_set_cookie, verify_password, SignedIn};
+use crate::state::AppState;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+/// A signed-in person; without a valid session the request is sent to the sign-in page.
+pub struct RequireSignIn(pub SignedIn);
+
+impl FromRequestParts<AppState> for RequireSignIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match SignedIn::from_parts(parts, state).await {
+            Some(s) => Ok(Self(s)),
+            None => {
+                let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+                let to = format!("/signin?next={}", super::views::encode(next));
+                Err(Redirect::to(&to).into_response())
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextParam {
+    next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct SigninForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// Only a path on this site: never `//evil.example` or `https://…` (no open redirect).
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/dashboard".to_owned(),
+    }
+}
+
+pub async fn form(Query(q): Query<NextParam>) -> SigninPage {
+    SigninPage {
+        next: local_path(q.next.as_deref()),
+        ..Default::default()
+    }
+}
+
+/// A hash of a password nobody has, verified for unknown emails so that a wrong email
+/// takes as long as a wrong password (no account discovery by timing).
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| crate::auth::hash_password("no such user"));
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<SigninForm>,
+) -> Response {
+    if let Err(refused) = same_origin(&headers) {
+        return refused;
+    }
+    let next = local_path(f.next.as_deref());
+    let user = match state.store.user_by_email(&f.email).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in lookup failed");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sign-in is unavailable; try again shortly.",
+            );
+        }
+    };
+    let hash = user
+        .as_ref()
+        .map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str())
+        .to_owned();
+    let password = f.password;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    match user.filter(|_| ok) {
+        Some(user) => {
+            tracing::info!(user_id = user.id, "signed in");
+            (
+                [(header::SET_COOKIE, session_set_cookie(&state, user.id))],
+                Redirect::to(&next),
+            )
+                .into_response()
+        }
+        None => {
+            let page = SigninPage {
+                error: Some("Wrong email or password.".into()),
+                email: f.email,
+                next,
+            };
+            (StatusCode::UNAUTHORIZED, page).into_response()
+        }
+    }
+}
+
+pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Err(refused) = same_origin(&headers) {
+        return refused;
+    }
+    (
+        [(header::SET_COOKIE, session_clear_cookie(&state))],
+        Redirect::to("/signin"),
+    )
+        .into_response()
+}

@@ -1,0 +1,396 @@
+//! Pages driven over HTTP: the sign-in wall, the dashboard and the public survey flow.
+
+mod common;
+
+use common::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::Response;
+use serde_json::{json, Value};
+
+fn location(r: &Response) -> String {
+    r.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// Signs in and returns the session cookie (`name=value`).
+async fn sign_in(app: &TestApp) -> String {
+    let r = app
+        .http
+        .post(app.url("/signin"))
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("next", "/dashboard?period=all"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/dashboard?period=all");
+    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn nothing_behind_the_sign_in_is_reachable_without_it() {
+    let app = TestApp::spawn().await;
+    for path in ["/dashboard", "/dashboard?period=30d", "/"] {
+        let r = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        let to = location(&r);
+        assert!(
+            to.starts_with("/signin") || to == "/dashboard",
+            "{path} → {to}"
+        );
+    }
+    // A forged or expired cookie is no better than none.
+    for cookie in ["advocate_session=forged", "advocate_session=", "other=1"] {
+        let r = app
+            .http
+            .get(app.url("/dashboard"))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{cookie}");
+    }
+    let page = app
+        .http
+        .get(app.url("/signin?next=/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("name=\"password\""));
+}
+
+#[tokio::test]
+async fn signing_in_opens_the_dashboard_and_wrong_passwords_do_not() {
+    let app = TestApp::spawn().await;
+    for (email, password) in [
+        (ADMIN_EMAIL, "wrong password"),
+        ("nobody@example.com", ADMIN_PASSWORD),
+    ] {
+        let r = app
+            .http
+            .post(app.url("/signin"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401);
+        assert!(r.headers().get(SET_COOKIE).is_none());
+        assert!(r.text().await.unwrap().contains("Wrong email or password"));
+    }
+    // An open redirect is refused: `next` must be a path on this site.
+    let r = app
+        .http
+        .post(app.url("/signin"))
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+            ("next", "//evil.example/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&r), "/dashboard");
+    // A form posted from another site is refused.
+    let r = app
+        .http
+        .post(app.url("/signin"))
+        .header("Origin", "https://evil.example")
+        .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    let cookie = sign_in(&app).await;
+    let r = app
+        .http
+        .get(app.url("/dashboard"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Acme"));
+
+    let r = app
+        .http
+        .post(app.url("/signout"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(r.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_figures_and_escapes_comments() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", Some("delivery")).await;
+    let evil = "<script>alert('x')</script>";
+    for (score, plan) in [(10, "premium"), (9, "premium"), (7, "basic"), (2, "basic")] {
+        let r = app
+            .answer(json!({"survey": "rel", "score": score, "comment": format!("{evil} {score}"),
+                           "channel": "email", "customer": {"external_id": format!("C{score}"), "attributes": {"plan": plan}}}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let cookie = sign_in(&app).await;
+    let html = app
+        .http
+        .get(app.url("/dashboard?period=all"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // NPS = (2 − 1) / 4 = +25, with the small-sample warning.
+    assert!(html.contains("+25"), "{html}");
+    assert!(html.contains("Too few answers"));
+    assert!(!html.contains("<script>alert"), "comments must be escaped");
+    assert!(html.contains("alert("), "comments are shown");
+    for needle in ["delivery", "email", "premium", "basic", "<svg"] {
+        assert!(html.contains(needle), "{needle} missing");
+    }
+    assert!(
+        !html.contains("src=\"http") && !html.contains("href=\"http"),
+        "no external requests"
+    );
+}
+
+#[tokio::test]
+async fn a_respondent_answers_in_their_language_comments_and_changes_the_score() {
+    let app = TestApp::spawn().await;
+    let survey = app.survey("rel", None).await;
+    let link = survey["link"].as_str().unwrap().to_owned();
+
+    let page = app
+        .http
+        .get(app.url(&link))
+        .header(ACCEPT_LANGUAGE, "nb-NO,nb;q=0.9,en;q=0.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Hvor sannsynlig er det at du vil anbefale Acme"),
+        "{html}"
+    );
+    assert!(html.contains("lang=\"nb\""));
+    for n in 0..=10 {
+        assert!(
+            html.contains(&format!("name=\"score\" value=\"{n}\"")),
+            "button {n}"
+        );
+    }
+    let de = app
+        .http
+        .get(app.url(&format!("{link}?lang=de")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(de.contains("Wie wahrscheinlich ist es"));
+
+    // A click on 3 stores the answer at once and opens the detractor follow-up.
+    let r = app
+        .http
+        .post(app.url(&link))
+        .form(&[("score", "3"), ("lang", "nb")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let follow = location(&r);
+    assert_eq!(app.count_answers().await, 1);
+    let html = app
+        .http
+        .get(app.url(&follow))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Hva bør vi gjøre bedre?"), "{html}");
+
+    // Changing the score moves the answer (and its counts), not a second answer.
+    let path = follow.split('?').next().unwrap();
+    let r = app
+        .http
+        .post(app.url(&format!("{path}/score")))
+        .form(&[("score", "9"), ("lang", "nb")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let html = app
+        .http
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Hva liker du best med oss?"),
+        "promoter follow-up after the change"
+    );
+
+    let r = app
+        .http
+        .post(app.url(path))
+        .form(&[
+            ("comment", "Rask levering <b>!</b>"),
+            ("lang", "nb"),
+            ("score", "9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let thanks = app
+        .http
+        .get(app.url(&location(&r)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("Takk for tilbakemeldingen!"));
+
+    assert_eq!(app.count_answers().await, 1);
+    let nps: Value = app
+        .get("/api/v1/nps")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            nps["n"].as_u64(),
+            nps["promoters"].as_u64(),
+            nps["detractors"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
+    let comments = app
+        .store
+        .latest_comments(app.workspace_id, None, 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        comments[0].comment.as_deref(),
+        Some("Rask levering <b>!</b>")
+    );
+    assert_eq!(comments[0].language.as_deref(), Some("nb"));
+    assert_eq!(comments[0].channel, "web");
+}
+
+#[tokio::test]
+async fn survey_links_reject_bad_scores_and_forged_tokens() {
+    let app = TestApp::spawn().await;
+    let link = app.survey("rel", None).await["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for bad in ["11", "-1", "7.5", "nine", ""] {
+        let r = app
+            .http
+            .post(app.url(&link))
+            .form(&[("score", bad)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{bad}");
+    }
+    assert_eq!(app.count_answers().await, 0);
+    let r = app
+        .http
+        .get(app.url("/s/doesnotexist"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .http
+        .get(app.url(&format!("{link}/a/forged.token")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .http
+        .post(app.url(&format!("{link}/a/forged.token")))
+        .form(&[("comment", "hi")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // A token for one survey does not open an answer of another.
+    let other = app.survey("other", None).await["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .http
+        .post(app.url(&link))
+        .form(&[("score", "5")])
+        .send()
+        .await
+        .unwrap();
+    let tok = location(&r)
+        .split("/a/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .http
+        .get(app.url(&format!("{other}/a/{tok}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+#[tokio::test]
+async fn the_stylesheet_is_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .http
+        .get(app.url("/assets/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/css"));
+    let css = r.text().await.unwrap();
+    assert!(!css.contains("http://") && !css.contains("https://") && !css.contains("@import"));
+}
