@@ -49,7 +49,7 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .fallback(|| async { pages::error_page(StatusCode::NOT_FOUND, "Page not found.") })
+        .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

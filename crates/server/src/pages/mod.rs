@@ -42,19 +42,21 @@ async fn style() -> Response {
         .into_response()
 }
 
-/// A small plain page for errors a person meets (bad link, bad form), never internals.
-pub fn error_page(status: StatusCode, message: &str) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        message.to_owned(),
-    )
-        .into_response()
+/// An error a person meets on a page (bad link, bad form), shown as a short plain message
+/// that never reveals internals.
+#[derive(Debug, Clone, Copy)]
+pub struct PageError(pub StatusCode, pub &'static str);
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let content_type = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+        (self.0, content_type, self.1).into_response()
+    }
 }
 
 /// Refuses form posts sent from another site (defence in depth next to SameSite cookies):
 /// when the browser says where the form came from, it must be this host.
-pub fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
+pub fn same_origin(headers: &HeaderMap) -> Result<(), PageError> {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
         return Ok(());
     };
@@ -66,7 +68,7 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
     if origin_host == host {
         Ok(())
     } else {
-        Err(error_page(
+        Err(PageError(
             StatusCode::FORBIDDEN,
             "This form was sent from another site and was refused.",
         ))

@@ -1,7 +1,7 @@
 //! Sign-in, sign-out, and the wall in front of everything that needs it.
 
 use super::views::SigninPage;
-use super::{error_page, same_origin};
+use super::{same_origin, PageError};
 use crate::auth::{session_clear_cookie, session_set_cookie, verify_password, SignedIn};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Query, State};
@@ -67,17 +67,18 @@ pub async fn submit(
     Form(f): Form<SigninForm>,
 ) -> Response {
     if let Err(refused) = same_origin(&headers) {
-        return refused;
+        return refused.into_response();
     }
     let next = local_path(f.next.as_deref());
     let user = match state.store.user_by_email(&f.email).await {
         Ok(u) => u,
         Err(e) => {
             tracing::error!(error = %e, "sign-in lookup failed");
-            return error_page(
+            return PageError(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Sign-in is unavailable; try again shortly.",
-            );
+            )
+            .into_response();
         }
     };
     let hash = user
@@ -110,7 +111,7 @@ pub async fn submit(
 
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Err(refused) = same_origin(&headers) {
-        return refused;
+        return refused.into_response();
     }
     (
         [(header::SET_COOKIE, session_clear_cookie(&state))],

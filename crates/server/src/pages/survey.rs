@@ -5,7 +5,7 @@
 //! respondent can add a comment or change the score, for a limited time.
 
 use super::views::{FollowupPage, LanguageLink, SurveyPage, ThanksPage};
-use super::{error_page, same_origin};
+use super::{same_origin, PageError};
 use crate::state::AppState;
 use advocate_core::i18n::{self, SurveyTexts};
 use advocate_core::{token, Channel, Language, Score, SurveyKind};
@@ -58,11 +58,11 @@ async fn texts(
     state: &AppState,
     survey: &Survey,
     lang: &Language,
-) -> Result<(String, SurveyTexts), Response> {
+) -> Result<(String, SurveyTexts), PageError> {
     let company = match state.store.workspace(survey.workspace_id).await {
         Ok(Some(w)) => w.name,
         _ => {
-            return Err(error_page(
+            return Err(PageError(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "This survey is unavailable right now.",
             ))
@@ -76,13 +76,13 @@ async fn texts(
     Ok((company, texts))
 }
 
-async fn load(state: &AppState, public_id: &str) -> Result<Survey, Response> {
+async fn load(state: &AppState, public_id: &str) -> Result<Survey, PageError> {
     match state.store.survey_by_public_id(public_id).await {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(error_page(StatusCode::NOT_FOUND, BAD_LINK)),
+        Ok(None) => Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
         Err(e) => {
             tracing::error!(error = %e, "survey lookup failed");
-            Err(error_page(
+            Err(PageError(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "This survey is unavailable right now.",
             ))
@@ -90,17 +90,15 @@ async fn load(state: &AppState, public_id: &str) -> Result<Survey, Response> {
     }
 }
 
-fn parse_score(kind: SurveyKind, raw: &str) -> Result<u8, Response> {
+fn parse_score(kind: SurveyKind, raw: &str) -> Result<u8, PageError> {
     raw.trim()
         .parse::<i64>()
         .ok()
         .and_then(|v| kind.check_score(v).ok())
-        .ok_or_else(|| {
-            error_page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Choose one of the numbers on the scale.",
-            )
-        })
+        .ok_or(PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Choose one of the numbers on the scale.",
+        ))
 }
 
 fn answer_token(state: &AppState, survey: &Survey, answer_id: i64) -> String {
@@ -113,14 +111,14 @@ fn answer_token(state: &AppState, survey: &Survey, answer_id: i64) -> String {
 }
 
 /// The answer id a follow-up token grants access to, for this survey only.
-fn answer_of(state: &AppState, survey: &Survey, tok: &str) -> Result<i64, Response> {
+fn answer_of(state: &AppState, survey: &Survey, tok: &str) -> Result<i64, PageError> {
     token::verify(&state.signing_key, tok, Utc::now().timestamp())
         .and_then(|p| {
             p.strip_prefix(&format!("answer:{}:", survey.public_id))?
                 .parse()
                 .ok()
         })
-        .ok_or_else(|| error_page(StatusCode::NOT_FOUND, BAD_LINK))
+        .ok_or(PageError(StatusCode::NOT_FOUND, BAD_LINK))
 }
 
 pub async fn show(
@@ -128,7 +126,7 @@ pub async fn show(
     Path(public_id): Path<String>,
     Query(q): Query<LangParam>,
     headers: HeaderMap,
-) -> Result<SurveyPage, Response> {
+) -> Result<SurveyPage, PageError> {
     let survey = load(&state, &public_id).await?;
     let lang = language(q.lang.as_deref(), &headers, &survey);
     let (company, texts) = texts(&state, &survey, &lang).await?;
@@ -149,7 +147,7 @@ pub async fn answer(
     Path(public_id): Path<String>,
     headers: HeaderMap,
     Form(form): Form<ScoreForm>,
-) -> Result<Response, Response> {
+) -> Result<Response, PageError> {
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
     let score = parse_score(survey.kind, &form.score)?;
@@ -170,7 +168,7 @@ pub async fn answer(
     };
     let recorded = state.store.record_answer(&new).await.map_err(|e| {
         tracing::error!(error = %e, "recording a survey answer failed");
-        error_page(
+        PageError(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Your answer could not be saved; please try again.",
         )
@@ -184,12 +182,12 @@ pub async fn follow_up(
     Path((public_id, tok)): Path<(String, String)>,
     Query(q): Query<LangParam>,
     headers: HeaderMap,
-) -> Result<FollowupPage, Response> {
+) -> Result<FollowupPage, PageError> {
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
     let answer = match state.store.answer(survey.workspace_id, answer_id).await {
         Ok(Some(a)) => a,
-        _ => return Err(error_page(StatusCode::NOT_FOUND, BAD_LINK)),
+        _ => return Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
     };
     let lang = language(q.lang.as_deref(), &headers, &survey);
     let (company, texts) = texts(&state, &survey, &lang).await?;
@@ -220,7 +218,7 @@ pub async fn change_score(
     Path((public_id, tok)): Path<(String, String)>,
     headers: HeaderMap,
     Form(form): Form<ScoreForm>,
-) -> Result<Response, Response> {
+) -> Result<Response, PageError> {
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
@@ -231,7 +229,7 @@ pub async fn change_score(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "changing a score failed");
-            error_page(
+            PageError(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Your answer could not be saved; please try again.",
             )
@@ -245,7 +243,7 @@ pub async fn comment(
     Path((public_id, tok)): Path<(String, String)>,
     headers: HeaderMap,
     Form(form): Form<CommentForm>,
-) -> Result<Response, Response> {
+) -> Result<Response, PageError> {
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
@@ -255,7 +253,7 @@ pub async fn comment(
         .map(str::trim)
         .filter(|c| !c.is_empty());
     if comment.is_some_and(|c| c.chars().count() > 5000) {
-        return Err(error_page(
+        return Err(PageError(
             StatusCode::UNPROCESSABLE_ENTITY,
             "The comment is longer than 5000 characters.",
         ));
@@ -266,7 +264,7 @@ pub async fn comment(
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "saving a comment failed");
-            error_page(
+            PageError(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Your comment could not be saved; please try again.",
             )
@@ -280,7 +278,7 @@ pub async fn thanks(
     Path(public_id): Path<String>,
     Query(q): Query<LangParam>,
     headers: HeaderMap,
-) -> Result<ThanksPage, Response> {
+) -> Result<ThanksPage, PageError> {
     let survey = load(&state, &public_id).await?;
     let lang = language(q.lang.as_deref(), &headers, &survey);
     let (company, texts) = texts(&state, &survey, &lang).await?;
