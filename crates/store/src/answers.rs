@@ -65,17 +65,10 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
-            match insert_answer_in(&mut tx, new).await {
-                Ok(answer) => ids.push(answer.id),
-                Err(StoreError::Database(e)) if StoreError::is_unique_violation(&e) => {
-                    return Err(StoreError::Conflict(format!(
-                        "an answer with external_id {:?} or Idempotency-Key {:?} already exists",
-                        new.external_id.as_deref().unwrap_or_default(),
-                        new.idempotency_key.as_deref().unwrap_or_default()
-                    )));
-                }
-                Err(e) => return Err(e),
-            }
+            let answer = insert_answer_in(&mut tx, new)
+                .await
+                .map_err(|e| duplicate_as_conflict(e, new))?;
+            ids.push(answer.id);
         }
         tx.commit().await?;
         Ok(ids)
@@ -214,6 +207,21 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(n as u64)
+    }
+}
+
+/// A unique violation while inserting `new` means its external id or idempotency key is
+/// already used: a conflict to report, not an internal error.
+pub(crate) fn duplicate_as_conflict(err: StoreError, new: &NewAnswer) -> StoreError {
+    match err {
+        StoreError::Database(e) if StoreError::is_unique_violation(&e) => {
+            StoreError::Conflict(format!(
+                "an answer with external_id {:?} or Idempotency-Key {:?} already exists",
+                new.external_id.as_deref().unwrap_or_default(),
+                new.idempotency_key.as_deref().unwrap_or_default()
+            ))
+        }
+        other => other,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Bulk work for imports: lookups for many keys at once, and many answers written in
 //! one transaction that is committed only when the caller says so.
 
-use crate::answers::{insert_answer_in, placeholders};
+use crate::answers::{duplicate_as_conflict, insert_answer_in, placeholders};
 use crate::models::NewAnswer;
 use crate::{Result, Store};
 use sqlx::{Any, AnyPool, Transaction};
@@ -20,7 +20,10 @@ pub struct AnswerBatch {
 impl AnswerBatch {
     /// Stores one more answer (with its rollup counts) inside the transaction.
     pub async fn add(&mut self, new: &NewAnswer) -> Result<i64> {
-        let id = insert_answer_in(&mut self.tx, new).await?.id;
+        let id = insert_answer_in(&mut self.tx, new)
+            .await
+            .map_err(|e| duplicate_as_conflict(e, new))?
+            .id;
         self.written += 1;
         Ok(id)
     }
