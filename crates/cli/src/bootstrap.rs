@@ -1,0 +1,96 @@
+//! Starting the server, and what a first run on an empty database sets up.
+
+use crate::options::ServeArgs;
+use advocate_core::Language;
+use advocate_server::auth::hash_password;
+use advocate_server::Config;
+use advocate_store::{Store, StoreError};
+use anyhow::{bail, Context, Result};
+use tokio::net::TcpListener;
+
+/// Serves until Ctrl-C or SIGTERM, creating a first workspace and admin on an empty database.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let store = args.db.open().await?;
+    if store.workspaces().await?.is_empty() {
+        first_run(&store).await?;
+    }
+    run(store, &args).await
+}
+
+/// Binds, prints the address (tests and scripts read the `listening on` line) and serves.
+pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
+    let config = Config {
+        secure_cookies: args.secure_cookies,
+        ..Config::default()
+    };
+    let state = advocate_server::state(store.clone(), config).await?;
+    let listener = TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let addr = listener.local_addr()?;
+    println!("Advocate listening on http://{addr}");
+    advocate_server::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn first_run(store: &Store) -> Result<()> {
+    let workspace = store
+        .create_workspace("default", "My company", &Language::english())
+        .await?;
+    let email = std::env::var("ADVOCATE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
+    let password = std::env::var("ADVOCATE_ADMIN_PASSWORD").ok();
+    println!("First run: created workspace \"default\".");
+    set_user(store, workspace.id, &email, password).await
+}
+
+/// Creates a user or sets a new password, printing a generated password once.
+pub async fn set_user(
+    store: &Store,
+    workspace_id: i64,
+    email: &str,
+    password: Option<String>,
+) -> Result<()> {
+    let generated = password.is_none();
+    let password = password.unwrap_or_else(random_password);
+    if password.chars().count() < 8 {
+        bail!("the password must be at least 8 characters");
+    }
+    let hash = hash_password(&password);
+    match store.user_by_email(email).await? {
+        Some(user) => store.set_password_hash(user.id, &hash).await?,
+        None => match store.create_user(workspace_id, email, &hash).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict(m)) => bail!(m),
+            Err(e) => return Err(e.into()),
+        },
+    }
+    if generated {
+        println!("Sign in as {email} with password {password} (shown only now).");
+    } else {
+        println!("Sign in as {email} with the password you set.");
+    }
+    Ok(())
+}
+
+fn random_password() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 16)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

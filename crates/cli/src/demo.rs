@@ -1,0 +1,108 @@
+//! `advocate demo`: a populated demo workspace, created once and reused, then served.
+
+use crate::bootstrap;
+use crate::demo_data::{self, DemoData};
+use crate::options::ServeArgs;
+use advocate_core::Language;
+use advocate_store::models::{NewAnswer, Respondent};
+use advocate_store::Store;
+use anyhow::{Context, Result};
+use chrono::Utc;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+
+pub const WORKSPACE: &str = "demo";
+pub const COMPANY: &str = "Nordlys Telecom";
+pub const ADMIN_EMAIL: &str = "demo@advocate.local";
+pub const ADMIN_PASSWORD: &str = "demo-password";
+/// Fixed so the demo is the same on every machine.
+const SEED: u64 = 2026;
+/// Answers per transaction while loading.
+const BATCH: usize = 5_000;
+
+pub async fn run(args: ServeArgs) -> Result<()> {
+    let store = args.db.open().await?;
+    let workspace = match store.workspace_by_slug(WORKSPACE).await? {
+        Some(w) => {
+            println!(
+                "Reusing the demo workspace ({} answers).",
+                store.count_answers(w.id).await?
+            );
+            w
+        }
+        None => load(&store).await?,
+    };
+    let (_, key) = store.create_api_key(workspace.id, "demo").await?;
+    let url = format!("http://{}", args.bind);
+    println!();
+    println!("Advocate demo: {url}");
+    println!("Sign in: {ADMIN_EMAIL} / {ADMIN_PASSWORD}");
+    println!("API key: {key}");
+    println!("Try: curl -H 'Authorization: Bearer {key}' '{url}/api/v1/nps?group_by=quarter'");
+    println!();
+    bootstrap::run(store, &args).await
+}
+
+/// Creates the demo workspace and fills it, in batches of one transaction each. (A load
+/// interrupted half-way leaves a partial demo: delete the data folder and run again.)
+async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
+    let data: DemoData = demo_data::generate(SEED, Utc::now());
+    let workspace = store
+        .create_workspace(WORKSPACE, COMPANY, &Language::english())
+        .await
+        .context("cannot create the demo workspace")?;
+    bootstrap::set_user(
+        store,
+        workspace.id,
+        ADMIN_EMAIL,
+        Some(ADMIN_PASSWORD.into()),
+    )
+    .await?;
+
+    let mut survey_ids = HashMap::new();
+    for s in &data.surveys {
+        let survey = store.create_survey(workspace.id, s).await?;
+        survey_ids.insert(survey.slug.clone(), survey.id);
+    }
+    let total = (data.customers.len() + data.answers.len()) as u64;
+    let bar = ProgressBar::new(total).with_style(
+        ProgressStyle::with_template("Loading demo data {bar:40} {pos}/{len} ({eta})")
+            .expect("valid template"),
+    );
+    for chunk in data.customers.chunks(BATCH) {
+        store.upsert_customers(workspace.id, chunk).await?;
+        bar.inc(chunk.len() as u64);
+    }
+    for chunk in data.answers.chunks(BATCH) {
+        let answers: Vec<NewAnswer> = chunk
+            .iter()
+            .map(|a| NewAnswer {
+                workspace_id: workspace.id,
+                survey_id: survey_ids[&a.survey_slug],
+                respondent: a
+                    .customer_external_id
+                    .clone()
+                    .map_or(Respondent::Anonymous, Respondent::Known),
+                score: a.score,
+                comment: a.comment.clone(),
+                channel: a.channel,
+                touchpoint: None,
+                language: Some(a.language.clone()),
+                answered_at: a.answered_at,
+                external_id: None,
+                idempotency_key: None,
+                request_hash: None,
+            })
+            .collect();
+        store.record_answers(&answers).await?;
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    println!(
+        "Created the demo workspace: {} customers, {} answers, {} surveys.",
+        data.customers.len(),
+        data.answers.len(),
+        data.surveys.len()
+    );
+    Ok(workspace)
+}

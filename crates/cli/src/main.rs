@@ -1,0 +1,123 @@
+//! `advocate`: the one binary. Serves the product, loads the demo, imports, reports.
+
+mod bootstrap;
+mod demo;
+mod demo_data;
+mod import;
+mod nps_table;
+mod options;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use options::{DbArgs, ServeArgs};
+
+#[derive(Parser)]
+#[command(
+    name = "advocate",
+    version,
+    about = "Net Promoter Score and closed-loop customer feedback"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run Advocate.
+    Serve(ServeArgs),
+    /// Run Advocate with a populated demo workspace (created on first run, then reused).
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(DbArgs),
+    /// Manage API keys.
+    Apikey {
+        #[command(subcommand)]
+        command: ApikeyCommand,
+    },
+    /// Manage users who sign in to the web app.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Import data from files.
+    Import {
+        #[command(subcommand)]
+        what: import::ImportCommand,
+    },
+    /// Print NPS with its interval, optionally broken down (as GET /api/v1/nps).
+    Nps(nps_table::NpsArgs),
+}
+
+#[derive(Subcommand)]
+enum ApikeyCommand {
+    /// Create an API key; it is printed once and stored only as a hash.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A name to tell keys apart.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user, or set a new password for an existing one.
+    Set {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+        /// The password (at least 8 characters); a random one is generated and printed when left out.
+        #[arg(long, env = "ADVOCATE_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => bootstrap::serve(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Migrate(db) => {
+            db.open().await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Apikey {
+            command: ApikeyCommand::Create { db, name },
+        } => {
+            let store = db.open().await?;
+            let workspace = db.workspace(&store).await?;
+            let (_, key) = store.create_api_key(workspace.id, &name).await?;
+            println!("API key: {key}");
+            eprintln!(
+                "Workspace {:?}. The key is shown only now; store it safely.",
+                workspace.slug
+            );
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Set {
+                    db,
+                    email,
+                    password,
+                },
+        } => {
+            let store = db.open().await?;
+            let workspace = db.workspace(&store).await?;
+            bootstrap::set_user(&store, workspace.id, &email, password).await
+        }
+        Command::Import { what } => import::run(what).await,
+        Command::Nps(args) => nps_table::run(args).await,
+    }
+}

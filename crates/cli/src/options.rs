@@ -1,0 +1,112 @@
+//! Options shared by commands. Precedence: flags, then `ADVOCATE_*` environment variables,
+//! then defaults.
+
+use advocate_store::models::Workspace;
+use advocate_store::Store;
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Args, Clone, Debug)]
+pub struct DbArgs {
+    /// Folder for the embedded SQLite database.
+    #[arg(
+        long,
+        env = "ADVOCATE_DATA_DIR",
+        default_value = "advocate-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL, or `sqlite:PATH`; defaults to SQLite in the data folder.
+    #[arg(
+        long,
+        env = "ADVOCATE_DATABASE_URL",
+        hide_env_values = true,
+        global = true
+    )]
+    pub database_url: Option<String>,
+    /// Workspace (slug) a command acts on; may be left out when there is only one.
+    #[arg(long, env = "ADVOCATE_WORKSPACE", global = true)]
+    pub workspace: Option<String>,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "ADVOCATE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Mark cookies Secure (set when Advocate is reached over HTTPS).
+    #[arg(long, env = "ADVOCATE_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+}
+
+impl DbArgs {
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("advocate.db").display()),
+        }
+    }
+
+    /// Connects and applies migrations.
+    pub async fn open(&self) -> Result<Store> {
+        let url = self.url();
+        let store = Store::connect(&url)
+            .await
+            .with_context(|| format!("cannot open the database ({})", redact(&url)))?;
+        store
+            .migrate()
+            .await
+            .context("cannot apply database migrations")?;
+        Ok(store)
+    }
+
+    /// The workspace named by `--workspace`, or the only one there is.
+    pub async fn workspace(&self, store: &Store) -> Result<Workspace> {
+        if let Some(slug) = &self.workspace {
+            return store
+                .workspace_by_slug(slug)
+                .await?
+                .with_context(|| format!("no workspace {slug:?}"));
+        }
+        let mut all = store.workspaces().await?;
+        match all.len() {
+            0 => bail!("there is no workspace yet; run `advocate serve` or `advocate demo` once"),
+            1 => Ok(all.remove(0)),
+            _ => bail!(
+                "there are several workspaces ({}); choose one with --workspace",
+                all.iter()
+                    .map(|w| w.slug.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// A database URL with any password hidden, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(super::redact("sqlite://a/b.db"), "sqlite://a/b.db");
+    }
+}

@@ -1,0 +1,432 @@
+//! `advocate import responses` and `advocate nps`, run as the real binary on a fresh
+//! SQLite data folder per test. The workspace, surveys and customers are created with the
+//! store library on the same database file (there is no CLI for them).
+
+use advocate_core::{Channel, Label, Language, SurveyKind};
+use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent};
+use advocate_store::Store;
+use chrono::{TimeZone, Utc};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const BIN: &str = env!("CARGO_BIN_EXE_advocate");
+
+/// A data folder of its own, removed when the test ends.
+struct Env {
+    dir: PathBuf,
+    workspace_id: i64,
+}
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+impl Env {
+    /// A migrated database with workspace "acme", NPS survey "rel", CSAT survey "sat" and
+    /// customers c1 and c2.
+    fn new() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "advocate-cli-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut env = Self {
+            dir,
+            workspace_id: 0,
+        };
+        let out = env.run(&["migrate"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        env.workspace_id = block_on(async {
+            let store = env.store().await;
+            let ws = store
+                .create_workspace("acme", "Acme", &Language::english())
+                .await
+                .unwrap();
+            for (slug, kind) in [("rel", SurveyKind::Nps), ("sat", SurveyKind::Csat)] {
+                let survey = NewSurvey {
+                    slug: Label::new(slug).unwrap(),
+                    kind,
+                    name: slug.to_uppercase(),
+                    touchpoint: None,
+                    default_language: Language::english(),
+                    texts: Default::default(),
+                };
+                store.create_survey(ws.id, &survey).await.unwrap();
+            }
+            for id in ["c1", "c2"] {
+                let customer = CustomerInput {
+                    external_id: id.into(),
+                    ..Default::default()
+                };
+                store.upsert_customer(ws.id, &customer).await.unwrap();
+            }
+            store.close().await;
+            ws.id
+        });
+        // The binary sees the workspace (the only one, so no --workspace needed).
+        let out = env.run(&["apikey", "create"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stdout(&out).starts_with("API key: "));
+        env
+    }
+
+    async fn store(&self) -> Store {
+        let url = format!("sqlite://{}", self.dir.join("advocate.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        store
+    }
+
+    fn answers(&self) -> u64 {
+        block_on(async {
+            let store = self.store().await;
+            let n = store.count_answers(self.workspace_id).await.unwrap();
+            store.close().await;
+            n
+        })
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(BIN)
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .env_remove("ADVOCATE_DATABASE_URL")
+            .env_remove("ADVOCATE_DATA_DIR")
+            .env_remove("ADVOCATE_WORKSPACE")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run advocate")
+    }
+
+    fn write(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    fn import(&self, file: &Path) -> Output {
+        self.run(&["import", "responses", file.to_str().unwrap()])
+    }
+
+    fn nps_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["nps", "--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("nps --json prints JSON")
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Eight NPS answers (scores 10 9 6 | 8 0 10 | 9 7 in January, February, March 2025) and
+/// one CSAT answer, with the columns in a free order and a quoted comment with a comma.
+const GOOD: &str = "\
+external_id,answered_at,survey,score,customer_id,comment,channel
+e1,2025-01-05,rel,10,c1,Great,
+e2,2025-01-20T10:00:00Z,rel,9,,,
+e3,2025-01-28,rel,6,c2,Slow,email
+e4,2025-02-03,rel,8,,,
+e5,2025-02-14T23:30:00+01:00,rel,0,c1,\"Broken, twice\",
+e6,2025-02-20,rel,10,,,
+e7,2025-03-01,rel,9,,,
+e8,2025-03-15,rel,7,c2,,
+e9,2025-03-16,sat,5,,,
+";
+
+#[test]
+fn imports_a_good_file_and_reports_its_nps() {
+    let env = Env::new();
+    let file = env.write("good.csv", GOOD);
+    let out = env.import(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("Imported 9 answers from {}.", file.display())
+    );
+    assert_eq!(env.answers(), 9);
+
+    // Only NPS surveys count: 4 promoters, 2 passives, 2 detractors of 8: (4 − 2) / 8 = +25.
+    let r = env.nps_json(&[]);
+    assert_eq!(r["n"], 8);
+    assert_eq!(r["promoters"], 4);
+    assert_eq!(r["passives"], 2);
+    assert_eq!(r["detractors"], 2);
+    assert_eq!(r["ambassadors"], 2);
+    assert_eq!(r["nps"].as_f64(), Some(25.0));
+    assert_eq!(
+        r["distribution"],
+        serde_json::json!([1, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2])
+    );
+    assert_eq!(r["small_sample"], true);
+
+    // Channel defaults to "import"; a given one is kept.
+    let r = env.nps_json(&["--group-by", "channel"]);
+    let groups: Vec<(String, u64)> = r["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["key"].as_str().unwrap().to_owned(),
+                g["n"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(groups, [("email".to_owned(), 1), ("import".to_owned(), 7)]);
+
+    // e5 was given as 23:30 at +01:00, which is 22:30 UTC on the 14th: still February.
+    let r = env.nps_json(&[
+        "--survey",
+        "rel",
+        "--from",
+        "2025-02-14",
+        "--to",
+        "2025-02-14",
+    ]);
+    assert_eq!(r["n"], 1);
+    assert_eq!(r["detractors"], 1);
+
+    // Importing the same file again: every external id is already stored, nothing added.
+    let out = env.import(&file);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("line 9: an answer with external_id \"e8\" is already stored"));
+    assert_eq!(env.answers(), 9);
+}
+
+#[test]
+fn bad_rows_are_all_reported_and_nothing_is_imported() {
+    let env = Env::new();
+    block_on(async {
+        let store = env.store().await;
+        let survey = store
+            .survey_by_slug(env.workspace_id, "rel")
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .record_answer(&NewAnswer {
+                workspace_id: env.workspace_id,
+                survey_id: survey.id,
+                respondent: Respondent::Anonymous,
+                score: 9,
+                comment: None,
+                channel: Channel::Api,
+                touchpoint: None,
+                language: None,
+                answered_at: Utc.with_ymd_and_hms(2025, 1, 1, 12, 0, 0).unwrap(),
+                external_id: Some("old-1".into()),
+                idempotency_key: None,
+                request_hash: None,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    assert_eq!(env.answers(), 1);
+
+    let bad = "survey,score,answered_at,customer_id,external_id,comment,channel
+rel,11,2025-01-05,,b1,,
+rel,7.5,2025-01-05,,b2,,
+rel,nine,2025-01-05,,b3,,
+nope,5,2025-01-05,,b4,,
+rel,5,2025-01-05,ghost,b5,,
+rel,5,2025-13-45,,b6,,
+rel,5,2999-01-01,,b7,,
+rel,5,2025-01-05,,b13,,fax
+rel,5,2025-01-05,,old-1,,
+rel,9,2025-01-05,c1,b8,\"two
+lines\",
+sat,0,2025-01-05,,b9,,
+rel,,2025-01-05,,b10,,
+rel,8,2025-01-06,ghost,b11,,
+rel,9,2025-01-07,c2,b8,ok,
+";
+    let expected = [
+        "line 2: score must be an integer from 0 to 10; got 11",
+        "line 3: score must be an integer from 0 to 10; got 7.5",
+        "line 4: score must be an integer from 0 to 10; got the string \"nine\"",
+        "line 5: no survey with slug \"nope\"",
+        "line 6: customer \"ghost\" does not exist",
+        "line 7: answered_at must be a time such as 2026-03-10T09:30:00Z or a date such as 2026-03-10; got \"2025-13-45\"",
+        "line 8: answered_at 2999-01-01 is in the future",
+        "line 9: channel must be one of email sms web widget kiosk api import; got \"fax\"",
+        "line 10: an answer with external_id \"old-1\" is already stored",
+        "line 13: score must be an integer from 1 to 5; got 0",
+        "line 14: score is required",
+        "line 15: customer \"ghost\" does not exist",
+        "line 16: external_id \"b8\" is already used on line 11",
+    ];
+    // The same line numbers with the CRLF line ends spreadsheet programs write.
+    for (name, content) in [
+        ("bad.csv", bad.to_owned()),
+        ("bad-crlf.csv", bad.replace('\n', "\r\n")),
+    ] {
+        let out = env.import(&env.write(name, &content));
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        let problems: Vec<&str> = err.lines().filter(|l| l.starts_with("line ")).collect();
+        assert_eq!(problems.len(), expected.len(), "{name}: {err}");
+        for (got, want) in problems.iter().zip(expected) {
+            assert!(
+                got.starts_with(want),
+                "{name}: expected {want:?}, got {got:?}\n{err}"
+            );
+        }
+        assert!(err.contains("13 problems in"), "{err}");
+        assert!(err.contains("nothing was imported"), "{err}");
+        assert!(stdout(&out).is_empty());
+        assert_eq!(env.answers(), 1, "a bad file must store nothing");
+    }
+
+    // Column problems are reported from the header, before any row.
+    let file = env.write("cols.csv", "survey,score,when,nps\nrel,9,2025-01-05,x\n");
+    let out = env.import(&file);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 1: unknown columns \"when\", \"nps\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 1: missing required column answered_at"),
+        "{err}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(env.answers(), 1);
+}
+
+#[test]
+fn nps_table_groups_by_month() {
+    let env = Env::new();
+    let out = env.import(&env.write("good.csv", GOOD));
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = env.run(&[
+        "nps",
+        "--survey",
+        "rel",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-03-31",
+        "--group-by",
+        "month",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0], "NPS of survey rel, 2025-01-01 to 2025-03-31",
+        "{text}"
+    );
+    assert!(lines[1].starts_with("NPS +25.0  95 % CI "), "{text}");
+    assert!(lines[1].ends_with("(adjusted Wald)  n = 8"), "{text}");
+    assert_eq!(
+        lines[2],
+        "Promoters 4 (50.0 %), passives 2 (25.0 %), detractors 2 (25.0 %); ambassadors (10s) 2"
+    );
+    assert!(text.contains("Warning: small sample (8 answers"), "{text}");
+    // Nothing in the 90 days before: no change to report.
+    assert!(
+        text.contains("Change vs 2024-10-03 to 2024-12-31: – (then no answers)"),
+        "{text}"
+    );
+
+    // key, NPS, "low to high", n, change: January 2 promoters 1 detractor of 3; February
+    // 1, 1 of 3; March 1 promoter 1 passive of 2.
+    let row = |key: &str| -> Vec<String> {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("no row {key}:\n{text}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    let months: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("2025-"))
+        .map(|l| &l[..7])
+        .collect();
+    assert_eq!(months, ["2025-01", "2025-02", "2025-03"], "{text}");
+    let jan = row("2025-01");
+    assert_eq!(
+        (jan[1].as_str(), jan[5].as_str(), jan[6].as_str()),
+        ("+33.3", "3", "–")
+    );
+    let feb = row("2025-02");
+    assert_eq!(
+        (feb[1].as_str(), feb[5].as_str(), feb[6].as_str()),
+        ("+0.0", "3", "-33.3")
+    );
+    let mar = row("2025-03");
+    assert_eq!(
+        (mar[1].as_str(), mar[5].as_str(), mar[6].as_str()),
+        ("+50.0", "2", "+50.0")
+    );
+    assert!(
+        !text.contains(" *"),
+        "small months cannot differ significantly:\n{text}"
+    );
+
+    // The header row names the grouping and the columns are right-aligned: every row's
+    // n column ends at the same place.
+    let header = lines.iter().find(|l| l.starts_with("month")).unwrap();
+    assert!(header.contains("NPS") && header.contains("95 % CI") && header.contains("change"));
+    let n_end = |l: &str, n: &str| l.find(&format!(" {n}  ")).map(|i| i + 1 + n.len());
+    let ends: Vec<Option<usize>> = [("2025-01", "3"), ("2025-02", "3"), ("2025-03", "2")]
+        .iter()
+        .map(|(k, n)| n_end(lines.iter().find(|l| l.starts_with(k)).unwrap(), n))
+        .collect();
+    assert!(ends.iter().all(|e| e.is_some() && *e == ends[0]), "{text}");
+}
+
+#[test]
+fn bad_nps_parameters_give_the_api_messages() {
+    let env = Env::new();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--group-by", "decade"],
+            "group_by must be one of day, week, month, quarter, touchpoint, channel, language \
+             or segment:<attribute>; got \"decade\"",
+        ),
+        (
+            &["--ci", "bayes"],
+            "ci must be wald or adjusted_wald; got \"bayes\"",
+        ),
+        (
+            &["--from", "2025-03-01", "--to", "2025-01-01"],
+            "from (2025-03-01) is after to (2025-01-01)",
+        ),
+        (&["--survey", "nope"], "no survey with slug \"nope\""),
+    ];
+    for (args, message) in cases {
+        let mut all = vec!["nps"];
+        all.extend_from_slice(args);
+        let out = env.run(&all);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+}
