@@ -4,7 +4,7 @@
 //! tab; the follow-up link carries a signed token naming that answer, so only its
 //! respondent can add a comment or change the score, for a limited time.
 
-use super::views::{FollowupPage, LanguageLink, SurveyPage, ThanksPage};
+use super::views::{FollowupPage, LanguageLink, ScoreScale, SurveyPage, ThanksPage};
 use super::{same_origin, PageError};
 use crate::state::AppState;
 use advocate_core::i18n::{self, SurveyTexts};
@@ -130,13 +130,11 @@ pub async fn show(
     let survey = load(&state, &public_id).await?;
     let lang = language(q.lang.as_deref(), &headers, &survey);
     let (company, texts) = texts(&state, &survey, &lang).await?;
-    let (scale_min, scale_max) = survey.kind.scale();
     Ok(SurveyPage {
         lang: lang.to_string(),
         company,
+        scale: ScoreScale::new(survey.kind, &texts, None),
         texts,
-        scale_min,
-        scale_max,
         action: format!("/s/{public_id}"),
         languages: LanguageLink::all(lang.as_str()),
     })
@@ -197,14 +195,11 @@ pub async fn follow_up(
             .map(|s| texts.follow_up(s.category()).to_owned())
             .unwrap_or_default(),
     };
-    let (scale_min, scale_max) = survey.kind.scale();
     Ok(FollowupPage {
         lang: lang.to_string(),
         company,
+        scale: ScoreScale::new(survey.kind, &texts, Some(answer.score)),
         texts,
-        scale_min,
-        scale_max,
-        score: answer.score,
         follow_up,
         score_action: format!("/s/{public_id}/a/{tok}/score"),
         comment_action: format!("/s/{public_id}/a/{tok}"),

@@ -9,6 +9,7 @@
 //! Web app: [`SigninPage`], [`DashboardPage`].
 
 use advocate_core::i18n::{SurveyTexts, SUPPORTED};
+use advocate_core::SurveyKind;
 use advocate_core::{CiMethod, SMALL_SAMPLE};
 use advocate_store::NpsReport;
 use askama::Template;
@@ -64,21 +65,56 @@ impl LanguageLink {
     }
 }
 
-/// The score buttons' `aria-label`s: the number, and at the ends the scale's label.
-fn score_label(texts: &SurveyTexts, n: u8, min: u8, max: u8) -> String {
-    if n == min {
-        format!("{n} – {}", texts.low_label)
-    } else if n == max {
-        format!("{n} – {}", texts.high_label)
-    } else {
-        n.to_string()
+/// A survey's score buttons: the scale, the labels of its ends, and the score already
+/// given (pressed) on the follow-up page. Rendered by `_scale.html`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreScale {
+    pub min: u8,
+    pub max: u8,
+    pub low_label: String,
+    pub high_label: String,
+    pub current: Option<u8>,
+}
+
+impl ScoreScale {
+    pub fn new(kind: SurveyKind, texts: &SurveyTexts, current: Option<u8>) -> Self {
+        let (min, max) = kind.scale();
+        Self {
+            min,
+            max,
+            low_label: texts.low_label.clone(),
+            high_label: texts.high_label.clone(),
+            current,
+        }
+    }
+
+    pub fn scores(&self) -> std::ops::RangeInclusive<u8> {
+        self.min..=self.max
+    }
+
+    pub fn count(&self) -> u8 {
+        self.max.saturating_sub(self.min) + 1
+    }
+
+    /// The button's `aria-label`: the number, and at the ends the scale's label.
+    pub fn label(&self, n: &u8) -> String {
+        match *n {
+            n if n == self.min => format!("{n} – {}", self.low_label),
+            n if n == self.max => format!("{n} – {}", self.high_label),
+            n => n.to_string(),
+        }
+    }
+
+    /// `aria-pressed` for a button, when a score has been given.
+    pub fn pressed(&self, n: &u8) -> Option<bool> {
+        self.current.map(|c| c == *n)
     }
 }
 
 /// The public survey page: the question and one submit button per score.
 ///
 /// Fill with `texts = i18n::builtin(&lang, kind, company).with(&overrides, company)`,
-/// `(scale_min, scale_max) = kind.scale()`, `languages = LanguageLink::all(lang)`. The form
+/// `scale = ScoreScale::new(kind, &texts, None)`, `languages = LanguageLink::all(lang)`. The form
 /// posts `score=N&lang=xx` to `action`.
 #[derive(Debug, Clone, Template, WebTemplate)]
 #[template(path = "survey.html")]
@@ -88,31 +124,16 @@ pub struct SurveyPage {
     /// The workspace's name, shown above the question.
     pub company: String,
     pub texts: SurveyTexts,
-    /// The scale: 0–10 for NPS and eNPS, 1–5 for CSAT.
-    pub scale_min: u8,
-    pub scale_max: u8,
+    /// The score buttons: 0–10 for NPS and eNPS, 1–5 for CSAT.
+    pub scale: ScoreScale,
     /// Where the score form posts, e.g. `/s/{token}`.
     pub action: String,
     pub languages: Vec<LanguageLink>,
 }
 
-impl SurveyPage {
-    pub fn scores(&self) -> std::ops::RangeInclusive<u8> {
-        self.scale_min..=self.scale_max
-    }
-
-    pub fn score_label(&self, n: &u8) -> String {
-        score_label(&self.texts, *n, self.scale_min, self.scale_max)
-    }
-
-    pub fn scale_len(&self) -> u8 {
-        self.scale_max.saturating_sub(self.scale_min) + 1
-    }
-}
-
 /// After the score: the score again (to change it, posting `score=N&lang=xx` to
 /// `score_action`), and the follow-up question worded by category with a comment box
-/// (posting `comment=…&score=N&lang=xx` to `comment_action`).
+/// (posting `comment=…&lang=xx` to `comment_action`).
 ///
 /// Fill `follow_up` with `texts.follow_up(score.category())` (for CSAT, pick the text the
 /// survey wants, e.g. the detractor wording for 1–3).
@@ -122,10 +143,8 @@ pub struct FollowupPage {
     pub lang: String,
     pub company: String,
     pub texts: SurveyTexts,
-    pub scale_min: u8,
-    pub scale_max: u8,
-    /// The score given; its button is shown pressed.
-    pub score: u8,
+    /// The score buttons, with the score given as `current` (shown pressed).
+    pub scale: ScoreScale,
     /// The follow-up question for the score's category.
     pub follow_up: String,
     pub score_action: String,
@@ -133,24 +152,6 @@ pub struct FollowupPage {
     /// The comment so far (kept when the score is changed); usually empty.
     pub comment: String,
     pub languages: Vec<LanguageLink>,
-}
-
-impl FollowupPage {
-    pub fn scores(&self) -> std::ops::RangeInclusive<u8> {
-        self.scale_min..=self.scale_max
-    }
-
-    pub fn score_label(&self, n: &u8) -> String {
-        score_label(&self.texts, *n, self.scale_min, self.scale_max)
-    }
-
-    pub fn scale_len(&self) -> u8 {
-        self.scale_max.saturating_sub(self.scale_min) + 1
-    }
-
-    pub fn is_current(&self, n: &u8) -> bool {
-        *n == self.score
-    }
 }
 
 /// The last page of a survey: `texts.thanks_title` and `texts.thanks_body`.
@@ -487,7 +488,7 @@ pub struct DashboardPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use advocate_core::{i18n, Language, NpsCounts, SurveyKind};
+    use advocate_core::{i18n, Language, NpsCounts};
 
     const EVIL: &str = "<script>alert(1)</script>";
 
@@ -520,9 +521,8 @@ mod tests {
         SurveyPage {
             lang: "nb".into(),
             company: EVIL.into(),
+            scale: ScoreScale::new(SurveyKind::Nps, &texts(), None),
             texts: texts(),
-            scale_min: 0,
-            scale_max: 10,
             action: "/s/tok?x=<b>".into(),
             languages: LanguageLink::all("nb"),
         }
@@ -561,8 +561,7 @@ mod tests {
         assert!(html.contains(r#"action="/s/tok?x=&#60;b&#62;""#), "{html}");
 
         let csat = SurveyPage {
-            scale_min: 1,
-            scale_max: 5,
+            scale: ScoreScale::new(SurveyKind::Csat, &texts(), None),
             ..survey()
         };
         let html = csat.render().unwrap();
@@ -575,10 +574,8 @@ mod tests {
         let page = FollowupPage {
             lang: "en".into(),
             company: EVIL.into(),
+            scale: ScoreScale::new(SurveyKind::Nps, &texts(), Some(3)),
             texts: texts(),
-            scale_min: 0,
-            scale_max: 10,
-            score: 3,
             follow_up: EVIL.into(),
             score_action: "/s/tok".into(),
             comment_action: "/s/tok/comment".into(),
