@@ -283,6 +283,7 @@ mod tests {
             promoters: p,
             passives: pa,
             detractors: d,
+            shares: advocate_core::NpsCounts::new(p, pa, d).shares(),
             ambassadors: p / 2,
             distribution: [0; 11],
             ci95: (n > 0).then_some(Interval {

@@ -12,6 +12,6 @@ mod stats;
 pub mod token;
 
 pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
-pub use nps::{CiMethod, Comparison, Interval, NpsCounts, SMALL_SAMPLE};
+pub use nps::{CiMethod, Comparison, Interval, NpsCounts, Shares, SMALL_SAMPLE};
 pub use period::{Granularity, GroupBy};
 pub use score::{Category, CsatScore, Score, ScoreError};

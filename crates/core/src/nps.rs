@@ -60,6 +60,14 @@ impl CiMethod {
     }
 }
 
+/// Each category's share of the answers, in percent.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Shares {
+    pub promoters: f64,
+    pub passives: f64,
+    pub detractors: f64,
+}
+
 /// A 95 % confidence interval on the NPS scale (−100..100).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Interval {
@@ -122,6 +130,17 @@ impl NpsCounts {
         // From the counts rather than the shares, so round figures stay exact (45, not 44.999…).
         let n = self.n();
         (n > 0).then(|| 100.0 * (self.promoters as f64 - self.detractors as f64) / n as f64)
+    }
+
+    /// Percentages of promoters, passives and detractors (each 0–100), or `None` when
+    /// there are no answers.
+    pub fn shares(&self) -> Option<Shares> {
+        let n = self.n() as f64;
+        (n > 0.0).then(|| Shares {
+            promoters: 100.0 * self.promoters as f64 / n,
+            passives: 100.0 * self.passives as f64 / n,
+            detractors: 100.0 * self.detractors as f64 / n,
+        })
     }
 
     /// `(promoter share, detractor share, variance of the NPS as a fraction)`.
@@ -207,6 +226,8 @@ mod tests {
         // 50 promoters, 30 passives, 20 detractors: p = .5, d = .2, NPS = 30.
         let c = NpsCounts::new(50, 30, 20);
         assert_eq!(c.n(), 100);
+        let s = c.shares().unwrap();
+        assert_eq!((s.promoters, s.passives, s.detractors), (50.0, 30.0, 20.0));
         assert!(close(c.nps().unwrap(), 30.0));
         // Var = (.5 + .2 − .3²) / 100 = .0061; margin = 1.959964 · √.0061 = .153077
         let w = c.ci95(CiMethod::Wald).unwrap();

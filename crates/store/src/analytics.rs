@@ -3,7 +3,9 @@
 use crate::answers::placeholders;
 use crate::{Result, Store, StoreError};
 use advocate_core::period::{date_of_day, day_number};
-use advocate_core::{CiMethod, Comparison, Granularity, GroupBy, Interval, NpsCounts, SurveyKind};
+use advocate_core::{
+    CiMethod, Comparison, Granularity, GroupBy, Interval, NpsCounts, Shares, SurveyKind,
+};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -31,6 +33,8 @@ pub struct NpsSummary {
     pub promoters: u64,
     pub passives: u64,
     pub detractors: u64,
+    /// Percent promoters, passives and detractors; `null` when there are no answers.
+    pub shares: Option<Shares>,
     /// Promoters who gave a 10 (the rest of the promoters gave a 9).
     pub ambassadors: u64,
     /// Answers per score, index 0..=10.
@@ -118,6 +122,7 @@ fn summary(hist: &Histogram, ci: CiMethod) -> NpsSummary {
         promoters: counts.promoters,
         passives: counts.passives,
         detractors: counts.detractors,
+        shares: counts.shares(),
         ambassadors: hist[10],
         distribution: *hist,
         ci95: counts.ci95(ci),

@@ -635,6 +635,7 @@ mod tests {
                 promoters: counts.promoters,
                 passives: counts.passives,
                 detractors: counts.detractors,
+                shares: counts.shares(),
                 ambassadors: hist[10],
                 distribution: hist,
                 ci95: counts.ci95(method),
