@@ -41,16 +41,19 @@ async fn first_run(store: &Store) -> Result<()> {
     let email = std::env::var("ADVOCATE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
     let password = std::env::var("ADVOCATE_ADMIN_PASSWORD").ok();
     println!("First run: created workspace \"default\".");
-    set_user(store, workspace.id, &email, password).await
+    let generated = set_user(store, workspace.id, &email, password).await?;
+    print_sign_in(&email, generated);
+    Ok(())
 }
 
-/// Creates a user or sets a new password, printing a generated password once.
+/// Creates a user or sets a new password; returns the password when it was generated,
+/// so the caller can show it once.
 pub async fn set_user(
     store: &Store,
     workspace_id: i64,
     email: &str,
     password: Option<String>,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let generated = password.is_none();
     let password = password.unwrap_or_else(random_password);
     if password.chars().count() < 8 {
@@ -65,12 +68,15 @@ pub async fn set_user(
             Err(e) => return Err(e.into()),
         },
     }
-    if generated {
-        println!("Sign in as {email} with password {password} (shown only now).");
-    } else {
-        println!("Sign in as {email} with the password you set.");
+    Ok(generated.then_some(password))
+}
+
+/// Tells how to sign in, showing a generated password once.
+pub fn print_sign_in(email: &str, generated: Option<String>) {
+    match generated {
+        Some(password) => println!("Sign in as {email} with password {password} (shown only now)."),
+        None => println!("Sign in as {email} with the password you set."),
     }
-    Ok(())
 }
 
 fn random_password() -> String {

@@ -115,7 +115,9 @@ async fn main() -> Result<()> {
         } => {
             let store = db.open().await?;
             let workspace = db.workspace(&store).await?;
-            bootstrap::set_user(&store, workspace.id, &email, password).await
+            let generated = bootstrap::set_user(&store, workspace.id, &email, password).await?;
+            bootstrap::print_sign_in(&email, generated);
+            Ok(())
         }
         Command::Import { what } => import::run(what).await,
         Command::Nps(args) => nps_table::run(args).await,
