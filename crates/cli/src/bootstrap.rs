@@ -23,6 +23,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         ..Config::default()
     };
+    let store = store.with_public_url(&args.public_url());
     let state = advocate_server::state(store.clone(), config).await?;
     let listener = TcpListener::bind(args.bind)
         .await

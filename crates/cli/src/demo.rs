@@ -17,6 +17,8 @@ pub const ADMIN_EMAIL: &str = "demo@advocate.local";
 pub const ADMIN_PASSWORD: &str = "demo-password";
 /// Fixed so the demo is the same on every machine.
 const SEED: u64 = 2026;
+/// Answers from the last this many days react as live ones would (cases, thank-yous).
+const LIVE_DAYS: i64 = 21;
 /// Answers per transaction while loading.
 const BATCH: usize = 5_000;
 
@@ -73,6 +75,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         store.upsert_customers(workspace.id, chunk).await?;
         bar.inc(chunk.len() as u64);
     }
+    let live_from = Utc::now() - chrono::Duration::days(LIVE_DAYS);
     for chunk in data.answers.chunks(BATCH) {
         let answers: Vec<NewAnswer> = chunk
             .iter()
@@ -94,7 +97,11 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
                 request_hash: None,
             })
             .collect();
-        store.record_answers(&answers).await?;
+        // The last weeks are "live": their detractors open cases and promoters are thanked.
+        let (history, live): (Vec<_>, Vec<_>) =
+            answers.into_iter().partition(|a| a.answered_at < live_from);
+        store.record_answers(&history, false).await?;
+        store.record_answers(&live, true).await?;
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();

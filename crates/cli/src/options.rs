@@ -38,9 +38,19 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "ADVOCATE_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// The address people reach Advocate at, for links in emails and webhooks
+    /// (e.g. https://feedback.example.com); defaults to http://<bind>.
+    #[arg(long, env = "ADVOCATE_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Mark cookies Secure (set when Advocate is reached over HTTPS).
     #[arg(long, env = "ADVOCATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+}
+
+impl ServeArgs {
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+    }
 }
 
 impl DbArgs {

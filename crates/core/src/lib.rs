@@ -3,10 +3,13 @@
 //! Values are parsed at the boundary into the types here (a [`Score`] cannot hold 11), so
 //! code further in never re-validates.
 
+pub mod delivery;
 pub mod i18n;
 pub mod labels;
+pub mod messages;
 pub mod nps;
 pub mod period;
+pub mod playbook;
 pub mod score;
 mod stats;
 pub mod token;
@@ -14,4 +17,5 @@ pub mod token;
 pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
 pub use nps::{CiMethod, Comparison, Interval, NpsCounts, Shares, SMALL_SAMPLE};
 pub use period::{Granularity, GroupBy};
+pub use playbook::{EngagementKind, Playbook, Priority, SlaHours};
 pub use score::{Category, CsatScore, Score, ScoreError};

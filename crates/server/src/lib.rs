@@ -6,6 +6,7 @@ pub mod charts;
 mod error;
 pub mod pages;
 pub mod state;
+pub mod worker;
 
 pub use error::{ApiError, Problem};
 pub use state::{AppState, Config};
@@ -18,7 +19,6 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 /// Largest request body the API accepts.
@@ -46,7 +46,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::router())
         .merge(pages::router())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::ApiDoc::openapi()))
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::openapi()))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })

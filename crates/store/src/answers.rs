@@ -2,6 +2,7 @@
 
 use crate::customers::{attributes_json, customer_in, parse_attributes, upsert_customer_in};
 use crate::models::{Answer, Attributes, NewAnswer, Recorded, Respondent};
+use crate::reactions::{self, Context};
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::SurveyKind;
@@ -37,15 +38,17 @@ fn answer_from(row: &AnyRow) -> Result<Answer> {
 impl Store {
     /// Stores one answer durably (the commit is on disk when this returns). A retry with
     /// the same idempotency key or external id returns the stored answer instead of a
-    /// second one; reusing either for a different answer is a conflict.
+    /// second one; reusing either for a different answer is a conflict. What the answer
+    /// sets off (case, alerts, thank-you, webhooks) is queued in the same transaction.
     pub async fn record_answer(&self, new: &NewAnswer) -> Result<Recorded> {
         if let Some(found) = self.replay(new).await? {
             return Ok(found);
         }
         let mut tx = self.writer.begin().await?;
-        match insert_answer_in(&mut tx, new).await {
+        match insert_answer_in(&mut tx, new, Some(&self.reaction_context())).await {
             Ok(answer) => {
                 tx.commit().await?;
+                self.wake_outbox();
                 Ok(Recorded {
                     answer,
                     replayed: false,
@@ -60,17 +63,24 @@ impl Store {
         }
     }
 
-    /// Stores many answers in one transaction: all of them or none.
-    pub async fn record_answers(&self, answers: &[NewAnswer]) -> Result<Vec<i64>> {
+    /// Stores many answers in one transaction: all of them or none. With `react`, each
+    /// sets off what a live answer would; without, they are history (an import) and only
+    /// counted.
+    pub async fn record_answers(&self, answers: &[NewAnswer], react: bool) -> Result<Vec<i64>> {
+        let ctx = self.reaction_context();
+        let ctx = react.then_some(&ctx);
         let mut tx = self.writer.begin().await?;
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
-            let answer = insert_answer_in(&mut tx, new)
+            let answer = insert_answer_in(&mut tx, new, ctx)
                 .await
                 .map_err(|e| duplicate_as_conflict(e, new))?;
             ids.push(answer.id);
         }
         tx.commit().await?;
+        if react {
+            self.wake_outbox();
+        }
         Ok(ids)
     }
 
@@ -249,7 +259,12 @@ async fn survey_kind_in(
     SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
-pub(crate) async fn insert_answer_in(conn: &mut AnyConnection, new: &NewAnswer) -> Result<Answer> {
+/// Inserts an answer and its rollup counts; with a reaction context, also what it sets off.
+pub(crate) async fn insert_answer_in(
+    conn: &mut AnyConnection,
+    new: &NewAnswer,
+    react: Option<&Context<'_>>,
+) -> Result<Answer> {
     let survey: Option<(String, Option<String>)> =
         sqlx::query_as("SELECT kind, touchpoint FROM surveys WHERE workspace_id = $1 AND id = $2")
             .bind(new.workspace_id)
@@ -258,9 +273,8 @@ pub(crate) async fn insert_answer_in(conn: &mut AnyConnection, new: &NewAnswer) 
             .await?;
     let (kind, survey_touchpoint) = survey
         .ok_or_else(|| StoreError::NotFound(format!("no survey with id {}", new.survey_id)))?;
-    SurveyKind::parse(&kind)
-        .map_err(|e| StoreError::Invalid(e.to_string()))?
-        .check_score(i64::from(new.score))
+    let kind = SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    kind.check_score(i64::from(new.score))
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
 
     let customer = match &new.respondent {
@@ -313,6 +327,9 @@ pub(crate) async fn insert_answer_in(conn: &mut AnyConnection, new: &NewAnswer) 
     .await?;
     let answer = answer_from(&row)?;
     RollupFacts::of(&answer).add(conn, answer.score, 1).await?;
+    if let Some(ctx) = react {
+        reactions::on_answer(conn, ctx, &answer, kind, customer.as_ref()).await?;
+    }
     Ok(answer)
 }
 

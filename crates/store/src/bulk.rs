@@ -20,7 +20,7 @@ pub struct AnswerBatch {
 impl AnswerBatch {
     /// Stores one more answer (with its rollup counts) inside the transaction.
     pub async fn add(&mut self, new: &NewAnswer) -> Result<i64> {
-        let id = insert_answer_in(&mut self.tx, new)
+        let id = insert_answer_in(&mut self.tx, new, None)
             .await
             .map_err(|e| duplicate_as_conflict(e, new))?
             .id;

@@ -9,11 +9,17 @@
 mod analytics;
 mod answers;
 mod bulk;
+mod cases;
 mod customers;
+mod engagements;
 mod error;
 pub mod models;
+pub mod outbox;
+mod reactions;
+mod settings;
 mod surveys;
 pub mod testing;
+mod webhooks;
 mod workspaces;
 
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
@@ -24,7 +30,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Notify;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -55,6 +63,10 @@ pub struct Store {
     pool: AnyPool,
     /// Writes: on SQLite a single connection, on PostgreSQL the same pool as reads.
     writer: AnyPool,
+    /// Base URL for links in messages (cases, surveys).
+    public_url: Arc<str>,
+    /// Woken after a commit that queued messages, so delivery starts at once.
+    outbox_signal: Arc<Notify>,
 }
 
 /// SQLite settings for an embedded database that never loses an acknowledged write:
@@ -91,22 +103,51 @@ impl Store {
             Backend::Sqlite => {
                 let writer = pool_options(1).connect_with(options.clone()).await?;
                 let pool = pool_options(8).connect_with(options).await?;
-                Self {
-                    backend,
-                    pool,
-                    writer,
-                }
+                Self::new(backend, pool, writer)
             }
             Backend::Postgres => {
                 let pool = pool_options(16).connect_with(options).await?;
-                Self {
-                    backend,
-                    writer: pool.clone(),
-                    pool,
-                }
+                Self::new(backend, pool.clone(), pool)
             }
         };
         Ok(store)
+    }
+
+    fn new(backend: Backend, pool: AnyPool, writer: AnyPool) -> Self {
+        Self {
+            backend,
+            pool,
+            writer,
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            outbox_signal: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Sets the base URL used in links inside emails and webhooks.
+    pub fn with_public_url(mut self, url: &str) -> Self {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub(crate) fn reaction_context(&self) -> reactions::Context<'_> {
+        reactions::Context {
+            public_url: &self.public_url,
+        }
+    }
+
+    /// Tells the delivery workers that new messages are waiting.
+    pub(crate) fn wake_outbox(&self) {
+        self.outbox_signal.notify_one();
+    }
+
+    /// Resolves when messages have been queued since the last wake-up (or at once, if a
+    /// wake-up is pending); workers also poll, for messages queued by other instances.
+    pub async fn outbox_queued(&self) {
+        self.outbox_signal.notified().await;
     }
 
     /// Applies this backend's embedded migrations; safe to run on every start.

@@ -150,3 +150,87 @@ pub struct Recorded {
     /// True when this was a retry of an answer already stored (same key, same request).
     pub replayed: bool,
 }
+
+/// A review site promoters are asked to review the company on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewLink {
+    pub name: String,
+    pub url: String,
+}
+
+/// How a workspace closes the loop. Every field has a default, so a workspace that never
+/// saved settings still gets cases, alerts and thank-yous.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkspaceSettings {
+    /// From address of every email; `advocate@localhost` when not set.
+    pub sender_email: Option<String>,
+    pub sender_name: Option<String>,
+    /// Team inbox for alerts whose assignee is not an email address (a queue or a name).
+    pub alerts_email: Option<String>,
+    /// Who is told when a case misses its SLA.
+    pub manager_email: Option<String>,
+    /// Slack-compatible incoming webhook for detractor alerts.
+    pub slack_webhook_url: Option<String>,
+    /// Assignee of cases no account manager or routing rule claims.
+    pub default_queue: String,
+    /// Ask passives (7–8) by email what would make it a 9 or 10.
+    pub passive_nudge: bool,
+    /// Ask the customer again after their case is resolved, to measure recovery.
+    pub resurvey_after_resolution: bool,
+    pub review_links: Vec<ReviewLink>,
+    pub sla_hours: advocate_core::SlaHours,
+}
+
+impl Default for WorkspaceSettings {
+    fn default() -> Self {
+        Self {
+            sender_email: None,
+            sender_name: None,
+            alerts_email: None,
+            manager_email: None,
+            slack_webhook_url: None,
+            default_queue: "Customer care".into(),
+            passive_nudge: false,
+            resurvey_after_resolution: false,
+            review_links: Vec::new(),
+            sla_hours: advocate_core::SlaHours::default(),
+        }
+    }
+}
+
+/// A routing rule: when every given condition matches the answer, the case goes to
+/// `assignee`. Rules are tried in `position` order.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct RoutingRule {
+    pub id: i64,
+    pub position: i64,
+    /// Segment attribute and value to match, e.g. plan = business.
+    pub attribute: Option<String>,
+    pub value: Option<String>,
+    pub touchpoint: Option<String>,
+    pub language: Option<String>,
+    pub assignee: String,
+}
+
+impl RoutingRule {
+    pub fn matches(&self, answer: &Answer) -> bool {
+        let attr_ok = match (&self.attribute, &self.value) {
+            (Some(a), v) => answer
+                .attributes
+                .iter()
+                .any(|(k, val)| k.as_str() == a && v.as_ref().is_none_or(|v| v == val)),
+            (None, _) => true,
+        };
+        attr_ok
+            && self
+                .touchpoint
+                .as_ref()
+                .is_none_or(|t| answer.touchpoint.as_ref() == Some(t))
+            && self
+                .language
+                .as_ref()
+                .is_none_or(|l| answer.language.as_ref() == Some(l))
+    }
+}

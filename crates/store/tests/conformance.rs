@@ -874,7 +874,7 @@ async fn scores_outside_the_scale_are_rejected(store: Store) {
         let expected = format!("from {min} to {max}; got {score}");
         let msg = invalid(store.record_answer(&a).await);
         assert!(msg.contains(&expected), "{}: {msg}", survey.slug);
-        let msg = invalid(store.record_answers(std::slice::from_ref(&a)).await);
+        let msg = invalid(store.record_answers(std::slice::from_ref(&a), false).await);
         assert!(
             msg.contains(&expected),
             "batch of one, {}: {msg}",
@@ -1046,7 +1046,7 @@ async fn external_ids_make_answers_idempotent(store: Store) {
     fresh.external_id = Some("resp-3".into());
     let mut dup = answer(ws, s.id, 7, at(2026, 1, 6));
     dup.external_id = Some("resp-1".into());
-    let msg = conflict(store.record_answers(&[fresh, dup]).await);
+    let msg = conflict(store.record_answers(&[fresh, dup], false).await);
     assert!(msg.contains("resp-1"), "{msg}");
     assert_eq!(store.count_answers(ws).await.unwrap(), 2);
 }
@@ -1109,14 +1109,15 @@ async fn batches_are_all_or_nothing(store: Store) {
     let other = named_workspace(&store, "globex").await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let foreign = create_survey(&store, other, "rel", SurveyKind::Nps).await;
-    assert_eq!(store.record_answers(&[]).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(
+        store.record_answers(&[], false).await.unwrap(),
+        Vec::<i64>::new()
+    );
     store
-        .record_answers(&answers(
-            ws,
-            s.id,
-            at(2026, 2, 1),
-            &[(9, 1), (7, 1), (0, 1)],
-        ))
+        .record_answers(
+            &answers(ws, s.id, at(2026, 2, 1), &[(9, 1), (7, 1), (0, 1)]),
+            false,
+        )
         .await
         .unwrap();
     let mut by_plan = query(ws, Some("rel"));
@@ -1157,7 +1158,7 @@ async fn batches_are_all_or_nothing(store: Store) {
         ),
     ];
     for (batch, expected) in bad_batches {
-        let result = store.record_answers(&batch).await;
+        let result = store.record_answers(&batch, false).await;
         match expected {
             "invalid" => {
                 invalid(result);
@@ -1193,7 +1194,7 @@ async fn batches_are_all_or_nothing(store: Store) {
         with_customer(3, "C2"),
         answer(ws, s.id, 8, at(2026, 2, 3)),
     ];
-    let ids = store.record_answers(&good).await.unwrap();
+    let ids = store.record_answers(&good, false).await.unwrap();
     assert_eq!(ids.len(), 3);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     let scores: Vec<u8> = {
@@ -1330,7 +1331,7 @@ async fn existing_ids_are_looked_up_in_bulk(store: Store) {
         with_id(a, s.id, "R700"),
         with_id(b, sb.id, "R2"),
     ];
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, false).await.unwrap();
 
     // More ids than one lookup chunk, with hits on both sides of a chunk boundary.
     let customers: Vec<String> = (0..1200).map(|i| format!("C{i}")).collect();
@@ -1534,15 +1535,18 @@ async fn latest_comments_newest_first(store: Store) {
         a
     };
     let ids = store
-        .record_answers(&[
-            with(ws, s1.id, 1, Some("first")),
-            with(ws, s1.id, 3, Some("third")),
-            with(ws, s2.id, 2, Some("second")),
-            with(ws, s1.id, 3, Some("third, later id")),
-            with(ws, s1.id, 4, None),
-            with(ws, s1.id, 5, Some("")),
-            with(ws, s3.id, 6, None),
-        ])
+        .record_answers(
+            &[
+                with(ws, s1.id, 1, Some("first")),
+                with(ws, s1.id, 3, Some("third")),
+                with(ws, s2.id, 2, Some("second")),
+                with(ws, s1.id, 3, Some("third, later id")),
+                with(ws, s1.id, 4, None),
+                with(ws, s1.id, 5, Some("")),
+                with(ws, s3.id, 6, None),
+            ],
+            false,
+        )
         .await
         .unwrap();
     store
@@ -1616,17 +1620,20 @@ async fn report_matches_hand_computed_statistics(store: Store) {
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     // 50 promoters (25 tens, 25 nines), 30 passives, 20 detractors, all in March 2026.
     store
-        .record_answers(&answers(
-            ws,
-            s.id,
-            at(2026, 3, 10),
-            &[(10, 25), (9, 25), (8, 15), (7, 15), (6, 10), (0, 10)],
-        ))
+        .record_answers(
+            &answers(
+                ws,
+                s.id,
+                at(2026, 3, 10),
+                &[(10, 25), (9, 25), (8, 15), (7, 15), (6, 10), (0, 10)],
+            ),
+            false,
+        )
         .await
         .unwrap();
     // Outside the period: must not count.
     store
-        .record_answers(&answers(ws, s.id, at(2026, 4, 1), &[(0, 7)]))
+        .record_answers(&answers(ws, s.id, at(2026, 4, 1), &[(0, 7)]), false)
         .await
         .unwrap();
 
@@ -1696,7 +1703,7 @@ async fn time_groups_have_no_holes(store: Store) {
         batch.push(answer(ws, s.id, score, at(2026, 1, day)));
     }
     batch.push(answer(ws, s.id, 8, at(2026, 4, 2)));
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, false).await.unwrap();
     let grouped =
         |g: Granularity, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate| NpsQuery {
             from,
@@ -1814,7 +1821,7 @@ async fn time_groups_stay_within_the_range(store: Store) {
     for (day, score) in [(2, 10), (5, 0), (6, 0), (8, 10), (21, 0)] {
         batch.push(answer(ws, s.id, score, at(2026, 1, day)));
     }
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, false).await.unwrap();
     let q = NpsQuery {
         from: Some(date(2026, 1, 7)),
         to: Some(date(2026, 1, 20)),
@@ -1868,12 +1875,15 @@ async fn dimension_groups(store: Store) {
         a
     };
     store
-        .record_answers(&[
-            mk(10, Some("checkout"), Channel::Web, Some("en"), Some("C1")),
-            mk(0, Some("checkout"), Channel::Email, Some("nb"), Some("C2")),
-            mk(9, None, Channel::Web, None, None),
-            mk(7, Some("support"), Channel::Api, None, Some("C2")),
-        ])
+        .record_answers(
+            &[
+                mk(10, Some("checkout"), Channel::Web, Some("en"), Some("C1")),
+                mk(0, Some("checkout"), Channel::Email, Some("nb"), Some("C2")),
+                mk(9, None, Channel::Web, None, None),
+                mk(7, Some("support"), Channel::Api, None, Some("C2")),
+            ],
+            false,
+        )
         .await
         .unwrap();
     let by = |g: GroupBy| NpsQuery {
@@ -1989,7 +1999,7 @@ async fn change_against_the_previous_period(store: Store) {
     batch.extend(answers(ws, big.id, at(2026, 1, 3), &[(0, 50)])); // before the previous period
     batch.extend(answers(ws, small.id, now, &[(10, 6), (8, 2), (0, 2)]));
     batch.extend(answers(ws, small.id, then, &[(10, 5), (8, 2), (0, 3)]));
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, false).await.unwrap();
     let feb = |slug: &str| NpsQuery {
         from: Some(date(2026, 2, 1)),
         to: Some(date(2026, 2, 28)),
@@ -2111,11 +2121,14 @@ async fn report_arguments_are_checked(store: Store) {
 
     // eNPS surveys report by slug.
     store
-        .record_answers(&answers(ws, team.id, at(2026, 3, 1), &[(10, 1), (0, 3)]))
+        .record_answers(
+            &answers(ws, team.id, at(2026, 3, 1), &[(10, 1), (0, 3)]),
+            false,
+        )
         .await
         .unwrap();
     store
-        .record_answers(&answers(ws, nps.id, at(2026, 3, 1), &[(9, 2)]))
+        .record_answers(&answers(ws, nps.id, at(2026, 3, 1), &[(9, 2)]), false)
         .await
         .unwrap();
     let r = report(&store, &query(ws, Some("team"))).await;
@@ -2138,7 +2151,7 @@ async fn all_surveys_means_nps_surveys(store: Store) {
     batch.extend(answers(ws, onboarding.id, when, &[(8, 1)]));
     batch.extend(answers(ws, team.id, when, &[(0, 3)]));
     batch.extend(answers(ws, support.id, when, &[(1, 4)]));
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, false).await.unwrap();
 
     let r = report(&store, &query(ws, None)).await;
     assert_eq!(r.survey, None);
@@ -2173,12 +2186,12 @@ async fn reports_are_isolated_by_workspace(store: Store) {
         .await
         .unwrap();
     store
-        .record_answers(&answers(a, sa.id, at(2026, 3, 1), &[(10, 2)]))
+        .record_answers(&answers(a, sa.id, at(2026, 3, 1), &[(10, 2)]), false)
         .await
         .unwrap();
     let mut bs = answers(b, sb.id, at(2026, 3, 1), &[(0, 3)]);
     bs[0].respondent = Respondent::Known("C1".into());
-    store.record_answers(&bs).await.unwrap();
+    store.record_answers(&bs, false).await.unwrap();
 
     for survey in [Some("rel"), None] {
         let r = report(&store, &query(a, survey)).await;
@@ -2237,7 +2250,7 @@ async fn monthly_groups_compare_with_the_previous_month(store: Store) {
         batch.push(answer(ws, s.id, 3, at(2026, 1, 10)));
         batch.push(answer(ws, s.id, 9, at(2026, 2, 10)));
     }
-    store.record_answers(&batch).await.unwrap();
+    store.record_answers(&batch, false).await.unwrap();
     let q = NpsQuery {
         from: Some(date(2026, 1, 1)),
         to: Some(date(2026, 3, 31)),

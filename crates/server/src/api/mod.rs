@@ -1,11 +1,16 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
 
+pub mod cases;
 pub mod customers;
+pub mod engagements;
 pub mod json;
 pub mod nps;
+pub mod outbox;
 pub mod responses;
+pub mod settings;
 pub mod surveys;
 pub mod validate;
+pub mod webhooks;
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -25,6 +30,21 @@ use utoipa::{Modify, OpenApi};
     tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
 )]
 pub struct ApiDoc;
+
+/// The whole API description: the core paths above plus each module's own.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    for part in [
+        cases::Doc::openapi(),
+        settings::Doc::openapi(),
+        engagements::Doc::openapi(),
+        webhooks::Doc::openapi(),
+        outbox::Doc::openapi(),
+    ] {
+        doc.merge(part);
+    }
+    doc
+}
 
 struct BearerAuth;
 

@@ -1,6 +1,10 @@
 //! Server-rendered pages: the public survey, sign-in and the dashboard.
 
+mod cases;
+mod customers;
 mod dashboard;
+mod outbox;
+mod settings;
 mod signin;
 mod survey;
 pub mod views;
@@ -29,6 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/s/{public_id}/a/{token}/score", post(survey::change_score))
         .route("/s/{public_id}/thanks", get(survey::thanks))
         .route("/assets/style.css", get(style))
+        .merge(cases::router())
+        .merge(customers::router())
+        .merge(outbox::router())
+        .merge(settings::router())
 }
 
 async fn style() -> Response {

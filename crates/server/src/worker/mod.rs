@@ -1,0 +1,3 @@
+//! Background work: delivering the outbox and escalating overdue cases.
+
+pub mod escalation;

@@ -1,0 +1,440 @@
+//! What an answer sets off, in the same transaction as the answer itself (PRODUCT.md §3):
+//! a detractor opens a case (or joins the customer's open one) with the playbook's
+//! checklist, priority, SLA and assignee, and alerts go out; a passive may be nudged; a
+//! promoter is thanked and engaged; a resolved case learns its re-survey score; and every
+//! subscribed webhook hears about it. Nothing here sends anything: it writes outbox rows.
+
+use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
+use crate::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
+use crate::{engagements, to_ts, Result, StoreError};
+use advocate_core::messages::{self, AlertFacts};
+use advocate_core::{Category, Language, Playbook, Priority, Score, SurveyKind};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+/// Facts about the installation that messages need.
+#[derive(Debug, Clone)]
+pub(crate) struct Context<'a> {
+    /// Base URL for links in messages, e.g. `https://feedback.example.com`.
+    pub public_url: &'a str,
+}
+
+/// Default From address when a workspace has not set one.
+pub const DEFAULT_SENDER: &str = "advocate@localhost";
+
+pub(crate) fn sender(settings: &WorkspaceSettings) -> String {
+    let address = settings
+        .sender_email
+        .clone()
+        .unwrap_or_else(|| DEFAULT_SENDER.into());
+    match &settings.sender_name {
+        Some(name) => format!("{name} <{address}>"),
+        None => address,
+    }
+}
+
+pub(crate) async fn settings_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> Result<WorkspaceSettings> {
+    let json: Option<String> =
+        sqlx::query_scalar("SELECT settings FROM workspace_settings WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match json {
+        Some(j) => serde_json::from_str(&j)
+            .map_err(|_| StoreError::Invalid("stored workspace settings are not valid".into())),
+        None => Ok(WorkspaceSettings::default()),
+    }
+}
+
+/// The playbook for a score in a language: the workspace's own for that language, else
+/// its own for every language, else the built-in default.
+pub(crate) async fn playbook_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    score: Score,
+    language: &str,
+) -> Result<Playbook> {
+    let row = sqlx::query(
+        "SELECT steps, priority FROM playbooks WHERE workspace_id = $1 AND score = $2 \
+         AND (language = $3 OR language = '') ORDER BY language DESC LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(i64::from(score.value()))
+    .bind(language)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(advocate_core::playbook::default_playbook(score));
+    };
+    let steps: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("steps")?)
+        .map_err(|_| StoreError::Invalid("stored playbook steps are not valid".into()))?;
+    let priority = row
+        .try_get::<Option<String>, _>("priority")?
+        .and_then(|p| Priority::parse(&p));
+    Ok(Playbook { steps, priority })
+}
+
+pub(crate) async fn routing_rules_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> Result<Vec<RoutingRule>> {
+    let rows = sqlx::query(
+        "SELECT id, position, attribute, value, touchpoint, language, assignee FROM routing_rules \
+         WHERE workspace_id = $1 ORDER BY position, id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(RoutingRule {
+                id: r.try_get("id")?,
+                position: r.try_get("position")?,
+                attribute: r.try_get("attribute")?,
+                value: r.try_get("value")?,
+                touchpoint: r.try_get("touchpoint")?,
+                language: r.try_get("language")?,
+                assignee: r.try_get("assignee")?,
+            })
+        })
+        .collect()
+}
+
+/// Who a new case goes to: the account manager, else the first matching rule, else the
+/// default queue.
+fn assignee(
+    customer: Option<&Customer>,
+    rules: &[RoutingRule],
+    answer: &Answer,
+    settings: &WorkspaceSettings,
+) -> String {
+    customer
+        .and_then(|c| c.account_manager.clone())
+        .or_else(|| {
+            rules
+                .iter()
+                .find(|r| r.matches(answer))
+                .map(|r| r.assignee.clone())
+        })
+        .unwrap_or_else(|| settings.default_queue.clone())
+}
+
+/// Where an alert for `assignee` is emailed: the assignee when it is an address, else the
+/// team inbox.
+pub(crate) fn alert_address(assignee: &str, settings: &WorkspaceSettings) -> Option<String> {
+    if assignee.contains('@') {
+        Some(assignee.to_owned())
+    } else {
+        settings.alerts_email.clone()
+    }
+}
+
+pub(crate) fn customer_label(customer: Option<&Customer>) -> String {
+    customer.map_or_else(
+        || "An anonymous respondent".to_owned(),
+        |c| c.name.clone().unwrap_or_else(|| c.external_id.clone()),
+    )
+}
+
+pub(crate) fn format_due(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub(crate) async fn company_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> Result<(String, Language)> {
+    let (name, lang): (String, String) =
+        sqlx::query_as("SELECT name, default_language FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok((
+        name,
+        Language::new(&lang).unwrap_or_else(|_| Language::english()),
+    ))
+}
+
+/// Reacts to a freshly inserted answer. `kind` is its survey's kind.
+pub(crate) async fn on_answer(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    answer: &Answer,
+    kind: SurveyKind,
+    customer: Option<&Customer>,
+) -> Result<()> {
+    let ws = answer.workspace_id;
+    enqueue_event(conn, ws, "response.created", answer_json(answer, customer)).await?;
+    // eNPS is anonymous and CSAT has its own scale: only customer NPS closes the loop.
+    if kind != SurveyKind::Nps {
+        return Ok(());
+    }
+    let score =
+        Score::new(i64::from(answer.score)).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    if let Some(c) = customer {
+        record_resurvey(conn, ws, c.id, answer).await?;
+    }
+    let settings = settings_in(conn, ws).await?;
+    match score.category() {
+        Category::Detractor => {
+            let open = match customer {
+                Some(c) => open_case_of(conn, ws, c.id).await?,
+                None => None,
+            };
+            match open {
+                Some(case_id) => link_to_case(conn, ws, case_id, answer).await,
+                None => open_case(conn, ctx, &settings, answer, score, customer).await,
+            }
+        }
+        Category::Passive => {
+            if settings.passive_nudge {
+                if let Some(email) = customer.and_then(|c| c.email.clone()) {
+                    let (company, default_lang) = company_in(conn, ws).await?;
+                    let lang = respondent_language(answer, customer, &default_lang);
+                    let name = customer.and_then(|c| c.name.as_deref());
+                    let content = messages::passive_nudge(&lang, &company, name);
+                    let msg = EmailMessage {
+                        from: sender(&settings),
+                        to: email,
+                        subject: content.subject,
+                        text: content.text,
+                        html: content.html,
+                        engagement_ids: Vec::new(),
+                    };
+                    enqueue_email(conn, ws, "passive.nudge", &msg).await?;
+                }
+            }
+            Ok(())
+        }
+        Category::Promoter => {
+            engagements::on_promoter(conn, &settings, answer, score, customer).await
+        }
+    }
+}
+
+/// The answer's language, else the customer's, else the workspace's.
+pub(crate) fn respondent_language(
+    answer: &Answer,
+    customer: Option<&Customer>,
+    default: &Language,
+) -> Language {
+    answer
+        .language
+        .as_deref()
+        .and_then(|l| Language::new(l).ok())
+        .or_else(|| customer.and_then(|c| c.language.clone()))
+        .unwrap_or_else(|| default.clone())
+}
+
+fn answer_json(answer: &Answer, customer: Option<&Customer>) -> serde_json::Value {
+    json!({
+        "answer_id": answer.id,
+        "survey_id": answer.survey_id,
+        "score": answer.score,
+        "comment": answer.comment,
+        "channel": answer.channel,
+        "touchpoint": answer.touchpoint,
+        "language": answer.language,
+        "answered_at": answer.answered_at.to_rfc3339(),
+        "customer": customer.map(|c| c.external_id.clone()),
+    })
+}
+
+async fn open_case_of(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    customer_id: i64,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM cases WHERE workspace_id = $1 AND customer_id = $2 \
+         AND status IN ('open', 'contacted') ORDER BY id DESC LIMIT 1",
+    )
+    .bind(workspace_id)
+    .bind(customer_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// A later answer joins the open case: linked, noted, and announced as an update.
+async fn link_to_case(
+    conn: &mut AnyConnection,
+    ws: i64,
+    case_id: i64,
+    answer: &Answer,
+) -> Result<()> {
+    let now = to_ts(Utc::now());
+    sqlx::query("INSERT INTO case_answers (case_id, answer_id) VALUES ($1, $2)")
+        .bind(case_id)
+        .bind(answer.id)
+        .execute(&mut *conn)
+        .await?;
+    let note = match &answer.comment {
+        Some(c) => format!("New answer: {} — “{c}”", answer.score),
+        None => format!("New answer: {}", answer.score),
+    };
+    add_note_in(conn, ws, case_id, "Advocate", &note).await?;
+    sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(case_id)
+        .execute(&mut *conn)
+        .await?;
+    enqueue_event(
+        conn,
+        ws,
+        "case.updated",
+        json!({"case_id": case_id, "change": "answer_linked", "answer_id": answer.id}),
+    )
+    .await
+}
+
+pub(crate) async fn add_note_in(
+    conn: &mut AnyConnection,
+    ws: i64,
+    case_id: i64,
+    author: &str,
+    body: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO case_notes (workspace_id, case_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(ws)
+    .bind(case_id)
+    .bind(author)
+    .bind(body)
+    .bind(to_ts(Utc::now()))
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Records this answer as the re-survey score of the customer's latest resolved case that
+/// does not have one yet, so its before/after can be shown.
+async fn record_resurvey(
+    conn: &mut AnyConnection,
+    ws: i64,
+    customer_id: i64,
+    answer: &Answer,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE cases SET resurvey_answer_id = $1 WHERE id = (SELECT id FROM cases WHERE workspace_id = $2 \
+         AND customer_id = $3 AND status IN ('resolved', 'closed') AND resurvey_answer_id IS NULL \
+         AND resolved_at IS NOT NULL AND resolved_at <= $4 ORDER BY resolved_at DESC LIMIT 1)",
+    )
+    .bind(answer.id)
+    .bind(ws)
+    .bind(customer_id)
+    .bind(to_ts(answer.answered_at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+async fn open_case(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    settings: &WorkspaceSettings,
+    answer: &Answer,
+    score: Score,
+    customer: Option<&Customer>,
+) -> Result<()> {
+    let ws = answer.workspace_id;
+    let (company, default_lang) = company_in(conn, ws).await?;
+    let lang = respondent_language(answer, customer, &default_lang);
+    let playbook = playbook_in(conn, ws, score, lang.as_str()).await?;
+    // A workspace may have edited a detractor playbook without a priority: keep a case.
+    let priority = playbook.priority.unwrap_or(Priority::Normal);
+    let rules = routing_rules_in(conn, ws).await?;
+    let assignee = assignee(customer, &rules, answer, settings);
+    let now = Utc::now();
+    let due = answer.answered_at.max(now - Duration::days(365))
+        + Duration::hours(i64::from(settings.sla_hours.for_priority(priority)));
+    let case_id: i64 = sqlx::query_scalar(
+        "INSERT INTO cases (workspace_id, customer_id, answer_id, survey_id, score, priority, status, assignee, \
+         language, sla_due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $10) \
+         RETURNING id",
+    )
+    .bind(ws)
+    .bind(customer.map(|c| c.id))
+    .bind(answer.id)
+    .bind(answer.survey_id)
+    .bind(i64::from(score.value()))
+    .bind(priority.as_str())
+    .bind(&assignee)
+    .bind(lang.as_str())
+    .bind(to_ts(due))
+    .bind(to_ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    for (i, step) in playbook.steps.iter().enumerate() {
+        sqlx::query("INSERT INTO case_steps (case_id, position, text) VALUES ($1, $2, $3)")
+            .bind(case_id)
+            .bind(i as i64)
+            .bind(step)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(c) = customer {
+        sqlx::query(
+            "UPDATE customers SET follow_up_note = $1, follow_up_set_at = $2 WHERE id = $3",
+        )
+        .bind(format!("Detractor ({}) — case #{case_id}", score.value()))
+        .bind(to_ts(now))
+        .bind(c.id)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    let customer_name = customer_label(customer);
+    let case_url = format!("{}/cases/{case_id}", ctx.public_url.trim_end_matches('/'));
+    let due_text = format_due(due);
+    let facts = AlertFacts {
+        company: &company,
+        case_id,
+        score: score.value(),
+        customer: &customer_name,
+        comment: answer.comment.as_deref(),
+        priority,
+        assignee: &assignee,
+        due: &due_text,
+        case_url: &case_url,
+    };
+    if let Some(to) = alert_address(&assignee, settings) {
+        // Alerts go to staff: the workspace's language.
+        let content = messages::detractor_alert(&default_lang, &facts);
+        let msg = EmailMessage {
+            from: sender(settings),
+            to,
+            subject: content.subject,
+            text: content.text,
+            html: content.html,
+            engagement_ids: Vec::new(),
+        };
+        enqueue_email(conn, ws, "case.created", &msg).await?;
+    }
+    if let Some(url) = &settings.slack_webhook_url {
+        enqueue_slack(
+            conn,
+            ws,
+            "case.created",
+            url,
+            &messages::slack_alert(&facts),
+        )
+        .await?;
+    }
+    let data = json!({
+        "case_id": case_id,
+        "answer_id": answer.id,
+        "score": score.value(),
+        "priority": priority.as_str(),
+        "assignee": assignee,
+        "sla_due_at": due.to_rfc3339(),
+        "customer": customer.map(|c| c.external_id.clone()),
+        "comment": answer.comment,
+        "url": case_url,
+    });
+    enqueue_event(conn, ws, "case.created", data).await?;
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Workspace settings, playbooks and routing rules: how a workspace closes the loop.

@@ -1,0 +1,1 @@
+//! Webhook endpoints a workspace subscribes to events with.
