@@ -133,9 +133,10 @@ pub(crate) fn alert_address(assignee: &str, settings: &WorkspaceSettings) -> Opt
     }
 }
 
-pub(crate) fn customer_label(customer: Option<&Customer>) -> String {
+/// How an alert names the customer, in the alert's language.
+pub(crate) fn customer_label(customer: Option<&Customer>, lang: &Language) -> String {
     customer.map_or_else(
-        || "An anonymous respondent".to_owned(),
+        || messages::anonymous_respondent(lang).to_owned(),
         |c| c.name.clone().unwrap_or_else(|| c.external_id.clone()),
     )
 }
@@ -387,7 +388,7 @@ async fn open_case(
         .await?;
     }
 
-    let customer_name = customer_label(customer);
+    let customer_name = customer_label(customer, &default_lang);
     let case_url = format!("{}/cases/{case_id}", ctx.public_url.trim_end_matches('/'));
     let due_text = format_due(due);
     let facts = AlertFacts {
@@ -420,7 +421,7 @@ async fn open_case(
             ws,
             "case.created",
             url,
-            &messages::slack_alert(&facts),
+            &messages::slack_alert(&default_lang, &facts),
         )
         .await?;
     }
