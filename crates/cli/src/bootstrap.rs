@@ -10,6 +10,8 @@ use tokio::net::TcpListener;
 
 /// Serves until Ctrl-C or SIGTERM, creating a first workspace and admin on an empty database.
 pub async fn serve(args: ServeArgs) -> Result<()> {
+    // Refuse a bad configuration before touching the database.
+    delivery_config(&args)?;
     let store = args.db.open().await?;
     if store.workspaces().await?.is_empty() {
         first_run(&store).await?;
@@ -24,15 +26,41 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         ..Config::default()
     };
     let store = store.with_public_url(&args.public_url());
+    let delivery = delivery_config(args)?;
     let state = advocate_server::state(store.clone(), config).await?;
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     println!("Advocate listening on http://{addr}");
+    if delivery.as_ref().is_some_and(|d| d.smtp.is_none()) {
+        println!("No SMTP server configured (--smtp-url): emails wait in the outbox.");
+    }
+    let workers = delivery.map(|d| advocate_server::worker::start(store.clone(), d));
     advocate_server::serve(listener, state, shutdown_signal()).await?;
+    if let Some(workers) = workers {
+        workers.shutdown().await;
+    }
     store.close().await;
     Ok(())
+}
+
+/// The outbox workers' settings, checked before anything starts; `None` with
+/// `--no-workers`.
+fn delivery_config(args: &ServeArgs) -> Result<Option<advocate_server::worker::DeliveryConfig>> {
+    if args.no_workers {
+        return Ok(None);
+    }
+    let smtp = args
+        .smtp_url
+        .as_deref()
+        .map(advocate_server::worker::SmtpSettings::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--smtp-url / ADVOCATE_SMTP_URL: {e}"))?;
+    Ok(Some(advocate_server::worker::DeliveryConfig {
+        smtp,
+        ..Default::default()
+    }))
 }
 
 async fn first_run(store: &Store) -> Result<()> {

@@ -45,11 +45,21 @@ pub struct ServeArgs {
     /// Mark cookies Secure (set when Advocate is reached over HTTPS).
     #[arg(long, env = "ADVOCATE_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// SMTP server for alerts and thank-yous: smtp://host:2525 (plain, local),
+    /// smtp://user:pass@host:587?tls=starttls or smtps://user:pass@host:465. Without it
+    /// emails wait in the outbox.
+    #[arg(long, env = "ADVOCATE_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Serve the web app and API only; another instance delivers the outbox.
+    #[arg(long, env = "ADVOCATE_NO_WORKERS")]
+    pub no_workers: bool,
 }
 
 impl ServeArgs {
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 }
 

@@ -1,13 +1,164 @@
-//! (being written)
+//! Outbox status: `GET /api/v1/outbox` (counts and a page of messages in one status),
+//! `GET /api/v1/outbox/{id}` (with every attempt), `POST /api/v1/outbox/{id}/redrive`
+//! and `POST /api/v1/outbox/redrive-dead`.
 
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-use axum::Router;
-use utoipa::OpenApi;
+use advocate_store::outbox::{OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus};
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(list, show, redrive, redrive_dead),
+    components(schemas(OutboxPage, OutboxDetail, OutboxCounts, OutboxMessage, OutboxAttempt, Redriven)),
+    tags((name = "outbox", description = "Every email, chat alert and webhook Advocate sends, \
+        with each attempt; dead letters can be re-driven."))
+)]
 pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/outbox", get(list))
+        .route("/api/v1/outbox/redrive-dead", post(redrive_dead))
+        .route("/api/v1/outbox/{id}", get(show))
+        .route("/api/v1/outbox/{id}/redrive", post(redrive))
+}
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ListParams {
+    /// pending (default), delivered or dead.
+    pub status: Option<String>,
+    /// At most this many messages (1–500, default 50).
+    pub limit: Option<String>,
+    /// Only messages with an id below this one (the last id of the previous page).
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxPage {
+    pub counts: OutboxCounts,
+    pub status: OutboxStatus,
+    /// Newest first.
+    pub messages: Vec<OutboxMessage>,
+    /// Pass as `before` for the next page; null on the last page.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxDetail {
+    #[serde(flatten)]
+    pub message: OutboxMessage,
+    /// Oldest first.
+    pub attempts: Vec<OutboxAttempt>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Redriven {
+    /// How many messages were queued again.
+    pub redriven: u64,
+}
+
+fn number(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
+    raw.map(|r| {
+        r.parse::<i64>().map_err(|_| {
+            ApiError::unprocessable(format!("{name} must be a whole number; got {r:?}"))
+        })
+    })
+    .transpose()
+}
+
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "outbox", params(ListParams),
+    security(("api_key" = [])),
+    responses((status = 200, body = OutboxPage),
+              (status = 422, description = "bad status, limit or before", body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(q): Query<ListParams>,
+) -> ApiResult<Json<OutboxPage>> {
+    let status = match q.status.as_deref() {
+        None => OutboxStatus::Pending,
+        Some(s) => OutboxStatus::parse(s).ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "status must be pending, delivered or dead; got {s:?}"
+            ))
+        })?,
+    };
+    let limit = number("limit", q.limit.as_deref())?.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::unprocessable(format!(
+            "limit must be from 1 to {MAX_LIMIT}; got {limit}"
+        )));
+    }
+    let before = number("before", q.before.as_deref())?;
+    let ws = caller.workspace_id;
+    let messages = state
+        .store
+        .outbox_messages(ws, status, false, limit, before)
+        .await?;
+    let next_before = (messages.len() as i64 == limit)
+        .then(|| messages.last().map(|m| m.id))
+        .flatten();
+    Ok(Json(OutboxPage {
+        counts: state.store.outbox_counts(ws).await?,
+        status,
+        messages,
+        next_before,
+    }))
+}
+
+fn message_id(raw: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no message {raw:?}")))
+}
+
+#[utoipa::path(get, path = "/api/v1/outbox/{id}", tag = "outbox", params(("id" = i64, Path)),
+    security(("api_key" = [])),
+    responses((status = 200, body = OutboxDetail), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OutboxDetail>> {
+    let id = message_id(&id)?;
+    let (message, attempts) = state
+        .store
+        .outbox_message(caller.workspace_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no message {id}")))?;
+    Ok(Json(OutboxDetail { message, attempts }))
+}
+
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/redrive", tag = "outbox", params(("id" = i64, Path)),
+    security(("api_key" = [])),
+    responses((status = 200, description = "queued again now, with a fresh attempt budget", body = OutboxMessage),
+              (status = 404, body = Problem),
+              (status = 409, description = "already delivered", body = Problem)))]
+pub async fn redrive(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<OutboxMessage>> {
+    let id = message_id(&id)?;
+    Ok(Json(state.store.redrive(caller.workspace_id, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/outbox/redrive-dead", tag = "outbox",
+    security(("api_key" = [])),
+    responses((status = 200, description = "every dead message queued again", body = Redriven)))]
+pub async fn redrive_dead(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<Redriven>> {
+    Ok(Json(Redriven {
+        redriven: state.store.redrive_dead(caller.workspace_id).await?,
+    }))
 }

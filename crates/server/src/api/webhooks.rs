@@ -1,13 +1,187 @@
-//! (being written)
+//! Webhook endpoints: `GET/POST /api/v1/webhooks`, `GET/PATCH/DELETE
+//! /api/v1/webhooks/{id}`, `POST /api/v1/webhooks/{id}/rotate-secret`. The secret that
+//! signs deliveries is returned once, on create and on rotation.
 
+use super::json::ApiJson;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-use axum::Router;
-use utoipa::OpenApi;
+use advocate_store::webhooks::{WebhookEndpoint, WebhookRemoval};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(list, create, show, update, remove, rotate_secret),
+    components(schemas(WebhookEndpoint, WebhookCreated, NewWebhook, WebhookPatch, WebhookRemoved, WebhookSecret)),
+    tags((name = "webhooks", description = "Signed webhooks: each POST carries \
+        `Advocate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\" keyed \
+        with the endpoint's secret>`, `Idempotency-Key` (the same on every retry) and \
+        `Advocate-Event`."))
+)]
 pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/webhooks", get(list).post(create))
+        .route(
+            "/api/v1/webhooks/{id}",
+            get(show).patch(update).delete(remove),
+        )
+        .route("/api/v1/webhooks/{id}/rotate-secret", post(rotate_secret))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewWebhook {
+    /// http:// or https:// URL that receives the POSTs.
+    pub url: String,
+    /// Any of response.created, case.created, case.updated, case.overdue,
+    /// engagement.updated; or ["*"] for all.
+    pub events: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookPatch {
+    pub events: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookCreated {
+    #[serde(flatten)]
+    pub endpoint: WebhookEndpoint,
+    /// Verifies the signatures; shown only now.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookSecret {
+    /// The new secret, shown only now; the old one stops working at once.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookRemoved {
+    /// `deleted`, or `deactivated` when the endpoint already has messages (kept for history).
+    pub result: WebhookRemoval,
+}
+
+/// An id from the path; anything that is not one names no endpoint.
+fn endpoint_id(raw: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no webhook endpoint {raw:?}")))
+}
+
+fn not_found(id: i64) -> ApiError {
+    ApiError::not_found(format!("no webhook endpoint {id}"))
+}
+
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("api_key" = [])),
+    responses((status = 200, body = Vec<WebhookEndpoint>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<Vec<WebhookEndpoint>>> {
+    Ok(Json(state.store.webhooks(caller.workspace_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
+    security(("api_key" = [])),
+    responses((status = 201, description = "created; the secret is shown only now", body = WebhookCreated),
+              (status = 422, description = "invalid URL or event", body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: ApiJson<NewWebhook>,
+) -> ApiResult<(StatusCode, Json<WebhookCreated>)> {
+    let (endpoint, secret) = state
+        .store
+        .create_webhook(caller.workspace_id, &body.value.url, &body.value.events)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookCreated { endpoint, secret }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = WebhookEndpoint), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WebhookEndpoint>> {
+    let id = endpoint_id(&id)?;
+    state
+        .store
+        .webhook(caller.workspace_id, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| not_found(id))
+}
+
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = WebhookEndpoint), (status = 404, body = Problem),
+              (status = 422, description = "unknown event or nothing to change", body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: ApiJson<WebhookPatch>,
+) -> ApiResult<Json<WebhookEndpoint>> {
+    let id = endpoint_id(&id)?;
+    let patch = body.value;
+    if patch.events.is_none() && patch.active.is_none() {
+        return Err(ApiError::unprocessable(
+            "nothing to change: give events and/or active",
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .update_webhook(
+                caller.workspace_id,
+                id,
+                patch.events.as_deref(),
+                patch.active,
+            )
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = WebhookRemoved), (status = 404, body = Problem)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WebhookRemoved>> {
+    let id = endpoint_id(&id)?;
+    let result = state.store.delete_webhook(caller.workspace_id, id).await?;
+    Ok(Json(WebhookRemoved { result }))
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = WebhookSecret), (status = 404, body = Problem)))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<WebhookSecret>> {
+    let id = endpoint_id(&id)?;
+    let secret = state
+        .store
+        .rotate_webhook_secret(caller.workspace_id, id)
+        .await?;
+    Ok(Json(WebhookSecret { secret }))
 }

@@ -1,3 +1,47 @@
 //! Background work: delivering the outbox and escalating overdue cases.
+//!
+//! [`start`] runs one delivery loop per process (several processes may share a
+//! PostgreSQL database: claims with leases keep them off each other's messages) and the
+//! escalation loop. The delivery loop is woken by every commit that queued a message and
+//! by a poll tick, for retries that fall due and messages queued by other instances.
 
+pub mod delivery;
 pub mod escalation;
+pub mod senders;
+
+pub use delivery::DeliveryConfig;
+pub use senders::SmtpSettings;
+
+use advocate_store::Store;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The running workers; dropping it leaves them running, [`Workers::shutdown`] stops them
+/// after the deliveries in flight have been recorded.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    delivery: JoinHandle<()>,
+    escalation: JoinHandle<()>,
+}
+
+/// Starts delivering the outbox (and escalating overdue cases) in the background.
+pub fn start(store: Store, config: DeliveryConfig) -> Workers {
+    let (stop, stopped) = watch::channel(false);
+    let escalation = escalation::spawn(store.clone());
+    let delivery = tokio::spawn(delivery::run(store, config, stopped));
+    Workers {
+        stop,
+        delivery,
+        escalation,
+    }
+}
+
+impl Workers {
+    /// Stops claiming new messages, waits for the deliveries in flight, and stops.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.delivery.await;
+        self.escalation.abort();
+        let _ = self.escalation.await;
+    }
+}

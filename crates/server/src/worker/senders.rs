@@ -1,0 +1,202 @@
+//! The three ways a message leaves Advocate: SMTP email, signed webhook, and a
+//! Slack-compatible incoming webhook. Each returns `Ok` only when the peer accepted the
+//! message; anything else is a [`Failure`] whose reason is recorded on the attempt.
+
+use advocate_core::delivery::{
+    webhook_signature, EVENT_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER,
+};
+use advocate_store::outbox::{EmailMessage, OutboxMessage};
+use advocate_store::Store;
+use lettre::message::{header::ContentType, MultiPart, SinglePart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::time::Duration;
+
+/// Why an attempt failed; `permanent` failures can never succeed (a malformed address),
+/// so they are dead-lettered at once instead of retried for a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    pub permanent: bool,
+}
+
+impl Failure {
+    pub fn retry(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            permanent: false,
+        }
+    }
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+            permanent: true,
+        }
+    }
+}
+
+/// A validated SMTP connection URL: `smtp://host:port` (plain, for a local relay),
+/// `smtp://user:pass@host:587?tls=starttls` (or `tls=required` / `tls=opportunistic`)
+/// and `smtps://host:465` (TLS from the start).
+#[derive(Clone)]
+pub struct SmtpSettings {
+    /// In lettre's spelling (`tls=starttls` becomes `tls=required`).
+    url: String,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    // The URL may hold a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpSettings { url: <redacted> }")
+    }
+}
+
+impl SmtpSettings {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        let Some((scheme, _)) = url.split_once("://") else {
+            return Err("SMTP URL must look like smtp://host:port, \
+                 smtp://user:password@host:587?tls=starttls or smtps://host:465"
+                .into());
+        };
+        if scheme != "smtp" && scheme != "smtps" {
+            return Err(format!(
+                "SMTP URL must start with smtp:// or smtps://; got {scheme}://"
+            ));
+        }
+        let lettre_url = url.replace("tls=starttls", "tls=required");
+        if let Some((_, query)) = lettre_url.split_once('?') {
+            for pair in query.split('&') {
+                match pair.split_once('=') {
+                    Some(("tls", "required" | "opportunistic")) => {}
+                    _ => {
+                        return Err(format!(
+                            "SMTP URL: unknown option {pair:?}; the only option is \
+                             tls=starttls (or tls=required / tls=opportunistic)"
+                        ))
+                    }
+                }
+            }
+        }
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url)
+            .map_err(|e| format!("SMTP URL is not valid: {e}"))?;
+        Ok(Self { url: lettre_url })
+    }
+
+    pub fn transport(&self) -> AsyncSmtpTransport<Tokio1Executor> {
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(&self.url)
+            .expect("validated in parse")
+            .timeout(Some(Duration::from_secs(30)))
+            .build()
+    }
+}
+
+/// Hands an email to the SMTP server, as text and HTML alternatives.
+pub async fn send_email(
+    smtp: &AsyncSmtpTransport<Tokio1Executor>,
+    msg: &OutboxMessage,
+) -> Result<(), Failure> {
+    let email: EmailMessage = serde_json::from_str(&msg.payload)
+        .map_err(|e| Failure::permanent(format!("stored email is not valid: {e}")))?;
+    let from = email
+        .from
+        .parse()
+        .map_err(|e| Failure::permanent(format!("sender address {:?}: {e}", email.from)))?;
+    let to = email
+        .to
+        .parse()
+        .map_err(|e| Failure::permanent(format!("recipient address {:?}: {e}", email.to)))?;
+    let message = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(email.subject)
+        // The same Message-ID on every retry lets mail systems drop a repeat.
+        .message_id(Some(format!("<{}@advocate>", msg.idempotency_key)))
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(email.text),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(email.html),
+                ),
+        )
+        .map_err(|e| Failure::permanent(format!("cannot build the email: {e}")))?;
+    match smtp.send(message).await {
+        Ok(_) => Ok(()),
+        // A 5xx answer is the server refusing this message for good.
+        Err(e) if e.is_permanent() => Err(Failure::permanent(format!("SMTP: {}", chain(&e)))),
+        Err(e) => Err(Failure::retry(format!("SMTP: {}", chain(&e)))),
+    }
+}
+
+/// POSTs the stored payload, byte for byte, signed with the endpoint's current secret.
+pub async fn send_webhook(
+    http: &reqwest::Client,
+    store: &Store,
+    msg: &OutboxMessage,
+) -> Result<(), Failure> {
+    let endpoint = msg
+        .endpoint_id
+        .ok_or_else(|| Failure::permanent("webhook message without an endpoint"))?;
+    let secret = store
+        .webhook_secret(endpoint)
+        .await
+        .map_err(|e| Failure::retry(format!("cannot read the endpoint's secret: {e}")))?
+        .ok_or_else(|| {
+            Failure::permanent(format!("webhook endpoint {endpoint} no longer exists"))
+        })?;
+    let now = chrono::Utc::now().timestamp();
+    let signature = webhook_signature(&secret, now, msg.payload.as_bytes());
+    let request = http
+        .post(&msg.target)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .header(IDEMPOTENCY_HEADER, &msg.idempotency_key)
+        .header(EVENT_HEADER, &msg.event)
+        .body(msg.payload.clone());
+    post(request).await
+}
+
+/// POSTs `{"text": …}` (already the stored payload) to a Slack-compatible webhook.
+pub async fn send_slack(http: &reqwest::Client, msg: &OutboxMessage) -> Result<(), Failure> {
+    let request = http
+        .post(&msg.target)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(msg.payload.clone());
+    post(request).await
+}
+
+/// 2xx is delivered; any other status, a timeout or a network error is a failure whose
+/// reason names what happened.
+async fn post(request: reqwest::RequestBuilder) -> Result<(), Failure> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::retry(chain(&e)))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let body = response.text().await.unwrap_or_default();
+    let body: String = body.chars().take(200).collect();
+    Err(Failure::retry(format!("HTTP {status}: {}", body.trim())))
+}
+
+/// An error with its causes ("error sending request: … : Connection refused").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
