@@ -1,13 +1,276 @@
-//! (being written)
+//! Cases: `GET /api/v1/cases`, `GET/PATCH /api/v1/cases/{id}`, `POST
+//! /api/v1/cases/{id}/notes`. Changes made through the API are recorded as made by the API
+//! key (by its name), on the case's checklist, notes and `case.updated` webhook.
 
+use super::json::ApiJson;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-use axum::Router;
-use utoipa::OpenApi;
+use advocate_core::Priority;
+use advocate_store::cases::{
+    AssigneeLoad, Case, CaseDetail, CaseFilter, CaseNote, CasePage, CaseStatus, CaseStep,
+    CaseUpdate, LinkedAnswer, Outcome,
+};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
-#[openapi()]
+#[openapi(
+    paths(list, show, update, add_note),
+    components(schemas(Case, CaseDetail, CasePage, CaseStep, CaseNote, LinkedAnswer, CaseStatus,
+        Outcome, CasePatch, StepPatch, NewNote, AssigneeLoad)),
+    tags((name = "cases", description = "A detractor's follow-up. Lifecycle: open → contacted → \
+        resolved → closed; open → resolved (nobody reached); resolved → open (reopen). Resolving \
+        needs an outcome (recovered, not_recovered, unreachable). A closed case only takes notes. \
+        A case is overdue while open, without first contact, past its SLA due time."))
+)]
 pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/cases", get(list))
+        .route("/api/v1/cases/{id}", get(show).patch(update))
+        .route("/api/v1/cases/{id}/notes", post(add_note))
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    /// Comma-separated statuses: open, contacted, resolved, closed. Default: all.
+    pub status: Option<String>,
+    /// Exact assignee (case-insensitive), e.g. an account manager's email.
+    pub assignee: Option<String>,
+    /// critical, high, medium or normal.
+    pub priority: Option<String>,
+    /// true: only overdue cases; false: only the others.
+    pub overdue: Option<String>,
+    /// A customer's external id.
+    pub customer: Option<String>,
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<String>,
+    /// Cases to skip (default 0).
+    pub offset: Option<String>,
+}
+
+/// Changes to a case; give only what changes.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CasePatch {
+    /// open, contacted, resolved or closed.
+    pub status: Option<String>,
+    /// recovered, not_recovered or unreachable; required to resolve.
+    pub outcome: Option<String>,
+    /// What the customer was given; "" clears it.
+    pub compensation: Option<String>,
+    pub assignee: Option<String>,
+    /// Tick or untick checklist steps.
+    pub steps: Option<Vec<StepPatch>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepPatch {
+    /// The step's position, as in the case's `steps`.
+    pub position: i64,
+    pub done: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    pub body: String,
+}
+
+/// Parses the list filters, naming the parameter that is wrong.
+pub fn parse_filter(q: &CaseQuery) -> ApiResult<CaseFilter> {
+    let statuses = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|s| {
+                CaseStatus::parse(s.trim()).ok_or_else(|| {
+                    ApiError::unprocessable(format!(
+                        "status must be open, contacted, resolved or closed (comma-separated); got {s:?}"
+                    ))
+                })
+            })
+            .collect::<ApiResult<_>>()?,
+    };
+    let priority = q
+        .priority
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|p| {
+            Priority::parse(p).ok_or_else(|| {
+                ApiError::unprocessable(format!(
+                    "priority must be critical, high, medium or normal; got {p:?}"
+                ))
+            })
+        })
+        .transpose()?;
+    let overdue = match q.overdue.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(o) => {
+            return Err(ApiError::unprocessable(format!(
+                "overdue must be true or false; got {o:?}"
+            )))
+        }
+    };
+    let number = |name: &str, v: Option<&str>, default: u32, max: u32| -> ApiResult<u32> {
+        match v.filter(|s| !s.is_empty()) {
+            None => Ok(default),
+            Some(s) => s
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n <= max && (name != "limit" || *n >= 1))
+                .ok_or_else(|| {
+                    ApiError::unprocessable(format!(
+                        "{name} must be a whole number from {} to {max}; got {s:?}",
+                        u32::from(name == "limit")
+                    ))
+                }),
+        }
+    };
+    Ok(CaseFilter {
+        statuses,
+        assignee: q.assignee.clone().filter(|s| !s.is_empty()),
+        priority,
+        overdue,
+        customer: q.customer.clone().filter(|s| !s.is_empty()),
+        limit: number("limit", q.limit.as_deref(), 50, 500)?,
+        offset: number("offset", q.offset.as_deref(), 0, 1_000_000)?,
+    })
+}
+
+/// A case id from the path; anything that is not one names no case.
+pub fn case_id(raw: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no case {raw:?}")))
+}
+
+/// How changes made with an API key are signed: "API key <name>".
+async fn actor(state: &AppState, caller: &ApiCaller) -> ApiResult<String> {
+    let name = state
+        .store
+        .api_keys(caller.workspace_id)
+        .await?
+        .into_iter()
+        .find(|k| k.id == caller.key_id)
+        .map_or_else(|| format!("#{}", caller.key_id), |k| k.name);
+    Ok(format!("API key {name}"))
+}
+
+/// Turns a patch into a store update, naming the field that is wrong.
+pub fn parse_patch(p: &CasePatch) -> ApiResult<CaseUpdate> {
+    let status = p
+        .status
+        .as_deref()
+        .map(|s| {
+            CaseStatus::parse(s).ok_or_else(|| {
+                ApiError::unprocessable(format!(
+                    "status must be open, contacted, resolved or closed; got {s:?}"
+                ))
+            })
+        })
+        .transpose()?;
+    let outcome = p
+        .outcome
+        .as_deref()
+        .map(|o| {
+            Outcome::parse(o).ok_or_else(|| {
+                ApiError::unprocessable(format!(
+                    "outcome must be recovered, not_recovered or unreachable; got {o:?}"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok(CaseUpdate {
+        status,
+        outcome,
+        compensation: p.compensation.clone(),
+        assignee: p.assignee.clone(),
+        steps: p
+            .steps
+            .iter()
+            .flatten()
+            .map(|s| (s.position, s.done))
+            .collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
+    security(("api_key" = [])),
+    responses((status = 200, description = "soonest SLA due first", body = CasePage),
+              (status = 422, description = "a filter is not valid", body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(q): Query<CaseQuery>,
+) -> ApiResult<Json<CasePage>> {
+    let filter = parse_filter(&q)?;
+    Ok(Json(state.store.cases(caller.workspace_id, &filter).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    security(("api_key" = [])),
+    responses((status = 200, body = CaseDetail), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CaseDetail>> {
+    let id = case_id(&id)?;
+    state
+        .store
+        .case(caller.workspace_id, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("no case {id}")))
+}
+
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    request_body = CasePatch, security(("api_key" = [])),
+    responses((status = 200, body = CaseDetail), (status = 404, body = Problem),
+              (status = 409, description = "the case is closed", body = Problem),
+              (status = 422, description = "a transition or value that is not allowed", body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: ApiJson<CasePatch>,
+) -> ApiResult<Json<CaseDetail>> {
+    let id = case_id(&id)?;
+    let update = parse_patch(&body.value)?;
+    let by = actor(&state, &caller).await?;
+    Ok(Json(
+        state
+            .store
+            .update_case(caller.workspace_id, id, &update, &by)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases", params(("id" = i64, Path)),
+    request_body = NewNote, security(("api_key" = [])),
+    responses((status = 201, body = CaseNote), (status = 404, body = Problem),
+              (status = 422, description = "empty or too long", body = Problem)))]
+pub async fn add_note(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: ApiJson<NewNote>,
+) -> ApiResult<(StatusCode, Json<CaseNote>)> {
+    let id = case_id(&id)?;
+    let by = actor(&state, &caller).await?;
+    let note = state
+        .store
+        .add_case_note(caller.workspace_id, id, &by, &body.value.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(note)))
 }

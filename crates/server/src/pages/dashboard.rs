@@ -3,7 +3,8 @@
 
 use super::signin::RequireSignIn;
 use super::views::{
-    Breakdown, CommentRow, DashboardPage, PeriodLink, SelectOption, Summary, PERIODS,
+    Breakdown, ClosedLoopCard, CommentRow, DashboardPage, PeriodLink, SelectOption, Summary,
+    PERIODS,
 };
 use crate::charts::{self, BreakdownRow, TrendPoint};
 use crate::error::ApiError;
@@ -156,6 +157,11 @@ pub async fn show(
         ("segment", segment.clone().unwrap_or_default()),
     ];
     let keep: Vec<(&str, &str)> = keep.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Cases opened in the period (open and overdue are as of now).
+    let since = from
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    let health = store.closed_loop_health(ws.id, since).await?;
     let segment_title = format!("NPS by {}", segment.as_deref().unwrap_or("segment"));
     Ok(DashboardPage {
         workspace: ws.name,
@@ -180,5 +186,6 @@ pub async fn show(
             .collect(),
         segments: Breakdown::new(segment_title, breakdown_rows(&segments)),
         comments,
+        closed_loop: ClosedLoopCard::from_health(&health),
     })
 }

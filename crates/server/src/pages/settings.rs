@@ -1,8 +1,577 @@
-//! (being written)
+//! The settings page (`/settings`): workspace settings, the playbook of every score (for all
+//! languages or one), and the routing rules. The store checks every value (the API refuses
+//! the same things); a refusal shows the page again with the message and status 422, a
+//! success redirects (303) back to the section that changed.
 
+use super::signin::RequireSignIn;
+use super::views::{encode, LANGUAGE_NAMES};
+use super::{same_origin, PageError};
+use crate::auth::SignedIn;
 use crate::state::AppState;
-use axum::Router;
+use advocate_core::{Language, Priority, Score, SlaHours};
+use advocate_store::models::{ReviewLink, WorkspaceSettings};
+use advocate_store::settings::RoutingRuleInput;
+use advocate_store::StoreError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/settings", get(show).post(save))
+        .route("/settings/playbooks/{score}", post(save_playbook))
+        .route("/settings/playbooks/{score}/reset", post(reset_playbook))
+        .route("/settings/routing-rules", post(add_rule))
+        .route("/settings/routing-rules/{id}/delete", post(delete_rule))
+        .route("/settings/routing-rules/{id}/move", post(move_rule))
+}
+
+fn internal(err: StoreError) -> PageError {
+    tracing::error!(error = %err, "settings page failed");
+    PageError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong; it has been logged. Try again shortly.",
+    )
+}
+
+/// The settings form's fields, as text (what the person typed is shown again on errors).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SettingsForm {
+    pub sender_email: String,
+    pub sender_name: String,
+    pub alerts_email: String,
+    pub manager_email: String,
+    pub slack_webhook_url: String,
+    pub default_queue: String,
+    pub passive_nudge: Option<String>,
+    pub resurvey_after_resolution: Option<String>,
+    pub sla_critical: String,
+    pub sla_high: String,
+    pub sla_medium: String,
+    pub sla_normal: String,
+    /// One review site per line: `Name | https://…`.
+    pub review_links: String,
+}
+
+impl SettingsForm {
+    fn from_settings(s: &WorkspaceSettings) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            sender_email: text(&s.sender_email),
+            sender_name: text(&s.sender_name),
+            alerts_email: text(&s.alerts_email),
+            manager_email: text(&s.manager_email),
+            slack_webhook_url: text(&s.slack_webhook_url),
+            default_queue: s.default_queue.clone(),
+            passive_nudge: s.passive_nudge.then(|| "1".into()),
+            resurvey_after_resolution: s.resurvey_after_resolution.then(|| "1".into()),
+            sla_critical: s.sla_hours.critical.to_string(),
+            sla_high: s.sla_hours.high.to_string(),
+            sla_medium: s.sla_hours.medium.to_string(),
+            sla_normal: s.sla_hours.normal.to_string(),
+            review_links: s
+                .review_links
+                .iter()
+                .map(|l| format!("{} | {}", l.name, l.url))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        }
+    }
+
+    /// The settings this form describes, or what is wrong with it.
+    fn parse(&self) -> Result<WorkspaceSettings, String> {
+        let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+        let hours = |name: &str, v: &str| {
+            v.trim().parse::<u32>().map_err(|_| {
+                format!("The SLA for {name} must be a whole number of hours; got {v:?}")
+            })
+        };
+        let mut review_links = Vec::new();
+        for (i, line) in self.review_links.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let Some((name, url)) = line.split_once('|') else {
+                return Err(format!(
+                    "Review site line {} must be \"Name | https://…\"; got {line:?}",
+                    i + 1
+                ));
+            };
+            review_links.push(ReviewLink {
+                name: name.trim().to_owned(),
+                url: url.trim().to_owned(),
+            });
+        }
+        Ok(WorkspaceSettings {
+            sender_email: opt(&self.sender_email),
+            sender_name: opt(&self.sender_name),
+            alerts_email: opt(&self.alerts_email),
+            manager_email: opt(&self.manager_email),
+            slack_webhook_url: opt(&self.slack_webhook_url),
+            default_queue: self.default_queue.trim().to_owned(),
+            passive_nudge: self.passive_nudge.is_some(),
+            resurvey_after_resolution: self.resurvey_after_resolution.is_some(),
+            review_links,
+            sla_hours: SlaHours {
+                critical: hours("critical", &self.sla_critical)?,
+                high: hours("high", &self.sla_high)?,
+                medium: hours("medium", &self.sla_medium)?,
+                normal: hours("normal", &self.sla_normal)?,
+            },
+        })
+    }
+}
+
+pub struct LanguageChoice {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub selected: bool,
+}
+
+pub struct PlaybookRow {
+    pub score: u8,
+    pub action: String,
+    pub reset_action: String,
+    pub steps: String,
+    pub detractor: bool,
+    pub priorities: Vec<(&'static str, bool)>,
+    pub customized: bool,
+}
+
+pub struct RuleRow {
+    pub id: i64,
+    pub position: i64,
+    pub conditions: String,
+    pub assignee: String,
+    pub first: bool,
+    pub last: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings.html")]
+pub struct SettingsPage {
+    pub workspace: String,
+    pub user: String,
+    pub error: Option<String>,
+    pub form: SettingsForm,
+    pub language_name: String,
+    pub languages: Vec<LanguageChoice>,
+    pub playbooks: Vec<PlaybookRow>,
+    pub rules: Vec<RuleRow>,
+}
+
+impl SettingsPage {
+    fn checked(v: &Option<String>) -> bool {
+        v.is_some()
+    }
+    pub fn passive_nudge(&self) -> bool {
+        Self::checked(&self.form.passive_nudge)
+    }
+    pub fn resurvey(&self) -> bool {
+        Self::checked(&self.form.resurvey_after_resolution)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LanguageParam {
+    language: Option<String>,
+}
+
+fn language_of(raw: Option<&str>) -> Option<Language> {
+    raw.filter(|l| !l.is_empty())
+        .and_then(|l| Language::new(l).ok())
+}
+
+fn settings_href(language: Option<&Language>, anchor: &str) -> String {
+    match language {
+        Some(l) => format!("/settings?language={}#{anchor}", encode(l.as_str())),
+        None => format!("/settings#{anchor}"),
+    }
+}
+
+/// The whole page; `form` replaces the stored settings when the person's input is shown
+/// again after a refusal.
+async fn page(
+    state: &AppState,
+    user: &SignedIn,
+    language: Option<&Language>,
+    form: Option<SettingsForm>,
+    error: Option<String>,
+) -> Result<SettingsPage, PageError> {
+    let store = &state.store;
+    let ws = user.workspace_id;
+    let workspace = store
+        .workspace(ws)
+        .await
+        .map_err(internal)?
+        .ok_or(PageError(
+            StatusCode::NOT_FOUND,
+            "Your workspace no longer exists.",
+        ))?
+        .name;
+    let form = match form {
+        Some(f) => f,
+        None => SettingsForm::from_settings(&store.workspace_settings(ws).await.map_err(internal)?),
+    };
+    let code = language.map_or("", |l| l.as_str());
+    let mut languages = vec![LanguageChoice {
+        code: "",
+        name: "All languages",
+        selected: code.is_empty(),
+    }];
+    languages.extend(LANGUAGE_NAMES.iter().map(|(c, n)| LanguageChoice {
+        code: c,
+        name: n,
+        selected: *c == code,
+    }));
+    let query = language.map_or(String::new(), |l| {
+        format!("?language={}", encode(l.as_str()))
+    });
+    let playbooks = store
+        .playbooks(ws, language)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|p| PlaybookRow {
+            score: p.score,
+            action: format!("/settings/playbooks/{}{query}", p.score),
+            reset_action: format!("/settings/playbooks/{}/reset{query}", p.score),
+            steps: p.steps.join("\n"),
+            detractor: p.score <= 6,
+            priorities: Priority::ALL
+                .iter()
+                .map(|x| (x.as_str(), p.priority == Some(*x)))
+                .collect(),
+            customized: p.customized,
+        })
+        .collect();
+    let rules = store.routing_rules(ws).await.map_err(internal)?;
+    let n = rules.len();
+    let rules = rules
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut conditions = Vec::new();
+            if let Some(a) = &r.attribute {
+                conditions.push(match &r.value {
+                    Some(v) => format!("{a} = {v}"),
+                    None => format!("has {a}"),
+                });
+            }
+            if let Some(t) = &r.touchpoint {
+                conditions.push(format!("touchpoint = {t}"));
+            }
+            if let Some(l) = &r.language {
+                conditions.push(format!("language = {l}"));
+            }
+            RuleRow {
+                id: r.id,
+                position: r.position,
+                conditions: conditions.join(" and "),
+                assignee: r.assignee,
+                first: i == 0,
+                last: i + 1 == n,
+            }
+        })
+        .collect();
+    Ok(SettingsPage {
+        workspace,
+        user: user.email.clone(),
+        error,
+        form,
+        language_name: LANGUAGE_NAMES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map_or(code, |(_, n)| n)
+            .to_owned(),
+        languages,
+        playbooks,
+        rules,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Query(q): Query<LanguageParam>,
+) -> Result<SettingsPage, PageError> {
+    page(
+        &state,
+        &user,
+        language_of(q.language.as_deref()).as_ref(),
+        None,
+        None,
+    )
+    .await
+}
+
+/// After a change: redirect on success, the page with the message on a refusal.
+async fn answer(
+    state: &AppState,
+    user: &SignedIn,
+    language: Option<&Language>,
+    anchor: &str,
+    form: Option<SettingsForm>,
+    result: Result<(), String>,
+) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&settings_href(language, anchor)).into_response(),
+        Err(msg) => match page(state, user, language, form, Some(msg)).await {
+            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+            Err(e) => e.into_response(),
+        },
+    }
+}
+
+/// A store refusal becomes the message shown; anything else is an internal error.
+fn refusal(e: StoreError) -> Result<String, PageError> {
+    match e {
+        StoreError::Invalid(m) | StoreError::Conflict(m) | StoreError::NotFound(m) => Ok(m),
+        other => Err(internal(other)),
+    }
+}
+
+macro_rules! check_origin {
+    ($headers:expr) => {
+        if let Err(refused) = same_origin(&$headers) {
+            return refused.into_response();
+        }
+    };
+}
+
+/// Runs a store call: `Ok(Ok(()))` done, `Ok(Err(msg))` refused, `Err` internal.
+fn outcome<T>(r: Result<T, StoreError>) -> Result<Result<(), String>, PageError> {
+    match r {
+        Ok(_) => Ok(Ok(())),
+        Err(e) => refusal(e).map(Err),
+    }
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Form(f): Form<SettingsForm>,
+) -> Response {
+    check_origin!(headers);
+    let result = match f.parse() {
+        Ok(settings) => match outcome(
+            state
+                .store
+                .save_workspace_settings(user.workspace_id, &settings)
+                .await,
+        ) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        },
+        Err(msg) => Err(msg),
+    };
+    answer(&state, &user, None, "workspace", Some(f), result).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlaybookForm {
+    steps: String,
+    priority: Option<String>,
+}
+
+fn score_of(raw: &str) -> Result<Score, PageError> {
+    raw.parse::<i64>()
+        .ok()
+        .and_then(|s| Score::new(s).ok())
+        .ok_or(PageError(StatusCode::NOT_FOUND, "There is no such score."))
+}
+
+pub async fn save_playbook(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Query(q): Query<LanguageParam>,
+    Form(f): Form<PlaybookForm>,
+) -> Response {
+    check_origin!(headers);
+    let score = match score_of(&raw) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let language = language_of(q.language.as_deref());
+    // One step per line; blank lines are only spacing.
+    let steps: Vec<String> = f
+        .steps
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let priority = match f.priority.as_deref().filter(|p| !p.is_empty()) {
+        None => Ok(None),
+        Some(p) => Priority::parse(p)
+            .map(Some)
+            .ok_or_else(|| format!("unknown priority {p:?}")),
+    };
+    let result = match priority {
+        Ok(priority) => match outcome(
+            state
+                .store
+                .set_playbook(
+                    user.workspace_id,
+                    score,
+                    language.as_ref(),
+                    &steps,
+                    priority,
+                )
+                .await,
+        ) {
+            Ok(r) => r,
+            Err(e) => return e.into_response(),
+        },
+        Err(m) => Err(m),
+    };
+    let result = result.map_err(|m| format!("Playbook for score {}: {m}", score.value()));
+    let anchor = format!("playbook-{}", score.value());
+    answer(&state, &user, language.as_ref(), &anchor, None, result).await
+}
+
+pub async fn reset_playbook(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Query(q): Query<LanguageParam>,
+) -> Response {
+    check_origin!(headers);
+    let score = match score_of(&raw) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let language = language_of(q.language.as_deref());
+    let result = match outcome(
+        state
+            .store
+            .reset_playbook(user.workspace_id, score, language.as_ref())
+            .await,
+    ) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let anchor = format!("playbook-{}", score.value());
+    answer(&state, &user, language.as_ref(), &anchor, None, result).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RuleForm {
+    attribute: String,
+    value: String,
+    touchpoint: String,
+    language: String,
+    assignee: String,
+}
+
+pub async fn add_rule(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Form(f): Form<RuleForm>,
+) -> Response {
+    check_origin!(headers);
+    let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+    let input = RoutingRuleInput {
+        attribute: opt(&f.attribute),
+        value: opt(&f.value),
+        touchpoint: opt(&f.touchpoint),
+        language: opt(&f.language),
+        assignee: f.assignee.clone(),
+        position: None,
+    };
+    let result = match outcome(
+        state
+            .store
+            .create_routing_rule(user.workspace_id, &input)
+            .await,
+    ) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let result = result.map_err(|m| format!("Routing rule: {m}"));
+    answer(&state, &user, None, "routing", None, result).await
+}
+
+fn rule_id(raw: &str) -> Result<i64, PageError> {
+    raw.parse()
+        .map_err(|_| PageError(StatusCode::NOT_FOUND, "There is no such routing rule."))
+}
+
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Response {
+    check_origin!(headers);
+    let id = match rule_id(&raw) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let result = match outcome(state.store.delete_routing_rule(user.workspace_id, id).await) {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    answer(&state, &user, None, "routing", None, result).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MoveForm {
+    direction: String,
+}
+
+pub async fn move_rule(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    Form(f): Form<MoveForm>,
+) -> Response {
+    check_origin!(headers);
+    let id = match rule_id(&raw) {
+        Ok(id) => id,
+        Err(e) => return e.into_response(),
+    };
+    let rules = match state.store.routing_rules(user.workspace_id).await {
+        Ok(r) => r,
+        Err(e) => return internal(e).into_response(),
+    };
+    let mut ids: Vec<i64> = rules.iter().map(|r| r.id).collect();
+    let Some(i) = ids.iter().position(|x| *x == id) else {
+        return PageError(StatusCode::NOT_FOUND, "There is no such routing rule.").into_response();
+    };
+    let j = match f.direction.as_str() {
+        "up" => i.checked_sub(1),
+        "down" => Some(i + 1).filter(|j| *j < ids.len()),
+        _ => None,
+    };
+    let result = match j {
+        // Already first (or last): nothing to move.
+        None => Ok(()),
+        Some(j) => {
+            ids.swap(i, j);
+            match outcome(
+                state
+                    .store
+                    .reorder_routing_rules(user.workspace_id, &ids)
+                    .await,
+            ) {
+                Ok(r) => r,
+                Err(e) => return e.into_response(),
+            }
+        }
+    };
+    answer(&state, &user, None, "routing", None, result).await
 }

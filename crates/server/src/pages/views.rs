@@ -483,6 +483,49 @@ pub struct DashboardPage {
     pub segments: Breakdown,
     /// Newest first.
     pub comments: Vec<CommentRow>,
+    pub closed_loop: ClosedLoopCard,
+}
+
+/// The dashboard's closed-loop health card, from `Store::closed_loop_health`; each
+/// figure is shown with its definition.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClosedLoopCard {
+    pub open: u64,
+    pub overdue: u64,
+    /// e.g. "3 h 10 min", or "—" without contacted cases.
+    pub median_first_contact: String,
+    /// e.g. "82 % (41 of 50)".
+    pub within_sla: String,
+    /// e.g. "60 % (12 of 20)".
+    pub recovery: String,
+    /// (assignee, open, overdue), most open first.
+    pub inbox: Vec<(String, u64, u64)>,
+}
+
+impl ClosedLoopCard {
+    pub fn from_health(h: &advocate_store::cases::ClosedLoopHealth) -> Self {
+        let share = |part: u64, whole: u64| match whole {
+            0 => "—".to_owned(),
+            _ => format!(
+                "{:.0} % ({part} of {whole})",
+                part as f64 * 100.0 / whole as f64
+            ),
+        };
+        Self {
+            open: h.open,
+            overdue: h.overdue,
+            median_first_contact: h
+                .median_first_contact_secs
+                .map_or_else(|| "—".to_owned(), super::cases::duration_text),
+            within_sla: share(h.contacted_within_sla, h.contacted),
+            recovery: share(h.recovered, h.resolved),
+            inbox: h
+                .inbox
+                .iter()
+                .map(|l| (l.assignee.clone(), l.open, l.overdue))
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -704,6 +747,12 @@ mod tests {
                 channel: "email".into(),
                 language: "en".into(),
             }],
+            closed_loop: ClosedLoopCard {
+                open: 3,
+                overdue: 1,
+                inbox: vec![(EVIL.into(), 3, 1)],
+                ..Default::default()
+            },
         }
     }
 
@@ -733,7 +782,12 @@ mod tests {
         assert_eq!(page.summary.ambassadors, 120);
         // Charts (inserted as SVG) and their tables.
         assert_eq!(html.matches("<svg").count(), 5);
-        assert_eq!(html.matches("<table").count(), 3);
+        // Three breakdown tables and the closed-loop card's inbox per assignee.
+        assert_eq!(html.matches("<table").count(), 4);
+        assert!(
+            html.contains("<dt>Overdue</dt><dd class=\"alarm\">1</dd>"),
+            "{html}"
+        );
         assert!(html.contains("▲ +8"));
         assert!(html.contains(r#"class="score detractor""#), "{html}");
         assert!(html.contains(r#"<form method="post" action="/signout""#));
