@@ -4,7 +4,7 @@ use crate::bootstrap;
 use crate::demo_data::{self, DemoData};
 use crate::options::ServeArgs;
 use advocate_core::Language;
-use advocate_store::models::{NewAnswer, Respondent};
+use advocate_store::models::{NewAnswer, Respondent, ReviewLink, WorkspaceSettings};
 use advocate_store::Store;
 use anyhow::{Context, Result};
 use chrono::Utc;
@@ -48,7 +48,9 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 /// Creates the demo workspace and fills it, in batches of one transaction each. (A load
 /// interrupted half-way leaves a partial demo: delete the data folder and run again.)
 async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
-    let data: DemoData = demo_data::generate(SEED, Utc::now());
+    // One `now` for the whole load, so the data and the closed loop tell the same story.
+    let now = Utc::now();
+    let data: DemoData = demo_data::generate(SEED, now);
     let workspace = store
         .create_workspace(WORKSPACE, COMPANY, &Language::english())
         .await
@@ -60,6 +62,12 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         Some(ADMIN_PASSWORD.into()),
     )
     .await?;
+
+    // Before the answers: live promoters are asked to review on these (fictional) sites.
+    store
+        .demo_set_settings(workspace.id, &demo_settings())
+        .await
+        .context("cannot save the demo workspace's settings")?;
 
     let mut survey_ids = HashMap::new();
     for s in &data.surveys {
@@ -75,7 +83,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         store.upsert_customers(workspace.id, chunk).await?;
         bar.inc(chunk.len() as u64);
     }
-    let live_from = Utc::now() - chrono::Duration::days(LIVE_DAYS);
+    let live_from = now - chrono::Duration::days(LIVE_DAYS);
     for chunk in data.answers.chunks(BATCH) {
         let answers: Vec<NewAnswer> = chunk
             .iter()
@@ -105,11 +113,46 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
+    // The live detractors' cases were all opened "now": play out their follow-up.
+    let cases = store
+        .demo_close_cases(workspace.id, SEED, now)
+        .await
+        .context("cannot play out the demo's cases")?;
     println!(
         "Created the demo workspace: {} customers, {} answers, {} surveys.",
         data.customers.len(),
         data.answers.len(),
         data.surveys.len()
     );
+    println!(
+        "Cases of the last {LIVE_DAYS} days: {} recovered, {} not recovered, {} unreachable, \
+         {} contacted, {} open ({} overdue).",
+        cases.recovered,
+        cases.not_recovered,
+        cases.unreachable,
+        cases.contacted,
+        cases.open,
+        cases.overdue
+    );
     Ok(workspace)
+}
+
+/// The demo's closed-loop settings: a default queue, a sender, and review sites on
+/// example.com (fictional, never a real company's page).
+fn demo_settings() -> WorkspaceSettings {
+    let link = |name: &str, url: &str| ReviewLink {
+        name: name.into(),
+        url: url.into(),
+    };
+    WorkspaceSettings {
+        sender_email: Some("feedback@nordlys.example.com".into()),
+        sender_name: Some(COMPANY.into()),
+        default_queue: "Customer care".into(),
+        resurvey_after_resolution: true,
+        review_links: vec![
+            link("ReviewHub", "https://reviews.example.com/nordlys-telecom"),
+            link("MapStars", "https://maps.example.com/place/nordlys-telecom"),
+        ],
+        ..WorkspaceSettings::default()
+    }
 }

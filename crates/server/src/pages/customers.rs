@@ -1,8 +1,446 @@
-//! (being written)
+//! The customer list (`/customers`) and the customer record (`/customers/{external_id}`):
+//! NPS history, cases, engagements, what happened, and the "follow up at next contact"
+//! banner with forms to set and clear it. Everything shown comes from
+//! `Store::customer_timeline` and `Store::customers_page`.
 
+use super::signin::RequireSignIn;
+use super::views::encode;
+use super::{same_origin, PageError};
 use crate::state::AppState;
-use axum::Router;
+use advocate_core::Category;
+use advocate_store::{CustomerRow, StoreError, Timeline, TimelineCase};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+/// Customers per list page.
+const PAGE_SIZE: u32 = 50;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/customers", get(list))
+        .route("/customers/{external_id}", get(show))
+        .route("/customers/{external_id}/follow-up", post(set_follow_up))
+        .route(
+            "/customers/{external_id}/follow-up/clear",
+            post(clear_follow_up),
+        )
+}
+
+fn internal(err: StoreError) -> PageError {
+    tracing::error!(error = %err, "customer page failed");
+    PageError(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong; it has been logged. Try again shortly.",
+    )
+}
+
+fn record_href(external_id: &str) -> String {
+    format!("/customers/{}", encode(external_id))
+}
+
+fn when(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn day(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d").to_string()
+}
+
+fn opt_when(at: Option<DateTime<Utc>>) -> String {
+    at.map(when).unwrap_or_default()
+}
+
+/// "promoter" / "passive" / "detractor" for NPS-scale scores, for colouring.
+fn score_class(score: u8) -> &'static str {
+    match advocate_core::Score::new(i64::from(score)).map(|s| s.category()) {
+        Ok(Category::Promoter) => "promoter",
+        Ok(Category::Passive) => "passive",
+        Ok(Category::Detractor) => "detractor",
+        Err(_) => "",
+    }
+}
+
+/// "not_recovered" → "not recovered".
+fn words(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+// ---------------------------------------------------------------------------------------
+// The list
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    flagged: Option<String>,
+    page: Option<String>,
+}
+
+pub struct ListRow {
+    pub href: String,
+    pub external_id: String,
+    pub name: String,
+    pub email: String,
+    pub account_manager: String,
+    pub follow_up: String,
+    pub latest_score: String,
+    pub score_class: &'static str,
+    pub open_cases: u64,
+}
+
+impl From<CustomerRow> for ListRow {
+    fn from(r: CustomerRow) -> Self {
+        Self {
+            href: record_href(&r.external_id),
+            name: r.name.unwrap_or_default(),
+            email: r.email.unwrap_or_default(),
+            account_manager: r.account_manager.unwrap_or_default(),
+            follow_up: r.follow_up_note.unwrap_or_default(),
+            latest_score: r.latest_score.map(|s| s.to_string()).unwrap_or_default(),
+            score_class: r.latest_score.map_or("", score_class),
+            open_cases: r.open_cases,
+            external_id: r.external_id,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "customers.html")]
+pub struct CustomersPage {
+    pub workspace: String,
+    pub user: String,
+    pub q: String,
+    pub flagged: bool,
+    pub total: u64,
+    pub rows: Vec<ListRow>,
+    /// "Showing 51–100 of 6000".
+    pub range: String,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+fn list_href(q: &str, flagged: bool, page: u32) -> String {
+    let mut parts = Vec::new();
+    if !q.is_empty() {
+        parts.push(format!("q={}", encode(q)));
+    }
+    if flagged {
+        parts.push("flagged=1".to_owned());
+    }
+    if page > 1 {
+        parts.push(format!("page={page}"));
+    }
+    if parts.is_empty() {
+        "/customers".to_owned()
+    } else {
+        format!("/customers?{}", parts.join("&"))
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Query(query): Query<ListQuery>,
+) -> Result<CustomersPage, PageError> {
+    let store = &state.store;
+    let ws = store
+        .workspace(user.workspace_id)
+        .await
+        .map_err(internal)?
+        .ok_or(PageError(
+            StatusCode::NOT_FOUND,
+            "Your workspace no longer exists.",
+        ))?;
+    let q = query.q.unwrap_or_default().trim().to_owned();
+    let flagged = query.flagged.is_some_and(|f| !f.is_empty() && f != "0");
+    // A page number that is not one shows the first page.
+    let page = query
+        .page
+        .and_then(|p| p.parse::<u32>().ok())
+        .filter(|p| (1..=100_000).contains(p))
+        .unwrap_or(1);
+    let offset = (page - 1) * PAGE_SIZE;
+    let found = store
+        .customers_page(ws.id, Some(&q), flagged, PAGE_SIZE, offset)
+        .await
+        .map_err(internal)?;
+    let shown = found.rows.len() as u64;
+    let range = if shown == 0 {
+        String::new()
+    } else {
+        let first = u64::from(offset) + 1;
+        format!("Showing {first}–{} of {}", first + shown - 1, found.total)
+    };
+    Ok(CustomersPage {
+        workspace: ws.name,
+        user: user.email,
+        prev_href: (page > 1).then(|| list_href(&q, flagged, page - 1)),
+        next_href: (u64::from(offset) + shown < found.total)
+            .then(|| list_href(&q, flagged, page + 1)),
+        rows: found.rows.into_iter().map(ListRow::from).collect(),
+        total: found.total,
+        range,
+        q,
+        flagged,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The record
+
+pub struct AnswerRow {
+    pub date: String,
+    pub survey: String,
+    pub score: u8,
+    pub score_class: &'static str,
+    pub comment: String,
+    pub channel: String,
+}
+
+pub struct NoteRow {
+    pub when: String,
+    pub author: String,
+    pub body: String,
+}
+
+pub struct CaseRow {
+    pub id: i64,
+    pub href: String,
+    pub score: u8,
+    pub score_class: &'static str,
+    pub priority: String,
+    pub status: String,
+    pub overdue: bool,
+    pub assignee: String,
+    pub created: String,
+    pub sla_due: String,
+    pub first_contact: String,
+    pub outcome: String,
+    pub compensation: String,
+    /// "3 → 9" when the customer was asked again after resolution.
+    pub before_after: String,
+    pub notes: Vec<NoteRow>,
+}
+
+impl From<&TimelineCase> for CaseRow {
+    fn from(k: &TimelineCase) -> Self {
+        Self {
+            id: k.id,
+            href: format!("/cases/{}", k.id),
+            score: k.score,
+            score_class: score_class(k.score),
+            priority: k.priority.clone(),
+            status: k.status.clone(),
+            overdue: k.overdue,
+            assignee: k.assignee.clone(),
+            created: when(k.created_at),
+            sla_due: when(k.sla_due_at),
+            first_contact: opt_when(k.first_contact_at),
+            outcome: k.outcome.as_deref().map(words).unwrap_or_default(),
+            compensation: k.compensation.clone().unwrap_or_default(),
+            before_after: k
+                .resurvey_score
+                .map(|after| format!("{} → {after}", k.score))
+                .unwrap_or_default(),
+            notes: k
+                .notes
+                .iter()
+                .map(|n| NoteRow {
+                    when: when(n.created_at),
+                    author: n.author.clone(),
+                    body: n.body.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub struct EngagementRow {
+    pub kind: String,
+    pub status: String,
+    pub code: String,
+    pub created: String,
+    pub updated: String,
+}
+
+pub struct EventRow {
+    pub when: String,
+    /// The event's kind (`case_opened`, …), as a class name.
+    pub kind: String,
+    pub summary: String,
+    /// The case the event belongs to, to link to.
+    pub case_href: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "customer.html")]
+pub struct CustomerPage {
+    pub workspace: String,
+    pub user: String,
+    pub title: String,
+    pub external_id: String,
+    pub email: String,
+    pub phone: String,
+    pub language: String,
+    pub account_manager: String,
+    pub attributes: Vec<(String, String)>,
+    /// The note and when it was set, while the flag is up.
+    pub follow_up: Option<(String, String)>,
+    pub follow_up_action: String,
+    pub clear_action: String,
+    pub nps: String,
+    pub nps_answers: u64,
+    pub latest_score: String,
+    pub latest_class: &'static str,
+    pub answers: Vec<AnswerRow>,
+    pub cases: Vec<CaseRow>,
+    pub engagements: Vec<EngagementRow>,
+    pub events: Vec<EventRow>,
+}
+
+impl CustomerPage {
+    fn new(workspace: String, user: String, t: Timeline) -> Self {
+        let c = t.customer;
+        let base = record_href(&c.external_id);
+        Self {
+            workspace,
+            user,
+            title: c.name.clone().unwrap_or_else(|| c.external_id.clone()),
+            email: c.email.unwrap_or_default(),
+            phone: c.phone.unwrap_or_default(),
+            language: c
+                .language
+                .map(|l| l.as_str().to_owned())
+                .unwrap_or_default(),
+            account_manager: c.account_manager.unwrap_or_default(),
+            attributes: c
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.clone()))
+                .collect(),
+            follow_up: t.follow_up.map(|f| (f.note, when(f.set_at))),
+            follow_up_action: format!("{base}/follow-up"),
+            clear_action: format!("{base}/follow-up/clear"),
+            nps: t.nps.map(|n| format!("{n:+.0}")).unwrap_or_default(),
+            nps_answers: t.nps_answers,
+            latest_score: t.latest_score.map(|s| s.to_string()).unwrap_or_default(),
+            latest_class: t.latest_score.map_or("", score_class),
+            answers: t
+                .answers
+                .iter()
+                .map(|a| AnswerRow {
+                    date: day(a.answered_at),
+                    survey: a.survey_name.clone(),
+                    score: a.score,
+                    score_class: a.category.map_or("", |c| c.as_str()),
+                    comment: a.comment.clone().unwrap_or_default(),
+                    channel: a.channel.clone(),
+                })
+                .collect(),
+            cases: t.cases.iter().map(CaseRow::from).collect(),
+            engagements: t
+                .engagements
+                .iter()
+                .map(|e| EngagementRow {
+                    kind: words(&e.kind),
+                    status: words(&e.status),
+                    code: e.discount_code.clone().unwrap_or_default(),
+                    created: when(e.created_at),
+                    updated: when(e.updated_at),
+                })
+                .collect(),
+            events: t
+                .events
+                .iter()
+                .map(|e| EventRow {
+                    when: when(e.at),
+                    kind: e.kind.clone(),
+                    summary: e.summary.clone(),
+                    case_href: e.case_id.map(|id| format!("/cases/{id}")),
+                })
+                .collect(),
+            external_id: c.external_id,
+        }
+    }
+}
+
+const NO_SUCH_CUSTOMER: PageError = PageError(
+    StatusCode::NOT_FOUND,
+    "There is no customer with this id in your workspace.",
+);
+
+pub async fn show(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Path(external_id): Path<String>,
+) -> Result<CustomerPage, PageError> {
+    let store = &state.store;
+    let ws = store
+        .workspace(user.workspace_id)
+        .await
+        .map_err(internal)?
+        .ok_or(PageError(
+            StatusCode::NOT_FOUND,
+            "Your workspace no longer exists.",
+        ))?;
+    let timeline = store
+        .customer_timeline(ws.id, &external_id)
+        .await
+        .map_err(internal)?
+        .ok_or(NO_SUCH_CUSTOMER)?;
+    Ok(CustomerPage::new(ws.name, user.email, timeline))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FollowUpForm {
+    note: String,
+}
+
+/// Store errors of the follow-up forms, as a page error.
+fn form_error(err: StoreError) -> PageError {
+    match err {
+        StoreError::NotFound(_) => NO_SUCH_CUSTOMER,
+        StoreError::Invalid(_) => PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The follow-up note must say something and be at most 1000 characters long.",
+        ),
+        other => internal(other),
+    }
+}
+
+pub async fn set_follow_up(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(external_id): Path<String>,
+    Form(form): Form<FollowUpForm>,
+) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    state
+        .store
+        .set_follow_up(user.workspace_id, &external_id, &form.note)
+        .await
+        .map_err(form_error)?;
+    Ok(Redirect::to(&record_href(&external_id)).into_response())
+}
+
+pub async fn clear_follow_up(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(external_id): Path<String>,
+) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    state
+        .store
+        .clear_follow_up(user.workspace_id, &external_id)
+        .await
+        .map_err(form_error)?;
+    Ok(Redirect::to(&record_href(&external_id)).into_response())
 }
