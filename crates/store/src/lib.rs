@@ -9,22 +9,27 @@
 mod analytics;
 mod answers;
 mod bulk;
-mod cases;
+pub mod cases;
 mod customers;
-mod engagements;
+pub mod engagements;
 mod error;
 pub mod models;
 pub mod outbox;
 mod reactions;
-mod settings;
+pub mod settings;
 mod surveys;
 pub mod testing;
-mod webhooks;
+mod timeline;
+pub mod webhooks;
 mod workspaces;
 
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
 pub use bulk::AnswerBatch;
 pub use error::{Result, StoreError};
+pub use timeline::{
+    CustomerRow, CustomersPage, DemoLoop, FollowUp, Timeline, TimelineAnswer, TimelineCase,
+    TimelineEngagement, TimelineEvent, TimelineNote,
+};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};

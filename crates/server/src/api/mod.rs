@@ -14,7 +14,7 @@ pub mod webhooks;
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put};
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -24,7 +24,8 @@ use utoipa::{Modify, OpenApi};
     info(title = "Advocate API", description = "Net Promoter Score and closed-loop feedback. \
         Authenticate with `Authorization: Bearer <api key>` (create one with `advocate apikey create`). \
         Errors are application/problem+json."),
-    paths(surveys::create, surveys::list, customers::upsert, customers::get, responses::create, nps::report),
+    paths(surveys::create, surveys::list, customers::upsert, customers::get,
+        customers::timeline, customers::set_follow_up, customers::clear_follow_up, responses::create, nps::report),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
     tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
@@ -63,8 +64,21 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/surveys", post(surveys::create).get(surveys::list))
         .route("/api/v1/customers", post(customers::upsert))
         .route("/api/v1/customers/{external_id}", get(customers::get))
+        .route(
+            "/api/v1/customers/{external_id}/timeline",
+            get(customers::timeline),
+        )
+        .route(
+            "/api/v1/customers/{external_id}/follow-up",
+            put(customers::set_follow_up).delete(customers::clear_follow_up),
+        )
         .route("/api/v1/responses", post(responses::create))
         .route("/api/v1/nps", get(nps::report))
+        .merge(webhooks::router())
+        .merge(outbox::router())
+        .merge(cases::router())
+        .merge(settings::router())
+        .merge(engagements::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),
