@@ -4,8 +4,8 @@
 mod common;
 
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
-use reqwest::header::{COOKIE, LOCATION, ORIGIN};
+use common::{location, problem, TestApp, ADMIN_EMAIL};
+use reqwest::header::{COOKIE, ORIGIN};
 use reqwest::Response;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -519,23 +519,6 @@ async fn the_escalation_worker_alerts_the_manager_once() {
 // ---------------------------------------------------------------------------------------
 // Pages
 
-async fn sign_in(app: &TestApp) -> String {
-    let r = app
-        .http
-        .post(app.url("/signin"))
-        .form(&[
-            ("email", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-            ("next", "/cases"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
     let r = app
         .http
@@ -557,10 +540,6 @@ async fn form(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) 
         .unwrap()
 }
 
-fn location(r: &Response) -> String {
-    r.headers()[LOCATION].to_str().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn the_inbox_and_case_page_work_a_case_from_open_to_resolved() {
     let app = TestApp::spawn().await;
@@ -576,7 +555,7 @@ async fn the_inbox_and_case_page_work_a_case_from_open_to_resolved() {
 
     let r = app.http.get(app.url("/cases")).send().await.unwrap();
     assert_eq!(r.status(), 303, "behind the sign-in wall");
-    let cookie = sign_in(&app).await;
+    let cookie = app.sign_in().await;
     let (status, html) = page(&app, &cookie, "/cases").await;
     assert_eq!(status, 200);
     assert!(html.contains(&format!("/cases/{mine}\"")), "mine is listed");
@@ -708,7 +687,7 @@ async fn the_inbox_and_case_page_work_a_case_from_open_to_resolved() {
 #[tokio::test]
 async fn the_settings_page_saves_settings_playbooks_and_rules() {
     let app = TestApp::spawn().await;
-    let cookie = sign_in(&app).await;
+    let cookie = app.sign_in().await;
     let (status, html) = page(&app, &cookie, "/settings").await;
     assert_eq!(status, 200);
     assert!(html.contains("Score 10") && html.contains("Customer care"));
@@ -882,7 +861,7 @@ async fn the_dashboard_shows_closed_loop_health() {
         json!({"status": "resolved", "outcome": "recovered"}),
     )
     .await;
-    let cookie = sign_in(&app).await;
+    let cookie = app.sign_in().await;
     let (status, html) = page(&app, &cookie, "/dashboard").await;
     assert_eq!(status, 200);
     assert!(html.contains("Closed loop"), "{html}");

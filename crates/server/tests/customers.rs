@@ -4,26 +4,9 @@
 mod common;
 
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
-use reqwest::header::{COOKIE, LOCATION, ORIGIN, SET_COOKIE};
+use common::{problem, TestApp};
+use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 use serde_json::{json, Value};
-
-async fn sign_in(app: &TestApp) -> String {
-    let r = app
-        .http
-        .post(app.url("/signin"))
-        .form(&[
-            ("email", ADMIN_EMAIL),
-            ("password", ADMIN_PASSWORD),
-            ("next", "/customers"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let cookie = r.headers()[SET_COOKIE].to_str().unwrap().to_owned();
-    cookie.split(';').next().unwrap().to_owned()
-}
 
 /// A survey and a customer C1 (Kari) who answered 9 and then `score` with `comment`.
 async fn customer_with_answers(app: &TestApp, score: u8, comment: &str) {
@@ -253,7 +236,7 @@ async fn the_customer_pages_are_behind_the_sign_in() {
 async fn the_record_shows_history_cases_and_the_flag_escaped_and_the_flag_clears() {
     let app = TestApp::spawn().await;
     customer_with_answers(&app, 3, "<script>alert(1)</script> & more").await;
-    let cookie = sign_in(&app).await;
+    let cookie = app.sign_in().await;
     let (status, html) = page(&app, &cookie, "/customers/C1").await;
     assert_eq!(status, 200);
     assert!(html.contains("Kari Nordmann") && html.contains("kari@example.com"));
@@ -342,7 +325,7 @@ async fn the_customer_list_searches_and_filters_flagged_customers() {
             .await;
         assert_eq!(r.status(), 200);
     }
-    let cookie = sign_in(&app).await;
+    let cookie = app.sign_in().await;
     let (status, html) = page(&app, &cookie, "/customers").await;
     assert_eq!(status, 200);
     assert!(html.contains("Kari Nordmann") && html.contains("Ola Hansen"));

@@ -707,22 +707,6 @@ async fn smtp_urls_are_checked_at_start() {
     assert!(!debug.contains("hunter2"), "never prints the password");
 }
 
-async fn sign_in(app: &TestApp) -> String {
-    let r = app
-        .http
-        .post(app.url("/signin"))
-        .form(&[
-            ("email", common::ADMIN_EMAIL),
-            ("password", common::ADMIN_PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    let cookie = r.headers()["set-cookie"].to_str().unwrap();
-    cookie.split(';').next().unwrap().to_owned()
-}
-
 #[tokio::test]
 async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
     let app = TestApp::spawn().await;
@@ -750,7 +734,7 @@ async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
 
     let r = app.http.get(app.url("/outbox")).send().await.unwrap();
     assert_eq!(r.status(), 303, "signed-in only");
-    let cookie = sign_in(&app).await;
+    let cookie = app.sign_in().await;
     let page = |path: String| {
         let (http, url, cookie) = (app.http.clone(), app.url(&path), cookie.clone());
         async move {

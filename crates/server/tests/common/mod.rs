@@ -96,9 +96,31 @@ impl TestApp {
         self.post_json("/api/v1/responses", &body).await
     }
 
+    /// Signs in as the admin and returns the session cookie (`name=value`).
+    pub async fn sign_in(&self) -> String {
+        let r = self
+            .http
+            .post(self.url("/signin"))
+            .form(&[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "sign-in failed");
+        let cookie = r.headers()[reqwest::header::SET_COOKIE].to_str().unwrap();
+        cookie.split(';').next().unwrap().to_owned()
+    }
+
     pub async fn count_answers(&self) -> u64 {
         self.store.count_answers(self.workspace_id).await.unwrap()
     }
+}
+
+/// Where a redirect points.
+pub fn location(r: &Response) -> String {
+    r.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// The `detail` of a problem+json error, checking the content type on the way.
