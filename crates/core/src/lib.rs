@@ -5,6 +5,7 @@
 
 pub mod delivery;
 pub mod i18n;
+pub mod kpi;
 pub mod labels;
 pub mod messages;
 pub mod nps;

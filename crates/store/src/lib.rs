@@ -9,10 +9,12 @@
 mod analytics;
 mod answers;
 mod bulk;
+pub mod business;
 pub mod cases;
 mod customers;
 pub mod engagements;
 mod error;
+pub mod kpis;
 pub mod models;
 pub mod outbox;
 mod reactions;

@@ -181,6 +181,9 @@ pub struct WorkspaceSettings {
     pub resurvey_after_resolution: bool,
     pub review_links: Vec<ReviewLink>,
     pub sla_hours: advocate_core::SlaHours,
+    /// ISO 4217 code every money figure is reported in (orders in other currencies must
+    /// carry their amount in this one too).
+    pub currency: String,
 }
 
 impl Default for WorkspaceSettings {
@@ -196,6 +199,7 @@ impl Default for WorkspaceSettings {
             resurvey_after_resolution: false,
             review_links: Vec::new(),
             sla_hours: advocate_core::SlaHours::default(),
+            currency: "EUR".into(),
         }
     }
 }

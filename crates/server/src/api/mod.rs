@@ -1,9 +1,12 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
 
+pub mod business;
 pub mod cases;
 pub mod customers;
 pub mod engagements;
+pub mod exports;
 pub mod json;
+pub mod kpis;
 pub mod nps;
 pub mod outbox;
 pub mod responses;
@@ -39,6 +42,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         cases::Doc::openapi(),
         settings::Doc::openapi(),
         engagements::Doc::openapi(),
+        business::Doc::openapi(),
+        kpis::Doc::openapi(),
+        exports::Doc::openapi(),
         webhooks::Doc::openapi(),
         outbox::Doc::openapi(),
     ] {
@@ -79,6 +85,9 @@ pub fn router() -> Router<AppState> {
         .merge(cases::router())
         .merge(settings::router())
         .merge(engagements::router())
+        .merge(business::router())
+        .merge(kpis::router())
+        .merge(exports::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),

@@ -3,6 +3,7 @@
 mod cases;
 mod customers;
 mod dashboard;
+mod kpis;
 mod outbox;
 mod settings;
 mod signin;
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/assets/style.css", get(style))
         .merge(cases::router())
         .merge(customers::router())
+        .merge(kpis::router())
         .merge(outbox::router())
         .merge(settings::router())
 }

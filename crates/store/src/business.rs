@@ -1,0 +1,1 @@
+//! Business data: customer lifecycle spells, orders, contacts and loyalty membership.
