@@ -34,11 +34,45 @@ pub enum ImportCommand {
         /// The CSV file.
         file: PathBuf,
     },
+    /// Import orders. Columns: customer_id, amount, currency and ordered_at (required);
+    /// external_id and amount_in_reporting_currency (required when the currency is not the
+    /// workspace's reporting currency). All rows or none.
+    Orders {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+    /// Import contacts and complaints. Columns: channel, complaint and opened_at
+    /// (required); customer_id, first_reply_at, resolved_at and external_id. All or none.
+    Contacts {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+    /// Import customers' lifecycle. Columns: customer_id, event (acquired or churned), at.
+    /// All rows or none.
+    Lifecycle {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+    /// Import loyalty-programme membership. Columns: customer_id, event (joined or left),
+    /// at. All rows or none.
+    Loyalty {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
 }
 
 pub async fn run(command: ImportCommand) -> Result<()> {
+    use crate::import_business as business;
     match command {
         ImportCommand::Responses { db, file } => responses(&db, &file).await,
+        ImportCommand::Orders { db, file } => business::orders(&db, &file).await,
+        ImportCommand::Contacts { db, file } => business::contacts(&db, &file).await,
+        ImportCommand::Lifecycle { db, file } => business::lifecycle(&db, &file).await,
+        ImportCommand::Loyalty { db, file } => business::loyalty(&db, &file).await,
     }
 }
 
@@ -134,9 +168,9 @@ struct RowContext {
 }
 
 /// One data row with its line number (of its first line, header = line 1).
-struct Row {
-    line: u64,
-    fields: Vec<String>,
+pub(crate) struct Row {
+    pub(crate) line: u64,
+    pub(crate) fields: Vec<String>,
 }
 
 /// Where the lines of a stream start, as far as it has been read: the byte offsets of
@@ -192,15 +226,15 @@ impl<R: Read> Read for Counting<R> {
 }
 
 /// Streams the data rows of a CSV file, after its header.
-struct Rows<R> {
+pub(crate) struct Rows<R> {
     reader: csv::Reader<Counting<R>>,
     index: Rc<RefCell<LineIndex>>,
     record: csv::ByteRecord,
-    header: Vec<String>,
+    pub(crate) header: Vec<String>,
 }
 
 impl Rows<BufReader<File>> {
-    fn open(path: &Path) -> Result<Self> {
+    pub(crate) fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let rows = Self::new(BufReader::new(file))
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -251,7 +285,7 @@ impl<R: Read> Rows<R> {
     }
 
     /// The next row, or a problem at a line; `None` at the end of the file.
-    fn next(&mut self) -> Result<Option<Result<Row, (u64, String)>>> {
+    pub(crate) fn next(&mut self) -> Result<Option<Result<Row, (u64, String)>>> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => Ok(None),
             Ok(true) => {

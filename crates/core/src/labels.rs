@@ -61,7 +61,7 @@ macro_rules! closed_set {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
         #[serde(rename_all = "lowercase")]
-        pub enum $name { $($variant),+ }
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
@@ -84,6 +84,8 @@ macro_rules! closed_set {
         }
     };
 }
+/// For other closed sets in this crate (e.g. `contact::ContactChannel`).
+pub(crate) use closed_set;
 
 closed_set! {
     /// What a survey measures, which fixes its scale.
