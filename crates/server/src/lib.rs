@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod charts;
 mod error;
+pub mod export;
 pub mod pages;
 pub mod state;
 pub mod worker;

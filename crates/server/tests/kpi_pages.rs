@@ -1,0 +1,226 @@
+//! The KPI page and the quarterly report over HTTP: they render real figures (tiles,
+//! sparklines, the linkage headline, tables), escape what people typed, load nothing from
+//! elsewhere and stay behind the sign-in wall.
+
+mod common;
+
+use advocate_store::testing::TestDb;
+use chrono::{DateTime, Utc};
+use common::TestApp;
+use serde_json::json;
+
+const EVIL: &str = "<script>alert(1)</script>";
+
+fn at(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+/// Four detractors and four promoters (by their answer in February), all customers since
+/// 2025; in Q2 two detractors and one promoter churn: detractors churn 2× as often.
+async fn seed(app: &TestApp) {
+    app.survey("rel", Some("onboarding")).await;
+    let ws = app.workspace_id;
+    for i in 0..8 {
+        let who = format!("C{i}");
+        let score = if i < 4 { 3 } else { 10 };
+        let r = app
+            .answer(
+                json!({"survey": "rel", "score": score, "answered_at": "2026-02-10T10:00:00Z",
+                "customer": {"external_id": who, "name": format!("Customer {i}"),
+                             "attributes": {"plan": "pro"}}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        app.store
+            .record_acquired(ws, &who, at("2025-01-01T00:00:00Z"))
+            .await
+            .unwrap();
+    }
+    for who in ["C0", "C1", "C4"] {
+        app.store
+            .record_churned(ws, who, at("2026-05-15T00:00:00Z"))
+            .await
+            .unwrap();
+    }
+    // Comments in the quarter, one of them hostile.
+    for (score, comment) in [(10, EVIL), (2, "slow delivery")] {
+        let r = app
+            .answer(json!({"survey": "rel", "score": score, "comment": comment,
+                "answered_at": "2026-05-20T10:00:00Z", "customer": {"external_id": "C5"}}))
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let r = app
+        .http
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+/// Escaped, no scripts, nothing fetched from another host.
+fn assert_self_contained(html: &str) {
+    assert!(!html.contains("<script"), "raw script in page");
+    assert!(!html.contains("https://"), "external URL in page");
+    for attr in ["src=\"http", "href=\"http", "href=\"//", "src=\"//"] {
+        assert!(!html.contains(attr), "external {attr} in page");
+    }
+}
+
+#[tokio::test]
+async fn kpi_page_shows_tiles_linkage_comparison_and_exports() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        seed(&app).await;
+        let cookie = app.sign_in().await;
+        let (status, html) = page(
+            &app,
+            &cookie,
+            "/kpis?period=custom&from=2026-04-01&to=2026-06-30",
+        )
+        .await;
+        assert_eq!(status, 200, "{html}");
+        assert_self_contained(&html);
+        assert!(html.contains("1 Apr – 30 Jun 2026"), "period shown");
+        // Tiles with definitions and sparklines.
+        assert!(html.contains("<h3>Churn rate</h3>"));
+        assert!(html.contains("37.5 %"), "3 of 8 lost: {html}");
+        assert!(html.contains("customers lost in the period / customers at its start"));
+        assert!(html.contains("chart-spark"));
+        // The linkage headline with its interval, the chart and its table.
+        assert!(
+            html.contains("Detractors churn 2.0× as often as promoters (95 % CI"),
+            "{html}"
+        );
+        assert!(html.contains("chart-linkage"));
+        assert!(html.contains("<th scope=\"row\">detractor</th><td class=\"num\">4</td><td class=\"num\">2</td><td class=\"num\">50.0 %</td>"), "{html}");
+        // Period comparison against the 91 days before.
+        assert!(html.contains("Period comparison"));
+        assert!(
+            html.contains("31 Dec 2025 – 31 Mar 2026"),
+            "previous period named"
+        );
+        // Downloads and the report, from the page.
+        assert!(html.contains("/export/kpis.xlsx?from=2026-04-01"));
+        assert!(html.contains("/export/customers.csv"));
+        assert!(html.contains("/reports/quarterly?quarter=2026-Q2"));
+        // The nav marks where we are.
+        assert!(html.contains("<a href=\"/kpis\" aria-current=\"page\">KPIs</a>"));
+    }
+}
+
+#[tokio::test]
+async fn kpi_page_escapes_what_comes_from_the_url_and_refuses_bad_periods() {
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    let cookie = app.sign_in().await;
+    let evil = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    let (status, html) = page(
+        &app,
+        &cookie,
+        &format!("/kpis?period=12m&segment=plan:{evil}&touchpoint={evil}"),
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert_self_contained(&html);
+    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+    // The segment and touchpoint options offer what exists.
+    assert!(
+        html.contains("<option value=\"plan:pro\">plan:pro</option>"),
+        "{html}"
+    );
+    assert!(html.contains("<option value=\"onboarding\">onboarding</option>"));
+
+    for bad in [
+        "/kpis?period=custom&from=2026-05-01&to=2026-04-01",
+        "/kpis?period=custom&from=soon",
+        "/kpis?segment=noattribute",
+        "/kpis?segment=bad%20attr:x",
+    ] {
+        let (status, body) = page(&app, &cookie, bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(!body.contains('<'), "plain message: {body}");
+    }
+    // Unknown period codes fall back to this quarter.
+    let (status, _) = page(&app, &cookie, "/kpis?period=forever").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn quarterly_report_is_printable_and_complete() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        seed(&app).await;
+        let cookie = app.sign_in().await;
+        let (status, html) = page(&app, &cookie, "/reports/quarterly?quarter=2026-Q2").await;
+        assert_eq!(status, 200, "{html}");
+        assert_self_contained(&html);
+        assert!(html.contains("Quarterly report · 2026-Q2"));
+        assert!(html.contains("1 Apr – 30 Jun 2026"));
+        for section in [
+            "Net Promoter Score",
+            "Retention KPIs",
+            "Detractors churn 2.0× as often as promoters",
+            "Closed-loop health",
+            "Top comments",
+            "chart-trend",
+        ] {
+            assert!(html.contains(section), "{section} missing");
+        }
+        // The hostile comment is shown, escaped; the detractor comment too.
+        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
+        assert!(html.contains("slow delivery"));
+        // No app navigation to print; links to the neighbouring quarters (hidden in print).
+        assert!(!html.contains("class=\"mainnav\""));
+        assert!(html.contains("/reports/quarterly?quarter=2026-Q1"));
+        assert!(html.contains("/reports/quarterly?quarter=2026-Q3"));
+    }
+}
+
+#[tokio::test]
+async fn report_refuses_bad_quarters_and_prints_on_a4() {
+    let app = TestApp::spawn().await;
+    let cookie = app.sign_in().await;
+    for bad in ["2026-Q5", "Q3", "2026-3", "<b>"] {
+        let (status, body) = page(
+            &app,
+            &cookie,
+            &format!(
+                "/reports/quarterly?quarter={}",
+                bad.replace('<', "%3C").replace('>', "%3E")
+            ),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(body.contains("quarter must look like 2026-Q3"), "{body}");
+    }
+    // Without a quarter: the last complete one, with empty data rendered honestly.
+    let (status, html) = page(&app, &cookie, "/reports/quarterly").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Not enough churn yet"), "{html}");
+    let css = app
+        .http
+        .get(app.url("/assets/style.css"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains("@media print") && css.contains("size: A4"));
+}
+
+#[tokio::test]
+async fn kpi_pages_need_a_session() {
+    let app = TestApp::spawn().await;
+    for path in ["/kpis", "/reports/quarterly?quarter=2026-Q2"] {
+        let r = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        assert!(common::location(&r).starts_with("/signin?next="));
+    }
+}
