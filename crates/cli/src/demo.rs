@@ -5,7 +5,7 @@ use crate::demo_data::{self, DemoData};
 use crate::options::ServeArgs;
 use advocate_core::Language;
 use advocate_store::models::{NewAnswer, Respondent, ReviewLink, WorkspaceSettings};
-use advocate_store::Store;
+use advocate_store::{DemoBusiness, Store};
 use anyhow::{Context, Result};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -68,13 +68,35 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         .demo_set_settings(workspace.id, &demo_settings())
         .await
         .context("cannot save the demo workspace's settings")?;
+    // Support detractors without an account manager go to the demo user, so the case
+    // inbox's "Mine" view has work in it on first sign-in.
+    store
+        .create_routing_rule(
+            workspace.id,
+            &advocate_store::settings::RoutingRuleInput {
+                attribute: None,
+                value: None,
+                touchpoint: Some("support".into()),
+                language: None,
+                assignee: ADMIN_EMAIL.into(),
+                position: None,
+            },
+        )
+        .await
+        .context("cannot create the demo routing rule")?;
 
     let mut survey_ids = HashMap::new();
     for s in &data.surveys {
         let survey = store.create_survey(workspace.id, s).await?;
         survey_ids.insert(survey.slug.clone(), survey.id);
     }
-    let total = (data.customers.len() + data.answers.len()) as u64;
+    let business = DemoBusiness {
+        spells: &data.spells,
+        orders: &data.orders,
+        contacts: &data.contacts,
+        loyalty: &data.loyalty,
+    };
+    let total = (data.customers.len() + data.answers.len() + business.rows()) as u64;
     let bar = ProgressBar::new(total).with_style(
         ProgressStyle::with_template("Loading demo data {bar:40} {pos}/{len} ({eta})")
             .expect("valid template"),
@@ -112,6 +134,11 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         store.record_answers(&live, true).await?;
         bar.inc(chunk.len() as u64);
     }
+    // After the answers, so the business rows meet customers the answers already named.
+    store
+        .demo_load_business(workspace.id, business, |rows| bar.inc(rows))
+        .await
+        .context("cannot load the demo's business data")?;
     bar.finish_and_clear();
     // The live detractors' cases were all opened "now": play out their follow-up.
     let cases = store
@@ -119,10 +146,14 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         .await
         .context("cannot play out the demo's cases")?;
     println!(
-        "Created the demo workspace: {} customers, {} answers, {} surveys.",
+        "Created the demo workspace: {} customers, {} answers, {} surveys, {} orders, \
+         {} support contacts, {} loyalty memberships.",
         data.customers.len(),
         data.answers.len(),
-        data.surveys.len()
+        data.surveys.len(),
+        data.orders.len(),
+        data.contacts.len(),
+        data.loyalty.len()
     );
     println!(
         "Cases of the last {LIVE_DAYS} days: {} recovered, {} not recovered, {} unreachable, \
@@ -148,6 +179,8 @@ fn demo_settings() -> WorkspaceSettings {
         sender_email: Some("feedback@nordlys.example.com".into()),
         sender_name: Some(COMPANY.into()),
         default_queue: "Customer care".into(),
+        // Bills are in NOK; Swedish, Danish and euro customers' orders carry NOK amounts.
+        currency: demo_data::CURRENCY.into(),
         resurvey_after_resolution: true,
         review_links: vec![
             link("ReviewHub", "https://reviews.example.com/nordlys-telecom"),

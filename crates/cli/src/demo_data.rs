@@ -1,5 +1,5 @@
 //! Deterministic demo data for `advocate demo`: a fictional Nordic telecom operator,
-//! Nordlys Telecom, with 6,000 customers and about 58,000 answers over the 18 months
+//! Nordlys Telecom, with 6,000 customers and about 56,000 answers over the 18 months
 //! before `now`. Pure: no I/O, and the same seed and `now` always give the same data.
 //!
 //! The data tells a story a dashboard can reveal:
@@ -10,10 +10,18 @@
 //!   (with a surge of support answers and outage complaints), followed by a steady
 //!   recovery to a level above where it started;
 //! - SMS answers run a little lower than email; kiosk answers in the shops are anonymous;
-//! - quarterly anonymous eNPS pulses, and a support CSAT survey on the 1–5 scale.
+//! - quarterly anonymous eNPS pulses, and a support CSAT survey on the 1–5 scale;
+//! - business data (see `business`): customers acquired over the last years, churning
+//!   (detractors three to four times as often as promoters, by their latest answer),
+//!   orders in NOK, support contacts and loyalty members, none outside a customer's
+//!   spells; nobody answers while not a customer.
 //!
 //! Emails use reserved `example` domains. Phone numbers have realistic formats but are
 //! made up: the demo must never send real messages to them.
+
+mod business;
+
+pub use advocate_store::{DemoContact, DemoMembership, DemoOrder, DemoSpell};
 
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, Label, Language, SurveyKind};
@@ -44,9 +52,20 @@ pub const ACCOUNT_MANAGERS: [&str; 8] = [
 pub struct DemoData {
     pub surveys: Vec<NewSurvey>,
     pub customers: Vec<CustomerInput>,
-    /// Sorted by `answered_at`, oldest first.
+    /// Sorted by `answered_at`, oldest first; none given while not a customer.
     pub answers: Vec<DemoAnswer>,
+    /// Each customer's relationship: one spell from acquisition, ended at churn; a few
+    /// who came back have a second.
+    pub spells: Vec<DemoSpell>,
+    /// Monthly bills and purchases within the spells, oldest first, amounts in NOK.
+    pub orders: Vec<DemoOrder>,
+    /// Support contacts, oldest first.
+    pub contacts: Vec<DemoContact>,
+    pub loyalty: Vec<DemoMembership>,
 }
+
+/// The demo workspace's reporting currency.
+pub const CURRENCY: &str = business::REPORTING;
 
 /// One answer, referring to its survey by slug and its customer by external id.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,8 +91,8 @@ const RECOVERED: i64 = 225;
 const OUTAGE_DIP: f64 = -10.0;
 
 /// Baseline category shares before any effect: NPS +30.
-const BASE_PROMOTERS: f64 = 0.47;
-const BASE_DETRACTORS: f64 = 0.17;
+const BASE_PROMOTERS: f64 = 0.46;
+const BASE_DETRACTORS: f64 = 0.18;
 
 /// The NPS effect of time, `days_ago` before now.
 fn time_effect(days_ago: i64) -> f64 {
@@ -821,7 +840,7 @@ const SURVEYS: [SurveySpec; 6] = [
         touchpoint: None,
         topic: None,
         nps: 0.0,
-        answers: 24_000,
+        answers: 26_500,
         channels: &[
             (Channel::Email, 55.0),
             (Channel::Sms, 18.0),
@@ -857,7 +876,7 @@ const SURVEYS: [SurveySpec; 6] = [
         touchpoint: Some("delivery"),
         topic: Some(D),
         nps: 12.0,
-        answers: 10_500,
+        answers: 11_500,
         channels: &[
             (Channel::Email, 35.0),
             (Channel::Sms, 45.0),
@@ -873,7 +892,7 @@ const SURVEYS: [SurveySpec; 6] = [
         touchpoint: Some("support"),
         topic: Some(S),
         nps: -14.0,
-        answers: 12_500,
+        answers: 13_800,
         channels: &[
             (Channel::Email, 50.0),
             (Channel::Sms, 25.0),
@@ -906,7 +925,7 @@ const SURVEYS: [SurveySpec; 6] = [
         touchpoint: Some("support"),
         topic: Some(S),
         nps: -6.0,
-        answers: 6_000,
+        answers: 6_600,
         channels: &[
             (Channel::Widget, 45.0),
             (Channel::Email, 40.0),
@@ -1119,6 +1138,25 @@ enum Cat {
     Detractor,
 }
 
+/// How often a known customer's NPS answer follows their own disposition rather than a
+/// fresh draw: customers who were detractors last time mostly are again, which is what
+/// makes "latest category" predict churn.
+const PERSISTENCE: f64 = 0.75;
+
+/// The category at quantile `r` (uniform in 0..1) of the shares, from unhappy to happy:
+/// the same `r` gives the same or a neighbouring category as the shares shift. With `r` a
+/// customer's fixed disposition part of the time and fresh otherwise, each answer still
+/// has exactly the shares' distribution.
+fn ranked_category(r: f64, (p, d): (f64, f64)) -> Cat {
+    if r < d {
+        Cat::Detractor
+    } else if r < 1.0 - p {
+        Cat::Passive
+    } else {
+        Cat::Promoter
+    }
+}
+
 fn category(rng: &mut StdRng, (p, d): (f64, f64)) -> Cat {
     let r: f64 = rng.random();
     if r < p {
@@ -1199,6 +1237,7 @@ struct Customer {
     lang: usize,
     plan: usize,
     joined_days_ago: i64,
+    country: Country,
     has_phone: bool,
     /// Everything about the customer that moves their scores, in NPS points.
     bias: f64,
@@ -1294,7 +1333,7 @@ fn customers(rng: &mut StdRng) -> Vec<Customer> {
         let joined_days_ago = if rng.random_bool(0.35) {
             rng.random_range(5..WINDOW_DAYS)
         } else {
-            (WINDOW_DAYS as f64 - 1_300.0 * (1.0 - rng.random::<f64>()).ln()).min(5_000.0) as i64
+            (WINDOW_DAYS as f64 - 700.0 * (1.0 - rng.random::<f64>()).ln()).min(2_200.0) as i64
         };
         let (tenure_band, tenure_nps) = tenure(joined_days_ago);
 
@@ -1356,6 +1395,7 @@ fn customers(rng: &mut StdRng) -> Vec<Customer> {
             lang,
             plan,
             joined_days_ago,
+            country: reg.country,
             has_phone,
             bias,
             activity,
@@ -1445,6 +1485,10 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
     let plan_weights = Cumulative::new(PLANS.iter().map(|p| p.weight));
 
     let customers = customers(&mut rng);
+    // Business data has its own random stream, so the answers' stay as they were.
+    let mut biz = StdRng::seed_from_u64(seed ^ 0xB1_5E55);
+    let window_start = clock.midnight - Duration::days(WINDOW_DAYS);
+    let mut lives = business::lives_before(&mut biz, &customers, clock.midnight, window_start);
     // Sorted by how long ago they joined, so "joined before day d" is a suffix.
     let mut order: Vec<usize> = (0..customers.len()).collect();
     order.sort_by_key(|&i| (customers[i].joined_days_ago, i));
@@ -1452,7 +1496,14 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
         .iter()
         .map(|&i| customers[i].joined_days_ago)
         .collect();
-    let activity = Cumulative::new(order.iter().map(|&i| customers[i].activity));
+    // Customers who had left for good before the window are never asked.
+    let activity = Cumulative::new(order.iter().map(|&i| {
+        if lives[i].gone_by(window_start) {
+            0.0
+        } else {
+            customers[i].activity
+        }
+    }));
 
     let normal_days = day_weights(&clock, false);
     let surge_days = day_weights(&clock, true);
@@ -1522,7 +1573,20 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
                     (score, csat_category(score))
                 }
                 _ => {
-                    let cat = category(&mut rng, shares(shift, BASE_PROMOTERS, BASE_DETRACTORS));
+                    let odds = shares(shift, BASE_PROMOTERS, BASE_DETRACTORS);
+                    let cat = match customer {
+                        // A known customer's answers hang together (see `ranked_category`).
+                        Some(c) => {
+                            let fresh: f64 = rng.random();
+                            let r = if rng.random_bool(PERSISTENCE) {
+                                lives[c].quantile()
+                            } else {
+                                fresh
+                            };
+                            ranked_category(r, odds)
+                        }
+                        None => category(&mut rng, odds),
+                    };
                     (nps_score(&mut rng, cat), cat)
                 }
             };
@@ -1558,11 +1622,24 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
 
     employee_answers(&mut rng, &clock, &languages, &mut answers);
     answers.sort_by_key(|a| a.answered_at);
+    let business = business::Business::generate(
+        &mut biz,
+        &customers,
+        &mut lives,
+        &mut answers,
+        clock.midnight,
+        window_start,
+        now,
+    );
 
     DemoData {
         surveys: surveys(),
         customers: customers.into_iter().map(|c| c.input).collect(),
         answers,
+        spells: business.spells,
+        orders: business.orders,
+        contacts: business.contacts,
+        loyalty: business.loyalty,
     }
 }
 
@@ -1867,5 +1944,371 @@ mod tests {
                 assert!(n >= min, "{} {cat}: {n}", l.code);
             }
         }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Business data.
+
+    type Spells<'a> = HashMap<&'a str, Vec<&'a DemoSpell>>;
+
+    fn spells(d: &DemoData) -> Spells<'_> {
+        let mut out: Spells = HashMap::new();
+        for s in &d.spells {
+            out.entry(s.customer_external_id.as_str())
+                .or_default()
+                .push(s);
+        }
+        out
+    }
+
+    fn active(spells: &Spells, id: &str, t: DateTime<Utc>) -> bool {
+        spells[id]
+            .iter()
+            .any(|s| s.started_at <= t && s.ended_at.is_none_or(|e| t < e))
+    }
+
+    /// Each customer's category by their latest customer NPS answer before `cut`, as the
+    /// churn-by-category KPI computes it.
+    fn latest_category(d: &DemoData, cut: DateTime<Utc>) -> HashMap<&str, Cat> {
+        let mut out = HashMap::new();
+        for a in nps_answers(d) {
+            if a.answered_at >= cut {
+                break;
+            }
+            if let Some(id) = &a.customer_external_id {
+                let cat = match a.score {
+                    0..=6 => Cat::Detractor,
+                    7 | 8 => Cat::Passive,
+                    _ => Cat::Promoter,
+                };
+                out.insert(id.as_str(), cat);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn detractors_churn_far_more_often_than_promoters() {
+        let d = data();
+        let spells = spells(&d);
+        let cut = now() - Duration::days(365);
+        let categories = latest_category(&d, cut);
+        // (customers at the cut, of whom churned within the next 12 months) by category.
+        let mut tally: HashMap<&str, (u32, u32)> = HashMap::new();
+        for (id, list) in &spells {
+            let Some(spell) = list
+                .iter()
+                .find(|s| s.started_at <= cut && s.ended_at.is_none_or(|e| cut < e))
+            else {
+                continue;
+            };
+            let churned = spell.ended_at.is_some_and(|e| e <= now());
+            let cat = match categories.get(id) {
+                Some(Cat::Detractor) => "detractor",
+                Some(Cat::Passive) => "passive",
+                Some(Cat::Promoter) => "promoter",
+                None => "unknown",
+            };
+            for key in [cat, "all"] {
+                let t = tally.entry(key).or_default();
+                t.0 += 1;
+                t.1 += u32::from(churned);
+            }
+        }
+        let rate = |k: &str| f64::from(tally[k].1) / f64::from(tally[k].0);
+        let ratio = rate("detractor") / rate("promoter");
+        eprintln!(
+            "12-month churn: all {:.1} % of {}, detractors {:.1} % of {}, passives {:.1} % of {}, \
+             promoters {:.1} % of {}; detractors churn {ratio:.2}x as often as promoters",
+            100.0 * rate("all"),
+            tally["all"].0,
+            100.0 * rate("detractor"),
+            tally["detractor"].0,
+            100.0 * rate("passive"),
+            tally["passive"].0,
+            100.0 * rate("promoter"),
+            tally["promoter"].0,
+        );
+        assert!(ratio >= 2.5, "{ratio}");
+        assert!(rate("promoter") < rate("passive") && rate("passive") < rate("detractor"));
+        assert!((0.12..=0.18).contains(&rate("all")), "{}", rate("all"));
+        // Yearly churn stays in the band in earlier years too.
+        for years_ago in [2, 3] {
+            let start = now() - Duration::days(365 * years_ago);
+            let at_start = d
+                .spells
+                .iter()
+                .filter(|s| s.started_at <= start && s.ended_at.is_none_or(|e| start < e))
+                .collect::<Vec<_>>();
+            let lost = at_start
+                .iter()
+                .filter(|s| s.ended_at.is_some_and(|e| e <= start + Duration::days(365)))
+                .count();
+            let churn = lost as f64 / at_start.len() as f64;
+            eprintln!("churn {years_ago} years ago: {:.1} %", 100.0 * churn);
+            assert!((0.10..=0.20).contains(&churn), "{churn}");
+        }
+    }
+
+    #[test]
+    fn nothing_happens_outside_a_customers_spells() {
+        let d = data();
+        let spells = spells(&d);
+        assert_eq!(
+            spells.len(),
+            d.customers.len(),
+            "every customer has a spell"
+        );
+        for list in spells.values() {
+            for w in list.windows(2) {
+                assert!(w[0].ended_at.is_some_and(|e| e < w[1].started_at), "{w:?}");
+            }
+            for s in list {
+                assert!(s.ended_at.is_none_or(|e| s.started_at < e && e <= now()));
+            }
+        }
+        let returned = spells.values().filter(|l| l.len() > 1).count();
+        let churned = spells.values().filter(|l| l[0].ended_at.is_some()).count();
+        let first = d.spells.iter().map(|s| s.started_at).min().unwrap();
+        eprintln!(
+            "{churned} customers churned, {returned} came back; first acquired {first}; \
+             {} acquired before the answer window",
+            spells
+                .values()
+                .filter(|l| l[0].started_at < now() - Duration::days(WINDOW_DAYS))
+                .count()
+        );
+        assert!(
+            returned > 20 && returned < churned / 4,
+            "{returned} of {churned}"
+        );
+        assert!(first > now() - Duration::days(365 * 7));
+        for a in &d.answers {
+            if let Some(id) = &a.customer_external_id {
+                assert!(active(&spells, id, a.answered_at), "{a:?}");
+            }
+        }
+        for o in &d.orders {
+            assert!(
+                active(&spells, &o.customer_external_id, o.ordered_at),
+                "{o:?}"
+            );
+            assert!(o.ordered_at < now());
+        }
+        for c in &d.contacts {
+            assert!(
+                active(&spells, &c.customer_external_id, c.opened_at),
+                "{c:?}"
+            );
+            for t in [c.first_reply_at, c.resolved_at].into_iter().flatten() {
+                assert!(t >= c.opened_at && t <= now(), "{c:?}");
+            }
+        }
+        for m in &d.loyalty {
+            assert!(
+                active(&spells, &m.customer_external_id, m.joined_at),
+                "{m:?}"
+            );
+            if let Some(left) = m.left_at {
+                assert!(left > m.joined_at && left <= now(), "{m:?}");
+            } else {
+                assert!(active(&spells, &m.customer_external_id, now()), "{m:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn orders_carry_reporting_amounts_and_promoters_spend_more() {
+        let d = data();
+        eprintln!("{} orders", d.orders.len());
+        assert!(
+            (300_000..=600_000).contains(&d.orders.len()),
+            "{}",
+            d.orders.len()
+        );
+        let ids: HashSet<&str> = d.orders.iter().map(|o| o.external_id.as_str()).collect();
+        assert_eq!(ids.len(), d.orders.len());
+        assert!(d
+            .orders
+            .windows(2)
+            .all(|w| w[0].ordered_at <= w[1].ordered_at));
+        let mut by_currency: BTreeMap<&str, usize> = BTreeMap::new();
+        for o in &d.orders {
+            *by_currency.entry(o.original_currency).or_default() += 1;
+            assert!(o.amount_minor > 0 && o.original_amount_minor > 0, "{o:?}");
+            let rate = o.amount_minor as f64 / o.original_amount_minor as f64;
+            let expected = match o.original_currency {
+                "NOK" => 1.0,
+                "SEK" => 0.98,
+                "DKK" => 1.56,
+                "EUR" => 11.65,
+                other => panic!("unexpected currency {other}"),
+            };
+            assert!((rate - expected).abs() < 0.01, "{o:?}");
+        }
+        eprintln!("orders by currency: {by_currency:?}");
+        for code in ["EUR", "SEK"] {
+            assert!(by_currency.get(code).is_some_and(|&n| n > 1_000), "{code}");
+        }
+        assert!(by_currency.values().all(|&n| n <= by_currency["NOK"]));
+
+        // Spend over the year after the cut, per customer there all year, by category.
+        let spells = spells(&d);
+        let cut = now() - Duration::days(365);
+        let categories = latest_category(&d, cut);
+        let stayed: HashSet<&str> = categories
+            .keys()
+            .copied()
+            .filter(|id| {
+                spells[id]
+                    .iter()
+                    .any(|s| s.started_at <= cut && s.ended_at.is_none())
+            })
+            .collect();
+        let mut spend: HashMap<&str, i64> = HashMap::new();
+        for o in d.orders.iter().filter(|o| o.ordered_at >= cut) {
+            if stayed.contains(o.customer_external_id.as_str()) {
+                *spend.entry(o.customer_external_id.as_str()).or_default() += o.amount_minor;
+            }
+        }
+        let average = |cat: Cat| {
+            let ids: Vec<&&str> = stayed.iter().filter(|id| categories[**id] == cat).collect();
+            let total: i64 = ids
+                .iter()
+                .map(|id| spend.get(**id).copied().unwrap_or(0))
+                .sum();
+            total as f64 / 100.0 / ids.len() as f64
+        };
+        let (d_, p_, pr) = (
+            average(Cat::Detractor),
+            average(Cat::Passive),
+            average(Cat::Promoter),
+        );
+        eprintln!(
+            "NOK spent in the last year per staying customer: detractors {d_:.0}, \
+             passives {p_:.0}, promoters {pr:.0}"
+        );
+        assert!(pr > p_ && p_ > d_ && pr > 1.15 * d_);
+    }
+
+    #[test]
+    fn contacts_cover_every_channel_with_realistic_replies() {
+        let d = data();
+        let channels: HashSet<&str> = d.contacts.iter().map(|c| c.channel).collect();
+        for channel in [
+            "email",
+            "chat",
+            "phone",
+            "social",
+            "sms",
+            "chatbot",
+            "video",
+            "forum",
+            "meeting",
+            "self_service",
+        ] {
+            assert!(channels.contains(channel), "{channel}");
+        }
+        assert_eq!(channels.len(), 10);
+        let complaints = d.contacts.iter().filter(|c| c.is_complaint).count();
+        let share = complaints as f64 / d.contacts.len() as f64;
+        eprintln!(
+            "{} contacts, {:.1} % complaints",
+            d.contacts.len(),
+            100.0 * share
+        );
+        assert!((0.25..=0.36).contains(&share), "{share}");
+
+        // Median seconds to first reply by channel.
+        let median = |channel: &str| {
+            let mut v: Vec<i64> = d
+                .contacts
+                .iter()
+                .filter(|c| c.channel == channel)
+                .filter_map(|c| c.first_reply_at.map(|r| (r - c.opened_at).num_seconds()))
+                .collect();
+            v.sort_unstable();
+            v[v.len() / 2]
+        };
+        let (phone, chat, email, social) = (
+            median("phone"),
+            median("chat"),
+            median("email"),
+            median("social"),
+        );
+        eprintln!("median first reply: phone {phone} s, chat {chat} s, email {email} s, social {social} s");
+        assert!(phone < 900 && (60..1_800).contains(&chat));
+        assert!((3_600..86_400).contains(&email) && (3_600..=86_400).contains(&social));
+        assert!(d
+            .contacts
+            .iter()
+            .filter(|c| c.channel == "self_service")
+            .all(|c| c.first_reply_at.is_none()));
+
+        // 8–15 % of active customers contact support in a quarter.
+        let spells = spells(&d);
+        for quarter in 0..8 {
+            let to = now() - Duration::days(91 * quarter);
+            let from = to - Duration::days(91);
+            let contacted: HashSet<&str> = d
+                .contacts
+                .iter()
+                .filter(|c| c.opened_at >= from && c.opened_at < to)
+                .map(|c| c.customer_external_id.as_str())
+                .collect();
+            let customers = spells.keys().filter(|id| active(&spells, id, from)).count();
+            let share = contacted.len() as f64 / customers as f64;
+            eprintln!(
+                "quarter {quarter} ago: {:.1} % contacted support",
+                100.0 * share
+            );
+            // The outage's quarters are busier, by design.
+            let outage =
+                (now() - to).num_days() < OUTAGE_START && (now() - from).num_days() > OUTAGE_END;
+            assert!(
+                outage || (0.08..=0.15).contains(&share),
+                "{quarter}: {share}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_fifth_of_active_customers_are_loyalty_members() {
+        let d = data();
+        let spells = spells(&d);
+        let active_now: HashSet<&str> = spells
+            .keys()
+            .copied()
+            .filter(|id| active(&spells, id, now() - Duration::seconds(1)))
+            .collect();
+        let members: HashSet<&str> = d
+            .loyalty
+            .iter()
+            .filter(|m| m.left_at.is_none())
+            .map(|m| m.customer_external_id.as_str())
+            .collect();
+        assert!(members.is_subset(&active_now));
+        let share = members.len() as f64 / active_now.len() as f64;
+        let left = d.loyalty.iter().filter(|m| m.left_at.is_some()).count();
+        let categories = latest_category(&d, now());
+        let share_of = |cat: Cat| {
+            let of: Vec<&&str> = active_now
+                .iter()
+                .filter(|id| categories.get(**id) == Some(&cat))
+                .collect();
+            of.iter().filter(|id| members.contains(***id)).count() as f64 / of.len() as f64
+        };
+        eprintln!(
+            "{} of {} active customers are members ({:.1} %), {left} memberships ended; \
+             members among promoters {:.1} %, detractors {:.1} %",
+            members.len(),
+            active_now.len(),
+            100.0 * share,
+            100.0 * share_of(Cat::Promoter),
+            100.0 * share_of(Cat::Detractor)
+        );
+        assert!((0.20..=0.25).contains(&share), "{share}");
+        assert!(left > 100);
+        assert!(share_of(Cat::Promoter) > 1.5 * share_of(Cat::Detractor));
     }
 }

@@ -696,6 +696,7 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
         vec![
             ("manager_email", manager),
             ("default_queue", "Care team"),
+            ("currency", "NOK"),
             ("sla_critical", "2"),
             ("sla_high", "24"),
             ("sla_medium", "48"),

@@ -1,0 +1,267 @@
+//! DEMO ONLY: bulk-loads the demo workspace's business data (customer spells, orders,
+//! contacts, loyalty memberships) straight into the tables. The demo generator is trusted
+//! and reproducible, so rows are not validated one by one as the ingestion API does; they
+//! go in as multi-row `INSERT`s, many rows per statement and many statements per
+//! transaction, so hundreds of thousands of orders load in seconds. Never use it for
+//! customer data: use the validated API in `business.rs`.
+
+use crate::{to_ts, Result, Store, StoreError};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Transaction};
+use std::collections::HashMap;
+
+/// Rows per `INSERT` statement: at most 9 parameters a row keeps each statement well
+/// below the bound-parameter limits of both backends (SQLite 32,766; PostgreSQL 65,535).
+const ROWS_PER_STATEMENT: usize = 500;
+/// Rows per transaction: large enough that SQLite's durable commits are rare, small enough
+/// that the progress bar moves.
+const ROWS_PER_TRANSACTION: usize = 20_000;
+
+/// A customer's relationship from acquisition (or return) to churn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSpell {
+    pub customer_external_id: String,
+    pub started_at: DateTime<Utc>,
+    /// `None` while the customer is still a customer.
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A purchase: `amount_minor` in the reporting currency, the original alongside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoOrder {
+    pub customer_external_id: String,
+    pub external_id: String,
+    pub amount_minor: i64,
+    pub original_amount_minor: i64,
+    pub original_currency: &'static str,
+    pub ordered_at: DateTime<Utc>,
+}
+
+/// A support contact; `channel` is one of the names in the `contacts` table's comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoContact {
+    pub customer_external_id: String,
+    pub external_id: String,
+    pub channel: &'static str,
+    pub is_complaint: bool,
+    pub opened_at: DateTime<Utc>,
+    pub first_reply_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+/// A loyalty-programme membership; `left_at` is `None` while it lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoMembership {
+    pub customer_external_id: String,
+    pub joined_at: DateTime<Utc>,
+    pub left_at: Option<DateTime<Utc>>,
+}
+
+/// Everything [`Store::demo_load_business`] loads, borrowed from the generator's output.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoBusiness<'a> {
+    pub spells: &'a [DemoSpell],
+    pub orders: &'a [DemoOrder],
+    pub contacts: &'a [DemoContact],
+    pub loyalty: &'a [DemoMembership],
+}
+
+impl DemoBusiness<'_> {
+    /// How many rows there are in all, for a progress bar.
+    pub fn rows(&self) -> usize {
+        self.spells.len() + self.orders.len() + self.contacts.len() + self.loyalty.len()
+    }
+}
+
+type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// One table's rows: its column list (after `workspace_id, customer_id, created_at`) and
+/// how to bind the rest of a row.
+trait DemoRow {
+    const TABLE: &'static str;
+    const COLUMNS: &'static [&'static str];
+    fn customer(&self) -> &str;
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+}
+
+impl DemoRow for DemoSpell {
+    const TABLE: &'static str = "customer_spells";
+    const COLUMNS: &'static [&'static str] = &["started_at", "ended_at"];
+    fn customer(&self) -> &str {
+        &self.customer_external_id
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(to_ts(self.started_at))
+            .bind(self.ended_at.map(to_ts))
+    }
+}
+
+impl DemoRow for DemoOrder {
+    const TABLE: &'static str = "orders";
+    const COLUMNS: &'static [&'static str] = &[
+        "external_id",
+        "amount_minor",
+        "original_amount_minor",
+        "original_currency",
+        "ordered_at",
+    ];
+    fn customer(&self) -> &str {
+        &self.customer_external_id
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.external_id.as_str())
+            .bind(self.amount_minor)
+            .bind(self.original_amount_minor)
+            .bind(self.original_currency)
+            .bind(to_ts(self.ordered_at))
+    }
+}
+
+impl DemoRow for DemoContact {
+    const TABLE: &'static str = "contacts";
+    const COLUMNS: &'static [&'static str] = &[
+        "external_id",
+        "channel",
+        "is_complaint",
+        "opened_at",
+        "first_reply_at",
+        "resolved_at",
+    ];
+    fn customer(&self) -> &str {
+        &self.customer_external_id
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.external_id.as_str())
+            .bind(self.channel)
+            .bind(i64::from(self.is_complaint))
+            .bind(to_ts(self.opened_at))
+            .bind(self.first_reply_at.map(to_ts))
+            .bind(self.resolved_at.map(to_ts))
+    }
+}
+
+impl DemoRow for DemoMembership {
+    const TABLE: &'static str = "loyalty_memberships";
+    const COLUMNS: &'static [&'static str] = &["joined_at", "left_at"];
+    fn customer(&self) -> &str {
+        &self.customer_external_id
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(to_ts(self.joined_at))
+            .bind(self.left_at.map(to_ts))
+    }
+}
+
+impl Store {
+    /// DEMO ONLY (see the module comment): inserts the demo's business rows for customers
+    /// already stored in the workspace, in transactions of up to 20,000 rows; calls
+    /// `progress` with the number of rows after each commit. Refuses rows naming a
+    /// customer the workspace does not have, before writing anything. Returns the rows
+    /// written.
+    pub async fn demo_load_business(
+        &self,
+        workspace_id: i64,
+        rows: DemoBusiness<'_>,
+        mut progress: impl FnMut(u64),
+    ) -> Result<u64> {
+        let ids = self.customer_ids(workspace_id).await?;
+        check_customers(&ids, rows.spells)?;
+        check_customers(&ids, rows.orders)?;
+        check_customers(&ids, rows.contacts)?;
+        check_customers(&ids, rows.loyalty)?;
+        let created = to_ts(Utc::now());
+        let mut written = 0;
+        let cx = Insert {
+            workspace_id,
+            created,
+            ids: &ids,
+        };
+        written += self.demo_insert(&cx, rows.spells, &mut progress).await?;
+        written += self.demo_insert(&cx, rows.orders, &mut progress).await?;
+        written += self.demo_insert(&cx, rows.contacts, &mut progress).await?;
+        written += self.demo_insert(&cx, rows.loyalty, &mut progress).await?;
+        Ok(written)
+    }
+
+    /// Every customer's id in the workspace, by external id.
+    async fn customer_ids(&self, workspace_id: i64) -> Result<HashMap<String, i64>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT id, external_id FROM customers WHERE workspace_id = $1")
+                .bind(workspace_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(|(id, ext)| (ext, id)).collect())
+    }
+
+    async fn demo_insert<R: DemoRow>(
+        &self,
+        cx: &Insert<'_>,
+        rows: &[R],
+        progress: &mut impl FnMut(u64),
+    ) -> Result<u64> {
+        for batch in rows.chunks(ROWS_PER_TRANSACTION) {
+            let mut tx = self.writer.begin().await?;
+            for statement in batch.chunks(ROWS_PER_STATEMENT) {
+                insert_rows(&mut tx, cx, statement).await?;
+            }
+            tx.commit().await?;
+            progress(batch.len() as u64);
+        }
+        Ok(rows.len() as u64)
+    }
+}
+
+struct Insert<'a> {
+    workspace_id: i64,
+    created: i64,
+    ids: &'a HashMap<String, i64>,
+}
+
+fn check_customers<R: DemoRow>(ids: &HashMap<String, i64>, rows: &[R]) -> Result<()> {
+    match rows.iter().find(|r| !ids.contains_key(r.customer())) {
+        Some(row) => Err(StoreError::Invalid(format!(
+            "demo {} row names customer {:?}, who is not in the workspace",
+            R::TABLE,
+            row.customer()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// One multi-row `INSERT` of `rows` (table and column names are constants, never input).
+async fn insert_rows<R: DemoRow>(
+    tx: &mut Transaction<'static, Any>,
+    cx: &Insert<'_>,
+    rows: &[R],
+) -> Result<()> {
+    let width = 3 + R::COLUMNS.len();
+    let tuples: Vec<String> = (0..rows.len())
+        .map(|r| {
+            let cells: Vec<String> = (1..=width).map(|c| format!("${}", r * width + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {} (workspace_id, customer_id, created_at, {}) VALUES {}",
+        R::TABLE,
+        R::COLUMNS.join(", "),
+        tuples.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for row in rows {
+        query = row.bind(
+            query
+                .bind(cx.workspace_id)
+                .bind(cx.ids[row.customer()])
+                .bind(cx.created),
+        );
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
