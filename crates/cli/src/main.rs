@@ -4,6 +4,8 @@ mod bootstrap;
 mod demo;
 mod demo_data;
 mod import;
+mod import_business;
+mod kpis_table;
 mod nps_table;
 mod options;
 
@@ -47,6 +49,8 @@ enum Command {
     },
     /// Print NPS with its interval, optionally broken down (as GET /api/v1/nps).
     Nps(nps_table::NpsArgs),
+    /// Print the retention KPIs with their definitions and linkage to NPS (as GET /api/v1/kpis).
+    Kpis(kpis_table::KpisArgs),
 }
 
 #[derive(Subcommand)]
@@ -121,5 +125,6 @@ async fn main() -> Result<()> {
         }
         Command::Import { what } => import::run(what).await,
         Command::Nps(args) => nps_table::run(args).await,
+        Command::Kpis(args) => kpis_table::run(args).await,
     }
 }

@@ -12,8 +12,10 @@ mod bulk;
 pub mod business;
 pub mod cases;
 mod customers;
+mod demo_business;
 pub mod engagements;
 mod error;
+pub mod exports;
 pub mod kpis;
 pub mod models;
 pub mod outbox;
@@ -27,7 +29,9 @@ mod workspaces;
 
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
 pub use bulk::AnswerBatch;
+pub use demo_business::{DemoBusiness, DemoContact, DemoMembership, DemoOrder, DemoSpell};
 pub use error::{Result, StoreError};
+pub use kpis::{KpiFigures, KpiQuery, KpiReport};
 pub use timeline::{
     CustomerRow, CustomersPage, DemoLoop, FollowUp, Timeline, TimelineAnswer, TimelineCase,
     TimelineEngagement, TimelineEvent, TimelineNote,
