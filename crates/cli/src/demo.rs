@@ -145,6 +145,10 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         .demo_close_cases(workspace.id, SEED, now)
         .await
         .context("cannot play out the demo's cases")?;
+    store
+        .analyze()
+        .await
+        .context("cannot refresh the planner's statistics")?;
     println!(
         "Created the demo workspace: {} customers, {} answers, {} surveys, {} orders, \
          {} support contacts, {} loyalty memberships.",

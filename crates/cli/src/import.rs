@@ -692,6 +692,7 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
         .await
         .context("cannot commit the import; nothing was imported")?;
     progress.finish_and_clear();
+    store.analyze().await?;
     println!(
         "Imported {written} answer{} from {}.",
         if written == 1 { "" } else { "s" },

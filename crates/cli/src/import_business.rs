@@ -224,9 +224,16 @@ fn report(path: &Path, mut errors: Vec<(u64, String)>) -> Result<()> {
 }
 
 /// Reports what the store refused by line, or what it stored.
-fn finish(path: &Path, what: &str, lines: &[u64], checked: Checked) -> Result<()> {
+async fn finish(
+    store: &Store,
+    path: &Path,
+    what: &str,
+    lines: &[u64],
+    checked: Checked,
+) -> Result<()> {
     match checked {
         Ok(r) => {
+            store.analyze().await?;
             println!(
                 "Imported {} {what} from {} ({} already stored).",
                 r.stored,
@@ -337,11 +344,13 @@ pub async fn orders(db: &DbArgs, path: &Path) -> Result<()> {
     )
     .await?;
     finish(
+        &store,
         path,
         ORDERS.what,
         &lines,
         store.try_record_orders(ws, &items).await?,
     )
+    .await
 }
 
 const CONTACTS: Spec = Spec {
@@ -395,11 +404,13 @@ pub async fn contacts(db: &DbArgs, path: &Path) -> Result<()> {
     )
     .await?;
     finish(
+        &store,
         path,
         CONTACTS.what,
         &lines,
         store.try_record_contacts(ws, &items).await?,
     )
+    .await
 }
 
 const LIFECYCLE: Spec = Spec {
@@ -435,11 +446,13 @@ pub async fn lifecycle(db: &DbArgs, path: &Path) -> Result<()> {
     )
     .await?;
     finish(
+        &store,
         path,
         LIFECYCLE.what,
         &lines,
         store.try_record_lifecycle(ws, &items).await?,
     )
+    .await
 }
 
 const LOYALTY: Spec = Spec {
@@ -475,9 +488,11 @@ pub async fn loyalty(db: &DbArgs, path: &Path) -> Result<()> {
     )
     .await?;
     finish(
+        &store,
         path,
         LOYALTY.what,
         &lines,
         store.try_record_loyalty(ws, &items).await?,
     )
+    .await
 }
