@@ -1,6 +1,7 @@
 //! Retention KPIs (PRODUCT.md §4): pure formulas over counts and sums. Every function
 //! returns `None` where the figure is undefined (e.g. a rate over zero customers), so a
-//! report can show "—" rather than a misleading 0.
+//! report can show "—" rather than a misleading 0. The wording shown to users beside each
+//! figure is in [`definitions`]; the table below summarises it.
 //!
 //! | KPI | definition |
 //! |---|---|
@@ -12,11 +13,46 @@
 //! | predicted CLV | average order value × purchase frequency × expected lifetime, where expected lifetime = 1 / churn rate (in periods) |
 //! | CSAT | share of 4–5 answers on the 1–5 scale |
 //! | loyalty-programme usage | active members / active customers |
-//! | complaints per month | complaints / (days in period / 30.44) |
+//! | complaints per month | complaints / (days in period / 30.4375, the average month) |
 //! | time to first reply | median of (first reply − opened), per channel |
 //! | churn ratio | churn rate of detractors / churn rate of promoters, with a 95 % interval (log method) |
 
 use serde::Serialize;
+
+/// The definitions shown beside each figure (PRODUCT.md §4): the one place they are
+/// written, next to the formulas they describe.
+pub mod definitions {
+    pub const CUSTOMERS_AT_START: &str =
+        "customers with a spell covering the last second before the period";
+    pub const ACQUIRED: &str = "customers with a spell starting in the period (new and returning)";
+    pub const LOST: &str = "customers with a spell ending in the period";
+    pub const CUSTOMERS_AT_END: &str =
+        "customers with a spell covering the last second of the period";
+    pub const CHURN_RATE: &str = "customers lost in the period / customers at its start";
+    pub const RETENTION_RATE: &str =
+        "(customers at end − customers acquired in the period) / customers at start";
+    pub const NPS: &str =
+        "% promoters (9–10) − % detractors (0–6) of NPS answers in the period, with its 95 % interval";
+    pub const REVENUE: &str = "sum of orders in the period, in the reporting currency";
+    pub const AVERAGE_ORDER_VALUE: &str = "revenue / orders";
+    pub const PURCHASE_FREQUENCY: &str = "orders / distinct buying customers in the period";
+    pub const HISTORIC_CLV: &str = "revenue per customer over the whole relationship: all revenue up to the end of the period / customers with any spell begun by then";
+    pub const PREDICTED_CLV: &str = "average order value × purchase frequency × expected lifetime, where expected lifetime = 1 / churn rate (in periods)";
+    pub const FEEDBACK_VOLUME: &str =
+        "answers received in the period + reviews left (engagements marked review_left in it)";
+    pub const CSAT: &str = "share of 4–5 answers on the 1–5 scale (CSAT surveys)";
+    pub const LOYALTY_USAGE: &str =
+        "active loyalty members / active customers, at the end of the period";
+    pub const COMPLAINTS_PER_MONTH: &str =
+        "complaints / (days in period / 30.4375, the average month)";
+    pub const FIRST_REPLY: &str =
+        "median of (first reply − opened), per channel, over contacts opened in the period";
+    pub const CHURN_RATIO: &str =
+        "churn rate of detractors / churn rate of promoters, with a 95 % interval (log method)";
+    pub const REVENUE_AT_RISK: &str = "revenue in the 12 months up to the end of the period from customers with an open (open or contacted) case today";
+    pub const CATEGORY: &str =
+        "each customer's NPS category from their latest NPS answer before the period";
+}
 
 /// Average days in a month (365.25 / 12), to put any period on a per-month footing.
 pub const DAYS_PER_MONTH: f64 = 30.4375;
