@@ -60,11 +60,9 @@ fn signed(v: f64) -> String {
     format!("{:+.1}", if v == 0.0 { 0.0 } else { v })
 }
 
-fn percent(part: u64, n: u64) -> String {
-    match n {
-        0 => "–".to_owned(),
-        _ => format!("{:.1} %", part as f64 * 100.0 / n as f64),
-    }
+/// A category's share as the report states it, or "–" without answers.
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "–".to_owned(), |p| format!("{p:.1} %"))
 }
 
 fn method(m: CiMethod) -> &'static str {
@@ -139,11 +137,11 @@ pub fn render(r: &NpsReport) -> String {
                 out,
                 "Promoters {} ({}), passives {} ({}), detractors {} ({}); ambassadors (10s) {}",
                 s.promoters,
-                percent(s.promoters, s.n),
+                percent(s.shares.map(|x| x.promoters)),
                 s.passives,
-                percent(s.passives, s.n),
+                percent(s.shares.map(|x| x.passives)),
                 s.detractors,
-                percent(s.detractors, s.n),
+                percent(s.shares.map(|x| x.detractors)),
                 s.ambassadors
             );
         }
