@@ -6,6 +6,7 @@
 pub mod contact;
 pub mod delivery;
 pub mod i18n;
+pub mod invitation;
 pub mod kpi;
 pub mod labels;
 pub mod messages;

@@ -44,8 +44,9 @@ impl Store {
         if let Some(found) = self.replay(new).await? {
             return Ok(found);
         }
+        let ctx = self.reaction_context().await?;
         let mut tx = self.writer.begin().await?;
-        match insert_answer_in(&mut tx, new, Some(&self.reaction_context())).await {
+        match insert_answer_in(&mut tx, new, Some(&ctx)).await {
             Ok(answer) => {
                 tx.commit().await?;
                 self.wake_outbox();
@@ -67,7 +68,7 @@ impl Store {
     /// sets off what a live answer would; without, they are history (an import) and only
     /// counted.
     pub async fn record_answers(&self, answers: &[NewAnswer], react: bool) -> Result<Vec<i64>> {
-        let ctx = self.reaction_context();
+        let ctx = self.reaction_context().await?;
         let ctx = react.then_some(&ctx);
         let mut tx = self.writer.begin().await?;
         let mut ids = Vec::with_capacity(answers.len());
@@ -151,30 +152,9 @@ impl Store {
         score: u8,
     ) -> Result<Answer> {
         let mut tx = self.writer.begin().await?;
-        let sql = format!("SELECT {COLUMNS} FROM answers WHERE workspace_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
-            .bind(workspace_id)
-            .bind(answer_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("no answer with id {answer_id}")))?;
-        let old = answer_from(&row)?;
-        if old.score == score {
-            return Ok(old);
-        }
-        let kind = survey_kind_in(&mut tx, workspace_id, old.survey_id).await?;
-        kind.check_score(i64::from(score))
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
-        sqlx::query("UPDATE answers SET score = $1 WHERE id = $2")
-            .bind(i64::from(score))
-            .bind(answer_id)
-            .execute(&mut *tx)
-            .await?;
-        let facts = RollupFacts::of(&old);
-        facts.add(&mut tx, old.score, -1).await?;
-        facts.add(&mut tx, score, 1).await?;
+        let answer = change_score_in(&mut tx, workspace_id, answer_id, score).await?;
         tx.commit().await?;
-        Ok(Answer { score, ..old })
+        Ok(answer)
     }
 
     pub async fn answer(&self, workspace_id: i64, id: i64) -> Result<Option<Answer>> {
@@ -257,6 +237,38 @@ async fn survey_kind_in(
     let kind =
         kind.ok_or_else(|| StoreError::NotFound(format!("no survey with id {survey_id}")))?;
     SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))
+}
+
+/// Changes an answer's score inside the caller's transaction, rollups included.
+pub(crate) async fn change_score_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    answer_id: i64,
+    score: u8,
+) -> Result<Answer> {
+    let sql = format!("SELECT {COLUMNS} FROM answers WHERE workspace_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(workspace_id)
+        .bind(answer_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no answer with id {answer_id}")))?;
+    let old = answer_from(&row)?;
+    if old.score == score {
+        return Ok(old);
+    }
+    let kind = survey_kind_in(conn, workspace_id, old.survey_id).await?;
+    kind.check_score(i64::from(score))
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    sqlx::query("UPDATE answers SET score = $1 WHERE id = $2")
+        .bind(i64::from(score))
+        .bind(answer_id)
+        .execute(&mut *conn)
+        .await?;
+    let facts = RollupFacts::of(&old);
+    facts.add(conn, old.score, -1).await?;
+    facts.add(conn, score, 1).await?;
+    Ok(Answer { score, ..old })
 }
 
 /// Inserts an answer and its rollup counts; with a reaction context, also what it sets off.

@@ -425,6 +425,7 @@ impl Store {
                 "nothing to change: give status, outcome, compensation, assignee or steps".into(),
             ));
         }
+        let ctx = self.reaction_context().await?;
         let mut tx = self.writer.begin().await?;
         let lock = if self.backend == Backend::Postgres {
             " FOR UPDATE"
@@ -634,7 +635,7 @@ impl Store {
                 if let Some(cid) = customer_id {
                     queue_resurvey(
                         &mut tx,
-                        self.public_url(),
+                        &ctx,
                         &settings,
                         workspace_id,
                         cid,
@@ -913,34 +914,27 @@ pub(crate) async fn case_detail_in(
 /// whether an email was queued (the customer needs an address).
 async fn queue_resurvey(
     conn: &mut AnyConnection,
-    public_url: &str,
+    ctx: &crate::reactions::Context<'_>,
     settings: &WorkspaceSettings,
     workspace_id: i64,
     customer_id: i64,
     survey_id: i64,
     language: &str,
 ) -> Result<bool> {
-    let (name, email): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT name, email FROM customers WHERE id = $1")
-            .bind(customer_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let Some(email) = email else { return Ok(false) };
+    let customer = crate::customers::customer_by_id_in(conn, workspace_id, customer_id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no customer with id {customer_id}")))?;
     let public_id: String = sqlx::query_scalar("SELECT public_id FROM surveys WHERE id = $1")
         .bind(survey_id)
         .fetch_one(&mut *conn)
         .await?;
     let (company, default_lang) = company_in(conn, workspace_id).await?;
     let lang = Language::new(language).unwrap_or(default_lang);
-    let url = format!("{}/s/{public_id}", public_url.trim_end_matches('/'));
-    let content = messages::resurvey(&lang, &company, name.as_deref(), &url);
-    let msg = EmailMessage {
-        from: sender(settings),
-        to: email,
-        subject: content.subject,
-        text: content.text,
-        html: content.html,
-        engagement_ids: Vec::new(),
+    let url = format!("{}/s/{public_id}", ctx.public_url);
+    let content = messages::resurvey(&lang, &company, customer.name.as_deref(), &url);
+    let Some(msg) = crate::reactions::customer_email(ctx, settings, &customer, &lang, content)
+    else {
+        return Ok(false);
     };
     enqueue_email(conn, workspace_id, "case.resurvey", &msg).await?;
     Ok(true)
@@ -997,6 +991,7 @@ async fn queue_escalation(
             text: content.text,
             html: content.html,
             engagement_ids: Vec::new(),
+            ..Default::default()
         };
         enqueue_email(conn, ws, "case.overdue", &msg).await?;
     }

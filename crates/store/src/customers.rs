@@ -7,8 +7,9 @@ use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-const COLUMNS: &str = "id, workspace_id, external_id, name, email, phone, language, attributes, \
-                       account_manager, created_at, updated_at";
+pub(crate) const COLUMNS: &str =
+    "id, workspace_id, external_id, name, email, phone, language, attributes, \
+                       account_manager, created_at, updated_at, unsubscribed_at";
 
 pub(crate) fn customer_from(row: &AnyRow) -> Result<Customer> {
     Ok(Customer {
@@ -25,6 +26,9 @@ pub(crate) fn customer_from(row: &AnyRow) -> Result<Customer> {
         account_manager: row.try_get("account_manager")?,
         created_at: from_ts(row.try_get("created_at")?),
         updated_at: from_ts(row.try_get("updated_at")?),
+        unsubscribed_at: row
+            .try_get::<Option<i64>, _>("unsubscribed_at")?
+            .map(from_ts),
     })
 }
 
@@ -99,6 +103,20 @@ pub(crate) async fn customer_in(
 
 /// Upsert inside the caller's transaction. Attributes are merged: given keys replace the
 /// stored ones and the rest are kept.
+pub(crate) async fn customer_by_id_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    id: i64,
+) -> Result<Option<Customer>> {
+    let sql = format!("SELECT {COLUMNS} FROM customers WHERE workspace_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(customer_from).transpose()
+}
+
 pub(crate) async fn upsert_customer_in(
     conn: &mut AnyConnection,
     workspace_id: i64,

@@ -8,7 +8,7 @@
 
 use crate::models::{Answer, Customer, WorkspaceSettings};
 use crate::outbox::{enqueue_email, enqueue_event, EmailMessage};
-use crate::reactions::{company_in, respondent_language, sender};
+use crate::reactions::{company_in, respondent_language};
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::messages::{self, ThankYouFacts};
 use advocate_core::{EngagementKind, Score};
@@ -269,6 +269,7 @@ async fn insert_engagement(
 /// transaction. Anonymous promoters cannot be thanked, so they get none.
 pub(crate) async fn on_promoter(
     conn: &mut AnyConnection,
+    ctx: &crate::reactions::Context<'_>,
     settings: &WorkspaceSettings,
     answer: &Answer,
     score: Score,
@@ -307,9 +308,6 @@ pub(crate) async fn on_promoter(
         }
         ids.push(id);
     }
-    let Some(email) = customer.email.clone() else {
-        return Ok(());
-    };
     let (company, default_lang) = company_in(conn, ws).await?;
     let lang = respondent_language(answer, Some(customer), &default_lang);
     let links: Vec<(String, String)> = settings
@@ -328,13 +326,13 @@ pub(crate) async fn on_promoter(
         reward: kinds.contains(&EngagementKind::Reward),
     };
     let content = messages::thank_you(&lang, &facts);
+    let Some(msg) = crate::reactions::customer_email(ctx, settings, customer, &lang, content)
+    else {
+        return Ok(());
+    };
     let msg = EmailMessage {
-        from: sender(settings),
-        to: email,
-        subject: content.subject,
-        text: content.text,
-        html: content.html,
         engagement_ids: ids,
+        ..msg
     };
     enqueue_email(conn, ws, "promoter.thank_you", &msg).await
 }

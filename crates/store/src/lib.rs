@@ -16,6 +16,7 @@ mod demo_business;
 pub mod engagements;
 mod error;
 pub mod exports;
+pub mod invitations;
 pub mod kpis;
 pub mod models;
 pub mod outbox;
@@ -78,6 +79,10 @@ pub struct Store {
     public_url: Arc<str>,
     /// Woken after a commit that queued messages, so delivery starts at once.
     outbox_signal: Arc<Notify>,
+    /// Woken when invitations were scheduled, so the sender looks at once.
+    invitation_signal: Arc<Notify>,
+    /// The installation's signing key, read from the database once.
+    signing_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 /// SQLite settings for an embedded database that never loses an acknowledged write:
@@ -131,6 +136,8 @@ impl Store {
             writer,
             public_url: Arc::from("http://127.0.0.1:8080"),
             outbox_signal: Arc::new(Notify::new()),
+            invitation_signal: Arc::new(Notify::new()),
+            signing_key: Arc::default(),
         }
     }
 
@@ -144,15 +151,35 @@ impl Store {
         &self.public_url
     }
 
-    pub(crate) fn reaction_context(&self) -> reactions::Context<'_> {
-        reactions::Context {
+    pub(crate) async fn reaction_context(&self) -> Result<reactions::Context<'_>> {
+        let signing_key = self
+            .signing_key
+            .get_or_try_init(|| async {
+                let key = self
+                    .setting_or_insert("signing_key", || random_hex(32))
+                    .await?;
+                Ok::<_, StoreError>(key.into_bytes())
+            })
+            .await?;
+        Ok(reactions::Context {
             public_url: &self.public_url,
-        }
+            signing_key,
+        })
     }
 
     /// Tells the delivery workers that new messages are waiting.
     pub(crate) fn wake_outbox(&self) {
         self.outbox_signal.notify_one();
+    }
+
+    pub(crate) fn wake_invitations(&self) {
+        self.invitation_signal.notify_one();
+    }
+
+    /// Resolves when invitations have been scheduled since the last wake-up (or at once,
+    /// if a wake-up is pending); the sender also polls, for invitations falling due.
+    pub async fn invitations_scheduled(&self) {
+        self.invitation_signal.notified().await;
     }
 
     /// Resolves when messages have been queued since the last wake-up (or at once, if a
@@ -175,6 +202,8 @@ impl Store {
                     .await?
             }
         }
+        // Made now, outside any transaction: later reads never need the writer.
+        self.reaction_context().await?;
         Ok(())
     }
 
@@ -243,6 +272,14 @@ pub(crate) fn from_ts(secs: i64) -> DateTime<Utc> {
 }
 
 /// A random string of letters and digits, for keys and public ids.
+/// `bytes` random bytes as lower-case hex, for keys and secrets.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) fn random_token(len: usize) -> String {
     use rand::distr::{Alphanumeric, SampleString};
     Alphanumeric.sample_string(&mut rand::rng(), len)

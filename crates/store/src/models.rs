@@ -65,6 +65,25 @@ pub struct Survey {
     pub created_at: DateTime<Utc>,
 }
 
+impl Survey {
+    /// Whether the survey can be asked in `lang` as written: true unless it has its own
+    /// question in some language but not in this one (then the built-in question would
+    /// ask something else, so callers fall back to the survey's default language).
+    pub fn speaks(&self, lang: &Language) -> bool {
+        let custom = |l: &Language| self.texts.get(l).is_some_and(|t| t.question.is_some());
+        custom(lang) || !self.texts.keys().any(custom)
+    }
+
+    /// `lang`, or the survey's default language when the survey does not speak it.
+    pub fn language_for(&self, lang: Language) -> Language {
+        if self.speaks(&lang) {
+            lang
+        } else {
+            self.default_language.clone()
+        }
+    }
+}
+
 /// Customer fields as given by the API or an import; `None` leaves a stored value as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerInput {
@@ -92,6 +111,8 @@ pub struct Customer {
     pub account_manager: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the customer unsubscribed; from then on nothing is sent to them.
+    pub unsubscribed_at: Option<DateTime<Utc>>,
 }
 
 /// Who gave an answer.
@@ -184,6 +205,19 @@ pub struct WorkspaceSettings {
     /// ISO 4217 code every money figure is reported in (orders in other currencies must
     /// carry their amount in this one too).
     pub currency: String,
+    /// No new invitation to a person within this many days of their last one, across
+    /// every survey and channel.
+    pub quiet_period_days: u32,
+    /// One reminder this many days after an unanswered invitation; `None` sends none.
+    pub reminder_after_days: Option<u32>,
+    /// How long an invitation link can be answered.
+    pub invitation_valid_days: u32,
+    /// Brand colour of invitation emails, `#RRGGBB`.
+    pub brand_color: String,
+    /// Logo shown at the top of invitation emails (an https URL the company hosts).
+    pub logo_url: Option<String>,
+    /// SMS sender: a phone number in E.164 or an alphanumeric sender id.
+    pub sms_sender: Option<String>,
 }
 
 impl Default for WorkspaceSettings {
@@ -200,6 +234,12 @@ impl Default for WorkspaceSettings {
             review_links: Vec::new(),
             sla_hours: advocate_core::SlaHours::default(),
             currency: "EUR".into(),
+            quiet_period_days: 90,
+            reminder_after_days: Some(3),
+            invitation_valid_days: 30,
+            brand_color: "#0f766e".into(),
+            logo_url: None,
+            sms_sender: None,
         }
     }
 }

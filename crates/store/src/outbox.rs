@@ -16,6 +16,7 @@ pub enum MessageKind {
     Email,
     Slack,
     Webhook,
+    Sms,
 }
 
 impl MessageKind {
@@ -24,12 +25,13 @@ impl MessageKind {
             Self::Email => "email",
             Self::Slack => "slack",
             Self::Webhook => "webhook",
+            Self::Sms => "sms",
         }
     }
 }
 
 /// An email ready to send: the worker only hands it to SMTP.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct EmailMessage {
     pub from: String,
     pub to: String,
@@ -39,6 +41,30 @@ pub struct EmailMessage {
     /// Engagements this email carries; marked `sent` when it is delivered.
     #[serde(default)]
     pub engagement_ids: Vec<i64>,
+    /// The invitation this email carries; marked delivered when SMTP accepts it.
+    #[serde(default)]
+    pub invitation_id: Option<i64>,
+    /// One-click unsubscribe (sent as List-Unsubscribe with List-Unsubscribe-Post).
+    #[serde(default)]
+    pub unsubscribe_url: Option<String>,
+}
+
+/// A text message ready to send through the SMS provider (see advocate-server's
+/// `worker::senders::send_sms`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct SmsMessage {
+    /// Sender: a phone number or an alphanumeric sender id, as the provider allows.
+    pub from: String,
+    /// Recipient phone number (E.164, e.g. +4791234567).
+    pub to: String,
+    pub body: String,
+    /// The invitation this SMS carries.
+    #[serde(default)]
+    pub invitation_id: Option<i64>,
+    /// Where the provider reports delivery (`{public_url}/hooks/sms/{token}`); decided
+    /// when queueing, because only the store knows the invitation and its expiry.
+    #[serde(default)]
+    pub status_callback: Option<String>,
 }
 
 /// Queues one message inside the caller's transaction. Returns its idempotency key, which
@@ -85,6 +111,26 @@ pub(crate) async fn enqueue_email(
         MessageKind::Email,
         event,
         &email.to,
+        None,
+        &payload,
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn enqueue_sms(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    event: &str,
+    sms: &SmsMessage,
+) -> Result<()> {
+    let payload = serde_json::to_value(sms).expect("SMS serialises");
+    enqueue(
+        conn,
+        workspace_id,
+        MessageKind::Sms,
+        event,
+        &sms.to,
         None,
         &payload,
     )
@@ -189,6 +235,7 @@ impl MessageKind {
             "email" => Some(Self::Email),
             "slack" => Some(Self::Slack),
             "webhook" => Some(Self::Webhook),
+            "sms" => Some(Self::Sms),
             _ => None,
         }
     }
@@ -304,6 +351,17 @@ fn clip(error: &str) -> String {
 }
 
 impl Store {
+    /// Queues one SMS on its own (event `sms`) and wakes the delivery worker. Code that
+    /// sends an SMS because of another write queues it in that write's transaction
+    /// instead (`enqueue_sms`), so both happen or neither.
+    pub async fn queue_sms(&self, workspace_id: i64, sms: &SmsMessage) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        enqueue_sms(&mut tx, workspace_id, "sms", sms).await?;
+        tx.commit().await?;
+        self.wake_outbox();
+        Ok(())
+    }
+
     /// Claims up to `limit` due messages of the given kinds for delivery, leasing them for
     /// `lease_secs`: nobody else claims them until the lease runs out, after which a
     /// message whose worker crashed is claimed again. Delivered and dead messages are
@@ -377,6 +435,15 @@ impl Store {
         if let Some((ws, kind, payload)) = row {
             if kind == MessageKind::Email.as_str() {
                 let email: Option<EmailMessage> = serde_json::from_str(&payload).ok();
+                if let Some(invitation) = email.as_ref().and_then(|e| e.invitation_id) {
+                    sqlx::query(
+                        "UPDATE invitations SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(invitation)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 for engagement in email.map(|e| e.engagement_ids).unwrap_or_default() {
                     queued_more |= mark_engagement_sent(&mut tx, ws, engagement, now).await?;
                 }
@@ -703,6 +770,7 @@ mod tests {
                 text: "t".into(),
                 html: "<p>t</p>".into(),
                 engagement_ids: ids.clone(),
+                ..Default::default()
             };
             enqueue_email(&mut tx, ws, "engagement.thank_you", &email)
                 .await

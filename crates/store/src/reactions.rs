@@ -18,6 +18,48 @@ use sqlx::{AnyConnection, Row};
 pub(crate) struct Context<'a> {
     /// Base URL for links in messages, e.g. `https://feedback.example.com`.
     pub public_url: &'a str,
+    /// Signs the links in messages (unsubscribe).
+    pub signing_key: &'a [u8],
+}
+
+/// An email to a customer: `None` when they unsubscribed or have no address. Every one
+/// carries the one-click unsubscribe link, in the body and as List-Unsubscribe.
+pub(crate) fn customer_email(
+    ctx: &Context,
+    settings: &WorkspaceSettings,
+    customer: &Customer,
+    lang: &Language,
+    content: messages::EmailContent,
+) -> Option<EmailMessage> {
+    if customer.unsubscribed_at.is_some() {
+        return None;
+    }
+    let to = customer.email.clone().filter(|e| !e.trim().is_empty())?;
+    let url = format!(
+        "{}/u/{}",
+        ctx.public_url,
+        crate::invitations::unsubscribe_token(ctx.signing_key, customer.id, Utc::now())
+    );
+    let label =
+        advocate_core::invitation::builtin(lang, advocate_core::SurveyKind::Nps).unsubscribe;
+    let footer = format!(
+        "<p style=\"font-size:12px;color:#6b7280\"><a href=\"{}\" style=\"color:#6b7280\">{}</a></p>",
+        messages::escape_html(&url),
+        messages::escape_html(&label)
+    );
+    let html = match content.html.rfind("</body>") {
+        Some(at) => format!("{}{footer}{}", &content.html[..at], &content.html[at..]),
+        None => format!("{}{footer}", content.html),
+    };
+    Some(EmailMessage {
+        from: sender(settings),
+        to,
+        subject: content.subject,
+        text: format!("{}\n\n{label}: {url}\n", content.text.trim_end()),
+        html,
+        unsubscribe_url: Some(url),
+        ..Default::default()
+    })
 }
 
 /// Default From address when a workspace has not set one.
@@ -193,26 +235,20 @@ pub(crate) async fn on_answer(
         }
         Category::Passive => {
             if settings.passive_nudge {
-                if let Some(email) = customer.and_then(|c| c.email.clone()) {
+                if let Some(customer) = customer {
                     let (company, default_lang) = company_in(conn, ws).await?;
-                    let lang = respondent_language(answer, customer, &default_lang);
-                    let name = customer.and_then(|c| c.name.as_deref());
-                    let content = messages::passive_nudge(&lang, &company, name);
-                    let msg = EmailMessage {
-                        from: sender(&settings),
-                        to: email,
-                        subject: content.subject,
-                        text: content.text,
-                        html: content.html,
-                        engagement_ids: Vec::new(),
-                    };
-                    enqueue_email(conn, ws, "passive.nudge", &msg).await?;
+                    let lang = respondent_language(answer, Some(customer), &default_lang);
+                    let content =
+                        messages::passive_nudge(&lang, &company, customer.name.as_deref());
+                    if let Some(msg) = customer_email(ctx, &settings, customer, &lang, content) {
+                        enqueue_email(conn, ws, "passive.nudge", &msg).await?;
+                    }
                 }
             }
             Ok(())
         }
         Category::Promoter => {
-            engagements::on_promoter(conn, &settings, answer, score, customer).await
+            engagements::on_promoter(conn, ctx, &settings, answer, score, customer).await
         }
     }
 }
@@ -412,6 +448,7 @@ async fn open_case(
             text: content.text,
             html: content.html,
             engagement_ids: Vec::new(),
+            ..Default::default()
         };
         enqueue_email(conn, ws, "case.created", &msg).await?;
     }

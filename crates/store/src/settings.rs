@@ -145,12 +145,66 @@ pub fn check_settings(s: &WorkspaceSettings) -> Result<()> {
         check_text(&format!("review_links[{i}].name"), &link.name, 100)?;
         check_url(&format!("review_links[{i}].url"), &link.url)?;
     }
+    check_invitation_settings(s)?;
     for p in Priority::ALL {
         let hours = s.sla_hours.for_priority(p);
         if hours == 0 || hours > MAX_SLA_HOURS {
             return invalid(format!(
                 "sla_hours.{} must be between 1 and {MAX_SLA_HOURS} hours; got {hours}",
                 p.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_invitation_settings(s: &WorkspaceSettings) -> Result<()> {
+    if s.quiet_period_days > 3650 {
+        return invalid(format!(
+            "quiet_period_days must be between 0 and 3650; got {}",
+            s.quiet_period_days
+        ));
+    }
+    if let Some(days) = s.reminder_after_days {
+        if !(1..=60).contains(&days) {
+            return invalid(format!(
+                "reminder_after_days must be between 1 and 60 (or null for no reminder); got {days}"
+            ));
+        }
+    }
+    if !(1..=365).contains(&s.invitation_valid_days) {
+        return invalid(format!(
+            "invitation_valid_days must be between 1 and 365; got {}",
+            s.invitation_valid_days
+        ));
+    }
+    if s.reminder_after_days
+        .is_some_and(|d| d >= s.invitation_valid_days)
+    {
+        return invalid("reminder_after_days must be shorter than invitation_valid_days, or the reminder would carry an expired link");
+    }
+    let hex = s.brand_color.strip_prefix('#').unwrap_or_default();
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return invalid(format!(
+            "brand_color must be a colour like #0f766e; got {:?}",
+            s.brand_color
+        ));
+    }
+    if let Some(url) = &s.logo_url {
+        check_url("logo_url", url)?;
+    }
+    if let Some(sender) = &s.sms_sender {
+        let phone = sender
+            .strip_prefix('+')
+            .is_some_and(|d| (6..=15).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit()));
+        let alphanumeric = (1..=11).contains(&sender.len())
+            && sender
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == ' ')
+            && sender.chars().any(|c| c.is_ascii_alphabetic());
+        if !phone && !alphanumeric {
+            return invalid(format!(
+                "sms_sender must be a phone number like +4791234567 or a sender name of up to 11 letters and digits; got {sender:?}"
             ));
         }
     }

@@ -5,10 +5,26 @@ use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
 use advocate_core::{Language, SurveyKind};
 use chrono::Utc;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 
 const COLUMNS: &str =
     "id, workspace_id, slug, public_id, kind, name, touchpoint, default_language, texts, created_at";
+
+/// A survey of this workspace, read inside the caller's transaction.
+pub(crate) async fn survey_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    id: i64,
+) -> Result<Survey> {
+    let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND id = $2");
+    let row = sqlx::query(&sql)
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no survey with id {id}")))?;
+    survey_from(&row)
+}
 
 fn survey_from(row: &AnyRow) -> Result<Survey> {
     let corrupt = |what: &str| StoreError::Invalid(format!("stored survey has a bad {what}"));

@@ -242,4 +242,10 @@ impl Store {
                 .await?,
         )
     }
+
+    /// The installation's key for signing cookies and links, made once and shared by
+    /// every instance through the database.
+    pub async fn signing_key(&self) -> Result<Vec<u8>> {
+        Ok(self.reaction_context().await?.signing_key.to_vec())
+    }
 }

@@ -323,12 +323,12 @@ async fn api_keys_on_every_backend() {
 
 async fn settings_keep_their_first_value(store: Store) {
     let first = store
-        .setting_or_insert("signing_key", || "first".into())
+        .setting_or_insert("some_key", || "first".into())
         .await
         .unwrap();
     assert_eq!(first, "first");
     let again = store
-        .setting_or_insert("signing_key", || "second".into())
+        .setting_or_insert("some_key", || "second".into())
         .await
         .unwrap();
     assert_eq!(again, "first");

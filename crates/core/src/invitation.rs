@@ -1,0 +1,943 @@
+//! Invitations to answer a survey, in the customer's language: an email with the whole
+//! scale inside (every number a link that answers at once) and a short SMS with a link.
+//!
+//! The question and the scale's end labels are the survey page's own (see
+//! [`crate::i18n`]), so the email asks exactly what the page asks. Workspaces may reword
+//! any text per language ([`InvitationTextOverrides`]). Templates name their values —
+//! `{company}`, `{name}` and, in SMS texts, `{link}` — and are filled in one pass, so a
+//! value that itself contains `{name}` is never expanded again. Finnish never inflects the
+//! company: it follows an inflected "yritys", a colon, or stands as the subject.
+
+use crate::i18n;
+use crate::labels::{Language, SurveyKind};
+use crate::messages::{escape_html, message_language, EmailContent};
+use crate::score::{Category, Score};
+use serde::{Deserialize, Serialize};
+
+/// Every text of an invitation, as templates with `{company}`, `{name}` and `{link}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InvitationTexts {
+    /// The language these texts are written in (the HTML part declares it).
+    pub lang: String,
+    pub subject: String,
+    /// "Hello {name},"; without a name the placeholder is dropped ("Hello,").
+    pub greeting: String,
+    pub intro: String,
+    /// "How likely are you to recommend {company} to a friend or colleague?"
+    pub question: String,
+    pub low_label: String,
+    pub high_label: String,
+    /// Why the recipient gets this email.
+    pub footer: String,
+    /// The unsubscribe link's text.
+    pub unsubscribe: String,
+    pub reminder_subject: String,
+    pub reminder_intro: String,
+    /// "{company}: how likely …? Answer here: {link}"
+    pub sms: String,
+    pub sms_reminder: String,
+    /// The link under the scale to the survey page.
+    pub open_survey: String,
+}
+
+/// A workspace's wording for one language: any text left out keeps the built-in one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvitationTextOverrides {
+    pub subject: Option<String>,
+    pub greeting: Option<String>,
+    pub intro: Option<String>,
+    pub question: Option<String>,
+    pub low_label: Option<String>,
+    pub high_label: Option<String>,
+    pub footer: Option<String>,
+    pub unsubscribe: Option<String>,
+    pub reminder_subject: Option<String>,
+    pub reminder_intro: Option<String>,
+    pub sms: Option<String>,
+    pub sms_reminder: Option<String>,
+    pub open_survey: Option<String>,
+}
+
+/// How the workspace looks in its emails.
+#[derive(Debug, Clone, Copy)]
+pub struct Branding<'a> {
+    pub company: &'a str,
+    pub logo_url: Option<&'a str>,
+    /// "#RRGGBB"; anything else falls back to Advocate's blue (it goes into CSS).
+    pub color: &'a str,
+}
+
+/// What one invitation email carries besides its texts.
+#[derive(Clone, Copy)]
+pub struct InvitationFacts<'a> {
+    pub name: Option<&'a str>,
+    /// The one-click link of a score.
+    pub score_url: &'a dyn Fn(u8) -> String,
+    pub survey_url: &'a str,
+    pub unsubscribe_url: &'a str,
+    pub open_pixel_url: &'a str,
+    pub kind: SurveyKind,
+    pub reminder: bool,
+}
+
+/// What the unsubscribe page says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
+/// One language's built-in words (the question and scale labels come from `i18n`).
+struct Words {
+    lang: &'static str,
+    subject: &'static str,
+    greeting: &'static str,
+    intro: &'static str,
+    /// To customers (NPS, CSAT) and to employees (eNPS).
+    footer: [&'static str; 2],
+    unsubscribe: &'static str,
+    reminder_subject: &'static str,
+    reminder_intro: &'static str,
+    /// NPS, eNPS, CSAT. Each fits one 160-character GSM-7 SMS with a 25-character
+    /// company and a 40-character link (a test checks).
+    sms: [&'static str; 3],
+    sms_reminder: [&'static str; 3],
+    open_survey: &'static str,
+    /// The unsubscribe page's title and text.
+    unsubscribed: [&'static str; 2],
+}
+
+const WORDS: [Words; 7] = [
+    Words {
+        lang: "en",
+        subject: "A quick question from {company}",
+        greeting: "Hello {name},",
+        intro: "We would love to know what you think. Just click a number below – it only takes a second.",
+        footer: [
+            "You are receiving this email because you are a customer of {company}.",
+            "You are receiving this email because you work at {company}.",
+        ],
+        unsubscribe: "Unsubscribe",
+        reminder_subject: "Reminder: a quick question from {company}",
+        reminder_intro: "We recently asked for your opinion and would still love to hear from you. Just click a number below – it only takes a second.",
+        sms: [
+            "{company}: How likely are you to recommend us to a friend or colleague? Answer here: {link}",
+            "{company}: How likely are you to recommend us as a place to work? Answer here: {link}",
+            "{company}: How satisfied are you with us? Answer here: {link}",
+        ],
+        sms_reminder: [
+            "Reminder from {company}: How likely are you to recommend us to a friend or colleague? Answer: {link}",
+            "Reminder from {company}: How likely are you to recommend us as a place to work? Answer here: {link}",
+            "Reminder from {company}: How satisfied are you with us? Answer here: {link}",
+        ],
+        open_survey: "Or open the survey in your browser",
+        unsubscribed: [
+            "You have been unsubscribed",
+            "{company} will not send you any more surveys or messages.",
+        ],
+    },
+    Words {
+        lang: "nb",
+        subject: "Et raskt spørsmål fra {company}",
+        greeting: "Hei {name},",
+        intro: "Vi vil gjerne høre hva du synes. Bare klikk på et tall nedenfor – det tar bare et øyeblikk.",
+        footer: [
+            "Du får denne e-posten fordi du er kunde hos {company}.",
+            "Du får denne e-posten fordi du jobber hos {company}.",
+        ],
+        unsubscribe: "Meld deg av",
+        reminder_subject: "Påminnelse: et raskt spørsmål fra {company}",
+        reminder_intro: "Vi ba nylig om din mening og vil fortsatt gjerne høre fra deg. Bare klikk på et tall nedenfor – det tar bare et øyeblikk.",
+        sms: [
+            "{company}: Hvor sannsynlig er det at du vil anbefale oss til en venn eller kollega? Svar her: {link}",
+            "{company}: Hvor sannsynlig er det at du vil anbefale oss som arbeidsplass? Svar her: {link}",
+            "{company}: Hvor fornøyd er du med oss? Svar her: {link}",
+        ],
+        sms_reminder: [
+            "Påminnelse fra {company}: Hvor sannsynlig er det at du vil anbefale oss til en venn eller kollega? {link}",
+            "Påminnelse fra {company}: Hvor sannsynlig er det at du vil anbefale oss som arbeidsplass? {link}",
+            "Påminnelse fra {company}: Hvor fornøyd er du med oss? Svar her: {link}",
+        ],
+        open_survey: "Eller åpne undersøkelsen i nettleseren",
+        unsubscribed: [
+            "Du er meldt av",
+            "{company} sender deg ikke flere undersøkelser eller meldinger.",
+        ],
+    },
+    Words {
+        lang: "sv",
+        subject: "En snabb fråga från {company}",
+        greeting: "Hej {name},",
+        intro: "Vi vill gärna höra vad du tycker. Klicka bara på en siffra nedan – det tar bara ett ögonblick.",
+        footer: [
+            "Du får det här mejlet eftersom du är kund hos {company}.",
+            "Du får det här mejlet eftersom du arbetar på {company}.",
+        ],
+        unsubscribe: "Avregistrera dig",
+        reminder_subject: "Påminnelse: en snabb fråga från {company}",
+        reminder_intro: "Vi bad nyligen om din åsikt och vill fortfarande gärna höra från dig. Klicka bara på en siffra nedan – det tar bara ett ögonblick.",
+        sms: [
+            "{company}: Hur troligt är det att du skulle rekommendera oss till en vän eller kollega? Svara här: {link}",
+            "{company}: Hur troligt är det att du skulle rekommendera oss som arbetsplats? Svara här: {link}",
+            "{company}: Hur nöjd är du med oss? Svara här: {link}",
+        ],
+        sms_reminder: [
+            "Påminnelse från {company}: Hur troligt är det att du skulle rekommendera oss? Svara här: {link}",
+            "Påminnelse från {company}: Hur troligt är det att du skulle rekommendera oss som arbetsplats? {link}",
+            "Påminnelse från {company}: Hur nöjd är du med oss? Svara här: {link}",
+        ],
+        open_survey: "Eller öppna enkäten i webbläsaren",
+        unsubscribed: [
+            "Du är avregistrerad",
+            "{company} skickar inga fler enkäter eller meddelanden till dig.",
+        ],
+    },
+    Words {
+        lang: "da",
+        subject: "Et hurtigt spørgsmål fra {company}",
+        greeting: "Hej {name},",
+        intro: "Vi vil meget gerne høre, hvad du synes. Klik blot på et tal herunder – det tager kun et øjeblik.",
+        footer: [
+            "Du modtager denne e-mail, fordi du er kunde hos {company}.",
+            "Du modtager denne e-mail, fordi du arbejder hos {company}.",
+        ],
+        unsubscribe: "Afmeld",
+        reminder_subject: "Påmindelse: et hurtigt spørgsmål fra {company}",
+        reminder_intro: "Vi bad for nylig om din mening og vil stadig meget gerne høre fra dig. Klik blot på et tal herunder – det tager kun et øjeblik.",
+        sms: [
+            "{company}: Hvor sandsynligt er det, at du vil anbefale os til en ven eller kollega? Svar her: {link}",
+            "{company}: Hvor sandsynligt er det, at du vil anbefale os som arbejdsplads? Svar her: {link}",
+            "{company}: Hvor tilfreds er du med os? Svar her: {link}",
+        ],
+        sms_reminder: [
+            "Påmindelse fra {company}: Hvor sandsynligt er det, at du vil anbefale os? Svar her: {link}",
+            "Påmindelse fra {company}: Hvor sandsynligt er det, at du vil anbefale os som arbejdsplads? {link}",
+            "Påmindelse fra {company}: Hvor tilfreds er du med os? Svar her: {link}",
+        ],
+        open_survey: "Eller åbn undersøgelsen i din browser",
+        unsubscribed: [
+            "Du er afmeldt",
+            "{company} sender dig ikke flere undersøgelser eller beskeder.",
+        ],
+    },
+    Words {
+        lang: "fi",
+        subject: "Lyhyt kysymys yritykseltä {company}",
+        greeting: "Hei {name},",
+        intro: "Haluaisimme kuulla mielipiteesi. Klikkaa vain numeroa alla – se vie vain hetken.",
+        footer: [
+            "Saat tämän sähköpostin, koska olet yrityksen {company} asiakas.",
+            "Saat tämän sähköpostin, koska työskentelet yrityksessä {company}.",
+        ],
+        unsubscribe: "Peru tilaus",
+        reminder_subject: "Muistutus: lyhyt kysymys yritykseltä {company}",
+        reminder_intro: "Pyysimme hiljattain mielipidettäsi ja haluaisimme yhä kuulla sen. Klikkaa vain numeroa alla – se vie vain hetken.",
+        sms: [
+            "{company}: Kuinka todennäköisesti suosittelisit meitä ystävällesi tai kollegallesi? Vastaa: {link}",
+            "{company}: Kuinka todennäköisesti suosittelisit meitä työpaikkana? Vastaa tästä: {link}",
+            "{company}: Kuinka tyytyväinen olet meihin? Vastaa tästä: {link}",
+        ],
+        sms_reminder: [
+            "{company} muistuttaa: Kuinka todennäköisesti suosittelisit meitä ystävällesi tai kollegallesi? {link}",
+            "{company} muistuttaa: Kuinka todennäköisesti suosittelisit meitä työpaikkana? {link}",
+            "{company} muistuttaa: Kuinka tyytyväinen olet meihin? Vastaa tästä: {link}",
+        ],
+        open_survey: "Tai avaa kysely selaimessa",
+        unsubscribed: [
+            "Tilauksesi on peruttu",
+            "{company} ei lähetä sinulle enää kyselyjä eikä viestejä.",
+        ],
+    },
+    Words {
+        lang: "de",
+        subject: "Eine kurze Frage von {company}",
+        greeting: "Guten Tag {name},",
+        intro: "Wir würden gern wissen, was Sie denken. Klicken Sie einfach unten auf eine Zahl – es dauert nur einen Moment.",
+        footer: [
+            "Sie erhalten diese E-Mail, weil Sie Kundin oder Kunde von {company} sind.",
+            "Sie erhalten diese E-Mail, weil Sie bei {company} arbeiten.",
+        ],
+        unsubscribe: "Abmelden",
+        reminder_subject: "Erinnerung: eine kurze Frage von {company}",
+        reminder_intro: "Wir hatten Sie kürzlich um Ihre Meinung gebeten und würden uns weiterhin sehr über Ihre Antwort freuen. Klicken Sie einfach unten auf eine Zahl – es dauert nur einen Moment.",
+        sms: [
+            "{company}: Wie wahrscheinlich ist es, dass Sie uns Freunden oder Kollegen empfehlen? {link}",
+            "{company}: Wie wahrscheinlich ist es, dass Sie uns als Arbeitgeber weiterempfehlen? {link}",
+            "{company}: Wie zufrieden sind Sie mit uns? Hier antworten: {link}",
+        ],
+        sms_reminder: [
+            "Erinnerung von {company}: Würden Sie uns Freunden oder Kollegen empfehlen? {link}",
+            "Erinnerung von {company}: Würden Sie uns als Arbeitgeber weiterempfehlen? {link}",
+            "Erinnerung von {company}: Wie zufrieden sind Sie mit uns? Hier antworten: {link}",
+        ],
+        open_survey: "Oder öffnen Sie die Umfrage im Browser",
+        unsubscribed: [
+            "Sie wurden abgemeldet",
+            "{company} sendet Ihnen keine weiteren Umfragen oder Nachrichten.",
+        ],
+    },
+    Words {
+        lang: "nl",
+        subject: "Een korte vraag van {company}",
+        greeting: "Hallo {name},",
+        intro: "We horen graag wat je van ons vindt. Klik hieronder op een cijfer – het kost je maar een paar seconden.",
+        footer: [
+            "Je ontvangt deze e-mail omdat je klant bent bij {company}.",
+            "Je ontvangt deze e-mail omdat je bij {company} werkt.",
+        ],
+        unsubscribe: "Afmelden",
+        reminder_subject: "Herinnering: een korte vraag van {company}",
+        reminder_intro: "We vroegen je onlangs om je mening en horen nog steeds graag van je. Klik hieronder op een cijfer – het kost je maar een paar seconden.",
+        sms: [
+            "{company}: Hoe waarschijnlijk is het dat je ons aanbeveelt aan een vriend of collega? {link}",
+            "{company}: Hoe waarschijnlijk is het dat je ons zou aanbevelen als werkgever? {link}",
+            "{company}: Hoe tevreden ben je over ons? Antwoord hier: {link}",
+        ],
+        sms_reminder: [
+            "Herinnering van {company}: Zou je ons aanbevelen aan een vriend of collega? {link}",
+            "Herinnering van {company}: Zou je ons aanbevelen als werkgever? Antwoord hier: {link}",
+            "Herinnering van {company}: Hoe tevreden ben je over ons? Antwoord hier: {link}",
+        ],
+        open_survey: "Of open de enquête in je browser",
+        unsubscribed: [
+            "Je bent afgemeld",
+            "{company} stuurt je geen enquêtes of berichten meer.",
+        ],
+    },
+];
+
+/// A language's words; English for any language Advocate has no texts for.
+fn words(lang: &Language) -> &'static Words {
+    WORDS
+        .iter()
+        .find(|w| w.lang == lang.as_str())
+        .unwrap_or(&WORDS[0])
+}
+
+fn kind_index(kind: SurveyKind) -> usize {
+    match kind {
+        SurveyKind::Nps => 0,
+        SurveyKind::Enps => 1,
+        SurveyKind::Csat => 2,
+    }
+}
+
+/// The built-in invitation texts of a survey kind in a language (English when Advocate
+/// has none for it). The question and scale labels are the survey page's.
+pub fn builtin(lang: &Language, kind: SurveyKind) -> InvitationTexts {
+    let w = words(lang);
+    // The page's texts with the placeholder kept, so overrides and sending fill it alike.
+    let page = i18n::builtin(
+        &Language::new(w.lang).expect("valid tag"),
+        kind,
+        "{company}",
+    );
+    let k = kind_index(kind);
+    InvitationTexts {
+        lang: w.lang.into(),
+        subject: w.subject.into(),
+        greeting: w.greeting.into(),
+        intro: w.intro.into(),
+        question: page.question,
+        low_label: page.low_label,
+        high_label: page.high_label,
+        footer: w.footer[usize::from(kind == SurveyKind::Enps)].into(),
+        unsubscribe: w.unsubscribe.into(),
+        reminder_subject: w.reminder_subject.into(),
+        reminder_intro: w.reminder_intro.into(),
+        sms: w.sms[k].into(),
+        sms_reminder: w.sms_reminder[k].into(),
+        open_survey: w.open_survey.into(),
+    }
+}
+
+impl InvitationTexts {
+    /// Applies a workspace's overrides on top of these texts (a blank one is ignored).
+    pub fn with(mut self, o: &InvitationTextOverrides) -> Self {
+        let set = |slot: &mut String, v: &Option<String>| {
+            if let Some(v) = v.as_ref().filter(|v| !v.trim().is_empty()) {
+                slot.clone_from(v);
+            }
+        };
+        set(&mut self.subject, &o.subject);
+        set(&mut self.greeting, &o.greeting);
+        set(&mut self.intro, &o.intro);
+        set(&mut self.question, &o.question);
+        set(&mut self.low_label, &o.low_label);
+        set(&mut self.high_label, &o.high_label);
+        set(&mut self.footer, &o.footer);
+        set(&mut self.unsubscribe, &o.unsubscribe);
+        set(&mut self.reminder_subject, &o.reminder_subject);
+        set(&mut self.reminder_intro, &o.reminder_intro);
+        set(&mut self.sms, &o.sms);
+        set(&mut self.sms_reminder, &o.sms_reminder);
+        set(&mut self.open_survey, &o.open_survey);
+        self
+    }
+}
+
+/// What the unsubscribe page tells a customer, in their language.
+pub fn unsubscribed_notice(lang: &Language, company: &str) -> Notice {
+    let [title, body] = words(lang).unsubscribed;
+    Notice {
+        title: title.into(),
+        body: fill(body, &[("company", company)]),
+    }
+}
+
+/// Replaces each `{key}` of `template` with its value, in one pass; unknown braces stay.
+// The same rule as `messages`' private filler, which this module cannot reach.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after
+            .find('}')
+            .and_then(|close| values.iter().find(|(k, _)| *k == &after[..close]));
+        match value {
+            Some((key, value)) => {
+                out.push_str(value);
+                rest = &after[key.len() + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Fills `{company}` and `{name}`; without a name, `{name}` goes with the space or comma
+/// next to it ("Hello {name}," becomes "Hello,").
+fn personal(template: &str, company: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) => fill(template, &[("company", company), ("name", name)]),
+        None => {
+            let nameless = [", {name}", " {name}", "{name}, ", "{name} ", "{name}"]
+                .iter()
+                .fold(template.to_owned(), |t, p| t.replace(p, ""));
+            fill(&nameless, &[("company", company)])
+        }
+    }
+}
+
+/// [`personal`] for HTML: the template and the values are escaped.
+fn personal_html(template: &str, company: &str, name: Option<&str>) -> String {
+    personal(
+        &escape_html(template),
+        &escape_html(company),
+        name.map(escape_html).as_deref(),
+    )
+}
+
+/// The colours of a score's button: the dashboard's category palette (style.css).
+fn score_colors(kind: SurveyKind, score: u8) -> (&'static str, &'static str) {
+    let category = match kind {
+        SurveyKind::Nps | SurveyKind::Enps => Score::new(i64::from(score))
+            .map(Score::category)
+            .unwrap_or(Category::Detractor),
+        // CSAT: 4–5 satisfied, 3 neutral, 1–2 dissatisfied.
+        SurveyKind::Csat => match score {
+            4.. => Category::Promoter,
+            3 => Category::Passive,
+            _ => Category::Detractor,
+        },
+    };
+    match category {
+        Category::Promoter => ("#3f9b57", "#ffffff"),
+        Category::Passive => ("#e3a21a", "#1f2430"),
+        Category::Detractor => ("#c8453c", "#ffffff"),
+    }
+}
+
+/// The brand colour if it is a plain hex colour (it is written into CSS), else the
+/// dashboard's accent.
+fn brand_color(color: &str) -> &str {
+    let hex = color.strip_prefix('#').unwrap_or_default();
+    if matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        color
+    } else {
+        "#2f5bd3"
+    }
+}
+
+const FONT: &str = "font-family:-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif";
+
+/// An invitation email: the question with the whole scale as links, so one click
+/// answers. Table layout and inline styles, because email clients ignore the rest.
+pub fn invitation_email(t: &InvitationTexts, b: &Branding, f: &InvitationFacts) -> EmailContent {
+    let lang = Language::new(&t.lang).map_or("en", |l| message_language(&l));
+    let name = f.name.map(str::trim).filter(|n| !n.is_empty());
+    let (subject, intro) = if f.reminder {
+        (&t.reminder_subject, &t.reminder_intro)
+    } else {
+        (&t.subject, &t.intro)
+    };
+    let text_of = |template: &str| personal(template, b.company, name);
+    let html_of = |template: &str| personal_html(template, b.company, name);
+    let (low, high) = f.kind.scale();
+    let scores: Vec<(u8, String)> = (low..=high).map(|n| (n, (f.score_url)(n))).collect();
+    let subject = text_of(subject);
+
+    // Plain text: every score on its own line, so a text-only reader can still click.
+    let mut text = vec![
+        text_of(&t.greeting),
+        text_of(intro),
+        text_of(&t.question),
+        format!(
+            "{low} = {}, {high} = {}",
+            text_of(&t.low_label),
+            text_of(&t.high_label)
+        ),
+    ];
+    let lines: Vec<String> = scores
+        .iter()
+        .map(|(n, url)| format!("{n} – {url}"))
+        .collect();
+    text.push(lines.join("\n"));
+    text.push(format!("{}: {}", text_of(&t.open_survey), f.survey_url));
+    text.push(format!(
+        "{}\n{}: {}",
+        text_of(&t.footer),
+        text_of(&t.unsubscribe),
+        f.unsubscribe_url
+    ));
+    let text = format!("{}\n", text.join("\n\n"));
+
+    let color = brand_color(b.color);
+    let company = escape_html(b.company);
+    let header = match b.logo_url.filter(|u| !u.trim().is_empty()) {
+        Some(logo) => format!(
+            "<img src=\"{}\" alt=\"{company}\" height=\"40\" style=\"display:block;height:40px;max-width:240px;border:0\">",
+            escape_html(logo)
+        ),
+        None => format!(
+            "<span style=\"{FONT};font-size:20px;font-weight:bold;color:{color}\">{company}</span>"
+        ),
+    };
+    let cells: String = scores
+        .iter()
+        .map(|(n, url)| {
+            let (bg, fg) = score_colors(f.kind, *n);
+            format!(
+                "<td align=\"center\" style=\"padding:2px\"><a href=\"{}\" style=\"display:block;padding:10px 0;background:{bg};color:{fg};{FONT};font-size:16px;font-weight:bold;text-decoration:none;border-radius:4px\">{n}</a></td>",
+                escape_html(url)
+            )
+        })
+        .collect();
+    let p = |style: &str, content: String| {
+        format!("<p style=\"margin:0 0 16px;{style}\">{content}</p>\n")
+    };
+    let mut html = String::with_capacity(8 * 1024);
+    html.push_str(&format!(
+        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{}</title></head>\n\
+         <body style=\"margin:0;padding:0;background:#f4f5f7\">\n\
+         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"background:#f4f5f7\"><tr><td align=\"center\" style=\"padding:24px 12px\">\n\
+         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"max-width:600px;background:#ffffff;border-top:4px solid {color};border-radius:8px\">\n\
+         <tr><td style=\"padding:24px 24px 0\">{header}</td></tr>\n\
+         <tr><td style=\"padding:24px 24px 8px;{FONT};font-size:16px;line-height:1.5;color:#1f2430\">\n",
+        escape_html(&subject)
+    ));
+    html.push_str(&p("", html_of(&t.greeting)));
+    html.push_str(&p("", html_of(intro)));
+    html.push_str(&p("font-size:18px;font-weight:bold", html_of(&t.question)));
+    html.push_str("</td></tr>\n<tr><td style=\"padding:0 22px\">\n");
+    html.push_str(&format!(
+        "<table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" style=\"table-layout:fixed\"><tr>{cells}</tr></table>\n\
+         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\"><tr>\
+         <td align=\"left\" style=\"padding:6px 2px 0;{FONT};font-size:13px;color:#5d6473\">{}</td>\
+         <td align=\"right\" style=\"padding:6px 2px 0;{FONT};font-size:13px;color:#5d6473\">{}</td></tr></table>\n",
+        html_of(&t.low_label),
+        html_of(&t.high_label)
+    ));
+    html.push_str(&format!(
+        "</td></tr>\n<tr><td align=\"center\" style=\"padding:24px;{FONT};font-size:15px\">\
+         <a href=\"{}\" style=\"color:{color}\">{}</a></td></tr>\n",
+        escape_html(f.survey_url),
+        html_of(&t.open_survey)
+    ));
+    html.push_str(&format!(
+        "<tr><td style=\"padding:16px 24px 24px;border-top:1px solid #dfe2e8;{FONT};font-size:12px;line-height:1.5;color:#5d6473\">\
+         {}<br><a href=\"{}\" style=\"color:#5d6473\">{}</a></td></tr>\n\
+         </table>\n\
+         <img src=\"{}\" width=\"1\" height=\"1\" alt=\"\" style=\"display:block;width:1px;height:1px;border:0\">\n\
+         </td></tr></table>\n</body></html>\n",
+        html_of(&t.footer),
+        escape_html(f.unsubscribe_url),
+        html_of(&t.unsubscribe),
+        escape_html(f.open_pixel_url)
+    ));
+    EmailContent {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// An invitation SMS: the question and the short link. Its template must carry
+/// `{link}`; one that lost it still gets the link at the end, as the SMS is useless
+/// without it.
+pub fn invitation_sms(
+    t: &InvitationTexts,
+    company: &str,
+    short_url: &str,
+    reminder: bool,
+) -> String {
+    let template = if reminder { &t.sms_reminder } else { &t.sms };
+    let mut sms = personal(template, company, None);
+    if template.contains("{link}") {
+        sms = fill(&sms, &[("link", short_url)]);
+    } else {
+        sms = format!("{} {short_url}", sms.trim_end());
+    }
+    sms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::SUPPORTED;
+
+    const SURVEY: &str = "https://nps.example.com/i/tok";
+
+    fn score_url(n: u8) -> String {
+        format!("{SURVEY}/{n}")
+    }
+
+    fn facts(name: Option<&str>, kind: SurveyKind, reminder: bool) -> InvitationFacts<'_> {
+        InvitationFacts {
+            name,
+            score_url: &score_url,
+            survey_url: SURVEY,
+            unsubscribe_url: "https://nps.example.com/u/unsub",
+            open_pixel_url: "https://nps.example.com/i/tok/open.gif",
+            kind,
+            reminder,
+        }
+    }
+
+    fn branding(company: &str) -> Branding<'_> {
+        Branding {
+            company,
+            logo_url: None,
+            color: "#0f766e",
+        }
+    }
+
+    fn all_texts(t: &InvitationTexts) -> [(&'static str, &String); 13] {
+        [
+            ("subject", &t.subject),
+            ("greeting", &t.greeting),
+            ("intro", &t.intro),
+            ("question", &t.question),
+            ("low_label", &t.low_label),
+            ("high_label", &t.high_label),
+            ("footer", &t.footer),
+            ("unsubscribe", &t.unsubscribe),
+            ("reminder_subject", &t.reminder_subject),
+            ("reminder_intro", &t.reminder_intro),
+            ("sms", &t.sms),
+            ("sms_reminder", &t.sms_reminder),
+            ("open_survey", &t.open_survey),
+        ]
+    }
+
+    /// Characters in GSM 03.38's default alphabet count 1, its extension table 2; `None`
+    /// when the text needs UCS-2 (70 characters per SMS).
+    fn gsm_len(s: &str) -> Option<usize> {
+        const BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+                             ¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+        const EXTENSION: &str = "^{}\\[~]|€\u{c}";
+        s.chars()
+            .map(|c| {
+                if BASIC.contains(c) {
+                    Some(1)
+                } else if EXTENSION.contains(c) {
+                    Some(2)
+                } else {
+                    None
+                }
+            })
+            .sum()
+    }
+
+    #[test]
+    fn every_language_has_every_text_translated() {
+        for code in SUPPORTED {
+            let lang = Language::new(code).unwrap();
+            for &kind in SurveyKind::ALL {
+                let t = builtin(&lang, kind);
+                let en = builtin(&Language::english(), kind);
+                assert_eq!(t.lang, code);
+                for ((field, text), (_, english)) in all_texts(&t).into_iter().zip(all_texts(&en)) {
+                    assert!(!text.trim().is_empty(), "{code} {kind} {field}");
+                    if code != "en" {
+                        assert_ne!(text, english, "{code} {kind} {field} is English");
+                    }
+                }
+                // The email asks what the survey page asks.
+                let page = i18n::builtin(&lang, kind, "{company}");
+                assert_eq!(t.question, page.question, "{code} {kind}");
+                assert_eq!(
+                    (&t.low_label, &t.high_label),
+                    (&page.low_label, &page.high_label)
+                );
+                for template in [&t.sms, &t.sms_reminder] {
+                    assert!(template.contains("{link}") && template.contains("{company}"));
+                }
+                assert!(t.greeting.contains("{name}"), "{code} greeting");
+            }
+            let notice = unsubscribed_notice(&lang, "Acme");
+            assert!(notice.body.contains("Acme") && !notice.title.is_empty());
+            if code != "en" {
+                assert_ne!(notice, unsubscribed_notice(&Language::english(), "Acme"));
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_languages_fall_back_to_english() {
+        let fr = builtin(&Language::new("fr").unwrap(), SurveyKind::Nps);
+        assert_eq!(fr, builtin(&Language::english(), SurveyKind::Nps));
+        let e = invitation_email(&fr, &branding("Acme"), &facts(None, SurveyKind::Nps, false));
+        assert!(e.html.contains("<html lang=\"en\">"));
+        let de = builtin(&Language::new("de-AT").unwrap(), SurveyKind::Nps);
+        assert!(de.question.starts_with("Wie wahrscheinlich"));
+    }
+
+    #[test]
+    fn placeholders_are_filled_everywhere() {
+        for code in SUPPORTED {
+            let lang = Language::new(code).unwrap();
+            for &kind in SurveyKind::ALL {
+                let t = builtin(&lang, kind);
+                for reminder in [false, true] {
+                    for name in [Some("Kari"), None] {
+                        let e =
+                            invitation_email(&t, &branding("Acme"), &facts(name, kind, reminder));
+                        for part in [&e.subject, &e.text, &e.html] {
+                            assert!(
+                                !part.contains('{') && !part.contains('}'),
+                                "{code} {kind}: placeholder left in {part}"
+                            );
+                        }
+                        assert!(e.subject.contains("Acme") && e.text.contains("Acme"));
+                        assert!(e.html.contains(&format!("<html lang=\"{code}\">")));
+                        assert_eq!(e.text.contains("Kari"), name.is_some());
+                    }
+                    let sms = invitation_sms(&t, "Acme", "https://x.test/r/abc", reminder);
+                    assert!(!sms.contains('{') && sms.contains("Acme"), "{sms}");
+                    assert!(sms.ends_with("https://x.test/r/abc"), "{sms}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn greeting_without_a_name_drops_the_placeholder() {
+        let t = builtin(&Language::english(), SurveyKind::Nps);
+        let e = invitation_email(&t, &branding("Acme"), &facts(None, SurveyKind::Nps, false));
+        assert!(e.text.starts_with("Hello,\n"), "{}", e.text);
+        let e = invitation_email(
+            &t,
+            &branding("Acme"),
+            &facts(Some(" "), SurveyKind::Nps, false),
+        );
+        assert!(e.text.starts_with("Hello,\n"), "blank name counts as none");
+        let nb = builtin(&Language::new("nb").unwrap(), SurveyKind::Nps);
+        let e = invitation_email(
+            &nb,
+            &branding("Acme"),
+            &facts(Some("Kari"), SurveyKind::Nps, false),
+        );
+        assert!(e.text.starts_with("Hei Kari,\n"), "{}", e.text);
+        assert!(e.html.contains(">Hei Kari,</p>"));
+    }
+
+    #[test]
+    fn company_name_and_logo_are_escaped_in_html() {
+        let t = builtin(&Language::english(), SurveyKind::Nps);
+        let b = Branding {
+            company: "Tom & <Jerry>",
+            logo_url: Some("https://x.test/logo.png\" onerror=\"alert(1)"),
+            color: "red;background:url(https://evil.test)",
+        };
+        let f = facts(Some("<script>alert(1)</script>"), SurveyKind::Nps, false);
+        let e = invitation_email(&t, &b, &f);
+        for raw in ["<script", "<Jerry>", "\" onerror", "evil.test"] {
+            assert!(!e.html.contains(raw), "{raw} unescaped in {}", e.html);
+        }
+        assert!(e.html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(e.html.contains("alt=\"Tom &amp; &lt;Jerry&gt;\""));
+        assert!(e.html.contains("Tom &amp; &lt;Jerry&gt;"));
+        assert!(
+            e.html.contains("border-top:4px solid #2f5bd3"),
+            "bad colour replaced"
+        );
+        // Plain text keeps the words as they are.
+        assert!(e.text.contains("<script>alert(1)</script>") && e.text.contains("Tom & <Jerry>"));
+        assert!(e.subject.contains("Tom & <Jerry>"));
+        // Values are not expanded twice.
+        let e = invitation_email(
+            &t,
+            &branding("{name}"),
+            &facts(Some("{company}"), SurveyKind::Nps, false),
+        );
+        assert!(e.text.starts_with("Hello {company},"), "{}", e.text);
+    }
+
+    #[test]
+    fn the_whole_scale_is_in_the_email() {
+        let t = builtin(&Language::english(), SurveyKind::Nps);
+        let b = Branding {
+            logo_url: Some("https://x.test/logo.png"),
+            ..branding("Acme")
+        };
+        for (kind, low, high) in [
+            (SurveyKind::Nps, 0u8, 10u8),
+            (SurveyKind::Enps, 0, 10),
+            (SurveyKind::Csat, 1, 5),
+        ] {
+            let e = invitation_email(&t, &b, &facts(None, kind, false));
+            let links = e.html.matches(&format!("href=\"{SURVEY}/")).count();
+            assert_eq!(links, usize::from(high - low + 1), "{kind}");
+            for n in low..=high {
+                assert!(
+                    e.html.contains(&format!("href=\"{SURVEY}/{n}\"")),
+                    "{kind} {n}"
+                );
+                assert!(
+                    e.text.contains(&format!("\n{n} – {SURVEY}/{n}\n")),
+                    "{kind} {n}"
+                );
+            }
+            assert!(!e.html.contains(&format!("{SURVEY}/{}\"", high + 1)));
+            if low > 0 {
+                assert!(!e.text.contains(&format!("{SURVEY}/{}\n", low - 1)));
+            }
+            // Category colours, logo, labels, links, pixel.
+            assert!(e.html.contains("background:#c8453c") && e.html.contains("background:#3f9b57"));
+            assert!(e
+                .html
+                .contains("<img src=\"https://x.test/logo.png\" alt=\"Acme\""));
+            assert!(e.html.contains(&t.low_label) && e.html.contains(&t.high_label));
+            assert!(e.html.contains(&format!("href=\"{SURVEY}\"")));
+            assert!(e.html.contains("href=\"https://nps.example.com/u/unsub\""));
+            assert!(e.html.contains(
+                "<img src=\"https://nps.example.com/i/tok/open.gif\" width=\"1\" height=\"1\""
+            ));
+            assert!(e.text.contains("https://nps.example.com/u/unsub"));
+            assert!(e.text.contains(&format!("in your browser: {SURVEY}\n")));
+        }
+        // NPS: 7 and 8 are passive; CSAT: 3 is neutral.
+        let e = invitation_email(&t, &b, &facts(None, SurveyKind::Nps, false));
+        assert_eq!(e.html.matches("background:#e3a21a").count(), 2);
+        let e = invitation_email(&t, &b, &facts(None, SurveyKind::Csat, false));
+        assert_eq!(e.html.matches("background:#e3a21a").count(), 1);
+        assert_eq!(e.html.matches("background:#3f9b57").count(), 2);
+    }
+
+    #[test]
+    fn reminders_use_their_own_words() {
+        for code in SUPPORTED {
+            let t = builtin(&Language::new(code).unwrap(), SurveyKind::Nps);
+            let first =
+                invitation_email(&t, &branding("Acme"), &facts(None, SurveyKind::Nps, false));
+            let again =
+                invitation_email(&t, &branding("Acme"), &facts(None, SurveyKind::Nps, true));
+            assert_eq!(first.subject, personal(&t.subject, "Acme", None));
+            assert_eq!(again.subject, personal(&t.reminder_subject, "Acme", None));
+            assert!(again.text.contains(&t.reminder_intro) && !again.text.contains(&t.intro));
+            assert!(first.text.contains(&t.intro));
+            assert_ne!(
+                invitation_sms(&t, "Acme", "l", false),
+                invitation_sms(&t, "Acme", "l", true)
+            );
+        }
+    }
+
+    #[test]
+    fn sms_fits_one_gsm_segment() {
+        let company = "Nordic Coffee Company Ltd";
+        let link = "https://survey.example.com/r/AbCdEfGhIj";
+        assert_eq!((company.len(), link.len()), (25, 39 + 1 - 1));
+        let link = format!("{link}x");
+        assert_eq!(link.len(), 40);
+        for code in SUPPORTED {
+            for &kind in SurveyKind::ALL {
+                let t = builtin(&Language::new(code).unwrap(), kind);
+                for reminder in [false, true] {
+                    let sms = invitation_sms(&t, company, &link, reminder);
+                    let len = gsm_len(&sms).unwrap_or_else(|| panic!("{code}: not GSM-7: {sms}"));
+                    assert!(
+                        len <= 160,
+                        "{code} {kind} reminder={reminder}: {len} > 160: {sms}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn overrides_replace_only_what_they_name() {
+        let o = InvitationTextOverrides {
+            subject: Some("{name}, a word from {company}".into()),
+            sms: Some("{company} asks: {link}".into()),
+            sms_reminder: Some("no link here".into()),
+            intro: Some("  ".into()),
+            ..Default::default()
+        };
+        let en = builtin(&Language::english(), SurveyKind::Nps);
+        let t = en.clone().with(&o);
+        assert_eq!(t.intro, en.intro, "blank override ignored");
+        assert_eq!(t.question, en.question);
+        let e = invitation_email(
+            &t,
+            &branding("Acme"),
+            &facts(Some("Kari"), SurveyKind::Nps, false),
+        );
+        assert_eq!(e.subject, "Kari, a word from Acme");
+        let e = invitation_email(&t, &branding("Acme"), &facts(None, SurveyKind::Nps, false));
+        assert_eq!(e.subject, "a word from Acme");
+        assert_eq!(
+            invitation_sms(&t, "Acme", "https://x/r/1", false),
+            "Acme asks: https://x/r/1"
+        );
+        assert_eq!(
+            invitation_sms(&t, "Acme", "https://x/r/1", true),
+            "no link here https://x/r/1"
+        );
+    }
+
+    #[test]
+    fn finnish_never_inflects_the_company() {
+        let company = "Kahvila Oy";
+        let fi = Language::new("fi").unwrap();
+        for &kind in SurveyKind::ALL {
+            let t = builtin(&fi, kind);
+            let mut parts = Vec::new();
+            for reminder in [false, true] {
+                let e = invitation_email(&t, &branding(company), &facts(None, kind, reminder));
+                parts.extend([e.subject, e.text]);
+                parts.push(invitation_sms(&t, company, "https://x/r/1", reminder));
+            }
+            parts.push(unsubscribed_notice(&fi, company).body);
+            for part in parts {
+                for (i, _) in part.match_indices(company) {
+                    let next = part[i + company.len()..].chars().next();
+                    assert!(
+                        next.is_none_or(|c| !c.is_alphanumeric() && c != '\''),
+                        "inflected: {part}"
+                    );
+                }
+            }
+        }
+    }
+}
