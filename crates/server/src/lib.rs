@@ -6,6 +6,8 @@ pub mod charts;
 mod error;
 pub mod export;
 pub mod pages;
+pub mod qr;
+pub mod ratelimit;
 pub mod state;
 pub mod worker;
 
@@ -27,18 +29,12 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// Builds the state every handler shares: loads (or creates) the signing key.
 pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_store::StoreError> {
-    let key = store
-        .setting_or_insert("signing_key", || {
-            use rand::RngCore;
-            let mut bytes = [0u8; 32];
-            rand::rng().fill_bytes(&mut bytes);
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        })
-        .await?;
+    let key = store.signing_key().await?;
     Ok(AppState {
         store,
         config: Arc::new(config),
-        signing_key: Arc::new(key.into_bytes()),
+        signing_key: Arc::new(key),
+        answer_limiter: Arc::new(ratelimit::RateLimiter::for_answers()),
     })
 }
 

@@ -1,5 +1,6 @@
 //! What every request handler can reach.
 
+use crate::ratelimit::RateLimiter;
 use advocate_store::Store;
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ pub struct AppState {
     /// Key that signs session cookies and answer links; kept in the database so it
     /// survives restarts and is shared by every instance.
     pub signing_key: Arc<Vec<u8>>,
+    /// Limits anonymous answers per client and survey (survey page and widget).
+    pub answer_limiter: Arc<RateLimiter>,
 }
 
 /// Settings the HTTP layer needs.
@@ -19,6 +22,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// How long a sign-in lasts.
     pub session_hours: i64,
+    /// Take the client's address from `X-Forwarded-For` (set by one reverse proxy in
+    /// front); off, the header is ignored, since anyone can send it.
+    pub trust_proxy: bool,
 }
 
 impl Default for Config {
@@ -26,6 +32,7 @@ impl Default for Config {
         Self {
             secure_cookies: false,
             session_hours: 12,
+            trust_proxy: false,
         }
     }
 }

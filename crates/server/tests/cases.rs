@@ -703,6 +703,12 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
             ("sla_normal", "72"),
             ("resurvey_after_resolution", "1"),
             ("review_links", "Google | https://g.example.com/review"),
+            ("quiet_period_days", "60"),
+            ("reminder_after_days", ""),
+            ("invitation_valid_days", "30"),
+            ("brand_color", "#0b5394"),
+            ("logo_url", ""),
+            ("sms_sender", "Telenord"),
         ]
     };
     let r = form(&app, &cookie, "/settings", &fields("not-an-email")).await;
@@ -736,6 +742,15 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
             s.review_links.len()
         ),
         (Some("boss@example.com"), 2, true, 1)
+    );
+    assert_eq!(
+        (
+            s.quiet_period_days,
+            s.reminder_after_days,
+            s.sms_sender.as_deref()
+        ),
+        (60, None, Some("Telenord")),
+        "the invitation settings are saved too"
     );
 
     let r = form(

@@ -10,42 +10,13 @@ use advocate_store::outbox::RetryPolicy;
 use advocate_store::testing::{missing_peer, TestDb};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
+use common::peers::{eventually, free_port, header, smtp_python, SmtpServer};
 use common::{problem, TestApp};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// Generous: a deadline only matters when something is broken.
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// Polls `check` until it returns `Some`, failing with `what` at the deadline.
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(start.elapsed() < DEADLINE, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// A port nothing listens on (yet).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use std::time::Duration;
 
 fn config(smtp_port: Option<u16>, max_attempts: u32) -> DeliveryConfig {
     DeliveryConfig {
@@ -59,86 +30,6 @@ fn config(smtp_port: Option<u16>, max_attempts: u32) -> DeliveryConfig {
         },
         ..DeliveryConfig::default()
     }
-}
-
-// ---------------------------------------------------------------------------------------
-// The SMTP peer
-// ---------------------------------------------------------------------------------------
-
-/// A Python with aiosmtpd: Debian's python3 (the one on PATH may be another).
-fn smtp_python() -> Option<String> {
-    ["/usr/bin/python3", "python3"].into_iter().find_map(|py| {
-        let ok = Command::new(py)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        ok.then(|| py.to_owned())
-    })
-}
-
-/// aiosmtpd writing every message it accepts into a Maildir.
-struct SmtpServer {
-    child: Child,
-    maildir: PathBuf,
-}
-
-impl SmtpServer {
-    /// Starts on `port` and waits until it accepts connections; `None` (skip) when
-    /// aiosmtpd is not installed.
-    async fn start(port: u16, maildir: &std::path::Path) -> Option<Self> {
-        let Some(python) = smtp_python() else {
-            return missing_peer("python3-aiosmtpd is not installed; SMTP delivery tests skipped");
-        };
-        let child = Command::new(python)
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start aiosmtpd");
-        let server = Self {
-            child,
-            maildir: maildir.to_owned(),
-        };
-        eventually("the SMTP server to listen", || async {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .ok()
-                .map(|_| ())
-        })
-        .await;
-        Some(server)
-    }
-
-    /// Every message received so far, as raw text.
-    fn messages(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for sub in ["new", "cur"] {
-            if let Ok(entries) = std::fs::read_dir(self.maildir.join(sub)) {
-                for e in entries.flatten() {
-                    out.push(std::fs::read_to_string(e.path()).unwrap_or_default());
-                }
-            }
-        }
-        out
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.maildir);
-    }
-}
-
-fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
-    raw.lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
 }
 
 // ---------------------------------------------------------------------------------------

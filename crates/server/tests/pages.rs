@@ -11,6 +11,26 @@ fn location(r: &Response) -> String {
     r.headers()[LOCATION].to_str().unwrap().to_owned()
 }
 
+/// The score form's `action` on a survey page: it carries the signed form nonce without
+/// which an answer is refused, so answers are posted there, as a browser would.
+async fn form_action(app: &TestApp, link: &str) -> String {
+    let html = app
+        .http
+        .get(app.url(link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html
+        .find("<form method=\"post\" action=\"")
+        .expect("a form")
+        + 28;
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end].replace("&#38;", "&").replace("&amp;", "&")
+}
+
 /// Signs in and returns the session cookie (`name=value`).
 async fn sign_in(app: &TestApp) -> String {
     let r = app
@@ -212,7 +232,7 @@ async fn a_respondent_answers_in_their_language_comments_and_changes_the_score()
     // A click on 3 stores the answer at once and opens the detractor follow-up.
     let r = app
         .http
-        .post(app.url(&link))
+        .post(app.url(&form_action(&app, &link).await))
         .form(&[("score", "3"), ("lang", "nb")])
         .send()
         .await
@@ -315,10 +335,11 @@ async fn survey_links_reject_bad_scores_and_forged_tokens() {
         .as_str()
         .unwrap()
         .to_owned();
+    let action = form_action(&app, &link).await;
     for bad in ["11", "-1", "7.5", "nine", ""] {
         let r = app
             .http
-            .post(app.url(&link))
+            .post(app.url(&action))
             .form(&[("score", bad)])
             .send()
             .await
@@ -355,7 +376,7 @@ async fn survey_links_reject_bad_scores_and_forged_tokens() {
         .to_owned();
     let r = app
         .http
-        .post(app.url(&link))
+        .post(app.url(&action))
         .form(&[("score", "5")])
         .send()
         .await

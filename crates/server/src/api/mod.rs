@@ -5,6 +5,7 @@ pub mod cases;
 pub mod customers;
 pub mod engagements;
 pub mod exports;
+pub mod invitations;
 pub mod json;
 pub mod kpis;
 pub mod nps;
@@ -47,6 +48,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         exports::Doc::openapi(),
         webhooks::Doc::openapi(),
         outbox::Doc::openapi(),
+        invitations::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -88,6 +90,7 @@ pub fn router() -> Router<AppState> {
         .merge(business::router())
         .merge(kpis::router())
         .merge(exports::router())
+        .merge(invitations::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),

@@ -47,7 +47,7 @@ pub fn language(field: &str, value: &str) -> Result<Language, ApiError> {
 }
 
 /// A customer as sent to the API, alone or inside an answer.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerFields {
     /// Your id for this customer (CRM id, account number); unique in the workspace.

@@ -3,8 +3,8 @@
 
 use super::signin::RequireSignIn;
 use super::views::{
-    Breakdown, ClosedLoopCard, CommentRow, DashboardPage, PeriodLink, SelectOption, Summary,
-    PERIODS,
+    Breakdown, ClosedLoopCard, CommentRow, DashboardPage, PeriodLink, ResponseRateRow,
+    SelectOption, Summary, PERIODS,
 };
 use crate::charts::{self, BreakdownRow, TrendPoint};
 use crate::error::ApiError;
@@ -162,6 +162,25 @@ pub async fn show(
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
     let health = store.closed_loop_health(ws.id, since).await?;
+    let names: std::collections::HashMap<i64, String> =
+        surveys.iter().map(|s| (s.id, s.name.clone())).collect();
+    let response_rates = store
+        .response_rates(ws.id, since.unwrap_or_default(), None)
+        .await?
+        .into_iter()
+        .filter(|r| chosen.is_none() || survey_ids.contains(&r.survey_id))
+        .filter_map(|r| {
+            Some(ResponseRateRow {
+                survey: names.get(&r.survey_id)?.clone(),
+                channel: r.channel.to_string(),
+                sent: r.sent,
+                delivered: r.delivered,
+                opened: r.opened,
+                answered: r.answered,
+                rate: format!("{:.1} %", r.response_rate * 100.0),
+            })
+        })
+        .collect();
     let segment_title = format!("NPS by {}", segment.as_deref().unwrap_or("segment"));
     Ok(DashboardPage {
         workspace: ws.name,
@@ -187,5 +206,6 @@ pub async fn show(
         segments: Breakdown::new(segment_title, breakdown_rows(&segments)),
         comments,
         closed_loop: ClosedLoopCard::from_health(&health),
+        response_rates,
     })
 }

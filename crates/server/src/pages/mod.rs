@@ -3,12 +3,15 @@
 mod cases;
 mod customers;
 mod dashboard;
+pub mod invitation;
 mod kpis;
 mod outbox;
 mod settings;
 mod signin;
+mod sms_status;
 mod survey;
 pub mod views;
+mod widget;
 
 use crate::state::AppState;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -34,11 +37,14 @@ pub fn router() -> Router<AppState> {
         .route("/s/{public_id}/a/{token}/score", post(survey::change_score))
         .route("/s/{public_id}/thanks", get(survey::thanks))
         .route("/assets/style.css", get(style))
+        .route("/hooks/sms/{token}", post(sms_status::callback))
         .merge(cases::router())
+        .merge(invitation::router())
         .merge(customers::router())
         .merge(kpis::router())
         .merge(outbox::router())
         .merge(settings::router())
+        .merge(widget::router())
 }
 
 async fn style() -> Response {

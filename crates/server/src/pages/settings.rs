@@ -58,6 +58,13 @@ pub struct SettingsForm {
     pub sla_normal: String,
     /// One review site per line: `Name | https://…`.
     pub review_links: String,
+    pub quiet_period_days: String,
+    /// Empty for no reminder.
+    pub reminder_after_days: String,
+    pub invitation_valid_days: String,
+    pub brand_color: String,
+    pub logo_url: String,
+    pub sms_sender: String,
 }
 
 impl SettingsForm {
@@ -83,6 +90,15 @@ impl SettingsForm {
                 .map(|l| format!("{} | {}", l.name, l.url))
                 .collect::<Vec<_>>()
                 .join("\n"),
+            quiet_period_days: s.quiet_period_days.to_string(),
+            reminder_after_days: s
+                .reminder_after_days
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            invitation_valid_days: s.invitation_valid_days.to_string(),
+            brand_color: s.brand_color.clone(),
+            logo_url: text(&s.logo_url),
+            sms_sender: text(&s.sms_sender),
         }
     }
 
@@ -93,6 +109,11 @@ impl SettingsForm {
             v.trim().parse::<u32>().map_err(|_| {
                 format!("The SLA for {name} must be a whole number of hours; got {v:?}")
             })
+        };
+        let days = |name: &str, v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{name} must be a whole number of days; got {v:?}"))
         };
         let mut review_links = Vec::new();
         for (i, line) in self.review_links.lines().enumerate() {
@@ -127,6 +148,14 @@ impl SettingsForm {
                 medium: hours("medium", &self.sla_medium)?,
                 normal: hours("normal", &self.sla_normal)?,
             },
+            quiet_period_days: days("The quiet period", &self.quiet_period_days)?,
+            reminder_after_days: opt(&self.reminder_after_days)
+                .map(|d| days("The reminder delay", &d))
+                .transpose()?,
+            invitation_valid_days: days("Invitation validity", &self.invitation_valid_days)?,
+            brand_color: self.brand_color.trim().to_owned(),
+            logo_url: opt(&self.logo_url),
+            sms_sender: opt(&self.sms_sender),
         })
     }
 }

@@ -6,17 +6,19 @@
 
 use super::views::{FollowupPage, LanguageLink, ScoreScale, SurveyPage, ThanksPage};
 use super::{same_origin, PageError};
+use crate::ratelimit::{retry_after_secs, ClientKey};
 use crate::state::AppState;
 use advocate_core::i18n::{self, SurveyTexts};
 use advocate_core::{token, Channel, Language, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent, Survey};
 use axum::extract::{Path, Query, State};
-use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, RETRY_AFTER};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
+use std::time::{Duration, Instant};
 
 /// How long the follow-up link lets a respondent comment or change the score.
 const CHANGE_WINDOW_SECS: i64 = 7 * 24 * 3600;
@@ -31,6 +33,9 @@ pub struct LangParam {
 pub struct ScoreForm {
     score: String,
     lang: Option<String>,
+    /// Only on the anonymous page (see [`AnswerParams`]).
+    nonce: Option<String>,
+    c: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +45,7 @@ pub struct CommentForm {
 }
 
 /// The respondent's language: the one asked for, else the browser's, else the survey's.
-fn language(asked: Option<&str>, headers: &HeaderMap, survey: &Survey) -> Language {
+pub(super) fn language(asked: Option<&str>, headers: &HeaderMap, survey: &Survey) -> Language {
     asked
         .and_then(|l| Language::new(l).ok())
         .filter(i18n::is_supported)
@@ -54,7 +59,7 @@ fn language(asked: Option<&str>, headers: &HeaderMap, survey: &Survey) -> Langua
 }
 
 /// A survey's texts in a language, with the workspace's overrides applied.
-async fn texts(
+pub(super) async fn texts(
     state: &AppState,
     survey: &Survey,
     lang: &Language,
@@ -76,7 +81,7 @@ async fn texts(
     Ok((company, texts))
 }
 
-async fn load(state: &AppState, public_id: &str) -> Result<Survey, PageError> {
+pub(super) async fn load(state: &AppState, public_id: &str) -> Result<Survey, PageError> {
     match state.store.survey_by_public_id(public_id).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
@@ -90,7 +95,7 @@ async fn load(state: &AppState, public_id: &str) -> Result<Survey, PageError> {
     }
 }
 
-fn parse_score(kind: SurveyKind, raw: &str) -> Result<u8, PageError> {
+pub(super) fn parse_score(kind: SurveyKind, raw: &str) -> Result<u8, PageError> {
     raw.trim()
         .parse::<i64>()
         .ok()
@@ -101,7 +106,7 @@ fn parse_score(kind: SurveyKind, raw: &str) -> Result<u8, PageError> {
         ))
 }
 
-fn answer_token(state: &AppState, survey: &Survey, answer_id: i64) -> String {
+pub(super) fn answer_token(state: &AppState, survey: &Survey, answer_id: i64) -> String {
     let payload = format!("answer:{}:{answer_id}", survey.public_id);
     token::sign(
         &state.signing_key,
@@ -111,7 +116,7 @@ fn answer_token(state: &AppState, survey: &Survey, answer_id: i64) -> String {
 }
 
 /// The answer id a follow-up token grants access to, for this survey only.
-fn answer_of(state: &AppState, survey: &Survey, tok: &str) -> Result<i64, PageError> {
+pub(super) fn answer_of(state: &AppState, survey: &Survey, tok: &str) -> Result<i64, PageError> {
     token::verify(&state.signing_key, tok, Utc::now().timestamp())
         .and_then(|p| {
             p.strip_prefix(&format!("answer:{}:", survey.public_id))?
@@ -121,33 +126,96 @@ fn answer_of(state: &AppState, survey: &Survey, tok: &str) -> Result<i64, PageEr
         .ok_or(PageError(StatusCode::NOT_FOUND, BAD_LINK))
 }
 
+/// Query of the anonymous survey page: `?lang=xx`, and `?c=kiosk` for the link behind the
+/// QR code (answers through it are counted as the kiosk channel).
+#[derive(Deserialize)]
+pub struct ShowParams {
+    lang: Option<String>,
+    c: Option<String>,
+}
+
+/// The channel of an anonymous answer, from the small set a link may name.
+fn link_channel(raw: Option<&str>) -> Option<Channel> {
+    match raw.unwrap_or("web") {
+        "web" => Some(Channel::Web),
+        "kiosk" => Some(Channel::Kiosk),
+        _ => None,
+    }
+}
+
+/// How long a survey page's form can be sent after the page was loaded.
+const FORM_NONCE_SECS: i64 = 24 * 3600;
+const FORM_EXPIRED: &str = "This form has expired; please reload the page.";
+
+fn form_nonce_payload(public_id: &str) -> String {
+    format!("form:{public_id}")
+}
+
 pub async fn show(
     State(state): State<AppState>,
     Path(public_id): Path<String>,
-    Query(q): Query<LangParam>,
+    Query(q): Query<ShowParams>,
     headers: HeaderMap,
 ) -> Result<SurveyPage, PageError> {
     let survey = load(&state, &public_id).await?;
     let lang = language(q.lang.as_deref(), &headers, &survey);
     let (company, texts) = texts(&state, &survey, &lang).await?;
+    // The form carries a signed nonce (answers need the page first: a script cannot just
+    // post) and the link's channel; both ride in the action's query.
+    let nonce = token::sign(
+        &state.signing_key,
+        &form_nonce_payload(&public_id),
+        Utc::now().timestamp() + FORM_NONCE_SECS,
+    );
+    let channel = match link_channel(q.c.as_deref()) {
+        Some(Channel::Kiosk) => "&c=kiosk",
+        _ => "",
+    };
     Ok(SurveyPage {
         lang: lang.to_string(),
         company,
         scale: ScoreScale::new(survey.kind, &texts, None),
         texts,
-        action: format!("/s/{public_id}"),
+        action: format!("/s/{public_id}?nonce={nonce}{channel}"),
         languages: LanguageLink::all(lang.as_str()),
     })
+}
+
+/// The nonce and channel of an answer, from the form's action (or hidden fields).
+#[derive(Deserialize)]
+pub struct AnswerParams {
+    nonce: Option<String>,
+    c: Option<String>,
 }
 
 pub async fn answer(
     State(state): State<AppState>,
     Path(public_id): Path<String>,
+    Query(q): Query<AnswerParams>,
+    ClientKey(client): ClientKey,
     headers: HeaderMap,
     Form(form): Form<ScoreForm>,
 ) -> Result<Response, PageError> {
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
+    let nonce = form
+        .nonce
+        .as_deref()
+        .or(q.nonce.as_deref())
+        .unwrap_or_default();
+    if token::verify(&state.signing_key, nonce, Utc::now().timestamp()).as_deref()
+        != Some(form_nonce_payload(&public_id).as_str())
+    {
+        return Err(PageError(StatusCode::UNPROCESSABLE_ENTITY, FORM_EXPIRED));
+    }
+    let channel = link_channel(form.c.as_deref().or(q.c.as_deref())).ok_or(PageError(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "This survey link names an unknown channel; use the link as it was given.",
+    ))?;
+    let limit_key = format!("{client} {}", survey.id);
+    if let Err(wait) = state.answer_limiter.check(&limit_key, Instant::now()) {
+        return Ok(too_many_answers(wait));
+    }
     let score = parse_score(survey.kind, &form.score)?;
     let lang = language(form.lang.as_deref(), &headers, &survey);
     let new = NewAnswer {
@@ -156,7 +224,7 @@ pub async fn answer(
         respondent: Respondent::Anonymous,
         score,
         comment: None,
-        channel: Channel::Web,
+        channel,
         touchpoint: None,
         language: Some(lang.clone()),
         answered_at: Utc::now(),
@@ -173,6 +241,23 @@ pub async fn answer(
     })?;
     let tok = answer_token(&state, &survey, recorded.answer.id);
     Ok(Redirect::to(&format!("/s/{public_id}/a/{tok}?lang={lang}")).into_response())
+}
+
+/// 429 with `Retry-After`, as a plain page.
+fn too_many_answers(wait: Duration) -> Response {
+    let secs = retry_after_secs(wait);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [
+            (RETRY_AFTER, secs.to_string()),
+            (CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+        ],
+        format!(
+            "Too many answers were sent from your network to this survey; \
+             please try again in {secs} seconds."
+        ),
+    )
+        .into_response()
 }
 
 pub async fn follow_up(

@@ -484,6 +484,21 @@ pub struct DashboardPage {
     /// Newest first.
     pub comments: Vec<CommentRow>,
     pub closed_loop: ClosedLoopCard,
+    /// Invitations of the period per survey and channel.
+    pub response_rates: Vec<ResponseRateRow>,
+}
+
+/// One survey on one channel in the dashboard's response-rate card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRateRow {
+    pub survey: String,
+    pub channel: String,
+    pub sent: u64,
+    pub delivered: u64,
+    pub opened: u64,
+    pub answered: u64,
+    /// answered ÷ sent, as a percentage.
+    pub rate: String,
 }
 
 /// The dashboard's closed-loop health card, from `Store::closed_loop_health`; each
@@ -753,6 +768,15 @@ mod tests {
                 inbox: vec![(EVIL.into(), 3, 1)],
                 ..Default::default()
             },
+            response_rates: vec![ResponseRateRow {
+                survey: EVIL.into(),
+                channel: "email".into(),
+                sent: 40,
+                delivered: 39,
+                opened: 20,
+                answered: 10,
+                rate: "25.0 %".into(),
+            }],
         }
     }
 
@@ -782,8 +806,10 @@ mod tests {
         assert_eq!(page.summary.ambassadors, 120);
         // Charts (inserted as SVG) and their tables.
         assert_eq!(html.matches("<svg").count(), 5);
-        // Three breakdown tables and the closed-loop card's inbox per assignee.
-        assert_eq!(html.matches("<table").count(), 4);
+        // Three breakdown tables, the closed-loop card's inbox per assignee and the
+        // response rates.
+        assert_eq!(html.matches("<table").count(), 5);
+        assert!(html.contains("25.0 %"));
         assert!(
             html.contains("<dt>Overdue</dt><dd class=\"alarm\">1</dd>"),
             "{html}"

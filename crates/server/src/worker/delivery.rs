@@ -1,7 +1,9 @@
 //! The delivery loop: claim due messages, deliver up to `concurrency` at once, record
 //! each attempt (delivered, or failed and retried later, or dead-lettered).
 
-use super::senders::{send_email, send_slack, send_webhook, Failure, SmtpSettings};
+use super::senders::{
+    send_email, send_slack, send_sms, send_webhook, Failure, SmsSettings, SmtpSettings,
+};
 use advocate_store::outbox::{FailureOutcome, MessageKind, OutboxMessage, RetryPolicy};
 use advocate_store::Store;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
@@ -17,6 +19,9 @@ pub struct DeliveryConfig {
     /// Where email goes; without it emails wait in the outbox (visible there) until an
     /// instance with SMTP configured delivers them.
     pub smtp: Option<SmtpSettings>,
+    /// The SMS provider. Without it SMS messages are still claimed and fail (retried,
+    /// reason shown in the outbox), so configure it on every instance that delivers.
+    pub sms: Option<SmsSettings>,
     /// Deliveries in flight at once.
     pub concurrency: usize,
     /// How often to look for due messages besides being woken by new ones.
@@ -33,6 +38,7 @@ impl Default for DeliveryConfig {
     fn default() -> Self {
         Self {
             smtp: None,
+            sms: None,
             concurrency: 8,
             poll_interval: Duration::from_secs(1),
             lease_secs: 120,
@@ -47,6 +53,7 @@ struct Senders {
     store: Store,
     http: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    sms: Option<SmsSettings>,
     retry: RetryPolicy,
 }
 
@@ -56,14 +63,20 @@ pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::R
         .user_agent(concat!("Advocate/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("HTTP client builds");
+    // Email and SMS wait in the outbox on an instance that cannot send them: another
+    // instance (or this one, restarted with the setting) delivers them.
     let mut kinds = vec![MessageKind::Webhook, MessageKind::Slack];
     if config.smtp.is_some() {
         kinds.push(MessageKind::Email);
+    }
+    if config.sms.is_some() {
+        kinds.push(MessageKind::Sms);
     }
     let senders = Arc::new(Senders {
         store: store.clone(),
         http,
         smtp: config.smtp.as_ref().map(SmtpSettings::transport),
+        sms: config.sms.clone(),
         retry: config.retry,
     });
     let concurrency = config.concurrency.max(1);
@@ -108,6 +121,10 @@ async fn deliver(s: Arc<Senders>, msg: OutboxMessage) {
         MessageKind::Email => match &s.smtp {
             Some(smtp) => send_email(smtp, &msg).await,
             None => Err(Failure::retry("no SMTP server is configured")),
+        },
+        MessageKind::Sms => match &s.sms {
+            Some(sms) => send_sms(&s.http, sms, &msg).await,
+            None => Err(Failure::retry("no SMS provider is configured (--sms-url)")),
         },
     };
     let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);

@@ -1,4 +1,5 @@
-//! Background work: delivering the outbox and escalating overdue cases.
+//! Background work: delivering the outbox (email, SMS, webhooks, Slack), escalating
+//! overdue cases and sending invitations (schedules, due invitations, reminders).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -7,10 +8,11 @@
 
 pub mod delivery;
 pub mod escalation;
+pub mod invitations;
 pub mod senders;
 
 pub use delivery::DeliveryConfig;
-pub use senders::SmtpSettings;
+pub use senders::{SmsSettings, SmtpSettings};
 
 use advocate_store::Store;
 use tokio::sync::watch;
@@ -22,17 +24,21 @@ pub struct Workers {
     stop: watch::Sender<bool>,
     delivery: JoinHandle<()>,
     escalation: JoinHandle<()>,
+    invitations: JoinHandle<()>,
 }
 
-/// Starts delivering the outbox (and escalating overdue cases) in the background.
+/// Starts delivering the outbox, escalating overdue cases and sending invitations in the
+/// background.
 pub fn start(store: Store, config: DeliveryConfig) -> Workers {
     let (stop, stopped) = watch::channel(false);
     let escalation = escalation::spawn(store.clone());
+    let invitations = invitations::spawn(store.clone());
     let delivery = tokio::spawn(delivery::run(store, config, stopped));
     Workers {
         stop,
         delivery,
         escalation,
+        invitations,
     }
 }
 
@@ -43,5 +49,7 @@ impl Workers {
         let _ = self.delivery.await;
         self.escalation.abort();
         let _ = self.escalation.await;
+        self.invitations.abort();
+        let _ = self.invitations.await;
     }
 }

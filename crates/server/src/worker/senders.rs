@@ -1,13 +1,15 @@
-//! The three ways a message leaves Advocate: SMTP email, signed webhook, and a
-//! Slack-compatible incoming webhook. Each returns `Ok` only when the peer accepted the
-//! message; anything else is a [`Failure`] whose reason is recorded on the attempt.
+//! The ways a message leaves Advocate: SMTP email, signed webhook, a Slack-compatible
+//! incoming webhook, and SMS through a Twilio-style HTTP provider. Each returns `Ok` only
+//! when the peer accepted the message; anything else is a [`Failure`] whose reason is
+//! recorded on the attempt.
 
 use advocate_core::delivery::{
     webhook_signature, EVENT_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER,
 };
-use advocate_store::outbox::{EmailMessage, OutboxMessage};
+use advocate_store::outbox::{EmailMessage, OutboxMessage, SmsMessage};
 use advocate_store::Store;
-use lettre::message::{header::ContentType, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
 
@@ -90,6 +92,143 @@ impl SmtpSettings {
     }
 }
 
+/// A validated SMS provider URL: where Twilio-style form posts go, e.g.
+/// `https://ACxxx:token@api.twilio.com/2010-04-01/Accounts/ACxxx/Messages.json`. The
+/// URL's userinfo, if any, becomes HTTP basic auth and is kept out of the URL itself.
+#[derive(Clone)]
+pub struct SmsSettings {
+    /// Without userinfo.
+    url: reqwest::Url,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+impl std::fmt::Debug for SmsSettings {
+    // The password is a provider's API secret: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmsSettings")
+            .field("url", &self.url.as_str())
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+impl SmsSettings {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        const FORM: &str =
+            "https://ACCOUNT:TOKEN@api.twilio.com/2010-04-01/Accounts/ACCOUNT/Messages.json";
+        let mut url = reqwest::Url::parse(url.trim()).map_err(|e| {
+            format!("SMS provider URL is not valid ({e}); it must look like {FORM}")
+        })?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(format!(
+                "SMS provider URL must start with https:// (or http://); got {}://",
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!(
+                "SMS provider URL has no host; it must look like {FORM}"
+            ));
+        }
+        let decode = |s: &str| {
+            percent_decode(s)
+                .ok_or("SMS provider URL: the credentials are not valid percent-encoded UTF-8")
+        };
+        let username = Some(decode(url.username())?).filter(|u| !u.is_empty());
+        let password = url.password().map(decode).transpose()?;
+        if password.is_some() && username.is_none() {
+            return Err(
+                "SMS provider URL has a password but no user name (https://USER:PASSWORD@host/…)"
+                    .into(),
+            );
+        }
+        url.set_username("").expect("http URLs take a user name");
+        url.set_password(None).expect("http URLs take a password");
+        Ok(Self {
+            url,
+            username,
+            password,
+        })
+    }
+
+    /// The URL form posts go to, without credentials.
+    pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+}
+
+/// Decodes `%XX` escapes (userinfo in a URL is percent-encoded); `None` if malformed.
+fn percent_decode(s: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(s.len());
+    let mut rest = s.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// Posts an SMS to the provider as a Twilio-style form (`To`, `From`, `Body` and, when the
+/// message has one, `StatusCallback`). 2xx is sent; a 4xx other than 408 and 429 is the
+/// provider refusing this message for good (bad number, bad sender): permanent; anything
+/// else is retried.
+pub async fn send_sms(
+    http: &reqwest::Client,
+    settings: &SmsSettings,
+    msg: &OutboxMessage,
+) -> Result<(), Failure> {
+    let sms: SmsMessage = serde_json::from_str(&msg.payload)
+        .map_err(|e| Failure::permanent(format!("stored SMS is not valid: {e}")))?;
+    let mut form = vec![
+        ("To", sms.to.as_str()),
+        ("From", sms.from.as_str()),
+        ("Body", sms.body.as_str()),
+    ];
+    if let Some(callback) = &sms.status_callback {
+        form.push(("StatusCallback", callback));
+    }
+    let mut request = http
+        .post(settings.url.clone())
+        .header(IDEMPOTENCY_HEADER, &msg.idempotency_key)
+        .form(&form);
+    if let Some(user) = &settings.username {
+        request = request.basic_auth(user, settings.password.as_ref());
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Failure::retry(format!("SMS provider: {}", chain(&e))))?;
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        // Twilio answers with the message's `sid`; there is no column for it, so it goes
+        // to the log, where it links our message to the provider's records.
+        let sid = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("sid").and_then(|s| s.as_str()).map(str::to_owned));
+        tracing::info!(id = msg.id, invitation = ?sms.invitation_id, sid = ?sid, "SMS accepted by the provider");
+        return Ok(());
+    }
+    let body: String = body.chars().take(200).collect();
+    let reason = format!("SMS provider: HTTP {status}: {}", body.trim());
+    let retryable = !status.is_client_error()
+        || status == reqwest::StatusCode::REQUEST_TIMEOUT
+        || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+    Err(if retryable {
+        Failure::retry(reason)
+    } else {
+        Failure::permanent(reason)
+    })
+}
+
 /// Hands an email to the SMTP server, as text and HTML alternatives.
 pub async fn send_email(
     smtp: &AsyncSmtpTransport<Tokio1Executor>,
@@ -105,12 +244,26 @@ pub async fn send_email(
         .to
         .parse()
         .map_err(|e| Failure::permanent(format!("recipient address {:?}: {e}", email.to)))?;
-    let message = Message::builder()
+    let mut builder = Message::builder()
         .from(from)
         .to(to)
         .subject(email.subject)
         // The same Message-ID on every retry lets mail systems drop a repeat.
-        .message_id(Some(format!("<{}@advocate>", msg.idempotency_key)))
+        .message_id(Some(format!("<{}@advocate>", msg.idempotency_key)));
+    if let Some(url) = &email.unsubscribe_url {
+        // RFC 2369 and RFC 8058: mail clients offer one-click unsubscribe, which POSTs
+        // "List-Unsubscribe=One-Click" to the URL.
+        builder = builder
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".into(),
+            ));
+    }
+    let message = builder
         .multipart(
             MultiPart::alternative()
                 .singlepart(

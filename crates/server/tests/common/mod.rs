@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod peers;
+
 use advocate_core::Language;
 use advocate_server::auth::hash_password;
 use advocate_server::Config;
@@ -30,7 +32,10 @@ impl TestApp {
 
     /// A running server on `db` with a workspace "acme", an admin user and an API key.
     pub async fn spawn_on(db: TestDb) -> Self {
-        let store = db.store().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Links in messages point at this server.
+        let store = db.store().await.with_public_url(&format!("http://{addr}"));
         let ws = store
             .create_workspace("acme", "Acme", &Language::english())
             .await
@@ -43,8 +48,6 @@ impl TestApp {
         let state = advocate_server::state(store.clone(), Config::default())
             .await
             .unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
         tokio::spawn(advocate_server::serve(
             listener,
             state,

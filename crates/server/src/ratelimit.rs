@@ -1,0 +1,250 @@
+//! A small in-memory rate limiter: one token bucket per key (e.g. client address and
+//! survey), so that a script cannot stuff an anonymous survey with answers.
+//!
+//! Per instance and forgotten on restart — enough to make abuse slow and visible, not a
+//! quota. Memory stays bounded: buckets that have refilled are dropped (a full bucket is
+//! the same as none), and past `max_keys` those closest to full go first. The clock is
+//! passed in so that tests need no sleeping.
+
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How often idle buckets are dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+#[derive(Debug)]
+pub struct RateLimiter {
+    /// Time one request uses up (a minute divided by the rate).
+    interval: Duration,
+    /// How far ahead of now a key's schedule may run: `burst - 1` intervals.
+    tolerance: Duration,
+    max_keys: usize,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// Per key, when its bucket is full again (the "theoretical arrival time" of GCRA, a
+    /// token bucket kept as one instant, so the arithmetic is exact).
+    full_at: HashMap<String, Instant>,
+    last_prune: Option<Instant>,
+}
+
+impl RateLimiter {
+    /// Allows `burst` requests at once per key, refilling at `per_minute`, and remembers at
+    /// most `max_keys` keys.
+    pub fn new(burst: u32, per_minute: u32, max_keys: usize) -> Self {
+        let interval = Duration::from_secs(60) / per_minute.max(1);
+        Self {
+            interval,
+            tolerance: interval * (burst.max(1) - 1),
+            max_keys: max_keys.max(1),
+            inner: Mutex::new(Inner {
+                full_at: HashMap::new(),
+                last_prune: None,
+            }),
+        }
+    }
+
+    /// The limit on anonymous answers: 10 a minute per client and survey, 10 at once.
+    pub fn for_answers() -> Self {
+        Self::new(10, 10, 100_000)
+    }
+
+    /// Takes one request from `key`'s allowance, or says how long until one is free.
+    pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner
+            .last_prune
+            .is_none_or(|t| now.saturating_duration_since(t) >= PRUNE_EVERY)
+        {
+            prune(&mut inner, now);
+        }
+        if !inner.full_at.contains_key(key) && inner.full_at.len() >= self.max_keys {
+            prune(&mut inner, now);
+            if inner.full_at.len() >= self.max_keys {
+                evict_oldest(&mut inner);
+            }
+        }
+        let full_at = inner.full_at.entry(key.to_owned()).or_insert(now);
+        let start = (*full_at).max(now);
+        let ahead = start - now;
+        if ahead > self.tolerance {
+            return Err(ahead - self.tolerance);
+        }
+        *full_at = start + self.interval;
+        Ok(())
+    }
+
+    /// How many keys are remembered.
+    pub fn len(&self) -> usize {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .full_at
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Drops the keys whose allowance is whole again: they are as good as new.
+fn prune(inner: &mut Inner, now: Instant) {
+    inner.full_at.retain(|_, t| *t > now);
+    inner.last_prune = Some(now);
+}
+
+/// Drops the tenth of the keys that would be whole again soonest, so that a flood of new
+/// keys costs one partial sort per `max_keys / 10` of them rather than a scan each.
+fn evict_oldest(inner: &mut Inner) {
+    let mut times: Vec<Instant> = inner.full_at.values().copied().collect();
+    let cut = times.len() / 10;
+    let (_, cutoff, _) = times.select_nth_unstable(cut);
+    let cutoff = *cutoff;
+    inner.full_at.retain(|_, t| *t > cutoff);
+    tracing::warn!(
+        kept = inner.full_at.len(),
+        "rate limiter full: forgot the clients closest to their full allowance"
+    );
+}
+
+/// A wait as whole seconds for `Retry-After` (rounded up: retrying sooner would fail).
+pub fn retry_after_secs(wait: Duration) -> u64 {
+    wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+}
+
+/// The part of a client address that identifies one client: the whole IPv4 address, or
+/// the /64 network of an IPv6 address (one host usually holds a whole /64).
+pub fn client_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The address of the client that sent a request: the connection's peer, or — only when
+/// `trust_proxy` says a reverse proxy is in front — the address that proxy appended to
+/// `X-Forwarded-For` (the last one: entries before it come from the client and can be
+/// forged). `None` when neither is known (e.g. a test calling the router directly).
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust_proxy: bool) -> Option<IpAddr> {
+    if trust_proxy {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if forwarded.is_some() {
+            return forwarded;
+        }
+    }
+    peer
+}
+
+/// Extracts the rate-limiting key of the client (see [`client_ip`], [`client_key`]).
+#[derive(Debug, Clone)]
+pub struct ClientKey(pub String);
+
+impl FromRequestParts<AppState> for ClientKey {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientKey(
+            client_ip(peer, &parts.headers, state.config.trust_proxy)
+                .map_or_else(|| "unknown".to_owned(), client_key),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_allowed_then_refused_until_a_token_refills() {
+        let limiter = RateLimiter::new(10, 10, 100);
+        let t0 = Instant::now();
+        for _ in 0..10 {
+            assert_eq!(limiter.check("a", t0), Ok(()));
+        }
+        let wait = limiter.check("a", t0).unwrap_err();
+        assert_eq!(wait.as_secs(), 6, "one token every 6 s at 10 a minute");
+        // Other keys have their own bucket.
+        assert_eq!(limiter.check("b", t0), Ok(()));
+        assert!(limiter.check("a", t0 + Duration::from_secs(5)).is_err());
+        assert_eq!(limiter.check("a", t0 + Duration::from_secs(6)), Ok(()));
+        assert!(limiter.check("a", t0 + Duration::from_secs(6)).is_err());
+        // After a long pause the bucket is full again, but no fuller than the burst.
+        let later = t0 + Duration::from_secs(3600);
+        for _ in 0..10 {
+            assert_eq!(limiter.check("a", later), Ok(()));
+        }
+        assert!(limiter.check("a", later).is_err());
+    }
+
+    #[test]
+    fn idle_keys_are_forgotten_and_memory_is_bounded() {
+        let limiter = RateLimiter::new(2, 60, 100);
+        let t0 = Instant::now();
+        for i in 0..50 {
+            limiter.check(&format!("k{i}"), t0).unwrap();
+        }
+        assert_eq!(limiter.len(), 50);
+        // Whole again after 2 s; the next prune (a minute on) drops them all.
+        limiter.check("new", t0 + PRUNE_EVERY).unwrap();
+        assert_eq!(limiter.len(), 1);
+
+        // A flood of new keys never grows past the bound.
+        let t1 = t0 + PRUNE_EVERY;
+        for i in 0..1000 {
+            limiter.check(&format!("flood{i}"), t1).unwrap();
+            assert!(limiter.len() <= 100);
+        }
+    }
+
+    #[test]
+    fn ipv6_clients_are_grouped_by_network() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_key(a), client_key(b));
+        assert_ne!(client_key(a), client_key(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_key(mapped), "192.0.2.7");
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.1.1.1, 203.0.113.9".parse().unwrap());
+        assert_eq!(client_ip(Some(peer), &headers, false), Some(peer));
+        assert_eq!(
+            client_ip(Some(peer), &headers, true),
+            Some("203.0.113.9".parse().unwrap()),
+            "the proxy's entry, not the client's own claim"
+        );
+        headers.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_ip(Some(peer), &headers, true), Some(peer));
+    }
+}
