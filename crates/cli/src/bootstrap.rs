@@ -36,6 +36,9 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     if delivery.as_ref().is_some_and(|d| d.smtp.is_none()) {
         println!("No SMTP server configured (--smtp-url): emails wait in the outbox.");
     }
+    if delivery.as_ref().is_some_and(|d| d.sms.is_none()) {
+        println!("No SMS provider configured (--sms-url): text messages wait in the outbox.");
+    }
     let workers = delivery.map(|d| advocate_server::worker::start(store.clone(), d));
     advocate_server::serve(listener, state, shutdown_signal()).await?;
     if let Some(workers) = workers {
@@ -57,8 +60,15 @@ fn delivery_config(args: &ServeArgs) -> Result<Option<advocate_server::worker::D
         .map(advocate_server::worker::SmtpSettings::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--smtp-url / ADVOCATE_SMTP_URL: {e}"))?;
+    let sms = args
+        .sms_url
+        .as_deref()
+        .map(advocate_server::worker::SmsSettings::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--sms-url / ADVOCATE_SMS_URL: {e}"))?;
     Ok(Some(advocate_server::worker::DeliveryConfig {
         smtp,
+        sms,
         ..Default::default()
     }))
 }

@@ -25,6 +25,25 @@ use std::rc::Rc;
 
 #[derive(Subcommand)]
 pub enum ImportCommand {
+    /// Import customers (created or updated by external id). Columns: external_id
+    /// (required); name, email, phone, language, account_manager; every other column is a
+    /// segment attribute. All rows or none. With --invite, invites them to a survey.
+    Customers {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        /// Invite the imported customers to this survey (slug); the quiet period and
+        /// unsubscribes apply.
+        #[arg(long)]
+        invite: Option<String>,
+        /// Channel of the invitations: email or sms.
+        #[arg(long, default_value = "email", requires = "invite")]
+        channel: String,
+        /// Invite only this share (1–100) of the eligible customers.
+        #[arg(long, default_value_t = 100, requires = "invite",
+              value_parser = clap::value_parser!(u8).range(1..=100))]
+        sample_percent: u8,
+    },
     /// Import answers from a CSV file with a header row. Columns: survey, score and
     /// answered_at (required); customer_id, comment, channel, touchpoint, language and
     /// external_id (optional). Every row is checked first: one bad row imports nothing.
@@ -68,6 +87,20 @@ pub enum ImportCommand {
 pub async fn run(command: ImportCommand) -> Result<()> {
     use crate::import_business as business;
     match command {
+        ImportCommand::Customers {
+            db,
+            file,
+            invite,
+            channel,
+            sample_percent,
+        } => {
+            let invite = invite.map(|survey| crate::import_customers::Invite {
+                survey,
+                channel,
+                sample_percent,
+            });
+            crate::import_customers::customers(&db, &file, invite).await
+        }
         ImportCommand::Responses { db, file } => responses(&db, &file).await,
         ImportCommand::Orders { db, file } => business::orders(&db, &file).await,
         ImportCommand::Contacts { db, file } => business::contacts(&db, &file).await,

@@ -5,6 +5,7 @@ mod demo;
 mod demo_data;
 mod import;
 mod import_business;
+mod import_customers;
 mod kpis_table;
 mod nps_table;
 mod options;

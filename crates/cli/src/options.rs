@@ -50,6 +50,11 @@ pub struct ServeArgs {
     /// emails wait in the outbox.
     #[arg(long, env = "ADVOCATE_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
+    /// SMS provider for invitations, Twilio-style (form POST, credentials as basic auth):
+    /// https://ACCOUNT:TOKEN@api.twilio.com/2010-04-01/Accounts/ACCOUNT/Messages.json.
+    /// Without it SMS invitations fail and are retried (the outbox shows why).
+    #[arg(long, env = "ADVOCATE_SMS_URL", hide_env_values = true)]
+    pub sms_url: Option<String>,
     /// Serve the web app and API only; another instance delivers the outbox.
     #[arg(long, env = "ADVOCATE_NO_WORKERS")]
     pub no_workers: bool,

@@ -1,4 +1,4 @@
-//! `advocate import orders|contacts|lifecycle|loyalty`, run as the real binary on a fresh
+//! `advocate import customers|orders|contacts|lifecycle|loyalty`, run as the real binary on a fresh
 //! SQLite data folder per test: a good file is stored, a bad one lists every problem by
 //! line and stores nothing.
 
@@ -70,10 +70,16 @@ impl Env {
 
     /// Writes `content` to a file and imports it as `what`.
     fn import(&self, what: &str, content: &str) -> Output {
+        self.import_with(what, content, &[])
+    }
+
+    fn import_with(&self, what: &str, content: &str, options: &[&str]) -> Output {
         let path = self.dir.join(format!("{what}.csv"));
         std::fs::write(&path, content).unwrap();
         Command::new(BIN)
-            .args(["import", what, path.to_str().unwrap(), "--data-dir"])
+            .args(["import", what, path.to_str().unwrap()])
+            .args(options)
+            .arg("--data-dir")
             .arg(&self.dir)
             .env_remove("ADVOCATE_DATABASE_URL")
             .env_remove("ADVOCATE_DATA_DIR")
@@ -297,4 +303,73 @@ fn loyalty_good_and_bad() {
                 c2,joined,2025-01-01\n";
     assert_ok(&env.import("loyalty", good), "Imported 3 loyalty events");
     assert_eq!((env.spells("c1", true), env.spells("c2", true)), (1, 1));
+}
+
+#[test]
+fn customers_good_and_bad_and_invited() {
+    let env = Env::new();
+    let bad = "external_id,name,email,language,plan\n\
+               k1,Kari,kari@example.com,nb,premium\n\
+               k2,Nils,not-an-address,sv,basic\n\
+               k1,Kari again,,,\n\
+               ,Nobody,,,\n\
+               k3,Liv,liv@example.com,klingon,basic\n";
+    let out = env.import("customers", bad);
+    let p = problems(&out);
+    assert_eq!(p.len(), 4, "{p:?}");
+    assert!(
+        p[0].starts_with("line 3: email must be an email address"),
+        "{p:?}"
+    );
+    assert!(
+        p[1].starts_with("line 4: external_id \"k1\" is also on line 2"),
+        "{p:?}"
+    );
+    assert!(p[2].starts_with("line 5: external_id"), "{p:?}");
+    assert!(p[3].starts_with("line 6: language"), "{p:?}");
+    let ws = env.workspace_id;
+    let stored = env.with_store(|s| async move { s.count_customers(ws).await.unwrap() });
+    assert_eq!(stored, 3, "only the three customers made by the test");
+
+    env.with_store(|s| async move {
+        let survey = advocate_store::models::NewSurvey {
+            slug: advocate_core::Label::new("relationship").unwrap(),
+            kind: advocate_core::SurveyKind::Nps,
+            name: "Relationship".into(),
+            touchpoint: None,
+            default_language: Language::english(),
+            texts: Default::default(),
+        };
+        s.create_survey(ws, &survey).await.unwrap();
+    });
+    let good = "external_id,name,email,language,plan\n\
+                k1,Kari,kari@example.com,nb,premium\n\
+                k2,Nils,nils@example.com,sv,basic\n\
+                k3,Liv,,de,basic\n";
+    let out = env.import_with("customers", good, &["--invite", "relationship"]);
+    assert_ok(&out, "Imported 3 customers");
+    assert!(
+        stdout(&out).contains("Invited 2; skipped 1 without an email address"),
+        "{}",
+        stdout(&out)
+    );
+    let kari = env
+        .with_store(|s| async move { s.customer_by_external_id(ws, "k1").await.unwrap().unwrap() });
+    assert_eq!(
+        kari.attributes
+            .get(&advocate_core::Label::new("plan").unwrap())
+            .map(String::as_str),
+        Some("premium")
+    );
+    assert_eq!(kari.language.as_ref().map(|l| l.as_str()), Some("nb"));
+    // Again at once: the first invitations are still waiting, so nobody gets two.
+    let out = env.import_with("customers", good, &["--invite", "relationship"]);
+    assert!(stdout(&out).contains("Invited 0;"), "{}", stdout(&out));
+    let out = env.import_with("customers", good, &["--invite", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no survey with slug \"nope\""),
+        "{}",
+        stderr(&out)
+    );
 }
