@@ -3,6 +3,7 @@
 //! Values are parsed at the boundary into the types here (a [`Score`] cannot hold 11), so
 //! code further in never re-validates.
 
+pub mod access;
 pub mod contact;
 pub mod delivery;
 pub mod i18n;
@@ -17,6 +18,7 @@ pub mod score;
 mod stats;
 pub mod token;
 
+pub use access::{Permission, Role, Scope};
 pub use contact::ContactChannel;
 pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
 pub use nps::{CiMethod, Comparison, Interval, NpsCounts, Shares, SMALL_SAMPLE};

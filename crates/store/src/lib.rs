@@ -6,6 +6,7 @@
 //! database this is. SQLite writes go through a single connection, so one process never
 //! competes with itself for SQLite's write lock.
 
+pub mod accounts;
 mod analytics;
 mod answers;
 mod bulk;
@@ -271,7 +272,6 @@ pub(crate) fn from_ts(secs: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
 }
 
-/// A random string of letters and digits, for keys and public ids.
 /// `bytes` random bytes as lower-case hex, for keys and secrets.
 pub(crate) fn random_hex(bytes: usize) -> String {
     use rand::RngCore;
@@ -280,6 +280,7 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A random string of letters and digits, for keys and public ids.
 pub(crate) fn random_token(len: usize) -> String {
     use rand::distr::{Alphanumeric, SampleString};
     Alphanumeric.sample_string(&mut rand::rng(), len)

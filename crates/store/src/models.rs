@@ -34,8 +34,12 @@ pub struct ApiKey {
     pub name: String,
     /// The first characters of the key, safe to show to tell keys apart.
     pub prefix: String,
+    /// What the key may do.
+    pub scopes: Vec<advocate_core::Scope>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Set when the key was revoked (or rotated away); a revoked key authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

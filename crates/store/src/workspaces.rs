@@ -2,7 +2,8 @@
 
 use crate::models::{ApiKey, User, Workspace};
 use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
-use advocate_core::Language;
+use advocate_core::access::{format_scopes, parse_scopes};
+use advocate_core::{Language, Role, Scope};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
@@ -30,8 +31,11 @@ fn api_key_from(row: &AnyRow) -> Result<ApiKey> {
         workspace_id: row.try_get("workspace_id")?,
         name: row.try_get("name")?,
         prefix: row.try_get("prefix")?,
+        scopes: parse_scopes(&row.try_get::<String, _>("scopes")?)
+            .map_err(|e| StoreError::Invalid(format!("stored API key has bad scopes: {e}")))?,
         created_at: from_ts(row.try_get("created_at")?),
         last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ts),
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ts),
     })
 }
 
@@ -40,6 +44,9 @@ fn hash_key(plaintext: &str) -> String {
     // attack applies, and checking a key stays cheap on every request.
     format!("{:x}", Sha256::digest(plaintext.as_bytes()))
 }
+
+const API_KEY_COLUMNS: &str =
+    "id, workspace_id, name, prefix, scopes, created_at, last_used_at, revoked_at";
 
 const WORKSPACE_COLUMNS: &str = "id, slug, name, default_language, created_at";
 
@@ -91,14 +98,29 @@ impl Store {
         rows.iter().map(workspace_from).collect()
     }
 
-    /// Creates a user; `password_hash` is already hashed (argon2) by the caller.
+    /// Creates a user who is an admin of `workspace_id`; `password_hash` is already
+    /// hashed (argon2) by the caller.
     pub async fn create_user(
         &self,
         workspace_id: i64,
         email: &str,
         password_hash: &str,
     ) -> Result<User> {
+        self.create_member(workspace_id, email, password_hash, Role::Admin)
+            .await
+    }
+
+    /// Creates a user with `role` in `workspace_id`, in one transaction.
+    pub async fn create_member(
+        &self,
+        workspace_id: i64,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> Result<User> {
         let email = email.trim().to_lowercase();
+        let now = to_ts(Utc::now());
+        let mut tx = self.writer.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (workspace_id, email, password_hash, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -106,13 +128,15 @@ impl Store {
         .bind(workspace_id)
         .bind(&email)
         .bind(password_hash)
-        .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .bind(now)
+        .fetch_one(&mut *tx)
         .await
         .map_err(|e| match StoreError::is_unique_violation(&e) {
             true => StoreError::Conflict(format!("a user with email {email:?} already exists")),
             false => e.into(),
         })?;
+        crate::accounts::set_role_in(&mut tx, id, workspace_id, role).await?;
+        tx.commit().await?;
         Ok(User {
             id,
             workspace_id,
@@ -166,30 +190,85 @@ impl Store {
 
     /// Creates an API key and returns it with its plaintext, which is never stored and
     /// cannot be shown again.
+    /// A key with every scope (what `advocate apikey create` and the demo make).
     pub async fn create_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        self.create_scoped_api_key(workspace_id, name, &Scope::ALL)
+            .await
+    }
+
+    /// Creates an API key with these scopes and returns it with its plaintext, which is
+    /// never stored and cannot be shown again.
+    pub async fn create_scoped_api_key(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<(ApiKey, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(StoreError::Invalid(
+                "an API key needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let scopes = parse_scopes(&format_scopes(scopes)).map_err(|e| StoreError::Invalid(e.0))?;
         let plaintext = format!("{API_KEY_PREFIX}{}", random_token(32));
         let prefix = plaintext[..API_KEY_PREFIX.len() + 6].to_owned();
-        let row = sqlx::query(
-            "INSERT INTO api_keys (workspace_id, name, prefix, key_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5) \
-             RETURNING id, workspace_id, name, prefix, created_at, last_used_at",
-        )
+        let row = sqlx::query(&format!(
+            "INSERT INTO api_keys (workspace_id, name, prefix, key_hash, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {API_KEY_COLUMNS}"
+        ))
         .bind(workspace_id)
         .bind(name)
         .bind(&prefix)
         .bind(hash_key(&plaintext))
+        .bind(format_scopes(&scopes))
         .bind(to_ts(Utc::now()))
         .fetch_one(&self.writer)
         .await?;
         Ok((api_key_from(&row)?, plaintext))
     }
 
+    /// Revokes a key of this workspace at once; revoking twice is harmless.
+    pub async fn revoke_api_key(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
+        let row = sqlx::query(&format!(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE id = $2 AND workspace_id = $3 RETURNING {API_KEY_COLUMNS}"
+        ))
+        .bind(to_ts(Utc::now()))
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_optional(&self.writer)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no API key with id {id}")))?;
+        api_key_from(&row)
+    }
+
+    /// Replaces a live key with a new one of the same name and scopes; the old one is
+    /// revoked in the same step.
+    pub async fn rotate_api_key(&self, workspace_id: i64, id: i64) -> Result<(ApiKey, String)> {
+        let old = self
+            .api_keys(workspace_id)
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("no API key with id {id}")))?;
+        if old.revoked_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "API key {id} is revoked; create a new key instead"
+            )));
+        }
+        let new = self
+            .create_scoped_api_key(workspace_id, &old.name, &old.scopes)
+            .await?;
+        self.revoke_api_key(workspace_id, id).await?;
+        Ok(new)
+    }
+
     /// The key a plaintext belongs to, if any; records when it was last used.
     pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(
-            "SELECT id, workspace_id, name, prefix, created_at, last_used_at \
-             FROM api_keys WHERE key_hash = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        ))
         .bind(hash_key(plaintext))
         .fetch_optional(&self.pool)
         .await?;
@@ -211,10 +290,9 @@ impl Store {
     }
 
     pub async fn api_keys(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
-        let rows = sqlx::query(
-            "SELECT id, workspace_id, name, prefix, created_at, last_used_at \
-             FROM api_keys WHERE workspace_id = $1 ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id"
+        ))
         .bind(workspace_id)
         .fetch_all(&self.pool)
         .await?;
