@@ -1,77 +1,134 @@
-//! Who is asking: API callers by bearer key, people by signed session cookie.
+//! Who is asking: API callers by bearer key, people by a server-side session whose
+//! random secret is the cookie.
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use advocate_core::token;
+use advocate_core::{Role, Scope};
+use advocate_store::accounts::SessionLimits;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use chrono::Utc;
+use axum::http::HeaderMap;
+use chrono::{Duration, Utc};
 
 pub const SESSION_COOKIE: &str = "advocate_session";
 
-/// An API request authenticated by `Authorization: Bearer <api key>`.
-#[derive(Debug, Clone, Copy)]
+/// An API request authenticated by `Authorization: Bearer <api key>`; the [`access`]
+/// middleware puts it in the request after checking the key's scopes.
+///
+/// [`access`]: crate::access
+#[derive(Debug, Clone)]
 pub struct ApiCaller {
     pub workspace_id: i64,
     pub key_id: i64,
+    /// The key's visible prefix, which names it in the audit log.
+    pub prefix: String,
+    pub scopes: Vec<Scope>,
+}
+
+impl ApiCaller {
+    /// How the audit log names this caller.
+    pub fn actor(&self) -> String {
+        format!("key:{}", self.prefix)
+    }
+}
+
+/// The key behind the request's `Authorization` header.
+pub async fn authenticate_key(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<ApiCaller, ApiError> {
+    let header = headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing header Authorization: Bearer <api key>"))?;
+    let key = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("Authorization header must be: Bearer <api key>"))?;
+    let key = state
+        .store
+        .authenticate_api_key(key)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the API key is not valid (unknown or revoked)"))?;
+    Ok(ApiCaller {
+        workspace_id: key.workspace_id,
+        key_id: key.id,
+        prefix: key.prefix,
+        scopes: key.scopes,
+    })
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing header Authorization: Bearer <api key>")
-        })?;
-        let key = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| {
-                ApiError::unauthorized("Authorization header must be: Bearer <api key>")
-            })?;
-        let key = state
-            .store
-            .authenticate_api_key(key)
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the API key is not valid"))?;
-        Ok(Self {
-            workspace_id: key.workspace_id,
-            key_id: key.id,
-        })
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Self>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("an API handler ran without the access middleware"))
     }
 }
 
-/// A signed-in person, from the session cookie. Pages turn its absence into a redirect
-/// to the sign-in page (see `pages`).
+/// A signed-in person, from the session cookie, with their role in the session's
+/// workspace. The [`access`] middleware puts it in the request; pages take it with
+/// [`RequireSignIn`](crate::pages::RequireSignIn).
+///
+/// [`access`]: crate::access
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user_id: i64,
     pub workspace_id: i64,
     pub email: String,
+    pub role: Role,
+    /// Every state-changing form must send this back.
+    pub csrf_token: String,
 }
 
 impl SignedIn {
-    /// The session in the request's cookie, if it is valid, unexpired and its user exists.
-    pub async fn from_parts(parts: &Parts, state: &AppState) -> Option<Self> {
-        let cookie = session_cookie(parts)?;
-        let payload = token::verify(&state.signing_key, cookie, Utc::now().timestamp())?;
-        let user_id = payload.strip_prefix("session:")?.parse().ok()?;
-        let user = state.store.user(user_id).await.ok()??;
+    /// The session in the request's cookie, if it is live and its person still a member.
+    pub async fn from_headers(headers: &HeaderMap, state: &AppState) -> Option<Self> {
+        let secret = session_cookie(headers)?;
+        let session = state
+            .store
+            .session(secret, session_limits(state), Utc::now())
+            .await
+            .inspect_err(|e| tracing::error!(error = %e, "session lookup failed"))
+            .ok()??;
         Some(Self {
-            user_id,
-            workspace_id: user.workspace_id,
-            email: user.email,
+            user_id: session.user_id,
+            workspace_id: session.workspace_id,
+            email: session.email,
+            role: session.role,
+            csrf_token: session.csrf_token,
         })
+    }
+
+    /// How the audit log names this person.
+    pub fn actor(&self) -> String {
+        format!("user:{}", self.email)
+    }
+
+    /// Whether this person sees only their own customers and cases (agents).
+    pub fn sees_only_own(&self) -> bool {
+        self.role.sees_only_own()
     }
 }
 
-fn session_cookie(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+/// How long sessions live, from the configuration.
+pub fn session_limits(state: &AppState) -> SessionLimits {
+    SessionLimits {
+        absolute: Duration::hours(state.config.session_hours),
+        idle: Duration::minutes(state.config.session_idle_minutes),
+    }
+}
+
+/// The session secret in the request's cookie.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -79,19 +136,12 @@ fn session_cookie(parts: &Parts) -> Option<&str> {
         .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
 }
 
-/// The `Set-Cookie` value that signs `user_id` in.
-pub fn session_set_cookie(state: &AppState, user_id: i64) -> String {
-    let hours = state.config.session_hours;
-    let expires = Utc::now().timestamp() + hours * 3600;
-    let value = token::sign(&state.signing_key, &format!("session:{user_id}"), expires);
+/// The `Set-Cookie` value that carries a new session's secret.
+pub fn session_set_cookie(state: &AppState, secret: &str) -> String {
     format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        hours * 3600,
-        if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        state.config.session_hours * 3600,
+        secure(state)
     )
 }
 
@@ -99,12 +149,16 @@ pub fn session_set_cookie(state: &AppState, user_id: i64) -> String {
 pub fn session_clear_cookie(state: &AppState) -> String {
     format!(
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
-        if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        secure(state)
     )
+}
+
+fn secure(state: &AppState) -> &'static str {
+    if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Hashes a password with argon2id and a random salt.

@@ -1,5 +1,6 @@
 //! Advocate's HTTP layer: the JSON API, public survey pages and the dashboard.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod charts;
@@ -9,6 +10,7 @@ pub mod pages;
 pub mod qr;
 pub mod ratelimit;
 pub mod state;
+pub mod team;
 pub mod worker;
 
 pub use error::{ApiError, Problem};
@@ -47,6 +49,10 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            access::authorize,
+        ))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -20,8 +20,10 @@ pub struct AppState {
 pub struct Config {
     /// Mark cookies `Secure`; on when Advocate is served over HTTPS (behind a proxy).
     pub secure_cookies: bool,
-    /// How long a sign-in lasts.
+    /// How long a sign-in lasts at most.
     pub session_hours: i64,
+    /// A session without a request for this long ends.
+    pub session_idle_minutes: i64,
     /// Take the client's address from `X-Forwarded-For` (set by one reverse proxy in
     /// front); off, the header is ignored, since anyone can send it.
     pub trust_proxy: bool,
@@ -32,6 +34,7 @@ impl Default for Config {
         Self {
             secure_cookies: false,
             session_hours: 12,
+            session_idle_minutes: 120,
             trust_proxy: false,
         }
     }

@@ -531,9 +531,11 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
 }
 
 async fn form(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> Response {
+    let token = app.csrf(cookie).await;
     app.http
         .post(app.url(path))
         .header(COOKIE, cookie)
+        .header("x-csrf-token", token)
         .form(fields)
         .send()
         .await

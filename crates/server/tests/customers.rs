@@ -255,10 +255,12 @@ async fn the_record_shows_history_cases_and_the_flag_escaped_and_the_flag_clears
         html.contains("score-chip detractor\">3<") && html.contains("score-chip promoter\">9<")
     );
 
-    // A form from another site is refused and changes nothing.
+    // A form from another site is refused and changes nothing, even with the token.
+    let token = app.csrf(&cookie).await;
     let r = app
         .http
         .post(app.url("/customers/C1/follow-up/clear"))
+        .header("x-csrf-token", &token)
         .header(COOKIE, &cookie)
         .header(ORIGIN, "https://evil.example")
         .send()
@@ -271,6 +273,7 @@ async fn the_record_shows_history_cases_and_the_flag_escaped_and_the_flag_clears
         .http
         .post(app.url("/customers/C1/follow-up/clear"))
         .header(COOKIE, &cookie)
+        .header("x-csrf-token", &token)
         .header(ORIGIN, app.base.clone())
         .send()
         .await
@@ -289,6 +292,7 @@ async fn the_record_shows_history_cases_and_the_flag_escaped_and_the_flag_clears
         app.http
             .post(app.url("/customers/C1/follow-up"))
             .header(COOKIE, &cookie)
+            .header("x-csrf-token", &token)
             .form(&[("note", note)])
             .send()
     };
@@ -306,6 +310,7 @@ async fn the_record_shows_history_cases_and_the_flag_escaped_and_the_flag_clears
         .http
         .post(app.url("/customers/nobody/follow-up/clear"))
         .header(COOKIE, &cookie)
+        .header("x-csrf-token", &token)
         .send()
         .await
         .unwrap();

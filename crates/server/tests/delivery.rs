@@ -651,10 +651,12 @@ async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
     assert_eq!(r.status(), 404);
 
     // A form posted from another site is refused and changes nothing.
+    let token = app.csrf(&cookie).await;
     let r = app
         .http
         .post(app.url("/outbox/redrive-dead"))
         .header("cookie", &cookie)
+        .header("x-csrf-token", &token)
         .header("origin", "https://evil.example")
         .send()
         .await
@@ -665,6 +667,7 @@ async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
         .http
         .post(app.url("/outbox/redrive-dead"))
         .header("cookie", &cookie)
+        .header("x-csrf-token", &token)
         .send()
         .await
         .unwrap();

@@ -141,10 +141,22 @@ async fn signing_in_opens_the_dashboard_and_wrong_passwords_do_not() {
     let html = r.text().await.unwrap();
     assert!(html.contains("Acme"));
 
+    // Signing out needs the form's token, then ends the session on the server: the old
+    // cookie no longer opens anything.
     let r = app
         .http
         .post(app.url("/signout"))
         .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "no CSRF token");
+    let token = app.csrf(&cookie).await;
+    let r = app
+        .http
+        .post(app.url("/signout"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", token.as_str())])
         .send()
         .await
         .unwrap();
@@ -153,6 +165,14 @@ async fn signing_in_opens_the_dashboard_and_wrong_passwords_do_not() {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
+    let r = app
+        .http
+        .get(app.url("/dashboard"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the old cookie is signed out");
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
 
+pub mod accounts;
 pub mod business;
 pub mod cases;
 pub mod customers;
@@ -49,6 +50,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         webhooks::Doc::openapi(),
         outbox::Doc::openapi(),
         invitations::Doc::openapi(),
+        accounts::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -91,6 +93,7 @@ pub fn router() -> Router<AppState> {
         .merge(kpis::router())
         .merge(exports::router())
         .merge(invitations::router())
+        .merge(accounts::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),

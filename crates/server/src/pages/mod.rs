@@ -10,6 +10,7 @@ mod settings;
 mod signin;
 mod sms_status;
 mod survey;
+mod team;
 pub mod views;
 mod widget;
 
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .merge(outbox::router())
         .merge(settings::router())
         .merge(widget::router())
+        .merge(team::router())
 }
 
 async fn style() -> Response {

@@ -2,13 +2,17 @@
 
 use super::views::SigninPage;
 use super::{same_origin, PageError};
-use crate::auth::{session_clear_cookie, session_set_cookie, verify_password, SignedIn};
+use crate::auth::{
+    session_clear_cookie, session_cookie, session_limits, session_set_cookie, verify_password,
+    SignedIn,
+};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use chrono::Utc;
 use serde::Deserialize;
 use std::sync::LazyLock;
 
@@ -18,9 +22,10 @@ pub struct RequireSignIn(pub SignedIn);
 impl FromRequestParts<AppState> for RequireSignIn {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match SignedIn::from_parts(parts, state).await {
-            Some(s) => Ok(Self(s)),
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Response> {
+        // The access middleware has checked the session and the role already.
+        match parts.extensions.get::<SignedIn>() {
+            Some(s) => Ok(Self(s.clone())),
             None => {
                 let next = parts.uri.path_and_query().map_or("/", |p| p.as_str());
                 let to = format!("/signin?next={}", super::views::encode(next));
@@ -90,14 +95,29 @@ pub async fn submit(
         .await
         .unwrap_or(false);
     match user.filter(|_| ok) {
-        Some(user) => {
-            tracing::info!(user_id = user.id, "signed in");
-            (
-                [(header::SET_COOKIE, session_set_cookie(&state, user.id))],
-                Redirect::to(&next),
+        Some(user) => match start_session(&state, &user).await {
+            Ok(Some(secret)) => {
+                tracing::info!(user_id = user.id, "signed in");
+                (
+                    [(header::SET_COOKIE, session_set_cookie(&state, &secret))],
+                    Redirect::to(&next),
+                )
+                    .into_response()
+            }
+            Ok(None) => PageError(
+                StatusCode::FORBIDDEN,
+                "Your account is not a member of any workspace any more. Ask an admin to invite you.",
             )
+            .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "starting a session failed");
+                PageError(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Sign-in is unavailable; try again shortly.",
+                )
                 .into_response()
-        }
+            }
+        },
         None => {
             let page = SigninPage {
                 error: Some("Wrong email or password.".into()),
@@ -109,9 +129,38 @@ pub async fn submit(
     }
 }
 
+/// A session in the person's home workspace if they are still in it, else in the first
+/// workspace they belong to; `None` when they belong to none.
+async fn start_session(
+    state: &AppState,
+    user: &advocate_store::models::User,
+) -> advocate_store::Result<Option<String>> {
+    let memberships = state.store.memberships(user.id).await?;
+    let workspace = memberships
+        .iter()
+        .find(|m| m.workspace_id == user.workspace_id)
+        .or(memberships.first());
+    let Some(workspace) = workspace else {
+        return Ok(None);
+    };
+    let secret = state
+        .store
+        .create_session(
+            user.id,
+            workspace.workspace_id,
+            session_limits(state),
+            Utc::now(),
+        )
+        .await?;
+    Ok(Some(secret))
+}
+
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Err(refused) = same_origin(&headers) {
-        return refused.into_response();
+    // The access middleware has checked the origin and the CSRF token.
+    if let Some(secret) = session_cookie(&headers) {
+        if let Err(e) = state.store.end_session(secret).await {
+            tracing::error!(error = %e, "ending a session failed");
+        }
     }
     (
         [(header::SET_COOKIE, session_clear_cookie(&state))],

@@ -113,9 +113,33 @@ impl TestApp {
         cookie.split(';').next().unwrap().to_owned()
     }
 
+    /// The session's CSRF token, as the pages put it in their forms.
+    pub async fn csrf(&self, cookie: &str) -> String {
+        let html = self
+            .http
+            .get(self.url("/dashboard"))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        csrf_of(&html)
+    }
+
     pub async fn count_answers(&self) -> u64 {
         self.store.count_answers(self.workspace_id).await.unwrap()
     }
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let at = html
+        .find(r#"name="csrf" value=""#)
+        .expect("the page has a form with a CSRF token")
+        + r#"name="csrf" value=""#.len();
+    html[at..].split('"').next().unwrap().to_owned()
 }
 
 /// Where a redirect points.

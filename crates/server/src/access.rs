@@ -1,0 +1,422 @@
+//! Who may call which route, decided in one place for pages and API alike.
+//!
+//! [`RULES`] names every route of the application with the access it needs; the
+//! [`authorize`] middleware looks the matched route up before any handler runs. A route
+//! missing from the table is refused (deny by default), so a new endpoint cannot slip
+//! past: its own tests fail until it has a rule. The tenant-isolation tests walk this
+//! table.
+
+use crate::auth::{self, ApiCaller, SignedIn};
+use crate::error::ApiError;
+use crate::pages::PageError;
+use crate::state::AppState;
+use advocate_core::Permission;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+/// What a route needs from its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: survey pages, links in messages, the widget, sign-in, health checks.
+    Public,
+    /// An API key with a scope that grants the permission.
+    Key(Permission),
+    /// A signed-in person whose role grants the permission; unsafe methods also need the
+    /// session's CSRF token.
+    Person(Permission),
+}
+
+use Access::{Key, Person, Public};
+use Permission::*;
+
+/// Every route: method (`*` for any), path as registered, access.
+pub const RULES: &[(&str, &str, Access)] = &[
+    // Public: health, docs, assets, sign-in, what customers open.
+    // Unknown API paths answer 404 as problem+json, whatever the method.
+    ("*", "/api/{*rest}", Public),
+    ("GET", "/healthz", Public),
+    ("GET", "/readyz", Public),
+    ("GET", "/openapi.json", Public),
+    ("GET", "/docs", Public),
+    ("GET", "/docs/", Public),
+    ("GET", "/docs/{*rest}", Public),
+    ("GET", "/assets/style.css", Public),
+    ("GET", "/", Public),
+    ("GET", "/signin", Public),
+    ("POST", "/signin", Public),
+    ("GET", "/s/{public_id}", Public),
+    ("POST", "/s/{public_id}", Public),
+    ("GET", "/s/{public_id}/a/{token}", Public),
+    ("POST", "/s/{public_id}/a/{token}", Public),
+    ("POST", "/s/{public_id}/a/{token}/score", Public),
+    ("GET", "/s/{public_id}/thanks", Public),
+    ("GET", "/s/{public_id}/qr.svg", Public),
+    ("GET", "/s/{public_id}/qr.png", Public),
+    ("GET", "/i/{token}", Public),
+    ("POST", "/i/{token}", Public),
+    ("GET", "/i/{token}/open.gif", Public),
+    ("GET", "/i/{token}/{score}", Public),
+    ("GET", "/r/{code}", Public),
+    ("GET", "/u/{token}", Public),
+    ("POST", "/u/{token}", Public),
+    ("GET", "/widget.js", Public),
+    ("GET", "/w/{public_id}/prompt", Public),
+    ("POST", "/w/{public_id}/answers", Public),
+    ("OPTIONS", "/w/{public_id}/answers", Public),
+    ("OPTIONS", "/w/{public_id}/prompt", Public),
+    ("POST", "/hooks/sms/{token}", Public),
+    ("GET", "/invite/{token}", Public),
+    ("POST", "/invite/{token}", Public),
+    ("GET", "/password-reset", Public),
+    ("POST", "/password-reset", Public),
+    ("GET", "/password-reset/{token}", Public),
+    ("POST", "/password-reset/{token}", Public),
+    // Pages for people.
+    ("POST", "/signout", Person(Dashboards)),
+    ("POST", "/workspace", Person(Dashboards)),
+    ("GET", "/account", Person(Dashboards)),
+    ("GET", "/dashboard", Person(Dashboards)),
+    ("GET", "/kpis", Person(Dashboards)),
+    ("GET", "/reports/quarterly", Person(Dashboards)),
+    ("GET", "/export/{file}", Person(Export)),
+    ("GET", "/cases", Person(ReadCases)),
+    ("GET", "/cases/{id}", Person(ReadCases)),
+    ("POST", "/cases/{id}", Person(WorkCases)),
+    ("POST", "/cases/{id}/steps", Person(WorkCases)),
+    ("POST", "/cases/{id}/notes", Person(WorkCases)),
+    ("GET", "/customers", Person(ReadCustomers)),
+    ("GET", "/customers/{external_id}", Person(ReadCustomers)),
+    (
+        "POST",
+        "/customers/{external_id}/follow-up",
+        Person(WorkCases),
+    ),
+    (
+        "POST",
+        "/customers/{external_id}/follow-up/clear",
+        Person(WorkCases),
+    ),
+    ("GET", "/outbox", Person(Configure)),
+    ("GET", "/outbox/{id}", Person(Configure)),
+    ("POST", "/outbox/redrive-dead", Person(Configure)),
+    ("POST", "/outbox/{id}/redrive", Person(Configure)),
+    ("GET", "/settings", Person(Configure)),
+    ("POST", "/settings", Person(Configure)),
+    ("POST", "/settings/playbooks/{score}", Person(Configure)),
+    (
+        "POST",
+        "/settings/playbooks/{score}/reset",
+        Person(Configure),
+    ),
+    ("POST", "/settings/routing-rules", Person(Configure)),
+    (
+        "POST",
+        "/settings/routing-rules/{id}/delete",
+        Person(Configure),
+    ),
+    (
+        "POST",
+        "/settings/routing-rules/{id}/move",
+        Person(Configure),
+    ),
+    ("GET", "/team", Person(Administer)),
+    ("POST", "/team/invitations", Person(Administer)),
+    ("POST", "/team/{user_id}/role", Person(Administer)),
+    ("POST", "/team/{user_id}/remove", Person(Administer)),
+    ("POST", "/team/api-keys", Person(Administer)),
+    ("POST", "/team/api-keys/{id}/rotate", Person(Administer)),
+    ("POST", "/team/api-keys/{id}/revoke", Person(Administer)),
+    ("GET", "/audit", Person(Administer)),
+    // The API.
+    ("GET", "/api/v1/surveys", Key(Dashboards)),
+    ("POST", "/api/v1/surveys", Key(Configure)),
+    ("POST", "/api/v1/customers", Key(Ingest)),
+    ("GET", "/api/v1/customers/{external_id}", Key(ReadCustomers)),
+    (
+        "GET",
+        "/api/v1/customers/{external_id}/timeline",
+        Key(ReadCustomers),
+    ),
+    (
+        "PUT",
+        "/api/v1/customers/{external_id}/follow-up",
+        Key(WorkCases),
+    ),
+    (
+        "DELETE",
+        "/api/v1/customers/{external_id}/follow-up",
+        Key(WorkCases),
+    ),
+    ("POST", "/api/v1/responses", Key(Ingest)),
+    ("GET", "/api/v1/nps", Key(Dashboards)),
+    ("GET", "/api/v1/kpis", Key(Dashboards)),
+    ("GET", "/api/v1/exports/{file}", Key(Export)),
+    ("POST", "/api/v1/lifecycle", Key(Ingest)),
+    ("GET", "/api/v1/orders", Key(ReadCustomers)),
+    ("POST", "/api/v1/orders", Key(Ingest)),
+    ("GET", "/api/v1/contacts", Key(ReadCustomers)),
+    ("POST", "/api/v1/contacts", Key(Ingest)),
+    ("POST", "/api/v1/loyalty", Key(Ingest)),
+    ("GET", "/api/v1/cases", Key(ReadCases)),
+    ("GET", "/api/v1/cases/{id}", Key(ReadCases)),
+    ("PATCH", "/api/v1/cases/{id}", Key(WorkCases)),
+    ("POST", "/api/v1/cases/{id}/notes", Key(WorkCases)),
+    ("GET", "/api/v1/engagements", Key(ReadCustomers)),
+    ("POST", "/api/v1/engagements", Key(WorkCases)),
+    ("GET", "/api/v1/engagements/{id}", Key(ReadCustomers)),
+    ("PATCH", "/api/v1/engagements/{id}", Key(WorkCases)),
+    ("GET", "/api/v1/discount-codes", Key(Configure)),
+    ("POST", "/api/v1/discount-codes", Key(Configure)),
+    ("POST", "/api/v1/discount-codes/{code}/redeem", Key(Ingest)),
+    ("GET", "/api/v1/invitations", Key(ReadCustomers)),
+    ("POST", "/api/v1/invitations", Key(Ingest)),
+    ("GET", "/api/v1/invitations/response-rates", Key(Dashboards)),
+    ("GET", "/api/v1/invitations/{id}", Key(ReadCustomers)),
+    ("POST", "/api/v1/events", Key(Ingest)),
+    ("GET", "/api/v1/schedules", Key(Configure)),
+    ("POST", "/api/v1/schedules", Key(Configure)),
+    ("PUT", "/api/v1/schedules/{id}", Key(Configure)),
+    ("DELETE", "/api/v1/schedules/{id}", Key(Configure)),
+    ("GET", "/api/v1/event-triggers", Key(Configure)),
+    ("POST", "/api/v1/event-triggers", Key(Configure)),
+    ("DELETE", "/api/v1/event-triggers/{id}", Key(Configure)),
+    ("GET", "/api/v1/invitation-texts/{language}", Key(Configure)),
+    ("PUT", "/api/v1/invitation-texts/{language}", Key(Configure)),
+    ("GET", "/api/v1/outbox", Key(Configure)),
+    ("GET", "/api/v1/outbox/{id}", Key(Configure)),
+    ("POST", "/api/v1/outbox/redrive-dead", Key(Configure)),
+    ("POST", "/api/v1/outbox/{id}/redrive", Key(Configure)),
+    ("GET", "/api/v1/settings", Key(Configure)),
+    ("PUT", "/api/v1/settings", Key(Configure)),
+    ("GET", "/api/v1/playbooks", Key(Configure)),
+    ("PUT", "/api/v1/playbooks/{score}", Key(Configure)),
+    ("DELETE", "/api/v1/playbooks/{score}", Key(Configure)),
+    ("GET", "/api/v1/routing-rules", Key(Configure)),
+    ("POST", "/api/v1/routing-rules", Key(Configure)),
+    ("PUT", "/api/v1/routing-rules/{id}", Key(Configure)),
+    ("DELETE", "/api/v1/routing-rules/{id}", Key(Configure)),
+    ("GET", "/api/v1/webhooks", Key(Configure)),
+    ("POST", "/api/v1/webhooks", Key(Configure)),
+    ("GET", "/api/v1/webhooks/{id}", Key(Configure)),
+    ("PATCH", "/api/v1/webhooks/{id}", Key(Configure)),
+    ("DELETE", "/api/v1/webhooks/{id}", Key(Configure)),
+    (
+        "POST",
+        "/api/v1/webhooks/{id}/rotate-secret",
+        Key(Configure),
+    ),
+    ("GET", "/api/v1/members", Key(Administer)),
+    ("POST", "/api/v1/members", Key(Administer)),
+    ("PUT", "/api/v1/members/{user_id}", Key(Administer)),
+    ("DELETE", "/api/v1/members/{user_id}", Key(Administer)),
+    ("GET", "/api/v1/api-keys", Key(Administer)),
+    ("POST", "/api/v1/api-keys", Key(Administer)),
+    ("POST", "/api/v1/api-keys/{id}/rotate", Key(Administer)),
+    ("DELETE", "/api/v1/api-keys/{id}", Key(Administer)),
+    ("GET", "/api/v1/audit-log", Key(Administer)),
+];
+
+/// The access a route needs, or `None` for a route nobody wrote a rule for.
+pub fn rule(method: &Method, path: &str) -> Option<Access> {
+    // HEAD is answered by the GET handler, so it needs what GET needs.
+    let method = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
+    RULES
+        .iter()
+        .find(|(m, p, _)| (*m == method || *m == "*") && *p == path)
+        .map(|(_, _, a)| *a)
+}
+
+/// Largest form a page may post (the CSRF token is read from it).
+const FORM_LIMIT: usize = 256 * 1024;
+/// The form field and header that carry the session's CSRF token.
+pub const CSRF_FIELD: &str = "csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Checks the caller against the route's rule before the handler runs, and hands the
+/// handler who the caller is (an [`ApiCaller`] or a [`SignedIn`] in the extensions).
+pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    // Unmatched requests go to the fallback (a 404), which reveals nothing.
+    let Some(path) = req.extensions().get::<MatchedPath>().cloned() else {
+        return next.run(req).await;
+    };
+    let Some(access) = rule(req.method(), path.as_str()) else {
+        tracing::error!(method = %req.method(), route = path.as_str(), "route has no access rule");
+        return refuse_unruled(path.as_str());
+    };
+    match access {
+        Public => next.run(req).await,
+        Key(permission) => {
+            // Only the head crosses the await: a request body is not `Sync`.
+            let (mut parts, body) = req.into_parts();
+            match api_caller(&state, &parts, permission).await {
+                Ok(caller) => {
+                    parts.extensions.insert(caller);
+                    next.run(Request::from_parts(parts, body)).await
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+        Person(permission) => person(&state, req, permission, next).await,
+    }
+}
+
+fn refuse_unruled(path: &str) -> Response {
+    if path.starts_with("/api/") {
+        ApiError::forbidden("this endpoint has no access rule").into_response()
+    } else {
+        PageError(StatusCode::FORBIDDEN, "This page has no access rule.").into_response()
+    }
+}
+
+async fn api_caller(
+    state: &AppState,
+    req: &Parts,
+    permission: Permission,
+) -> Result<ApiCaller, ApiError> {
+    let caller = auth::authenticate_key(state, &req.headers).await?;
+    if caller.scopes.iter().any(|s| s.grants(permission)) {
+        Ok(caller)
+    } else {
+        Err(ApiError::forbidden(format!(
+            "this API key's scopes ({}) do not allow {} {}; it needs a key with the {} scope",
+            advocate_core::access::format_scopes(&caller.scopes),
+            req.method,
+            req.uri.path(),
+            needed_scope(permission)
+        )))
+    }
+}
+
+/// The narrowest scope that grants `p`, named in refusals.
+fn needed_scope(p: Permission) -> &'static str {
+    advocate_core::Scope::ALL
+        .into_iter()
+        .find(|s| s.grants(p))
+        .map_or("admin", |s| s.as_str())
+}
+
+async fn person(state: &AppState, req: Request, permission: Permission, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let signed_in = SignedIn::from_headers(&parts.headers, state).await;
+    let req = Request::from_parts(parts, body);
+    let Some(who) = signed_in else {
+        // A form posted after the session ended comes back to its page after sign-in.
+        let back = if req.method() == Method::GET {
+            req.uri().path_and_query().map_or("/", |p| p.as_str())
+        } else {
+            "/dashboard"
+        };
+        let to = format!("/signin?next={}", crate::pages::views::encode(back));
+        return Redirect::to(&to).into_response();
+    };
+    if !who.role.grants(permission) {
+        return PageError(
+            StatusCode::FORBIDDEN,
+            "Your role in this workspace does not allow this page.",
+        )
+        .into_response();
+    }
+    let req = if req.method().is_safe() {
+        req
+    } else {
+        match checked_csrf(req, &who.csrf_token).await {
+            Ok(req) => req,
+            Err(refused) => return refused.into_response(),
+        }
+    };
+    let mut req = req;
+    let token = who.csrf_token.clone();
+    req.extensions_mut().insert(who);
+    CSRF_TOKEN.scope(token, next.run(req)).await
+}
+
+tokio::task_local! {
+    /// The signed-in person's CSRF token while their request is handled, so every
+    /// template can put it in its forms without each page passing it along.
+    static CSRF_TOKEN: String;
+}
+
+/// The CSRF token of the request being handled (empty outside a signed-in request).
+/// Templates write it into each form: `<input type="hidden" name="csrf" value="{{
+/// crate::access::csrf_token() }}">`.
+pub fn csrf_token() -> String {
+    CSRF_TOKEN.try_with(String::clone).unwrap_or_default()
+}
+
+/// A state-changing page request must come from this site (Origin) and carry the
+/// session's CSRF token, in the form or the `X-CSRF-Token` header. The form body is read
+/// here and handed on unchanged.
+async fn checked_csrf(req: Request, expected: &str) -> Result<Request, PageError> {
+    crate::pages::same_origin(req.headers())?;
+    let refused = PageError(
+        StatusCode::FORBIDDEN,
+        "This form is out of date or was sent from another site. Reload the page and try again.",
+    );
+    if let Some(h) = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+        return if same_secret(h, expected) {
+            Ok(req)
+        } else {
+            Err(refused)
+        };
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, FORM_LIMIT)
+        .await
+        .map_err(|_| PageError(StatusCode::PAYLOAD_TOO_LARGE, "This form is too large."))?;
+    let sent = form_urlencoded_field(&bytes, CSRF_FIELD);
+    if !sent.is_some_and(|t| same_secret(&t, expected)) {
+        return Err(refused);
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_unique_and_head_follows_get() {
+        let mut seen = std::collections::HashSet::new();
+        for (m, p, _) in RULES {
+            assert!(seen.insert((m, p)), "{m} {p} has two rules");
+        }
+        assert_eq!(rule(&Method::HEAD, "/dashboard"), Some(Person(Dashboards)));
+        assert_eq!(rule(&Method::GET, "/nowhere"), None);
+    }
+
+    #[test]
+    fn form_fields_and_secrets() {
+        assert_eq!(
+            form_urlencoded_field(b"a=1&csrf=x%2By&b=2", "csrf").as_deref(),
+            Some("x+y")
+        );
+        assert_eq!(form_urlencoded_field(b"a=1", "csrf"), None);
+        assert!(
+            same_secret("abc", "abc") && !same_secret("abc", "abd") && !same_secret("ab", "abc")
+        );
+    }
+}

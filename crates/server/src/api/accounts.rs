@@ -1,0 +1,254 @@
+//! People, API keys and the audit log of a workspace: `/api/v1/members`,
+//! `/api/v1/api-keys`, `/api/v1/audit-log`. Admin scope only (see `access::RULES`).
+
+use super::json::ApiJson;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use crate::team::{self, InviteOutcome};
+use advocate_core::{Role, Scope};
+use advocate_store::accounts::{AuditEntry, Member};
+use advocate_store::models::ApiKey;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(members, invite, set_role, remove, keys, create_key, rotate_key, revoke_key, audit_log),
+    components(schemas(Member, NewMember, RoleChange, InviteOutcome, ApiKey, NewApiKey, CreatedApiKey, AuditEntry, Role, Scope)),
+    tags((name = "accounts", description = "People and their roles, API keys with scopes, \
+        and the audit log. Needs a key with the admin scope."))
+)]
+pub struct Doc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/members", get(members).post(invite))
+        .route("/api/v1/members/{user_id}", put(set_role).delete(remove))
+        .route("/api/v1/api-keys", get(keys).post(create_key))
+        .route("/api/v1/api-keys/{id}/rotate", post(rotate_key))
+        .route("/api/v1/api-keys/{id}", axum::routing::delete(revoke_key))
+        .route("/api/v1/audit-log", get(audit_log))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// What the key is for, e.g. "CRM sync".
+    pub name: String,
+    /// One or more of ingest, read, admin.
+    pub scopes: Vec<Scope>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKey,
+    /// The key itself, shown only now; only its hash is stored.
+    pub secret: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// 1–500, default 100.
+    pub limit: Option<u32>,
+    /// Only entries with a smaller id (the previous page's last id).
+    pub before: Option<i64>,
+}
+
+fn id_of(raw: &str, what: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no {what} {raw:?}")))
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "accounts", security(("api_key" = [])),
+    responses((status = 200, body = Vec<Member>), (status = 403, body = Problem)))]
+pub async fn members(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<Vec<Member>>> {
+    Ok(Json(state.store.members(caller.workspace_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/members", tag = "accounts", request_body = NewMember,
+    security(("api_key" = [])),
+    responses((status = 201, description = "added (had an account) or invited by email", body = InviteOutcome),
+              (status = 422, body = Problem)))]
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: ApiJson<NewMember>,
+) -> ApiResult<(StatusCode, Json<InviteOutcome>)> {
+    let outcome = team::invite(
+        &state,
+        caller.workspace_id,
+        &body.value.email,
+        body.value.role,
+        &caller.actor(),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{user_id}", tag = "accounts", request_body = RoleChange,
+    params(("user_id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 204), (status = 404, body = Problem),
+              (status = 409, description = "the last admin cannot be demoted", body = Problem)))]
+pub async fn set_role(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<String>,
+    body: ApiJson<RoleChange>,
+) -> ApiResult<StatusCode> {
+    let user_id = id_of(&user_id, "member")?;
+    let role = body.value.role;
+    state
+        .store
+        .set_role(caller.workspace_id, user_id, role)
+        .await?;
+    state
+        .store
+        .audit(
+            caller.workspace_id,
+            &caller.actor(),
+            "role.changed",
+            &format!("user {user_id}"),
+            &format!("role {role}"),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/members/{user_id}", tag = "accounts",
+    params(("user_id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 204), (status = 404, body = Problem),
+              (status = 409, description = "the last admin cannot be removed", body = Problem)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let user_id = id_of(&user_id, "member")?;
+    state
+        .store
+        .remove_member(caller.workspace_id, user_id)
+        .await?;
+    state
+        .store
+        .audit(
+            caller.workspace_id,
+            &caller.actor(),
+            "member.removed",
+            &format!("user {user_id}"),
+            "",
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "accounts", security(("api_key" = [])),
+    responses((status = 200, description = "every key, revoked ones too; never the secret", body = Vec<ApiKey>)))]
+pub async fn keys(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<Vec<ApiKey>>> {
+    Ok(Json(state.store.api_keys(caller.workspace_id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "accounts", request_body = NewApiKey,
+    security(("api_key" = [])),
+    responses((status = 201, description = "the secret is shown only now", body = CreatedApiKey),
+              (status = 422, body = Problem)))]
+pub async fn create_key(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: ApiJson<NewApiKey>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    let (key, secret) = state
+        .store
+        .create_scoped_api_key(caller.workspace_id, &body.value.name, &body.value.scopes)
+        .await?;
+    audit_key(&state, &caller, "api_key.created", &key).await?;
+    Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
+}
+
+#[utoipa::path(post, path = "/api/v1/api-keys/{id}/rotate", tag = "accounts",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 201, description = "a new key with the same name and scopes; the old one is revoked", body = CreatedApiKey),
+              (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    let id = id_of(&id, "API key")?;
+    let (key, secret) = state.store.rotate_api_key(caller.workspace_id, id).await?;
+    audit_key(&state, &caller, "api_key.rotated", &key).await?;
+    Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "accounts",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, description = "revoked at once", body = ApiKey), (status = 404, body = Problem)))]
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ApiKey>> {
+    let id = id_of(&id, "API key")?;
+    let key = state.store.revoke_api_key(caller.workspace_id, id).await?;
+    audit_key(&state, &caller, "api_key.revoked", &key).await?;
+    Ok(Json(key))
+}
+
+async fn audit_key(
+    state: &AppState,
+    caller: &ApiCaller,
+    action: &str,
+    key: &ApiKey,
+) -> ApiResult<()> {
+    let scopes = advocate_core::access::format_scopes(&key.scopes);
+    state
+        .store
+        .audit(
+            caller.workspace_id,
+            &caller.actor(),
+            action,
+            &format!("key {} ({})", key.prefix, key.name),
+            &format!("scopes {scopes}"),
+        )
+        .await?;
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/audit-log", tag = "accounts", params(AuditQuery),
+    security(("api_key" = [])), responses((status = 200, description = "newest first", body = Vec<AuditEntry>)))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    Ok(Json(
+        state
+            .store
+            .audit_log(caller.workspace_id, q.limit.unwrap_or(100), q.before)
+            .await?,
+    ))
+}

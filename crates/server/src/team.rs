@@ -1,0 +1,269 @@
+//! People joining a workspace and resetting their password: the rules both the API and
+//! the pages follow, and the emails that carry the one-time links.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use advocate_core::Role;
+use advocate_store::accounts::{TokenPurpose, UserToken};
+use advocate_store::outbox::EmailMessage;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// How long an invitation to join a workspace can be accepted.
+pub const INVITATION_DAYS: i64 = 7;
+/// How long a password-reset link works.
+pub const RESET_MINUTES: i64 = 60;
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 10;
+
+/// What inviting someone did.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum InviteOutcome {
+    /// They already had an account: they are a member now, with the role.
+    Added { user_id: i64, role: Role },
+    /// An email with a link to join was queued.
+    Invited {
+        email: String,
+        role: Role,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+/// A new random secret for a link.
+fn secret() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 43)
+}
+
+/// A plausible email address: something@something.something, no spaces.
+pub fn check_email(email: &str) -> Result<String, ApiError> {
+    let email = email.trim().to_lowercase();
+    let ok = email.len() <= 254
+        && !email.contains(char::is_whitespace)
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if ok {
+        Ok(email)
+    } else {
+        Err(ApiError::unprocessable(format!(
+            "email must be an email address; got {email:?}"
+        )))
+    }
+}
+
+pub fn check_password(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(ApiError::unprocessable(format!(
+            "a password needs at least {MIN_PASSWORD} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Adds an existing person to the workspace at once, or emails a newcomer a link to join.
+pub async fn invite(
+    state: &AppState,
+    workspace_id: i64,
+    email: &str,
+    role: Role,
+    actor: &str,
+) -> Result<InviteOutcome, ApiError> {
+    let email = check_email(email)?;
+    let outcome = match state.store.user_by_email(&email).await? {
+        Some(user) => {
+            state.store.add_member(workspace_id, user.id, role).await?;
+            InviteOutcome::Added {
+                user_id: user.id,
+                role,
+            }
+        }
+        None => {
+            let workspace = state
+                .store
+                .workspace(workspace_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("no such workspace"))?;
+            let expires_at = Utc::now() + Duration::days(INVITATION_DAYS);
+            let secret = secret();
+            let link = format!("{}/invite/{secret}", state.store.public_url());
+            let mail = EmailMessage {
+                from: state.store.email_sender(workspace_id).await?,
+                to: email.clone(),
+                subject: format!("You are invited to {} on Advocate", workspace.name),
+                text: format!(
+                    "{actor} invited you to join {} on Advocate as {role}.\n\n\
+                     Choose your password here (the link works for {INVITATION_DAYS} days, once):\n{link}\n",
+                    workspace.name,
+                    actor = actor.trim_start_matches("user:"),
+                ),
+                ..Default::default()
+            };
+            let mail = with_html(mail);
+            let token = UserToken {
+                email: email.clone(),
+                workspace_id: Some(workspace_id),
+                role: Some(role),
+                created_by: Some(actor.to_owned()),
+                expires_at,
+            };
+            state
+                .store
+                .issue_user_token(
+                    TokenPurpose::Invitation,
+                    &secret,
+                    &token,
+                    Some((workspace_id, &mail)),
+                    Utc::now(),
+                )
+                .await?;
+            InviteOutcome::Invited {
+                email: email.clone(),
+                role,
+                expires_at,
+            }
+        }
+    };
+    state
+        .store
+        .audit(
+            workspace_id,
+            actor,
+            "member.invited",
+            &email,
+            &format!("role {role}"),
+        )
+        .await?;
+    Ok(outcome)
+}
+
+/// Emails a password-reset link when the address belongs to someone; says nothing either
+/// way, so the form reveals no accounts.
+pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), ApiError> {
+    let Ok(email) = check_email(email) else {
+        return Ok(());
+    };
+    let Some(user) = state.store.user_by_email(&email).await? else {
+        return Ok(());
+    };
+    let secret = secret();
+    let link = format!("{}/password-reset/{secret}", state.store.public_url());
+    let mail = EmailMessage {
+        from: state.store.email_sender(user.workspace_id).await?,
+        to: user.email.clone(),
+        subject: "Reset your Advocate password".into(),
+        text: format!(
+            "Someone asked to reset the password of {} on Advocate.\n\n\
+             Choose a new password here (the link works for {RESET_MINUTES} minutes, once):\n{link}\n\n\
+             If it was not you, ignore this email: your password stays as it is.\n",
+            user.email
+        ),
+        ..Default::default()
+    };
+    let mail = with_html(mail);
+    let token = UserToken {
+        email: user.email.clone(),
+        workspace_id: None,
+        role: None,
+        created_by: None,
+        expires_at: Utc::now() + Duration::minutes(RESET_MINUTES),
+    };
+    state
+        .store
+        .issue_user_token(
+            TokenPurpose::PasswordReset,
+            &secret,
+            &token,
+            Some((user.workspace_id, &mail)),
+            Utc::now(),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Uses an invitation: creates the account (with `password`) or adds the existing one,
+/// and returns the user id and workspace to start a session in.
+pub async fn accept_invitation(
+    state: &AppState,
+    secret: &str,
+    password: &str,
+) -> Result<(i64, i64), ApiError> {
+    check_password(password)?;
+    let token = state
+        .store
+        .redeem_user_token(TokenPurpose::Invitation, secret, Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("this invitation is unknown, used or expired"))?;
+    let (Some(workspace_id), Some(role)) = (token.workspace_id, token.role) else {
+        return Err(ApiError::internal(
+            "an invitation without workspace or role",
+        ));
+    };
+    let hash = hash(password).await;
+    let user_id = match state.store.user_by_email(&token.email).await? {
+        Some(user) => {
+            state.store.add_member(workspace_id, user.id, role).await?;
+            user.id
+        }
+        None => {
+            state
+                .store
+                .create_member(workspace_id, &token.email, &hash, role)
+                .await?
+                .id
+        }
+    };
+    state
+        .store
+        .audit(
+            workspace_id,
+            &format!("user:{}", token.email),
+            "member.joined",
+            &token.email,
+            &format!("role {role}"),
+        )
+        .await?;
+    Ok((user_id, workspace_id))
+}
+
+/// Uses a reset link: sets the new password and signs the person out everywhere.
+pub async fn reset_password(
+    state: &AppState,
+    secret: &str,
+    password: &str,
+) -> Result<(), ApiError> {
+    check_password(password)?;
+    let token = state
+        .store
+        .redeem_user_token(TokenPurpose::PasswordReset, secret, Utc::now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("this reset link is unknown, used or expired"))?;
+    let user = state
+        .store
+        .user_by_email(&token.email)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this account no longer exists"))?;
+    let hash = hash(password).await;
+    state.store.set_password_hash(user.id, &hash).await?;
+    state.store.end_sessions_of(user.id).await?;
+    Ok(())
+}
+
+/// The HTML part of a staff email: its text, escaped, with line breaks kept.
+fn with_html(mut mail: EmailMessage) -> EmailMessage {
+    let escaped = crate::charts::escape(&mail.text);
+    mail.html = format!(
+        "<!doctype html><html><body><div style=\"white-space:pre-wrap;font-family:sans-serif\">{escaped}</div></body></html>"
+    );
+    mail
+}
+
+/// argon2 is slow on purpose; keep it off the async threads.
+async fn hash(password: &str) -> String {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .expect("hashing does not panic")
+}
