@@ -8,6 +8,7 @@ pub mod export;
 pub mod pages;
 pub mod qr;
 pub mod ratelimit;
+pub mod security;
 pub mod state;
 pub mod worker;
 
@@ -40,6 +41,7 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let https = security::https(&state);
     Router::new()
         .merge(api::router())
         .merge(pages::router())
@@ -48,6 +50,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(https, security::headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
