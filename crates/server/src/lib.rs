@@ -13,7 +13,7 @@ pub mod state;
 pub mod worker;
 
 pub use error::{ApiError, Problem};
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, Limits};
 
 use advocate_store::Store;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,7 +35,7 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
         store,
         config: Arc::new(config),
         signing_key: Arc::new(key),
-        answer_limiter: Arc::new(ratelimit::RateLimiter::for_answers()),
+        limits: Arc::default(),
     })
 }
 
@@ -50,7 +50,10 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(https, security::headers))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            security::headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

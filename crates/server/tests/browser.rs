@@ -117,7 +117,9 @@ async fn a_respondent_answers_with_the_mouse_in_the_browsers_language() {
     .await;
     let console = b.console().await;
     assert!(
-        console.iter().any(|m| m.contains("Content Security Policy")),
+        console
+            .iter()
+            .any(|m| m.contains("Content Security Policy")),
         "inline script ran or went unreported: {console:?}"
     );
 
@@ -473,7 +475,8 @@ async fn an_identified_visitor_answers_the_widget_with_the_mouse() {
 
     assert_stays_local(&app, &host, &shown.urls);
     assert_stays_local(&app, &host, &answered.urls);
-    b.assert_no_csp_violation("the widget on another site").await;
+    b.assert_no_csp_violation("the widget on another site")
+        .await;
     println!(
         "widget weight: widget.js {} bytes; the prompt {} bytes; host page, script and prompt \
          {} bytes in {} requests; answering (score, comment) {} bytes in {} requests",
@@ -538,7 +541,8 @@ async fn an_anonymous_visitor_answers_the_widget_with_the_keyboard_alone() {
     b.keys(ENTER).await;
     assert_eq!(widget_thanks(&b).await, de.thanks_title);
     assert_stays_local(&app, &host, &b.traffic().await.urls);
-    b.assert_no_csp_violation("the widget on another site").await;
+    b.assert_no_csp_violation("the widget on another site")
+        .await;
 
     let a = stored(&app).await;
     assert_eq!(a.score, 8);

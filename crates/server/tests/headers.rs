@@ -18,7 +18,11 @@ fn header<'a>(r: &'a Response, name: &str) -> Option<&'a str> {
 /// The headers every response carries.
 fn assert_secure(r: &Response, what: &str) {
     assert_eq!(header(r, "content-security-policy"), Some(CSP), "{what}");
-    assert_eq!(header(r, "x-content-type-options"), Some("nosniff"), "{what}");
+    assert_eq!(
+        header(r, "x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
     assert_eq!(header(r, "x-frame-options"), Some("DENY"), "{what}");
     assert_eq!(header(r, "referrer-policy"), Some("same-origin"), "{what}");
 }
@@ -31,13 +35,14 @@ async fn every_kind_of_response_carries_the_security_headers() {
     let id = link.trim_start_matches("/s/").to_owned();
     let cookie = app.sign_in().await;
 
-    let page = |path: &str| {
-        app.http
-            .get(app.url(path))
-            .header("cookie", &cookie)
-            .send()
-    };
-    for path in ["/dashboard", "/cases", "/customers", "/signin", "/assets/style.css"] {
+    let page = |path: &str| app.http.get(app.url(path)).header("cookie", &cookie).send();
+    for path in [
+        "/dashboard",
+        "/cases",
+        "/customers",
+        "/signin",
+        "/assets/style.css",
+    ] {
         let r = page(path).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
         assert_secure(&r, path);
@@ -57,7 +62,12 @@ async fn every_kind_of_response_carries_the_security_headers() {
     let r = app.get("/api/v1/surveys").send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_secure(&r, "API");
-    let r = app.http.get(app.url("/api/v1/surveys")).send().await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/api/v1/surveys"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
     assert_secure(&r, "API error");
     let r = app.http.get(app.url("/openapi.json")).send().await.unwrap();
@@ -67,7 +77,11 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_secure(&r, "404");
 
     // The widget: the script and QR images may be loaded by any site, the JSON is CORS.
-    for path in ["/widget.js".to_owned(), format!("{link}/qr.svg"), format!("{link}/qr.png")] {
+    for path in [
+        "/widget.js".to_owned(),
+        format!("{link}/qr.svg"),
+        format!("{link}/qr.png"),
+    ] {
         let r = app
             .http
             .get(app.url(&path))

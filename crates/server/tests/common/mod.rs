@@ -50,9 +50,7 @@ impl TestApp {
             .await
             .unwrap();
         let (_, key) = store.create_api_key(ws.id, "test").await.unwrap();
-        let state = advocate_server::state(store.clone(), config)
-            .await
-            .unwrap();
+        let state = advocate_server::state(store.clone(), config).await.unwrap();
         tokio::spawn(advocate_server::serve(
             listener,
             state,
