@@ -9,12 +9,13 @@ pub mod export;
 pub mod pages;
 pub mod qr;
 pub mod ratelimit;
+pub mod security;
 pub mod state;
 pub mod team;
 pub mod worker;
 
 pub use error::{ApiError, Problem};
-pub use state::{AppState, Config};
+pub use state::{AppState, Config, Limits};
 
 use advocate_store::Store;
 use axum::extract::{DefaultBodyLimit, State};
@@ -36,12 +37,13 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
         store,
         config: Arc::new(config),
         signing_key: Arc::new(key),
-        answer_limiter: Arc::new(ratelimit::RateLimiter::for_answers()),
+        limits: Arc::default(),
     })
 }
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let https = security::https(&state);
     Router::new()
         .merge(api::router())
         .merge(pages::router())
@@ -54,6 +56,10 @@ pub fn app(state: AppState) -> Router {
             access::authorize,
         ))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            https,
+            security::headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

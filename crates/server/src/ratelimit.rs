@@ -1,5 +1,23 @@
 //! A small in-memory rate limiter: one token bucket per key (e.g. client address and
-//! survey), so that a script cannot stuff an anonymous survey with answers.
+//! survey), so that a script cannot stuff an anonymous survey with answers, or guess
+//! passwords.
+//!
+//! One limiter per purpose, made by its constructor (`for_answers`, `for_sign_in_…`,
+//! `for_password_reset`) and kept in [`crate::state::Limits`]. A handler limits with one
+//! line, and the refusal is a `429` problem+json with `Retry-After`:
+//!
+//! ```ignore
+//! async fn request_reset(State(state): State<AppState>, ClientKey(client): ClientKey, …)
+//!     -> Result<Response, ApiError>
+//! {
+//!     state.limits.password_reset.limit(&client)?; // or a key of client and email
+//!     …
+//! }
+//! ```
+//!
+//! Attempts that should only count when they fail (sign-in) are charged up front and
+//! given back with [`RateLimiter::refund`] on success, so that parallel guesses cannot
+//! slip past the limit while the first ones are still being checked.
 //!
 //! Per instance and forgotten on restart — enough to make abuse slow and visible, not a
 //! quota. Memory stays bounded: buckets that have refilled are dropped (a full bucket is
@@ -7,9 +25,11 @@
 //! passed in so that tests need no sleeping.
 
 use crate::state::AppState;
+use crate::ApiError;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -41,7 +61,15 @@ impl RateLimiter {
     /// Allows `burst` requests at once per key, refilling at `per_minute`, and remembers at
     /// most `max_keys` keys.
     pub fn new(burst: u32, per_minute: u32, max_keys: usize) -> Self {
-        let interval = Duration::from_secs(60) / per_minute.max(1);
+        Self::with_interval(burst, Duration::from_secs(60) / per_minute.max(1), max_keys)
+    }
+
+    /// Allows `burst` requests per key within `period`, then one each `period / burst`.
+    pub fn per_period(burst: u32, period: Duration, max_keys: usize) -> Self {
+        Self::with_interval(burst, period / burst.max(1), max_keys)
+    }
+
+    fn with_interval(burst: u32, interval: Duration, max_keys: usize) -> Self {
         Self {
             interval,
             tolerance: interval * (burst.max(1) - 1),
@@ -56,6 +84,37 @@ impl RateLimiter {
     /// The limit on anonymous answers: 10 a minute per client and survey, 10 at once.
     pub fn for_answers() -> Self {
         Self::new(10, 10, 100_000)
+    }
+
+    /// Failed sign-ins per email address tried, whether or not it has an account (so the
+    /// answer reveals nothing): 10 in 15 minutes, then one every 90 seconds.
+    pub fn for_sign_in_emails() -> Self {
+        Self::per_period(10, Duration::from_secs(15 * 60), 100_000)
+    }
+
+    /// Failed sign-ins per client address, over all emails (password spraying): 30 in 15
+    /// minutes, then one every 30 seconds; an office behind one address still signs in.
+    pub fn for_sign_in_clients() -> Self {
+        Self::per_period(30, Duration::from_secs(15 * 60), 100_000)
+    }
+
+    /// Password-reset requests per key (client address, or client and email): 5 an hour,
+    /// so that nobody's inbox can be flooded and links are not requested in bulk.
+    pub fn for_password_reset() -> Self {
+        Self::per_period(5, Duration::from_secs(3600), 100_000)
+    }
+
+    /// [`RateLimiter::check`] now, refused as a `429` answer with `Retry-After`.
+    pub fn limit(&self, key: &str) -> Result<(), TooManyRequests> {
+        self.check(key, Instant::now()).map_err(TooManyRequests)
+    }
+
+    /// Gives back one request taken from `key` (an attempt that turned out to be fine).
+    pub fn refund(&self, key: &str, now: Instant) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(full_at) = inner.full_at.get_mut(key) {
+            *full_at = full_at.checked_sub(self.interval).unwrap_or(now).max(now);
+        }
     }
 
     /// Takes one request from `key`'s allowance, or says how long until one is free.
@@ -115,6 +174,43 @@ fn evict_oldest(inner: &mut Inner) {
         kept = inner.full_at.len(),
         "rate limiter full: forgot the clients closest to their full allowance"
     );
+}
+
+/// A refusal: `429 Too Many Requests` with `Retry-After` and a problem+json body that says
+/// when to try again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManyRequests(pub Duration);
+
+impl TooManyRequests {
+    pub fn retry_after_secs(&self) -> u64 {
+        retry_after_secs(self.0)
+    }
+}
+
+impl TooManyRequests {
+    /// The refusal with its own message; "try again in N seconds" is added.
+    pub fn with_detail(self, detail: &str) -> ApiError {
+        let secs = self.retry_after_secs();
+        ApiError {
+            retry_after: Some(secs),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("{detail}; try again in {secs} seconds"),
+            )
+        }
+    }
+}
+
+impl From<TooManyRequests> for ApiError {
+    fn from(t: TooManyRequests) -> Self {
+        t.with_detail("too many requests")
+    }
+}
+
+impl IntoResponse for TooManyRequests {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
 }
 
 /// A wait as whole seconds for `Retry-After` (rounded up: retrying sooner would fail).
@@ -200,6 +296,36 @@ mod tests {
             assert_eq!(limiter.check("a", later), Ok(()));
         }
         assert!(limiter.check("a", later).is_err());
+    }
+
+    #[test]
+    fn a_refund_gives_back_one_request_and_never_more_than_the_burst() {
+        let limiter = RateLimiter::per_period(3, Duration::from_secs(90), 100);
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            limiter.check("a", t0).unwrap();
+        }
+        assert_eq!(limiter.check("a", t0), Err(Duration::from_secs(30)));
+        limiter.refund("a", t0);
+        assert_eq!(limiter.check("a", t0), Ok(()));
+        // Refunds beyond a full allowance are not saved up.
+        for _ in 0..10 {
+            limiter.refund("a", t0);
+        }
+        for _ in 0..3 {
+            limiter.check("a", t0).unwrap();
+        }
+        assert!(limiter.check("a", t0).is_err());
+        limiter.refund("unknown", t0);
+        assert!(limiter.is_empty() || limiter.len() == 1);
+    }
+
+    #[test]
+    fn a_refusal_is_a_429_problem_with_retry_after() {
+        let r = TooManyRequests(Duration::from_millis(1500)).into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()["retry-after"], "2");
+        assert_eq!(r.headers()["content-type"], "application/problem+json");
     }
 
     #[test]

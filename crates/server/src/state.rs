@@ -11,8 +11,32 @@ pub struct AppState {
     /// Key that signs session cookies and answer links; kept in the database so it
     /// survives restarts and is shared by every instance.
     pub signing_key: Arc<Vec<u8>>,
-    /// Limits anonymous answers per client and survey (survey page and widget).
-    pub answer_limiter: Arc<RateLimiter>,
+    /// Rate limits of anonymous answers, sign-in and password reset.
+    pub limits: Arc<Limits>,
+}
+
+/// One rate limiter per purpose (see [`crate::ratelimit`] for how to use one).
+#[derive(Debug)]
+pub struct Limits {
+    /// Anonymous answers per client and survey (survey page and widget).
+    pub answers: RateLimiter,
+    /// Failed sign-ins per email tried.
+    pub sign_in_emails: RateLimiter,
+    /// Failed sign-ins per client address.
+    pub sign_in_clients: RateLimiter,
+    /// Password-reset requests.
+    pub password_reset: RateLimiter,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            answers: RateLimiter::for_answers(),
+            sign_in_emails: RateLimiter::for_sign_in_emails(),
+            sign_in_clients: RateLimiter::for_sign_in_clients(),
+            password_reset: RateLimiter::for_password_reset(),
+        }
+    }
 }
 
 /// Settings the HTTP layer needs.

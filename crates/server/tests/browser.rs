@@ -104,6 +104,24 @@ async fn a_respondent_answers_with_the_mouse_in_the_browsers_language() {
     b.wait_for_url("the thanks page", |u| u.contains("/thanks"))
         .await;
     assert_eq!(b.text(&b.find("h1").await).await, nb.thanks_title);
+    b.assert_no_csp_violation("survey, follow-up and thanks pages")
+        .await;
+
+    // The policy is enforced (and the check above can fail): an injected inline script is
+    // refused and reported.
+    b.script(
+        "const s = document.createElement('script'); s.textContent = 'document.title = 1'; \
+         document.body.appendChild(s);",
+        json!([]),
+    )
+    .await;
+    let console = b.console().await;
+    assert!(
+        console
+            .iter()
+            .any(|m| m.contains("Content Security Policy")),
+        "inline script ran or went unreported: {console:?}"
+    );
 
     let a = stored(&app).await;
     assert_eq!(a.score, 9);
@@ -457,6 +475,8 @@ async fn an_identified_visitor_answers_the_widget_with_the_mouse() {
 
     assert_stays_local(&app, &host, &shown.urls);
     assert_stays_local(&app, &host, &answered.urls);
+    b.assert_no_csp_violation("the widget on another site")
+        .await;
     println!(
         "widget weight: widget.js {} bytes; the prompt {} bytes; host page, script and prompt \
          {} bytes in {} requests; answering (score, comment) {} bytes in {} requests",
@@ -521,6 +541,8 @@ async fn an_anonymous_visitor_answers_the_widget_with_the_keyboard_alone() {
     b.keys(ENTER).await;
     assert_eq!(widget_thanks(&b).await, de.thanks_title);
     assert_stays_local(&app, &host, &b.traffic().await.urls);
+    b.assert_no_csp_violation("the widget on another site")
+        .await;
 
     let a = stored(&app).await;
     assert_eq!(a.score, 8);

@@ -5,10 +5,13 @@
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-use advocate_store::outbox::{OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus};
+use advocate_store::outbox::{
+    MessageKind, OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus,
+};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -52,12 +55,53 @@ pub struct OutboxPage {
     pub next_before: Option<i64>,
 }
 
+/// A message with every delivery attempt. The list's `attempts` count is `failed_attempts`
+/// here: `attempts` is the history (flattening the message gave two `attempts` keys).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxDetail {
-    #[serde(flatten)]
-    pub message: OutboxMessage,
-    /// Oldest first.
+    pub id: i64,
+    pub workspace_id: i64,
+    pub kind: MessageKind,
+    /// What caused it, e.g. `case.created`.
+    pub event: String,
+    /// Email address or URL it goes to.
+    pub target: String,
+    pub endpoint_id: Option<i64>,
+    /// The exact body that is sent (and, for webhooks, signed).
+    pub payload: String,
+    /// Sent with every attempt, the same on every retry, so receivers can drop repeats.
+    pub idempotency_key: String,
+    pub status: OutboxStatus,
+    /// Failed attempts so far (reset by a re-drive).
+    pub failed_attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Every attempt, oldest first.
     pub attempts: Vec<OutboxAttempt>,
+}
+
+impl OutboxDetail {
+    fn new(m: OutboxMessage, attempts: Vec<OutboxAttempt>) -> Self {
+        Self {
+            id: m.id,
+            workspace_id: m.workspace_id,
+            kind: m.kind,
+            event: m.event,
+            target: m.target,
+            endpoint_id: m.endpoint_id,
+            payload: m.payload,
+            idempotency_key: m.idempotency_key,
+            status: m.status,
+            failed_attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+            created_at: m.created_at,
+            delivered_at: m.delivered_at,
+            attempts,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -134,7 +178,7 @@ pub async fn show(
         .outbox_message(caller.workspace_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no message {id}")))?;
-    Ok(Json(OutboxDetail { message, attempts }))
+    Ok(Json(OutboxDetail::new(message, attempts)))
 }
 
 #[utoipa::path(post, path = "/api/v1/outbox/{id}/redrive", tag = "outbox", params(("id" = i64, Path)),

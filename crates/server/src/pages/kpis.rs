@@ -957,7 +957,7 @@ pub async fn download(
 ) -> Response {
     match export_file(&state, user.workspace_id, &file, &params).await {
         Ok(r) => r,
-        Err(ApiError { status, detail }) => (status, detail).into_response(),
+        Err(ApiError { status, detail, .. }) => (status, detail).into_response(),
     }
 }
 

@@ -6,6 +6,7 @@ use crate::auth::{
     session_clear_cookie, session_cookie, session_limits, session_set_cookie, verify_password,
     SignedIn,
 };
+use crate::ratelimit::{retry_after_secs, ClientKey};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
@@ -15,6 +16,7 @@ use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
 use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 /// A signed-in person; without a valid session the request is sent to the sign-in page.
 pub struct RequireSignIn(pub SignedIn);
@@ -68,6 +70,7 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| crate::auth::hash_passwor
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientKey(client): ClientKey,
     headers: HeaderMap,
     Form(f): Form<SigninForm>,
 ) -> Response {
@@ -75,6 +78,17 @@ pub async fn submit(
         return refused.into_response();
     }
     let next = local_path(f.next.as_deref());
+    // Brute force: every attempt is charged to the client and to the email tried (known or
+    // not, so a lock reveals nothing), and given back when it succeeds.
+    let (limits, now) = (&state.limits, Instant::now());
+    let email_key = f.email.trim().to_lowercase();
+    if let Err(wait) = limits.sign_in_clients.check(&client, now) {
+        return too_many_failures(wait, f.email, next);
+    }
+    if let Err(wait) = limits.sign_in_emails.check(&email_key, now) {
+        limits.sign_in_clients.refund(&client, now);
+        return too_many_failures(wait, f.email, next);
+    }
     let user = match state.store.user_by_email(&f.email).await {
         Ok(u) => u,
         Err(e) => {
@@ -97,6 +111,8 @@ pub async fn submit(
     match user.filter(|_| ok) {
         Some(user) => match start_session(&state, &user).await {
             Ok(Some(secret)) => {
+                limits.sign_in_clients.refund(&client, now);
+                limits.sign_in_emails.refund(&email_key, now);
                 tracing::info!(user_id = user.id, "signed in");
                 (
                     [(header::SET_COOKIE, session_set_cookie(&state, &secret))],
@@ -153,6 +169,31 @@ async fn start_session(
         )
         .await?;
     Ok(Some(secret))
+}
+
+/// 429 with `Retry-After`: the sign-in page saying when to try again.
+fn too_many_failures(wait: Duration, email: String, next: String) -> Response {
+    let secs = retry_after_secs(wait);
+    let when = if secs < 60 {
+        format!("{secs} seconds")
+    } else {
+        format!("{} minutes", secs.div_ceil(60))
+    };
+    tracing::warn!("sign-in refused: too many failed attempts");
+    let page = SigninPage {
+        error: Some(format!(
+            "Too many failed sign-ins for this email or from your network. \
+             Try again in {when}."
+        )),
+        email,
+        next,
+    };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, secs.to_string())],
+        page,
+    )
+        .into_response()
 }
 
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {

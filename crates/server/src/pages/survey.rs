@@ -213,7 +213,7 @@ pub async fn answer(
         "This survey link names an unknown channel; use the link as it was given.",
     ))?;
     let limit_key = format!("{client} {}", survey.id);
-    if let Err(wait) = state.answer_limiter.check(&limit_key, Instant::now()) {
+    if let Err(wait) = state.limits.answers.check(&limit_key, Instant::now()) {
         return Ok(too_many_answers(wait));
     }
     let score = parse_score(survey.kind, &form.score)?;

@@ -9,7 +9,7 @@
 use super::survey::{answer_of, answer_token, language, texts};
 use super::PageError;
 use crate::qr::Matrix;
-use crate::ratelimit::{retry_after_secs, ClientKey};
+use crate::ratelimit::{ClientKey, TooManyRequests};
 use crate::state::AppState;
 use crate::ApiError;
 use advocate_core::i18n::{self, SurveyTexts};
@@ -22,7 +22,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{
     ACCEPT_LANGUAGE, ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS,
     ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_MAX_AGE, CACHE_CONTROL, CONTENT_DISPOSITION,
-    CONTENT_TYPE, RETRY_AFTER,
+    CONTENT_TYPE,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -380,18 +380,9 @@ async fn answers(
         }
         Grant::Prompt(key, lang) => {
             let limit_key = format!("{client} {}", survey.id);
-            if let Err(wait) = state.answer_limiter.check(&limit_key, Instant::now()) {
-                let secs = retry_after_secs(wait);
-                let mut r = ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!(
-                        "too many answers were sent from your network to this survey; \
-                         try again in {secs} seconds"
-                    ),
-                )
-                .into_response();
-                r.headers_mut().insert(RETRY_AFTER, secs.into());
-                return Ok(r);
+            if let Err(wait) = state.limits.answers.check(&limit_key, Instant::now()) {
+                return Err(TooManyRequests(wait)
+                    .with_detail("too many answers were sent from your network to this survey"));
             }
             let id = record_anonymous(&state, &survey, key, lang, score).await?;
             (id, answer_token(&state, &survey, id))

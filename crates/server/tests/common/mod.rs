@@ -32,6 +32,11 @@ impl TestApp {
 
     /// A running server on `db` with a workspace "acme", an admin user and an API key.
     pub async fn spawn_on(db: TestDb) -> Self {
+        Self::spawn_with(db, Config::default()).await
+    }
+
+    /// Like [`TestApp::spawn_on`], with the HTTP layer's settings.
+    pub async fn spawn_with(db: TestDb, config: Config) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         // Links in messages point at this server.
@@ -45,9 +50,7 @@ impl TestApp {
             .await
             .unwrap();
         let (_, key) = store.create_api_key(ws.id, "test").await.unwrap();
-        let state = advocate_server::state(store.clone(), Config::default())
-            .await
-            .unwrap();
+        let state = advocate_server::state(store.clone(), config).await.unwrap();
         tokio::spawn(advocate_server::serve(
             listener,
             state,

@@ -199,7 +199,7 @@ impl Browser {
                 "browserName": "chrome",
                 "pageLoadStrategy": "normal",
                 "goog:chromeOptions": chrome,
-                "goog:loggingPrefs": {"performance": "ALL"},
+                "goog:loggingPrefs": {"performance": "ALL", "browser": "ALL"},
             }}
         });
         let r = self
@@ -377,6 +377,33 @@ impl Browser {
             }
         }
         t
+    }
+
+    /// The console messages since the last call (drained by reading), as `LEVEL message`.
+    pub async fn console(&self) -> Vec<String> {
+        let entries = self.post("se/log", json!({"type": "browser"})).await;
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                let level = e["level"].as_str().unwrap_or_default();
+                let message = e["message"].as_str().unwrap_or_default();
+                format!("{level} {message}")
+            })
+            .collect()
+    }
+
+    /// Fails when the page reported a Content-Security-Policy violation on the console
+    /// since the last read of the console.
+    pub async fn assert_no_csp_violation(&self, what: &str) {
+        let violations: Vec<String> = self
+            .console()
+            .await
+            .into_iter()
+            .filter(|m| m.contains("Content Security Policy"))
+            .collect();
+        assert!(violations.is_empty(), "{what}: {violations:#?}");
     }
 
     /// The first element matching `css` inside the open shadow root of the element matching
