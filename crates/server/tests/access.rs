@@ -696,6 +696,20 @@ async fn invitations_and_password_resets_by_email() {
         .unwrap();
     assert_eq!(r.status(), 401, "the old one does not");
 
+    // Reset emails are rate limited (5 an hour per client and per address).
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let r = app
+            .http
+            .post(app.url("/password-reset"))
+            .form(&[("email", "kari@example.com")])
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429]);
+
     // The last admin cannot be demoted.
     let admin = app
         .store

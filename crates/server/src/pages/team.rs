@@ -6,6 +6,7 @@ use super::signin::RequireSignIn;
 use super::PageError;
 use crate::auth::{session_cookie, session_limits, session_set_cookie};
 use crate::error::ApiError;
+use crate::ratelimit::ClientKey;
 use crate::state::AppState;
 use crate::team::{self, MIN_PASSWORD};
 use advocate_core::{Role, Scope};
@@ -522,10 +523,18 @@ pub struct EmailForm {
 pub async fn send_reset(
     State(state): State<AppState>,
     headers: HeaderMap,
+    ClientKey(client): ClientKey,
     Form(f): Form<EmailForm>,
 ) -> Response {
     if let Err(refused) = super::same_origin(&headers) {
         return refused.into_response();
+    }
+    // Per client and per address: nobody can flood an inbox with reset emails.
+    let email_key = format!("email:{}", f.email.trim().to_lowercase());
+    for key in [&client, &email_key] {
+        if let Err(wait) = state.limits.password_reset.limit(key) {
+            return wait.into_response();
+        }
     }
     if let Err(e) = team::request_password_reset(&state, &f.email).await {
         return internal(e.detail).into_response();
