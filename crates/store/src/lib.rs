@@ -7,6 +7,7 @@
 //! competes with itself for SQLite's write lock.
 
 mod analytics;
+mod anonymity;
 mod answers;
 mod bulk;
 pub mod business;
@@ -20,6 +21,7 @@ pub mod invitations;
 pub mod kpis;
 pub mod models;
 pub mod outbox;
+pub mod privacy;
 mod reactions;
 pub mod settings;
 mod surveys;
