@@ -10,6 +10,7 @@ pub mod json;
 pub mod kpis;
 pub mod nps;
 pub mod outbox;
+pub mod privacy;
 pub mod responses;
 pub mod settings;
 pub mod surveys;
@@ -49,6 +50,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         webhooks::Doc::openapi(),
         outbox::Doc::openapi(),
         invitations::Doc::openapi(),
+        privacy::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -91,6 +93,7 @@ pub fn router() -> Router<AppState> {
         .merge(kpis::router())
         .merge(exports::router())
         .merge(invitations::router())
+        .merge(privacy::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),
