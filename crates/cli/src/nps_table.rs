@@ -119,6 +119,10 @@ pub fn render(r: &NpsReport) -> String {
     let s = &r.summary;
     let _ = writeln!(out, "{}", scope(r));
     match s.nps {
+        None if r.suppressed.is_some() => {
+            let min = r.suppressed.unwrap_or_default();
+            let _ = writeln!(out, "NPS hidden  (eNPS: fewer than {min} answers)");
+        }
         None => {
             let _ = writeln!(out, "NPS –  (no answers)");
         }
