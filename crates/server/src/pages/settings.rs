@@ -171,12 +171,13 @@ impl SettingsForm {
                     })
                 })
                 .transpose()?,
-            enps_min_group_size: self.enps_min_group_size.trim().parse().map_err(|_| {
-                format!(
-                    "The smallest eNPS group must be a whole number; got {:?}",
-                    self.enps_min_group_size
-                )
-            })?,
+            // Left empty: the default.
+            enps_min_group_size: match opt(&self.enps_min_group_size) {
+                None => WorkspaceSettings::default().enps_min_group_size,
+                Some(n) => n.parse().map_err(|_| {
+                    format!("The smallest eNPS group must be a whole number; got {n:?}")
+                })?,
+            },
         })
     }
 }
