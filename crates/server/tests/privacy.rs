@@ -366,3 +366,60 @@ async fn enps_breakdowns_hide_small_groups_over_the_api() {
     let r = page(&app, &cookie, "/dashboard?survey=pulse&period=30d").await;
     assert_eq!(r.status(), 200);
 }
+
+#[tokio::test]
+async fn an_enps_invitation_is_answered_once_and_not_linked() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": "pulse", "name": "Pulse", "kind": "enps"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "pulse", "channel": "web", "customers": [{"external_id": "e9", "attributes": {"dept": "ops"}}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let body: Value = r.json().await.unwrap();
+    let url = body["invitations"][0]["url"].as_str().unwrap().to_owned();
+    let path = &url[url.find("/i/").unwrap()..];
+
+    let r = app
+        .http
+        .get(app.url(&format!("{path}/9")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        303,
+        "the score is stored, then the follow-up page"
+    );
+    assert_eq!(app.count_answers().await, 1);
+    // Clicking again (or opening the link) thanks them; nothing is stored or changed.
+    for again in [format!("{path}/2"), path.to_owned()] {
+        let r = app.http.get(app.url(&again)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{again}");
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("<form"), "no survey form again: {html}");
+    }
+    assert_eq!(app.count_answers().await, 1);
+    let r = json_of(&app, "/api/v1/nps?survey=pulse").await;
+    assert_eq!(
+        (r["suppressed"].as_bool(), r["fewer_than"].as_u64()),
+        (Some(true), Some(5)),
+        "{r}"
+    );
+    assert!(
+        r.get("nps").is_none() && r.get("n").is_none(),
+        "one answer is not shown: {r}"
+    );
+    let doc = json_of(&app, "/api/v1/customers/e9/export").await;
+    assert!(doc["answers"].as_array().unwrap().is_empty());
+    assert!(doc["invitations"][0]["answer_id"].is_null());
+    assert!(doc["invitations"][0]["answered_at"].is_string());
+}

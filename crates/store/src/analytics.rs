@@ -112,7 +112,10 @@ impl From<NpsGroup> for GroupJson {
     }
 }
 
+/// A report. In JSON a suppressed one carries its scope, `"suppressed": true` and
+/// `fewer_than` instead of figures (see [`crate::anonymity`]).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(into = "ReportJson")]
 pub struct NpsReport {
     pub survey: Option<String>,
     pub from: Option<NaiveDate>,
@@ -129,6 +132,43 @@ pub struct NpsReport {
     /// are empty and must not be shown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<u32>,
+}
+
+/// How a report is written: figures, or only the fact that they are hidden.
+#[derive(Serialize)]
+struct ReportJson {
+    survey: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    #[serde(flatten)]
+    summary: Option<NpsSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<Option<Change>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<NpsGroup>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fewer_than: Option<u32>,
+}
+
+impl From<NpsReport> for ReportJson {
+    fn from(r: NpsReport) -> Self {
+        let shown = r.suppressed.is_none();
+        Self {
+            survey: r.survey,
+            from: r.from,
+            to: r.to,
+            summary: shown.then_some(r.summary),
+            change: shown.then_some(r.change),
+            group_by: r.group_by,
+            groups: r.groups,
+            suppressed: r.suppressed.map(|_| true),
+            fewer_than: r.suppressed,
+        }
+    }
 }
 
 type Histogram = [u64; 11];
