@@ -9,6 +9,7 @@ mod import_customers;
 mod kpis_table;
 mod nps_table;
 mod options;
+mod privacy;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -52,6 +53,11 @@ enum Command {
     Nps(nps_table::NpsArgs),
     /// Print the retention KPIs with their definitions and linkage to NPS (as GET /api/v1/kpis).
     Kpis(kpis_table::KpisArgs),
+    /// GDPR: export or erase one person, apply the answer retention policy.
+    Privacy {
+        #[command(subcommand)]
+        command: privacy::PrivacyCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,5 +133,6 @@ async fn main() -> Result<()> {
         Command::Import { what } => import::run(what).await,
         Command::Nps(args) => nps_table::run(args).await,
         Command::Kpis(args) => kpis_table::run(args).await,
+        Command::Privacy { command } => privacy::run(command).await,
     }
 }

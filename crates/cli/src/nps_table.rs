@@ -119,6 +119,10 @@ pub fn render(r: &NpsReport) -> String {
     let s = &r.summary;
     let _ = writeln!(out, "{}", scope(r));
     match s.nps {
+        None if r.suppressed.is_some() => {
+            let min = r.suppressed.unwrap_or_default();
+            let _ = writeln!(out, "NPS hidden  (eNPS: fewer than {min} answers)");
+        }
         None => {
             let _ = writeln!(out, "NPS –  (no answers)");
         }
@@ -167,14 +171,21 @@ pub fn render(r: &NpsReport) -> String {
         ];
         let rows: Vec<[String; 5]> = groups
             .iter()
-            .map(|g| {
-                [
+            .map(|g| match g.suppressed {
+                Some(min) => [
+                    g.key.clone(),
+                    "hidden".into(),
+                    "–".into(),
+                    format!("<{min}"),
+                    "–".into(),
+                ],
+                None => [
                     g.key.clone(),
                     nps_cell(&g.summary),
                     interval_cell(&g.summary),
                     g.summary.n.to_string(),
                     change_cell(g.change.as_ref()),
-                ]
+                ],
             })
             .collect();
         let width = |i: usize| {
@@ -326,18 +337,22 @@ mod tests {
                     key: "2025-01".into(),
                     summary: summary(2, 0, 1),
                     change: None,
+                    suppressed: None,
                 },
                 NpsGroup {
                     key: "2025-02".into(),
                     summary: summary(40, 10, 5),
                     change: Some(change(-2.0, false)),
+                    suppressed: None,
                 },
                 NpsGroup {
                     key: "2025-03".into(),
                     summary: summary(0, 0, 0),
                     change: Some(change(12.5, true)),
+                    suppressed: None,
                 },
             ]),
+            suppressed: None,
         };
         let text = render(&report);
         let lines: Vec<&str> = text.lines().collect();

@@ -62,15 +62,60 @@ pub struct Change {
     pub significant: bool,
 }
 
+/// One group of a breakdown. In JSON a suppressed group carries only `key`,
+/// `"suppressed": true` and `fewer_than` (see [`crate::anonymity`]).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(into = "GroupJson")]
 pub struct NpsGroup {
     pub key: String,
     #[serde(flatten)]
     pub summary: NpsSummary,
     pub change: Option<Change>,
+    /// `Some(min)`: an eNPS group of fewer than `min` answers (or one that would reveal
+    /// such a group); its `summary` is empty and must not be shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<u32>,
 }
 
+/// How a group is written: figures, or only the fact that they are hidden.
+#[derive(Serialize)]
+struct GroupJson {
+    key: String,
+    #[serde(flatten)]
+    summary: Option<NpsSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<Option<Change>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fewer_than: Option<u32>,
+}
+
+impl From<NpsGroup> for GroupJson {
+    fn from(g: NpsGroup) -> Self {
+        match g.suppressed {
+            Some(min) => Self {
+                key: g.key,
+                summary: None,
+                change: None,
+                suppressed: Some(true),
+                fewer_than: Some(min),
+            },
+            None => Self {
+                key: g.key,
+                summary: Some(g.summary),
+                change: Some(g.change),
+                suppressed: None,
+                fewer_than: None,
+            },
+        }
+    }
+}
+
+/// A report. In JSON a suppressed one carries its scope, `"suppressed": true` and
+/// `fewer_than` instead of figures (see [`crate::anonymity`]).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(into = "ReportJson")]
 pub struct NpsReport {
     pub survey: Option<String>,
     pub from: Option<NaiveDate>,
@@ -83,6 +128,47 @@ pub struct NpsReport {
     pub group_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<Vec<NpsGroup>>,
+    /// `Some(min)`: an eNPS report of fewer than `min` answers; the summary and change
+    /// are empty and must not be shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<u32>,
+}
+
+/// How a report is written: figures, or only the fact that they are hidden.
+#[derive(Serialize)]
+struct ReportJson {
+    survey: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    #[serde(flatten)]
+    summary: Option<NpsSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change: Option<Option<Change>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups: Option<Vec<NpsGroup>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suppressed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fewer_than: Option<u32>,
+}
+
+impl From<NpsReport> for ReportJson {
+    fn from(r: NpsReport) -> Self {
+        let shown = r.suppressed.is_none();
+        Self {
+            survey: r.survey,
+            from: r.from,
+            to: r.to,
+            summary: shown.then_some(r.summary),
+            change: shown.then_some(r.change),
+            group_by: r.group_by,
+            groups: r.groups,
+            suppressed: r.suppressed.map(|_| true),
+            fewer_than: r.suppressed,
+        }
+    }
 }
 
 type Histogram = [u64; 11];
@@ -114,7 +200,7 @@ enum Dimension<'a> {
     Segment(&'a str),
 }
 
-fn summary(hist: &Histogram, ci: CiMethod) -> NpsSummary {
+pub(crate) fn summary(hist: &Histogram, ci: CiMethod) -> NpsSummary {
     let counts = NpsCounts::from_histogram(hist);
     NpsSummary {
         nps: counts.nps(),
@@ -154,7 +240,21 @@ fn merge(into: &mut Histogram, from: &Histogram) {
 
 impl Store {
     pub async fn nps_report(&self, q: &NpsQuery) -> Result<NpsReport> {
-        let survey_ids = self.report_surveys(q).await?;
+        let (survey_ids, enps) = self.report_surveys(q).await?;
+        // eNPS is anonymous: no figure of fewer answers than the workspace's minimum.
+        let floor = match enps {
+            true => Some(
+                self.workspace_settings(q.workspace_id)
+                    .await?
+                    .enps_min_group_size,
+            ),
+            false => None,
+        };
+        if floor.is_some() && q.group_by == Some(GroupBy::Time(Granularity::Day)) {
+            return Err(StoreError::Invalid(
+                "eNPS is anonymous and is reported by week or longer, not by day".into(),
+            ));
+        }
         let today = Utc::now().date_naive();
         let from_day = q.from.map_or(0, |d| i64::from(day_number(d)));
         let to_day = i64::from(day_number(q.to.unwrap_or(today)));
@@ -233,13 +333,14 @@ impl Store {
                                     (*versus).clone(),
                                 )
                             }),
+                            suppressed: None,
                         })
                         .collect(),
                 )
             }
         };
 
-        Ok(NpsReport {
+        let mut report = NpsReport {
             survey: q.survey.clone(),
             from: q.from,
             to: q.to,
@@ -247,7 +348,12 @@ impl Store {
             change: change_total,
             group_by: q.group_by.as_ref().map(ToString::to_string),
             groups,
-        })
+            suppressed: None,
+        };
+        if let Some(min) = floor {
+            crate::anonymity::suppress(&mut report, min);
+        }
+        Ok(report)
     }
 
     /// The segment attributes answers have been counted under, for choosing a breakdown.
@@ -260,8 +366,9 @@ impl Store {
         .await?)
     }
 
-    /// The survey ids a query covers, checking that a named survey exists and measures NPS.
-    async fn report_surveys(&self, q: &NpsQuery) -> Result<Vec<i64>> {
+    /// The survey ids a query covers, checking that a named survey exists and measures NPS,
+    /// and whether it is an (anonymous) eNPS survey.
+    async fn report_surveys(&self, q: &NpsQuery) -> Result<(Vec<i64>, bool)> {
         match &q.survey {
             Some(slug) => {
                 let survey = self
@@ -273,15 +380,17 @@ impl Store {
                         "survey {slug:?} is a CSAT survey (1–5 scale); NPS is defined for nps and enps surveys"
                     )));
                 }
-                Ok(vec![survey.id])
+                Ok((vec![survey.id], survey.kind == SurveyKind::Enps))
             }
-            None => Ok(self
-                .surveys(q.workspace_id)
-                .await?
-                .into_iter()
-                .filter(|s| s.kind == SurveyKind::Nps)
-                .map(|s| s.id)
-                .collect()),
+            None => Ok((
+                self.surveys(q.workspace_id)
+                    .await?
+                    .into_iter()
+                    .filter(|s| s.kind == SurveyKind::Nps)
+                    .map(|s| s.id)
+                    .collect(),
+                false,
+            )),
         }
     }
 
@@ -335,6 +444,7 @@ impl Store {
                 key: g.label(start),
                 summary: summary(&hist, ci),
                 change,
+                suppressed: None,
             });
             start = g.next_start(start);
         }

@@ -129,18 +129,23 @@ impl Store {
         answer_id: i64,
         comment: Option<&str>,
     ) -> Result<()> {
-        let done =
-            sqlx::query("UPDATE answers SET comment = $1 WHERE workspace_id = $2 AND id = $3")
-                .bind(comment.map(str::to_owned))
-                .bind(workspace_id)
-                .bind(answer_id)
-                .execute(&self.writer)
-                .await?;
-        match done.rows_affected() {
-            0 => Err(StoreError::NotFound(format!(
+        let done = sqlx::query(
+            "UPDATE answers SET comment = $1 WHERE workspace_id = $2 AND id = $3 \
+             AND anonymised_at IS NULL",
+        )
+        .bind(comment.map(str::to_owned))
+        .bind(workspace_id)
+        .bind(answer_id)
+        .execute(&self.writer)
+        .await?;
+        if done.rows_affected() > 0 {
+            return Ok(());
+        }
+        match self.answer(workspace_id, answer_id).await? {
+            Some(_) => Err(anonymised(answer_id)),
+            None => Err(StoreError::NotFound(format!(
                 "no answer with id {answer_id}"
             ))),
-            _ => Ok(()),
         }
     }
 
@@ -215,6 +220,12 @@ pub(crate) fn duplicate_as_conflict(err: StoreError, new: &NewAnswer) -> StoreEr
     }
 }
 
+fn anonymised(answer_id: i64) -> StoreError {
+    StoreError::Conflict(format!(
+        "answer {answer_id} has been anonymised and can no longer be changed"
+    ))
+}
+
 /// `$first, $first+1, …` for `count` values, for an `IN (…)` list.
 pub(crate) fn placeholders(first: usize, count: usize) -> String {
     (first..first + count)
@@ -246,13 +257,17 @@ pub(crate) async fn change_score_in(
     answer_id: i64,
     score: u8,
 ) -> Result<Answer> {
-    let sql = format!("SELECT {COLUMNS} FROM answers WHERE workspace_id = $1 AND id = $2");
+    let sql =
+        format!("SELECT {COLUMNS}, anonymised_at FROM answers WHERE workspace_id = $1 AND id = $2");
     let row = sqlx::query(&sql)
         .bind(workspace_id)
         .bind(answer_id)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no answer with id {answer_id}")))?;
+    if row.try_get::<Option<i64>, _>("anonymised_at")?.is_some() {
+        return Err(anonymised(answer_id));
+    }
     let old = answer_from(&row)?;
     if old.score == score {
         return Ok(old);
@@ -304,6 +319,9 @@ pub(crate) async fn insert_answer_in(
         .as_ref()
         .map(|c| c.attributes.clone())
         .unwrap_or_default();
+    // eNPS is anonymous: the employee's segment (department…) is kept for breakdowns, but
+    // the answer is never linked to them, and nothing that follows names them.
+    let linked = customer.as_ref().filter(|_| kind != SurveyKind::Enps);
     let touchpoint = new
         .touchpoint
         .as_ref()
@@ -322,7 +340,7 @@ pub(crate) async fn insert_answer_in(
     ))
     .bind(new.workspace_id)
     .bind(new.survey_id)
-    .bind(customer.as_ref().map(|c| c.id))
+    .bind(linked.map(|c| c.id))
     .bind(i64::from(new.score))
     .bind(new.comment.clone())
     .bind(new.channel.as_str())
@@ -340,7 +358,7 @@ pub(crate) async fn insert_answer_in(
     let answer = answer_from(&row)?;
     RollupFacts::of(&answer).add(conn, answer.score, 1).await?;
     if let Some(ctx) = react {
-        reactions::on_answer(conn, ctx, &answer, kind, customer.as_ref()).await?;
+        reactions::on_answer(conn, ctx, &answer, kind, linked).await?;
     }
     Ok(answer)
 }

@@ -525,6 +525,29 @@ impl Store {
         let customer = customer_by_id_in(&mut tx, inv.workspace_id, inv.customer_id)
             .await?
             .ok_or_else(|| StoreError::NotFound("the invited customer no longer exists".into()))?;
+        let anonymous = survey_in(&mut tx, inv.workspace_id, inv.survey_id)
+            .await?
+            .kind
+            == advocate_core::SurveyKind::Enps;
+        if anonymous {
+            // eNPS: record only that (and on which day) the employee answered — for
+            // reminders and response rates — never which answer is theirs. The guarded
+            // UPDATE replaces the idempotency key as the double-click guard.
+            let day = now.date_naive().and_time(chrono::NaiveTime::MIN).and_utc();
+            let claimed = sqlx::query(
+                "UPDATE invitations SET answered_at = $1, opened_at = COALESCE(opened_at, $1) \
+                 WHERE id = $2 AND answered_at IS NULL",
+            )
+            .bind(to_ts(day))
+            .bind(invitation_id)
+            .execute(&mut *tx)
+            .await?;
+            if claimed.rows_affected() == 0 {
+                return Err(StoreError::Conflict(
+                    "this anonymous survey was already answered from this invitation".into(),
+                ));
+            }
+        }
         let new = NewAnswer {
             workspace_id: inv.workspace_id,
             survey_id: inv.survey_id,
@@ -536,10 +559,15 @@ impl Store {
             language: Some(inv.language.clone()),
             answered_at: now,
             external_id: None,
-            idempotency_key: Some(format!("invitation:{invitation_id}")),
+            idempotency_key: (!anonymous).then(|| format!("invitation:{invitation_id}")),
             request_hash: None,
         };
         let answer = insert_answer_in(&mut tx, &new, Some(ctx)).await?;
+        if anonymous {
+            tx.commit().await?;
+            self.wake_outbox();
+            return Ok(answer);
+        }
         sqlx::query(
             "UPDATE invitations SET answer_id = $1, answered_at = $2, \
              opened_at = COALESCE(opened_at, $2) WHERE id = $3",

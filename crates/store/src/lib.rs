@@ -8,6 +8,7 @@
 
 pub mod accounts;
 mod analytics;
+mod anonymity;
 mod answers;
 mod bulk;
 pub mod business;
@@ -21,6 +22,7 @@ pub mod invitations;
 pub mod kpis;
 pub mod models;
 pub mod outbox;
+pub mod privacy;
 mod reactions;
 pub mod settings;
 mod surveys;

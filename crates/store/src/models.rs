@@ -222,6 +222,11 @@ pub struct WorkspaceSettings {
     pub logo_url: Option<String>,
     /// SMS sender: a phone number in E.164 or an alphanumeric sender id.
     pub sms_sender: Option<String>,
+    /// Answers older than this many months are anonymised (comment, customer link and
+    /// attribute snapshot removed; the counts stay). `None` keeps them forever.
+    pub answer_retention_months: Option<u32>,
+    /// eNPS reports show no breakdown for a group of fewer answers than this.
+    pub enps_min_group_size: u32,
 }
 
 impl Default for WorkspaceSettings {
@@ -244,6 +249,8 @@ impl Default for WorkspaceSettings {
             brand_color: "#0f766e".into(),
             logo_url: None,
             sms_sender: None,
+            answer_retention_months: None,
+            enps_min_group_size: 5,
         }
     }
 }

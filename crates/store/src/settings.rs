@@ -146,6 +146,7 @@ pub fn check_settings(s: &WorkspaceSettings) -> Result<()> {
         check_url(&format!("review_links[{i}].url"), &link.url)?;
     }
     check_invitation_settings(s)?;
+    check_privacy_settings(s)?;
     for p in Priority::ALL {
         let hours = s.sla_hours.for_priority(p);
         if hours == 0 || hours > MAX_SLA_HOURS {
@@ -207,6 +208,23 @@ fn check_invitation_settings(s: &WorkspaceSettings) -> Result<()> {
                 "sms_sender must be a phone number like +4791234567 or a sender name of up to 11 letters and digits; got {sender:?}"
             ));
         }
+    }
+    Ok(())
+}
+
+fn check_privacy_settings(s: &WorkspaceSettings) -> Result<()> {
+    if let Some(months) = s.answer_retention_months {
+        if !(1..=1200).contains(&months) {
+            return invalid(format!(
+                "answer_retention_months must be between 1 and 1200 (or null to keep answers forever); got {months}"
+            ));
+        }
+    }
+    if !(2..=100).contains(&s.enps_min_group_size) {
+        return invalid(format!(
+            "enps_min_group_size must be between 2 and 100; got {}",
+            s.enps_min_group_size
+        ));
     }
     Ok(())
 }

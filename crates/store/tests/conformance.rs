@@ -2122,7 +2122,7 @@ async fn report_arguments_are_checked(store: Store) {
     // eNPS surveys report by slug.
     store
         .record_answers(
-            &answers(ws, team.id, at(2026, 3, 1), &[(10, 1), (0, 3)]),
+            &answers(ws, team.id, at(2026, 3, 1), &[(10, 2), (0, 6)]),
             false,
         )
         .await
@@ -2132,7 +2132,7 @@ async fn report_arguments_are_checked(store: Store) {
         .await
         .unwrap();
     let r = report(&store, &query(ws, Some("team"))).await;
-    assert_eq!((r.summary.n, r.summary.nps), (4, Some(-50.0)));
+    assert_eq!((r.summary.n, r.summary.nps), (8, Some(-50.0)));
 }
 
 #[tokio::test]
@@ -2149,7 +2149,7 @@ async fn all_surveys_means_nps_surveys(store: Store) {
     let when = at(2026, 3, 1);
     let mut batch = answers(ws, rel.id, when, &[(10, 2)]);
     batch.extend(answers(ws, onboarding.id, when, &[(8, 1)]));
-    batch.extend(answers(ws, team.id, when, &[(0, 3)]));
+    batch.extend(answers(ws, team.id, when, &[(0, 5)]));
     batch.extend(answers(ws, support.id, when, &[(1, 4)]));
     store.record_answers(&batch, false).await.unwrap();
 
@@ -2168,7 +2168,7 @@ async fn all_surveys_means_nps_surveys(store: Store) {
     assert_eq!(r.summary.distribution[1], 0);
     assert_eq!(r.summary.distribution[0], 0);
     let r = report(&store, &query(ws, Some("team"))).await;
-    assert_eq!(r.summary.n, 3);
+    assert_eq!(r.summary.n, 5);
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@ pub mod json;
 pub mod kpis;
 pub mod nps;
 pub mod outbox;
+pub mod privacy;
 pub mod responses;
 pub mod settings;
 pub mod surveys;
@@ -51,6 +52,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         outbox::Doc::openapi(),
         invitations::Doc::openapi(),
         accounts::Doc::openapi(),
+        privacy::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -94,6 +96,7 @@ pub fn router() -> Router<AppState> {
         .merge(exports::router())
         .merge(invitations::router())
         .merge(accounts::router())
+        .merge(privacy::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),

@@ -31,6 +31,8 @@ pub fn router() -> Router<AppState> {
             "/customers/{external_id}/follow-up/clear",
             post(clear_follow_up),
         )
+        .route("/customers/{external_id}/export.json", get(export))
+        .route("/customers/{external_id}/erase", post(erase))
 }
 
 fn internal(err: StoreError) -> PageError {
@@ -294,6 +296,8 @@ pub struct CustomerPage {
     pub follow_up: Option<(String, String)>,
     pub follow_up_action: String,
     pub clear_action: String,
+    pub export_href: String,
+    pub erase_action: String,
     pub nps: String,
     pub nps_answers: u64,
     pub latest_score: String,
@@ -327,6 +331,8 @@ impl CustomerPage {
             follow_up: t.follow_up.map(|f| (f.note, when(f.set_at))),
             follow_up_action: format!("{base}/follow-up"),
             clear_action: format!("{base}/follow-up/clear"),
+            export_href: format!("{base}/export.json"),
+            erase_action: format!("{base}/erase"),
             nps: t.nps.map(|n| format!("{n:+.0}")).unwrap_or_default(),
             nps_answers: t.nps_answers,
             latest_score: t.latest_score.map(|s| s.to_string()).unwrap_or_default(),
@@ -443,4 +449,83 @@ pub async fn clear_follow_up(
         .await
         .map_err(form_error)?;
     Ok(Redirect::to(&record_href(&external_id)).into_response())
+}
+
+/// "Download this person's data": the same document as the API's export.
+pub async fn export(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Path(external_id): Path<String>,
+) -> Result<Response, PageError> {
+    let store = &state.store;
+    let doc = store
+        .export_person(user.workspace_id, &external_id)
+        .await
+        .map_err(form_error)?;
+    store
+        .audit(
+            user.workspace_id,
+            &user.actor(),
+            "person.exported",
+            &external_id,
+            "",
+        )
+        .await
+        .map_err(internal)?;
+    let slug = store
+        .workspace(user.workspace_id)
+        .await
+        .map_err(internal)?
+        .map(|w| w.slug)
+        .unwrap_or_default();
+    Ok(crate::api::privacy::export_response(
+        &slug,
+        &external_id,
+        &doc,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EraseForm {
+    /// Must repeat the external id: erasing cannot be undone.
+    confirm: String,
+}
+
+/// "Erase this person", confirmed by typing their external id; then back to the list.
+pub async fn erase(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    headers: HeaderMap,
+    Path(external_id): Path<String>,
+    Form(form): Form<EraseForm>,
+) -> Result<Response, PageError> {
+    same_origin(&headers)?;
+    if form.confirm.trim() != external_id {
+        return Err(PageError(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Nothing was erased: type the customer's id exactly to confirm.",
+        ));
+    }
+    let done = state
+        .store
+        .erase_person(user.workspace_id, &external_id)
+        .await
+        .map_err(form_error)?;
+    tracing::info!(
+        workspace = user.workspace_id,
+        answers = done.answers_anonymised,
+        "a person was erased"
+    );
+    state
+        .store
+        .audit(
+            user.workspace_id,
+            &user.actor(),
+            "person.erased",
+            &external_id,
+            &format!("{} answers anonymised", done.answers_anonymised),
+        )
+        .await
+        .map_err(form_error)?;
+    Ok(Redirect::to("/customers").into_response())
 }

@@ -35,9 +35,11 @@ fn period_window(code: &str, today: NaiveDate) -> (Option<NaiveDate>, Granularit
     }
 }
 
+/// The rows of a breakdown; eNPS groups too small to show anonymously are left out.
 fn breakdown_rows(groups: &[NpsGroup]) -> Vec<BreakdownRow> {
     groups
         .iter()
+        .filter(|g| g.suppressed.is_none())
         .map(|g| BreakdownRow {
             key: g.key.clone(),
             nps: g.summary.nps,
@@ -79,7 +81,14 @@ pub async fn show(
         .filter(|p| PERIODS.iter().any(|(c, _)| c == p))
         .unwrap_or_else(|| "12m".into());
     let today = Utc::now().date_naive();
-    let (from, granularity) = period_window(&period, today);
+    let (from, mut granularity) = period_window(&period, today);
+    let enps = surveys
+        .iter()
+        .any(|s| Some(&s.slug) == chosen.as_ref() && s.kind == SurveyKind::Enps);
+    if enps && granularity == Granularity::Day {
+        // eNPS is anonymous: a day can hold a single answer, so weeks at the finest.
+        granularity = Granularity::Week;
+    }
 
     let attributes = store.segment_attributes(ws.id).await?;
     let segment = f.segment.filter(|s| attributes.contains(s)).or_else(|| {

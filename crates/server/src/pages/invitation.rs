@@ -109,6 +109,9 @@ pub async fn show(
         ));
     }
     let lang = page_language(q.lang.as_deref(), &inv, &headers, &survey);
+    if answered_anonymously(&inv) {
+        return thanks(&state, &survey, &lang).await;
+    }
     let (company, texts) = texts(&state, &survey, &lang).await?;
     Ok(SurveyPage {
         lang: lang.to_string(),
@@ -145,7 +148,30 @@ pub async fn one_click(
     let (inv, survey) = load(&state, &token).await?;
     let score = parse_score(survey.kind, &score)?;
     let lang = page_language(q.lang.as_deref(), &inv, &headers, &survey);
+    if answered_anonymously(&inv) {
+        return thanks(&state, &survey, &lang).await;
+    }
     record(&state, &inv, &survey, score, &lang.to_string()).await
+}
+
+/// An eNPS invitation that was answered: nothing links it to the answer (see the store's
+/// `answer_invitation`), so another click cannot change it; the respondent is thanked.
+fn answered_anonymously(inv: &Invitation) -> bool {
+    inv.answer_id.is_none() && inv.answered_at.is_some()
+}
+
+async fn thanks(
+    state: &AppState,
+    survey: &Survey,
+    lang: &advocate_core::Language,
+) -> Result<Response, PageError> {
+    let (company, texts) = texts(state, survey, lang).await?;
+    Ok(ThanksPage {
+        lang: lang.to_string(),
+        company,
+        texts,
+    }
+    .into_response())
 }
 
 async fn record(

@@ -65,6 +65,9 @@ pub struct SettingsForm {
     pub brand_color: String,
     pub logo_url: String,
     pub sms_sender: String,
+    /// Empty keeps answers forever.
+    pub answer_retention_months: String,
+    pub enps_min_group_size: String,
 }
 
 impl SettingsForm {
@@ -99,6 +102,11 @@ impl SettingsForm {
             brand_color: s.brand_color.clone(),
             logo_url: text(&s.logo_url),
             sms_sender: text(&s.sms_sender),
+            answer_retention_months: s
+                .answer_retention_months
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
+            enps_min_group_size: s.enps_min_group_size.to_string(),
         }
     }
 
@@ -156,6 +164,20 @@ impl SettingsForm {
             brand_color: self.brand_color.trim().to_owned(),
             logo_url: opt(&self.logo_url),
             sms_sender: opt(&self.sms_sender),
+            answer_retention_months: opt(&self.answer_retention_months)
+                .map(|m| {
+                    m.parse::<u32>().map_err(|_| {
+                        format!("Answer retention must be a whole number of months; got {m:?}")
+                    })
+                })
+                .transpose()?,
+            // Left empty: the default.
+            enps_min_group_size: match opt(&self.enps_min_group_size) {
+                None => WorkspaceSettings::default().enps_min_group_size,
+                Some(n) => n.parse().map_err(|_| {
+                    format!("The smallest eNPS group must be a whole number; got {n:?}")
+                })?,
+            },
         })
     }
 }

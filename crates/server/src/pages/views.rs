@@ -711,6 +711,7 @@ mod tests {
             }),
             group_by: None,
             groups: None,
+            suppressed: None,
         }
     }
 

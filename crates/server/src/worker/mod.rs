@@ -1,5 +1,6 @@
 //! Background work: delivering the outbox (email, SMS, webhooks, Slack), escalating
-//! overdue cases and sending invitations (schedules, due invitations, reminders).
+//! overdue cases, sending invitations (schedules, due invitations, reminders) and
+//! applying the answer retention policy daily.
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -9,6 +10,7 @@
 pub mod delivery;
 pub mod escalation;
 pub mod invitations;
+pub mod retention;
 pub mod senders;
 
 pub use delivery::DeliveryConfig;
@@ -25,6 +27,7 @@ pub struct Workers {
     delivery: JoinHandle<()>,
     escalation: JoinHandle<()>,
     invitations: JoinHandle<()>,
+    retention: JoinHandle<()>,
 }
 
 /// Starts delivering the outbox, escalating overdue cases and sending invitations in the
@@ -33,12 +36,14 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
     let (stop, stopped) = watch::channel(false);
     let escalation = escalation::spawn(store.clone());
     let invitations = invitations::spawn(store.clone());
+    let retention = retention::spawn(store.clone());
     let delivery = tokio::spawn(delivery::run(store, config, stopped));
     Workers {
         stop,
         delivery,
         escalation,
         invitations,
+        retention,
     }
 }
 
@@ -51,5 +56,7 @@ impl Workers {
         let _ = self.escalation.await;
         self.invitations.abort();
         let _ = self.invitations.await;
+        self.retention.abort();
+        let _ = self.retention.await;
     }
 }

@@ -1,0 +1,425 @@
+//! GDPR over HTTP: export and erase one person through the API and the customer page
+//! (reports unchanged, unknown and other workspaces' people are 404s, forms refuse other
+//! sites and need the typed confirmation), retention settings, and eNPS breakdowns.
+
+mod common;
+
+use advocate_store::testing::TestDb;
+use common::{problem, TestApp};
+use reqwest::header::{CONTENT_DISPOSITION, COOKIE, LOCATION, ORIGIN};
+use serde_json::{json, Value};
+
+async fn kari_answers(app: &TestApp) {
+    app.survey("rel", None).await;
+    let kari = json!({"external_id": "C1", "name": "Kari Nordmann", "email": "kari@example.com",
+                      "attributes": {"plan": "premium"}});
+    for (score, comment) in [(2, "No signal at home"), (10, "Fixed, thanks")] {
+        let r = app
+            .answer(json!({"survey": "rel", "score": score, "comment": comment, "customer": kari}))
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let r = app
+        .answer(json!({"survey": "rel", "score": 7, "customer": {"external_id": "C2", "attributes": {"plan": "basic"}}}))
+        .await;
+    assert_eq!(r.status(), 201);
+}
+
+async fn json_of(app: &TestApp, path: &str) -> Value {
+    let r = app.get(path).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.json().await.unwrap()
+}
+
+/// The figures of every breakdown the API offers.
+async fn reports(app: &TestApp) -> Vec<Value> {
+    let mut out = Vec::new();
+    for g in [
+        "",
+        "&group_by=month",
+        "&group_by=channel",
+        "&group_by=segment:plan",
+    ] {
+        out.push(json_of(app, &format!("/api/v1/nps?survey=rel{g}")).await);
+    }
+    out
+}
+
+async fn delete(app: &TestApp, path: &str) -> reqwest::Response {
+    app.http
+        .delete(app.url(path))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_api_exports_and_erases_one_person() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        kari_answers(&app).await;
+
+        let r = app.get("/api/v1/customers/C1/export").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let disposition = r.headers()[CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            disposition.starts_with("attachment;") && disposition.contains("C1"),
+            "{disposition}"
+        );
+        let doc: Value = r.json().await.unwrap();
+        assert_eq!(doc["customer"]["email"], "kari@example.com");
+        assert_eq!(doc["answers"].as_array().unwrap().len(), 2);
+        assert_eq!(doc["cases"].as_array().unwrap().len(), 1);
+
+        let before = reports(&app).await;
+        let r = delete(&app, "/api/v1/customers/C1").await;
+        assert_eq!(r.status(), 200);
+        let done: Value = r.json().await.unwrap();
+        assert_eq!(done["external_id"], "C1");
+        assert_eq!(done["answers_anonymised"], 2);
+        assert_eq!(done["cases_deleted"], 1);
+        let mut after = reports(&app).await;
+        // The change figures compare against "today"; the counts must match exactly.
+        for r in before.iter().zip(after.iter_mut()) {
+            assert_eq!(r.0, r.1);
+        }
+
+        // Gone: a second erasure, the export and the record are 404s.
+        let r = delete(&app, "/api/v1/customers/C1").await;
+        assert_eq!(r.status(), 404);
+        assert!(problem(r).await.contains("C1"));
+        assert_eq!(
+            app.get("/api/v1/customers/C1/export")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        assert_eq!(
+            app.get("/api/v1/customers/C1")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        // C2 is untouched.
+        assert_eq!(
+            app.get("/api/v1/customers/C2")
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(app.count_answers().await, 3, "the answers stay, anonymous");
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_other_workspaces_people_are_not_found() {
+    let app = TestApp::spawn().await;
+    kari_answers(&app).await;
+    let other = app
+        .store
+        .create_workspace("other", "Other Inc.", &advocate_core::Language::english())
+        .await
+        .unwrap();
+    let (_, other_key) = app.store.create_api_key(other.id, "other").await.unwrap();
+    let before = reports(&app).await;
+    for path in ["/api/v1/customers/C1", "/api/v1/customers/C1/export"] {
+        let r = if path.ends_with("export") {
+            app.http
+                .get(app.url(path))
+                .bearer_auth(&other_key)
+                .send()
+                .await
+                .unwrap()
+        } else {
+            app.http
+                .delete(app.url(path))
+                .bearer_auth(&other_key)
+                .send()
+                .await
+                .unwrap()
+        };
+        assert_eq!(r.status(), 404, "{path} with another workspace's key");
+    }
+    assert_eq!(delete(&app, "/api/v1/customers/nobody").await.status(), 404);
+    assert_eq!(delete(&app, "/api/v1/customers/%25").await.status(), 404);
+    let r = app
+        .http
+        .delete(app.url("/api/v1/customers/C1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "an API key is needed");
+    assert_eq!(reports(&app).await, before);
+    assert_eq!(
+        json_of(&app, "/api/v1/customers/C1/export").await["answers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+async fn page(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
+    app.http
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn erase_form(app: &TestApp, cookie: &str, origin: &str, confirm: &str) -> reqwest::Response {
+    app.http
+        .post(app.url("/customers/C1/erase"))
+        .header(COOKIE, cookie)
+        .header(ORIGIN, origin)
+        .form(&[("confirm", confirm)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_customer_page_downloads_and_erases_with_confirmation() {
+    let app = TestApp::spawn().await;
+    kari_answers(&app).await;
+    // Not signed in: nothing.
+    let r = app
+        .http
+        .get(app.url("/customers/C1/export.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 200);
+    let r = app
+        .http
+        .post(app.url("/customers/C1/erase"))
+        .form(&[("confirm", "C1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r
+        .headers()
+        .get(LOCATION)
+        .is_some_and(|l| l.to_str().unwrap().starts_with("/signin")));
+    assert_eq!(
+        app.get("/api/v1/customers/C1")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let cookie = app.sign_in().await;
+    let html = page(&app, &cookie, "/customers/C1")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Download this person&#39;s data")
+            || html.contains("Download this person's data"),
+        "{html}"
+    );
+    assert!(html.contains("href=\"/customers/C1/export.json\""));
+    assert!(html.contains("action=\"/customers/C1/erase\"") && html.contains("Erase this person"));
+
+    let r = page(&app, &cookie, "/customers/C1/export.json").await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()[CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let doc: Value = r.json().await.unwrap();
+    assert_eq!(doc["customer"]["name"], "Kari Nordmann");
+
+    // Another site, or a wrong confirmation: refused, nothing erased.
+    assert_eq!(
+        erase_form(&app, &cookie, "https://evil.example", "C1")
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        erase_form(&app, &cookie, &app.base, "c1").await.status(),
+        422
+    );
+    assert_eq!(erase_form(&app, &cookie, &app.base, "").await.status(), 422);
+    assert_eq!(
+        app.get("/api/v1/customers/C1")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let r = erase_form(&app, &cookie, &app.base, "C1").await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()[LOCATION], "/customers");
+    assert_eq!(
+        app.get("/api/v1/customers/C1")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(page(&app, &cookie, "/customers/C1").await.status(), 404);
+    assert_eq!(
+        erase_form(&app, &cookie, &app.base, "C1").await.status(),
+        404,
+        "erased twice"
+    );
+}
+
+#[tokio::test]
+async fn retention_and_enps_settings_over_the_api() {
+    let app = TestApp::spawn().await;
+    let mut s = json_of(&app, "/api/v1/settings").await;
+    assert_eq!(s["answer_retention_months"], Value::Null);
+    assert_eq!(s["enps_min_group_size"], 5);
+    s["answer_retention_months"] = json!(0);
+    let r = app
+        .http
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&s)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(problem(r).await.contains("answer_retention_months"));
+    s["answer_retention_months"] = json!(24);
+    let r = app
+        .http
+        .put(app.url("/api/v1/settings"))
+        .bearer_auth(&app.key)
+        .json(&s)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.post("/api/v1/privacy/retention").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            done["retention_months"].as_u64(),
+            done["answers_anonymised"].as_u64()
+        ),
+        (Some(24), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn enps_breakdowns_hide_small_groups_over_the_api() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": "pulse", "name": "Pulse", "kind": "enps"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    for (i, dept) in ["sales", "sales", "sales", "sales", "sales", "sales", "ops"]
+        .iter()
+        .enumerate()
+    {
+        let who = json!({"external_id": format!("e{i}"), "attributes": {"dept": dept}});
+        let r = app
+            .answer(json!({"survey": "pulse", "score": 8, "customer": who}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = json_of(&app, "/api/v1/nps?survey=pulse&group_by=segment:dept").await;
+    assert_eq!(r["n"], 7);
+    let groups = r["groups"].as_array().unwrap();
+    assert!(
+        groups
+            .iter()
+            .all(|g| g["suppressed"] == true && g.get("n").is_none()),
+        "{groups:?}"
+    );
+    let r = app
+        .get("/api/v1/nps?survey=pulse&group_by=day")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    // The answers are not linked to the employees.
+    let doc = json_of(&app, "/api/v1/customers/e0/export").await;
+    assert!(doc["answers"].as_array().unwrap().is_empty());
+    // The dashboard shows the eNPS survey without failing (by week, groups hidden).
+    let cookie = app.sign_in().await;
+    let r = page(&app, &cookie, "/dashboard?survey=pulse&period=30d").await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn an_enps_invitation_is_answered_once_and_not_linked() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": "pulse", "name": "Pulse", "kind": "enps"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "pulse", "channel": "web", "customers": [{"external_id": "e9", "attributes": {"dept": "ops"}}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let body: Value = r.json().await.unwrap();
+    let url = body["invitations"][0]["url"].as_str().unwrap().to_owned();
+    let path = &url[url.find("/i/").unwrap()..];
+
+    let r = app
+        .http
+        .get(app.url(&format!("{path}/9")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        303,
+        "the score is stored, then the follow-up page"
+    );
+    assert_eq!(app.count_answers().await, 1);
+    // Clicking again (or opening the link) thanks them; nothing is stored or changed.
+    for again in [format!("{path}/2"), path.to_owned()] {
+        let r = app.http.get(app.url(&again)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{again}");
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("<form"), "no survey form again: {html}");
+    }
+    assert_eq!(app.count_answers().await, 1);
+    let r = json_of(&app, "/api/v1/nps?survey=pulse").await;
+    assert_eq!(
+        (r["suppressed"].as_bool(), r["fewer_than"].as_u64()),
+        (Some(true), Some(5)),
+        "{r}"
+    );
+    assert!(
+        r.get("nps").is_none() && r.get("n").is_none(),
+        "one answer is not shown: {r}"
+    );
+    let doc = json_of(&app, "/api/v1/customers/e9/export").await;
+    assert!(doc["answers"].as_array().unwrap().is_empty());
+    assert!(doc["invitations"][0]["answer_id"].is_null());
+    assert!(doc["invitations"][0]["answered_at"].is_string());
+}

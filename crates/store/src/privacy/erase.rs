@@ -1,0 +1,190 @@
+//! Erasing one person (GDPR art. 17), in one transaction. The rule per table is in the
+//! README ("Privacy (GDPR) and retention"): the customer row and everything only about
+//! them is deleted; their answers stay as anonymous scores so the rollups, and every
+//! report, are unchanged.
+
+use super::export::{CASES_OF, ENGAGEMENTS_OF};
+use super::messages::{messages_about, Needles};
+use super::person_in;
+use crate::answers::placeholders;
+use crate::{to_ts, Result, Store};
+use chrono::Utc;
+use serde::Serialize;
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+/// What an erasure removed, by table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Erasure {
+    pub external_id: String,
+    /// Kept as anonymous scores: comment, customer link, attribute snapshot and ids removed.
+    pub answers_anonymised: u64,
+    pub cases_deleted: u64,
+    pub case_notes_deleted: u64,
+    pub engagements_deleted: u64,
+    /// Codes given to the person; deleted rather than freed, so none is given out twice.
+    pub discount_codes_deleted: u64,
+    pub invitations_deleted: u64,
+    pub events_deleted: u64,
+    pub orders_deleted: u64,
+    /// Kept for the complaint and response-time figures, without the customer.
+    pub contacts_detached: u64,
+    pub lifecycle_spells_deleted: u64,
+    pub loyalty_memberships_deleted: u64,
+    /// Waiting or dead messages to or about them: never sent.
+    pub messages_cancelled: u64,
+    /// Delivered messages to or about them: target and content removed, the record kept.
+    pub messages_scrubbed: u64,
+}
+
+/// Runs `sql` binding `binds`; returns the rows it changed.
+async fn exec(conn: &mut AnyConnection, sql: &str, binds: &[i64]) -> Result<u64> {
+    let mut query = sqlx::query(sql);
+    for b in binds {
+        query = query.bind(*b);
+    }
+    Ok(query.execute(&mut *conn).await?.rows_affected())
+}
+
+impl Store {
+    /// Erases customer `external_id` of the workspace: all or nothing. `NotFound` when the
+    /// workspace has no such customer (so erasing twice is a `NotFound` the second time).
+    pub async fn erase_person(&self, workspace_id: i64, external_id: &str) -> Result<Erasure> {
+        let mut tx = self.writer.begin().await?;
+        let c = person_in(&mut tx, workspace_id, external_id).await?;
+        let ids = [workspace_id, c.id];
+        let case_ids: Vec<i64> = sqlx::query_scalar(CASES_OF)
+            .bind(workspace_id)
+            .bind(c.id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let engagement_ids: Vec<i64> = sqlx::query_scalar(ENGAGEMENTS_OF)
+            .bind(workspace_id)
+            .bind(c.id)
+            .fetch_all(&mut *tx)
+            .await?;
+        let needles = Needles {
+            customer: &c,
+            case_ids: &case_ids,
+            engagement_ids: &engagement_ids,
+        };
+        let messages = messages_about(&mut tx, workspace_id, &needles).await?;
+        let mut done = Erasure {
+            external_id: c.external_id.clone(),
+            ..Erasure::default()
+        };
+
+        for m in &messages {
+            if m.status == "delivered" {
+                done.messages_scrubbed += exec(
+                    &mut tx,
+                    "UPDATE outbox SET target = 'erased', payload = '{\"erased\":true}', \
+                     last_error = NULL WHERE id = $1",
+                    &[m.id],
+                )
+                .await?;
+            } else {
+                exec(
+                    &mut tx,
+                    "DELETE FROM outbox_attempts WHERE outbox_id = $1",
+                    &[m.id],
+                )
+                .await?;
+                done.messages_cancelled +=
+                    exec(&mut tx, "DELETE FROM outbox WHERE id = $1", &[m.id]).await?;
+            }
+        }
+
+        if !case_ids.is_empty() {
+            let list = placeholders(1, case_ids.len());
+            done.case_notes_deleted = exec(
+                &mut tx,
+                &format!("DELETE FROM case_notes WHERE case_id IN ({list})"),
+                &case_ids,
+            )
+            .await?;
+            for table in ["case_steps", "case_answers"] {
+                exec(
+                    &mut tx,
+                    &format!("DELETE FROM {table} WHERE case_id IN ({list})"),
+                    &case_ids,
+                )
+                .await?;
+            }
+            done.cases_deleted = exec(
+                &mut tx,
+                &format!("DELETE FROM cases WHERE id IN ({list})"),
+                &case_ids,
+            )
+            .await?;
+        }
+        // Their answers linked to someone else's case (cannot happen today; kept safe).
+        exec(
+            &mut tx,
+            "DELETE FROM case_answers WHERE answer_id IN \
+             (SELECT id FROM answers WHERE workspace_id = $1 AND customer_id = $2)",
+            &ids,
+        )
+        .await?;
+        if !engagement_ids.is_empty() {
+            let list = placeholders(1, engagement_ids.len());
+            done.discount_codes_deleted = exec(
+                &mut tx,
+                &format!("DELETE FROM discount_codes WHERE engagement_id IN ({list})"),
+                &engagement_ids,
+            )
+            .await?;
+            done.engagements_deleted = exec(
+                &mut tx,
+                &format!("DELETE FROM engagements WHERE id IN ({list})"),
+                &engagement_ids,
+            )
+            .await?;
+        }
+
+        let owned = "WHERE workspace_id = $1 AND customer_id = $2";
+        done.invitations_deleted =
+            exec(&mut tx, &format!("DELETE FROM invitations {owned}"), &ids).await?;
+        done.events_deleted = exec(&mut tx, &format!("DELETE FROM events {owned}"), &ids).await?;
+        done.orders_deleted = exec(&mut tx, &format!("DELETE FROM orders {owned}"), &ids).await?;
+        done.contacts_detached = exec(
+            &mut tx,
+            &format!("UPDATE contacts SET customer_id = NULL {owned}"),
+            &ids,
+        )
+        .await?;
+        done.lifecycle_spells_deleted = exec(
+            &mut tx,
+            &format!("DELETE FROM customer_spells {owned}"),
+            &ids,
+        )
+        .await?;
+        done.loyalty_memberships_deleted = exec(
+            &mut tx,
+            &format!("DELETE FROM loyalty_memberships {owned}"),
+            &ids,
+        )
+        .await?;
+        done.answers_anonymised = exec(
+            &mut tx,
+            &format!("{ANONYMISE} WHERE workspace_id = $2 AND customer_id = $3"),
+            &[to_ts(Utc::now()), workspace_id, c.id],
+        )
+        .await?;
+        exec(
+            &mut tx,
+            "DELETE FROM customers WHERE workspace_id = $1 AND id = $2",
+            &ids,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+}
+
+/// Turns answers into anonymous scores ($1 is the time); the caller adds the WHERE. The
+/// rollup dimensions (survey, day, touchpoint, channel, language, score) are kept and the
+/// rollups are not touched, so reports do not change.
+pub(super) const ANONYMISE: &str = "UPDATE answers SET customer_id = NULL, comment = NULL, \
+     attributes = '{}', external_id = NULL, idempotency_key = NULL, request_hash = NULL, \
+     anonymised_at = $1";
