@@ -218,6 +218,16 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/api-keys/{id}/rotate", Key(Administer)),
     ("DELETE", "/api/v1/api-keys/{id}", Key(Administer)),
     ("GET", "/api/v1/audit-log", Key(Administer)),
+    // Privacy: a person's data out, a person erased, retention applied now.
+    (
+        "GET",
+        "/customers/{external_id}/export.json",
+        Person(Export),
+    ),
+    ("POST", "/customers/{external_id}/erase", Person(Administer)),
+    ("GET", "/api/v1/customers/{external_id}/export", Key(Export)),
+    ("DELETE", "/api/v1/customers/{external_id}", Key(Administer)),
+    ("POST", "/api/v1/privacy/retention", Key(Administer)),
 ];
 
 /// The access a route needs, or `None` for a route nobody wrote a rule for.

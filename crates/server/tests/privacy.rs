@@ -179,11 +179,12 @@ async fn page(app: &TestApp, cookie: &str, path: &str) -> reqwest::Response {
 }
 
 async fn erase_form(app: &TestApp, cookie: &str, origin: &str, confirm: &str) -> reqwest::Response {
+    let token = app.csrf(cookie).await;
     app.http
         .post(app.url("/customers/C1/erase"))
         .header(COOKIE, cookie)
         .header(ORIGIN, origin)
-        .form(&[("confirm", confirm)])
+        .form(&[("confirm", confirm), ("csrf", token.as_str())])
         .send()
         .await
         .unwrap()
