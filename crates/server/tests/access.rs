@@ -210,6 +210,41 @@ async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
     }
     assert!(checked >= 20, "only {checked} routes with ids were checked");
 
+    // Pages with the other workspace's ids: not found, never shown or changed.
+    let cookie = app.sign_in().await;
+    let csrf = app.csrf(&cookie).await;
+    let mut pages = 0;
+    for (m, path, access) in RULES {
+        let Access::Person(_) = access else { continue };
+        if !path.contains('{') {
+            continue;
+        }
+        let Some(url) = with_ids(path, &other.ids) else {
+            continue;
+        };
+        let r = app
+            .http
+            .request(method(m), app.url(&url))
+            .header(COOKIE, &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body = r.text().await.unwrap();
+        if *m == "GET" {
+            assert_eq!(status, StatusCode::NOT_FOUND, "{m} {url}: {body}");
+        } else {
+            assert!(
+                status.is_client_error(),
+                "{m} {url} answered {status}: {body}"
+            );
+        }
+        assert!(!leaks(&body), "{m} {url} leaked: {body}");
+        pages += 1;
+    }
+    assert!(pages >= 10, "only {pages} pages with ids were checked");
+
     // Lists and reports never include the other workspace's rows.
     for (m, path, access) in RULES {
         if *m != "GET" || path.contains('{') || !matches!(access, Access::Key(_)) {
@@ -766,4 +801,148 @@ async fn the_access_table_covers_the_whole_api() {
         undocumented.is_empty(),
         "rules for undocumented operations: {undocumented:?}"
     );
+}
+
+#[tokio::test]
+async fn agents_see_only_their_own_customers_and_cases() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let agent = "agent.member@example.com";
+    for (who, manager) in [("MINE", Some(agent)), ("THEIRS", None)] {
+        let r = app
+            .answer(json!({"survey": "rel", "score": 3, "comment": format!("comment of {who}"),
+                "customer": {"external_id": who, "name": format!("Person {who}"), "account_manager": manager}}))
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let cases: Value = app
+        .get("/api/v1/cases")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id_of = |who: &str| {
+        cases["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["customer"] == who || c["customer_external_id"] == who)
+            .map(|c| c["id"].as_i64().unwrap())
+            .unwrap_or_else(|| panic!("a case for {who} in {cases}"))
+    };
+    let (mine, theirs) = (id_of("MINE"), id_of("THEIRS"));
+    let people = people(&app).await;
+    let (_, cookie, csrf) = people.iter().find(|(r, _, _)| *r == Role::Agent).unwrap();
+    let get = |path: String| {
+        let req = app.http.get(app.url(&path)).header(COOKIE, cookie);
+        async move {
+            let r = req.send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    for view in ["mine", "all", "open"] {
+        let (status, html) = get(format!("/cases?view={view}")).await;
+        assert_eq!(status, 200);
+        assert!(
+            html.contains("Person MINE") && !html.contains("Person THEIRS"),
+            "{view}"
+        );
+    }
+    assert_eq!(get(format!("/cases/{mine}")).await.0, 200);
+    assert_eq!(get(format!("/cases/{theirs}")).await.0, 404);
+    let (_, list) = get("/customers".into()).await;
+    assert!(list.contains("Person MINE") && !list.contains("Person THEIRS"));
+    assert_eq!(get("/customers/MINE".into()).await.0, 200);
+    assert_eq!(get("/customers/THEIRS".into()).await.0, 404);
+    // Nor can they change what is not theirs.
+    let r = app
+        .http
+        .post(app.url(&format!("/cases/{theirs}/notes")))
+        .header(COOKIE, cookie)
+        .form(&[("body", "not mine"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .http
+        .post(app.url("/customers/THEIRS/follow-up"))
+        .header(COOKIE, cookie)
+        .form(&[("note", "x"), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    // A manager sees both.
+    let (_, cookie, _) = people.iter().find(|(r, _, _)| *r == Role::Manager).unwrap();
+    let html = app
+        .http
+        .get(app.url("/cases?view=all"))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Person MINE") && html.contains("Person THEIRS"));
+}
+
+#[tokio::test]
+async fn exports_and_erasures_are_in_the_audit_log() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let r = app
+        .answer(
+            json!({"survey": "rel", "score": 9, "customer": {"external_id": "C9", "name": "Nine"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = app
+        .get("/api/v1/exports/answers.csv?from=2020-01-01")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app
+        .http
+        .delete(app.url("/api/v1/customers/C9"))
+        .bearer_auth(&app.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let log: Value = app
+        .get("/api/v1/audit-log")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lines: Vec<(String, String)> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().into(),
+                e["target"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("person.erased".to_owned(), "C9".to_owned()),
+            ("export.downloaded".to_owned(), "answers.csv".to_owned())
+        ]
+    );
+    assert!(log[1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("from=2020-01-01"));
+    assert!(log[1]["actor"].as_str().unwrap().starts_with("key:adv_"));
 }

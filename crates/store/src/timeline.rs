@@ -208,7 +208,33 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
+/// The customer `c` belongs to the person `$4` (lower-cased email): they are its account
+/// manager, or a case about it is assigned to them.
+const OWNED_BY: &str = "(LOWER(COALESCE(c.account_manager, '')) = $4 OR EXISTS (SELECT 1 FROM \
+     cases k WHERE k.customer_id = c.id AND k.workspace_id = c.workspace_id \
+     AND LOWER(k.assignee) = $4))";
+
 impl Store {
+    /// Whether the customer belongs to the person (see [`Store::customers_page`]'s owner).
+    pub async fn customer_owned_by(
+        &self,
+        workspace_id: i64,
+        external_id: &str,
+        email: &str,
+    ) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM customers c WHERE c.workspace_id = $1 AND c.external_id = $2 \
+             AND {}",
+            OWNED_BY.replace("$4", "$3")
+        ))
+        .bind(workspace_id)
+        .bind(external_id)
+        .bind(email.trim().to_lowercase())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n > 0)
+    }
+
     /// The customer's record, or `None` when the workspace has no such customer. See
     /// [`Timeline`] for what it holds and its bounds.
     pub async fn customer_timeline(
@@ -287,27 +313,35 @@ impl Store {
     /// `search` (in name, external id or email; case-insensitive — for non-ASCII letters
     /// only on PostgreSQL, as SQLite folds ASCII case only) or only those flagged for
     /// follow-up. `limit` is capped at [`CUSTOMERS_PAGE_MAX`].
+    /// A page of customers; with `owner`, only those whose account manager that person
+    /// is or who have a case assigned to them (what an agent sees).
     pub async fn customers_page(
         &self,
         workspace_id: i64,
         search: Option<&str>,
         flagged_only: bool,
+        owner: Option<&str>,
         limit: u32,
         offset: u32,
     ) -> Result<CustomersPage> {
         let pattern = search.filter(|s| !s.trim().is_empty()).map(like_pattern);
-        let filter = "c.workspace_id = $1 \
+        let filter = format!(
+            "c.workspace_id = $1 \
              AND ($2 = '' OR LOWER(COALESCE(c.name, '')) LIKE $2 ESCAPE '\\' \
                   OR LOWER(c.external_id) LIKE $2 ESCAPE '\\' \
                   OR LOWER(COALESCE(c.email, '')) LIKE $2 ESCAPE '\\') \
-             AND ($3 = 0 OR c.follow_up_note IS NOT NULL)";
+             AND ($3 = 0 OR c.follow_up_note IS NOT NULL) \
+             AND ($4 = '' OR {OWNED_BY})"
+        );
         let pattern = pattern.unwrap_or_default();
         let flagged = i64::from(flagged_only);
+        let owner = owner.map(|o| o.trim().to_lowercase()).unwrap_or_default();
         let total: i64 =
             sqlx::query_scalar(&format!("SELECT COUNT(*) FROM customers c WHERE {filter}"))
                 .bind(workspace_id)
                 .bind(&pattern)
                 .bind(flagged)
+                .bind(&owner)
                 .fetch_one(&self.pool)
                 .await?;
         let rows = sqlx::query(&format!(
@@ -318,11 +352,12 @@ impl Store {
              (SELECT COUNT(*) FROM cases k WHERE k.workspace_id = c.workspace_id \
               AND k.customer_id = c.id AND k.status IN ('open', 'contacted')) AS open_cases \
              FROM customers c WHERE {filter} \
-             ORDER BY LOWER(COALESCE(c.name, c.external_id)), c.external_id LIMIT $4 OFFSET $5"
+             ORDER BY LOWER(COALESCE(c.name, c.external_id)), c.external_id LIMIT $5 OFFSET $6"
         ))
         .bind(workspace_id)
         .bind(&pattern)
         .bind(flagged)
+        .bind(&owner)
         .bind(i64::from(limit.clamp(1, CUSTOMERS_PAGE_MAX)))
         .bind(i64::from(offset))
         .fetch_all(&self.pool)

@@ -296,7 +296,10 @@ async fn the_customer_list_searches_filters_and_pages() {
         answer_as(&store, ws, s.id, "k-2", 8, None, now - Duration::days(3)).await;
         answer_as(&store, ws, s.id, "k-2", 4, None, now).await;
 
-        let all = store.customers_page(ws, None, false, 50, 0).await.unwrap();
+        let all = store
+            .customers_page(ws, None, false, None, 50, 0)
+            .await
+            .unwrap();
         assert_eq!(all.total, 3);
         let names: Vec<_> = all.rows.iter().map(|r| r.name.clone().unwrap()).collect();
         assert_eq!(
@@ -316,7 +319,7 @@ async fn the_customer_list_searches_filters_and_pages() {
             let store = store.clone();
             async move {
                 let page = store
-                    .customers_page(ws, Some(q), false, 50, 0)
+                    .customers_page(ws, Some(q), false, None, 50, 0)
                     .await
                     .unwrap();
                 page.rows
@@ -337,15 +340,24 @@ async fn the_customer_list_searches_filters_and_pages() {
         );
         assert_eq!(find("   ").await.len(), 3, "a blank search is no search");
 
-        let flagged = store.customers_page(ws, None, true, 50, 0).await.unwrap();
+        let flagged = store
+            .customers_page(ws, None, true, None, 50, 0)
+            .await
+            .unwrap();
         assert_eq!(flagged.total, 1);
         assert_eq!(flagged.rows[0].external_id, "k-2");
 
-        let page2 = store.customers_page(ws, None, false, 2, 2).await.unwrap();
+        let page2 = store
+            .customers_page(ws, None, false, None, 2, 2)
+            .await
+            .unwrap();
         assert_eq!(page2.total, 3);
         assert_eq!(page2.rows.len(), 1);
         assert_eq!(page2.rows[0].external_id, "k-3");
-        let capped = store.customers_page(ws, None, false, 0, 0).await.unwrap();
+        let capped = store
+            .customers_page(ws, None, false, None, 0, 0)
+            .await
+            .unwrap();
         assert_eq!(capped.rows.len(), 1, "a zero limit still shows one row");
     }
 }

@@ -170,7 +170,33 @@ fn attachment(format: Format, name: &str, body: Body) -> Response {
 }
 
 /// The whole export response for a workspace: file name checks, filters, the file.
+/// The export `file` of the workspace, recorded in the audit log as done by `actor`.
 pub async fn export_file(
+    state: &AppState,
+    workspace_id: i64,
+    actor: &str,
+    file: &str,
+    params: &ExportParams,
+) -> ApiResult<Response> {
+    let response = prepare_export(state, workspace_id, file, params).await?;
+    let detail = [
+        ("from", &params.from),
+        ("to", &params.to),
+        ("survey", &params.survey),
+        ("status", &params.status),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+    .collect::<Vec<_>>()
+    .join(" ");
+    state
+        .store
+        .audit(workspace_id, actor, "export.downloaded", file, &detail)
+        .await?;
+    Ok(response)
+}
+
+async fn prepare_export(
     state: &AppState,
     workspace_id: i64,
     file: &str,
@@ -364,5 +390,5 @@ pub async fn download(
     params: Result<Query<ExportParams>, QueryRejection>,
 ) -> ApiResult<Response> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    export_file(&state, caller.workspace_id, &file, &params).await
+    export_file(&state, caller.workspace_id, &caller.actor(), &file, &params).await
 }

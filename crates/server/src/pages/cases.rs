@@ -209,11 +209,15 @@ pub async fn inbox(
         .filter(|p| (1..=100_000).contains(p))
         .unwrap_or(1);
     let offset = (page - 1) * PAGE_SIZE;
-    let filter = CaseFilter {
+    let mut filter = CaseFilter {
         limit: PAGE_SIZE,
         offset,
         ..view_filter(&view, &user.email)
     };
+    if user.sees_only_own() {
+        // Agents see their own cases on every tab.
+        filter.assignee = Some(user.email.clone());
+    }
     let found = state
         .store
         .cases(user.workspace_id, &filter)
@@ -440,8 +444,30 @@ pub async fn show(
         .case(user.workspace_id, id)
         .await
         .map_err(internal)?
+        .filter(|d| visible(&user, &d.case))
         .ok_or(NO_SUCH_CASE)?;
     Ok(case_page(workspace, &user, detail, None))
+}
+
+/// Whether the person may see the case: everyone but agents, and agents their own.
+fn visible(user: &SignedIn, case: &advocate_store::cases::Case) -> bool {
+    !user.sees_only_own() || case.assignee.eq_ignore_ascii_case(&user.email)
+}
+
+/// Refuses an agent's change to a case that is not theirs, as if it did not exist.
+async fn own_case(state: &AppState, user: &SignedIn, id: i64) -> Result<(), PageError> {
+    if !user.sees_only_own() {
+        return Ok(());
+    }
+    match state
+        .store
+        .case(user.workspace_id, id)
+        .await
+        .map_err(internal)?
+    {
+        Some(d) if visible(user, &d.case) => Ok(()),
+        _ => Err(NO_SUCH_CASE),
+    }
 }
 
 /// After a change: back to the case (303), or the case again with what was refused.
@@ -497,6 +523,9 @@ pub async fn update(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
+    if let Err(e) = own_case(&state, &user, id).await {
+        return e.into_response();
+    }
     let current = match state.store.case(user.workspace_id, id).await {
         Ok(Some(d)) => d.case,
         Ok(None) => return NO_SUCH_CASE.into_response(),
@@ -570,6 +599,9 @@ pub async fn tick(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
+    if let Err(e) = own_case(&state, &user, id).await {
+        return e.into_response();
+    }
     let result = match f.position.parse::<i64>() {
         Ok(position) => {
             let change = CaseUpdate {
@@ -609,6 +641,9 @@ pub async fn note(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
+    if let Err(e) = own_case(&state, &user, id).await {
+        return e.into_response();
+    }
     let result = state
         .store
         .add_case_note(user.workspace_id, id, &user.email, &f.body)

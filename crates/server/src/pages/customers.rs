@@ -169,7 +169,14 @@ pub async fn list(
         .unwrap_or(1);
     let offset = (page - 1) * PAGE_SIZE;
     let found = store
-        .customers_page(ws.id, Some(&q), flagged, PAGE_SIZE, offset)
+        .customers_page(
+            ws.id,
+            Some(&q),
+            flagged,
+            user.sees_only_own().then_some(user.email.as_str()),
+            PAGE_SIZE,
+            offset,
+        )
         .await
         .map_err(internal)?;
     let shown = found.rows.len() as u64;
@@ -395,6 +402,7 @@ pub async fn show(
             StatusCode::NOT_FOUND,
             "Your workspace no longer exists.",
         ))?;
+    own_customer(&state, &user, &external_id).await?;
     let timeline = store
         .customer_timeline(ws.id, &external_id)
         .await
@@ -406,6 +414,26 @@ pub async fn show(
 #[derive(Debug, Deserialize)]
 pub struct FollowUpForm {
     note: String,
+}
+
+/// Agents reach only their own customers; anyone else's is answered as if it did not exist.
+async fn own_customer(
+    state: &AppState,
+    user: &crate::auth::SignedIn,
+    external_id: &str,
+) -> Result<(), PageError> {
+    if !user.sees_only_own() {
+        return Ok(());
+    }
+    match state
+        .store
+        .customer_owned_by(user.workspace_id, external_id, &user.email)
+        .await
+        .map_err(internal)?
+    {
+        true => Ok(()),
+        false => Err(NO_SUCH_CUSTOMER),
+    }
 }
 
 /// Store errors of the follow-up forms, as a page error.
@@ -428,6 +456,7 @@ pub async fn set_follow_up(
     Form(form): Form<FollowUpForm>,
 ) -> Result<Response, PageError> {
     same_origin(&headers)?;
+    own_customer(&state, &user, &external_id).await?;
     state
         .store
         .set_follow_up(user.workspace_id, &external_id, &form.note)
@@ -443,6 +472,7 @@ pub async fn clear_follow_up(
     Path(external_id): Path<String>,
 ) -> Result<Response, PageError> {
     same_origin(&headers)?;
+    own_customer(&state, &user, &external_id).await?;
     state
         .store
         .clear_follow_up(user.workspace_id, &external_id)

@@ -955,7 +955,7 @@ pub async fn download(
     Path(file): Path<String>,
     Query(params): Query<ExportParams>,
 ) -> Response {
-    match export_file(&state, user.workspace_id, &file, &params).await {
+    match export_file(&state, user.workspace_id, &user.actor(), &file, &params).await {
         Ok(r) => r,
         Err(ApiError { status, detail, .. }) => (status, detail).into_response(),
     }
