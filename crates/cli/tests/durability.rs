@@ -40,6 +40,15 @@ async fn start(db: &TestDb) -> (Child, String) {
     panic!("advocate serve exited before listening");
 }
 
+/// Acknowledged answers before the kill: 300 by default, more with
+/// `ADVOCATE_CRASH_ANSWERS` (see bench/crash-safety).
+fn answers_before_kill() -> usize {
+    std::env::var("ADVOCATE_CRASH_ANSWERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300)
+}
+
 async fn api_key(db: &TestDb) -> String {
     let out = advocate(db, &["apikey", "create"]).output().await.unwrap();
     assert!(out.status.success());
@@ -65,11 +74,14 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
         .unwrap();
     assert_eq!(r.status(), 201);
 
-    // Eight writers post answers until the server dies under them.
+    // Eight writers post answers until the server dies under them; the request each had
+    // in flight then is kept, to be retried after the restart as a client would.
     let acked: Arc<Mutex<Vec<(i64, String, u64)>>> = Arc::default();
+    let in_flight: Arc<Mutex<Vec<(String, u64)>>> = Arc::default();
     let writers: Vec<_> = (0..8)
         .map(|w| {
             let (http, base, key, acked) = (http.clone(), base.clone(), key.clone(), acked.clone());
+            let in_flight = in_flight.clone();
             tokio::spawn(async move {
                 for i in 0.. {
                     let ext = format!("w{w}-{i}");
@@ -80,11 +92,12 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
                         .json(&json!({"survey": "rel", "score": score, "external_id": ext}))
                         .send()
                         .await;
-                    let Ok(r) = sent else { return };
-                    if r.status() != 201 {
-                        return;
-                    }
-                    let Ok(body) = r.json::<Value>().await else {
+                    let body = match sent {
+                        Ok(r) if r.status() == 201 => r.json::<Value>().await.ok(),
+                        _ => None,
+                    };
+                    let Some(body) = body else {
+                        in_flight.lock().await.push((ext, score));
                         return;
                     };
                     acked
@@ -95,7 +108,7 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
             })
         })
         .collect();
-    while acked.lock().await.len() < 300 {
+    while acked.lock().await.len() < answers_before_kill() {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     server.start_kill().unwrap(); // SIGKILL: no graceful shutdown, no flush
@@ -106,7 +119,7 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
     let acked = acked.lock().await.clone();
 
     // Restart on the same database: every acknowledged answer is there, once.
-    let (mut server, _base) = start(&db).await;
+    let (mut server, base) = start(&db).await;
     let store = Store::connect(&db.url).await.unwrap();
     let ws = store.workspace_by_slug("default").await.unwrap().unwrap();
     for (id, ext, score) in &acked {
@@ -131,6 +144,29 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
         stored <= acked.len() as u64 + 8,
         "{stored} stored, {} acknowledged",
         acked.len()
+    );
+    // Retrying what was in flight stores each of those answers exactly once (201 if the
+    // crash lost it, 200 with the stored one if it had committed): no duplicates.
+    let in_flight = in_flight.lock().await.clone();
+    for (ext, score) in &in_flight {
+        let r = http
+            .post(format!("{base}/api/v1/responses"))
+            .bearer_auth(&key)
+            .json(&json!({"survey": "rel", "score": score, "external_id": ext}))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status() == 201 || r.status() == 200,
+            "retry of {ext}: {}",
+            r.status()
+        );
+    }
+    let stored = store.count_answers(ws.id).await.unwrap();
+    assert_eq!(
+        stored,
+        (acked.len() + in_flight.len()) as u64,
+        "every answer sent is stored once"
     );
     let report = store
         .nps_report(&advocate_store::NpsQuery {
