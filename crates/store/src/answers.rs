@@ -36,7 +36,8 @@ fn answer_from(row: &AnyRow) -> Result<Answer> {
 }
 
 impl Store {
-    /// Stores one answer durably (the commit is on disk when this returns). A retry with
+    /// Stores one answer durably (the commit is on disk when this returns; concurrent
+    /// answers share one commit, see `group_commit`). A retry with
     /// the same idempotency key or external id returns the stored answer instead of a
     /// second one; reusing either for a different answer is a conflict. What the answer
     /// sets off (case, alerts, thank-you, webhooks) is queued in the same transaction.
@@ -44,20 +45,14 @@ impl Store {
         if let Some(found) = self.replay(new).await? {
             return Ok(found);
         }
-        let ctx = self.reaction_context().await?;
-        let mut tx = self.writer.begin().await?;
-        match insert_answer_in(&mut tx, new, Some(&ctx)).await {
-            Ok(answer) => {
-                tx.commit().await?;
-                self.wake_outbox();
-                Ok(Recorded {
-                    answer,
-                    replayed: false,
-                })
-            }
+        // Written with the other answers arriving now, in one durable commit.
+        match self.group_commit().record(new.clone()).await {
+            Ok(answer) => Ok(Recorded {
+                answer,
+                replayed: false,
+            }),
             // A concurrent request with the same key won the race: answer as a retry.
             Err(StoreError::Database(e)) if StoreError::is_unique_violation(&e) => {
-                tx.rollback().await?;
                 self.replay(new).await?.ok_or(StoreError::Database(e))
             }
             Err(e) => Err(e),

@@ -17,6 +17,7 @@ mod customers;
 mod demo_business;
 pub mod engagements;
 mod error;
+mod group_commit;
 pub mod exports;
 pub mod invitations;
 pub mod kpis;
@@ -86,6 +87,8 @@ pub struct Store {
     invitation_signal: Arc<Notify>,
     /// The installation's signing key, read from the database once.
     signing_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// Writes live answers in groups; started on first use.
+    group_commit: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
 }
 
 /// SQLite settings for an embedded database that never loses an acknowledged write:
@@ -141,7 +144,19 @@ impl Store {
             outbox_signal: Arc::new(Notify::new()),
             invitation_signal: Arc::new(Notify::new()),
             signing_key: Arc::default(),
+            group_commit: Arc::default(),
         }
+    }
+
+    /// The group committer of live answers, started on the first answer.
+    pub(crate) fn group_commit(&self) -> &group_commit::GroupCommit {
+        self.group_commit.get_or_init(|| {
+            let own = Self {
+                group_commit: Arc::default(),
+                ..self.clone()
+            };
+            group_commit::GroupCommit::start(own)
+        })
     }
 
     /// Sets the base URL used in links inside emails and webhooks.

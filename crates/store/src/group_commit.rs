@@ -1,0 +1,113 @@
+//! Group commit for live answers: answers that arrive while a transaction is being
+//! written wait for the next one, so many answers share one commit (one fsync on SQLite,
+//! one WAL flush on PostgreSQL) instead of paying one each.
+//!
+//! Each answer runs in its own savepoint, so a bad answer (an unknown customer, a reused
+//! idempotency key) fails alone and the others of its group still commit. An answer's
+//! caller is told the outcome only after its group's commit has returned: a success is
+//! never acknowledged before it is durable, and if the commit fails every answer of the
+//! group gets the error (none is acknowledged, so none is lost).
+
+use crate::answers::insert_answer_in;
+use crate::models::{Answer, NewAnswer};
+use crate::{Result, Store, StoreError};
+use sqlx::Acquire;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most answers in one transaction: large enough to amortise the commit, small enough
+/// that the writer is never held for long.
+const MAX_GROUP: usize = 512;
+/// Answers waiting for a group; senders wait (back-pressure) when it is full.
+const QUEUE: usize = 4096;
+
+struct Job {
+    answer: NewAnswer,
+    done: oneshot::Sender<Result<Answer>>,
+}
+
+/// The way into the committer task; cheap to clone.
+#[derive(Clone, Debug)]
+pub(crate) struct GroupCommit {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").finish_non_exhaustive()
+    }
+}
+
+impl GroupCommit {
+    /// Starts the committer for `store` on the current tokio runtime. The task holds
+    /// its own handle to the database, without this sender, so it ends when the last
+    /// `Store` holding the sender is dropped.
+    pub(crate) fn start(store: Store) -> Self {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, rx));
+        Self { jobs }
+    }
+
+    /// Writes one live answer (with its rollups and reactions) in the next group and
+    /// returns it once that group is committed.
+    pub(crate) async fn record(&self, answer: NewAnswer) -> Result<Answer> {
+        let (done, outcome) = oneshot::channel();
+        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        self.jobs
+            .send(Job { answer, done })
+            .await
+            .map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    // `recv_many` waits for one job, then takes every job already waiting.
+    while rx.recv_many(&mut group, MAX_GROUP).await > 0 {
+        commit_group(&store, std::mem::take(&mut group)).await;
+    }
+}
+
+async fn commit_group(store: &Store, group: Vec<Job>) {
+    let written = write_group(store, &group).await;
+    match written {
+        Ok(outcomes) => {
+            for (job, outcome) in group.into_iter().zip(outcomes) {
+                let _ = job.done.send(outcome);
+            }
+            store.wake_outbox();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, answers = group.len(), "an answer group failed to commit");
+            // An internal error for each: the caller answers 500 and acknowledges nothing.
+            let message = e.to_string();
+            for job in group {
+                let _ = job
+                    .done
+                    .send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+            }
+        }
+    }
+}
+
+/// One transaction for the group; per-answer outcomes, valid only if it commits.
+async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>> {
+    let ctx = store.reaction_context().await?;
+    let mut tx = store.writer.begin().await?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for job in group {
+        let mut savepoint = tx.begin().await?;
+        match insert_answer_in(&mut savepoint, &job.answer, Some(&ctx)).await {
+            Ok(answer) => {
+                savepoint.commit().await?;
+                outcomes.push(Ok(answer));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                outcomes.push(Err(e));
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}
