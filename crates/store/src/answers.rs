@@ -3,12 +3,14 @@
 use crate::customers::{attributes_json, customer_in, parse_attributes, upsert_customer_in};
 use crate::models::{Answer, Attributes, NewAnswer, Recorded, Respondent};
 use crate::reactions::{self, Context};
+use crate::rollups::Tally;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::SurveyKind;
 use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 const COLUMNS: &str =
     "id, workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
@@ -66,13 +68,15 @@ impl Store {
         let ctx = self.reaction_context().await?;
         let ctx = react.then_some(&ctx);
         let mut tx = self.writer.begin().await?;
+        let mut batch = Batch::default();
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
-            let answer = insert_answer_in(&mut tx, new, ctx)
+            let answer = insert_answer_in(&mut tx, new, ctx, &mut batch)
                 .await
                 .map_err(|e| duplicate_as_conflict(e, new))?;
             ids.push(answer.id);
         }
+        batch.write(&mut tx).await?;
         tx.commit().await?;
         if react {
             self.wake_outbox();
@@ -275,27 +279,75 @@ pub(crate) async fn change_score_in(
         .bind(answer_id)
         .execute(&mut *conn)
         .await?;
-    let facts = RollupFacts::of(&old);
-    facts.add(conn, old.score, -1).await?;
-    facts.add(conn, score, 1).await?;
+    let mut tally = Tally::default();
+    tally.count(&old, old.score, -1);
+    tally.count(&old, score, 1);
+    tally.write(conn).await?;
     Ok(Answer { score, ..old })
 }
 
-/// Inserts an answer and its rollup counts; with a reaction context, also what it sets off.
-pub(crate) async fn insert_answer_in(
+/// Many answers written in one transaction: what they look up once (their surveys) and
+/// their rollup counts, added up and written by [`Batch::write`] before the commit.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    surveys: HashMap<(i64, i64), (SurveyKind, Option<String>)>,
+    tally: Tally,
+}
+
+impl Batch {
+    /// The survey's kind and touchpoint, read once per batch.
+    async fn survey(
+        &mut self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+        survey_id: i64,
+    ) -> Result<(SurveyKind, Option<String>)> {
+        if let Some(found) = self.surveys.get(&(workspace_id, survey_id)) {
+            return Ok(found.clone());
+        }
+        let survey: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT kind, touchpoint FROM surveys WHERE workspace_id = $1 AND id = $2",
+        )
+        .bind(workspace_id)
+        .bind(survey_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (kind, touchpoint) =
+            survey.ok_or_else(|| StoreError::NotFound(format!("no survey with id {survey_id}")))?;
+        let kind = SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.surveys
+            .insert((workspace_id, survey_id), (kind, touchpoint.clone()));
+        Ok((kind, touchpoint))
+    }
+
+    /// Writes the rollup counts of every answer inserted so far; call before committing.
+    pub(crate) async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        self.tally.write(conn).await
+    }
+}
+
+/// Inserts one answer with its rollup counts; with a reaction context, also what it sets off.
+pub(crate) async fn insert_one_answer_in(
     conn: &mut AnyConnection,
     new: &NewAnswer,
     react: Option<&Context<'_>>,
 ) -> Result<Answer> {
-    let survey: Option<(String, Option<String>)> =
-        sqlx::query_as("SELECT kind, touchpoint FROM surveys WHERE workspace_id = $1 AND id = $2")
-            .bind(new.workspace_id)
-            .bind(new.survey_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let (kind, survey_touchpoint) = survey
-        .ok_or_else(|| StoreError::NotFound(format!("no survey with id {}", new.survey_id)))?;
-    let kind = SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut batch = Batch::default();
+    let answer = insert_answer_in(conn, new, react, &mut batch).await?;
+    batch.write(conn).await?;
+    Ok(answer)
+}
+
+/// Inserts an answer into `batch`'s transaction; with a reaction context, also what it
+/// sets off. Its rollup counts are added to the batch only once everything else has
+/// succeeded, so an answer that fails (and is rolled back to its savepoint) counts nothing.
+pub(crate) async fn insert_answer_in(
+    conn: &mut AnyConnection,
+    new: &NewAnswer,
+    react: Option<&Context<'_>>,
+    batch: &mut Batch,
+) -> Result<Answer> {
+    let (kind, survey_touchpoint) = batch.survey(conn, new.workspace_id, new.survey_id).await?;
     kind.check_score(i64::from(new.score))
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
 
@@ -351,65 +403,9 @@ pub(crate) async fn insert_answer_in(
     .fetch_one(&mut *conn)
     .await?;
     let answer = answer_from(&row)?;
-    RollupFacts::of(&answer).add(conn, answer.score, 1).await?;
     if let Some(ctx) = react {
         reactions::on_answer(conn, ctx, &answer, kind, linked).await?;
     }
+    batch.tally.count(&answer, answer.score, 1);
     Ok(answer)
-}
-
-/// The dimensions of one answer as the rollups count it.
-struct RollupFacts<'a> {
-    answer: &'a Answer,
-    day: i64,
-}
-
-impl<'a> RollupFacts<'a> {
-    fn of(answer: &'a Answer) -> Self {
-        Self {
-            answer,
-            day: i64::from(day_of(answer.answered_at)),
-        }
-    }
-
-    /// Adds `delta` answers with `score` to every rollup this answer belongs to. Rows are
-    /// touched in a fixed order (main rollup, then attributes sorted) so concurrent
-    /// transactions on PostgreSQL lock them in the same order and cannot deadlock.
-    async fn add(&self, conn: &mut AnyConnection, score: u8, delta: i64) -> Result<()> {
-        let a = self.answer;
-        sqlx::query(
-            "INSERT INTO nps_rollup (workspace_id, survey_id, day, touchpoint, channel, language, score, n) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (workspace_id, survey_id, day, touchpoint, channel, language, score) \
-             DO UPDATE SET n = nps_rollup.n + excluded.n",
-        )
-        .bind(a.workspace_id)
-        .bind(a.survey_id)
-        .bind(self.day)
-        .bind(a.touchpoint.clone().unwrap_or_default())
-        .bind(a.channel.clone())
-        .bind(a.language.clone().unwrap_or_default())
-        .bind(i64::from(score))
-        .bind(delta)
-        .execute(&mut *conn)
-        .await?;
-        for (attribute, value) in &a.attributes {
-            sqlx::query(
-                "INSERT INTO segment_rollup (workspace_id, attribute, survey_id, day, value, score, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (workspace_id, attribute, survey_id, day, value, score) \
-                 DO UPDATE SET n = segment_rollup.n + excluded.n",
-            )
-            .bind(a.workspace_id)
-            .bind(attribute.as_str())
-            .bind(a.survey_id)
-            .bind(self.day)
-            .bind(value.clone())
-            .bind(i64::from(score))
-            .bind(delta)
-            .execute(&mut *conn)
-            .await?;
-        }
-        Ok(())
-    }
 }

@@ -1,7 +1,7 @@
 //! Bulk work for imports: lookups for many keys at once, and many answers written in
 //! one transaction that is committed only when the caller says so.
 
-use crate::answers::{duplicate_as_conflict, insert_answer_in, placeholders};
+use crate::answers::{duplicate_as_conflict, insert_answer_in, placeholders, Batch};
 use crate::models::NewAnswer;
 use crate::{Result, Store};
 use sqlx::{Any, AnyPool, Transaction};
@@ -15,12 +15,14 @@ const LOOKUP_CHUNK: usize = 500;
 pub struct AnswerBatch {
     tx: Transaction<'static, Any>,
     written: u64,
+    /// Surveys looked up once, rollups written once at the commit.
+    batch: Batch,
 }
 
 impl AnswerBatch {
     /// Stores one more answer (with its rollup counts) inside the transaction.
     pub async fn add(&mut self, new: &NewAnswer) -> Result<i64> {
-        let id = insert_answer_in(&mut self.tx, new, None)
+        let id = insert_answer_in(&mut self.tx, new, None, &mut self.batch)
             .await
             .map_err(|e| duplicate_as_conflict(e, new))?
             .id;
@@ -34,7 +36,8 @@ impl AnswerBatch {
     }
 
     /// Commits every answer added, durably; returns how many there were.
-    pub async fn commit(self) -> Result<u64> {
+    pub async fn commit(mut self) -> Result<u64> {
+        self.batch.write(&mut self.tx).await?;
         self.tx.commit().await?;
         Ok(self.written)
     }
@@ -47,6 +50,7 @@ impl Store {
         Ok(AnswerBatch {
             tx: self.writer.begin().await?,
             written: 0,
+            batch: Batch::default(),
         })
     }
 

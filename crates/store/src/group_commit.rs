@@ -8,7 +8,7 @@
 //! never acknowledged before it is durable, and if the commit fails every answer of the
 //! group gets the error (none is acknowledged, so none is lost).
 
-use crate::answers::insert_answer_in;
+use crate::answers::{insert_answer_in, Batch};
 use crate::models::{Answer, NewAnswer};
 use crate::{Result, Store, StoreError};
 use sqlx::Acquire;
@@ -84,7 +84,9 @@ async fn commit_group(store: &Store, group: Vec<Job>) {
             for job in group {
                 let _ = job
                     .done
-                    .send(Err(StoreError::Database(sqlx::Error::Protocol(message.clone()))));
+                    .send(Err(StoreError::Database(sqlx::Error::Protocol(
+                        message.clone(),
+                    ))));
             }
         }
     }
@@ -94,10 +96,11 @@ async fn commit_group(store: &Store, group: Vec<Job>) {
 async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>> {
     let ctx = store.reaction_context().await?;
     let mut tx = store.writer.begin().await?;
+    let mut batch = Batch::default();
     let mut outcomes = Vec::with_capacity(group.len());
     for job in group {
         let mut savepoint = tx.begin().await?;
-        match insert_answer_in(&mut savepoint, &job.answer, Some(&ctx)).await {
+        match insert_answer_in(&mut savepoint, &job.answer, Some(&ctx), &mut batch).await {
             Ok(answer) => {
                 savepoint.commit().await?;
                 outcomes.push(Ok(answer));
@@ -108,6 +111,8 @@ async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>
             }
         }
     }
+    // Each rollup row once for the whole group.
+    batch.write(&mut tx).await?;
     tx.commit().await?;
     Ok(outcomes)
 }

@@ -23,7 +23,7 @@ pub use links::{
 };
 pub use schedules::{Schedule, ScheduleInput, ScheduleReport};
 
-use crate::answers::{change_score_in, insert_answer_in};
+use crate::answers::{change_score_in, insert_one_answer_in};
 use crate::customers::{customer_by_id_in, customer_in, upsert_customer_in};
 use crate::models::{
     Answer, Customer, CustomerInput, NewAnswer, Respondent, Survey, WorkspaceSettings,
@@ -562,7 +562,7 @@ impl Store {
             idempotency_key: (!anonymous).then(|| format!("invitation:{invitation_id}")),
             request_hash: None,
         };
-        let answer = insert_answer_in(&mut tx, &new, Some(ctx)).await?;
+        let answer = insert_one_answer_in(&mut tx, &new, Some(ctx)).await?;
         if anonymous {
             tx.commit().await?;
             self.wake_outbox();

@@ -44,7 +44,10 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     assert_eq!(stored, 270);
     assert_eq!(store.count_answers(ws).await.unwrap(), stored);
     let r = report(&store, &query(ws, Some("rel"))).await;
-    assert_eq!(r.summary.n, stored, "the rollups count every stored answer once");
+    assert_eq!(
+        r.summary.n, stored,
+        "the rollups count every stored answer once"
+    );
 
     // The same external id sent by many at once: one answer, the rest are replays.
     let tasks: Vec<_> = (0..20)

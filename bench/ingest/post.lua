@@ -1,0 +1,23 @@
+-- wrk script: POSTs one NPS answer per request, scores 0-10 in turn, with the API key
+-- from the environment (ADVOCATE_KEY). Every 201 is a durable answer.
+local key = os.getenv("ADVOCATE_KEY")
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. key
+
+request = function()
+  n = n + 1
+  local body = string.format('{"survey":"rel","score":%d,"channel":"api","comment":"load %d"}', n % 11, n)
+  return wrk.format(nil, "/api/v1/responses", nil, body)
+end
+
+-- Counts answers by status so the run can check them against the database.
+local statuses = {}
+response = function(status)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+done = function(summary, latency, requests)
+  io.write(string.format("p50_ms %.2f\np99_ms %.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
