@@ -3,6 +3,7 @@
 //! taking its group down with it. On every backend.
 
 #[macro_use]
+#[allow(dead_code, unused_macros)]
 mod common;
 
 use advocate_core::SurveyKind;

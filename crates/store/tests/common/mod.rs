@@ -1,8 +1,6 @@
 //! Helpers shared by the conformance suite: builders for surveys, answers and queries,
 //! and assertions on the kind of error the store returns.
 
-#![allow(dead_code)] // each test binary uses a different part of this
-
 use advocate_core::{Channel, CiMethod, Label, Language, SurveyKind};
 use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent, Survey};
 use advocate_store::{NpsQuery, NpsReport, Store, StoreError};
