@@ -1,6 +1,11 @@
 -- wrk script: POSTs one NPS answer per request, scores 0-10 in turn, with the API key
 -- from the environment (ADVOCATE_KEY). Every 201 is a durable answer.
 local key = os.getenv("ADVOCATE_KEY")
+-- ADVOCATE_SCORES="7,8" limits the scores sent (default: 0-10 in turn).
+local scores = {}
+for s in string.gmatch(os.getenv("ADVOCATE_SCORES") or "0,1,2,3,4,5,6,7,8,9,10", "%d+") do
+  scores[#scores + 1] = tonumber(s)
+end
 local n = 0
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -8,7 +13,7 @@ wrk.headers["Authorization"] = "Bearer " .. key
 
 request = function()
   n = n + 1
-  local body = string.format('{"survey":"rel","score":%d,"channel":"api","comment":"load %d"}', n % 11, n)
+  local body = string.format('{"survey":"rel","score":%d,"channel":"api","comment":"load %d"}', scores[(n % #scores) + 1], n)
   return wrk.format(nil, "/api/v1/responses", nil, body)
 end
 

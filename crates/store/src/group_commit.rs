@@ -2,8 +2,8 @@
 //! written wait for the next one, so many answers share one commit (one fsync on SQLite,
 //! one WAL flush on PostgreSQL) instead of paying one each.
 //!
-//! Each answer runs in its own savepoint, so a bad answer (an unknown customer, a reused
-//! idempotency key) fails alone and the others of its group still commit. An answer's
+//! A bad answer (an unknown customer, a reused idempotency key) fails alone and the others
+//! of its group still commit (see [`write_group`]). An answer's
 //! caller is told the outcome only after its group's commit has returned: a success is
 //! never acknowledged before it is durable, and if the commit fails every answer of the
 //! group gets the error (none is acknowledged, so none is lost).
@@ -93,7 +93,41 @@ async fn commit_group(store: &Store, group: Vec<Job>) {
 }
 
 /// One transaction for the group; per-answer outcomes, valid only if it commits.
+///
+/// First optimistically, all answers straight in: one bad answer rolls the whole attempt
+/// back, and then the group is written again with a savepoint around each answer, so the
+/// bad one fails alone. Bad answers are rare (the API checks its input first), so the
+/// savepoints' cost is paid only when one turns up.
 async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>> {
+    match write_all(store, group).await? {
+        Ok(answers) => Ok(answers.into_iter().map(Ok).collect()),
+        Err(e) if group.len() == 1 => Ok(vec![Err(e)]),
+        Err(_) => write_each(store, group).await,
+    }
+}
+
+/// The whole group or nothing: `Ok(Err(e))` is the first answer's error after rolling back.
+async fn write_all(store: &Store, group: &[Job]) -> Result<Result<Vec<Answer>>> {
+    let ctx = store.reaction_context().await?;
+    let mut tx = store.writer.begin().await?;
+    let mut batch = Batch::default();
+    let mut answers = Vec::with_capacity(group.len());
+    for job in group {
+        match insert_answer_in(&mut tx, &job.answer, Some(&ctx), &mut batch).await {
+            Ok(answer) => answers.push(answer),
+            Err(e) => {
+                tx.rollback().await?;
+                return Ok(Err(e));
+            }
+        }
+    }
+    batch.write(&mut tx).await?;
+    tx.commit().await?;
+    Ok(Ok(answers))
+}
+
+/// Each answer in its own savepoint: the bad ones fail alone.
+async fn write_each(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>> {
     let ctx = store.reaction_context().await?;
     let mut tx = store.writer.begin().await?;
     let mut batch = Batch::default();

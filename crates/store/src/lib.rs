@@ -183,6 +183,7 @@ impl Store {
         Ok(reactions::Context {
             public_url: &self.public_url,
             signing_key,
+            looked: Default::default(),
         })
     }
 

@@ -140,18 +140,41 @@ pub(crate) async fn enqueue_sms(
 
 /// Queues `event` for every active webhook endpoint of the workspace subscribed to it.
 /// The stored payload is the exact body that will be signed and sent.
+/// A webhook endpoint as events are queued for it: id, URL, subscribed events.
+pub(crate) type Endpoint = (i64, String, String);
+
+/// The workspace's active webhook endpoints.
+pub(crate) async fn active_endpoints(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> Result<Vec<Endpoint>> {
+    Ok(sqlx::query_as(
+        "SELECT id, url, events FROM webhook_endpoints WHERE workspace_id = $1 AND active = 1 ORDER BY id",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Queues `event` for every active endpoint of the workspace subscribed to it.
 pub(crate) async fn enqueue_event(
     conn: &mut AnyConnection,
     workspace_id: i64,
     event: &str,
     data: Value,
 ) -> Result<()> {
-    let endpoints: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, url, events FROM webhook_endpoints WHERE workspace_id = $1 AND active = 1 ORDER BY id",
-    )
-    .bind(workspace_id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let endpoints = active_endpoints(conn, workspace_id).await?;
+    enqueue_event_to(conn, workspace_id, event, data, &endpoints).await
+}
+
+/// Queues `event` for those of `endpoints` subscribed to it.
+pub(crate) async fn enqueue_event_to(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    event: &str,
+    data: Value,
+    endpoints: &[Endpoint],
+) -> Result<()> {
     for (id, url, events) in endpoints {
         let subscribed = events == "*" || events.split(',').any(|e| e.trim() == event);
         if subscribed {
@@ -165,8 +188,8 @@ pub(crate) async fn enqueue_event(
                 workspace_id,
                 MessageKind::Webhook,
                 event,
-                &url,
-                Some(id),
+                url,
+                Some(*id),
                 &body,
             )
             .await?;

@@ -5,7 +5,10 @@
 //! subscribed webhook hears about it. Nothing here sends anything: it writes outbox rows.
 
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
-use crate::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
+use crate::outbox::{
+    active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_slack, EmailMessage,
+    Endpoint,
+};
 use crate::{engagements, to_ts, Result, StoreError};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Category, Language, Playbook, Priority, Score, SurveyKind};
@@ -14,12 +17,64 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 /// Facts about the installation that messages need.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Context<'a> {
     /// Base URL for links in messages, e.g. `https://feedback.example.com`.
     pub public_url: &'a str,
     /// Signs the links in messages (unsubscribe).
     pub signing_key: &'a [u8],
+    /// What reactions read, read once per context (one transaction): a group of answers
+    /// looks at the workspace's settings and webhook endpoints once, not once each.
+    pub looked: std::sync::Mutex<Looked>,
+}
+
+/// Settings and webhook endpoints by workspace, as read in this transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Looked {
+    settings: std::collections::HashMap<i64, WorkspaceSettings>,
+    endpoints: std::collections::HashMap<i64, Vec<Endpoint>>,
+}
+
+impl Context<'_> {
+    /// The workspace's settings, read once per context.
+    pub(crate) async fn settings(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+    ) -> Result<WorkspaceSettings> {
+        if let Some(found) = self.lock().settings.get(&workspace_id) {
+            return Ok(found.clone());
+        }
+        let settings = settings_in(conn, workspace_id).await?;
+        self.lock().settings.insert(workspace_id, settings.clone());
+        Ok(settings)
+    }
+
+    /// Queues `event` for the workspace's subscribed webhook endpoints, read once per
+    /// context.
+    pub(crate) async fn event(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+        event: &str,
+        data: serde_json::Value,
+    ) -> Result<()> {
+        let known = self.lock().endpoints.get(&workspace_id).cloned();
+        let endpoints = match known {
+            Some(e) => e,
+            None => {
+                let e = active_endpoints(conn, workspace_id).await?;
+                self.lock().endpoints.insert(workspace_id, e.clone());
+                e
+            }
+        };
+        enqueue_event_to(conn, workspace_id, event, data, &endpoints).await
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Looked> {
+        // Never held across an await; a poisoned cache is still a valid cache.
+        self.looked.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// An email to a customer: `None` when they unsubscribed or have no address. Every one
@@ -211,7 +266,8 @@ pub(crate) async fn on_answer(
     customer: Option<&Customer>,
 ) -> Result<()> {
     let ws = answer.workspace_id;
-    enqueue_event(conn, ws, "response.created", answer_json(answer, customer)).await?;
+    ctx.event(conn, ws, "response.created", answer_json(answer, customer))
+        .await?;
     // eNPS is anonymous and CSAT has its own scale: only customer NPS closes the loop.
     if kind != SurveyKind::Nps {
         return Ok(());
@@ -221,7 +277,7 @@ pub(crate) async fn on_answer(
     if let Some(c) = customer {
         record_resurvey(conn, ws, c.id, answer).await?;
     }
-    let settings = settings_in(conn, ws).await?;
+    let settings = ctx.settings(conn, ws).await?;
     match score.category() {
         Category::Detractor => {
             let open = match customer {
@@ -473,6 +529,6 @@ async fn open_case(
         "comment": answer.comment,
         "url": case_url,
     });
-    enqueue_event(conn, ws, "case.created", data).await?;
+    ctx.event(conn, ws, "case.created", data).await?;
     Ok(())
 }
