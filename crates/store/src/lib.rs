@@ -88,6 +88,10 @@ pub struct Store {
     invitation_signal: Arc<Notify>,
     /// The installation's signing key, read from the database once.
     signing_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
+    /// Surveys by workspace and slug (surveys never change once created).
+    survey_cache: Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), models::Survey>>>,
+    /// API keys that authenticated in the last seconds.
+    key_cache: Arc<workspaces::KeyCache>,
     /// Writes live answers in groups; started on first use.
     group_commit: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
 }
@@ -113,6 +117,10 @@ impl Store {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(30))
+                // No ping before each use: on SQLite it is a round trip to the
+                // connection's thread per query; a broken connection fails its query,
+                // which is reported and retried like any database error.
+                .test_before_acquire(false)
                 .after_connect(move |conn, _| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -146,6 +154,8 @@ impl Store {
             invitation_signal: Arc::new(Notify::new()),
             signing_key: Arc::default(),
             group_commit: Arc::default(),
+            survey_cache: Arc::default(),
+            key_cache: Arc::default(),
         }
     }
 

@@ -7,6 +7,9 @@ use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
+/// Most surveys kept in the slug cache.
+const SURVEY_CACHE_MAX: usize = 10_000;
+
 const COLUMNS: &str =
     "id, workspace_id, slug, public_id, kind, name, touchpoint, default_language, texts, created_at";
 
@@ -82,14 +85,35 @@ impl Store {
         rows.iter().map(survey_from).collect()
     }
 
+    /// The survey with this slug. Surveys never change once created (nothing updates or
+    /// deletes them), so every answer's lookup after the first is served from memory; code
+    /// that starts changing surveys must clear `survey_cache`.
     pub async fn survey_by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
+        let key = (workspace_id, slug.to_owned());
+        if let Some(found) = self
+            .survey_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(Some(found.clone()));
+        }
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND slug = $2");
         let row = sqlx::query(&sql)
             .bind(workspace_id)
             .bind(slug)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(survey_from).transpose()
+        let survey = row.as_ref().map(survey_from).transpose()?;
+        if let Some(s) = &survey {
+            let mut cache = self.survey_cache.lock().unwrap_or_else(|e| e.into_inner());
+            // Bounded: an installation with more surveys than this just reads more often.
+            if cache.len() >= SURVEY_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, s.clone());
+        }
+        Ok(survey)
     }
 
     /// The survey behind a public link; the public id is global, not per workspace.

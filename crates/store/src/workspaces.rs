@@ -11,6 +11,38 @@ use sqlx::Row;
 
 /// Prefix of every API key, so a leaked key is easy to recognise in logs and scanners.
 pub const API_KEY_PREFIX: &str = "adv_";
+/// How long an authenticated API key is remembered (see `authenticate_api_key`).
+pub const KEY_CACHE_SECS: u64 = 2;
+
+/// Keys that authenticated recently, by hash, with when they were looked up.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache(
+    std::sync::Mutex<std::collections::HashMap<String, (ApiKey, std::time::Instant)>>,
+);
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<ApiKey> {
+        let cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(hash)
+            .filter(|(_, at)| at.elapsed().as_secs() < KEY_CACHE_SECS)
+            .map(|(key, _)| key.clone())
+    }
+
+    fn put(&self, hash: String, key: ApiKey) {
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Stale entries go when the map grows; a handful of keys is the usual size.
+        if cache.len() >= 1000 {
+            cache.retain(|_, (_, at)| at.elapsed().as_secs() < KEY_CACHE_SECS);
+        }
+        cache.insert(hash, (key, std::time::Instant::now()));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
 /// How stale `last_used_at` may get before a request refreshes it (avoids a write per call).
 const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
@@ -230,6 +262,7 @@ impl Store {
 
     /// Revokes a key of this workspace at once; revoking twice is harmless.
     pub async fn revoke_api_key(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
+        self.key_cache.clear();
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
              WHERE id = $2 AND workspace_id = $3 RETURNING {API_KEY_COLUMNS}"
@@ -265,16 +298,25 @@ impl Store {
     }
 
     /// The key a plaintext belongs to, if any; records when it was last used.
+    ///
+    /// A key that authenticated is remembered for [`KEY_CACHE_SECS`], so a busy client
+    /// does not cost a query per request: revoking or rotating a key takes effect at once
+    /// on the instance that did it (its memory is cleared) and within that time on others.
     pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
+        let hash = hash_key(plaintext);
+        if let Some(key) = self.key_cache.get(&hash) {
+            return Ok(Some(key));
+        }
         let row = sqlx::query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
         ))
-        .bind(hash_key(plaintext))
+        .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
         let Some(key) = row.as_ref().map(api_key_from).transpose()? else {
             return Ok(None);
         };
+        self.key_cache.put(hash, key.clone());
         let now = Utc::now();
         let stale = key
             .last_used_at
