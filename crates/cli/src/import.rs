@@ -711,8 +711,9 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
                 );
             }
         };
+        // Every row was checked against the file and the database in pass 1.
         batch
-            .add(&answer)
+            .add_checked(&answer)
             .await
             .map_err(anyhow::Error::from)
             .with_context(|| format!("cannot store line {}; nothing was imported", rows.line()))?;

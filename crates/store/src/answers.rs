@@ -1,7 +1,7 @@
 //! Answers, recorded together with their rollup counts in one transaction.
 
 use crate::customers::{attributes_json, customer_in, parse_attributes, upsert_customer_in};
-use crate::models::{Answer, Attributes, NewAnswer, Recorded, Respondent};
+use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
 use crate::reactions::{self, Context};
 use crate::rollups::Tally;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
@@ -286,17 +286,105 @@ pub(crate) async fn change_score_in(
     Ok(Answer { score, ..old })
 }
 
+/// The columns an answer row is inserted with, in [`AnswerRow::bind`]'s order.
+pub(crate) const ROW_COLUMNS: &str = "workspace_id, survey_id, customer_id, score, comment, \
+     channel, touchpoint, language, answered_at, day, attributes, external_id, idempotency_key, \
+     request_hash, created_at";
+/// How many values one answer row binds.
+pub(crate) const ROW_VALUES: usize = 15;
+
+/// An answer as its row is written: what the new answer says, completed from its survey
+/// and its customer.
+pub(crate) struct AnswerRow<'a> {
+    new: &'a NewAnswer,
+    /// `None` for anonymous answers and for every eNPS answer.
+    pub(crate) customer_id: Option<i64>,
+    touchpoint: Option<String>,
+    language: Option<String>,
+    attributes: Attributes,
+}
+
+impl<'a> AnswerRow<'a> {
+    pub(crate) fn of(
+        new: &'a NewAnswer,
+        kind: SurveyKind,
+        survey_touchpoint: Option<String>,
+        customer: Option<&Customer>,
+    ) -> Self {
+        Self {
+            new,
+            // eNPS is anonymous: the employee's segment (department…) is kept for
+            // breakdowns, but the answer is never linked to them.
+            customer_id: customer.filter(|_| kind != SurveyKind::Enps).map(|c| c.id),
+            touchpoint: new
+                .touchpoint
+                .as_ref()
+                .map(|t| t.as_str().to_owned())
+                .or(survey_touchpoint),
+            language: new
+                .language
+                .clone()
+                .or_else(|| customer.and_then(|c| c.language.clone()))
+                .map(|l| l.as_str().to_owned()),
+            attributes: customer.map(|c| c.attributes.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Binds the row's [`ROW_VALUES`] values in [`ROW_COLUMNS`] order.
+    pub(crate) fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        let new = self.new;
+        query
+            .bind(new.workspace_id)
+            .bind(new.survey_id)
+            .bind(self.customer_id)
+            .bind(i64::from(new.score))
+            .bind(new.comment.clone())
+            .bind(new.channel.as_str().to_owned())
+            .bind(self.touchpoint.clone().unwrap_or_default())
+            .bind(self.language.clone().unwrap_or_default())
+            .bind(to_ts(new.answered_at))
+            .bind(i64::from(day_of(new.answered_at)))
+            .bind(attributes_json(&self.attributes))
+            .bind(new.external_id.clone())
+            .bind(new.idempotency_key.clone())
+            .bind(new.request_hash.clone())
+            .bind(to_ts(Utc::now()))
+    }
+
+    /// The answer as the rollups count it (its id is not needed for that).
+    pub(crate) fn counted(&self) -> Answer {
+        let new = self.new;
+        Answer {
+            id: 0,
+            workspace_id: new.workspace_id,
+            survey_id: new.survey_id,
+            customer_id: self.customer_id,
+            score: new.score,
+            comment: None,
+            channel: new.channel.as_str().to_owned(),
+            touchpoint: self.touchpoint.clone(),
+            language: self.language.clone(),
+            answered_at: new.answered_at,
+            attributes: self.attributes.clone(),
+            external_id: None,
+        }
+    }
+}
+
 /// Many answers written in one transaction: what they look up once (their surveys) and
 /// their rollup counts, added up and written by [`Batch::write`] before the commit.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     surveys: HashMap<(i64, i64), (SurveyKind, Option<String>)>,
-    tally: Tally,
+    pub(crate) tally: Tally,
 }
 
 impl Batch {
     /// The survey's kind and touchpoint, read once per batch.
-    async fn survey(
+    pub(crate) async fn survey(
         &mut self,
         conn: &mut AnyConnection,
         workspace_id: i64,
@@ -362,46 +450,15 @@ pub(crate) async fn insert_answer_in(
         ),
         Respondent::Inline(input) => Some(upsert_customer_in(conn, new.workspace_id, input).await?),
     };
-    let attributes: Attributes = customer
-        .as_ref()
-        .map(|c| c.attributes.clone())
-        .unwrap_or_default();
-    // eNPS is anonymous: the employee's segment (department…) is kept for breakdowns, but
-    // the answer is never linked to them, and nothing that follows names them.
-    let linked = customer.as_ref().filter(|_| kind != SurveyKind::Enps);
-    let touchpoint = new
-        .touchpoint
-        .as_ref()
-        .map(|t| t.as_str().to_owned())
-        .or(survey_touchpoint);
-    let language = new
-        .language
-        .clone()
-        .or_else(|| customer.as_ref().and_then(|c| c.language.clone()))
-        .map(|l| l.as_str().to_owned());
-
-    let row = sqlx::query(&format!(
-        "INSERT INTO answers (workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
-         language, answered_at, day, attributes, external_id, idempotency_key, request_hash, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING {COLUMNS}"
-    ))
-    .bind(new.workspace_id)
-    .bind(new.survey_id)
-    .bind(linked.map(|c| c.id))
-    .bind(i64::from(new.score))
-    .bind(new.comment.clone())
-    .bind(new.channel.as_str())
-    .bind(touchpoint.unwrap_or_default())
-    .bind(language.unwrap_or_default())
-    .bind(to_ts(new.answered_at))
-    .bind(i64::from(day_of(new.answered_at)))
-    .bind(attributes_json(&attributes))
-    .bind(new.external_id.clone())
-    .bind(new.idempotency_key.clone())
-    .bind(new.request_hash.clone())
-    .bind(to_ts(Utc::now()))
-    .fetch_one(&mut *conn)
-    .await?;
+    let fields = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
+    let linked = customer.as_ref().filter(|_| fields.customer_id.is_some());
+    let row = fields
+        .bind(sqlx::query(&format!(
+            "INSERT INTO answers ({ROW_COLUMNS}) VALUES ({}) RETURNING {COLUMNS}",
+            placeholders(1, ROW_VALUES)
+        )))
+        .fetch_one(&mut *conn)
+        .await?;
     let answer = answer_from(&row)?;
     if let Some(ctx) = react {
         reactions::on_answer(conn, ctx, &answer, kind, linked).await?;

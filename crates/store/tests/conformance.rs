@@ -1308,6 +1308,49 @@ async fn answer_batches_on_every_backend() {
     on_every_backend!(answer_batches_commit_or_leave_nothing);
 }
 
+/// Checked answers (an import's) are written many per statement: the same rows and
+/// rollups as one by one, customers linked with their attributes, and a duplicate the
+/// check missed fails the batch, keeping nothing.
+async fn checked_answers_are_written_in_bulk(store: Store) {
+    let ws = workspace(&store).await;
+    let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
+    store
+        .upsert_customer(ws, &customer("C1", "pro"))
+        .await
+        .unwrap();
+    let mut batch = store.begin_answers().await.unwrap();
+    for i in 0..1203u32 {
+        let mut a = answer(ws, s.id, (i % 11) as u8, at(2026, 2, 1 + i % 20));
+        a.external_id = Some(format!("bulk-{i}"));
+        if i % 3 == 0 {
+            a.respondent = Respondent::Known("C1".into());
+        }
+        batch.add_checked(&a).await.unwrap();
+    }
+    assert_eq!(batch.commit().await.unwrap(), 1203);
+    assert_eq!(store.count_answers(ws).await.unwrap(), 1203);
+    let all = report(&store, &query(ws, Some("rel"))).await;
+    assert_eq!(all.summary.n, 1203);
+    let mut by_plan = query(ws, Some("rel"));
+    by_plan.group_by = Some(advocate_core::GroupBy::Segment(label("plan")));
+    let plans = group_counts(&report(&store, &by_plan).await);
+    assert_eq!(plans.get("pro"), Some(&401), "{plans:?}");
+
+    let mut batch = store.begin_answers().await.unwrap();
+    let mut dup = answer(ws, s.id, 5, at(2026, 2, 1));
+    dup.external_id = Some("bulk-7".into());
+    batch.add_checked(&dup).await.unwrap();
+    let msg = conflict(batch.commit().await);
+    assert!(msg.contains("already exists"), "{msg}");
+    assert_eq!(store.count_answers(ws).await.unwrap(), 1203, "nothing kept");
+    assert_eq!(report(&store, &query(ws, Some("rel"))).await, all);
+}
+
+#[tokio::test]
+async fn checked_answers_on_every_backend() {
+    on_every_backend!(checked_answers_are_written_in_bulk);
+}
+
 async fn existing_ids_are_looked_up_in_bulk(store: Store) {
     let a = named_workspace(&store, "acme").await;
     let b = named_workspace(&store, "globex").await;
