@@ -6,7 +6,7 @@ use advocate_core::period::{date_of_day, day_number};
 use advocate_core::{
     CiMethod, Comparison, Granularity, GroupBy, Interval, NpsCounts, Shares, SurveyKind,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -268,9 +268,7 @@ impl Store {
             to_day,
         };
 
-        let by_day = self.histogram_by_day(&scope).await?;
-        let mut total = Histogram::default();
-        by_day.values().for_each(|h| merge(&mut total, h));
+        let total = self.histogram_total(&scope).await?;
 
         // The period of the same length just before `from`.
         let previous = match q.from {
@@ -288,11 +286,7 @@ impl Store {
         };
         let change_total = match &previous {
             Some((prev, versus)) => {
-                let mut h = Histogram::default();
-                self.histogram_by_day(prev)
-                    .await?
-                    .values()
-                    .for_each(|d| merge(&mut h, d));
+                let h = self.histogram_total(prev).await?;
                 Some(change(&total, &h, versus.clone()))
             }
             None => None,
@@ -357,13 +351,28 @@ impl Store {
     }
 
     /// The segment attributes answers have been counted under, for choosing a breakdown.
+    /// One index seek per attribute (the next `segment:` dimension of report_rollup after
+    /// the last one found), rather than a scan of every segment rollup row.
     pub async fn segment_attributes(&self, workspace_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT attribute FROM segment_rollup WHERE workspace_id = $1 ORDER BY attribute",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.pool)
-        .await?)
+        const PREFIX: &str = "segment:";
+        let mut out = Vec::new();
+        let mut after = PREFIX.to_owned();
+        loop {
+            let next: Option<String> = sqlx::query_scalar(
+                "SELECT MIN(dimension) FROM report_rollup WHERE workspace_id = $1 AND dimension > $2",
+            )
+            .bind(workspace_id)
+            .bind(after.clone())
+            .fetch_one(&self.pool)
+            .await?;
+            match next.as_deref().and_then(|d| d.strip_prefix(PREFIX)) {
+                Some(attribute) => {
+                    out.push(attribute.to_owned());
+                    after = next.unwrap_or_default();
+                }
+                None => return Ok(out),
+            }
+        }
     }
 
     /// The survey ids a query covers, checking that a named survey exists and measures NPS,
@@ -409,9 +418,38 @@ impl Store {
             Some(before) if bounded => i64::from(day_number(g.bucket_start(before))),
             _ => scope.from_day,
         };
-        let by_day = self
-            .histogram_by_day(&scope.shifted(read_from, scope.to_day))
-            .await?;
+        // Months and quarters are made of whole months: read those from the month rows,
+        // the bucket before the range and the range itself apart (the days of the first
+        // bucket before `from` must not count, so its month cannot be read whole).
+        let by_day = match g {
+            Granularity::Month | Granularity::Quarter => {
+                let first_day = i64::from(day_number(first_bucket));
+                let mut m = self
+                    .histograms_keyed::<i64>(
+                        "day",
+                        "",
+                        &scope.shifted(scope.from_day, scope.to_day),
+                    )
+                    .await?;
+                if read_from < first_day {
+                    let before = self
+                        .histograms_keyed::<i64>(
+                            "day",
+                            "",
+                            &scope.shifted(read_from, first_day - 1),
+                        )
+                        .await?;
+                    for (k, h) in before {
+                        merge(m.entry(k).or_default(), &h);
+                    }
+                }
+                m
+            }
+            _ => {
+                self.histogram_by_day(&scope.shifted(read_from, scope.to_day))
+                    .await?
+            }
+        };
         let mut buckets: BTreeMap<NaiveDate, Histogram> = BTreeMap::new();
         for (day, hist) in &by_day {
             let start = g.bucket_start(date_of_day(*day as i32));
@@ -451,8 +489,37 @@ impl Store {
         Ok(groups)
     }
 
+    /// Daily totals (from the day rows of report_rollup).
     async fn histogram_by_day(&self, scope: &Scope) -> Result<BTreeMap<i64, Histogram>> {
-        self.histograms("nps_rollup", "day", "", None, scope).await
+        let mut out = BTreeMap::new();
+        if scope.survey_ids.is_empty() {
+            return Ok(out);
+        }
+        let sql = format!(
+            "SELECT day AS k, score, CAST(SUM(n) AS BIGINT) AS n FROM report_rollup \
+             WHERE workspace_id = $1 AND dimension = '' AND grain = 'd' AND survey_id IN ({}) \
+             AND day >= $2 AND day <= $3 GROUP BY day, score",
+            placeholders(4, scope.survey_ids.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql)
+            .bind(scope.workspace_id)
+            .bind(scope.from_day)
+            .bind(scope.to_day);
+        for id in &scope.survey_ids {
+            query = query.bind(*id);
+        }
+        add_rows(&mut out, query.fetch_all(&self.pool).await?);
+        Ok(out)
+    }
+
+    /// The whole scope as one histogram.
+    async fn histogram_total(&self, scope: &Scope) -> Result<Histogram> {
+        let mut h = Histogram::default();
+        self.histograms("", scope)
+            .await?
+            .values()
+            .for_each(|x| merge(&mut h, x));
+        Ok(h)
     }
 
     async fn histogram_by(
@@ -461,39 +528,31 @@ impl Store {
         dim: &Dimension<'_>,
     ) -> Result<BTreeMap<String, Histogram>> {
         match dim {
-            Dimension::Touchpoint => {
-                self.histograms("nps_rollup", "touchpoint", "", None, scope)
-                    .await
-            }
-            Dimension::Channel => {
-                self.histograms("nps_rollup", "channel", "", None, scope)
-                    .await
-            }
-            Dimension::Language => {
-                self.histograms("nps_rollup", "language", "", None, scope)
-                    .await
-            }
-            Dimension::Segment(attr) => {
-                self.histograms(
-                    "segment_rollup",
-                    "value",
-                    "AND attribute = $4",
-                    Some(attr),
-                    scope,
-                )
-                .await
-            }
+            Dimension::Touchpoint => self.histograms("touchpoint", scope).await,
+            Dimension::Channel => self.histograms("channel", scope).await,
+            Dimension::Language => self.histograms("language", scope).await,
+            Dimension::Segment(attr) => self.histograms(&format!("segment:{attr}"), scope).await,
         }
     }
 
-    /// Sums rollup counts per `key` column and score. `table`, `key` and `extra` are
-    /// constants chosen above, never user input; every value is a bound parameter.
-    async fn histograms<K>(
+    /// Sums report_rollup counts of one dimension per value and score over the scope: the
+    /// whole months inside it from the month rows, the days before and after them from the
+    /// day rows, so a period reads at most about 60 days and 1 row per month and value and
+    /// score. Every value is a bound parameter.
+    async fn histograms(
         &self,
-        table: &str,
+        dimension: &str,
+        scope: &Scope,
+    ) -> Result<BTreeMap<String, Histogram>> {
+        self.histograms_keyed("value", dimension, scope).await
+    }
+
+    /// Like [`Self::histograms`] keyed by `key` ("value", or "day": the day, or the first
+    /// day of a whole month), a constant chosen here, never user input.
+    async fn histograms_keyed<K>(
+        &self,
         key: &str,
-        extra: &str,
-        attribute: Option<&str>,
+        dimension: &str,
         scope: &Scope,
     ) -> Result<BTreeMap<K, Histogram>>
     where
@@ -503,29 +562,63 @@ impl Store {
         if scope.survey_ids.is_empty() {
             return Ok(out);
         }
-        let first_survey = if attribute.is_some() { 5 } else { 4 };
+        let (months_from, months_to) = whole_months(scope.from_day, scope.to_day);
+        let surveys = placeholders(9, scope.survey_ids.len());
+        let part = |grain: &str, lo: usize, hi: usize| {
+            format!(
+                "SELECT {key} AS k, score, n FROM report_rollup WHERE workspace_id = $1 \
+                 AND dimension = $2 AND grain = '{grain}' AND survey_id IN ({surveys}) \
+                 AND day >= ${lo} AND day < ${hi}"
+            )
+        };
         let sql = format!(
-            "SELECT {key} AS k, score, CAST(SUM(n) AS BIGINT) AS n FROM {table} \
-             WHERE workspace_id = $1 AND day >= $2 AND day <= $3 {extra} AND survey_id IN ({}) \
-             GROUP BY {key}, score",
-            placeholders(first_survey, scope.survey_ids.len())
+            "SELECT k, score, CAST(SUM(n) AS BIGINT) AS n FROM ({} UNION ALL {} UNION ALL {}) r \
+             GROUP BY k, score",
+            part("m", 3, 4),
+            part("d", 5, 6),
+            part("d", 7, 8)
         );
         let mut query = sqlx::query_as::<_, (K, i64, i64)>(&sql)
             .bind(scope.workspace_id)
+            .bind(dimension.to_owned())
+            .bind(months_from)
+            .bind(months_to)
             .bind(scope.from_day)
-            .bind(scope.to_day);
-        if let Some(a) = attribute {
-            query = query.bind(a.to_owned());
-        }
+            .bind(months_from.min(scope.to_day + 1))
+            .bind(months_to.max(scope.from_day))
+            .bind(scope.to_day + 1);
         for id in &scope.survey_ids {
             query = query.bind(*id);
         }
-        for (k, score, n) in query.fetch_all(&self.pool).await? {
-            let slot = usize::try_from(score).ok().filter(|s| *s <= 10);
-            if let (Some(s), Ok(n)) = (slot, u64::try_from(n)) {
-                out.entry(k).or_insert_with(Histogram::default)[s] += n;
-            }
-        }
+        add_rows(&mut out, query.fetch_all(&self.pool).await?);
         Ok(out)
+    }
+}
+
+/// `[first, end)` of the whole calendar months inside the days `from..=to`; empty
+/// (first == end) when there is none.
+fn whole_months(from: i64, to: i64) -> (i64, i64) {
+    let month_start = |day: i64| {
+        let d = date_of_day(day as i32);
+        i64::from(day_number(d.with_day(1).expect("day 1 exists")))
+    };
+    let first = match month_start(from) {
+        m if m == from => m,
+        _ => month_start(from + 31),
+    };
+    let end = month_start(to + 1);
+    if first < end {
+        (first, end)
+    } else {
+        (to + 1, to + 1)
+    }
+}
+
+fn add_rows<K: Ord>(out: &mut BTreeMap<K, Histogram>, rows: Vec<(K, i64, i64)>) {
+    for (k, score, n) in rows {
+        let slot = usize::try_from(score).ok().filter(|s| *s <= 10);
+        if let (Some(s), Ok(n)) = (slot, u64::try_from(n)) {
+            out.entry(k).or_insert_with(Histogram::default)[s] += n;
+        }
     }
 }

@@ -4,9 +4,9 @@ use crate::customers::{attributes_json, customer_in, parse_attributes, upsert_cu
 use crate::models::{Answer, Attributes, NewAnswer, Recorded, Respondent};
 use crate::reactions::{self, Context};
 use crate::{from_ts, to_ts, Result, Store, StoreError};
-use advocate_core::period::day_of;
+use advocate_core::period::{date_of_day, day_number, day_of};
 use advocate_core::SurveyKind;
-use chrono::Utc;
+use chrono::{Datelike, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -415,6 +415,61 @@ impl<'a> RollupFacts<'a> {
             .execute(&mut *conn)
             .await?;
         }
+        // report_rollup: one row per dimension, for the day and for its month, in one
+        // statement; rows in a fixed (sorted) order, as above.
+        let mut dims: Vec<(String, String)> = vec![
+            (String::new(), String::new()),
+            (
+                "touchpoint".into(),
+                a.touchpoint.clone().unwrap_or_default(),
+            ),
+            ("channel".into(), a.channel.clone()),
+            ("language".into(), a.language.clone().unwrap_or_default()),
+        ];
+        dims.extend(
+            a.attributes
+                .iter()
+                .map(|(attribute, value)| (format!("segment:{attribute}"), value.clone())),
+        );
+        dims.sort();
+        let month = i64::from(day_number(
+            date_of_day(self.day as i32)
+                .with_day(1)
+                .expect("day 1 exists"),
+        ));
+        let rows: Vec<String> = (0..dims.len() * 2)
+            .map(|k| {
+                let p = 5 + k * 4;
+                format!(
+                    "($1, ${}, ${}, $2, ${}, ${}, $3, $4)",
+                    p,
+                    p + 1,
+                    p + 2,
+                    p + 3
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO report_rollup (workspace_id, dimension, grain, survey_id, day, value, score, n) \
+             VALUES {} ON CONFLICT (workspace_id, dimension, grain, survey_id, day, value, score) \
+             DO UPDATE SET n = report_rollup.n + excluded.n",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(a.workspace_id)
+            .bind(a.survey_id)
+            .bind(i64::from(score))
+            .bind(delta);
+        for (dimension, value) in &dims {
+            for (grain, day) in [("d", self.day), ("m", month)] {
+                query = query
+                    .bind(dimension.clone())
+                    .bind(grain)
+                    .bind(day)
+                    .bind(value.clone());
+            }
+        }
+        query.execute(&mut *conn).await?;
         Ok(())
     }
 }
