@@ -422,6 +422,8 @@ def main():
     p.add_argument("--reuse", action="store_true", help="reuse the database in --dir")
     p.add_argument("--keep", action="store_true", help="keep the database afterwards")
     p.add_argument("--only", help="run only the questions whose name contains this")
+    p.add_argument("--generate-only", action="store_true",
+                   help="generate the database into --dir and stop (then run with --reuse)")
     args = p.parse_args()
     env = {**os.environ, "RUST_LOG": "warn"}
     print(f"machine: {os.cpu_count()} cpus, "
@@ -441,6 +443,8 @@ def main():
               + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in rows.items())
               + f"; file {os.path.getsize(db_path) / 1e9:.2f} GB")
+        if args.generate_only:
+            return
     subprocess.run([args.bin, "migrate", "--data-dir", args.dir], check=True,
                    capture_output=True, env=env)  # applies migrations newer than the file
     key = subprocess.run([args.bin, "apikey", "create", "--data-dir", args.dir, "--name", "bench"],

@@ -418,38 +418,30 @@ impl Store {
             Some(before) if bounded => i64::from(day_number(g.bucket_start(before))),
             _ => scope.from_day,
         };
-        // Months and quarters are made of whole months: read those from the month rows,
-        // the bucket before the range and the range itself apart (the days of the first
-        // bucket before `from` must not count, so its month cannot be read whole).
-        let by_day = match g {
-            Granularity::Month | Granularity::Quarter => {
-                let first_day = i64::from(day_number(first_bucket));
-                let mut m = self
-                    .histograms_keyed::<i64>(
-                        "day",
-                        "",
-                        &scope.shifted(scope.from_day, scope.to_day),
-                    )
-                    .await?;
-                if read_from < first_day {
-                    let before = self
-                        .histograms_keyed::<i64>(
-                            "day",
-                            "",
-                            &scope.shifted(read_from, first_day - 1),
-                        )
-                        .await?;
-                    for (k, h) in before {
-                        merge(m.entry(k).or_default(), &h);
-                    }
-                }
-                m
-            }
-            _ => {
-                self.histogram_by_day(&scope.shifted(read_from, scope.to_day))
-                    .await?
-            }
+        // Whole months (for months and quarters) and whole weeks (for weeks and longer)
+        // from their own rows; the bucket before the range and the range itself are read
+        // apart, since the days of the first bucket before `from` must not count.
+        let coarsest = match g {
+            Granularity::Day => Grain::Day,
+            Granularity::Week => Grain::Week,
+            Granularity::Month | Granularity::Quarter => Grain::Month,
         };
+        let first_day = i64::from(day_number(first_bucket));
+        let mut by_day: BTreeMap<i64, Histogram> =
+            self.histograms_keyed("day", "", scope, coarsest).await?;
+        if read_from < first_day.min(scope.from_day) {
+            let before = self
+                .histograms_keyed::<i64>(
+                    "day",
+                    "",
+                    &scope.shifted(read_from, first_day.min(scope.from_day) - 1),
+                    coarsest,
+                )
+                .await?;
+            for (k, h) in before {
+                merge(by_day.entry(k).or_default(), &h);
+            }
+        }
         let mut buckets: BTreeMap<NaiveDate, Histogram> = BTreeMap::new();
         for (day, hist) in &by_day {
             let start = g.bucket_start(date_of_day(*day as i32));
@@ -489,29 +481,6 @@ impl Store {
         Ok(groups)
     }
 
-    /// Daily totals (from the day rows of report_rollup).
-    async fn histogram_by_day(&self, scope: &Scope) -> Result<BTreeMap<i64, Histogram>> {
-        let mut out = BTreeMap::new();
-        if scope.survey_ids.is_empty() {
-            return Ok(out);
-        }
-        let sql = format!(
-            "SELECT day AS k, score, CAST(SUM(n) AS BIGINT) AS n FROM report_rollup \
-             WHERE workspace_id = $1 AND dimension = '' AND grain = 'd' AND survey_id IN ({}) \
-             AND day >= $2 AND day <= $3 GROUP BY day, score",
-            placeholders(4, scope.survey_ids.len())
-        );
-        let mut query = sqlx::query_as::<_, (i64, i64, i64)>(&sql)
-            .bind(scope.workspace_id)
-            .bind(scope.from_day)
-            .bind(scope.to_day);
-        for id in &scope.survey_ids {
-            query = query.bind(*id);
-        }
-        add_rows(&mut out, query.fetch_all(&self.pool).await?);
-        Ok(out)
-    }
-
     /// The whole scope as one histogram.
     async fn histogram_total(&self, scope: &Scope) -> Result<Histogram> {
         let mut h = Histogram::default();
@@ -544,54 +513,110 @@ impl Store {
         dimension: &str,
         scope: &Scope,
     ) -> Result<BTreeMap<String, Histogram>> {
-        self.histograms_keyed("value", dimension, scope).await
+        self.histograms_keyed("value", dimension, scope, Grain::Month)
+            .await
     }
 
-    /// Like [`Self::histograms`] keyed by `key` ("value", or "day": the day, or the first
-    /// day of a whole month), a constant chosen here, never user input.
+    /// Like [`Self::histograms`] keyed by `key` ("value", or "day": the first day of the
+    /// day, week or month a row counts), a constant chosen here, never user input. Rows no
+    /// coarser than `coarsest` are read.
     async fn histograms_keyed<K>(
         &self,
         key: &str,
         dimension: &str,
         scope: &Scope,
+        coarsest: Grain,
     ) -> Result<BTreeMap<K, Histogram>>
     where
         K: Ord + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
     {
         let mut out = BTreeMap::new();
-        if scope.survey_ids.is_empty() {
+        let spans = spans(scope.from_day, scope.to_day, coarsest);
+        if scope.survey_ids.is_empty() || spans.is_empty() {
             return Ok(out);
         }
-        let (months_from, months_to) = whole_months(scope.from_day, scope.to_day);
-        let surveys = placeholders(9, scope.survey_ids.len());
-        let part = |grain: &str, lo: usize, hi: usize| {
-            format!(
-                "SELECT {key} AS k, score, n FROM report_rollup WHERE workspace_id = $1 \
-                 AND dimension = $2 AND grain = '{grain}' AND survey_id IN ({surveys}) \
-                 AND day >= ${lo} AND day < ${hi}"
-            )
-        };
+        let surveys = placeholders(3, scope.survey_ids.len());
+        let first = 3 + scope.survey_ids.len();
+        let parts: Vec<String> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, (grain, _, _))| {
+                format!(
+                    "SELECT {key} AS k, score, n FROM report_rollup WHERE workspace_id = $1 \
+                     AND dimension = $2 AND grain = '{grain}' AND survey_id IN ({surveys}) \
+                     AND day >= ${} AND day < ${}",
+                    first + 2 * i,
+                    first + 2 * i + 1
+                )
+            })
+            .collect();
         let sql = format!(
-            "SELECT k, score, CAST(SUM(n) AS BIGINT) AS n FROM ({} UNION ALL {} UNION ALL {}) r \
-             GROUP BY k, score",
-            part("m", 3, 4),
-            part("d", 5, 6),
-            part("d", 7, 8)
+            "SELECT k, score, CAST(SUM(n) AS BIGINT) AS n FROM ({}) r GROUP BY k, score",
+            parts.join(" UNION ALL ")
         );
         let mut query = sqlx::query_as::<_, (K, i64, i64)>(&sql)
             .bind(scope.workspace_id)
-            .bind(dimension.to_owned())
-            .bind(months_from)
-            .bind(months_to)
-            .bind(scope.from_day)
-            .bind(months_from.min(scope.to_day + 1))
-            .bind(months_to.max(scope.from_day))
-            .bind(scope.to_day + 1);
+            .bind(dimension.to_owned());
         for id in &scope.survey_ids {
             query = query.bind(*id);
         }
+        for (_, lo, hi) in &spans {
+            query = query.bind(*lo).bind(*hi);
+        }
         add_rows(&mut out, query.fetch_all(&self.pool).await?);
         Ok(out)
+    }
+}
+
+/// The rows of report_rollup, coarsest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Grain {
+    Day,
+    Week,
+    Month,
+}
+
+/// The days `from..=to` as half-open `[lo, hi)` spans of report_rollup rows ('d' days,
+/// 'w' ISO weeks from Monday, 'm' calendar months), none coarser than `coarsest`: whole
+/// months, then whole weeks inside the rest, then single days, so that any period reads
+/// at most about 12 days, 8 weeks and its months.
+fn spans(from: i64, to: i64, coarsest: Grain) -> Vec<(&'static str, i64, i64)> {
+    let end = to + 1;
+    let mut out = Vec::new();
+    if coarsest == Grain::Day {
+        out.push(("d", from, end));
+    } else if coarsest == Grain::Week {
+        weeks_and_days(from, end, &mut out);
+    } else {
+        let (m1, m2) = whole_months(from, to);
+        if m1 < m2 {
+            weeks_and_days(from, m1, &mut out);
+            out.push(("m", m1, m2));
+            weeks_and_days(m2, end, &mut out);
+        } else {
+            // No whole month, but maybe a month edge: no week may straddle it (a month
+            // trend puts each row in the month of its first day).
+            let edge = i64::from(day_number(
+                date_of_day(to as i32).with_day(1).expect("day 1 exists"),
+            ))
+            .max(from);
+            weeks_and_days(from, edge, &mut out);
+            weeks_and_days(edge, end, &mut out);
+        }
+    }
+    out.retain(|(_, lo, hi)| lo < hi);
+    out
+}
+
+/// Whole ISO weeks inside `[a, b)` and the days around them. Day 0 (1970-01-01) was a
+/// Thursday, so a day `d` is a Monday when `(d + 3) % 7 == 0`.
+fn weeks_and_days(a: i64, b: i64, out: &mut Vec<(&'static str, i64, i64)>) {
+    let w1 = a + (7 - (a + 3).rem_euclid(7)) % 7;
+    let w2 = b - (b + 3).rem_euclid(7);
+    if w1 < w2 {
+        out.extend([("d", a, w1), ("w", w1, w2), ("d", w2, b)]);
+    } else {
+        out.push(("d", a, b));
     }
 }
 
@@ -604,7 +629,7 @@ fn whole_months(from: i64, to: i64) -> (i64, i64) {
     };
     let first = match month_start(from) {
         m if m == from => m,
-        _ => month_start(from + 31),
+        _ => month_start(month_start(from) + 31),
     };
     let end = month_start(to + 1);
     if first < end {

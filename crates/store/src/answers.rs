@@ -415,8 +415,8 @@ impl<'a> RollupFacts<'a> {
             .execute(&mut *conn)
             .await?;
         }
-        // report_rollup: one row per dimension, for the day and for its month, in one
-        // statement; rows in a fixed (sorted) order, as above.
+        // report_rollup: one row per dimension, for the day, its month and its week, in
+        // one statement; rows in a fixed (sorted) order, as above.
         let mut dims: Vec<(String, String)> = vec![
             (String::new(), String::new()),
             (
@@ -437,7 +437,9 @@ impl<'a> RollupFacts<'a> {
                 .with_day(1)
                 .expect("day 1 exists"),
         ));
-        let rows: Vec<String> = (0..dims.len() * 2)
+        // Monday of the ISO week: day 0 (1970-01-01) was a Thursday.
+        let week = self.day - (self.day + 3).rem_euclid(7);
+        let rows: Vec<String> = (0..dims.len() * 3)
             .map(|k| {
                 let p = 5 + k * 4;
                 format!(
@@ -461,7 +463,7 @@ impl<'a> RollupFacts<'a> {
             .bind(i64::from(score))
             .bind(delta);
         for (dimension, value) in &dims {
-            for (grain, day) in [("d", self.day), ("m", month)] {
+            for (grain, day) in [("d", self.day), ("m", month), ("w", week)] {
                 query = query
                     .bind(dimension.clone())
                     .bind(grain)

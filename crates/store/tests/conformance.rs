@@ -2372,6 +2372,16 @@ async fn any_period_matches_counting_the_answers(store: Store) {
             .filter(|(_, n)| *n > 0)
             .collect();
         assert_eq!(got, months, "{from}..{to} by month");
+        let r = report(&store, &by(GroupBy::Time(Granularity::Week))).await;
+        let weeks = count(from, to, &|i| {
+            let w = chrono::Datelike::iso_week(&given[i].0);
+            format!("{}-W{:02}", w.year(), w.week())
+        });
+        let got: BTreeMap<String, u64> = group_counts(&r)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(got, weeks, "{from}..{to} by week");
         let r = report(&store, &by(GroupBy::Time(Granularity::Day))).await;
         assert_eq!(
             group_counts(&r).values().sum::<u64>(),
