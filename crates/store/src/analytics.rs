@@ -643,7 +643,7 @@ fn add_rows<K: Ord>(out: &mut BTreeMap<K, Histogram>, rows: Vec<(K, i64, i64)>) 
     for (k, score, n) in rows {
         let slot = usize::try_from(score).ok().filter(|s| *s <= 10);
         if let (Some(s), Ok(n)) = (slot, u64::try_from(n)) {
-            out.entry(k).or_insert_with(Histogram::default)[s] += n;
+            out.entry(k).or_default()[s] += n;
         }
     }
 }
