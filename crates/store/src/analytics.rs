@@ -6,7 +6,7 @@ use advocate_core::period::{date_of_day, day_number};
 use advocate_core::{
     CiMethod, Comparison, Granularity, GroupBy, Interval, NpsCounts, Shares, SurveyKind,
 };
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
@@ -268,9 +268,7 @@ impl Store {
             to_day,
         };
 
-        let by_day = self.histogram_by_day(&scope).await?;
-        let mut total = Histogram::default();
-        by_day.values().for_each(|h| merge(&mut total, h));
+        let total = self.histogram_total(&scope).await?;
 
         // The period of the same length just before `from`.
         let previous = match q.from {
@@ -288,11 +286,7 @@ impl Store {
         };
         let change_total = match &previous {
             Some((prev, versus)) => {
-                let mut h = Histogram::default();
-                self.histogram_by_day(prev)
-                    .await?
-                    .values()
-                    .for_each(|d| merge(&mut h, d));
+                let h = self.histogram_total(prev).await?;
                 Some(change(&total, &h, versus.clone()))
             }
             None => None,
@@ -357,13 +351,28 @@ impl Store {
     }
 
     /// The segment attributes answers have been counted under, for choosing a breakdown.
+    /// One index seek per attribute (the next `segment:` dimension of report_rollup after
+    /// the last one found), rather than a scan of every segment rollup row.
     pub async fn segment_attributes(&self, workspace_id: i64) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT attribute FROM segment_rollup WHERE workspace_id = $1 ORDER BY attribute",
-        )
-        .bind(workspace_id)
-        .fetch_all(&self.pool)
-        .await?)
+        const PREFIX: &str = "segment:";
+        let mut out = Vec::new();
+        let mut after = PREFIX.to_owned();
+        loop {
+            let next: Option<String> = sqlx::query_scalar(
+                "SELECT MIN(dimension) FROM report_rollup WHERE workspace_id = $1 AND dimension > $2",
+            )
+            .bind(workspace_id)
+            .bind(after.clone())
+            .fetch_one(&self.pool)
+            .await?;
+            match next.as_deref().and_then(|d| d.strip_prefix(PREFIX)) {
+                Some(attribute) => {
+                    out.push(attribute.to_owned());
+                    after = next.unwrap_or_default();
+                }
+                None => return Ok(out),
+            }
+        }
     }
 
     /// The survey ids a query covers, checking that a named survey exists and measures NPS,
@@ -409,9 +418,30 @@ impl Store {
             Some(before) if bounded => i64::from(day_number(g.bucket_start(before))),
             _ => scope.from_day,
         };
-        let by_day = self
-            .histogram_by_day(&scope.shifted(read_from, scope.to_day))
-            .await?;
+        // Whole months (for months and quarters) and whole weeks (for weeks and longer)
+        // from their own rows; the bucket before the range and the range itself are read
+        // apart, since the days of the first bucket before `from` must not count.
+        let coarsest = match g {
+            Granularity::Day => Grain::Day,
+            Granularity::Week => Grain::Week,
+            Granularity::Month | Granularity::Quarter => Grain::Month,
+        };
+        let first_day = i64::from(day_number(first_bucket));
+        let mut by_day: BTreeMap<i64, Histogram> =
+            self.histograms_keyed("day", "", scope, coarsest).await?;
+        if read_from < first_day.min(scope.from_day) {
+            let before = self
+                .histograms_keyed::<i64>(
+                    "day",
+                    "",
+                    &scope.shifted(read_from, first_day.min(scope.from_day) - 1),
+                    coarsest,
+                )
+                .await?;
+            for (k, h) in before {
+                merge(by_day.entry(k).or_default(), &h);
+            }
+        }
         let mut buckets: BTreeMap<NaiveDate, Histogram> = BTreeMap::new();
         for (day, hist) in &by_day {
             let start = g.bucket_start(date_of_day(*day as i32));
@@ -451,8 +481,14 @@ impl Store {
         Ok(groups)
     }
 
-    async fn histogram_by_day(&self, scope: &Scope) -> Result<BTreeMap<i64, Histogram>> {
-        self.histograms("nps_rollup", "day", "", None, scope).await
+    /// The whole scope as one histogram.
+    async fn histogram_total(&self, scope: &Scope) -> Result<Histogram> {
+        let mut h = Histogram::default();
+        self.histograms("", scope)
+            .await?
+            .values()
+            .for_each(|x| merge(&mut h, x));
+        Ok(h)
     }
 
     async fn histogram_by(
@@ -461,71 +497,153 @@ impl Store {
         dim: &Dimension<'_>,
     ) -> Result<BTreeMap<String, Histogram>> {
         match dim {
-            Dimension::Touchpoint => {
-                self.histograms("nps_rollup", "touchpoint", "", None, scope)
-                    .await
-            }
-            Dimension::Channel => {
-                self.histograms("nps_rollup", "channel", "", None, scope)
-                    .await
-            }
-            Dimension::Language => {
-                self.histograms("nps_rollup", "language", "", None, scope)
-                    .await
-            }
-            Dimension::Segment(attr) => {
-                self.histograms(
-                    "segment_rollup",
-                    "value",
-                    "AND attribute = $4",
-                    Some(attr),
-                    scope,
-                )
-                .await
-            }
+            Dimension::Touchpoint => self.histograms("touchpoint", scope).await,
+            Dimension::Channel => self.histograms("channel", scope).await,
+            Dimension::Language => self.histograms("language", scope).await,
+            Dimension::Segment(attr) => self.histograms(&format!("segment:{attr}"), scope).await,
         }
     }
 
-    /// Sums rollup counts per `key` column and score. `table`, `key` and `extra` are
-    /// constants chosen above, never user input; every value is a bound parameter.
-    async fn histograms<K>(
+    /// Sums report_rollup counts of one dimension per value and score over the scope: the
+    /// whole months inside it from the month rows, the days before and after them from the
+    /// day rows, so a period reads at most about 60 days and 1 row per month and value and
+    /// score. Every value is a bound parameter.
+    async fn histograms(
         &self,
-        table: &str,
-        key: &str,
-        extra: &str,
-        attribute: Option<&str>,
+        dimension: &str,
         scope: &Scope,
+    ) -> Result<BTreeMap<String, Histogram>> {
+        self.histograms_keyed("value", dimension, scope, Grain::Month)
+            .await
+    }
+
+    /// Like [`Self::histograms`] keyed by `key` ("value", or "day": the first day of the
+    /// day, week or month a row counts), a constant chosen here, never user input. Rows no
+    /// coarser than `coarsest` are read.
+    async fn histograms_keyed<K>(
+        &self,
+        key: &str,
+        dimension: &str,
+        scope: &Scope,
+        coarsest: Grain,
     ) -> Result<BTreeMap<K, Histogram>>
     where
         K: Ord + for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
     {
         let mut out = BTreeMap::new();
-        if scope.survey_ids.is_empty() {
+        let spans = spans(scope.from_day, scope.to_day, coarsest);
+        if scope.survey_ids.is_empty() || spans.is_empty() {
             return Ok(out);
         }
-        let first_survey = if attribute.is_some() { 5 } else { 4 };
+        let surveys = placeholders(3, scope.survey_ids.len());
+        let first = 3 + scope.survey_ids.len();
+        let parts: Vec<String> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, (grain, _, _))| {
+                format!(
+                    "SELECT {key} AS k, score, n FROM report_rollup WHERE workspace_id = $1 \
+                     AND dimension = $2 AND grain = '{grain}' AND survey_id IN ({surveys}) \
+                     AND day >= ${} AND day < ${}",
+                    first + 2 * i,
+                    first + 2 * i + 1
+                )
+            })
+            .collect();
         let sql = format!(
-            "SELECT {key} AS k, score, CAST(SUM(n) AS BIGINT) AS n FROM {table} \
-             WHERE workspace_id = $1 AND day >= $2 AND day <= $3 {extra} AND survey_id IN ({}) \
-             GROUP BY {key}, score",
-            placeholders(first_survey, scope.survey_ids.len())
+            "SELECT k, score, CAST(SUM(n) AS BIGINT) AS n FROM ({}) r GROUP BY k, score",
+            parts.join(" UNION ALL ")
         );
         let mut query = sqlx::query_as::<_, (K, i64, i64)>(&sql)
             .bind(scope.workspace_id)
-            .bind(scope.from_day)
-            .bind(scope.to_day);
-        if let Some(a) = attribute {
-            query = query.bind(a.to_owned());
-        }
+            .bind(dimension.to_owned());
         for id in &scope.survey_ids {
             query = query.bind(*id);
         }
-        for (k, score, n) in query.fetch_all(&self.pool).await? {
-            let slot = usize::try_from(score).ok().filter(|s| *s <= 10);
-            if let (Some(s), Ok(n)) = (slot, u64::try_from(n)) {
-                out.entry(k).or_insert_with(Histogram::default)[s] += n;
-            }
+        for (_, lo, hi) in &spans {
+            query = query.bind(*lo).bind(*hi);
         }
+        add_rows(&mut out, query.fetch_all(&self.pool).await?);
         Ok(out)
+    }
+}
+
+/// The rows of report_rollup, coarsest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Grain {
+    Day,
+    Week,
+    Month,
+}
+
+/// The days `from..=to` as half-open `[lo, hi)` spans of report_rollup rows ('d' days,
+/// 'w' ISO weeks from Monday, 'm' calendar months), none coarser than `coarsest`: whole
+/// months, then whole weeks inside the rest, then single days, so that any period reads
+/// at most about 12 days, 8 weeks and its months.
+fn spans(from: i64, to: i64, coarsest: Grain) -> Vec<(&'static str, i64, i64)> {
+    let end = to + 1;
+    let mut out = Vec::new();
+    if coarsest == Grain::Day {
+        out.push(("d", from, end));
+    } else if coarsest == Grain::Week {
+        weeks_and_days(from, end, &mut out);
+    } else {
+        let (m1, m2) = whole_months(from, to);
+        if m1 < m2 {
+            weeks_and_days(from, m1, &mut out);
+            out.push(("m", m1, m2));
+            weeks_and_days(m2, end, &mut out);
+        } else {
+            // No whole month, but maybe a month edge: no week may straddle it (a month
+            // trend puts each row in the month of its first day).
+            let edge = i64::from(day_number(
+                date_of_day(to as i32).with_day(1).expect("day 1 exists"),
+            ))
+            .max(from);
+            weeks_and_days(from, edge, &mut out);
+            weeks_and_days(edge, end, &mut out);
+        }
+    }
+    out.retain(|(_, lo, hi)| lo < hi);
+    out
+}
+
+/// Whole ISO weeks inside `[a, b)` and the days around them. Day 0 (1970-01-01) was a
+/// Thursday, so a day `d` is a Monday when `(d + 3) % 7 == 0`.
+fn weeks_and_days(a: i64, b: i64, out: &mut Vec<(&'static str, i64, i64)>) {
+    let w1 = a + (7 - (a + 3).rem_euclid(7)) % 7;
+    let w2 = b - (b + 3).rem_euclid(7);
+    if w1 < w2 {
+        out.extend([("d", a, w1), ("w", w1, w2), ("d", w2, b)]);
+    } else {
+        out.push(("d", a, b));
+    }
+}
+
+/// `[first, end)` of the whole calendar months inside the days `from..=to`; empty
+/// (first == end) when there is none.
+fn whole_months(from: i64, to: i64) -> (i64, i64) {
+    let month_start = |day: i64| {
+        let d = date_of_day(day as i32);
+        i64::from(day_number(d.with_day(1).expect("day 1 exists")))
+    };
+    let first = match month_start(from) {
+        m if m == from => m,
+        _ => month_start(month_start(from) + 31),
+    };
+    let end = month_start(to + 1);
+    if first < end {
+        (first, end)
+    } else {
+        (to + 1, to + 1)
+    }
+}
+
+fn add_rows<K: Ord>(out: &mut BTreeMap<K, Histogram>, rows: Vec<(K, i64, i64)>) {
+    for (k, score, n) in rows {
+        let slot = usize::try_from(score).ok().filter(|s| *s <= 10);
+        if let (Some(s), Ok(n)) = (slot, u64::try_from(n)) {
+            out.entry(k).or_default()[s] += n;
+        }
     }
 }

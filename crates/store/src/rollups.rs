@@ -5,9 +5,11 @@
 //! Writers add answers to a [`Tally`] and write it once before they commit: a group of
 //! answers or an import then touches each rollup row once, however many answers it adds.
 
+use crate::answers::placeholders;
 use crate::models::Answer;
 use crate::Result;
-use advocate_core::period::day_of;
+use advocate_core::period::{date_of_day, day_number, day_of};
+use chrono::Datelike;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
 
@@ -32,12 +34,30 @@ struct SegmentKey {
     score: i64,
 }
 
+/// A `report_rollup` row: one dimension (the total, touchpoint, channel, language or a
+/// segment attribute) at one grain (`d` day, `w` ISO week starting Monday, `m` month,
+/// each keyed by its first day), so a report over any period reads few rows.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ReportKey {
+    workspace_id: i64,
+    dimension: String,
+    grain: &'static str,
+    survey_id: i64,
+    day: i64,
+    value: String,
+    score: i64,
+}
+
+/// `report_rollup` rows per multi-row upsert (8 values each).
+const REPORT_CHUNK: usize = 400;
+
 /// Rollup changes not yet written. Keys are kept sorted, so concurrent transactions on
 /// PostgreSQL lock rollup rows in the same order and cannot deadlock.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     nps: BTreeMap<NpsKey, i64>,
     segments: BTreeMap<SegmentKey, i64>,
+    reports: BTreeMap<ReportKey, i64>,
 }
 
 impl Tally {
@@ -55,6 +75,43 @@ impl Tally {
             score,
         };
         *self.nps.entry(key).or_default() += delta;
+        let month = i64::from(day_number(
+            date_of_day(day as i32).with_day(1).expect("day 1 exists"),
+        ));
+        // Monday of the ISO week: day 0 (1970-01-01) was a Thursday.
+        let week = day - (day + 3).rem_euclid(7);
+        let mut dims: Vec<(String, String)> = vec![
+            (String::new(), String::new()),
+            (
+                "touchpoint".into(),
+                answer.touchpoint.clone().unwrap_or_default(),
+            ),
+            ("channel".into(), answer.channel.clone()),
+            (
+                "language".into(),
+                answer.language.clone().unwrap_or_default(),
+            ),
+        ];
+        dims.extend(
+            answer
+                .attributes
+                .iter()
+                .map(|(attribute, value)| (format!("segment:{attribute}"), value.clone())),
+        );
+        for (dimension, value) in dims {
+            for (grain, day) in [("d", day), ("m", month), ("w", week)] {
+                let key = ReportKey {
+                    workspace_id: answer.workspace_id,
+                    dimension: dimension.clone(),
+                    grain,
+                    survey_id: answer.survey_id,
+                    day,
+                    value: value.clone(),
+                    score,
+                };
+                *self.reports.entry(key).or_default() += delta;
+            }
+        }
         for (attribute, value) in &answer.attributes {
             let key = SegmentKey {
                 workspace_id: answer.workspace_id,
@@ -110,6 +167,34 @@ impl Tally {
             .bind(n)
             .execute(&mut *conn)
             .await?;
+        }
+        let reports: Vec<(ReportKey, i64)> = std::mem::take(&mut self.reports)
+            .into_iter()
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        for chunk in reports.chunks(REPORT_CHUNK) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO report_rollup (workspace_id, dimension, grain, survey_id, day, value, score, n) \
+                 VALUES {rows} ON CONFLICT (workspace_id, dimension, grain, survey_id, day, value, score) \
+                 DO UPDATE SET n = report_rollup.n + excluded.n"
+            );
+            let mut query = sqlx::query(&sql);
+            for (k, n) in chunk {
+                query = query
+                    .bind(k.workspace_id)
+                    .bind(k.dimension.clone())
+                    .bind(k.grain)
+                    .bind(k.survey_id)
+                    .bind(k.day)
+                    .bind(k.value.clone())
+                    .bind(k.score)
+                    .bind(*n);
+            }
+            query.execute(&mut *conn).await?;
         }
         Ok(())
     }

@@ -2320,3 +2320,124 @@ async fn monthly_groups_compare_with_the_previous_month(store: Store) {
 async fn monthly_groups_on_every_backend() {
     on_every_backend!(monthly_groups_compare_with_the_previous_month);
 }
+
+/// Reports read whole months from month rows and the days at the edges from day rows:
+/// every range (inside one month, across month edges, whole months, all time) must give
+/// exactly what counting the answers gives, in total, by month, by channel and by segment.
+async fn any_period_matches_counting_the_answers(store: Store) {
+    let ws = workspace(&store).await;
+    let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
+    let channels = [Channel::Email, Channel::Sms, Channel::Web];
+    let plans = ["basic", "pro"];
+    for (i, plan) in plans.iter().enumerate() {
+        store
+            .upsert_customer(ws, &customer(&format!("c{i}"), plan))
+            .await
+            .unwrap();
+    }
+    // One answer a day (two on every third day) from 2025-11-27 to 2026-03-04.
+    let first = date(2025, 11, 27);
+    let mut given = Vec::new();
+    let mut batch = Vec::new();
+    for k in 0..98u32 {
+        let day = first + Duration::days(i64::from(k));
+        for j in 0..(1 + u32::from(k % 3 == 0)) {
+            let score = ((k * 7 + j * 3) % 11) as u8;
+            let channel = channels[((k + j) % 3) as usize];
+            let plan = (k + j) % 2;
+            let mut a = answer(
+                ws,
+                s.id,
+                score,
+                day.and_hms_opt(12, 0, 0).unwrap().and_utc(),
+            );
+            a.channel = channel;
+            a.respondent = Respondent::Known(format!("c{plan}"));
+            batch.push(a);
+            given.push((day, score, channel.as_str(), plans[plan as usize]));
+        }
+    }
+    store.record_answers(&batch, false).await.unwrap();
+    let count = |from: chrono::NaiveDate, to: chrono::NaiveDate, key: &dyn Fn(usize) -> String| {
+        let mut out: BTreeMap<String, u64> = BTreeMap::new();
+        for (i, (d, ..)) in given.iter().enumerate() {
+            if *d >= from && *d <= to {
+                *out.entry(key(i)).or_default() += 1;
+            }
+        }
+        out
+    };
+    let ranges = [
+        (date(2025, 12, 3), date(2025, 12, 9)),  // inside one month
+        (date(2025, 12, 20), date(2026, 1, 10)), // across a month edge, no whole month
+        (date(2025, 12, 1), date(2025, 12, 31)), // exactly one month
+        (date(2025, 11, 28), date(2026, 2, 3)),  // partial, two whole months, partial
+        (date(2025, 12, 1), date(2026, 2, 28)),  // whole months only
+        (date(2025, 11, 1), date(2026, 3, 31)),  // beyond the data on both sides
+        (date(2026, 1, 31), date(2026, 2, 1)),   // two days across a month edge
+    ];
+    for (from, to) in ranges {
+        let q = NpsQuery {
+            from: Some(from),
+            to: Some(to),
+            ..query(ws, Some("rel"))
+        };
+        let total = count(from, to, &|_| String::new());
+        let r = report(&store, &q).await;
+        assert_eq!(r.summary.n, total.values().sum::<u64>(), "{from}..{to}");
+        let mut dist = [0u64; 11];
+        for (d, score, ..) in &given {
+            if *d >= from && *d <= to {
+                dist[usize::from(*score)] += 1;
+            }
+        }
+        assert_eq!(r.summary.distribution, dist, "{from}..{to}");
+        let by = |g: GroupBy| NpsQuery {
+            group_by: Some(g),
+            ..q.clone()
+        };
+        let r = report(&store, &by(GroupBy::Channel)).await;
+        assert_eq!(
+            group_counts(&r),
+            count(from, to, &|i| given[i].2.to_owned()),
+            "{from}..{to} by channel"
+        );
+        let r = report(&store, &by(GroupBy::Segment(label("plan")))).await;
+        assert_eq!(
+            group_counts(&r),
+            count(from, to, &|i| given[i].3.to_owned()),
+            "{from}..{to} by plan"
+        );
+        let r = report(&store, &by(GroupBy::Time(Granularity::Month))).await;
+        let months = count(from, to, &|i| given[i].0.format("%Y-%m").to_string());
+        let got: BTreeMap<String, u64> = group_counts(&r)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(got, months, "{from}..{to} by month");
+        let r = report(&store, &by(GroupBy::Time(Granularity::Week))).await;
+        let weeks = count(from, to, &|i| {
+            let w = chrono::Datelike::iso_week(&given[i].0);
+            format!("{}-W{:02}", w.year(), w.week())
+        });
+        let got: BTreeMap<String, u64> = group_counts(&r)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        assert_eq!(got, weeks, "{from}..{to} by week");
+        let r = report(&store, &by(GroupBy::Time(Granularity::Day))).await;
+        assert_eq!(
+            group_counts(&r).values().sum::<u64>(),
+            total.values().sum::<u64>(),
+            "{from}..{to} by day"
+        );
+    }
+    // All time.
+    let r = report(&store, &query(ws, Some("rel"))).await;
+    assert_eq!(r.summary.n, given.len() as u64);
+}
+
+#[tokio::test]
+async fn any_period_on_every_backend() {
+    on_every_backend!(any_period_matches_counting_the_answers);
+}
