@@ -11,8 +11,9 @@ use crate::{Result, Store, StoreError};
 use sqlx::{Any, AnyPool, Transaction};
 use std::collections::{HashMap, HashSet};
 
-/// Keys per `IN (…)` list: well below the bound-parameter limits of both backends.
-const LOOKUP_CHUNK: usize = 500;
+/// Keys per `IN (…)` list. Small on purpose: sqlx binds SQLite parameters by name, at a
+/// cost quadratic in the parameters of one statement.
+const LOOKUP_CHUNK: usize = 64;
 
 /// Answers written in one open transaction. Dropping it without [`AnswerBatch::commit`]
 /// rolls everything back: nothing half-written is ever kept.
@@ -25,8 +26,9 @@ pub struct AnswerBatch {
     pending: Vec<NewAnswer>,
 }
 
-/// Answers per multi-row INSERT: 15 values each, well under both backends' limits.
-const INSERT_CHUNK: usize = 500;
+/// Answers per multi-row INSERT (15 values each); small for the same reason as
+/// [`LOOKUP_CHUNK`].
+const INSERT_CHUNK: usize = 16;
 
 impl AnswerBatch {
     /// Stores one more answer (with its rollup counts) inside the transaction.

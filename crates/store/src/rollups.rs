@@ -48,8 +48,9 @@ struct ReportKey {
     score: i64,
 }
 
-/// `report_rollup` rows per multi-row upsert (8 values each).
-const REPORT_CHUNK: usize = 400;
+/// `report_rollup` rows per multi-row upsert (8 values each); small, as sqlx binds SQLite
+/// parameters by name at a cost quadratic in the parameters of one statement.
+const REPORT_CHUNK: usize = 16;
 
 /// Rollup changes not yet written. Keys are kept sorted, so concurrent transactions on
 /// PostgreSQL lock rollup rows in the same order and cannot deadlock.
