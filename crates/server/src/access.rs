@@ -268,8 +268,12 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
             let (mut parts, body) = req.into_parts();
             match api_caller(&state, &parts, permission).await {
                 Ok(caller) => {
+                    let change =
+                        ConfigChange::of(permission, &parts, caller.workspace_id, caller.actor());
                     parts.extensions.insert(caller);
-                    next.run(Request::from_parts(parts, body)).await
+                    let response = next.run(Request::from_parts(parts, body)).await;
+                    audit_change(&state, change, response.status()).await;
+                    response
                 }
                 Err(e) => e.into_response(),
             }
@@ -344,8 +348,52 @@ async fn person(state: &AppState, req: Request, permission: Permission, next: Ne
     };
     let mut req = req;
     let token = who.csrf_token.clone();
+    let (parts, body) = req.into_parts();
+    let change = ConfigChange::of(permission, &parts, who.workspace_id, who.actor());
+    req = Request::from_parts(parts, body);
     req.extensions_mut().insert(who);
-    CSRF_TOKEN.scope(token, next.run(req)).await
+    let response = CSRF_TOKEN.scope(token, next.run(req)).await;
+    audit_change(state, change, response.status()).await;
+    response
+}
+
+/// A successful change to the workspace's configuration (settings, playbooks, routing,
+/// webhooks, surveys, schedules, texts, the outbox), recorded in the audit log here for
+/// every such route at once; people, keys and data exports record their own, richer lines.
+struct ConfigChange {
+    workspace_id: i64,
+    actor: String,
+    target: String,
+}
+
+impl ConfigChange {
+    fn of(permission: Permission, parts: &Parts, workspace_id: i64, actor: String) -> Option<Self> {
+        (permission == Configure && !parts.method.is_safe()).then(|| Self {
+            workspace_id,
+            actor,
+            target: format!("{} {}", parts.method, parts.uri.path()),
+        })
+    }
+}
+
+async fn audit_change(state: &AppState, change: Option<ConfigChange>, status: StatusCode) {
+    let Some(c) = change else { return };
+    if !(status.is_success() || status.is_redirection()) {
+        return;
+    }
+    if let Err(e) = state
+        .store
+        .audit(
+            c.workspace_id,
+            &c.actor,
+            "configuration.changed",
+            &c.target,
+            "",
+        )
+        .await
+    {
+        tracing::error!(error = %e, "could not write the audit log");
+    }
 }
 
 tokio::task_local! {

@@ -937,7 +937,11 @@ async fn exports_and_erasures_are_in_the_audit_log() {
         lines,
         [
             ("person.erased".to_owned(), "C9".to_owned()),
-            ("export.downloaded".to_owned(), "answers.csv".to_owned())
+            ("export.downloaded".to_owned(), "answers.csv".to_owned()),
+            (
+                "configuration.changed".to_owned(),
+                "POST /api/v1/surveys".to_owned()
+            )
         ]
     );
     assert!(log[1]["detail"]
