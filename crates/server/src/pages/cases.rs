@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::{same_origin, PageError};
+use super::PageError;
 use crate::auth::SignedIn;
 use crate::state::AppState;
 use advocate_core::Category;
@@ -14,7 +14,7 @@ use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -512,13 +512,9 @@ pub struct UpdateForm {
 pub async fn update(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(f): Form<UpdateForm>,
 ) -> Response {
-    if let Err(refused) = same_origin(&headers) {
-        return refused.into_response();
-    }
     let id = match parse_id(&raw) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
@@ -588,13 +584,9 @@ pub struct StepForm {
 pub async fn tick(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(f): Form<StepForm>,
 ) -> Response {
-    if let Err(refused) = same_origin(&headers) {
-        return refused.into_response();
-    }
     let id = match parse_id(&raw) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
@@ -630,13 +622,9 @@ pub struct NoteForm {
 pub async fn note(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    if let Err(refused) = same_origin(&headers) {
-        return refused.into_response();
-    }
     let id = match parse_id(&raw) {
         Ok(id) => id,
         Err(e) => return e.into_response(),

@@ -5,14 +5,14 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::{same_origin, PageError};
+use super::PageError;
 use crate::state::AppState;
 use advocate_core::Category;
 use advocate_store::{CustomerRow, StoreError, Timeline, TimelineCase};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -451,11 +451,9 @@ fn form_error(err: StoreError) -> PageError {
 pub async fn set_follow_up(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(external_id): Path<String>,
     Form(form): Form<FollowUpForm>,
 ) -> Result<Response, PageError> {
-    same_origin(&headers)?;
     own_customer(&state, &user, &external_id).await?;
     state
         .store
@@ -468,10 +466,8 @@ pub async fn set_follow_up(
 pub async fn clear_follow_up(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(external_id): Path<String>,
 ) -> Result<Response, PageError> {
-    same_origin(&headers)?;
     own_customer(&state, &user, &external_id).await?;
     state
         .store
@@ -525,11 +521,9 @@ pub struct EraseForm {
 pub async fn erase(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(external_id): Path<String>,
     Form(form): Form<EraseForm>,
 ) -> Result<Response, PageError> {
-    same_origin(&headers)?;
     if form.confirm.trim() != external_id {
         return Err(PageError(
             StatusCode::UNPROCESSABLE_ENTITY,

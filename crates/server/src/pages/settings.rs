@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::{encode, LANGUAGE_NAMES};
-use super::{same_origin, PageError};
+use super::PageError;
 use crate::auth::SignedIn;
 use crate::state::AppState;
 use advocate_core::{Language, Priority, Score, SlaHours};
@@ -15,7 +15,7 @@ use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -391,14 +391,6 @@ fn refusal(e: StoreError) -> Result<String, PageError> {
     }
 }
 
-macro_rules! check_origin {
-    ($headers:expr) => {
-        if let Err(refused) = same_origin(&$headers) {
-            return refused.into_response();
-        }
-    };
-}
-
 /// Runs a store call: `Ok(Ok(()))` done, `Ok(Err(msg))` refused, `Err` internal.
 fn outcome<T>(r: Result<T, StoreError>) -> Result<Result<(), String>, PageError> {
     match r {
@@ -410,10 +402,8 @@ fn outcome<T>(r: Result<T, StoreError>) -> Result<Result<(), String>, PageError>
 pub async fn save(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Form(f): Form<SettingsForm>,
 ) -> Response {
-    check_origin!(headers);
     let result = match f.parse() {
         Ok(settings) => match outcome(
             state
@@ -445,12 +435,10 @@ fn score_of(raw: &str) -> Result<Score, PageError> {
 pub async fn save_playbook(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
     Query(q): Query<LanguageParam>,
     Form(f): Form<PlaybookForm>,
 ) -> Response {
-    check_origin!(headers);
     let score = match score_of(&raw) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -496,11 +484,9 @@ pub async fn save_playbook(
 pub async fn reset_playbook(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
     Query(q): Query<LanguageParam>,
 ) -> Response {
-    check_origin!(headers);
     let score = match score_of(&raw) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -532,10 +518,8 @@ pub struct RuleForm {
 pub async fn add_rule(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Form(f): Form<RuleForm>,
 ) -> Response {
-    check_origin!(headers);
     let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
     let input = RoutingRuleInput {
         attribute: opt(&f.attribute),
@@ -566,10 +550,8 @@ fn rule_id(raw: &str) -> Result<i64, PageError> {
 pub async fn delete_rule(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
 ) -> Response {
-    check_origin!(headers);
     let id = match rule_id(&raw) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
@@ -589,11 +571,9 @@ pub struct MoveForm {
 pub async fn move_rule(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    headers: HeaderMap,
     Path(raw): Path<String>,
     Form(f): Form<MoveForm>,
 ) -> Response {
-    check_origin!(headers);
     let id = match rule_id(&raw) {
         Ok(id) => id,
         Err(e) => return e.into_response(),
