@@ -37,15 +37,10 @@ fn secret() -> String {
     Alphanumeric.sample_string(&mut rand::rng(), 43)
 }
 
-/// A plausible email address: something@something.something, no spaces.
+/// A plausible email address (see `looks_like_email`), lower-cased.
 pub fn check_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
-    let ok = email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if ok {
+    if email.len() <= 254 && crate::api::validate::looks_like_email(&email) {
         Ok(email)
     } else {
         Err(ApiError::unprocessable(format!(

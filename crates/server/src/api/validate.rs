@@ -80,11 +80,7 @@ impl CustomerFields {
         let f = |name: &str| format!("{prefix}{name}");
         let email = optional_text(&f("email"), self.email.as_deref(), 254)?;
         if let Some(e) = &email {
-            let ok = e
-                .split_once('@')
-                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
-                && !e.contains(char::is_whitespace);
-            if !ok {
+            if !looks_like_email(e) {
                 return Err(ApiError::unprocessable(format!(
                     "{} must be an email address; got {e:?}",
                     f("email")
@@ -133,4 +129,11 @@ impl CustomerFields {
             )?,
         })
     }
+}
+
+/// A plausible email address: something@something.something, without spaces.
+pub fn looks_like_email(e: &str) -> bool {
+    e.split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
+        && !e.contains(char::is_whitespace)
 }
