@@ -208,11 +208,16 @@ fn like_pattern(search: &str) -> String {
     p
 }
 
-/// The customer `c` belongs to the person `$4` (lower-cased email): they are its account
-/// manager, or a case about it is assigned to them.
-const OWNED_BY: &str = "(LOWER(COALESCE(c.account_manager, '')) = $4 OR EXISTS (SELECT 1 FROM \
-     cases k WHERE k.customer_id = c.id AND k.workspace_id = c.workspace_id \
-     AND LOWER(k.assignee) = $4))";
+/// SQL: the customer `c` belongs to the person bound as `email` (a placeholder such as
+/// `$4`, the lower-cased address): they are its account manager, or a case about it is
+/// assigned to them.
+fn owned_by(email: &str) -> String {
+    format!(
+        "(LOWER(COALESCE(c.account_manager, '')) = {email} OR EXISTS (SELECT 1 FROM cases k \
+         WHERE k.customer_id = c.id AND k.workspace_id = c.workspace_id \
+         AND LOWER(k.assignee) = {email}))"
+    )
+}
 
 impl Store {
     /// Whether the customer belongs to the person (see [`Store::customers_page`]'s owner).
@@ -225,7 +230,7 @@ impl Store {
         let n: i64 = sqlx::query_scalar(&format!(
             "SELECT COUNT(*) FROM customers c WHERE c.workspace_id = $1 AND c.external_id = $2 \
              AND {}",
-            OWNED_BY.replace("$4", "$3")
+            owned_by("$3")
         ))
         .bind(workspace_id)
         .bind(external_id)
@@ -331,7 +336,8 @@ impl Store {
                   OR LOWER(c.external_id) LIKE $2 ESCAPE '\\' \
                   OR LOWER(COALESCE(c.email, '')) LIKE $2 ESCAPE '\\') \
              AND ($3 = 0 OR c.follow_up_note IS NOT NULL) \
-             AND ($4 = '' OR {OWNED_BY})"
+             AND ($4 = '' OR {})",
+            owned_by("$4")
         );
         let pattern = pattern.unwrap_or_default();
         let flagged = i64::from(flagged_only);
