@@ -110,7 +110,7 @@ pub async fn run(command: ImportCommand) -> Result<()> {
 }
 
 /// Lookups are sent to the database this many keys at a time.
-const LOOKUP_BATCH: usize = 500;
+const LOOKUP_BATCH: usize = 4096;
 /// Answers a little in the future are accepted (clock skew), as in the API.
 const FUTURE_SLACK_MINUTES: i64 = 5;
 
@@ -343,11 +343,6 @@ impl<R: Read> Rows<R> {
     /// How far into the file the reader is, in bytes, for the progress bar.
     fn byte(&self) -> u64 {
         self.reader.position().byte()
-    }
-
-    /// The line the last row read started on.
-    fn line(&self) -> u64 {
-        self.line_at(self.record.position())
     }
 }
 
@@ -616,6 +611,59 @@ fn bar(len: u64, template: &str) -> ProgressBar {
     )
 }
 
+/// Rows parsed on the reading thread and handed over together.
+struct Parsed {
+    /// Where the reader is in the file, in bytes, for the progress bar.
+    byte: u64,
+    rows: Vec<(u64, Result<NewAnswer, Vec<String>>)>,
+}
+
+/// Rows per [`Parsed`].
+const PARSE_CHUNK: usize = 1024;
+
+/// Reads and checks each row on its own (see [`parse_row`]) on a thread of its own, so
+/// that reading the file and storing its answers overlap.
+fn parse_in_background(
+    path: PathBuf,
+    ctx: RowContext,
+    cols: Columns,
+) -> tokio::sync::mpsc::Receiver<Result<Parsed>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        let read = || -> Result<()> {
+            let mut rows = Rows::open(&path)?;
+            let mut chunk = Vec::with_capacity(PARSE_CHUNK);
+            while let Some(row) = rows.next()? {
+                chunk.push(match row {
+                    Ok(row) => (row.line, parse_row(&ctx, &cols, &row)),
+                    Err((line, problem)) => (line, Err(vec![problem])),
+                });
+                if chunk.len() == PARSE_CHUNK {
+                    let parsed = Parsed {
+                        byte: rows.byte(),
+                        rows: std::mem::replace(&mut chunk, Vec::with_capacity(PARSE_CHUNK)),
+                    };
+                    if tx.blocking_send(Ok(parsed)).is_err() {
+                        return Ok(()); // the importer stopped
+                    }
+                }
+            }
+            let _ = tx.blocking_send(Ok(Parsed {
+                byte: rows.byte(),
+                rows: chunk,
+            }));
+            Ok(())
+        };
+        if let Err(e) = read() {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+/// Imports answers, all or none, in one pass: each row is checked and stored in one
+/// open transaction, which is committed only if no row of the file has a problem (once
+/// one is found, rows are only checked, so that every problem is reported).
 pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot open {}", path.display()))?
@@ -632,10 +680,7 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
             .collect(),
         now: Utc::now(),
     };
-
-    // Pass 1: check everything, store nothing.
-    let mut rows = Rows::open(path)?;
-    let cols = match Columns::from_header(&rows.header) {
+    let cols = match Columns::from_header(&Rows::open(path)?.header) {
         Ok(cols) => cols,
         Err(problems) => {
             for p in problems {
@@ -647,39 +692,40 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
             );
         }
     };
-    let progress = bar(size, "Checking  {bar:40} {bytes}/{total_bytes} ({eta})");
+
+    let progress = bar(size, "Importing {bar:40} {bytes}/{total_bytes} ({eta})");
+    let mut parsed = parse_in_background(path.to_owned(), ctx, cols);
     let mut errors: Vec<(u64, String)> = Vec::new();
     let mut checks = CrossChecks::default();
-    let mut valid: u64 = 0;
-    let mut read: u64 = 0;
-    while let Some(row) = rows.next()? {
-        read += 1;
-        if read.is_multiple_of(1024) {
-            progress.set_position(rows.byte());
-        }
-        let row = match row {
-            Ok(row) => row,
-            Err(problem) => {
-                errors.push(problem);
-                continue;
-            }
-        };
-        match parse_row(&ctx, &cols, &row) {
-            Ok(answer) => {
-                valid += 1;
-                checks.add(&answer, row.line, &mut errors);
-                if checks.should_flush() {
-                    checks.flush(&store, workspace.id, &mut errors).await?;
+    let mut batch = store.begin_answers().await?;
+    // The first answer the database refused: the cross-checks usually name the row and
+    // why; this is reported if they do not.
+    let mut refused: Option<(u64, anyhow::Error)> = None;
+    while let Some(chunk) = parsed.recv().await {
+        let chunk = chunk?;
+        progress.set_position(chunk.byte);
+        for (line, answer) in chunk.rows {
+            match answer {
+                Ok(answer) => {
+                    checks.add(&answer, line, &mut errors);
+                    if errors.is_empty() && refused.is_none() {
+                        if let Err(e) = batch.add_checked(&answer).await {
+                            refused = Some((line, e.into()));
+                        }
+                    }
                 }
+                Err(problems) => errors.extend(problems.into_iter().map(|p| (line, p))),
             }
-            Err(problems) => errors.extend(problems.into_iter().map(|p| (row.line, p))),
+            if checks.should_flush() {
+                checks.flush(&store, workspace.id, &mut errors).await?;
+            }
         }
     }
     checks.flush(&store, workspace.id, &mut errors).await?;
     progress.finish_and_clear();
-    drop(checks);
 
     if !errors.is_empty() {
+        drop(batch); // rolled back
         errors.sort_by_key(|(line, _)| *line);
         for (line, problem) in &errors {
             eprintln!("line {line}: {problem}");
@@ -691,41 +737,15 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
             path.display()
         );
     }
-
-    // Pass 2: store every row in one transaction.
-    let progress = bar(valid, "Importing {bar:40} {pos}/{len} ({eta})");
-    let mut rows = Rows::open(path)?;
-    let mut batch = store.begin_answers().await?;
-    while let Some(row) = rows.next()? {
-        let answer = row.map_err(|(line, p)| vec![(line, p)]).and_then(|row| {
-            parse_row(&ctx, &cols, &row)
-                .map_err(|ps| ps.into_iter().map(|p| (row.line, p)).collect())
-        });
-        let answer = match answer {
-            Ok(a) => a,
-            Err(problems) => {
-                let (line, p) = &problems[0];
-                bail!(
-                    "{} changed while it was imported (line {line}: {p}); nothing was imported",
-                    path.display()
-                );
-            }
-        };
-        // Every row was checked against the file and the database in pass 1.
-        batch
-            .add_checked(&answer)
-            .await
-            .map_err(anyhow::Error::from)
-            .with_context(|| format!("cannot store line {}; nothing was imported", rows.line()))?;
-        if batch.written().is_multiple_of(1024) {
-            progress.set_position(batch.written());
-        }
+    if let Some((line, e)) = refused {
+        return Err(e.context(format!(
+            "cannot store the answers up to line {line}; nothing was imported"
+        )));
     }
     let written = batch
         .commit()
         .await
         .context("cannot commit the import; nothing was imported")?;
-    progress.finish_and_clear();
     store.analyze().await?;
     println!(
         "Imported {written} answer{} from {}.",

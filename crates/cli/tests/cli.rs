@@ -316,6 +316,40 @@ rel,9,2025-01-07,c2,b8,ok,
     );
     assert!(err.contains("nothing was imported"), "{err}");
     assert_eq!(env.answers(), 1);
+
+    // A problem late in a large file, after thousands of rows were already written in
+    // the import's transaction: still nothing is kept.
+    let mut late = String::from("survey,score,answered_at,external_id\n");
+    for i in 0..5000 {
+        let score = if i == 4321 {
+            "12".to_owned()
+        } else {
+            (i % 11).to_string()
+        };
+        late.push_str(&format!("rel,{score},2025-02-01,late-{i}\n"));
+    }
+    let out = env.import(&env.write("late.csv", &late));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 4323: score must be an integer from 0 to 10; got 12"),
+        "{err}"
+    );
+    assert!(err.contains("1 problem in"), "{err}");
+    assert_eq!(env.answers(), 1, "a bad file must store nothing");
+
+    // The same with a stored answer's external id, which the database refuses too.
+    let stored = late
+        .replace("rel,12,", "rel,1,")
+        .replace(",late-3000\n", ",old-1\n");
+    let out = env.import(&env.write("stored.csv", &stored));
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 3002: an answer with external_id \"old-1\" is already stored"),
+        "{err}"
+    );
+    assert_eq!(env.answers(), 1, "a bad file must store nothing");
 }
 
 #[test]

@@ -21,6 +21,7 @@ pub mod exports;
 mod group_commit;
 pub mod invitations;
 pub mod kpis;
+mod many_rows;
 pub mod models;
 pub mod outbox;
 pub mod privacy;
@@ -80,6 +81,8 @@ pub struct Store {
     pool: AnyPool,
     /// Writes: on SQLite a single connection, on PostgreSQL the same pool as reads.
     writer: AnyPool,
+    /// How to open another connection (bulk loads on SQLite open their own).
+    options: AnyConnectOptions,
     /// Base URL for links in messages (cases, surveys).
     public_url: Arc<str>,
     /// Woken after a commit that queued messages, so delivery starts at once.
@@ -133,22 +136,23 @@ impl Store {
         let store = match backend {
             Backend::Sqlite => {
                 let writer = pool_options(1).connect_with(options.clone()).await?;
-                let pool = pool_options(8).connect_with(options).await?;
-                Self::new(backend, pool, writer)
+                let pool = pool_options(8).connect_with(options.clone()).await?;
+                Self::new(backend, pool, writer, options)
             }
             Backend::Postgres => {
-                let pool = pool_options(16).connect_with(options).await?;
-                Self::new(backend, pool.clone(), pool)
+                let pool = pool_options(16).connect_with(options.clone()).await?;
+                Self::new(backend, pool.clone(), pool, options)
             }
         };
         Ok(store)
     }
 
-    fn new(backend: Backend, pool: AnyPool, writer: AnyPool) -> Self {
+    fn new(backend: Backend, pool: AnyPool, writer: AnyPool, options: AnyConnectOptions) -> Self {
         Self {
             backend,
             pool,
             writer,
+            options,
             public_url: Arc::from("http://127.0.0.1:8080"),
             outbox_signal: Arc::new(Notify::new()),
             invitation_signal: Arc::new(Notify::new()),

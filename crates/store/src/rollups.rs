@@ -5,13 +5,15 @@
 //! Writers add answers to a [`Tally`] and write it once before they commit: a group of
 //! answers or an import then touches each rollup row once, however many answers it adds.
 
-use crate::answers::placeholders;
-use crate::models::Answer;
-use crate::Result;
+use crate::many_rows::{Placeholders, MAX_VALUES};
+use crate::models::{Answer, Attributes};
+use crate::{Backend, Result};
 use advocate_core::period::{date_of_day, day_number, day_of};
 use chrono::Datelike;
-use sqlx::AnyConnection;
-use std::collections::BTreeMap;
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection};
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct NpsKey {
@@ -48,14 +50,30 @@ struct ReportKey {
     score: i64,
 }
 
-/// `report_rollup` rows per multi-row upsert (8 values each); small, as sqlx binds SQLite
-/// parameters by name at a cost quadratic in the parameters of one statement.
-const REPORT_CHUNK: usize = 16;
+/// What one answer adds to the rollups, before it is spread over their rows: answers
+/// alike in all of this are counted once, and spread once, at [`Tally::write`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Counted {
+    workspace_id: i64,
+    survey_id: i64,
+    day: i64,
+    touchpoint: String,
+    channel: String,
+    language: String,
+    attributes: Attributes,
+    score: i64,
+}
 
-/// Rollup changes not yet written. Keys are kept sorted, so concurrent transactions on
-/// PostgreSQL lock rollup rows in the same order and cannot deadlock.
+/// Rollup changes not yet written.
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
+    counted: HashMap<Counted, i64>,
+}
+
+/// Every rollup row a tally changes, keys sorted so that concurrent transactions on
+/// PostgreSQL lock rollup rows in the same order and cannot deadlock.
+#[derive(Debug, Default)]
+struct Changes {
     nps: BTreeMap<NpsKey, i64>,
     segments: BTreeMap<SegmentKey, i64>,
     reports: BTreeMap<ReportKey, i64>,
@@ -64,18 +82,127 @@ pub(crate) struct Tally {
 impl Tally {
     /// Counts `delta` answers like `answer` but with `score` in every rollup it belongs to.
     pub(crate) fn count(&mut self, answer: &Answer, score: u8, delta: i64) {
-        let day = i64::from(day_of(answer.answered_at));
-        let score = i64::from(score);
-        let key = NpsKey {
+        let key = Counted {
             workspace_id: answer.workspace_id,
             survey_id: answer.survey_id,
-            day,
+            day: i64::from(day_of(answer.answered_at)),
             touchpoint: answer.touchpoint.clone().unwrap_or_default(),
             channel: answer.channel.clone(),
             language: answer.language.clone().unwrap_or_default(),
+            attributes: answer.attributes.clone(),
+            score: i64::from(score),
+        };
+        *self.counted.entry(key).or_default() += delta;
+    }
+
+    /// Writes every change (a few upserts of many rollup rows each) and empties the tally.
+    pub(crate) async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        let mut changes = Changes::default();
+        for (counted, n) in std::mem::take(&mut self.counted) {
+            if n != 0 {
+                changes.add(&counted, n);
+            }
+        }
+        let backend = Backend::of_connection(conn);
+        upsert(
+            conn,
+            backend,
+            "nps_rollup (workspace_id, survey_id, day, touchpoint, channel, language, score, n)",
+            "workspace_id, survey_id, day, touchpoint, channel, language, score",
+            changes.nps,
+            |q, k, n| {
+                q.bind(k.workspace_id)
+                    .bind(k.survey_id)
+                    .bind(k.day)
+                    .bind(k.touchpoint.clone())
+                    .bind(k.channel.clone())
+                    .bind(k.language.clone())
+                    .bind(k.score)
+                    .bind(n)
+            },
+        )
+        .await?;
+        upsert(
+            conn,
+            backend,
+            "segment_rollup (workspace_id, attribute, survey_id, day, value, score, n)",
+            "workspace_id, attribute, survey_id, day, value, score",
+            changes.segments,
+            |q, k, n| {
+                q.bind(k.workspace_id)
+                    .bind(k.attribute.clone())
+                    .bind(k.survey_id)
+                    .bind(k.day)
+                    .bind(k.value.clone())
+                    .bind(k.score)
+                    .bind(n)
+            },
+        )
+        .await?;
+        upsert(
+            conn,
+            backend,
+            "report_rollup (workspace_id, dimension, grain, survey_id, day, value, score, n)",
+            "workspace_id, dimension, grain, survey_id, day, value, score",
+            changes.reports,
+            |q, k, n| {
+                q.bind(k.workspace_id)
+                    .bind(k.dimension.clone())
+                    .bind(k.grain)
+                    .bind(k.survey_id)
+                    .bind(k.day)
+                    .bind(k.value.clone())
+                    .bind(k.score)
+                    .bind(n)
+            },
+        )
+        .await
+    }
+}
+
+/// Adds each row's `n` to the rollup row with the same key (creating it if need be), many
+/// rows per statement, in the keys' order. `bind` binds a row's values: the key's columns
+/// then `n`, as `table_and_columns` lists them.
+async fn upsert<K>(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    table_and_columns: &str,
+    key_columns: &str,
+    rows: BTreeMap<K, i64>,
+    bind: impl for<'q> Fn(Query<'q, Any, AnyArguments<'q>>, &K, i64) -> Query<'q, Any, AnyArguments<'q>>,
+) -> Result<()> {
+    let table = table_and_columns.split(' ').next().unwrap_or_default();
+    let columns = table_and_columns.matches(',').count() + 1;
+    let rows: Vec<(K, i64)> = rows.into_iter().filter(|(_, n)| *n != 0).collect();
+    for chunk in rows.chunks(MAX_VALUES / columns) {
+        let sql = format!(
+            "INSERT INTO {table_and_columns} VALUES {} ON CONFLICT ({key_columns}) \
+             DO UPDATE SET n = {table}.n + excluded.n",
+            Placeholders::new(backend).rows(chunk.len(), columns)
+        );
+        let mut query = sqlx::query(&sql);
+        for (k, n) in chunk {
+            query = bind(query, k, *n);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+impl Changes {
+    /// Spreads `n` answers like `c` over every rollup row they belong to.
+    fn add(&mut self, c: &Counted, n: i64) {
+        let (day, score) = (c.day, c.score);
+        let key = NpsKey {
+            workspace_id: c.workspace_id,
+            survey_id: c.survey_id,
+            day,
+            touchpoint: c.touchpoint.clone(),
+            channel: c.channel.clone(),
+            language: c.language.clone(),
             score,
         };
-        *self.nps.entry(key).or_default() += delta;
+        *self.nps.entry(key).or_default() += n;
         let month = i64::from(day_number(
             date_of_day(day as i32).with_day(1).expect("day 1 exists"),
         ));
@@ -83,120 +210,39 @@ impl Tally {
         let week = day - (day + 3).rem_euclid(7);
         let mut dims: Vec<(String, String)> = vec![
             (String::new(), String::new()),
-            (
-                "touchpoint".into(),
-                answer.touchpoint.clone().unwrap_or_default(),
-            ),
-            ("channel".into(), answer.channel.clone()),
-            (
-                "language".into(),
-                answer.language.clone().unwrap_or_default(),
-            ),
+            ("touchpoint".into(), c.touchpoint.clone()),
+            ("channel".into(), c.channel.clone()),
+            ("language".into(), c.language.clone()),
         ];
         dims.extend(
-            answer
-                .attributes
+            c.attributes
                 .iter()
                 .map(|(attribute, value)| (format!("segment:{attribute}"), value.clone())),
         );
         for (dimension, value) in dims {
             for (grain, day) in [("d", day), ("m", month), ("w", week)] {
                 let key = ReportKey {
-                    workspace_id: answer.workspace_id,
+                    workspace_id: c.workspace_id,
                     dimension: dimension.clone(),
                     grain,
-                    survey_id: answer.survey_id,
+                    survey_id: c.survey_id,
                     day,
                     value: value.clone(),
                     score,
                 };
-                *self.reports.entry(key).or_default() += delta;
+                *self.reports.entry(key).or_default() += n;
             }
         }
-        for (attribute, value) in &answer.attributes {
+        for (attribute, value) in &c.attributes {
             let key = SegmentKey {
-                workspace_id: answer.workspace_id,
+                workspace_id: c.workspace_id,
                 attribute: attribute.as_str().to_owned(),
-                survey_id: answer.survey_id,
+                survey_id: c.survey_id,
                 day,
                 value: value.clone(),
                 score,
             };
-            *self.segments.entry(key).or_default() += delta;
+            *self.segments.entry(key).or_default() += n;
         }
-    }
-
-    /// Writes every change (one upsert per rollup row) and empties the tally.
-    pub(crate) async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
-        for (k, n) in std::mem::take(&mut self.nps) {
-            if n == 0 {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO nps_rollup (workspace_id, survey_id, day, touchpoint, channel, language, score, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                 ON CONFLICT (workspace_id, survey_id, day, touchpoint, channel, language, score) \
-                 DO UPDATE SET n = nps_rollup.n + excluded.n",
-            )
-            .bind(k.workspace_id)
-            .bind(k.survey_id)
-            .bind(k.day)
-            .bind(k.touchpoint)
-            .bind(k.channel)
-            .bind(k.language)
-            .bind(k.score)
-            .bind(n)
-            .execute(&mut *conn)
-            .await?;
-        }
-        for (k, n) in std::mem::take(&mut self.segments) {
-            if n == 0 {
-                continue;
-            }
-            sqlx::query(
-                "INSERT INTO segment_rollup (workspace_id, attribute, survey_id, day, value, score, n) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                 ON CONFLICT (workspace_id, attribute, survey_id, day, value, score) \
-                 DO UPDATE SET n = segment_rollup.n + excluded.n",
-            )
-            .bind(k.workspace_id)
-            .bind(k.attribute)
-            .bind(k.survey_id)
-            .bind(k.day)
-            .bind(k.value)
-            .bind(k.score)
-            .bind(n)
-            .execute(&mut *conn)
-            .await?;
-        }
-        let reports: Vec<(ReportKey, i64)> = std::mem::take(&mut self.reports)
-            .into_iter()
-            .filter(|(_, n)| *n != 0)
-            .collect();
-        for chunk in reports.chunks(REPORT_CHUNK) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("({})", placeholders(i * 8 + 1, 8)))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!(
-                "INSERT INTO report_rollup (workspace_id, dimension, grain, survey_id, day, value, score, n) \
-                 VALUES {rows} ON CONFLICT (workspace_id, dimension, grain, survey_id, day, value, score) \
-                 DO UPDATE SET n = report_rollup.n + excluded.n"
-            );
-            let mut query = sqlx::query(&sql);
-            for (k, n) in chunk {
-                query = query
-                    .bind(k.workspace_id)
-                    .bind(k.dimension.clone())
-                    .bind(k.grain)
-                    .bind(k.survey_id)
-                    .bind(k.day)
-                    .bind(k.value.clone())
-                    .bind(k.score)
-                    .bind(*n);
-            }
-            query.execute(&mut *conn).await?;
-        }
-        Ok(())
     }
 }

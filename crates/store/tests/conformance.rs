@@ -1344,6 +1344,32 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
     assert!(msg.contains("already exists"), "{msg}");
     assert_eq!(store.count_answers(ws).await.unwrap(), 1203, "nothing kept");
     assert_eq!(report(&store, &query(ws, Some("rel"))).await, all);
+
+    // A duplicate in the middle of a statement's rows: the rows before it may be
+    // written, so the batch refuses every later write and its commit; nothing is kept.
+    let mut batch = store.begin_answers().await.unwrap();
+    let mut refused = None;
+    for i in 0..3000u32 {
+        let mut a = answer(ws, s.id, 9, at(2026, 3, 1));
+        a.external_id = Some(format!("again-{i}"));
+        if i == 500 {
+            a.external_id = Some("bulk-7".into());
+        }
+        if let Err(e) = batch.add_checked(&a).await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let refused = refused.expect("the statement holding the duplicate fails");
+    assert!(refused.to_string().contains("already exists"), "{refused}");
+    invalid(
+        batch
+            .add_checked(&answer(ws, s.id, 9, at(2026, 3, 1)))
+            .await,
+    );
+    invalid(batch.commit().await);
+    assert_eq!(store.count_answers(ws).await.unwrap(), 1203, "nothing kept");
+    assert_eq!(report(&store, &query(ws, Some("rel"))).await, all);
 }
 
 #[tokio::test]
