@@ -1,10 +1,11 @@
 //! Answers, recorded together with their rollup counts in one transaction.
 
 use crate::customers::{attributes_json, customer_in, parse_attributes, upsert_customer_in};
+use crate::many_rows::{Placeholders, MAX_VALUES};
 use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
 use crate::reactions::{self, Context};
 use crate::rollups::Tally;
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::SurveyKind;
 use chrono::Utc;
@@ -354,6 +355,17 @@ impl<'a> AnswerRow<'a> {
             .bind(to_ts(Utc::now()))
     }
 
+    /// The answer as stored with `id` (times to the second, as the database keeps them).
+    pub(crate) fn answer(&self, id: i64) -> Answer {
+        Answer {
+            id,
+            comment: self.new.comment.clone(),
+            external_id: self.new.external_id.clone(),
+            answered_at: from_ts(to_ts(self.new.answered_at)),
+            ..self.counted()
+        }
+    }
+
     /// The answer as the rollups count it (its id is not needed for that).
     pub(crate) fn counted(&self) -> Answer {
         let new = self.new;
@@ -435,34 +447,90 @@ pub(crate) async fn insert_answer_in(
     react: Option<&Context<'_>>,
     batch: &mut Batch,
 ) -> Result<Answer> {
-    let (kind, survey_touchpoint) = batch.survey(conn, new.workspace_id, new.survey_id).await?;
-    kind.check_score(i64::from(new.score))
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let mut answers = insert_answers_in(conn, &[new], react, batch).await?;
+    Ok(answers.pop().expect("one answer in, one out"))
+}
 
-    let customer = match &new.respondent {
-        Respondent::Anonymous => None,
-        Respondent::Known(external_id) => Some(
-            customer_in(conn, new.workspace_id, external_id).await?.ok_or_else(|| {
-                StoreError::NotFound(format!(
-                    "customer {external_id:?} does not exist; create it first or send its fields with the answer"
-                ))
-            })?,
-        ),
-        Respondent::Inline(input) => Some(upsert_customer_in(conn, new.workspace_id, input).await?),
-    };
-    let fields = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
-    let linked = customer.as_ref().filter(|_| fields.customer_id.is_some());
-    let row = fields
-        .bind(sqlx::query(&format!(
-            "INSERT INTO answers ({ROW_COLUMNS}) VALUES ({}) RETURNING {COLUMNS}",
-            placeholders(1, ROW_VALUES)
-        )))
-        .fetch_one(&mut *conn)
-        .await?;
-    let answer = answer_from(&row)?;
-    if let Some(ctx) = react {
-        reactions::on_answer(conn, ctx, &answer, kind, linked).await?;
+/// Inserts answers into `batch`'s transaction, many per statement; with a reaction
+/// context, also what each sets off, in their order. Their rollup counts are added to
+/// the batch only once everything else has succeeded: on an error, none is counted and
+/// the caller rolls back (to a savepoint or the whole transaction).
+pub(crate) async fn insert_answers_in(
+    conn: &mut AnyConnection,
+    news: &[&NewAnswer],
+    react: Option<&Context<'_>>,
+    batch: &mut Batch,
+) -> Result<Vec<Answer>> {
+    let mut rows = Vec::with_capacity(news.len());
+    for new in news {
+        let (kind, survey_touchpoint) = batch.survey(conn, new.workspace_id, new.survey_id).await?;
+        kind.check_score(i64::from(new.score))
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let customer = match &new.respondent {
+            Respondent::Anonymous => None,
+            Respondent::Known(external_id) => Some(
+                customer_in(conn, new.workspace_id, external_id).await?.ok_or_else(|| {
+                    StoreError::NotFound(format!(
+                        "customer {external_id:?} does not exist; create it first or send its fields with the answer"
+                    ))
+                })?,
+            ),
+            Respondent::Inline(input) => {
+                Some(upsert_customer_in(conn, new.workspace_id, input).await?)
+            }
+        };
+        let row = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
+        // Reactions see the customer only when the answer is linked to them (not eNPS).
+        let linked = customer.filter(|_| row.customer_id.is_some());
+        rows.push((row, kind, linked));
     }
-    batch.tally.count(&answer, answer.score, 1);
-    Ok(answer)
+    let ids = new_answer_ids(conn, rows.len()).await?;
+    let backend = Backend::of_connection(conn);
+    let numbered: Vec<_> = ids.into_iter().zip(&rows).collect();
+    for chunk in numbered.chunks(MAX_VALUES / (ROW_VALUES + 1)) {
+        let sql = format!(
+            "INSERT INTO answers (id, {ROW_COLUMNS}) VALUES {}",
+            Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1)
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, (row, _, _)) in chunk {
+            query = row.bind(query.bind(*id));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    let answers: Vec<Answer> = numbered
+        .iter()
+        .map(|(id, (row, _, _))| row.answer(*id))
+        .collect();
+    if let Some(ctx) = react {
+        for (answer, (_, kind, linked)) in answers.iter().zip(&rows) {
+            reactions::on_answer(conn, ctx, answer, *kind, linked.as_ref()).await?;
+        }
+    }
+    for answer in &answers {
+        batch.tally.count(answer, answer.score, 1);
+    }
+    Ok(answers)
+}
+
+/// Ids for `n` new answers, given to them explicitly so that many can be inserted in one
+/// statement and each still known by its id. On SQLite, those after the largest: the
+/// transaction that inserts them holds the only write lock (and if another writer
+/// committed since it read, SQLite refuses its write rather than reuse an id). On
+/// PostgreSQL, from the id sequence, as the column's default would take them.
+async fn new_answer_ids(conn: &mut AnyConnection, n: usize) -> Result<Vec<i64>> {
+    Ok(match Backend::of_connection(conn) {
+        Backend::Sqlite => {
+            let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM answers")
+                .fetch_one(&mut *conn)
+                .await?;
+            (last + 1..=last + n as i64).collect()
+        }
+        Backend::Postgres => sqlx::query_scalar(
+            "SELECT nextval(pg_get_serial_sequence('answers', 'id')) FROM generate_series(1, $1)",
+        )
+        .bind(n as i64)
+        .fetch_all(&mut *conn)
+        .await?,
+    })
 }

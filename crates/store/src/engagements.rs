@@ -8,7 +8,7 @@
 
 use crate::models::{Answer, Customer, WorkspaceSettings};
 use crate::outbox::{enqueue_email, enqueue_event, EmailMessage};
-use crate::reactions::{company_in, respondent_language};
+use crate::reactions::respondent_language;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::messages::{self, ThankYouFacts};
 use advocate_core::{EngagementKind, Score};
@@ -308,7 +308,7 @@ pub(crate) async fn on_promoter(
         }
         ids.push(id);
     }
-    let (company, default_lang) = company_in(conn, ws).await?;
+    let (company, default_lang) = ctx.company(conn, ws).await?;
     let lang = respondent_language(answer, Some(customer), &default_lang);
     let links: Vec<(String, String)> = settings
         .review_links

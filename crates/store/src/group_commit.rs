@@ -8,7 +8,7 @@
 //! never acknowledged before it is durable, and if the commit fails every answer of the
 //! group gets the error (none is acknowledged, so none is lost).
 
-use crate::answers::{insert_answer_in, Batch};
+use crate::answers::{insert_answer_in, insert_answers_in, Batch};
 use crate::models::{Answer, NewAnswer};
 use crate::{Result, Store, StoreError};
 use sqlx::Acquire;
@@ -106,24 +106,24 @@ async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>
     }
 }
 
-/// The whole group or nothing: `Ok(Err(e))` is the first answer's error after rolling back.
+/// The whole group or nothing, many answers per statement: `Ok(Err(e))` is an answer's
+/// error, after rolling back.
 async fn write_all(store: &Store, group: &[Job]) -> Result<Result<Vec<Answer>>> {
     let ctx = store.reaction_context().await?;
     let mut tx = store.writer.begin().await?;
     let mut batch = Batch::default();
-    let mut answers = Vec::with_capacity(group.len());
-    for job in group {
-        match insert_answer_in(&mut tx, &job.answer, Some(&ctx), &mut batch).await {
-            Ok(answer) => answers.push(answer),
-            Err(e) => {
-                tx.rollback().await?;
-                return Ok(Err(e));
-            }
+    let answers: Vec<&NewAnswer> = group.iter().map(|job| &job.answer).collect();
+    match insert_answers_in(&mut tx, &answers, Some(&ctx), &mut batch).await {
+        Ok(answers) => {
+            batch.write(&mut tx).await?;
+            tx.commit().await?;
+            Ok(Ok(answers))
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            Ok(Err(e))
         }
     }
-    batch.write(&mut tx).await?;
-    tx.commit().await?;
-    Ok(Ok(answers))
 }
 
 /// Each answer in its own savepoint: the bad ones fail alone.

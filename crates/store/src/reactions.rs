@@ -4,17 +4,19 @@
 //! promoter is thanked and engaged; a resolved case learns its re-survey score; and every
 //! subscribed webhook hears about it. Nothing here sends anything: it writes outbox rows.
 
+use crate::many_rows::Placeholders;
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
 use crate::outbox::{
     active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_slack, EmailMessage,
     Endpoint,
 };
-use crate::{engagements, to_ts, Result, StoreError};
+use crate::{engagements, to_ts, Backend, Result, StoreError};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Category, Language, Playbook, Priority, Score, SurveyKind};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// Facts about the installation that messages need.
 #[derive(Debug)]
@@ -28,11 +30,16 @@ pub(crate) struct Context<'a> {
     pub looked: std::sync::Mutex<Looked>,
 }
 
-/// Settings and webhook endpoints by workspace, as read in this transaction.
+/// What reactions read, by workspace, as read in this transaction (which changes none
+/// of it).
 #[derive(Debug, Default)]
 pub(crate) struct Looked {
-    settings: std::collections::HashMap<i64, WorkspaceSettings>,
-    endpoints: std::collections::HashMap<i64, Vec<Endpoint>>,
+    settings: HashMap<i64, WorkspaceSettings>,
+    endpoints: HashMap<i64, Vec<Endpoint>>,
+    company: HashMap<i64, (String, Language)>,
+    routing_rules: HashMap<i64, Vec<RoutingRule>>,
+    /// By workspace, score and language.
+    playbooks: HashMap<(i64, u8, String), Playbook>,
 }
 
 impl Context<'_> {
@@ -48,6 +55,53 @@ impl Context<'_> {
         let settings = settings_in(conn, workspace_id).await?;
         self.lock().settings.insert(workspace_id, settings.clone());
         Ok(settings)
+    }
+
+    /// The workspace's name and default language, read once per context.
+    pub(crate) async fn company(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+    ) -> Result<(String, Language)> {
+        if let Some(found) = self.lock().company.get(&workspace_id) {
+            return Ok(found.clone());
+        }
+        let company = company_in(conn, workspace_id).await?;
+        self.lock().company.insert(workspace_id, company.clone());
+        Ok(company)
+    }
+
+    /// The workspace's routing rules, read once per context.
+    async fn routing_rules(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+    ) -> Result<Vec<RoutingRule>> {
+        if let Some(found) = self.lock().routing_rules.get(&workspace_id) {
+            return Ok(found.clone());
+        }
+        let rules = routing_rules_in(conn, workspace_id).await?;
+        self.lock()
+            .routing_rules
+            .insert(workspace_id, rules.clone());
+        Ok(rules)
+    }
+
+    /// The playbook for a score in a language (see [`playbook_in`]), read once per context.
+    async fn playbook(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+        score: Score,
+        language: &str,
+    ) -> Result<Playbook> {
+        let key = (workspace_id, score.value(), language.to_owned());
+        if let Some(found) = self.lock().playbooks.get(&key) {
+            return Ok(found.clone());
+        }
+        let playbook = playbook_in(conn, workspace_id, score, language).await?;
+        self.lock().playbooks.insert(key, playbook.clone());
+        Ok(playbook)
     }
 
     /// Queues `event` for the workspace's subscribed webhook endpoints, read once per
@@ -292,7 +346,7 @@ pub(crate) async fn on_answer(
         Category::Passive => {
             if settings.passive_nudge {
                 if let Some(customer) = customer {
-                    let (company, default_lang) = company_in(conn, ws).await?;
+                    let (company, default_lang) = ctx.company(conn, ws).await?;
                     let lang = respondent_language(answer, Some(customer), &default_lang);
                     let content =
                         messages::passive_nudge(&lang, &company, customer.name.as_deref());
@@ -434,12 +488,12 @@ async fn open_case(
     customer: Option<&Customer>,
 ) -> Result<()> {
     let ws = answer.workspace_id;
-    let (company, default_lang) = company_in(conn, ws).await?;
+    let (company, default_lang) = ctx.company(conn, ws).await?;
     let lang = respondent_language(answer, customer, &default_lang);
-    let playbook = playbook_in(conn, ws, score, lang.as_str()).await?;
+    let playbook = ctx.playbook(conn, ws, score, lang.as_str()).await?;
     // A workspace may have edited a detractor playbook without a priority: keep a case.
     let priority = playbook.priority.unwrap_or(Priority::Normal);
-    let rules = routing_rules_in(conn, ws).await?;
+    let rules = ctx.routing_rules(conn, ws).await?;
     let assignee = assignee(customer, &rules, answer, settings);
     let now = Utc::now();
     let due = answer.answered_at.max(now - Duration::days(365))
@@ -461,13 +515,16 @@ async fn open_case(
     .bind(to_ts(now))
     .fetch_one(&mut *conn)
     .await?;
-    for (i, step) in playbook.steps.iter().enumerate() {
-        sqlx::query("INSERT INTO case_steps (case_id, position, text) VALUES ($1, $2, $3)")
-            .bind(case_id)
-            .bind(i as i64)
-            .bind(step)
-            .execute(&mut *conn)
-            .await?;
+    if !playbook.steps.is_empty() {
+        let sql = format!(
+            "INSERT INTO case_steps (case_id, position, text) VALUES {}",
+            Placeholders::new(Backend::of_connection(conn)).rows(playbook.steps.len(), 3)
+        );
+        let mut query = sqlx::query(&sql);
+        for (i, step) in playbook.steps.iter().enumerate() {
+            query = query.bind(case_id).bind(i as i64).bind(step);
+        }
+        query.execute(&mut *conn).await?;
     }
     if let Some(c) = customer {
         sqlx::query(
