@@ -503,14 +503,29 @@ pub(crate) async fn insert_answers_in(
         .map(|(id, (row, _, _))| row.answer(*id))
         .collect();
     if let Some(ctx) = react {
-        for (answer, (_, kind, linked)) in answers.iter().zip(&rows) {
-            reactions::on_answer(conn, ctx, answer, *kind, linked.as_ref()).await?;
+        let reacted = react_to(conn, ctx, &answers, &rows).await;
+        if reacted.is_err() {
+            ctx.forget_new_cases();
         }
+        reacted?;
     }
     for answer in &answers {
         batch.tally.count(answer, answer.score, 1);
     }
     Ok(answers)
+}
+
+/// Sets off what each answer sets off, in order, and writes the cases they opened.
+async fn react_to(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    answers: &[Answer],
+    rows: &[(AnswerRow<'_>, SurveyKind, Option<Customer>)],
+) -> Result<()> {
+    for (answer, (_, kind, linked)) in answers.iter().zip(rows) {
+        reactions::on_answer(conn, ctx, answer, *kind, linked.as_ref()).await?;
+    }
+    ctx.write_new_cases(conn).await
 }
 
 /// Ids for `n` new answers, given to them explicitly so that many can be inserted in one

@@ -23,6 +23,7 @@ pub mod invitations;
 pub mod kpis;
 mod many_rows;
 pub mod models;
+mod new_cases;
 pub mod outbox;
 pub mod privacy;
 mod reactions;
@@ -198,6 +199,7 @@ impl Store {
             public_url: &self.public_url,
             signing_key,
             looked: Default::default(),
+            new_cases: Default::default(),
         })
     }
 

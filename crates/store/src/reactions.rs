@@ -4,13 +4,13 @@
 //! promoter is thanked and engaged; a resolved case learns its re-survey score; and every
 //! subscribed webhook hears about it. Nothing here sends anything: it writes outbox rows.
 
-use crate::many_rows::Placeholders;
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
+use crate::new_cases::{self, NewCase, NewCases};
 use crate::outbox::{
     active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_slack, EmailMessage,
     Endpoint,
 };
-use crate::{engagements, to_ts, Backend, Result, StoreError};
+use crate::{engagements, to_ts, Result, StoreError};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Category, Language, Playbook, Priority, Score, SurveyKind};
 use chrono::{DateTime, Duration, Utc};
@@ -28,6 +28,8 @@ pub(crate) struct Context<'a> {
     /// What reactions read, read once per context (one transaction): a group of answers
     /// looks at the workspace's settings and webhook endpoints once, not once each.
     pub looked: std::sync::Mutex<Looked>,
+    /// Cases opened and not yet written (see [`crate::new_cases`]).
+    pub new_cases: std::sync::Mutex<NewCases>,
 }
 
 /// What reactions read, by workspace, as read in this transaction (which changes none
@@ -128,6 +130,37 @@ impl Context<'_> {
     fn lock(&self) -> std::sync::MutexGuard<'_, Looked> {
         // Never held across an await; a poisoned cache is still a valid cache.
         self.looked.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn cases(&self) -> std::sync::MutexGuard<'_, NewCases> {
+        // Never held across an await.
+        self.new_cases.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An id for a case about to be opened.
+    async fn new_case_id(&self, conn: &mut AnyConnection) -> Result<i64> {
+        if let Some(id) = self.cases().counted_id() {
+            return Ok(id);
+        }
+        let (id, counted) = new_cases::first_id(conn).await?;
+        if counted {
+            self.cases().count_from(id + 1);
+        }
+        Ok(id)
+    }
+
+    /// Writes the cases opened in this context so far.
+    pub(crate) async fn write_new_cases(&self, conn: &mut AnyConnection) -> Result<()> {
+        let waiting = self.cases().take();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        new_cases::write(conn, waiting).await
+    }
+
+    /// Forgets the cases opened and not yet written: their answers were rolled back.
+    pub(crate) fn forget_new_cases(&self) {
+        self.cases().forget();
     }
 }
 
@@ -320,6 +353,10 @@ pub(crate) async fn on_answer(
     customer: Option<&Customer>,
 ) -> Result<()> {
     let ws = answer.workspace_id;
+    if customer.is_some() {
+        // What follows may read the customer's cases: the group's new ones first.
+        ctx.write_new_cases(conn).await?;
+    }
     ctx.event(conn, ws, "response.created", answer_json(answer, customer))
         .await?;
     // eNPS is anonymous and CSAT has its own scale: only customer NPS closes the loop.
@@ -498,34 +535,21 @@ async fn open_case(
     let now = Utc::now();
     let due = answer.answered_at.max(now - Duration::days(365))
         + Duration::hours(i64::from(settings.sla_hours.for_priority(priority)));
-    let case_id: i64 = sqlx::query_scalar(
-        "INSERT INTO cases (workspace_id, customer_id, answer_id, survey_id, score, priority, status, assignee, \
-         language, sla_due_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10, $10) \
-         RETURNING id",
-    )
-    .bind(ws)
-    .bind(customer.map(|c| c.id))
-    .bind(answer.id)
-    .bind(answer.survey_id)
-    .bind(i64::from(score.value()))
-    .bind(priority.as_str())
-    .bind(&assignee)
-    .bind(lang.as_str())
-    .bind(to_ts(due))
-    .bind(to_ts(now))
-    .fetch_one(&mut *conn)
-    .await?;
-    if !playbook.steps.is_empty() {
-        let sql = format!(
-            "INSERT INTO case_steps (case_id, position, text) VALUES {}",
-            Placeholders::new(Backend::of_connection(conn)).rows(playbook.steps.len(), 3)
-        );
-        let mut query = sqlx::query(&sql);
-        for (i, step) in playbook.steps.iter().enumerate() {
-            query = query.bind(case_id).bind(i as i64).bind(step);
-        }
-        query.execute(&mut *conn).await?;
-    }
+    let case_id = ctx.new_case_id(conn).await?;
+    ctx.cases().add(NewCase {
+        id: case_id,
+        workspace_id: ws,
+        customer_id: customer.map(|c| c.id),
+        answer_id: answer.id,
+        survey_id: answer.survey_id,
+        score: i64::from(score.value()),
+        priority: priority.as_str(),
+        assignee: assignee.clone(),
+        language: lang.as_str().to_owned(),
+        sla_due_at: to_ts(due),
+        created_at: to_ts(now),
+        steps: playbook.steps.clone(),
+    });
     if let Some(c) = customer {
         sqlx::query(
             "UPDATE customers SET follow_up_note = $1, follow_up_set_at = $2 WHERE id = $3",

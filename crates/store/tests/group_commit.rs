@@ -68,6 +68,58 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     }
     assert_eq!(fresh, 1, "exactly one of the copies was stored");
     assert_eq!(store.count_answers(ws).await.unwrap(), stored + 1);
+
+    // Cases are written together for a group: every stored detractor opened exactly one,
+    // with its checklist, and refused answers opened none.
+    let detractors = (0..300u32).filter(|i| i % 10 != 7 && i % 11 <= 6).count() as u64;
+    let all = advocate_store::cases::CaseFilter {
+        limit: 1000,
+        ..Default::default()
+    };
+    let page = store.cases(ws, &all).await.unwrap();
+    assert_eq!(page.total, detractors);
+    let mut answer_ids: Vec<i64> = Vec::new();
+    for case in &page.cases {
+        let detail = store.case(ws, case.id).await.unwrap().unwrap();
+        assert!(!detail.steps.is_empty(), "case {} has its steps", case.id);
+        answer_ids.extend(detail.answers.iter().map(|a| a.answer_id));
+    }
+    answer_ids.sort_unstable();
+    answer_ids.dedup();
+    assert_eq!(
+        answer_ids.len() as u64,
+        detractors,
+        "one case per detractor"
+    );
+
+    // One customer's detractor answers arriving together: the first opens a case (written
+    // with the group's) and every later one joins it.
+    store
+        .upsert_customer(ws, &customer("K", "pro"))
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..12u32)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut a = answer(ws, survey.id, (i % 5) as u8, when);
+                a.respondent = Respondent::Known("K".into());
+                store.record_answer(&a).await.unwrap()
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let theirs = advocate_store::cases::CaseFilter {
+        customer: Some("K".into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let page = store.cases(ws, &theirs).await.unwrap();
+    assert_eq!(page.total, 1, "{:?}", page.cases);
+    let detail = store.case(ws, page.cases[0].id).await.unwrap().unwrap();
+    assert_eq!(detail.answers.len(), 12);
 }
 
 #[tokio::test]
