@@ -12,6 +12,8 @@ use crate::{Backend, Result, Store, StoreError};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor, Transaction};
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// Keys per lookup statement.
 const LOOKUP_CHUNK: usize = 4096;
@@ -20,18 +22,29 @@ const INSERT_CHUNK: usize = MAX_VALUES / ROW_VALUES;
 
 /// Answers written in one open transaction. Dropping it without [`AnswerBatch::commit`]
 /// rolls everything back: nothing half-written is ever kept.
+///
+/// The writing is done by a task of its own, which owns the transaction: while it writes
+/// one chunk of answers, the caller reads and checks the next (an import's two halves
+/// run on both cores instead of taking turns).
 pub struct AnswerBatch {
-    tx: Transaction<'static, Any>,
-    backend: Backend,
+    jobs: mpsc::Sender<Job>,
     written: u64,
-    /// Surveys looked up once, rollups written once at the commit.
-    batch: Batch,
-    /// Checked answers not yet written (see [`AnswerBatch::add_checked`]).
+    /// Checked answers not yet handed to the writer (see [`AnswerBatch::add_checked`]).
     pending: Vec<NewAnswer>,
-    /// A write of pending answers failed: some of them may be written, so the batch
-    /// can no longer be committed.
+    /// The writer's first error, until the caller is told of it.
+    failure: Arc<Mutex<Option<StoreError>>>,
+    /// The caller was told of a failure: the batch can only be rolled back.
     failed: bool,
 }
+
+enum Job {
+    Checked(Vec<NewAnswer>),
+    One(Box<NewAnswer>, oneshot::Sender<Result<i64>>),
+    Commit(oneshot::Sender<Result<()>>),
+}
+
+/// Chunks of answers handed to the writer and not yet written; the caller waits beyond.
+const JOBS_QUEUED: usize = 2;
 
 /// How a bulk load's own SQLite connection differs from the others:
 /// - no foreign-key lookups per row (a third of a large import's time, measured): the
@@ -43,22 +56,27 @@ pub struct AnswerBatch {
 const SQLITE_BULK_PRAGMAS: &str = "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -262144; \
      PRAGMA temp_store = MEMORY;";
 
+fn already_failed() -> StoreError {
+    StoreError::Invalid("an earlier write of this batch failed; it can only be rolled back".into())
+}
+
 impl AnswerBatch {
     /// Stores one more answer (with its rollup counts) inside the transaction.
     pub async fn add(&mut self, new: &NewAnswer) -> Result<i64> {
         self.usable()?;
-        let id = insert_answer_in(&mut self.tx, new, None, &mut self.batch)
-            .await
-            .map_err(|e| duplicate_as_conflict(e, new))?
-            .id;
+        self.hand_over_pending().await?;
+        let (reply, id) = oneshot::channel();
+        self.send(Job::One(Box::new(new.clone()), reply)).await?;
+        let id = id.await.map_err(|_| already_failed())??;
         self.written += 1;
         Ok(id)
     }
 
     /// Stores an answer the caller has already checked against the database (an import
-    /// that validated its whole file first): answers are written many per statement, so
-    /// a problem the check missed surfaces at a later `add_checked` or at the commit, as
-    /// the batch's error. Answers that create customers go through [`AnswerBatch::add`].
+    /// checks each row against the file and the database): answers are written many per
+    /// statement, in the background, so a problem the check missed surfaces at a later
+    /// `add_checked` or at the commit, as the batch's error. Answers that create
+    /// customers go through [`AnswerBatch::add`].
     pub async fn add_checked(&mut self, new: &NewAnswer) -> Result<()> {
         self.usable()?;
         if matches!(new.respondent, Respondent::Inline(_)) {
@@ -67,32 +85,119 @@ impl AnswerBatch {
         self.pending.push(new.clone());
         self.written += 1;
         if self.pending.len() >= INSERT_CHUNK {
-            self.write_pending().await?;
+            self.hand_over_pending().await?;
         }
         Ok(())
     }
 
-    fn usable(&self) -> Result<()> {
-        match self.failed {
-            false => Ok(()),
-            true => Err(StoreError::Invalid(
-                "an earlier write of this batch failed; it can only be rolled back".into(),
-            )),
+    /// The writer's error if it has one the caller was not told of yet; once told, the
+    /// batch refuses everything.
+    fn usable(&mut self) -> Result<()> {
+        if self.failed {
+            return Err(already_failed());
+        }
+        match self
+            .failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            Some(e) => {
+                self.failed = true;
+                Err(e)
+            }
+            None => Ok(()),
         }
     }
 
-    /// Writes the pending answers; a failure fails the batch for good.
-    async fn write_pending(&mut self) -> Result<()> {
-        self.usable()?;
-        let written = self.insert_pending().await;
-        self.failed = written.is_err();
-        written
+    async fn hand_over_pending(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(INSERT_CHUNK));
+        self.send(Job::Checked(chunk)).await
     }
 
-    /// Writes the pending checked answers with one INSERT, their customers read with one
+    async fn send(&mut self, job: Job) -> Result<()> {
+        if self.jobs.send(job).await.is_err() {
+            // The writer stopped: it failed, and says why in `failure`.
+            self.usable()?;
+            return Err(already_failed());
+        }
+        Ok(())
+    }
+
+    /// How many answers were added so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Commits every answer added, durably; returns how many there were.
+    pub async fn commit(mut self) -> Result<u64> {
+        self.usable()?;
+        self.hand_over_pending().await?;
+        let (reply, done) = oneshot::channel();
+        self.send(Job::Commit(reply)).await?;
+        let done = done.await.map_err(|_| already_failed())?;
+        self.usable()?;
+        done?;
+        Ok(self.written)
+    }
+}
+
+/// The task that writes a batch: owns its transaction, rolled back if the task ends
+/// without a commit (the batch was dropped).
+struct Writer {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+    /// Surveys looked up once, rollups written once at the commit.
+    batch: Batch,
+}
+
+impl Writer {
+    async fn run(mut self, mut jobs: mpsc::Receiver<Job>, failure: Arc<Mutex<Option<StoreError>>>) {
+        let mut failed = false;
+        while let Some(job) = jobs.recv().await {
+            match job {
+                Job::Checked(answers) if !failed => {
+                    if let Err(e) = self.insert_checked(answers).await {
+                        failed = true;
+                        *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                    }
+                }
+                Job::Checked(_) => {}
+                Job::One(new, reply) => {
+                    let outcome = match failed {
+                        true => Err(already_failed()),
+                        false => insert_answer_in(&mut self.tx, &new, None, &mut self.batch)
+                            .await
+                            .map(|a| a.id)
+                            .map_err(|e| duplicate_as_conflict(e, &new)),
+                    };
+                    failed = outcome.is_err();
+                    let _ = reply.send(outcome);
+                }
+                Job::Commit(reply) => {
+                    let outcome = match failed {
+                        true => Err(already_failed()),
+                        false => self.commit().await,
+                    };
+                    let _ = reply.send(outcome);
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        self.batch.write(&mut self.tx).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes checked answers with one INSERT per chunk, their customers read with one
     /// query.
-    async fn insert_pending(&mut self) -> Result<()> {
-        let pending = std::mem::take(&mut self.pending);
+    async fn insert_checked(&mut self, pending: Vec<NewAnswer>) -> Result<()> {
         let Some(first) = pending.first() else {
             return Ok(());
         };
@@ -176,19 +281,6 @@ impl AnswerBatch {
         }
         Ok(())
     }
-
-    /// How many answers were added so far.
-    pub fn written(&self) -> u64 {
-        self.written
-    }
-
-    /// Commits every answer added, durably; returns how many there were.
-    pub async fn commit(mut self) -> Result<u64> {
-        self.write_pending().await?;
-        self.batch.write(&mut self.tx).await?;
-        self.tx.commit().await?;
-        Ok(self.written)
-    }
 }
 
 impl Store {
@@ -213,12 +305,19 @@ impl Store {
             }
             Backend::Postgres => self.writer.begin().await?,
         };
-        Ok(AnswerBatch {
+        let (jobs, queue) = mpsc::channel(JOBS_QUEUED);
+        let failure = Arc::new(Mutex::new(None));
+        let writer = Writer {
             tx,
             backend: self.backend,
-            written: 0,
             batch: Batch::default(),
-            pending: Vec::new(),
+        };
+        tokio::spawn(writer.run(queue, failure.clone()));
+        Ok(AnswerBatch {
+            jobs,
+            written: 0,
+            pending: Vec::with_capacity(INSERT_CHUNK),
+            failure,
             failed: false,
         })
     }
