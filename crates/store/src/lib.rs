@@ -256,8 +256,15 @@ impl Store {
     /// Refreshes the query planner's statistics. Run after bulk loads (demo, imports): the
     /// KPI queries join large tables, and without statistics SQLite may pick a plan tens of
     /// times slower (measured: 2.4 s → 0.28 s on the demo's KPI report).
+    /// On SQLite the statistics are sampled (about a thousand rows per index, as SQLite
+    /// recommends for `analysis_limit`): as good for choosing plans, and seconds faster
+    /// after a large import than reading every index in full.
     pub async fn analyze(&self) -> Result<()> {
-        sqlx::query("ANALYZE").execute(&self.writer).await?;
+        let sql = match self.backend {
+            Backend::Sqlite => "PRAGMA analysis_limit = 1000; ANALYZE",
+            Backend::Postgres => "ANALYZE",
+        };
+        sqlx::raw_sql(sql).execute(&self.writer).await?;
         Ok(())
     }
 
