@@ -7,7 +7,7 @@ use crate::reactions::{self, Context};
 use crate::rollups::Tally;
 use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::period::day_of;
-use advocate_core::SurveyKind;
+use advocate_core::{Category, Score, SurveyKind};
 use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -522,6 +522,15 @@ async fn react_to(
     answers: &[Answer],
     rows: &[(AnswerRow<'_>, SurveyKind, Option<Customer>)],
 ) -> Result<()> {
+    let detractors = answers
+        .iter()
+        .zip(rows)
+        .filter(|(a, (_, kind, _))| {
+            *kind == SurveyKind::Nps
+                && Score::new(i64::from(a.score)).is_ok_and(|s| s.category() == Category::Detractor)
+        })
+        .count();
+    ctx.ready_case_ids(conn, detractors).await?;
     for (answer, (_, kind, linked)) in answers.iter().zip(rows) {
         reactions::on_answer(conn, ctx, answer, *kind, linked.as_ref()).await?;
     }

@@ -35,15 +35,25 @@ const CASE_VALUES: usize = 13;
 pub(crate) struct NewCases {
     /// The id the next case gets, when counted here (see [`first_id`]).
     next_id: Option<i64>,
+    /// Ids taken from the sequence ahead (PostgreSQL, see [`sequence_ids`]).
+    ready: std::collections::VecDeque<i64>,
     waiting: Vec<NewCase>,
 }
 
 impl NewCases {
-    /// The next id when ids are counted here (see [`first_id`]).
-    pub(crate) fn counted_id(&mut self) -> Option<i64> {
+    /// The next id taken ahead or counted here, if there is one.
+    pub(crate) fn ready_id(&mut self) -> Option<i64> {
+        if let Some(id) = self.ready.pop_front() {
+            return Some(id);
+        }
         let id = self.next_id?;
         self.next_id = Some(id + 1);
         Some(id)
+    }
+
+    /// Keeps ids taken from the sequence for the cases to come.
+    pub(crate) fn ready(&mut self, ids: Vec<i64>) {
+        self.ready.extend(ids);
     }
 
     /// Counts ids on from `next`.
@@ -77,13 +87,18 @@ pub(crate) async fn first_id(conn: &mut AnyConnection) -> Result<(i64, bool)> {
                 .await?,
             true,
         ),
-        Backend::Postgres => (
-            sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")
-                .fetch_one(&mut *conn)
-                .await?,
-            false,
-        ),
+        Backend::Postgres => (sequence_ids(conn, 1).await?[0], false),
     })
+}
+
+/// `n` ids from the cases' sequence (PostgreSQL), in one round trip.
+pub(crate) async fn sequence_ids(conn: &mut AnyConnection, n: usize) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('cases', 'id')) FROM generate_series(1, $1)",
+    )
+    .bind(n as i64)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Inserts the cases and their steps, many per statement.

@@ -10,7 +10,7 @@ use crate::outbox::{
     active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_slack, EmailMessage,
     Endpoint,
 };
-use crate::{engagements, to_ts, Result, StoreError};
+use crate::{engagements, to_ts, Backend, Result, StoreError};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Category, Language, Playbook, Priority, Score, SurveyKind};
 use chrono::{DateTime, Duration, Utc};
@@ -139,7 +139,7 @@ impl Context<'_> {
 
     /// An id for a case about to be opened.
     async fn new_case_id(&self, conn: &mut AnyConnection) -> Result<i64> {
-        if let Some(id) = self.cases().counted_id() {
+        if let Some(id) = self.cases().ready_id() {
             return Ok(id);
         }
         let (id, counted) = new_cases::first_id(conn).await?;
@@ -147,6 +147,18 @@ impl Context<'_> {
             self.cases().count_from(id + 1);
         }
         Ok(id)
+    }
+
+    /// Takes ids for up to `n` cases about to be opened (a group's detractors) in one
+    /// round trip, on PostgreSQL; SQLite counts them anyway. An id left unused (the
+    /// detractor joined an open case instead) is a gap, as any rolled-back one.
+    pub(crate) async fn ready_case_ids(&self, conn: &mut AnyConnection, n: usize) -> Result<()> {
+        if n < 2 || Backend::of_connection(conn) == Backend::Sqlite {
+            return Ok(());
+        }
+        let ids = new_cases::sequence_ids(conn, n).await?;
+        self.cases().ready(ids);
+        Ok(())
     }
 
     /// Writes the cases opened in this context so far.
