@@ -17,6 +17,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 
 /// Facts about the installation that messages need.
 #[derive(Debug)]
@@ -45,18 +47,30 @@ pub(crate) struct Looked {
 }
 
 impl Context<'_> {
+    /// `key`'s entry in the map `pick` chooses, read with `read` the first time only.
+    /// (`read` does nothing unless it is awaited.)
+    async fn once<K: Eq + Hash, V: Clone>(
+        &self,
+        pick: fn(&mut Looked) -> &mut HashMap<K, V>,
+        key: K,
+        read: impl Future<Output = Result<V>>,
+    ) -> Result<V> {
+        if let Some(found) = pick(&mut self.lock()).get(&key) {
+            return Ok(found.clone());
+        }
+        let value = read.await?;
+        pick(&mut self.lock()).insert(key, value.clone());
+        Ok(value)
+    }
+
     /// The workspace's settings, read once per context.
     pub(crate) async fn settings(
         &self,
         conn: &mut AnyConnection,
         workspace_id: i64,
     ) -> Result<WorkspaceSettings> {
-        if let Some(found) = self.lock().settings.get(&workspace_id) {
-            return Ok(found.clone());
-        }
-        let settings = settings_in(conn, workspace_id).await?;
-        self.lock().settings.insert(workspace_id, settings.clone());
-        Ok(settings)
+        let read = settings_in(conn, workspace_id);
+        self.once(|l| &mut l.settings, workspace_id, read).await
     }
 
     /// The workspace's name and default language, read once per context.
@@ -65,12 +79,8 @@ impl Context<'_> {
         conn: &mut AnyConnection,
         workspace_id: i64,
     ) -> Result<(String, Language)> {
-        if let Some(found) = self.lock().company.get(&workspace_id) {
-            return Ok(found.clone());
-        }
-        let company = company_in(conn, workspace_id).await?;
-        self.lock().company.insert(workspace_id, company.clone());
-        Ok(company)
+        let read = company_in(conn, workspace_id);
+        self.once(|l| &mut l.company, workspace_id, read).await
     }
 
     /// The workspace's routing rules, read once per context.
@@ -79,14 +89,9 @@ impl Context<'_> {
         conn: &mut AnyConnection,
         workspace_id: i64,
     ) -> Result<Vec<RoutingRule>> {
-        if let Some(found) = self.lock().routing_rules.get(&workspace_id) {
-            return Ok(found.clone());
-        }
-        let rules = routing_rules_in(conn, workspace_id).await?;
-        self.lock()
-            .routing_rules
-            .insert(workspace_id, rules.clone());
-        Ok(rules)
+        let read = routing_rules_in(conn, workspace_id);
+        self.once(|l| &mut l.routing_rules, workspace_id, read)
+            .await
     }
 
     /// The playbook for a score in a language (see [`playbook_in`]), read once per context.
@@ -98,12 +103,8 @@ impl Context<'_> {
         language: &str,
     ) -> Result<Playbook> {
         let key = (workspace_id, score.value(), language.to_owned());
-        if let Some(found) = self.lock().playbooks.get(&key) {
-            return Ok(found.clone());
-        }
-        let playbook = playbook_in(conn, workspace_id, score, language).await?;
-        self.lock().playbooks.insert(key, playbook.clone());
-        Ok(playbook)
+        let read = playbook_in(conn, workspace_id, score, language);
+        self.once(|l| &mut l.playbooks, key, read).await
     }
 
     /// Queues `event` for the workspace's subscribed webhook endpoints, read once per
@@ -115,15 +116,8 @@ impl Context<'_> {
         event: &str,
         data: serde_json::Value,
     ) -> Result<()> {
-        let known = self.lock().endpoints.get(&workspace_id).cloned();
-        let endpoints = match known {
-            Some(e) => e,
-            None => {
-                let e = active_endpoints(conn, workspace_id).await?;
-                self.lock().endpoints.insert(workspace_id, e.clone());
-                e
-            }
-        };
+        let read = active_endpoints(conn, workspace_id);
+        let endpoints = self.once(|l| &mut l.endpoints, workspace_id, read).await?;
         enqueue_event_to(conn, workspace_id, event, data, &endpoints).await
     }
 
