@@ -1,6 +1,8 @@
 //! Answers, recorded together with their rollup counts in one transaction.
 
-use crate::customers::{attributes_json, customer_in, parse_attributes, upsert_customer_in};
+use crate::customers::{
+    attributes_json, customer_in, customers_in, parse_attributes, upsert_customer_in,
+};
 use crate::many_rows::{Placeholders, MAX_VALUES};
 use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
 use crate::reactions::{self, Context};
@@ -293,6 +295,8 @@ pub(crate) const ROW_COLUMNS: &str = "workspace_id, survey_id, customer_id, scor
      request_hash, created_at";
 /// How many values one answer row binds.
 pub(crate) const ROW_VALUES: usize = 15;
+/// Answers per INSERT (each binds its id and its row).
+pub(crate) const ANSWERS_PER_INSERT: usize = MAX_VALUES / (ROW_VALUES + 1);
 
 /// An answer as its row is written: what the new answer says, completed from its survey
 /// and its customer.
@@ -461,6 +465,7 @@ pub(crate) async fn insert_answers_in(
     react: Option<&Context<'_>>,
     batch: &mut Batch,
 ) -> Result<Vec<Answer>> {
+    let known = known_customers(conn, news).await?;
     let mut rows = Vec::with_capacity(news.len());
     for new in news {
         let (kind, survey_touchpoint) = batch.survey(conn, new.workspace_id, new.survey_id).await?;
@@ -468,13 +473,17 @@ pub(crate) async fn insert_answers_in(
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let customer = match &new.respondent {
             Respondent::Anonymous => None,
-            Respondent::Known(external_id) => Some(
-                customer_in(conn, new.workspace_id, external_id).await?.ok_or_else(|| {
+            Respondent::Known(external_id) => {
+                let found = match known.as_ref() {
+                    Some(known) => known.get(&(new.workspace_id, external_id.clone())).cloned(),
+                    None => customer_in(conn, new.workspace_id, external_id).await?,
+                };
+                Some(found.ok_or_else(|| {
                     StoreError::NotFound(format!(
                         "customer {external_id:?} does not exist; create it first or send its fields with the answer"
                     ))
-                })?,
-            ),
+                })?)
+            }
             Respondent::Inline(input) => {
                 Some(upsert_customer_in(conn, new.workspace_id, input).await?)
             }
@@ -487,9 +496,17 @@ pub(crate) async fn insert_answers_in(
     let ids = new_answer_ids(conn, rows.len()).await?;
     let backend = Backend::of_connection(conn);
     let numbered: Vec<_> = ids.into_iter().zip(&rows).collect();
-    for chunk in numbered.chunks(MAX_VALUES / (ROW_VALUES + 1)) {
+    for chunk in numbered.chunks(ANSWERS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO answers (id, {ROW_COLUMNS}) VALUES {}",
+            "INSERT {}INTO answers (id, {ROW_COLUMNS}) VALUES {}",
+            // OR FAIL: a refused row stops the statement but keeps the rows before it,
+            // which spares SQLite a statement journal (a copy of every page the statement
+            // touches first; a fifth of an import's time, measured). Every caller rolls
+            // back its transaction or savepoint on an error, so nothing half-written stays.
+            match backend {
+                Backend::Sqlite => "OR FAIL ",
+                Backend::Postgres => "",
+            },
             Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1)
         );
         let mut query = sqlx::query(&sql);
@@ -513,6 +530,32 @@ pub(crate) async fn insert_answers_in(
         batch.tally.count(answer, answer.score, 1);
     }
     Ok(answers)
+}
+
+/// The customers the answers name, read in one query per workspace; `None` when an
+/// answer creates or changes a customer, as the answers after it must see that (each
+/// then reads its customer in turn).
+async fn known_customers(
+    conn: &mut AnyConnection,
+    news: &[&NewAnswer],
+) -> Result<Option<HashMap<(i64, String), Customer>>> {
+    let mut wanted: HashMap<i64, Vec<&str>> = HashMap::new();
+    for new in news {
+        match &new.respondent {
+            Respondent::Inline(_) => return Ok(None),
+            Respondent::Known(id) => wanted.entry(new.workspace_id).or_default().push(id),
+            Respondent::Anonymous => {}
+        }
+    }
+    let mut known = HashMap::new();
+    for (workspace_id, mut ids) in wanted {
+        ids.sort_unstable();
+        ids.dedup();
+        for (id, customer) in customers_in(conn, workspace_id, &ids).await? {
+            known.insert((workspace_id, id), customer);
+        }
+    }
+    Ok(Some(known))
 }
 
 /// Sets off what each answer sets off, in order, and writes the cases they opened.

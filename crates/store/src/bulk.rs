@@ -3,22 +3,16 @@
 //! (see [`crate::many_rows`]).
 
 use crate::answers::{
-    duplicate_as_conflict, insert_answer_in, AnswerRow, Batch, ROW_COLUMNS, ROW_VALUES,
+    duplicate_as_conflict, insert_answer_in, insert_answers_in, Batch, ANSWERS_PER_INSERT,
 };
-use crate::customers::customer_from;
-use crate::many_rows::{Placeholders, MAX_VALUES};
+use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{NewAnswer, Respondent};
 use crate::{Backend, Result, Store, StoreError};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
-
-/// Keys per lookup statement.
-const LOOKUP_CHUNK: usize = 4096;
-/// Answers per INSERT.
-const INSERT_CHUNK: usize = MAX_VALUES / ROW_VALUES;
 
 /// Answers written in one open transaction. Dropping it without [`AnswerBatch::commit`]
 /// rolls everything back: nothing half-written is ever kept.
@@ -84,7 +78,7 @@ impl AnswerBatch {
         }
         self.pending.push(new.clone());
         self.written += 1;
-        if self.pending.len() >= INSERT_CHUNK {
+        if self.pending.len() >= ANSWERS_PER_INSERT {
             self.hand_over_pending().await?;
         }
         Ok(())
@@ -114,7 +108,7 @@ impl AnswerBatch {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(INSERT_CHUNK));
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(ANSWERS_PER_INSERT));
         self.send(Job::Checked(chunk)).await
     }
 
@@ -149,7 +143,6 @@ impl AnswerBatch {
 /// without a commit (the batch was dropped).
 struct Writer {
     tx: Transaction<'static, Any>,
-    backend: Backend,
     /// Surveys looked up once, rollups written once at the commit.
     batch: Batch,
 }
@@ -195,91 +188,20 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes checked answers with one INSERT per chunk, their customers read with one
-    /// query.
-    async fn insert_checked(&mut self, pending: Vec<NewAnswer>) -> Result<()> {
-        let Some(first) = pending.first() else {
-            return Ok(());
-        };
-        let workspace_id = first.workspace_id;
-        let wanted: Vec<String> = pending
-            .iter()
-            .filter_map(|a| match &a.respondent {
-                Respondent::Known(id) => Some(id.clone()),
-                _ => None,
+    /// Writes checked answers, many per statement.
+    async fn insert_checked(&mut self, answers: Vec<NewAnswer>) -> Result<()> {
+        let answers: Vec<&NewAnswer> = answers.iter().collect();
+        insert_answers_in(&mut self.tx, &answers, None, &mut self.batch)
+            .await
+            .map(drop)
+            .map_err(|e| match e {
+                StoreError::Database(e) if StoreError::is_unique_violation(&e) => {
+                    StoreError::Conflict(
+                        "an answer with one of these external ids already exists".into(),
+                    )
+                }
+                other => other,
             })
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let mut customers = HashMap::new();
-        for chunk in wanted.chunks(LOOKUP_CHUNK) {
-            let mut p = Placeholders::new(self.backend);
-            let sql = format!(
-                "SELECT {} FROM customers WHERE workspace_id = {} AND external_id IN ({})",
-                crate::customers::COLUMNS,
-                p.one(),
-                p.list(chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(workspace_id);
-            for id in chunk {
-                query = query.bind(id.clone());
-            }
-            for row in query.fetch_all(&mut *self.tx).await? {
-                let c = customer_from(&row)?;
-                customers.insert(c.external_id.clone(), c);
-            }
-        }
-        let mut rows = Vec::with_capacity(pending.len());
-        for new in &pending {
-            if new.workspace_id != workspace_id {
-                return Err(StoreError::Invalid(
-                    "one import writes to one workspace".into(),
-                ));
-            }
-            let (kind, touchpoint) = self
-                .batch
-                .survey(&mut self.tx, new.workspace_id, new.survey_id)
-                .await?;
-            kind.check_score(i64::from(new.score))
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            let customer = match &new.respondent {
-                Respondent::Known(id) => Some(customers.get(id).ok_or_else(|| {
-                    StoreError::NotFound(format!("customer {id:?} does not exist"))
-                })?),
-                _ => None,
-            };
-            rows.push(AnswerRow::of(new, kind, touchpoint, customer));
-        }
-        let sql = format!(
-            "INSERT {}INTO answers ({ROW_COLUMNS}) VALUES {}",
-            // OR FAIL: a refused row stops the statement but keeps the rows before it,
-            // which spares SQLite a statement journal (a copy of every page the statement
-            // touches first; a fifth of an import's time, measured). The batch is then
-            // failed and can only be rolled back.
-            match self.backend {
-                Backend::Sqlite => "OR FAIL ",
-                Backend::Postgres => "",
-            },
-            Placeholders::new(self.backend).rows(rows.len(), ROW_VALUES)
-        );
-        let mut query = sqlx::query(&sql);
-        for row in &rows {
-            query = row.bind(query);
-        }
-        query.execute(&mut *self.tx).await.map_err(|e| {
-            if StoreError::is_unique_violation(&e) {
-                StoreError::Conflict(
-                    "an answer with one of these external ids already exists".into(),
-                )
-            } else {
-                e.into()
-            }
-        })?;
-        for row in &rows {
-            let answer = row.counted();
-            self.batch.tally.count(&answer, answer.score, 1);
-        }
-        Ok(())
     }
 }
 
@@ -309,14 +231,13 @@ impl Store {
         let failure = Arc::new(Mutex::new(None));
         let writer = Writer {
             tx,
-            backend: self.backend,
             batch: Batch::default(),
         };
         tokio::spawn(writer.run(queue, failure.clone()));
         Ok(AnswerBatch {
             jobs,
             written: 0,
-            pending: Vec::with_capacity(INSERT_CHUNK),
+            pending: Vec::with_capacity(ANSWERS_PER_INSERT),
             failure,
             failed: false,
         })
@@ -349,7 +270,7 @@ async fn existing(
     ids: &[String],
 ) -> Result<HashSet<String>> {
     let mut found = HashSet::new();
-    for chunk in ids.chunks(LOOKUP_CHUNK) {
+    for chunk in ids.chunks(LOOKUP_KEYS) {
         let mut p = Placeholders::new(store.backend);
         let sql = format!(
             "SELECT external_id FROM {table} WHERE workspace_id = {} AND external_id IN ({})",

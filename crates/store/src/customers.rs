@@ -1,11 +1,13 @@
 //! Customers: the people who answer, with the segment attributes reports break down by.
 
+use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{Attributes, Customer, CustomerInput};
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::Language;
 use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 pub(crate) const COLUMNS: &str =
     "id, workspace_id, external_id, name, email, phone, language, attributes, \
@@ -99,6 +101,33 @@ pub(crate) async fn customer_in(
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(customer_from).transpose()
+}
+
+/// The customers of a workspace with these external ids, by external id: a few thousand
+/// per query.
+pub(crate) async fn customers_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    external_ids: &[&str],
+) -> Result<HashMap<String, Customer>> {
+    let mut found = HashMap::new();
+    for chunk in external_ids.chunks(LOOKUP_KEYS) {
+        let mut p = Placeholders::new(Backend::of_connection(conn));
+        let sql = format!(
+            "SELECT {COLUMNS} FROM customers WHERE workspace_id = {} AND external_id IN ({})",
+            p.one(),
+            p.list(chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(workspace_id);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let c = customer_from(&row)?;
+            found.insert(c.external_id.clone(), c);
+        }
+    }
+    Ok(found)
 }
 
 /// Upsert inside the caller's transaction. Attributes are merged: given keys replace the

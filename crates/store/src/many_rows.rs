@@ -13,6 +13,8 @@ use sqlx::AnyConnection;
 
 /// Bound values per statement, within SQLite's limit of 32,766 (PostgreSQL's: 65,535).
 pub(crate) const MAX_VALUES: usize = 16_000;
+/// Keys per lookup (`… IN (…)`).
+pub(crate) const LOOKUP_KEYS: usize = 4096;
 
 impl Backend {
     /// The backend a connection talks to.
