@@ -1,44 +1,14 @@
 //! An answer acknowledged with 201 survives the server being killed (SIGKILL, no shutdown),
 //! on SQLite and on PostgreSQL. Runs the real `advocate` binary.
 
+mod common;
+
 use advocate_store::testing::TestDb;
 use advocate_store::Store;
+use common::{advocate, start};
 use serde_json::{json, Value};
-use std::process::Stdio;
 use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 use tokio::sync::Mutex;
-
-const BIN: &str = env!("CARGO_BIN_EXE_advocate");
-
-fn advocate(db: &TestDb, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("ADVOCATE_DATABASE_URL", &db.url)
-        .env("ADVOCATE_ADMIN_PASSWORD", "durability-test")
-        .env_remove("ADVOCATE_WORKSPACE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// Starts `advocate serve` on a free port and returns it with its base URL.
-async fn start(db: &TestDb) -> (Child, String) {
-    let mut child = advocate(db, &["serve", "--bind", "127.0.0.1:0"])
-        .spawn()
-        .expect("start advocate");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(url) = line.strip_prefix("Advocate listening on ") {
-            // Keep draining stdout so the server never blocks on a full pipe.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url.to_owned());
-        }
-    }
-    panic!("advocate serve exited before listening");
-}
 
 /// Acknowledged answers before the kill: 300 by default, more with
 /// `ADVOCATE_CRASH_ANSWERS` (see bench/crash-safety).
@@ -62,7 +32,7 @@ async fn api_key(db: &TestDb) -> String {
 
 async fn acknowledged_answers_survive_sigkill(db: TestDb) {
     // First start creates the workspace; then a key and a survey.
-    let (mut server, base) = start(&db).await;
+    let (mut server, base) = start(&db, &[]).await;
     let key = api_key(&db).await;
     let http = reqwest::Client::new();
     let r = http
@@ -119,7 +89,7 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
     let acked = acked.lock().await.clone();
 
     // Restart on the same database: every acknowledged answer is there, once.
-    let (mut server, base) = start(&db).await;
+    let (mut server, base) = start(&db, &[]).await;
     let store = Store::connect(&db.url).await.unwrap();
     let ws = store.workspace_by_slug("default").await.unwrap().unwrap();
     for (id, ext, score) in &acked {

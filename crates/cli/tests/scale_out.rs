@@ -1,50 +1,23 @@
 //! Two `advocate serve` instances on one PostgreSQL share the outbox: under concurrent
 //! load on both, every webhook is delivered, and none twice. Runs the real binary.
 
+mod common;
+
 use advocate_store::testing::TestDb;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
+use common::{advocate, start};
 use serde_json::json;
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_advocate");
 /// Answers posted, half to each instance.
 const ANSWERS: usize = 400;
 /// Concurrent clients per instance.
 const CLIENTS: usize = 4;
-
-fn advocate(db: &TestDb, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("ADVOCATE_DATABASE_URL", &db.url)
-        .env("ADVOCATE_ADMIN_PASSWORD", "scale-out-test")
-        .env_remove("ADVOCATE_WORKSPACE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn start(db: &TestDb) -> (Child, String) {
-    let mut child = advocate(db, &["serve", "--bind", "127.0.0.1:0"])
-        .spawn()
-        .expect("start advocate");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(url) = line.strip_prefix("Advocate listening on ") {
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url.to_owned());
-        }
-    }
-    panic!("advocate serve exited before listening");
-}
 
 /// Deliveries seen by the receiver, by idempotency key.
 type Seen = Arc<Mutex<HashMap<String, u32>>>;
@@ -74,7 +47,7 @@ async fn two_instances_share_the_outbox_and_send_nothing_twice() {
         return;
     };
     // The first instance creates the workspace; then a key, a survey and a webhook.
-    let (mut first, base1) = start(&db).await;
+    let (mut first, base1) = start(&db, &[]).await;
     let out = advocate(&db, &["apikey", "create"]).output().await.unwrap();
     assert!(out.status.success());
     let key = String::from_utf8(out.stdout)
@@ -82,7 +55,7 @@ async fn two_instances_share_the_outbox_and_send_nothing_twice() {
         .lines()
         .find_map(|l| l.strip_prefix("API key: ").map(str::to_owned))
         .expect("key printed");
-    let (mut second, base2) = start(&db).await;
+    let (mut second, base2) = start(&db, &[]).await;
     let http = reqwest::Client::new();
     let seen: Seen = Arc::default();
     let hook = receiver(seen.clone()).await;

@@ -3,13 +3,13 @@
 //! fresh SQLite database with a little data, and fails on any 5xx or any response that
 //! does not match the document.
 
+mod common;
+
 use advocate_store::testing::{missing_peer, TestDb};
+use common::{advocate, start};
 use serde_json::{json, Value};
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_advocate");
+use tokio::process::Command;
 
 /// Generated cases per operation and phase, and the whole run's time budget: together
 /// about two minutes on a 2-core machine.
@@ -17,33 +17,6 @@ const MAX_EXAMPLES: &str = "25";
 const MAX_SECONDS: &str = "90";
 /// A fixed seed, so that a failure can be reproduced with the same command.
 const SEED: &str = "20261128";
-
-fn advocate(db: &TestDb, args: &[&str]) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env("ADVOCATE_DATABASE_URL", &db.url)
-        .env("ADVOCATE_ADMIN_PASSWORD", "schemathesis-test")
-        .env_remove("ADVOCATE_WORKSPACE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    cmd
-}
-
-/// `advocate serve` without workers (nothing is delivered anywhere) on a free port.
-async fn start(db: &TestDb) -> (Child, String) {
-    let mut child = advocate(db, &["serve", "--bind", "127.0.0.1:0", "--no-workers"])
-        .spawn()
-        .expect("start advocate");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(url) = line.strip_prefix("Advocate listening on ") {
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url.to_owned());
-        }
-    }
-    panic!("advocate serve exited before listening");
-}
 
 async fn api_key(db: &TestDb) -> String {
     let out = advocate(db, &["apikey", "create"]).output().await.unwrap();
@@ -118,7 +91,7 @@ async fn the_api_keeps_to_its_openapi_document() {
         return;
     }
     let db = TestDb::sqlite();
-    let (_server, base) = start(&db).await;
+    let (_server, base) = start(&db, &["--no-workers"]).await;
     let key = api_key(&db).await;
     seed(&base, &key).await;
 
