@@ -74,9 +74,20 @@ impl Backend {
     }
 }
 
-/// Handle to the database; cheap to clone.
+/// Handle to the database; cheap to clone (two reference counts: handlers clone it for
+/// every request).
 #[derive(Clone, Debug)]
 pub struct Store {
+    shared: Arc<Shared>,
+    /// Writes live answers in groups; started on first use. Kept outside `shared`: the
+    /// committer task holds a `Store` of its own without it, so the task ends when the
+    /// last handle that can send it answers is dropped.
+    group_commit: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+}
+
+/// What every handle of one database shares.
+#[derive(Clone, Debug)]
+pub struct Shared {
     backend: Backend,
     /// Reads (and, on PostgreSQL, writes).
     pool: AnyPool,
@@ -96,8 +107,14 @@ pub struct Store {
     survey_cache: Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), models::Survey>>>,
     /// API keys that authenticated in the last seconds.
     key_cache: Arc<workspaces::KeyCache>,
-    /// Writes live answers in groups; started on first use.
-    group_commit: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+}
+
+impl std::ops::Deref for Store {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 /// SQLite settings for an embedded database that never loses an acknowledged write:
@@ -150,17 +167,19 @@ impl Store {
 
     fn new(backend: Backend, pool: AnyPool, writer: AnyPool, options: AnyConnectOptions) -> Self {
         Self {
-            backend,
-            pool,
-            writer,
-            options,
-            public_url: Arc::from("http://127.0.0.1:8080"),
-            outbox_signal: Arc::new(Notify::new()),
-            invitation_signal: Arc::new(Notify::new()),
-            signing_key: Arc::default(),
+            shared: Arc::new(Shared {
+                backend,
+                pool,
+                writer,
+                options,
+                public_url: Arc::from("http://127.0.0.1:8080"),
+                outbox_signal: Arc::new(Notify::new()),
+                invitation_signal: Arc::new(Notify::new()),
+                signing_key: Arc::default(),
+                survey_cache: Arc::default(),
+                key_cache: Arc::default(),
+            }),
             group_commit: Arc::default(),
-            survey_cache: Arc::default(),
-            key_cache: Arc::default(),
         }
     }
 
@@ -168,8 +187,8 @@ impl Store {
     pub(crate) fn group_commit(&self) -> &group_commit::GroupCommit {
         self.group_commit.get_or_init(|| {
             let own = Self {
+                shared: self.shared.clone(),
                 group_commit: Arc::default(),
-                ..self.clone()
             };
             group_commit::GroupCommit::start(own)
         })
@@ -177,7 +196,7 @@ impl Store {
 
     /// Sets the base URL used in links inside emails and webhooks.
     pub fn with_public_url(mut self, url: &str) -> Self {
-        self.public_url = Arc::from(url.trim_end_matches('/'));
+        Arc::make_mut(&mut self.shared).public_url = Arc::from(url.trim_end_matches('/'));
         self
     }
 
