@@ -69,13 +69,16 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn commit_group(store: &Store, group: Vec<Job>) {
+    let queued_before = crate::outbox::queued_so_far();
     let written = write_group(store, &group).await;
     match written {
         Ok(outcomes) => {
             for (job, outcome) in group.into_iter().zip(outcomes) {
                 let _ = job.done.send(outcome);
             }
-            store.wake_outbox();
+            if crate::outbox::queued_so_far() != queued_before {
+                store.wake_outbox();
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, answers = group.len(), "an answer group failed to commit");

@@ -67,6 +67,15 @@ pub struct SmsMessage {
     pub status_callback: Option<String>,
 }
 
+/// Messages this process has queued so far (committed or not). A writer that compares it
+/// before and after its transaction knows whether delivery needs waking: the group
+/// committer would otherwise wake a worker, and make it look, after every group.
+static QUEUED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub(crate) fn queued_so_far() -> u64 {
+    QUEUED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Queues one message inside the caller's transaction. Returns its idempotency key, which
 /// receivers get with every attempt so they can drop repeats.
 pub(crate) async fn enqueue(
@@ -95,6 +104,7 @@ pub(crate) async fn enqueue(
     .bind(now)
     .execute(&mut *conn)
     .await?;
+    QUEUED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(key)
 }
 
