@@ -47,7 +47,7 @@ pub use timeline::{
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Executor, Row};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -247,9 +247,23 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => {
-                sqlx::migrate!("migrations/sqlite")
-                    .run(&self.writer)
-                    .await?
+                // A migration may rebuild a table (SQLite cannot drop a constraint): its
+                // documented procedure runs with foreign-key enforcement off, then checks
+                // every reference before the connection enforces them again.
+                let mut conn = self.writer.acquire().await?;
+                conn.execute("PRAGMA foreign_keys = OFF").await?;
+                let migrated = sqlx::migrate!("migrations/sqlite").run(&mut *conn).await;
+                let broken = sqlx::query("PRAGMA foreign_key_check")
+                    .fetch_optional(&mut *conn)
+                    .await;
+                conn.execute("PRAGMA foreign_keys = ON").await?;
+                migrated?;
+                if let Some(row) = broken? {
+                    let table: String = row.try_get(0)?;
+                    return Err(StoreError::Invalid(format!(
+                        "after migrating, a row of {table} refers to a row that does not exist"
+                    )));
+                }
             }
             Backend::Postgres => {
                 sqlx::migrate!("migrations/postgres")

@@ -83,6 +83,22 @@ impl TestDb {
     }
 }
 
+impl Store {
+    /// Whether the connection that writes checks foreign keys (SQLite turns the check off
+    /// for migrations that rebuild a table; PostgreSQL always checks).
+    pub async fn writer_enforces_foreign_keys(&self) -> crate::Result<bool> {
+        match self.backend {
+            Backend::Postgres => Ok(true),
+            Backend::Sqlite => {
+                let (on,): (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+                    .fetch_one(&self.writer)
+                    .await?;
+                Ok(on == 1)
+            }
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(dir) = &self.sqlite_dir {
