@@ -494,8 +494,46 @@ pub(crate) async fn insert_answers_in(
         rows.push((row, kind, linked));
     }
     let ids = new_answer_ids(conn, rows.len()).await?;
-    let backend = Backend::of_connection(conn);
     let numbered: Vec<_> = ids.into_iter().zip(&rows).collect();
+    // The rollups are counted while SQLite (on its connection's thread) or PostgreSQL
+    // inserts the rows: the two overlap instead of taking turns. Counted before the
+    // outcome is known, so taken back if the answers are not stored.
+    let (inserted, answers) = tokio::join!(insert_rows(conn, &numbered), async {
+        let answers: Vec<Answer> = numbered
+            .iter()
+            .map(|(id, (row, _, _))| row.answer(*id))
+            .collect();
+        for answer in &answers {
+            batch.tally.count(answer, answer.score, 1);
+        }
+        answers
+    });
+    let stored = match (inserted, react) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(ctx)) => {
+            let reacted = react_to(conn, ctx, &answers, &rows).await;
+            if reacted.is_err() {
+                ctx.forget_new_cases();
+            }
+            reacted
+        }
+    };
+    if let Err(e) = stored {
+        for answer in &answers {
+            batch.tally.count(answer, answer.score, -1);
+        }
+        return Err(e);
+    }
+    Ok(answers)
+}
+
+/// Inserts numbered answer rows, many per statement.
+async fn insert_rows(
+    conn: &mut AnyConnection,
+    numbered: &[(i64, &(AnswerRow<'_>, SurveyKind, Option<Customer>))],
+) -> Result<()> {
+    let backend = Backend::of_connection(conn);
     for chunk in numbered.chunks(ANSWERS_PER_INSERT) {
         let sql = format!(
             "INSERT {}INTO answers (id, {ROW_COLUMNS}) VALUES {}",
@@ -515,21 +553,7 @@ pub(crate) async fn insert_answers_in(
         }
         query.execute(&mut *conn).await?;
     }
-    let answers: Vec<Answer> = numbered
-        .iter()
-        .map(|(id, (row, _, _))| row.answer(*id))
-        .collect();
-    if let Some(ctx) = react {
-        let reacted = react_to(conn, ctx, &answers, &rows).await;
-        if reacted.is_err() {
-            ctx.forget_new_cases();
-        }
-        reacted?;
-    }
-    for answer in &answers {
-        batch.tally.count(answer, answer.score, 1);
-    }
-    Ok(answers)
+    Ok(())
 }
 
 /// The customers the answers name, read in one query per workspace; `None` when an
