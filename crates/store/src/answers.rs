@@ -494,15 +494,15 @@ pub(crate) async fn insert_answers_in(
         rows.push((row, kind, linked));
     }
     let ids = new_answer_ids(conn, rows.len()).await?;
-    let numbered: Vec<_> = ids.into_iter().zip(&rows).collect();
+    let numbered: Vec<(i64, &AnswerRow)> = ids
+        .into_iter()
+        .zip(rows.iter().map(|(row, _, _)| row))
+        .collect();
     // The rollups are counted while SQLite (on its connection's thread) or PostgreSQL
     // inserts the rows: the two overlap instead of taking turns. Counted before the
     // outcome is known, so taken back if the answers are not stored.
     let (inserted, answers) = tokio::join!(insert_rows(conn, &numbered), async {
-        let answers: Vec<Answer> = numbered
-            .iter()
-            .map(|(id, (row, _, _))| row.answer(*id))
-            .collect();
+        let answers: Vec<Answer> = numbered.iter().map(|(id, row)| row.answer(*id)).collect();
         for answer in &answers {
             batch.tally.count(answer, answer.score, 1);
         }
@@ -529,10 +529,7 @@ pub(crate) async fn insert_answers_in(
 }
 
 /// Inserts numbered answer rows, many per statement.
-async fn insert_rows(
-    conn: &mut AnyConnection,
-    numbered: &[(i64, &(AnswerRow<'_>, SurveyKind, Option<Customer>))],
-) -> Result<()> {
+async fn insert_rows(conn: &mut AnyConnection, numbered: &[(i64, &AnswerRow<'_>)]) -> Result<()> {
     let backend = Backend::of_connection(conn);
     for chunk in numbered.chunks(ANSWERS_PER_INSERT) {
         let sql = format!(
@@ -548,7 +545,7 @@ async fn insert_rows(
             Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1)
         );
         let mut query = sqlx::query(&sql);
-        for (id, (row, _, _)) in chunk {
+        for (id, row) in chunk {
             query = row.bind(query.bind(*id));
         }
         query.execute(&mut *conn).await?;
