@@ -33,12 +33,12 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 /// Builds the state every handler shares: loads (or creates) the signing key.
 pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_store::StoreError> {
     let key = store.signing_key().await?;
-    Ok(AppState {
+    Ok(AppState::new(state::Shared {
         store,
         config: Arc::new(config),
         signing_key: Arc::new(key),
         limits: Arc::default(),
-    })
+    }))
 }
 
 /// The whole application.

@@ -4,8 +4,26 @@ use crate::ratelimit::RateLimiter;
 use advocate_store::Store;
 use std::sync::Arc;
 
+/// Cheap to clone (one reference count): extractors and middleware clone it for every
+/// request.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Store,
     pub config: Arc<Config>,
     /// Key that signs session cookies and answer links; kept in the database so it
