@@ -40,6 +40,10 @@ enum Job {
 /// Chunks of answers handed to the writer and not yet written; the caller waits beyond.
 const JOBS_QUEUED: usize = 2;
 
+/// Answers per chunk handed to the writer: several statements' worth, so the writer binds
+/// one statement while the database runs the one before (see `insert_answers_in`).
+const CHUNK: usize = 4 * ANSWERS_PER_INSERT;
+
 /// How a bulk load's own SQLite connection differs from the others:
 /// - no foreign-key lookups per row (a third of a large import's time, measured): the
 ///   batch reads every survey and customer it refers to in its own transaction, and
@@ -78,7 +82,7 @@ impl AnswerBatch {
         }
         self.pending.push(new.clone());
         self.written += 1;
-        if self.pending.len() >= ANSWERS_PER_INSERT {
+        if self.pending.len() >= CHUNK {
             self.hand_over_pending().await?;
         }
         Ok(())
@@ -108,7 +112,7 @@ impl AnswerBatch {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(ANSWERS_PER_INSERT));
+        let chunk = std::mem::replace(&mut self.pending, Vec::with_capacity(CHUNK));
         self.send(Job::Checked(chunk)).await
     }
 
@@ -237,7 +241,7 @@ impl Store {
         Ok(AnswerBatch {
             jobs,
             written: 0,
-            pending: Vec::with_capacity(ANSWERS_PER_INSERT),
+            pending: Vec::with_capacity(CHUNK),
             failure,
             failed: false,
         })
