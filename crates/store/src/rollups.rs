@@ -13,26 +13,31 @@ use chrono::Datelike;
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// Text in rollup keys: shared, so that spreading an answer over a dozen rollup rows
+/// copies references, not strings (see [`Names`]).
+type Name = Arc<str>;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct NpsKey {
     workspace_id: i64,
     survey_id: i64,
     day: i64,
-    touchpoint: String,
-    channel: String,
-    language: String,
+    touchpoint: Name,
+    channel: Name,
+    language: Name,
     score: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct SegmentKey {
     workspace_id: i64,
-    attribute: String,
+    attribute: Name,
     survey_id: i64,
     day: i64,
-    value: String,
+    value: Name,
     score: i64,
 }
 
@@ -42,11 +47,11 @@ struct SegmentKey {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct ReportKey {
     workspace_id: i64,
-    dimension: String,
+    dimension: Name,
     grain: &'static str,
     survey_id: i64,
     day: i64,
-    value: String,
+    value: Name,
     score: i64,
 }
 
@@ -57,9 +62,9 @@ struct Counted {
     workspace_id: i64,
     survey_id: i64,
     day: i64,
-    touchpoint: String,
-    channel: String,
-    language: String,
+    touchpoint: Name,
+    channel: Name,
+    language: Name,
     attributes: Attributes,
     score: i64,
 }
@@ -68,6 +73,23 @@ struct Counted {
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     counted: HashMap<Counted, i64>,
+    names: Names,
+}
+
+/// Each distinct text of a tally's keys once (channels, languages, touchpoints, segment
+/// attributes and values are few; answers are many).
+#[derive(Debug, Default)]
+struct Names(HashSet<Name>);
+
+impl Names {
+    fn of(&mut self, text: &str) -> Name {
+        if let Some(name) = self.0.get(text) {
+            return name.clone();
+        }
+        let name: Name = Arc::from(text);
+        self.0.insert(name.clone());
+        name
+    }
 }
 
 /// Every rollup row a tally changes, keys sorted so that concurrent transactions on
@@ -82,13 +104,14 @@ struct Changes {
 impl Tally {
     /// Counts `delta` answers like `answer` but with `score` in every rollup it belongs to.
     pub(crate) fn count(&mut self, answer: &Answer, score: u8, delta: i64) {
+        let names = &mut self.names;
         let key = Counted {
             workspace_id: answer.workspace_id,
             survey_id: answer.survey_id,
             day: i64::from(day_of(answer.answered_at)),
-            touchpoint: answer.touchpoint.clone().unwrap_or_default(),
-            channel: answer.channel.clone(),
-            language: answer.language.clone().unwrap_or_default(),
+            touchpoint: names.of(answer.touchpoint.as_deref().unwrap_or_default()),
+            channel: names.of(&answer.channel),
+            language: names.of(answer.language.as_deref().unwrap_or_default()),
             attributes: answer.attributes.clone(),
             score: i64::from(score),
         };
@@ -98,9 +121,10 @@ impl Tally {
     /// Writes every change (a few upserts of many rollup rows each) and empties the tally.
     pub(crate) async fn write(&mut self, conn: &mut AnyConnection) -> Result<()> {
         let mut changes = Changes::default();
+        let mut names = std::mem::take(&mut self.names);
         for (counted, n) in std::mem::take(&mut self.counted) {
             if n != 0 {
-                changes.add(&counted, n);
+                changes.add(&counted, n, &mut names);
             }
         }
         let backend = Backend::of_connection(conn);
@@ -114,9 +138,9 @@ impl Tally {
                 q.bind(k.workspace_id)
                     .bind(k.survey_id)
                     .bind(k.day)
-                    .bind(k.touchpoint.clone())
-                    .bind(k.channel.clone())
-                    .bind(k.language.clone())
+                    .bind(k.touchpoint.to_string())
+                    .bind(k.channel.to_string())
+                    .bind(k.language.to_string())
                     .bind(k.score)
                     .bind(n)
             },
@@ -130,10 +154,10 @@ impl Tally {
             changes.segments,
             |q, k, n| {
                 q.bind(k.workspace_id)
-                    .bind(k.attribute.clone())
+                    .bind(k.attribute.to_string())
                     .bind(k.survey_id)
                     .bind(k.day)
-                    .bind(k.value.clone())
+                    .bind(k.value.to_string())
                     .bind(k.score)
                     .bind(n)
             },
@@ -147,11 +171,11 @@ impl Tally {
             changes.reports,
             |q, k, n| {
                 q.bind(k.workspace_id)
-                    .bind(k.dimension.clone())
+                    .bind(k.dimension.to_string())
                     .bind(k.grain)
                     .bind(k.survey_id)
                     .bind(k.day)
-                    .bind(k.value.clone())
+                    .bind(k.value.to_string())
                     .bind(k.score)
                     .bind(n)
             },
@@ -191,7 +215,7 @@ async fn upsert<K>(
 
 impl Changes {
     /// Spreads `n` answers like `c` over every rollup row they belong to.
-    fn add(&mut self, c: &Counted, n: i64) {
+    fn add(&mut self, c: &Counted, n: i64, names: &mut Names) {
         let (day, score) = (c.day, c.score);
         let key = NpsKey {
             workspace_id: c.workspace_id,
@@ -208,17 +232,15 @@ impl Changes {
         ));
         // Monday of the ISO week: day 0 (1970-01-01) was a Thursday.
         let week = day - (day + 3).rem_euclid(7);
-        let mut dims: Vec<(String, String)> = vec![
-            (String::new(), String::new()),
-            ("touchpoint".into(), c.touchpoint.clone()),
-            ("channel".into(), c.channel.clone()),
-            ("language".into(), c.language.clone()),
+        let mut dims: Vec<(Name, Name)> = vec![
+            (names.of(""), names.of("")),
+            (names.of("touchpoint"), c.touchpoint.clone()),
+            (names.of("channel"), c.channel.clone()),
+            (names.of("language"), c.language.clone()),
         ];
-        dims.extend(
-            c.attributes
-                .iter()
-                .map(|(attribute, value)| (format!("segment:{attribute}"), value.clone())),
-        );
+        dims.extend(c.attributes.iter().map(|(attribute, value)| {
+            (names.of(&format!("segment:{attribute}")), names.of(value))
+        }));
         for (dimension, value) in dims {
             for (grain, day) in [("d", day), ("m", month), ("w", week)] {
                 let key = ReportKey {
@@ -236,10 +258,10 @@ impl Changes {
         for (attribute, value) in &c.attributes {
             let key = SegmentKey {
                 workspace_id: c.workspace_id,
-                attribute: attribute.as_str().to_owned(),
+                attribute: names.of(attribute.as_str()),
                 survey_id: c.survey_id,
                 day,
-                value: value.clone(),
+                value: names.of(value),
                 score,
             };
             *self.segments.entry(key).or_default() += n;
