@@ -68,6 +68,10 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     }
     assert_eq!(fresh, 1, "exactly one of the copies was stored");
     assert_eq!(store.count_answers(ws).await.unwrap(), stored + 1);
+    // Copies refused by the unique key, after their group had counted them, are not
+    // counted in the rollups.
+    let r = report(&store, &query(ws, Some("rel"))).await;
+    assert_eq!(r.summary.n, stored + 1);
 
     // Cases are written together for a group: every stored detractor opened exactly one,
     // with its checklist, and refused answers opened none.
