@@ -11,9 +11,16 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. key
 
+-- ADVOCATE_BASELINE=1: the same script (a body built per request, every status counted)
+-- against the trivial GET /healthz, so the baseline pays the load generator's own costs too.
+local baseline = os.getenv("ADVOCATE_BASELINE") == "1"
+
 request = function()
   n = n + 1
   local body = string.format('{"survey":"rel","score":%d,"channel":"api","comment":"load %d"}', scores[(n % #scores) + 1], n)
+  if baseline then
+    return wrk.format("GET", "/healthz")
+  end
   return wrk.format(nil, "/api/v1/responses", nil, body)
 end
 
