@@ -1,6 +1,6 @@
 //! NPS reports, read from the rollups (never from raw answers).
 
-use crate::answers::placeholders;
+use crate::many_rows::placeholders;
 use crate::{Result, Store, StoreError};
 use advocate_core::period::{date_of_day, day_number};
 use advocate_core::{

@@ -3,7 +3,7 @@
 use crate::customers::{
     attributes_json, customer_in, customers_in, parse_attributes, upsert_customer_in,
 };
-use crate::many_rows::{Placeholders, MAX_VALUES};
+use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
 use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
 use crate::reactions::{self, Context};
 use crate::rollups::Tally;
@@ -226,14 +226,6 @@ fn anonymised(answer_id: i64) -> StoreError {
     StoreError::Conflict(format!(
         "answer {answer_id} has been anonymised and can no longer be changed"
     ))
-}
-
-/// `$first, $first+1, …` for `count` values, for an `IN (…)` list.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 async fn survey_kind_in(

@@ -19,7 +19,7 @@ pub use money::{check_currency, format_amount, minor_digits, parse_amount};
 pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
 pub use spells::{LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, Spell};
 
-use crate::answers::placeholders;
+use crate::many_rows::placeholders;
 use crate::StoreError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;

@@ -6,6 +6,7 @@
 //! delivered (see `outbox::mark_engagement_sent`). A promoter without an email address
 //! keeps them `queued`, for a person to act on.
 
+use crate::many_rows::placeholders;
 use crate::models::{Answer, Customer, WorkspaceSettings};
 use crate::outbox::{enqueue_email, enqueue_event, EmailMessage};
 use crate::reactions::respondent_language;
@@ -506,14 +507,6 @@ fn summarise(problems: &[String]) -> String {
         0 => shown,
         more => format!("{shown}; and {more} more"),
     }
-}
-
-/// `$first, $first+1, …` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn code_from(row: &AnyRow) -> Result<DiscountCode> {

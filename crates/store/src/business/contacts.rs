@@ -9,7 +9,7 @@ use super::{
     check_id, check_size, customer_ids_in, list_name, missing_customer, not_future, page_bounds,
     settle, Checked, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
 };
-use crate::answers::placeholders;
+use crate::many_rows::placeholders;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::ContactChannel;
 use chrono::{DateTime, Utc};

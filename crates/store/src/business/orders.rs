@@ -10,7 +10,7 @@ use super::{
     check_id, check_size, customer_ids_in, list_name, missing_customer, not_future, page_bounds,
     settle, Checked, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
 };
-use crate::answers::placeholders;
+use crate::many_rows::placeholders;
 use crate::reactions::settings_in;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use chrono::{DateTime, Utc};

@@ -6,7 +6,7 @@
 use super::export::{CASES_OF, ENGAGEMENTS_OF};
 use super::messages::{messages_about, Needles};
 use super::person_in;
-use crate::answers::placeholders;
+use crate::many_rows::placeholders;
 use crate::{to_ts, Result, Store};
 use chrono::Utc;
 use serde::Serialize;

@@ -4,7 +4,7 @@
 //! may run it at once: each answer is anonymised (and counted) exactly once.
 
 use super::erase::ANONYMISE;
-use crate::answers::placeholders;
+use crate::many_rows::placeholders;
 use crate::{to_ts, Result, Store};
 use chrono::{DateTime, Months, Utc};
 use serde::Serialize;
