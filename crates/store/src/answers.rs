@@ -449,8 +449,8 @@ pub(crate) async fn insert_answer_in(
 
 /// Inserts answers into `batch`'s transaction, many per statement; with a reaction
 /// context, also what each sets off, in their order. Their rollup counts are added to
-/// the batch only once everything else has succeeded: on an error, none is counted and
-/// the caller rolls back (to a savepoint or the whole transaction).
+/// the batch while the rows are inserted and taken back on an error, so an error leaves
+/// none counted; the caller then rolls back (to a savepoint or the whole transaction).
 pub(crate) async fn insert_answers_in(
     conn: &mut AnyConnection,
     news: &[&NewAnswer],
@@ -467,7 +467,10 @@ pub(crate) async fn insert_answers_in(
             Respondent::Anonymous => None,
             Respondent::Known(external_id) => {
                 let found = match known.as_ref() {
-                    Some(known) => known.get(&(new.workspace_id, external_id.clone())).cloned(),
+                    Some(known) => known
+                        .get(&new.workspace_id)
+                        .and_then(|customers| customers.get(external_id))
+                        .cloned(),
                     None => customer_in(conn, new.workspace_id, external_id).await?,
                 };
                 Some(found.ok_or_else(|| {
@@ -561,13 +564,13 @@ async fn insert_rows(conn: &mut AnyConnection, numbered: &[(i64, &AnswerRow<'_>)
     Ok(())
 }
 
-/// The customers the answers name, read in one query per workspace; `None` when an
-/// answer creates or changes a customer, as the answers after it must see that (each
-/// then reads its customer in turn).
+/// The customers the answers name, by workspace and external id, read in one query per
+/// workspace; `None` when an answer creates or changes a customer, as the answers after
+/// it must see that (each then reads its customer in turn).
 async fn known_customers(
     conn: &mut AnyConnection,
     news: &[&NewAnswer],
-) -> Result<Option<HashMap<(i64, String), Customer>>> {
+) -> Result<Option<HashMap<i64, HashMap<String, Customer>>>> {
     let mut wanted: HashMap<i64, Vec<&str>> = HashMap::new();
     for new in news {
         match &new.respondent {
@@ -580,9 +583,7 @@ async fn known_customers(
     for (workspace_id, mut ids) in wanted {
         ids.sort_unstable();
         ids.dedup();
-        for (id, customer) in customers_in(conn, workspace_id, &ids).await? {
-            known.insert((workspace_id, id), customer);
-        }
+        known.insert(workspace_id, customers_in(conn, workspace_id, &ids).await?);
     }
     Ok(Some(known))
 }
