@@ -709,7 +709,7 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
                 Ok(answer) => {
                     checks.add(&answer, line, &mut errors);
                     if errors.is_empty() && refused.is_none() {
-                        if let Err(e) = batch.add_checked(&answer).await {
+                        if let Err(e) = batch.add_checked(answer).await {
                             refused = Some((line, e.into()));
                         }
                     }

@@ -11,6 +11,7 @@ use crate::{Backend, Result, Store, StoreError};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor, Transaction};
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
@@ -26,7 +27,7 @@ pub struct AnswerBatch {
     /// Checked answers not yet handed to the writer (see [`AnswerBatch::add_checked`]).
     pending: Vec<NewAnswer>,
     /// The writer's first error, until the caller is told of it.
-    failure: Arc<Mutex<Option<StoreError>>>,
+    failure: Arc<Failure>,
     /// The caller was told of a failure: the batch can only be rolled back.
     failed: bool,
 }
@@ -54,6 +55,29 @@ const CHUNK: usize = 4 * ANSWERS_PER_INSERT;
 const SQLITE_BULK_PRAGMAS: &str = "PRAGMA foreign_keys = OFF; PRAGMA cache_size = -262144; \
      PRAGMA temp_store = MEMORY;";
 
+/// The writer's first error, shared with the caller. `any` lets the caller, who looks
+/// before every answer it adds, see that there is none without taking the lock.
+#[derive(Default)]
+struct Failure {
+    any: AtomicBool,
+    error: Mutex<Option<StoreError>>,
+}
+
+impl Failure {
+    fn set(&self, e: StoreError) {
+        *self.error.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+        self.any.store(true, Ordering::Release);
+    }
+
+    /// The error, the first time it is asked for after it happened.
+    fn take(&self) -> Option<StoreError> {
+        if !self.any.load(Ordering::Acquire) {
+            return None;
+        }
+        self.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
 fn already_failed() -> StoreError {
     StoreError::Invalid("an earlier write of this batch failed; it can only be rolled back".into())
 }
@@ -75,12 +99,12 @@ impl AnswerBatch {
     /// statement, in the background, so a problem the check missed surfaces at a later
     /// `add_checked` or at the commit, as the batch's error. Answers that create
     /// customers go through [`AnswerBatch::add`].
-    pub async fn add_checked(&mut self, new: &NewAnswer) -> Result<()> {
+    pub async fn add_checked(&mut self, new: NewAnswer) -> Result<()> {
         self.usable()?;
         if matches!(new.respondent, Respondent::Inline(_)) {
-            return self.add(new).await.map(|_| ());
+            return self.add(&new).await.map(|_| ());
         }
-        self.pending.push(new.clone());
+        self.pending.push(new);
         self.written += 1;
         if self.pending.len() >= CHUNK {
             self.hand_over_pending().await?;
@@ -94,12 +118,7 @@ impl AnswerBatch {
         if self.failed {
             return Err(already_failed());
         }
-        match self
-            .failure
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        match self.failure.take() {
             Some(e) => {
                 self.failed = true;
                 Err(e)
@@ -152,14 +171,14 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(mut self, mut jobs: mpsc::Receiver<Job>, failure: Arc<Mutex<Option<StoreError>>>) {
+    async fn run(mut self, mut jobs: mpsc::Receiver<Job>, failure: Arc<Failure>) {
         let mut failed = false;
         while let Some(job) = jobs.recv().await {
             match job {
                 Job::Checked(answers) if !failed => {
                     if let Err(e) = self.insert_checked(answers).await {
                         failed = true;
-                        *failure.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+                        failure.set(e);
                     }
                 }
                 Job::Checked(_) => {}
@@ -232,7 +251,7 @@ impl Store {
             Backend::Postgres => self.writer.begin().await?,
         };
         let (jobs, queue) = mpsc::channel(JOBS_QUEUED);
-        let failure = Arc::new(Mutex::new(None));
+        let failure = Arc::new(Failure::default());
         let writer = Writer {
             tx,
             batch: Batch::default(),

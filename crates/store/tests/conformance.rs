@@ -1325,7 +1325,7 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
         if i % 3 == 0 {
             a.respondent = Respondent::Known("C1".into());
         }
-        batch.add_checked(&a).await.unwrap();
+        batch.add_checked(a).await.unwrap();
     }
     assert_eq!(batch.commit().await.unwrap(), 1203);
     assert_eq!(store.count_answers(ws).await.unwrap(), 1203);
@@ -1339,7 +1339,7 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
     let mut batch = store.begin_answers().await.unwrap();
     let mut dup = answer(ws, s.id, 5, at(2026, 2, 1));
     dup.external_id = Some("bulk-7".into());
-    batch.add_checked(&dup).await.unwrap();
+    batch.add_checked(dup).await.unwrap();
     let msg = conflict(batch.commit().await);
     assert!(msg.contains("already exists"), "{msg}");
     assert_eq!(store.count_answers(ws).await.unwrap(), 1203, "nothing kept");
@@ -1355,7 +1355,7 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
         if i == 500 {
             a.external_id = Some("bulk-7".into());
         }
-        if let Err(e) = batch.add_checked(&a).await {
+        if let Err(e) = batch.add_checked(a).await {
             refused = Some(e);
             break;
         }
@@ -1363,11 +1363,7 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
     // Written in the background: the error surfaces at a later add or at the commit.
     let refused = match refused {
         Some(e) => {
-            invalid(
-                batch
-                    .add_checked(&answer(ws, s.id, 9, at(2026, 3, 1)))
-                    .await,
-            );
+            invalid(batch.add_checked(answer(ws, s.id, 9, at(2026, 3, 1))).await);
             invalid(batch.commit().await);
             e
         }
