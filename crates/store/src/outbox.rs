@@ -425,7 +425,7 @@ impl Store {
         let now = to_ts(now);
         if self.backend == Backend::Sqlite {
             // Look with a reader first: SQLite's one writer is what every answer waits
-            // for, and the delivery workers look after every commit, mostly for nothing.
+            // for, and the delivery workers also look every second, mostly for nothing.
             let due: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
                  AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1",
