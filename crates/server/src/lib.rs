@@ -23,7 +23,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -35,9 +34,9 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
     let key = store.signing_key().await?;
     Ok(AppState::new(state::Shared {
         store,
-        config: Arc::new(config),
-        signing_key: Arc::new(key),
-        limits: Arc::default(),
+        config,
+        signing_key: key,
+        limits: Limits::default(),
     }))
 }
 

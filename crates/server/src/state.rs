@@ -25,12 +25,12 @@ impl std::ops::Deref for AppState {
 
 pub struct Shared {
     pub store: Store,
-    pub config: Arc<Config>,
+    pub config: Config,
     /// Key that signs session cookies and answer links; kept in the database so it
     /// survives restarts and is shared by every instance.
-    pub signing_key: Arc<Vec<u8>>,
+    pub signing_key: Vec<u8>,
     /// Rate limits of anonymous answers, sign-in and password reset.
-    pub limits: Arc<Limits>,
+    pub limits: Limits,
 }
 
 /// One rate limiter per purpose (see [`crate::ratelimit`] for how to use one).
