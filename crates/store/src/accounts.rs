@@ -199,7 +199,7 @@ impl Store {
 
     /// Changes a member's role; the last admin cannot be demoted.
     pub async fn set_role(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current =
             sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
                 .bind(user_id)
@@ -224,7 +224,7 @@ impl Store {
     /// Removes a person from a workspace and ends their sessions in it; the last admin
     /// cannot be removed.
     pub async fn remove_member(&self, workspace_id: i64, user_id: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         keep_an_admin(&mut tx, workspace_id, user_id).await?;
         let removed =
             sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND workspace_id = $2")
@@ -367,7 +367,7 @@ impl Store {
         email: Option<(i64, &EmailMessage)>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO user_tokens (token_hash, purpose, email, workspace_id, role, created_by, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

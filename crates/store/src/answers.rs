@@ -70,7 +70,7 @@ impl Store {
     pub async fn record_answers(&self, answers: &[NewAnswer], react: bool) -> Result<Vec<i64>> {
         let ctx = self.reaction_context().await?;
         let ctx = react.then_some(&ctx);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut batch = Batch::default();
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
@@ -158,7 +158,7 @@ impl Store {
         answer_id: i64,
         score: u8,
     ) -> Result<Answer> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let answer = change_score_in(&mut tx, workspace_id, answer_id, score).await?;
         tx.commit().await?;
         Ok(answer)

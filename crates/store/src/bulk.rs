@@ -246,9 +246,9 @@ impl Store {
                     })
                     .connect_with(self.options.clone())
                     .await?;
-                pool.begin().await?
+                pool.begin_with("BEGIN IMMEDIATE").await?
             }
-            Backend::Postgres => self.writer.begin().await?,
+            Backend::Postgres => self.begin_write().await?,
         };
         let (jobs, queue) = mpsc::channel(JOBS_QUEUED);
         let failure = Arc::new(Failure::default());

@@ -426,7 +426,7 @@ impl Store {
             ));
         }
         let ctx = self.reaction_context().await?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let lock = if self.backend == Backend::Postgres {
             " FOR UPDATE"
         } else {
@@ -668,7 +668,7 @@ impl Store {
                 "a note must be at most {MAX_NOTE_CHARS} characters"
             )));
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ts = to_ts(Utc::now());
         let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
             .bind(ts)
@@ -728,7 +728,7 @@ impl Store {
             ""
         };
         let ts = to_ts(now);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let claimed: Vec<(i64, i64)> = sqlx::query_as(&format!(
             "UPDATE cases SET escalated_at = $1, updated_at = $1 WHERE escalated_at IS NULL \
              AND id IN (SELECT id FROM cases WHERE status = 'open' AND first_contact_at IS NULL \

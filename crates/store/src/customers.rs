@@ -50,7 +50,7 @@ impl Store {
         workspace_id: i64,
         input: &CustomerInput,
     ) -> Result<Customer> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let customer = upsert_customer_in(&mut tx, workspace_id, input).await?;
         tx.commit().await?;
         Ok(customer)
@@ -62,7 +62,7 @@ impl Store {
         workspace_id: i64,
         inputs: &[CustomerInput],
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         for input in inputs {
             upsert_customer_in(&mut tx, workspace_id, input).await?;
         }

@@ -206,7 +206,7 @@ impl Store {
         progress: &mut impl FnMut(u64),
     ) -> Result<u64> {
         for batch in rows.chunks(ROWS_PER_TRANSACTION) {
-            let mut tx = self.writer.begin().await?;
+            let mut tx = self.begin_write().await?;
             for statement in batch.chunks(ROWS_PER_STATEMENT) {
                 insert_rows(&mut tx, cx, statement).await?;
             }

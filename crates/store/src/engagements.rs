@@ -597,7 +597,7 @@ impl Store {
         id: i64,
         status: EngagementStatus,
     ) -> Result<Engagement> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let current = engagement_in(&mut tx, workspace_id, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no engagement {id}")))?;
@@ -627,7 +627,7 @@ impl Store {
                 kind.as_str()
             )));
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let customer_id: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM customers WHERE workspace_id = $1 AND external_id = $2",
         )
@@ -690,7 +690,7 @@ impl Store {
     pub async fn import_discount_codes(&self, workspace_id: i64, codes: &[String]) -> Result<u64> {
         let codes = checked_codes(codes)?;
         let now = to_ts(Utc::now());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut taken = Vec::new();
         for chunk in codes.chunks(500) {
             let sql = format!(
@@ -805,7 +805,7 @@ impl Store {
     ) -> Result<DiscountCode> {
         let code = code.trim();
         let now = to_ts(Utc::now());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE discount_codes SET redeemed_at = $1 WHERE workspace_id = $2 AND code = $3 \
              AND redeemed_at IS NULL",

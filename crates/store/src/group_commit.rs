@@ -51,7 +51,7 @@ impl GroupCommit {
     /// returns it once that group is committed.
     pub(crate) async fn record(&self, answer: NewAnswer) -> Result<Answer> {
         let (done, outcome) = oneshot::channel();
-        let stopped = || StoreError::Database(sqlx::Error::PoolClosed);
+        let stopped = || StoreError::Unavailable("the answer writer has stopped".into());
         self.jobs
             .send(Job { answer, done })
             .await
@@ -82,14 +82,10 @@ async fn commit_group(store: &Store, group: Vec<Job>) {
         }
         Err(e) => {
             tracing::error!(error = %e, answers = group.len(), "an answer group failed to commit");
-            // An internal error for each: the caller answers 500 and acknowledges nothing.
-            let message = e.to_string();
+            // The group's error for each: the caller answers 503 (disk full, lock held,
+            // connection lost) or 500, and acknowledges nothing.
             for job in group {
-                let _ = job
-                    .done
-                    .send(Err(StoreError::Database(sqlx::Error::Protocol(
-                        message.clone(),
-                    ))));
+                let _ = job.done.send(Err(e.for_another()));
             }
         }
     }
@@ -113,7 +109,7 @@ async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>
 /// error, after rolling back.
 async fn write_all(store: &Store, group: &[Job]) -> Result<Result<Vec<Answer>>> {
     let ctx = store.reaction_context().await?;
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut batch = Batch::default();
     let answers: Vec<&NewAnswer> = group.iter().map(|job| &job.answer).collect();
     match insert_answers_in(&mut tx, &answers, Some(&ctx), &mut batch).await {
@@ -132,7 +128,7 @@ async fn write_all(store: &Store, group: &[Job]) -> Result<Result<Vec<Answer>>> 
 /// Each answer in its own savepoint: the bad ones fail alone.
 async fn write_each(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>> {
     let ctx = store.reaction_context().await?;
-    let mut tx = store.writer.begin().await?;
+    let mut tx = store.begin_write().await?;
     let mut batch = Batch::default();
     let mut outcomes = Vec::with_capacity(group.len());
     for job in group {

@@ -376,7 +376,7 @@ impl Store {
             .survey(workspace_id, req.survey_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no survey with id {}", req.survey_id)))?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let settings = settings_in(&mut tx, workspace_id).await?;
         let mut outcomes = Vec::with_capacity(customers.len());
         for input in customers {
@@ -499,7 +499,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Answer> {
         let ctx = &self.reaction_context().await?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inv = invitation_in(&mut tx, invitation_id).await?;
         if let (Some(answer_id), Some(answered_at)) = (inv.answer_id, inv.answered_at) {
             if now > answered_at + Duration::days(ANSWER_CHANGE_DAYS) {
@@ -585,7 +585,7 @@ impl Store {
     /// Unsubscribes a customer from everything: invitations waiting to be sent are
     /// cancelled, and nothing is sent to them from now on. Returns the customer.
     pub async fn unsubscribe(&self, customer_id: i64, now: DateTime<Utc>) -> Result<Customer> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let workspace_id: i64 =
             sqlx::query_scalar("SELECT workspace_id FROM customers WHERE id = $1")
                 .bind(customer_id)
@@ -684,7 +684,7 @@ impl Store {
         language: &Language,
         now: DateTime<Utc>,
     ) -> Result<Option<Invitation>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let Some(customer) = customer_in(&mut tx, workspace_id, customer_external_id).await? else {
             return Ok(None);
         };

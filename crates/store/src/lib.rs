@@ -47,7 +47,7 @@ pub use timeline::{
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor, Row};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,12 +153,21 @@ impl Store {
         };
         let store = match backend {
             Backend::Sqlite => {
-                let writer = pool_options(1).connect_with(options.clone()).await?;
+                let writer = pool_options(1)
+                    .after_release(|conn, _| Box::pin(sqlite_writer_is_clean(conn)))
+                    .connect_with(options.clone())
+                    .await?;
                 let pool = pool_options(8).connect_with(options.clone()).await?;
                 Self::new(backend, pool, writer, options)
             }
             Backend::Postgres => {
-                let pool = pool_options(16).connect_with(options.clone()).await?;
+                let pool = pool_options(16)
+                    // A transaction that failed leaves its rollback queued on the
+                    // connection; the driver's count of open transactions must be back
+                    // at zero, or the connection is not reused.
+                    .after_release(|conn, _| Box::pin(async move { Ok(!conn.is_in_transaction()) }))
+                    .connect_with(options.clone())
+                    .await?;
                 Self::new(backend, pool.clone(), pool, options)
             }
         };
@@ -243,6 +252,31 @@ impl Store {
         self.outbox_signal.notified().await;
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a transaction that read first and then tried to write while another
+    /// process held the lock would fail at once instead of waiting `busy_timeout`.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.writer.begin().await?,
+        })
+    }
+
+    /// Whether a write can be committed now: a small real write, for readiness checks
+    /// (reads may work while the disk is full or another process holds the write lock).
+    pub async fn check_writable(&self) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ('write_probe', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(Utc::now().timestamp().to_string())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Applies this backend's embedded migrations; safe to run on every start.
     pub async fn migrate(&self) -> Result<()> {
         match self.backend {
@@ -251,6 +285,9 @@ impl Store {
                 // documented procedure runs with foreign-key enforcement off, then checks
                 // every reference before the connection enforces them again.
                 let mut conn = self.writer.acquire().await?;
+                // Never handed out again, whatever fails below: the next write opens a
+                // fresh connection, with foreign keys enforced by its start-up pragmas.
+                conn.close_on_drop();
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
                 let migrated = sqlx::migrate!("migrations/sqlite").run(&mut *conn).await;
                 let broken = sqlx::query("PRAGMA foreign_key_check")
@@ -305,6 +342,22 @@ impl Store {
         self.writer.close().await;
         self.pool.close().await;
     }
+}
+
+/// Whether SQLite's writer connection can be used again after a caller let it go. A write
+/// that failed (disk full, I/O error) can leave SQLite inside a transaction, or SQLite
+/// may have rolled it back itself so that the driver's `ROLLBACK` failed and the driver
+/// still counts a transaction open; its next `BEGIN` would then be a savepoint whose
+/// "commit" stores nothing. Either way the connection is closed (which rolls back) and
+/// the pool opens a fresh one for the next write.
+async fn sqlite_writer_is_clean(conn: &mut sqlx::AnyConnection) -> sqlx::Result<bool> {
+    // Runs after any rollback a dropped transaction queued on this connection.
+    let outside_transaction = conn.execute("BEGIN; ROLLBACK").await.is_ok();
+    let clean = outside_transaction && !conn.is_in_transaction();
+    if !clean {
+        tracing::warn!("the database writer was left inside a failed transaction; replacing it");
+    }
+    Ok(clean)
 }
 
 /// Adds `mode=rwc` (create if missing) and creates the parent folder of a file database.

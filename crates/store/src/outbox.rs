@@ -388,7 +388,7 @@ impl Store {
     /// sends an SMS because of another write queues it in that write's transaction
     /// instead (`enqueue_sms`), so both happen or neither.
     pub async fn queue_sms(&self, workspace_id: i64, sms: &SmsMessage) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         enqueue_sms(&mut tx, workspace_id, "sms", sms).await?;
         tx.commit().await?;
         self.wake_outbox();
@@ -468,7 +468,7 @@ impl Store {
     /// `engagement.updated`, in the same transaction.
     pub async fn outbox_delivered(&self, id: i64, duration_ms: i64) -> Result<()> {
         let now = to_ts(Utc::now());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row: Option<(i64, String, String)> = sqlx::query_as(
             "UPDATE outbox SET status = 'delivered', delivered_at = $1, locked_until = NULL \
              WHERE id = $2 AND status <> 'delivered' RETURNING workspace_id, kind, payload",
@@ -516,7 +516,7 @@ impl Store {
     ) -> Result<FailureOutcome> {
         let now = Utc::now();
         let error = clip(error);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let attempts: Option<i64> = sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -809,7 +809,7 @@ mod tests {
                 .unwrap();
                 ids.push(id);
             }
-            let mut tx = store.writer.begin().await.unwrap();
+            let mut tx = store.begin_write().await.unwrap();
             let email = EmailMessage {
                 from: "a@example.com".into(),
                 to: "b@example.com".into(),

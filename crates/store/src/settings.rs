@@ -447,7 +447,7 @@ impl Store {
         input: &RoutingRuleInput,
     ) -> Result<RoutingRule> {
         check_rule(input)?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO routing_rules (workspace_id, position, attribute, value, touchpoint, \
              language, assignee, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -478,7 +478,7 @@ impl Store {
         input: &RoutingRuleInput,
     ) -> Result<RoutingRule> {
         check_rule(input)?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE routing_rules SET attribute = $1, value = $2, touchpoint = $3, language = $4, \
              assignee = $5 WHERE workspace_id = $6 AND id = $7",
@@ -505,7 +505,7 @@ impl Store {
     }
 
     pub async fn delete_routing_rule(&self, workspace_id: i64, id: i64) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query("DELETE FROM routing_rules WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
@@ -526,7 +526,7 @@ impl Store {
         workspace_id: i64,
         ids: &[i64],
     ) -> Result<Vec<RoutingRule>> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let rules = routing_rules_in(&mut tx, workspace_id).await?;
         let mut given = ids.to_vec();
         given.sort_unstable();

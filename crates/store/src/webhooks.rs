@@ -190,7 +190,7 @@ impl Store {
 
     /// Deletes an endpoint that never had a message; deactivates one that has.
     pub async fn delete_webhook(&self, workspace_id: i64, id: i64) -> Result<WebhookRemoval> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let used: Option<i64> = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM outbox WHERE endpoint_id = w.id) FROM webhook_endpoints w \
              WHERE w.workspace_id = $1 AND w.id = $2",

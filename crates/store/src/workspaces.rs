@@ -152,7 +152,7 @@ impl Store {
     ) -> Result<User> {
         let email = email.trim().to_lowercase();
         let now = to_ts(Utc::now());
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (workspace_id, email, password_hash, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",

@@ -150,7 +150,7 @@ impl Store {
             return Ok(Ok(Recorded::default()));
         }
         let now = Utc::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let customers: Vec<&str> = contacts
             .iter()
             .filter_map(|c| c.customer.as_deref().map(str::trim))

@@ -110,7 +110,7 @@ impl Store {
             return Ok(Ok(Recorded::default()));
         }
         let now = Utc::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let reporting = settings_in(&mut tx, workspace_id).await?.currency;
         let customers: Vec<&str> = orders.iter().map(|o| o.customer.trim()).collect();
         let ids = customer_ids_in(&mut tx, workspace_id, &customers).await?;

@@ -294,7 +294,7 @@ impl Store {
         events: &[Event<'_>],
     ) -> Result<Checked> {
         let now = Utc::now();
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let names: Vec<&str> = events.iter().map(|(c, _, _)| c.trim()).collect();
         let ids = customer_ids_in(&mut tx, workspace_id, &names).await?;
         let mut problems = Problems::default();

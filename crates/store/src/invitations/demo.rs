@@ -55,7 +55,7 @@ impl Store {
         let reminder = settings
             .reminder_after_days
             .map(|d| Duration::days(i64::from(d)));
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut made = DemoInvitations::default();
         let insert = "INSERT INTO invitations (workspace_id, survey_id, customer_id, channel, \
              language, source, send_at, status, sent_at, delivered_at, opened_at, answered_at, \

@@ -46,7 +46,7 @@ impl Store {
         limit: u32,
     ) -> Result<DispatchReport> {
         let key = self.signing_key().await?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -123,7 +123,7 @@ impl Store {
             let Some(days) = settings.reminder_after_days else {
                 continue;
             };
-            let mut tx = self.writer.begin().await?;
+            let mut tx = self.begin_write().await?;
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM invitations i WHERE workspace_id = $1 AND status = 'sent' \
                  AND answered_at IS NULL AND reminded_at IS NULL AND channel IN ('email', 'sms') \

@@ -179,7 +179,7 @@ impl Store {
                 invitations: Vec::new(),
             });
         }
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let customer = upsert_customer_in(&mut tx, workspace_id, &event.customer).await?;
         let inserted = sqlx::query_scalar(
             "INSERT INTO events (workspace_id, name, customer_id, attributes, occurred_at, \

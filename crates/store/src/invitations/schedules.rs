@@ -198,7 +198,7 @@ impl Store {
             .workspace(workspace_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no workspace with id {workspace_id}")))?;
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, last_run_day FROM schedules WHERE id = $1 AND active = 1"
         ))

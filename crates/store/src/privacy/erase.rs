@@ -50,7 +50,7 @@ impl Store {
     /// Erases customer `external_id` of the workspace: all or nothing. `NotFound` when the
     /// workspace has no such customer (so erasing twice is a `NotFound` the second time).
     pub async fn erase_person(&self, workspace_id: i64, external_id: &str) -> Result<Erasure> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let c = person_in(&mut tx, workspace_id, external_id).await?;
         let ids = [workspace_id, c.id];
         let case_ids: Vec<i64> = sqlx::query_scalar(CASES_OF)

@@ -60,7 +60,7 @@ impl Store {
         cutoff: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM answers WHERE workspace_id = $1 AND answered_at < $2 \
              AND anonymised_at IS NULL ORDER BY id LIMIT $3",

@@ -120,7 +120,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<DemoLoop> {
         let mut rng = StdRng::seed_from_u64(seed);
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.begin_write().await?;
         let queue = crate::reactions::settings_in(&mut tx, workspace_id)
             .await?
             .default_queue;
