@@ -63,6 +63,17 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(m) => Self::not_found(m),
             StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
             StoreError::Invalid(m) => Self::unprocessable(m),
+            StoreError::Unavailable(e) => {
+                tracing::warn!(error = %e, "database unavailable; answered 503");
+                Self {
+                    retry_after: Some(RETRY_AFTER_SECS),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the database cannot take requests right now (disk full, locked or \
+                         unreachable); nothing was changed, try again shortly",
+                    )
+                }
+            }
             other => Self::internal(other),
         }
     }
@@ -91,3 +102,6 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// How long a client is asked to wait when the database cannot take requests.
+pub(crate) const RETRY_AFTER_SECS: u64 = 5;

@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::PageError;
+use super::{internal, PageError};
 use crate::auth::SignedIn;
 use crate::state::AppState;
 use advocate_core::Category;
@@ -29,14 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}", get(show).post(update))
         .route("/cases/{id}/steps", post(tick))
         .route("/cases/{id}/notes", post(note))
-}
-
-fn internal(err: StoreError) -> PageError {
-    tracing::error!(error = %err, "case page failed");
-    PageError(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong; it has been logged. Try again shortly.",
-    )
 }
 
 const NO_SUCH_CASE: PageError = PageError(StatusCode::NOT_FOUND, "There is no such case.");

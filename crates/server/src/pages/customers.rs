@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::PageError;
+use super::{internal, PageError};
 use crate::state::AppState;
 use advocate_core::Category;
 use advocate_store::{CustomerRow, StoreError, Timeline, TimelineCase};
@@ -33,14 +33,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/customers/{external_id}/export.json", get(export))
         .route("/customers/{external_id}/erase", post(erase))
-}
-
-fn internal(err: StoreError) -> PageError {
-    tracing::error!(error = %err, "customer page failed");
-    PageError(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong; it has been logged. Try again shortly.",
-    )
 }
 
 fn record_href(external_id: &str) -> String {

@@ -7,7 +7,7 @@
 
 use super::survey::{answer_token, language, parse_score, texts};
 use super::views::{LanguageLink, ScoreScale, SurveyPage, ThanksPage};
-use super::{same_origin, PageError};
+use super::{internal, same_origin, PageError};
 use crate::state::AppState;
 use advocate_store::invitations::{self, Invitation};
 use advocate_store::models::Survey;
@@ -21,7 +21,6 @@ use chrono::Utc;
 use serde::Deserialize;
 
 const BAD_LINK: &str = "This survey link is not valid or has expired.";
-const UNAVAILABLE: &str = "This survey is unavailable right now; please try again.";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -46,11 +45,6 @@ pub struct LangParam {
 pub struct ScoreForm {
     score: String,
     lang: Option<String>,
-}
-
-fn internal(e: StoreError) -> PageError {
-    tracing::error!(error = %e, "invitation page failed");
-    PageError(StatusCode::INTERNAL_SERVER_ERROR, UNAVAILABLE)
 }
 
 /// The invitation and survey a token names; a bad or expired token is a 404 page.

@@ -15,6 +15,7 @@ pub mod views;
 mod widget;
 
 use crate::state::AppState;
+use advocate_store::StoreError;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -68,8 +69,40 @@ pub struct PageError(pub StatusCode, pub &'static str);
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let content_type = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-        (self.0, content_type, self.1).into_response()
+        let mut response = (self.0, content_type, self.1).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, crate::error::RETRY_AFTER_SECS.into());
+        }
+        response
     }
+}
+
+impl PageError {
+    /// A store failure, with what the person is told: `503` (and `Retry-After`) when the
+    /// database cannot take the request now (disk full, lock held, connection lost),
+    /// else a logged `500`. Neither shows internals.
+    pub fn store(err: StoreError, message: &'static str) -> Self {
+        if let StoreError::Unavailable(e) = &err {
+            tracing::warn!(error = %e, "database unavailable; answered 503");
+            return Self(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+        }
+        tracing::error!(error = %err, "page failed");
+        Self(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+}
+
+/// What a person is told while the database cannot take writes.
+const UNAVAILABLE: &str =
+    "Advocate cannot save right now; nothing was changed. Try again in a few seconds.";
+
+/// A store failure on a page, with the generic message (see [`PageError::store`]).
+pub(crate) fn internal(err: StoreError) -> PageError {
+    PageError::store(
+        err,
+        "Something went wrong; it has been logged. Try again shortly.",
+    )
 }
 
 /// Refuses form posts sent from another site (defence in depth next to SameSite cookies):

@@ -3,7 +3,7 @@
 //! attempt (`/outbox/{id}`); and forms to re-drive one message or every dead one.
 
 use super::signin::RequireSignIn;
-use super::PageError;
+use super::{internal, PageError};
 use crate::state::AppState;
 use advocate_store::outbox::{OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus};
 use advocate_store::StoreError;
@@ -101,14 +101,6 @@ pub struct OutboxMessagePage {
     pub idempotency_key: String,
     pub payload: String,
     pub attempts: Vec<AttemptRow>,
-}
-
-fn internal(e: StoreError) -> PageError {
-    tracing::error!(error = %e, "outbox page failed");
-    PageError(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "The outbox cannot be shown right now; try again shortly.",
-    )
 }
 
 const NO_MESSAGE: PageError = PageError(StatusCode::NOT_FOUND, "No such message.");

@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::{encode, LANGUAGE_NAMES};
-use super::PageError;
+use super::{internal, PageError};
 use crate::auth::SignedIn;
 use crate::state::AppState;
 use advocate_core::{Language, Priority, Score, SlaHours};
@@ -29,14 +29,6 @@ pub fn router() -> Router<AppState> {
         .route("/settings/routing-rules", post(add_rule))
         .route("/settings/routing-rules/{id}/delete", post(delete_rule))
         .route("/settings/routing-rules/{id}/move", post(move_rule))
-}
-
-fn internal(err: StoreError) -> PageError {
-    tracing::error!(error = %err, "settings page failed");
-    PageError(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong; it has been logged. Try again shortly.",
-    )
 }
 
 /// The settings form's fields, as text (what the person typed is shown again on errors).

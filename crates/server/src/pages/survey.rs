@@ -85,13 +85,7 @@ pub(super) async fn load(state: &AppState, public_id: &str) -> Result<Survey, Pa
     match state.store.survey_by_public_id(public_id).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
-        Err(e) => {
-            tracing::error!(error = %e, "survey lookup failed");
-            Err(PageError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "This survey is unavailable right now.",
-            ))
-        }
+        Err(e) => Err(PageError::store(e, "This survey is unavailable right now.")),
     }
 }
 
@@ -232,13 +226,10 @@ pub async fn answer(
         idempotency_key: None,
         request_hash: None,
     };
-    let recorded = state.store.record_answer(&new).await.map_err(|e| {
-        tracing::error!(error = %e, "recording a survey answer failed");
-        PageError(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Your answer could not be saved; please try again.",
-        )
-    })?;
+    let recorded =
+        state.store.record_answer(&new).await.map_err(|e| {
+            PageError::store(e, "Your answer could not be saved; please try again.")
+        })?;
     let tok = answer_token(&state, &survey, recorded.answer.id);
     Ok(Redirect::to(&format!("/s/{public_id}/a/{tok}?lang={lang}")).into_response())
 }
@@ -307,13 +298,7 @@ pub async fn change_score(
         .store
         .change_score(survey.workspace_id, answer_id, score)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "changing a score failed");
-            PageError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Your answer could not be saved; please try again.",
-            )
-        })?;
+        .map_err(|e| PageError::store(e, "Your answer could not be saved; please try again."))?;
     let lang = language(form.lang.as_deref(), &headers, &survey);
     Ok(Redirect::to(&format!("/s/{public_id}/a/{tok}?lang={lang}")).into_response())
 }
@@ -342,13 +327,7 @@ pub async fn comment(
         .store
         .set_comment(survey.workspace_id, answer_id, comment)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "saving a comment failed");
-            PageError(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Your comment could not be saved; please try again.",
-            )
-        })?;
+        .map_err(|e| PageError::store(e, "Your comment could not be saved; please try again."))?;
     let lang = language(form.lang.as_deref(), &headers, &survey);
     Ok(Redirect::to(&format!("/s/{public_id}/thanks?lang={lang}")).into_response())
 }
