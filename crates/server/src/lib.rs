@@ -63,15 +63,29 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Ready when the database takes a write now: a small real write, so a full disk or a
+/// lock held by another process shows here, not only in failing requests. Bounded, so a
+/// probe never hangs for the whole busy timeout.
 async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database not reachable")
+    let probe = tokio::time::timeout(READY_TIMEOUT, state.store.check_writable());
+    match probe.await {
+        Ok(Ok(())) => (StatusCode::OK, "ready"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "database cannot take writes");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database cannot take writes",
+            )
+        }
+        Err(_) => {
+            tracing::warn!("database did not take a write within the readiness timeout");
+            (StatusCode::SERVICE_UNAVAILABLE, "database busy")
         }
     }
 }
+
+/// Longest a readiness check waits for the database.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serves the app on `listener` until `shutdown` resolves.
 pub async fn serve(

@@ -39,6 +39,18 @@ impl TestDb {
         }
     }
 
+    /// A SQLite database in a folder of the caller's choosing (a small filesystem made
+    /// by a fault-injection test); the folder's contents are removed with it.
+    pub fn sqlite_in(dir: PathBuf) -> Self {
+        std::fs::create_dir_all(&dir).expect("create test database folder");
+        Self {
+            url: format!("sqlite://{}", dir.join("advocate.db").display()),
+            backend: Backend::Sqlite,
+            sqlite_dir: Some(dir),
+            postgres_admin: None,
+        }
+    }
+
     /// A new, empty PostgreSQL database, or `None` when no server is configured.
     pub async fn postgres() -> Option<Self> {
         let Ok(admin_url) = std::env::var("ADVOCATE_TEST_POSTGRES_URL") else {
@@ -84,6 +96,15 @@ impl TestDb {
 }
 
 impl Store {
+    /// The external ids of every stored answer, for tests that count what was kept.
+    pub async fn answer_external_ids(&self) -> crate::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT external_id FROM answers WHERE external_id IS NOT NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Whether the connection that writes checks foreign keys (SQLite turns the check off
     /// for migrations that rebuild a table; PostgreSQL always checks).
     pub async fn writer_enforces_foreign_keys(&self) -> crate::Result<bool> {

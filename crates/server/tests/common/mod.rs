@@ -70,6 +70,12 @@ impl TestApp {
         }
     }
 
+    /// The database URL, for a connection of the test's own (what another process
+    /// would see, not what the server's connections hold).
+    pub fn db_url(&self) -> &str {
+        &self._db.url
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
