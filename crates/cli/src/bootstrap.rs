@@ -3,6 +3,7 @@
 use crate::options::ServeArgs;
 use advocate_core::Language;
 use advocate_server::auth::hash_password;
+use advocate_server::connections::ConnectionLimits;
 use advocate_server::Config;
 use advocate_store::{Store, StoreError};
 use anyhow::{bail, Context, Result};
@@ -21,8 +22,16 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
 
 /// Binds, prints the address (tests and scripts read the `listening on` line) and serves.
 pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
+    let mut connections = ConnectionLimits {
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        ..ConnectionLimits::default()
+    };
+    if let Some(max) = args.max_connections {
+        connections.max_connections = max as usize;
+    }
     let config = Config {
         secure_cookies: args.secure_cookies,
+        connections,
         ..Config::default()
     };
     let store = store.with_public_url(&args.public_url());

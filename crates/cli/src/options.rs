@@ -58,6 +58,14 @@ pub struct ServeArgs {
     /// Serve the web app and API only; another instance delivers the outbox.
     #[arg(long, env = "ADVOCATE_NO_WORKERS")]
     pub no_workers: bool,
+    /// Most connections held open at once; beyond it the longest-idle one is closed.
+    /// Defaults to the process's open-file limit less 128, at most 10,000.
+    #[arg(long, env = "ADVOCATE_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(16..))]
+    pub max_connections: Option<u32>,
+    /// Seconds a connection may wait for a complete request (headers; or the next request
+    /// on a kept-alive connection) before it is closed.
+    #[arg(long, env = "ADVOCATE_IDLE_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub idle_timeout: u64,
 }
 
 impl ServeArgs {

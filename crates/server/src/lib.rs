@@ -4,6 +4,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod connections;
 mod error;
 pub mod export;
 pub mod pages;
@@ -22,7 +23,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use std::net::SocketAddr;
+use connections::{GuardedListener, MakeGuarded};
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -87,16 +88,15 @@ async fn ready(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// Longest a readiness check waits for the database.
 const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Serves the app on `listener` until `shutdown` resolves.
+/// Serves the app on `listener` until `shutdown` resolves, holding its connections to
+/// the configured limits (see [`connections`]).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let listener = GuardedListener::new(listener, state.config.connections);
+    axum::serve(listener, MakeGuarded { app: app(state) })
+        .with_graceful_shutdown(shutdown)
+        .await
 }

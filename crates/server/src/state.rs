@@ -69,6 +69,8 @@ pub struct Config {
     /// Take the client's address from `X-Forwarded-For` (set by one reverse proxy in
     /// front); off, the header is ignored, since anyone can send it.
     pub trust_proxy: bool,
+    /// How many connections, and how long each may wait for its request.
+    pub connections: crate::connections::ConnectionLimits,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             session_hours: 12,
             session_idle_minutes: 120,
             trust_proxy: false,
+            connections: Default::default(),
         }
     }
 }
