@@ -60,8 +60,18 @@ pub fn app(state: AppState) -> Router {
             https,
             security::headers,
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
+}
+
+/// A request's log span: its route, never its URI, which can hold a one-time secret
+/// (`/password-reset/{token}`, `/invite/{token}`) or personal data in a query.
+fn request_span(req: &axum::extract::Request) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(axum::extract::MatchedPath::as_str);
+    tracing::debug_span!("request", method = %req.method(), route)
 }
 
 /// Ready when the database takes a write now: a small real write, so a full disk or a

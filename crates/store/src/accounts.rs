@@ -4,7 +4,7 @@
 //! Secrets handed to people (session ids, tokens) are random and only their SHA-256 is
 //! stored, so a copy of the database signs nobody in.
 
-use crate::outbox::{enqueue_email, EmailMessage};
+use crate::outbox::{enqueue_secret_email, EmailMessage};
 use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
 use advocate_core::Role;
 use chrono::{DateTime, Duration, Utc};
@@ -359,6 +359,8 @@ impl Store {
 
     /// Issues a one-time token whose secret the caller made (and puts in a link), and
     /// queues the email that carries the link in the same transaction: both or neither.
+    /// The email is secret: the workspace's outbox shows its recipient and subject, never
+    /// the link.
     pub async fn issue_user_token(
         &self,
         purpose: TokenPurpose,
@@ -383,7 +385,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some((workspace_id, email)) = email {
-            enqueue_email(&mut tx, workspace_id, purpose.as_str(), email).await?;
+            enqueue_secret_email(&mut tx, workspace_id, purpose.as_str(), email).await?;
         }
         tx.commit().await?;
         if email.is_some() {

@@ -128,6 +128,33 @@ pub(crate) async fn enqueue_email(
     Ok(())
 }
 
+/// Queues an email that carries a secret link (a password reset, an invitation to join a
+/// workspace): marked in the same transaction, so no view ever sees it unmarked, and every
+/// view shows it redacted (see [`message_for_view`]); only delivery reads its body.
+pub(crate) async fn enqueue_secret_email(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    event: &str,
+    email: &EmailMessage,
+) -> Result<()> {
+    let payload = serde_json::to_value(email).expect("email serialises");
+    let key = enqueue(
+        conn,
+        workspace_id,
+        MessageKind::Email,
+        event,
+        &email.to,
+        None,
+        &payload,
+    )
+    .await?;
+    sqlx::query("UPDATE outbox SET secret = 1 WHERE idempotency_key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn enqueue_sms(
     conn: &mut AnyConnection,
     workspace_id: i64,
@@ -274,8 +301,12 @@ impl MessageKind {
     }
 }
 
+/// What every view of the outbox shows instead of the body of a secret message.
+pub const REDACTED: &str =
+    "redacted: this message carries a sign-in link only its recipient may read";
+
 /// One queued message, as workers, the API and the outbox page see it.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct OutboxMessage {
     pub id: i64,
     pub workspace_id: i64,
@@ -285,8 +316,12 @@ pub struct OutboxMessage {
     /// Email address or URL it goes to.
     pub target: String,
     pub endpoint_id: Option<i64>,
-    /// The exact body that is sent (and, for webhooks, signed).
+    /// The exact body that is sent (and, for webhooks, signed); for a `secret` message,
+    /// only its sender, recipient and subject, the text replaced by a redaction notice.
     pub payload: String,
+    /// Carries a sign-in link (password reset, invitation to join) that only its
+    /// recipient may read: never shown, only delivered.
+    pub secret: bool,
     /// Sent with every attempt, the same on every retry, so receivers can drop repeats.
     pub idempotency_key: String,
     pub status: OutboxStatus,
@@ -296,6 +331,30 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for OutboxMessage {
+    // A message being delivered holds its secret link: a debug print must not show it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let payload = if self.secret { REDACTED } else { &self.payload };
+        f.debug_struct("OutboxMessage")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("kind", &self.kind)
+            .field("event", &self.event)
+            .field("target", &self.target)
+            .field("endpoint_id", &self.endpoint_id)
+            .field("payload", &payload)
+            .field("secret", &self.secret)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("next_attempt_at", &self.next_attempt_at)
+            .field("last_error", &self.last_error)
+            .field("created_at", &self.created_at)
+            .field("delivered_at", &self.delivered_at)
+            .finish()
+    }
 }
 
 /// One delivery attempt, successful or not.
@@ -345,9 +404,38 @@ pub enum FailureOutcome {
 }
 
 const MESSAGE_COLUMNS: &str = "id, workspace_id, kind, event, target, endpoint_id, payload, \
-     idempotency_key, status, attempts, next_attempt_at, last_error, created_at, delivered_at";
+     secret, idempotency_key, status, attempts, next_attempt_at, last_error, created_at, \
+     delivered_at";
 
-fn message_from(row: &AnyRow) -> Result<OutboxMessage> {
+/// A message as every view of the outbox (API, pages, anything to come) reads it: a secret
+/// one redacted. Only [`message_for_delivery`] reads a secret body, and only the claim
+/// path, whose messages go to the sender and nowhere else, uses it.
+fn message_for_view(row: &AnyRow) -> Result<OutboxMessage> {
+    let mut message = message_for_delivery(row)?;
+    if message.secret {
+        message.payload = redacted(&message.payload);
+    }
+    Ok(message)
+}
+
+/// A secret email's sender, recipient and subject, with the text and HTML replaced by
+/// [`REDACTED`]; anything that is not an email becomes the notice alone.
+fn redacted(payload: &str) -> String {
+    match serde_json::from_str::<EmailMessage>(payload) {
+        Ok(email) => serde_json::to_string(&EmailMessage {
+            from: email.from,
+            to: email.to,
+            subject: email.subject,
+            text: REDACTED.into(),
+            html: REDACTED.into(),
+            ..Default::default()
+        })
+        .expect("email serialises"),
+        Err(_) => REDACTED.into(),
+    }
+}
+
+fn message_for_delivery(row: &AnyRow) -> Result<OutboxMessage> {
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     Ok(OutboxMessage {
@@ -359,6 +447,7 @@ fn message_from(row: &AnyRow) -> Result<OutboxMessage> {
         target: row.try_get("target")?,
         endpoint_id: row.try_get("endpoint_id")?,
         payload: row.try_get("payload")?,
+        secret: row.try_get::<i64, _>("secret")? != 0,
         idempotency_key: row.try_get("idempotency_key")?,
         status: OutboxStatus::parse(&status)
             .ok_or_else(|| StoreError::Invalid(format!("stored message status {status:?}")))?,
@@ -458,7 +547,10 @@ impl Store {
             query = query.bind(kind.as_str());
         }
         let rows = query.fetch_all(&self.writer).await?;
-        let mut messages = rows.iter().map(message_from).collect::<Result<Vec<_>>>()?;
+        let mut messages = rows
+            .iter()
+            .map(message_for_delivery)
+            .collect::<Result<Vec<_>>>()?;
         messages.sort_by_key(|m| (m.next_attempt_at, m.id));
         Ok(messages)
     }
@@ -597,7 +689,7 @@ impl Store {
         .bind(limit.clamp(1, 500))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(message_from).collect()
+        rows.iter().map(message_for_view).collect()
     }
 
     /// One message of a workspace with every attempt, oldest first.
@@ -614,7 +706,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let message = message_from(&row)?;
+        let message = message_for_view(&row)?;
         let attempts = sqlx::query(
             "SELECT id, attempted_at, ok, error, duration_ms FROM outbox_attempts \
              WHERE outbox_id = $1 ORDER BY id",
@@ -652,7 +744,7 @@ impl Store {
         match row {
             Some(row) => {
                 self.wake_outbox();
-                message_from(&row)
+                message_for_view(&row)
             }
             None => match self.outbox_message(workspace_id, id).await? {
                 Some(_) => Err(StoreError::Conflict(format!(

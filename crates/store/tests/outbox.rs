@@ -364,3 +364,73 @@ async fn webhook_endpoints_are_managed(store: Store) {
 async fn webhook_endpoints_are_managed_on_every_backend() {
     on_every_backend!(webhook_endpoints_are_managed);
 }
+
+/// An email that carries a one-time link (reset, invitation) is secret: every read of the
+/// outbox shows its recipient and subject with the body redacted (list, detail, re-drive);
+/// only a claim, which hands it to the sender, gets the link.
+async fn secret_links_are_delivered_never_shown(store: Store) {
+    use advocate_store::accounts::{TokenPurpose, UserToken};
+    use advocate_store::outbox::{EmailMessage, REDACTED};
+    let ws = workspace(&store).await;
+    let email = EmailMessage {
+        from: "advocate@acme.example".into(),
+        to: "kari@example.com".into(),
+        subject: "Reset your Advocate password".into(),
+        text: "http://advocate.example/password-reset/SECRET-TOKEN".into(),
+        html: "<a href=\"http://advocate.example/password-reset/SECRET-TOKEN\">reset</a>".into(),
+        ..Default::default()
+    };
+    let token = UserToken {
+        email: email.to.clone(),
+        workspace_id: None,
+        role: None,
+        created_by: None,
+        expires_at: Utc::now() + Duration::hours(1),
+    };
+    store
+        .issue_user_token(
+            TokenPurpose::PasswordReset,
+            "SECRET-TOKEN",
+            &token,
+            Some((ws, &email)),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    let listed = store
+        .outbox_messages(ws, OutboxStatus::Pending, false, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    let (detail, _) = store
+        .outbox_message(ws, listed[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    let redriven = store.redrive(ws, listed[0].id).await.unwrap();
+    for shown in [&listed[0], &detail, &redriven] {
+        assert!(shown.secret);
+        assert!(!shown.payload.contains("SECRET-TOKEN"), "{}", shown.payload);
+        assert!(!format!("{shown:?}").contains("SECRET-TOKEN"));
+        let body: EmailMessage = serde_json::from_str(&shown.payload).unwrap();
+        assert_eq!(
+            (body.to.as_str(), body.subject.as_str()),
+            (email.to.as_str(), email.subject.as_str())
+        );
+        assert_eq!(
+            (body.text.as_str(), body.html.as_str()),
+            (REDACTED, REDACTED)
+        );
+    }
+    let claimed = store
+        .claim_outbox(&[MessageKind::Email], 10, 60)
+        .await
+        .unwrap();
+    let sent: EmailMessage = serde_json::from_str(&claimed[0].payload).unwrap();
+    assert_eq!(sent, email, "the sender gets the whole message");
+}
+
+#[tokio::test]
+async fn secret_links_are_delivered_never_shown_on_every_backend() {
+    on_every_backend!(secret_links_are_delivered_never_shown);
+}

@@ -67,8 +67,11 @@ pub struct OutboxDetail {
     /// Email address or URL it goes to.
     pub target: String,
     pub endpoint_id: Option<i64>,
-    /// The exact body that is sent (and, for webhooks, signed).
+    /// The exact body that is sent (and, for webhooks, signed); for a `secret` message,
+    /// only its sender, recipient and subject, the text replaced by a redaction notice.
     pub payload: String,
+    /// Carries a sign-in link only its recipient may read: never shown, only delivered.
+    pub secret: bool,
     /// Sent with every attempt, the same on every retry, so receivers can drop repeats.
     pub idempotency_key: String,
     pub status: OutboxStatus,
@@ -92,6 +95,7 @@ impl OutboxDetail {
             target: m.target,
             endpoint_id: m.endpoint_id,
             payload: m.payload,
+            secret: m.secret,
             idempotency_key: m.idempotency_key,
             status: m.status,
             failed_attempts: m.attempts,

@@ -100,6 +100,8 @@ pub struct OutboxMessagePage {
     pub message: Row,
     pub idempotency_key: String,
     pub payload: String,
+    /// A sign-in link only its recipient may read: the payload shown is redacted.
+    pub secret: bool,
     pub attempts: Vec<AttemptRow>,
 }
 
@@ -152,6 +154,7 @@ async fn detail(
         message: Row::from(&message),
         idempotency_key: message.idempotency_key.clone(),
         payload,
+        secret: message.secret,
         attempts: attempts.iter().map(AttemptRow::from).collect(),
     })
 }

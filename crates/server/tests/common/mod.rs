@@ -166,3 +166,40 @@ pub async fn problem(r: Response) -> String {
     let body: Value = r.json().await.unwrap();
     body["detail"].as_str().unwrap().to_owned()
 }
+
+/// The emails due in the outbox, as their recipients get them: claimed the way the
+/// delivery worker claims them (only delivery reads a secret message's body), each attempt
+/// then recorded as failed, as without an SMTP server, so it shows as retrying.
+pub async fn mailbox(store: &Store) -> Vec<advocate_store::outbox::EmailMessage> {
+    use advocate_store::outbox::{MessageKind, RetryPolicy};
+    let claimed = store
+        .claim_outbox(&[MessageKind::Email], 500, 60)
+        .await
+        .unwrap();
+    let mut emails = Vec::new();
+    for message in claimed {
+        emails.push(serde_json::from_str(&message.payload).unwrap());
+        store
+            .outbox_failed(
+                message.id,
+                "no SMTP server in tests",
+                1,
+                false,
+                &RetryPolicy::default(),
+            )
+            .await
+            .unwrap();
+    }
+    emails
+}
+
+/// The path of the first link in an email's text (`/invite/…`, `/password-reset/…`).
+pub fn link_path(email: &advocate_store::outbox::EmailMessage) -> String {
+    let link = email
+        .text
+        .lines()
+        .find(|l| l.starts_with("http"))
+        .unwrap_or_else(|| panic!("a link in {:?}", email.text));
+    let after_scheme = &link[link.find("://").unwrap() + 3..];
+    after_scheme[after_scheme.find('/').unwrap()..].to_owned()
+}
