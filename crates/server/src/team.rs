@@ -1,11 +1,13 @@
 //! People joining a workspace and resetting their password: the rules both the API and
-//! the pages follow, and the emails that carry the one-time links.
+//! the pages follow, and the emails that carry the one-time links (secret: only their
+//! recipient reads them).
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use advocate_core::Role;
 use advocate_store::accounts::{TokenPurpose, UserToken};
 use advocate_store::outbox::EmailMessage;
+use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,13 +19,12 @@ pub const RESET_MINUTES: i64 = 60;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
 
-/// What inviting someone did.
+/// What inviting someone did: the same whether or not the address already has an
+/// account (in this or another workspace), so inviting reveals no accounts.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum InviteOutcome {
-    /// They already had an account: they are a member now, with the role.
-    Added { user_id: i64, role: Role },
-    /// An email with a link to join was queued.
+    /// An email with a link to join was queued; they are a member once they accept it.
     Invited {
         email: String,
         role: Role,
@@ -58,7 +59,10 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Adds an existing person to the workspace at once, or emails a newcomer a link to join.
+/// Emails a link to join the workspace. Someone who already has an account accepts it
+/// with their password (nobody joins a workspace without saying so, and no admin learns
+/// who has an account elsewhere); a newcomer chooses one. A current member is a conflict:
+/// the members list shows them already.
 pub async fn invite(
     state: &AppState,
     workspace_id: i64,
@@ -67,60 +71,56 @@ pub async fn invite(
     actor: &str,
 ) -> Result<InviteOutcome, ApiError> {
     let email = check_email(email)?;
-    let outcome = match state.store.user_by_email(&email).await? {
-        Some(user) => {
-            state.store.add_member(workspace_id, user.id, role).await?;
-            InviteOutcome::Added {
-                user_id: user.id,
-                role,
-            }
+    let account = state.store.user_by_email(&email).await?;
+    if let Some(user) = &account {
+        if state.store.role_of(user.id, workspace_id).await?.is_some() {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!("{email} is already a member; change their role instead"),
+            ));
         }
-        None => {
-            let workspace = state
-                .store
-                .workspace(workspace_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("no such workspace"))?;
-            let expires_at = Utc::now() + Duration::days(INVITATION_DAYS);
-            let secret = secret();
-            let link = format!("{}/invite/{secret}", state.store.public_url());
-            let mail = EmailMessage {
-                from: state.store.email_sender(workspace_id).await?,
-                to: email.clone(),
-                subject: format!("You are invited to {} on Advocate", workspace.name),
-                text: format!(
-                    "{actor} invited you to join {} on Advocate as {role}.\n\n\
-                     Choose your password here (the link works for {INVITATION_DAYS} days, once):\n{link}\n",
-                    workspace.name,
-                    actor = actor.trim_start_matches("user:"),
-                ),
-                ..Default::default()
-            };
-            let mail = with_html(mail);
-            let token = UserToken {
-                email: email.clone(),
-                workspace_id: Some(workspace_id),
-                role: Some(role),
-                created_by: Some(actor.to_owned()),
-                expires_at,
-            };
-            state
-                .store
-                .issue_user_token(
-                    TokenPurpose::Invitation,
-                    &secret,
-                    &token,
-                    Some((workspace_id, &mail)),
-                    Utc::now(),
-                )
-                .await?;
-            InviteOutcome::Invited {
-                email: email.clone(),
-                role,
-                expires_at,
-            }
-        }
+    }
+    let workspace = state
+        .store
+        .workspace(workspace_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such workspace"))?;
+    let expires_at = Utc::now() + Duration::days(INVITATION_DAYS);
+    let secret = secret();
+    let link = format!("{}/invite/{secret}", state.store.public_url());
+    let how = match account {
+        Some(_) => "Accept with your Advocate password here",
+        None => "Choose your password here",
     };
+    let mail = EmailMessage {
+        from: state.store.email_sender(workspace_id).await?,
+        to: email.clone(),
+        subject: format!("You are invited to {} on Advocate", workspace.name),
+        text: format!(
+            "{inviter} invited you to join {} on Advocate as {role}.\n\n\
+             {how} (the link works for {INVITATION_DAYS} days, once):\n{link}\n",
+            workspace.name,
+            inviter = actor.trim_start_matches("user:"),
+        ),
+        ..Default::default()
+    };
+    let token = UserToken {
+        email: email.clone(),
+        workspace_id: Some(workspace_id),
+        role: Some(role),
+        created_by: Some(actor.to_owned()),
+        expires_at,
+    };
+    state
+        .store
+        .issue_user_token(
+            TokenPurpose::Invitation,
+            &secret,
+            &token,
+            Some((workspace_id, &with_html(mail))),
+            Utc::now(),
+        )
+        .await?;
     state
         .store
         .audit(
@@ -131,7 +131,11 @@ pub async fn invite(
             &format!("role {role}"),
         )
         .await?;
-    Ok(outcome)
+    Ok(InviteOutcome::Invited {
+        email,
+        role,
+        expires_at,
+    })
 }
 
 /// Emails a password-reset link when the address belongs to someone; says nothing either
@@ -178,31 +182,77 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     Ok(())
 }
 
-/// Uses an invitation: creates the account (with `password`) or adds the existing one,
-/// and returns the user id and workspace to start a session in.
+/// Whom an invitation is for, as its page greets them: someone with an account confirms
+/// with their password, a newcomer chooses one. Shown only to whoever holds the link.
+pub struct InvitationFor {
+    pub email: String,
+    pub role: Role,
+    pub has_account: bool,
+}
+
+/// The invitation behind a link, if it is unused and unexpired.
+pub async fn invitation_for(
+    state: &AppState,
+    secret: &str,
+) -> Result<Option<InvitationFor>, ApiError> {
+    let Some(token) = state
+        .store
+        .user_token(TokenPurpose::Invitation, secret, Utc::now())
+        .await?
+    else {
+        return Ok(None);
+    };
+    let has_account = state.store.user_by_email(&token.email).await?.is_some();
+    Ok(Some(InvitationFor {
+        email: token.email,
+        role: token.role.unwrap_or(Role::Viewer),
+        has_account,
+    }))
+}
+
+/// Uses an invitation: someone with an account proves it with their current password
+/// (a wrong one leaves the link usable), a newcomer's account is created with
+/// `password`. Returns the user id and workspace to start a session in.
 pub async fn accept_invitation(
     state: &AppState,
     secret: &str,
     password: &str,
 ) -> Result<(i64, i64), ApiError> {
-    check_password(password)?;
+    let gone = || ApiError::not_found("this invitation is unknown, used or expired");
     let token = state
         .store
-        .redeem_user_token(TokenPurpose::Invitation, secret, Utc::now())
+        .user_token(TokenPurpose::Invitation, secret, Utc::now())
         .await?
-        .ok_or_else(|| ApiError::not_found("this invitation is unknown, used or expired"))?;
+        .ok_or_else(gone)?;
     let (Some(workspace_id), Some(role)) = (token.workspace_id, token.role) else {
         return Err(ApiError::internal(
             "an invitation without workspace or role",
         ));
     };
-    let hash = hash(password).await;
-    let user_id = match state.store.user_by_email(&token.email).await? {
+    let account = state.store.user_by_email(&token.email).await?;
+    match &account {
+        Some(user) if !verify(password, &user.password_hash).await => {
+            return Err(ApiError::unprocessable(format!(
+                "that is not the password of {}; forgot it? Reset it from the sign-in page, \
+                 then open this link again",
+                token.email
+            )));
+        }
+        Some(_) => {}
+        None => check_password(password)?,
+    }
+    state
+        .store
+        .redeem_user_token(TokenPurpose::Invitation, secret, Utc::now())
+        .await?
+        .ok_or_else(gone)?;
+    let user_id = match account {
         Some(user) => {
             state.store.add_member(workspace_id, user.id, role).await?;
             user.id
         }
         None => {
+            let hash = hash(password).await;
             state
                 .store
                 .create_member(workspace_id, &token.email, &hash, role)
@@ -261,4 +311,11 @@ async fn hash(password: &str) -> String {
     tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
         .await
         .expect("hashing does not panic")
+}
+
+async fn verify(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_owned(), hash.to_owned());
+    tokio::task::spawn_blocking(move || crate::auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
 }

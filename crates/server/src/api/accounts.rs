@@ -89,7 +89,9 @@ pub async fn members(
 
 #[utoipa::path(post, path = "/api/v1/members", tag = "accounts", request_body = NewMember,
     security(("api_key" = [])),
-    responses((status = 201, description = "added (had an account) or invited by email", body = InviteOutcome),
+    responses((status = 201, description = "an email with a link to join was queued; the same \
+        answer whether or not the address has an account", body = InviteOutcome),
+              (status = 409, description = "already a member here", body = Problem),
               (status = 422, body = Problem)))]
 pub async fn invite(
     State(state): State<AppState>,

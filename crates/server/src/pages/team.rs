@@ -95,6 +95,8 @@ pub struct PasswordForm {
     pub action: String,
     pub button: String,
     pub min_password: usize,
+    /// Asks for the password the person has (accepting an invitation), not a new one.
+    pub current_password: bool,
 }
 
 fn internal(e: impl std::fmt::Display) -> PageError {
@@ -190,14 +192,11 @@ pub async fn invite(
 ) -> Response {
     let outcome = async {
         let role = Role::parse(&f.role).map_err(|e| ApiError::unprocessable(e.0))?;
-        match team::invite(&state, who.workspace_id, &f.email, role, &who.actor()).await? {
-            team::InviteOutcome::Added { .. } => {
-                Ok(format!("{} is now a member ({role}).", f.email.trim()))
-            }
-            team::InviteOutcome::Invited { email, .. } => {
-                Ok(format!("An invitation was sent to {email}."))
-            }
-        }
+        let team::InviteOutcome::Invited { email, .. } =
+            team::invite(&state, who.workspace_id, &f.email, role, &who.actor()).await?;
+        Ok(format!(
+            "An invitation was sent to {email}; they are a member once they accept it."
+        ))
     }
     .await;
     after(&state, &who, outcome).await
@@ -450,23 +449,30 @@ fn dead_link(title: &str, what: &str) -> Response {
         .into_response()
 }
 
+/// The form behind an invitation link: a newcomer chooses a password, someone with an
+/// account confirms with theirs (the page is for whoever holds the link: its recipient).
+fn invitation_form(token: &str, invited: &team::InvitationFor) -> PasswordForm {
+    let mut form = password_form("Join the team", format!("/invite/{token}"), "Join");
+    form.message = Some(if invited.has_account {
+        format!(
+            "Enter the password of your Advocate account {} to join as {}.",
+            invited.email, invited.role
+        )
+    } else {
+        format!(
+            "Choose a password for {} to join as {}.",
+            invited.email, invited.role
+        )
+    });
+    form.current_password = invited.has_account;
+    form
+}
+
 pub async fn invitation(State(state): State<AppState>, Path(token): Path<String>) -> Response {
-    match state
-        .store
-        .user_token(TokenPurpose::Invitation, &token, Utc::now())
-        .await
-    {
-        Ok(Some(t)) => {
-            let mut form = password_form("Join the team", format!("/invite/{token}"), "Join");
-            form.message = Some(format!(
-                "Choose a password for {} to join as {}.",
-                t.email,
-                t.role.map_or("member", Role::as_str)
-            ));
-            form.into_response()
-        }
+    match team::invitation_for(&state, &token).await {
+        Ok(Some(invited)) => invitation_form(&token, &invited).into_response(),
         Ok(None) => dead_link("Join the team", "invitation"),
-        Err(e) => internal(e).into_response(),
+        Err(e) => internal(e.detail).into_response(),
     }
 }
 
@@ -496,11 +502,15 @@ pub async fn accept(
             }
         }
         Err(e) if e.status == StatusCode::NOT_FOUND => dead_link("Join the team", "invitation"),
-        Err(e) if e.status.is_client_error() => {
-            let mut form = password_form("Join the team", format!("/invite/{token}"), "Join");
-            form.error = Some(e.detail);
-            (StatusCode::UNPROCESSABLE_ENTITY, form).into_response()
-        }
+        Err(e) if e.status.is_client_error() => match team::invitation_for(&state, &token).await {
+            Ok(Some(invited)) => {
+                let mut form = invitation_form(&token, &invited);
+                form.error = Some(e.detail);
+                (StatusCode::UNPROCESSABLE_ENTITY, form).into_response()
+            }
+            Ok(None) => dead_link("Join the team", "invitation"),
+            Err(e) => internal(e.detail).into_response(),
+        },
         Err(e) => internal(e.detail).into_response(),
     }
 }
