@@ -1,6 +1,7 @@
-//! People joining a workspace and resetting their password: the rules both the API and
-//! the pages follow, and the emails that carry the one-time links (secret: only their
-//! recipient reads them).
+//! People joining a workspace, changing roles, leaving it and resetting their password:
+//! the rules both the API and the pages follow, the emails that carry the one-time links
+//! (secret: only their recipient reads them), and the audit lines every workspace of the
+//! person gets.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -18,6 +19,8 @@ pub const INVITATION_DAYS: i64 = 7;
 pub const RESET_MINUTES: i64 = 60;
 /// Shortest password accepted.
 pub const MIN_PASSWORD: usize = 10;
+/// The audit log's actor for what anyone can do without signing in (asking for a reset).
+pub const PUBLIC_ACTOR: &str = "public";
 
 /// What inviting someone did: the same whether or not the address already has an
 /// account (in this or another workspace), so inviting reveals no accounts.
@@ -138,6 +141,44 @@ pub async fn invite(
     })
 }
 
+/// Changes a member's role, in the audit log of every workspace they belong to.
+pub async fn change_role(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: i64,
+    role: Role,
+    actor: &str,
+) -> Result<(), ApiError> {
+    state.store.set_role(workspace_id, user_id, role).await?;
+    state
+        .store
+        .audit_person(
+            user_id,
+            Some(workspace_id),
+            actor,
+            "role.changed",
+            &format!("role {role}"),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Removes a member (ending their sessions here), in the audit log of this workspace and
+/// of every other they belong to.
+pub async fn remove_member(
+    state: &AppState,
+    workspace_id: i64,
+    user_id: i64,
+    actor: &str,
+) -> Result<(), ApiError> {
+    state.store.remove_member(workspace_id, user_id).await?;
+    state
+        .store
+        .audit_person(user_id, Some(workspace_id), actor, "member.removed", "")
+        .await?;
+    Ok(())
+}
+
 /// Emails a password-reset link when the address belongs to someone; says nothing either
 /// way, so the form reveals no accounts.
 pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(), ApiError> {
@@ -177,6 +218,16 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
             &token,
             Some((user.workspace_id, &mail)),
             Utc::now(),
+        )
+        .await?;
+    state
+        .store
+        .audit_person(
+            user.id,
+            None,
+            PUBLIC_ACTOR,
+            "password.reset_requested",
+            "a reset link was emailed to them",
         )
         .await?;
     Ok(())
@@ -262,11 +313,11 @@ pub async fn accept_invitation(
     };
     state
         .store
-        .audit(
-            workspace_id,
+        .audit_person(
+            user_id,
+            Some(workspace_id),
             &format!("user:{}", token.email),
             "member.joined",
-            &token.email,
             &format!("role {role}"),
         )
         .await?;
@@ -293,6 +344,16 @@ pub async fn reset_password(
     let hash = hash(password).await;
     state.store.set_password_hash(user.id, &hash).await?;
     state.store.end_sessions_of(user.id).await?;
+    state
+        .store
+        .audit_person(
+            user.id,
+            None,
+            &format!("user:{}", user.email),
+            "password.reset",
+            "signed out everywhere",
+        )
+        .await?;
     Ok(())
 }
 

@@ -143,6 +143,55 @@ async fn keep_an_admin(conn: &mut AnyConnection, workspace_id: i64, user_id: i64
     Ok(())
 }
 
+/// One line to write to an audit log.
+#[derive(Debug, Clone, Copy)]
+struct AuditLine<'a> {
+    actor: &'a str,
+    action: &'a str,
+    target: &'a str,
+    detail: &'a str,
+}
+
+async fn insert_audit(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    line: &AuditLine<'_>,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (workspace_id, actor, action, target, detail, at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(workspace_id)
+    .bind(line.actor)
+    .bind(line.action)
+    .bind(line.target)
+    .bind(line.detail)
+    .bind(to_ts(at))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Actor and detail of an event about a person (the line's target) as their other
+/// workspaces see it: the actor only when it is the person themself or nobody's account
+/// (`public`), else `another workspace`, so no workspace learns another's people or keys;
+/// the detail says it happened elsewhere.
+fn seen_elsewhere(line: &AuditLine<'_>) -> (String, String) {
+    let themself = line.actor == format!("user:{}", line.target);
+    let anonymous = !line.actor.starts_with("user:") && !line.actor.starts_with("key:");
+    let actor = if themself || anonymous {
+        line.actor.to_owned()
+    } else {
+        "another workspace".to_owned()
+    };
+    let detail = match line.detail {
+        "" => "in another workspace".to_owned(),
+        d => format!("{d}, in another workspace"),
+    };
+    (actor, detail)
+}
+
 impl Store {
     /// The person's role in a workspace, or `None` when they are not a member.
     pub async fn role_of(&self, user_id: i64, workspace_id: i64) -> Result<Option<Role>> {
@@ -463,18 +512,65 @@ impl Store {
         target: &str,
         detail: &str,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO audit_log (workspace_id, actor, action, target, detail, at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(workspace_id)
-        .bind(actor)
-        .bind(action)
-        .bind(target)
-        .bind(detail)
-        .bind(to_ts(Utc::now()))
-        .execute(&self.writer)
-        .await?;
+        let mut conn = self.writer.acquire().await?;
+        let line = AuditLine {
+            actor,
+            action,
+            target,
+            detail,
+        };
+        insert_audit(&mut conn, workspace_id, &line, Utc::now()).await
+    }
+
+    /// Writes an event of a person's account (password reset, sign-in, workspace switch,
+    /// joining, role change, removal) to the audit log of every workspace they belong to,
+    /// and of `here`, where it happened, even if they just left it: an admin of one
+    /// workspace cannot act on a shared member unseen by the others. The other workspaces
+    /// see who did it only when it was the person themself (see [`seen_elsewhere`]).
+    pub async fn audit_person(
+        &self,
+        user_id: i64,
+        here: Option<i64>,
+        actor: &str,
+        action: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no user with id {user_id}")))?;
+        let mut workspaces: Vec<i64> =
+            sqlx::query_scalar("SELECT workspace_id FROM memberships WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        workspaces.extend(here);
+        workspaces.sort_unstable();
+        workspaces.dedup();
+        let line = AuditLine {
+            actor,
+            action,
+            target: &email,
+            detail,
+        };
+        let (elsewhere_actor, elsewhere_detail) = seen_elsewhere(&line);
+        let elsewhere = AuditLine {
+            actor: &elsewhere_actor,
+            detail: &elsewhere_detail,
+            ..line
+        };
+        let now = Utc::now();
+        for workspace_id in workspaces {
+            let line = if Some(workspace_id) == here || here.is_none() {
+                &line
+            } else {
+                &elsewhere
+            };
+            insert_audit(&mut tx, workspace_id, line, now).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -120,21 +120,14 @@ pub async fn set_role(
     body: ApiJson<RoleChange>,
 ) -> ApiResult<StatusCode> {
     let user_id = id_of(&user_id, "member")?;
-    let role = body.value.role;
-    state
-        .store
-        .set_role(caller.workspace_id, user_id, role)
-        .await?;
-    state
-        .store
-        .audit(
-            caller.workspace_id,
-            &caller.actor(),
-            "role.changed",
-            &format!("user {user_id}"),
-            &format!("role {role}"),
-        )
-        .await?;
+    team::change_role(
+        &state,
+        caller.workspace_id,
+        user_id,
+        body.value.role,
+        &caller.actor(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -148,20 +141,7 @@ pub async fn remove(
     Path(user_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let user_id = id_of(&user_id, "member")?;
-    state
-        .store
-        .remove_member(caller.workspace_id, user_id)
-        .await?;
-    state
-        .store
-        .audit(
-            caller.workspace_id,
-            &caller.actor(),
-            "member.removed",
-            &format!("user {user_id}"),
-            "",
-        )
-        .await?;
+    team::remove_member(&state, caller.workspace_id, user_id, &caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

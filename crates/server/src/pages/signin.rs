@@ -146,7 +146,8 @@ pub async fn submit(
 }
 
 /// A session in the person's home workspace if they are still in it, else in the first
-/// workspace they belong to; `None` when they belong to none.
+/// workspace they belong to; `None` when they belong to none. Every workspace of the
+/// person sees the sign-in in its audit log (one of them is where it happened).
 async fn start_session(
     state: &AppState,
     user: &advocate_store::models::User,
@@ -166,6 +167,16 @@ async fn start_session(
             workspace.workspace_id,
             session_limits(state),
             Utc::now(),
+        )
+        .await?;
+    state
+        .store
+        .audit_person(
+            user.id,
+            Some(workspace.workspace_id),
+            &format!("user:{}", user.email),
+            "session.signed_in",
+            "signed in",
         )
         .await?;
     Ok(Some(secret))

@@ -215,20 +215,7 @@ pub async fn change_role(
 ) -> Response {
     let outcome = async {
         let role = Role::parse(&f.role).map_err(|e| ApiError::unprocessable(e.0))?;
-        state
-            .store
-            .set_role(who.workspace_id, user_id, role)
-            .await?;
-        state
-            .store
-            .audit(
-                who.workspace_id,
-                &who.actor(),
-                "role.changed",
-                &format!("user {user_id}"),
-                &format!("role {role}"),
-            )
-            .await?;
+        team::change_role(&state, who.workspace_id, user_id, role, &who.actor()).await?;
         Ok(format!("Role changed to {role}."))
     }
     .await;
@@ -241,17 +228,7 @@ pub async fn remove(
     Path(user_id): Path<i64>,
 ) -> Response {
     let outcome = async {
-        state.store.remove_member(who.workspace_id, user_id).await?;
-        state
-            .store
-            .audit(
-                who.workspace_id,
-                &who.actor(),
-                "member.removed",
-                &format!("user {user_id}"),
-                "",
-            )
-            .await?;
+        team::remove_member(&state, who.workspace_id, user_id, &who.actor()).await?;
         Ok("Removed from the workspace; their sessions here have ended.".to_owned())
     }
     .await;
@@ -405,16 +382,33 @@ pub struct SwitchForm {
     workspace: i64,
 }
 
+/// Moves the session to another workspace of the person, in the audit log of each of
+/// their workspaces (an entry into a workspace is never unseen there).
 pub async fn switch_workspace(
     State(state): State<AppState>,
     headers: HeaderMap,
-    RequireSignIn(_): RequireSignIn,
+    RequireSignIn(who): RequireSignIn,
     Form(f): Form<SwitchForm>,
 ) -> Response {
     let Some(secret) = session_cookie(&headers) else {
         return Redirect::to("/signin").into_response();
     };
-    match state.store.switch_workspace(secret, f.workspace).await {
+    let switched = match state.store.switch_workspace(secret, f.workspace).await {
+        Ok(()) => {
+            state
+                .store
+                .audit_person(
+                    who.user_id,
+                    Some(f.workspace),
+                    &who.actor(),
+                    "session.switched",
+                    "switched into this workspace",
+                )
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match switched {
         Ok(()) => Redirect::to("/dashboard").into_response(),
         Err(advocate_store::StoreError::NotFound(_)) => PageError(
             StatusCode::NOT_FOUND,
