@@ -4,6 +4,7 @@
 //! every route, and no session or key at all.
 
 mod common;
+mod hostile_tenant;
 
 use advocate_core::{Role, Scope};
 use advocate_server::access::{Access, RULES};
