@@ -4,7 +4,7 @@
 //! outbox (API list and detail, pages, re-drive) after a password reset and invitations,
 //! exports, the audit log, A's members and API keys, password resets and switching
 //! workspace. Each is refused and leaks nothing, and A's audit log shows what was done to
-//! its member. On SQLite and PostgreSQL.
+//! its member. On SQLite and PostgreSQL. And no log line holds a link.
 
 use crate::common::{link_path, mailbox, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use advocate_core::Role;
@@ -472,5 +472,77 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
         let b_log = app.store.audit_log(t.b, 500, None).await.unwrap();
         let removed = line(&b_log, "member.removed", SHARED).expect("in B's own log");
         assert!(removed.actor.starts_with("key:"), "{removed:?}");
+    }
+}
+
+/// Log lines written while a person uses their reset and invitation links: at the most
+/// verbose level, none holds a link (request spans name the route, not the URL).
+#[tokio::test]
+async fn no_log_line_holds_a_link() {
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        // The server's own lines, its HTTP layer's and its database driver's (not the
+        // test's HTTP client, which of course knows the URLs it asks for).
+        .with_env_filter("advocate_server=trace,advocate_store=trace,tower_http=trace,sqlx=trace")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    // The test's runtime runs on this thread, and so does the server it spawns.
+    let _logging = tracing::subscriber::set_default(subscriber);
+    let t = Tenants::set_up(TestDb::sqlite()).await;
+    let app = &t.app;
+    ask_for_reset(app, SHARED).await;
+    let invited = t
+        .api(
+            Method::POST,
+            "/api/v1/members",
+            Some(json!({"email": "new@nowhere.example", "role": "viewer"})),
+        )
+        .await;
+    assert_eq!(invited.0, 201);
+    let mut links = Vec::new();
+    for mail in mailbox(&app.store).await {
+        let path = link_path(&mail);
+        let r = app.http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let r = app
+            .http
+            .post(app.url(&path))
+            .form(&[("password", "yet another long password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{path}");
+        links.push(path.rsplit('/').next().unwrap().to_owned());
+    }
+    assert_eq!(links.len(), 2);
+    let log = log.text();
+    assert!(
+        log.contains("started processing request"),
+        "requests are logged: {log}"
+    );
+    for token in links {
+        assert!(!log.contains(&token), "a log line holds a link: {log}");
+    }
+}
+
+/// Log output kept in memory.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
