@@ -488,8 +488,10 @@ async fn no_log_line_holds_a_link() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    // The test's runtime runs on this thread, and so does the server it spawns.
-    let _logging = tracing::subscriber::set_default(subscriber);
+    // Global, not scoped to this thread: with tests running in parallel, a thread's own
+    // subscriber may miss lines whose interest another thread's test cached first. The
+    // other tests' lines land here too, which only widens what is checked.
+    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
     let t = Tenants::set_up(TestDb::sqlite()).await;
     let app = &t.app;
     ask_for_reset(app, SHARED).await;
