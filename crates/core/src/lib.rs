@@ -12,6 +12,7 @@ pub mod kpi;
 pub mod labels;
 pub mod messages;
 pub mod nps;
+pub mod outbound;
 pub mod period;
 pub mod playbook;
 pub mod score;
