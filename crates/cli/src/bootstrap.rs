@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 /// Serves until Ctrl-C or SIGTERM, creating a first workspace and admin on an empty database.
 pub async fn serve(args: ServeArgs) -> Result<()> {
     // Refuse a bad configuration before touching the database.
+    args.allowed_hosts()?;
     delivery_config(&args)?;
     let store = args.db.open().await?;
     if store.workspaces().await?.is_empty() {
@@ -32,16 +33,23 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     let config = Config {
         secure_cookies: args.secure_cookies,
         connections,
+        allowed_hosts: args.allowed_hosts()?,
         ..Config::default()
     };
     let store = store.with_public_url(&args.public_url());
     let delivery = delivery_config(args)?;
-    let state = advocate_server::state(store.clone(), config).await?;
+    let state = advocate_server::state(store.clone(), config.clone()).await?;
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
     println!("Advocate listening on http://{addr}");
+    if !config.allowed_hosts.is_empty() {
+        println!(
+            "Webhooks and Slack messages may also go to: {} (--allow-webhook-hosts).",
+            config.allowed_hosts
+        );
+    }
     if delivery.as_ref().is_some_and(|d| d.smtp.is_none()) {
         println!("No SMTP server configured (--smtp-url): emails wait in the outbox.");
     }
@@ -78,6 +86,7 @@ fn delivery_config(args: &ServeArgs) -> Result<Option<advocate_server::worker::D
     Ok(Some(advocate_server::worker::DeliveryConfig {
         smtp,
         sms,
+        allowed_hosts: args.allowed_hosts()?,
         ..Default::default()
     }))
 }

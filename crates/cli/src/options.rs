@@ -1,6 +1,7 @@
 //! Options shared by commands. Precedence: flags, then `ADVOCATE_*` environment variables,
 //! then defaults.
 
+use advocate_core::outbound::AllowedHosts;
 use advocate_store::models::Workspace;
 use advocate_store::Store;
 use anyhow::{bail, Context, Result};
@@ -55,6 +56,11 @@ pub struct ServeArgs {
     /// Without it SMS invitations fail and are retried (the outbox shows why).
     #[arg(long, env = "ADVOCATE_SMS_URL", hide_env_values = true)]
     pub sms_url: Option<String>,
+    /// Hosts webhooks and Slack messages may go to although they are not public,
+    /// comma-separated: host names (exact), IP addresses or CIDR ranges, e.g.
+    /// hooks.internal,10.1.2.0/24. Without it deliveries go only to public addresses.
+    #[arg(long, env = "ADVOCATE_ALLOW_WEBHOOK_HOSTS", value_name = "HOSTS")]
+    pub allow_webhook_hosts: Option<String>,
     /// Serve the web app and API only; another instance delivers the outbox.
     #[arg(long, env = "ADVOCATE_NO_WORKERS")]
     pub no_workers: bool,
@@ -69,6 +75,13 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// `--allow-webhook-hosts`, checked.
+    pub fn allowed_hosts(&self) -> Result<AllowedHosts> {
+        AllowedHosts::parse(self.allow_webhook_hosts.as_deref().unwrap_or_default()).map_err(|e| {
+            anyhow::anyhow!("--allow-webhook-hosts / ADVOCATE_ALLOW_WEBHOOK_HOSTS: {e}")
+        })
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url
             .clone()

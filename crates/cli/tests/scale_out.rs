@@ -41,13 +41,16 @@ async fn receiver(seen: Seen) -> String {
     format!("http://{addr}/hook")
 }
 
+/// The webhook receiver listens on loopback, where deliveries go only when allowed.
+const RECEIVER_ALLOWED: &[&str] = &["--allow-webhook-hosts", "127.0.0.1"];
+
 #[tokio::test]
 async fn two_instances_share_the_outbox_and_send_nothing_twice() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
     // The first instance creates the workspace; then a key, a survey and a webhook.
-    let (mut first, base1) = start(&db, &[]).await;
+    let (mut first, base1) = start(&db, RECEIVER_ALLOWED).await;
     let out = advocate(&db, &["apikey", "create"]).output().await.unwrap();
     assert!(out.status.success());
     let key = String::from_utf8(out.stdout)
@@ -55,7 +58,7 @@ async fn two_instances_share_the_outbox_and_send_nothing_twice() {
         .lines()
         .find_map(|l| l.strip_prefix("API key: ").map(str::to_owned))
         .expect("key printed");
-    let (mut second, base2) = start(&db, &[]).await;
+    let (mut second, base2) = start(&db, RECEIVER_ALLOWED).await;
     let http = reqwest::Client::new();
     let seen: Seen = Arc::default();
     let hook = receiver(seen.clone()).await;

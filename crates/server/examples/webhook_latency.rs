@@ -4,6 +4,7 @@
 //! `cargo run --release -p advocate-server --example webhook_latency [samples] [load/s]`.
 //! The database is a fresh SQLite file, or PostgreSQL with ADVOCATE_TEST_POSTGRES_URL.
 
+use advocate_core::outbound::AllowedHosts;
 use advocate_core::Language;
 use advocate_server::worker::{self, DeliveryConfig};
 use advocate_store::testing::TestDb;
@@ -84,8 +85,12 @@ async fn main() {
         state,
         std::future::pending(),
     ));
-    // Production settings: 1 s poll, 8 in flight.
-    let workers = worker::start(store.clone(), DeliveryConfig::default());
+    // Production settings: 1 s poll, 8 in flight; the receiver on loopback allowed.
+    let config = DeliveryConfig {
+        allowed_hosts: AllowedHosts::parse("127.0.0.1").expect("valid"),
+        ..DeliveryConfig::default()
+    };
+    let workers = worker::start(store.clone(), config);
     let http = reqwest::Client::new();
     let r = http
         .post(format!("{base}/api/v1/surveys"))

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod connections;
 mod error;
 pub mod export;
+pub mod outbound;
 pub mod pages;
 pub mod qr;
 pub mod ratelimit;

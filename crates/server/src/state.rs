@@ -1,6 +1,7 @@
 //! What every request handler can reach.
 
 use crate::ratelimit::RateLimiter;
+use advocate_core::outbound::AllowedHosts;
 use advocate_store::Store;
 use std::sync::Arc;
 
@@ -71,6 +72,9 @@ pub struct Config {
     pub trust_proxy: bool,
     /// How many connections, and how long each may wait for its request.
     pub connections: crate::connections::ConnectionLimits,
+    /// Where webhook and Slack URLs may point besides public addresses
+    /// (`--allow-webhook-hosts`); checked when an admin registers one.
+    pub allowed_hosts: AllowedHosts,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             session_idle_minutes: 120,
             trust_proxy: false,
             connections: Default::default(),
+            allowed_hosts: AllowedHosts::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod hostile_tenant;
 use advocate_core::{Role, Scope};
 use advocate_server::access::{Access, RULES};
 use advocate_server::auth::hash_password;
+use advocate_store::testing::TestDb;
 use common::{csrf_of, TestApp};
 use reqwest::header::COOKIE;
 use reqwest::{Method, StatusCode};
@@ -177,7 +178,8 @@ fn method(m: &str) -> Method {
 
 #[tokio::test]
 async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
-    let app = TestApp::spawn().await;
+    // The rival's webhook points at loopback.
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
     let other = other_workspace(&app).await;
     let mut checked = 0;

@@ -11,10 +11,10 @@ use advocate_store::testing::{missing_peer, TestDb};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use common::peers::{eventually, free_port, header, smtp_python, SmtpServer};
-use common::{problem, TestApp};
+use common::{problem, receivers_allowed, TestApp};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +24,7 @@ fn config(smtp_port: Option<u16>, max_attempts: u32) -> DeliveryConfig {
         poll_interval: Duration::from_millis(50),
         http_timeout: Duration::from_secs(3),
         lease_secs: 30,
+        allowed_hosts: receivers_allowed(),
         retry: RetryPolicy {
             max_attempts,
             max_backoff_secs: 1,
@@ -182,7 +183,7 @@ async fn detractor_answer_sends_the_alert_email_and_signed_webhooks(db: TestDb) 
     let Some(smtp) = SmtpServer::start(smtp_port, &maildir).await else {
         return;
     };
-    let app = TestApp::spawn_on(db).await;
+    let app = TestApp::spawn_allowing_receivers(db).await;
     app.survey("rel", None).await;
     let receiver = Receiver::default();
     let port = free_port();
@@ -312,7 +313,7 @@ async fn emails_wait_for_a_down_smtp_server_and_all_arrive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_survive_a_down_then_failing_receiver_and_none_is_lost() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
     let port = free_port();
     let (_, secret) = create_endpoint(&app, port, &["*"]).await;
@@ -382,7 +383,7 @@ async fn webhooks_survive_a_down_then_failing_receiver_and_none_is_lost() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_after_the_limit_and_a_redrive_delivers_them() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
     let receiver = Receiver::default();
     let port = free_port();
@@ -450,7 +451,7 @@ async fn dead_letters_after_the_limit_and_a_redrive_delivers_them() {
 
 #[tokio::test]
 async fn webhook_and_outbox_api_validate_and_stay_in_their_workspace() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     for (body, status, needle) in [
         (
             json!({"url": "ftp://x.example", "events": ["*"]}),
@@ -600,7 +601,7 @@ async fn smtp_urls_are_checked_at_start() {
 
 #[tokio::test]
 async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
     create_endpoint(&app, 9, &["response.created"]).await;
     let r = app.answer(json!({"survey": "rel", "score": 9})).await;
@@ -706,7 +707,7 @@ async fn team_inbox_email_and_slack_alert_for_an_unassigned_detractor() {
     let Some(smtp) = SmtpServer::start(smtp_port, &maildir).await else {
         return;
     };
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
     let (slack_url, slack) = slack_receiver().await;
     let settings = advocate_store::models::WorkspaceSettings {
@@ -743,4 +744,277 @@ async fn team_inbox_email_and_slack_alert_for_an_unassigned_detractor() {
     })
     .await;
     workers.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Only public addresses, unless allowed (server-side request forgery)
+// ---------------------------------------------------------------------------------------
+
+/// A loopback port that counts the connections made to it.
+async fn connection_counter() -> (u16, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    (port, connections)
+}
+
+/// The webhook and Slack messages of the outbox in `status`.
+async fn http_messages(app: &TestApp, status: &str) -> Vec<Value> {
+    outbox(app, &format!("?status={status}&limit=500")).await["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "webhook" || m["kind"] == "slack")
+        .cloned()
+        .collect()
+}
+
+async fn internal_targets_are_refused_at_registration_and_never_connected_to(db: TestDb) {
+    // Nothing is allowed: the defaults.
+    let app = TestApp::spawn_on(db).await;
+    app.survey("rel", None).await;
+    let (port, connections) = connection_counter().await;
+    for (url, rule) in [
+        (
+            format!("http://127.0.0.1:{port}/hook"),
+            "loopback address (127.0.0.0/8)",
+        ),
+        (
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "link-local address (169.254.0.0/16)",
+        ),
+        ("http://10.0.0.1/".into(), "private address (10.0.0.0/8)"),
+        ("http://127.0.0.1:5432/".into(), "loopback"),
+        ("http://[::1]/".into(), "loopback address (::1/128)"),
+        (
+            "http://[::ffff:127.0.0.1]/".into(),
+            "inside an IPv4-mapped address",
+        ),
+        ("http://0x7f000001/".into(), "loopback"),
+        ("http://2130706433/".into(), "loopback"),
+        ("http://127.1/".into(), "loopback"),
+        ("http://example.com@169.254.169.254/".into(), "link-local"),
+        (
+            "https://172.16.5.4/".into(),
+            "private address (172.16.0.0/12)",
+        ),
+        (
+            "https://192.168.0.10/".into(),
+            "private address (192.168.0.0/16)",
+        ),
+        ("https://100.64.0.1/".into(), "carrier-grade NAT"),
+        ("http://[fd00::1]/".into(), "unique-local"),
+        ("http://[fe80::1]/".into(), "link-local"),
+        ("http://0.0.0.0/".into(), "unspecified"),
+        (
+            format!("http://localhost:{port}/hook"),
+            "localhost resolves to",
+        ),
+    ] {
+        let r = app
+            .post_json("/api/v1/webhooks", &json!({"url": url, "events": ["*"]}))
+            .await;
+        assert_eq!(r.status(), 422, "{url}");
+        let detail = problem(r).await;
+        assert!(
+            detail.contains(rule) && detail.contains("--allow-webhook-hosts"),
+            "{url}: {detail}"
+        );
+    }
+    for url in [
+        format!("http://127.0.0.1:{port}/slack"),
+        "http://169.254.169.254/".into(),
+        format!("http://localhost:{port}/slack"),
+    ] {
+        let r = app
+            .http
+            .put(app.url("/api/v1/settings"))
+            .bearer_auth(&app.key)
+            .json(&json!({"slack_webhook_url": url}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{url}");
+        let detail = problem(r).await;
+        assert!(
+            detail.starts_with("slack_webhook_url")
+                && (detail.contains("loopback") || detail.contains("link-local"))
+                && detail.contains("--allow-webhook-hosts"),
+            "{url}: {detail}"
+        );
+    }
+    let hooks: Value = app
+        .get("/api/v1/webhooks")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hooks, json!([]), "nothing stored");
+    let settings = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
+    assert_eq!(settings.slack_webhook_url, None);
+
+    // Stored anyway (written before the rule, or straight into the database): an address
+    // in the URL and a name resolving to loopback, for webhooks and for Slack.
+    for url in [
+        format!("http://127.0.0.1:{port}/hook"),
+        format!("http://localhost:{port}/hook"),
+    ] {
+        app.store
+            .create_webhook(app.workspace_id, &url, &["*".to_owned()])
+            .await
+            .unwrap();
+    }
+    let settings = advocate_store::models::WorkspaceSettings {
+        slack_webhook_url: Some(format!("http://localhost:{port}/slack")),
+        ..Default::default()
+    };
+    app.store
+        .save_workspace_settings(app.workspace_id, &settings)
+        .await
+        .unwrap();
+    let workers = start(
+        &app,
+        DeliveryConfig {
+            allowed_hosts: Default::default(),
+            ..config(None, 12)
+        },
+    );
+    let r = app.answer(json!({"survey": "rel", "score": 0})).await;
+    assert_eq!(r.status(), 201);
+    // response.created and case.created to both endpoints, and the Slack alert.
+    let messages = eventually("every delivery to be refused", || async {
+        let m = http_messages(&app, "dead").await;
+        (m.len() == 5 && m.iter().all(|m| m["status"] == "dead")).then_some(m)
+    })
+    .await;
+    for m in &messages {
+        let err = m["last_error"].as_str().unwrap();
+        assert!(
+            err.starts_with("refused: ")
+                && err.contains("a loopback address (")
+                && err.contains("--allow-webhook-hosts"),
+            "{m}"
+        );
+        assert_eq!(m["attempts"], 1, "dead-lettered at once, not retried: {m}");
+    }
+    assert!(messages.iter().any(|m| m["kind"] == "slack"));
+    assert!(http_messages(&app, "pending").await.is_empty());
+    assert!(messages.iter().any(|m| m["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("localhost resolves only")));
+    workers.shutdown().await;
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "never connected to");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_targets_are_refused_at_registration_and_never_connected_to_on_every_backend() {
+    for db in TestDb::all().await {
+        eprintln!("backend: {:?}", db.backend);
+        internal_targets_are_refused_at_registration_and_never_connected_to(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn allowed_receivers_get_deliveries_redirects_are_not_followed_and_bodies_not_shown() {
+    let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
+    app.survey("rel", None).await;
+    // Allowed too: a redirect must not be followed even to an allowed address.
+    let (trap, trapped) = connection_counter().await;
+    let received = Arc::new(AtomicUsize::new(0));
+    let counted = received.clone();
+    let receiver = axum::Router::new()
+        .route(
+            "/ok",
+            axum::routing::post(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                async { StatusCode::OK }
+            }),
+        )
+        .route(
+            "/moved",
+            axum::routing::post(move || async move {
+                (
+                    StatusCode::FOUND,
+                    [("location", format!("http://127.0.0.1:{trap}/stolen"))],
+                )
+            }),
+        )
+        .route(
+            "/fails",
+            axum::routing::post(|| async {
+                (StatusCode::INTERNAL_SERVER_ERROR, "db password: hunter2")
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    for path in ["/ok", "/moved", "/fails"] {
+        let r = app
+            .post_json(
+                "/api/v1/webhooks",
+                &json!({"url": format!("{base}{path}"), "events": ["response.created"]}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{path}");
+    }
+    let workers = start(&app, config(None, 100));
+    let r = app.answer(json!({"survey": "rel", "score": 9})).await;
+    assert_eq!(r.status(), 201);
+    let failed = eventually("one delivered, two failed", || async {
+        let m = http_messages(&app, "pending").await;
+        let failed: Vec<Value> = m
+            .iter()
+            .filter(|m| m["last_error"].is_string())
+            .cloned()
+            .collect();
+        (received.load(Ordering::SeqCst) == 1 && failed.len() == 2).then_some(failed)
+    })
+    .await;
+    let error_of = |path: &str| {
+        failed
+            .iter()
+            .find(|m| m["target"].as_str().unwrap().ends_with(path))
+            .map(|m| m["last_error"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(
+        error_of("/moved"),
+        "HTTP 302 Found (redirects are not followed)"
+    );
+    assert_eq!(error_of("/fails"), "HTTP 500 Internal Server Error");
+    workers.shutdown().await;
+    assert_eq!(
+        trapped.load(Ordering::SeqCst),
+        0,
+        "the redirect was not followed"
+    );
+    let html = {
+        let cookie = app.sign_in().await;
+        app.http
+            .get(app.url("/outbox"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(
+        html.contains("HTTP 500") && !html.contains("hunter2"),
+        "no body shown"
+    );
 }

@@ -8,6 +8,7 @@
 
 use crate::models::{RoutingRule, WorkspaceSettings};
 use crate::reactions::{playbook_in, routing_rules_in, settings_in};
+use crate::webhooks::check_delivery_url;
 use crate::{to_ts, Result, Store, StoreError};
 use advocate_core::{Label, Language, Priority, Score};
 use chrono::Utc;
@@ -129,7 +130,7 @@ pub fn check_settings(s: &WorkspaceSettings) -> Result<()> {
         }
     }
     if let Some(url) = &s.slack_webhook_url {
-        check_url("slack_webhook_url", url)?;
+        check_delivery_url("slack_webhook_url", url)?;
     }
     check_text("default_queue", &s.default_queue, 200)?;
     if !(s.currency.len() == 3 && s.currency.chars().all(|c| c.is_ascii_uppercase())) {

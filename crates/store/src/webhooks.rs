@@ -40,26 +40,14 @@ pub enum WebhookRemoval {
     Deactivated,
 }
 
-/// Checks a receiver URL: absolute http(s) with a host.
-pub fn check_webhook_url(url: &str) -> Result<String> {
+/// Checks a delivery URL (a webhook receiver, a Slack incoming webhook): absolute http(s)
+/// with a host, read as the HTTP client will read it. Whether its address may be reached
+/// depends on the operator's allow-list, so the server checks that (at registration and
+/// again at every connection), with `advocate_core::outbound`.
+pub fn check_delivery_url(field: &str, url: &str) -> Result<String> {
     let url = url.trim();
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "url must start with http:// or https://; got {url:?}"
-            ))
-        })?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || host.starts_with(':') || host.starts_with('@') {
-        return Err(StoreError::Invalid(format!("url has no host: {url:?}")));
-    }
-    if url.len() > 2000 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(StoreError::Invalid(
-            "url must be at most 2000 characters without spaces".into(),
-        ));
-    }
+    advocate_core::outbound::parse_url(url)
+        .map_err(|problem| StoreError::Invalid(format!("{field} {problem}; got {url:?}")))?;
     Ok(url.to_owned())
 }
 
@@ -121,7 +109,7 @@ impl Store {
         url: &str,
         events: &[String],
     ) -> Result<(WebhookEndpoint, String)> {
-        let url = check_webhook_url(url)?;
+        let url = check_delivery_url("url", url)?;
         let events = check_webhook_events(events)?;
         let secret = new_secret();
         let row = sqlx::query(&format!(

@@ -7,6 +7,7 @@ use super::json::ApiJson;
 use super::validate;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::outbound;
 use crate::state::AppState;
 use advocate_core::{Language, Priority, Score, SlaHours};
 use advocate_store::models::{ReviewLink, RoutingRule, WorkspaceSettings};
@@ -142,7 +143,8 @@ pub async fn get_settings(
 #[utoipa::path(put, path = "/api/v1/settings", tag = "settings", request_body = WorkspaceSettings,
     security(("api_key" = [])),
     responses((status = 200, description = "saved; fields not sent take their defaults", body = WorkspaceSettings),
-              (status = 422, description = "an email, URL or SLA that is not valid", body = Problem)))]
+              (status = 422, description = "an email, URL or SLA that is not valid, or a Slack URL \
+                  that points to a non-public address (the message names the rule)", body = Problem)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     caller: ApiCaller,
@@ -161,6 +163,9 @@ pub async fn put_settings(
             *field = None;
         }
     }
+    outbound::check_settings(&state.config.allowed_hosts, &settings)
+        .await
+        .map_err(ApiError::unprocessable)?;
     state
         .store
         .save_workspace_settings(caller.workspace_id, &settings)

@@ -5,6 +5,7 @@
 use super::json::ApiJson;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::outbound;
 use crate::state::AppState;
 use advocate_store::webhooks::{WebhookEndpoint, WebhookRemoval};
 use axum::extract::{Path, State};
@@ -38,7 +39,8 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// http:// or https:// URL that receives the POSTs.
+    /// http:// or https:// URL that receives the POSTs. It must reach a public address
+    /// unless the operator allows the host (`--allow-webhook-hosts`).
     pub url: String,
     /// Any of response.created, case.created, case.updated, case.overdue,
     /// engagement.updated; or ["*"] for all.
@@ -94,12 +96,16 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
     security(("api_key" = [])),
     responses((status = 201, description = "created; the secret is shown only now", body = WebhookCreated),
-              (status = 422, description = "invalid URL or event", body = Problem)))]
+              (status = 422, description = "invalid URL or event, or a URL that points to a \
+                  non-public address (the message names the rule)", body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
     body: ApiJson<NewWebhook>,
 ) -> ApiResult<(StatusCode, Json<WebhookCreated>)> {
+    outbound::check_registration(&state.config.allowed_hosts, "url", &body.value.url)
+        .await
+        .map_err(ApiError::unprocessable)?;
     let (endpoint, secret) = state
         .store
         .create_webhook(caller.workspace_id, &body.value.url, &body.value.events)

@@ -7,6 +7,7 @@ use super::signin::RequireSignIn;
 use super::views::{encode, LANGUAGE_NAMES};
 use super::{internal, PageError};
 use crate::auth::SignedIn;
+use crate::outbound;
 use crate::state::AppState;
 use advocate_core::{Language, Priority, Score, SlaHours};
 use advocate_store::models::{ReviewLink, WorkspaceSettings};
@@ -396,7 +397,13 @@ pub async fn save(
     RequireSignIn(user): RequireSignIn,
     Form(f): Form<SettingsForm>,
 ) -> Response {
-    let result = match f.parse() {
+    let settings = match f.parse() {
+        Ok(settings) => outbound::check_settings(&state.config.allowed_hosts, &settings)
+            .await
+            .map(|()| settings),
+        Err(msg) => Err(msg),
+    };
+    let result = match settings {
         Ok(settings) => match outcome(
             state
                 .store

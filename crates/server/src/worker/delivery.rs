@@ -4,6 +4,8 @@
 use super::senders::{
     send_email, send_slack, send_sms, send_webhook, Failure, SmsSettings, SmtpSettings,
 };
+use crate::outbound::OutboundClient;
+use advocate_core::outbound::AllowedHosts;
 use advocate_store::outbox::{FailureOutcome, MessageKind, OutboxMessage, RetryPolicy};
 use advocate_store::Store;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
@@ -31,6 +33,9 @@ pub struct DeliveryConfig {
     pub lease_secs: i64,
     /// Timeout of one webhook request.
     pub http_timeout: Duration,
+    /// Where webhooks and Slack messages may go besides public addresses
+    /// (`--allow-webhook-hosts`).
+    pub allowed_hosts: AllowedHosts,
     pub retry: RetryPolicy,
 }
 
@@ -43,6 +48,7 @@ impl Default for DeliveryConfig {
             poll_interval: Duration::from_secs(1),
             lease_secs: 120,
             http_timeout: Duration::from_secs(10),
+            allowed_hosts: AllowedHosts::default(),
             retry: RetryPolicy::default(),
         }
     }
@@ -51,6 +57,9 @@ impl Default for DeliveryConfig {
 /// What each delivery needs, shared by the tasks.
 struct Senders {
     store: Store,
+    /// Webhooks and Slack: URLs an admin chose, held to the outbound rules.
+    outbound: OutboundClient,
+    /// The SMS provider: the operator's own URL.
     http: reqwest::Client,
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     sms: Option<SmsSettings>,
@@ -63,6 +72,7 @@ pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::R
         .user_agent(concat!("Advocate/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("HTTP client builds");
+    let outbound = OutboundClient::new(config.allowed_hosts.clone(), config.http_timeout);
     // Email and SMS wait in the outbox on an instance that cannot send them: another
     // instance (or this one, restarted with the setting) delivers them.
     let mut kinds = vec![MessageKind::Webhook, MessageKind::Slack];
@@ -74,6 +84,7 @@ pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::R
     }
     let senders = Arc::new(Senders {
         store: store.clone(),
+        outbound,
         http,
         smtp: config.smtp.as_ref().map(SmtpSettings::transport),
         sms: config.sms.clone(),
@@ -116,8 +127,8 @@ pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::R
 async fn deliver(s: Arc<Senders>, msg: OutboxMessage) {
     let started = Instant::now();
     let result = match msg.kind {
-        MessageKind::Webhook => send_webhook(&s.http, &s.store, &msg).await,
-        MessageKind::Slack => send_slack(&s.http, &msg).await,
+        MessageKind::Webhook => send_webhook(&s.outbound, &s.store, &msg).await,
+        MessageKind::Slack => send_slack(&s.outbound, &msg).await,
         MessageKind::Email => match &s.smtp {
             Some(smtp) => send_email(smtp, &msg).await,
             None => Err(Failure::retry("no SMTP server is configured")),

@@ -3,6 +3,7 @@
 //! when the peer accepted the message; anything else is a [`Failure`] whose reason is
 //! recorded on the attempt.
 
+use crate::outbound::{refusal_of, OutboundClient, Refused};
 use advocate_core::delivery::{
     webhook_signature, EVENT_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER,
 };
@@ -288,7 +289,7 @@ pub async fn send_email(
 
 /// POSTs the stored payload, byte for byte, signed with the endpoint's current secret.
 pub async fn send_webhook(
-    http: &reqwest::Client,
+    outbound: &OutboundClient,
     store: &Store,
     msg: &OutboxMessage,
 ) -> Result<(), Failure> {
@@ -304,8 +305,9 @@ pub async fn send_webhook(
         })?;
     let now = chrono::Utc::now().timestamp();
     let signature = webhook_signature(&secret, now, msg.payload.as_bytes());
-    let request = http
+    let request = outbound
         .post(&msg.target)
+        .map_err(refused)?
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature)
         .header(IDEMPOTENCY_HEADER, &msg.idempotency_key)
@@ -315,28 +317,37 @@ pub async fn send_webhook(
 }
 
 /// POSTs `{"text": …}` (already the stored payload) to a Slack-compatible webhook.
-pub async fn send_slack(http: &reqwest::Client, msg: &OutboxMessage) -> Result<(), Failure> {
-    let request = http
+pub async fn send_slack(outbound: &OutboundClient, msg: &OutboxMessage) -> Result<(), Failure> {
+    let request = outbound
         .post(&msg.target)
+        .map_err(refused)?
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(msg.payload.clone());
     post(request).await
 }
 
+/// A target the rules refuse will not become reachable by retrying: dead-letter it now.
+fn refused(r: Refused) -> Failure {
+    Failure::permanent(r.to_string())
+}
+
 /// 2xx is delivered; any other status, a timeout or a network error is a failure whose
-/// reason names what happened.
+/// reason names what happened. The body of a failed answer is not recorded: admins read
+/// the reason, and an internal service's answer is what a forged request would be after.
 async fn post(request: reqwest::RequestBuilder) -> Result<(), Failure> {
-    let response = request
-        .send()
-        .await
-        .map_err(|e| Failure::retry(chain(&e)))?;
+    let response = request.send().await.map_err(|e| match refusal_of(&e) {
+        Some(r) => refused(r.clone()),
+        None => Failure::retry(chain(&e)),
+    })?;
     let status = response.status();
     if status.is_success() {
         return Ok(());
     }
-    let body = response.text().await.unwrap_or_default();
-    let body: String = body.chars().take(200).collect();
-    Err(Failure::retry(format!("HTTP {status}: {}", body.trim())))
+    Err(Failure::retry(if status.is_redirection() {
+        format!("HTTP {status} (redirects are not followed)")
+    } else {
+        format!("HTTP {status}")
+    }))
 }
 
 /// An error with its causes ("error sending request: … : Connection refused").

@@ -4,6 +4,7 @@
 
 pub mod peers;
 
+use advocate_core::outbound::AllowedHosts;
 use advocate_core::Language;
 use advocate_server::auth::hash_password;
 use advocate_server::Config;
@@ -33,6 +34,16 @@ impl TestApp {
     /// A running server on `db` with a workspace "acme", an admin user and an API key.
     pub async fn spawn_on(db: TestDb) -> Self {
         Self::spawn_with(db, Config::default()).await
+    }
+
+    /// Like [`TestApp::spawn_on`], allowing webhook and Slack URLs on loopback, where the
+    /// tests' receivers listen (deliveries need [`receivers_allowed`] too).
+    pub async fn spawn_allowing_receivers(db: TestDb) -> Self {
+        let config = Config {
+            allowed_hosts: receivers_allowed(),
+            ..Config::default()
+        };
+        Self::spawn_with(db, config).await
     }
 
     /// Like [`TestApp::spawn_on`], with the HTTP layer's settings.
@@ -140,6 +151,12 @@ impl TestApp {
     pub async fn count_answers(&self) -> u64 {
         self.store.count_answers(self.workspace_id).await.unwrap()
     }
+}
+
+/// What `--allow-webhook-hosts` must hold for deliveries to the tests' receivers on
+/// 127.0.0.1 (by default only public addresses are delivered to).
+pub fn receivers_allowed() -> AllowedHosts {
+    AllowedHosts::parse("127.0.0.1").unwrap()
 }
 
 /// The CSRF token in a page's forms.
