@@ -264,7 +264,7 @@ async fn webhook_endpoints_are_managed(store: Store) {
     let other = named_workspace(&store, "other").await;
     for (url, events, needle) in [
         ("ftp://x.example/h", vec!["*"], "http:// or https://"),
-        ("https://", vec!["*"], "no host"),
+        ("https://", vec!["*"], "URL with a host"),
         ("https://x.example/h", vec![], "at least one"),
         (
             "https://x.example/h",
