@@ -35,7 +35,8 @@ impl Refused {
     }
     fn name(name: &str, ip: IpAddr, refusal: Refusal) -> Self {
         Self(format!(
-            "refused: {name} resolves only to refused addresses ({ip} is {refusal}); {HOW_TO_ALLOW}"
+            "refused: {name} resolves only to refused addresses, such as {ip}, {refusal}; \
+             {HOW_TO_ALLOW}"
         ))
     }
 }
@@ -125,7 +126,7 @@ impl OutboundClient {
     /// since the client does not ask the resolver about it; a name is checked by the
     /// resolver, address by address, when the request connects.
     pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
-        let url = parse_url(url)
+        let url = parse_url(url.trim())
             .map_err(|problem| Refused(format!("refused: the URL {problem}; got {url:?}")))?;
         if let Some(Host::Ip(ip)) = Host::of(&url) {
             self.allowed
