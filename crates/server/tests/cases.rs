@@ -729,6 +729,25 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
         "Customer care",
         "nothing saved"
     );
+    // The Slack URL goes only to public addresses, as through the API.
+    let mut slack = fields("boss@example.com");
+    slack.push(("slack_webhook_url", "http://169.254.169.254/latest"));
+    let r = form(&app, &cookie, "/settings", &slack).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("slack_webhook_url points to a link-local address (169.254.0.0/16)"),
+        "{html}"
+    );
+    let s = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.slack_webhook_url, s.default_queue.as_str()),
+        (None, "Customer care")
+    );
     let r = form(&app, &cookie, "/settings", &fields("boss@example.com")).await;
     assert_eq!(r.status(), 303);
     let s = app
