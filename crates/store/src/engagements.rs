@@ -335,7 +335,8 @@ pub(crate) async fn on_promoter(
         engagement_ids: ids,
         ..msg
     };
-    enqueue_email(conn, ws, "promoter.thank_you", &msg).await
+    enqueue_email(conn, ws, "promoter.thank_you", &msg).await?;
+    Ok(())
 }
 
 /// Gives the engagement a code: the oldest free one of the pool, else a generated one.

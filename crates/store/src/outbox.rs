@@ -108,12 +108,13 @@ pub(crate) async fn enqueue(
     Ok(key)
 }
 
+/// Queues an email; returns its idempotency key.
 pub(crate) async fn enqueue_email(
     conn: &mut AnyConnection,
     workspace_id: i64,
     event: &str,
     email: &EmailMessage,
-) -> Result<()> {
+) -> Result<String> {
     let payload = serde_json::to_value(email).expect("email serialises");
     enqueue(
         conn,
@@ -124,8 +125,7 @@ pub(crate) async fn enqueue_email(
         None,
         &payload,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Queues an email that carries a secret link (a password reset, an invitation to join a
@@ -137,17 +137,7 @@ pub(crate) async fn enqueue_secret_email(
     event: &str,
     email: &EmailMessage,
 ) -> Result<()> {
-    let payload = serde_json::to_value(email).expect("email serialises");
-    let key = enqueue(
-        conn,
-        workspace_id,
-        MessageKind::Email,
-        event,
-        &email.to,
-        None,
-        &payload,
-    )
-    .await?;
+    let key = enqueue_email(conn, workspace_id, event, email).await?;
     sqlx::query("UPDATE outbox SET secret = 1 WHERE idempotency_key = $1")
         .bind(key)
         .execute(&mut *conn)
