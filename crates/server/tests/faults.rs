@@ -294,6 +294,7 @@ async fn postgres_connections_killed_mid_write_lose_and_duplicate_nothing() {
         expected.extend(w.await.unwrap());
     }
     assert!(killing.await.unwrap() > 0, "no connection was killed");
+    assert_eq!(readyz(&app).await, StatusCode::OK, "not ready again");
     assert_eq!(stored_ids(app.db_url()).await, expected);
     assert_eq!(
         app.count_answers().await,
