@@ -326,7 +326,7 @@ async fn person(state: &AppState, req: Request, permission: Permission, next: Ne
         let back = if req.method() == Method::GET {
             req.uri().path_and_query().map_or("/", |p| p.as_str())
         } else {
-            "/dashboard"
+            crate::pages::return_path::DASHBOARD
         };
         let to = format!("/signin?next={}", crate::pages::views::encode(back));
         return Redirect::to(&to).into_response();

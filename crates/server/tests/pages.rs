@@ -435,3 +435,57 @@ async fn the_stylesheet_is_served_from_the_binary() {
     let css = r.text().await.unwrap();
     assert!(!css.contains("http://") && !css.contains("https://") && !css.contains("@import"));
 }
+
+/// After sign-in, `next` is followed only when it is a plain path on this site; anything a
+/// browser could resolve elsewhere (a tab or line break it drops, a backslash it reads as a
+/// slash) or that is not a path lands on the dashboard, and no `next` ever gives a 500.
+#[tokio::test]
+async fn sign_in_returns_only_to_plain_paths_on_this_site() {
+    let app = TestApp::spawn().await;
+    let sign_in_to = |next: &'static str| {
+        app.http
+            .post(app.url("/signin"))
+            .form(&[
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+                ("next", next),
+            ])
+            .send()
+    };
+    for next in [
+        "/\t/evil.example",
+        "/%09/evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "\\/evil.example",
+        "https://evil.example",
+        "javascript:alert(1)",
+        "/..//evil.example",
+        "/\r/evil.example",
+        "/\n/evil.example",
+        "/\r\nSet-Cookie: x=1",
+        "/\u{b}/evil.example",
+        "/\0/evil.example",
+    ] {
+        let r = sign_in_to(next).await.unwrap();
+        assert_eq!(r.status(), 303, "{next:?}");
+        assert_eq!(location(&r), "/dashboard", "{next:?}");
+        // The sign-in form does not carry it either.
+        let page = app
+            .http
+            .get(app.url("/signin"))
+            .query(&[("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{next:?}");
+        assert!(
+            !page.text().await.unwrap().contains("evil.example"),
+            "{next:?}"
+        );
+    }
+    for next in ["/cases?x=1", "/cases#a"] {
+        let r = sign_in_to(next).await.unwrap();
+        assert_eq!(location(&r), next);
+    }
+}

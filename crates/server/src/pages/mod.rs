@@ -6,6 +6,7 @@ mod dashboard;
 pub mod invitation;
 mod kpis;
 mod outbox;
+pub mod return_path;
 mod settings;
 mod signin;
 mod sms_status;

@@ -1,5 +1,6 @@
 //! Sign-in, sign-out, and the wall in front of everything that needs it.
 
+use super::return_path::return_path;
 use super::views::SigninPage;
 use super::{same_origin, PageError};
 use crate::auth::{
@@ -49,17 +50,9 @@ pub struct SigninForm {
     next: Option<String>,
 }
 
-/// Only a path on this site: never `//evil.example` or `https://…` (no open redirect).
-fn local_path(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/dashboard".to_owned(),
-    }
-}
-
 pub async fn form(Query(q): Query<NextParam>) -> SigninPage {
     SigninPage {
-        next: local_path(q.next.as_deref()),
+        next: return_path(q.next.as_deref()),
         ..Default::default()
     }
 }
@@ -77,7 +70,7 @@ pub async fn submit(
     if let Err(refused) = same_origin(&headers) {
         return refused.into_response();
     }
-    let next = local_path(f.next.as_deref());
+    let next = return_path(f.next.as_deref());
     // Brute force: every attempt is charged to the client and to the email tried (known or
     // not, so a lock reveals nothing), and given back when it succeeds.
     let (limits, now) = (&state.limits, Instant::now());
