@@ -17,6 +17,7 @@ pub mod period;
 pub mod playbook;
 pub mod score;
 mod stats;
+pub mod text;
 pub mod token;
 
 pub use access::{Permission, Role, Scope};

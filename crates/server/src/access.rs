@@ -245,7 +245,7 @@ pub fn rule(method: &Method, path: &str) -> Option<Access> {
 }
 
 /// Largest form a page may post (the CSRF token is read from it).
-const FORM_LIMIT: usize = 256 * 1024;
+pub(crate) const FORM_LIMIT: usize = 256 * 1024;
 /// The form field and header that carry the session's CSRF token.
 pub const CSRF_FIELD: &str = "csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";

@@ -14,6 +14,7 @@ pub mod ratelimit;
 pub mod security;
 pub mod state;
 pub mod team;
+pub mod text_rule;
 pub mod worker;
 
 pub use error::{ApiError, Problem};
@@ -52,6 +53,8 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })
+        // Inside the access check: a caller without access learns nothing from it.
+        .layer(axum::middleware::from_fn(text_rule::check))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access::authorize,

@@ -504,12 +504,16 @@ impl Store {
             Some(a) if a.trim().is_empty() => {
                 return Err(StoreError::Invalid("assignee must not be empty".into()))
             }
-            Some(a) if a.chars().count() > 200 || a.chars().any(char::is_control) => {
+            Some(a) if a.chars().count() > 200 => {
                 return Err(StoreError::Invalid(
-                    "assignee must be at most 200 characters, without control characters".into(),
+                    "assignee must be at most 200 characters".into(),
                 ))
             }
-            Some(a) => Some(a.trim().to_owned()),
+            Some(a) => {
+                advocate_core::text::check_line(a)
+                    .map_err(|e| StoreError::Invalid(format!("assignee {e}")))?;
+                Some(a.trim().to_owned())
+            }
             None => None,
         };
 

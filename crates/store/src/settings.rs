@@ -106,10 +106,7 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.chars().count() > max {
         return invalid(format!("{field} must be at most {max} characters"));
     }
-    if value.chars().any(char::is_control) {
-        return invalid(format!("{field} must not contain control characters"));
-    }
-    Ok(())
+    advocate_core::text::check_line(value).or_else(|e| invalid(format!("{field} {e}")))
 }
 
 /// Everything a workspace's settings must satisfy before they are saved.

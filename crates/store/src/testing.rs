@@ -118,6 +118,29 @@ impl Store {
             }
         }
     }
+
+    /// How many rows every table holds, by table: equal before and after a refused request
+    /// shows that it stored nothing.
+    pub async fn row_counts(&self) -> crate::Result<std::collections::BTreeMap<String, i64>> {
+        let tables = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+            }
+        };
+        let names: Vec<(String,)> = sqlx::query_as(tables).fetch_all(&self.writer).await?;
+        let mut counts = std::collections::BTreeMap::new();
+        for (name,) in names {
+            let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {name}"))
+                .fetch_one(&self.writer)
+                .await?;
+            counts.insert(name, n);
+        }
+        Ok(counts)
+    }
 }
 
 impl Drop for TestDb {

@@ -236,6 +236,7 @@ fn items(body: Result<Bytes, BytesRejection>, list: &str) -> ApiResult<(Vec<Valu
     }
     let raw: Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
+    super::json::check_text(&raw)?;
     let Value::Object(mut object) = raw else {
         return Err(ApiError::unprocessable(format!(
             "request body must be a JSON object: one item, or {{\"{list}\": [...]}}"

@@ -7,7 +7,8 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// A text field: trimmed, non-empty, at most `max` characters, no control characters.
+/// A text field: trimmed, non-empty, at most `max` characters, following the text rule
+/// ([`advocate_core::text::check`]).
 pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
     let v = value.trim();
     if v.is_empty() {
@@ -20,13 +21,7 @@ pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
             "{field} must be at most {max} characters"
         )));
     }
-    if v.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        return Err(ApiError::unprocessable(format!(
-            "{field} must not contain control characters"
-        )));
-    }
+    advocate_core::text::check(v).map_err(|e| ApiError::unprocessable(format!("{field} {e}")))?;
     Ok(v.to_owned())
 }
 

@@ -69,8 +69,7 @@ pub struct PageError(pub StatusCode, pub &'static str);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let content_type = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-        let mut response = (self.0, content_type, self.1).into_response();
+        let mut response = plain_error(self.0, self.1.to_owned());
         if self.0 == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
@@ -104,6 +103,12 @@ pub(crate) fn internal(err: StoreError) -> PageError {
         err,
         "Something went wrong; it has been logged. Try again shortly.",
     )
+}
+
+/// A [`PageError`] whose message is made at run time (one naming a form field).
+pub fn plain_error(status: StatusCode, message: String) -> Response {
+    let content_type = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+    (status, content_type, message).into_response()
 }
 
 /// Refuses form posts sent from another site (defence in depth next to SameSite cookies):

@@ -350,11 +350,14 @@ async fn answers(
     ClientKey(client): ClientKey,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let body: AnswerBody = serde_json::from_slice(&body).map_err(|e| {
+    let shape = |e: serde_json::Error| {
         ApiError::bad_request(format!(
             "the body must be JSON {{\"token\": string, \"score\": number, \"comment\"?: string}}: {e}"
         ))
-    })?;
+    };
+    let body: serde_json::Value = serde_json::from_slice(&body).map_err(shape)?;
+    crate::api::json::check_text(&body)?;
+    let body: AnswerBody = serde_json::from_value(body).map_err(shape)?;
     let survey = survey(&state, &public_id).await?;
     let (min, max) = survey.kind.scale();
     let score = survey.kind.check_score(body.score).map_err(|_| {
