@@ -930,3 +930,51 @@ async fn exports_and_erasures_are_in_the_audit_log() {
         .contains("from=2020-01-01"));
     assert!(log[1]["actor"].as_str().unwrap().starts_with("key:adv_"));
 }
+
+/// What the server logs at info level and above, from the moment this is called.
+fn captured_logs() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    #[derive(Clone)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sink = Sink(Default::default());
+    let logs = sink.0.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .try_init()
+        .expect("the only test of this binary that installs a subscriber");
+    logs
+}
+
+/// Anyone can send a method a route does not have (`GET /signout`): it is a 405 naming
+/// the methods the route has, and no error is logged, so nobody can fill the error log.
+#[tokio::test]
+async fn a_method_a_route_does_not_have_is_a_405_and_no_error() {
+    let logs = captured_logs();
+    let app = TestApp::spawn().await;
+    for (m, path, allow) in [
+        ("GET", "/signout", "POST"),
+        ("DELETE", "/dashboard", "GET"),
+        ("PUT", "/api/v1/responses", "POST"),
+    ] {
+        let r = app
+            .http
+            .request(method(m), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{m} {path}");
+        assert_eq!(r.headers()["allow"], allow, "{m} {path}");
+    }
+    let logged = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();
+    assert!(!logged.contains("no access rule"), "{logged}");
+}
