@@ -14,6 +14,7 @@ mod privacy;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use options::{DbArgs, ServeArgs};
+use std::io::IsTerminal;
 
 #[derive(Parser)]
 #[command(
@@ -94,6 +95,8 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes are for people at a terminal, not for log files and collectors.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match Cli::parse().command {
         Command::Serve(args) => bootstrap::serve(args).await,

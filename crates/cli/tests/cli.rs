@@ -516,3 +516,21 @@ fn a_bad_webhook_allow_list_stops_serve_before_it_starts() {
         assert!(!stdout(&out).contains("listening"));
     }
 }
+
+/// Logs written to a file or a pipe carry no terminal colour codes.
+#[test]
+fn logs_to_a_pipe_have_no_colour_codes() {
+    let env = Env::new();
+    let out = Command::new(BIN)
+        .args(["migrate", "--data-dir"])
+        .arg(&env.dir)
+        .env_remove("ADVOCATE_DATABASE_URL")
+        .env_remove("ADVOCATE_DATA_DIR")
+        .env("RUST_LOG", "trace")
+        .output()
+        .expect("run advocate");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("TRACE"), "nothing was logged: {err}");
+    assert!(!err.contains('\u{1b}'), "{err}");
+}
