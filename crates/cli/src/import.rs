@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -258,6 +258,38 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Most problems a failed import prints; the rest are counted.
+const SHOWN_PROBLEMS: usize = 100;
+
+/// Prints every problem of a file as `line N: problem`, in line order (the first
+/// [`SHOWN_PROBLEMS`], then how many more), and fails; does nothing when there is none.
+pub(crate) fn report(path: &Path, mut errors: Vec<(u64, String)>) -> Result<()> {
+    if errors.is_empty() {
+        return Ok(());
+    }
+    errors.sort_by_key(|(line, _)| *line);
+    for (line, problem) in errors.iter().take(SHOWN_PROBLEMS) {
+        eprintln!("line {line}: {problem}");
+    }
+    if errors.len() > SHOWN_PROBLEMS {
+        eprintln!("… and {} more", errors.len() - SHOWN_PROBLEMS);
+    }
+    bail!(
+        "{} problem{} in {}; nothing was imported",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        path.display()
+    )
+}
+
+/// A file saved as UTF-16 (Excel's "Unicode text"), told by its byte-order mark or by the
+/// NUL bytes between ASCII characters; read as UTF-8 its header would look like nonsense.
+fn is_utf16(start: &[u8]) -> bool {
+    start.starts_with(&[0xFF, 0xFE])
+        || start.starts_with(&[0xFE, 0xFF])
+        || start.chunks_exact(2).take(8).any(|pair| pair.contains(&0))
+}
+
 /// Streams the data rows of a CSV file, after its header.
 pub(crate) struct Rows<R> {
     reader: csv::Reader<Counting<R>>,
@@ -269,8 +301,17 @@ pub(crate) struct Rows<R> {
 impl Rows<BufReader<File>> {
     pub(crate) fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let rows = Self::new(BufReader::new(file))
+        let mut file = BufReader::new(file);
+        let start = file
+            .fill_buf()
             .with_context(|| format!("cannot read {}", path.display()))?;
+        if is_utf16(start) {
+            bail!(
+                "{} is UTF-16 text; save it as UTF-8 CSV (in Excel: Save As, \"CSV UTF-8\")",
+                path.display()
+            );
+        }
+        let rows = Self::new(file).with_context(|| format!("cannot read {}", path.display()))?;
         if rows.header.iter().all(|h| h.trim().is_empty()) {
             bail!(
                 "{} is empty; the first line must name the columns, e.g. survey,score,answered_at",
@@ -726,16 +767,7 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
 
     if !errors.is_empty() {
         drop(batch); // rolled back
-        errors.sort_by_key(|(line, _)| *line);
-        for (line, problem) in &errors {
-            eprintln!("line {line}: {problem}");
-        }
-        bail!(
-            "{} problem{} in {}; nothing was imported",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            path.display()
-        );
+        return report(path, errors);
     }
     if let Some((line, e)) = refused {
         return Err(e.context(format!(

@@ -1,22 +1,24 @@
 //! `advocate import orders|contacts|lifecycle|loyalty FILE.csv`: business data from CSV,
 //! all or nothing, with every problem reported as `line N: reason`.
 //!
-//! Each row is checked on its own first (fields, times, repeated external ids); when all
-//! pass, the store checks the rows against each other and the stored data (customers,
-//! currencies, spells) in the transaction that stores them, and its problems are mapped
-//! back to lines. Rows are held in memory: business files are far smaller than answers.
+//! Each row is checked on its own first (fields, times, repeated external ids); then the
+//! store checks the rows that passed against each other and the stored data (customers,
+//! currencies, spells) in one transaction, and its problems are mapped back to lines.
+//! Every problem of the file is reported in one run; the transaction is committed only
+//! when there is none. Rows are held in memory: business files are far smaller than
+//! answers.
 
-use crate::import::{Row, Rows};
+use crate::import::{report, Row, Rows};
 use crate::options::DbArgs;
 use advocate_core::ContactChannel;
 use advocate_store::business::{
     check_currency, parse_amount, parse_time, Checked, LifecycleEvent, LifecycleKind, LoyaltyEvent,
-    LoyaltyKind, NewContact, NewOrder,
+    LoyaltyKind, Mode, NewContact, NewOrder,
 };
 use advocate_store::Store;
 use anyhow::{bail, Result};
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// A file's columns: which are required and which may be left out.
@@ -206,33 +208,17 @@ fn repeated<'a>(ids: impl Iterator<Item = (u64, Option<&'a str>)>) -> Vec<(u64, 
     errors
 }
 
-/// Prints every problem and fails, or does nothing when there is none.
-fn report(path: &Path, mut errors: Vec<(u64, String)>) -> Result<()> {
-    if errors.is_empty() {
-        return Ok(());
-    }
-    errors.sort_by_key(|(line, _)| *line);
-    for (line, problem) in &errors {
-        eprintln!("line {line}: {problem}");
-    }
-    bail!(
-        "{} problem{} in {}; nothing was imported",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" },
-        path.display()
-    )
-}
-
-/// Reports what the store refused by line, or what it stored.
+/// Reports every problem of the file — the rows' own and what the store refused, mapped
+/// back to lines — or, when there is none, what was stored.
 async fn finish(
     store: &Store,
     path: &Path,
     what: &str,
-    lines: &[u64],
+    (lines, mut errors): (Vec<u64>, Vec<(u64, String)>),
     checked: Checked,
 ) -> Result<()> {
     match checked {
-        Ok(r) => {
+        Ok(r) if errors.is_empty() => {
             store.analyze().await?;
             println!(
                 "Imported {} {what} from {} ({} already stored).",
@@ -240,38 +226,14 @@ async fn finish(
                 path.display(),
                 r.unchanged
             );
-            Ok(())
+            return Ok(());
         }
-        Err(problems) => report(
-            path,
-            problems
-                .into_iter()
-                .map(|p| (lines[p.index], p.message))
-                .collect(),
-        ),
+        Ok(_) => {}
+        Err(problems) => {
+            errors.extend(problems.into_iter().map(|p| (lines[p.index], p.message)));
+        }
     }
-}
-
-/// Customers named in rows with other problems, so a file's unknown customers are listed
-/// in the same run.
-async fn unknown_customers<'a>(
-    store: &Store,
-    workspace_id: i64,
-    names: impl Iterator<Item = (u64, &'a str)>,
-) -> Result<Vec<(u64, String)>> {
-    let names: Vec<(u64, &str)> = names.collect();
-    let ids: Vec<String> = names.iter().map(|(_, n)| n.to_string()).collect();
-    let found = store.existing_customer_ids(workspace_id, &ids).await?;
-    Ok(names
-        .into_iter()
-        .filter(|(_, n)| !found.contains(*n))
-        .map(|(line, n)| {
-            (
-                line,
-                format!("customer {n:?} does not exist in this workspace; create it first (POST /api/v1/customers)"),
-            )
-        })
-        .collect())
+    report(path, errors)
 }
 
 async fn open(db: &DbArgs) -> Result<(Store, i64)> {
@@ -280,30 +242,24 @@ async fn open(db: &DbArgs) -> Result<(Store, i64)> {
     Ok((store, workspace.id))
 }
 
-/// Runs the checks every import shares and returns the items with their lines.
-async fn checked_items<T>(
-    store: &Store,
-    workspace_id: i64,
-    path: &Path,
+/// Lines of the rows for the store to check, those rows, and every problem so far.
+type Lines<T> = (Vec<u64>, Vec<T>, Vec<(u64, String)>);
+
+/// Adds the problems between rows (repeated external ids) to the rows' own, and keeps the
+/// rows without any for the store to check next: it stores them only when the file has
+/// no problem ([`Mode::store_unless`]), so that one run reports every bad row.
+fn checked_items<T>(
     (items, mut errors): Read<T>,
-    customer: impl Fn(&T) -> Option<&str>,
     external_id: impl Fn(&T) -> Option<&str>,
-) -> Result<(Vec<u64>, Vec<T>)> {
-    errors.extend(repeated(items.iter().map(|(l, i)| (*l, external_id(i)))));
-    if !errors.is_empty() {
-        errors.extend(
-            unknown_customers(
-                store,
-                workspace_id,
-                items
-                    .iter()
-                    .filter_map(|(l, i)| customer(i).map(|c| (*l, c))),
-            )
-            .await?,
-        );
-        report(path, errors)?;
-    }
-    Ok(items.into_iter().unzip())
+) -> Lines<T> {
+    let repeats = repeated(items.iter().map(|(l, i)| (*l, external_id(i))));
+    let repeated_lines: HashSet<u64> = repeats.iter().map(|(l, _)| *l).collect();
+    errors.extend(repeats);
+    let (lines, items) = items
+        .into_iter()
+        .filter(|(line, _)| !repeated_lines.contains(line))
+        .unzip();
+    (lines, items, errors)
 }
 
 const ORDERS: Spec = Spec {
@@ -334,23 +290,10 @@ pub async fn orders(db: &DbArgs, path: &Path) -> Result<()> {
             ordered_at: ordered_at?,
         })
     })?;
-    let (lines, items) = checked_items(
-        &store,
-        ws,
-        path,
-        rows,
-        |o| Some(o.customer.as_str()),
-        |o| o.external_id.as_deref(),
-    )
-    .await?;
-    finish(
-        &store,
-        path,
-        ORDERS.what,
-        &lines,
-        store.try_record_orders(ws, &items).await?,
-    )
-    .await
+    let (lines, items, errors) = checked_items(rows, |o| o.external_id.as_deref());
+    let mode = Mode::store_unless(!errors.is_empty());
+    let checked = store.try_record_orders(ws, &items, mode).await?;
+    finish(&store, path, ORDERS.what, (lines, errors), checked).await
 }
 
 const CONTACTS: Spec = Spec {
@@ -394,23 +337,10 @@ pub async fn contacts(db: &DbArgs, path: &Path) -> Result<()> {
             resolved_at: resolved_at?,
         })
     })?;
-    let (lines, items) = checked_items(
-        &store,
-        ws,
-        path,
-        rows,
-        |k| k.customer.as_deref(),
-        |k| k.external_id.as_deref(),
-    )
-    .await?;
-    finish(
-        &store,
-        path,
-        CONTACTS.what,
-        &lines,
-        store.try_record_contacts(ws, &items).await?,
-    )
-    .await
+    let (lines, items, errors) = checked_items(rows, |k| k.external_id.as_deref());
+    let mode = Mode::store_unless(!errors.is_empty());
+    let checked = store.try_record_contacts(ws, &items, mode).await?;
+    finish(&store, path, CONTACTS.what, (lines, errors), checked).await
 }
 
 const LIFECYCLE: Spec = Spec {
@@ -436,23 +366,10 @@ pub async fn lifecycle(db: &DbArgs, path: &Path) -> Result<()> {
             at: at?,
         })
     })?;
-    let (lines, items) = checked_items(
-        &store,
-        ws,
-        path,
-        rows,
-        |e| Some(e.customer.as_str()),
-        |_| None,
-    )
-    .await?;
-    finish(
-        &store,
-        path,
-        LIFECYCLE.what,
-        &lines,
-        store.try_record_lifecycle(ws, &items).await?,
-    )
-    .await
+    let (lines, items, errors) = checked_items(rows, |_| None);
+    let mode = Mode::store_unless(!errors.is_empty());
+    let checked = store.try_record_lifecycle(ws, &items, mode).await?;
+    finish(&store, path, LIFECYCLE.what, (lines, errors), checked).await
 }
 
 const LOYALTY: Spec = Spec {
@@ -478,21 +395,8 @@ pub async fn loyalty(db: &DbArgs, path: &Path) -> Result<()> {
             at: at?,
         })
     })?;
-    let (lines, items) = checked_items(
-        &store,
-        ws,
-        path,
-        rows,
-        |e| Some(e.customer.as_str()),
-        |_| None,
-    )
-    .await?;
-    finish(
-        &store,
-        path,
-        LOYALTY.what,
-        &lines,
-        store.try_record_loyalty(ws, &items).await?,
-    )
-    .await
+    let (lines, items, errors) = checked_items(rows, |_| None);
+    let mode = Mode::store_unless(!errors.is_empty());
+    let checked = store.try_record_loyalty(ws, &items, mode).await?;
+    finish(&store, path, LOYALTY.what, (lines, errors), checked).await
 }

@@ -7,13 +7,13 @@
 //! `account_manager`; every other column is a segment attribute (e.g. `plan`, `region`).
 //! Each row is checked with the API's own rules for customers.
 
-use crate::import::Rows;
+use crate::import::{report, Rows};
 use crate::options::DbArgs;
 use advocate_core::Channel;
 use advocate_server::api::validate::CustomerFields;
 use advocate_store::invitations::{InviteRequest, SkipReason, Source};
 use advocate_store::models::CustomerInput;
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -46,17 +46,7 @@ pub async fn customers(db: &DbArgs, path: &Path, invite: Option<Invite>) -> Resu
         }
     };
     let (customers, errors) = read(path)?;
-    if !errors.is_empty() {
-        for (line, problem) in &errors {
-            eprintln!("line {line}: {problem}");
-        }
-        bail!(
-            "{} problem{} in {}; nothing was imported",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" },
-            path.display()
-        );
-    }
+    report(path, errors)?;
     // All rows are valid: store them (chunks commit one by one; a rerun is harmless, as
     // customers are updated by external id).
     for chunk in customers.chunks(CHUNK) {

@@ -517,6 +517,29 @@ fn a_bad_webhook_allow_list_stops_serve_before_it_starts() {
     }
 }
 
+/// An answers file saved as UTF-16 is named as such (not "unknown columns"); nothing is
+/// imported.
+#[test]
+fn a_utf16_answers_file_is_named_by_its_encoding() {
+    let env = Env::new();
+    let text = "survey,score,answered_at\nrel,9,2025-01-05\n";
+    let bytes: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let path = env.dir.join("utf16.csv");
+    std::fs::write(&path, bytes).unwrap();
+    let out = env.import(&path);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("is UTF-16 text; save it as UTF-8 CSV"),
+        "{err}"
+    );
+    assert!(!err.contains("unknown column"), "{err}");
+    assert_eq!(env.answers(), 0);
+}
+
 /// Logs written to a file or a pipe carry no terminal colour codes.
 #[test]
 fn logs_to_a_pipe_have_no_colour_codes() {

@@ -69,11 +69,11 @@ impl Env {
     }
 
     /// Writes `content` to a file and imports it as `what`.
-    fn import(&self, what: &str, content: &str) -> Output {
+    fn import(&self, what: &str, content: impl AsRef<[u8]>) -> Output {
         self.import_with(what, content, &[])
     }
 
-    fn import_with(&self, what: &str, content: &str, options: &[&str]) -> Output {
+    fn import_with(&self, what: &str, content: impl AsRef<[u8]>, options: &[&str]) -> Output {
         let path = self.dir.join(format!("{what}.csv"));
         std::fs::write(&path, content).unwrap();
         Command::new(BIN)
@@ -165,15 +165,28 @@ fn orders_good_and_bad() {
                nobody,5,EUR,2025-01-08,o4,\n\
                c3,5,EUR,yesterday,o1,\n";
     let out = env.import("orders", bad);
+    // Every problem in one run: the rows' own (lines 3 and 6) and, for the rows without
+    // one, what the store refuses (lines 4 and 5).
+    let p = problems(&out);
+    assert_eq!(p.len(), 4, "{p:?}");
     assert_eq!(
-        problems(&out),
-        [
-            "line 3: amount must not be negative (refunds are not orders); got \"-3\"",
-            "line 5: customer \"nobody\" does not exist in this workspace; create it first (POST /api/v1/customers)",
-            "line 6: ordered_at must be a time such as 2026-03-10T09:30:00Z or a date such as 2026-03-10; got \"yesterday\"",
-        ]
+        p[0],
+        "line 3: amount must not be negative (refunds are not orders); got \"-3\""
     );
-    // With the row-level problems fixed, the store's own checks are reported by line.
+    assert!(
+        p[1].starts_with("line 4: amount_in_reporting_currency is required"),
+        "{p:?}"
+    );
+    assert_eq!(
+        p[2],
+        "line 5: customer \"nobody\" does not exist in this workspace; create it first (POST /api/v1/customers)"
+    );
+    assert_eq!(
+        p[3],
+        "line 6: ordered_at must be a time such as 2026-03-10T09:30:00Z or a date such as 2026-03-10; got \"yesterday\""
+    );
+    assert_eq!(env.orders(), 0);
+    // With the row-level problems fixed, the store's own checks are still reported by line.
     let bad = bad
         .replace("-3", "3")
         .replace("yesterday,o1", "2025-01-09,o5");
@@ -210,11 +223,13 @@ fn contacts_good_and_bad() {
                ,phone,0,2025-02-03,2025-02-02,,t3\n\
                c3,chat,1,2025-02-04,,,t1\n";
     let p = problems(&env.import("contacts", bad));
+    // The rows' own problems and the store's (line 4) in one run.
     assert_eq!(
         p,
         [
             "line 3: channel must be one of email chat phone social sms chatbot video forum meeting self_service; got \"fax\"",
             "line 3: complaint must be true, false, yes, no, 1 or 0; got \"maybe\"",
+            "line 4: first_reply_at 2025-02-02T00:00:00+00:00 is before opened_at 2025-02-03T00:00:00+00:00",
             "line 5: external_id \"t1\" is already used on line 2",
         ]
     );
@@ -245,10 +260,18 @@ fn lifecycle_good_and_bad() {
                c1,acquired,2025-02-01\n\
                c2,left,2025-01-01\n\
                c3,churned,2025-01-01\n";
-    assert_eq!(
-        problems(&env.import("lifecycle", bad)),
-        ["line 4: event must be acquired or churned; got \"left\""]
+    // The store's problems (lines 3 and 5) come with the row's own (line 4).
+    let p = problems(&env.import("lifecycle", bad));
+    assert_eq!(p.len(), 3, "{p:?}");
+    assert!(
+        p[0].starts_with("line 3: event acquired at 2025-02-01"),
+        "{p:?}"
     );
+    assert_eq!(
+        p[1],
+        "line 4: event must be acquired or churned; got \"left\""
+    );
+    assert!(p[2].starts_with("line 5: event churned"), "{p:?}");
     let p = problems(&env.import("lifecycle", &bad.replace("c2,left,2025-01-01\n", "")));
     assert_eq!(p.len(), 2, "{p:?}");
     assert!(
@@ -283,12 +306,16 @@ fn loyalty_good_and_bad() {
                ghost,joined,2025-01-01\n\
                c2,joined,someday\n";
     let p = problems(&env.import("loyalty", bad));
-    assert_eq!(p.len(), 2, "{p:?}");
+    assert_eq!(p.len(), 3, "{p:?}");
     assert!(
-        p[0].starts_with("line 4: customer \"ghost\" does not exist"),
+        p[0].starts_with("line 3: event joined at 2025-02-01"),
         "{p:?}"
     );
-    assert!(p[1].starts_with("line 5: at must be a time"), "{p:?}");
+    assert!(
+        p[1].starts_with("line 4: customer \"ghost\" does not exist"),
+        "{p:?}"
+    );
+    assert!(p[2].starts_with("line 5: at must be a time"), "{p:?}");
     let header_only = problems(&env.import("loyalty", "customer,event\n"));
     assert_eq!(
         header_only,
@@ -372,4 +399,44 @@ fn customers_good_and_bad_and_invited() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A file with many bad rows lists the first hundred and counts the rest.
+#[test]
+fn many_problems_are_listed_up_to_a_hundred() {
+    let env = Env::new();
+    let mut file = "customer_id,amount,currency,ordered_at\n".to_owned();
+    for _ in 0..150 {
+        file.push_str("c1,-1,EUR,2025-01-05\n");
+    }
+    let out = env.import("orders", &file);
+    assert_eq!(problems(&out).len(), 100);
+    let err = stderr(&out);
+    assert!(err.contains("… and 50 more"), "{err}");
+    assert!(err.contains("150 problems"), "{err}");
+    assert_eq!(env.orders(), 0);
+}
+
+/// A file saved as UTF-16 (with or without a byte-order mark) is named as such, not read
+/// as a header of unknown columns.
+#[test]
+fn a_utf16_file_is_named_by_its_encoding() {
+    let env = Env::new();
+    let text = "customer_id,amount,currency,ordered_at\nc1,19.90,EUR,2025-01-05\n";
+    let little: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let big_without_mark: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for file in [little, big_without_mark] {
+        let out = env.import("orders", file);
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert!(
+            err.contains("is UTF-16 text; save it as UTF-8 CSV"),
+            "{err}"
+        );
+        assert!(!err.contains("unknown column"), "{err}");
+    }
+    assert_eq!(env.orders(), 0);
 }

@@ -116,6 +116,34 @@ pub fn rejection(list: Option<&str>, problems: &[ItemProblem]) -> StoreError {
 /// The result of a checked batch: what it did, or every problem (nothing stored).
 pub type Checked = std::result::Result<Recorded, Vec<ItemProblem>>;
 
+/// Whether a checked batch is stored or only checked: an import whose other rows have
+/// problems still learns, in the same run, what the store would refuse, and stores nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Store,
+    CheckOnly,
+}
+
+impl Mode {
+    /// Store only when nothing outside the batch has a problem.
+    pub fn store_unless(problems_elsewhere: bool) -> Self {
+        if problems_elsewhere {
+            Self::CheckOnly
+        } else {
+            Self::Store
+        }
+    }
+
+    /// Ends a batch's transaction: committed when storing, rolled back when checking.
+    pub(crate) async fn end(self, tx: sqlx::Transaction<'_, sqlx::Any>) -> crate::Result<()> {
+        match self {
+            Self::Store => tx.commit().await?,
+            Self::CheckOnly => tx.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
 /// Turns a checked batch into the store's error form.
 pub(crate) fn settle(list: Option<&str>, checked: Checked) -> crate::Result<Recorded> {
     checked.map_err(|problems| rejection(list, &problems))

@@ -7,7 +7,7 @@
 
 use super::{
     check_id, check_size, customer_ids_in, list_name, missing_customer, not_future, page_bounds,
-    settle, Checked, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
+    settle, Checked, Mode, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
 };
 use crate::many_rows::placeholders;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
@@ -122,7 +122,7 @@ impl Store {
         contact: &NewContact,
     ) -> Result<Recorded> {
         let checked = self
-            .try_record_contacts(workspace_id, std::slice::from_ref(contact))
+            .try_record_contacts(workspace_id, std::slice::from_ref(contact), Mode::Store)
             .await?;
         settle(list_name("contacts", true), checked)
     }
@@ -135,7 +135,9 @@ impl Store {
         contacts: &[NewContact],
     ) -> Result<Recorded> {
         check_size(contacts.len(), "contacts")?;
-        let checked = self.try_record_contacts(workspace_id, contacts).await?;
+        let checked = self
+            .try_record_contacts(workspace_id, contacts, Mode::Store)
+            .await?;
         settle(list_name("contacts", false), checked)
     }
 
@@ -145,6 +147,7 @@ impl Store {
         &self,
         workspace_id: i64,
         contacts: &[NewContact],
+        mode: Mode,
     ) -> Result<Checked> {
         if contacts.is_empty() {
             return Ok(Ok(Recorded::default()));
@@ -221,7 +224,7 @@ impl Store {
             .await?;
             recorded.stored += 1;
         }
-        tx.commit().await?;
+        mode.end(tx).await?;
         Ok(Ok(recorded))
     }
 

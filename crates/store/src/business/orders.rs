@@ -8,7 +8,7 @@
 use super::money::{check_currency, format_amount, parse_amount};
 use super::{
     check_id, check_size, customer_ids_in, list_name, missing_customer, not_future, page_bounds,
-    settle, Checked, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
+    settle, Checked, Mode, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
 };
 use crate::many_rows::placeholders;
 use crate::reactions::settings_in;
@@ -85,7 +85,7 @@ impl Store {
     /// Records one order (errors name the field only).
     pub async fn record_order(&self, workspace_id: i64, order: &NewOrder) -> Result<Recorded> {
         let checked = self
-            .try_record_orders(workspace_id, std::slice::from_ref(order))
+            .try_record_orders(workspace_id, std::slice::from_ref(order), Mode::Store)
             .await?;
         settle(list_name("orders", true), checked)
     }
@@ -94,7 +94,9 @@ impl Store {
     /// as `orders[i]`.
     pub async fn record_orders(&self, workspace_id: i64, orders: &[NewOrder]) -> Result<Recorded> {
         check_size(orders.len(), "orders")?;
-        let checked = self.try_record_orders(workspace_id, orders).await?;
+        let checked = self
+            .try_record_orders(workspace_id, orders, Mode::Store)
+            .await?;
         settle(list_name("orders", false), checked)
     }
 
@@ -105,6 +107,7 @@ impl Store {
         &self,
         workspace_id: i64,
         orders: &[NewOrder],
+        mode: Mode,
     ) -> Result<Checked> {
         if orders.is_empty() {
             return Ok(Ok(Recorded::default()));
@@ -158,7 +161,7 @@ impl Store {
             insert_order(&mut tx, workspace_id, row, to_ts(now)).await?;
             recorded.stored += 1;
         }
-        tx.commit().await?;
+        mode.end(tx).await?;
         Ok(Ok(recorded))
     }
 

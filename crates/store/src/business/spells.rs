@@ -7,7 +7,7 @@
 //! ending, at that very instant) is a replay and changes nothing, so retries are safe.
 
 use super::{
-    check_size, customer_ids_in, list_name, missing_customer, not_future, settle, Checked,
+    check_size, customer_ids_in, list_name, missing_customer, not_future, settle, Checked, Mode,
     ProblemKind, Problems, Recorded,
 };
 use crate::{from_ts, to_ts, Result, Store, StoreError};
@@ -148,7 +148,9 @@ impl Store {
             event: LifecycleKind::Acquired,
             at,
         };
-        let checked = self.try_record_lifecycle(workspace_id, &[event]).await?;
+        let checked = self
+            .try_record_lifecycle(workspace_id, &[event], Mode::Store)
+            .await?;
         settle(list_name(LIFECYCLE.list, true), checked)
     }
 
@@ -164,7 +166,9 @@ impl Store {
             event: LifecycleKind::Churned,
             at,
         };
-        let checked = self.try_record_lifecycle(workspace_id, &[event]).await?;
+        let checked = self
+            .try_record_lifecycle(workspace_id, &[event], Mode::Store)
+            .await?;
         settle(list_name(LIFECYCLE.list, true), checked)
     }
 
@@ -176,7 +180,9 @@ impl Store {
         events: &[LifecycleEvent],
     ) -> Result<Recorded> {
         check_size(events.len(), LIFECYCLE.list)?;
-        let checked = self.try_record_lifecycle(workspace_id, events).await?;
+        let checked = self
+            .try_record_lifecycle(workspace_id, events, Mode::Store)
+            .await?;
         settle(list_name(LIFECYCLE.list, false), checked)
     }
 
@@ -186,6 +192,7 @@ impl Store {
         &self,
         workspace_id: i64,
         events: &[LifecycleEvent],
+        mode: Mode,
     ) -> Result<Checked> {
         let events: Vec<Event> = events
             .iter()
@@ -197,7 +204,8 @@ impl Store {
                 )
             })
             .collect();
-        self.record_spells(&LIFECYCLE, workspace_id, &events).await
+        self.record_spells(&LIFECYCLE, workspace_id, &events, mode)
+            .await
     }
 
     /// A customer joined the loyalty programme.
@@ -212,7 +220,9 @@ impl Store {
             event: LoyaltyKind::Joined,
             at,
         };
-        let checked = self.try_record_loyalty(workspace_id, &[event]).await?;
+        let checked = self
+            .try_record_loyalty(workspace_id, &[event], Mode::Store)
+            .await?;
         settle(list_name(LOYALTY.list, true), checked)
     }
 
@@ -228,7 +238,9 @@ impl Store {
             event: LoyaltyKind::Left,
             at,
         };
-        let checked = self.try_record_loyalty(workspace_id, &[event]).await?;
+        let checked = self
+            .try_record_loyalty(workspace_id, &[event], Mode::Store)
+            .await?;
         settle(list_name(LOYALTY.list, true), checked)
     }
 
@@ -239,7 +251,9 @@ impl Store {
         events: &[LoyaltyEvent],
     ) -> Result<Recorded> {
         check_size(events.len(), LOYALTY.list)?;
-        let checked = self.try_record_loyalty(workspace_id, events).await?;
+        let checked = self
+            .try_record_loyalty(workspace_id, events, Mode::Store)
+            .await?;
         settle(list_name(LOYALTY.list, false), checked)
     }
 
@@ -249,12 +263,14 @@ impl Store {
         &self,
         workspace_id: i64,
         events: &[LoyaltyEvent],
+        mode: Mode,
     ) -> Result<Checked> {
         let events: Vec<Event> = events
             .iter()
             .map(|e| (e.customer.as_str(), e.event == LoyaltyKind::Joined, e.at))
             .collect();
-        self.record_spells(&LOYALTY, workspace_id, &events).await
+        self.record_spells(&LOYALTY, workspace_id, &events, mode)
+            .await
     }
 
     /// A customer's spells, oldest first.
@@ -292,6 +308,7 @@ impl Store {
         t: &Table,
         workspace_id: i64,
         events: &[Event<'_>],
+        mode: Mode,
     ) -> Result<Checked> {
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
@@ -410,7 +427,7 @@ impl Store {
         if !problems.is_empty() {
             return Ok(Err(problems.into_sorted()));
         }
-        tx.commit().await?;
+        mode.end(tx).await?;
         Ok(Ok(recorded))
     }
 }
