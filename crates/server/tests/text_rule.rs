@@ -282,6 +282,16 @@ async fn nul_in_any_path_query_or_form_field_is_refused_by_name_and_stores_nothi
             assert_eq!(r.status(), 400, "{backend:?} {path}");
             assert_names(r, field, &path).await;
         }
+        // The widget's JSON body (not part of the API document).
+        let r = app
+            .http
+            .post(app.url(&format!("/w/{public_id}/answers")))
+            .json(&json!({"token": "t", "score": 9, "comment": NUL}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{backend:?} widget");
+        assert_names(r, "comment", "widget").await;
         for (path, extra) in [
             ("/signin", Some(("password", "x"))),
             ("/password-reset", None),
