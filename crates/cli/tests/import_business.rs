@@ -208,7 +208,7 @@ fn orders_good_and_bad() {
                 c3,5,EUR,2025-01-08,,\n";
     assert_ok(&env.import("orders", good), "Imported 3 orders");
     // Importing the same file again is a replay: nothing new.
-    let out = env.import("orders", &good.replace("c3,5,EUR,2025-01-08,,\n", ""));
+    let out = env.import("orders", good.replace("c3,5,EUR,2025-01-08,,\n", ""));
     assert_ok(&out, "Imported 0 orders");
     assert!(stdout(&out).contains("(2 already stored)"));
     assert_eq!(env.orders(), 3);
@@ -272,7 +272,7 @@ fn lifecycle_good_and_bad() {
         "line 4: event must be acquired or churned; got \"left\""
     );
     assert!(p[2].starts_with("line 5: event churned"), "{p:?}");
-    let p = problems(&env.import("lifecycle", &bad.replace("c2,left,2025-01-01\n", "")));
+    let p = problems(&env.import("lifecycle", bad.replace("c2,left,2025-01-01\n", "")));
     assert_eq!(p.len(), 2, "{p:?}");
     assert!(
         p[0].starts_with("line 3: event acquired at 2025-02-01"),
