@@ -479,19 +479,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
 /// verbose level, none holds a link (request spans name the route, not the URL).
 #[tokio::test]
 async fn no_log_line_holds_a_link() {
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        // The server's own lines, its HTTP layer's and its database driver's (not the
-        // test's HTTP client, which of course knows the URLs it asks for).
-        .with_env_filter("advocate_server=trace,advocate_store=trace,tower_http=trace,sqlx=trace")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Global, not scoped to this thread: with tests running in parallel, a thread's own
-    // subscriber may miss lines whose interest another thread's test cached first. The
-    // other tests' lines land here too, which only widens what is checked.
-    tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    super::captured_logs();
     let t = Tenants::set_up(TestDb::sqlite()).await;
     let app = &t.app;
     ask_for_reset(app, SHARED).await;
@@ -519,32 +507,12 @@ async fn no_log_line_holds_a_link() {
         links.push(path.rsplit('/').next().unwrap().to_owned());
     }
     assert_eq!(links.len(), 2);
-    let log = log.text();
+    let log = super::logged();
     assert!(
         log.contains("started processing request"),
         "requests are logged: {log}"
     );
     for token in links {
         assert!(!log.contains(&token), "a log line holds a link: {log}");
-    }
-}
-
-/// Log output kept in memory.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
