@@ -294,7 +294,13 @@ async fn postgres_connections_killed_mid_write_lose_and_duplicate_nothing() {
         expected.extend(w.await.unwrap());
     }
     assert!(killing.await.unwrap() > 0, "no connection was killed");
-    assert_eq!(readyz(&app).await, StatusCode::OK, "not ready again");
+    // Idle pooled connections killed in the last round fail once each and are replaced;
+    // the server must get there by itself.
+    let started = Instant::now();
+    while readyz(&app).await != StatusCode::OK {
+        assert!(started.elapsed() < DEADLINE, "not ready again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(stored_ids(app.db_url()).await, expected);
     assert_eq!(
         app.count_answers().await,
