@@ -78,7 +78,7 @@ fn id_of(raw: &str, what: &str) -> ApiResult<i64> {
         .map_err(|_| ApiError::not_found(format!("no {what} {raw:?}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/members", tag = "accounts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/members", operation_id = "listMembers", tag = "accounts", security(("api_key" = [])),
     responses((status = 200, body = Vec<Member>), (status = 403, body = Problem)))]
 pub async fn members(
     State(state): State<AppState>,
@@ -87,7 +87,7 @@ pub async fn members(
     Ok(Json(state.store.members(caller.workspace_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/members", tag = "accounts", request_body = NewMember,
+#[utoipa::path(post, path = "/api/v1/members", operation_id = "inviteMember", tag = "accounts", request_body = NewMember,
     security(("api_key" = [])),
     responses((status = 201, description = "an email with a link to join was queued; the same \
         answer whether or not the address has an account", body = InviteOutcome),
@@ -109,7 +109,7 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(outcome)))
 }
 
-#[utoipa::path(put, path = "/api/v1/members/{user_id}", tag = "accounts", request_body = RoleChange,
+#[utoipa::path(put, path = "/api/v1/members/{user_id}", operation_id = "setMemberRole", tag = "accounts", request_body = RoleChange,
     params(("user_id" = i64, Path)), security(("api_key" = [])),
     responses((status = 204), (status = 404, body = Problem),
               (status = 409, description = "the last admin cannot be demoted", body = Problem)))]
@@ -131,7 +131,7 @@ pub async fn set_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(delete, path = "/api/v1/members/{user_id}", tag = "accounts",
+#[utoipa::path(delete, path = "/api/v1/members/{user_id}", operation_id = "removeMember", tag = "accounts",
     params(("user_id" = i64, Path)), security(("api_key" = [])),
     responses((status = 204), (status = 404, body = Problem),
               (status = 409, description = "the last admin cannot be removed", body = Problem)))]
@@ -145,7 +145,7 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/api-keys", tag = "accounts", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/api-keys", operation_id = "listApiKeys", tag = "accounts", security(("api_key" = [])),
     responses((status = 200, description = "every key, revoked ones too; never the secret", body = Vec<ApiKey>)))]
 pub async fn keys(
     State(state): State<AppState>,
@@ -154,7 +154,7 @@ pub async fn keys(
     Ok(Json(state.store.api_keys(caller.workspace_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/api-keys", tag = "accounts", request_body = NewApiKey,
+#[utoipa::path(post, path = "/api/v1/api-keys", operation_id = "createApiKey", tag = "accounts", request_body = NewApiKey,
     security(("api_key" = [])),
     responses((status = 201, description = "the secret is shown only now", body = CreatedApiKey),
               (status = 422, body = Problem)))]
@@ -171,7 +171,7 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
 }
 
-#[utoipa::path(post, path = "/api/v1/api-keys/{id}/rotate", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/api-keys/{id}/rotate", operation_id = "rotateApiKey", tag = "accounts",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 201, description = "a new key with the same name and scopes; the old one is revoked", body = CreatedApiKey),
               (status = 404, body = Problem), (status = 409, body = Problem)))]
@@ -186,7 +186,7 @@ pub async fn rotate_key(
     Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
 }
 
-#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "accounts",
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", operation_id = "revokeApiKey", tag = "accounts",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, description = "revoked at once", body = ApiKey), (status = 404, body = Problem)))]
 pub async fn revoke_key(
@@ -220,7 +220,7 @@ async fn audit_key(
     Ok(())
 }
 
-#[utoipa::path(get, path = "/api/v1/audit-log", tag = "accounts", params(AuditQuery),
+#[utoipa::path(get, path = "/api/v1/audit-log", operation_id = "listAuditLog", tag = "accounts", params(AuditQuery),
     security(("api_key" = [])), responses((status = 200, description = "newest first", body = Vec<AuditEntry>)))]
 pub async fn audit_log(
     State(state): State<AppState>,

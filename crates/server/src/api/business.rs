@@ -402,7 +402,7 @@ fn new_contact(b: ContactBody) -> Result<NewContact, Vec<String>> {
 }
 
 /// Records one lifecycle event or a batch (`{"events": [...]}`).
-#[utoipa::path(post, path = "/api/v1/lifecycle", tag = "business", request_body = LifecycleRequest,
+#[utoipa::path(post, path = "/api/v1/lifecycle", operation_id = "recordLifecycle", tag = "business", request_body = LifecycleRequest,
     security(("api_key" = [])),
     responses((status = 201, description = "stored", body = Recorded),
               (status = 200, description = "already recorded (a retry)", body = Recorded),
@@ -435,7 +435,7 @@ pub async fn record_lifecycle(
 }
 
 /// Records one order or a batch (`{"orders": [...]}`).
-#[utoipa::path(post, path = "/api/v1/orders", tag = "business", request_body = OrderRequest,
+#[utoipa::path(post, path = "/api/v1/orders", operation_id = "recordOrders", tag = "business", request_body = OrderRequest,
     security(("api_key" = [])),
     responses((status = 201, description = "stored", body = Recorded),
               (status = 200, description = "already stored with the same content (a retry)", body = Recorded),
@@ -463,7 +463,7 @@ pub async fn record_orders(
 }
 
 /// Records one contact or a batch (`{"contacts": [...]}`).
-#[utoipa::path(post, path = "/api/v1/contacts", tag = "business", request_body = ContactRequest,
+#[utoipa::path(post, path = "/api/v1/contacts", operation_id = "recordContacts", tag = "business", request_body = ContactRequest,
     security(("api_key" = [])),
     responses((status = 201, description = "stored, or completed with its reply or resolution time", body = Recorded),
               (status = 200, description = "already stored so (a retry)", body = Recorded),
@@ -491,7 +491,7 @@ pub async fn record_contacts(
 }
 
 /// Records one loyalty-programme event or a batch (`{"events": [...]}`).
-#[utoipa::path(post, path = "/api/v1/loyalty", tag = "business", request_body = LoyaltyRequest,
+#[utoipa::path(post, path = "/api/v1/loyalty", operation_id = "recordLoyalty", tag = "business", request_body = LoyaltyRequest,
     security(("api_key" = [])),
     responses((status = 201, description = "stored", body = Recorded),
               (status = 200, description = "already recorded (a retry)", body = Recorded),
@@ -568,7 +568,7 @@ fn present(v: &Option<String>) -> Option<String> {
 }
 
 /// Orders, newest first.
-#[utoipa::path(get, path = "/api/v1/orders", tag = "business", params(OrderQuery),
+#[utoipa::path(get, path = "/api/v1/orders", operation_id = "listOrders", tag = "business", params(OrderQuery),
     security(("api_key" = [])),
     responses((status = 200, body = OrderPage),
               (status = 404, description = "no such customer", body = Problem),
@@ -592,7 +592,7 @@ pub async fn list_orders(
 }
 
 /// Contacts, newest first.
-#[utoipa::path(get, path = "/api/v1/contacts", tag = "business", params(ContactQuery),
+#[utoipa::path(get, path = "/api/v1/contacts", operation_id = "listContacts", tag = "business", params(ContactQuery),
     security(("api_key" = [])),
     responses((status = 200, body = ContactPage),
               (status = 404, description = "no such customer", body = Problem),

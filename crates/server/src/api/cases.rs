@@ -204,7 +204,7 @@ pub fn parse_patch(p: &CasePatch) -> ApiResult<CaseUpdate> {
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),
+#[utoipa::path(get, path = "/api/v1/cases", operation_id = "listCases", tag = "cases", params(CaseQuery),
     security(("api_key" = [])),
     responses((status = 200, description = "soonest SLA due first", body = CasePage),
               (status = 422, description = "a filter is not valid", body = Problem)))]
@@ -217,7 +217,7 @@ pub async fn list(
     Ok(Json(state.store.cases(caller.workspace_id, &filter).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/cases/{id}", operation_id = "getCase", tag = "cases", params(("id" = i64, Path)),
     security(("api_key" = [])),
     responses((status = 200, body = CaseDetail), (status = 404, body = Problem)))]
 pub async fn show(
@@ -234,7 +234,7 @@ pub async fn show(
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))
 }
 
-#[utoipa::path(patch, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+#[utoipa::path(patch, path = "/api/v1/cases/{id}", operation_id = "updateCase", tag = "cases", params(("id" = i64, Path)),
     request_body = CasePatch, security(("api_key" = [])),
     responses((status = 200, body = CaseDetail), (status = 404, body = Problem),
               (status = 409, description = "the case is closed", body = Problem),
@@ -256,7 +256,7 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", tag = "cases", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", operation_id = "addCaseNote", tag = "cases", params(("id" = i64, Path)),
     request_body = NewNote, security(("api_key" = [])),
     responses((status = 201, body = CaseNote), (status = 404, body = Problem),
               (status = 422, description = "empty or too long", body = Problem)))]

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
-#[utoipa::path(post, path = "/api/v1/customers", tag = "customers", request_body = CustomerFields,
+#[utoipa::path(post, path = "/api/v1/customers", operation_id = "upsertCustomer", tag = "customers", request_body = CustomerFields,
     security(("api_key" = [])),
     responses((status = 200, description = "created or updated", body = Customer),
               (status = 422, description = "invalid field", body = Problem)))]
@@ -30,7 +30,7 @@ pub async fn upsert(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers/{external_id}", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/{external_id}", operation_id = "getCustomer", tag = "customers",
     params(("external_id" = String, Path, description = "your id for the customer")),
     security(("api_key" = [])),
     responses((status = 200, body = Customer), (status = 404, body = Problem)))]
@@ -57,7 +57,7 @@ pub struct FollowUpBody {
 
 /// The customer record: NPS history, cases with notes, engagements, the follow-up flag and
 /// one merged event list (newest first; bounded, see the schema).
-#[utoipa::path(get, path = "/api/v1/customers/{external_id}/timeline", tag = "customers",
+#[utoipa::path(get, path = "/api/v1/customers/{external_id}/timeline", operation_id = "getCustomerTimeline", tag = "customers",
     params(("external_id" = String, Path, description = "your id for the customer")),
     security(("api_key" = [])),
     responses((status = 200, body = Timeline), (status = 404, body = Problem)))]
@@ -75,7 +75,7 @@ pub async fn timeline(
 }
 
 /// Flags the customer "follow up at next contact" (replacing any earlier note).
-#[utoipa::path(put, path = "/api/v1/customers/{external_id}/follow-up", tag = "customers",
+#[utoipa::path(put, path = "/api/v1/customers/{external_id}/follow-up", operation_id = "setCustomerFollowUp", tag = "customers",
     params(("external_id" = String, Path, description = "your id for the customer")),
     request_body = FollowUpBody, security(("api_key" = [])),
     responses((status = 200, body = FollowUp), (status = 404, body = Problem),
@@ -95,7 +95,7 @@ pub async fn set_follow_up(
 }
 
 /// Clears the flag (also when it was not set).
-#[utoipa::path(delete, path = "/api/v1/customers/{external_id}/follow-up", tag = "customers",
+#[utoipa::path(delete, path = "/api/v1/customers/{external_id}/follow-up", operation_id = "clearCustomerFollowUp", tag = "customers",
     params(("external_id" = String, Path, description = "your id for the customer")),
     security(("api_key" = [])),
     responses((status = 204, description = "cleared"), (status = 404, body = Problem)))]

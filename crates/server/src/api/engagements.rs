@@ -144,7 +144,7 @@ fn engagement_id(raw: &str) -> ApiResult<i64> {
         .map_err(|_| ApiError::not_found(format!("no engagement {raw:?}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/engagements", tag = "engagements", params(EngagementQuery),
+#[utoipa::path(get, path = "/api/v1/engagements", operation_id = "listEngagements", tag = "engagements", params(EngagementQuery),
     security(("api_key" = [])),
     responses((status = 200, description = "newest first", body = EngagementPage),
               (status = 422, description = "a filter is not valid", body = Problem)))]
@@ -172,7 +172,7 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/engagements/{id}", tag = "engagements",
+#[utoipa::path(get, path = "/api/v1/engagements/{id}", operation_id = "getEngagement", tag = "engagements",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, body = Engagement), (status = 404, body = Problem)))]
 pub async fn show(
@@ -190,7 +190,7 @@ pub async fn show(
 }
 
 /// Records what became of an engagement, e.g. `{"status": "review_left"}`.
-#[utoipa::path(patch, path = "/api/v1/engagements/{id}", tag = "engagements",
+#[utoipa::path(patch, path = "/api/v1/engagements/{id}", operation_id = "updateEngagement", tag = "engagements",
     params(("id" = i64, Path)), request_body = EngagementPatch, security(("api_key" = [])),
     responses((status = 200, body = Engagement), (status = 404, body = Problem),
               (status = 409, description = "changed meanwhile", body = Problem),
@@ -212,7 +212,7 @@ pub async fn update(
 }
 
 /// Grants a reward, VIP membership or panel invitation to a customer.
-#[utoipa::path(post, path = "/api/v1/engagements", tag = "engagements", request_body = NewGrant,
+#[utoipa::path(post, path = "/api/v1/engagements", operation_id = "createEngagement", tag = "engagements", request_body = NewGrant,
     security(("api_key" = [])),
     responses((status = 201, body = Engagement),
               (status = 404, description = "no such customer", body = Problem),
@@ -237,7 +237,7 @@ pub async fn grant(
 
 /// Adds codes to the pool promoters' codes are taken from (before any is generated). All
 /// or nothing: a malformed, repeated or already stored code is named and none is imported.
-#[utoipa::path(post, path = "/api/v1/discount-codes", tag = "engagements", request_body = CodeImport,
+#[utoipa::path(post, path = "/api/v1/discount-codes", operation_id = "createDiscountCodes", tag = "engagements", request_body = CodeImport,
     security(("api_key" = [])),
     responses((status = 201, body = CodesImported),
               (status = 409, description = "codes already stored, each named", body = Problem),
@@ -285,7 +285,7 @@ pub async fn import_codes(
 }
 
 /// Counts of free, assigned and redeemed codes, and a page of codes (newest first).
-#[utoipa::path(get, path = "/api/v1/discount-codes", tag = "engagements", params(CodeQuery),
+#[utoipa::path(get, path = "/api/v1/discount-codes", operation_id = "listDiscountCodes", tag = "engagements", params(CodeQuery),
     security(("api_key" = [])),
     responses((status = 200, body = CodePage),
               (status = 422, description = "a filter is not valid", body = Problem)))]
@@ -314,7 +314,7 @@ pub async fn list_codes(
 
 /// Redeems a code at checkout. Single use: a second redemption is refused with 409. The
 /// promoter's discount-code engagement becomes `accepted`.
-#[utoipa::path(post, path = "/api/v1/discount-codes/{code}/redeem", tag = "engagements",
+#[utoipa::path(post, path = "/api/v1/discount-codes/{code}/redeem", operation_id = "redeemDiscountCode", tag = "engagements",
     params(("code" = String, Path)), security(("api_key" = [])),
     responses((status = 200, body = DiscountCode), (status = 404, body = Problem),
               (status = 409, description = "already redeemed", body = Problem)))]

@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// First day, inclusive (YYYY-MM-DD, UTC): answers answered from it; for kpis, the
@@ -375,7 +376,7 @@ async fn xlsx_table(
 /// Downloads one export. `file` is `answers`, `customers`, `cases` or `kpis` with `.csv` or
 /// `.xlsx`. Text cells starting with `=`, `+`, `-`, `@`, tab or carriage return get a
 /// leading `'` so a spreadsheet never runs them; numbers stay numbers.
-#[utoipa::path(get, path = "/api/v1/exports/{file}", tag = "exports",
+#[utoipa::path(get, path = "/api/v1/exports/{file}", operation_id = "exportFile", tag = "exports",
     params(("file" = String, Path, description = "e.g. answers.csv, customers.xlsx, cases.csv, kpis.xlsx"),
            ExportParams),
     security(("api_key" = [])),

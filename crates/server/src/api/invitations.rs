@@ -133,7 +133,7 @@ fn link(state: &AppState, outcome: InvitationOutcome) -> InvitationLink {
     InvitationLink { outcome, url }
 }
 
-#[utoipa::path(post, path = "/api/v1/invitations", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/invitations", operation_id = "createInvitations", tag = "invitations",
     request_body = CreateInvitations, security(("api_key" = [])),
     responses((status = 201, description = "every customer with its outcome: scheduled, sent \
         (web links) or skipped with the reason", body = InvitationsCreated),
@@ -212,7 +212,7 @@ pub struct ListParams {
     pub offset: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/invitations", tag = "invitations", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/invitations", operation_id = "listInvitations", tag = "invitations", params(ListParams),
     security(("api_key" = [])),
     responses((status = 200, body = Vec<Invitation>), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
@@ -255,7 +255,7 @@ pub async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/invitations/{id}", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/invitations/{id}", operation_id = "getInvitation", tag = "invitations",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, body = Invitation), (status = 404, body = Problem)))]
 pub async fn show(
@@ -291,7 +291,7 @@ pub struct RateRow {
 
 /// Sent, delivered, opened and answered invitations per survey and channel, counted over
 /// the invitations sent in the period.
-#[utoipa::path(get, path = "/api/v1/invitations/response-rates", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/invitations/response-rates", operation_id = "getResponseRates", tag = "invitations",
     params(RateParams), security(("api_key" = [])),
     responses((status = 200, body = Vec<ResponseRate>), (status = 422, body = Problem)))]
 pub async fn rates(
@@ -342,7 +342,7 @@ pub struct EventBody {
     pub external_id: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/events", tag = "invitations", request_body = EventBody,
+#[utoipa::path(post, path = "/api/v1/events", operation_id = "recordEvent", tag = "invitations", request_body = EventBody,
     security(("api_key" = [])),
     responses((status = 201, description = "recorded; invitations scheduled by its triggers",
         body = EventOutcome),
@@ -421,7 +421,7 @@ async fn schedule_input(state: &AppState, ws: i64, b: ScheduleBody) -> ApiResult
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/schedules", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/schedules", operation_id = "listSchedules", tag = "invitations",
     security(("api_key" = [])), responses((status = 200, body = Vec<Schedule>)))]
 pub async fn schedules(
     State(state): State<AppState>,
@@ -430,7 +430,7 @@ pub async fn schedules(
     Ok(Json(state.store.schedules(caller.workspace_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/schedules", tag = "invitations", request_body = ScheduleBody,
+#[utoipa::path(post, path = "/api/v1/schedules", operation_id = "createSchedule", tag = "invitations", request_body = ScheduleBody,
     security(("api_key" = [])),
     responses((status = 201, body = Schedule), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
@@ -447,7 +447,7 @@ pub async fn create_schedule(
     Ok((StatusCode::CREATED, Json(schedule)))
 }
 
-#[utoipa::path(put, path = "/api/v1/schedules/{id}", tag = "invitations",
+#[utoipa::path(put, path = "/api/v1/schedules/{id}", operation_id = "replaceSchedule", tag = "invitations",
     params(("id" = i64, Path)), request_body = ScheduleBody, security(("api_key" = [])),
     responses((status = 200, body = Schedule), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
@@ -467,7 +467,7 @@ pub async fn update_schedule(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/schedules/{id}", tag = "invitations",
+#[utoipa::path(delete, path = "/api/v1/schedules/{id}", operation_id = "deleteSchedule", tag = "invitations",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_schedule(
@@ -496,7 +496,7 @@ pub struct TriggerBody {
     pub active: Option<bool>,
 }
 
-#[utoipa::path(get, path = "/api/v1/event-triggers", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/event-triggers", operation_id = "listEventTriggers", tag = "invitations",
     security(("api_key" = [])), responses((status = 200, body = Vec<EventTrigger>)))]
 pub async fn triggers(
     State(state): State<AppState>,
@@ -505,7 +505,7 @@ pub async fn triggers(
     Ok(Json(state.store.triggers(caller.workspace_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/event-triggers", tag = "invitations",
+#[utoipa::path(post, path = "/api/v1/event-triggers", operation_id = "createEventTrigger", tag = "invitations",
     request_body = TriggerBody, security(("api_key" = [])),
     responses((status = 201, body = EventTrigger), (status = 404, body = Problem),
         (status = 409, description = "the event already triggers this survey", body = Problem),
@@ -531,7 +531,7 @@ pub async fn create_trigger(
     Ok((StatusCode::CREATED, Json(trigger)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/event-triggers/{id}", tag = "invitations",
+#[utoipa::path(delete, path = "/api/v1/event-triggers/{id}", operation_id = "deleteEventTrigger", tag = "invitations",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn delete_trigger(
@@ -546,7 +546,7 @@ pub async fn delete_trigger(
 
 /// The workspace's invitation wording in a language: only the texts it changed (others
 /// are the built-in ones).
-#[utoipa::path(get, path = "/api/v1/invitation-texts/{language}", tag = "invitations",
+#[utoipa::path(get, path = "/api/v1/invitation-texts/{language}", operation_id = "getInvitationTexts", tag = "invitations",
     params(("language" = String, Path, description = "en, nb, sv, da, fi, de or nl")),
     security(("api_key" = [])),
     responses((status = 200, body = InvitationTextOverrides), (status = 422, body = Problem)))]
@@ -566,7 +566,7 @@ pub async fn get_texts(
 
 /// Replaces the workspace's invitation wording in a language. `{company}`, `{name}` and
 /// (in SMS texts, required) `{link}` are filled in when sending.
-#[utoipa::path(put, path = "/api/v1/invitation-texts/{language}", tag = "invitations",
+#[utoipa::path(put, path = "/api/v1/invitation-texts/{language}", operation_id = "replaceInvitationTexts", tag = "invitations",
     params(("language" = String, Path, description = "en, nb, sv, da, fi, de or nl")),
     request_body = InvitationTextOverrides, security(("api_key" = [])),
     responses((status = 200, body = InvitationTextOverrides), (status = 422, body = Problem)))]

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
 const DEFAULT_DAYS: i64 = 90;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct KpiParams {
     /// First day, inclusive (YYYY-MM-DD, UTC); 89 days before `to` when left out.
@@ -109,7 +110,7 @@ impl KpiParams {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/kpis", tag = "kpis", params(KpiParams), security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/kpis", operation_id = "getKpis", tag = "kpis", params(KpiParams), security(("api_key" = [])),
     responses((status = 200, body = KpiReport), (status = 400, description = "bad parameter", body = Problem)))]
 pub async fn report(
     State(state): State<AppState>,

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NpsParams {
     /// Survey slug; all NPS surveys when left out.
@@ -71,7 +72,7 @@ impl NpsParams {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/nps", tag = "nps", params(NpsParams), security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/nps", operation_id = "getNps", tag = "nps", params(NpsParams), security(("api_key" = [])),
     responses((status = 200, body = NpsReport), (status = 400, description = "bad parameter", body = Problem),
               (status = 404, description = "unknown survey", body = Problem)))]
 pub async fn report(

@@ -123,7 +123,7 @@ fn number(name: &str, raw: Option<&str>) -> ApiResult<Option<i64>> {
     .transpose()
 }
 
-#[utoipa::path(get, path = "/api/v1/outbox", tag = "outbox", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/outbox", operation_id = "listOutbox", tag = "outbox", params(ListParams),
     security(("api_key" = [])),
     responses((status = 200, body = OutboxPage),
               (status = 422, description = "bad status, limit or before", body = Problem)))]
@@ -168,7 +168,7 @@ fn message_id(raw: &str) -> ApiResult<i64> {
         .map_err(|_| ApiError::not_found(format!("no message {raw:?}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/outbox/{id}", tag = "outbox", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/outbox/{id}", operation_id = "getOutboxMessage", tag = "outbox", params(("id" = i64, Path)),
     security(("api_key" = [])),
     responses((status = 200, body = OutboxDetail), (status = 404, body = Problem)))]
 pub async fn show(
@@ -185,7 +185,7 @@ pub async fn show(
     Ok(Json(OutboxDetail::new(message, attempts)))
 }
 
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/redrive", tag = "outbox", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/redrive", operation_id = "redriveMessage", tag = "outbox", params(("id" = i64, Path)),
     security(("api_key" = [])),
     responses((status = 200, description = "queued again now, with a fresh attempt budget", body = OutboxMessage),
               (status = 404, body = Problem),
@@ -199,7 +199,7 @@ pub async fn redrive(
     Ok(Json(state.store.redrive(caller.workspace_id, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/outbox/redrive-dead", tag = "outbox",
+#[utoipa::path(post, path = "/api/v1/outbox/redrive-dead", operation_id = "redriveDeadMessages", tag = "outbox",
     security(("api_key" = [])),
     responses((status = 200, description = "every dead message queued again", body = Redriven)))]
 pub async fn redrive_dead(

@@ -64,7 +64,7 @@ pub fn export_response(workspace: &str, external_id: &str, doc: &serde_json::Val
 /// Everything stored about the person: customer record and attributes, answers,
 /// invitations, events, cases with checklist and notes, engagements, orders, contacts,
 /// lifecycle spells, loyalty memberships and the messages to or about them (metadata).
-#[utoipa::path(get, path = "/api/v1/customers/{external_id}/export", tag = "privacy",
+#[utoipa::path(get, path = "/api/v1/customers/{external_id}/export", operation_id = "exportCustomerData", tag = "privacy",
     params(("external_id" = String, Path, description = "your id for the customer")),
     security(("api_key" = [])),
     responses((status = 200, description = "one JSON document", body = serde_json::Value),
@@ -99,7 +99,7 @@ pub async fn export(
 
 /// Erases the person in one transaction and says what was removed. Their answers stay as
 /// anonymous scores. Erasing someone unknown (or already erased) is a 404.
-#[utoipa::path(delete, path = "/api/v1/customers/{external_id}", tag = "privacy",
+#[utoipa::path(delete, path = "/api/v1/customers/{external_id}", operation_id = "eraseCustomer", tag = "privacy",
     params(("external_id" = String, Path, description = "your id for the customer")),
     security(("api_key" = [])),
     responses((status = 200, description = "erased", body = Erasure),
@@ -128,7 +128,7 @@ pub async fn erase(
 
 /// Anonymises the answers older than the workspace's `answer_retention_months` now (the
 /// server also does it daily).
-#[utoipa::path(post, path = "/api/v1/privacy/retention", tag = "privacy",
+#[utoipa::path(post, path = "/api/v1/privacy/retention", operation_id = "applyRetention", tag = "privacy",
     security(("api_key" = [])), responses((status = 200, body = Retention)))]
 pub async fn retention(
     State(state): State<AppState>,

@@ -76,7 +76,7 @@ pub fn parse_score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, Ap
     )))
 }
 
-#[utoipa::path(post, path = "/api/v1/responses", tag = "responses", request_body = CreateResponse,
+#[utoipa::path(post, path = "/api/v1/responses", operation_id = "createResponse", tag = "responses", request_body = CreateResponse,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "any unique string; a retry with the same key returns the first answer")),
     security(("api_key" = [])),

@@ -129,7 +129,7 @@ fn rule_id(raw: &str) -> ApiResult<i64> {
         .map_err(|_| ApiError::not_found(format!("no routing rule {raw:?}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/settings", tag = "settings", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/settings", operation_id = "getSettings", tag = "settings", security(("api_key" = [])),
     responses((status = 200, body = WorkspaceSettings)))]
 pub async fn get_settings(
     State(state): State<AppState>,
@@ -140,7 +140,7 @@ pub async fn get_settings(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/settings", tag = "settings", request_body = WorkspaceSettings,
+#[utoipa::path(put, path = "/api/v1/settings", operation_id = "replaceSettings", tag = "settings", request_body = WorkspaceSettings,
     security(("api_key" = [])),
     responses((status = 200, description = "saved; fields not sent take their defaults", body = WorkspaceSettings),
               (status = 422, description = "an email, URL or SLA that is not valid, or a Slack URL \
@@ -173,7 +173,7 @@ pub async fn put_settings(
     Ok(Json(settings))
 }
 
-#[utoipa::path(get, path = "/api/v1/playbooks", tag = "settings", params(LanguageQuery),
+#[utoipa::path(get, path = "/api/v1/playbooks", operation_id = "listPlaybooks", tag = "settings", params(LanguageQuery),
     security(("api_key" = [])),
     responses((status = 200, description = "the playbook of every score 0–10", body = Vec<EffectivePlaybook>),
               (status = 422, body = Problem)))]
@@ -191,7 +191,7 @@ pub async fn list_playbooks(
     ))
 }
 
-#[utoipa::path(put, path = "/api/v1/playbooks/{score}", tag = "settings",
+#[utoipa::path(put, path = "/api/v1/playbooks/{score}", operation_id = "replacePlaybook", tag = "settings",
     params(("score" = u8, Path, description = "0–10")), request_body = PlaybookBody,
     security(("api_key" = [])),
     responses((status = 200, body = EffectivePlaybook), (status = 404, body = Problem),
@@ -220,7 +220,7 @@ pub async fn put_playbook(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/playbooks/{score}", tag = "settings",
+#[utoipa::path(delete, path = "/api/v1/playbooks/{score}", operation_id = "resetPlaybook", tag = "settings",
     params(("score" = u8, Path, description = "0–10"), LanguageQuery), security(("api_key" = [])),
     responses((status = 200, description = "the playbook that applies now", body = EffectivePlaybook),
               (status = 404, body = Problem)))]
@@ -240,7 +240,7 @@ pub async fn reset_playbook(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/routing-rules", tag = "settings", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/routing-rules", operation_id = "listRoutingRules", tag = "settings", security(("api_key" = [])),
     responses((status = 200, description = "in the order they are tried", body = Vec<RoutingRule>)))]
 pub async fn list_rules(
     State(state): State<AppState>,
@@ -249,7 +249,7 @@ pub async fn list_rules(
     Ok(Json(state.store.routing_rules(caller.workspace_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/routing-rules", tag = "settings", request_body = RuleBody,
+#[utoipa::path(post, path = "/api/v1/routing-rules", operation_id = "createRoutingRule", tag = "settings", request_body = RuleBody,
     security(("api_key" = [])),
     responses((status = 201, body = RoutingRule),
               (status = 422, description = "no condition, or a value that is not valid", body = Problem)))]
@@ -265,7 +265,7 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
-#[utoipa::path(put, path = "/api/v1/routing-rules/{id}", tag = "settings",
+#[utoipa::path(put, path = "/api/v1/routing-rules/{id}", operation_id = "replaceRoutingRule", tag = "settings",
     params(("id" = i64, Path)), request_body = RuleBody, security(("api_key" = [])),
     responses((status = 200, body = RoutingRule), (status = 404, body = Problem),
               (status = 422, body = Problem)))]
@@ -284,7 +284,7 @@ pub async fn update_rule(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", tag = "settings",
+#[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", operation_id = "deleteRoutingRule", tag = "settings",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 204, description = "deleted; the others keep their order"),
               (status = 404, body = Problem)))]

@@ -48,7 +48,7 @@ impl From<Survey> for SurveyOut {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/surveys", tag = "surveys", request_body = CreateSurvey,
+#[utoipa::path(post, path = "/api/v1/surveys", operation_id = "createSurvey", tag = "surveys", request_body = CreateSurvey,
     security(("api_key" = [])),
     responses((status = 201, body = SurveyOut), (status = 409, description = "slug taken", body = Problem),
               (status = 422, description = "invalid field", body = Problem)))]
@@ -91,7 +91,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(survey.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/surveys", tag = "surveys", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/surveys", operation_id = "listSurveys", tag = "surveys", security(("api_key" = [])),
     responses((status = 200, body = Vec<SurveyOut>)))]
 pub async fn list(
     State(state): State<AppState>,

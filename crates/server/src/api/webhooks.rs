@@ -84,7 +84,7 @@ fn not_found(id: i64) -> ApiError {
     ApiError::not_found(format!("no webhook endpoint {id}"))
 }
 
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", security(("api_key" = [])),
+#[utoipa::path(get, path = "/api/v1/webhooks", operation_id = "listWebhooks", tag = "webhooks", security(("api_key" = [])),
     responses((status = 200, body = Vec<WebhookEndpoint>)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -93,7 +93,7 @@ pub async fn list(
     Ok(Json(state.store.webhooks(caller.workspace_id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
+#[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "createWebhook", tag = "webhooks", request_body = NewWebhook,
     security(("api_key" = [])),
     responses((status = 201, description = "created; the secret is shown only now", body = WebhookCreated),
               (status = 422, description = "invalid URL or event, or a URL that points to a \
@@ -116,7 +116,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}", operation_id = "getWebhook", tag = "webhooks",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, body = WebhookEndpoint), (status = 404, body = Problem)))]
 pub async fn show(
@@ -133,7 +133,7 @@ pub async fn show(
         .ok_or_else(|| not_found(id))
 }
 
-#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", tag = "webhooks", request_body = WebhookPatch,
+#[utoipa::path(patch, path = "/api/v1/webhooks/{id}", operation_id = "updateWebhook", tag = "webhooks", request_body = WebhookPatch,
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, body = WebhookEndpoint), (status = 404, body = Problem),
               (status = 422, description = "unknown event or nothing to change", body = Problem)))]
@@ -163,7 +163,7 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks",
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, body = WebhookRemoved), (status = 404, body = Problem)))]
 pub async fn remove(
@@ -176,7 +176,7 @@ pub async fn remove(
     Ok(Json(WebhookRemoved { result }))
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", tag = "webhooks",
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", operation_id = "rotateWebhookSecret", tag = "webhooks",
     params(("id" = i64, Path)), security(("api_key" = [])),
     responses((status = 200, body = WebhookSecret), (status = 404, body = Problem)))]
 pub async fn rotate_secret(
