@@ -112,7 +112,7 @@ async fn the_api_keeps_to_its_openapi_document() {
         .args(["--header", &format!("Authorization: Bearer {key}")])
         .args(["--checks", "not_a_server_error,response_schema_conformance"])
         .args(["--max-examples", MAX_EXAMPLES, "--max-time", MAX_SECONDS])
-        .args(["--seed", SEED, "--workers", "2", "--no-shrink"])
+        .args(["--seed", SEED, "--workers", "1", "--no-shrink"])
         .args(["--phases", "examples,coverage,fuzzing,stateful"])
         .args(["--request-timeout", "10"])
         .current_dir(&dir)
