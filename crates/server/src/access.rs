@@ -270,6 +270,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
             let (mut parts, body) = req.into_parts();
             match api_caller(&state, &parts, permission).await {
                 Ok(caller) => {
+                    tracing::Span::current().record("workspace", caller.workspace_id);
                     let change =
                         ConfigChange::of(permission, &parts, caller.workspace_id, caller.actor());
                     parts.extensions.insert(caller);
@@ -376,6 +377,7 @@ async fn person(state: &AppState, req: Request, permission: Permission, next: Ne
     let mut req = req;
     let token = who.csrf_token.clone();
     let (parts, body) = req.into_parts();
+    tracing::Span::current().record("workspace", who.workspace_id);
     let change = ConfigChange::of(permission, &parts, who.workspace_id, who.actor());
     req = Request::from_parts(parts, body);
     req.extensions_mut().insert(who);

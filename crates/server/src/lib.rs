@@ -11,6 +11,7 @@ pub mod outbound;
 pub mod pages;
 pub mod qr;
 pub mod ratelimit;
+pub mod request_id;
 pub mod security;
 pub mod state;
 pub mod team;
@@ -65,17 +66,30 @@ pub fn app(state: AppState) -> Router {
             security::headers,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+        // Outside the trace layer, so the span has the id.
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 
-/// A request's log span: its route, never its URI, which can hold a one-time secret
-/// (`/password-reset/{token}`, `/invite/{token}`) or personal data in a query.
+/// A request's log span: its id and route, never its URI, which can hold a one-time secret
+/// (`/password-reset/{token}`, `/invite/{token}`) or personal data in a query. The access
+/// check fills in the workspace once it knows the caller.
 fn request_span(req: &axum::extract::Request) -> tracing::Span {
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map(axum::extract::MatchedPath::as_str);
-    tracing::debug_span!("request", method = %req.method(), route)
+    let request_id = req
+        .extensions()
+        .get::<request_id::RequestId>()
+        .map_or("-", request_id::RequestId::as_str);
+    tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %req.method(),
+        route,
+        workspace = tracing::field::Empty
+    )
 }
 
 /// Ready when the database takes a write now: a small real write, so a full disk or a

@@ -996,3 +996,45 @@ async fn a_method_a_route_does_not_have_is_a_405_and_no_error() {
         .collect::<Vec<_>>();
     assert!(loud.is_empty(), "{loud:?}");
 }
+
+/// Every response carries the request's id and every log line of the request carries it
+/// with the caller's workspace; a caller's plain id is kept, anything else replaced.
+#[tokio::test]
+async fn every_request_has_an_id_in_its_response_and_its_log_lines() {
+    captured_logs();
+    let app = TestApp::spawn().await;
+    let r = app
+        .get("/api/v1/cases")
+        .header("x-request-id", "probe-7c1f")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-request-id"], "probe-7c1f");
+    let logs = logged();
+    let workspace = format!("workspace={}", app.workspace_id);
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("request_id=probe-7c1f") && l.contains(&workspace)),
+        "no log line with the id and the workspace in:\n{logs}"
+    );
+
+    let mut seen = std::collections::BTreeSet::new();
+    for sent in ["x\"=forged", &"a".repeat(65), ""] {
+        let r = app
+            .http
+            .get(app.url("/healthz"))
+            .header("x-request-id", sent)
+            .send()
+            .await
+            .unwrap();
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(id, sent);
+        assert!(
+            id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+        seen.insert(id);
+    }
+    assert_eq!(seen.len(), 3, "ids repeat");
+}
