@@ -99,7 +99,7 @@ pub fn check_url(field: &str, value: &str) -> Result<()> {
     }
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
         return invalid(format!("{field} must not be empty"));
     }
