@@ -216,5 +216,12 @@ pub async fn show(
         comments,
         closed_loop: ClosedLoopCard::from_health(&health),
         response_rates,
+        setup_warnings: state
+            .store
+            .setup_warnings(user.workspace_id)
+            .await?
+            .into_iter()
+            .map(|w| w.message)
+            .collect(),
     })
 }
