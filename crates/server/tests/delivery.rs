@@ -834,7 +834,7 @@ async fn internal_targets_are_refused_at_registration_and_never_connected_to(db:
     ] {
         let r = app
             .http
-            .put(app.url("/api/v1/settings"))
+            .patch(app.url("/api/v1/settings"))
             .bearer_auth(&app.key)
             .json(&json!({"slack_webhook_url": url}))
             .send()

@@ -47,7 +47,10 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set(store: Store) {
         codes(&store.setup_warnings(ws).await.unwrap()),
         ["alerts_to_nobody", "sender_not_set"]
     );
-    store.create_user(ws, "boss@example.com", "x").await.unwrap();
+    store
+        .create_user(ws, "boss@example.com", "x")
+        .await
+        .unwrap();
     store
         .create_member(ws, "ada@example.com", "x", Role::Admin)
         .await
@@ -60,13 +63,18 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set(store: Store) {
     assert_eq!(codes(&warnings), ["alerts_to_admins", "sender_not_set"]);
     assert!(
         warnings[0].message.contains("Customer care")
-            && warnings[0].message.contains("ada@example.com, boss@example.com"),
+            && warnings[0]
+                .message
+                .contains("ada@example.com, boss@example.com"),
         "{}",
         warnings[0].message
     );
 
     // A fresh workspace: the case lands in the default queue, the admins are emailed.
-    store.record_answer(&detractor(ws, survey.id, "c1", 0)).await.unwrap();
+    store
+        .record_answer(&detractor(ws, survey.id, "c1", 0))
+        .await
+        .unwrap();
     assert_eq!(
         alert_recipients(&store, ws).await,
         ["ada@example.com", "boss@example.com"]
@@ -80,7 +88,10 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set(store: Store) {
     };
     store.save_workspace_settings(ws, &settings).await.unwrap();
     assert!(store.setup_warnings(ws).await.unwrap().is_empty());
-    store.record_answer(&detractor(ws, survey.id, "c2", 2)).await.unwrap();
+    store
+        .record_answer(&detractor(ws, survey.id, "c2", 2))
+        .await
+        .unwrap();
     assert_eq!(
         alert_recipients(&store, ws).await,
         ["ada@example.com", "boss@example.com", "care@example.com"]
@@ -96,12 +107,18 @@ async fn workspaces_are_renamed(store: Store) {
     let ws = workspace(&store).await;
     let renamed = store.rename_workspace(ws, "  Nordlys AS ").await.unwrap();
     assert_eq!(renamed.name, "Nordlys AS");
-    assert_eq!(store.workspace(ws).await.unwrap().unwrap().name, "Nordlys AS");
+    assert_eq!(
+        store.workspace(ws).await.unwrap().unwrap().name,
+        "Nordlys AS"
+    );
     for bad in ["", "   ", "a\u{0}b", &"x".repeat(101)] {
         let e = store.rename_workspace(ws, bad).await.unwrap_err();
         assert!(e.to_string().contains("name"), "{bad:?}: {e}");
     }
-    assert_eq!(store.workspace(ws).await.unwrap().unwrap().name, "Nordlys AS");
+    assert_eq!(
+        store.workspace(ws).await.unwrap().unwrap().name,
+        "Nordlys AS"
+    );
 }
 
 #[tokio::test]
@@ -118,11 +135,17 @@ async fn the_widget_secret_is_made_with_the_workspace_and_rotates_with_grace(sto
     assert_eq!(first.secret.len(), 64);
     assert_eq!(first.previous_secret, None);
     assert_eq!(store.widget_secret(ws).await.unwrap(), first.secret);
-    assert_ne!(store.widget_secrets(other, now).await.unwrap().secret, first.secret);
+    assert_ne!(
+        store.widget_secrets(other, now).await.unwrap().secret,
+        first.secret
+    );
 
     let rotated = store.rotate_widget_secret(ws, now).await.unwrap();
     assert_ne!(rotated.secret, first.secret);
-    assert_eq!(rotated.previous_secret.as_deref(), Some(first.secret.as_str()));
+    assert_eq!(
+        rotated.previous_secret.as_deref(),
+        Some(first.secret.as_str())
+    );
     assert_eq!(
         rotated.accepted().collect::<Vec<_>>(),
         [rotated.secret.as_str(), first.secret.as_str()]
@@ -137,9 +160,19 @@ async fn the_widget_secret_is_made_with_the_workspace_and_rotates_with_grace(sto
         .widget_secrets(ws, now + Duration::days(GRACE_DAYS) + Duration::minutes(1))
         .await
         .unwrap();
-    assert_eq!(after.accepted().collect::<Vec<_>>(), [rotated.secret.as_str()]);
+    assert_eq!(
+        after.accepted().collect::<Vec<_>>(),
+        [rotated.secret.as_str()]
+    );
     // The other workspace's secret did not move.
-    assert_eq!(store.widget_secrets(other, now).await.unwrap().previous_secret, None);
+    assert_eq!(
+        store
+            .widget_secrets(other, now)
+            .await
+            .unwrap()
+            .previous_secret,
+        None
+    );
 }
 
 #[tokio::test]

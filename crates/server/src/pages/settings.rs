@@ -146,9 +146,15 @@ impl SettingsForm {
             answer_retention_months,
             enps_min_group_size
         );
+        // An unchecked box is not posted: without the page's marker, a box left out of
+        // the post keeps its state (a box that is posted is checked).
         if !sent("checkboxes") {
-            self.passive_nudge = current.passive_nudge.clone();
-            self.resurvey_after_resolution = current.resurvey_after_resolution.clone();
+            if !sent("passive_nudge") {
+                self.passive_nudge = current.passive_nudge.clone();
+            }
+            if !sent("resurvey_after_resolution") {
+                self.resurvey_after_resolution = current.resurvey_after_resolution.clone();
+            }
         }
         self
     }
