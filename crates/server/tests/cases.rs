@@ -456,7 +456,7 @@ async fn the_escalation_worker_alerts_the_manager_once() {
     for db in TestDb::all().await {
         let app = TestApp::spawn_on(db).await;
         app.survey("rel", None).await;
-        let r = put(
+        let r = patch(
             &app,
             "/api/v1/settings",
             json!({"manager_email": "boss@example.com"}),

@@ -26,10 +26,16 @@ impl<S: Send + Sync, T: DeserializeOwned + utoipa::ToSchema> FromRequest<S> for 
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let raw = ApiJson::<Value>::from_request(req, state).await?.value;
+        let parsed = serde_json::from_value::<T>(raw.clone())
+            .map_err(|e| ApiError::unprocessable(format!("request body: {e}")));
+        // A field the resource does not have is named first (it may be a misspelt one).
+        if let Err(e) = &parsed {
+            if e.detail.contains("unknown field") {
+                return Err(ApiError::unprocessable(e.detail.clone()));
+            }
+        }
         require_every_field::<T>(&raw)?;
-        let value = serde_json::from_value(raw)
-            .map_err(|e| ApiError::unprocessable(format!("request body: {e}")))?;
-        Ok(Self { value })
+        Ok(Self { value: parsed? })
     }
 }
 
