@@ -375,6 +375,19 @@ async fn every_other_put_is_whole_and_has_a_patch(app: TestApp) {
     assert_eq!(r.status(), 422);
     assert!(problem(r).await.contains("name must not be empty"));
 
+    // Webhooks have only PATCH; its audit line names the change too.
+    let hook = ok_json(
+        app.post_json(
+            "/api/v1/webhooks",
+            &json!({"url": "https://crm.example.com/hook", "events": ["case.created"]}),
+        )
+        .await,
+    )
+    .await;
+    let path = format!("/api/v1/webhooks/{}", hook["id"]);
+    ok_json(send(&app, Method::PATCH, &path, &json!({"active": false})).await).await;
+    assert_eq!(last_change(&app).await.1, "active: true → false");
+
     // Members and follow-up flags have one field each: a body without it is refused too.
     let r = send(
         &app,
