@@ -99,14 +99,12 @@ pub const FIRST_SURVEY: &str = "relationship";
 /// key with every scope (printed once) and a relationship NPS survey, so that the first
 /// invitation can be sent at once.
 async fn first_run(store: &Store, name: &str) -> Result<()> {
+    // Checked before anything is made: a bad name stops the first start with the reason.
+    let name = advocate_store::settings::check_workspace_name(name)
+        .map_err(|e| anyhow::anyhow!("--workspace-name / ADVOCATE_WORKSPACE_NAME: {e}"))?;
     let workspace = store
         .create_workspace("default", name, &Language::english())
         .await?;
-    // The name is checked like a rename; a bad one stops the first start with the reason.
-    let workspace = store
-        .rename_workspace(workspace.id, name)
-        .await
-        .context("--workspace-name / ADVOCATE_WORKSPACE_NAME")?;
     let email = std::env::var("ADVOCATE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
     let password = std::env::var("ADVOCATE_ADMIN_PASSWORD").ok();
     println!(

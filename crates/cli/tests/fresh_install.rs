@@ -140,3 +140,25 @@ async fn the_readme_fresh_install_works_as_written() {
     assert_eq!(r.json::<Value>().await.unwrap()["name"], "Nordlys AS");
     again.kill().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_bad_workspace_name_stops_the_first_start_and_makes_nothing() {
+    let db = TestDb::sqlite();
+    let out = advocate(
+        &db,
+        &["serve", "--bind", "127.0.0.1:0", "--workspace-name", "  "],
+    )
+    .stderr(std::process::Stdio::piped())
+    .output()
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--workspace-name / ADVOCATE_WORKSPACE_NAME: name must not be empty"),
+        "{err}"
+    );
+    let store = db.store().await;
+    assert!(store.workspaces().await.unwrap().is_empty());
+    store.close().await;
+}

@@ -109,6 +109,13 @@ pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     advocate_core::text::check_line(value).or_else(|e| invalid(format!("{field} {e}")))
 }
 
+/// A workspace's name, trimmed: 1–100 characters on one line.
+pub fn check_workspace_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    check_text("name", name, 100)?;
+    Ok(name)
+}
+
 /// Everything a workspace's settings must satisfy before they are saved.
 pub fn check_settings(s: &WorkspaceSettings) -> Result<()> {
     for (field, value) in [

@@ -115,8 +115,7 @@ impl Store {
 
     /// Renames a workspace: the name pages show and emails are sent in (`{company}`).
     pub async fn rename_workspace(&self, id: i64, name: &str) -> Result<Workspace> {
-        let name = name.trim();
-        crate::settings::check_text("name", name, 100)?;
+        let name = crate::settings::check_workspace_name(name)?;
         let row = sqlx::query(&format!(
             "UPDATE workspaces SET name = $1 WHERE id = $2 RETURNING {WORKSPACE_COLUMNS}"
         ))
