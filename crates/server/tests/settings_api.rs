@@ -667,6 +667,24 @@ async fn the_widget_secret_is_shown_to_admins_and_rotates(app: TestApp) {
         "a non-admin does not see the secret"
     );
     assert!(!manager_page.contains("Widget secret"));
+    // Setup warnings (they name the admins) are for those who can act on them.
+    let manager_dashboard = app
+        .http
+        .get(app.url("/dashboard"))
+        .header(COOKIE, &manager)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !manager_dashboard.contains("setup-warning"),
+        "{manager_dashboard}"
+    );
+    assert!(page(&app, &cookie, "/dashboard")
+        .await
+        .contains("setup-warning"));
 
     // Rotation through the API: both sign during the grace period.
     let rotated = ok_json(
