@@ -505,6 +505,23 @@ async fn the_settings_page_renames_warns_and_resets_nothing(app: TestApp) {
         (&json!(false), &json!("NOK"))
     );
 
+    // A playbook saved on the page: its audit line names what changed.
+    let r = form(
+        &app,
+        &cookie,
+        "/settings/playbooks/6",
+        &[("steps", "Call them\nThank them"), ("priority", "high")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let (target, detail) = last_change(&app).await;
+    assert_eq!(target, "POST /settings/playbooks/6");
+    assert!(
+        detail.starts_with("priority: \"normal\" → \"high\"; steps: [")
+            && detail.ends_with("→ [\"Call them\",\"Thank them\"]"),
+        "{detail}"
+    );
+
     // The invitation email says the new name.
     app.survey("rel", None).await;
     let r = app

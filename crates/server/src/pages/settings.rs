@@ -640,6 +640,7 @@ pub async fn save_playbook(
             .map(Some)
             .ok_or_else(|| format!("unknown priority {p:?}")),
     };
+    let before = playbook_of(&state, user.workspace_id, score, language.as_ref()).await;
     let result = match priority {
         Ok(priority) => match outcome(
             state
@@ -660,7 +661,30 @@ pub async fn save_playbook(
     };
     let result = result.map_err(|m| format!("Playbook for score {}: {m}", score.value()));
     let anchor = format!("playbook-{}", score.value());
-    answer(&state, &user, language.as_ref(), &anchor, None, result).await
+    let ok = result.is_ok();
+    let response = answer(&state, &user, language.as_ref(), &anchor, None, result).await;
+    let after = playbook_of(&state, user.workspace_id, score, language.as_ref()).await;
+    match (ok, before, after) {
+        (true, Some(before), Some(after)) => audited(changes(&before, &after), response),
+        _ => response,
+    }
+}
+
+/// A score's playbook as the audit log compares it (steps and priority).
+async fn playbook_of(
+    state: &AppState,
+    ws: i64,
+    score: Score,
+    language: Option<&Language>,
+) -> Option<serde_json::Value> {
+    let p = state
+        .store
+        .playbooks(ws, language)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|p| p.score == score.value())?;
+    Some(serde_json::json!({"steps": p.steps, "priority": p.priority}))
 }
 
 pub async fn reset_playbook(
