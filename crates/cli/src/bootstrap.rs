@@ -1,10 +1,11 @@
 //! Starting the server, and what a first run on an empty database sets up.
 
 use crate::options::ServeArgs;
-use advocate_core::Language;
+use advocate_core::{Label, Language, SurveyKind};
 use advocate_server::auth::hash_password;
 use advocate_server::connections::ConnectionLimits;
 use advocate_server::Config;
+use advocate_store::models::NewSurvey;
 use advocate_store::{Store, StoreError};
 use anyhow::{bail, Context, Result};
 use tokio::net::TcpListener;
@@ -16,7 +17,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     delivery_config(&args)?;
     let store = args.db.open().await?;
     if store.workspaces().await?.is_empty() {
-        first_run(&store).await?;
+        first_run(&store, &args.workspace_name).await?;
     }
     run(store, &args).await
 }
@@ -91,15 +92,44 @@ fn delivery_config(args: &ServeArgs) -> Result<Option<advocate_server::worker::D
     }))
 }
 
-async fn first_run(store: &Store) -> Result<()> {
+/// The slug of the survey a fresh workspace starts with.
+pub const FIRST_SURVEY: &str = "relationship";
+
+/// A fresh database gets a workspace, its admin (the password is printed once), an API
+/// key with every scope (printed once) and a relationship NPS survey, so that the first
+/// invitation can be sent at once.
+async fn first_run(store: &Store, name: &str) -> Result<()> {
+    // Checked before anything is made: a bad name stops the first start with the reason.
+    let name = advocate_store::settings::check_workspace_name(name)
+        .map_err(|e| anyhow::anyhow!("--workspace-name / ADVOCATE_WORKSPACE_NAME: {e}"))?;
     let workspace = store
-        .create_workspace("default", "My company", &Language::english())
+        .create_workspace("default", name, &Language::english())
         .await?;
     let email = std::env::var("ADVOCATE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
     let password = std::env::var("ADVOCATE_ADMIN_PASSWORD").ok();
-    println!("First run: created workspace \"default\".");
+    println!(
+        "First run: created workspace \"default\" named {:?} (rename it on the settings page, \
+         with PATCH /api/v1/workspace or `advocate workspace rename`).",
+        workspace.name
+    );
     let generated = set_user(store, workspace.id, &email, password).await?;
     print_sign_in(&email, generated);
+    let (_, key) = store.create_api_key(workspace.id, "admin").await?;
+    println!("API key: {key} (every scope; shown only now, create more on the Team page)");
+    store
+        .create_survey(
+            workspace.id,
+            &NewSurvey {
+                slug: Label::new(FIRST_SURVEY).expect("a valid slug"),
+                kind: SurveyKind::Nps,
+                name: "Relationship NPS".into(),
+                touchpoint: None,
+                default_language: Language::english(),
+                texts: Default::default(),
+            },
+        )
+        .await?;
+    println!("Survey {FIRST_SURVEY:?} (NPS) is ready for your first invitations.");
     Ok(())
 }
 

@@ -34,7 +34,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
         }
         None => load(&store).await?,
     };
-    let (_, key) = store.create_api_key(workspace.id, "demo").await?;
+    let (_, key) = store.replace_api_key(workspace.id, "demo").await?;
     let url = format!("http://{}", args.bind);
     println!();
     println!("Advocate demo: {url}");

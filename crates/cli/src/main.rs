@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: ApikeyCommand,
     },
+    /// The workspace: rename it.
+    Workspace {
+        #[command(subcommand)]
+        command: WorkspaceCommand,
+    },
     /// Manage users who sign in to the web app.
     User {
         #[command(subcommand)]
@@ -69,6 +74,17 @@ enum ApikeyCommand {
         db: DbArgs,
         /// A name to tell keys apart.
         #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WorkspaceCommand {
+    /// Rename the workspace (emails say "A quick question from NAME").
+    Rename {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The new name, 1–100 characters.
         name: String,
     },
 }
@@ -116,6 +132,27 @@ async fn main() -> Result<()> {
             eprintln!(
                 "Workspace {:?}. The key is shown only now; store it safely.",
                 workspace.slug
+            );
+            Ok(())
+        }
+        Command::Workspace {
+            command: WorkspaceCommand::Rename { db, name },
+        } => {
+            let store = db.open().await?;
+            let workspace = db.workspace(&store).await?;
+            let renamed = store.rename_workspace(workspace.id, &name).await?;
+            store
+                .audit(
+                    workspace.id,
+                    "cli",
+                    "configuration.changed",
+                    "workspace rename",
+                    &format!("name: {:?} → {:?}", workspace.name, renamed.name),
+                )
+                .await?;
+            println!(
+                "Workspace {:?} renamed from {:?} to {:?}.",
+                renamed.slug, workspace.name, renamed.name
             );
             Ok(())
         }

@@ -72,6 +72,10 @@ pub struct ServeArgs {
     /// on a kept-alive connection) before it is closed.
     #[arg(long, env = "ADVOCATE_IDLE_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub idle_timeout: u64,
+    /// The workspace's name on a fresh database (emails say "A quick question from
+    /// NAME"); ignored once the workspace exists (rename it on the settings page).
+    #[arg(long, env = "ADVOCATE_WORKSPACE_NAME", default_value = "My company")]
+    pub workspace_name: String,
 }
 
 impl ServeArgs {

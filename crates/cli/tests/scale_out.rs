@@ -129,9 +129,26 @@ async fn two_instances_share_the_outbox_and_send_nothing_twice() {
     let store = advocate_store::Store::connect(&db.url).await.unwrap();
     let ws = store.workspace_by_slug("default").await.unwrap().unwrap();
     let counts = store.outbox_counts(ws.id).await.unwrap();
+    // The detractors' alerts, emailed to the workspace's admin, wait: no SMTP server here.
+    let waiting = store
+        .outbox_messages(
+            ws.id,
+            advocate_store::outbox::OutboxStatus::Pending,
+            false,
+            10_000,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(
+        waiting
+            .iter()
+            .all(|m| m.event == "case.created" && m.target == "admin@localhost"),
+        "only the alerts wait"
+    );
     assert_eq!(
         (counts.delivered, counts.pending, counts.dead),
-        (ANSWERS as i64, 0, 0),
+        (ANSWERS as i64, waiting.len() as i64, 0),
         "{counts:?}"
     );
     store.close().await;

@@ -113,6 +113,7 @@ pub const RULES: &[(&str, &str, Access)] = &[
         Person(Configure),
     ),
     ("POST", "/settings/routing-rules", Person(Configure)),
+    ("POST", "/settings/widget-secret/rotate", Person(Administer)),
     (
         "POST",
         "/settings/routing-rules/{id}/delete",
@@ -180,24 +181,33 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/schedules", Key(Configure)),
     ("POST", "/api/v1/schedules", Key(Configure)),
     ("PUT", "/api/v1/schedules/{id}", Key(Configure)),
+    ("PATCH", "/api/v1/schedules/{id}", Key(Configure)),
     ("DELETE", "/api/v1/schedules/{id}", Key(Configure)),
     ("GET", "/api/v1/event-triggers", Key(Configure)),
     ("POST", "/api/v1/event-triggers", Key(Configure)),
     ("DELETE", "/api/v1/event-triggers/{id}", Key(Configure)),
     ("GET", "/api/v1/invitation-texts/{language}", Key(Configure)),
     ("PUT", "/api/v1/invitation-texts/{language}", Key(Configure)),
+    (
+        "PATCH",
+        "/api/v1/invitation-texts/{language}",
+        Key(Configure),
+    ),
     ("GET", "/api/v1/outbox", Key(Configure)),
     ("GET", "/api/v1/outbox/{id}", Key(Configure)),
     ("POST", "/api/v1/outbox/redrive-dead", Key(Configure)),
     ("POST", "/api/v1/outbox/{id}/redrive", Key(Configure)),
     ("GET", "/api/v1/settings", Key(Configure)),
     ("PUT", "/api/v1/settings", Key(Configure)),
+    ("PATCH", "/api/v1/settings", Key(Configure)),
     ("GET", "/api/v1/playbooks", Key(Configure)),
     ("PUT", "/api/v1/playbooks/{score}", Key(Configure)),
+    ("PATCH", "/api/v1/playbooks/{score}", Key(Configure)),
     ("DELETE", "/api/v1/playbooks/{score}", Key(Configure)),
     ("GET", "/api/v1/routing-rules", Key(Configure)),
     ("POST", "/api/v1/routing-rules", Key(Configure)),
     ("PUT", "/api/v1/routing-rules/{id}", Key(Configure)),
+    ("PATCH", "/api/v1/routing-rules/{id}", Key(Configure)),
     ("DELETE", "/api/v1/routing-rules/{id}", Key(Configure)),
     ("GET", "/api/v1/webhooks", Key(Configure)),
     ("POST", "/api/v1/webhooks", Key(Configure)),
@@ -218,6 +228,15 @@ pub const RULES: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/api-keys/{id}/rotate", Key(Administer)),
     ("DELETE", "/api/v1/api-keys/{id}", Key(Administer)),
     ("GET", "/api/v1/audit-log", Key(Administer)),
+    ("GET", "/api/v1/workspace", Key(Configure)),
+    ("PUT", "/api/v1/workspace", Key(Configure)),
+    ("PATCH", "/api/v1/workspace", Key(Configure)),
+    ("GET", "/api/v1/workspace/widget-secret", Key(Administer)),
+    (
+        "POST",
+        "/api/v1/workspace/widget-secret/rotate",
+        Key(Administer),
+    ),
     // Privacy: a person's data out, a person erased, retention applied now.
     (
         "GET",
@@ -275,7 +294,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
                         ConfigChange::of(permission, &parts, caller.workspace_id, caller.actor());
                     parts.extensions.insert(caller);
                     let response = next.run(Request::from_parts(parts, body)).await;
-                    audit_change(&state, change, response.status()).await;
+                    audit_change(&state, change, outcome_of(&response)).await;
                     response
                 }
                 Err(e) => e.into_response(),
@@ -382,13 +401,16 @@ async fn person(state: &AppState, req: Request, permission: Permission, next: Ne
     req = Request::from_parts(parts, body);
     req.extensions_mut().insert(who);
     let response = CSRF_TOKEN.scope(token, next.run(req)).await;
-    audit_change(state, change, response.status()).await;
+    audit_change(state, change, outcome_of(&response)).await;
     response
 }
 
 /// A successful change to the workspace's configuration (settings, playbooks, routing,
 /// webhooks, surveys, schedules, texts, the outbox), recorded in the audit log here for
 /// every such route at once; people, keys and data exports record their own, richer lines.
+/// A handler that knows which fields it changed hands them over as an
+/// [`AuditDetail`](crate::api::replace::AuditDetail) response extension (`field: before →
+/// after`, secrets masked), which becomes the line's detail.
 struct ConfigChange {
     workspace_id: i64,
     actor: String,
@@ -405,7 +427,22 @@ impl ConfigChange {
     }
 }
 
-async fn audit_change(state: &AppState, change: Option<ConfigChange>, status: StatusCode) {
+/// The status of a response and the change it reports (a response is not `Sync`, so it
+/// cannot be held across the audit log's write).
+fn outcome_of(response: &Response) -> (StatusCode, String) {
+    let detail = response
+        .extensions()
+        .get::<crate::api::replace::AuditDetail>()
+        .map(|d| d.0.clone())
+        .unwrap_or_default();
+    (response.status(), detail)
+}
+
+async fn audit_change(
+    state: &AppState,
+    change: Option<ConfigChange>,
+    (status, detail): (StatusCode, String),
+) {
     let Some(c) = change else { return };
     if !(status.is_success() || status.is_redirection()) {
         return;
@@ -417,7 +454,7 @@ async fn audit_change(state: &AppState, change: Option<ConfigChange>, status: St
             &c.actor,
             "configuration.changed",
             &c.target,
-            "",
+            &detail,
         )
         .await
     {

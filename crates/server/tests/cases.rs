@@ -278,12 +278,12 @@ async fn settings_playbooks_and_routing_rules_over_the_api() {
         ),
         (json!({"unknown": 1}), "unknown field"),
     ] {
-        let r = put(&app, "/api/v1/settings", body.clone()).await;
+        let r = patch(&app, "/api/v1/settings", body.clone()).await;
         assert_eq!(r.status(), 422, "{body}");
         let msg = problem(r).await;
         assert!(msg.contains(words), "{body}: {msg}");
     }
-    let saved = json_of(put(&app, "/api/v1/settings", json!({"manager_email": "boss@example.com", "default_queue": "Care", "sender_name": ""})).await).await;
+    let saved = json_of(patch(&app, "/api/v1/settings", json!({"manager_email": "boss@example.com", "default_queue": "Care", "sender_name": ""})).await).await;
     assert_eq!(
         (
             saved["manager_email"].as_str(),
@@ -325,25 +325,25 @@ async fn settings_playbooks_and_routing_rules_over_the_api() {
     for (path, body, status, words) in [
         (
             "/api/v1/playbooks/4",
-            json!({"steps": ["a"]}),
+            json!({"steps": ["a"], "priority": null, "language": null}),
             422,
             "needs a priority",
         ),
         (
             "/api/v1/playbooks/9",
-            json!({"steps": ["a"], "priority": "high"}),
+            json!({"steps": ["a"], "priority": "high", "language": null}),
             422,
             "must not have a priority",
         ),
         (
             "/api/v1/playbooks/4",
-            json!({"steps": [], "priority": "high"}),
+            json!({"steps": [], "priority": "high", "language": null}),
             422,
             "1 to 30 steps",
         ),
         (
             "/api/v1/playbooks/4",
-            json!({"steps": ["a"], "priority": "urgent"}),
+            json!({"steps": ["a"], "priority": "urgent", "language": null}),
             422,
             "priority must be",
         ),
@@ -355,7 +355,7 @@ async fn settings_playbooks_and_routing_rules_over_the_api() {
         ),
         (
             "/api/v1/playbooks/11",
-            json!({"steps": ["a"]}),
+            json!({"steps": ["a"], "priority": null, "language": null}),
             404,
             "scores are whole numbers from 0 to 10",
         ),
@@ -400,7 +400,7 @@ async fn settings_playbooks_and_routing_rules_over_the_api() {
         .await;
     assert_eq!(r.status(), 422);
     assert!(problem(r).await.contains("at least one condition"));
-    let moved = json_of(put(&app, &format!("/api/v1/routing-rules/{}", biz["id"]), json!({"attribute": "plan", "value": "business", "assignee": "biz@example.com", "position": 1})).await).await;
+    let moved = json_of(put(&app, &format!("/api/v1/routing-rules/{}", biz["id"]), json!({"attribute": "plan", "value": "business", "touchpoint": null, "language": null, "assignee": "biz@example.com", "position": 1})).await).await;
     assert_eq!(moved["position"], 1);
 
     // The rule routes a real answer.
@@ -456,7 +456,7 @@ async fn the_escalation_worker_alerts_the_manager_once() {
     for db in TestDb::all().await {
         let app = TestApp::spawn_on(db).await;
         app.survey("rel", None).await;
-        let r = put(
+        let r = patch(
             &app,
             "/api/v1/settings",
             json!({"manager_email": "boss@example.com"}),

@@ -476,7 +476,7 @@ async fn invitation_api_refuses_bad_input_and_stays_in_its_workspace() {
     }
     let r = app
         .http
-        .put(app.url("/api/v1/invitation-texts/nb"))
+        .patch(app.url("/api/v1/invitation-texts/nb"))
         .bearer_auth(&app.key)
         .json(&json!({"sms": "Svar her"}))
         .send()
@@ -486,7 +486,7 @@ async fn invitation_api_refuses_bad_input_and_stays_in_its_workspace() {
     assert!(problem(r).await.contains("{link}"));
     let r = app
         .http
-        .put(app.url("/api/v1/invitation-texts/fr"))
+        .patch(app.url("/api/v1/invitation-texts/fr"))
         .bearer_auth(&app.key)
         .json(&json!({"subject": "Bonjour"}))
         .send()
@@ -563,7 +563,7 @@ async fn workspace_wording_is_used_in_the_email() {
     create_survey(&app, "relationship").await;
     let r = app
         .http
-        .put(app.url("/api/v1/invitation-texts/sv"))
+        .patch(app.url("/api/v1/invitation-texts/sv"))
         .bearer_auth(&app.key)
         .json(&json!({"subject": "Två minuter för {company}?"}))
         .send()

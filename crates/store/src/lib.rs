@@ -29,10 +29,12 @@ pub mod privacy;
 mod reactions;
 mod rollups;
 pub mod settings;
+pub mod setup;
 mod surveys;
 pub mod testing;
 mod timeline;
 pub mod webhooks;
+pub mod widget_secret;
 mod workspaces;
 
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};

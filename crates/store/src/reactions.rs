@@ -323,6 +323,35 @@ pub(crate) fn alert_address(assignee: &str, settings: &WorkspaceSettings) -> Opt
     }
 }
 
+/// Who is emailed about a new case for `assignee`: the assignee when it is an address,
+/// else the team inbox, else — so that a workspace that configured neither still hears of
+/// its detractors — every admin of the workspace.
+pub(crate) async fn alert_recipients(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    assignee: &str,
+    settings: &WorkspaceSettings,
+) -> Result<Vec<String>> {
+    if let Some(to) = alert_address(assignee, settings) {
+        return Ok(vec![to]);
+    }
+    admin_emails(conn, workspace_id).await
+}
+
+/// The email addresses of a workspace's admins, in order.
+pub(crate) async fn admin_emails(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.workspace_id = $1 AND m.role = 'admin' ORDER BY u.email",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// How an alert names the customer, in the alert's language.
 pub(crate) fn customer_label(customer: Option<&Customer>, lang: &Language) -> String {
     customer.map_or_else(
@@ -581,7 +610,7 @@ async fn open_case(
         due: &due_text,
         case_url: &case_url,
     };
-    if let Some(to) = alert_address(&assignee, settings) {
+    for to in alert_recipients(conn, ws, &assignee, settings).await? {
         // Alerts go to staff: the workspace's language.
         let content = messages::detractor_alert(&default_lang, &facts);
         let msg = EmailMessage {

@@ -99,7 +99,7 @@ pub fn check_url(field: &str, value: &str) -> Result<()> {
     }
 }
 
-fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
+pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
     if value.trim().is_empty() {
         return invalid(format!("{field} must not be empty"));
     }
@@ -107,6 +107,13 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
         return invalid(format!("{field} must be at most {max} characters"));
     }
     advocate_core::text::check_line(value).or_else(|e| invalid(format!("{field} {e}")))
+}
+
+/// A workspace's name, trimmed: 1–100 characters on one line.
+pub fn check_workspace_name(name: &str) -> Result<&str> {
+    let name = name.trim();
+    check_text("name", name, 100)?;
+    Ok(name)
 }
 
 /// Everything a workspace's settings must satisfy before they are saved.

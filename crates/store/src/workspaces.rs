@@ -103,6 +103,27 @@ impl Store {
             true => StoreError::Conflict(format!("a workspace with slug {slug:?} already exists")),
             false => e.into(),
         })?;
+        let workspace = workspace_from(&row)?;
+        // Made with the workspace, so that an admin can find it before the first visitor.
+        self.setting_or_insert(
+            &format!("widget_secret:{}", workspace.id),
+            crate::widget_secret::new_secret,
+        )
+        .await?;
+        Ok(workspace)
+    }
+
+    /// Renames a workspace: the name pages show and emails are sent in (`{company}`).
+    pub async fn rename_workspace(&self, id: i64, name: &str) -> Result<Workspace> {
+        let name = crate::settings::check_workspace_name(name)?;
+        let row = sqlx::query(&format!(
+            "UPDATE workspaces SET name = $1 WHERE id = $2 RETURNING {WORKSPACE_COLUMNS}"
+        ))
+        .bind(name)
+        .bind(id)
+        .fetch_optional(&self.writer)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no workspace {id}")))?;
         workspace_from(&row)
     }
 
@@ -258,6 +279,21 @@ impl Store {
         .fetch_one(&self.writer)
         .await?;
         Ok((api_key_from(&row)?, plaintext))
+    }
+
+    /// A new key with every scope named `name`, replacing every earlier key of that name in
+    /// the workspace (they are deleted, so they stop working at once and the team page
+    /// shows one key): what `advocate demo` makes on each start.
+    pub async fn replace_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND name = $2")
+            .bind(workspace_id)
+            .bind(name.trim())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.key_cache.clear();
+        self.create_api_key(workspace_id, name).await
     }
 
     /// Revokes a key of this workspace at once; revoking twice is harmless.

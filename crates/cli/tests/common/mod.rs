@@ -22,16 +22,25 @@ pub fn advocate(db: &TestDb, args: &[&str]) -> Command {
 
 /// Starts `advocate serve` (with `flags`) on a free port and returns it with its base URL.
 pub async fn start(db: &TestDb, flags: &[&str]) -> (Child, String) {
+    let (child, url, _) = start_printing(db, flags).await;
+    (child, url)
+}
+
+/// Like [`start`], also returning what the server printed before it listened (on a fresh
+/// database: the first run's workspace, password, API key and survey).
+pub async fn start_printing(db: &TestDb, flags: &[&str]) -> (Child, String, Vec<String>) {
     let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
     args.extend_from_slice(flags);
     let mut child = advocate(db, &args).spawn().expect("start advocate");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
     while let Some(line) = lines.next_line().await.unwrap() {
         if let Some(url) = line.strip_prefix("Advocate listening on ") {
             // Keep draining stdout so the server never blocks on a full pipe.
             tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url.to_owned());
+            return (child, url.to_owned(), printed);
         }
+        printed.push(line);
     }
-    panic!("advocate serve exited before listening");
+    panic!("advocate serve exited before listening: {printed:?}");
 }

@@ -117,7 +117,7 @@ pub async fn set_role(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(user_id): Path<String>,
-    body: ApiJson<RoleChange>,
+    body: super::replace::FullJson<RoleChange>,
 ) -> ApiResult<StatusCode> {
     let user_id = id_of(&user_id, "member")?;
     team::change_role(

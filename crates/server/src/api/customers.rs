@@ -84,7 +84,7 @@ pub async fn set_follow_up(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(external_id): Path<String>,
-    body: ApiJson<FollowUpBody>,
+    body: super::replace::FullJson<FollowUpBody>,
 ) -> ApiResult<Json<FollowUp>> {
     Ok(Json(
         state

@@ -3,6 +3,7 @@
 //! workspace's invitation wording per language, and response rates.
 
 use super::json::ApiJson;
+use super::replace::{audited, changes, merged, FullJson, MergePatch};
 use super::validate::{label, language, CustomerFields};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -18,6 +19,7 @@ use advocate_store::invitations::{
 use advocate_store::models::Survey;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
@@ -31,7 +33,8 @@ pub const MAX_BATCH: usize = 1000;
 #[derive(OpenApi)]
 #[openapi(
     paths(create, list, show, rates, event, schedules, create_schedule, update_schedule,
-        delete_schedule, triggers, create_trigger, delete_trigger, get_texts, put_texts),
+        patch_schedule, delete_schedule, triggers, create_trigger, delete_trigger, get_texts,
+        put_texts, patch_texts),
     components(schemas(CreateInvitations, InvitationsCreated, InvitationLink, Invitation,
         InvitationStatus, SkipReason, Source, ResponseRate, EventBody, EventOutcome,
         InvitationOutcome, ScheduleBody, Schedule, TriggerBody, EventTrigger,
@@ -51,7 +54,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/schedules", get(schedules).post(create_schedule))
         .route(
             "/api/v1/schedules/{id}",
-            put(update_schedule).delete(delete_schedule),
+            put(update_schedule)
+                .patch(patch_schedule)
+                .delete(delete_schedule),
         )
         .route("/api/v1/event-triggers", get(triggers).post(create_trigger))
         .route(
@@ -60,7 +65,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v1/invitation-texts/{language}",
-            get(get_texts).put(put_texts),
+            get(get_texts).put(put_texts).patch(patch_texts),
         )
 }
 
@@ -395,7 +400,7 @@ pub async fn event(
     Ok((status, Json(outcome)))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleBody {
     /// Slug of the survey.
@@ -405,9 +410,9 @@ pub struct ScheduleBody {
     /// Each customer is asked at most once per this many days; the cycle's sends are
     /// spread evenly over its days.
     pub every_days: u32,
-    /// Share of the customers due each day to ask (1–100, default 100).
+    /// Share of the customers due each day to ask (1–100; null or absent on create: 100).
     pub sample_percent: Option<u8>,
-    /// Default true.
+    /// null or absent on create: true.
     pub active: Option<bool>,
 }
 
@@ -447,24 +452,84 @@ pub async fn create_schedule(
     Ok((StatusCode::CREATED, Json(schedule)))
 }
 
+/// Replaces a schedule: every field is required.
 #[utoipa::path(put, path = "/api/v1/schedules/{id}", operation_id = "replaceSchedule", tag = "invitations",
     params(("id" = i64, Path)), request_body = ScheduleBody, security(("api_key" = [])),
     responses((status = 200, body = Schedule), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, description = "a field missing (each is named; nothing is changed), or \
+            a value that is not valid", body = Problem)))]
 pub async fn update_schedule(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
-    body: ApiJson<ScheduleBody>,
-) -> ApiResult<Json<Schedule>> {
+    body: FullJson<ScheduleBody>,
+) -> ApiResult<Response> {
     let id = id_in_path(&id, "schedule")?;
-    let input = schedule_input(&state, caller.workspace_id, body.value).await?;
-    Ok(Json(
-        state
-            .store
-            .update_schedule(caller.workspace_id, id, &input)
-            .await?,
-    ))
+    save_schedule(&state, &caller, id, body.value).await
+}
+
+/// Changes only the fields the body names (JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/schedules/{id}", operation_id = "updateSchedule", tag = "invitations",
+    params(("id" = i64, Path)),
+    request_body(content = ScheduleBody, content_type = "application/merge-patch+json",
+        description = "any subset of the schedule's fields"),
+    security(("api_key" = [])),
+    responses((status = 200, body = Schedule), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn patch_schedule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    patch: MergePatch,
+) -> ApiResult<Response> {
+    let id = id_in_path(&id, "schedule")?;
+    let current = current_schedule(&state, caller.workspace_id, id).await?;
+    let defaults = ScheduleBody {
+        sample_percent: Some(100),
+        active: Some(true),
+        ..current.clone()
+    };
+    let body = merged(&current, &patch, Some(&defaults))?;
+    save_schedule(&state, &caller, id, body).await
+}
+
+/// A schedule as its `PUT` body would describe it.
+async fn current_schedule(state: &AppState, ws: i64, id: i64) -> ApiResult<ScheduleBody> {
+    let s = state
+        .store
+        .schedules(ws)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
+    let survey = state
+        .store
+        .survey(ws, s.survey_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
+    Ok(ScheduleBody {
+        survey: survey.slug.as_str().to_owned(),
+        channel: s.channel.as_str().to_owned(),
+        every_days: s.every_days,
+        sample_percent: Some(s.sample_percent),
+        active: Some(s.active),
+    })
+}
+
+async fn save_schedule(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+    body: ScheduleBody,
+) -> ApiResult<Response> {
+    let before = current_schedule(state, caller.workspace_id, id).await?;
+    let input = schedule_input(state, caller.workspace_id, body).await?;
+    let schedule = state
+        .store
+        .update_schedule(caller.workspace_id, id, &input)
+        .await?;
+    let after = current_schedule(state, caller.workspace_id, id).await?;
+    Ok(audited(changes(&before, &after), Json(schedule)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/schedules/{id}", operation_id = "deleteSchedule", tag = "invitations",
@@ -564,24 +629,63 @@ pub async fn get_texts(
     ))
 }
 
-/// Replaces the workspace's invitation wording in a language. `{company}`, `{name}` and
-/// (in SMS texts, required) `{link}` are filled in when sending.
+/// Replaces the workspace's invitation wording in a language: every text is required
+/// (`null` for the built-in one). `{company}`, `{name}` and (in SMS texts, required)
+/// `{link}` are filled in when sending.
 #[utoipa::path(put, path = "/api/v1/invitation-texts/{language}", operation_id = "replaceInvitationTexts", tag = "invitations",
     params(("language" = String, Path, description = "en, nb, sv, da, fi, de or nl")),
     request_body = InvitationTextOverrides, security(("api_key" = [])),
-    responses((status = 200, body = InvitationTextOverrides), (status = 422, body = Problem)))]
+    responses((status = 200, body = InvitationTextOverrides),
+        (status = 422, description = "a text missing (each is named; nothing is changed), or a \
+            text that is not valid", body = Problem)))]
 pub async fn put_texts(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(lang): Path<String>,
-    body: ApiJson<InvitationTextOverrides>,
-) -> ApiResult<Json<InvitationTextOverrides>> {
+    body: FullJson<InvitationTextOverrides>,
+) -> ApiResult<Response> {
     let lang = supported(&lang)?;
+    save_texts(&state, &caller, &lang, body.value).await
+}
+
+/// Changes only the texts the body names (JSON merge patch; `null` puts a text back to
+/// the built-in one).
+#[utoipa::path(patch, path = "/api/v1/invitation-texts/{language}", operation_id = "updateInvitationTexts", tag = "invitations",
+    params(("language" = String, Path, description = "en, nb, sv, da, fi, de or nl")),
+    request_body(content = InvitationTextOverrides, content_type = "application/merge-patch+json",
+        description = "any subset of the texts"),
+    security(("api_key" = [])),
+    responses((status = 200, body = InvitationTextOverrides), (status = 422, body = Problem)))]
+pub async fn patch_texts(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(lang): Path<String>,
+    patch: MergePatch,
+) -> ApiResult<Response> {
+    let lang = supported(&lang)?;
+    let current = state
+        .store
+        .invitation_text_overrides(caller.workspace_id, &lang)
+        .await?;
+    let texts = merged(&current, &patch, None)?;
+    save_texts(&state, &caller, &lang, texts).await
+}
+
+async fn save_texts(
+    state: &AppState,
+    caller: &ApiCaller,
+    lang: &advocate_core::Language,
+    texts: InvitationTextOverrides,
+) -> ApiResult<Response> {
+    let before = state
+        .store
+        .invitation_text_overrides(caller.workspace_id, lang)
+        .await?;
     state
         .store
-        .set_invitation_texts(caller.workspace_id, &lang, &body.value)
+        .set_invitation_texts(caller.workspace_id, lang, &texts)
         .await?;
-    Ok(Json(body.value))
+    Ok(audited(changes(&before, &texts), Json(texts)))
 }
 
 fn supported(raw: &str) -> ApiResult<advocate_core::Language> {

@@ -12,11 +12,13 @@ pub mod kpis;
 pub mod nps;
 pub mod outbox;
 pub mod privacy;
+pub mod replace;
 pub mod responses;
 pub mod settings;
 pub mod surveys;
 pub mod validate;
 pub mod webhooks;
+pub mod workspace;
 
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
@@ -53,6 +55,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         invitations::Doc::openapi(),
         accounts::Doc::openapi(),
         privacy::Doc::openapi(),
+        workspace::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -97,6 +100,7 @@ pub fn router() -> Router<AppState> {
         .merge(invitations::router())
         .merge(accounts::router())
         .merge(privacy::router())
+        .merge(workspace::router())
         .route(
             "/api/{*rest}",
             any(|| async { ApiError::not_found("no such API endpoint") }),

@@ -1,9 +1,11 @@
-//! How a workspace closes the loop: `GET/PUT /api/v1/settings`, `GET /api/v1/playbooks`,
-//! `PUT/DELETE /api/v1/playbooks/{score}`, `GET/POST /api/v1/routing-rules`,
-//! `PUT/DELETE /api/v1/routing-rules/{id}`. The store checks every value, so the settings
+//! How a workspace closes the loop: `GET/PUT/PATCH /api/v1/settings`, `GET
+//! /api/v1/playbooks`, `PUT/PATCH/DELETE /api/v1/playbooks/{score}`, `GET/POST
+//! /api/v1/routing-rules`, `PUT/PATCH/DELETE /api/v1/routing-rules/{id}`. `PUT` replaces and
+//! needs every field, `PATCH` changes what it names (see [`super::replace`]). The store checks every value, so the settings
 //! page refuses exactly what this API refuses.
 
 use super::json::ApiJson;
+use super::replace::{audited, changes, merged, FullJson, MergePatch};
 use super::validate;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -14,15 +16,16 @@ use advocate_store::models::{ReviewLink, RoutingRule, WorkspaceSettings};
 use advocate_store::settings::{EffectivePlaybook, RoutingRuleInput};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, put};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(get_settings, put_settings, list_playbooks, put_playbook, reset_playbook, list_rules,
-        create_rule, update_rule, delete_rule),
+    paths(get_settings, put_settings, patch_settings, list_playbooks, put_playbook, patch_playbook, reset_playbook,
+        list_rules, create_rule, update_rule, patch_rule, delete_rule),
     components(schemas(WorkspaceSettings, ReviewLink, SlaHours, EffectivePlaybook, PlaybookBody,
         RoutingRule, RuleBody, Priority)),
     tags((name = "settings", description = "Workspace settings, the playbook of every score \
@@ -33,16 +36,21 @@ pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/settings", get(get_settings).put(put_settings))
+        .route(
+            "/api/v1/settings",
+            get(get_settings).put(put_settings).patch(patch_settings),
+        )
         .route("/api/v1/playbooks", get(list_playbooks))
         .route(
             "/api/v1/playbooks/{score}",
-            put(put_playbook).delete(reset_playbook),
+            put(put_playbook)
+                .patch(patch_playbook)
+                .delete(reset_playbook),
         )
         .route("/api/v1/routing-rules", get(list_rules).post(create_rule))
         .route(
             "/api/v1/routing-rules/{id}",
-            put(update_rule).delete(delete_rule),
+            put(update_rule).patch(patch_rule).delete(delete_rule),
         )
 }
 
@@ -54,19 +62,19 @@ pub struct LanguageQuery {
 }
 
 /// A playbook as written: one step per checklist item.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlaybookBody {
     /// 1–30 steps, each 1–300 characters.
     pub steps: Vec<String>,
-    /// Required for 0–6 (critical, high, medium, normal); must be absent for 7–10.
+    /// Required for 0–6 (critical, high, medium, normal); null for 7–10.
     pub priority: Option<String>,
-    /// Only for this language (e.g. "nb"); absent: every language without its own.
+    /// Only for this language (e.g. "nb"); null: every language without its own.
     pub language: Option<String>,
 }
 
 /// A routing rule: every condition given must match; at least one is needed.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RuleBody {
     /// Segment attribute the answer carries, e.g. "plan".
@@ -77,8 +85,21 @@ pub struct RuleBody {
     pub language: Option<String>,
     /// Who gets the case: an email address (alerted directly) or a queue name.
     pub assignee: String,
-    /// 1-based place in the order; absent: last (create) or unchanged (update).
+    /// 1-based place in the order; null: last (create) or unchanged (update).
     pub position: Option<i64>,
+}
+
+impl From<RoutingRule> for RuleBody {
+    fn from(r: RoutingRule) -> Self {
+        Self {
+            attribute: r.attribute,
+            value: r.value,
+            touchpoint: r.touchpoint,
+            language: r.language,
+            assignee: r.assignee,
+            position: Some(r.position),
+        }
+    }
 }
 
 impl RuleBody {
@@ -142,15 +163,45 @@ pub async fn get_settings(
 
 #[utoipa::path(put, path = "/api/v1/settings", operation_id = "replaceSettings", tag = "settings", request_body = WorkspaceSettings,
     security(("api_key" = [])),
-    responses((status = 200, description = "saved; fields not sent take their defaults", body = WorkspaceSettings),
-              (status = 422, description = "an email, URL or SLA that is not valid, or a Slack URL \
-                  that points to a non-public address (the message names the rule)", body = Problem)))]
+    responses((status = 200, description = "saved: the settings are exactly the body", body = WorkspaceSettings),
+              (status = 422, description = "a field missing (every missing field is named; \
+                  nothing is changed: use PATCH to change some fields), or an email, URL or SLA \
+                  that is not valid, or a Slack URL that points to a non-public address (the \
+                  message names the rule)", body = Problem)))]
 pub async fn put_settings(
     State(state): State<AppState>,
     caller: ApiCaller,
-    body: ApiJson<WorkspaceSettings>,
-) -> ApiResult<Json<WorkspaceSettings>> {
-    let mut settings = body.value;
+    body: FullJson<WorkspaceSettings>,
+) -> ApiResult<Response> {
+    save_settings(&state, &caller, body.value).await
+}
+
+/// Changes only the fields the body names (JSON merge patch, RFC 7396): `null` clears an
+/// optional field (an email, the Slack URL, the reminder) or puts a required one back to
+/// its default.
+#[utoipa::path(patch, path = "/api/v1/settings", operation_id = "updateSettings", tag = "settings",
+    request_body(content = WorkspaceSettings, content_type = "application/merge-patch+json",
+        description = "any subset of the settings' fields"),
+    security(("api_key" = [])),
+    responses((status = 200, description = "saved; the whole settings after the change", body = WorkspaceSettings),
+              (status = 422, description = "an unknown field or a value that is not valid; \
+                  nothing is changed", body = Problem)))]
+pub async fn patch_settings(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    patch: MergePatch,
+) -> ApiResult<Response> {
+    let current = state.store.workspace_settings(caller.workspace_id).await?;
+    let settings = merged(&current, &patch, Some(&WorkspaceSettings::default()))?;
+    save_settings(&state, &caller, settings).await
+}
+
+/// Checks and saves a whole settings document; the audit log gets the fields it changed.
+async fn save_settings(
+    state: &AppState,
+    caller: &ApiCaller,
+    mut settings: WorkspaceSettings,
+) -> ApiResult<Response> {
     // Empty strings mean "not set", as on the settings page.
     for field in [
         &mut settings.sender_email,
@@ -166,11 +217,12 @@ pub async fn put_settings(
     outbound::check_settings(&state.config.allowed_hosts, &settings)
         .await
         .map_err(ApiError::unprocessable)?;
+    let before = state.store.workspace_settings(caller.workspace_id).await?;
     state
         .store
         .save_workspace_settings(caller.workspace_id, &settings)
         .await?;
-    Ok(Json(settings))
+    Ok(audited(changes(&before, &settings), Json(settings)))
 }
 
 #[utoipa::path(get, path = "/api/v1/playbooks", operation_id = "listPlaybooks", tag = "settings", params(LanguageQuery),
@@ -191,33 +243,95 @@ pub async fn list_playbooks(
     ))
 }
 
+/// Replaces the playbook of a score (for one language, or with `"language": null` for
+/// every language without its own): every field is required.
 #[utoipa::path(put, path = "/api/v1/playbooks/{score}", operation_id = "replacePlaybook", tag = "settings",
     params(("score" = u8, Path, description = "0–10")), request_body = PlaybookBody,
     security(("api_key" = [])),
     responses((status = 200, body = EffectivePlaybook), (status = 404, body = Problem),
-              (status = 422, description = "steps or priority not valid", body = Problem)))]
+              (status = 422, description = "a field missing (each is named; nothing is changed), \
+                  or steps or priority not valid", body = Problem)))]
 pub async fn put_playbook(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(raw): Path<String>,
-    body: ApiJson<PlaybookBody>,
-) -> ApiResult<Json<EffectivePlaybook>> {
+    body: FullJson<PlaybookBody>,
+) -> ApiResult<Response> {
     let score = score(&raw)?;
-    let b = body.value;
+    save_playbook(&state, &caller, score, body.value).await
+}
+
+/// Changes only what the body names of the playbook that applies now (JSON merge patch);
+/// `language` picks the playbook (absent or null: the one for every language).
+#[utoipa::path(patch, path = "/api/v1/playbooks/{score}", operation_id = "updatePlaybook", tag = "settings",
+    params(("score" = u8, Path, description = "0–10")),
+    request_body(content = PlaybookBody, content_type = "application/merge-patch+json",
+        description = "any of steps and priority, and the language to change"),
+    security(("api_key" = [])),
+    responses((status = 200, body = EffectivePlaybook), (status = 404, body = Problem),
+              (status = 422, description = "steps or priority not valid; nothing is changed", body = Problem)))]
+pub async fn patch_playbook(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(raw): Path<String>,
+    patch: MergePatch,
+) -> ApiResult<Response> {
+    let score = score(&raw)?;
+    let lang = match patch.0.get("language") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(l)) => language("language", Some(l))?,
+        Some(_) => {
+            return Err(ApiError::unprocessable(
+                "language must be a string such as \"nb\"",
+            ))
+        }
+    };
+    let current = current_playbook(&state, caller.workspace_id, score, lang.as_ref()).await?;
+    let body = merged(&current, &patch, None)?;
+    save_playbook(&state, &caller, score, body).await
+}
+
+async fn current_playbook(
+    state: &AppState,
+    ws: i64,
+    score: Score,
+    lang: Option<&Language>,
+) -> ApiResult<PlaybookBody> {
+    let p = state
+        .store
+        .playbooks(ws, lang)
+        .await?
+        .into_iter()
+        .find(|p| p.score == score.value())
+        .ok_or_else(|| ApiError::internal("a score without a playbook"))?;
+    Ok(PlaybookBody {
+        steps: p.steps,
+        priority: p.priority.map(|x| x.as_str().to_owned()),
+        language: p.language,
+    })
+}
+
+async fn save_playbook(
+    state: &AppState,
+    caller: &ApiCaller,
+    score: Score,
+    b: PlaybookBody,
+) -> ApiResult<Response> {
     let lang = language("language", b.language.as_deref())?;
     let priority = priority(b.priority.as_deref())?;
-    Ok(Json(
-        state
-            .store
-            .set_playbook(
-                caller.workspace_id,
-                score,
-                lang.as_ref(),
-                &b.steps,
-                priority,
-            )
-            .await?,
-    ))
+    let before = current_playbook(state, caller.workspace_id, score, lang.as_ref()).await?;
+    let saved = state
+        .store
+        .set_playbook(
+            caller.workspace_id,
+            score,
+            lang.as_ref(),
+            &b.steps,
+            priority,
+        )
+        .await?;
+    let after = current_playbook(state, caller.workspace_id, score, lang.as_ref()).await?;
+    Ok(audited(changes(&before, &after), Json(saved)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/playbooks/{score}", operation_id = "resetPlaybook", tag = "settings",
@@ -265,23 +379,65 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, Json(rule)))
 }
 
+/// Replaces a rule: every field is required (`null` for a condition not used, and for
+/// `position` to keep its place).
 #[utoipa::path(put, path = "/api/v1/routing-rules/{id}", operation_id = "replaceRoutingRule", tag = "settings",
     params(("id" = i64, Path)), request_body = RuleBody, security(("api_key" = [])),
     responses((status = 200, body = RoutingRule), (status = 404, body = Problem),
-              (status = 422, body = Problem)))]
+              (status = 422, description = "a field missing (each is named; nothing is changed), \
+                  no condition, or a value that is not valid", body = Problem)))]
 pub async fn update_rule(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(raw): Path<String>,
-    body: ApiJson<RuleBody>,
-) -> ApiResult<Json<RoutingRule>> {
+    body: FullJson<RuleBody>,
+) -> ApiResult<Response> {
     let id = rule_id(&raw)?;
-    Ok(Json(
-        state
-            .store
-            .update_routing_rule(caller.workspace_id, id, &body.value.input())
-            .await?,
-    ))
+    save_rule(&state, &caller, id, body.value).await
+}
+
+/// Changes only the fields the body names (JSON merge patch; `null` drops a condition).
+#[utoipa::path(patch, path = "/api/v1/routing-rules/{id}", operation_id = "updateRoutingRule", tag = "settings",
+    params(("id" = i64, Path)),
+    request_body(content = RuleBody, content_type = "application/merge-patch+json",
+        description = "any subset of the rule's fields"),
+    security(("api_key" = [])),
+    responses((status = 200, body = RoutingRule), (status = 404, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn patch_rule(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(raw): Path<String>,
+    patch: MergePatch,
+) -> ApiResult<Response> {
+    let id = rule_id(&raw)?;
+    let current = current_rule(&state, caller.workspace_id, id).await?;
+    let body = merged(&RuleBody::from(current), &patch, None)?;
+    save_rule(&state, &caller, id, body).await
+}
+
+async fn current_rule(state: &AppState, ws: i64, id: i64) -> ApiResult<RoutingRule> {
+    state
+        .store
+        .routing_rules(ws)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| ApiError::not_found(format!("no routing rule {id}")))
+}
+
+async fn save_rule(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+    b: RuleBody,
+) -> ApiResult<Response> {
+    let before = current_rule(state, caller.workspace_id, id).await?;
+    let rule = state
+        .store
+        .update_routing_rule(caller.workspace_id, id, &b.input())
+        .await?;
+    Ok(audited(changes(&before, &rule), Json(rule)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", operation_id = "deleteRoutingRule", tag = "settings",

@@ -3,6 +3,7 @@
 //! signs deliveries is returned once, on create and on rotation.
 
 use super::json::ApiJson;
+use super::replace::{audited, changes};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::outbound;
@@ -10,6 +11,7 @@ use crate::state::AppState;
 use advocate_store::webhooks::{WebhookEndpoint, WebhookRemoval};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -142,7 +144,7 @@ pub async fn update(
     caller: ApiCaller,
     Path(id): Path<String>,
     body: ApiJson<WebhookPatch>,
-) -> ApiResult<Json<WebhookEndpoint>> {
+) -> ApiResult<Response> {
     let id = endpoint_id(&id)?;
     let patch = body.value;
     if patch.events.is_none() && patch.active.is_none() {
@@ -150,17 +152,21 @@ pub async fn update(
             "nothing to change: give events and/or active",
         ));
     }
-    Ok(Json(
-        state
-            .store
-            .update_webhook(
-                caller.workspace_id,
-                id,
-                patch.events.as_deref(),
-                patch.active,
-            )
-            .await?,
-    ))
+    let before = state
+        .store
+        .webhook(caller.workspace_id, id)
+        .await?
+        .ok_or_else(|| not_found(id))?;
+    let after = state
+        .store
+        .update_webhook(
+            caller.workspace_id,
+            id,
+            patch.events.as_deref(),
+            patch.active,
+        )
+        .await?;
+    Ok(audited(changes(&before, &after), Json(after)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks",

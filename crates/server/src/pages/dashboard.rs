@@ -190,6 +190,17 @@ pub async fn show(
             })
         })
         .collect();
+    // For those who can act on them on the settings page (they name the admins).
+    let setup_warnings = if user.role.grants(advocate_core::Permission::Configure) {
+        store
+            .setup_warnings(user.workspace_id)
+            .await?
+            .into_iter()
+            .map(|w| w.message)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let segment_title = format!("NPS by {}", segment.as_deref().unwrap_or("segment"));
     Ok(DashboardPage {
         workspace: ws.name,
@@ -216,5 +227,6 @@ pub async fn show(
         comments,
         closed_loop: ClosedLoopCard::from_health(&health),
         response_rates,
+        setup_warnings,
     })
 }

@@ -6,6 +6,7 @@
 use super::signin::RequireSignIn;
 use super::views::{encode, LANGUAGE_NAMES};
 use super::{internal, PageError};
+use crate::api::replace::{audited, changes};
 use crate::auth::SignedIn;
 use crate::outbound;
 use crate::state::AppState;
@@ -15,12 +16,12 @@ use advocate_store::settings::RoutingRuleInput;
 use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/settings/playbooks/{score}", post(save_playbook))
         .route("/settings/playbooks/{score}/reset", post(reset_playbook))
         .route("/settings/routing-rules", post(add_rule))
+        .route("/settings/widget-secret/rotate", post(rotate_widget_secret))
         .route("/settings/routing-rules/{id}/delete", post(delete_rule))
         .route("/settings/routing-rules/{id}/move", post(move_rule))
 }
@@ -36,6 +38,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct SettingsForm {
+    /// The workspace's name (emails and survey pages say it).
+    pub name: String,
+    /// Sent by the page with its checkboxes: without it, a post that leaves the
+    /// checkboxes out keeps them as they are (an unchecked box is not sent at all).
+    pub checkboxes: Option<String>,
     pub sender_email: String,
     pub sender_name: String,
     pub alerts_email: String,
@@ -64,9 +71,11 @@ pub struct SettingsForm {
 }
 
 impl SettingsForm {
-    fn from_settings(s: &WorkspaceSettings) -> Self {
+    fn from_settings(name: &str, s: &WorkspaceSettings) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
+            name: name.to_owned(),
+            checkboxes: Some("1".into()),
             sender_email: text(&s.sender_email),
             sender_name: text(&s.sender_name),
             alerts_email: text(&s.alerts_email),
@@ -101,6 +110,53 @@ impl SettingsForm {
                 .unwrap_or_default(),
             enps_min_group_size: s.enps_min_group_size.to_string(),
         }
+    }
+
+    /// The form as posted, with every field it did not carry taken from `current` (the
+    /// form as the page shows it now): a post never resets what it does not mention.
+    fn completed(mut self, posted: &[(String, String)], current: &SettingsForm) -> Self {
+        let sent = |name: &str| posted.iter().any(|(k, _)| k == name);
+        macro_rules! keep {
+            ($($field:ident),*) => {$(
+                if !sent(stringify!($field)) {
+                    self.$field = current.$field.clone();
+                }
+            )*};
+        }
+        keep!(
+            name,
+            sender_email,
+            sender_name,
+            alerts_email,
+            manager_email,
+            slack_webhook_url,
+            default_queue,
+            currency,
+            sla_critical,
+            sla_high,
+            sla_medium,
+            sla_normal,
+            review_links,
+            quiet_period_days,
+            reminder_after_days,
+            invitation_valid_days,
+            brand_color,
+            logo_url,
+            sms_sender,
+            answer_retention_months,
+            enps_min_group_size
+        );
+        // An unchecked box is not posted: without the page's marker, a box left out of
+        // the post keeps its state (a box that is posted is checked).
+        if !sent("checkboxes") {
+            if !sent("passive_nudge") {
+                self.passive_nudge = current.passive_nudge.clone();
+            }
+            if !sent("resurvey_after_resolution") {
+                self.resurvey_after_resolution = current.resurvey_after_resolution.clone();
+            }
+        }
+        self
     }
 
     /// The settings this form describes, or what is wrong with it.
@@ -211,6 +267,18 @@ pub struct SettingsPage {
     pub languages: Vec<LanguageChoice>,
     pub playbooks: Vec<PlaybookRow>,
     pub rules: Vec<RuleRow>,
+    /// What keeps messages from reaching people (also on the dashboard).
+    pub warnings: Vec<String>,
+    /// Shown to admins only.
+    pub widget: Option<WidgetSecretView>,
+}
+
+/// The widget secret as an admin sees it on the page.
+pub struct WidgetSecretView {
+    pub secret: String,
+    /// While the secret it replaced is still accepted: until when.
+    pub previous_until: Option<String>,
+    pub grace_days: i64,
 }
 
 impl SettingsPage {
@@ -264,7 +332,10 @@ async fn page(
         .name;
     let form = match form {
         Some(f) => f,
-        None => SettingsForm::from_settings(&store.workspace_settings(ws).await.map_err(internal)?),
+        None => SettingsForm::from_settings(
+            &workspace,
+            &store.workspace_settings(ws).await.map_err(internal)?,
+        ),
     };
     let code = language.map_or("", |l| l.as_str());
     let mut languages = vec![LanguageChoice {
@@ -327,7 +398,31 @@ async fn page(
             }
         })
         .collect();
+    let warnings = store
+        .setup_warnings(ws)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|w| w.message)
+        .collect();
+    let widget = if user.role.grants(advocate_core::Permission::Administer) {
+        let s = store
+            .widget_secrets(ws, chrono::Utc::now())
+            .await
+            .map_err(internal)?;
+        Some(WidgetSecretView {
+            secret: s.secret,
+            previous_until: s
+                .previous_valid_until
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+            grace_days: advocate_store::widget_secret::GRACE_DAYS,
+        })
+    } else {
+        None
+    };
     Ok(SettingsPage {
+        warnings,
+        widget,
         workspace,
         user: user.email.clone(),
         error,
@@ -395,27 +490,115 @@ fn outcome<T>(r: Result<T, StoreError>) -> Result<Result<(), String>, PageError>
 pub async fn save(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
-    Form(f): Form<SettingsForm>,
+    RawForm(body): RawForm,
 ) -> Response {
+    let posted: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let f: SettingsForm = match serde_urlencoded::from_bytes(&body) {
+        Ok(f) => f,
+        Err(_) => {
+            return PageError(StatusCode::BAD_REQUEST, "This form could not be read.")
+                .into_response()
+        }
+    };
+    let store = &state.store;
+    let ws = user.workspace_id;
+    let before = match (
+        store.workspace(ws).await,
+        store.workspace_settings(ws).await,
+    ) {
+        (Ok(Some(w)), Ok(s)) => (w.name, s),
+        (Ok(None), _) => {
+            return PageError(StatusCode::NOT_FOUND, "Your workspace no longer exists.")
+                .into_response()
+        }
+        (Err(e), _) | (_, Err(e)) => return internal(e).into_response(),
+    };
+    let f = f.completed(&posted, &SettingsForm::from_settings(&before.0, &before.1));
     let settings = match f.parse() {
         Ok(settings) => outbound::check_settings(&state.config.allowed_hosts, &settings)
             .await
             .map(|()| settings),
         Err(msg) => Err(msg),
     };
+    let name = f.name.trim().to_owned();
     let result = match settings {
-        Ok(settings) => match outcome(
-            state
-                .store
-                .save_workspace_settings(user.workspace_id, &settings)
-                .await,
-        ) {
-            Ok(r) => r,
-            Err(e) => return e.into_response(),
-        },
+        Ok(settings) => {
+            // The name first: it is checked like the settings, and a refused name changes nothing.
+            let saved = match advocate_store::settings::check_settings(&settings) {
+                Err(e) => Err(e),
+                Ok(()) if name != before.0 => store.rename_workspace(ws, &name).await.map(|_| ()),
+                Ok(()) => Ok(()),
+            };
+            let saved = match saved {
+                Ok(()) => store.save_workspace_settings(ws, &settings).await,
+                Err(e) => Err(e),
+            };
+            match outcome(saved) {
+                Ok(Ok(())) => Ok(changes(
+                    &Named {
+                        name: &before.0,
+                        settings: &before.1,
+                    },
+                    &Named {
+                        name: &name,
+                        settings: &settings,
+                    },
+                )),
+                Ok(Err(msg)) => Err(msg),
+                Err(e) => return e.into_response(),
+            }
+        }
         Err(msg) => Err(msg),
     };
-    answer(&state, &user, None, "workspace", Some(f), result).await
+    match result {
+        Ok(detail) => audited(
+            detail,
+            answer(&state, &user, None, "workspace", None, Ok(())).await,
+        ),
+        Err(msg) => answer(&state, &user, None, "workspace", Some(f), Err(msg)).await,
+    }
+}
+
+/// The settings and the workspace's name, as the audit log compares them.
+#[derive(Serialize)]
+struct Named<'a> {
+    name: &'a str,
+    #[serde(flatten)]
+    settings: &'a WorkspaceSettings,
+}
+
+/// `POST /settings/widget-secret/rotate` (admins): a new widget secret; the old one is
+/// still accepted for the grace period.
+pub async fn rotate_widget_secret(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+) -> Response {
+    let ws = user.workspace_id;
+    if let Err(e) = state
+        .store
+        .rotate_widget_secret(ws, chrono::Utc::now())
+        .await
+    {
+        return internal(e).into_response();
+    }
+    let detail = format!(
+        "the previous secret is accepted for {} more days",
+        advocate_store::widget_secret::GRACE_DAYS
+    );
+    if let Err(e) = state
+        .store
+        .audit(
+            ws,
+            &user.actor(),
+            "widget_secret.rotated",
+            "workspace",
+            &detail,
+        )
+        .await
+    {
+        return internal(e).into_response();
+    }
+    Redirect::to("/settings#widget").into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -457,6 +640,7 @@ pub async fn save_playbook(
             .map(Some)
             .ok_or_else(|| format!("unknown priority {p:?}")),
     };
+    let before = playbook_of(&state, user.workspace_id, score, language.as_ref()).await;
     let result = match priority {
         Ok(priority) => match outcome(
             state
@@ -477,7 +661,30 @@ pub async fn save_playbook(
     };
     let result = result.map_err(|m| format!("Playbook for score {}: {m}", score.value()));
     let anchor = format!("playbook-{}", score.value());
-    answer(&state, &user, language.as_ref(), &anchor, None, result).await
+    let ok = result.is_ok();
+    let response = answer(&state, &user, language.as_ref(), &anchor, None, result).await;
+    let after = playbook_of(&state, user.workspace_id, score, language.as_ref()).await;
+    match (ok, before, after) {
+        (true, Some(before), Some(after)) => audited(changes(&before, &after), response),
+        _ => response,
+    }
+}
+
+/// A score's playbook as the audit log compares it (steps and priority).
+async fn playbook_of(
+    state: &AppState,
+    ws: i64,
+    score: Score,
+    language: Option<&Language>,
+) -> Option<serde_json::Value> {
+    let p = state
+        .store
+        .playbooks(ws, language)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|p| p.score == score.value())?;
+    Some(serde_json::json!({"steps": p.steps, "priority": p.priority}))
 }
 
 pub async fn reset_playbook(

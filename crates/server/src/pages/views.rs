@@ -486,6 +486,8 @@ pub struct DashboardPage {
     pub closed_loop: ClosedLoopCard,
     /// Invitations of the period per survey and channel.
     pub response_rates: Vec<ResponseRateRow>,
+    /// What keeps messages from reaching people (`Store::setup_warnings`).
+    pub setup_warnings: Vec<String>,
 }
 
 /// One survey on one channel in the dashboard's response-rate card.
@@ -778,6 +780,7 @@ mod tests {
                 answered: 10,
                 rate: "25.0 %".into(),
             }],
+            setup_warnings: vec![EVIL.into()],
         }
     }
 

@@ -250,8 +250,15 @@ async fn prompt(
              HMAC-SHA256 of their id, keyed with the workspace's widget secret",
         ));
     }
-    let secret = state.store.widget_secret(survey.workspace_id).await?;
-    if !signature_ok(&secret, customer, signature) {
+    // The current secret, or the one it replaced while its grace period lasts.
+    let secrets = state
+        .store
+        .widget_secrets(survey.workspace_id, Utc::now())
+        .await?;
+    if !secrets
+        .accepted()
+        .any(|secret| signature_ok(secret, customer, signature))
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "data-signature does not match data-customer: compute it on your server as the hex \

@@ -1,0 +1,175 @@
+//! The workspace itself: `GET/PUT/PATCH /api/v1/workspace` (its name, and what it still
+//! has to set up), `GET /api/v1/workspace/widget-secret` and `POST
+//! /api/v1/workspace/widget-secret/rotate` (admin scope only).
+
+use super::replace::{audited, changes, merged, FullJson, MergePatch};
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use advocate_store::setup::SetupWarning;
+use advocate_store::widget_secret::WidgetSecrets;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(show, put_workspace, patch_workspace, widget_secret, rotate_widget_secret),
+    components(schemas(WorkspaceInfo, WorkspaceBody, SetupWarning, WidgetSecrets)),
+    tags((name = "workspace", description = "The workspace's name (emails are sent in it), \
+        what it still has to set up, and the widget secret (admin scope only)."))
+)]
+pub struct Doc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/workspace",
+            get(show).put(put_workspace).patch(patch_workspace),
+        )
+        .route("/api/v1/workspace/widget-secret", get(widget_secret))
+        .route(
+            "/api/v1/workspace/widget-secret/rotate",
+            post(rotate_widget_secret),
+        )
+}
+
+/// What can be changed about a workspace.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceBody {
+    /// 1–100 characters; invitation emails and pages say it (`{company}`).
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkspaceInfo {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    /// What keeps messages from reaching people, while it holds (the dashboard and the
+    /// settings page show the same).
+    pub warnings: Vec<SetupWarning>,
+}
+
+async fn info(state: &AppState, ws: i64) -> ApiResult<WorkspaceInfo> {
+    let w = state
+        .store
+        .workspace(ws)
+        .await?
+        .ok_or_else(|| ApiError::not_found("the workspace no longer exists"))?;
+    Ok(WorkspaceInfo {
+        id: w.id,
+        slug: w.slug,
+        name: w.name,
+        warnings: state.store.setup_warnings(ws).await?,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/workspace", operation_id = "getWorkspace", tag = "workspace", security(("api_key" = [])),
+    responses((status = 200, body = WorkspaceInfo)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<WorkspaceInfo>> {
+    Ok(Json(info(&state, caller.workspace_id).await?))
+}
+
+/// Renames the workspace (every field is required).
+#[utoipa::path(put, path = "/api/v1/workspace", operation_id = "replaceWorkspace", tag = "workspace", request_body = WorkspaceBody,
+    security(("api_key" = [])),
+    responses((status = 200, body = WorkspaceInfo),
+        (status = 422, description = "a field missing or a name that is not valid; nothing is \
+            changed", body = Problem)))]
+pub async fn put_workspace(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: FullJson<WorkspaceBody>,
+) -> ApiResult<Response> {
+    save(&state, &caller, body.value).await
+}
+
+/// Changes only what the body names (JSON merge patch).
+#[utoipa::path(patch, path = "/api/v1/workspace", operation_id = "updateWorkspace", tag = "workspace",
+    request_body(content = WorkspaceBody, content_type = "application/merge-patch+json"),
+    security(("api_key" = [])),
+    responses((status = 200, body = WorkspaceInfo), (status = 422, body = Problem)))]
+pub async fn patch_workspace(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    patch: MergePatch,
+) -> ApiResult<Response> {
+    let current = WorkspaceBody {
+        name: info(&state, caller.workspace_id).await?.name,
+    };
+    let body = merged(&current, &patch, None)?;
+    save(&state, &caller, body).await
+}
+
+async fn save(state: &AppState, caller: &ApiCaller, body: WorkspaceBody) -> ApiResult<Response> {
+    let before = WorkspaceBody {
+        name: info(state, caller.workspace_id).await?.name,
+    };
+    let w = state
+        .store
+        .rename_workspace(caller.workspace_id, &body.name)
+        .await?;
+    let after = WorkspaceBody { name: w.name };
+    Ok(audited(
+        changes(&before, &after),
+        Json(info(state, caller.workspace_id).await?),
+    ))
+}
+
+/// The secret a website signs visitor ids with for the in-app widget, and the one it
+/// replaced while that is still accepted.
+#[utoipa::path(get, path = "/api/v1/workspace/widget-secret", operation_id = "getWidgetSecret", tag = "workspace",
+    security(("api_key" = [])),
+    responses((status = 200, body = WidgetSecrets),
+        (status = 403, description = "the key does not have the admin scope", body = Problem)))]
+pub async fn widget_secret(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<WidgetSecrets>> {
+    Ok(Json(
+        state
+            .store
+            .widget_secrets(caller.workspace_id, Utc::now())
+            .await?,
+    ))
+}
+
+/// Makes a new widget secret; the old one is still accepted for 7 days, time to deploy
+/// the new one.
+#[utoipa::path(post, path = "/api/v1/workspace/widget-secret/rotate", operation_id = "rotateWidgetSecret", tag = "workspace",
+    security(("api_key" = [])),
+    responses((status = 200, body = WidgetSecrets),
+        (status = 403, description = "the key does not have the admin scope", body = Problem)))]
+pub async fn rotate_widget_secret(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<WidgetSecrets>> {
+    let secrets = state
+        .store
+        .rotate_widget_secret(caller.workspace_id, Utc::now())
+        .await?;
+    // The audit line says that it happened, never the secret.
+    state
+        .store
+        .audit(
+            caller.workspace_id,
+            &caller.actor(),
+            "widget_secret.rotated",
+            "workspace",
+            &format!(
+                "the previous secret is accepted for {} more days",
+                advocate_store::widget_secret::GRACE_DAYS
+            ),
+        )
+        .await?;
+    Ok(Json(secrets))
+}
