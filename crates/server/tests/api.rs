@@ -662,3 +662,61 @@ async fn the_openapi_document_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A client generated from `/openapi.json` (PyPI `openapi-python-client`) drives the real
+/// server: create a survey, post answers, read NPS and the detractor's case
+/// (tests/support/generated_client.py). The generator must not drop anything either.
+#[tokio::test]
+async fn a_client_generated_from_the_document_works() {
+    let installed = std::process::Command::new("openapi-python-client")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !installed {
+        advocate_store::testing::missing_peer::<()>(
+            "openapi-python-client is not installed (pip install openapi-python-client)",
+        );
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let doc = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("advocate-client-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("openapi.json"), doc).unwrap();
+    let generated = tokio::process::Command::new("openapi-python-client")
+        .args(["generate", "--path", "openapi.json", "--meta", "none"])
+        .args(["--output-path", "client", "--overwrite"])
+        .current_dir(&dir)
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&generated.stdout).into_owned()
+        + &String::from_utf8_lossy(&generated.stderr);
+    assert!(
+        generated.status.success() && !said.contains("Warning") && !said.contains("WARNING"),
+        "the generator could not use the whole document:\n{said}"
+    );
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/generated_client.py");
+    let run = tokio::process::Command::new("python3")
+        .arg(script)
+        .args([&app.base, &app.key])
+        .env("PYTHONPATH", &dir)
+        .output()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        run.status.success(),
+        "the generated client failed:\n{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+}
