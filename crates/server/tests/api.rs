@@ -704,7 +704,10 @@ async fn a_client_generated_from_the_document_works() {
         generated.status.success() && !said.contains("Warning") && !said.contains("WARNING"),
         "the generator could not use the whole document:\n{said}"
     );
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/generated_client.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/generated_client.py"
+    );
     let run = tokio::process::Command::new("python3")
         .arg(script)
         .args([&app.base, &app.key])

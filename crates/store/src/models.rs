@@ -185,9 +185,11 @@ pub struct ReviewLink {
 }
 
 /// How a workspace closes the loop. Every field has a default, so a workspace that never
-/// saved settings still gets cases, alerts and thank-yous.
+/// saved settings still gets cases, alerts and thank-yous; settings saved before a field
+/// existed take its default when read (`reactions::settings_in`). In the API every field
+/// is part of the resource: `PUT` sends them all, `PATCH` some.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct WorkspaceSettings {
     /// From address of every email; `advocate@localhost` when not set.
     pub sender_email: Option<String>,

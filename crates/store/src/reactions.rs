@@ -234,10 +234,21 @@ pub(crate) async fn settings_in(
             .fetch_optional(&mut *conn)
             .await?;
     match json {
-        Some(j) => serde_json::from_str(&j)
+        Some(j) => stored_settings(&j)
             .map_err(|_| StoreError::Invalid("stored workspace settings are not valid".into())),
         None => Ok(WorkspaceSettings::default()),
     }
+}
+
+/// Stored settings over the defaults: settings saved before a field existed lack it.
+fn stored_settings(json: &str) -> serde_json::Result<WorkspaceSettings> {
+    let mut settings = serde_json::to_value(WorkspaceSettings::default())?;
+    if let (serde_json::Value::Object(all), serde_json::Value::Object(saved)) =
+        (&mut settings, serde_json::from_str(json)?)
+    {
+        all.extend(saved);
+    }
+    serde_json::from_value(settings)
 }
 
 /// The playbook for a score in a language: the workspace's own for that language, else
@@ -647,4 +658,22 @@ async fn open_case(
     });
     ctx.event(conn, ws, "case.created", data).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_before_a_field_existed_take_its_default() {
+        let saved = r#"{"currency": "NOK", "passive_nudge": true, "sender_name": "Acme"}"#;
+        let settings = stored_settings(saved).unwrap();
+        assert_eq!(settings.currency, "NOK");
+        assert!(settings.passive_nudge);
+        assert_eq!(settings.sender_name.as_deref(), Some("Acme"));
+        let defaults = WorkspaceSettings::default();
+        assert_eq!(settings.sla_hours, defaults.sla_hours);
+        assert_eq!(settings.enps_min_group_size, defaults.enps_min_group_size);
+        assert!(stored_settings(r#"{"currency": 3}"#).is_err());
+    }
 }
