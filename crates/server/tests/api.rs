@@ -434,6 +434,33 @@ async fn nps_and_intervals_match_hand_computed_values() {
 }
 
 #[tokio::test]
+async fn no_answers_means_no_interval() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    for q in [
+        "survey=rel",
+        "survey=rel&ci=wald",
+        "survey=rel&group_by=month&from=2026-03-01&to=2026-03-31",
+    ] {
+        let r: Value = app
+            .get(&format!("/api/v1/nps?{q}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["n"], 0, "{q}");
+        assert!(r["nps"].is_null(), "{q}: {r}");
+        // Not −80..+80 from the adjusted-Wald pseudo-answers alone.
+        assert!(r["ci95"].is_null(), "{q}: {r}");
+        if let Some(groups) = r["groups"].as_array() {
+            assert!(groups.iter().all(|g| g["ci95"].is_null()), "{q}: {r}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn grouping_by_time_and_dimensions_flags_significant_changes() {
     let app = TestApp::spawn().await;
     app.survey("rel", Some("renewal")).await;
