@@ -173,17 +173,35 @@ fn answer_row(row: &AnyRow) -> Result<Vec<Cell>> {
         .map_or(Cell::Empty, |s| {
             Cell::Text(s.category().as_str().to_owned())
         });
+    // eNPS is anonymous: its answers are exported with the month only, and without the
+    // channel and language, which could point at the one employee who answered then.
+    let enps = kind == SurveyKind::Enps.as_str();
+    let (answered_at, channel, language) = match enps {
+        true => (
+            row.try_get::<Option<i64>, _>("answered_at")?
+                .map_or(Cell::Empty, |t| {
+                    Cell::Text(from_ts(t).format("%Y-%m").to_string())
+                }),
+            Cell::Empty,
+            Cell::Empty,
+        ),
+        false => (
+            time(row, "answered_at")?,
+            text(row, "channel")?,
+            text(row, "language")?,
+        ),
+    };
     Ok(vec![
         Cell::Int(row.try_get("id")?),
-        time(row, "answered_at")?,
+        answered_at,
         text(row, "slug")?,
         Cell::Text(kind),
         Cell::Int(score),
         category,
         text(row, "comment")?,
-        text(row, "channel")?,
+        channel,
         text(row, "touchpoint")?,
-        text(row, "language")?,
+        language,
         text(row, "customer_external_id")?,
         text(row, "customer_name")?,
         text(row, "external_id")?,
