@@ -251,7 +251,7 @@ pub struct RulePart {
 /// literal backticks. An unpaired backtick stays as text.
 fn rule_parts(rule: &str) -> Vec<RulePart> {
     let pieces: Vec<&str> = rule.split('`').collect();
-    if pieces.len() % 2 == 0 {
+    if pieces.len().is_multiple_of(2) {
         return vec![RulePart {
             code: false,
             text: rule.to_owned(),
