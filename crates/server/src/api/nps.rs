@@ -14,6 +14,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NpsParams {
     /// Survey slug; all NPS surveys when left out.
@@ -204,6 +205,7 @@ impl SideParams {
 
 /// `GET /api/v1/nps/compare`: side `a` and side `b`, each a filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct CompareParams {
     /// Side a's period: a year (2026), quarter (2026-Q3), month (2026-11) or ISO week
