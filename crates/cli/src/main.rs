@@ -55,7 +55,8 @@ enum Command {
         #[command(subcommand)]
         what: import::ImportCommand,
     },
-    /// Print NPS with its interval, optionally broken down (as GET /api/v1/nps).
+    /// Print NPS with its interval, optionally broken down (as GET /api/v1/nps); `nps compare`
+    /// compares two groups (as GET /api/v1/nps/compare).
     Nps(nps_table::NpsArgs),
     /// Print the retention KPIs with their definitions and linkage to NPS (as GET /api/v1/kpis).
     Kpis(kpis_table::KpisArgs),

@@ -1,15 +1,19 @@
-//! `advocate nps`: the figures of `GET /api/v1/nps`, as a table for the terminal.
+//! `advocate nps`: the figures of `GET /api/v1/nps`, as a table for the terminal; and
+//! `advocate nps compare`: those of `GET /api/v1/nps/compare`.
 
 use crate::options::DbArgs;
 use advocate_core::{CiMethod, SMALL_SAMPLE};
-use advocate_server::api::nps::NpsParams;
-use advocate_store::{Change, NpsReport, NpsSummary};
+use advocate_server::api::nps::{compare_query, NpsParams, SideParams};
+use advocate_store::{Change, ComparedSide, NpsComparison, NpsReport, NpsSummary};
 use anyhow::{anyhow, Result};
-use clap::Args;
+use clap::{Args, Subcommand};
 use std::fmt::Write;
 
 #[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct NpsArgs {
+    #[command(subcommand)]
+    pub command: Option<NpsCommand>,
     #[command(flatten)]
     pub db: DbArgs,
     /// Survey slug; every NPS survey when left out.
@@ -32,7 +36,174 @@ pub struct NpsArgs {
     pub json: bool,
 }
 
+#[derive(Subcommand)]
+pub enum NpsCommand {
+    /// Compare two groups of answers with a two-sample z-test (as GET /api/v1/nps/compare):
+    /// e.g. `advocate nps compare --a segment=plan:Basic --b segment=plan:Pro`, or
+    /// `--a period=2026-Q2 --b period=2026-Q3`.
+    Compare(CompareArgs),
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// A filter of side a, repeatable: period=2026-Q3 (a year, quarter, month or ISO week),
+    /// from=YYYY-MM-DD, to=YYYY-MM-DD, survey=SLUG, and one of segment=ATTRIBUTE:VALUE,
+    /// touchpoint=T, channel=C, language=L.
+    #[arg(long = "a", value_name = "KEY=VALUE")]
+    pub a: Vec<String>,
+    /// A filter of side b, as --a.
+    #[arg(long = "b", value_name = "KEY=VALUE")]
+    pub b: Vec<String>,
+    /// Interval method of each side: adjusted_wald (default) or wald.
+    #[arg(long)]
+    pub ci: Option<String>,
+    /// Print the API's JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `KEY=VALUE` filters of one side, with errors naming the side and key.
+fn side(name: &str, filters: &[String]) -> Result<SideParams> {
+    let mut side = SideParams::default();
+    for f in filters {
+        let (key, value) = f.split_once('=').ok_or_else(|| {
+            anyhow!("--{name} {f:?}: a filter is KEY=VALUE, e.g. --{name} segment=plan:Pro")
+        })?;
+        side.set(key.trim(), value.trim().to_owned())
+            .map_err(|e| anyhow!("--{name} {f:?}: {e}"))?;
+    }
+    Ok(side)
+}
+
+pub async fn compare(args: CompareArgs) -> Result<()> {
+    let (a, b) = (side("a", &args.a)?, side("b", &args.b)?);
+    let store = args.db.open().await?;
+    let workspace = args.db.workspace(&store).await?;
+    let query =
+        compare_query(workspace.id, &a, &b, args.ci.as_deref()).map_err(|e| anyhow!(e.detail))?;
+    let comparison = store.nps_compare(&query).await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        print!("{}", render_comparison(&comparison));
+    }
+    Ok(())
+}
+
+/// One side as a table row: side, NPS, interval, n, what it counts.
+fn side_row(name: &str, s: &ComparedSide) -> [String; 5] {
+    match (&s.summary, s.fewer_than) {
+        (_, Some(min)) => [
+            name.to_owned(),
+            "hidden".into(),
+            "–".into(),
+            format!("<{min}"),
+            s.label.clone(),
+        ],
+        (Some(sum), None) => [
+            name.to_owned(),
+            nps_cell(sum),
+            interval_cell(sum),
+            sum.n.to_string(),
+            s.label.clone(),
+        ],
+        (None, None) => [
+            name.to_owned(),
+            "–".into(),
+            "–".into(),
+            "0".into(),
+            s.label.clone(),
+        ],
+    }
+}
+
+/// The comparison as text: one row per side, then the difference and the test.
+pub fn render_comparison(c: &NpsComparison) -> String {
+    let mut out = String::new();
+    let rows = [
+        [
+            "side".to_owned(),
+            "NPS".into(),
+            "95 % CI".into(),
+            "n".into(),
+            "answers".into(),
+        ],
+        side_row("a", &c.a),
+        side_row("b", &c.b),
+    ];
+    let w: Vec<usize> = (0..4)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3],
+        );
+    }
+    let small = [("a", &c.a), ("b", &c.b)]
+        .into_iter()
+        .filter(|(_, s)| {
+            s.summary
+                .as_ref()
+                .is_some_and(|x| x.small_sample && x.n > 0)
+        })
+        .map(|(n, _)| n)
+        .collect::<Vec<_>>();
+    if !small.is_empty() {
+        let _ = writeln!(
+            out,
+            "Warning: small sample on side {} (fewer than {SMALL_SAMPLE} answers); read with care.",
+            small.join(" and ")
+        );
+    }
+    let line = match (c.difference, c.difference_ci95, c.p_value) {
+        (Some(d), Some([lo, hi]), Some(p)) => format!(
+            "Difference a − b: {} points, 95 % CI {} to {}, z = {:.2}, {} — {}",
+            signed(d),
+            signed(lo),
+            signed(hi),
+            c.z.unwrap_or_default(),
+            p_value(p),
+            if c.significant {
+                "significant (p < 0.05)"
+            } else {
+                "not significant"
+            }
+        ),
+        (Some(d), _, _) => format!(
+            "Difference a − b: {} points; significance cannot be tested (no variance)",
+            signed(d)
+        ),
+        _ if c.a.fewer_than.is_some() || c.b.fewer_than.is_some() => {
+            "Difference a − b: hidden (eNPS: a side has too few answers)".to_owned()
+        }
+        _ => "Difference a − b: – (a side has no answers)".to_owned(),
+    };
+    let _ = writeln!(out, "{line}");
+    if c.may_overlap {
+        let _ = writeln!(
+            out,
+            "Note: the two sides may count the same answers; the test assumes independent groups."
+        );
+    }
+    out
+}
+
 pub async fn run(args: NpsArgs) -> Result<()> {
+    if let Some(NpsCommand::Compare(c)) = args.command {
+        return compare(c).await;
+    }
     let store = args.db.open().await?;
     let workspace = args.db.workspace(&store).await?;
     let params = NpsParams {

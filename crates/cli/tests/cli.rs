@@ -557,3 +557,99 @@ fn logs_to_a_pipe_have_no_colour_codes() {
     assert!(err.contains("TRACE"), "nothing was logged: {err}");
     assert!(!err.contains('\u{1b}'), "{err}");
 }
+
+#[test]
+fn nps_compare_prints_both_groups_and_the_test() {
+    let env = Env::new();
+    let out = env.import(&env.write("good.csv", GOOD));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // January 2 promoters, 1 detractor of 3 (+33.3); February 1, 1, 1 of 3 (0):
+    // z = .3333 / √(.2963 + .2222) = 0.46, p = 0.643.
+    let out = env.run(&[
+        "nps",
+        "compare",
+        "--a",
+        "period=2025-01",
+        "--b",
+        "period=2025-02",
+        "--a",
+        "survey=rel",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("side") && lines[0].contains("95 % CI"),
+        "{text}"
+    );
+    assert!(
+        lines[1].starts_with("a ")
+            && lines[1].contains("+33.3")
+            && lines[1].contains("2025-01-01 to 2025-01-31 · survey rel"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("b ")
+            && lines[2].contains("+0.0")
+            && lines[2].contains("all NPS surveys"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Warning: small sample on side a and b"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Difference a − b: +33.3 points, 95 % CI -107.8 to +174.5, z = 0.46, p = 0.643 — not significant"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("may count the same answers"),
+        "disjoint months: {text}"
+    );
+
+    let out = env.run(&[
+        "nps",
+        "compare",
+        "--json",
+        "--a",
+        "period=2025-01",
+        "--b",
+        "period=2025-02",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (c["a"]["n"].as_u64(), c["b"]["n"].as_u64()),
+        (Some(3), Some(3))
+    );
+    assert!(
+        (c["p_value"].as_f64().unwrap() - 0.643_43).abs() < 1e-4,
+        "{c}"
+    );
+
+    for (args, message) in [
+        (
+            &["--a", "period=2025-Q5", "--b", "period=2025"][..],
+            "a.period: a period is a year",
+        ),
+        (
+            &["--a", "colour=red", "--b", "period=2025"][..],
+            "--a \"colour=red\": unknown filter \"colour\"",
+        ),
+        (
+            &["--a", "segment", "--b", "period=2025"][..],
+            "a filter is KEY=VALUE",
+        ),
+        (
+            &["--a", "survey=nope", "--b", "period=2025"][..],
+            "a.survey: no survey with slug \"nope\"",
+        ),
+    ] {
+        let mut all = vec!["nps", "compare"];
+        all.extend_from_slice(args);
+        let out = env.run(&all);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty());
+    }
+}

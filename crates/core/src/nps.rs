@@ -14,7 +14,7 @@
 //!   difference is significant when `p < 0.05`, and its 95 % interval is
 //!   `diff ± 1.96 · √(Var₁ + Var₂)`.
 //!
-//! Intervals are clipped to [−100, 100]. Fewer than [`SMALL_SAMPLE`] answers are flagged
+//! Intervals are clipped to [−100, 100]; with no answers there is no interval. Fewer than [`SMALL_SAMPLE`] answers are flagged
 //! as too few to read.
 
 use crate::score::{Category, Score};
@@ -152,7 +152,12 @@ impl NpsCounts {
         )
     }
 
+    /// The 95 % interval, or `None` when there are no answers: with n = 0 there is
+    /// nothing to estimate (adjusted-Wald's pseudo-answers alone would give ±80).
     pub fn ci95(&self, method: CiMethod) -> Option<Interval> {
+        if self.n() == 0 {
+            return None;
+        }
         let (p, d, var) = match method {
             CiMethod::Wald => self.fractions()?,
             CiMethod::AdjustedWald => shares_and_variance(
@@ -258,6 +263,8 @@ mod tests {
         let c = NpsCounts::default();
         assert_eq!(c.nps(), None);
         assert_eq!(c.ci95(CiMethod::Wald), None);
+        // Not the pseudo-answers' −80..+80 either.
+        assert_eq!(c.ci95(CiMethod::AdjustedWald), None);
         assert!(c.is_small_sample());
         assert!(!NpsCounts::new(10, 10, 10).is_small_sample());
         assert!(NpsCounts::new(10, 10, 9).is_small_sample());
@@ -289,6 +296,32 @@ mod tests {
         assert!(NpsCounts::new(5, 0, 0)
             .compare(&NpsCounts::new(7, 0, 0))
             .is_none());
+    }
+
+    #[test]
+    fn two_groups_of_different_sizes_against_hand_computed_values() {
+        // a: 30/10/10 of 50 → NPS 40, Var = (.6 + .2 − .4²)/50 = .0128
+        // b: 20/40/40 of 100 → NPS −20, Var = (.2 + .4 − .2²)/100 = .0056
+        // difference 60, se = √.0184 = .135647, z = 4.42326, p = 9.72e-6,
+        // 95 % interval 60 ± 26.586 → 33.414 to 86.586.
+        let a = NpsCounts::new(30, 10, 10);
+        let b = NpsCounts::new(20, 40, 40);
+        let c = a.compare(&b).unwrap();
+        assert!(close(c.difference, 60.0), "{c:?}");
+        assert!((c.z - 4.423_259).abs() < 1e-5, "{c:?}");
+        assert!((c.p_value - 9.722e-6).abs() < 1e-8, "{c:?}");
+        assert!((c.ci95_low - 33.413_755).abs() < 1e-5, "{c:?}");
+        assert!((c.ci95_high - 86.586_245).abs() < 1e-5, "{c:?}");
+        assert!(c.significant);
+        // a: 12/5/3 of 20 → NPS 45, Var = .027375; b: 9/6/5 of 20 → NPS 20, Var = .033:
+        // difference 25, z = .25 / √.060375 = 1.01745, p = .30894: not significant.
+        let c = NpsCounts::new(12, 5, 3)
+            .compare(&NpsCounts::new(9, 6, 5))
+            .unwrap();
+        assert!(close(c.difference, 25.0), "{c:?}");
+        assert!((c.z - 1.017_446).abs() < 1e-5, "{c:?}");
+        assert!((c.p_value - 0.308_941).abs() < 1e-5, "{c:?}");
+        assert!(!c.significant);
     }
 
     #[test]

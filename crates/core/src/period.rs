@@ -69,6 +69,70 @@ impl Granularity {
     }
 }
 
+/// A named calendar period: `2026` (a year), `2026-Q3` (a quarter), `2026-11` (a month)
+/// or `2026-W48` (an ISO week), as its first and last day (inclusive).
+pub fn parse_period(s: &str) -> Result<(NaiveDate, NaiveDate), String> {
+    let bad = || {
+        format!(
+            "a period is a year (2026), a quarter (2026-Q3), a month (2026-11) or an ISO week \
+             (2026-W48); got {s:?}"
+        )
+    };
+    let year = |y: &str| {
+        y.parse::<i32>()
+            .ok()
+            .filter(|y| (1970..=9999).contains(y) && y.to_string().len() == 4)
+    };
+    let span = |g: Granularity, start: NaiveDate| {
+        let end = g.next_start(start).pred_opt().unwrap_or(start);
+        (start, end)
+    };
+    let (y, rest) = match s.split_once('-') {
+        Some((y, rest)) => (y, Some(rest)),
+        None => (s, None),
+    };
+    let y = year(y).ok_or_else(bad)?;
+    let start_of = |m: u32| NaiveDate::from_ymd_opt(y, m, 1);
+    Ok(match rest {
+        None => {
+            let start = start_of(1).ok_or_else(bad)?;
+            (
+                start,
+                start_of(12).ok_or_else(bad)?.with_day(31).ok_or_else(bad)?,
+            )
+        }
+        Some(r) if r.starts_with(['Q', 'q']) => {
+            let q: u32 = r[1..]
+                .parse()
+                .ok()
+                .filter(|q| (1..=4).contains(q))
+                .ok_or_else(bad)?;
+            span(
+                Granularity::Quarter,
+                start_of((q - 1) * 3 + 1).ok_or_else(bad)?,
+            )
+        }
+        Some(r) if r.starts_with(['W', 'w']) => {
+            let w: u32 = r[1..].parse().ok().ok_or_else(bad)?;
+            let start = NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).ok_or_else(bad)?;
+            span(Granularity::Week, start)
+        }
+        Some(r) if r.len() == 2 => {
+            let m: u32 = r.parse().ok().ok_or_else(bad)?;
+            span(Granularity::Month, start_of(m).ok_or_else(bad)?)
+        }
+        Some(_) => return Err(bad()),
+    })
+}
+
+/// The quarter before the one starting at `start` (any day of it will do), as its first
+/// and last day.
+pub fn previous_quarter(start: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let this = Granularity::Quarter.bucket_start(start);
+    let prev = this - Months::new(3);
+    (prev, this.pred_opt().unwrap_or(this))
+}
+
 /// What an NPS can be broken down by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupBy {
@@ -144,6 +208,49 @@ mod tests {
         assert_eq!(Granularity::Week.label(date), "2026-W48");
         assert_eq!(Granularity::Quarter.label(d(2026, 10, 1)), "2026-Q4");
         assert_eq!(Granularity::Week.label(d(2027, 1, 1)), "2026-W53");
+    }
+
+    #[test]
+    fn named_periods_parse_to_their_days() {
+        assert_eq!(parse_period("2026"), Ok((d(2026, 1, 1), d(2026, 12, 31))));
+        assert_eq!(parse_period("2026-Q3"), Ok((d(2026, 7, 1), d(2026, 9, 30))));
+        assert_eq!(parse_period("2026-q1"), Ok((d(2026, 1, 1), d(2026, 3, 31))));
+        assert_eq!(parse_period("2026-02"), Ok((d(2026, 2, 1), d(2026, 2, 28))));
+        assert_eq!(
+            parse_period("2026-W48"),
+            Ok((d(2026, 11, 23), d(2026, 11, 29)))
+        );
+        assert_eq!(parse_period("2026-W53").map(|p| p.0), Ok(d(2026, 12, 28)));
+        for bad in [
+            "",
+            "26",
+            "2026-Q5",
+            "2026-13",
+            "2026-1",
+            "2025-W53",
+            "2026-11-01",
+            "x-Q1",
+        ] {
+            let err = parse_period(bad).unwrap_err();
+            assert!(err.contains("a period is a year"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_previous_quarter_is_a_whole_quarter() {
+        // Not the 92 days before 1 July (31 Mar – 30 Jun).
+        assert_eq!(
+            previous_quarter(d(2026, 7, 1)),
+            (d(2026, 4, 1), d(2026, 6, 30))
+        );
+        assert_eq!(
+            previous_quarter(d(2026, 1, 1)),
+            (d(2025, 10, 1), d(2025, 12, 31))
+        );
+        assert_eq!(
+            previous_quarter(d(2026, 5, 17)),
+            (d(2026, 1, 1), d(2026, 3, 31))
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod common;
 
+use advocate_store::testing::TestDb;
 use common::{problem, TestApp};
 use serde_json::{json, Value};
 
@@ -434,6 +435,33 @@ async fn nps_and_intervals_match_hand_computed_values() {
 }
 
 #[tokio::test]
+async fn no_answers_means_no_interval() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    for q in [
+        "survey=rel",
+        "survey=rel&ci=wald",
+        "survey=rel&group_by=month&from=2026-03-01&to=2026-03-31",
+    ] {
+        let r: Value = app
+            .get(&format!("/api/v1/nps?{q}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["n"], 0, "{q}");
+        assert!(r["nps"].is_null(), "{q}: {r}");
+        // Not −80..+80 from the adjusted-Wald pseudo-answers alone.
+        assert!(r["ci95"].is_null(), "{q}: {r}");
+        if let Some(groups) = r["groups"].as_array() {
+            assert!(groups.iter().all(|g| g["ci95"].is_null()), "{q}: {r}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn grouping_by_time_and_dimensions_flags_significant_changes() {
     let app = TestApp::spawn().await;
     app.survey("rel", Some("renewal")).await;
@@ -722,4 +750,218 @@ async fn a_client_generated_from_the_document_works() {
         String::from_utf8_lossy(&run.stdout),
         String::from_utf8_lossy(&run.stderr)
     );
+}
+
+/// Seeds two plans that differ clearly: Basic 20/40/40 (NPS −20, n 100) by email in
+/// January 2026, Pro 30/10/10 (NPS +40, n 50) by SMS in February.
+async fn seed_two_plans(app: &TestApp) {
+    app.survey("rel", None).await;
+    let plan = |p: &str, channel: &str| json!({"channel": channel, "customer": {"external_id": format!("c-{p}"), "attributes": {"plan": p}}});
+    seed(app, "rel", "2026-01-15", 20, 40, 40, plan("Basic", "email")).await;
+    seed(app, "rel", "2026-02-15", 30, 10, 10, plan("Pro", "sms")).await;
+}
+
+async fn compare(app: &TestApp, q: &str) -> Value {
+    let r = app
+        .get(&format!("/api/v1/nps/compare?{q}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{q}");
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn two_groups_are_compared_with_hand_computed_figures_on_both_databases() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        seed_two_plans(&app).await;
+        // Pro − Basic = 40 − (−20) = 60; se = √(.0128 + .0056) = .135647; z = 4.42326;
+        // p = 9.72e-6; 95 % interval 33.41 to 86.59 (see the core test).
+        for q in [
+            "a.segment=plan:Pro&b.segment=plan:Basic",
+            "a.period=2026-02&b.period=2026-01",
+            "a.channel=sms&b.channel=email&a.survey=rel&b.survey=rel",
+            "a.from=2026-02-01&a.to=2026-02-28&b.from=2026-01-01&b.to=2026-01-31&ci=wald",
+        ] {
+            let c = compare(&app, q).await;
+            assert_eq!(
+                (c["a"]["n"].as_u64(), c["b"]["n"].as_u64()),
+                (Some(50), Some(100)),
+                "{q}: {c}"
+            );
+            assert_eq!(
+                (c["a"]["nps"].as_f64(), c["b"]["nps"].as_f64()),
+                (Some(40.0), Some(-20.0)),
+                "{q}"
+            );
+            assert!(c["a"]["ci95"]["low"].as_f64().unwrap() < 40.0, "{q}: {c}");
+            assert!(
+                (c["difference"].as_f64().unwrap() - 60.0).abs() < 1e-9,
+                "{q}: {c}"
+            );
+            assert!(
+                (c["z"].as_f64().unwrap() - 4.423_259).abs() < 1e-4,
+                "{q}: {c}"
+            );
+            assert!(
+                (c["p_value"].as_f64().unwrap() - 9.722e-6).abs() < 1e-7,
+                "{q}: {c}"
+            );
+            let ci = &c["difference_ci95"];
+            assert!((ci[0].as_f64().unwrap() - 33.4138).abs() < 1e-3, "{q}: {c}");
+            assert!((ci[1].as_f64().unwrap() - 86.5862).abs() < 1e-3, "{q}: {c}");
+            assert_eq!(c["significant"], true);
+            assert_eq!(c["may_overlap"], false, "{q}: disjoint filters");
+        }
+        let c = compare(
+            &app,
+            "a.segment=plan:Pro&b.segment=plan:Pro&b.period=2026-02",
+        )
+        .await;
+        assert_eq!(c["may_overlap"], true);
+        assert_eq!(
+            c["a"]["label"],
+            format!(
+                "plan = Pro · all time to {} · all NPS surveys",
+                c["a"]["to"].as_str().unwrap()
+            )
+        );
+        assert_eq!(c["significant"], false);
+        // An empty side: no NPS, no interval, no test.
+        let c = compare(&app, "a.period=2025&b.segment=plan:Pro").await;
+        assert_eq!(c["a"]["n"], 0);
+        assert!(c["a"]["nps"].is_null() && c["a"]["ci95"].is_null(), "{c}");
+        assert!(
+            c["difference"].is_null() && c["z"].is_null() && c["p_value"].is_null(),
+            "{c}"
+        );
+        assert_eq!(c["significant"], false);
+    }
+}
+
+#[tokio::test]
+async fn bad_compare_filters_are_named() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": "team", "name": "Team", "kind": "enps"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    for (q, status, message) in [
+        (
+            "a.segment=plan&b.segment=plan:Pro",
+            400,
+            "a.segment: a segment is attribute:value",
+        ),
+        (
+            "a.period=2026-Q5&b.period=2026-Q1",
+            400,
+            "a.period: a period is a year",
+        ),
+        (
+            "a.period=2026-Q1&a.from=2026-01-01&b.period=2026-Q2",
+            400,
+            "give either a.period or a.from/a.to",
+        ),
+        (
+            "a.from=2026-03-01&a.to=2026-01-01&b.period=2026-Q1",
+            400,
+            "a.from: 2026-03-01 is after a.to",
+        ),
+        (
+            "a.to=2026-13-01&b.period=2026-Q1",
+            400,
+            "a.to must be a date like 2026-01-31",
+        ),
+        ("a.channel=fax&b.channel=email", 400, "a.channel: "),
+        ("a.language=!!&b.channel=email", 400, "a.language: "),
+        (
+            "a.segment=plan:Pro&a.channel=sms&b.channel=email",
+            400,
+            "a.segment and a.channel",
+        ),
+        (
+            "a.segment=plan:Pro&b.segment=plan:Pro",
+            400,
+            "a and b: the two sides have the same filter",
+        ),
+        (
+            "c.period=2026&b.period=2025",
+            400,
+            "unknown field `c.period`",
+        ),
+        (
+            "a.period=2026&b.period=2025&ci=bayes",
+            400,
+            "ci must be wald or adjusted_wald",
+        ),
+        (
+            "a.survey=nope&b.period=2025",
+            404,
+            "a.survey: no survey with slug \"nope\"",
+        ),
+        ("a.survey=team&b.survey=rel", 422, "a.survey and b.survey"),
+    ] {
+        let r = app
+            .get(&format!("/api/v1/nps/compare?{q}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{q}");
+        let detail = problem(r).await;
+        assert!(detail.contains(message), "{q}: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn an_enps_side_under_the_minimum_group_size_shows_no_figures() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        let r = app
+            .post_json(
+                "/api/v1/surveys",
+                &json!({"slug": "team", "name": "Team", "kind": "enps"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+        for (i, dept) in [
+            "ops", "ops", "ops", "sales", "sales", "sales", "sales", "sales", "sales",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let who = json!({"external_id": format!("e{i}"), "attributes": {"dept": dept}});
+            let score = if *dept == "ops" { 2 } else { 9 };
+            let r = app
+                .answer(json!({"survey": "team", "score": score, "customer": who}))
+                .await;
+            assert_eq!(r.status(), 201);
+        }
+        let c = compare(
+            &app,
+            "a.survey=team&a.segment=dept:ops&b.survey=team&b.segment=dept:sales",
+        )
+        .await;
+        assert_eq!(
+            (
+                c["a"]["suppressed"].as_bool(),
+                c["a"]["fewer_than"].as_u64()
+            ),
+            (Some(true), Some(5)),
+            "{c}"
+        );
+        assert!(
+            c["a"].get("n").is_none() && c["a"].get("nps").is_none(),
+            "{c}"
+        );
+        assert_eq!(c["b"]["n"], 6, "{c}");
+        assert!(
+            c["difference"].is_null() && c["z"].is_null(),
+            "the difference would reveal side a: {c}"
+        );
+    }
 }

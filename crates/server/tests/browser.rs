@@ -564,3 +564,72 @@ fn hex_hmac(secret: &str, customer: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Signs in through the form, typing, and lands on `next`.
+async fn sign_in_typing(b: &Browser, app: &TestApp, next: &str) {
+    b.goto(&app.url(&format!("/signin?next={}", next.replace('/', "%2F"))))
+        .await;
+    b.click(&b.find("#email").await).await;
+    b.keys(common::ADMIN_EMAIL).await;
+    b.keys(TAB).await;
+    b.keys(common::ADMIN_PASSWORD).await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the page after signing in", |u| u.ends_with(next))
+        .await;
+}
+
+#[tokio::test]
+async fn two_plans_are_compared_on_a_phone_with_the_keyboard_alone() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    for (i, (score, plan)) in [(10, "basic"), (3, "basic"), (9, "premium"), (10, "premium")]
+        .into_iter()
+        .enumerate()
+    {
+        let r = app
+            .answer(json!({"survey": "rel", "score": score,
+                           "customer": {"external_id": format!("C{i}"), "attributes": {"plan": plan}}}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    sign_in_typing(&b, &app, "/compare").await;
+
+    // Tab to side A's segment, type, on to side B's, type, and submit with Enter.
+    tab_to(&b, 40, |f| f["id"] == "a-segment").await;
+    b.keys("plan:basic").await;
+    tab_to(&b, 40, |f| f["id"] == "b-segment").await;
+    b.keys("plan:premium").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the comparison", |u| u.contains("b.segment=plan%3Apremium"))
+        .await;
+    let result = b.text(&b.find("#h-result").await).await;
+    assert_eq!(result, "Result");
+    let difference = b.text(&b.find(".compare-difference").await).await;
+    assert!(
+        difference.starts_with("Difference A − B: -100 points"),
+        "{difference}"
+    );
+    // Nothing scrolls sideways at 390 px, and every field has its label.
+    let layout = b
+        .script(
+            "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+             unlabelled: [...document.querySelectorAll('.compare-form input, .compare-form select')] \
+               .filter(e => !e.labels || e.labels.length === 0).map(e => e.id)};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(layout["inner"], 390, "{layout}");
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= 390.0,
+        "scrolls sideways: {layout}"
+    );
+    assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+}

@@ -167,7 +167,7 @@ async fn quarterly_report_is_printable_and_complete() {
             "Retention KPIs",
             "Detractors churn 2.0× as often as promoters",
             "Closed-loop health",
-            "Top comments",
+            "Comments from across the quarter",
             "chart-trend",
         ] {
             assert!(html.contains(section), "{section} missing");
@@ -223,4 +223,154 @@ async fn kpi_pages_need_a_session() {
         assert_eq!(r.status(), 303, "{path}");
         assert!(common::location(&r).starts_with("/signin?next="));
     }
+}
+
+/// Commented answers on both sides of 2026-Q2's edges and in each of its months: the
+/// report's comments come from the whole quarter and from nowhere else.
+async fn seed_quarter_edges(app: &TestApp) {
+    app.survey("rel", None).await;
+    let mut comments = vec![
+        (
+            "2026-03-31T23:59:00Z",
+            1,
+            "before the quarter: a long detractor comment that must not be chosen at all",
+        ),
+        (
+            "2026-07-01T00:00:00Z",
+            1,
+            "after the quarter: a long detractor comment that must not be chosen at all",
+        ),
+        (
+            "2026-04-03T10:00:00Z",
+            2,
+            "April: support never answered my two emails about the invoice",
+        ),
+        ("2026-05-12T10:00:00Z", 3, "May: the delivery came late"),
+        ("2026-04-20T10:00:00Z", 10, "April promoter"),
+    ];
+    // The quarter's last day has more than enough comments to fill the list on its own.
+    for i in 0..6 {
+        comments.push((
+            "2026-06-30T12:00:00Z",
+            4,
+            [
+                "June a",
+                "June bb",
+                "June ccc",
+                "June dddd",
+                "June eeeee",
+                "June ffffff",
+            ][i],
+        ));
+    }
+    for (when, score, comment) in comments {
+        let r = app
+            .answer(
+                json!({"survey": "rel", "score": score, "comment": comment, "answered_at": when}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn the_quarterly_report_is_bounded_to_its_quarter() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        seed_quarter_edges(&app).await;
+        let cookie = app.sign_in().await;
+        let (status, html) = page(&app, &cookie, "/reports/quarterly?quarter=2026-Q2").await;
+        assert_eq!(status, 200, "{html}");
+        // Comments from April and May too, not only the last day's; none from outside.
+        for inside in [
+            "April: support never answered",
+            "May: the delivery came late",
+            "April promoter",
+        ] {
+            assert!(html.contains(inside), "{inside} missing: {html}");
+        }
+        assert!(
+            !html.contains("before the quarter: a long")
+                && !html.contains("after the quarter: a long"),
+            "{html}"
+        );
+        assert!(
+            html.contains("June ffffff"),
+            "the longest of the last day's comments: {html}"
+        );
+        assert!(
+            !html.contains("June a<"),
+            "the last day does not fill the list: {html}"
+        );
+        assert!(
+            html.contains("the months take turns"),
+            "the report says how: {html}"
+        );
+
+        // Q3 (92 days) is compared with Q2, not with the 92 days from 31 March.
+        let (_, html) = page(&app, &cookie, "/reports/quarterly?quarter=2026-Q3").await;
+        assert!(html.contains("1 Apr – 30 Jun 2026"), "{html}");
+        assert!(!html.contains("31 Mar – 30 Jun 2026"), "{html}");
+        assert!(html.contains("Previous quarter"), "{html}");
+
+        // The detractors' cases were opened today, after 2026-Q2 ended: not in its report,
+        // but in the report of the quarter they were opened in.
+        let open_cases = |html: &str| {
+            let at = html
+                .find("Open cases</th><td class=\"num\">")
+                .expect("open cases row");
+            let rest = &html[at + "Open cases</th><td class=\"num\">".len()..];
+            rest[..rest.find('<').unwrap()].parse::<u64>().unwrap()
+        };
+        let (_, q2) = page(&app, &cookie, "/reports/quarterly?quarter=2026-Q2").await;
+        let today = chrono::Utc::now().date_naive();
+        let this_quarter = format!(
+            "{}-Q{}",
+            chrono::Datelike::year(&today),
+            chrono::Datelike::month0(&today) / 3 + 1
+        );
+        let (_, now) = page(
+            &app,
+            &cookie,
+            &format!("/reports/quarterly?quarter={this_quarter}"),
+        )
+        .await;
+        assert!(
+            open_cases(&now) > 0,
+            "cases opened this quarter are counted: {now}"
+        );
+        assert_eq!(
+            open_cases(&q2),
+            0,
+            "cases opened after 2026-Q2 are not in its report: {q2}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_kpi_page_counting_rules_show_code_not_backticks_and_mark_the_partial_month() {
+    let app = TestApp::spawn().await;
+    seed(&app).await;
+    let cookie = app.sign_in().await;
+    let (status, html) = page(&app, &cookie, "/kpis?period=this_quarter").await;
+    assert_eq!(status, 200, "{html}");
+    let rules = &html[html.find("How these figures are counted").unwrap()..];
+    assert!(
+        rules.contains("runs from <code>from</code> 00:00 UTC"),
+        "{rules}"
+    );
+    assert!(!rules.contains('`'), "literal backticks: {rules}");
+    // The current month is partial (unless today is its last day): marked in the table.
+    let today = chrono::Utc::now().date_naive();
+    if today
+        .succ_opt()
+        .is_some_and(|t| chrono::Datelike::day(&t) != 1)
+    {
+        assert!(html.contains(" (partial: 1 "), "{html}");
+    }
+    let (_, report) = page(&app, &cookie, "/reports/quarterly?quarter=2026-Q2").await;
+    assert!(
+        report.contains("<code>from</code>") && !report.contains("`from`"),
+        "{report}"
+    );
 }

@@ -489,3 +489,113 @@ async fn sign_in_returns_only_to_plain_paths_on_this_site() {
         assert_eq!(location(&r), next);
     }
 }
+
+async fn signed_in_page(app: &TestApp, cookie: &str, path: &str) -> (u16, String) {
+    let r = app
+        .http
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_compare_page_compares_two_plans_and_names_bad_filters() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    // premium 3/1/1 of 5 → NPS +40; basic 1/1/3 of 5 → NPS −40.
+    for (i, (score, plan)) in [
+        (10, "premium"),
+        (9, "premium"),
+        (10, "premium"),
+        (8, "premium"),
+        (2, "premium"),
+        (10, "basic"),
+        (7, "basic"),
+        (3, "basic"),
+        (1, "basic"),
+        (0, "basic"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = app
+            .answer(json!({"survey": "rel", "score": score,
+                           "customer": {"external_id": format!("C{i}"), "attributes": {"plan": plan}}}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let cookie = sign_in(&app).await;
+
+    // The dashboard links its two largest plans to the comparison.
+    let (_, html) = signed_in_page(&app, &cookie, "/dashboard?period=all").await;
+    let at = html
+        .find("href=\"/compare?")
+        .expect("a compare link on the dashboard");
+    let link = html[at + 6..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#38;", "&");
+    assert!(
+        link.contains("a.segment=plan%3Abasic") && link.contains("b.segment=plan%3Apremium"),
+        "{link}"
+    );
+
+    // The empty form: labelled fields for both sides, a plain GET form (no script).
+    let (status, html) = signed_in_page(&app, &cookie, "/compare").await;
+    assert_eq!(status, 200, "{html}");
+    for needle in [
+        "<form method=\"get\" action=\"/compare\"",
+        "<legend>Side A</legend>",
+        "<legend>Side B</legend>",
+        "<label for=\"a-segment\">Segment</label>",
+        "id=\"a-segment\" name=\"a.segment\"",
+        "<label for=\"b-period\">Period</label>",
+        "<button type=\"submit\">Compare</button>",
+    ] {
+        assert!(html.contains(needle), "{needle} missing: {html}");
+    }
+    assert!(
+        !html.contains("<script") && !html.contains("id=\"h-result\""),
+        "{html}"
+    );
+
+    // The comparison the link asks for.
+    let (status, html) = signed_in_page(&app, &cookie, &link).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("id=\"h-result\""), "{html}");
+    assert!(html.contains("Difference A − B: -80 points"), "{html}");
+    assert!(
+        html.contains("plan = basic") && html.contains("plan = premium"),
+        "{html}"
+    );
+    assert!(html.contains("Small sample"), "{html}");
+    assert!(
+        html.contains("value=\"plan:basic\""),
+        "the form keeps the filter: {html}"
+    );
+
+    // A bad filter is named on the page, the form kept, what was typed escaped.
+    let (status, html) = signed_in_page(
+        &app,
+        &cookie,
+        "/compare?a.segment=plan&b.touchpoint=%3Cscript%3Ex%3C%2Fscript%3E",
+    )
+    .await;
+    assert_eq!(status, 400, "{html}");
+    assert!(
+        html.contains("role=\"alert\">a.segment: a segment is attribute:value"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&#60;script&#62;x&#60;/script&#62;") && !html.contains("<script>x"),
+        "{html}"
+    );
+    let (status, html) =
+        signed_in_page(&app, &cookie, "/compare?a.period=2026-Q9&b.period=2026-Q1").await;
+    assert_eq!(status, 400);
+    assert!(html.contains("a.period: a period is a year"), "{html}");
+}

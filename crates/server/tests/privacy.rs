@@ -424,3 +424,113 @@ async fn an_enps_invitation_is_answered_once_and_not_linked() {
     assert!(doc["invitations"][0]["answer_id"].is_null());
     assert!(doc["invitations"][0]["answered_at"].is_string());
 }
+
+/// An eNPS survey `slug` with `n` commented answers from `dept`, given today in Norwegian
+/// by SMS, and a customer NPS answer with a plan (so "plan" is a segment attribute).
+async fn enps_with_comments(app: &TestApp, slug: &str, dept: &str, n: usize) {
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": slug, "name": slug, "kind": "enps"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    for i in 0..n {
+        let who = json!({"external_id": format!("{slug}-{i}"), "attributes": {"dept": dept}});
+        let r = app
+            .answer(json!({"survey": slug, "score": 3 + i % 7, "customer": who,
+                           "comment": format!("{slug} comment {i}"), "channel": "sms", "language": "nb"}))
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn enps_views_say_enps_show_no_cases_and_comments_by_month_only() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        kari_answers(&app).await;
+        enps_with_comments(&app, "pulse", "sales", 6).await;
+        enps_with_comments(&app, "tiny", "ops", 3).await;
+        let cookie = app.sign_in().await;
+        let today = chrono::Utc::now().date_naive();
+        let (day, month) = (
+            today.format("%Y-%m-%d").to_string(),
+            today.format("%Y-%m").to_string(),
+        );
+
+        let r = page(&app, &cookie, "/dashboard?survey=pulse&period=30d").await;
+        assert_eq!(r.status(), 200);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("<h1 class=\"page-title\">eNPS"), "{html}");
+        assert!(
+            html.contains("eNPS by touchpoint") && html.contains("eNPS by dept"),
+            "not the customer plan: {html}"
+        );
+        assert!(
+            !html.contains("id=\"h-loop\""),
+            "no customer case card: {html}"
+        );
+        assert!(html.contains("pulse comment 5"), "{html}");
+        assert!(html.contains(&format!("<time>{month}</time>")), "{html}");
+        assert!(!html.contains(&day), "no exact date: {html}");
+        let comments = &html[html.find("id=\"h-comments\"").unwrap()..];
+        assert!(
+            !comments.contains("sms") && !comments.contains("lang=\"nb\""),
+            "no channel or language: {comments}"
+        );
+        assert!(
+            html.contains("Groups of fewer than 5 answers are hidden"),
+            "{html}"
+        );
+
+        // A group under the minimum size shows no comments.
+        let html = page(&app, &cookie, "/dashboard?survey=tiny&period=30d")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("tiny comment"), "{html}");
+        assert!(
+            html.contains("Comments are hidden: this group has fewer than 5 answers"),
+            "{html}"
+        );
+
+        // The customer NPS dashboard keeps its case card, plan breakdown and full dates.
+        let html = page(&app, &cookie, "/dashboard?period=30d")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("<h1 class=\"page-title\">NPS") && html.contains("id=\"h-loop\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("NPS by plan") && html.contains(&format!("<time>{day}</time>")),
+            "{html}"
+        );
+
+        // The API's answers export: eNPS answers by month, without channel or language.
+        let r = app.get("/api/v1/exports/answers.csv").send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let csv = r.text().await.unwrap();
+        let enps_rows: Vec<&str> = csv.lines().filter(|l| l.contains(",enps,")).collect();
+        assert_eq!(enps_rows.len(), 9, "{csv}");
+        for row in &enps_rows {
+            assert!(row.contains(&format!(",{month},")), "month only: {row}");
+            assert!(
+                !row.contains(&day) && !row.contains("sms") && !row.contains(",nb,"),
+                "{row}"
+            );
+        }
+        let nps_row = csv
+            .lines()
+            .find(|l| l.contains("No signal at home"))
+            .unwrap();
+        assert!(
+            nps_row.contains(&day),
+            "customer answers keep their time: {nps_row}"
+        );
+    }
+}

@@ -171,14 +171,14 @@ impl From<NpsReport> for ReportJson {
     }
 }
 
-type Histogram = [u64; 11];
+pub(crate) type Histogram = [u64; 11];
 
 /// The rollup rows a report reads: which surveys and which days (inclusive).
-struct Scope {
-    workspace_id: i64,
-    survey_ids: Vec<i64>,
-    from_day: i64,
-    to_day: i64,
+pub(crate) struct Scope {
+    pub(crate) workspace_id: i64,
+    pub(crate) survey_ids: Vec<i64>,
+    pub(crate) from_day: i64,
+    pub(crate) to_day: i64,
 }
 
 impl Scope {
@@ -482,7 +482,7 @@ impl Store {
     }
 
     /// The whole scope as one histogram.
-    async fn histogram_total(&self, scope: &Scope) -> Result<Histogram> {
+    pub(crate) async fn histogram_total(&self, scope: &Scope) -> Result<Histogram> {
         let mut h = Histogram::default();
         self.histograms("", scope)
             .await?
@@ -508,7 +508,7 @@ impl Store {
     /// whole months inside it from the month rows, the days before and after them from the
     /// day rows, so a period reads at most about 60 days and 1 row per month and value and
     /// score. Every value is a bound parameter.
-    async fn histograms(
+    pub(crate) async fn histograms(
         &self,
         dimension: &str,
         scope: &Scope,

@@ -768,15 +768,37 @@ impl Store {
         workspace_id: i64,
         since: Option<DateTime<Utc>>,
     ) -> Result<ClosedLoopHealth> {
+        self.closed_loop_health_between(workspace_id, since, None)
+            .await
+    }
+
+    /// Closed-loop health of the cases opened in `[since, until)` only, for a report of a
+    /// period that has ended (a quarter): every figure, open and overdue included, counts
+    /// cases opened in the period, never one opened after it (those still open today).
+    /// With `until = None` open and overdue count every case open today.
+    pub async fn closed_loop_health_between(
+        &self,
+        workspace_id: i64,
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<ClosedLoopHealth> {
         let now = to_ts(Utc::now());
+        let end = until.map_or(i64::MAX, to_ts);
+        let open_from = match until {
+            Some(_) => since.map_or(i64::MIN, to_ts),
+            None => i64::MIN,
+        };
         let inbox_rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT assignee, COUNT(*), SUM(CASE WHEN status = 'open' AND first_contact_at IS NULL \
              AND sla_due_at < $2 THEN 1 ELSE 0 END) FROM cases \
              WHERE workspace_id = $1 AND status IN ('open', 'contacted') \
+             AND created_at >= $3 AND created_at < $4 \
              GROUP BY assignee ORDER BY COUNT(*) DESC, assignee",
         )
         .bind(workspace_id)
         .bind(now)
+        .bind(open_from)
+        .bind(end)
         .fetch_all(&self.pool)
         .await?;
         let inbox: Vec<AssigneeLoad> = inbox_rows
@@ -789,10 +811,11 @@ impl Store {
             .collect();
         let rows: Vec<(i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(
             "SELECT created_at, sla_due_at, first_contact_at, outcome FROM cases \
-             WHERE workspace_id = $1 AND created_at >= $2",
+             WHERE workspace_id = $1 AND created_at >= $2 AND created_at < $3",
         )
         .bind(workspace_id)
         .bind(since.map_or(i64::MIN, to_ts))
+        .bind(end)
         .fetch_all(&self.pool)
         .await?;
         let mut waits: Vec<i64> = Vec::new();

@@ -9,7 +9,7 @@ use crate::cases::CaseStatus;
 use crate::many_rows::placeholders;
 use crate::{from_ts, to_ts, Result, Store};
 use advocate_core::{Score, SurveyKind};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -173,17 +173,35 @@ fn answer_row(row: &AnyRow) -> Result<Vec<Cell>> {
         .map_or(Cell::Empty, |s| {
             Cell::Text(s.category().as_str().to_owned())
         });
+    // eNPS is anonymous: its answers are exported with the month only, and without the
+    // channel and language, which could point at the one employee who answered then.
+    let enps = kind == SurveyKind::Enps.as_str();
+    let (answered_at, channel, language) = match enps {
+        true => (
+            row.try_get::<Option<i64>, _>("answered_at")?
+                .map_or(Cell::Empty, |t| {
+                    Cell::Text(from_ts(t).format("%Y-%m").to_string())
+                }),
+            Cell::Empty,
+            Cell::Empty,
+        ),
+        false => (
+            time(row, "answered_at")?,
+            text(row, "channel")?,
+            text(row, "language")?,
+        ),
+    };
     Ok(vec![
         Cell::Int(row.try_get("id")?),
-        time(row, "answered_at")?,
+        answered_at,
         text(row, "slug")?,
         Cell::Text(kind),
         Cell::Int(score),
         category,
         text(row, "comment")?,
-        text(row, "channel")?,
+        channel,
         text(row, "touchpoint")?,
-        text(row, "language")?,
+        language,
         text(row, "customer_external_id")?,
         text(row, "customer_name")?,
         text(row, "external_id")?,
@@ -348,9 +366,55 @@ pub struct PeriodComment {
 }
 
 impl Store {
-    /// The newest commented NPS answers in `[from, to)` with a score in `min..=max`, at most
-    /// `limit` (capped at 100), newest first: the "top comments" of a report.
-    pub async fn period_comments(
+    /// Commented NPS answers with a score in `min..=max` chosen across the days
+    /// `first..=last` rather than from its end: each calendar month in it offers its most
+    /// informative comments (the longest: more words say more about why), and the months
+    /// take turns, first month first, until `limit` are chosen; then they are listed in
+    /// date order. So a quarter's three months each give a third of the comments.
+    pub async fn spread_comments(
+        &self,
+        workspace_id: i64,
+        first: NaiveDate,
+        last: NaiveDate,
+        range: (u8, u8),
+        limit: u32,
+    ) -> Result<Vec<PeriodComment>> {
+        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        let mut months: Vec<Vec<PeriodComment>> = Vec::new();
+        let mut start = first;
+        while start <= last {
+            let next_month = (start.with_day(1).unwrap_or(start) + Months::new(1))
+                .min(last.succ_opt().unwrap_or(last));
+            months.push(
+                self.comments_by_length(
+                    workspace_id,
+                    midnight(start),
+                    midnight(next_month),
+                    range,
+                    limit,
+                )
+                .await?,
+            );
+            start = next_month;
+        }
+        let mut chosen = Vec::new();
+        let mut round = 0;
+        while chosen.len() < limit as usize && months.iter().any(|m| m.len() > round) {
+            for m in &months {
+                if let Some(c) = m.get(round) {
+                    if chosen.len() < limit as usize {
+                        chosen.push(c.clone());
+                    }
+                }
+            }
+            round += 1;
+        }
+        chosen.sort_by_key(|c| c.answered_at);
+        Ok(chosen)
+    }
+
+    /// The longest commented NPS answers in `[from, to)` with a score in `min..=max`.
+    async fn comments_by_length(
         &self,
         workspace_id: i64,
         from: DateTime<Utc>,
@@ -364,7 +428,7 @@ impl Store {
              WHERE a.workspace_id = $1 AND a.answered_at >= $2 AND a.answered_at < $3 \
              AND s.kind = 'nps' AND a.score >= $4 AND a.score <= $5 \
              AND a.comment IS NOT NULL AND a.comment <> '' \
-             ORDER BY a.answered_at DESC, a.id DESC LIMIT $6",
+             ORDER BY LENGTH(a.comment) DESC, a.answered_at DESC, a.id DESC LIMIT $6",
         )
         .bind(workspace_id)
         .bind(to_ts(from))

@@ -182,7 +182,7 @@ pub struct KpiReport {
     pub figures: KpiFigures,
     pub linkage: Linkage,
     pub series: Vec<MonthPoint>,
-    /// The period of the same length just before `from`.
+    /// The period compared with: by default the one of the same length just before `from`.
     pub previous: KpiFigures,
 }
 
@@ -294,7 +294,21 @@ impl Store {
     /// The retention KPIs of a period with their linkage to NPS, a monthly series and the
     /// previous period of the same length.
     pub async fn kpi_report(&self, q: &KpiQuery) -> Result<KpiReport> {
-        if q.from > q.to {
+        let len = (q.to - q.from).num_days() + 1;
+        let prev_to = q.from.pred_opt().unwrap_or(q.from);
+        let prev_from = prev_to - chrono::Duration::days(len - 1);
+        self.kpi_report_against(q, (prev_from, prev_to)).await
+    }
+
+    /// Like [`Self::kpi_report`], with `previous` (first and last day, inclusive) as the
+    /// period compared with: the previous quarter for a quarter, say, rather than the
+    /// period of the same number of days.
+    pub async fn kpi_report_against(
+        &self,
+        q: &KpiQuery,
+        (prev_from, prev_to): (NaiveDate, NaiveDate),
+    ) -> Result<KpiReport> {
+        if q.from > q.to || prev_from > prev_to {
             return Err(StoreError::Invalid(format!(
                 "from ({}) must not be after to ({})",
                 q.from, q.to
@@ -306,9 +320,6 @@ impl Store {
         let currency = self.workspace_settings(q.workspace_id).await?.currency;
         let scale = 10f64.powi(minor_digits(&currency) as i32);
         let span = Span::new(q.from, q.to);
-        let len = (q.to - q.from).num_days() + 1;
-        let prev_to = q.from.pred_opt().unwrap_or(q.from);
-        let prev_from = prev_to - chrono::Duration::days(len - 1);
         let prev_span = Span::new(prev_from, prev_to);
         // The two periods and the series are independent reads: run them side by side on
         // separate pool connections (each statement is single-threaded on SQLite).

@@ -13,6 +13,7 @@ mod answers;
 mod bulk;
 pub mod business;
 pub mod cases;
+mod compare;
 mod customers;
 mod demo_business;
 pub mod engagements;
@@ -39,6 +40,7 @@ mod workspaces;
 
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
 pub use bulk::AnswerBatch;
+pub use compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
 pub use demo_business::{DemoBusiness, DemoContact, DemoMembership, DemoOrder, DemoSpell};
 pub use error::{Result, StoreError};
 pub use kpis::{KpiFigures, KpiQuery, KpiReport};

@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi};
         Authenticate with `Authorization: Bearer <api key>` (create one with `advocate apikey create`). \
         Errors are application/problem+json."),
     paths(surveys::create, surveys::list, customers::upsert, customers::get,
-        customers::timeline, customers::set_follow_up, customers::clear_follow_up, responses::create, nps::report),
+        customers::timeline, customers::set_follow_up, customers::clear_follow_up, responses::create, nps::report, nps::compare),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
     tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
@@ -89,6 +89,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/responses", post(responses::create))
         .route("/api/v1/nps", get(nps::report))
+        .route("/api/v1/nps/compare", get(nps::compare))
         .merge(webhooks::router())
         .merge(outbox::router())
         .merge(cases::router())

@@ -3,7 +3,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::{
-    Breakdown, ClosedLoopCard, CommentRow, DashboardPage, PeriodLink, ResponseRateRow,
+    encode, Breakdown, ClosedLoopCard, CommentRow, DashboardPage, PeriodLink, ResponseRateRow,
     SelectOption, Summary, PERIODS,
 };
 use crate::charts::{self, BreakdownRow, TrendPoint};
@@ -91,12 +91,18 @@ pub async fn show(
     }
 
     let attributes = store.segment_attributes(ws.id).await?;
+    // Customers are broken down by plan first; employees by anything but a customer's
+    // plan (department, team, …).
     let segment = f.segment.filter(|s| attributes.contains(s)).or_else(|| {
-        attributes
-            .iter()
-            .find(|a| *a == "plan")
-            .or(attributes.first())
-            .cloned()
+        if enps {
+            attributes.iter().find(|a| *a != "plan").cloned()
+        } else {
+            attributes
+                .iter()
+                .find(|a| *a == "plan")
+                .or(attributes.first())
+                .cloned()
+        }
     });
 
     let query = |group_by: Option<GroupBy>| NpsQuery {
@@ -133,18 +139,47 @@ pub async fn show(
         })
         .map(|s| s.id)
         .collect();
-    let comments = store
-        .latest_comments(ws.id, Some(&survey_ids), COMMENTS_SHOWN)
-        .await?
-        .into_iter()
-        .map(|a| CommentRow {
-            score: a.score,
-            comment: a.comment.unwrap_or_default(),
-            date: a.answered_at.format("%Y-%m-%d").to_string(),
-            channel: a.channel,
-            language: a.language.unwrap_or_default(),
-        })
-        .collect();
+    // eNPS comments are anonymous: only for a group (the survey over the period) of at
+    // least the minimum size, only from that period, and with the month alone — a day,
+    // channel or language can point at the one person who answered then.
+    let min_group = store.workspace_settings(ws.id).await?.enps_min_group_size;
+    let group_too_small =
+        enps && (headline.suppressed.is_some() || headline.summary.n < u64::from(min_group));
+    let comments_hidden = match group_too_small {
+        true => format!(
+            "Comments are hidden: this group has fewer than {min_group} answers (the eNPS \
+             minimum group size), so they could tell who wrote them."
+        ),
+        false => String::new(),
+    };
+    let period_start = from
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    let comments = match group_too_small {
+        true => Vec::new(),
+        false => store
+            .latest_comments(ws.id, Some(&survey_ids), COMMENTS_SHOWN)
+            .await?
+            .into_iter()
+            .filter(|a| !enps || period_start.is_none_or(|s| a.answered_at >= s))
+            .map(|a| match enps {
+                true => CommentRow {
+                    score: a.score,
+                    comment: a.comment.unwrap_or_default(),
+                    date: a.answered_at.format("%Y-%m").to_string(),
+                    channel: String::new(),
+                    language: String::new(),
+                },
+                false => CommentRow {
+                    score: a.score,
+                    comment: a.comment.unwrap_or_default(),
+                    date: a.answered_at.format("%Y-%m-%d").to_string(),
+                    channel: a.channel,
+                    language: a.language.unwrap_or_default(),
+                },
+            })
+            .collect(),
+    };
 
     let trend_points: Vec<TrendPoint> = trend
         .iter()
@@ -201,7 +236,45 @@ pub async fn show(
     } else {
         Vec::new()
     };
-    let segment_title = format!("NPS by {}", segment.as_deref().unwrap_or("segment"));
+    let score_name = if enps { "eNPS" } else { "NPS" };
+    let segment_title = format!(
+        "{score_name} by {}",
+        segment.as_deref().unwrap_or("segment")
+    );
+    // The two largest shown groups of the segment breakdown, compared over the period.
+    let compare_href = {
+        let mut shown: Vec<&NpsGroup> = segments
+            .iter()
+            .filter(|g| g.suppressed.is_none() && g.summary.n > 0 && g.key != "(none)")
+            .collect();
+        shown.sort_by(|x, y| y.summary.n.cmp(&x.summary.n).then(x.key.cmp(&y.key)));
+        match (segment.as_deref(), shown.as_slice()) {
+            (Some(attr), [first, second, ..]) => {
+                let mut q = vec![
+                    format!("a.segment={}", encode(&format!("{attr}:{}", first.key))),
+                    format!("b.segment={}", encode(&format!("{attr}:{}", second.key))),
+                ];
+                if let Some(f) = from {
+                    q.push(format!("a.from={f}&b.from={f}"));
+                }
+                if let Some(c) = &chosen {
+                    q.push(format!("a.survey={0}&b.survey={0}", encode(c)));
+                }
+                format!("/compare?{}", q.join("&"))
+            }
+            _ => String::new(),
+        }
+    };
+    let breakdown = |title: String, groups: &[NpsGroup]| {
+        let mut b = Breakdown::new(title, breakdown_rows(groups));
+        if enps {
+            b.note = format!(
+                "Groups of fewer than {min_group} answers are hidden (eNPS anonymity), and \
+                 so is one more when only one would be."
+            );
+        }
+        b
+    };
     Ok(DashboardPage {
         workspace: ws.name,
         user: user.email,
@@ -217,14 +290,18 @@ pub async fn show(
         summary: Summary::from_report(&headline),
         trend_svg: charts::trend(&trend_points),
         distribution_svg: charts::distribution(&headline.summary.distribution),
-        touchpoints: Breakdown::new("NPS by touchpoint", breakdown_rows(&touchpoints)),
-        channels: Breakdown::new("NPS by channel", breakdown_rows(&channels)),
+        touchpoints: breakdown(format!("{score_name} by touchpoint"), &touchpoints),
+        channels: breakdown(format!("{score_name} by channel"), &channels),
         segment_attributes: attributes
             .iter()
             .map(|a| SelectOption::new(a.clone(), a.clone(), segment.as_ref() == Some(a)))
             .collect(),
-        segments: Breakdown::new(segment_title, breakdown_rows(&segments)),
+        segments: breakdown(segment_title, &segments),
         comments,
+        comments_hidden,
+        score_name,
+        enps,
+        compare_href,
         closed_loop: ClosedLoopCard::from_health(&health),
         response_rates,
         setup_warnings,

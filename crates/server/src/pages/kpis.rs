@@ -11,6 +11,7 @@ use crate::api::exports::{export_file, ExportParams};
 use crate::charts::{self, LinkageBar, TrendPoint};
 use crate::error::ApiError;
 use crate::state::AppState;
+use advocate_core::period::previous_quarter;
 use advocate_core::{CiMethod, Granularity, GroupBy, Label};
 use advocate_store::exports::PeriodComment;
 use advocate_store::kpis::{minor_digits, Kpi, KpiFigures, KpiQuery, KpiReport};
@@ -197,6 +198,24 @@ impl Fmt {
         if !d.is_finite() {
             return None;
         }
+        // The change as shown, so that one which rounds to zero ("0.0 pp") is no change:
+        // neither signed nor coloured.
+        let shown = |x: f64, decimals: i32| {
+            let scale = 10f64.powi(decimals);
+            let r = (x * scale).round() / scale;
+            if r == 0.0 {
+                0.0
+            } else {
+                r
+            }
+        };
+        let d = match unit {
+            "fraction" => shown(d * 100.0, 1) / 100.0,
+            "count" => shown(d, 0),
+            "money" => shown(d, self.money_digits as i32),
+            "score" => shown(d, 0),
+            _ => shown(d, 2),
+        };
         let sign = if d > 0.0 { "+" } else { "" };
         let text = match unit {
             "fraction" => format!("{sign}{:.1} pp", d * 100.0),
@@ -218,6 +237,48 @@ fn change_class(d: f64, lower_is_better: bool) -> &'static str {
     } else {
         "bad"
     }
+}
+
+/// A piece of a counting rule: plain text, or a name (written `like this` in the rule)
+/// shown as code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePart {
+    pub code: bool,
+    pub text: String,
+}
+
+/// A rule's text split at its backticks, so a page shows `from` as code rather than
+/// literal backticks. An unpaired backtick stays as text.
+fn rule_parts(rule: &str) -> Vec<RulePart> {
+    let pieces: Vec<&str> = rule.split('`').collect();
+    if pieces.len().is_multiple_of(2) {
+        return vec![RulePart {
+            code: false,
+            text: rule.to_owned(),
+        }];
+    }
+    pieces
+        .into_iter()
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(i, t)| RulePart {
+            code: i % 2 == 1,
+            text: t.to_owned(),
+        })
+        .collect()
+}
+
+/// Whether a month of the series is only partly in the period (the current month, or
+/// the last month of a period that ends before the month does): its figures are not a
+/// month's, so a sparkline leaves it out.
+fn partial_month(m: &advocate_store::kpis::MonthPoint) -> bool {
+    let month_end = m
+        .from
+        .with_day(1)
+        .and_then(|d| d.checked_add_months(Months::new(1)))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(m.to);
+    m.to < month_end || m.from.day() != 1
 }
 
 // ---- view models -----------------------------------------------------------------------
@@ -325,7 +386,7 @@ pub struct KpiPage {
     pub months: Vec<MonthRow>,
     pub replies: Vec<ReplyRow>,
     pub reply_definition: String,
-    pub rules: Vec<String>,
+    pub rules: Vec<Vec<RulePart>>,
     pub exports: Vec<ExportLink>,
     pub report_href: String,
 }
@@ -359,7 +420,7 @@ pub struct QuarterlyReport {
     pub workspace: String,
     pub quarter: String,
     pub range: String,
-    /// The period of the same length just before the quarter (what changes compare with).
+    /// The previous quarter (what changes compare with).
     pub previous_range: String,
     pub generated: String,
     pub previous_href: String,
@@ -371,7 +432,7 @@ pub struct QuarterlyReport {
     pub closed_loop: ClosedLoopCard,
     pub promoter_comments: Vec<ReportComment>,
     pub detractor_comments: Vec<ReportComment>,
-    pub rules: Vec<String>,
+    pub rules: Vec<Vec<RulePart>>,
 }
 
 // ---- building the views ----------------------------------------------------------------
@@ -497,8 +558,13 @@ fn comparison(r: &KpiReport, fmt: &Fmt) -> Vec<ComparisonRow> {
 }
 
 fn tiles(r: &KpiReport, fmt: &Fmt) -> Vec<Tile> {
+    // Whole months only: a partial current month would look like a collapse.
     let series = |f: fn(&advocate_store::kpis::MonthPoint) -> Option<f64>| -> Vec<Option<f64>> {
-        r.series.iter().map(f).collect()
+        r.series
+            .iter()
+            .filter(|m| !partial_month(m))
+            .map(f)
+            .collect()
     };
     let (nps_change, nps_class) = nps_change(r, fmt);
     let mut tiles = vec![Tile {
@@ -589,7 +655,16 @@ fn months(r: &KpiReport, fmt: &Fmt) -> Vec<MonthRow> {
     r.series
         .iter()
         .map(|m| MonthRow {
-            month: m.month.clone(),
+            month: if partial_month(m) {
+                format!(
+                    "{} (partial: {} – {})",
+                    m.month,
+                    m.from.format("%-d %b"),
+                    m.to.format("%-d %b")
+                )
+            } else {
+                m.month.clone()
+            },
             churn_rate: fmt.value(m.churn_rate, "fraction"),
             nps: nps_text(m.nps),
             revenue: fmt.money(m.revenue),
@@ -801,7 +876,7 @@ pub async fn show(
             })
             .collect(),
         reply_definition: report.figures.first_reply.definition.to_owned(),
-        rules: report.rules.iter().map(|r| (*r).to_owned()).collect(),
+        rules: report.rules.iter().map(|r| rule_parts(r)).collect(),
         exports,
         report_href: format!(
             "/reports/quarterly?quarter={}",
@@ -852,14 +927,18 @@ pub async fn quarterly(
     let ws = user.workspace_id;
     let (workspace, _) = workspace_name(&state, ws).await?;
     let store = &state.store;
+    // Compared with the previous quarter (not the 92 days before: 31 Mar – 30 Jun).
     let report = store
-        .kpi_report(&KpiQuery {
-            workspace_id: ws,
-            from: start,
-            to: end,
-            segment: None,
-            touchpoint: None,
-        })
+        .kpi_report_against(
+            &KpiQuery {
+                workspace_id: ws,
+                from: start,
+                to: end,
+                segment: None,
+                touchpoint: None,
+            },
+            previous_quarter(start),
+        )
         .await
         .map_err(internal)?;
     let fmt = Fmt::of(&report);
@@ -893,19 +972,13 @@ pub async fn quarterly(
         .collect();
     let instant = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let after_end = end.succ_opt().unwrap_or(end);
-    let comments = |range: (u8, u8)| {
-        store.period_comments(
-            ws,
-            instant(start),
-            instant(after_end),
-            range,
-            REPORT_COMMENTS,
-        )
-    };
+    // Chosen across the quarter: each month's longest comments, the months taking turns.
+    let comments = |range: (u8, u8)| store.spread_comments(ws, start, end, range, REPORT_COMMENTS);
     let promoters = comments((9, 10)).await.map_err(internal)?;
     let detractors = comments((0, 6)).await.map_err(internal)?;
+    // Only cases opened in the quarter.
     let health = store
-        .closed_loop_health(ws, Some(instant(start)))
+        .closed_loop_health_between(ws, Some(instant(start)), Some(instant(after_end)))
         .await
         .map_err(internal)?;
     let (change, change_class) = nps_change(&report, &fmt);
@@ -944,7 +1017,7 @@ pub async fn quarterly(
         closed_loop: ClosedLoopCard::from_health(&health),
         promoter_comments: promoters.into_iter().map(comment).collect(),
         detractor_comments: detractors.into_iter().map(comment).collect(),
-        rules: report.rules.iter().map(|r| (*r).to_owned()).collect(),
+        rules: report.rules.iter().map(|r| rule_parts(r)).collect(),
     })
 }
 
@@ -1026,5 +1099,49 @@ mod tests {
         assert_eq!(change_class(0.02, true), "bad");
         assert_eq!(change_class(0.02, false), "good");
         assert_eq!(change_class(0.0, false), "flat");
+        // A change that rounds to zero is shown unsigned and is neutral, not red.
+        let (d, text) = fmt.change(Some(0.1003), Some(0.1004), "fraction").unwrap();
+        assert_eq!((text.as_str(), change_class(d, false)), ("0.0 pp", "flat"));
+        let (d, text) = fmt.change(Some(0.1004), Some(0.1003), "fraction").unwrap();
+        assert_eq!((text.as_str(), change_class(d, true)), ("0.0 pp", "flat"));
+        let (d, text) = fmt.change(Some(10.001), Some(10.0), "money").unwrap();
+        assert_eq!(
+            (text.as_str(), change_class(d, false)),
+            ("0.00 EUR", "flat")
+        );
+    }
+
+    #[test]
+    fn rules_show_names_as_code_not_backticks() {
+        let parts = rule_parts("The period runs from `from` 00:00 UTC to the end of `to`.");
+        let shown: Vec<(bool, &str)> = parts.iter().map(|p| (p.code, p.text.as_str())).collect();
+        assert_eq!(
+            shown,
+            [
+                (false, "The period runs from "),
+                (true, "from"),
+                (false, " 00:00 UTC to the end of "),
+                (true, "to"),
+                (false, ".")
+            ]
+        );
+        assert_eq!(rule_parts("odd ` one")[0].text, "odd ` one");
+    }
+
+    #[test]
+    fn the_partial_current_month_is_left_out_of_sparklines() {
+        let point = |from: NaiveDate, to: NaiveDate| advocate_store::kpis::MonthPoint {
+            month: from.format("%Y-%m").to_string(),
+            from,
+            to,
+            churn_rate: None,
+            nps: None,
+            revenue: 0.0,
+            complaints: 0,
+        };
+        assert!(!partial_month(&point(d(2026, 11, 1), d(2026, 11, 30))));
+        assert!(partial_month(&point(d(2026, 12, 1), d(2026, 12, 2))));
+        assert!(partial_month(&point(d(2026, 10, 15), d(2026, 10, 31))));
+        assert!(!partial_month(&point(d(2026, 2, 1), d(2026, 2, 28))));
     }
 }

@@ -1,6 +1,7 @@
 //! Server-rendered pages: the public survey, sign-in and the dashboard.
 
 mod cases;
+mod compare;
 mod customers;
 mod dashboard;
 pub mod invitation;
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/dashboard") }))
         .route("/dashboard", get(dashboard::show))
+        .route("/compare", get(compare::show))
         .route("/signin", get(signin::form).post(signin::submit))
         .route("/signout", post(signin::sign_out))
         .route("/s/{public_id}", get(survey::show).post(survey::answer))

@@ -437,11 +437,12 @@ pub struct CommentRow {
     /// 0–10.
     pub score: u8,
     pub comment: String,
-    /// When it was given, as it should be shown (e.g. `2026-03-14`).
+    /// When it was given, as it should be shown (e.g. `2026-03-14`; the month only,
+    /// `2026-03`, for eNPS).
     pub date: String,
-    /// `email`, `sms`, `web`, …
+    /// `email`, `sms`, `web`, …; empty for eNPS (it could tell who wrote it).
     pub channel: String,
-    /// `en`, `nb`, …
+    /// `en`, `nb`, …; empty for eNPS.
     pub language: String,
 }
 
@@ -483,6 +484,16 @@ pub struct DashboardPage {
     pub segments: Breakdown,
     /// Newest first.
     pub comments: Vec<CommentRow>,
+    /// Why no comments are shown though there may be some (eNPS: a group under the
+    /// minimum size); empty otherwise.
+    pub comments_hidden: String,
+    /// "NPS", or "eNPS" for an employee survey.
+    pub score_name: &'static str,
+    /// An eNPS survey: anonymous, no customer cases; the closed-loop card is left out.
+    pub enps: bool,
+    /// A comparison of the two largest groups of the segment breakdown
+    /// (`/compare?a.segment=…&b.segment=…`); empty without two groups.
+    pub compare_href: String,
     pub closed_loop: ClosedLoopCard,
     /// Invitations of the period per survey and channel.
     pub response_rates: Vec<ResponseRateRow>,
@@ -765,6 +776,10 @@ mod tests {
                 channel: "email".into(),
                 language: "en".into(),
             }],
+            comments_hidden: String::new(),
+            score_name: "NPS",
+            enps: false,
+            compare_href: "/compare?a.segment=plan%3Aa&b.segment=plan%3Ab".into(),
             closed_loop: ClosedLoopCard {
                 open: 3,
                 overdue: 1,
