@@ -114,6 +114,19 @@ const ALMOST_PASSIVE: [&str; 6] = [
     "Follow up at the next contact",
 ];
 
+/// Every step of the built-in detractor playbooks (all of them involve the customer).
+pub fn builtin_detractor_steps() -> Vec<&'static str> {
+    let mut steps: Vec<&str> = FULL_RECOVERY
+        .iter()
+        .chain(&SLIGHTLY_NEGATIVE)
+        .chain(&ALMOST_PASSIVE)
+        .copied()
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    steps
+}
+
 /// The playbook Advocate starts with for a score (PRODUCT.md §3).
 pub fn default_playbook(score: Score) -> Playbook {
     let (steps, priority): (&[&str], Option<Priority>) = match score.value() {
