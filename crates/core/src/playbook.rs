@@ -190,6 +190,15 @@ impl EngagementKind {
     }
 }
 
+/// Why a workspace cannot act on an engagement of `kind`, if it cannot: a review request
+/// needs at least one review site link (an ask with nothing to click is not sent).
+pub fn inactive_reason(kind: EngagementKind, review_links: usize) -> Option<&'static str> {
+    match kind {
+        EngagementKind::ReviewRequest if review_links == 0 => Some("no review site link set"),
+        _ => None,
+    }
+}
+
 /// The engagements a promoter gets by default: a 9 is thanked and asked for a review; a
 /// 10 (ambassador) is also given a discount code, invited to the panel and rewarded.
 pub fn default_engagements(score: Score) -> &'static [EngagementKind] {
