@@ -133,11 +133,15 @@ pub async fn show(
         })
         .map(|s| s.id)
         .collect();
-    let comments = store
+    let latest = store
         .latest_comments(ws.id, Some(&survey_ids), COMMENTS_SHOWN)
-        .await?
+        .await?;
+    let ids: Vec<i64> = latest.iter().map(|a| a.id).collect();
+    let for_review = store.anonymous_for_review(ws.id, &ids).await?;
+    let comments = latest
         .into_iter()
         .map(|a| CommentRow {
+            for_review: for_review.contains(&a.id),
             score: a.score,
             comment: a.comment.unwrap_or_default(),
             date: a.answered_at.format("%Y-%m-%d").to_string(),
