@@ -387,22 +387,29 @@ pub(crate) async fn cancel_queued(
     .await?;
     let mut kinds = Vec::with_capacity(ids.len());
     for id in &ids {
+        // Its code was never sent: a generated one is dropped, a pooled one goes back.
+        sqlx::query(
+            "DELETE FROM discount_codes WHERE engagement_id = $1 AND source = 'generated' \
+             AND redeemed_at IS NULL",
+        )
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE discount_codes SET engagement_id = NULL, assigned_at = NULL \
+             WHERE engagement_id = $1 AND redeemed_at IS NULL",
+        )
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE engagements SET discount_code = NULL WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM discount_codes d WHERE d.engagement_id = $1)",
+        )
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
         if let Some(e) = engagement_in(conn, workspace_id, *id).await? {
-            // Its code goes back to nobody: it was never sent.
-            sqlx::query(
-                "DELETE FROM discount_codes WHERE engagement_id = $1 AND source = 'generated' \
-                 AND redeemed_at IS NULL",
-            )
-            .bind(*id)
-            .execute(&mut *conn)
-            .await?;
-            sqlx::query(
-                "UPDATE discount_codes SET engagement_id = NULL, assigned_at = NULL \
-                 WHERE engagement_id = $1 AND redeemed_at IS NULL",
-            )
-            .bind(*id)
-            .execute(&mut *conn)
-            .await?;
             announce(conn, workspace_id, &e, Some(EngagementStatus::Queued)).await?;
             kinds.push(e.kind);
         }

@@ -439,6 +439,10 @@ pub(crate) async fn on_score_change(
     use advocate_core::rescore::{self, Action, CaseFacts, CaseStage, EngagementStage, Since};
     let ws = after.workspace_id;
     let now = Utc::now();
+    if kind == SurveyKind::Enps {
+        // eNPS is anonymous: not even when an answer changed is kept.
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO score_changes (workspace_id, answer_id, from_score, to_score, changed_at) \
          VALUES ($1, $2, $3, $4, $5)",
