@@ -111,6 +111,12 @@ pub fn rescore(previous: Score, new: Score, since: &Since) -> Vec<Action> {
     let active = since.case.filter(|c| c.stage.is_active());
     match (from, to) {
         (Category::Detractor, Category::Detractor) => match active {
+            // The case another answer opened keeps its playbook.
+            Some(case) if !case.opened_by_answer => {
+                actions.push(Action::Note(format!(
+                    "A linked answer changed its score from {a} to {b}"
+                )));
+            }
             Some(case) if !case.step_ticked => {
                 actions.push(Action::ShowScore);
                 actions.push(Action::ApplyPlaybook);
@@ -269,6 +275,8 @@ mod tests {
         since.case.as_mut().unwrap().opened_by_answer = false;
         let actions = rescore(s(2), s(8), &since);
         assert!(matches!(&actions[..], [Action::Note(_)]));
+        let actions = rescore(s(2), s(5), &since);
+        assert!(matches!(&actions[..], [Action::Note(n)] if n.contains("linked answer")));
     }
 
     #[test]
