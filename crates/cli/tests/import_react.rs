@@ -103,7 +103,11 @@ async fn pending(store: &Store, ws: i64) -> Vec<String> {
 async fn react_since(db: TestDb) {
     let store = db.store().await;
     let ws = setup(&store).await;
-    let day = |ago: i64| (Utc::now() - Duration::days(ago)).format("%Y-%m-%d").to_string();
+    let day = |ago: i64| {
+        (Utc::now() - Duration::days(ago))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
     let dir = std::env::temp_dir().join(format!(
         "advocate-import-react-{}-{:?}",
         std::process::id(),
@@ -124,7 +128,11 @@ async fn react_since(db: TestDb) {
     )
     .unwrap();
     let out = import(&db, &quiet, &[]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(cases(&store, ws).await.is_empty(), "{:?}", db.backend);
     assert!(engaged(&store, ws).await.is_empty());
     assert!(pending(&store, ws).await.is_empty());
@@ -153,7 +161,11 @@ async fn react_since(db: TestDb) {
     // With it: answers on or after the day react as live ones; older ones stay quiet.
     let since = day(10);
     let out = import(&db, &mixed, &["--react-since", &since]).await;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(store.count_answers(ws).await.unwrap(), 6);
     assert_eq!(
         cases(&store, ws).await,

@@ -297,7 +297,10 @@ mod tests {
     fn a_resolved_case_only_gets_a_note() {
         let since = case(CaseStage::Resolved, true, true);
         assert!(matches!(&rescore(s(2), s(10), &since)[0], Action::Note(_)));
-        assert!(matches!(&rescore(s(2), s(4), &since)[..], [Action::Note(_)]));
+        assert!(matches!(
+            &rescore(s(2), s(4), &since)[..],
+            [Action::Note(_)]
+        ));
     }
 
     #[test]

@@ -926,7 +926,10 @@ async fn inactive_engagements_and_anonymous_detractors_on_the_settings_page_and_
         html.contains("Review request — inactive: no review site link set"),
         "{html}"
     );
-    assert!(html.contains(r#"<option value="review" selected>"#), "{html}");
+    assert!(
+        html.contains(r#"<option value="review" selected>"#),
+        "{html}"
+    );
     let api = json_of(app.get("/api/v1/settings").send().await.unwrap()).await;
     assert_eq!(api["anonymous_detractors"], "review");
 
@@ -940,8 +943,14 @@ async fn inactive_engagements_and_anonymous_detractors_on_the_settings_page_and_
     let (status, html) = page(&app, &cookie, "/dashboard").await;
     assert_eq!(status, 200);
     assert!(html.contains("Queue of forty minutes"), "{html}");
-    assert!(html.contains("anonymous — learn, can't contact</strong>"), "{html}");
-    assert!(html.contains("<dt>Anonymous — learn, can't contact</dt><dd>1</dd>"), "{html}");
+    assert!(
+        html.contains("anonymous — learn, can't contact</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dt>Anonymous — learn, can't contact</dt><dd>1</dd>"),
+        "{html}"
+    );
 
     let fields = |anonymous: &'static str| {
         vec![
@@ -966,7 +975,11 @@ async fn inactive_engagements_and_anonymous_detractors_on_the_settings_page_and_
         html.contains("Anonymous detractors must be") && html.contains("sometimes"),
         "{html}"
     );
-    let saved = app.store.workspace_settings(app.workspace_id).await.unwrap();
+    let saved = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
     assert!(saved.review_links.is_empty(), "nothing saved");
 
     let r = form(&app, &cookie, "/settings", &fields("case")).await;
@@ -979,5 +992,8 @@ async fn inactive_engagements_and_anonymous_detractors_on_the_settings_page_and_
     let r = app.answer(json!({"survey": "rel", "score": 2})).await;
     assert_eq!(r.status(), 201);
     let cases = json_of(app.get("/api/v1/cases").send().await.unwrap()).await;
-    assert_eq!(cases["total"], 1, "the workspace opens cases for anonymous detractors");
+    assert_eq!(
+        cases["total"], 1,
+        "the workspace opens cases for anonymous detractors"
+    );
 }

@@ -262,7 +262,11 @@ async fn detractor_answer_sends_the_alert_email_and_signed_webhooks(db: TestDb) 
 /// The tests' answers are anonymous: their workspace opens cases for anonymous detractors
 /// (the default flags them for review instead).
 async fn cases_for_anonymous_detractors(app: &TestApp) {
-    let mut s = app.store.workspace_settings(app.workspace_id).await.unwrap();
+    let mut s = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
     s.anonymous_detractors = advocate_store::models::AnonymousDetractors::Case;
     app.store
         .save_workspace_settings(app.workspace_id, &s)

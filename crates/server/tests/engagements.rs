@@ -20,7 +20,11 @@ async fn ok_json(r: Response, status: u16) -> Value {
 async fn ambassador(app: &TestApp) {
     app.survey("rel", None).await;
     // A review request goes out only with a review site to link to.
-    let mut s = app.store.workspace_settings(app.workspace_id).await.unwrap();
+    let mut s = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
     s.review_links = vec![advocate_store::models::ReviewLink {
         name: "Trustpilot".into(),
         url: "https://trustpilot.example/acme".into(),

@@ -284,7 +284,10 @@ pub(crate) async fn change_score_in(
     tally.count(&old, old.score, -1);
     tally.count(&old, score, 1);
     tally.write(conn).await?;
-    let new = Answer { score, ..old.clone() };
+    let new = Answer {
+        score,
+        ..old.clone()
+    };
     reactions::on_score_change(conn, ctx, &old, &new, kind).await?;
     Ok(new)
 }

@@ -8,8 +8,8 @@ use crate::answers::{
 use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{NewAnswer, Respondent};
 use crate::reactions::Context;
-use chrono::{DateTime, Utc};
 use crate::{Backend, Result, Store, StoreError};
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor, Transaction};
 use std::collections::HashSet;
@@ -242,9 +242,11 @@ impl Writer {
 
     /// Writes checked answers, many per statement.
     async fn insert_checked(&mut self, answers: Vec<NewAnswer>) -> Result<()> {
-        let (recent, quiet): (Vec<&NewAnswer>, Vec<&NewAnswer>) = answers
-            .iter()
-            .partition(|a| self.react.as_ref().is_some_and(|r| a.answered_at >= r.since));
+        let (recent, quiet): (Vec<&NewAnswer>, Vec<&NewAnswer>) = answers.iter().partition(|a| {
+            self.react
+                .as_ref()
+                .is_some_and(|r| a.answered_at >= r.since)
+        });
         let mut written = Ok(());
         if !quiet.is_empty() {
             written = insert_answers_in(&mut self.tx, &quiet, None, &mut self.batch)
@@ -258,13 +260,11 @@ impl Writer {
                 .map(drop);
         }
         written.map_err(|e| match e {
-                StoreError::Database(e) if StoreError::is_unique_violation(&e) => {
-                    StoreError::Conflict(
-                        "an answer with one of these external ids already exists".into(),
-                    )
-                }
-                other => other,
-            })
+            StoreError::Database(e) if StoreError::is_unique_violation(&e) => StoreError::Conflict(
+                "an answer with one of these external ids already exists".into(),
+            ),
+            other => other,
+        })
     }
 }
 

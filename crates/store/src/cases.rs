@@ -852,9 +852,7 @@ impl Store {
             recovery_rate: share(recovered, resolved),
             inbox,
             withdrawn,
-            anonymous_for_review: self
-                .count_anonymous_for_review(workspace_id, since)
-                .await?,
+            anonymous_for_review: self.count_anonymous_for_review(workspace_id, since).await?,
         })
     }
 }

@@ -406,9 +406,9 @@ pub(crate) async fn cancel_queued(
             "UPDATE engagements SET discount_code = NULL WHERE id = $1 AND NOT EXISTS \
              (SELECT 1 FROM discount_codes d WHERE d.engagement_id = $1)",
         )
-            .bind(*id)
-            .execute(&mut *conn)
-            .await?;
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
         if let Some(e) = engagement_in(conn, workspace_id, *id).await? {
             announce(conn, workspace_id, &e, Some(EngagementStatus::Queued)).await?;
             kinds.push(e.kind);

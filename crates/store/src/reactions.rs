@@ -510,12 +510,13 @@ pub(crate) async fn on_score_change(
             row.try_get::<String, _>("language")?,
         ));
     }
-    let engagements: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, status FROM engagements WHERE workspace_id = $1 AND answer_id = $2")
-            .bind(ws)
-            .bind(after.id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let engagements: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, status FROM engagements WHERE workspace_id = $1 AND answer_id = $2",
+    )
+    .bind(ws)
+    .bind(after.id)
+    .fetch_all(&mut *conn)
+    .await?;
     let since = Since {
         case: facts,
         engagements: engagements
@@ -572,7 +573,10 @@ pub(crate) async fn on_score_change(
                 changes.push("status: withdrawn (closed)".into());
             }
             (Action::ApplyPlaybook, Some(id)) => {
-                let language = case_row.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
+                let language = case_row
+                    .as_ref()
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_default();
                 let playbook = ctx.playbook(conn, ws, score, &language).await?;
                 let priority = playbook.priority.unwrap_or(Priority::Normal);
                 let steps = match &customer {
@@ -719,10 +723,10 @@ async fn link_to_case(
         "INSERT INTO case_answers (case_id, answer_id) VALUES ($1, $2) \
          ON CONFLICT (case_id, answer_id) DO NOTHING",
     )
-        .bind(case_id)
-        .bind(answer.id)
-        .execute(&mut *conn)
-        .await?;
+    .bind(case_id)
+    .bind(answer.id)
+    .execute(&mut *conn)
+    .await?;
     let note = match &answer.comment {
         Some(c) => format!("New answer: {} — “{c}”", answer.score),
         None => format!("New answer: {}", answer.score),

@@ -656,7 +656,13 @@ fn events(
     }
     for (at, answer_id, from, to, survey) in changes {
         let summary = format!("Changed the answer to {survey} from {from} to {to}");
-        push(*at, 1, "score_changed", summary, (Some(*answer_id), None, None));
+        push(
+            *at,
+            1,
+            "score_changed",
+            summary,
+            (Some(*answer_id), None, None),
+        );
     }
     for k in cases {
         let ids = (None, Some(k.id), None);

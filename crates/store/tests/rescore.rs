@@ -161,7 +161,10 @@ async fn detractor_who_becomes_a_promoter_before_any_work(store: Store) {
     assert!(case.closed_at.is_some());
     assert_eq!(
         notes(&store, ws, case.id).await,
-        [("Advocate".to_owned(), "Withdrawn — score changed to 10".to_owned())]
+        [(
+            "Advocate".to_owned(),
+            "Withdrawn — score changed to 10".to_owned()
+        )]
     );
     let updated = webhooks(&store, ws, "case.updated").await;
     assert_eq!(updated.len(), 1, "{updated:?}");
@@ -173,8 +176,14 @@ async fn detractor_who_becomes_a_promoter_before_any_work(store: Store) {
     // Now a promoter: thanked like any 10, once.
     assert_eq!(
         engagements(&store, ws, "ola").await,
-        [ThankYou, DiscountCode, ReviewRequest, PanelInvitation, Reward]
-            .map(|k| (k, EngagementStatus::Queued))
+        [
+            ThankYou,
+            DiscountCode,
+            ReviewRequest,
+            PanelInvitation,
+            Reward
+        ]
+        .map(|k| (k, EngagementStatus::Queued))
     );
     assert_eq!(emails(&store, ws, "promoter.thank_you").await, 1);
     let timeline = timeline_kinds(&store, ws, "ola").await;
@@ -189,7 +198,10 @@ async fn detractor_who_becomes_a_promoter_before_any_work(store: Store) {
         format!("Case #{} closed: withdrawn — score changed to 10", case.id)
     )));
     let record = store.customer_timeline(ws, "ola").await.unwrap().unwrap();
-    assert!(record.follow_up.is_none(), "the case's follow-up flag is cleared");
+    assert!(
+        record.follow_up.is_none(),
+        "the case's follow-up flag is cleared"
+    );
     let health = store.closed_loop_health(ws, None).await.unwrap();
     assert_eq!((health.open, health.resolved, health.withdrawn), (0, 0, 1));
 }
@@ -211,7 +223,11 @@ async fn detractor_who_becomes_a_promoter_after_work_started(store: Store) {
     store.change_score(ws, id, 10).await.unwrap();
 
     let case = cases_of(&store, ws, "ola").await.remove(0);
-    assert_eq!(case.status, CaseStatus::Open, "work started: the case stays open");
+    assert_eq!(
+        case.status,
+        CaseStatus::Open,
+        "work started: the case stays open"
+    );
     assert_eq!(case.outcome, None);
     assert_eq!(case.score, 10);
     assert_eq!(case.priority, Priority::High);
@@ -225,7 +241,9 @@ async fn detractor_who_becomes_a_promoter_after_work_started(store: Store) {
     assert_eq!(updated[before]["status"], "open");
     assert_eq!(updated[before]["score"], 10);
     let timeline = timeline_kinds(&store, ws, "ola").await;
-    assert!(timeline.iter().any(|(k, s)| k == "note_added" && s.contains("stays open")));
+    assert!(timeline
+        .iter()
+        .any(|(k, s)| k == "note_added" && s.contains("stays open")));
     assert!(timeline.iter().any(|(k, _)| k == "score_changed"));
 }
 
@@ -270,7 +288,9 @@ async fn promoter_who_drops_to_a_detractor_after_being_thanked(store: Store) {
     assert_eq!(emails(&store, ws, "promoter.thank_you").await, 0);
     let timeline = timeline_kinds(&store, ws, "ola").await;
     assert!(timeline.iter().any(|(k, _)| k == "case_opened"));
-    assert!(timeline.iter().any(|(k, s)| k == "score_changed" && s.ends_with("from 9 to 6")));
+    assert!(timeline
+        .iter()
+        .any(|(k, s)| k == "score_changed" && s.ends_with("from 9 to 6")));
 }
 
 #[tokio::test]
@@ -291,13 +311,20 @@ async fn detractor_whose_score_changes_within_detractors(store: Store) {
     let sla = WorkspaceSettings::default().sla_hours;
     let due = case.sla_due_at - case.created_at;
     assert!(
-        (due - Duration::hours(i64::from(sla.medium))).num_minutes().abs() <= 6,
+        (due - Duration::hours(i64::from(sla.medium)))
+            .num_minutes()
+            .abs()
+            <= 6,
         "the SLA of a medium case: {due:?}"
     );
     let detail = store.case(ws, case.id).await.unwrap().unwrap();
     let steps: Vec<&str> = detail.steps.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(steps, five.steps);
-    assert!(detail.notes[0].body.contains("playbook for 5"), "{:?}", detail.notes);
+    assert!(
+        detail.notes[0].body.contains("playbook for 5"),
+        "{:?}",
+        detail.notes
+    );
     let updated = webhooks(&store, ws, "case.updated").await;
     assert_eq!(updated.len(), 1);
     assert_eq!(updated[0]["score"], 5);
@@ -320,7 +347,10 @@ async fn detractor_whose_score_changes_within_detractors(store: Store) {
     let detail = store.case(ws, case.id).await.unwrap().unwrap();
     let steps: Vec<&str> = detail.steps.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(steps, default_playbook(Score::new(3).unwrap()).steps);
-    assert!(detail.steps[0].done_at.is_some(), "the ticked step stays ticked");
+    assert!(
+        detail.steps[0].done_at.is_some(),
+        "the ticked step stays ticked"
+    );
     let last = detail.notes.last().unwrap();
     assert_eq!(last.author, "Advocate");
     assert!(last.body.contains("from 3 to 5"), "{last:?}");
@@ -343,8 +373,14 @@ async fn promoter_changes_send_nothing_twice(store: Store) {
     store.change_score(ws, passive, 10).await.unwrap();
     assert_eq!(
         engagements(&store, ws, "ola").await,
-        [ThankYou, DiscountCode, ReviewRequest, PanelInvitation, Reward]
-            .map(|k| (k, EngagementStatus::Queued))
+        [
+            ThankYou,
+            DiscountCode,
+            ReviewRequest,
+            PanelInvitation,
+            Reward
+        ]
+        .map(|k| (k, EngagementStatus::Queued))
     );
     assert_eq!(emails(&store, ws, "promoter.thank_you").await, 1);
     assert!(cases_of(&store, ws, "ola").await.is_empty());
@@ -363,7 +399,9 @@ async fn promoter_changes_send_nothing_twice(store: Store) {
         queued_before
     );
     let timeline = timeline_kinds(&store, ws, "nils").await;
-    assert!(timeline.iter().any(|(k, s)| k == "score_changed" && s.ends_with("from 10 to 9")));
+    assert!(timeline
+        .iter()
+        .any(|(k, s)| k == "score_changed" && s.ends_with("from 10 to 9")));
 }
 
 #[tokio::test]
@@ -379,8 +417,14 @@ async fn queued_engagements_are_cancelled_when_a_promoter_drops(store: Store) {
 
     assert_eq!(
         engagements(&store, ws, "ola").await,
-        [ThankYou, DiscountCode, ReviewRequest, PanelInvitation, Reward]
-            .map(|k| (k, EngagementStatus::Cancelled))
+        [
+            ThankYou,
+            DiscountCode,
+            ReviewRequest,
+            PanelInvitation,
+            Reward
+        ]
+        .map(|k| (k, EngagementStatus::Cancelled))
     );
     assert_eq!(
         emails(&store, ws, "promoter.thank_you").await,
@@ -432,7 +476,10 @@ async fn anonymous_detractors_are_flagged_for_review_by_default(store: Store) {
     let cases = store.cases(ws, &all).await.unwrap().cases;
     assert_eq!(cases.len(), 1, "only the known detractor opens a case");
     assert_eq!(cases[0].answer_id, known);
-    let flagged = store.anonymous_for_review(ws, &[anon, known]).await.unwrap();
+    let flagged = store
+        .anonymous_for_review(ws, &[anon, known])
+        .await
+        .unwrap();
     assert_eq!(flagged.into_iter().collect::<Vec<_>>(), [anon]);
     let health = store.closed_loop_health(ws, None).await.unwrap();
     assert_eq!(health.anonymous_for_review, 1);
@@ -447,7 +494,11 @@ async fn anonymous_detractors_are_flagged_for_review_by_default(store: Store) {
     store.change_score(ws, happy, 4).await.unwrap();
     assert_eq!(store.cases(ws, &all).await.unwrap().total, 1);
     assert_eq!(
-        store.closed_loop_health(ws, None).await.unwrap().anonymous_for_review,
+        store
+            .closed_loop_health(ws, None)
+            .await
+            .unwrap()
+            .anonymous_for_review,
         2
     );
 }
@@ -481,9 +532,17 @@ async fn a_workspace_may_open_cases_for_anonymous_detractors(store: Store) {
     for contact in ["Contact", "Apologise", "compensation", "Follow up", "Email"] {
         assert!(steps.iter().all(|s| !s.contains(contact)), "{steps:?}");
     }
-    assert!(store.anonymous_for_review(ws, &[anon]).await.unwrap().is_empty());
+    assert!(store
+        .anonymous_for_review(ws, &[anon])
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        store.closed_loop_health(ws, None).await.unwrap().anonymous_for_review,
+        store
+            .closed_loop_health(ws, None)
+            .await
+            .unwrap()
+            .anonymous_for_review,
         0
     );
 }
