@@ -140,6 +140,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         .await
         .context("cannot load the demo's business data")?;
     bar.finish_and_clear();
+    let changed = demo_closed_loop(store, workspace.id, &survey_ids, now).await?;
     // The live detractors' cases were all opened "now": play out their follow-up.
     let cases = store
         .demo_close_cases(workspace.id, SEED, now)
@@ -170,12 +171,70 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         cases.open,
         cases.overdue
     );
+    if let Some(case) = changed {
+        println!(
+            "Case #{case} was withdrawn: its customer changed their score from 3 to 9 before \
+             anyone worked it. An anonymous detractor from a shop kiosk is flagged for review."
+        );
+    }
     println!(
         "Invitations of the last {INVITATION_DAYS} days: {} answered, {} unanswered; a \
          relationship schedule (email, every 90 days) and a ticket_closed trigger (SMS).",
         invitations.answered, invitations.unanswered
     );
     Ok(workspace)
+}
+
+/// The closed loop's own cases in the demo: a detractor who changes their mind (the
+/// oldest open case of a 3 becomes a 9 and is withdrawn) and an anonymous detractor at a
+/// shop kiosk, whom nobody can contact (flagged for review, no case). Deterministic: the
+/// case is chosen by id among the seeded data. Returns the withdrawn case's id.
+async fn demo_closed_loop(
+    store: &Store,
+    workspace_id: i64,
+    survey_ids: &HashMap<String, i64>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let survey = *survey_ids
+        .get("relationship")
+        .context("the demo has a relationship survey")?;
+    let kiosk = NewAnswer {
+        workspace_id,
+        survey_id: survey,
+        respondent: Respondent::Anonymous,
+        score: 2,
+        comment: Some(
+            "Waited 40 minutes in the shop to swap a broken router and nobody said why.".into(),
+        ),
+        channel: advocate_core::Channel::Kiosk,
+        touchpoint: None,
+        language: Some(Language::english()),
+        answered_at: now - chrono::Duration::minutes(20),
+        external_id: None,
+        idempotency_key: None,
+        request_hash: None,
+    };
+    store.record_answers(&[kiosk], true).await?;
+    let filter = advocate_store::cases::CaseFilter {
+        statuses: vec![advocate_store::cases::CaseStatus::Open],
+        priority: Some(advocate_core::Priority::High),
+        limit: 200,
+        ..Default::default()
+    };
+    let page = store.cases(workspace_id, &filter).await?;
+    let Some(case) = page
+        .cases
+        .iter()
+        .filter(|c| c.score == 3 && c.customer_external_id.is_some())
+        .min_by_key(|c| c.id)
+    else {
+        return Ok(None);
+    };
+    store
+        .change_score(workspace_id, case.answer_id, 9)
+        .await
+        .context("cannot change the demo's score")?;
+    Ok(Some(case.id))
 }
 
 /// Days of invitation history in the demo.
@@ -246,5 +305,75 @@ fn demo_settings() -> WorkspaceSettings {
             link("MapStars", "https://maps.example.com/place/nordlys-telecom"),
         ],
         ..WorkspaceSettings::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use advocate_core::{Label, SurveyKind};
+    use advocate_store::cases::{CaseFilter, Outcome};
+    use advocate_store::models::{CustomerInput, NewSurvey};
+    use advocate_store::testing::TestDb;
+
+    /// The demo's closed-loop story on a small workspace: the open case of a 3 is
+    /// withdrawn when the score becomes a 9, and the kiosk detractor opens no case but is
+    /// flagged for review; the same case is chosen every time.
+    #[tokio::test]
+    async fn the_demo_withdraws_a_changed_score_and_flags_an_anonymous_detractor() {
+        for db in TestDb::all().await {
+            let store = db.store().await;
+            let ws = store
+                .create_workspace("demo", COMPANY, &Language::english())
+                .await
+                .unwrap()
+                .id;
+            let survey = NewSurvey {
+                slug: Label::new("relationship").unwrap(),
+                kind: SurveyKind::Nps,
+                name: "Relationship".into(),
+                touchpoint: None,
+                default_language: Language::english(),
+                texts: Default::default(),
+            };
+            let survey = store.create_survey(ws, &survey).await.unwrap().id;
+            let now = Utc::now();
+            for (who, score) in [("a", 4u8), ("b", 3), ("c", 3)] {
+                let answer = NewAnswer {
+                    workspace_id: ws,
+                    survey_id: survey,
+                    respondent: Respondent::Inline(CustomerInput {
+                        external_id: who.into(),
+                        ..Default::default()
+                    }),
+                    score,
+                    comment: None,
+                    channel: advocate_core::Channel::Email,
+                    touchpoint: None,
+                    language: None,
+                    answered_at: now - chrono::Duration::hours(2),
+                    external_id: None,
+                    idempotency_key: None,
+                    request_hash: None,
+                };
+                store.record_answers(&[answer], true).await.unwrap();
+            }
+            let ids = HashMap::from([("relationship".to_owned(), survey)]);
+            let withdrawn = demo_closed_loop(&store, ws, &ids, now)
+                .await
+                .unwrap()
+                .expect("a case of a 3 is withdrawn");
+            let all = CaseFilter {
+                limit: 50,
+                ..Default::default()
+            };
+            let cases = store.cases(ws, &all).await.unwrap().cases;
+            assert_eq!(cases.len(), 3, "the kiosk detractor opens no case");
+            let case = cases.iter().find(|c| c.id == withdrawn).unwrap();
+            assert_eq!(case.customer_external_id.as_deref(), Some("b"));
+            assert_eq!(case.outcome, Some(Outcome::Withdrawn));
+            let health = store.closed_loop_health(ws, None).await.unwrap();
+            assert_eq!((health.withdrawn, health.anonymous_for_review), (1, 1));
+        }
     }
 }

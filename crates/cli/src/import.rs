@@ -47,11 +47,17 @@ pub enum ImportCommand {
     /// Import answers from a CSV file with a header row. Columns: survey, score and
     /// answered_at (required); customer_id, comment, channel, touchpoint, language and
     /// external_id (optional). Every row is checked first: one bad row imports nothing.
+    /// Imported answers are history: they set off no playbook (no case, alert or
+    /// thank-you) unless --react-since says which are recent enough to act on.
     Responses {
         #[command(flatten)]
         db: DbArgs,
         /// The CSV file.
         file: PathBuf,
+        /// Answers dated on or after this day (YYYY-MM-DD, UTC) set off their playbook
+        /// exactly as live answers would: cases, alerts, thank-yous, webhooks.
+        #[arg(long, value_name = "DATE", value_parser = parse_day)]
+        react_since: Option<NaiveDate>,
     },
     /// Import orders. Columns: customer_id, amount, currency and ordered_at (required);
     /// external_id and amount_in_reporting_currency (required when the currency is not the
@@ -101,12 +107,22 @@ pub async fn run(command: ImportCommand) -> Result<()> {
             });
             crate::import_customers::customers(&db, &file, invite).await
         }
-        ImportCommand::Responses { db, file } => responses(&db, &file).await,
+        ImportCommand::Responses {
+            db,
+            file,
+            react_since,
+        } => responses(&db, &file, react_since).await,
         ImportCommand::Orders { db, file } => business::orders(&db, &file).await,
         ImportCommand::Contacts { db, file } => business::contacts(&db, &file).await,
         ImportCommand::Lifecycle { db, file } => business::lifecycle(&db, &file).await,
         ImportCommand::Loyalty { db, file } => business::loyalty(&db, &file).await,
     }
+}
+
+/// `--react-since`: a day as YYYY-MM-DD.
+fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("{s:?} is not a date; give it as YYYY-MM-DD, e.g. 2026-11-01"))
 }
 
 /// Lookups are sent to the database this many keys at a time.
@@ -705,7 +721,7 @@ fn parse_in_background(
 /// Imports answers, all or none, in one pass: each row is checked and stored in one
 /// open transaction, which is committed only if no row of the file has a problem (once
 /// one is found, rows are only checked, so that every problem is reported).
-pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
+pub async fn responses(db: &DbArgs, path: &Path, react_since: Option<NaiveDate>) -> Result<()> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot open {}", path.display()))?
         .len();
@@ -738,7 +754,13 @@ pub async fn responses(db: &DbArgs, path: &Path) -> Result<()> {
     let mut parsed = parse_in_background(path.to_owned(), ctx, cols);
     let mut errors: Vec<(u64, String)> = Vec::new();
     let mut checks = CrossChecks::default();
-    let mut batch = store.begin_answers().await?;
+    let mut batch = match react_since {
+        Some(day) => {
+            let since = day.and_time(chrono::NaiveTime::MIN).and_utc();
+            store.begin_answers_reacting(since).await?
+        }
+        None => store.begin_answers().await?,
+    };
     // The first answer the database refused: the cross-checks usually name the row and
     // why; this is reported if they do not.
     let mut refused: Option<(u64, anyhow::Error)> = None;

@@ -15,6 +15,7 @@ pub mod nps;
 pub mod outbound;
 pub mod period;
 pub mod playbook;
+pub mod rescore;
 pub mod score;
 mod stats;
 pub mod text;

@@ -114,6 +114,19 @@ const ALMOST_PASSIVE: [&str; 6] = [
     "Follow up at the next contact",
 ];
 
+/// Every step of the built-in detractor playbooks (all of them involve the customer).
+pub fn builtin_detractor_steps() -> Vec<&'static str> {
+    let mut steps: Vec<&str> = FULL_RECOVERY
+        .iter()
+        .chain(&SLIGHTLY_NEGATIVE)
+        .chain(&ALMOST_PASSIVE)
+        .copied()
+        .collect();
+    steps.sort_unstable();
+    steps.dedup();
+    steps
+}
+
 /// The playbook Advocate starts with for a score (PRODUCT.md §3).
 pub fn default_playbook(score: Score) -> Playbook {
     let (steps, priority): (&[&str], Option<Priority>) = match score.value() {
@@ -174,6 +187,15 @@ impl EngagementKind {
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Why a workspace cannot act on an engagement of `kind`, if it cannot: a review request
+/// needs at least one review site link (an ask with nothing to click is not sent).
+pub fn inactive_reason(kind: EngagementKind, review_links: usize) -> Option<&'static str> {
+    match kind {
+        EngagementKind::ReviewRequest if review_links == 0 => Some("no review site link set"),
+        _ => None,
     }
 }
 

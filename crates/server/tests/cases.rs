@@ -912,3 +912,88 @@ async fn the_dashboard_shows_closed_loop_health() {
             && html.contains("resolved as recovered, of those resolved with an outcome")
     );
 }
+
+/// Settings: which promoter engagements cannot go out and why, and what anonymous
+/// detractors set off (page and API); the dashboard flags anonymous detractors for review.
+#[tokio::test]
+async fn inactive_engagements_and_anonymous_detractors_on_the_settings_page_and_dashboard() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let cookie = app.sign_in().await;
+    let (status, html) = page(&app, &cookie, "/settings").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("Review request — inactive: no review site link set"),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<option value="review" selected>"#),
+        "{html}"
+    );
+    let api = json_of(app.get("/api/v1/settings").send().await.unwrap()).await;
+    assert_eq!(api["anonymous_detractors"], "review");
+
+    // An anonymous detractor with a comment: no case, flagged in the comment stream.
+    let r = app
+        .answer(json!({"survey": "rel", "score": 1, "comment": "Queue of forty minutes"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let cases = json_of(app.get("/api/v1/cases").send().await.unwrap()).await;
+    assert_eq!(cases["total"], 0);
+    let (status, html) = page(&app, &cookie, "/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Queue of forty minutes"), "{html}");
+    assert!(
+        html.contains("anonymous — learn, can't contact</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dt>Anonymous — learn, can't contact</dt><dd>1</dd>"),
+        "{html}"
+    );
+
+    let fields = |anonymous: &'static str| {
+        vec![
+            ("default_queue", "Customer care"),
+            ("currency", "EUR"),
+            ("sla_critical", "4"),
+            ("sla_high", "24"),
+            ("sla_medium", "48"),
+            ("sla_normal", "72"),
+            ("review_links", "Google | https://g.example.com/review"),
+            ("quiet_period_days", "90"),
+            ("reminder_after_days", "3"),
+            ("invitation_valid_days", "30"),
+            ("brand_color", "#0b5394"),
+            ("anonymous_detractors", anonymous),
+        ]
+    };
+    let r = form(&app, &cookie, "/settings", &fields("sometimes")).await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Anonymous detractors must be") && html.contains("sometimes"),
+        "{html}"
+    );
+    let saved = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
+    assert!(saved.review_links.is_empty(), "nothing saved");
+
+    let r = form(&app, &cookie, "/settings", &fields("case")).await;
+    assert_eq!(r.status(), 303);
+    let (_, html) = page(&app, &cookie, "/settings").await;
+    assert!(!html.contains("inactive:"), "a review link is set: {html}");
+    assert!(html.contains(r#"<option value="case" selected>"#), "{html}");
+    let api = json_of(app.get("/api/v1/settings").send().await.unwrap()).await;
+    assert_eq!(api["anonymous_detractors"], "case");
+    let r = app.answer(json!({"survey": "rel", "score": 2})).await;
+    assert_eq!(r.status(), 201);
+    let cases = json_of(app.get("/api/v1/cases").send().await.unwrap()).await;
+    assert_eq!(
+        cases["total"], 1,
+        "the workspace opens cases for anonymous detractors"
+    );
+}

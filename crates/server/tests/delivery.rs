@@ -259,6 +259,21 @@ async fn detractor_answer_sends_the_alert_email_and_signed_webhooks(db: TestDb) 
     workers.shutdown().await;
 }
 
+/// The tests' answers are anonymous: their workspace opens cases for anonymous detractors
+/// (the default flags them for review instead).
+async fn cases_for_anonymous_detractors(app: &TestApp) {
+    let mut s = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
+    s.anonymous_detractors = advocate_store::models::AnonymousDetractors::Case;
+    app.store
+        .save_workspace_settings(app.workspace_id, &s)
+        .await
+        .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detractor_answer_sends_the_alert_email_and_signed_webhooks_on_every_backend() {
     for db in TestDb::all().await {
@@ -315,6 +330,7 @@ async fn emails_wait_for_a_down_smtp_server_and_all_arrive() {
 async fn webhooks_survive_a_down_then_failing_receiver_and_none_is_lost() {
     let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
+    cases_for_anonymous_detractors(&app).await;
     let port = free_port();
     let (_, secret) = create_endpoint(&app, port, &["*"]).await;
     let receiver = Receiver::default();
@@ -885,6 +901,8 @@ async fn internal_targets_are_refused_at_registration_and_never_connected_to(db:
     }
     let settings = advocate_store::models::WorkspaceSettings {
         slack_webhook_url: Some(format!("http://localhost:{port}/slack")),
+        // The answer below is anonymous: this workspace opens cases for them.
+        anonymous_detractors: advocate_store::models::AnonymousDetractors::Case,
         ..Default::default()
     };
     app.store

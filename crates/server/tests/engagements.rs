@@ -19,6 +19,20 @@ async fn ok_json(r: Response, status: u16) -> Value {
 /// A survey and customer C10 (with an email, German) who answered 10.
 async fn ambassador(app: &TestApp) {
     app.survey("rel", None).await;
+    // A review request goes out only with a review site to link to.
+    let mut s = app
+        .store
+        .workspace_settings(app.workspace_id)
+        .await
+        .unwrap();
+    s.review_links = vec![advocate_store::models::ReviewLink {
+        name: "Trustpilot".into(),
+        url: "https://trustpilot.example/acme".into(),
+    }];
+    app.store
+        .save_workspace_settings(app.workspace_id, &s)
+        .await
+        .unwrap();
     let customer = json!({"external_id": "C10", "name": "Anna Schmidt",
                           "email": "anna@example.com", "language": "de"});
     let r = app

@@ -151,16 +151,20 @@ impl Store {
         }
     }
 
-    /// Changes an answer's score, moving its counts in the rollups in the same transaction.
+    /// Changes an answer's score, moving its counts in the rollups in the same transaction,
+    /// and reacts to the change there too (see `reactions::on_score_change`: a case
+    /// withdrawn, re-prioritised or opened, engagements cancelled or queued).
     pub async fn change_score(
         &self,
         workspace_id: i64,
         answer_id: i64,
         score: u8,
     ) -> Result<Answer> {
+        let ctx = self.reaction_context().await?;
         let mut tx = self.begin_write().await?;
-        let answer = change_score_in(&mut tx, workspace_id, answer_id, score).await?;
+        let answer = change_score_in(&mut tx, &ctx, workspace_id, answer_id, score).await?;
         tx.commit().await?;
+        self.wake_outbox();
         Ok(answer)
     }
 
@@ -244,9 +248,11 @@ async fn survey_kind_in(
     SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
-/// Changes an answer's score inside the caller's transaction, rollups included.
+/// Changes an answer's score inside the caller's transaction, rollups and the reaction to
+/// the change included.
 pub(crate) async fn change_score_in(
     conn: &mut AnyConnection,
+    ctx: &Context<'_>,
     workspace_id: i64,
     answer_id: i64,
     score: u8,
@@ -278,7 +284,12 @@ pub(crate) async fn change_score_in(
     tally.count(&old, old.score, -1);
     tally.count(&old, score, 1);
     tally.write(conn).await?;
-    Ok(Answer { score, ..old })
+    let new = Answer {
+        score,
+        ..old.clone()
+    };
+    reactions::on_score_change(conn, ctx, &old, &new, kind).await?;
+    Ok(new)
 }
 
 /// The columns an answer row is inserted with, in [`AnswerRow::bind`]'s order.

@@ -7,7 +7,9 @@ use crate::answers::{
 };
 use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{NewAnswer, Respondent};
+use crate::reactions::Context;
 use crate::{Backend, Result, Store, StoreError};
+use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, Executor, Transaction};
 use std::collections::HashSet;
@@ -168,6 +170,26 @@ struct Writer {
     tx: Transaction<'static, Any>,
     /// Surveys looked up once, rollups written once at the commit.
     batch: Batch,
+    /// Answers dated at or after this set off what a live answer would.
+    react: Option<Reacting>,
+}
+
+/// What answers recent enough to act on react with (see [`Store::begin_answers_reacting`]).
+struct Reacting {
+    since: DateTime<Utc>,
+    public_url: String,
+    signing_key: Vec<u8>,
+}
+
+impl Reacting {
+    fn context(&self) -> Context<'_> {
+        Context {
+            public_url: &self.public_url,
+            signing_key: &self.signing_key,
+            looked: Default::default(),
+            new_cases: Default::default(),
+        }
+    }
 }
 
 impl Writer {
@@ -185,10 +207,17 @@ impl Writer {
                 Job::One(new, reply) => {
                     let outcome = match failed {
                         true => Err(already_failed()),
-                        false => insert_answer_in(&mut self.tx, &new, None, &mut self.batch)
-                            .await
-                            .map(|a| a.id)
-                            .map_err(|e| duplicate_as_conflict(e, &new)),
+                        false => {
+                            let ctx = self
+                                .react
+                                .as_ref()
+                                .filter(|r| new.answered_at >= r.since)
+                                .map(Reacting::context);
+                            insert_answer_in(&mut self.tx, &new, ctx.as_ref(), &mut self.batch)
+                                .await
+                                .map(|a| a.id)
+                                .map_err(|e| duplicate_as_conflict(e, &new))
+                        }
                     };
                     failed = outcome.is_err();
                     let _ = reply.send(outcome);
@@ -213,18 +242,29 @@ impl Writer {
 
     /// Writes checked answers, many per statement.
     async fn insert_checked(&mut self, answers: Vec<NewAnswer>) -> Result<()> {
-        let answers: Vec<&NewAnswer> = answers.iter().collect();
-        insert_answers_in(&mut self.tx, &answers, None, &mut self.batch)
-            .await
-            .map(drop)
-            .map_err(|e| match e {
-                StoreError::Database(e) if StoreError::is_unique_violation(&e) => {
-                    StoreError::Conflict(
-                        "an answer with one of these external ids already exists".into(),
-                    )
-                }
-                other => other,
-            })
+        let (recent, quiet): (Vec<&NewAnswer>, Vec<&NewAnswer>) = answers.iter().partition(|a| {
+            self.react
+                .as_ref()
+                .is_some_and(|r| a.answered_at >= r.since)
+        });
+        let mut written = Ok(());
+        if !quiet.is_empty() {
+            written = insert_answers_in(&mut self.tx, &quiet, None, &mut self.batch)
+                .await
+                .map(drop);
+        }
+        if written.is_ok() && !recent.is_empty() {
+            let ctx = self.react.as_ref().map(Reacting::context);
+            written = insert_answers_in(&mut self.tx, &recent, ctx.as_ref(), &mut self.batch)
+                .await
+                .map(drop);
+        }
+        written.map_err(|e| match e {
+            StoreError::Database(e) if StoreError::is_unique_violation(&e) => StoreError::Conflict(
+                "an answer with one of these external ids already exists".into(),
+            ),
+            other => other,
+        })
     }
 }
 
@@ -233,6 +273,24 @@ impl Store {
     /// (see [`SQLITE_BULK_PRAGMAS`]), closed with the batch, and holds the write lock
     /// until it is committed or dropped.
     pub async fn begin_answers(&self) -> Result<AnswerBatch> {
+        self.begin_answers_with(None).await
+    }
+
+    /// As [`Store::begin_answers`], but the answers dated at or after `since` set off
+    /// their playbook exactly as live answers would (cases, alerts, thank-yous, webhooks),
+    /// in the same transaction; older ones stay quiet history.
+    pub async fn begin_answers_reacting(&self, since: DateTime<Utc>) -> Result<AnswerBatch> {
+        // Read (or create) the signing key before the batch takes SQLite's write lock.
+        let ctx = self.reaction_context().await?;
+        let react = Reacting {
+            since,
+            public_url: ctx.public_url.to_owned(),
+            signing_key: ctx.signing_key.to_vec(),
+        };
+        self.begin_answers_with(Some(react)).await
+    }
+
+    async fn begin_answers_with(&self, react: Option<Reacting>) -> Result<AnswerBatch> {
         let tx = match self.backend {
             Backend::Sqlite => {
                 let pool = AnyPoolOptions::new()
@@ -255,6 +313,7 @@ impl Store {
         let writer = Writer {
             tx,
             batch: Batch::default(),
+            react,
         };
         tokio::spawn(writer.run(queue, failure.clone()));
         Ok(AnswerBatch {

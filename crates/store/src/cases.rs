@@ -81,9 +81,13 @@ pub enum Outcome {
     Recovered,
     NotRecovered,
     Unreachable,
+    /// Set by Advocate only: the detractor changed their score to a passive or promoter
+    /// one before anyone worked the case, which was closed (see `advocate_core::rescore`).
+    Withdrawn,
 }
 
 impl Outcome {
+    /// The outcomes a person may record.
     pub const ALL: [Outcome; 3] = [Self::Recovered, Self::NotRecovered, Self::Unreachable];
 
     pub fn as_str(self) -> &'static str {
@@ -91,11 +95,18 @@ impl Outcome {
             Self::Recovered => "recovered",
             Self::NotRecovered => "not_recovered",
             Self::Unreachable => "unreachable",
+            Self::Withdrawn => "withdrawn",
         }
     }
 
+    /// An outcome a person may record (never `withdrawn`).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// A stored outcome, `withdrawn` included.
+    fn stored(s: &str) -> Option<Self> {
+        Self::parse(s).or((s == "withdrawn").then_some(Self::Withdrawn))
     }
 }
 
@@ -249,6 +260,12 @@ pub struct ClosedLoopHealth {
     pub recovery_rate: Option<f64>,
     /// Open cases per assignee, most first.
     pub inbox: Vec<AssigneeLoad>,
+    /// Cases of the period withdrawn because the detractor changed their score before
+    /// anyone worked the case (not counted as resolved).
+    pub withdrawn: u64,
+    /// Anonymous detractor answers of the period without a case: nobody can be contacted,
+    /// so they are for learning ("anonymous — learn, can't contact").
+    pub anonymous_for_review: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -310,7 +327,7 @@ fn case_from(row: &AnyRow, now: DateTime<Utc>) -> Result<Case> {
         outcome: row
             .try_get::<Option<String>, _>("outcome")?
             .as_deref()
-            .and_then(Outcome::parse),
+            .and_then(Outcome::stored),
         compensation: row.try_get("compensation")?,
         escalated_at: opt_ts(row, "escalated_at")?,
         before_score: score,
@@ -820,8 +837,12 @@ impl Store {
         .await?;
         let mut waits: Vec<i64> = Vec::new();
         let mut within = 0u64;
-        let (mut resolved, mut recovered) = (0u64, 0u64);
+        let (mut resolved, mut recovered, mut withdrawn) = (0u64, 0u64, 0u64);
         for (created, due, first, outcome) in &rows {
+            if outcome.as_deref() == Some(Outcome::Withdrawn.as_str()) {
+                withdrawn += 1;
+                continue;
+            }
             if let Some(f) = first {
                 waits.push(f - created);
                 if f <= due {
@@ -853,7 +874,58 @@ impl Store {
             recovered,
             recovery_rate: share(recovered, resolved),
             inbox,
+            withdrawn,
+            anonymous_for_review: self.count_anonymous_for_review(workspace_id, since).await?,
         })
+    }
+}
+
+/// Anonymous NPS detractor answers without a case (not anonymised ones: they lost their
+/// customer link to retention, not at answering), as SQL conditions on `a`.
+const FOR_REVIEW: &str = "a.customer_id IS NULL AND a.anonymised_at IS NULL AND a.score <= 6 \
+     AND EXISTS (SELECT 1 FROM surveys s WHERE s.id = a.survey_id AND s.kind = 'nps') \
+     AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.answer_id = a.id)";
+
+impl Store {
+    /// How many anonymous detractor answers since `since` have no case and are flagged for
+    /// review (see `WorkspaceSettings::anonymous_detractors`).
+    pub async fn count_anonymous_for_review(
+        &self,
+        workspace_id: i64,
+        since: Option<DateTime<Utc>>,
+    ) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM answers a WHERE a.workspace_id = $1 AND a.answered_at >= $2 \
+             AND {FOR_REVIEW}"
+        ))
+        .bind(workspace_id)
+        .bind(since.map_or(i64::MIN, to_ts))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
+    }
+
+    /// Which of `answer_ids` are anonymous detractors flagged for review: no one to
+    /// contact and no case, so the comment stream marks them "anonymous — learn, can't
+    /// contact".
+    pub async fn anonymous_for_review(
+        &self,
+        workspace_id: i64,
+        answer_ids: &[i64],
+    ) -> Result<std::collections::HashSet<i64>> {
+        if answer_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!(
+            "SELECT a.id FROM answers a WHERE a.workspace_id = $1 AND a.id IN ({}) AND {FOR_REVIEW}",
+            crate::many_rows::placeholders(2, answer_ids.len())
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(workspace_id);
+        for id in answer_ids {
+            query = query.bind(*id);
+        }
+        let ids: Vec<i64> = query.fetch_all(&self.pool).await?;
+        Ok(ids.into_iter().collect())
     }
 }
 

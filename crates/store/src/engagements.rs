@@ -30,15 +30,18 @@ pub enum EngagementStatus {
     Accepted,
     Declined,
     ReviewLeft,
+    /// Withdrawn before it was sent: the promoter changed their score below 9.
+    Cancelled,
 }
 
 impl EngagementStatus {
-    pub const ALL: [EngagementStatus; 5] = [
+    pub const ALL: [EngagementStatus; 6] = [
         Self::Queued,
         Self::Sent,
         Self::Accepted,
         Self::Declined,
         Self::ReviewLeft,
+        Self::Cancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl EngagementStatus {
             Self::Accepted => "accepted",
             Self::Declined => "declined",
             Self::ReviewLeft => "review_left",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -276,10 +280,33 @@ pub(crate) async fn on_promoter(
     score: Score,
     customer: Option<&Customer>,
 ) -> Result<()> {
+    let kinds = advocate_core::playbook::default_engagements(score);
+    queue_engagements(conn, ctx, settings, answer, score, customer, kinds).await
+}
+
+/// Creates engagements of `kinds` for a promoter's answer and queues their thank-you, in
+/// the answer's transaction. Kinds the workspace cannot act on are left out (see
+/// [`advocate_core::playbook::inactive_reason`]: no review request without a review
+/// site link). Anonymous promoters cannot be thanked, so they get none.
+pub(crate) async fn queue_engagements(
+    conn: &mut AnyConnection,
+    ctx: &crate::reactions::Context<'_>,
+    settings: &WorkspaceSettings,
+    answer: &Answer,
+    score: Score,
+    customer: Option<&Customer>,
+    kinds: &[EngagementKind],
+) -> Result<()> {
     let Some(customer) = customer else {
         return Ok(());
     };
-    let kinds = advocate_core::playbook::default_engagements(score);
+    let kinds: Vec<EngagementKind> = kinds
+        .iter()
+        .copied()
+        .filter(|k| {
+            advocate_core::playbook::inactive_reason(*k, settings.review_links.len()).is_none()
+        })
+        .collect();
     if kinds.is_empty() {
         return Ok(());
     }
@@ -287,7 +314,7 @@ pub(crate) async fn on_promoter(
     let now = to_ts(Utc::now());
     let mut ids = Vec::with_capacity(kinds.len());
     let mut code = None;
-    for &kind in kinds {
+    for &kind in &kinds {
         let id = insert_engagement(
             conn,
             ws,
@@ -337,6 +364,84 @@ pub(crate) async fn on_promoter(
     };
     enqueue_email(conn, ws, "promoter.thank_you", &msg).await?;
     Ok(())
+}
+
+/// Cancels every engagement of an answer that is still queued (the promoter changed their
+/// score below 9), announces each as `engagement.updated`, and takes back the thank-you
+/// emails that carried only cancelled engagements and were not delivered yet. What was
+/// sent stays sent. Returns the kinds cancelled.
+pub(crate) async fn cancel_queued(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    answer_id: i64,
+) -> Result<Vec<EngagementKind>> {
+    let now = to_ts(Utc::now());
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "UPDATE engagements SET status = 'cancelled', updated_at = $1 WHERE workspace_id = $2 \
+         AND answer_id = $3 AND status = 'queued' RETURNING id",
+    )
+    .bind(now)
+    .bind(workspace_id)
+    .bind(answer_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut kinds = Vec::with_capacity(ids.len());
+    for id in &ids {
+        // Its code was never sent: a generated one is dropped, a pooled one goes back.
+        sqlx::query(
+            "DELETE FROM discount_codes WHERE engagement_id = $1 AND source = 'generated' \
+             AND redeemed_at IS NULL",
+        )
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE discount_codes SET engagement_id = NULL, assigned_at = NULL \
+             WHERE engagement_id = $1 AND redeemed_at IS NULL",
+        )
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            "UPDATE engagements SET discount_code = NULL WHERE id = $1 AND NOT EXISTS \
+             (SELECT 1 FROM discount_codes d WHERE d.engagement_id = $1)",
+        )
+        .bind(*id)
+        .execute(&mut *conn)
+        .await?;
+        if let Some(e) = engagement_in(conn, workspace_id, *id).await? {
+            announce(conn, workspace_id, &e, Some(EngagementStatus::Queued)).await?;
+            kinds.push(e.kind);
+        }
+    }
+    if ids.is_empty() {
+        return Ok(kinds);
+    }
+    let pending: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT id, payload FROM outbox WHERE workspace_id = $1 AND event = 'promoter.thank_you' \
+         AND status = 'pending' AND kind = 'email'",
+    )
+    .bind(workspace_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (outbox_id, payload) in pending {
+        let Ok(email) = serde_json::from_str::<EmailMessage>(&payload) else {
+            continue;
+        };
+        let carried = &email.engagement_ids;
+        if carried.is_empty() || !carried.iter().all(|e| ids.contains(e)) {
+            continue;
+        }
+        sqlx::query("DELETE FROM outbox_attempts WHERE outbox_id = $1")
+            .bind(outbox_id)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("DELETE FROM outbox WHERE id = $1 AND status = 'pending'")
+            .bind(outbox_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(kinds)
 }
 
 /// Gives the engagement a code: the oldest free one of the pool, else a generated one.

@@ -507,8 +507,9 @@ impl Store {
                     "this answer can no longer be changed: answers can be changed for {ANSWER_CHANGE_DAYS} days"
                 )));
             }
-            let answer = change_score_in(&mut tx, inv.workspace_id, answer_id, score).await?;
+            let answer = change_score_in(&mut tx, ctx, inv.workspace_id, answer_id, score).await?;
             tx.commit().await?;
+            self.wake_outbox();
             return Ok(answer);
         }
         if inv.status != InvitationStatus::Sent {

@@ -229,6 +229,31 @@ pub struct WorkspaceSettings {
     pub answer_retention_months: Option<u32>,
     /// eNPS reports show no breakdown for a group of fewer answers than this.
     pub enps_min_group_size: u32,
+    /// What an anonymous detractor (no customer to contact) sets off: `review` (no case;
+    /// the answer is flagged for review in the comment stream) or `case` (a case without
+    /// contact steps).
+    pub anonymous_detractors: AnonymousDetractors,
+}
+
+/// What an anonymous detractor answer sets off.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AnonymousDetractors {
+    /// No case: nobody can be contacted. The answer is flagged for review in the comment
+    /// stream and counted as "anonymous — learn, can't contact".
+    #[default]
+    Review,
+    /// A case whose steps are about learning from the answer, none about contacting.
+    Case,
+}
+
+impl AnonymousDetractors {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Review => "review",
+            Self::Case => "case",
+        }
+    }
 }
 
 impl Default for WorkspaceSettings {
@@ -253,6 +278,7 @@ impl Default for WorkspaceSettings {
             sms_sender: None,
             answer_retention_months: None,
             enps_min_group_size: 5,
+            anonymous_detractors: AnonymousDetractors::Review,
         }
     }
 }

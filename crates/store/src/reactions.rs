@@ -4,7 +4,7 @@
 //! promoter is thanked and engaged; a resolved case learns its re-survey score; and every
 //! subscribed webhook hears about it. Nothing here sends anything: it writes outbox rows.
 
-use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
+use crate::models::{AnonymousDetractors, Answer, Customer, RoutingRule, WorkspaceSettings};
 use crate::new_cases::{self, NewCase, NewCases};
 use crate::outbox::{
     active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_slack, EmailMessage,
@@ -416,16 +416,7 @@ pub(crate) async fn on_answer(
     }
     let settings = ctx.settings(conn, ws).await?;
     match score.category() {
-        Category::Detractor => {
-            let open = match customer {
-                Some(c) => open_case_of(conn, ws, c.id).await?,
-                None => None,
-            };
-            match open {
-                Some(case_id) => link_to_case(conn, ws, case_id, answer).await,
-                None => open_case(conn, ctx, &settings, answer, score, customer).await,
-            }
-        }
+        Category::Detractor => on_detractor(conn, ctx, &settings, answer, score, customer).await,
         Category::Passive => {
             if settings.passive_nudge {
                 if let Some(customer) = customer {
@@ -444,6 +435,277 @@ pub(crate) async fn on_answer(
             engagements::on_promoter(conn, ctx, &settings, answer, score, customer).await
         }
     }
+}
+
+/// A detractor answer (new, or changed to a detractor score): it joins the customer's
+/// open case, else opens one. An anonymous detractor (no one to contact) opens a case
+/// without contact steps only when the workspace asks for that; by default it opens none
+/// and is flagged for review instead (see `Store::anonymous_for_review`).
+async fn on_detractor(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    settings: &WorkspaceSettings,
+    answer: &Answer,
+    score: Score,
+    customer: Option<&Customer>,
+) -> Result<()> {
+    let ws = answer.workspace_id;
+    let open = match customer {
+        Some(c) => open_case_of(conn, ws, c.id).await?,
+        None if settings.anonymous_detractors == AnonymousDetractors::Review => return Ok(()),
+        None => None,
+    };
+    match open {
+        Some(case_id) => link_to_case(conn, ws, case_id, answer).await,
+        None => open_case(conn, ctx, settings, answer, score, customer).await,
+    }
+}
+
+/// The author of the notes Advocate itself adds to cases; any other author is a person.
+pub(crate) const SYSTEM_AUTHOR: &str = "Advocate";
+
+/// Reacts to an answer whose score changed from `before.score` to `after.score`, in the
+/// transaction that changed it: records the change (for the customer's timeline), works
+/// out what to do with [`advocate_core::rescore::rescore`] from what has happened since
+/// (the case and whether a person worked it, the engagements queued or sent), and does it.
+/// Every change to a case is noted on it and announced as `case.updated`.
+pub(crate) async fn on_score_change(
+    conn: &mut AnyConnection,
+    ctx: &Context<'_>,
+    before: &Answer,
+    after: &Answer,
+    kind: SurveyKind,
+) -> Result<()> {
+    use advocate_core::rescore::{self, Action, CaseFacts, CaseStage, EngagementStage, Since};
+    let ws = after.workspace_id;
+    let now = Utc::now();
+    if kind == SurveyKind::Enps {
+        // eNPS is anonymous: not even when an answer changed is kept.
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO score_changes (workspace_id, answer_id, from_score, to_score, changed_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(ws)
+    .bind(after.id)
+    .bind(i64::from(before.score))
+    .bind(i64::from(after.score))
+    .bind(to_ts(now))
+    .execute(&mut *conn)
+    .await?;
+    if kind != SurveyKind::Nps {
+        return Ok(());
+    }
+    let invalid = |e: advocate_core::ScoreError| StoreError::Invalid(e.to_string());
+    let previous = Score::new(i64::from(before.score)).map_err(invalid)?;
+    let score = Score::new(i64::from(after.score)).map_err(invalid)?;
+    ctx.write_new_cases(conn).await?;
+    let customer = match after.customer_id {
+        Some(id) => crate::customers::customer_by_id_in(conn, ws, id).await?,
+        None => None,
+    };
+
+    // The case this answer opened, else the one it joined.
+    let case = sqlx::query(
+        "SELECT k.id, k.status, k.answer_id, k.first_contact_at, k.language, k.created_at, \
+         (SELECT COUNT(*) FROM case_steps s WHERE s.case_id = k.id AND s.done_at IS NOT NULL) \
+         AS ticked, \
+         (SELECT COUNT(*) FROM case_notes n WHERE n.case_id = k.id AND n.author <> $3) \
+         AS by_people \
+         FROM cases k WHERE k.workspace_id = $1 AND (k.answer_id = $2 OR k.id IN \
+         (SELECT case_id FROM case_answers WHERE answer_id = $2)) \
+         ORDER BY CASE WHEN k.answer_id = $2 THEN 0 ELSE 1 END, k.id DESC LIMIT 1",
+    )
+    .bind(ws)
+    .bind(after.id)
+    .bind(SYSTEM_AUTHOR)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut facts = None;
+    let mut case_row = None;
+    if let Some(row) = &case {
+        let status: String = row.try_get("status")?;
+        let stage = match status.as_str() {
+            "open" => CaseStage::Open,
+            "contacted" => CaseStage::Contacted,
+            "resolved" => CaseStage::Resolved,
+            _ => CaseStage::Closed,
+        };
+        let ticked: i64 = row.try_get("ticked")?;
+        let by_people: i64 = row.try_get("by_people")?;
+        let first_contact: Option<i64> = row.try_get("first_contact_at")?;
+        facts = Some(CaseFacts {
+            stage,
+            opened_by_answer: row.try_get::<i64, _>("answer_id")? == after.id,
+            step_ticked: ticked > 0,
+            // Status changes and reassignments leave a note by the person who made them.
+            work_started: ticked > 0
+                || by_people > 0
+                || first_contact.is_some()
+                || stage != CaseStage::Open,
+        });
+        case_row = Some((
+            row.try_get::<i64, _>("id")?,
+            row.try_get::<String, _>("language")?,
+        ));
+    }
+    let engagements: Vec<(String, String)> = sqlx::query_as(
+        "SELECT kind, status FROM engagements WHERE workspace_id = $1 AND answer_id = $2",
+    )
+    .bind(ws)
+    .bind(after.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let since = Since {
+        case: facts,
+        engagements: engagements
+            .iter()
+            .filter_map(|(k, st)| {
+                let stage = match st.as_str() {
+                    "queued" => EngagementStage::Queued,
+                    "cancelled" => EngagementStage::Cancelled,
+                    _ => EngagementStage::Sent,
+                };
+                Some((advocate_core::EngagementKind::parse(k)?, stage))
+            })
+            .collect(),
+    };
+    let actions = rescore::rescore(previous, score, &since);
+    if actions.is_empty() {
+        return Ok(());
+    }
+    let settings = ctx.settings(conn, ws).await?;
+    let ts = to_ts(now);
+    let mut changes: Vec<String> = Vec::new();
+    for action in &actions {
+        let case_id = case_row.as_ref().map(|(id, _)| *id);
+        match (action, case_id) {
+            (Action::ShowScore, Some(id)) => {
+                sqlx::query("UPDATE cases SET score = $1 WHERE id = $2")
+                    .bind(i64::from(score.value()))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                changes.push(format!("score: {} → {}", previous.value(), score.value()));
+            }
+            (Action::WithdrawCase, Some(id)) => {
+                sqlx::query(
+                    "UPDATE cases SET status = 'closed', closed_at = $1, outcome = 'withdrawn' \
+                     WHERE id = $2",
+                )
+                .bind(ts)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+                add_note_in(conn, ws, id, SYSTEM_AUTHOR, &rescore::withdrawn_note(score)).await?;
+                if let Some(c) = &customer {
+                    // The "follow up at next contact" flag this case set no longer applies.
+                    sqlx::query(
+                        "UPDATE customers SET follow_up_note = NULL, follow_up_set_at = NULL \
+                         WHERE id = $1 AND follow_up_note LIKE $2",
+                    )
+                    .bind(c.id)
+                    .bind(format!("Detractor (%) — case #{id}"))
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                changes.push("status: withdrawn (closed)".into());
+            }
+            (Action::ApplyPlaybook, Some(id)) => {
+                let language = case_row
+                    .as_ref()
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_default();
+                let playbook = ctx.playbook(conn, ws, score, &language).await?;
+                let priority = playbook.priority.unwrap_or(Priority::Normal);
+                let steps = match &customer {
+                    Some(_) => playbook.steps.clone(),
+                    None => advocate_core::rescore::anonymous_case_steps(&playbook.steps),
+                };
+                let due = after.answered_at.max(now - Duration::days(365))
+                    + Duration::hours(i64::from(settings.sla_hours.for_priority(priority)));
+                sqlx::query("DELETE FROM case_steps WHERE case_id = $1")
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                for (position, text) in steps.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO case_steps (case_id, position, text) VALUES ($1, $2, $3)",
+                    )
+                    .bind(id)
+                    .bind(position as i64)
+                    .bind(text)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                sqlx::query("UPDATE cases SET priority = $1, sla_due_at = $2 WHERE id = $3")
+                    .bind(priority.as_str())
+                    .bind(to_ts(due))
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                changes.push(format!(
+                    "playbook of {}: priority {}",
+                    score.value(),
+                    priority.as_str()
+                ));
+            }
+            (Action::Note(text), Some(id)) => {
+                add_note_in(conn, ws, id, SYSTEM_AUTHOR, text).await?;
+                changes.push("note added".into());
+            }
+            (Action::OpenCase, _) => {
+                on_detractor(conn, ctx, &settings, after, score, customer.as_ref()).await?;
+                ctx.write_new_cases(conn).await?;
+            }
+            (Action::CancelQueuedEngagements, _) => {
+                engagements::cancel_queued(conn, ws, after.id).await?;
+            }
+            (Action::QueueEngagements(kinds), _) => {
+                engagements::queue_engagements(
+                    conn,
+                    ctx,
+                    &settings,
+                    after,
+                    score,
+                    customer.as_ref(),
+                    kinds,
+                )
+                .await?;
+            }
+            (_, None) => {}
+        }
+    }
+    if let (Some((id, _)), false) = (&case_row, changes.is_empty()) {
+        sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
+            .bind(ts)
+            .bind(*id)
+            .execute(&mut *conn)
+            .await?;
+        let status: String = sqlx::query_scalar("SELECT status FROM cases WHERE id = $1")
+            .bind(*id)
+            .fetch_one(&mut *conn)
+            .await?;
+        ctx.event(
+            conn,
+            ws,
+            "case.updated",
+            json!({
+                "case_id": id,
+                "change": "score_changed",
+                "changes": changes,
+                "by": SYSTEM_AUTHOR,
+                "answer_id": after.id,
+                "previous_score": previous.value(),
+                "score": score.value(),
+                "status": status,
+                "outcome": actions.contains(&Action::WithdrawCase).then_some("withdrawn"),
+            }),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// The answer's language, else the customer's, else the workspace's.
@@ -497,16 +759,19 @@ async fn link_to_case(
     answer: &Answer,
 ) -> Result<()> {
     let now = to_ts(Utc::now());
-    sqlx::query("INSERT INTO case_answers (case_id, answer_id) VALUES ($1, $2)")
-        .bind(case_id)
-        .bind(answer.id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO case_answers (case_id, answer_id) VALUES ($1, $2) \
+         ON CONFLICT (case_id, answer_id) DO NOTHING",
+    )
+    .bind(case_id)
+    .bind(answer.id)
+    .execute(&mut *conn)
+    .await?;
     let note = match &answer.comment {
         Some(c) => format!("New answer: {} — “{c}”", answer.score),
         None => format!("New answer: {}", answer.score),
     };
-    add_note_in(conn, ws, case_id, "Advocate", &note).await?;
+    add_note_in(conn, ws, case_id, SYSTEM_AUTHOR, &note).await?;
     sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(case_id)
@@ -594,7 +859,11 @@ async fn open_case(
         language: lang.as_str().to_owned(),
         sla_due_at: to_ts(due),
         created_at: to_ts(now),
-        steps: playbook.steps.clone(),
+        steps: match customer {
+            Some(_) => playbook.steps.clone(),
+            // Nobody to contact: the case is about learning from the answer.
+            None => advocate_core::rescore::anonymous_case_steps(&playbook.steps),
+        },
     });
     if let Some(c) = customer {
         sqlx::query(

@@ -106,7 +106,7 @@ pub struct TimelineEngagement {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TimelineEvent {
     pub at: DateTime<Utc>,
-    /// answered, case_opened, note_added, case_contacted, case_escalated, case_resolved,
+    /// answered, score_changed, case_opened, note_added, case_contacted, case_escalated, case_resolved,
     /// case_closed, engagement_queued, engagement_{status} (e.g. engagement_sent),
     /// follow_up_set.
     pub kind: String,
@@ -256,7 +256,8 @@ impl Store {
         let answers = answers_of(&mut conn, workspace_id, customer.id).await?;
         let cases = cases_of(&mut conn, workspace_id, customer.id).await?;
         let engagements = engagements_of(&mut conn, workspace_id, customer.id).await?;
-        let events = events(&answers, &cases, &engagements, follow_up.as_ref());
+        let changes = score_changes_of(&mut conn, workspace_id, customer.id).await?;
+        let events = events(&answers, &cases, &engagements, follow_up.as_ref(), &changes);
         Ok(Some(Timeline {
             customer,
             follow_up,
@@ -435,6 +436,35 @@ async fn nps_of(
     Ok((counts, latest.and_then(|s| u8::try_from(s).ok())))
 }
 
+/// A change of one of the customer's scores: (when, answer, from, to, survey name).
+type ScoreChange = (DateTime<Utc>, i64, u8, u8, String);
+
+async fn score_changes_of(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    customer_id: i64,
+) -> Result<Vec<ScoreChange>> {
+    let rows: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT c.changed_at, c.answer_id, c.from_score, c.to_score, s.name \
+         FROM score_changes c JOIN answers a ON a.id = c.answer_id \
+         JOIN surveys s ON s.id = a.survey_id \
+         WHERE c.workspace_id = $1 AND a.customer_id = $2 ORDER BY c.changed_at DESC, c.id DESC \
+         LIMIT $3",
+    )
+    .bind(workspace_id)
+    .bind(customer_id)
+    .bind(TIMELINE_ANSWERS)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(at, id, from, to, name)| {
+            let score = |v: i64| u8::try_from(v).unwrap_or_default();
+            (from_ts(at), id, score(from), score(to), name)
+        })
+        .collect())
+}
+
 async fn answers_of(
     conn: &mut AnyConnection,
     workspace_id: i64,
@@ -593,6 +623,7 @@ fn events(
     cases: &[TimelineCase],
     engagements: &[TimelineEngagement],
     follow_up: Option<&FollowUp>,
+    changes: &[ScoreChange],
 ) -> Vec<TimelineEvent> {
     // (event, rank within the same second)
     let mut all: Vec<(TimelineEvent, u8)> = Vec::new();
@@ -621,6 +652,16 @@ fn events(
             "answered",
             summary,
             (Some(a.id), None, None),
+        );
+    }
+    for (at, answer_id, from, to, survey) in changes {
+        let summary = format!("Changed the answer to {survey} from {from} to {to}");
+        push(
+            *at,
+            1,
+            "score_changed",
+            summary,
+            (Some(*answer_id), None, None),
         );
     }
     for k in cases {
@@ -657,7 +698,14 @@ fn events(
             push(at, 4, "case_resolved", text, ids);
         }
         if let Some(at) = k.closed_at {
-            push(at, 5, "case_closed", format!("Case #{} closed", k.id), ids);
+            let text = match k.outcome.as_deref() {
+                Some("withdrawn") => format!(
+                    "Case #{} closed: withdrawn — score changed to {}",
+                    k.id, k.score
+                ),
+                _ => format!("Case #{} closed", k.id),
+            };
+            push(at, 5, "case_closed", text, ids);
         }
     }
     for e in engagements {

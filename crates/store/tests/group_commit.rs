@@ -15,6 +15,12 @@ use std::sync::Arc;
 async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     let ws = workspace(&store).await;
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
+    // The answers are anonymous: this workspace opens cases for anonymous detractors.
+    let settings = advocate_store::models::WorkspaceSettings {
+        anonymous_detractors: advocate_store::models::AnonymousDetractors::Case,
+        ..Default::default()
+    };
+    store.save_workspace_settings(ws, &settings).await.unwrap();
     let store = Arc::new(store);
     let when = at(2026, 3, 1);
     let tasks: Vec<_> = (0..300u32)

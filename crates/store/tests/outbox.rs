@@ -20,9 +20,15 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 /// A workspace with a webhook endpoint for every event and `detractors` anonymous
-/// detractor answers: each queues `response.created` and `case.created`.
+/// detractor answers: each queues `response.created` and `case.created` (the workspace
+/// opens cases for anonymous detractors).
 async fn queued(store: &Store, slug: &str, detractors: usize) -> i64 {
     let ws = named_workspace(store, slug).await;
+    let settings = advocate_store::models::WorkspaceSettings {
+        anonymous_detractors: advocate_store::models::AnonymousDetractors::Case,
+        ..Default::default()
+    };
+    store.save_workspace_settings(ws, &settings).await.unwrap();
     store
         .create_webhook(ws, "http://127.0.0.1:9/hook", &strings(&["*"]))
         .await

@@ -198,7 +198,11 @@ async fn export_and_erase_one_person(store: Store) {
     let other_ws = named_workspace(&store, "other").await;
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await.id;
     settings(&store, ws, |s| {
-        s.alerts_email = Some("alerts@acme.test".into())
+        s.alerts_email = Some("alerts@acme.test".into());
+        s.review_links = vec![advocate_store::models::ReviewLink {
+            name: "Trustpilot".into(),
+            url: "https://trustpilot.example/acme".into(),
+        }];
     })
     .await;
     store

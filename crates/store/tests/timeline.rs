@@ -69,6 +69,14 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
         let ws = workspace(&store).await;
         let nps = create_survey(&store, ws, "relationship", SurveyKind::Nps).await;
         let csat = create_survey(&store, ws, "support", SurveyKind::Csat).await;
+        let settings = advocate_store::models::WorkspaceSettings {
+            review_links: vec![advocate_store::models::ReviewLink {
+                name: "Trustpilot".into(),
+                url: "https://trustpilot.example/acme".into(),
+            }],
+            ..Default::default()
+        };
+        store.save_workspace_settings(ws, &settings).await.unwrap();
         store
             .upsert_customer(ws, &customer("c1", "basic"))
             .await

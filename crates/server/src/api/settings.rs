@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::outbound;
 use crate::state::AppState;
 use advocate_core::{Language, Priority, Score, SlaHours};
-use advocate_store::models::{ReviewLink, RoutingRule, WorkspaceSettings};
+use advocate_store::models::{AnonymousDetractors, ReviewLink, RoutingRule, WorkspaceSettings};
 use advocate_store::settings::{EffectivePlaybook, RoutingRuleInput};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -27,7 +27,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
     paths(get_settings, put_settings, patch_settings, list_playbooks, put_playbook, patch_playbook, reset_playbook,
         list_rules, create_rule, update_rule, patch_rule, delete_rule),
     components(schemas(WorkspaceSettings, ReviewLink, SlaHours, EffectivePlaybook, PlaybookBody,
-        RoutingRule, RuleBody, Priority)),
+        RoutingRule, RuleBody, Priority, AnonymousDetractors)),
     tags((name = "settings", description = "Workspace settings, the playbook of every score \
         (per language), and the routing rules that assign cases when the customer has no \
         account manager: the first matching rule by position, else the default queue."))

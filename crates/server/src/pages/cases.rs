@@ -337,6 +337,8 @@ fn case_page(workspace: String, user: &SignedIn, d: CaseDetail, error: Option<St
             Outcome::Recovered => "recovered",
             Outcome::NotRecovered => "not recovered",
             Outcome::Unreachable => "unreachable",
+            // Not in `ALL`: only a changed score withdraws a case.
+            Outcome::Withdrawn => "withdrawn",
         },
         selected: c.outcome == Some(o),
     }));
@@ -375,7 +377,10 @@ fn case_page(workspace: String, user: &SignedIn, d: CaseDetail, error: Option<St
         resolved: opt_when(c.resolved_at),
         outcome: c
             .outcome
-            .map(|o| o.as_str().replace('_', " "))
+            .map(|o| match o {
+                Outcome::Withdrawn => format!("withdrawn — score changed to {}", c.score),
+                o => o.as_str().replace('_', " "),
+            })
             .unwrap_or_default(),
         compensation: c.compensation.unwrap_or_default(),
         after_score: c.after_score,

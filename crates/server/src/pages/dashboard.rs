@@ -155,31 +155,44 @@ pub async fn show(
     let period_start = from
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
-    let comments = match group_too_small {
+    let latest = match group_too_small {
         true => Vec::new(),
         false => store
             .latest_comments(ws.id, Some(&survey_ids), COMMENTS_SHOWN)
             .await?
             .into_iter()
             .filter(|a| !enps || period_start.is_none_or(|s| a.answered_at >= s))
-            .map(|a| match enps {
-                true => CommentRow {
-                    score: a.score,
-                    comment: a.comment.unwrap_or_default(),
-                    date: a.answered_at.format("%Y-%m").to_string(),
-                    channel: String::new(),
-                    language: String::new(),
-                },
-                false => CommentRow {
-                    score: a.score,
-                    comment: a.comment.unwrap_or_default(),
-                    date: a.answered_at.format("%Y-%m-%d").to_string(),
-                    channel: a.channel,
-                    language: a.language.unwrap_or_default(),
-                },
-            })
             .collect(),
     };
+    // Customer detractors nobody can contact are marked for review; eNPS has no cases.
+    let for_review = match enps {
+        true => Default::default(),
+        false => {
+            let ids: Vec<i64> = latest.iter().map(|a| a.id).collect();
+            store.anonymous_for_review(ws.id, &ids).await?
+        }
+    };
+    let comments = latest
+        .into_iter()
+        .map(|a| match enps {
+            true => CommentRow {
+                for_review: false,
+                score: a.score,
+                comment: a.comment.unwrap_or_default(),
+                date: a.answered_at.format("%Y-%m").to_string(),
+                channel: String::new(),
+                language: String::new(),
+            },
+            false => CommentRow {
+                for_review: for_review.contains(&a.id),
+                score: a.score,
+                comment: a.comment.unwrap_or_default(),
+                date: a.answered_at.format("%Y-%m-%d").to_string(),
+                channel: a.channel,
+                language: a.language.unwrap_or_default(),
+            },
+        })
+        .collect();
 
     let trend_points: Vec<TrendPoint> = trend
         .iter()

@@ -10,8 +10,8 @@ use crate::api::replace::{audited, changes};
 use crate::auth::SignedIn;
 use crate::outbound;
 use crate::state::AppState;
-use advocate_core::{Language, Priority, Score, SlaHours};
-use advocate_store::models::{ReviewLink, WorkspaceSettings};
+use advocate_core::{EngagementKind, Language, Priority, Score, SlaHours};
+use advocate_store::models::{AnonymousDetractors, ReviewLink, WorkspaceSettings};
 use advocate_store::settings::RoutingRuleInput;
 use advocate_store::StoreError;
 use askama::Template;
@@ -68,6 +68,8 @@ pub struct SettingsForm {
     /// Empty keeps answers forever.
     pub answer_retention_months: String,
     pub enps_min_group_size: String,
+    /// `review` (default) or `case`.
+    pub anonymous_detractors: String,
 }
 
 impl SettingsForm {
@@ -109,6 +111,7 @@ impl SettingsForm {
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
             enps_min_group_size: s.enps_min_group_size.to_string(),
+            anonymous_detractors: s.anonymous_detractors.as_str().to_owned(),
         }
     }
 
@@ -227,6 +230,15 @@ impl SettingsForm {
                     format!("The smallest eNPS group must be a whole number; got {n:?}")
                 })?,
             },
+            anonymous_detractors: match self.anonymous_detractors.trim() {
+                "" | "review" => AnonymousDetractors::Review,
+                "case" => AnonymousDetractors::Case,
+                other => {
+                    return Err(format!(
+                        "Anonymous detractors must be \"review\" or \"case\"; got {other:?}"
+                    ))
+                }
+            },
         })
     }
 }
@@ -290,6 +302,33 @@ impl SettingsPage {
     }
     pub fn resurvey(&self) -> bool {
         Self::checked(&self.form.resurvey_after_resolution)
+    }
+    pub fn anonymous_case(&self) -> bool {
+        self.form.anonymous_detractors == AnonymousDetractors::Case.as_str()
+    }
+    /// Promoter engagements this workspace cannot act on, with why, e.g. "Review request —
+    /// inactive: no review site link set" (they are not queued or sent).
+    pub fn inactive_engagements(&self) -> Vec<String> {
+        let links = self
+            .form
+            .review_links
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        EngagementKind::ALL
+            .iter()
+            .filter_map(|k| {
+                let reason = advocate_core::playbook::inactive_reason(*k, links)?;
+                let name = k.as_str().replace('_', " ");
+                let mut chars = name.chars();
+                let first = chars.next().map(|c| c.to_uppercase().to_string());
+                Some(format!(
+                    "{}{} — inactive: {reason}",
+                    first.unwrap_or_default(),
+                    chars.as_str()
+                ))
+            })
+            .collect()
     }
 }
 

@@ -444,6 +444,9 @@ pub struct CommentRow {
     pub channel: String,
     /// `en`, `nb`, …; empty for eNPS.
     pub language: String,
+    /// An anonymous detractor without a case: nobody can be contacted, so it is flagged
+    /// for review ("anonymous — learn, can't contact").
+    pub for_review: bool,
 }
 
 impl CommentRow {
@@ -528,6 +531,10 @@ pub struct ClosedLoopCard {
     pub recovery: String,
     /// (assignee, open, overdue), most open first.
     pub inbox: Vec<(String, u64, u64)>,
+    /// Cases of the period withdrawn because the score changed before any work.
+    pub withdrawn: u64,
+    /// Anonymous detractors of the period without a case (flagged for review).
+    pub anonymous_for_review: u64,
 }
 
 impl ClosedLoopCard {
@@ -552,6 +559,8 @@ impl ClosedLoopCard {
                 .iter()
                 .map(|l| (l.assignee.clone(), l.open, l.overdue))
                 .collect(),
+            withdrawn: h.withdrawn,
+            anonymous_for_review: h.anonymous_for_review,
         }
     }
 }
@@ -775,6 +784,7 @@ mod tests {
                 date: "2026-03-14".into(),
                 channel: "email".into(),
                 language: "en".into(),
+                for_review: true,
             }],
             comments_hidden: String::new(),
             score_name: "NPS",
