@@ -259,21 +259,6 @@ async fn detractor_answer_sends_the_alert_email_and_signed_webhooks(db: TestDb) 
     workers.shutdown().await;
 }
 
-/// The tests' answers are anonymous: their workspace opens cases for anonymous detractors
-/// (the default flags them for review instead).
-async fn cases_for_anonymous_detractors(app: &TestApp) {
-    let mut s = app
-        .store
-        .workspace_settings(app.workspace_id)
-        .await
-        .unwrap();
-    s.anonymous_detractors = advocate_store::models::AnonymousDetractors::Case;
-    app.store
-        .save_workspace_settings(app.workspace_id, &s)
-        .await
-        .unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detractor_answer_sends_the_alert_email_and_signed_webhooks_on_every_backend() {
     for db in TestDb::all().await {
@@ -330,7 +315,7 @@ async fn emails_wait_for_a_down_smtp_server_and_all_arrive() {
 async fn webhooks_survive_a_down_then_failing_receiver_and_none_is_lost() {
     let app = TestApp::spawn_allowing_receivers(TestDb::sqlite()).await;
     app.survey("rel", None).await;
-    cases_for_anonymous_detractors(&app).await;
+    app.open_cases_for_anonymous_detractors().await;
     let port = free_port();
     let (_, secret) = create_endpoint(&app, port, &["*"]).await;
     let receiver = Receiver::default();
@@ -736,6 +721,8 @@ async fn team_inbox_email_and_slack_alert_for_an_unassigned_detractor() {
     let settings = advocate_store::models::WorkspaceSettings {
         alerts_email: Some("care@example.com".into()),
         slack_webhook_url: Some(slack_url),
+        // The answer is anonymous: a case (and its alerts) only when the workspace asks.
+        anonymous_detractors: advocate_store::models::AnonymousDetractors::Case,
         ..Default::default()
     };
     app.store

@@ -229,6 +229,7 @@ async fn kpi_pages_need_a_session() {
 /// report's comments come from the whole quarter and from nowhere else.
 async fn seed_quarter_edges(app: &TestApp) {
     app.survey("rel", None).await;
+    app.open_cases_for_anonymous_detractors().await;
     let mut comments = vec![
         (
             "2026-03-31T23:59:00Z",

@@ -87,6 +87,21 @@ impl TestApp {
         &self._db.url
     }
 
+    /// Opens cases for anonymous detractors (the default flags them for review instead),
+    /// for tests whose answers have no customer.
+    pub async fn open_cases_for_anonymous_detractors(&self) {
+        let mut s = self
+            .store
+            .workspace_settings(self.workspace_id)
+            .await
+            .unwrap();
+        s.anonymous_detractors = advocate_store::models::AnonymousDetractors::Case;
+        self.store
+            .save_workspace_settings(self.workspace_id, &s)
+            .await
+            .unwrap();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
