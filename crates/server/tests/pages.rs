@@ -599,3 +599,51 @@ async fn the_compare_page_compares_two_plans_and_names_bad_filters() {
     assert_eq!(status, 400);
     assert!(html.contains("a.period: a period is a year"), "{html}");
 }
+
+/// Every signed-in page has the one top bar: the skip link, the workspace's name, the
+/// navigation, and the person linked to their account page.
+#[tokio::test]
+async fn every_signed_in_page_has_the_same_top_bar() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let r = app
+        .answer(
+            json!({"survey": "rel", "score": 2, "customer": {"external_id": "C1", "name": "Kari"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let cookie = app.sign_in().await;
+    for path in [
+        "/dashboard",
+        "/compare",
+        "/cases",
+        "/cases/1",
+        "/customers",
+        "/customers/C1",
+        "/kpis",
+        "/settings",
+        "/outbox",
+        "/team",
+        "/audit",
+        "/account",
+    ] {
+        let r = app
+            .http
+            .get(app.url(path))
+            .header(COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let html = r.text().await.unwrap();
+        for part in [
+            r##"<a class="skip-link" href="#main">"##,
+            r#"<header class="topbar">"#,
+            r#"<span class="workspace">Acme</span>"#,
+            r#"<nav class="mainnav" aria-label="Main">"#,
+            &format!(r#"<a href="/account" class="user">{ADMIN_EMAIL}</a>"#),
+        ] {
+            assert_eq!(html.matches(part).count(), 1, "{path}: {part}\n{html}");
+        }
+    }
+}

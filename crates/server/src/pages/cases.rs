@@ -60,19 +60,6 @@ pub fn duration_text(secs: i64) -> String {
     }
 }
 
-async fn workspace_name(state: &AppState, user: &SignedIn) -> Result<String, PageError> {
-    Ok(state
-        .store
-        .workspace(user.workspace_id)
-        .await
-        .map_err(internal)?
-        .ok_or(PageError(
-            StatusCode::NOT_FOUND,
-            "Your workspace no longer exists.",
-        ))?
-        .name)
-}
-
 // ---------------------------------------------------------------------------------------
 // The inbox
 
@@ -190,7 +177,7 @@ pub async fn inbox(
     RequireSignIn(user): RequireSignIn,
     Query(q): Query<InboxQuery>,
 ) -> Result<InboxPage, PageError> {
-    let workspace = workspace_name(&state, &user).await?;
+    let workspace = super::workspace_of(&state, user.workspace_id).await?.name;
     let view = q
         .view
         .filter(|v| VIEWS.iter().any(|(c, _)| c == v))
@@ -435,7 +422,7 @@ pub async fn show(
     Path(raw): Path<String>,
 ) -> Result<CasePage, PageError> {
     let id = parse_id(&raw)?;
-    let workspace = workspace_name(&state, &user).await?;
+    let workspace = super::workspace_of(&state, user.workspace_id).await?.name;
     let detail = state
         .store
         .case(user.workspace_id, id)
@@ -478,8 +465,8 @@ async fn answer(
         Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(StoreError::NotFound(_)) => NO_SUCH_CASE.into_response(),
         Err(StoreError::Invalid(msg) | StoreError::Conflict(msg)) => {
-            let workspace = match workspace_name(state, user).await {
-                Ok(w) => w,
+            let workspace = match super::workspace_of(state, user.workspace_id).await {
+                Ok(w) => w.name,
                 Err(e) => return e.into_response(),
             };
             match state.store.case(user.workspace_id, id).await {

@@ -761,19 +761,6 @@ fn split_segment(s: Option<&str>) -> Result<Option<(String, String)>, PageError>
     }
 }
 
-async fn workspace_name(
-    state: &AppState,
-    workspace_id: i64,
-) -> Result<(String, String), PageError> {
-    let ws = state
-        .store
-        .workspace(workspace_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| internal("signed-in user's workspace is missing"))?;
-    Ok((ws.name, ws.slug))
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct KpiFilters {
     period: Option<String>,
@@ -804,7 +791,7 @@ pub async fn show(
     let (from, to) = resolve_period(&period, f.from.as_deref(), f.to.as_deref(), today)?;
     let segment = nonempty(&f.segment);
     let touchpoint = nonempty(&f.touchpoint);
-    let (workspace, _) = workspace_name(&state, user.workspace_id).await?;
+    let workspace = super::workspace_of(&state, user.workspace_id).await?.name;
     let report = state
         .store
         .kpi_report(&KpiQuery {
@@ -925,7 +912,7 @@ pub async fn quarterly(
     };
     let end = quarter_end(start);
     let ws = user.workspace_id;
-    let (workspace, _) = workspace_name(&state, ws).await?;
+    let workspace = super::workspace_of(&state, ws).await?.name;
     let store = &state.store;
     // Compared with the previous quarter (not the 92 days before: 31 Mar – 30 Jun).
     let report = store

@@ -107,6 +107,22 @@ pub(crate) fn internal(err: StoreError) -> PageError {
     )
 }
 
+/// The signed-in person's workspace; its name heads every signed-in page.
+pub(crate) async fn workspace_of(
+    state: &AppState,
+    workspace_id: i64,
+) -> Result<advocate_store::models::Workspace, PageError> {
+    state
+        .store
+        .workspace(workspace_id)
+        .await
+        .map_err(internal)?
+        .ok_or(PageError(
+            StatusCode::NOT_FOUND,
+            "Your workspace no longer exists.",
+        ))
+}
+
 /// A [`PageError`] whose message is made at run time (one naming a form field).
 pub fn plain_error(status: StatusCode, message: String) -> Response {
     let content_type = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];

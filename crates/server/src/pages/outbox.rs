@@ -87,6 +87,7 @@ impl From<&OutboxAttempt> for AttemptRow {
 #[derive(Debug, Clone, Template, WebTemplate)]
 #[template(path = "outbox.html")]
 pub struct OutboxPage {
+    pub workspace: String,
     pub user: String,
     pub counts: OutboxCounts,
     pub dead: Vec<Row>,
@@ -96,6 +97,7 @@ pub struct OutboxPage {
 #[derive(Debug, Clone, Template, WebTemplate)]
 #[template(path = "outbox_message.html")]
 pub struct OutboxMessagePage {
+    pub workspace: String,
     pub user: String,
     pub message: Row,
     pub idempotency_key: String,
@@ -115,6 +117,7 @@ async fn show(
     let store = &state.store;
     let rows = |v: Vec<OutboxMessage>| v.iter().map(Row::from).collect::<Vec<_>>();
     Ok(OutboxPage {
+        workspace: super::workspace_of(&state, ws).await?.name,
         user: who.email,
         counts: store.outbox_counts(ws).await.map_err(internal)?,
         dead: rows(
@@ -150,6 +153,7 @@ async fn detail(
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| message.payload.clone());
     Ok(OutboxMessagePage {
+        workspace: super::workspace_of(&state, who.workspace_id).await?.name,
         user: who.email,
         message: Row::from(&message),
         idempotency_key: message.idempotency_key.clone(),

@@ -107,13 +107,6 @@ fn internal(e: impl std::fmt::Display) -> PageError {
     )
 }
 
-async fn workspace_name(state: &AppState, id: i64) -> String {
-    match state.store.workspace(id).await {
-        Ok(Some(w)) => w.name,
-        _ => String::new(),
-    }
-}
-
 async fn team_page(
     state: &AppState,
     who: &crate::auth::SignedIn,
@@ -133,7 +126,7 @@ async fn team_page(
         .map_err(internal)?;
     let date = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
     Ok(TeamPage {
-        workspace: workspace_name(state, who.workspace_id).await,
+        workspace: super::workspace_of(state, who.workspace_id).await?.name,
         user: who.email.clone(),
         members,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
@@ -352,7 +345,7 @@ pub async fn audit(
         .then(|| entries.last().map(|e| e.id))
         .flatten();
     Ok(AuditPage {
-        workspace: workspace_name(&state, who.workspace_id).await,
+        workspace: super::workspace_of(&state, who.workspace_id).await?.name,
         user: who.email,
         entries,
         older,
@@ -369,7 +362,7 @@ pub async fn account(
         .await
         .map_err(internal)?;
     Ok(AccountPage {
-        workspace: workspace_name(&state, who.workspace_id).await,
+        workspace: super::workspace_of(&state, who.workspace_id).await?.name,
         user: who.email,
         role: who.role,
         current: who.workspace_id,
