@@ -341,9 +341,11 @@ pub fn anonymous_respondent(lang: &Language) -> &'static str {
     catalog(lang).anonymous
 }
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML/XML (emails, SVG charts) element content and attribute values:
+/// the one escaper outside the templates (askama escapes those). Characters XML does not
+/// allow at all (most C0 controls) are dropped, so an SVG with a hostile label still parses.
 pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -351,6 +353,8 @@ pub fn escape_html(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(c),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
             c => out.push(c),
         }
     }
@@ -621,6 +625,16 @@ pub fn slack_overdue(lang: &Language, f: &AlertFacts) -> String {
 mod tests {
     use super::*;
     use crate::i18n::SUPPORTED;
+
+    #[test]
+    fn escape_html_covers_markup_and_quotes_and_drops_what_xml_forbids() {
+        assert_eq!(
+            escape_html("<script>alert(1)</script>\"&'"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&amp;&#39;"
+        );
+        assert_eq!(escape_html("a\u{0}b\u{7}c\nd"), "abc\nd");
+        assert_eq!(escape_html("Ærlig ▲"), "Ærlig ▲");
+    }
 
     fn facts<'a>(comment: Option<&'a str>) -> AlertFacts<'a> {
         AlertFacts {

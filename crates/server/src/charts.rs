@@ -7,6 +7,7 @@
 //! classes (`detractor`, `passive`, `promoter`, `ambassador`, `band`, `line`, …) and the
 //! stylesheet decides. Charts scale with their container through `viewBox`.
 
+use advocate_core::messages::escape_html;
 use std::fmt::Write;
 
 use advocate_core::SMALL_SAMPLE;
@@ -36,25 +37,6 @@ pub struct BreakdownRow {
     /// The change against the previous period in NPS points, when it is statistically
     /// significant; `None` when it is not (or cannot be tested).
     pub significant_change: Option<f64>,
-}
-
-/// Escapes text for XML/HTML text content and attribute values. Characters XML does not
-/// allow at all (most C0 controls) are dropped.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// An NPS (or a difference of NPS values) as a whole number with its sign: `+34`, `-12`,
@@ -159,8 +141,8 @@ fn open(out: &mut String, kind: &str, w: f64, h: f64, title: &str, summary: &str
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" viewBox="0 0 {} {}" width="100%" preserveAspectRatio="xMidYMid meet" role="img" aria-label="{}"><title>{}</title>"#,
         c(w),
         c(h),
-        escape(summary),
-        escape(title),
+        escape_html(summary),
+        escape_html(title),
     );
 }
 
@@ -343,7 +325,7 @@ pub fn trend(points: &[TrendPoint]) -> String {
             if small { " low-n" } else { "" },
             c(x(i)),
             c(y(v)),
-            escape(&tip),
+            escape_html(&tip),
         );
     }
     out.push_str("</g>");
@@ -365,7 +347,7 @@ pub fn trend(points: &[TrendPoint]) -> String {
             r#"<text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>"#,
             c(x(i)),
             c(H - BOTTOM + 20.0),
-            escape(&truncate(&p.label, LABEL_CHARS)),
+            escape_html(&truncate(&p.label, LABEL_CHARS)),
         );
     }
     out.push_str("</g></svg>");
@@ -512,10 +494,10 @@ pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
             out,
             r#"<g class="row{}"><title>{}</title><text class="key" x="{}" y="{}" text-anchor="end">{}</text>"#,
             if small { " low-n" } else { "" },
-            escape(&tip),
+            escape_html(&tip),
             c(KEY_END),
             c(mid + 4.0),
-            escape(&truncate(&r.key, KEY_CHARS)),
+            escape_html(&truncate(&r.key, KEY_CHARS)),
         );
         match finite(r.nps) {
             Some(v) => {
@@ -660,16 +642,6 @@ mod tests {
             n: 120,
             significant_change: change,
         }
-    }
-
-    #[test]
-    fn escape_covers_markup_and_quotes() {
-        assert_eq!(
-            escape(HOSTILE),
-            "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&amp;&#39;"
-        );
-        assert_eq!(escape("a\u{0}b\u{7}c\nd"), "abc\nd");
-        assert_eq!(escape("Ærlig ▲"), "Ærlig ▲");
     }
 
     #[test]
@@ -892,8 +864,8 @@ pub fn sparkline(label: &str, values: &[Option<f64>]) -> String {
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-spark" viewBox="0 0 {} {}" width="120" height="32" role="img" aria-label="{}"><title>{}</title>"#,
         c(W),
         c(H),
-        escape(&summary),
-        escape(label),
+        escape_html(&summary),
+        escape_html(label),
     );
     if present.is_empty() {
         out.push_str("</svg>");
@@ -1010,7 +982,7 @@ pub fn linkage(bars: &[LinkageBar], currency: &str) -> String {
             out,
             r#"<g class="group"><text class="group-label" x="{}" y="20" text-anchor="middle">{}</text><line class="gridline zero" x1="{}" y1="{}" x2="{}" y2="{}"/>"#,
             c(left + inner / 2.0),
-            escape(name),
+            escape_html(name),
             c(left),
             c(BASE),
             c(left + inner),
@@ -1031,18 +1003,18 @@ pub fn linkage(bars: &[LinkageBar], currency: &str) -> String {
             let _ = write!(
                 out,
                 r#"<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"><title>{}</title></rect><text class="bar-value" x="{}" y="{}" text-anchor="middle">{}</text><text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>"#,
-                escape(&b.category),
+                escape_html(&b.category),
                 c(cx - bar_w / 2.0),
                 c(BASE - height),
                 c(bar_w),
                 c(height),
-                escape(&format!("{}: {name} {text}", b.category)),
+                escape_html(&format!("{}: {name} {text}", b.category)),
                 c(cx),
                 c(BASE - height - 6.0),
-                escape(&text),
+                escape_html(&text),
                 c(cx),
                 c(BASE + 18.0),
-                escape(&truncate(&b.category.replace('_', " "), 12)),
+                escape_html(&truncate(&b.category.replace('_', " "), 12)),
             );
         }
         out.push_str("</g>");

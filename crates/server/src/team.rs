@@ -359,7 +359,7 @@ pub async fn reset_password(
 
 /// The HTML part of a staff email: its text, escaped, with line breaks kept.
 fn with_html(mut mail: EmailMessage) -> EmailMessage {
-    let escaped = crate::charts::escape(&mail.text);
+    let escaped = advocate_core::messages::escape_html(&mail.text);
     mail.html = format!(
         "<!doctype html><html><body><div style=\"white-space:pre-wrap;font-family:sans-serif\">{escaped}</div></body></html>"
     );

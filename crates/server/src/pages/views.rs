@@ -820,7 +820,7 @@ mod tests {
             )),
             "{html}"
         );
-        // The hostile trend label went through charts::escape.
+        // The hostile trend label went through the one escaper (messages::escape_html).
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         // The headline: NPS with sign, interval with its method, n, change.
         assert!(html.contains(&page.summary.nps_text()));
