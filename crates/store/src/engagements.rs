@@ -368,55 +368,77 @@ pub(crate) async fn queue_engagements(
 
 /// Cancels every engagement of an answer that is still queued (the promoter changed their
 /// score below 9), announces each as `engagement.updated`, and takes back the thank-you
-/// emails that carried only cancelled engagements and were not delivered yet. What was
-/// sent stays sent. Returns the kinds cancelled.
+/// emails that carried only those engagements. What was sent stays sent — and so does
+/// what is being sent: a thank-you a delivery worker has claimed cannot be taken back, so
+/// the engagements it carries stay queued (they become sent when it is delivered; a later
+/// change back to a promoter queues nothing twice). Returns the kinds cancelled.
 pub(crate) async fn cancel_queued(
     conn: &mut AnyConnection,
     workspace_id: i64,
     answer_id: i64,
 ) -> Result<Vec<EngagementKind>> {
     let now = to_ts(Utc::now());
-    let ids: Vec<i64> = sqlx::query_scalar(
-        "UPDATE engagements SET status = 'cancelled', updated_at = $1 WHERE workspace_id = $2 \
-         AND answer_id = $3 AND status = 'queued' RETURNING id",
+    let queued: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM engagements WHERE workspace_id = $1 AND answer_id = $2 \
+         AND status = 'queued' ORDER BY id",
     )
-    .bind(now)
     .bind(workspace_id)
     .bind(answer_id)
     .fetch_all(&mut *conn)
     .await?;
-    let mut kinds = Vec::with_capacity(ids.len());
-    for id in &ids {
+    if queued.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kept = take_back_thank_yous(conn, workspace_id, &queued, now).await?;
+    let mut kinds = Vec::with_capacity(queued.len());
+    for id in queued.into_iter().filter(|id| !kept.contains(id)) {
+        sqlx::query(
+            "UPDATE engagements SET status = 'cancelled', updated_at = $1 WHERE id = $2 \
+             AND status = 'queued'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
         // Its code was never sent: a generated one is dropped, a pooled one goes back.
         sqlx::query(
             "DELETE FROM discount_codes WHERE engagement_id = $1 AND source = 'generated' \
              AND redeemed_at IS NULL",
         )
-        .bind(*id)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
         sqlx::query(
             "UPDATE discount_codes SET engagement_id = NULL, assigned_at = NULL \
              WHERE engagement_id = $1 AND redeemed_at IS NULL",
         )
-        .bind(*id)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
         sqlx::query(
             "UPDATE engagements SET discount_code = NULL WHERE id = $1 AND NOT EXISTS \
              (SELECT 1 FROM discount_codes d WHERE d.engagement_id = $1)",
         )
-        .bind(*id)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
-        if let Some(e) = engagement_in(conn, workspace_id, *id).await? {
+        if let Some(e) = engagement_in(conn, workspace_id, id).await? {
             announce(conn, workspace_id, &e, Some(EngagementStatus::Queued)).await?;
             kinds.push(e.kind);
         }
     }
-    if ids.is_empty() {
-        return Ok(kinds);
-    }
+    Ok(kinds)
+}
+
+/// Deletes the pending thank-you emails that carry only `engagements` and no worker has
+/// claimed. Returns the engagements that will be sent after all: carried by a claimed
+/// email (being delivered now) or by one that also carries others.
+async fn take_back_thank_yous(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    engagements: &[i64],
+    now: i64,
+) -> Result<Vec<i64>> {
     let pending: Vec<(i64, String)> = sqlx::query_as(
         "SELECT id, payload FROM outbox WHERE workspace_id = $1 AND event = 'promoter.thank_you' \
          AND status = 'pending' AND kind = 'email'",
@@ -424,24 +446,41 @@ pub(crate) async fn cancel_queued(
     .bind(workspace_id)
     .fetch_all(&mut *conn)
     .await?;
+    let mut kept = Vec::new();
     for (outbox_id, payload) in pending {
         let Ok(email) = serde_json::from_str::<EmailMessage>(&payload) else {
             continue;
         };
-        let carried = &email.engagement_ids;
-        if carried.is_empty() || !carried.iter().all(|e| ids.contains(e)) {
+        let carried = email.engagement_ids;
+        if !carried.iter().any(|e| engagements.contains(e)) {
+            continue;
+        }
+        // Taking the row (an UPDATE that changes nothing) keeps a worker from claiming it
+        // until this transaction ends; one already claimed is not taken.
+        let unclaimed = sqlx::query(
+            "UPDATE outbox SET locked_until = locked_until WHERE id = $1 AND status = 'pending' \
+             AND (locked_until IS NULL OR locked_until <= $2)",
+        )
+        .bind(outbox_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+        if !unclaimed || !carried.iter().all(|e| engagements.contains(e)) {
+            kept.extend(carried);
             continue;
         }
         sqlx::query("DELETE FROM outbox_attempts WHERE outbox_id = $1")
             .bind(outbox_id)
             .execute(&mut *conn)
             .await?;
-        sqlx::query("DELETE FROM outbox WHERE id = $1 AND status = 'pending'")
+        sqlx::query("DELETE FROM outbox WHERE id = $1")
             .bind(outbox_id)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(kinds)
+    Ok(kept)
 }
 
 /// Gives the engagement a code: the oldest free one of the pool, else a generated one.

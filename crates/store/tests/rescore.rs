@@ -463,6 +463,49 @@ async fn queued_engagements_are_cancelled_when_a_promoter_drops_on_every_backend
     on_every_backend!(queued_engagements_are_cancelled_when_a_promoter_drops);
 }
 
+/// A thank-you a delivery worker has claimed is on its way: a drop below 9 cannot take
+/// it back, so its engagements stay queued (and its code stays the customer's), the
+/// delivery is recorded, and going back to 10 sends nothing twice.
+async fn a_thank_you_being_delivered_is_not_taken_back(store: Store) {
+    let (ws, survey) = setup(&store, true).await;
+    let id = answered(&store, ws, survey, "ola", 10).await;
+    let claimed: Vec<_> = store
+        .claim_outbox(&[MessageKind::Email], 100, 60)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.event == "promoter.thank_you")
+        .collect();
+    assert_eq!(claimed.len(), 1);
+    store.change_score(ws, id, 2).await.unwrap();
+    assert!(
+        engagements(&store, ws, "ola")
+            .await
+            .iter()
+            .all(|(_, s)| *s == EngagementStatus::Queued),
+        "engagements on their way are not cancelled"
+    );
+    store.outbox_delivered(claimed[0].id, 5).await.unwrap();
+    let codes = store.discount_codes(ws, None, 100, 0).await.unwrap().codes;
+    assert_eq!(
+        codes.iter().filter(|c| c.engagement_id.is_some()).count(),
+        1,
+        "the code that was sent stays given"
+    );
+    store.change_score(ws, id, 10).await.unwrap();
+    assert_eq!(
+        emails(&store, ws, "promoter.thank_you").await,
+        0,
+        "nothing is sent twice"
+    );
+    assert_eq!(engagements(&store, ws, "ola").await.len(), 5);
+}
+
+#[tokio::test]
+async fn a_thank_you_being_delivered_is_not_taken_back_on_every_backend() {
+    on_every_backend!(a_thank_you_being_delivered_is_not_taken_back);
+}
+
 async fn anonymous_detractors_are_flagged_for_review_by_default(store: Store) {
     let (ws, survey) = setup(&store, true).await;
     let mut a = answer(ws, survey, 2, Utc::now() - Duration::minutes(5));
