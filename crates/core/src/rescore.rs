@@ -161,9 +161,18 @@ pub fn rescore(previous: Score, new: Score, since: &Since) -> Vec<Action> {
                 }
             }
         },
-        (_, Category::Detractor) => {
-            actions.push(Action::OpenCase);
-        }
+        (_, Category::Detractor) => match active {
+            // The answer's own case stayed open (work on it had started): it shows the
+            // detractor score again rather than the answer joining it as a new one.
+            Some(case) if case.opened_by_answer => {
+                actions.push(Action::ShowScore);
+                if !case.step_ticked {
+                    actions.push(Action::ApplyPlaybook);
+                }
+                actions.push(Action::Note(format!("Score changed from {a} to {b}")));
+            }
+            _ => actions.push(Action::OpenCase),
+        },
         _ => {}
     }
     if from == Category::Promoter
@@ -234,6 +243,29 @@ mod tests {
             }),
             engagements: Vec::new(),
         }
+    }
+
+    #[test]
+    fn back_to_a_detractor_while_its_own_case_is_still_open_updates_that_case() {
+        let worked = case(CaseStage::Open, true, true);
+        assert_eq!(
+            rescore(s(9), s(6), &worked),
+            [
+                Action::ShowScore,
+                Action::Note("Score changed from 9 to 6".into())
+            ]
+        );
+        let contacted = case(CaseStage::Contacted, false, true);
+        assert_eq!(
+            rescore(s(8), s(2), &contacted),
+            [
+                Action::ShowScore,
+                Action::ApplyPlaybook,
+                Action::Note("Score changed from 8 to 2".into())
+            ]
+        );
+        let withdrawn = case(CaseStage::Closed, false, false);
+        assert_eq!(rescore(s(10), s(2), &withdrawn), [Action::OpenCase]);
     }
 
     #[test]

@@ -463,6 +463,44 @@ async fn queued_engagements_are_cancelled_when_a_promoter_drops_on_every_backend
     on_every_backend!(queued_engagements_are_cancelled_when_a_promoter_drops);
 }
 
+/// A detractor case that stayed open through a rise to 9 (work had started) shows the
+/// detractor score again when it drops back, instead of taking its own answer as a new one.
+async fn back_to_a_detractor_while_its_case_is_open(store: Store) {
+    let (ws, survey) = setup(&store, true).await;
+    let id = answered(&store, ws, survey, "ola", 3).await;
+    let case = cases_of(&store, ws, "ola").await.remove(0);
+    let update = CaseUpdate {
+        steps: vec![(0, true)],
+        ..Default::default()
+    };
+    store
+        .update_case(ws, case.id, &update, "kari@example.com")
+        .await
+        .unwrap();
+    store.change_score(ws, id, 9).await.unwrap();
+    store.change_score(ws, id, 6).await.unwrap();
+    let cases = cases_of(&store, ws, "ola").await;
+    assert_eq!(cases.len(), 1, "no second case");
+    assert_eq!((cases[0].id, cases[0].score), (case.id, 6));
+    assert_eq!(cases[0].status, CaseStatus::Open);
+    let notes = notes(&store, ws, case.id).await;
+    assert!(
+        notes
+            .iter()
+            .any(|(_, text)| text == "Score changed from 9 to 6"),
+        "{notes:?}"
+    );
+    assert!(
+        !notes.iter().any(|(_, text)| text.starts_with("New answer")),
+        "{notes:?}"
+    );
+}
+
+#[tokio::test]
+async fn back_to_a_detractor_while_its_case_is_open_on_every_backend() {
+    on_every_backend!(back_to_a_detractor_while_its_case_is_open);
+}
+
 /// A thank-you a delivery worker has claimed is on its way: a drop below 9 cannot take
 /// it back, so its engagements stay queued (and its code stays the customer's), the
 /// delivery is recorded, and going back to 10 sends nothing twice.
