@@ -255,6 +255,37 @@ async fn every_other_put_is_whole_and_has_a_patch(app: TestApp) {
             "priority: \"critical\" → \"medium\"".to_owned()
         )
     );
+    // `?language=` picks the playbook, as for GET and DELETE; the others stay.
+    let nb = ok_json(
+        send(
+            &app,
+            Method::PATCH,
+            "/api/v1/playbooks/4?language=nb",
+            &json!({"priority": "normal"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (&nb["language"], &nb["priority"]),
+        (&json!("nb"), &json!("normal"))
+    );
+    let all = ok_json(app.get("/api/v1/playbooks").send().await.unwrap()).await;
+    let four = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["score"] == 4)
+        .unwrap();
+    assert_eq!(four["priority"], "medium", "{all}");
+    let r = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/playbooks/4?language=nb",
+        &json!({"language": "sv", "priority": "high"}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
 
     // Routing rules.
     let rule = ok_json(

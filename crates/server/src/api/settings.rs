@@ -262,9 +262,10 @@ pub async fn put_playbook(
 }
 
 /// Changes only what the body names of the playbook that applies now (JSON merge patch);
-/// `language` picks the playbook (absent or null: the one for every language).
+/// `?language=` or `language` in the body picks the playbook (neither, or null: the one
+/// for every language), as `GET` and `DELETE` do.
 #[utoipa::path(patch, path = "/api/v1/playbooks/{score}", operation_id = "updatePlaybook", tag = "settings",
-    params(("score" = u8, Path, description = "0–10")),
+    params(("score" = u8, Path, description = "0–10"), LanguageQuery),
     request_body(content = PlaybookBody, content_type = "application/merge-patch+json",
         description = "any of steps and priority, and the language to change"),
     security(("api_key" = [])),
@@ -274,10 +275,12 @@ pub async fn patch_playbook(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(raw): Path<String>,
+    Query(q): Query<LanguageQuery>,
     patch: MergePatch,
 ) -> ApiResult<Response> {
     let score = score(&raw)?;
-    let lang = match patch.0.get("language") {
+    let in_query = language("language", q.language.as_deref())?;
+    let in_body = match patch.0.get("language") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(l)) => language("language", Some(l))?,
         Some(_) => {
@@ -285,6 +288,14 @@ pub async fn patch_playbook(
                 "language must be a string such as \"nb\"",
             ))
         }
+    };
+    let lang = match (in_query, in_body) {
+        (Some(q), Some(b)) if q != b => {
+            return Err(ApiError::unprocessable(
+                "language: the query says one language and the body another; name it once",
+            ))
+        }
+        (q, b) => b.or(q),
     };
     let current = current_playbook(&state, caller.workspace_id, score, lang.as_ref()).await?;
     let body = merged(&current, &patch, None)?;
