@@ -121,8 +121,11 @@ pub async fn run(command: ImportCommand) -> Result<()> {
 
 /// `--react-since`: a day as YYYY-MM-DD.
 fn parse_day(s: &str) -> std::result::Result<NaiveDate, String> {
+    // chrono alone would also take 2026-12-1; the README promises exactly YYYY-MM-DD.
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("{s:?} is not a date; give it as YYYY-MM-DD, e.g. 2026-11-01"))
+        .ok()
+        .filter(|_| s.len() == 10)
+        .ok_or_else(|| format!("{s:?} is not a date; give it as YYYY-MM-DD, e.g. 2026-11-01"))
 }
 
 /// Lookups are sent to the database this many keys at a time.
