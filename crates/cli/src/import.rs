@@ -817,6 +817,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn react_since_is_exactly_a_yyyy_mm_dd_day() {
+        assert_eq!(
+            parse_day("2026-12-01"),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+        );
+        for bad in [
+            "2026-12-1",
+            "2026-1-01",
+            "26-12-01",
+            "2026-12-01T00:00",
+            "2026-02-30",
+            "",
+        ] {
+            assert!(parse_day(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn score_cells_become_the_json_the_api_would_see() {
         assert_eq!(score_value("9"), serde_json::json!(9));
         assert_eq!(score_value("7.5"), serde_json::json!(7.5));
