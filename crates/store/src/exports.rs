@@ -174,9 +174,11 @@ fn answer_row(row: &AnyRow) -> Result<Vec<Cell>> {
             Cell::Text(s.category().as_str().to_owned())
         });
     // eNPS is anonymous: its answers are exported with the month only, and without the
-    // channel and language, which could point at the one employee who answered then.
+    // channel, language, external id and attributes, which could point at the one
+    // employee who answered then, or name a group smaller than the reports show (the
+    // reports break eNPS down by attribute with the minimum group size).
     let enps = kind == SurveyKind::Enps.as_str();
-    let (answered_at, channel, language) = match enps {
+    let (answered_at, channel, language, external_id, attributes) = match enps {
         true => (
             row.try_get::<Option<i64>, _>("answered_at")?
                 .map_or(Cell::Empty, |t| {
@@ -184,11 +186,15 @@ fn answer_row(row: &AnyRow) -> Result<Vec<Cell>> {
                 }),
             Cell::Empty,
             Cell::Empty,
+            Cell::Empty,
+            Cell::Empty,
         ),
         false => (
             time(row, "answered_at")?,
             text(row, "channel")?,
             text(row, "language")?,
+            text(row, "external_id")?,
+            text(row, "attributes")?,
         ),
     };
     Ok(vec![
@@ -204,8 +210,8 @@ fn answer_row(row: &AnyRow) -> Result<Vec<Cell>> {
         language,
         text(row, "customer_external_id")?,
         text(row, "customer_name")?,
-        text(row, "external_id")?,
-        text(row, "attributes")?,
+        external_id,
+        attributes,
     ])
 }
 
