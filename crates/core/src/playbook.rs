@@ -45,6 +45,7 @@ impl Priority {
 
 /// Hours allowed until first contact, per priority.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SlaHours {
     pub critical: u32,
     pub high: u32,

@@ -248,6 +248,16 @@ async fn seed_quarter_edges(app: &TestApp) {
         ),
         ("2026-05-12T10:00:00Z", 3, "May: the delivery came late"),
         ("2026-04-20T10:00:00Z", 10, "April promoter"),
+        (
+            "2026-04-21T10:00:00Z",
+            9,
+            "Fair prices and no hidden fees, every month",
+        ),
+        (
+            "2026-05-21T10:00:00Z",
+            9,
+            "Fair prices and no hidden fees, every month",
+        ),
     ];
     // The quarter's last day has more than enough comments to fill the list on its own.
     for i in 0..6 {
@@ -302,6 +312,11 @@ async fn the_quarterly_report_is_bounded_to_its_quarter() {
         assert!(
             !html.contains("June a<"),
             "the last day does not fill the list: {html}"
+        );
+        assert_eq!(
+            html.matches("Fair prices and no hidden fees").count(),
+            1,
+            "the same words are shown once: {html}"
         );
         assert!(
             html.contains("the months take turns"),

@@ -801,3 +801,22 @@ async fn the_widget_secret_is_shown_to_admins_and_rotates_on_every_backend() {
         the_widget_secret_is_shown_to_admins_and_rotates(TestApp::spawn_on(db).await).await;
     }
 }
+
+/// A field inside a nested object is checked like a top-level one: an unknown one is
+/// named and nothing changes.
+#[tokio::test]
+async fn an_unknown_nested_field_is_refused_by_name() {
+    let app = TestApp::spawn().await;
+    let before = ok_json(app.get("/api/v1/settings").send().await.unwrap()).await;
+    let r = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/settings",
+        &json!({"sla_hours": {"bogus": 3}}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("bogus"));
+    let after = ok_json(app.get("/api/v1/settings").send().await.unwrap()).await;
+    assert_eq!(before, after);
+}

@@ -408,7 +408,12 @@ impl Store {
         while chosen.len() < limit as usize && months.iter().any(|m| m.len() > round) {
             for m in &months {
                 if let Some(c) = m.get(round) {
-                    if chosen.len() < limit as usize {
+                    // The same words from several customers are shown once.
+                    let said: &str = &c.comment.trim().to_lowercase();
+                    let new = !chosen
+                        .iter()
+                        .any(|x: &PeriodComment| x.comment.trim().to_lowercase() == said);
+                    if chosen.len() < limit as usize && new {
                         chosen.push(c.clone());
                     }
                 }
