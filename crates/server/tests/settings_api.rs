@@ -471,6 +471,7 @@ async fn the_settings_page_renames_warns_and_resets_nothing(app: TestApp) {
         Method::PATCH,
         "/api/v1/settings",
         &json!({"currency": "NOK", "resurvey_after_resolution": true,
+                "anonymous_detractors": "case",
                 "review_links": [{"name": "G", "url": "https://g.example.com"}]}),
     )
     .await;

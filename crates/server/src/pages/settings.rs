@@ -147,7 +147,8 @@ impl SettingsForm {
             logo_url,
             sms_sender,
             answer_retention_months,
-            enps_min_group_size
+            enps_min_group_size,
+            anonymous_detractors
         );
         // An unchecked box is not posted: without the page's marker, a box left out of
         // the post keeps its state (a box that is posted is checked).
