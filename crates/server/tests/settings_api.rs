@@ -818,6 +818,22 @@ async fn an_unknown_nested_field_is_refused_by_name() {
     .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("bogus"));
+    // A value of the wrong type or out of range names its field too.
+    for (body, field) in [
+        (
+            json!({"passive_nudge": "yes"}),
+            "passive_nudge: invalid type",
+        ),
+        (
+            json!({"sla_hours": {"critical": -1}}),
+            "sla_hours.critical: invalid value",
+        ),
+    ] {
+        let r = send(&app, Method::PATCH, "/api/v1/settings", &body).await;
+        assert_eq!(r.status(), 422, "{body}");
+        let text = r.text().await.unwrap();
+        assert!(text.contains(field), "{body}: {text}");
+    }
     let after = ok_json(app.get("/api/v1/settings").send().await.unwrap()).await;
     assert_eq!(before, after);
 }

@@ -267,8 +267,7 @@ pub async fn import_codes(
     let raw: serde_json::Value = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::bad_request(format!("request body is not valid JSON: {e}")))?;
     super::json::check_text(&raw)?;
-    let import: CodeImport = serde_json::from_value(raw)
-        .map_err(|e| ApiError::unprocessable(format!("request body: {e}")))?;
+    let import: CodeImport = super::json::from_body(raw)?;
     let imported = state
         .store
         .import_discount_codes(caller.workspace_id, &import.codes)

@@ -40,10 +40,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         check_text(&raw)?;
         let canonical = serde_json::to_vec(&raw).expect("JSON value serialises");
         let digest = format!("{:x}", Sha256::digest(&canonical));
-        let value = serde_json::from_value(raw)
-            .map_err(|e| ApiError::unprocessable(format!("request body: {e}")))?;
+        let value = from_body(raw)?;
         Ok(Self { value, digest })
     }
+}
+
+/// A request type from a JSON body; a value of the wrong type or out of range is a 422
+/// that names its field (`sla_hours.critical: invalid value: integer -1, expected u32`).
+pub fn from_body<T: DeserializeOwned>(raw: Value) -> Result<T, ApiError> {
+    // Every typed body is an object; serde would also read a struct from an array.
+    let object = raw.is_object();
+    serde_path_to_error::deserialize(raw).map_err(|e| {
+        let field = e.path().to_string();
+        let what = e.into_inner();
+        match (object, field.as_str()) {
+            (false, _) => ApiError::unprocessable(format!(
+                "request body must be a JSON object ({what} at {field})"
+            )),
+            (true, ".") => ApiError::unprocessable(format!("request body: {what}")),
+            (true, _) => ApiError::unprocessable(format!("{field}: {what}")),
+        }
+    })
 }
 
 /// Every string of a JSON body, object keys included, follows the text rule

@@ -8,7 +8,7 @@
 //! ([`MergePatch`], [`merged`]). A successful change hands the audit log the fields it
 //! changed, before and after, with secrets masked ([`AuditDetail`], [`changes`]).
 
-use super::json::{check_text, ApiJson};
+use super::json::{check_text, from_body, ApiJson};
 use crate::error::ApiError;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
@@ -26,8 +26,7 @@ impl<S: Send + Sync, T: DeserializeOwned + utoipa::ToSchema> FromRequest<S> for 
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         let raw = ApiJson::<Value>::from_request(req, state).await?.value;
-        let parsed = serde_json::from_value::<T>(raw.clone())
-            .map_err(|e| ApiError::unprocessable(format!("request body: {e}")));
+        let parsed = from_body::<T>(raw.clone());
         // A field the resource does not have is named first (it may be a misspelt one).
         if let Err(e) = &parsed {
             if e.detail.contains("unknown field") {
@@ -123,8 +122,8 @@ pub fn merged<T: Serialize + DeserializeOwned>(
             merge_value(now, change);
         }
     }
-    serde_json::from_value(Value::Object(doc))
-        .map_err(|e| ApiError::unprocessable(format!("request body: {e}; nothing was changed")))
+    from_body(Value::Object(doc))
+        .map_err(|e| ApiError::unprocessable(format!("{}; nothing was changed", e.detail)))
 }
 
 /// RFC 7396 below the top level: objects merge, `null` removes, anything else replaces.
