@@ -863,6 +863,11 @@ async fn bad_compare_filters_are_named() {
             "a.period: a period is a year",
         ),
         (
+            "a.period=2026-Q5&b.period=2026-13",
+            400,
+            "b.period: a period is a year",
+        ),
+        (
             "a.period=2026-Q1&a.from=2026-01-01&b.period=2026-Q2",
             400,
             "give either a.period or a.from/a.to",

@@ -312,7 +312,17 @@ pub fn compare_query(
     b: &SideParams,
     ci: Option<&str>,
 ) -> Result<CompareQuery, ApiError> {
-    let (a, b) = (a.to_filter("a")?, b.to_filter("b")?);
+    // Both sides are checked, so one answer names every bad filter.
+    let (a, b) = match (a.to_filter("a"), b.to_filter("b")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e),
+        (Err(ea), Err(eb)) => {
+            return Err(ApiError::new(
+                ea.status,
+                format!("{}; {}", ea.detail, eb.detail),
+            ))
+        }
+    };
     if a == b {
         return Err(ApiError::bad_request(
             "a and b: the two sides have the same filter; give each side its own (e.g. \
