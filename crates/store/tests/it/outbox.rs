@@ -1,16 +1,12 @@
 //! The delivery side of the outbox and webhook endpoints, on every backend: claiming with
 //! leases, retries and dead letters, re-driving, listing, and endpoint management.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::SurveyKind;
 use advocate_store::outbox::{FailureOutcome, MessageKind, OutboxStatus, RetryPolicy};
 use advocate_store::webhooks::{WebhookRemoval, WEBHOOK_SECRET_PREFIX};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
-use common::*;
 use std::collections::HashSet;
 
 const WEBHOOK: &[MessageKind] = &[MessageKind::Webhook];

@@ -2,14 +2,11 @@
 //! with the right customers and values, across several statements and transactions, and
 //! a row naming an unknown customer is refused before anything is written.
 
-#[allow(dead_code, unused_macros)]
-mod common;
-
+use crate::common::*;
 use advocate_store::models::CustomerInput;
 use advocate_store::testing::TestDb;
 use advocate_store::{DemoBusiness, DemoContact, DemoMembership, DemoOrder, DemoSpell, StoreError};
 use chrono::Duration;
-use common::*;
 use sqlx::{AnyConnection, Connection};
 
 fn customer(id: &str) -> CustomerInput {

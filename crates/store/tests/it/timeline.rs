@@ -2,15 +2,12 @@
 //! demo's closed-loop story. Answers go through `record_answer`, so detractors open real
 //! cases; engagement rows are written with SQL (their module is built separately).
 
-#[allow(dead_code, unused_macros)]
-mod common;
-
+use crate::common::*;
 use advocate_core::{Category, SurveyKind};
 use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
 use advocate_store::testing::TestDb;
 use advocate_store::{Store, Timeline};
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use sqlx::AnyConnection;
 
 /// Every backend, with a raw connection for rows other modules would write.

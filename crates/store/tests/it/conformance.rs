@@ -2,16 +2,13 @@
 //! PostgreSQL (see `advocate_store::testing`). Every public store operation is exercised
 //! here, happy and unhappy paths alike.
 
-#[macro_use]
-mod common;
-
+use crate::common::*;
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, CiMethod, Granularity, GroupBy, Language, SurveyKind};
 use advocate_store::models::{CustomerInput, NewAnswer, Respondent};
 use advocate_store::testing::TestDb;
 use advocate_store::{Backend, NpsQuery, Store};
 use chrono::{Duration, Utc};
-use common::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tokio::sync::Barrier;

@@ -3,10 +3,7 @@
 //! exactly once, reminders, schedules spread over their cycle, event triggers with delays,
 //! answering through an invitation, and response rates.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::{Channel, Label, SurveyKind};
 use advocate_store::invitations::{
     self, InvitationOutcome, InvitationStatus, InviteRequest, NewEvent, ScheduleInput, SkipReason,
@@ -16,7 +13,6 @@ use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
 use advocate_store::outbox::{EmailMessage, OutboxStatus, SmsMessage};
 use advocate_store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn person(id: &str) -> CustomerInput {

@@ -2,14 +2,10 @@
 //! was acknowledged is stored once with its rollups, and a bad answer fails alone without
 //! taking its group down with it. On every backend.
 
-#[macro_use]
-#[allow(dead_code, unused_macros)]
-mod common;
-
+use crate::common::*;
 use advocate_core::SurveyKind;
 use advocate_store::models::Respondent;
 use advocate_store::Store;
-use common::*;
 use std::sync::Arc;
 
 async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {

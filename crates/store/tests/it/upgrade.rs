@@ -3,16 +3,12 @@
 //! indexes). Everything stored before must still be there and linked, the keys must still
 //! be unique, and SQLite must enforce foreign keys again afterwards. On every backend.
 
-#[macro_use]
-#[allow(dead_code, unused_macros)]
-mod common;
-
+use crate::common::*;
 use advocate_core::SurveyKind;
 use advocate_store::cases::CaseFilter;
 use advocate_store::models::Respondent;
 use advocate_store::testing::TestDb;
 use advocate_store::{Backend, Store};
-use common::*;
 use std::path::Path;
 
 /// The version before the rebuild.

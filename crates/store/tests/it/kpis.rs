@@ -2,9 +2,7 @@
 //! whose every figure is computed by hand below. Business data goes in with plain SQL
 //! into the 0003 tables, so these tests depend only on the schema.
 
-#[allow(dead_code, unused_macros)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::kpi::rate_ratio;
 use advocate_core::{Label, SurveyKind};
 use advocate_store::kpis::{KpiQuery, KpiReport};
@@ -12,7 +10,6 @@ use advocate_store::models::{NewAnswer, Respondent, WorkspaceSettings};
 use advocate_store::testing::TestDb;
 use advocate_store::{Store, StoreError};
 use chrono::{TimeZone, Utc};
-use common::*;
 use sqlx::AnyPool;
 
 /// Midnight UTC, as stored (Unix seconds).

@@ -2,17 +2,13 @@
 //! alerts that reach its admins until a team inbox is set, setup warnings, its name, its
 //! widget secret and its rotation, and the demo's API key that is replaced, not added.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::{Role, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent, WorkspaceSettings};
 use advocate_store::outbox::OutboxStatus;
 use advocate_store::widget_secret::GRACE_DAYS;
 use advocate_store::Store;
 use chrono::{Duration, Utc};
-use common::*;
 
 /// The recipients of the detractor alerts queued for the workspace.
 async fn alert_recipients(store: &Store, ws: i64) -> Vec<String> {
@@ -31,7 +27,7 @@ async fn alert_recipients(store: &Store, ws: i64) -> Vec<String> {
 /// A detractor answer from an identified customer (no account manager).
 fn detractor(ws: i64, survey_id: i64, customer: &str, score: u8) -> NewAnswer {
     let mut a = answer(ws, survey_id, score, Utc::now());
-    a.respondent = Respondent::Inline(common::customer(customer, "basic"));
+    a.respondent = Respondent::Inline(crate::common::customer(customer, "basic"));
     a
 }
 

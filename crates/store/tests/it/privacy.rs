@@ -2,10 +2,7 @@
 //! about them left, other people and workspaces untouched), answer retention, and eNPS
 //! anonymity (no link to the employee, small groups hidden).
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::{Channel, ContactChannel, Granularity, GroupBy, SurveyKind};
 use advocate_store::business::{
     LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, NewContact, NewOrder,
@@ -15,7 +12,6 @@ use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
 use advocate_store::outbox::OutboxStatus;
 use advocate_store::{NpsQuery, NpsReport, Store, StoreError};
 use chrono::{DateTime, Duration, Months, Utc};
-use common::*;
 
 fn kari() -> CustomerInput {
     CustomerInput {

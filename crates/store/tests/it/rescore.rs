@@ -3,10 +3,7 @@
 //! detractors (flagged for review, or a case without contact steps) and review requests
 //! that are not sent without a review site link.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::playbook::default_playbook;
 use advocate_core::{EngagementKind, Priority, Score, SurveyKind};
 use advocate_store::cases::{Case, CaseFilter, CaseStatus, CaseUpdate, Outcome};
@@ -17,7 +14,6 @@ use advocate_store::models::{
 use advocate_store::outbox::{MessageKind, OutboxStatus};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
-use common::*;
 use serde_json::Value;
 
 use EngagementKind::*;

@@ -2,10 +2,7 @@
 //! returns), orders in the reporting currency and in others, contacts, loyalty
 //! membership; idempotent replays and all-or-nothing batches.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::ContactChannel;
 use advocate_store::business::{
     ContactFilter, LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, NewContact, NewOrder,
@@ -14,7 +11,6 @@ use advocate_store::business::{
 use advocate_store::models::WorkspaceSettings;
 use advocate_store::Store;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 
 /// A workspace with customers c1, c2 and c3.
 async fn setup(store: &Store, slug: &str) -> i64 {

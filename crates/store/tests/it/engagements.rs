@@ -3,10 +3,7 @@
 //! then generated; never one code twice), imports, redemption, and status changes with
 //! the webhooks they queue.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::{EngagementKind, SurveyKind};
 use advocate_store::engagements::{
     CodeStatus, Engagement, EngagementFilter, EngagementStatus, MAX_IMPORT,
@@ -15,7 +12,6 @@ use advocate_store::models::{CustomerInput, Respondent, ReviewLink, WorkspaceSet
 use advocate_store::outbox::{MessageKind, OutboxMessage, OutboxStatus};
 use advocate_store::{Backend, Store};
 use chrono::Utc;
-use common::*;
 use serde_json::Value;
 use std::collections::HashSet;
 

@@ -2,10 +2,7 @@
 //! routing, linking repeat answers, the case lifecycle, re-surveys, escalation exactly
 //! once, closed-loop health, and the outbox rows each change queues.
 
-#[macro_use]
-#[allow(dead_code)] // shared helpers; this file uses a few
-mod common;
-
+use crate::common::*;
 use advocate_core::playbook::default_playbook;
 use advocate_core::{Priority, Score, SurveyKind};
 use advocate_store::cases::{CaseFilter, CaseStatus, CaseUpdate, Outcome};
@@ -14,7 +11,6 @@ use advocate_store::outbox::{MessageKind, OutboxStatus};
 use advocate_store::settings::RoutingRuleInput;
 use advocate_store::Store;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use std::collections::BTreeMap;
 
 /// A live answer of `customer` (created inline with an email; `None`: anonymous).
@@ -28,7 +24,7 @@ fn answer_of(
     let mut a = answer(ws, survey_id, score, when);
     a.comment = Some(format!("comment for {score}"));
     if let Some(id) = customer {
-        let mut c = common::customer(id, "basic");
+        let mut c = crate::common::customer(id, "basic");
         c.email = Some(format!("{id}@example.com"));
         c.language = None;
         a.respondent = Respondent::Inline(c);
@@ -387,7 +383,7 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
         let store = store.clone();
         async move {
             let mut a = answer(ws, survey_id, 2, Utc::now());
-            let mut c = common::customer(who, plan);
+            let mut c = crate::common::customer(who, plan);
             c.account_manager = am.map(str::to_owned);
             c.language = None;
             a.respondent = Respondent::Inline(c);
