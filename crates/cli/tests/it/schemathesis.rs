@@ -3,10 +3,8 @@
 //! fresh SQLite database with a little data, and fails on any 5xx or any response that
 //! does not match the document.
 
-mod common;
-
+use crate::common::{advocate, start};
 use advocate_store::testing::{missing_peer, TestDb};
-use common::{advocate, start};
 use serde_json::{json, Value};
 use std::process::Stdio;
 use tokio::process::Command;

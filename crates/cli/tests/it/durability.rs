@@ -1,11 +1,9 @@
 //! An answer acknowledged with 201 survives the server being killed (SIGKILL, no shutdown),
 //! on SQLite and on PostgreSQL. Runs the real `advocate` binary.
 
-mod common;
-
+use crate::common::{advocate, start};
 use advocate_store::testing::TestDb;
 use advocate_store::Store;
-use common::{advocate, start};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tokio::sync::Mutex;

@@ -1,14 +1,12 @@
 //! Two `advocate serve` instances on one PostgreSQL share the outbox: under concurrent
 //! load on both, every webhook is delivered, and none twice. Runs the real binary.
 
-mod common;
-
+use crate::common::{advocate, start};
 use advocate_store::testing::TestDb;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
-use common::{advocate, start};
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -5,11 +5,8 @@
 //! a fresh workspace has; `advocate workspace rename` renames it; a restart creates
 //! nothing again.
 
-#[allow(dead_code)] // shared with the other process tests
-mod common;
-
+use crate::common::{advocate, start_printing};
 use advocate_store::testing::TestDb;
-use common::{advocate, start_printing};
 use serde_json::{json, Value};
 
 fn printed<'a>(lines: &'a [String], prefix: &str) -> Option<&'a str> {
