@@ -1,9 +1,7 @@
 //! The in-app widget over HTTP, as a website's page would use it (CORS, no cookies), and
 //! the abuse protection of anonymous answers (form nonce, rate limit).
 
-mod common;
-
-use common::{location, TestApp};
+use crate::common::{location, TestApp};
 use hmac::{Hmac, Mac};
 use reqwest::Response;
 use serde_json::{json, Value};
@@ -47,7 +45,7 @@ fn assert_cors(r: &Response) {
 
 async fn detail(r: Response) -> String {
     assert_cors(&r);
-    common::problem(r).await
+    crate::common::problem(r).await
 }
 
 fn sign(secret: &str, customer: &str) -> String {

@@ -4,12 +4,10 @@
 //! other resource with a `PUT`. Also the workspace's name, its setup warnings, the widget
 //! secret (admins only, rotation with grace) and alerts that reach the admins by default.
 
-mod common;
-
+use crate::common::*;
 use advocate_core::{Role, Scope};
 use advocate_server::auth::hash_password;
 use advocate_store::testing::TestDb;
-use common::*;
 use hmac::{Hmac, Mac};
 use reqwest::header::COOKIE;
 use reqwest::{Method, Response};

@@ -1,13 +1,11 @@
 //! Exports over HTTP on both backends: CSV and XLSX content and headers, formula
 //! neutralising, filters, workspace isolation, the signed-in page links and bad names.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_core::{Channel, Language};
 use advocate_store::business::NewOrder;
 use advocate_store::models::{NewAnswer, Respondent};
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp};
 use reqwest::Response;
 use serde_json::json;
 use std::io::{Cursor, Read};
@@ -402,7 +400,7 @@ async fn signed_in_people_download_from_the_pages() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert!(common::location(&r).starts_with("/signin?next="));
+    assert!(crate::common::location(&r).starts_with("/signin?next="));
 
     let cookie = app.sign_in().await;
     let r = app

@@ -2,10 +2,8 @@
 //! (reports unchanged, unknown and other workspaces' people are 404s, forms refuse other
 //! sites and need the typed confirmation), retention settings, and eNPS breakdowns.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp};
 use reqwest::header::{CONTENT_DISPOSITION, COOKIE, LOCATION, ORIGIN};
 use serde_json::{json, Value};
 

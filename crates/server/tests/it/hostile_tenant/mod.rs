@@ -489,7 +489,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
 /// verbose level, none holds a link (request spans name the route, not the URL).
 #[tokio::test]
 async fn no_log_line_holds_a_link() {
-    super::captured_logs();
+    crate::access::captured_logs();
     let t = Tenants::set_up(TestDb::sqlite()).await;
     let app = &t.app;
     ask_for_reset(app, SHARED).await;
@@ -517,7 +517,7 @@ async fn no_log_line_holds_a_link() {
         links.push(path.rsplit('/').next().unwrap().to_owned());
     }
     assert_eq!(links.len(), 2);
-    let log = super::logged();
+    let log = crate::access::logged();
     assert!(
         log.contains("started processing request"),
         "requests are logged: {log}"

@@ -4,13 +4,11 @@
 //! acknowledged against what another connection finds stored, and fails on one answer
 //! lost, duplicated, or acknowledged without being committed.
 
-mod common;
-
+use crate::common::TestApp;
 use advocate_server::connections::ConnectionLimits;
 use advocate_server::Config;
 use advocate_store::testing::{missing_peer, TestDb};
 use advocate_store::Store;
-use common::TestApp;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeSet;

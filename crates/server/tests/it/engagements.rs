@@ -2,10 +2,8 @@
 //! changes, grants, the discount-code pool (import errors named, single-use redemption),
 //! and workspace isolation.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp};
 use reqwest::Response;
 use serde_json::{json, Value};
 

@@ -1,9 +1,7 @@
 //! Sign-in brute force over HTTP: failures lock the email tried (known or not, answered the
 //! same way) and, in larger numbers, the client address; `429` with `Retry-After`.
 
-mod common;
-
-use common::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::common::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::Response;
 
 async fn sign_in(app: &TestApp, email: &str, password: &str, client: Option<&str>) -> Response {

@@ -1,10 +1,8 @@
 //! Markup in anything a customer or a colleague typed — comments, names, notes, attribute
 //! values, survey texts — is shown as text on every page, never run.
 
-mod common;
-
+use crate::common::TestApp;
 use chrono::{Datelike, Utc};
-use common::TestApp;
 use serde_json::{json, Value};
 
 /// Each closes what it might land in (an attribute, a textarea, a title) and tries to run.

@@ -2,16 +2,14 @@
 //! python3-aiosmtpd) and a real HTTP receiver that verifies signatures. Peers go down
 //! and come back; every message must arrive, none lost, repeats recognisable by key.
 
-mod common;
-
+use crate::common::peers::{eventually, free_port, header, smtp_python, SmtpServer};
+use crate::common::{problem, receivers_allowed, TestApp};
 use advocate_core::delivery::{verify_webhook, IDEMPOTENCY_HEADER, SIGNATURE_HEADER};
 use advocate_server::worker::{self, DeliveryConfig, SmtpSettings, Workers};
 use advocate_store::outbox::RetryPolicy;
 use advocate_store::testing::{missing_peer, TestDb};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
-use common::peers::{eventually, free_port, header, smtp_python, SmtpServer};
-use common::{problem, receivers_allowed, TestApp};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

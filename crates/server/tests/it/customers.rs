@@ -1,10 +1,8 @@
 //! The customer record over HTTP: the timeline and follow-up API, and the signed-in
 //! customer list and record pages.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp};
 use reqwest::header::{COOKIE, LOCATION, ORIGIN};
 use serde_json::{json, Value};
 

@@ -1,11 +1,9 @@
 //! Security headers over real HTTP: on pages, the API, the public survey page, the widget
 //! and errors; HSTS only over HTTPS.
 
-mod common;
-
+use crate::common::TestApp;
 use advocate_server::Config;
 use advocate_store::testing::TestDb;
-use common::TestApp;
 use reqwest::Response;
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \

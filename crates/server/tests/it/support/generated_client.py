@@ -1,6 +1,6 @@
 """Drives a real Advocate server through a client generated from its /openapi.json.
 
-Run by `a_client_generated_from_the_document_works` (crates/server/tests/api.rs) as
+Run by `a_client_generated_from_the_document_works` (crates/server/tests/it/api.rs) as
 `python3 generated_client.py BASE_URL API_KEY` with the generated package `client` on
 sys.path. Every call goes through the generated functions and models, so a wrong
 operationId, parameter location or schema shows up here as a crash or a wrong type.

@@ -1,8 +1,6 @@
 //! QR codes of a survey's kiosk link, and answers that come through it.
 
-mod common;
-
-use common::TestApp;
+use crate::common::TestApp;
 use flate2::read::ZlibDecoder;
 use qrcode::{Color, EcLevel, QrCode};
 use std::io::Read;
@@ -186,7 +184,7 @@ async fn answers_through_the_kiosk_link_are_counted_as_kiosk() {
             .await
             .unwrap();
         assert_eq!(r.status(), 303, "{query}");
-        let follow = common::location(&r);
+        let follow = crate::common::location(&r);
         let path = follow.split('?').next().unwrap();
         let r = app
             .http

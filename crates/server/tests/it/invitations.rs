@@ -4,12 +4,10 @@
 //! the answer stored; then unsubscribes with the one-click POST a mail client sends.
 //! Also web links, SMS short links, bad links, API validation and workspace isolation.
 
-mod common;
-
+use crate::common::peers::{decoded_body, eventually, free_port, header, SmtpServer};
+use crate::common::{problem, TestApp};
 use advocate_server::worker::{self, DeliveryConfig, SmtpSettings};
 use advocate_store::outbox::RetryPolicy;
-use common::peers::{decoded_body, eventually, free_port, header, SmtpServer};
-use common::{problem, TestApp};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -109,7 +107,7 @@ async fn email_invitation_one_click_answer_comment_and_unsubscribe() {
     let link = score_link(&body, &app.base, 9);
     let r = app.http.get(&link).send().await.unwrap();
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
-    let follow_up = common::location(&r);
+    let follow_up = crate::common::location(&r);
     assert!(follow_up.contains("lang=nb"), "{follow_up}");
     let page = app.http.get(app.url(&follow_up)).send().await.unwrap();
     assert_eq!(page.status(), 200);
@@ -360,7 +358,7 @@ async fn web_links_sms_short_links_and_bad_links() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert!(common::location(&r).starts_with("/i/"));
+    assert!(crate::common::location(&r).starts_with("/i/"));
 }
 
 #[tokio::test]

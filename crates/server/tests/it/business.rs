@@ -1,12 +1,10 @@
 //! Business data over HTTP: lifecycle, orders, contacts and loyalty, one at a time and in
 //! batches, with errors that name the item and field, and nothing stored when any is bad.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_core::Language;
 use advocate_store::models::CustomerInput;
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp};
 use serde_json::{json, Value};
 
 /// A running app (on `db`) with customers c1, c2 and c3.

@@ -1,10 +1,8 @@
 //! Closing the loop over HTTP: the cases API, settings, playbooks and routing rules, the
 //! escalation worker, and the case inbox, case and settings pages.
 
-mod common;
-
+use crate::common::{location, problem, TestApp, ADMIN_EMAIL};
 use advocate_store::testing::TestDb;
-use common::{location, problem, TestApp, ADMIN_EMAIL};
 use reqwest::header::{COOKIE, ORIGIN};
 use reqwest::Response;
 use serde_json::{json, Value};

@@ -1,9 +1,7 @@
 //! The JSON API driven over HTTP against a real server.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_store::testing::TestDb;
-use common::{problem, TestApp};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -693,7 +691,7 @@ async fn the_openapi_document_is_valid() {
 
 /// A client generated from `/openapi.json` (PyPI `openapi-python-client`) drives the real
 /// server: create a survey, post answers, read NPS and the detractor's case
-/// (tests/support/generated_client.py). The generator must not drop anything either.
+/// (tests/it/support/generated_client.py). The generator must not drop anything either.
 #[tokio::test]
 async fn a_client_generated_from_the_document_works() {
     let installed = std::process::Command::new("openapi-python-client")
@@ -734,7 +732,7 @@ async fn a_client_generated_from_the_document_works() {
     );
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/support/generated_client.py"
+        "/tests/it/support/generated_client.py"
     );
     let run = tokio::process::Command::new("python3")
         .arg(script)

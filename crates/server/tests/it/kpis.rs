@@ -1,12 +1,10 @@
 //! `GET /api/v1/kpis` over HTTP on every backend: the figures with their definitions,
 //! the segment filter, and precise 400s for bad parameters.
 
-mod common;
-
+use crate::common::{problem, TestApp};
 use advocate_store::business::NewOrder;
 use advocate_store::testing::TestDb;
 use chrono::{DateTime, TimeZone, Utc};
-use common::{problem, TestApp};
 use serde_json::{json, Value};
 
 fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {

@@ -2,11 +2,9 @@
 //! sparklines, the linkage headline, tables), escape what people typed, load nothing from
 //! elsewhere and stay behind the sign-in wall.
 
-mod common;
-
+use crate::common::TestApp;
 use advocate_store::testing::TestDb;
 use chrono::{DateTime, Utc};
-use common::TestApp;
 use serde_json::json;
 
 const EVIL: &str = "<script>alert(1)</script>";
@@ -221,7 +219,7 @@ async fn kpi_pages_need_a_session() {
     for path in ["/kpis", "/reports/quarterly?quarter=2026-Q2"] {
         let r = app.http.get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{path}");
-        assert!(common::location(&r).starts_with("/signin?next="));
+        assert!(crate::common::location(&r).starts_with("/signin?next="));
     }
 }
 

@@ -1,8 +1,6 @@
 //! Pages driven over HTTP: the sign-in wall, the dashboard and the public survey flow.
 
-mod common;
-
-use common::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use crate::common::{TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use reqwest::header::{ACCEPT_LANGUAGE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::Response;
 use serde_json::{json, Value};

@@ -3,14 +3,11 @@
 //! every API route with another workspace's ids, every key scope and every role against
 //! every route, and no session or key at all.
 
-mod common;
-mod hostile_tenant;
-
+use crate::common::{csrf_of, TestApp};
 use advocate_core::{Role, Scope};
 use advocate_server::access::{Access, RULES};
 use advocate_server::auth::hash_password;
 use advocate_store::testing::TestDb;
-use common::{csrf_of, TestApp};
 use reqwest::header::COOKIE;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -520,7 +517,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
         actions().await,
         [(
             "session.signed_in".to_owned(),
-            common::ADMIN_EMAIL.to_owned()
+            crate::common::ADMIN_EMAIL.to_owned()
         )],
         "nothing done but signing in"
     );
@@ -537,7 +534,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
     };
     let user = app
         .store
-        .user_by_email(common::ADMIN_EMAIL)
+        .user_by_email(crate::common::ADMIN_EMAIL)
         .await
         .unwrap()
         .unwrap();
@@ -591,8 +588,8 @@ async fn forms_need_the_session_token_and_sessions_end() {
         .http
         .post(app.url("/signin"))
         .form(&[
-            ("email", common::ADMIN_EMAIL),
-            ("password", common::ADMIN_PASSWORD),
+            ("email", crate::common::ADMIN_EMAIL),
+            ("password", crate::common::ADMIN_PASSWORD),
         ])
         .send()
         .await
@@ -618,10 +615,10 @@ async fn invitations_and_password_resets_by_email() {
     assert_eq!(body["result"], "invited");
     // The link reaches its recipient only: read it as delivered.
     let link = || async {
-        let mail = common::mailbox(&app.store).await;
+        let mail = crate::common::mailbox(&app.store).await;
         assert_eq!(mail.len(), 1, "{mail:?}");
         assert_eq!(mail[0].to, "kari@example.com");
-        common::link_path(&mail[0])
+        crate::common::link_path(&mail[0])
     };
     let path = &link().await;
     let r = app.http.get(app.url(path)).send().await.unwrap();
@@ -728,7 +725,7 @@ async fn invitations_and_password_resets_by_email() {
     // The last admin cannot be demoted.
     let admin = app
         .store
-        .user_by_email(common::ADMIN_EMAIL)
+        .user_by_email(crate::common::ADMIN_EMAIL)
         .await
         .unwrap()
         .unwrap();
@@ -931,10 +928,12 @@ async fn exports_and_erasures_are_in_the_audit_log() {
     assert!(log[1]["actor"].as_str().unwrap().starts_with("key:adv_"));
 }
 
-/// Everything the server, its HTTP layer and its database driver log, down to trace, as
-/// text: one subscriber for the whole binary (a global one, since a thread-scoped one can
-/// miss lines whose interest another test's thread cached first), shared by the tests
-/// that read the log. Other tests' lines land here too, which only widens the checks.
+/// Everything the server, its store and its HTTP layer log, down to trace, as text: one
+/// subscriber for the whole binary (a global one, since a thread-scoped one can miss lines
+/// whose interest another test's thread cached first), shared by the tests that read the
+/// log. Other tests' lines land here too, which only widens the checks. Every server test
+/// runs in this binary, so nothing else may install a global subscriber, and sqlx is left
+/// out: its statement log for every test would pile up in memory, and no check reads it.
 pub fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
     static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
         std::sync::OnceLock::new();
@@ -953,9 +952,7 @@ pub fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
         let sink = Sink(Default::default());
         let logs = sink.0.clone();
         tracing_subscriber::fmt()
-            .with_env_filter(
-                "advocate_server=trace,advocate_store=trace,tower_http=trace,sqlx=trace",
-            )
+            .with_env_filter("advocate_server=trace,advocate_store=trace,tower_http=trace")
             .with_ansi(false)
             .with_writer(move || sink.clone())
             .init();

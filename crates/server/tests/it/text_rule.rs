@@ -4,11 +4,9 @@
 //! 500 (PostgreSQL refuses NUL in text), and nothing is stored. The walks are generated
 //! from `/openapi.json` and from the access table every route has a line in.
 
-mod common;
-
+use crate::common::TestApp;
 use advocate_server::access::{Access, CSRF_HEADER, RULES};
 use advocate_store::testing::TestDb;
-use common::TestApp;
 use reqwest::header::COOKIE;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{json, Map, Value};

@@ -3,14 +3,12 @@
 //! then success), and the delivery worker must send each SMS once, retry what can
 //! succeed, give up at once on what cannot, and wait with a reason without a provider.
 
-mod common;
-
+use crate::common::TestApp;
 use advocate_server::worker::{self, DeliveryConfig, SmsSettings, Workers};
 use advocate_store::outbox::{RetryPolicy, SmsMessage};
 use advocate_store::testing::TestDb;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;
-use common::TestApp;
 use serde_json::{json, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -5,16 +5,12 @@
 //! Needs Debian's `chromium` and `chromium-driver`; without them the tests print SKIPPED
 //! (and fail with `ADVOCATE_REQUIRE_PEERS=1`). `--nocapture` shows the page weights.
 
-mod common;
-#[path = "support/webdriver.rs"]
-mod webdriver;
-
+use crate::common::TestApp;
+use crate::support::webdriver::{Browser, Options, ENTER, SPACE, TAB};
 use advocate_core::i18n::{self, SurveyTexts};
 use advocate_core::{Language, SurveyKind};
 use advocate_store::models::Answer;
-use common::TestApp;
 use serde_json::{json, Value};
-use webdriver::{Browser, Options, ENTER, SPACE, TAB};
 
 async fn browser(lang: &str) -> Option<Browser> {
     Browser::start(Options {
@@ -570,9 +566,9 @@ async fn sign_in_typing(b: &Browser, app: &TestApp, next: &str) {
     b.goto(&app.url(&format!("/signin?next={}", next.replace('/', "%2F"))))
         .await;
     b.click(&b.find("#email").await).await;
-    b.keys(common::ADMIN_EMAIL).await;
+    b.keys(crate::common::ADMIN_EMAIL).await;
     b.keys(TAB).await;
-    b.keys(common::ADMIN_PASSWORD).await;
+    b.keys(crate::common::ADMIN_PASSWORD).await;
     b.keys(ENTER).await;
     b.wait_for_url("the page after signing in", |u| u.ends_with(next))
         .await;
