@@ -1,0 +1,32 @@
+//! The server's integration tests as one binary (one link instead of one per file):
+//! each former `tests/*.rs` is a module. Run one with `cargo test -p advocate-server --test it NAME`.
+
+mod common;
+mod support {
+    pub mod webdriver;
+}
+
+mod access;
+mod api;
+mod browser;
+mod business;
+mod cases;
+mod customers;
+mod delivery;
+mod engagements;
+mod escaping;
+mod exports;
+mod faults;
+mod headers;
+mod hostile_tenant;
+mod invitations;
+mod kpi_pages;
+mod kpis;
+mod pages;
+mod privacy;
+mod qr;
+mod settings_api;
+mod signin_limits;
+mod sms;
+mod text_rule;
+mod widget;

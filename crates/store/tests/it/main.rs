@@ -1,0 +1,20 @@
+//! The store's integration tests as one binary (one link instead of one per file): each
+//! former `tests/*.rs` is a module. Run one with `cargo test -p advocate-store --test it NAME`.
+
+#[macro_use]
+mod common;
+
+mod business;
+mod closed_loop;
+mod conformance;
+mod demo_business;
+mod engagements;
+mod group_commit;
+mod invitations;
+mod kpis;
+mod outbox;
+mod privacy;
+mod rescore;
+mod timeline;
+mod upgrade;
+mod workspace_defaults;

@@ -1,0 +1,141 @@
+//! Upgrading a database that already holds answers and cases: migration 0011 rebuilds
+//! SQLite's `answers` table (and swaps PostgreSQL's unique constraints for partial
+//! indexes). Everything stored before must still be there and linked, the keys must still
+//! be unique, and SQLite must enforce foreign keys again afterwards. On every backend.
+
+use crate::common::*;
+use advocate_core::SurveyKind;
+use advocate_store::cases::CaseFilter;
+use advocate_store::models::Respondent;
+use advocate_store::testing::TestDb;
+use advocate_store::{Backend, Store};
+use std::path::Path;
+
+/// The version before the rebuild.
+const BEFORE: &str = "0010";
+
+/// Applies this backend's migrations up to and including `BEFORE`, as an installation of
+/// the previous release would have.
+async fn migrate_to_before(db: &TestDb) {
+    let backend = match db.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let all = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    let older = tempfile_dir();
+    for entry in std::fs::read_dir(&all).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().into_string().unwrap();
+        if name.as_str() <= BEFORE || name.starts_with(&format!("{BEFORE}_")) {
+            std::fs::copy(entry.path(), older.join(&name)).unwrap();
+        }
+    }
+    sqlx::any::install_default_drivers();
+    let url = match db.backend {
+        Backend::Sqlite => format!("{}?mode=rwc", db.url), // created if missing
+        Backend::Postgres => db.url.clone(),
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(older.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    std::fs::remove_dir_all(older).unwrap();
+}
+
+fn every_case() -> CaseFilter {
+    CaseFilter {
+        limit: 50,
+        ..Default::default()
+    }
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "advocate-migrations-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
+    for db in TestDb::all().await {
+        eprintln!("backend: {:?}", db.backend);
+        migrate_to_before(&db).await;
+        // The previous release's schema differs from this one only in indexes, so
+        // today's store can fill it.
+        let store = Store::connect(&db.url).await.unwrap();
+        let ws = workspace(&store).await;
+        let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
+        store
+            .upsert_customer(ws, &customer("c1", "pro"))
+            .await
+            .unwrap();
+        let mut keyed = answer(ws, survey.id, 2, at(2026, 3, 1));
+        keyed.respondent = Respondent::Known("c1".into());
+        keyed.external_id = Some("e1".into());
+        keyed.idempotency_key = Some("k1".into());
+        keyed.request_hash = Some("h1".into());
+        let keyed = store.record_answer(&keyed).await.unwrap().answer;
+        let plain = store
+            .record_answer(&answer(ws, survey.id, 9, at(2026, 3, 2)))
+            .await
+            .unwrap()
+            .answer;
+        let cases_before = store.cases(ws, &every_case()).await.unwrap();
+        assert_eq!(cases_before.total, 1, "the detractor opened a case");
+        drop(store);
+
+        let store = db.store().await; // migrates to the latest version
+        let cases = store.cases(ws, &every_case()).await.unwrap();
+        assert_eq!(cases.total, 1);
+        let case = store.case(ws, cases.cases[0].id).await.unwrap().unwrap();
+        assert_eq!(
+            case.answers.iter().map(|a| a.answer_id).collect::<Vec<_>>(),
+            vec![keyed.id],
+            "the case still links its answer"
+        );
+        assert_eq!(
+            store.nps_report(&query(ws, None)).await.unwrap().summary.n,
+            2
+        );
+
+        // The keys are still unique...
+        let mut again = answer(ws, survey.id, 5, at(2026, 3, 3));
+        again.external_id = Some("e1".into());
+        conflict(store.record_answer(&again).await);
+        let mut retry = answer(ws, survey.id, 2, at(2026, 3, 1));
+        retry.respondent = Respondent::Known("c1".into());
+        retry.external_id = Some("e1".into());
+        retry.idempotency_key = Some("k1".into());
+        retry.request_hash = Some("h1".into());
+        let replayed = store.record_answer(&retry).await.unwrap();
+        assert!(replayed.replayed);
+        assert_eq!(replayed.answer.id, keyed.id);
+        // ...while any number of answers have none, and ids keep counting up.
+        let later = store
+            .record_answer(&answer(ws, survey.id, 10, at(2026, 3, 4)))
+            .await
+            .unwrap()
+            .answer;
+        assert!(later.id > plain.id);
+
+        // The writer enforces references again once the migration is done.
+        assert!(store.writer_enforces_foreign_keys().await.unwrap());
+        assert_eq!(
+            store.nps_report(&query(ws, None)).await.unwrap().summary.n,
+            3
+        );
+    }
+}
