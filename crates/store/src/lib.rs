@@ -32,6 +32,7 @@ mod rollups;
 pub mod settings;
 pub mod setup;
 mod surveys;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 mod timeline;
 pub mod webhooks;
