@@ -174,22 +174,19 @@ pub async fn show(
     };
     let comments = latest
         .into_iter()
-        .map(|a| match enps {
-            true => CommentRow {
-                for_review: false,
-                score: a.score,
-                comment: a.comment.unwrap_or_default(),
-                date: a.answered_at.format("%Y-%m").to_string(),
-                channel: String::new(),
-                language: String::new(),
-            },
-            false => CommentRow {
-                for_review: for_review.contains(&a.id),
-                score: a.score,
-                comment: a.comment.unwrap_or_default(),
-                date: a.answered_at.format("%Y-%m-%d").to_string(),
-                channel: a.channel,
-                language: a.language.unwrap_or_default(),
+        .map(|a| CommentRow {
+            for_review: for_review.contains(&a.id),
+            score: a.score,
+            comment: a.comment.unwrap_or_default(),
+            date: a
+                .answered_at
+                .format(if enps { "%Y-%m" } else { "%Y-%m-%d" })
+                .to_string(),
+            channel: if enps { String::new() } else { a.channel },
+            language: if enps {
+                String::new()
+            } else {
+                a.language.unwrap_or_default()
             },
         })
         .collect();
