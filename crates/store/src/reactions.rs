@@ -618,13 +618,11 @@ pub(crate) async fn on_score_change(
                     .map(|(_, l)| l.clone())
                     .unwrap_or_default();
                 let playbook = ctx.playbook(conn, ws, score, &language).await?;
-                let priority = playbook.priority.unwrap_or(Priority::Normal);
-                let steps = match &customer {
-                    Some(_) => playbook.steps.clone(),
-                    None => advocate_core::rescore::anonymous_case_steps(&playbook.steps),
-                };
-                let due = after.answered_at.max(now - Duration::days(365))
-                    + Duration::hours(i64::from(settings.sla_hours.for_priority(priority)));
+                let CasePlan {
+                    priority,
+                    steps,
+                    due,
+                } = CasePlan::of(&playbook, after, customer.is_some(), &settings, now);
                 sqlx::query("DELETE FROM case_steps WHERE case_id = $1")
                     .bind(id)
                     .execute(&mut *conn)
@@ -827,6 +825,39 @@ async fn record_resurvey(
     Ok(())
 }
 
+/// What a score's playbook makes of a case, when it is opened or its score changes.
+struct CasePlan {
+    priority: Priority,
+    steps: Vec<String>,
+    /// First contact is due by then.
+    due: DateTime<Utc>,
+}
+
+impl CasePlan {
+    fn of(
+        playbook: &Playbook,
+        answer: &Answer,
+        known_customer: bool,
+        settings: &WorkspaceSettings,
+        now: DateTime<Utc>,
+    ) -> Self {
+        // A workspace may have edited a detractor playbook without a priority: keep a case.
+        let priority = playbook.priority.unwrap_or(Priority::Normal);
+        let steps = match known_customer {
+            true => playbook.steps.clone(),
+            // Nobody to contact: the case is about learning from the answer.
+            false => advocate_core::rescore::anonymous_case_steps(&playbook.steps),
+        };
+        let due = answer.answered_at.max(now - Duration::days(365))
+            + Duration::hours(i64::from(settings.sla_hours.for_priority(priority)));
+        Self {
+            priority,
+            steps,
+            due,
+        }
+    }
+}
+
 async fn open_case(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,
@@ -839,13 +870,14 @@ async fn open_case(
     let (company, default_lang) = ctx.company(conn, ws).await?;
     let lang = respondent_language(answer, customer, &default_lang);
     let playbook = ctx.playbook(conn, ws, score, lang.as_str()).await?;
-    // A workspace may have edited a detractor playbook without a priority: keep a case.
-    let priority = playbook.priority.unwrap_or(Priority::Normal);
     let rules = ctx.routing_rules(conn, ws).await?;
     let assignee = assignee(customer, &rules, answer, settings);
     let now = Utc::now();
-    let due = answer.answered_at.max(now - Duration::days(365))
-        + Duration::hours(i64::from(settings.sla_hours.for_priority(priority)));
+    let CasePlan {
+        priority,
+        steps,
+        due,
+    } = CasePlan::of(&playbook, answer, customer.is_some(), settings, now);
     let case_id = ctx.new_case_id(conn).await?;
     ctx.cases().add(NewCase {
         id: case_id,
@@ -859,11 +891,7 @@ async fn open_case(
         language: lang.as_str().to_owned(),
         sla_due_at: to_ts(due),
         created_at: to_ts(now),
-        steps: match customer {
-            Some(_) => playbook.steps.clone(),
-            // Nobody to contact: the case is about learning from the answer.
-            None => advocate_core::rescore::anonymous_case_steps(&playbook.steps),
-        },
+        steps,
     });
     if let Some(c) = customer {
         sqlx::query(
