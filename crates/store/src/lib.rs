@@ -6,46 +6,36 @@
 //! database this is. SQLite writes go through a single connection, so one process never
 //! competes with itself for SQLite's write lock.
 
-pub mod accounts;
-mod analytics;
-mod anonymity;
-mod answers;
-mod bulk;
+pub mod answers;
 pub mod business;
-pub mod cases;
-mod compare;
-mod customers;
+pub mod closed_loop;
+pub mod delivery;
 mod demo_business;
-pub mod engagements;
 mod error;
-pub mod exports;
-mod group_commit;
+pub mod feedback;
+pub mod insight;
 pub mod invitations;
-pub mod kpis;
 mod many_rows;
 pub mod models;
-mod new_cases;
-pub mod outbox;
 pub mod privacy;
-mod reactions;
-mod rollups;
-pub mod settings;
-pub mod setup;
-mod surveys;
+pub mod tenancy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
-mod timeline;
-pub mod webhooks;
-pub mod widget_secret;
-mod workspaces;
 
-pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
-pub use bulk::AnswerBatch;
-pub use compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
+// The paths the server and CLI use today, until they name the wings.
+pub use closed_loop::{cases, engagements};
+pub use delivery::{outbox, webhooks};
+pub use insight::{exports, kpis};
+pub use tenancy::{accounts, settings, setup, widget_secret};
+
+pub use answers::bulk::AnswerBatch;
 pub use demo_business::{DemoBusiness, DemoContact, DemoMembership, DemoOrder, DemoSpell};
 pub use error::{Result, StoreError};
-pub use kpis::{KpiFigures, KpiQuery, KpiReport};
-pub use timeline::{
+pub use insight::analytics::NpsQuery;
+pub use insight::compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
+pub use insight::kpis::{KpiFigures, KpiQuery, KpiReport};
+pub use insight::report::{Change, NpsGroup, NpsReport, NpsSummary};
+pub use insight::timeline::{
     CustomerRow, CustomersPage, DemoLoop, FollowUp, Timeline, TimelineAnswer, TimelineCase,
     TimelineEngagement, TimelineEvent, TimelineNote,
 };
@@ -87,7 +77,7 @@ pub struct Store {
     /// Writes live answers in groups; started on first use. Kept outside `shared`: the
     /// committer task holds a `Store` of its own without it, so the task ends when the
     /// last handle that can send it answers is dropped.
-    group_commit: Arc<std::sync::OnceLock<group_commit::GroupCommit>>,
+    group_commit: Arc<std::sync::OnceLock<answers::group_commit::GroupCommit>>,
 }
 
 /// What every handle of one database shares.
@@ -111,7 +101,7 @@ pub struct Shared {
     /// Surveys by workspace and slug (surveys never change once created).
     survey_cache: Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), models::Survey>>>,
     /// API keys that authenticated in the last seconds.
-    key_cache: Arc<workspaces::KeyCache>,
+    key_cache: Arc<tenancy::workspaces::KeyCache>,
 }
 
 impl std::ops::Deref for Store {
@@ -198,13 +188,13 @@ impl Store {
     }
 
     /// The group committer of live answers, started on the first answer.
-    pub(crate) fn group_commit(&self) -> &group_commit::GroupCommit {
+    pub(crate) fn group_commit(&self) -> &answers::group_commit::GroupCommit {
         self.group_commit.get_or_init(|| {
             let own = Self {
                 shared: self.shared.clone(),
                 group_commit: Arc::default(),
             };
-            group_commit::GroupCommit::start(own)
+            answers::group_commit::GroupCommit::start(own)
         })
     }
 
@@ -218,7 +208,7 @@ impl Store {
         &self.public_url
     }
 
-    pub(crate) async fn reaction_context(&self) -> Result<reactions::Context<'_>> {
+    pub(crate) async fn reaction_context(&self) -> Result<closed_loop::context::Context<'_>> {
         let signing_key = self
             .signing_key
             .get_or_try_init(|| async {
@@ -228,7 +218,7 @@ impl Store {
                 Ok::<_, StoreError>(key.into_bytes())
             })
             .await?;
-        Ok(reactions::Context {
+        Ok(closed_loop::context::Context {
             public_url: &self.public_url,
             signing_key,
             looked: Default::default(),

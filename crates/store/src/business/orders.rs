@@ -11,7 +11,7 @@ use super::{
     settle, Checked, Mode, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
 };
 use crate::many_rows::placeholders;
-use crate::reactions::settings_in;
+use crate::tenancy::lookup::settings_in;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -4,12 +4,12 @@
 //! several instances sending.
 
 use super::eligibility::refusal;
-use super::links::{invitation_token, sms_status_token, unsubscribe_token};
 use super::{invitation_from, Invitation, SkipReason, COLUMNS};
-use crate::customers::customer_by_id_in;
+use crate::delivery::links::{invitation_token, sms_status_token, unsubscribe_token};
+use crate::delivery::outbox::{enqueue_email, enqueue_sms, EmailMessage, SmsMessage};
+use crate::feedback::customers::customer_by_id_in;
 use crate::models::{Customer, Survey, Workspace, WorkspaceSettings};
-use crate::outbox::{enqueue_email, enqueue_sms, EmailMessage, SmsMessage};
-use crate::reactions::{sender, settings_in};
+use crate::tenancy::lookup::{sender, settings_in};
 use crate::{to_ts, Backend, Result, Store, StoreError};
 use advocate_core::invitation::{
     self as texts, Branding, InvitationFacts, InvitationTextOverrides, InvitationTexts,

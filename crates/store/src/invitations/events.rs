@@ -2,10 +2,10 @@
 //! "ticket_closed") invites its customer to the matching survey after a configured delay.
 
 use super::{check_invitation_channel, invite_in, InvitationOutcome, InviteRequest, Source};
-use crate::customers::{attributes_json, upsert_customer_in};
+use crate::feedback::customers::{attributes_json, upsert_customer_in};
+use crate::feedback::surveys::survey_in;
 use crate::models::{Attributes, CustomerInput};
-use crate::reactions::settings_in;
-use crate::surveys::survey_in;
+use crate::tenancy::lookup::settings_in;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::{Channel, Label};
 use chrono::{DateTime, Duration, Utc};

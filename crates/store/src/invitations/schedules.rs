@@ -4,9 +4,9 @@
 //! schedule more than once per cycle.
 
 use super::{check_invitation_channel, invite_in, InviteRequest, Source};
-use crate::customers::customer_from;
-use crate::reactions::settings_in;
-use crate::surveys::survey_in;
+use crate::feedback::customers::customer_from;
+use crate::feedback::surveys::survey_in;
+use crate::tenancy::lookup::settings_in;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::Channel;
@@ -245,7 +245,7 @@ impl Store {
             let rows = sqlx::query(&format!(
                 "SELECT {} FROM customers WHERE workspace_id = $1 AND unsubscribed_at IS NULL \
                  AND (id % $2) = $3 ORDER BY id",
-                crate::customers::COLUMNS
+                crate::feedback::customers::COLUMNS
             ))
             .bind(workspace_id)
             .bind(every)

@@ -107,7 +107,7 @@ impl Store {
         // Made with the workspace, so that an admin can find it before the first visitor.
         self.setting_or_insert(
             &format!("widget_secret:{}", workspace.id),
-            crate::widget_secret::new_secret,
+            crate::tenancy::widget_secret::new_secret,
         )
         .await?;
         Ok(workspace)
@@ -115,7 +115,7 @@ impl Store {
 
     /// Renames a workspace: the name pages show and emails are sent in (`{company}`).
     pub async fn rename_workspace(&self, id: i64, name: &str) -> Result<Workspace> {
-        let name = crate::settings::check_workspace_name(name)?;
+        let name = crate::tenancy::settings::check_workspace_name(name)?;
         let row = sqlx::query(&format!(
             "UPDATE workspaces SET name = $1 WHERE id = $2 RETURNING {WORKSPACE_COLUMNS}"
         ))
@@ -188,7 +188,7 @@ impl Store {
             true => StoreError::Conflict(format!("a user with email {email:?} already exists")),
             false => e.into(),
         })?;
-        crate::accounts::set_role_in(&mut tx, id, workspace_id, role).await?;
+        crate::tenancy::accounts::set_role_in(&mut tx, id, workspace_id, role).await?;
         tx.commit().await?;
         Ok(User {
             id,

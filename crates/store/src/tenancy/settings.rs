@@ -6,9 +6,9 @@
 //! language or (language `''`) for every language; reading goes through
 //! `reactions::playbook_in`, the very lookup a new answer uses.
 
+use crate::delivery::webhooks::check_delivery_url;
 use crate::models::{RoutingRule, WorkspaceSettings};
-use crate::reactions::{playbook_in, routing_rules_in, settings_in};
-use crate::webhooks::check_delivery_url;
+use crate::tenancy::lookup::{playbook_in, routing_rules_in, settings_in};
 use crate::{to_ts, Result, Store, StoreError};
 use advocate_core::{Label, Language, Priority, Score};
 use chrono::Utc;

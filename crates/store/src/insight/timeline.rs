@@ -9,7 +9,7 @@ mod demo;
 
 pub use demo::DemoLoop;
 
-use crate::customers::customer_in;
+use crate::feedback::customers::customer_in;
 use crate::models::Customer;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::{Category, NpsCounts, Score, SurveyKind};

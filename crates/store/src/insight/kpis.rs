@@ -479,7 +479,7 @@ impl Store {
                 };
                 let wanted = tp.clone().or_else(|| seg.as_ref().map(|(_, v)| v.clone()));
                 let report = self
-                    .nps_report(&crate::NpsQuery {
+                    .nps_report(&crate::insight::analytics::NpsQuery {
                         workspace_id: q.workspace_id,
                         survey: None,
                         from: Some(from),

@@ -11,25 +11,24 @@ mod demo;
 mod dispatch;
 mod eligibility;
 mod events;
-mod links;
 mod schedules;
 
-pub use demo::DemoInvitations;
-pub use dispatch::DispatchReport;
-pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput};
-pub use links::{
+pub use crate::delivery::links::{
     invitation_of_sms_status_token, invitation_of_token, invitation_token, sms_status_token,
     unsubscribe_token, unsubscribed_customer_of_token,
 };
+pub use demo::DemoInvitations;
+pub use dispatch::DispatchReport;
+pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput};
 pub use schedules::{Schedule, ScheduleInput, ScheduleReport};
 
-use crate::answers::{change_score_in, insert_one_answer_in};
-use crate::customers::{customer_by_id_in, customer_in, upsert_customer_in};
+use crate::answers::record::{change_score_in, insert_one_answer_in};
+use crate::feedback::customers::{customer_by_id_in, customer_in, upsert_customer_in};
+use crate::feedback::surveys::survey_in;
 use crate::models::{
     Answer, Customer, CustomerInput, NewAnswer, Respondent, Survey, WorkspaceSettings,
 };
-use crate::reactions::settings_in;
-use crate::surveys::survey_in;
+use crate::tenancy::lookup::settings_in;
 use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
 use advocate_core::{Channel, Language};
 use chrono::{DateTime, Duration, Utc};

@@ -1,7 +1,7 @@
 //! What a workspace still has to set up for the loop to reach people: shown on the
 //! dashboard, the settings page and `GET /api/v1/workspace` while it holds.
 
-use crate::reactions::{
+use crate::tenancy::lookup::{
     admin_emails, alert_address, routing_rules_in, settings_in, DEFAULT_SENDER,
 };
 use crate::{Result, Store};

@@ -121,7 +121,7 @@ impl Store {
     ) -> Result<DemoLoop> {
         let mut rng = StdRng::seed_from_u64(seed);
         let mut tx = self.begin_write().await?;
-        let queue = crate::reactions::settings_in(&mut tx, workspace_id)
+        let queue = crate::tenancy::lookup::settings_in(&mut tx, workspace_id)
             .await?
             .default_queue;
         let mut cases = open_cases(&mut tx, workspace_id).await?;

@@ -8,7 +8,7 @@
 //! never acknowledged before it is durable, and if the commit fails every answer of the
 //! group gets the error (none is acknowledged, so none is lost).
 
-use crate::answers::{insert_answer_in, insert_answers_in, Batch};
+use crate::answers::record::{insert_answer_in, insert_answers_in, Batch};
 use crate::models::{Answer, NewAnswer};
 use crate::{Result, Store, StoreError};
 use sqlx::Acquire;
@@ -69,14 +69,14 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 async fn commit_group(store: &Store, group: Vec<Job>) {
-    let queued_before = crate::outbox::queued_so_far();
+    let queued_before = crate::delivery::outbox::queued_so_far();
     let written = write_group(store, &group).await;
     match written {
         Ok(outcomes) => {
             for (job, outcome) in group.into_iter().zip(outcomes) {
                 let _ = job.done.send(outcome);
             }
-            if crate::outbox::queued_so_far() != queued_before {
+            if crate::delivery::outbox::queued_so_far() != queued_before {
                 store.wake_outbox();
             }
         }

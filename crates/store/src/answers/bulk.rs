@@ -2,12 +2,12 @@
 //! one transaction that is committed only when the caller says so, many per statement
 //! (see [`crate::many_rows`]).
 
-use crate::answers::{
+use crate::answers::record::{
     duplicate_as_conflict, insert_answer_in, insert_answers_in, Batch, ANSWERS_PER_INSERT,
 };
+use crate::closed_loop::context::Context;
 use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{NewAnswer, Respondent};
-use crate::reactions::Context;
 use crate::{Backend, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;

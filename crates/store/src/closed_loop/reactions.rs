@@ -4,306 +4,21 @@
 //! promoter is thanked and engaged; a resolved case learns its re-survey score; and every
 //! subscribed webhook hears about it. Nothing here sends anything: it writes outbox rows.
 
-use crate::models::{AnonymousDetractors, Answer, Customer, RoutingRule, WorkspaceSettings};
-use crate::new_cases::{self, NewCase, NewCases};
-use crate::outbox::{
-    active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_slack, EmailMessage,
-    Endpoint,
+use crate::closed_loop::cases::add_note_in;
+use crate::closed_loop::context::{
+    customer_email, customer_label, format_due, respondent_language, Context, SYSTEM_AUTHOR,
 };
-use crate::{engagements, to_ts, Backend, Result, StoreError};
+use crate::closed_loop::engagements;
+use crate::closed_loop::new_cases::NewCase;
+use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
+use crate::models::{AnonymousDetractors, Answer, Customer, RoutingRule, WorkspaceSettings};
+use crate::tenancy::lookup::{admin_emails, alert_address, sender};
+use crate::{to_ts, Result, StoreError};
 use advocate_core::messages::{self, AlertFacts};
-use advocate_core::{Category, Language, Playbook, Priority, Score, SurveyKind};
+use advocate_core::{Category, Playbook, Priority, Score, SurveyKind};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
-use std::collections::HashMap;
-use std::future::Future;
-use std::hash::Hash;
-
-/// Facts about the installation that messages need.
-#[derive(Debug)]
-pub(crate) struct Context<'a> {
-    /// Base URL for links in messages, e.g. `https://feedback.example.com`.
-    pub public_url: &'a str,
-    /// Signs the links in messages (unsubscribe).
-    pub signing_key: &'a [u8],
-    /// What reactions read, read once per context (one transaction): a group of answers
-    /// looks at the workspace's settings and webhook endpoints once, not once each.
-    pub looked: std::sync::Mutex<Looked>,
-    /// Cases opened and not yet written (see [`crate::new_cases`]).
-    pub new_cases: std::sync::Mutex<NewCases>,
-}
-
-/// What reactions read, by workspace, as read in this transaction (which changes none
-/// of it).
-#[derive(Debug, Default)]
-pub(crate) struct Looked {
-    settings: HashMap<i64, WorkspaceSettings>,
-    endpoints: HashMap<i64, Vec<Endpoint>>,
-    company: HashMap<i64, (String, Language)>,
-    routing_rules: HashMap<i64, Vec<RoutingRule>>,
-    /// By workspace, score and language.
-    playbooks: HashMap<(i64, u8, String), Playbook>,
-}
-
-impl Context<'_> {
-    /// `key`'s entry in the map `pick` chooses, read with `read` the first time only.
-    /// (`read` does nothing unless it is awaited.)
-    async fn once<K: Eq + Hash, V: Clone>(
-        &self,
-        pick: fn(&mut Looked) -> &mut HashMap<K, V>,
-        key: K,
-        read: impl Future<Output = Result<V>>,
-    ) -> Result<V> {
-        if let Some(found) = pick(&mut self.lock()).get(&key) {
-            return Ok(found.clone());
-        }
-        let value = read.await?;
-        pick(&mut self.lock()).insert(key, value.clone());
-        Ok(value)
-    }
-
-    /// The workspace's settings, read once per context.
-    pub(crate) async fn settings(
-        &self,
-        conn: &mut AnyConnection,
-        workspace_id: i64,
-    ) -> Result<WorkspaceSettings> {
-        let read = settings_in(conn, workspace_id);
-        self.once(|l| &mut l.settings, workspace_id, read).await
-    }
-
-    /// The workspace's name and default language, read once per context.
-    pub(crate) async fn company(
-        &self,
-        conn: &mut AnyConnection,
-        workspace_id: i64,
-    ) -> Result<(String, Language)> {
-        let read = company_in(conn, workspace_id);
-        self.once(|l| &mut l.company, workspace_id, read).await
-    }
-
-    /// The workspace's routing rules, read once per context.
-    async fn routing_rules(
-        &self,
-        conn: &mut AnyConnection,
-        workspace_id: i64,
-    ) -> Result<Vec<RoutingRule>> {
-        let read = routing_rules_in(conn, workspace_id);
-        self.once(|l| &mut l.routing_rules, workspace_id, read)
-            .await
-    }
-
-    /// The playbook for a score in a language (see [`playbook_in`]), read once per context.
-    async fn playbook(
-        &self,
-        conn: &mut AnyConnection,
-        workspace_id: i64,
-        score: Score,
-        language: &str,
-    ) -> Result<Playbook> {
-        let key = (workspace_id, score.value(), language.to_owned());
-        let read = playbook_in(conn, workspace_id, score, language);
-        self.once(|l| &mut l.playbooks, key, read).await
-    }
-
-    /// Queues `event` for the workspace's subscribed webhook endpoints, read once per
-    /// context.
-    pub(crate) async fn event(
-        &self,
-        conn: &mut AnyConnection,
-        workspace_id: i64,
-        event: &str,
-        data: serde_json::Value,
-    ) -> Result<()> {
-        let read = active_endpoints(conn, workspace_id);
-        let endpoints = self.once(|l| &mut l.endpoints, workspace_id, read).await?;
-        enqueue_event_to(conn, workspace_id, event, data, &endpoints).await
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Looked> {
-        // Never held across an await; a poisoned cache is still a valid cache.
-        self.looked.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn cases(&self) -> std::sync::MutexGuard<'_, NewCases> {
-        // Never held across an await.
-        self.new_cases.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// An id for a case about to be opened.
-    async fn new_case_id(&self, conn: &mut AnyConnection) -> Result<i64> {
-        if let Some(id) = self.cases().ready_id() {
-            return Ok(id);
-        }
-        let (id, counted) = new_cases::first_id(conn).await?;
-        if counted {
-            self.cases().count_from(id + 1);
-        }
-        Ok(id)
-    }
-
-    /// Takes ids for up to `n` cases about to be opened (a group's detractors) in one
-    /// round trip, on PostgreSQL; SQLite counts them anyway. An id left unused (the
-    /// detractor joined an open case instead) is a gap, as any rolled-back one.
-    pub(crate) async fn ready_case_ids(&self, conn: &mut AnyConnection, n: usize) -> Result<()> {
-        if n < 2 || Backend::of_connection(conn) == Backend::Sqlite {
-            return Ok(());
-        }
-        let ids = new_cases::sequence_ids(conn, n).await?;
-        self.cases().ready(ids);
-        Ok(())
-    }
-
-    /// Writes the cases opened in this context so far.
-    pub(crate) async fn write_new_cases(&self, conn: &mut AnyConnection) -> Result<()> {
-        let waiting = self.cases().take();
-        if waiting.is_empty() {
-            return Ok(());
-        }
-        new_cases::write(conn, waiting).await
-    }
-
-    /// Forgets the cases opened and not yet written: their answers were rolled back.
-    pub(crate) fn forget_new_cases(&self) {
-        self.cases().forget();
-    }
-}
-
-/// An email to a customer: `None` when they unsubscribed or have no address. Every one
-/// carries the one-click unsubscribe link, in the body and as List-Unsubscribe.
-pub(crate) fn customer_email(
-    ctx: &Context,
-    settings: &WorkspaceSettings,
-    customer: &Customer,
-    lang: &Language,
-    content: messages::EmailContent,
-) -> Option<EmailMessage> {
-    if customer.unsubscribed_at.is_some() {
-        return None;
-    }
-    let to = customer.email.clone().filter(|e| !e.trim().is_empty())?;
-    let url = format!(
-        "{}/u/{}",
-        ctx.public_url,
-        crate::invitations::unsubscribe_token(ctx.signing_key, customer.id, Utc::now())
-    );
-    let label =
-        advocate_core::invitation::builtin(lang, advocate_core::SurveyKind::Nps).unsubscribe;
-    let footer = format!(
-        "<p style=\"font-size:12px;color:#6b7280\"><a href=\"{}\" style=\"color:#6b7280\">{}</a></p>",
-        messages::escape_html(&url),
-        messages::escape_html(&label)
-    );
-    let html = match content.html.rfind("</body>") {
-        Some(at) => format!("{}{footer}{}", &content.html[..at], &content.html[at..]),
-        None => format!("{}{footer}", content.html),
-    };
-    Some(EmailMessage {
-        from: sender(settings),
-        to,
-        subject: content.subject,
-        text: format!("{}\n\n{label}: {url}\n", content.text.trim_end()),
-        html,
-        unsubscribe_url: Some(url),
-        ..Default::default()
-    })
-}
-
-/// Default From address when a workspace has not set one.
-pub const DEFAULT_SENDER: &str = "advocate@localhost";
-
-pub(crate) fn sender(settings: &WorkspaceSettings) -> String {
-    let address = settings
-        .sender_email
-        .clone()
-        .unwrap_or_else(|| DEFAULT_SENDER.into());
-    match &settings.sender_name {
-        Some(name) => format!("{name} <{address}>"),
-        None => address,
-    }
-}
-
-pub(crate) async fn settings_in(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-) -> Result<WorkspaceSettings> {
-    let json: Option<String> =
-        sqlx::query_scalar("SELECT settings FROM workspace_settings WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    match json {
-        Some(j) => stored_settings(&j)
-            .map_err(|_| StoreError::Invalid("stored workspace settings are not valid".into())),
-        None => Ok(WorkspaceSettings::default()),
-    }
-}
-
-/// Stored settings over the defaults: settings saved before a field existed lack it.
-fn stored_settings(json: &str) -> serde_json::Result<WorkspaceSettings> {
-    let mut settings = serde_json::to_value(WorkspaceSettings::default())?;
-    if let (serde_json::Value::Object(all), serde_json::Value::Object(saved)) =
-        (&mut settings, serde_json::from_str(json)?)
-    {
-        all.extend(saved);
-    }
-    serde_json::from_value(settings)
-}
-
-/// The playbook for a score in a language: the workspace's own for that language, else
-/// its own for every language, else the built-in default.
-pub(crate) async fn playbook_in(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-    score: Score,
-    language: &str,
-) -> Result<Playbook> {
-    let row = sqlx::query(
-        "SELECT steps, priority FROM playbooks WHERE workspace_id = $1 AND score = $2 \
-         AND (language = $3 OR language = '') ORDER BY language DESC LIMIT 1",
-    )
-    .bind(workspace_id)
-    .bind(i64::from(score.value()))
-    .bind(language)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(advocate_core::playbook::default_playbook(score));
-    };
-    let steps: Vec<String> = serde_json::from_str(&row.try_get::<String, _>("steps")?)
-        .map_err(|_| StoreError::Invalid("stored playbook steps are not valid".into()))?;
-    let priority = row
-        .try_get::<Option<String>, _>("priority")?
-        .and_then(|p| Priority::parse(&p));
-    Ok(Playbook { steps, priority })
-}
-
-pub(crate) async fn routing_rules_in(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-) -> Result<Vec<RoutingRule>> {
-    let rows = sqlx::query(
-        "SELECT id, position, attribute, value, touchpoint, language, assignee FROM routing_rules \
-         WHERE workspace_id = $1 ORDER BY position, id",
-    )
-    .bind(workspace_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(RoutingRule {
-                id: r.try_get("id")?,
-                position: r.try_get("position")?,
-                attribute: r.try_get("attribute")?,
-                value: r.try_get("value")?,
-                touchpoint: r.try_get("touchpoint")?,
-                language: r.try_get("language")?,
-                assignee: r.try_get("assignee")?,
-            })
-        })
-        .collect()
-}
 
 /// Who a new case goes to: the account manager, else the first matching rule, else the
 /// default queue.
@@ -324,16 +39,6 @@ fn assignee(
         .unwrap_or_else(|| settings.default_queue.clone())
 }
 
-/// Where an alert for `assignee` is emailed: the assignee when it is an address, else the
-/// team inbox.
-pub(crate) fn alert_address(assignee: &str, settings: &WorkspaceSettings) -> Option<String> {
-    if assignee.contains('@') {
-        Some(assignee.to_owned())
-    } else {
-        settings.alerts_email.clone()
-    }
-}
-
 /// Who is emailed about a new case for `assignee`: the assignee when it is an address,
 /// else the team inbox, else — so that a workspace that configured neither still hears of
 /// its detractors — every admin of the workspace.
@@ -347,47 +52,6 @@ pub(crate) async fn alert_recipients(
         return Ok(vec![to]);
     }
     admin_emails(conn, workspace_id).await
-}
-
-/// The email addresses of a workspace's admins, in order.
-pub(crate) async fn admin_emails(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.workspace_id = $1 AND m.role = 'admin' ORDER BY u.email",
-    )
-    .bind(workspace_id)
-    .fetch_all(&mut *conn)
-    .await?)
-}
-
-/// How an alert names the customer, in the alert's language.
-pub(crate) fn customer_label(customer: Option<&Customer>, lang: &Language) -> String {
-    customer.map_or_else(
-        || messages::anonymous_respondent(lang).to_owned(),
-        |c| c.name.clone().unwrap_or_else(|| c.external_id.clone()),
-    )
-}
-
-pub(crate) fn format_due(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-pub(crate) async fn company_in(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-) -> Result<(String, Language)> {
-    let (name, lang): (String, String) =
-        sqlx::query_as("SELECT name, default_language FROM workspaces WHERE id = $1")
-            .bind(workspace_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok((
-        name,
-        Language::new(&lang).unwrap_or_else(|_| Language::english()),
-    ))
 }
 
 /// Reacts to a freshly inserted answer. `kind` is its survey's kind.
@@ -461,9 +125,6 @@ async fn on_detractor(
     }
 }
 
-/// The author of the notes Advocate itself adds to cases; any other author is a person.
-pub(crate) const SYSTEM_AUTHOR: &str = "Advocate";
-
 /// Reacts to an answer whose score changed from `before.score` to `after.score`, in the
 /// transaction that changed it: records the change (for the customer's timeline), works
 /// out what to do with [`advocate_core::rescore::rescore`] from what has happened since
@@ -502,7 +163,7 @@ pub(crate) async fn on_score_change(
     let score = Score::new(i64::from(after.score)).map_err(invalid)?;
     ctx.write_new_cases(conn).await?;
     let customer = match after.customer_id {
-        Some(id) => crate::customers::customer_by_id_in(conn, ws, id).await?,
+        Some(id) => crate::feedback::customers::customer_by_id_in(conn, ws, id).await?,
         None => None,
     };
 
@@ -706,20 +367,6 @@ pub(crate) async fn on_score_change(
     Ok(())
 }
 
-/// The answer's language, else the customer's, else the workspace's.
-pub(crate) fn respondent_language(
-    answer: &Answer,
-    customer: Option<&Customer>,
-    default: &Language,
-) -> Language {
-    answer
-        .language
-        .as_deref()
-        .and_then(|l| Language::new(l).ok())
-        .or_else(|| customer.and_then(|c| c.language.clone()))
-        .unwrap_or_else(|| default.clone())
-}
-
 fn answer_json(answer: &Answer, customer: Option<&Customer>) -> serde_json::Value {
     json!({
         "answer_id": answer.id,
@@ -782,25 +429,6 @@ async fn link_to_case(
         json!({"case_id": case_id, "change": "answer_linked", "answer_id": answer.id}),
     )
     .await
-}
-
-pub(crate) async fn add_note_in(
-    conn: &mut AnyConnection,
-    ws: i64,
-    case_id: i64,
-    author: &str,
-    body: &str,
-) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO case_notes (workspace_id, case_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    )
-    .bind(ws)
-    .bind(case_id)
-    .bind(author)
-    .bind(body)
-    .bind(to_ts(Utc::now()))
-    .fetch_one(&mut *conn)
-    .await?)
 }
 
 /// Records this answer as the re-survey score of the customer's latest resolved case that
@@ -955,22 +583,4 @@ async fn open_case(
     });
     ctx.event(conn, ws, "case.created", data).await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn settings_saved_before_a_field_existed_take_its_default() {
-        let saved = r#"{"currency": "NOK", "passive_nudge": true, "sender_name": "Acme"}"#;
-        let settings = stored_settings(saved).unwrap();
-        assert_eq!(settings.currency, "NOK");
-        assert!(settings.passive_nudge);
-        assert_eq!(settings.sender_name.as_deref(), Some("Acme"));
-        let defaults = WorkspaceSettings::default();
-        assert_eq!(settings.sla_hours, defaults.sla_hours);
-        assert_eq!(settings.enps_min_group_size, defaults.enps_min_group_size);
-        assert!(stored_settings(r#"{"currency": 3}"#).is_err());
-    }
 }

@@ -4,7 +4,7 @@
 //! Secrets handed to people (session ids, tokens) are random and only their SHA-256 is
 //! stored, so a copy of the database signs nobody in.
 
-use crate::outbox::{enqueue_secret_email, EmailMessage};
+use crate::delivery::outbox::{enqueue_secret_email, EmailMessage};
 use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
 use advocate_core::Role;
 use chrono::{DateTime, Duration, Utc};
@@ -446,8 +446,8 @@ impl Store {
     /// The sender address of the workspace's emails.
     pub async fn email_sender(&self, workspace_id: i64) -> Result<String> {
         let mut conn = self.pool.acquire().await?;
-        let settings = crate::reactions::settings_in(&mut conn, workspace_id).await?;
-        Ok(crate::reactions::sender(&settings))
+        let settings = crate::tenancy::lookup::settings_in(&mut conn, workspace_id).await?;
+        Ok(crate::tenancy::lookup::sender(&settings))
     }
 
     /// The token behind a secret if it is unused and unexpired, without using it up.

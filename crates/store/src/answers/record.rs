@@ -1,12 +1,13 @@
 //! Answers, recorded together with their rollup counts in one transaction.
 
-use crate::customers::{
+use crate::closed_loop::context::Context;
+use crate::closed_loop::reactions;
+use crate::feedback::customers::{
     attributes_json, customer_in, customers_in, parse_attributes, upsert_customer_in,
 };
+use crate::feedback::rollups::Tally;
 use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
 use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
-use crate::reactions::{self, Context};
-use crate::rollups::Tally;
 use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::{Category, Score, SurveyKind};

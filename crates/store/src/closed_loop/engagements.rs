@@ -6,10 +6,10 @@
 //! delivered (see `outbox::mark_engagement_sent`). A promoter without an email address
 //! keeps them `queued`, for a person to act on.
 
+use crate::closed_loop::context::respondent_language;
+use crate::delivery::outbox::{enqueue_email, enqueue_event, EmailMessage};
 use crate::many_rows::placeholders;
 use crate::models::{Answer, Customer, WorkspaceSettings};
-use crate::outbox::{enqueue_email, enqueue_event, EmailMessage};
-use crate::reactions::respondent_language;
 use crate::{from_ts, to_ts, Result, Store, StoreError};
 use advocate_core::messages::{self, ThankYouFacts};
 use advocate_core::{EngagementKind, Score};
@@ -274,7 +274,7 @@ async fn insert_engagement(
 /// transaction. Anonymous promoters cannot be thanked, so they get none.
 pub(crate) async fn on_promoter(
     conn: &mut AnyConnection,
-    ctx: &crate::reactions::Context<'_>,
+    ctx: &crate::closed_loop::context::Context<'_>,
     settings: &WorkspaceSettings,
     answer: &Answer,
     score: Score,
@@ -290,7 +290,7 @@ pub(crate) async fn on_promoter(
 /// site link). Anonymous promoters cannot be thanked, so they get none.
 pub(crate) async fn queue_engagements(
     conn: &mut AnyConnection,
-    ctx: &crate::reactions::Context<'_>,
+    ctx: &crate::closed_loop::context::Context<'_>,
     settings: &WorkspaceSettings,
     answer: &Answer,
     score: Score,
@@ -354,7 +354,8 @@ pub(crate) async fn queue_engagements(
         reward: kinds.contains(&EngagementKind::Reward),
     };
     let content = messages::thank_you(&lang, &facts);
-    let Some(msg) = crate::reactions::customer_email(ctx, settings, customer, &lang, content)
+    let Some(msg) =
+        crate::closed_loop::context::customer_email(ctx, settings, customer, &lang, content)
     else {
         return Ok(());
     };

@@ -13,7 +13,7 @@ mod retention;
 pub use erase::Erasure;
 pub use retention::Retention;
 
-use crate::customers::customer_in;
+use crate::feedback::customers::customer_in;
 use crate::models::Customer;
 use crate::{Result, StoreError};
 use sqlx::AnyConnection;

@@ -13,8 +13,7 @@
 //!   0 < n < min (the change would reveal its NPS).
 //! - By day is refused altogether for eNPS (see `nps_report`): week or longer.
 
-use crate::analytics::summary;
-use crate::{NpsGroup, NpsReport};
+use crate::insight::report::{summary, NpsGroup, NpsReport};
 use advocate_core::CiMethod;
 
 fn too_few(n: u64, min: u32) -> bool {

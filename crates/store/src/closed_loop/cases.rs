@@ -20,9 +20,10 @@
 //!
 //! Every change is one transaction that also queues a `case.updated` webhook event.
 
+use crate::closed_loop::context::format_due;
+use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
 use crate::models::WorkspaceSettings;
-use crate::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
-use crate::reactions::{add_note_in, company_in, format_due, sender, settings_in};
+use crate::tenancy::lookup::{company_in, sender, settings_in};
 use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Language, Priority};
@@ -1013,14 +1014,14 @@ pub(crate) async fn case_detail_in(
 /// whether an email was queued (the customer needs an address).
 async fn queue_resurvey(
     conn: &mut AnyConnection,
-    ctx: &crate::reactions::Context<'_>,
+    ctx: &crate::closed_loop::context::Context<'_>,
     settings: &WorkspaceSettings,
     workspace_id: i64,
     customer_id: i64,
     survey_id: i64,
     language: &str,
 ) -> Result<bool> {
-    let customer = crate::customers::customer_by_id_in(conn, workspace_id, customer_id)
+    let customer = crate::feedback::customers::customer_by_id_in(conn, workspace_id, customer_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no customer with id {customer_id}")))?;
     let public_id: String = sqlx::query_scalar("SELECT public_id FROM surveys WHERE id = $1")
@@ -1031,7 +1032,8 @@ async fn queue_resurvey(
     let lang = Language::new(language).unwrap_or(default_lang);
     let url = format!("{}/s/{public_id}", ctx.public_url);
     let content = messages::resurvey(&lang, &company, customer.name.as_deref(), &url);
-    let Some(msg) = crate::reactions::customer_email(ctx, settings, &customer, &lang, content)
+    let Some(msg) =
+        crate::closed_loop::context::customer_email(ctx, settings, &customer, &lang, content)
     else {
         return Ok(false);
     };
@@ -1105,4 +1107,23 @@ async fn queue_escalation(
         .await?;
     }
     Ok(())
+}
+
+pub(crate) async fn add_note_in(
+    conn: &mut AnyConnection,
+    ws: i64,
+    case_id: i64,
+    author: &str,
+    body: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO case_notes (workspace_id, case_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(ws)
+    .bind(case_id)
+    .bind(author)
+    .bind(body)
+    .bind(to_ts(Utc::now()))
+    .fetch_one(&mut *conn)
+    .await?)
 }

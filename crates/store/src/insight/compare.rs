@@ -7,8 +7,9 @@
 //! count one dimension at a time. eNPS sides follow the anonymity rules: a side of
 //! 0 < n < the workspace's minimum group size shows no figures, and no difference is given.
 
-use crate::analytics::{summary, Histogram, Scope};
-use crate::{NpsSummary, Result, Store, StoreError};
+use crate::insight::analytics::Scope;
+use crate::insight::report::{summary, Histogram, NpsSummary};
+use crate::{Result, Store, StoreError};
 use advocate_core::period::day_number;
 use advocate_core::{CiMethod, GroupBy, NpsCounts, SurveyKind};
 use chrono::{NaiveDate, Utc};

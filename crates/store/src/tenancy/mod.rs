@@ -1,0 +1,8 @@
+//! Who is who: workspaces, accounts and API keys, workspace settings (the one place they are read), what is left to set up.
+
+pub mod accounts;
+pub(crate) mod lookup;
+pub mod settings;
+pub mod setup;
+pub mod widget_secret;
+pub(crate) mod workspaces;
