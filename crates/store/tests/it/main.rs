@@ -12,6 +12,7 @@ mod engagements;
 mod group_commit;
 mod invitations;
 mod kpis;
+mod layout;
 mod outbox;
 mod privacy;
 mod rescore;
