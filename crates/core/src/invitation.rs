@@ -10,7 +10,7 @@
 
 use crate::i18n;
 use crate::labels::{Language, SurveyKind};
-use crate::messages::{escape_html, message_language, EmailContent};
+use crate::messages::{escape_html, fill, message_language, EmailContent};
 use crate::score::{Category, Score};
 use serde::{Deserialize, Serialize};
 
@@ -384,32 +384,6 @@ pub fn unsubscribed_notice(lang: &Language, company: &str) -> Notice {
         title: title.into(),
         body: fill(body, &[("company", company)]),
     }
-}
-
-/// Replaces each `{key}` of `template` with its value, in one pass; unknown braces stay.
-// The same rule as `messages`' private filler, which this module cannot reach.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + 64);
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        let value = after
-            .find('}')
-            .and_then(|close| values.iter().find(|(k, _)| *k == &after[..close]));
-        match value {
-            Some((key, value)) => {
-                out.push_str(value);
-                rest = &after[key.len() + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Fills `{company}` and `{name}`; without a name, `{name}` goes with the space or comma

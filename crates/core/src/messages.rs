@@ -369,7 +369,7 @@ fn escape_slack(s: &str) -> String {
 }
 
 /// Replaces each `{key}` of `template` with its value, in one pass; unknown braces stay.
-fn fill(template: &str, values: &[(&str, &str)]) -> String {
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 64);
     let mut rest = template;
     while let Some(open) = rest.find('{') {
