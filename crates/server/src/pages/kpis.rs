@@ -6,7 +6,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::{encode, ClosedLoopCard, SelectOption};
-use super::PageError;
+use super::{internal, PageError};
 use crate::api::exports::{export_file, ExportParams};
 use crate::charts::{self, LinkageBar, TrendPoint};
 use crate::error::ApiError;
@@ -45,14 +45,6 @@ pub const KPI_PERIODS: [(&str, &str); 4] = [
 const SEGMENT_VALUES_SHOWN: usize = 30;
 /// Comments per side (promoters, detractors) in the quarterly report.
 const REPORT_COMMENTS: u32 = 5;
-
-fn internal(err: impl std::fmt::Display) -> PageError {
-    tracing::error!(error = %err, "KPI page failed");
-    PageError(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong; it has been logged. Try again shortly.",
-    )
-}
 
 /// A store refusal (bad segment, bad dates) is the person's to fix; the rest is ours.
 fn store_error(err: StoreError, refused: &'static str) -> PageError {

@@ -93,7 +93,20 @@ impl PageError {
         tracing::error!(error = %err, "page failed");
         Self(StatusCode::INTERNAL_SERVER_ERROR, message)
     }
+
+    /// A server-side failure of an operation the page shares with the API: 503 while the
+    /// database cannot take writes, else logged and a generic 500.
+    pub fn api(err: crate::error::ApiError) -> Self {
+        if err.status == StatusCode::SERVICE_UNAVAILABLE {
+            return Self(StatusCode::SERVICE_UNAVAILABLE, UNAVAILABLE);
+        }
+        tracing::error!(error = %err.detail, "page failed");
+        Self(StatusCode::INTERNAL_SERVER_ERROR, GENERIC)
+    }
 }
+
+/// What a person is told when something failed on our side.
+const GENERIC: &str = "Something went wrong; it has been logged. Try again shortly.";
 
 /// What a person is told while the database cannot take writes.
 const UNAVAILABLE: &str =
@@ -101,10 +114,12 @@ const UNAVAILABLE: &str =
 
 /// A store failure on a page, with the generic message (see [`PageError::store`]).
 pub(crate) fn internal(err: StoreError) -> PageError {
-    PageError::store(
-        err,
-        "Something went wrong; it has been logged. Try again shortly.",
-    )
+    PageError::store(err, GENERIC)
+}
+
+/// A moment as pages show it in lists: to the minute, UTC.
+pub(crate) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 /// The signed-in person's workspace; its name heads every signed-in page.

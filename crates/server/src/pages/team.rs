@@ -3,7 +3,7 @@
 //! pages behind emailed links (`/invite/{token}`, `/password-reset`).
 
 use super::signin::RequireSignIn;
-use super::PageError;
+use super::{internal, PageError};
 use crate::auth::{session_cookie, session_limits, session_set_cookie};
 use crate::error::ApiError;
 use crate::ratelimit::ClientKey;
@@ -99,14 +99,6 @@ pub struct PasswordForm {
     pub current_password: bool,
 }
 
-fn internal(e: impl std::fmt::Display) -> PageError {
-    tracing::error!(error = %e, "team page failed");
-    PageError(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong; it has been logged.",
-    )
-}
-
 async fn team_page(
     state: &AppState,
     who: &crate::auth::SignedIn,
@@ -163,7 +155,7 @@ async fn after(
 ) -> Response {
     let (status, notice, error) = match outcome {
         Ok(n) => (StatusCode::OK, Some(n), None),
-        Err(e) if e.status.is_server_error() => return internal(e.detail).into_response(),
+        Err(e) if e.status.is_server_error() => return PageError::api(e).into_response(),
         Err(e) => (e.status, None, Some(e.detail)),
     };
     match team_page(state, who, notice, error, None).await {
@@ -459,7 +451,7 @@ pub async fn invitation(State(state): State<AppState>, Path(token): Path<String>
     match team::invitation_for(&state, &token).await {
         Ok(Some(invited)) => invitation_form(&token, &invited).into_response(),
         Ok(None) => dead_link("Join the team", "invitation"),
-        Err(e) => internal(e.detail).into_response(),
+        Err(e) => PageError::api(e).into_response(),
     }
 }
 
@@ -496,9 +488,9 @@ pub async fn accept(
                 (StatusCode::UNPROCESSABLE_ENTITY, form).into_response()
             }
             Ok(None) => dead_link("Join the team", "invitation"),
-            Err(e) => internal(e.detail).into_response(),
+            Err(e) => PageError::api(e).into_response(),
         },
-        Err(e) => internal(e.detail).into_response(),
+        Err(e) => PageError::api(e).into_response(),
     }
 }
 
@@ -534,7 +526,7 @@ pub async fn send_reset(
         }
     }
     if let Err(e) = team::request_password_reset(&state, &f.email).await {
-        return internal(e.detail).into_response();
+        return PageError::api(e).into_response();
     }
     PasswordForm {
         title: "Reset your password".into(),
@@ -583,6 +575,6 @@ pub async fn reset(
             form.error = Some(e.detail);
             (StatusCode::UNPROCESSABLE_ENTITY, form).into_response()
         }
-        Err(e) => internal(e.detail).into_response(),
+        Err(e) => PageError::api(e).into_response(),
     }
 }
