@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::{internal, PageError};
+use super::{internal, when, PageError};
 use crate::auth::SignedIn;
 use crate::state::AppState;
 use advocate_core::Category;
@@ -32,10 +32,6 @@ pub fn router() -> Router<AppState> {
 }
 
 const NO_SUCH_CASE: PageError = PageError(StatusCode::NOT_FOUND, "There is no such case.");
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
-}
 
 fn opt_when(at: Option<DateTime<Utc>>) -> String {
     at.map(when).unwrap_or_default()

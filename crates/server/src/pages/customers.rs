@@ -5,7 +5,7 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::{internal, PageError};
+use super::{internal, when, PageError};
 use crate::state::AppState;
 use advocate_core::Category;
 use advocate_store::{CustomerRow, StoreError, Timeline, TimelineCase};
@@ -37,10 +37,6 @@ pub fn router() -> Router<AppState> {
 
 fn record_href(external_id: &str) -> String {
     format!("/customers/{}", encode(external_id))
-}
-
-fn when(at: DateTime<Utc>) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 fn day(at: DateTime<Utc>) -> String {
