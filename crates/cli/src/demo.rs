@@ -5,7 +5,8 @@ use crate::demo_data::{self, DemoData};
 use crate::options::ServeArgs;
 use advocate_core::Language;
 use advocate_store::models::{NewAnswer, Respondent, ReviewLink, WorkspaceSettings};
-use advocate_store::{DemoBusiness, Store};
+use advocate_store::business::BusinessHistory;
+use advocate_store::Store;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -90,7 +91,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         let survey = store.create_survey(workspace.id, s).await?;
         survey_ids.insert(survey.slug.clone(), survey.id);
     }
-    let business = DemoBusiness {
+    let business = BusinessHistory {
         spells: &data.spells,
         orders: &data.orders,
         contacts: &data.contacts,
@@ -136,7 +137,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     }
     // After the answers, so the business rows meet customers the answers already named.
     store
-        .demo_load_business(workspace.id, business, |rows| bar.inc(rows))
+        .load_business_history(workspace.id, business, |rows| bar.inc(rows))
         .await
         .context("cannot load the demo's business data")?;
     bar.finish_and_clear();

@@ -15,7 +15,6 @@ pub mod business;
 pub mod cases;
 mod compare;
 mod customers;
-mod demo_business;
 pub mod engagements;
 mod error;
 pub mod exports;
@@ -42,7 +41,6 @@ mod workspaces;
 pub use analytics::{Change, NpsGroup, NpsQuery, NpsReport, NpsSummary};
 pub use bulk::AnswerBatch;
 pub use compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
-pub use demo_business::{DemoBusiness, DemoContact, DemoMembership, DemoOrder, DemoSpell};
 pub use error::{Result, StoreError};
 pub use kpis::{KpiFigures, KpiQuery, KpiReport};
 pub use timeline::{
