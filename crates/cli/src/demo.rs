@@ -1,5 +1,7 @@
 //! `advocate demo`: a populated demo workspace, created once and reused, then served.
 
+mod cases;
+
 use crate::bootstrap;
 use crate::demo_data::{self, DemoData};
 use crate::options::ServeArgs;
@@ -66,7 +68,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
 
     // Before the answers: live promoters are asked to review on these (fictional) sites.
     store
-        .demo_set_settings(workspace.id, &demo_settings())
+        .save_workspace_settings(workspace.id, &demo_settings())
         .await
         .context("cannot save the demo workspace's settings")?;
     // Support detractors without an account manager go to the demo user, so the case
@@ -143,8 +145,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     bar.finish_and_clear();
     let changed = demo_closed_loop(store, workspace.id, &survey_ids, now).await?;
     // The live detractors' cases were all opened "now": play out their follow-up.
-    let cases = store
-        .demo_close_cases(workspace.id, SEED, now)
+    let cases = cases::play_out_cases(store, workspace.id, SEED, now)
         .await
         .context("cannot play out the demo's cases")?;
     let invitations = demo_invitations(store, workspace.id, &survey_ids, now).await?;

@@ -44,7 +44,7 @@ pub use compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
 pub use error::{Result, StoreError};
 pub use kpis::{KpiFigures, KpiQuery, KpiReport};
 pub use timeline::{
-    CustomerRow, CustomersPage, DemoLoop, FollowUp, Timeline, TimelineAnswer, TimelineCase,
+    CustomerRow, CustomersPage, FollowUp, Timeline, TimelineAnswer, TimelineCase,
     TimelineEngagement, TimelineEvent, TimelineNote,
 };
 
