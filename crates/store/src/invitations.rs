@@ -7,16 +7,16 @@
 //! quiet period, because a delayed invitation meets a customer who may have answered
 //! elsewhere in between.
 
-mod demo;
 mod dispatch;
 mod eligibility;
 mod events;
+mod history;
 mod links;
 mod schedules;
 
-pub use demo::DemoInvitations;
 pub use dispatch::DispatchReport;
 pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput};
+pub use history::PastInvitation;
 pub use links::{
     invitation_of_sms_status_token, invitation_of_token, invitation_token, sms_status_token,
     unsubscribe_token, unsubscribed_customer_of_token,
