@@ -1,11 +1,19 @@
 //! `advocate demo`: a populated demo workspace, created once and reused, then served.
+//!
+//! Everything is written through the store's public API, as imports are: answers,
+//! customers and settings as any client writes them, and the history the demo needs
+//! (business facts, the cases' follow-up, past invitations) through its history loads.
+
+mod cases;
+mod invitations;
 
 use crate::bootstrap;
 use crate::demo_data::{self, DemoData};
 use crate::options::ServeArgs;
 use advocate_core::Language;
+use advocate_store::business::BusinessHistory;
 use advocate_store::models::{NewAnswer, Respondent, ReviewLink, WorkspaceSettings};
-use advocate_store::{DemoBusiness, Store};
+use advocate_store::Store;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -65,7 +73,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
 
     // Before the answers: live promoters are asked to review on these (fictional) sites.
     store
-        .demo_set_settings(workspace.id, &demo_settings())
+        .save_workspace_settings(workspace.id, &demo_settings())
         .await
         .context("cannot save the demo workspace's settings")?;
     // Support detractors without an account manager go to the demo user, so the case
@@ -90,7 +98,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         let survey = store.create_survey(workspace.id, s).await?;
         survey_ids.insert(survey.slug.clone(), survey.id);
     }
-    let business = DemoBusiness {
+    let business = BusinessHistory {
         spells: &data.spells,
         orders: &data.orders,
         contacts: &data.contacts,
@@ -136,17 +144,17 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     }
     // After the answers, so the business rows meet customers the answers already named.
     store
-        .demo_load_business(workspace.id, business, |rows| bar.inc(rows))
+        .load_business_history(workspace.id, business, |rows| bar.inc(rows))
         .await
         .context("cannot load the demo's business data")?;
     bar.finish_and_clear();
     let changed = demo_closed_loop(store, workspace.id, &survey_ids, now).await?;
     // The live detractors' cases were all opened "now": play out their follow-up.
-    let cases = store
-        .demo_close_cases(workspace.id, SEED, now)
+    let cases = cases::play_out_cases(store, workspace.id, SEED, now)
         .await
         .context("cannot play out the demo's cases")?;
-    let invitations = demo_invitations(store, workspace.id, &survey_ids, now).await?;
+    let invited =
+        invitations::create(store, workspace.id, &data.customers, &survey_ids, now).await?;
     store
         .analyze()
         .await
@@ -178,9 +186,11 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         );
     }
     println!(
-        "Invitations of the last {INVITATION_DAYS} days: {} answered, {} unanswered; a \
+        "Invitations of the last {} days: {} answered, {} unanswered; a \
          relationship schedule (email, every 90 days) and a ticket_closed trigger (SMS).",
-        invitations.answered, invitations.unanswered
+        invitations::INVITATION_DAYS,
+        invited.answered,
+        invited.unanswered
     );
     Ok(workspace)
 }
@@ -235,55 +245,6 @@ async fn demo_closed_loop(
         .await
         .context("cannot change the demo's score")?;
     Ok(Some(case.id))
-}
-
-/// Days of invitation history in the demo.
-const INVITATION_DAYS: i64 = 60;
-
-/// The demo's invitations: a history that agrees with its answers, a recurring
-/// relationship survey, and a transactional survey after support tickets.
-async fn demo_invitations(
-    store: &Store,
-    workspace_id: i64,
-    survey_ids: &HashMap<String, i64>,
-    now: chrono::DateTime<Utc>,
-) -> Result<advocate_store::invitations::DemoInvitations> {
-    use advocate_store::invitations::{ScheduleInput, TriggerInput};
-    let since = now - chrono::Duration::days(INVITATION_DAYS);
-    let made = store
-        .demo_invitations(workspace_id, since, now, 1.9)
-        .await
-        .context("cannot create the demo's invitations")?;
-    if let Some(&survey_id) = survey_ids.get("relationship") {
-        store
-            .create_schedule(
-                workspace_id,
-                &ScheduleInput {
-                    survey_id,
-                    channel: advocate_core::Channel::Email,
-                    every_days: 90,
-                    sample_percent: 100,
-                    active: true,
-                },
-            )
-            .await?;
-    }
-    if let Some(&survey_id) = survey_ids.get("support") {
-        store
-            .create_trigger(
-                workspace_id,
-                &TriggerInput {
-                    event: advocate_core::Label::new("ticket_closed").expect("a valid label"),
-                    survey_id,
-                    channel: advocate_core::Channel::Sms,
-                    delay_minutes: 60,
-                    sample_percent: 100,
-                    active: true,
-                },
-            )
-            .await?;
-    }
-    Ok(made)
 }
 
 /// The demo's closed-loop settings: a default queue, a sender, and review sites on

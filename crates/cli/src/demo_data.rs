@@ -21,7 +21,7 @@
 
 mod business;
 
-pub use advocate_store::{DemoContact, DemoMembership, DemoOrder, DemoSpell};
+use advocate_store::business::{HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell};
 
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, Label, Language, SurveyKind};
@@ -56,12 +56,12 @@ pub struct DemoData {
     pub answers: Vec<DemoAnswer>,
     /// Each customer's relationship: one spell from acquisition, ended at churn; a few
     /// who came back have a second.
-    pub spells: Vec<DemoSpell>,
+    pub spells: Vec<HistoricSpell>,
     /// Monthly bills and purchases within the spells, oldest first, amounts in NOK.
-    pub orders: Vec<DemoOrder>,
+    pub orders: Vec<HistoricOrder>,
     /// Support contacts, oldest first.
-    pub contacts: Vec<DemoContact>,
-    pub loyalty: Vec<DemoMembership>,
+    pub contacts: Vec<HistoricContact>,
+    pub loyalty: Vec<HistoricMembership>,
 }
 
 /// The demo workspace's reporting currency.
@@ -1949,7 +1949,7 @@ mod tests {
     // -----------------------------------------------------------------------------------
     // Business data.
 
-    type Spells<'a> = HashMap<&'a str, Vec<&'a DemoSpell>>;
+    type Spells<'a> = HashMap<&'a str, Vec<&'a HistoricSpell>>;
 
     fn spells(d: &DemoData) -> Spells<'_> {
         let mut out: Spells = HashMap::new();
@@ -2134,10 +2134,10 @@ mod tests {
             .all(|w| w[0].ordered_at <= w[1].ordered_at));
         let mut by_currency: BTreeMap<&str, usize> = BTreeMap::new();
         for o in &d.orders {
-            *by_currency.entry(o.original_currency).or_default() += 1;
+            *by_currency.entry(o.original_currency.as_str()).or_default() += 1;
             assert!(o.amount_minor > 0 && o.original_amount_minor > 0, "{o:?}");
             let rate = o.amount_minor as f64 / o.original_amount_minor as f64;
-            let expected = match o.original_currency {
+            let expected = match o.original_currency.as_str() {
                 "NOK" => 1.0,
                 "SEK" => 0.98,
                 "DKK" => 1.56,
@@ -2194,7 +2194,7 @@ mod tests {
     #[test]
     fn contacts_cover_every_channel_with_realistic_replies() {
         let d = data();
-        let channels: HashSet<&str> = d.contacts.iter().map(|c| c.channel).collect();
+        let channels: HashSet<&str> = d.contacts.iter().map(|c| c.channel.as_str()).collect();
         for channel in [
             "email",
             "chat",
@@ -2224,7 +2224,7 @@ mod tests {
             let mut v: Vec<i64> = d
                 .contacts
                 .iter()
-                .filter(|c| c.channel == channel)
+                .filter(|c| c.channel.as_str() == channel)
                 .filter_map(|c| c.first_reply_at.map(|r| (r - c.opened_at).num_seconds()))
                 .collect();
             v.sort_unstable();
@@ -2242,7 +2242,7 @@ mod tests {
         assert!(d
             .contacts
             .iter()
-            .filter(|c| c.channel == "self_service")
+            .filter(|c| c.channel.as_str() == "self_service")
             .all(|c| c.first_reply_at.is_none()));
 
         // 8–15 % of active customers contact support in a quarter.

@@ -21,8 +21,8 @@ use super::{
     in_outage, normal, pick, ranked_category, shares, time_effect, weighted, Cat, Country,
     Customer, DemoAnswer, BASE_DETRACTORS, BASE_PROMOTERS, BUSINESS, PREMIUM, STANDARD, SURVEYS,
 };
-use advocate_core::SurveyKind;
-use advocate_store::{DemoContact, DemoMembership, DemoOrder, DemoSpell};
+use advocate_core::{ContactChannel, SurveyKind};
+use advocate_store::business::{HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell};
 use chrono::{DateTime, Duration, Months, Utc};
 use rand::rngs::StdRng;
 use rand::Rng;
@@ -236,10 +236,10 @@ fn live(rng: &mut StdRng, life: &mut Life, mood: &Mood, from: DateTime<Utc>, to:
 
 /// The business rows of the demo.
 pub(super) struct Business {
-    pub(super) spells: Vec<DemoSpell>,
-    pub(super) orders: Vec<DemoOrder>,
-    pub(super) contacts: Vec<DemoContact>,
-    pub(super) loyalty: Vec<DemoMembership>,
+    pub(super) spells: Vec<HistoricSpell>,
+    pub(super) orders: Vec<HistoricOrder>,
+    pub(super) contacts: Vec<HistoricContact>,
+    pub(super) loyalty: Vec<HistoricMembership>,
 }
 
 /// The categories of each customer's NPS answers, oldest first, by customer index.
@@ -315,7 +315,7 @@ impl Business {
             let mood = Mood::new(c, &lives[i], &moods[i], midnight);
             let id = &c.input.external_id;
             for &(from, to) in &lives[i].spells {
-                out.spells.push(DemoSpell {
+                out.spells.push(HistoricSpell {
                     customer_external_id: id.clone(),
                     started_at: from,
                     ended_at: to,
@@ -344,12 +344,12 @@ impl Business {
         // Prices are set in the customer's currency; the reporting amount is converted.
         let original = ((nok * 100) as f64 / rate).round() as i64;
         let amount = (original as f64 * rate).round() as i64;
-        self.orders.push(DemoOrder {
+        self.orders.push(HistoricOrder {
             customer_external_id: c.input.external_id.clone(),
             external_id: String::new(),
             amount_minor: amount,
             original_amount_minor: original,
-            original_currency: code,
+            original_currency: code.into(),
             ordered_at: at,
         });
     }
@@ -517,7 +517,7 @@ impl Business {
     }
 
     fn member(&mut self, c: &Customer, joined: DateTime<Utc>, left: Option<DateTime<Utc>>) {
-        self.loyalty.push(DemoMembership {
+        self.loyalty.push(HistoricMembership {
             customer_external_id: c.input.external_id.clone(),
             joined_at: joined,
             left_at: left,
@@ -540,7 +540,7 @@ fn contact(
     is_complaint: bool,
     outage: bool,
     now: DateTime<Utc>,
-) -> DemoContact {
+) -> HistoricContact {
     let weights = CHANNELS.iter().map(|&(name, w)| match name {
         "meeting" | "video" if c.plan == BUSINESS => w * 6.0,
         _ => w,
@@ -579,10 +579,10 @@ fn contact(
         (!rng.random_bool(if is_complaint { 0.06 } else { 0.02 })).then(|| base + work)
     }
     .filter(|&at| at <= now);
-    DemoContact {
+    HistoricContact {
         customer_external_id: c.input.external_id.clone(),
         external_id: String::new(),
-        channel,
+        channel: ContactChannel::parse(channel).expect("the demo's channels are valid"),
         is_complaint,
         opened_at: opened,
         first_reply_at: first_reply,

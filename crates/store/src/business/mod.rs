@@ -10,11 +10,15 @@
 //! or a lifecycle or loyalty event that a stored spell already records, changes nothing.
 
 mod contacts;
+mod history;
 mod money;
 mod orders;
 mod spells;
 
 pub use contacts::{Contact, ContactFilter, ContactPage, NewContact};
+pub use history::{
+    BusinessHistory, HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell,
+};
 pub use money::{check_currency, format_amount, minor_digits, parse_amount};
 pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
 pub use spells::{LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, Spell};

@@ -19,6 +19,11 @@
 //!   time has passed; `escalate_overdue` alerts the manager about it exactly once.
 //!
 //! Every change is one transaction that also queues a `case.updated` webhook event.
+//! Follow-up that happened before it was recorded here is loaded by [`history`].
+
+mod history;
+
+pub use history::{CaseHistory, HistoricNote, HistoricStep};
 
 use crate::closed_loop::context::format_due;
 use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};

@@ -383,7 +383,7 @@ impl Store {
 
     /// Each customer's latest NPS answer before `start`, as a CTE named `latest`. It is
     /// MATERIALIZED: otherwise SQLite without fresh statistics may re-run the window query
-    /// for every joined row (15 s instead of 0.1 s on the demo data).
+    /// for every joined row (15 s instead of 0.1 s on 56,000 answers of 6,000 customers).
     fn latest_cte(sql: &mut Sql, ws: i64, start: i64) -> String {
         format!(
             "latest AS MATERIALIZED (SELECT customer_id, score FROM (SELECT a.customer_id, a.score, \

@@ -5,10 +5,6 @@
 //! Cases and engagements are written by their own modules; this one only reads their
 //! tables, so the record shows whatever those modules (or an import) stored.
 
-mod demo;
-
-pub use demo::DemoLoop;
-
 use crate::feedback::customers::customer_in;
 use crate::models::Customer;
 use crate::{from_ts, to_ts, Result, Store, StoreError};

@@ -7,17 +7,17 @@
 //! quiet period, because a delayed invitation meets a customer who may have answered
 //! elsewhere in between.
 
-mod demo;
 mod dispatch;
 mod eligibility;
 mod events;
+mod history;
 mod schedules;
 
 pub use crate::delivery::links::{
     invitation_of_sms_status_token, invitation_of_token, invitation_token, sms_status_token,
     unsubscribe_token, unsubscribed_customer_of_token,
 };
-pub use demo::DemoInvitations;
+pub use history::PastInvitation;
 pub use dispatch::DispatchReport;
 pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput};
 pub use schedules::{Schedule, ScheduleInput, ScheduleReport};

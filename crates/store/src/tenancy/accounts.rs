@@ -246,7 +246,7 @@ impl Store {
             .collect()
     }
 
-    /// Changes a member's role; the last admin cannot be demoted.
+    /// Changes a member's role; the last admin keeps the admin role.
     pub async fn set_role(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
         let mut tx = self.begin_write().await?;
         let current =

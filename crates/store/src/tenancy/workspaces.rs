@@ -243,7 +243,7 @@ impl Store {
 
     /// Creates an API key and returns it with its plaintext, which is never stored and
     /// cannot be shown again.
-    /// A key with every scope (what `advocate apikey create` and the demo make).
+    /// A key with every scope (what `advocate apikey create` makes).
     pub async fn create_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
         self.create_scoped_api_key(workspace_id, name, &Scope::ALL)
             .await
@@ -283,7 +283,7 @@ impl Store {
 
     /// A new key with every scope named `name`, replacing every earlier key of that name in
     /// the workspace (they are deleted, so they stop working at once and the team page
-    /// shows one key): what `advocate demo` makes on each start.
+    /// shows one key): for a key a command makes afresh on each start.
     pub async fn replace_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
         let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND name = $2")

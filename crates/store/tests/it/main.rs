@@ -5,9 +5,9 @@
 mod common;
 
 mod business;
+mod business_history;
 mod closed_loop;
 mod conformance;
-mod demo_business;
 mod engagements;
 mod group_commit;
 mod invitations;

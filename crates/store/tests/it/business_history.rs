@@ -1,11 +1,15 @@
-//! The demo's bulk loader for business data, on every backend: rows land in their tables
+//! The bulk loader of business history, on every backend: rows land in their tables
 //! with the right customers and values, across several statements and transactions, and
 //! a row naming an unknown customer is refused before anything is written.
 
 use crate::common::*;
+use advocate_core::ContactChannel;
+use advocate_store::business::{
+    BusinessHistory, HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell,
+};
 use advocate_store::models::CustomerInput;
 use advocate_store::testing::TestDb;
-use advocate_store::{DemoBusiness, DemoContact, DemoMembership, DemoOrder, DemoSpell, StoreError};
+use advocate_store::StoreError;
 use chrono::Duration;
 use sqlx::{AnyConnection, Connection};
 
@@ -30,7 +34,7 @@ async fn scalar(raw: &mut AnyConnection, sql: &str, ws: i64) -> i64 {
 }
 
 #[tokio::test]
-async fn demo_business_rows_load_in_batches_on_every_backend() {
+async fn business_history_loads_in_batches_on_every_backend() {
     for db in TestDb::all().await {
         eprintln!("backend: {:?}", db.backend);
         let store = db.store().await;
@@ -43,48 +47,48 @@ async fn demo_business_rows_load_in_batches_on_every_backend() {
             .unwrap();
         let t0 = at(2024, 1, 1);
         let spells = vec![
-            DemoSpell {
+            HistoricSpell {
                 customer_external_id: "A".into(),
                 started_at: t0,
                 ended_at: Some(t0 + Duration::days(100)),
             },
-            DemoSpell {
+            HistoricSpell {
                 customer_external_id: "A".into(),
                 started_at: t0 + Duration::days(200),
                 ended_at: None,
             },
-            DemoSpell {
+            HistoricSpell {
                 customer_external_id: "B".into(),
                 started_at: t0,
                 ended_at: None,
             },
         ];
         // More than one statement (500 rows) and one transaction (20,000 rows).
-        let orders: Vec<DemoOrder> = (0..20_501)
-            .map(|i| DemoOrder {
+        let orders: Vec<HistoricOrder> = (0..20_501)
+            .map(|i| HistoricOrder {
                 customer_external_id: if i % 2 == 0 { "A" } else { "B" }.into(),
                 external_id: format!("INV-{i}"),
                 amount_minor: 11_650,
                 original_amount_minor: 1_000,
-                original_currency: "EUR",
+                original_currency: "EUR".into(),
                 ordered_at: t0 + Duration::hours(i),
             })
             .collect();
-        let contacts = vec![DemoContact {
+        let contacts = vec![HistoricContact {
             customer_external_id: "B".into(),
             external_id: "T-1".into(),
-            channel: "chat",
+            channel: ContactChannel::Chat,
             is_complaint: true,
             opened_at: t0,
             first_reply_at: Some(t0 + Duration::minutes(4)),
             resolved_at: None,
         }];
-        let loyalty = vec![DemoMembership {
+        let loyalty = vec![HistoricMembership {
             customer_external_id: "B".into(),
             joined_at: t0,
             left_at: Some(t0 + Duration::days(30)),
         }];
-        let rows = DemoBusiness {
+        let rows = BusinessHistory {
             spells: &spells,
             orders: &orders,
             contacts: &contacts,
@@ -92,7 +96,7 @@ async fn demo_business_rows_load_in_batches_on_every_backend() {
         };
         let mut reported = 0;
         let written = store
-            .demo_load_business(ws, rows, |n| reported += n)
+            .load_business_history(ws, rows, |n| reported += n)
             .await
             .unwrap();
         assert_eq!(written, 3 + 20_501 + 1 + 1);
@@ -145,7 +149,7 @@ async fn demo_business_rows_load_in_batches_on_every_backend() {
 }
 
 #[tokio::test]
-async fn demo_business_refuses_unknown_customers_and_writes_nothing() {
+async fn business_history_refuses_unknown_customers_and_writes_nothing() {
     for db in TestDb::all().await {
         eprintln!("backend: {:?}", db.backend);
         let store = db.store().await;
@@ -153,24 +157,24 @@ async fn demo_business_refuses_unknown_customers_and_writes_nothing() {
         let mut raw = AnyConnection::connect(&db.url).await.unwrap();
         let ws = workspace(&store).await;
         store.upsert_customers(ws, &[customer("A")]).await.unwrap();
-        let spells = vec![DemoSpell {
+        let spells = vec![HistoricSpell {
             customer_external_id: "A".into(),
             started_at: at(2024, 1, 1),
             ended_at: None,
         }];
-        let loyalty = vec![DemoMembership {
+        let loyalty = vec![HistoricMembership {
             customer_external_id: "ghost".into(),
             joined_at: at(2024, 2, 1),
             left_at: None,
         }];
-        let rows = DemoBusiness {
+        let rows = BusinessHistory {
             spells: &spells,
             orders: &[],
             contacts: &[],
             loyalty: &loyalty,
         };
         let err = store
-            .demo_load_business(ws, rows, |_| {})
+            .load_business_history(ws, rows, |_| {})
             .await
             .unwrap_err();
         match err {

@@ -1,11 +1,13 @@
-//! DEMO ONLY: bulk-loads the demo workspace's business data (customer spells, orders,
-//! contacts, loyalty memberships) straight into the tables. The demo generator is trusted
-//! and reproducible, so rows are not validated one by one as the ingestion API does; they
-//! go in as multi-row `INSERT`s, many rows per statement and many statements per
-//! transaction, so hundreds of thousands of orders load in seconds. Never use it for
-//! customer data: use the validated API in `business.rs`.
+//! Business history in bulk: customer spells, orders, contacts and loyalty memberships
+//! from a trusted source (a migration from another system, a generated data set), loaded
+//! straight into the tables. Rows are not checked one by one as the recording API
+//! (`record_orders` and the rest) checks them — only that their customers exist; they go
+//! in as multi-row `INSERT`s, many rows per statement and many statements per
+//! transaction, so hundreds of thousands of orders load in seconds. Data sent by other
+//! systems day to day goes through the recording API, which checks every item.
 
 use crate::{to_ts, Result, Store, StoreError};
+use advocate_core::ContactChannel;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
@@ -21,7 +23,7 @@ const ROWS_PER_TRANSACTION: usize = 20_000;
 
 /// A customer's relationship from acquisition (or return) to churn.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoSpell {
+pub struct HistoricSpell {
     pub customer_external_id: String,
     pub started_at: DateTime<Utc>,
     /// `None` while the customer is still a customer.
@@ -30,21 +32,21 @@ pub struct DemoSpell {
 
 /// A purchase: `amount_minor` in the reporting currency, the original alongside.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoOrder {
+pub struct HistoricOrder {
     pub customer_external_id: String,
     pub external_id: String,
     pub amount_minor: i64,
     pub original_amount_minor: i64,
-    pub original_currency: &'static str,
+    pub original_currency: String,
     pub ordered_at: DateTime<Utc>,
 }
 
-/// A support contact; `channel` is one of the names in the `contacts` table's comment.
+/// A support contact.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoContact {
+pub struct HistoricContact {
     pub customer_external_id: String,
     pub external_id: String,
-    pub channel: &'static str,
+    pub channel: ContactChannel,
     pub is_complaint: bool,
     pub opened_at: DateTime<Utc>,
     pub first_reply_at: Option<DateTime<Utc>>,
@@ -53,22 +55,22 @@ pub struct DemoContact {
 
 /// A loyalty-programme membership; `left_at` is `None` while it lasts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoMembership {
+pub struct HistoricMembership {
     pub customer_external_id: String,
     pub joined_at: DateTime<Utc>,
     pub left_at: Option<DateTime<Utc>>,
 }
 
-/// Everything [`Store::demo_load_business`] loads, borrowed from the generator's output.
+/// Everything [`Store::load_business_history`] loads, borrowed from the caller.
 #[derive(Debug, Clone, Copy)]
-pub struct DemoBusiness<'a> {
-    pub spells: &'a [DemoSpell],
-    pub orders: &'a [DemoOrder],
-    pub contacts: &'a [DemoContact],
-    pub loyalty: &'a [DemoMembership],
+pub struct BusinessHistory<'a> {
+    pub spells: &'a [HistoricSpell],
+    pub orders: &'a [HistoricOrder],
+    pub contacts: &'a [HistoricContact],
+    pub loyalty: &'a [HistoricMembership],
 }
 
-impl DemoBusiness<'_> {
+impl BusinessHistory<'_> {
     /// How many rows there are in all, for a progress bar.
     pub fn rows(&self) -> usize {
         self.spells.len() + self.orders.len() + self.contacts.len() + self.loyalty.len()
@@ -79,14 +81,14 @@ type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
 /// One table's rows: its column list (after `workspace_id, customer_id, created_at`) and
 /// how to bind the rest of a row.
-trait DemoRow {
+trait HistoricRow {
     const TABLE: &'static str;
     const COLUMNS: &'static [&'static str];
     fn customer(&self) -> &str;
     fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
 }
 
-impl DemoRow for DemoSpell {
+impl HistoricRow for HistoricSpell {
     const TABLE: &'static str = "customer_spells";
     const COLUMNS: &'static [&'static str] = &["started_at", "ended_at"];
     fn customer(&self) -> &str {
@@ -99,7 +101,7 @@ impl DemoRow for DemoSpell {
     }
 }
 
-impl DemoRow for DemoOrder {
+impl HistoricRow for HistoricOrder {
     const TABLE: &'static str = "orders";
     const COLUMNS: &'static [&'static str] = &[
         "external_id",
@@ -116,12 +118,12 @@ impl DemoRow for DemoOrder {
             .bind(self.external_id.as_str())
             .bind(self.amount_minor)
             .bind(self.original_amount_minor)
-            .bind(self.original_currency)
+            .bind(self.original_currency.as_str())
             .bind(to_ts(self.ordered_at))
     }
 }
 
-impl DemoRow for DemoContact {
+impl HistoricRow for HistoricContact {
     const TABLE: &'static str = "contacts";
     const COLUMNS: &'static [&'static str] = &[
         "external_id",
@@ -137,7 +139,7 @@ impl DemoRow for DemoContact {
     fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
         query
             .bind(self.external_id.as_str())
-            .bind(self.channel)
+            .bind(self.channel.as_str())
             .bind(i64::from(self.is_complaint))
             .bind(to_ts(self.opened_at))
             .bind(self.first_reply_at.map(to_ts))
@@ -145,7 +147,7 @@ impl DemoRow for DemoContact {
     }
 }
 
-impl DemoRow for DemoMembership {
+impl HistoricRow for HistoricMembership {
     const TABLE: &'static str = "loyalty_memberships";
     const COLUMNS: &'static [&'static str] = &["joined_at", "left_at"];
     fn customer(&self) -> &str {
@@ -159,15 +161,15 @@ impl DemoRow for DemoMembership {
 }
 
 impl Store {
-    /// DEMO ONLY (see the module comment): inserts the demo's business rows for customers
-    /// already stored in the workspace, in transactions of up to 20,000 rows; calls
-    /// `progress` with the number of rows after each commit. Refuses rows naming a
+    /// Loads business history from a trusted source (see the module comment) for
+    /// customers already stored in the workspace, in transactions of up to 20,000 rows;
+    /// calls `progress` with the number of rows after each commit. Refuses rows naming a
     /// customer the workspace does not have, before writing anything. Returns the rows
     /// written.
-    pub async fn demo_load_business(
+    pub async fn load_business_history(
         &self,
         workspace_id: i64,
-        rows: DemoBusiness<'_>,
+        rows: BusinessHistory<'_>,
         mut progress: impl FnMut(u64),
     ) -> Result<u64> {
         let ids = self.customer_ids(workspace_id).await?;
@@ -182,10 +184,14 @@ impl Store {
             created,
             ids: &ids,
         };
-        written += self.demo_insert(&cx, rows.spells, &mut progress).await?;
-        written += self.demo_insert(&cx, rows.orders, &mut progress).await?;
-        written += self.demo_insert(&cx, rows.contacts, &mut progress).await?;
-        written += self.demo_insert(&cx, rows.loyalty, &mut progress).await?;
+        written += self.insert_history(&cx, rows.spells, &mut progress).await?;
+        written += self.insert_history(&cx, rows.orders, &mut progress).await?;
+        written += self
+            .insert_history(&cx, rows.contacts, &mut progress)
+            .await?;
+        written += self
+            .insert_history(&cx, rows.loyalty, &mut progress)
+            .await?;
         Ok(written)
     }
 
@@ -199,7 +205,7 @@ impl Store {
         Ok(rows.into_iter().map(|(id, ext)| (ext, id)).collect())
     }
 
-    async fn demo_insert<R: DemoRow>(
+    async fn insert_history<R: HistoricRow>(
         &self,
         cx: &Insert<'_>,
         rows: &[R],
@@ -223,10 +229,10 @@ struct Insert<'a> {
     ids: &'a HashMap<String, i64>,
 }
 
-fn check_customers<R: DemoRow>(ids: &HashMap<String, i64>, rows: &[R]) -> Result<()> {
+fn check_customers<R: HistoricRow>(ids: &HashMap<String, i64>, rows: &[R]) -> Result<()> {
     match rows.iter().find(|r| !ids.contains_key(r.customer())) {
         Some(row) => Err(StoreError::Invalid(format!(
-            "demo {} row names customer {:?}, who is not in the workspace",
+            "{} row names customer {:?}, who is not in the workspace",
             R::TABLE,
             row.customer()
         ))),
@@ -235,7 +241,7 @@ fn check_customers<R: DemoRow>(ids: &HashMap<String, i64>, rows: &[R]) -> Result
 }
 
 /// One multi-row `INSERT` of `rows` (table and column names are constants, never input).
-async fn insert_rows<R: DemoRow>(
+async fn insert_rows<R: HistoricRow>(
     tx: &mut Transaction<'static, Any>,
     cx: &Insert<'_>,
     rows: &[R],
