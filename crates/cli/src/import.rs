@@ -7,7 +7,7 @@
 
 use crate::options::DbArgs;
 use advocate_core::{Channel, SurveyKind};
-use advocate_server::api::responses::parse_score;
+use advocate_server::api::answers::parse_score;
 use advocate_server::api::validate::{label, language, optional_text, text};
 use advocate_server::ApiError;
 use advocate_store::models::{NewAnswer, Respondent};

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
 
 pub mod accounts;
+pub mod answers;
 pub mod business;
 pub mod cases;
 pub mod customers;
@@ -13,7 +14,6 @@ pub mod nps;
 pub mod outbox;
 pub mod privacy;
 pub mod replace;
-pub mod responses;
 pub mod settings;
 pub mod surveys;
 pub mod validate;
@@ -33,7 +33,7 @@ use utoipa::{Modify, OpenApi};
         Authenticate with `Authorization: Bearer <api key>` (create one with `advocate apikey create`). \
         Errors are application/problem+json."),
     paths(surveys::create, surveys::list, customers::upsert, customers::get,
-        customers::timeline, customers::set_follow_up, customers::clear_follow_up, responses::create, nps::report, nps::compare),
+        customers::timeline, customers::set_follow_up, customers::clear_follow_up, answers::create, nps::report, nps::compare),
     components(schemas(Problem)),
     modifiers(&BearerAuth),
     tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
@@ -87,7 +87,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/customers/{external_id}/follow-up",
             put(customers::set_follow_up).delete(customers::clear_follow_up),
         )
-        .route("/api/v1/responses", post(responses::create))
+        .route("/api/v1/responses", post(answers::create))
         .route("/api/v1/nps", get(nps::report))
         .route("/api/v1/nps/compare", get(nps::compare))
         .merge(webhooks::router())
