@@ -20,10 +20,10 @@ pub mod validate;
 pub mod webhooks;
 pub mod workspace;
 
+use crate::access::Access::{Key, Public};
 use crate::error::{ApiError, Problem};
-use crate::state::AppState;
-use axum::routing::{any, get, post, put};
-use axum::Router;
+use crate::routes::Routes;
+use advocate_core::Permission::{Configure, Dashboards, Ingest, ReadCustomers, WorkCases};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -74,36 +74,49 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/surveys", post(surveys::create).get(surveys::list))
-        .route("/api/v1/customers", post(customers::upsert))
-        .route("/api/v1/customers/{external_id}", get(customers::get))
-        .route(
+/// The whole API: each module's routes, and a problem+json 404 for any other path.
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/api/v1/surveys", Key(Configure), surveys::create)
+        .get("/api/v1/surveys", Key(Dashboards), surveys::list)
+        .post("/api/v1/customers", Key(Ingest), customers::upsert)
+        .get(
+            "/api/v1/customers/{external_id}",
+            Key(ReadCustomers),
+            customers::get,
+        )
+        .get(
             "/api/v1/customers/{external_id}/timeline",
-            get(customers::timeline),
+            Key(ReadCustomers),
+            customers::timeline,
         )
-        .route(
+        .put(
             "/api/v1/customers/{external_id}/follow-up",
-            put(customers::set_follow_up).delete(customers::clear_follow_up),
+            Key(WorkCases),
+            customers::set_follow_up,
         )
-        .route("/api/v1/responses", post(answers::create))
-        .route("/api/v1/nps", get(nps::report))
-        .route("/api/v1/nps/compare", get(nps::compare))
-        .merge(webhooks::router())
-        .merge(outbox::router())
-        .merge(cases::router())
-        .merge(settings::router())
-        .merge(engagements::router())
-        .merge(business::router())
-        .merge(kpis::router())
-        .merge(exports::router())
-        .merge(invitations::router())
-        .merge(accounts::router())
-        .merge(privacy::router())
-        .merge(workspace::router())
-        .route(
-            "/api/{*rest}",
-            any(|| async { ApiError::not_found("no such API endpoint") }),
+        .delete(
+            "/api/v1/customers/{external_id}/follow-up",
+            Key(WorkCases),
+            customers::clear_follow_up,
         )
+        .post("/api/v1/responses", Key(Ingest), answers::create)
+        .get("/api/v1/nps", Key(Dashboards), nps::report)
+        .get("/api/v1/nps/compare", Key(Dashboards), nps::compare)
+        .merge(webhooks::routes())
+        .merge(outbox::routes())
+        .merge(cases::routes())
+        .merge(settings::routes())
+        .merge(engagements::routes())
+        .merge(business::routes())
+        .merge(kpis::routes())
+        .merge(exports::routes())
+        .merge(invitations::routes())
+        .merge(accounts::routes())
+        .merge(privacy::routes())
+        .merge(workspace::routes())
+        // Unknown API paths answer 404 as problem+json, whatever the method.
+        .any("/api/{*rest}", Public, || async {
+            ApiError::not_found("no such API endpoint")
+        })
 }
