@@ -2,9 +2,12 @@
 
 use super::json::ApiJson;
 use super::validate::{label, language, optional_text, text, CustomerFields};
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Ingest;
 use advocate_core::{Category, Channel, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
 use axum::extract::State;
@@ -13,7 +16,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(paths(create), tags((name = "responses")))]
+pub struct Doc;
+
+pub fn routes() -> Routes {
+    Routes::new().post("/api/v1/responses", Key(Ingest), create)
+}
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 

@@ -20,10 +20,9 @@ pub mod validate;
 pub mod webhooks;
 pub mod workspace;
 
-use crate::access::Access::{Key, Public};
+use crate::access::Access::Public;
 use crate::error::{ApiError, Problem};
 use crate::routes::Routes;
-use advocate_core::Permission::{Configure, Dashboards, Ingest, ReadCustomers, WorkCases};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -32,18 +31,19 @@ use utoipa::{Modify, OpenApi};
     info(title = "Advocate API", description = "Net Promoter Score and closed-loop feedback. \
         Authenticate with `Authorization: Bearer <api key>` (create one with `advocate apikey create`). \
         Errors are application/problem+json."),
-    paths(surveys::create, surveys::list, customers::upsert, customers::get,
-        customers::timeline, customers::set_follow_up, customers::clear_follow_up, answers::create, nps::report, nps::compare),
     components(schemas(Problem)),
-    modifiers(&BearerAuth),
-    tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
-/// The whole API description: the core paths above plus each module's own.
+/// The whole API description: the shared parts above plus each module's own paths.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for part in [
+        surveys::Doc::openapi(),
+        customers::Doc::openapi(),
+        answers::Doc::openapi(),
+        nps::Doc::openapi(),
         cases::Doc::openapi(),
         settings::Doc::openapi(),
         engagements::Doc::openapi(),
@@ -77,32 +77,10 @@ impl Modify for BearerAuth {
 /// The whole API: each module's routes, and a problem+json 404 for any other path.
 pub fn routes() -> Routes {
     Routes::new()
-        .post("/api/v1/surveys", Key(Configure), surveys::create)
-        .get("/api/v1/surveys", Key(Dashboards), surveys::list)
-        .post("/api/v1/customers", Key(Ingest), customers::upsert)
-        .get(
-            "/api/v1/customers/{external_id}",
-            Key(ReadCustomers),
-            customers::get,
-        )
-        .get(
-            "/api/v1/customers/{external_id}/timeline",
-            Key(ReadCustomers),
-            customers::timeline,
-        )
-        .put(
-            "/api/v1/customers/{external_id}/follow-up",
-            Key(WorkCases),
-            customers::set_follow_up,
-        )
-        .delete(
-            "/api/v1/customers/{external_id}/follow-up",
-            Key(WorkCases),
-            customers::clear_follow_up,
-        )
-        .post("/api/v1/responses", Key(Ingest), answers::create)
-        .get("/api/v1/nps", Key(Dashboards), nps::report)
-        .get("/api/v1/nps/compare", Key(Dashboards), nps::compare)
+        .merge(surveys::routes())
+        .merge(customers::routes())
+        .merge(answers::routes())
+        .merge(nps::routes())
         .merge(webhooks::routes())
         .merge(outbox::routes())
         .merge(cases::routes())
