@@ -2,7 +2,7 @@
 //! request carries — every string field of every JSON body the API documents, every form,
 //! every path parameter, query parameters — is a 4xx whose detail names the field, never a
 //! 500 (PostgreSQL refuses NUL in text), and nothing is stored. The walks are generated
-//! from `/openapi.json` and from the access table every route has a line in.
+//! from `/openapi.json` and from the access rule every route is declared with.
 
 use crate::common::TestApp;
 use advocate_server::access::{Access, Rule, CSRF_HEADER};
