@@ -21,7 +21,7 @@ request = function()
   if baseline then
     return wrk.format("GET", "/healthz")
   end
-  return wrk.format(nil, "/api/v1/responses", nil, body)
+  return wrk.format(nil, "/api/v1/answers", nil, body)
 end
 
 -- Counts answers by status so the run can check them against the database.

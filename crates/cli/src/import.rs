@@ -1,4 +1,5 @@
-//! `advocate import responses FILE.csv`: historic answers from a CSV file, all or nothing.
+//! `advocate import answers FILE.csv` (or its old name, `import responses`): historic
+//! answers from a CSV file, all or nothing.
 //!
 //! The file is read twice. The first pass validates every row and reports every problem
 //! with its line number; only when there is none does the second pass store the answers,
@@ -7,7 +8,7 @@
 
 use crate::options::DbArgs;
 use advocate_core::{Channel, SurveyKind};
-use advocate_server::api::responses::parse_score;
+use advocate_server::api::answers::parse_score;
 use advocate_server::api::validate::{label, language, optional_text, text};
 use advocate_server::ApiError;
 use advocate_store::models::{NewAnswer, Respondent};
@@ -49,7 +50,8 @@ pub enum ImportCommand {
     /// external_id (optional). Every row is checked first: one bad row imports nothing.
     /// Imported answers are history: they set off no playbook (no case, alert or
     /// thank-you) unless --react-since says which are recent enough to act on.
-    Responses {
+    #[command(alias = "responses")]
+    Answers {
         #[command(flatten)]
         db: DbArgs,
         /// The CSV file.
@@ -107,11 +109,11 @@ pub async fn run(command: ImportCommand) -> Result<()> {
             });
             crate::import_customers::customers(&db, &file, invite).await
         }
-        ImportCommand::Responses {
+        ImportCommand::Answers {
             db,
             file,
             react_since,
-        } => responses(&db, &file, react_since).await,
+        } => answers(&db, &file, react_since).await,
         ImportCommand::Orders { db, file } => business::orders(&db, &file).await,
         ImportCommand::Contacts { db, file } => business::contacts(&db, &file).await,
         ImportCommand::Lifecycle { db, file } => business::lifecycle(&db, &file).await,
@@ -724,7 +726,7 @@ fn parse_in_background(
 /// Imports answers, all or none, in one pass: each row is checked and stored in one
 /// open transaction, which is committed only if no row of the file has a problem (once
 /// one is found, rows are only checked, so that every problem is reported).
-pub async fn responses(db: &DbArgs, path: &Path, react_since: Option<NaiveDate>) -> Result<()> {
+pub async fn answers(db: &DbArgs, path: &Path, react_since: Option<NaiveDate>) -> Result<()> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot open {}", path.display()))?
         .len();

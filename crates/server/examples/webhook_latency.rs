@@ -140,7 +140,7 @@ async fn main() {
                     (http.clone(), base.clone(), key.clone(), sent.clone());
                 tokio::spawn(async move {
                     let r = http
-                        .post(format!("{base}/api/v1/responses"))
+                        .post(format!("{base}/api/v1/answers"))
                         .bearer_auth(&key)
                         .json(&json!({"survey": "rel", "score": 7 + (i % 4)}))
                         .send()
@@ -179,7 +179,7 @@ async fn measure(
     let mut out = Vec::with_capacity(samples);
     for _ in 0..samples {
         let r = http
-            .post(format!("{base}/api/v1/responses"))
+            .post(format!("{base}/api/v1/answers"))
             .bearer_auth(key)
             .json(&json!({"survey": "rel", "score": 3, "comment": "too slow"}))
             .send()

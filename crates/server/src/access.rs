@@ -1,10 +1,10 @@
 //! Who may call which route, decided in one place for pages and API alike.
 //!
-//! [`RULES`] names every route of the application with the access it needs; the
-//! [`authorize`] middleware looks the matched route up before any handler runs. A route
-//! missing from the table is refused (deny by default), so a new endpoint cannot slip
-//! past: its own tests fail until it has a rule. The tenant-isolation tests walk this
-//! table.
+//! Every route is declared with the access it needs, next to its handler (see
+//! [`crate::routes`]); the [`authorize`] middleware looks the matched route up in the
+//! resulting [`AccessTable`] before any handler runs. A route missing from the table (one
+//! added to the router some other way) is refused: deny by default. The tenant-isolation
+//! tests walk the same rules ([`crate::rules`]).
 
 use crate::auth::{self, ApiCaller, SignedIn};
 use crate::error::ApiError;
@@ -17,6 +17,8 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// What a route needs from its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,236 +35,61 @@ pub enum Access {
 use Access::{Key, Person, Public};
 use Permission::*;
 
-/// Every route: method (`*` for any), path as registered, access.
-pub const RULES: &[(&str, &str, Access)] = &[
-    // Public: health, docs, assets, sign-in, what customers open.
-    // Unknown API paths answer 404 as problem+json, whatever the method.
-    ("*", "/api/{*rest}", Public),
-    ("GET", "/healthz", Public),
-    ("GET", "/readyz", Public),
-    ("GET", "/openapi.json", Public),
-    ("GET", "/docs", Public),
-    ("GET", "/docs/", Public),
-    ("GET", "/docs/{*rest}", Public),
-    ("GET", "/assets/style.css", Public),
-    ("GET", "/", Public),
-    ("GET", "/signin", Public),
-    ("POST", "/signin", Public),
-    ("GET", "/s/{public_id}", Public),
-    ("POST", "/s/{public_id}", Public),
-    ("GET", "/s/{public_id}/a/{token}", Public),
-    ("POST", "/s/{public_id}/a/{token}", Public),
-    ("POST", "/s/{public_id}/a/{token}/score", Public),
-    ("GET", "/s/{public_id}/thanks", Public),
-    ("GET", "/s/{public_id}/qr.svg", Public),
-    ("GET", "/s/{public_id}/qr.png", Public),
-    ("GET", "/i/{token}", Public),
-    ("POST", "/i/{token}", Public),
-    ("GET", "/i/{token}/open.gif", Public),
-    ("GET", "/i/{token}/{score}", Public),
-    ("GET", "/r/{code}", Public),
-    ("GET", "/u/{token}", Public),
-    ("POST", "/u/{token}", Public),
-    ("GET", "/widget.js", Public),
-    ("GET", "/w/{public_id}/prompt", Public),
-    ("POST", "/w/{public_id}/answers", Public),
-    ("OPTIONS", "/w/{public_id}/answers", Public),
-    ("OPTIONS", "/w/{public_id}/prompt", Public),
-    ("POST", "/hooks/sms/{token}", Public),
-    ("GET", "/invite/{token}", Public),
-    ("POST", "/invite/{token}", Public),
-    ("GET", "/password-reset", Public),
-    ("POST", "/password-reset", Public),
-    ("GET", "/password-reset/{token}", Public),
-    ("POST", "/password-reset/{token}", Public),
-    // Pages for people.
-    ("POST", "/signout", Person(Dashboards)),
-    ("POST", "/workspace", Person(Dashboards)),
-    ("GET", "/account", Person(Dashboards)),
-    ("GET", "/dashboard", Person(Dashboards)),
-    ("GET", "/compare", Person(Dashboards)),
-    ("GET", "/kpis", Person(Dashboards)),
-    ("GET", "/reports/quarterly", Person(Dashboards)),
-    ("GET", "/export/{file}", Person(Export)),
-    ("GET", "/cases", Person(ReadCases)),
-    ("GET", "/cases/{id}", Person(ReadCases)),
-    ("POST", "/cases/{id}", Person(WorkCases)),
-    ("POST", "/cases/{id}/steps", Person(WorkCases)),
-    ("POST", "/cases/{id}/notes", Person(WorkCases)),
-    ("GET", "/customers", Person(ReadCustomers)),
-    ("GET", "/customers/{external_id}", Person(ReadCustomers)),
-    (
-        "POST",
-        "/customers/{external_id}/follow-up",
-        Person(WorkCases),
-    ),
-    (
-        "POST",
-        "/customers/{external_id}/follow-up/clear",
-        Person(WorkCases),
-    ),
-    ("GET", "/outbox", Person(Configure)),
-    ("GET", "/outbox/{id}", Person(Configure)),
-    ("POST", "/outbox/redrive-dead", Person(Configure)),
-    ("POST", "/outbox/{id}/redrive", Person(Configure)),
-    ("GET", "/settings", Person(Configure)),
-    ("POST", "/settings", Person(Configure)),
-    ("POST", "/settings/playbooks/{score}", Person(Configure)),
-    (
-        "POST",
-        "/settings/playbooks/{score}/reset",
-        Person(Configure),
-    ),
-    ("POST", "/settings/routing-rules", Person(Configure)),
-    ("POST", "/settings/widget-secret/rotate", Person(Administer)),
-    (
-        "POST",
-        "/settings/routing-rules/{id}/delete",
-        Person(Configure),
-    ),
-    (
-        "POST",
-        "/settings/routing-rules/{id}/move",
-        Person(Configure),
-    ),
-    ("GET", "/team", Person(Administer)),
-    ("POST", "/team/invitations", Person(Administer)),
-    ("POST", "/team/{user_id}/role", Person(Administer)),
-    ("POST", "/team/{user_id}/remove", Person(Administer)),
-    ("POST", "/team/api-keys", Person(Administer)),
-    ("POST", "/team/api-keys/{id}/rotate", Person(Administer)),
-    ("POST", "/team/api-keys/{id}/revoke", Person(Administer)),
-    ("GET", "/audit", Person(Administer)),
-    // The API.
-    ("GET", "/api/v1/surveys", Key(Dashboards)),
-    ("POST", "/api/v1/surveys", Key(Configure)),
-    ("POST", "/api/v1/customers", Key(Ingest)),
-    ("GET", "/api/v1/customers/{external_id}", Key(ReadCustomers)),
-    (
-        "GET",
-        "/api/v1/customers/{external_id}/timeline",
-        Key(ReadCustomers),
-    ),
-    (
-        "PUT",
-        "/api/v1/customers/{external_id}/follow-up",
-        Key(WorkCases),
-    ),
-    (
-        "DELETE",
-        "/api/v1/customers/{external_id}/follow-up",
-        Key(WorkCases),
-    ),
-    ("POST", "/api/v1/responses", Key(Ingest)),
-    ("GET", "/api/v1/nps", Key(Dashboards)),
-    ("GET", "/api/v1/nps/compare", Key(Dashboards)),
-    ("GET", "/api/v1/kpis", Key(Dashboards)),
-    ("GET", "/api/v1/exports/{file}", Key(Export)),
-    ("POST", "/api/v1/lifecycle", Key(Ingest)),
-    ("GET", "/api/v1/orders", Key(ReadCustomers)),
-    ("POST", "/api/v1/orders", Key(Ingest)),
-    ("GET", "/api/v1/contacts", Key(ReadCustomers)),
-    ("POST", "/api/v1/contacts", Key(Ingest)),
-    ("POST", "/api/v1/loyalty", Key(Ingest)),
-    ("GET", "/api/v1/cases", Key(ReadCases)),
-    ("GET", "/api/v1/cases/{id}", Key(ReadCases)),
-    ("PATCH", "/api/v1/cases/{id}", Key(WorkCases)),
-    ("POST", "/api/v1/cases/{id}/notes", Key(WorkCases)),
-    ("GET", "/api/v1/engagements", Key(ReadCustomers)),
-    ("POST", "/api/v1/engagements", Key(WorkCases)),
-    ("GET", "/api/v1/engagements/{id}", Key(ReadCustomers)),
-    ("PATCH", "/api/v1/engagements/{id}", Key(WorkCases)),
-    ("GET", "/api/v1/discount-codes", Key(Configure)),
-    ("POST", "/api/v1/discount-codes", Key(Configure)),
-    ("POST", "/api/v1/discount-codes/{code}/redeem", Key(Ingest)),
-    ("GET", "/api/v1/invitations", Key(ReadCustomers)),
-    ("POST", "/api/v1/invitations", Key(Ingest)),
-    ("GET", "/api/v1/invitations/response-rates", Key(Dashboards)),
-    ("GET", "/api/v1/invitations/{id}", Key(ReadCustomers)),
-    ("POST", "/api/v1/events", Key(Ingest)),
-    ("GET", "/api/v1/schedules", Key(Configure)),
-    ("POST", "/api/v1/schedules", Key(Configure)),
-    ("PUT", "/api/v1/schedules/{id}", Key(Configure)),
-    ("PATCH", "/api/v1/schedules/{id}", Key(Configure)),
-    ("DELETE", "/api/v1/schedules/{id}", Key(Configure)),
-    ("GET", "/api/v1/event-triggers", Key(Configure)),
-    ("POST", "/api/v1/event-triggers", Key(Configure)),
-    ("DELETE", "/api/v1/event-triggers/{id}", Key(Configure)),
-    ("GET", "/api/v1/invitation-texts/{language}", Key(Configure)),
-    ("PUT", "/api/v1/invitation-texts/{language}", Key(Configure)),
-    (
-        "PATCH",
-        "/api/v1/invitation-texts/{language}",
-        Key(Configure),
-    ),
-    ("GET", "/api/v1/outbox", Key(Configure)),
-    ("GET", "/api/v1/outbox/{id}", Key(Configure)),
-    ("POST", "/api/v1/outbox/redrive-dead", Key(Configure)),
-    ("POST", "/api/v1/outbox/{id}/redrive", Key(Configure)),
-    ("GET", "/api/v1/settings", Key(Configure)),
-    ("PUT", "/api/v1/settings", Key(Configure)),
-    ("PATCH", "/api/v1/settings", Key(Configure)),
-    ("GET", "/api/v1/playbooks", Key(Configure)),
-    ("PUT", "/api/v1/playbooks/{score}", Key(Configure)),
-    ("PATCH", "/api/v1/playbooks/{score}", Key(Configure)),
-    ("DELETE", "/api/v1/playbooks/{score}", Key(Configure)),
-    ("GET", "/api/v1/routing-rules", Key(Configure)),
-    ("POST", "/api/v1/routing-rules", Key(Configure)),
-    ("PUT", "/api/v1/routing-rules/{id}", Key(Configure)),
-    ("PATCH", "/api/v1/routing-rules/{id}", Key(Configure)),
-    ("DELETE", "/api/v1/routing-rules/{id}", Key(Configure)),
-    ("GET", "/api/v1/webhooks", Key(Configure)),
-    ("POST", "/api/v1/webhooks", Key(Configure)),
-    ("GET", "/api/v1/webhooks/{id}", Key(Configure)),
-    ("PATCH", "/api/v1/webhooks/{id}", Key(Configure)),
-    ("DELETE", "/api/v1/webhooks/{id}", Key(Configure)),
-    (
-        "POST",
-        "/api/v1/webhooks/{id}/rotate-secret",
-        Key(Configure),
-    ),
-    ("GET", "/api/v1/members", Key(Administer)),
-    ("POST", "/api/v1/members", Key(Administer)),
-    ("PUT", "/api/v1/members/{user_id}", Key(Administer)),
-    ("DELETE", "/api/v1/members/{user_id}", Key(Administer)),
-    ("GET", "/api/v1/api-keys", Key(Administer)),
-    ("POST", "/api/v1/api-keys", Key(Administer)),
-    ("POST", "/api/v1/api-keys/{id}/rotate", Key(Administer)),
-    ("DELETE", "/api/v1/api-keys/{id}", Key(Administer)),
-    ("GET", "/api/v1/audit-log", Key(Administer)),
-    ("GET", "/api/v1/workspace", Key(Configure)),
-    ("PUT", "/api/v1/workspace", Key(Configure)),
-    ("PATCH", "/api/v1/workspace", Key(Configure)),
-    ("GET", "/api/v1/workspace/widget-secret", Key(Administer)),
-    (
-        "POST",
-        "/api/v1/workspace/widget-secret/rotate",
-        Key(Administer),
-    ),
-    // Privacy: a person's data out, a person erased, retention applied now.
-    (
-        "GET",
-        "/customers/{external_id}/export.json",
-        Person(Export),
-    ),
-    ("POST", "/customers/{external_id}/erase", Person(Administer)),
-    ("GET", "/api/v1/customers/{external_id}/export", Key(Export)),
-    ("DELETE", "/api/v1/customers/{external_id}", Key(Administer)),
-    ("POST", "/api/v1/privacy/retention", Key(Administer)),
-];
+/// One route's rule: method (`*` for any), path as registered, access. Declared next to
+/// the route's handler (see [`crate::routes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
 
-/// The access a route needs, or `None` for a route nobody wrote a rule for.
-pub fn rule(method: &Method, path: &str) -> Option<Access> {
-    // HEAD is answered by the GET handler, so it needs what GET needs.
-    let method = if method == Method::HEAD {
-        "GET"
-    } else {
-        method.as_str()
-    };
-    RULES
-        .iter()
-        .find(|(m, p, _)| (*m == method || *m == "*") && *p == path)
-        .map(|(_, _, a)| *a)
+/// Every route's rule, by path, for the [`authorize`] middleware.
+#[derive(Debug)]
+pub struct AccessTable {
+    by_path: HashMap<&'static str, Vec<(&'static str, Access)>>,
+}
+
+impl AccessTable {
+    /// Panics on two rules for one method and path: which one holds would be a guess, and
+    /// axum refuses such routes at start-up the same way.
+    pub fn new(rules: &[Rule]) -> Self {
+        let mut by_path: HashMap<_, Vec<_>> = HashMap::new();
+        for r in rules {
+            let methods = by_path.entry(r.path).or_default();
+            assert!(
+                !methods.iter().any(|(m, _)| *m == r.method),
+                "{} {} has two access rules",
+                r.method,
+                r.path
+            );
+            methods.push((r.method, r.access));
+        }
+        Self { by_path }
+    }
+
+    /// The access a route needs, or `None` for a route nobody wrote a rule for.
+    pub fn rule(&self, method: &Method, path: &str) -> Option<Access> {
+        // HEAD is answered by the GET handler, so it needs what GET needs.
+        let method = if method == Method::HEAD {
+            "GET"
+        } else {
+            method.as_str()
+        };
+        self.by_path
+            .get(path)?
+            .iter()
+            .find(|(m, _)| *m == method || *m == "*")
+            .map(|(_, a)| *a)
+    }
+
+    /// The methods a path has rules for, for a 405's `Allow`.
+    fn methods(&self, path: &str) -> Vec<&'static str> {
+        self.by_path
+            .get(path)
+            .map(|rules| rules.iter().map(|(m, _)| *m).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Largest form a page may post (the CSRF token is read from it).
@@ -273,16 +100,20 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Checks the caller against the route's rule before the handler runs, and hands the
 /// handler who the caller is (an [`ApiCaller`] or a [`SignedIn`] in the extensions).
-pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn authorize(
+    State((state, table)): State<(AppState, Arc<AccessTable>)>,
+    req: Request,
+    next: Next,
+) -> Response {
     // Unmatched requests go to the fallback (a 404), which reveals nothing.
     let Some(path) = req.extensions().get::<MatchedPath>().cloned() else {
         return next.run(req).await;
     };
-    let Some(access) = rule(req.method(), path.as_str()) else {
+    let Some(access) = table.rule(req.method(), path.as_str()) else {
         // Anyone can send a method a route does not have (`GET /signout`): not worth more
         // than a debug line. A route missing from the table fails its own tests instead.
         tracing::debug!(method = %req.method(), route = path.as_str(), "route has no access rule");
-        return refuse_unruled(path.as_str());
+        return refuse_unruled(&table.methods(path.as_str()), path.as_str());
     };
     match access {
         Public => next.run(req).await,
@@ -308,12 +139,7 @@ pub async fn authorize(State(state): State<AppState>, req: Request, next: Next) 
 
 /// A method the route does not have is a 405 naming the ones it has; a route without any
 /// rule is refused (deny by default).
-fn refuse_unruled(path: &str) -> Response {
-    let allowed: Vec<&str> = RULES
-        .iter()
-        .filter(|(_, p, _)| *p == path)
-        .map(|(m, _, _)| *m)
-        .collect();
+fn refuse_unruled(allowed: &[&str], path: &str) -> Response {
     let api = path.starts_with("/api/");
     let mut response = match (allowed.is_empty(), api) {
         (true, true) => ApiError::forbidden("this endpoint has no access rule").into_response(),
@@ -526,12 +352,35 @@ mod tests {
 
     #[test]
     fn every_rule_is_unique_and_head_follows_get() {
+        let rules = crate::rules();
         let mut seen = std::collections::HashSet::new();
-        for (m, p, _) in RULES {
-            assert!(seen.insert((m, p)), "{m} {p} has two rules");
+        for r in &rules {
+            assert!(seen.insert((r.method, r.path)), "{r:?} has two rules");
         }
-        assert_eq!(rule(&Method::HEAD, "/dashboard"), Some(Person(Dashboards)));
-        assert_eq!(rule(&Method::GET, "/nowhere"), None);
+        let table = AccessTable::new(&rules);
+        assert_eq!(
+            table.rule(&Method::HEAD, "/dashboard"),
+            Some(Person(Dashboards))
+        );
+        assert_eq!(table.rule(&Method::GET, "/nowhere"), None);
+        assert_eq!(
+            table.rule(&Method::DELETE, "/api/anything/{*rest}"),
+            None,
+            "only the path as registered"
+        );
+        assert_eq!(table.rule(&Method::DELETE, "/api/{*rest}"), Some(Public));
+        assert_eq!(table.methods("/signout"), ["POST"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "GET /x has two access rules")]
+    fn two_rules_for_one_route_are_refused() {
+        let rule = Rule {
+            method: "GET",
+            path: "/x",
+            access: Public,
+        };
+        AccessTable::new(&[rule, rule]);
     }
 
     #[test]

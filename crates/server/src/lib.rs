@@ -12,6 +12,7 @@ pub mod pages;
 pub mod qr;
 pub mod ratelimit;
 pub mod request_id;
+pub mod routes;
 pub mod security;
 pub mod state;
 pub mod team;
@@ -21,12 +22,14 @@ pub mod worker;
 pub use error::{ApiError, Problem};
 pub use state::{AppState, Config, Limits};
 
+use access::Access::Public;
 use advocate_store::Store;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::Router;
 use connections::{GuardedListener, MakeGuarded};
+use routes::Routes;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -44,20 +47,43 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
     }))
 }
 
+/// Every route of the application with its access rule: the API, the pages, health
+/// checks and the API's description.
+pub fn routes() -> Routes {
+    let docs = SwaggerUi::new("/docs").url("/openapi.json", api::openapi());
+    Routes::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .get("/healthz", Public, || async { "ok" })
+        .get("/readyz", Public, ready)
+        .mount(
+            docs,
+            Public,
+            &[
+                ("GET", "/openapi.json"),
+                ("GET", "/docs"),
+                ("GET", "/docs/"),
+                ("GET", "/docs/{*rest}"),
+            ],
+        )
+}
+
+/// Every route's access rule (what the tenant-isolation tests walk).
+pub fn rules() -> Vec<access::Rule> {
+    routes().into_parts().1
+}
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let https = security::https(&state);
-    Router::new()
-        .merge(api::router())
-        .merge(pages::router())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api::openapi()))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+    let (router, rules) = routes().into_parts();
+    let table = Arc::new(access::AccessTable::new(&rules));
+    router
         .fallback(|| async { pages::PageError(StatusCode::NOT_FOUND, "Page not found.") })
         // Inside the access check: a caller without access learns nothing from it.
         .layer(axum::middleware::from_fn(text_rule::check))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            (state.clone(), table),
             access::authorize,
         ))
         .layer(DefaultBodyLimit::max(API_BODY_LIMIT))

@@ -1,4 +1,4 @@
-//! `advocate import responses` and `advocate nps`, run as the real binary on a fresh
+//! `advocate import answers` and `advocate nps`, run as the real binary on a fresh
 //! SQLite data folder per test. The workspace, surveys and customers are created with the
 //! store library on the same database file (there is no CLI for them).
 
@@ -115,7 +115,7 @@ impl Env {
     }
 
     fn import(&self, file: &Path) -> Output {
-        self.run(&["import", "responses", file.to_str().unwrap()])
+        self.run(&["import", "answers", file.to_str().unwrap()])
     }
 
     fn nps_json(&self, args: &[&str]) -> Value {

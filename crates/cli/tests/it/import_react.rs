@@ -1,6 +1,7 @@
-//! `advocate import responses`: imported answers are history and set off no playbook,
-//! unless `--react-since DATE` says which are recent enough to act on; those react exactly
-//! as live answers would. Run as the real binary on SQLite and PostgreSQL.
+//! `advocate import responses` (the old name of `import answers`, kept as an alias):
+//! imported answers are history and set off no playbook, unless `--react-since DATE` says
+//! which are recent enough to act on; those react exactly as live answers would. Run as
+//! the real binary on SQLite and PostgreSQL.
 
 use advocate_core::{Label, Language, SurveyKind};
 use advocate_store::cases::CaseFilter;

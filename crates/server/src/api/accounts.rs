@@ -1,18 +1,20 @@
 //! People, API keys and the audit log of a workspace: `/api/v1/members`,
-//! `/api/v1/api-keys`, `/api/v1/audit-log`. Admin scope only (see `access::RULES`).
+//! `/api/v1/api-keys`, `/api/v1/audit-log`. Admin scope only (see [`routes`]).
 
 use super::json::ApiJson;
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::team::{self, InviteOutcome};
+use advocate_core::Permission::Administer;
 use advocate_core::{Role, Scope};
 use advocate_store::accounts::{AuditEntry, Member};
 use advocate_store::models::ApiKey;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -25,14 +27,17 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/members", get(members).post(invite))
-        .route("/api/v1/members/{user_id}", put(set_role).delete(remove))
-        .route("/api/v1/api-keys", get(keys).post(create_key))
-        .route("/api/v1/api-keys/{id}/rotate", post(rotate_key))
-        .route("/api/v1/api-keys/{id}", axum::routing::delete(revoke_key))
-        .route("/api/v1/audit-log", get(audit_log))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/members", Key(Administer), members)
+        .post("/api/v1/members", Key(Administer), invite)
+        .put("/api/v1/members/{user_id}", Key(Administer), set_role)
+        .delete("/api/v1/members/{user_id}", Key(Administer), remove)
+        .get("/api/v1/api-keys", Key(Administer), keys)
+        .post("/api/v1/api-keys", Key(Administer), create_key)
+        .post("/api/v1/api-keys/{id}/rotate", Key(Administer), rotate_key)
+        .delete("/api/v1/api-keys/{id}", Key(Administer), revoke_key)
+        .get("/api/v1/audit-log", Key(Administer), audit_log)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

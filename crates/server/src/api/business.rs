@@ -4,10 +4,13 @@
 //! `GET /api/v1/contacts` to read them back. The rules live in `advocate_store::business`;
 //! here bodies are parsed, and every bad item is named by its index and field.
 
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::ContactChannel;
+use advocate_core::Permission::{Ingest, ReadCustomers};
 use advocate_store::business::{
     parse_time, Contact, ContactFilter, ContactPage, LifecycleEvent, LifecycleKind, LoyaltyEvent,
     LoyaltyKind, NewContact, NewOrder, Order, OrderFilter, OrderPage, Recorded, MAX_BATCH,
@@ -16,8 +19,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -44,19 +46,15 @@ pub struct Doc;
 /// 10,000 contacts with every field are about 3 MB of JSON.
 const BULK_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    let bulk = DefaultBodyLimit::max(BULK_BODY_LIMIT);
-    Router::new()
-        .route("/api/v1/lifecycle", post(record_lifecycle).layer(bulk))
-        .route(
-            "/api/v1/orders",
-            get(list_orders).post(record_orders).layer(bulk),
-        )
-        .route(
-            "/api/v1/contacts",
-            get(list_contacts).post(record_contacts).layer(bulk),
-        )
-        .route("/api/v1/loyalty", post(record_loyalty).layer(bulk))
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/api/v1/lifecycle", Key(Ingest), record_lifecycle)
+        .get("/api/v1/orders", Key(ReadCustomers), list_orders)
+        .post("/api/v1/orders", Key(Ingest), record_orders)
+        .get("/api/v1/contacts", Key(ReadCustomers), list_contacts)
+        .post("/api/v1/contacts", Key(Ingest), record_contacts)
+        .post("/api/v1/loyalty", Key(Ingest), record_loyalty)
+        .layer(DefaultBodyLimit::max(BULK_BODY_LIMIT))
 }
 
 /// A customer was acquired (or came back after churning), or churned.

@@ -3,9 +3,12 @@
 //! key (by its name), on the case's checklist, notes and `case.updated` webhook.
 
 use super::json::ApiJson;
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::{ReadCases, WorkCases};
 use advocate_core::Priority;
 use advocate_store::cases::{
     AssigneeLoad, Case, CaseDetail, CaseFilter, CaseNote, CasePage, CaseStatus, CaseStep,
@@ -13,8 +16,7 @@ use advocate_store::cases::{
 };
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -30,11 +32,12 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/cases", get(list))
-        .route("/api/v1/cases/{id}", get(show).patch(update))
-        .route("/api/v1/cases/{id}/notes", post(add_note))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/cases", Key(ReadCases), list)
+        .get("/api/v1/cases/{id}", Key(ReadCases), show)
+        .patch("/api/v1/cases/{id}", Key(WorkCases), update)
+        .post("/api/v1/cases/{id}/notes", Key(WorkCases), add_note)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -3,14 +3,46 @@
 
 use super::json::ApiJson;
 use super::validate::CustomerFields;
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::{Ingest, ReadCustomers, WorkCases};
 use advocate_store::models::Customer;
 use advocate_store::{FollowUp, Timeline};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(upsert, get, timeline, set_follow_up, clear_follow_up),
+    tags((name = "customers"))
+)]
+pub struct Doc;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/api/v1/customers", Key(Ingest), upsert)
+        .get("/api/v1/customers/{external_id}", Key(ReadCustomers), get)
+        .get(
+            "/api/v1/customers/{external_id}/timeline",
+            Key(ReadCustomers),
+            timeline,
+        )
+        .put(
+            "/api/v1/customers/{external_id}/follow-up",
+            Key(WorkCases),
+            set_follow_up,
+        )
+        .delete(
+            "/api/v1/customers/{external_id}/follow-up",
+            Key(WorkCases),
+            clear_follow_up,
+        )
+}
 
 #[utoipa::path(post, path = "/api/v1/customers", operation_id = "upsertCustomer", tag = "customers", request_body = CustomerFields,
     security(("api_key" = [])),

@@ -3,10 +3,13 @@
 //! `POST /api/v1/discount-codes/{code}/redeem`.
 
 use super::json::ApiJson;
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::EngagementKind;
+use advocate_core::Permission::{Configure, Ingest, ReadCustomers, WorkCases};
 use advocate_store::engagements::{
     CodeCounts, CodePage, CodeStatus, DiscountCode, Engagement, EngagementFilter, EngagementPage,
     EngagementStatus, MAX_IMPORT,
@@ -15,8 +18,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -38,17 +40,18 @@ pub struct Doc;
 /// An import of 10,000 codes of 64 characters is about 700 KB of JSON.
 const IMPORT_BODY_LIMIT: usize = 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/engagements", get(list).post(grant))
-        .route("/api/v1/engagements/{id}", get(show).patch(update))
-        .route(
-            "/api/v1/discount-codes",
-            get(list_codes)
-                .post(import_codes)
-                .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
-        )
-        .route("/api/v1/discount-codes/{code}/redeem", post(redeem))
+pub fn routes() -> Routes {
+    let codes = Routes::new()
+        .get("/api/v1/discount-codes", Key(Configure), list_codes)
+        .post("/api/v1/discount-codes", Key(Configure), import_codes)
+        .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT));
+    Routes::new()
+        .get("/api/v1/engagements", Key(ReadCustomers), list)
+        .post("/api/v1/engagements", Key(WorkCases), grant)
+        .get("/api/v1/engagements/{id}", Key(ReadCustomers), show)
+        .patch("/api/v1/engagements/{id}", Key(WorkCases), update)
+        .merge(codes)
+        .post("/api/v1/discount-codes/{code}/redeem", Key(Ingest), redeem)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -4,10 +4,13 @@
 //! as a formula is neutralised (see [`crate::export`]). The same code serves the signed-in
 //! page links (`/export/{file}`), which call [`export_file`].
 
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::export::{self, csv, xlsx, Cell, Format};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Export;
 use advocate_store::cases::CaseStatus;
 use advocate_store::exports::{ExportFilter, ExportTable};
 use advocate_store::kpis::KpiQuery;
@@ -17,8 +20,6 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{Days, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
@@ -30,8 +31,8 @@ const BATCH: u32 = 2000;
 #[openapi(paths(download), tags((name = "exports")))]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/exports/{file}", get(download))
+pub fn routes() -> Routes {
+    Routes::new().get("/api/v1/exports/{file}", Key(Export), download)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -5,11 +5,14 @@
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
 use super::validate::{label, language, CustomerFields};
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::invitation::InvitationTextOverrides;
 use advocate_core::Channel;
+use advocate_core::Permission::{Configure, Dashboards, Ingest, ReadCustomers};
 use advocate_store::business::parse_time;
 use advocate_store::invitations::{
     self, EventOutcome, EventTrigger, Invitation, InvitationFilter, InvitationOutcome,
@@ -20,8 +23,7 @@ use advocate_store::models::Survey;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,27 +47,39 @@ pub const MAX_BATCH: usize = 1000;
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/invitations", post(create).get(list))
-        .route("/api/v1/invitations/response-rates", get(rates))
-        .route("/api/v1/invitations/{id}", get(show))
-        .route("/api/v1/events", post(event))
-        .route("/api/v1/schedules", get(schedules).post(create_schedule))
-        .route(
-            "/api/v1/schedules/{id}",
-            put(update_schedule)
-                .patch(patch_schedule)
-                .delete(delete_schedule),
-        )
-        .route("/api/v1/event-triggers", get(triggers).post(create_trigger))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/invitations", Key(ReadCustomers), list)
+        .post("/api/v1/invitations", Key(Ingest), create)
+        .get("/api/v1/invitations/response-rates", Key(Dashboards), rates)
+        .get("/api/v1/invitations/{id}", Key(ReadCustomers), show)
+        .post("/api/v1/events", Key(Ingest), event)
+        .get("/api/v1/schedules", Key(Configure), schedules)
+        .post("/api/v1/schedules", Key(Configure), create_schedule)
+        .put("/api/v1/schedules/{id}", Key(Configure), update_schedule)
+        .patch("/api/v1/schedules/{id}", Key(Configure), patch_schedule)
+        .delete("/api/v1/schedules/{id}", Key(Configure), delete_schedule)
+        .get("/api/v1/event-triggers", Key(Configure), triggers)
+        .post("/api/v1/event-triggers", Key(Configure), create_trigger)
+        .delete(
             "/api/v1/event-triggers/{id}",
-            axum::routing::delete(delete_trigger),
+            Key(Configure),
+            delete_trigger,
         )
-        .route(
+        .get(
             "/api/v1/invitation-texts/{language}",
-            get(get_texts).put(put_texts).patch(patch_texts),
+            Key(Configure),
+            get_texts,
+        )
+        .put(
+            "/api/v1/invitation-texts/{language}",
+            Key(Configure),
+            put_texts,
+        )
+        .patch(
+            "/api/v1/invitation-texts/{language}",
+            Key(Configure),
+            patch_texts,
         )
 }
 

@@ -1,18 +1,20 @@
 //! `GET /api/v1/kpis`: the retention KPIs of a period with their definitions, their
 //! linkage to NPS, a monthly series and the previous period.
 
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Label;
+use advocate_core::Permission::Dashboards;
 use advocate_store::kpis::{
     CategoryRow, ChannelReply, FirstReply, Kpi, KpiFigures, KpiQuery, KpiReport, Linkage,
     MonthPoint, NpsFigure,
 };
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{Duration, NaiveDate, Utc};
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
@@ -28,8 +30,8 @@ use utoipa::{IntoParams, OpenApi};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/api/v1/kpis", get(report))
+pub fn routes() -> Routes {
+    Routes::new().get("/api/v1/kpis", Key(Dashboards), report)
 }
 
 /// Days in the default period when `from` is left out.

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
 
 pub mod accounts;
+pub mod answers;
 pub mod business;
 pub mod cases;
 pub mod customers;
@@ -13,17 +14,15 @@ pub mod nps;
 pub mod outbox;
 pub mod privacy;
 pub mod replace;
-pub mod responses;
 pub mod settings;
 pub mod surveys;
 pub mod validate;
 pub mod webhooks;
 pub mod workspace;
 
+use crate::access::Access::Public;
 use crate::error::{ApiError, Problem};
-use crate::state::AppState;
-use axum::routing::{any, get, post, put};
-use axum::Router;
+use crate::routes::Routes;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -32,18 +31,19 @@ use utoipa::{Modify, OpenApi};
     info(title = "Advocate API", description = "Net Promoter Score and closed-loop feedback. \
         Authenticate with `Authorization: Bearer <api key>` (create one with `advocate apikey create`). \
         Errors are application/problem+json."),
-    paths(surveys::create, surveys::list, customers::upsert, customers::get,
-        customers::timeline, customers::set_follow_up, customers::clear_follow_up, responses::create, nps::report, nps::compare),
     components(schemas(Problem)),
-    modifiers(&BearerAuth),
-    tags((name = "surveys"), (name = "customers"), (name = "responses"), (name = "nps"))
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
-/// The whole API description: the core paths above plus each module's own.
+/// The whole API description: the shared parts above plus each module's own paths.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for part in [
+        surveys::Doc::openapi(),
+        customers::Doc::openapi(),
+        answers::Doc::openapi(),
+        nps::Doc::openapi(),
         cases::Doc::openapi(),
         settings::Doc::openapi(),
         engagements::Doc::openapi(),
@@ -74,36 +74,27 @@ impl Modify for BearerAuth {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/surveys", post(surveys::create).get(surveys::list))
-        .route("/api/v1/customers", post(customers::upsert))
-        .route("/api/v1/customers/{external_id}", get(customers::get))
-        .route(
-            "/api/v1/customers/{external_id}/timeline",
-            get(customers::timeline),
-        )
-        .route(
-            "/api/v1/customers/{external_id}/follow-up",
-            put(customers::set_follow_up).delete(customers::clear_follow_up),
-        )
-        .route("/api/v1/responses", post(responses::create))
-        .route("/api/v1/nps", get(nps::report))
-        .route("/api/v1/nps/compare", get(nps::compare))
-        .merge(webhooks::router())
-        .merge(outbox::router())
-        .merge(cases::router())
-        .merge(settings::router())
-        .merge(engagements::router())
-        .merge(business::router())
-        .merge(kpis::router())
-        .merge(exports::router())
-        .merge(invitations::router())
-        .merge(accounts::router())
-        .merge(privacy::router())
-        .merge(workspace::router())
-        .route(
-            "/api/{*rest}",
-            any(|| async { ApiError::not_found("no such API endpoint") }),
-        )
+/// The whole API: each module's routes, and a problem+json 404 for any other path.
+pub fn routes() -> Routes {
+    Routes::new()
+        .merge(surveys::routes())
+        .merge(customers::routes())
+        .merge(answers::routes())
+        .merge(nps::routes())
+        .merge(webhooks::routes())
+        .merge(outbox::routes())
+        .merge(cases::routes())
+        .merge(settings::routes())
+        .merge(engagements::routes())
+        .merge(business::routes())
+        .merge(kpis::routes())
+        .merge(exports::routes())
+        .merge(invitations::routes())
+        .merge(accounts::routes())
+        .merge(privacy::routes())
+        .merge(workspace::routes())
+        // Unknown API paths answer 404 as problem+json, whatever the method.
+        .any("/api/{*rest}", Public, || async {
+            ApiError::not_found("no such API endpoint")
+        })
 }

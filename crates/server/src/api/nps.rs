@@ -1,9 +1,12 @@
 //! `GET /api/v1/nps`: NPS with its interval, optionally broken down; and
 //! `GET /api/v1/nps/compare`: two filtered sets of answers compared with a z-test.
 
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Dashboards;
 use advocate_core::{Channel, CiMethod, GroupBy, Label, Language};
 use advocate_store::{CompareQuery, NpsComparison, NpsFilter, NpsQuery, NpsReport};
 use axum::extract::rejection::QueryRejection;
@@ -11,7 +14,17 @@ use axum::extract::{Query, State};
 use axum::Json;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(paths(report, compare), tags((name = "nps")))]
+pub struct Doc;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/nps", Key(Dashboards), report)
+        .get("/api/v1/nps/compare", Key(Dashboards), compare)
+}
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

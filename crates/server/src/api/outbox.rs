@@ -2,15 +2,17 @@
 //! `GET /api/v1/outbox/{id}` (with every attempt), `POST /api/v1/outbox/{id}/redrive`
 //! and `POST /api/v1/outbox/redrive-dead`.
 
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Configure;
 use advocate_store::outbox::{
     MessageKind, OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus,
 };
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -24,12 +26,12 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/outbox", get(list))
-        .route("/api/v1/outbox/redrive-dead", post(redrive_dead))
-        .route("/api/v1/outbox/{id}", get(show))
-        .route("/api/v1/outbox/{id}/redrive", post(redrive))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/outbox", Key(Configure), list)
+        .post("/api/v1/outbox/redrive-dead", Key(Configure), redrive_dead)
+        .get("/api/v1/outbox/{id}", Key(Configure), show)
+        .post("/api/v1/outbox/{id}/redrive", Key(Configure), redrive)
 }
 
 const DEFAULT_LIMIT: i64 = 50;

@@ -2,15 +2,17 @@
 //! JSON document), `DELETE /api/v1/customers/{external_id}` (erase them; the NPS figures
 //! stay the same) and `POST /api/v1/privacy/retention` (apply the answer retention now).
 
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::{Administer, Export};
 use advocate_store::privacy::{Erasure, Retention};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use utoipa::OpenApi;
 
@@ -24,14 +26,15 @@ use utoipa::OpenApi;
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/customers/{external_id}",
-            axum::routing::delete(erase),
+pub fn routes() -> Routes {
+    Routes::new()
+        .delete("/api/v1/customers/{external_id}", Key(Administer), erase)
+        .get(
+            "/api/v1/customers/{external_id}/export",
+            Key(Export),
+            export,
         )
-        .route("/api/v1/customers/{external_id}/export", get(export))
-        .route("/api/v1/privacy/retention", post(retention))
+        .post("/api/v1/privacy/retention", Key(Administer), retention)
 }
 
 /// The JSON document with everything about one person, as a download.

@@ -7,18 +7,20 @@
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
 use super::validate;
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::outbound;
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Configure;
 use advocate_core::{Language, Priority, Score, SlaHours};
 use advocate_store::models::{AnonymousDetractors, ReviewLink, RoutingRule, WorkspaceSettings};
 use advocate_store::settings::{EffectivePlaybook, RoutingRuleInput};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -34,24 +36,20 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/settings",
-            get(get_settings).put(put_settings).patch(patch_settings),
-        )
-        .route("/api/v1/playbooks", get(list_playbooks))
-        .route(
-            "/api/v1/playbooks/{score}",
-            put(put_playbook)
-                .patch(patch_playbook)
-                .delete(reset_playbook),
-        )
-        .route("/api/v1/routing-rules", get(list_rules).post(create_rule))
-        .route(
-            "/api/v1/routing-rules/{id}",
-            put(update_rule).patch(patch_rule).delete(delete_rule),
-        )
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/settings", Key(Configure), get_settings)
+        .put("/api/v1/settings", Key(Configure), put_settings)
+        .patch("/api/v1/settings", Key(Configure), patch_settings)
+        .get("/api/v1/playbooks", Key(Configure), list_playbooks)
+        .put("/api/v1/playbooks/{score}", Key(Configure), put_playbook)
+        .patch("/api/v1/playbooks/{score}", Key(Configure), patch_playbook)
+        .delete("/api/v1/playbooks/{score}", Key(Configure), reset_playbook)
+        .get("/api/v1/routing-rules", Key(Configure), list_rules)
+        .post("/api/v1/routing-rules", Key(Configure), create_rule)
+        .put("/api/v1/routing-rules/{id}", Key(Configure), update_rule)
+        .patch("/api/v1/routing-rules/{id}", Key(Configure), patch_rule)
+        .delete("/api/v1/routing-rules/{id}", Key(Configure), delete_rule)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

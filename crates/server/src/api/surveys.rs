@@ -2,10 +2,13 @@
 
 use super::json::ApiJson;
 use super::validate::{label, language, text};
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::i18n::TextOverrides;
+use advocate_core::Permission::{Configure, Dashboards};
 use advocate_core::SurveyKind;
 use advocate_store::models::{NewSurvey, Survey};
 use axum::extract::State;
@@ -13,7 +16,17 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
+use utoipa::{OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(paths(create, list), tags((name = "surveys")))]
+pub struct Doc;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/api/v1/surveys", Key(Configure), create)
+        .get("/api/v1/surveys", Key(Dashboards), list)
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

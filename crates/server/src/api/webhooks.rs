@@ -4,16 +4,18 @@
 
 use super::json::ApiJson;
 use super::replace::{audited, changes};
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::outbound;
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Configure;
 use advocate_store::webhooks::{WebhookEndpoint, WebhookRemoval};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -28,14 +30,18 @@ use utoipa::{OpenApi, ToSchema};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/webhooks", get(list).post(create))
-        .route(
-            "/api/v1/webhooks/{id}",
-            get(show).patch(update).delete(remove),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/webhooks", Key(Configure), list)
+        .post("/api/v1/webhooks", Key(Configure), create)
+        .get("/api/v1/webhooks/{id}", Key(Configure), show)
+        .patch("/api/v1/webhooks/{id}", Key(Configure), update)
+        .delete("/api/v1/webhooks/{id}", Key(Configure), remove)
+        .post(
+            "/api/v1/webhooks/{id}/rotate-secret",
+            Key(Configure),
+            rotate_secret,
         )
-        .route("/api/v1/webhooks/{id}/rotate-secret", post(rotate_secret))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

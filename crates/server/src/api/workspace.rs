@@ -3,15 +3,17 @@
 //! /api/v1/workspace/widget-secret/rotate` (admin scope only).
 
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::{Administer, Configure};
 use advocate_store::setup::SetupWarning;
 use advocate_store::widget_secret::WidgetSecrets;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -25,16 +27,20 @@ use utoipa::{OpenApi, ToSchema};
 )]
 pub struct Doc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/workspace",
-            get(show).put(put_workspace).patch(patch_workspace),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/workspace", Key(Configure), show)
+        .put("/api/v1/workspace", Key(Configure), put_workspace)
+        .patch("/api/v1/workspace", Key(Configure), patch_workspace)
+        .get(
+            "/api/v1/workspace/widget-secret",
+            Key(Administer),
+            widget_secret,
         )
-        .route("/api/v1/workspace/widget-secret", get(widget_secret))
-        .route(
+        .post(
             "/api/v1/workspace/widget-secret/rotate",
-            post(rotate_widget_secret),
+            Key(Administer),
+            rotate_widget_secret,
         )
 }
 

@@ -6,9 +6,12 @@
 use super::signin::RequireSignIn;
 use super::views::encode;
 use super::{internal, when, PageError};
+use crate::access::Access::Person;
 use crate::auth::SignedIn;
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Category;
+use advocate_core::Permission::{ReadCases, WorkCases};
 use advocate_store::cases::{Case, CaseDetail, CaseFilter, CaseStatus, CaseUpdate, Outcome};
 use advocate_store::StoreError;
 use askama::Template;
@@ -16,19 +19,19 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 const PAGE_SIZE: u32 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/cases", get(inbox))
-        .route("/cases/{id}", get(show).post(update))
-        .route("/cases/{id}/steps", post(tick))
-        .route("/cases/{id}/notes", post(note))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/cases", Person(ReadCases), inbox)
+        .get("/cases/{id}", Person(ReadCases), show)
+        .post("/cases/{id}", Person(WorkCases), update)
+        .post("/cases/{id}/steps", Person(WorkCases), tick)
+        .post("/cases/{id}/notes", Person(WorkCases), note)
 }
 
 const NO_SUCH_CASE: PageError = PageError(StatusCode::NOT_FOUND, "There is no such case.");

@@ -6,33 +6,44 @@
 use super::signin::RequireSignIn;
 use super::views::encode;
 use super::{internal, when, PageError};
+use crate::access::Access::Person;
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Category;
+use advocate_core::Permission::{Administer, Export, ReadCustomers, WorkCases};
 use advocate_store::{CustomerRow, StoreError, Timeline, TimelineCase};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// Customers per list page.
 const PAGE_SIZE: u32 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/customers", get(list))
-        .route("/customers/{external_id}", get(show))
-        .route("/customers/{external_id}/follow-up", post(set_follow_up))
-        .route(
-            "/customers/{external_id}/follow-up/clear",
-            post(clear_follow_up),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/customers", Person(ReadCustomers), list)
+        .get("/customers/{external_id}", Person(ReadCustomers), show)
+        .post(
+            "/customers/{external_id}/follow-up",
+            Person(WorkCases),
+            set_follow_up,
         )
-        .route("/customers/{external_id}/export.json", get(export))
-        .route("/customers/{external_id}/erase", post(erase))
+        .post(
+            "/customers/{external_id}/follow-up/clear",
+            Person(WorkCases),
+            clear_follow_up,
+        )
+        .get(
+            "/customers/{external_id}/export.json",
+            Person(Export),
+            export,
+        )
+        .post("/customers/{external_id}/erase", Person(Administer), erase)
 }
 
 fn record_href(external_id: &str) -> String {

@@ -8,6 +8,8 @@
 use super::survey::{answer_token, language, parse_score, texts};
 use super::views::{LanguageLink, ScoreScale, SurveyPage, ThanksPage};
 use super::{internal, same_origin, PageError};
+use crate::access::Access::Public;
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_store::invitations::{self, Invitation};
 use advocate_store::models::Survey;
@@ -15,20 +17,22 @@ use advocate_store::StoreError;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::{Form, Router};
+use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
 
 const BAD_LINK: &str = "This survey link is not valid or has expired.";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/i/{token}", get(show).post(answer))
-        .route("/i/{token}/open.gif", get(pixel))
-        .route("/i/{token}/{score}", get(one_click))
-        .route("/r/{code}", get(short_link))
-        .route("/u/{token}", get(unsubscribe).post(unsubscribe))
+/// Links in invitations: anyone holding one may open it.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/i/{token}", Public, show)
+        .post("/i/{token}", Public, answer)
+        .get("/i/{token}/open.gif", Public, pixel)
+        .get("/i/{token}/{score}", Public, one_click)
+        .get("/r/{code}", Public, short_link)
+        .get("/u/{token}", Public, unsubscribe)
+        .post("/u/{token}", Public, unsubscribe)
 }
 
 /// The token of an invitation's links, as put in its email by the store.

@@ -7,11 +7,14 @@
 use super::signin::RequireSignIn;
 use super::views::{encode, ClosedLoopCard, SelectOption};
 use super::{internal, PageError};
+use crate::access::Access::Person;
 use crate::api::exports::{export_file, ExportParams};
 use crate::charts::{self, LinkageBar, TrendPoint};
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::period::previous_quarter;
+use advocate_core::Permission::{Dashboards, Export};
 use advocate_core::{CiMethod, Granularity, GroupBy, Label};
 use advocate_store::exports::PeriodComment;
 use advocate_store::kpis::{minor_digits, Kpi, KpiFigures, KpiQuery, KpiReport};
@@ -21,16 +24,14 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/kpis", get(show))
-        .route("/reports/quarterly", get(quarterly))
-        .route("/export/{file}", get(download))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/kpis", Person(Dashboards), show)
+        .get("/reports/quarterly", Person(Dashboards), quarterly)
+        .get("/export/{file}", Person(Export), download)
 }
 
 /// Period choices of the KPI page: (code, label).

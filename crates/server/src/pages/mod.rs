@@ -16,41 +16,37 @@ mod team;
 pub mod views;
 mod widget;
 
+use crate::access::Access::{Person, Public};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Dashboards;
 use advocate_store::StoreError;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 
 pub use signin::RequireSignIn;
 
 const STYLE: &str = include_str!("../../assets/style.css");
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(|| async { Redirect::to("/dashboard") }))
-        .route("/dashboard", get(dashboard::show))
-        .route("/compare", get(compare::show))
-        .route("/signin", get(signin::form).post(signin::submit))
-        .route("/signout", post(signin::sign_out))
-        .route("/s/{public_id}", get(survey::show).post(survey::answer))
-        .route(
-            "/s/{public_id}/a/{token}",
-            get(survey::follow_up).post(survey::comment),
-        )
-        .route("/s/{public_id}/a/{token}/score", post(survey::change_score))
-        .route("/s/{public_id}/thanks", get(survey::thanks))
-        .route("/assets/style.css", get(style))
-        .route("/hooks/sms/{token}", post(sms_status::callback))
-        .merge(cases::router())
-        .merge(invitation::router())
-        .merge(customers::router())
-        .merge(kpis::router())
-        .merge(outbox::router())
-        .merge(settings::router())
-        .merge(widget::router())
-        .merge(team::router())
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/", Public, || async { Redirect::to("/dashboard") })
+        .get("/dashboard", Person(Dashboards), dashboard::show)
+        .get("/compare", Person(Dashboards), compare::show)
+        .get("/signin", Public, signin::form)
+        .post("/signin", Public, signin::submit)
+        .post("/signout", Person(Dashboards), signin::sign_out)
+        .get("/assets/style.css", Public, style)
+        .post("/hooks/sms/{token}", Public, sms_status::callback)
+        .merge(survey::routes())
+        .merge(cases::routes())
+        .merge(invitation::routes())
+        .merge(customers::routes())
+        .merge(kpis::routes())
+        .merge(outbox::routes())
+        .merge(settings::routes())
+        .merge(widget::routes())
+        .merge(team::routes())
 }
 
 async fn style() -> Response {

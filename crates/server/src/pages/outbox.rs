@@ -4,7 +4,10 @@
 
 use super::signin::RequireSignIn;
 use super::{internal, PageError};
+use crate::access::Access::Person;
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Configure;
 use advocate_store::outbox::{OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus};
 use advocate_store::StoreError;
 use askama::Template;
@@ -12,19 +15,17 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use chrono::{DateTime, Utc};
 
 /// Rows shown in each list on the page.
 const SHOWN: i64 = 50;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/outbox", get(show))
-        .route("/outbox/redrive-dead", post(redrive_dead))
-        .route("/outbox/{id}", get(detail))
-        .route("/outbox/{id}/redrive", post(redrive))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/outbox", Person(Configure), show)
+        .post("/outbox/redrive-dead", Person(Configure), redrive_dead)
+        .get("/outbox/{id}", Person(Configure), detail)
+        .post("/outbox/{id}/redrive", Person(Configure), redrive)
 }
 
 /// One message as a row of the page.

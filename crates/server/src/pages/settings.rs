@@ -6,10 +6,13 @@
 use super::signin::RequireSignIn;
 use super::views::{encode, LANGUAGE_NAMES};
 use super::{internal, PageError};
+use crate::access::Access::Person;
 use crate::api::replace::{audited, changes};
 use crate::auth::SignedIn;
 use crate::outbound;
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::{Administer, Configure};
 use advocate_core::{EngagementKind, Language, Priority, Score, SlaHours};
 use advocate_store::models::{AnonymousDetractors, ReviewLink, WorkspaceSettings};
 use advocate_store::settings::RoutingRuleInput;
@@ -19,19 +22,39 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, RawForm, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/settings", get(show).post(save))
-        .route("/settings/playbooks/{score}", post(save_playbook))
-        .route("/settings/playbooks/{score}/reset", post(reset_playbook))
-        .route("/settings/routing-rules", post(add_rule))
-        .route("/settings/widget-secret/rotate", post(rotate_widget_secret))
-        .route("/settings/routing-rules/{id}/delete", post(delete_rule))
-        .route("/settings/routing-rules/{id}/move", post(move_rule))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/settings", Person(Configure), show)
+        .post("/settings", Person(Configure), save)
+        .post(
+            "/settings/playbooks/{score}",
+            Person(Configure),
+            save_playbook,
+        )
+        .post(
+            "/settings/playbooks/{score}/reset",
+            Person(Configure),
+            reset_playbook,
+        )
+        .post("/settings/routing-rules", Person(Configure), add_rule)
+        .post(
+            "/settings/widget-secret/rotate",
+            Person(Administer),
+            rotate_widget_secret,
+        )
+        .post(
+            "/settings/routing-rules/{id}/delete",
+            Person(Configure),
+            delete_rule,
+        )
+        .post(
+            "/settings/routing-rules/{id}/move",
+            Person(Configure),
+            move_rule,
+        )
 }
 
 /// The settings form's fields, as text (what the person typed is shown again on errors).

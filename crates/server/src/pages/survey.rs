@@ -6,7 +6,9 @@
 
 use super::views::{FollowupPage, LanguageLink, ScoreScale, SurveyPage, ThanksPage};
 use super::{same_origin, PageError};
+use crate::access::Access::Public;
 use crate::ratelimit::{retry_after_secs, ClientKey};
+use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::i18n::{self, SurveyTexts};
 use advocate_core::{token, Channel, Language, Score, SurveyKind};
@@ -19,6 +21,17 @@ use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
 use std::time::{Duration, Instant};
+
+/// The survey page: anyone with its link may answer.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/s/{public_id}", Public, show)
+        .post("/s/{public_id}", Public, answer)
+        .get("/s/{public_id}/a/{token}", Public, follow_up)
+        .post("/s/{public_id}/a/{token}", Public, comment)
+        .post("/s/{public_id}/a/{token}/score", Public, change_score)
+        .get("/s/{public_id}/thanks", Public, thanks)
+}
 
 /// How long the follow-up link lets a respondent comment or change the score.
 const CHANGE_WINDOW_SECS: i64 = 7 * 24 * 3600;

@@ -4,11 +4,14 @@
 
 use super::signin::RequireSignIn;
 use super::{internal, PageError};
+use crate::access::Access::{Person, Public};
 use crate::auth::{session_cookie, session_limits, session_set_cookie};
 use crate::error::ApiError;
 use crate::ratelimit::ClientKey;
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::team::{self, MIN_PASSWORD};
+use advocate_core::Permission::{Administer, Dashboards};
 use advocate_core::{Role, Scope};
 use advocate_store::accounts::{AuditEntry, Member, Membership, TokenPurpose};
 use askama::Template;
@@ -16,26 +19,29 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/team", get(show))
-        .route("/team/invitations", post(invite))
-        .route("/team/{user_id}/role", post(change_role))
-        .route("/team/{user_id}/remove", post(remove))
-        .route("/team/api-keys", post(create_key))
-        .route("/team/api-keys/{id}/rotate", post(rotate_key))
-        .route("/team/api-keys/{id}/revoke", post(revoke_key))
-        .route("/audit", get(audit))
-        .route("/account", get(account))
-        .route("/workspace", post(switch_workspace))
-        .route("/invite/{token}", get(invitation).post(accept))
-        .route("/password-reset", get(reset_request).post(send_reset))
-        .route("/password-reset/{token}", get(reset_form).post(reset))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/team", Person(Administer), show)
+        .post("/team/invitations", Person(Administer), invite)
+        .post("/team/{user_id}/role", Person(Administer), change_role)
+        .post("/team/{user_id}/remove", Person(Administer), remove)
+        .post("/team/api-keys", Person(Administer), create_key)
+        .post("/team/api-keys/{id}/rotate", Person(Administer), rotate_key)
+        .post("/team/api-keys/{id}/revoke", Person(Administer), revoke_key)
+        .get("/audit", Person(Administer), audit)
+        .get("/account", Person(Dashboards), account)
+        .post("/workspace", Person(Dashboards), switch_workspace)
+        // Reached from an emailed link, before anyone is signed in.
+        .get("/invite/{token}", Public, invitation)
+        .post("/invite/{token}", Public, accept)
+        .get("/password-reset", Public, reset_request)
+        .post("/password-reset", Public, send_reset)
+        .get("/password-reset/{token}", Public, reset_form)
+        .post("/password-reset/{token}", Public, reset)
 }
 
 /// An API key as a row of the team page.

@@ -8,8 +8,10 @@
 
 use super::survey::{answer_of, answer_token, language, texts};
 use super::PageError;
+use crate::access::Access::Public;
 use crate::qr::Matrix;
 use crate::ratelimit::{ClientKey, TooManyRequests};
+use crate::routes::Routes;
 use crate::state::AppState;
 use crate::ApiError;
 use advocate_core::i18n::{self, SurveyTexts};
@@ -26,8 +28,7 @@ use axum::http::header::{
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use rand::distr::{Alphanumeric, SampleString};
@@ -42,18 +43,20 @@ const WIDGET_JS: &str = include_str!("../../assets/widget.js");
 const PROMPT_SECS: i64 = 3600;
 const MAX_COMMENT_CHARS: usize = 5000;
 
-pub fn router() -> Router<AppState> {
-    let widget = Router::new()
-        .route("/widget.js", get(script))
-        .route("/w/{public_id}/prompt", get(prompt).options(preflight))
-        .route("/w/{public_id}/answers", post(answers).options(preflight))
+pub fn routes() -> Routes {
+    let widget = Routes::new()
+        .get("/widget.js", Public, script)
+        .get("/w/{public_id}/prompt", Public, prompt)
+        .options("/w/{public_id}/prompt", Public, preflight)
+        .post("/w/{public_id}/answers", Public, answers)
+        .options("/w/{public_id}/answers", Public, preflight)
         .layer(SetResponseHeaderLayer::overriding(
             ACCESS_CONTROL_ALLOW_ORIGIN,
             HeaderValue::from_static("*"),
         ));
-    Router::new()
-        .route("/s/{public_id}/qr.svg", get(qr_svg))
-        .route("/s/{public_id}/qr.png", get(qr_png))
+    Routes::new()
+        .get("/s/{public_id}/qr.svg", Public, qr_svg)
+        .get("/s/{public_id}/qr.png", Public, qr_png)
         .merge(widget)
 }
 

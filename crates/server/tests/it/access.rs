@@ -1,12 +1,13 @@
 //! Tenant isolation and the permission matrix, from the outside, generated from the
-//! access table every route must have a line in (`advocate_server::access::RULES`):
+//! access rules every route is declared with (`advocate_server::rules()`):
 //! every API route with another workspace's ids, every key scope and every role against
 //! every route, and no session or key at all.
 
 use crate::common::{csrf_of, TestApp};
 use advocate_core::{Role, Scope};
-use advocate_server::access::{Access, RULES};
+use advocate_server::access::{Access, Rule};
 use advocate_server::auth::hash_password;
+use advocate_server::rules;
 use advocate_store::testing::TestDb;
 use reqwest::header::COOKIE;
 use reqwest::{Method, StatusCode};
@@ -180,7 +181,12 @@ async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
     app.survey("rel", None).await;
     let other = other_workspace(&app).await;
     let mut checked = 0;
-    for (m, path, access) in RULES {
+    for Rule {
+        method: m,
+        path,
+        access,
+    } in &rules()
+    {
         let Access::Key(_) = access else { continue };
         if !path.contains('{') {
             continue;
@@ -214,7 +220,12 @@ async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
     let cookie = app.sign_in().await;
     let csrf = app.csrf(&cookie).await;
     let mut pages = 0;
-    for (m, path, access) in RULES {
+    for Rule {
+        method: m,
+        path,
+        access,
+    } in &rules()
+    {
         let Access::Person(_) = access else { continue };
         if !path.contains('{') {
             continue;
@@ -246,7 +257,12 @@ async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
     assert!(pages >= 10, "only {pages} pages with ids were checked");
 
     // Lists and reports never include the other workspace's rows.
-    for (m, path, access) in RULES {
+    for Rule {
+        method: m,
+        path,
+        access,
+    } in &rules()
+    {
         if *m != "GET" || path.contains('{') || !matches!(access, Access::Key(_)) {
             continue;
         }
@@ -280,7 +296,12 @@ async fn api_keys_are_held_to_their_scopes() {
             .unwrap();
         keys.push((scopes[0], key));
     }
-    for (m, path, access) in RULES {
+    for Rule {
+        method: m,
+        path,
+        access,
+    } in &rules()
+    {
         let Access::Key(permission) = access else {
             continue;
         };
@@ -440,7 +461,12 @@ async fn people(app: &TestApp) -> Vec<(Role, String, String)> {
 async fn every_page_is_held_to_the_role_matrix() {
     let app = TestApp::spawn().await;
     let people = people(&app).await;
-    for (m, path, access) in RULES {
+    for Rule {
+        method: m,
+        path,
+        access,
+    } in &rules()
+    {
         let Access::Person(permission) = access else {
             continue;
         };
@@ -763,10 +789,10 @@ async fn the_access_table_covers_the_whole_api() {
                 .map(move |m| (m.to_uppercase(), path.clone()))
         })
         .collect();
-    let ruled: BTreeSet<(String, String)> = RULES
+    let ruled: BTreeSet<(String, String)> = rules()
         .iter()
-        .filter(|(_, p, a)| p.starts_with("/api/v1/") && matches!(a, Access::Key(_)))
-        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .filter(|r| r.path.starts_with("/api/v1/") && matches!(r.access, Access::Key(_)))
+        .map(|r| (r.method.to_string(), r.path.to_string()))
         .collect();
     let missing: Vec<_> = documented.difference(&ruled).collect();
     assert!(

@@ -228,6 +228,80 @@ async fn retries_never_create_a_second_answer() {
     assert_eq!(app.count_answers().await, 3);
 }
 
+/// Answers are posted at `/api/v1/answers`; `/api/v1/responses`, the API's old name for
+/// them, is the same operation: one answer whichever path a retry takes, the same refusals,
+/// and documented as a deprecated alias under its old operationId.
+#[tokio::test]
+async fn answers_are_posted_at_their_path_and_at_the_old_one_alike() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let body =
+        json!({"survey": "rel", "score": 10, "customer": {"external_id": "A1", "name": "Ann"}});
+    let send = |path: &'static str, body: Value| {
+        let req = app
+            .post(path)
+            .header("Idempotency-Key", "either-path")
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let new = send("/api/v1/answers", body.clone()).await;
+    assert_eq!(new.status(), 201);
+    assert!(new.headers().get("idempotent-replayed").is_none());
+    let new: Value = new.json().await.unwrap();
+    assert_eq!(new["category"], "promoter");
+    assert_eq!(new["ambassador"], true);
+    assert_eq!(new["customer"], "A1");
+    let old = send("/api/v1/responses", body).await;
+    assert_eq!(old.status(), 201);
+    assert_eq!(old.headers()["idempotent-replayed"], "true");
+    let old: Value = old.json().await.unwrap();
+    assert_eq!(old, new, "the same answer through the old path");
+    assert_eq!(app.count_answers().await, 1);
+
+    let bad = json!({"survey": "rel", "score": 11});
+    let mut refusals = Vec::new();
+    for path in ["/api/v1/answers", "/api/v1/responses"] {
+        let r = app.post(path).json(&bad).send().await.unwrap();
+        assert_eq!(r.status(), 422, "{path}");
+        refusals.push(problem(r).await);
+    }
+    assert_eq!(refusals[0], refusals[1]);
+    assert!(refusals[0].contains("score"), "{}", refusals[0]);
+    let r = app
+        .http
+        .put(app.url("/api/v1/answers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert_eq!(r.headers()["allow"], "POST");
+    assert_eq!(app.count_answers().await, 1, "nothing more stored");
+
+    let spec: Value = app
+        .http
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (new, old) = (
+        &spec["paths"]["/api/v1/answers"]["post"],
+        &spec["paths"]["/api/v1/responses"]["post"],
+    );
+    assert_eq!(new["operationId"], "createAnswer");
+    assert!(new.get("deprecated").is_none(), "{new}");
+    assert_eq!(old["operationId"], "createResponse");
+    assert_eq!(old["deprecated"], true);
+    assert_eq!(old["requestBody"], new["requestBody"]);
+    assert_eq!(old["responses"], new["responses"]);
+    assert_eq!(
+        new["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/NewAnswerBody"
+    );
+}
+
 #[tokio::test]
 async fn api_requires_a_valid_key() {
     let app = TestApp::spawn().await;

@@ -2,10 +2,11 @@
 //! request carries — every string field of every JSON body the API documents, every form,
 //! every path parameter, query parameters — is a 4xx whose detail names the field, never a
 //! 500 (PostgreSQL refuses NUL in text), and nothing is stored. The walks are generated
-//! from `/openapi.json` and from the access table every route has a line in.
+//! from `/openapi.json` and from the access rule every route is declared with.
 
 use crate::common::TestApp;
-use advocate_server::access::{Access, CSRF_HEADER, RULES};
+use advocate_server::access::{Access, Rule, CSRF_HEADER};
+use advocate_server::rules;
 use advocate_store::testing::TestDb;
 use reqwest::header::COOKIE;
 use reqwest::{Method, Response, StatusCode};
@@ -231,7 +232,12 @@ async fn nul_in_any_path_query_or_form_field_is_refused_by_name_and_stores_nothi
             req
         };
         let mut checked = 0;
-        for &(method, path, access) in RULES {
+        for &Rule {
+            method,
+            path,
+            access,
+        } in &rules()
+        {
             let method = if method == "*" { "GET" } else { method };
             // Each path parameter in turn.
             for name in placeholders(path) {

@@ -17,9 +17,9 @@ pub use crate::delivery::links::{
     invitation_of_sms_status_token, invitation_of_token, invitation_token, sms_status_token,
     unsubscribe_token, unsubscribed_customer_of_token,
 };
-pub use history::PastInvitation;
 pub use dispatch::DispatchReport;
 pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput};
+pub use history::PastInvitation;
 pub use schedules::{Schedule, ScheduleInput, ScheduleReport};
 
 use crate::answers::record::{change_score_in, insert_one_answer_in};

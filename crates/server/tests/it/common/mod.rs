@@ -131,7 +131,7 @@ impl TestApp {
     }
 
     pub async fn answer(&self, body: Value) -> Response {
-        self.post_json("/api/v1/responses", &body).await
+        self.post_json("/api/v1/answers", &body).await
     }
 
     /// Signs in as the admin and returns the session cookie (`name=value`).

@@ -11,9 +11,9 @@ import sys
 from client import AuthenticatedClient
 from client.api.cases import get_case, list_cases
 from client.api.nps import get_nps
-from client.api.responses import create_response
+from client.api.answers import create_answer, create_response
 from client.api.surveys import create_survey, list_surveys
-from client.models import CreateResponse, CreateSurvey, CustomerFields
+from client.models import CreateSurvey, CustomerFields, NewAnswerBody
 
 base, key = sys.argv[1], sys.argv[2]
 api = AuthenticatedClient(base_url=base, token=key, raise_on_unexpected_status=True)
@@ -23,10 +23,11 @@ survey = create_survey.sync(client=api, body=CreateSurvey(slug="gen", name="Gene
 assert survey is not None and survey.slug == "gen", survey
 assert any(s.slug == "gen" for s in list_surveys.sync(client=api))
 
-for score, customer in [(10, "G1"), (9, "G2"), (2, "G3")]:
-    created = create_response.sync(
+# The last through the deprecated alias of the same operation (POST /api/v1/responses).
+for score, customer, create in [(10, "G1", create_answer), (9, "G2", create_answer), (2, "G3", create_response)]:
+    created = create.sync(
         client=api,
-        body=CreateResponse(
+        body=NewAnswerBody(
             survey="gen",
             score=score,
             comment="from the generated client",

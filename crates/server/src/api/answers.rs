@@ -1,10 +1,14 @@
-//! `POST /api/v1/responses`: one answer in, durably, exactly once.
+//! `POST /api/v1/answers`: one answer in, durably, exactly once. `POST /api/v1/responses`
+//! is the same operation under the API's old name, kept for existing clients.
 
 use super::json::ApiJson;
 use super::validate::{label, language, optional_text, text, CustomerFields};
+use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Permission::Ingest;
 use advocate_core::{Category, Channel, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
 use axum::extract::State;
@@ -13,13 +17,47 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::Deprecated;
+use utoipa::{Modify, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(paths(create), modifiers(&OldPath), tags((name = "answers")))]
+pub struct Doc;
+
+/// Where answers are posted.
+pub const PATH: &str = "/api/v1/answers";
+/// The path's old name, from when the API called answers responses: the same handler.
+pub const OLD_PATH: &str = "/api/v1/responses";
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post(PATH, Key(Ingest), create)
+        .post(OLD_PATH, Key(Ingest), create)
+}
+
+/// Documents [`OLD_PATH`] as what it is: the very operation of [`PATH`], deprecated, under
+/// its old operationId, so a client generated from an older document keeps its method.
+struct OldPath;
+
+impl Modify for OldPath {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let Some(mut item) = doc.paths.paths.get(PATH).cloned() else {
+            return;
+        };
+        if let Some(op) = item.post.as_mut() {
+            op.operation_id = Some("createResponse".to_owned());
+            op.deprecated = Some(Deprecated::True);
+            op.description = Some(format!("Deprecated: the old name of `POST {PATH}`."));
+        }
+        doc.paths.paths.insert(OLD_PATH.to_owned(), item);
+    }
+}
 
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateResponse {
+pub struct NewAnswerBody {
     /// Slug of the survey answered.
     pub survey: String,
     /// An integer on the survey's scale: 0–10 for nps and enps, 1–5 for csat.
@@ -44,7 +82,7 @@ pub struct CreateResponse {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ResponseCreated {
+pub struct AnswerCreated {
     pub id: i64,
     pub survey: String,
     pub score: u8,
@@ -76,13 +114,13 @@ pub fn parse_score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, Ap
     )))
 }
 
-#[utoipa::path(post, path = "/api/v1/responses", operation_id = "createResponse", tag = "responses", request_body = CreateResponse,
+#[utoipa::path(post, path = "/api/v1/answers", operation_id = "createAnswer", tag = "answers", request_body = NewAnswerBody,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "any unique string; a retry with the same key returns the first answer")),
     security(("api_key" = [])),
     responses(
         (status = 201, description = "stored durably (also for a retry, with header Idempotent-Replayed: true)",
-         body = ResponseCreated),
+         body = AnswerCreated),
         (status = 400, description = "malformed JSON", body = Problem),
         (status = 404, description = "unknown survey or customer", body = Problem),
         (status = 409, description = "idempotency key or external_id reused for a different answer", body = Problem),
@@ -92,7 +130,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: ApiCaller,
     headers: HeaderMap,
-    body: ApiJson<CreateResponse>,
+    body: ApiJson<NewAnswerBody>,
 ) -> ApiResult<Response> {
     let req = body.value;
     let survey = state
@@ -170,7 +208,7 @@ pub async fn create(
     let recorded = state.store.record_answer(&new).await?;
     let answer = recorded.answer;
     let nps_kind = survey.kind != SurveyKind::Csat;
-    let out = ResponseCreated {
+    let out = AnswerCreated {
         id: answer.id,
         survey: survey.slug,
         score: answer.score,
