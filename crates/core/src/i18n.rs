@@ -25,7 +25,7 @@ pub struct SurveyTexts {
 }
 
 /// A workspace's overrides for one language: any text left out keeps the built-in one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TextOverrides {
     pub question: Option<String>,

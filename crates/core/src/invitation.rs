@@ -15,7 +15,7 @@ use crate::score::{Category, Score};
 use serde::{Deserialize, Serialize};
 
 /// Every text of an invitation, as templates with `{company}`, `{name}` and `{link}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationTexts {
     /// The language these texts are written in (the HTML part declares it).
     pub lang: String,
@@ -41,7 +41,7 @@ pub struct InvitationTexts {
 }
 
 /// A workspace's wording for one language: any text left out keeps the built-in one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationTextOverrides {
     pub subject: Option<String>,

@@ -124,7 +124,7 @@ pub fn median(values: &mut [i64]) -> Option<f64> {
 }
 
 /// A ratio of two rates with its 95 % interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RateRatio {
     pub ratio: f64,
     pub low: f64,

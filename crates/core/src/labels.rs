@@ -14,9 +14,7 @@ pub enum LabelError {
 }
 
 /// A short identifier chosen by the workspace: a touchpoint, a segment attribute, a slug.
-#[derive(
-    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Label(String);
 
@@ -59,7 +57,7 @@ impl fmt::Display for Label {
 macro_rules! closed_set {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
@@ -120,9 +118,7 @@ impl SurveyKind {
 
 /// A language as its primary subtag, lower-case: "nb-NO" and "NB" are both "nb".
 /// The legacy "no" (Norwegian) is read as "nb" (bokmål).
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Language(String);
 

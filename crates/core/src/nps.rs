@@ -35,7 +35,7 @@ pub struct NpsCounts {
 }
 
 /// Which 95 % interval to compute.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CiMethod {
     Wald,
@@ -61,7 +61,7 @@ impl CiMethod {
 }
 
 /// Each category's share of the answers, in percent.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Shares {
     pub promoters: f64,
     pub passives: f64,
@@ -69,7 +69,7 @@ pub struct Shares {
 }
 
 /// A 95 % confidence interval on the NPS scale (−100..100).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Interval {
     pub low: f64,
     pub high: f64,

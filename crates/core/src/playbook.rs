@@ -5,19 +5,7 @@ use crate::score::{Category, Score};
 use serde::{Deserialize, Serialize};
 
 /// How urgently a detractor must be contacted.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     Critical,
@@ -44,7 +32,7 @@ impl Priority {
 }
 
 /// Hours allowed until first contact, per priority.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlaHours {
     pub critical: u32,
@@ -77,7 +65,7 @@ impl SlaHours {
 
 /// The steps and priority for one score. Detractor playbooks open a case; passive and
 /// promoter playbooks list what to do without one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Playbook {
     pub steps: Vec<String>,
     /// Set for detractor scores (0–6): a case is opened with this priority.
@@ -154,7 +142,7 @@ pub fn default_playbook(score: Score) -> Playbook {
 }
 
 /// What a promoter is offered; each becomes a tracked engagement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EngagementKind {
     ThankYou,

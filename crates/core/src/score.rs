@@ -54,7 +54,7 @@ impl fmt::Display for Score {
 }
 
 /// Promoter 9–10, passive 7–8, detractor 0–6.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Category {
     Promoter,

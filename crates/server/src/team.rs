@@ -30,7 +30,7 @@ pub enum InviteOutcome {
     /// An email with a link to join was queued; they are a member once they accept it.
     Invited {
         email: String,
-        role: Role,
+        role: crate::api::values::Role,
         expires_at: DateTime<Utc>,
     },
 }
@@ -136,7 +136,7 @@ pub async fn invite(
         .await?;
     Ok(InviteOutcome::Invited {
         email,
-        role,
+        role: role.into(),
         expires_at,
     })
 }

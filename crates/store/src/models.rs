@@ -5,12 +5,11 @@ use advocate_core::{Channel, Label, Language, SurveyKind};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
 /// Segment attributes of a customer (plan, region, …): attribute name → value.
 pub type Attributes = BTreeMap<Label, String>;
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Workspace {
     pub id: i64,
     pub slug: String,
@@ -27,7 +26,7 @@ pub struct User {
     pub password_hash: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ApiKey {
     pub id: i64,
     pub workspace_id: i64,
@@ -53,7 +52,7 @@ pub struct NewSurvey {
     pub texts: BTreeMap<Language, TextOverrides>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Survey {
     pub id: i64,
     pub workspace_id: i64,
@@ -64,7 +63,6 @@ pub struct Survey {
     pub name: String,
     pub touchpoint: Option<String>,
     pub default_language: Language,
-    #[schema(value_type = BTreeMap<String, TextOverrides>)]
     pub texts: BTreeMap<Language, TextOverrides>,
     pub created_at: DateTime<Utc>,
 }
@@ -101,7 +99,7 @@ pub struct CustomerInput {
     pub account_manager: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
     pub id: i64,
     pub workspace_id: i64,
@@ -110,7 +108,6 @@ pub struct Customer {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub language: Option<Language>,
-    #[schema(value_type = BTreeMap<String, String>)]
     pub attributes: Attributes,
     pub account_manager: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -150,7 +147,7 @@ pub struct NewAnswer {
     pub request_hash: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     pub id: i64,
     pub workspace_id: i64,
@@ -163,7 +160,6 @@ pub struct Answer {
     pub language: Option<String>,
     pub answered_at: DateTime<Utc>,
     /// The customer's segment attributes when the answer was given.
-    #[schema(value_type = BTreeMap<String, String>)]
     pub attributes: Attributes,
     pub external_id: Option<String>,
 }
@@ -177,7 +173,7 @@ pub struct Recorded {
 }
 
 /// A review site promoters are asked to review the company on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewLink {
     pub name: String,
@@ -188,7 +184,7 @@ pub struct ReviewLink {
 /// saved settings still gets cases, alerts and thank-yous; settings saved before a field
 /// existed take its default when read (`reactions::settings_in`). In the API every field
 /// is part of the resource: `PUT` sends them all, `PATCH` some.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkspaceSettings {
     /// From address of every email; `advocate@localhost` when not set.
@@ -236,7 +232,7 @@ pub struct WorkspaceSettings {
 }
 
 /// What an anonymous detractor answer sets off.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AnonymousDetractors {
     /// No case: nobody can be contacted. The answer is flagged for review in the comment
@@ -285,7 +281,7 @@ impl Default for WorkspaceSettings {
 
 /// A routing rule: when every given condition matches the answer, the case goes to
 /// `assignee`. Rules are tried in `position` order.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoutingRule {
     pub id: i64,
     pub position: i64,

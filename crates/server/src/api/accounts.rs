@@ -2,6 +2,7 @@
 //! `/api/v1/api-keys`, `/api/v1/audit-log`. Admin scope only (see [`routes`]).
 
 use super::json::ApiJson;
+use super::values::{Role, Scope};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -9,12 +10,11 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use crate::team::{self, InviteOutcome};
 use advocate_core::Permission::Administer;
-use advocate_core::{Role, Scope};
-use advocate_store::accounts::{AuditEntry, Member};
-use advocate_store::models::ApiKey;
+use advocate_store as store;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -89,7 +89,8 @@ pub async fn members(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<Member>>> {
-    Ok(Json(state.store.members(caller.workspace_id).await?))
+    let members = state.store.members(caller.workspace_id).await?;
+    Ok(Json(members.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/members", operation_id = "inviteMember", tag = "accounts", request_body = NewMember,
@@ -107,7 +108,7 @@ pub async fn invite(
         &state,
         caller.workspace_id,
         &body.value.email,
-        body.value.role,
+        body.value.role.into(),
         &caller.actor(),
     )
     .await?;
@@ -129,7 +130,7 @@ pub async fn set_role(
         &state,
         caller.workspace_id,
         user_id,
-        body.value.role,
+        body.value.role.into(),
         &caller.actor(),
     )
     .await?;
@@ -156,7 +157,8 @@ pub async fn keys(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<ApiKey>>> {
-    Ok(Json(state.store.api_keys(caller.workspace_id).await?))
+    let keys = state.store.api_keys(caller.workspace_id).await?;
+    Ok(Json(keys.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys", operation_id = "createApiKey", tag = "accounts", request_body = NewApiKey,
@@ -168,12 +170,19 @@ pub async fn create_key(
     caller: ApiCaller,
     body: ApiJson<NewApiKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
+    let scopes: Vec<advocate_core::Scope> = body.value.scopes.iter().map(|&s| s.into()).collect();
     let (key, secret) = state
         .store
-        .create_scoped_api_key(caller.workspace_id, &body.value.name, &body.value.scopes)
+        .create_scoped_api_key(caller.workspace_id, &body.value.name, &scopes)
         .await?;
     audit_key(&state, &caller, "api_key.created", &key).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            key: key.into(),
+            secret,
+        }),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys/{id}/rotate", operation_id = "rotateApiKey", tag = "accounts",
@@ -188,7 +197,13 @@ pub async fn rotate_key(
     let id = id_of(&id, "API key")?;
     let (key, secret) = state.store.rotate_api_key(caller.workspace_id, id).await?;
     audit_key(&state, &caller, "api_key.rotated", &key).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKey { key, secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            key: key.into(),
+            secret,
+        }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", operation_id = "revokeApiKey", tag = "accounts",
@@ -202,14 +217,14 @@ pub async fn revoke_key(
     let id = id_of(&id, "API key")?;
     let key = state.store.revoke_api_key(caller.workspace_id, id).await?;
     audit_key(&state, &caller, "api_key.revoked", &key).await?;
-    Ok(Json(key))
+    Ok(Json(key.into()))
 }
 
 async fn audit_key(
     state: &AppState,
     caller: &ApiCaller,
     action: &str,
-    key: &ApiKey,
+    key: &store::models::ApiKey,
 ) -> ApiResult<()> {
     let scopes = advocate_core::access::format_scopes(&key.scopes);
     state
@@ -232,10 +247,86 @@ pub async fn audit_log(
     caller: ApiCaller,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    Ok(Json(
-        state
-            .store
-            .audit_log(caller.workspace_id, q.limit.unwrap_or(100), q.before)
-            .await?,
-    ))
+    let entries = state
+        .store
+        .audit_log(caller.workspace_id, q.limit.unwrap_or(100), q.before)
+        .await?;
+    Ok(Json(entries.into_iter().map(Into::into).collect()))
+}
+
+/// A person in a workspace.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Member {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
+    pub since: DateTime<Utc>,
+}
+
+impl From<store::accounts::Member> for Member {
+    fn from(x: store::accounts::Member) -> Self {
+        Self {
+            user_id: x.user_id,
+            email: x.email,
+            role: x.role.into(),
+            since: x.since,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub name: String,
+    /// The first characters of the key, safe to show to tell keys apart.
+    pub prefix: String,
+    /// What the key may do.
+    pub scopes: Vec<Scope>,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Set when the key was revoked (or rotated away); a revoked key authenticates nothing.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::models::ApiKey> for ApiKey {
+    fn from(x: store::models::ApiKey) -> Self {
+        Self {
+            id: x.id,
+            workspace_id: x.workspace_id,
+            name: x.name,
+            prefix: x.prefix,
+            scopes: x.scopes.into_iter().map(Into::into).collect(),
+            created_at: x.created_at,
+            last_used_at: x.last_used_at,
+            revoked_at: x.revoked_at,
+        }
+    }
+}
+
+/// One line of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Who did it: `user:<email>`, `key:<prefix>` or `cli`.
+    pub actor: String,
+    /// What was done, e.g. `role.changed`, `export.answers`, `person.erased`.
+    pub action: String,
+    /// What it was done to.
+    pub target: String,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+}
+
+impl From<store::accounts::AuditEntry> for AuditEntry {
+    fn from(x: store::accounts::AuditEntry) -> Self {
+        Self {
+            id: x.id,
+            actor: x.actor,
+            action: x.action,
+            target: x.target,
+            detail: x.detail,
+            at: x.at,
+        }
+    }
 }

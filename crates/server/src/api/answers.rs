@@ -3,13 +3,14 @@
 
 use super::json::ApiJson;
 use super::validate::{label, language, optional_text, text, CustomerFields};
+use super::values::Category;
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Ingest;
-use advocate_core::{Category, Channel, Score, SurveyKind};
+use advocate_core::{Channel, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -215,7 +216,7 @@ pub async fn create(
         category: nps_kind
             .then(|| {
                 Score::new(i64::from(answer.score))
-                    .map(Score::category)
+                    .map(|s| s.category().into())
                     .ok()
             })
             .flatten(),

@@ -4,6 +4,7 @@
 //! `GET /api/v1/contacts` to read them back. The rules live in `advocate_store::business`;
 //! here bodies are parsed, and every bad item is named by its index and field.
 
+use super::values;
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -12,8 +13,8 @@ use crate::state::AppState;
 use advocate_core::ContactChannel;
 use advocate_core::Permission::{Ingest, ReadCustomers};
 use advocate_store::business::{
-    parse_time, Contact, ContactFilter, ContactPage, LifecycleEvent, LifecycleKind, LoyaltyEvent,
-    LoyaltyKind, NewContact, NewOrder, Order, OrderFilter, OrderPage, Recorded, MAX_BATCH,
+    parse_time, ContactFilter, LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind,
+    NewContact, NewOrder, OrderFilter, MAX_BATCH,
 };
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -26,14 +27,17 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+mod body;
+pub use body::{Contact, ContactPage, Order, OrderPage, Recorded};
+
 #[derive(OpenApi)]
 #[openapi(
     paths(record_lifecycle, record_orders, list_orders, record_contacts, list_contacts,
         record_loyalty),
     components(schemas(LifecycleBody, LifecycleBatch, LifecycleRequest, OrderBody, OrderBatch,
         OrderRequest, ContactBody, ContactBatch, ContactRequest, LoyaltyBody, LoyaltyBatch,
-        LoyaltyRequest, Recorded, Order, OrderPage, Contact, ContactPage, ContactChannel,
-        LifecycleKind, LoyaltyKind)),
+        LoyaltyRequest, Recorded, Order, OrderPage, Contact, ContactPage, values::ContactChannel,
+        values::LifecycleKind, values::LoyaltyKind)),
     tags((name = "business", description = "Customers' lifecycle, orders, contacts and loyalty \
         membership, for the retention KPIs. Each write takes one item or a batch of up to \
         10,000 (all or nothing: every bad item is named by index and field, and nothing is \
@@ -305,13 +309,13 @@ fn time(name: &str, raw: Option<&str>) -> Result<Option<DateTime<Utc>>, String> 
     raw.map(|r| parse_time(name, r)).transpose()
 }
 
-fn created(recorded: Recorded) -> (StatusCode, Json<Recorded>) {
+fn created(recorded: advocate_store::business::Recorded) -> (StatusCode, Json<Recorded>) {
     let status = if recorded.stored > 0 {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    (status, Json(recorded))
+    (status, Json(recorded.into()))
 }
 
 fn lifecycle_event(b: LifecycleBody) -> Result<LifecycleEvent, Vec<String>> {
@@ -585,7 +589,11 @@ pub async fn list_orders(
         offset: number("offset", q.offset.as_deref(), 0, u32::MAX)?,
     };
     Ok(Json(
-        state.store.orders(caller.workspace_id, &filter).await?,
+        state
+            .store
+            .orders(caller.workspace_id, &filter)
+            .await?
+            .into(),
     ))
 }
 
@@ -626,6 +634,10 @@ pub async fn list_contacts(
         offset: number("offset", q.offset.as_deref(), 0, u32::MAX)?,
     };
     Ok(Json(
-        state.store.contacts(caller.workspace_id, &filter).await?,
+        state
+            .store
+            .contacts(caller.workspace_id, &filter)
+            .await?
+            .into(),
     ))
 }

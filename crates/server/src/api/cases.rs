@@ -3,21 +3,19 @@
 //! key (by its name), on the case's checklist, notes and `case.updated` webhook.
 
 use super::json::ApiJson;
+use super::values::{CaseStatus, Outcome, Priority};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{ReadCases, WorkCases};
-use advocate_core::Priority;
-use advocate_store::cases::{
-    AssigneeLoad, Case, CaseDetail, CaseFilter, CaseNote, CasePage, CaseStatus, CaseStep,
-    CaseUpdate, LinkedAnswer, Outcome,
-};
+use advocate_store::cases::{self as store, CaseFilter, CaseUpdate};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
@@ -95,7 +93,7 @@ pub fn parse_filter(q: &CaseQuery) -> ApiResult<CaseFilter> {
         Some(list) => list
             .split(',')
             .map(|s| {
-                CaseStatus::parse(s.trim()).ok_or_else(|| {
+                store::CaseStatus::parse(s.trim()).ok_or_else(|| {
                     ApiError::unprocessable(format!(
                         "status must be open, contacted, resolved or closed (comma-separated); got {s:?}"
                     ))
@@ -108,7 +106,7 @@ pub fn parse_filter(q: &CaseQuery) -> ApiResult<CaseFilter> {
         .as_deref()
         .filter(|s| !s.is_empty())
         .map(|p| {
-            Priority::parse(p).ok_or_else(|| {
+            advocate_core::Priority::parse(p).ok_or_else(|| {
                 ApiError::unprocessable(format!(
                     "priority must be critical, high, medium or normal; got {p:?}"
                 ))
@@ -175,7 +173,7 @@ pub fn parse_patch(p: &CasePatch) -> ApiResult<CaseUpdate> {
         .status
         .as_deref()
         .map(|s| {
-            CaseStatus::parse(s).ok_or_else(|| {
+            store::CaseStatus::parse(s).ok_or_else(|| {
                 ApiError::unprocessable(format!(
                     "status must be open, contacted, resolved or closed; got {s:?}"
                 ))
@@ -186,7 +184,7 @@ pub fn parse_patch(p: &CasePatch) -> ApiResult<CaseUpdate> {
         .outcome
         .as_deref()
         .map(|o| {
-            Outcome::parse(o).ok_or_else(|| {
+            store::Outcome::parse(o).ok_or_else(|| {
                 ApiError::unprocessable(format!(
                     "outcome must be recovered, not_recovered or unreachable; got {o:?}"
                 ))
@@ -217,7 +215,13 @@ pub async fn list(
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<Json<CasePage>> {
     let filter = parse_filter(&q)?;
-    Ok(Json(state.store.cases(caller.workspace_id, &filter).await?))
+    Ok(Json(
+        state
+            .store
+            .cases(caller.workspace_id, &filter)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}", operation_id = "getCase", tag = "cases", params(("id" = i64, Path)),
@@ -233,7 +237,7 @@ pub async fn show(
         .store
         .case(caller.workspace_id, id)
         .await?
-        .map(Json)
+        .map(|c| Json(c.into()))
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))
 }
 
@@ -251,12 +255,11 @@ pub async fn update(
     let id = case_id(&id)?;
     let update = parse_patch(&body.value)?;
     let by = actor(&state, &caller).await?;
-    Ok(Json(
-        state
-            .store
-            .update_case(caller.workspace_id, id, &update, &by)
-            .await?,
-    ))
+    let case = state
+        .store
+        .update_case(caller.workspace_id, id, &update, &by)
+        .await?;
+    Ok(Json(case.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/notes", operation_id = "addCaseNote", tag = "cases", params(("id" = i64, Path)),
@@ -275,5 +278,198 @@ pub async fn add_note(
         .store
         .add_case_note(caller.workspace_id, id, &by, &body.value.body)
         .await?;
-    Ok((StatusCode::CREATED, Json(note)))
+    Ok((StatusCode::CREATED, Json(note.into())))
+}
+
+/// One page of cases, soonest SLA due first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CasePage {
+    pub cases: Vec<Case>,
+    /// How many cases match the filter in all.
+    pub total: u64,
+}
+
+impl From<store::CasePage> for CasePage {
+    fn from(x: store::CasePage) -> Self {
+        Self {
+            cases: x.cases.into_iter().map(Into::into).collect(),
+            total: x.total,
+        }
+    }
+}
+
+/// A case as lists show it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Case {
+    pub id: i64,
+    /// `None` for an anonymous respondent.
+    pub customer_external_id: Option<String>,
+    pub customer_name: Option<String>,
+    /// The answer that opened the case.
+    pub answer_id: i64,
+    pub survey_slug: String,
+    pub score: u8,
+    /// The comment of the answer that opened the case.
+    pub comment: Option<String>,
+    pub priority: Priority,
+    pub status: CaseStatus,
+    pub assignee: String,
+    pub language: String,
+    /// First contact is due by then: answered at + the priority's SLA hours.
+    pub sla_due_at: DateTime<Utc>,
+    /// Open, not contacted yet, and past its SLA due time.
+    pub overdue: bool,
+    pub first_contact_at: Option<DateTime<Utc>>,
+    /// Seconds from the case's opening to the first contact.
+    pub time_to_first_contact_secs: Option<i64>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub outcome: Option<Outcome>,
+    pub compensation: Option<String>,
+    /// When the manager was alerted that the SLA was missed.
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// The score that opened the case.
+    pub before_score: u8,
+    /// The first answer of the customer after the case was resolved, if any.
+    pub after_score: Option<u8>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Case> for Case {
+    fn from(x: store::Case) -> Self {
+        Self {
+            id: x.id,
+            customer_external_id: x.customer_external_id,
+            customer_name: x.customer_name,
+            answer_id: x.answer_id,
+            survey_slug: x.survey_slug,
+            score: x.score,
+            comment: x.comment,
+            priority: x.priority.into(),
+            status: x.status.into(),
+            assignee: x.assignee,
+            language: x.language,
+            sla_due_at: x.sla_due_at,
+            overdue: x.overdue,
+            first_contact_at: x.first_contact_at,
+            time_to_first_contact_secs: x.time_to_first_contact_secs,
+            resolved_at: x.resolved_at,
+            closed_at: x.closed_at,
+            outcome: x.outcome.map(Into::into),
+            compensation: x.compensation,
+            escalated_at: x.escalated_at,
+            before_score: x.before_score,
+            after_score: x.after_score,
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+        }
+    }
+}
+
+/// A case with its checklist, notes and answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDetail {
+    #[serde(flatten)]
+    pub case: Case,
+    pub steps: Vec<CaseStep>,
+    /// Oldest first.
+    pub notes: Vec<CaseNote>,
+    /// Oldest first.
+    pub answers: Vec<LinkedAnswer>,
+}
+
+impl From<store::CaseDetail> for CaseDetail {
+    fn from(x: store::CaseDetail) -> Self {
+        Self {
+            case: x.case.into(),
+            steps: x.steps.into_iter().map(Into::into).collect(),
+            notes: x.notes.into_iter().map(Into::into).collect(),
+            answers: x.answers.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One checklist item of a case (a playbook step).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseStep {
+    /// 0-based, in playbook order.
+    pub position: i64,
+    pub text: String,
+    pub done_at: Option<DateTime<Utc>>,
+    /// Who ticked it: a user's email or an API key's name.
+    pub done_by: Option<String>,
+}
+
+impl From<store::CaseStep> for CaseStep {
+    fn from(x: store::CaseStep) -> Self {
+        Self {
+            position: x.position,
+            text: x.text,
+            done_at: x.done_at,
+            done_by: x.done_by,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseNote {
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::CaseNote> for CaseNote {
+    fn from(x: store::CaseNote) -> Self {
+        Self {
+            id: x.id,
+            author: x.author,
+            body: x.body,
+            created_at: x.created_at,
+        }
+    }
+}
+
+/// An answer tied to the case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedAnswer {
+    pub answer_id: i64,
+    /// `trigger` (opened the case), `linked` (a later answer while it was open) or
+    /// `resurvey` (the first answer after it was resolved).
+    pub role: String,
+    pub score: u8,
+    pub comment: Option<String>,
+    pub survey_slug: String,
+    pub answered_at: DateTime<Utc>,
+}
+
+impl From<store::LinkedAnswer> for LinkedAnswer {
+    fn from(x: store::LinkedAnswer) -> Self {
+        Self {
+            answer_id: x.answer_id,
+            role: x.role,
+            score: x.score,
+            comment: x.comment,
+            survey_slug: x.survey_slug,
+            answered_at: x.answered_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssigneeLoad {
+    pub assignee: String,
+    pub open: u64,
+    pub overdue: u64,
+}
+
+impl From<store::AssigneeLoad> for AssigneeLoad {
+    fn from(x: store::AssigneeLoad) -> Self {
+        Self {
+            assignee: x.assignee,
+            open: x.open,
+            overdue: x.overdue,
+        }
+    }
 }

@@ -3,18 +3,21 @@
 
 use super::json::ApiJson;
 use super::validate::CustomerFields;
+use super::values::{Category, Language, SurveyKind};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{Ingest, ReadCustomers, WorkCases};
-use advocate_store::models::Customer;
-use advocate_store::{FollowUp, Timeline};
+use advocate_store as store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use utoipa::OpenApi;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -54,12 +57,11 @@ pub async fn upsert(
     body: ApiJson<CustomerFields>,
 ) -> ApiResult<Json<Customer>> {
     let input = body.value.parse("")?;
-    Ok(Json(
-        state
-            .store
-            .upsert_customer(caller.workspace_id, &input)
-            .await?,
-    ))
+    let customer = state
+        .store
+        .upsert_customer(caller.workspace_id, &input)
+        .await?;
+    Ok(Json(customer.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/customers/{external_id}", operation_id = "getCustomer", tag = "customers",
@@ -75,7 +77,7 @@ pub async fn get(
         .store
         .customer_by_external_id(caller.workspace_id, &external_id)
         .await?
-        .map(Json)
+        .map(|c| Json(c.into()))
         .ok_or_else(|| ApiError::not_found(format!("no customer with external_id {external_id:?}")))
 }
 
@@ -102,7 +104,7 @@ pub async fn timeline(
         .store
         .customer_timeline(caller.workspace_id, &external_id)
         .await?
-        .map(Json)
+        .map(|t| Json(t.into()))
         .ok_or_else(|| ApiError::not_found(format!("no customer with external_id {external_id:?}")))
 }
 
@@ -118,12 +120,11 @@ pub async fn set_follow_up(
     Path(external_id): Path<String>,
     body: super::replace::FullJson<FollowUpBody>,
 ) -> ApiResult<Json<FollowUp>> {
-    Ok(Json(
-        state
-            .store
-            .set_follow_up(caller.workspace_id, &external_id, &body.value.note)
-            .await?,
-    ))
+    let flag = state
+        .store
+        .set_follow_up(caller.workspace_id, &external_id, &body.value.note)
+        .await?;
+    Ok(Json(flag.into()))
 }
 
 /// Clears the flag (also when it was not set).
@@ -141,4 +142,251 @@ pub async fn clear_follow_up(
         .clear_follow_up(caller.workspace_id, &external_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Customer {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<Language>,
+    pub attributes: BTreeMap<String, String>,
+    pub account_manager: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the customer unsubscribed; from then on nothing is sent to them.
+    pub unsubscribed_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::models::Customer> for Customer {
+    fn from(x: store::models::Customer) -> Self {
+        Self {
+            id: x.id,
+            workspace_id: x.workspace_id,
+            external_id: x.external_id,
+            name: x.name,
+            email: x.email,
+            phone: x.phone,
+            language: x.language.map(Into::into),
+            attributes: x
+                .attributes
+                .into_iter()
+                .map(|(k, v)| (k.into(), v))
+                .collect(),
+            account_manager: x.account_manager,
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+            unsubscribed_at: x.unsubscribed_at,
+        }
+    }
+}
+
+/// Everything about one customer. Lists are newest first and bounded: the newest
+/// [`TIMELINE_ANSWERS`] answers, [`TIMELINE_CASES`] cases with up to [`TIMELINE_NOTES`]
+/// notes between them, and [`TIMELINE_ENGAGEMENTS`] engagements; `events` merges those.
+/// `nps` and `nps_answers` count every NPS answer the customer ever gave.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Timeline {
+    pub customer: Customer,
+    pub follow_up: Option<FollowUp>,
+    /// The customer's NPS over all their NPS answers (−100 to 100).
+    pub nps: Option<f64>,
+    pub nps_answers: u64,
+    /// Their latest NPS score.
+    pub latest_score: Option<u8>,
+    pub answers: Vec<TimelineAnswer>,
+    pub cases: Vec<TimelineCase>,
+    pub engagements: Vec<TimelineEngagement>,
+    pub events: Vec<TimelineEvent>,
+}
+
+impl From<store::Timeline> for Timeline {
+    fn from(x: store::Timeline) -> Self {
+        Self {
+            customer: x.customer.into(),
+            follow_up: x.follow_up.map(Into::into),
+            nps: x.nps,
+            nps_answers: x.nps_answers,
+            latest_score: x.latest_score,
+            answers: x.answers.into_iter().map(Into::into).collect(),
+            cases: x.cases.into_iter().map(Into::into).collect(),
+            engagements: x.engagements.into_iter().map(Into::into).collect(),
+            events: x.events.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One answer of the customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineAnswer {
+    pub id: i64,
+    pub answered_at: DateTime<Utc>,
+    pub survey_slug: String,
+    pub survey_name: String,
+    pub survey_kind: SurveyKind,
+    pub score: u8,
+    /// Promoter, passive or detractor; `None` for CSAT answers (a 1–5 scale).
+    pub category: Option<Category>,
+    pub comment: Option<String>,
+    pub channel: String,
+}
+
+impl From<store::TimelineAnswer> for TimelineAnswer {
+    fn from(x: store::TimelineAnswer) -> Self {
+        Self {
+            id: x.id,
+            answered_at: x.answered_at,
+            survey_slug: x.survey_slug,
+            survey_name: x.survey_name,
+            survey_kind: x.survey_kind.into(),
+            score: x.score,
+            category: x.category.map(Into::into),
+            comment: x.comment,
+            channel: x.channel,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineNote {
+    pub id: i64,
+    pub case_id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::TimelineNote> for TimelineNote {
+    fn from(x: store::TimelineNote) -> Self {
+        Self {
+            id: x.id,
+            case_id: x.case_id,
+            author: x.author,
+            body: x.body,
+            created_at: x.created_at,
+        }
+    }
+}
+
+/// One case of the customer, with its notes (newest first).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineCase {
+    pub id: i64,
+    /// The score that opened the case (the "before").
+    pub score: u8,
+    pub priority: String,
+    /// open, contacted, resolved or closed.
+    pub status: String,
+    pub assignee: String,
+    pub created_at: DateTime<Utc>,
+    pub sla_due_at: DateTime<Utc>,
+    pub first_contact_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// recovered, not_recovered or unreachable, once known.
+    pub outcome: Option<String>,
+    pub compensation: Option<String>,
+    /// The score of the re-survey after resolution (the "after"), when there was one.
+    pub resurvey_score: Option<u8>,
+    /// Still waiting for a first contact after its SLA ran out.
+    pub overdue: bool,
+    pub notes: Vec<TimelineNote>,
+}
+
+impl From<store::TimelineCase> for TimelineCase {
+    fn from(x: store::TimelineCase) -> Self {
+        Self {
+            id: x.id,
+            score: x.score,
+            priority: x.priority,
+            status: x.status,
+            assignee: x.assignee,
+            created_at: x.created_at,
+            sla_due_at: x.sla_due_at,
+            first_contact_at: x.first_contact_at,
+            resolved_at: x.resolved_at,
+            closed_at: x.closed_at,
+            escalated_at: x.escalated_at,
+            outcome: x.outcome,
+            compensation: x.compensation,
+            resurvey_score: x.resurvey_score,
+            overdue: x.overdue,
+            notes: x.notes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEngagement {
+    pub id: i64,
+    pub answer_id: i64,
+    /// thank_you, discount_code, review_request, panel_invitation, reward, vip_membership.
+    pub kind: String,
+    /// queued, sent, accepted, …
+    pub status: String,
+    pub discount_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::TimelineEngagement> for TimelineEngagement {
+    fn from(x: store::TimelineEngagement) -> Self {
+        Self {
+            id: x.id,
+            answer_id: x.answer_id,
+            kind: x.kind,
+            status: x.status,
+            discount_code: x.discount_code,
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+        }
+    }
+}
+
+/// One thing that happened, for a merged "what happened" list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEvent {
+    pub at: DateTime<Utc>,
+    /// answered, score_changed, case_opened, note_added, case_contacted, case_escalated, case_resolved,
+    /// case_closed, engagement_queued, engagement_{status} (e.g. engagement_sent),
+    /// follow_up_set.
+    pub kind: String,
+    /// One line in English, e.g. "Answered 3 to Onboarding".
+    pub summary: String,
+    pub answer_id: Option<i64>,
+    pub case_id: Option<i64>,
+    pub engagement_id: Option<i64>,
+}
+
+impl From<store::TimelineEvent> for TimelineEvent {
+    fn from(x: store::TimelineEvent) -> Self {
+        Self {
+            at: x.at,
+            kind: x.kind,
+            summary: x.summary,
+            answer_id: x.answer_id,
+            case_id: x.case_id,
+            engagement_id: x.engagement_id,
+        }
+    }
+}
+
+/// "Follow up at next contact": shown to anyone who talks to the customer until cleared.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUp {
+    pub note: String,
+    pub set_at: DateTime<Utc>,
+}
+
+impl From<store::FollowUp> for FollowUp {
+    fn from(x: store::FollowUp) -> Self {
+        Self {
+            note: x.note,
+            set_at: x.set_at,
+        }
+    }
 }

@@ -3,22 +3,20 @@
 //! `POST /api/v1/discount-codes/{code}/redeem`.
 
 use super::json::ApiJson;
+use super::values::{CodeStatus, EngagementKind, EngagementStatus};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
-use advocate_core::EngagementKind;
 use advocate_core::Permission::{Configure, Ingest, ReadCustomers, WorkCases};
-use advocate_store::engagements::{
-    CodeCounts, CodePage, CodeStatus, DiscountCode, Engagement, EngagementFilter, EngagementPage,
-    EngagementStatus, MAX_IMPORT,
-};
+use advocate_store::engagements::{self as store, EngagementFilter, MAX_IMPORT};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -124,8 +122,8 @@ fn number(name: &str, v: Option<&str>, default: u32, max: u32) -> ApiResult<u32>
     }
 }
 
-fn parse_kind(s: &str) -> ApiResult<EngagementKind> {
-    EngagementKind::parse(s).ok_or_else(|| {
+fn parse_kind(s: &str) -> ApiResult<advocate_core::EngagementKind> {
+    advocate_core::EngagementKind::parse(s).ok_or_else(|| {
         ApiError::unprocessable(format!(
             "kind must be thank_you, discount_code, review_request, panel_invitation, reward \
              or vip_membership; got {s:?}"
@@ -133,8 +131,8 @@ fn parse_kind(s: &str) -> ApiResult<EngagementKind> {
     })
 }
 
-fn parse_status(s: &str) -> ApiResult<EngagementStatus> {
-    EngagementStatus::parse(s).ok_or_else(|| {
+fn parse_status(s: &str) -> ApiResult<store::EngagementStatus> {
+    store::EngagementStatus::parse(s).ok_or_else(|| {
         ApiError::unprocessable(format!(
             "status must be queued, sent, accepted, declined or review_left; got {s:?}"
         ))
@@ -171,7 +169,8 @@ pub async fn list(
         state
             .store
             .engagements(caller.workspace_id, &filter)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -188,7 +187,7 @@ pub async fn show(
         .store
         .engagement(caller.workspace_id, id)
         .await?
-        .map(Json)
+        .map(|x| Json(x.into()))
         .ok_or_else(|| ApiError::not_found(format!("no engagement {id}")))
 }
 
@@ -210,7 +209,8 @@ pub async fn update(
         state
             .store
             .set_engagement_status(caller.workspace_id, id, status)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -228,14 +228,14 @@ pub async fn grant(
     let g = body.value;
     let kind = parse_kind(g.kind.trim())?;
     let status = match g.status.as_deref().map(str::trim) {
-        None | Some("") => EngagementStatus::Queued,
+        None | Some("") => store::EngagementStatus::Queued,
         Some(s) => parse_status(s)?,
     };
     let created = state
         .store
         .grant_engagement(caller.workspace_id, g.customer.trim(), kind, status)
         .await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
 /// Adds codes to the pool promoters' codes are taken from (before any is generated). All
@@ -279,7 +279,8 @@ pub async fn import_codes(
         .store
         .discount_codes(caller.workspace_id, None, 1, 0)
         .await?
-        .counts;
+        .counts
+        .into();
     Ok((
         StatusCode::CREATED,
         Json(CodesImported { imported, counts }),
@@ -298,7 +299,7 @@ pub async fn list_codes(
 ) -> ApiResult<Json<CodePage>> {
     let status = match q.status.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) => Some(CodeStatus::parse(s).ok_or_else(|| {
+        Some(s) => Some(store::CodeStatus::parse(s).ok_or_else(|| {
             ApiError::unprocessable(format!(
                 "status must be free, assigned or redeemed; got {s:?}"
             ))
@@ -310,7 +311,8 @@ pub async fn list_codes(
         state
             .store
             .discount_codes(caller.workspace_id, status, limit, offset)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -329,6 +331,119 @@ pub async fn redeem(
         state
             .store
             .redeem_discount_code(caller.workspace_id, &code)
-            .await?,
+            .await?
+            .into(),
     ))
+}
+
+/// One page of engagements, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EngagementPage {
+    /// How many match the filter in all.
+    pub total: i64,
+    pub engagements: Vec<Engagement>,
+}
+
+impl From<store::EngagementPage> for EngagementPage {
+    fn from(x: store::EngagementPage) -> Self {
+        Self {
+            total: x.total,
+            engagements: x.engagements.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One tracked engagement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Engagement {
+    pub id: i64,
+    /// The answer that earned it (for a manual grant, the customer's latest answer).
+    pub answer_id: i64,
+    /// The customer's external id.
+    pub customer: Option<String>,
+    pub kind: EngagementKind,
+    pub status: EngagementStatus,
+    pub discount_code: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<store::Engagement> for Engagement {
+    fn from(x: store::Engagement) -> Self {
+        Self {
+            id: x.id,
+            answer_id: x.answer_id,
+            customer: x.customer,
+            kind: x.kind.into(),
+            status: x.status.into(),
+            discount_code: x.discount_code,
+            created_at: x.created_at,
+            updated_at: x.updated_at,
+        }
+    }
+}
+
+/// A workspace's codes: counts over all of them and one page (newest first).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodePage {
+    pub counts: CodeCounts,
+    /// How many match the status filter in all.
+    pub total: i64,
+    pub codes: Vec<DiscountCode>,
+}
+
+impl From<store::CodePage> for CodePage {
+    fn from(x: store::CodePage) -> Self {
+        Self {
+            counts: x.counts.into(),
+            total: x.total,
+            codes: x.codes.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CodeCounts {
+    pub free: i64,
+    pub assigned: i64,
+    pub redeemed: i64,
+}
+
+impl From<store::CodeCounts> for CodeCounts {
+    fn from(x: store::CodeCounts) -> Self {
+        Self {
+            free: x.free,
+            assigned: x.assigned,
+            redeemed: x.redeemed,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountCode {
+    pub code: String,
+    /// `imported` (from the pool) or `generated` (when the pool was empty).
+    pub source: String,
+    pub status: CodeStatus,
+    pub engagement_id: Option<i64>,
+    /// External id of the customer it was given to.
+    pub customer: Option<String>,
+    pub assigned_at: Option<DateTime<Utc>>,
+    pub redeemed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::DiscountCode> for DiscountCode {
+    fn from(x: store::DiscountCode) -> Self {
+        Self {
+            code: x.code,
+            source: x.source,
+            status: x.status.into(),
+            engagement_id: x.engagement_id,
+            customer: x.customer,
+            assigned_at: x.assigned_at,
+            redeemed_at: x.redeemed_at,
+            created_at: x.created_at,
+        }
+    }
 }

@@ -5,19 +5,17 @@
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
 use super::validate::{label, language, CustomerFields};
+use super::values::{InvitationStatus, SkipReason, Source};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
-use advocate_core::invitation::InvitationTextOverrides;
 use advocate_core::Channel;
 use advocate_core::Permission::{Configure, Dashboards, Ingest, ReadCustomers};
 use advocate_store::business::parse_time;
 use advocate_store::invitations::{
-    self, EventOutcome, EventTrigger, Invitation, InvitationFilter, InvitationOutcome,
-    InvitationStatus, InviteRequest, NewEvent, ResponseRate, Schedule, ScheduleInput, SkipReason,
-    Source, TriggerInput,
+    self, InvitationFilter, InviteRequest, NewEvent, ScheduleInput, TriggerInput,
 };
 use advocate_store::models::Survey;
 use axum::extract::{Path, Query, State};
@@ -28,6 +26,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, OpenApi, ToSchema};
+
+mod body;
+pub use body::{
+    EventOutcome, EventTrigger, Invitation, InvitationOutcome, InvitationTextOverrides,
+    ResponseRate, Schedule,
+};
 
 /// Most customers in one `POST /api/v1/invitations`.
 pub const MAX_BATCH: usize = 1000;
@@ -138,7 +142,7 @@ pub struct InvitationsCreated {
     pub invitations: Vec<InvitationLink>,
 }
 
-fn link(state: &AppState, outcome: InvitationOutcome) -> InvitationLink {
+fn link(state: &AppState, outcome: invitations::InvitationOutcome) -> InvitationLink {
     let url = outcome
         .invitation_id
         .zip(outcome.expires_at)
@@ -149,7 +153,10 @@ fn link(state: &AppState, outcome: InvitationOutcome) -> InvitationLink {
                 invitations::invitation_token(&state.signing_key, id, expires)
             )
         });
-    InvitationLink { outcome, url }
+    InvitationLink {
+        outcome: outcome.into(),
+        url,
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/invitations", operation_id = "createInvitations", tag = "invitations",
@@ -193,7 +200,7 @@ pub async fn create(
     let invite = InviteRequest {
         survey_id: survey.id,
         channel,
-        source: Source::Manual,
+        source: invitations::Source::Manual,
         schedule_id: None,
         event_id: None,
         send_at: send_at.max(now),
@@ -260,18 +267,17 @@ pub async fn list(
         filter.customer_id = Some(customer.id);
     }
     if let Some(s) = &q.status {
-        filter.status = Some(InvitationStatus::parse(s).ok_or_else(|| {
+        filter.status = Some(invitations::InvitationStatus::parse(s).ok_or_else(|| {
             ApiError::unprocessable(format!(
                 "status must be scheduled, sent, skipped or cancelled; got {s:?}"
             ))
         })?);
     }
-    Ok(Json(
-        state
-            .store
-            .invitations(caller.workspace_id, &filter)
-            .await?,
-    ))
+    let found = state
+        .store
+        .invitations(caller.workspace_id, &filter)
+        .await?;
+    Ok(Json(found.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/invitations/{id}", operation_id = "getInvitation", tag = "invitations",
@@ -287,7 +293,7 @@ pub async fn show(
         .store
         .invitation(caller.workspace_id, id)
         .await?
-        .map(Json)
+        .map(|x| Json(x.into()))
         .ok_or_else(|| ApiError::not_found(format!("no invitation {id}")))
 }
 
@@ -339,7 +345,7 @@ pub async fn rates(
         rows.into_iter()
             .map(|rate| RateRow {
                 survey: slugs.get(&rate.survey_id).cloned().unwrap_or_default(),
-                rate,
+                rate: rate.into(),
             })
             .collect(),
     ))
@@ -411,7 +417,7 @@ pub async fn event(
     } else {
         StatusCode::CREATED
     };
-    Ok((status, Json(outcome)))
+    Ok((status, Json(outcome.into())))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -446,7 +452,8 @@ pub async fn schedules(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<Schedule>>> {
-    Ok(Json(state.store.schedules(caller.workspace_id).await?))
+    let schedules = state.store.schedules(caller.workspace_id).await?;
+    Ok(Json(schedules.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/schedules", operation_id = "createSchedule", tag = "invitations", request_body = ScheduleBody,
@@ -463,7 +470,7 @@ pub async fn create_schedule(
         .store
         .create_schedule(caller.workspace_id, &input)
         .await?;
-    Ok((StatusCode::CREATED, Json(schedule)))
+    Ok((StatusCode::CREATED, Json(schedule.into())))
 }
 
 /// Replaces a schedule: every field is required.
@@ -543,7 +550,10 @@ async fn save_schedule(
         .update_schedule(caller.workspace_id, id, &input)
         .await?;
     let after = current_schedule(state, caller.workspace_id, id).await?;
-    Ok(audited(changes(&before, &after), Json(schedule)))
+    Ok(audited(
+        changes(&before, &after),
+        Json(Schedule::from(schedule)),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/schedules/{id}", operation_id = "deleteSchedule", tag = "invitations",
@@ -581,7 +591,8 @@ pub async fn triggers(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<EventTrigger>>> {
-    Ok(Json(state.store.triggers(caller.workspace_id).await?))
+    let triggers = state.store.triggers(caller.workspace_id).await?;
+    Ok(Json(triggers.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/event-triggers", operation_id = "createEventTrigger", tag = "invitations",
@@ -607,7 +618,7 @@ pub async fn create_trigger(
         .store
         .create_trigger(caller.workspace_id, &input)
         .await?;
-    Ok((StatusCode::CREATED, Json(trigger)))
+    Ok((StatusCode::CREATED, Json(trigger.into())))
 }
 
 #[utoipa::path(delete, path = "/api/v1/event-triggers/{id}", operation_id = "deleteEventTrigger", tag = "invitations",
@@ -639,7 +650,8 @@ pub async fn get_texts(
         state
             .store
             .invitation_text_overrides(caller.workspace_id, &lang)
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -659,7 +671,7 @@ pub async fn put_texts(
     body: FullJson<InvitationTextOverrides>,
 ) -> ApiResult<Response> {
     let lang = supported(&lang)?;
-    save_texts(&state, &caller, &lang, body.value).await
+    save_texts(&state, &caller, &lang, body.value.into()).await
 }
 
 /// Changes only the texts the body names (JSON merge patch; `null` puts a text back to
@@ -681,15 +693,15 @@ pub async fn patch_texts(
         .store
         .invitation_text_overrides(caller.workspace_id, &lang)
         .await?;
-    let texts = merged(&current, &patch, None)?;
-    save_texts(&state, &caller, &lang, texts).await
+    let texts = merged(&InvitationTextOverrides::from(current), &patch, None)?;
+    save_texts(&state, &caller, &lang, texts.into()).await
 }
 
 async fn save_texts(
     state: &AppState,
     caller: &ApiCaller,
     lang: &advocate_core::Language,
-    texts: InvitationTextOverrides,
+    texts: advocate_core::invitation::InvitationTextOverrides,
 ) -> ApiResult<Response> {
     let before = state
         .store
@@ -699,7 +711,10 @@ async fn save_texts(
         .store
         .set_invitation_texts(caller.workspace_id, lang, &texts)
         .await?;
-    Ok(audited(changes(&before, &texts), Json(texts)))
+    Ok(audited(
+        changes(&before, &texts),
+        Json(InvitationTextOverrides::from(texts)),
+    ))
 }
 
 fn supported(raw: &str) -> ApiResult<advocate_core::Language> {

@@ -17,6 +17,7 @@ pub mod replace;
 pub mod settings;
 pub mod surveys;
 pub mod validate;
+pub mod values;
 pub mod webhooks;
 pub mod workspace;
 

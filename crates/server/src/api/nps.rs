@@ -8,7 +8,7 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Dashboards;
 use advocate_core::{Channel, CiMethod, GroupBy, Label, Language};
-use advocate_store::{CompareQuery, NpsComparison, NpsFilter, NpsQuery, NpsReport};
+use advocate_store::{CompareQuery, NpsFilter, NpsQuery};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
@@ -25,6 +25,9 @@ pub fn routes() -> Routes {
         .get("/api/v1/nps", Key(Dashboards), report)
         .get("/api/v1/nps/compare", Key(Dashboards), compare)
 }
+
+mod body;
+pub use body::{Interval, NpsComparison, NpsReport};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -91,7 +94,7 @@ pub async fn report(
 ) -> ApiResult<Json<NpsReport>> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let query = params.to_query(caller.workspace_id)?;
-    Ok(Json(state.store.nps_report(&query).await?))
+    Ok(Json(state.store.nps_report(&query).await?.into()))
 }
 
 /// One side's filter, as given: each field is `a.<name>` or `b.<name>` in the query.
@@ -379,5 +382,5 @@ pub async fn compare(
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (a, b) = params.sides();
     let query = compare_query(caller.workspace_id, &a, &b, params.ci.as_deref())?;
-    Ok(Json(state.store.nps_compare(&query).await?))
+    Ok(Json(state.store.nps_compare(&query).await?.into()))
 }

@@ -2,15 +2,14 @@
 //! `GET /api/v1/outbox/{id}` (with every attempt), `POST /api/v1/outbox/{id}/redrive`
 //! and `POST /api/v1/outbox/redrive-dead`.
 
+use super::values::{MessageKind, OutboxStatus};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
-use advocate_store::outbox::{
-    MessageKind, OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus,
-};
+use advocate_store::outbox as store;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -88,24 +87,24 @@ pub struct OutboxDetail {
 }
 
 impl OutboxDetail {
-    fn new(m: OutboxMessage, attempts: Vec<OutboxAttempt>) -> Self {
+    fn new(m: store::OutboxMessage, attempts: Vec<store::OutboxAttempt>) -> Self {
         Self {
             id: m.id,
             workspace_id: m.workspace_id,
-            kind: m.kind,
+            kind: m.kind.into(),
             event: m.event,
             target: m.target,
             endpoint_id: m.endpoint_id,
             payload: m.payload,
             secret: m.secret,
             idempotency_key: m.idempotency_key,
-            status: m.status,
+            status: m.status.into(),
             failed_attempts: m.attempts,
             next_attempt_at: m.next_attempt_at,
             last_error: m.last_error,
             created_at: m.created_at,
             delivered_at: m.delivered_at,
-            attempts,
+            attempts: attempts.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -135,8 +134,8 @@ pub async fn list(
     Query(q): Query<ListParams>,
 ) -> ApiResult<Json<OutboxPage>> {
     let status = match q.status.as_deref() {
-        None => OutboxStatus::Pending,
-        Some(s) => OutboxStatus::parse(s).ok_or_else(|| {
+        None => store::OutboxStatus::Pending,
+        Some(s) => store::OutboxStatus::parse(s).ok_or_else(|| {
             ApiError::unprocessable(format!(
                 "status must be pending, delivered or dead; got {s:?}"
             ))
@@ -158,9 +157,9 @@ pub async fn list(
         .then(|| messages.last().map(|m| m.id))
         .flatten();
     Ok(Json(OutboxPage {
-        counts: state.store.outbox_counts(ws).await?,
-        status,
-        messages,
+        counts: state.store.outbox_counts(ws).await?.into(),
+        status: status.into(),
+        messages: messages.into_iter().map(Into::into).collect(),
         next_before,
     }))
 }
@@ -198,7 +197,9 @@ pub async fn redrive(
     Path(id): Path<String>,
 ) -> ApiResult<Json<OutboxMessage>> {
     let id = message_id(&id)?;
-    Ok(Json(state.store.redrive(caller.workspace_id, id).await?))
+    Ok(Json(
+        state.store.redrive(caller.workspace_id, id).await?.into(),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/outbox/redrive-dead", operation_id = "redriveDeadMessages", tag = "outbox",
@@ -211,4 +212,97 @@ pub async fn redrive_dead(
     Ok(Json(Redriven {
         redriven: state.store.redrive_dead(caller.workspace_id).await?,
     }))
+}
+
+/// One queued message, as workers, the API and the outbox page see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub kind: MessageKind,
+    /// What caused it, e.g. `case.created`.
+    pub event: String,
+    /// Email address or URL it goes to.
+    pub target: String,
+    pub endpoint_id: Option<i64>,
+    /// The exact body that is sent (and, for webhooks, signed); for a `secret` message,
+    /// only its sender, recipient and subject, the text replaced by a redaction notice.
+    pub payload: String,
+    /// Carries a sign-in link (password reset, invitation to join) that only its
+    /// recipient may read: never shown, only delivered.
+    pub secret: bool,
+    /// Sent with every attempt, the same on every retry, so receivers can drop repeats.
+    pub idempotency_key: String,
+    pub status: OutboxStatus,
+    /// Failed attempts so far (reset by a re-drive).
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<store::OutboxMessage> for OutboxMessage {
+    fn from(x: store::OutboxMessage) -> Self {
+        Self {
+            id: x.id,
+            workspace_id: x.workspace_id,
+            kind: x.kind.into(),
+            event: x.event,
+            target: x.target,
+            endpoint_id: x.endpoint_id,
+            payload: x.payload,
+            secret: x.secret,
+            idempotency_key: x.idempotency_key,
+            status: x.status.into(),
+            attempts: x.attempts,
+            next_attempt_at: x.next_attempt_at,
+            last_error: x.last_error,
+            created_at: x.created_at,
+            delivered_at: x.delivered_at,
+        }
+    }
+}
+
+/// One delivery attempt, successful or not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxAttempt {
+    pub id: i64,
+    pub attempted_at: DateTime<Utc>,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl From<store::OutboxAttempt> for OutboxAttempt {
+    fn from(x: store::OutboxAttempt) -> Self {
+        Self {
+            id: x.id,
+            attempted_at: x.attempted_at,
+            ok: x.ok,
+            error: x.error,
+            duration_ms: x.duration_ms,
+        }
+    }
+}
+
+/// How many messages of a workspace are in each status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    /// Pending messages that have failed at least once (retrying).
+    pub retrying: i64,
+    pub delivered: i64,
+    pub dead: i64,
+}
+
+impl From<store::OutboxCounts> for OutboxCounts {
+    fn from(x: store::OutboxCounts) -> Self {
+        Self {
+            pending: x.pending,
+            retrying: x.retrying,
+            delivered: x.delivered,
+            dead: x.dead,
+        }
+    }
 }

@@ -8,13 +8,14 @@ use crate::error::{ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{Administer, Export};
-use advocate_store::privacy::{Erasure, Retention};
+use advocate_store::privacy as store;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
-use utoipa::OpenApi;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -126,7 +127,7 @@ pub async fn erase(
             &format!("{} answers anonymised", done.answers_anonymised),
         )
         .await?;
-    Ok(Json(done))
+    Ok(Json(done.into()))
 }
 
 /// Anonymises the answers older than the workspace's `answer_retention_months` now (the
@@ -141,6 +142,74 @@ pub async fn retention(
         state
             .store
             .apply_retention(caller.workspace_id, Utc::now())
-            .await?,
+            .await?
+            .into(),
     ))
+}
+
+/// What an erasure removed, by table.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Erasure {
+    pub external_id: String,
+    /// Kept as anonymous scores: comment, customer link, attribute snapshot and ids removed.
+    pub answers_anonymised: u64,
+    pub cases_deleted: u64,
+    pub case_notes_deleted: u64,
+    pub engagements_deleted: u64,
+    /// Codes given to the person; deleted rather than freed, so none is given out twice.
+    pub discount_codes_deleted: u64,
+    pub invitations_deleted: u64,
+    pub events_deleted: u64,
+    pub orders_deleted: u64,
+    /// Kept for the complaint and response-time figures, without the customer.
+    pub contacts_detached: u64,
+    pub lifecycle_spells_deleted: u64,
+    pub loyalty_memberships_deleted: u64,
+    /// Waiting or dead messages to or about them: never sent.
+    pub messages_cancelled: u64,
+    /// Delivered messages to or about them: target and content removed, the record kept.
+    pub messages_scrubbed: u64,
+}
+
+impl From<store::Erasure> for Erasure {
+    fn from(x: store::Erasure) -> Self {
+        Self {
+            external_id: x.external_id,
+            answers_anonymised: x.answers_anonymised,
+            cases_deleted: x.cases_deleted,
+            case_notes_deleted: x.case_notes_deleted,
+            engagements_deleted: x.engagements_deleted,
+            discount_codes_deleted: x.discount_codes_deleted,
+            invitations_deleted: x.invitations_deleted,
+            events_deleted: x.events_deleted,
+            orders_deleted: x.orders_deleted,
+            contacts_detached: x.contacts_detached,
+            lifecycle_spells_deleted: x.lifecycle_spells_deleted,
+            loyalty_memberships_deleted: x.loyalty_memberships_deleted,
+            messages_cancelled: x.messages_cancelled,
+            messages_scrubbed: x.messages_scrubbed,
+        }
+    }
+}
+
+/// What one retention run did in one workspace.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Retention {
+    pub workspace_id: i64,
+    /// The setting applied; `None`: answers are kept forever and nothing was done.
+    pub retention_months: Option<u32>,
+    /// Answers given before this time were anonymised.
+    pub cutoff: Option<DateTime<Utc>>,
+    pub answers_anonymised: u64,
+}
+
+impl From<store::Retention> for Retention {
+    fn from(x: store::Retention) -> Self {
+        Self {
+            workspace_id: x.workspace_id,
+            retention_months: x.retention_months,
+            cutoff: x.cutoff,
+            answers_anonymised: x.answers_anonymised,
+        }
+    }
 }

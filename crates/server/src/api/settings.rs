@@ -7,6 +7,7 @@
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
 use super::validate;
+use super::values::{AnonymousDetractors, Priority};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -14,15 +15,18 @@ use crate::outbound;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
-use advocate_core::{Language, Priority, Score, SlaHours};
-use advocate_store::models::{AnonymousDetractors, ReviewLink, RoutingRule, WorkspaceSettings};
-use advocate_store::settings::{EffectivePlaybook, RoutingRuleInput};
+use advocate_core::{Language, Score};
+use advocate_store::models as store;
+use advocate_store::settings::RoutingRuleInput;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
+
+mod body;
+pub use body::{EffectivePlaybook, ReviewLink, RoutingRule, SlaHours, WorkspaceSettings};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -87,8 +91,8 @@ pub struct RuleBody {
     pub position: Option<i64>,
 }
 
-impl From<RoutingRule> for RuleBody {
-    fn from(r: RoutingRule) -> Self {
+impl From<store::RoutingRule> for RuleBody {
+    fn from(r: store::RoutingRule) -> Self {
         Self {
             attribute: r.attribute,
             value: r.value,
@@ -132,9 +136,9 @@ fn language(field: &str, raw: Option<&str>) -> ApiResult<Option<Language>> {
         .transpose()
 }
 
-pub fn priority(raw: Option<&str>) -> ApiResult<Option<Priority>> {
+pub fn priority(raw: Option<&str>) -> ApiResult<Option<advocate_core::Priority>> {
     raw.map(|p| {
-        Priority::parse(p).ok_or_else(|| {
+        advocate_core::Priority::parse(p).ok_or_else(|| {
             ApiError::unprocessable(format!(
                 "priority must be critical, high, medium or normal; got {p:?}"
             ))
@@ -154,9 +158,8 @@ pub async fn get_settings(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<WorkspaceSettings>> {
-    Ok(Json(
-        state.store.workspace_settings(caller.workspace_id).await?,
-    ))
+    let settings = state.store.workspace_settings(caller.workspace_id).await?;
+    Ok(Json(settings.into()))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings", operation_id = "replaceSettings", tag = "settings", request_body = WorkspaceSettings,
@@ -171,7 +174,7 @@ pub async fn put_settings(
     caller: ApiCaller,
     body: FullJson<WorkspaceSettings>,
 ) -> ApiResult<Response> {
-    save_settings(&state, &caller, body.value).await
+    save_settings(&state, &caller, body.value.into()).await
 }
 
 /// Changes only the fields the body names (JSON merge patch, RFC 7396): `null` clears an
@@ -190,15 +193,16 @@ pub async fn patch_settings(
     patch: MergePatch,
 ) -> ApiResult<Response> {
     let current = state.store.workspace_settings(caller.workspace_id).await?;
-    let settings = merged(&current, &patch, Some(&WorkspaceSettings::default()))?;
-    save_settings(&state, &caller, settings).await
+    let defaults = WorkspaceSettings::from(store::WorkspaceSettings::default());
+    let settings = merged(&WorkspaceSettings::from(current), &patch, Some(&defaults))?;
+    save_settings(&state, &caller, settings.into()).await
 }
 
 /// Checks and saves a whole settings document; the audit log gets the fields it changed.
 async fn save_settings(
     state: &AppState,
     caller: &ApiCaller,
-    mut settings: WorkspaceSettings,
+    mut settings: store::WorkspaceSettings,
 ) -> ApiResult<Response> {
     // Empty strings mean "not set", as on the settings page.
     for field in [
@@ -220,7 +224,10 @@ async fn save_settings(
         .store
         .save_workspace_settings(caller.workspace_id, &settings)
         .await?;
-    Ok(audited(changes(&before, &settings), Json(settings)))
+    Ok(audited(
+        changes(&before, &settings),
+        Json(WorkspaceSettings::from(settings)),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/playbooks", operation_id = "listPlaybooks", tag = "settings", params(LanguageQuery),
@@ -233,12 +240,11 @@ pub async fn list_playbooks(
     Query(q): Query<LanguageQuery>,
 ) -> ApiResult<Json<Vec<EffectivePlaybook>>> {
     let lang = language("language", q.language.as_deref())?;
-    Ok(Json(
-        state
-            .store
-            .playbooks(caller.workspace_id, lang.as_ref())
-            .await?,
-    ))
+    let playbooks = state
+        .store
+        .playbooks(caller.workspace_id, lang.as_ref())
+        .await?;
+    Ok(Json(playbooks.into_iter().map(Into::into).collect()))
 }
 
 /// Replaces the playbook of a score (for one language, or with `"language": null` for
@@ -340,7 +346,10 @@ async fn save_playbook(
         )
         .await?;
     let after = current_playbook(state, caller.workspace_id, score, lang.as_ref()).await?;
-    Ok(audited(changes(&before, &after), Json(saved)))
+    Ok(audited(
+        changes(&before, &after),
+        Json(EffectivePlaybook::from(saved)),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/playbooks/{score}", operation_id = "resetPlaybook", tag = "settings",
@@ -355,12 +364,11 @@ pub async fn reset_playbook(
 ) -> ApiResult<Json<EffectivePlaybook>> {
     let score = score(&raw)?;
     let lang = language("language", q.language.as_deref())?;
-    Ok(Json(
-        state
-            .store
-            .reset_playbook(caller.workspace_id, score, lang.as_ref())
-            .await?,
-    ))
+    let playbook = state
+        .store
+        .reset_playbook(caller.workspace_id, score, lang.as_ref())
+        .await?;
+    Ok(Json(playbook.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/routing-rules", operation_id = "listRoutingRules", tag = "settings", security(("api_key" = [])),
@@ -369,7 +377,8 @@ pub async fn list_rules(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<RoutingRule>>> {
-    Ok(Json(state.store.routing_rules(caller.workspace_id).await?))
+    let rules = state.store.routing_rules(caller.workspace_id).await?;
+    Ok(Json(rules.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/routing-rules", operation_id = "createRoutingRule", tag = "settings", request_body = RuleBody,
@@ -385,7 +394,7 @@ pub async fn create_rule(
         .store
         .create_routing_rule(caller.workspace_id, &body.value.input())
         .await?;
-    Ok((StatusCode::CREATED, Json(rule)))
+    Ok((StatusCode::CREATED, Json(rule.into())))
 }
 
 /// Replaces a rule: every field is required (`null` for a condition not used, and for
@@ -425,7 +434,7 @@ pub async fn patch_rule(
     save_rule(&state, &caller, id, body).await
 }
 
-async fn current_rule(state: &AppState, ws: i64, id: i64) -> ApiResult<RoutingRule> {
+async fn current_rule(state: &AppState, ws: i64, id: i64) -> ApiResult<store::RoutingRule> {
     state
         .store
         .routing_rules(ws)
@@ -446,7 +455,10 @@ async fn save_rule(
         .store
         .update_routing_rule(caller.workspace_id, id, &b.input())
         .await?;
-    Ok(audited(changes(&before, &rule), Json(rule)))
+    Ok(audited(
+        changes(&before, &rule),
+        Json(RoutingRule::from(rule)),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/routing-rules/{id}", operation_id = "deleteRoutingRule", tag = "settings",

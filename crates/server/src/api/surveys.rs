@@ -2,18 +2,19 @@
 
 use super::json::ApiJson;
 use super::validate::{label, language, text};
+use super::values::{Language, SurveyKind};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
-use advocate_core::i18n::TextOverrides;
+use advocate_core as core;
 use advocate_core::Permission::{Configure, Dashboards};
-use advocate_core::SurveyKind;
-use advocate_store::models::{NewSurvey, Survey};
+use advocate_store::models::{self as store, NewSurvey};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{OpenApi, ToSchema};
@@ -54,10 +55,88 @@ pub struct SurveyOut {
     pub link: String,
 }
 
-impl From<Survey> for SurveyOut {
-    fn from(survey: Survey) -> Self {
+impl From<store::Survey> for SurveyOut {
+    fn from(survey: store::Survey) -> Self {
         let link = format!("/s/{}", survey.public_id);
-        Self { survey, link }
+        Self {
+            survey: survey.into(),
+            link,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Survey {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub slug: String,
+    /// The unguessable id in the survey's public link, `/s/{public_id}`.
+    pub public_id: String,
+    pub kind: SurveyKind,
+    pub name: String,
+    pub touchpoint: Option<String>,
+    pub default_language: Language,
+    #[schema(value_type = BTreeMap<String, TextOverrides>)]
+    pub texts: BTreeMap<Language, TextOverrides>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::Survey> for Survey {
+    fn from(x: store::Survey) -> Self {
+        Self {
+            id: x.id,
+            workspace_id: x.workspace_id,
+            slug: x.slug,
+            public_id: x.public_id,
+            kind: x.kind.into(),
+            name: x.name,
+            touchpoint: x.touchpoint,
+            default_language: x.default_language.into(),
+            texts: x
+                .texts
+                .into_iter()
+                .map(|(l, t)| (l.into(), t.into()))
+                .collect(),
+            created_at: x.created_at,
+        }
+    }
+}
+
+/// A workspace's overrides for one language: any text left out keeps the built-in one.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextOverrides {
+    pub question: Option<String>,
+    pub follow_up_promoter: Option<String>,
+    pub follow_up_passive: Option<String>,
+    pub follow_up_detractor: Option<String>,
+    pub thanks_title: Option<String>,
+    pub thanks_body: Option<String>,
+}
+
+impl From<core::i18n::TextOverrides> for TextOverrides {
+    fn from(x: core::i18n::TextOverrides) -> Self {
+        Self {
+            question: x.question,
+            follow_up_promoter: x.follow_up_promoter,
+            follow_up_passive: x.follow_up_passive,
+            follow_up_detractor: x.follow_up_detractor,
+            thanks_title: x.thanks_title,
+            thanks_body: x.thanks_body,
+        }
+    }
+}
+
+impl From<TextOverrides> for core::i18n::TextOverrides {
+    fn from(x: TextOverrides) -> Self {
+        Self {
+            question: x.question,
+            follow_up_promoter: x.follow_up_promoter,
+            follow_up_passive: x.follow_up_passive,
+            follow_up_detractor: x.follow_up_detractor,
+            thanks_title: x.thanks_title,
+            thanks_body: x.thanks_body,
+        }
     }
 }
 
@@ -78,15 +157,14 @@ pub async fn create(
         .ok_or_else(|| ApiError::internal("workspace of a valid key is missing"))?;
     let mut texts = BTreeMap::new();
     for (lang, overrides) in req.texts {
-        texts.insert(language("texts key", &lang)?, overrides);
+        texts.insert(language("texts key", &lang)?, overrides.into());
     }
     let new = NewSurvey {
         slug: label("slug", &req.slug)?,
         kind: match req.kind.as_deref() {
-            None => SurveyKind::Nps,
-            Some(k) => {
-                SurveyKind::parse(k).map_err(|e| ApiError::unprocessable(format!("kind {e}")))?
-            }
+            None => core::SurveyKind::Nps,
+            Some(k) => core::SurveyKind::parse(k)
+                .map_err(|e| ApiError::unprocessable(format!("kind {e}")))?,
         },
         name: text("name", &req.name, 200)?,
         touchpoint: req

@@ -4,6 +4,7 @@
 
 use super::json::ApiJson;
 use super::replace::{audited, changes};
+use super::values::WebhookRemoval;
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -11,11 +12,12 @@ use crate::outbound;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
-use advocate_store::webhooks::{WebhookEndpoint, WebhookRemoval};
+use advocate_store::webhooks as store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -98,7 +100,8 @@ pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<WebhookEndpoint>>> {
-    Ok(Json(state.store.webhooks(caller.workspace_id).await?))
+    let endpoints = state.store.webhooks(caller.workspace_id).await?;
+    Ok(Json(endpoints.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks", operation_id = "createWebhook", tag = "webhooks", request_body = NewWebhook,
@@ -120,7 +123,10 @@ pub async fn create(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(WebhookCreated { endpoint, secret }),
+        Json(WebhookCreated {
+            endpoint: endpoint.into(),
+            secret,
+        }),
     ))
 }
 
@@ -137,7 +143,7 @@ pub async fn show(
         .store
         .webhook(caller.workspace_id, id)
         .await?
-        .map(Json)
+        .map(|x| Json(x.into()))
         .ok_or_else(|| not_found(id))
 }
 
@@ -172,7 +178,10 @@ pub async fn update(
             patch.active,
         )
         .await?;
-    Ok(audited(changes(&before, &after), Json(after)))
+    Ok(audited(
+        changes(&before, &after),
+        Json(WebhookEndpoint::from(after)),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", operation_id = "deleteWebhook", tag = "webhooks",
@@ -185,7 +194,9 @@ pub async fn remove(
 ) -> ApiResult<Json<WebhookRemoved>> {
     let id = endpoint_id(&id)?;
     let result = state.store.delete_webhook(caller.workspace_id, id).await?;
-    Ok(Json(WebhookRemoved { result }))
+    Ok(Json(WebhookRemoved {
+        result: result.into(),
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/rotate-secret", operation_id = "rotateWebhookSecret", tag = "webhooks",
@@ -202,4 +213,28 @@ pub async fn rotate_secret(
         .rotate_webhook_secret(caller.workspace_id, id)
         .await?;
     Ok(Json(WebhookSecret { secret }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookEndpoint {
+    pub id: i64,
+    pub workspace_id: i64,
+    pub url: String,
+    /// Event names, or `["*"]` for every event.
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<store::WebhookEndpoint> for WebhookEndpoint {
+    fn from(x: store::WebhookEndpoint) -> Self {
+        Self {
+            id: x.id,
+            workspace_id: x.workspace_id,
+            url: x.url,
+            events: x.events,
+            active: x.active,
+            created_at: x.created_at,
+        }
+    }
 }

@@ -9,12 +9,11 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{Administer, Configure};
-use advocate_store::setup::SetupWarning;
-use advocate_store::widget_secret::WidgetSecrets;
+use advocate_store as store;
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 
@@ -72,7 +71,10 @@ async fn info(state: &AppState, ws: i64) -> ApiResult<WorkspaceInfo> {
         id: w.id,
         slug: w.slug,
         name: w.name,
-        warnings: state.store.setup_warnings(ws).await?,
+        warnings: (state.store.setup_warnings(ws).await?)
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     })
 }
 
@@ -145,7 +147,8 @@ pub async fn widget_secret(
         state
             .store
             .widget_secrets(caller.workspace_id, Utc::now())
-            .await?,
+            .await?
+            .into(),
     ))
 }
 
@@ -177,5 +180,42 @@ pub async fn rotate_widget_secret(
             ),
         )
         .await?;
-    Ok(Json(secrets))
+    Ok(Json(secrets.into()))
+}
+
+/// One thing that keeps messages from reaching people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SetupWarning {
+    /// `sender_not_set`, `alerts_to_admins` or `alerts_to_nobody`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<store::setup::SetupWarning> for SetupWarning {
+    fn from(x: store::setup::SetupWarning) -> Self {
+        Self {
+            code: x.code,
+            message: x.message,
+        }
+    }
+}
+
+/// The secrets a signature may be made with now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WidgetSecrets {
+    /// The secret to sign with (64 hex digits).
+    pub secret: String,
+    /// The secret it replaced, still accepted until `previous_valid_until`.
+    pub previous_secret: Option<String>,
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+impl From<store::widget_secret::WidgetSecrets> for WidgetSecrets {
+    fn from(x: store::widget_secret::WidgetSecrets) -> Self {
+        Self {
+            secret: x.secret,
+            previous_secret: x.previous_secret,
+            previous_valid_until: x.previous_valid_until,
+        }
+    }
 }

@@ -17,7 +17,6 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
-use utoipa::ToSchema;
 
 /// A contact as sent, before its checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +33,7 @@ pub struct NewContact {
 }
 
 /// A stored contact.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Contact {
     pub external_id: Option<String>,
     /// The customer's external id.
@@ -62,7 +61,7 @@ pub struct ContactFilter {
     pub offset: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContactPage {
     /// How many match the filter in all.
     pub total: i64,

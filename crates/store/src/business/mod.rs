@@ -29,7 +29,6 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
-use utoipa::ToSchema;
 
 /// Most items one call may carry.
 pub const MAX_BATCH: usize = 10_000;
@@ -39,7 +38,7 @@ const FUTURE_SLACK_MINUTES: i64 = 5;
 const LOOKUP_CHUNK: usize = 500;
 
 /// What a write did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Recorded {
     /// Items that changed something: a new row, a spell closed, a contact completed.
     pub stored: u64,

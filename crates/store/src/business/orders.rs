@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
-use utoipa::ToSchema;
 
 /// An order as sent, before its checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +34,7 @@ pub struct NewOrder {
 }
 
 /// A stored order.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Order {
     pub external_id: Option<String>,
     /// The customer's external id.
@@ -63,7 +62,7 @@ pub struct OrderFilter {
     pub offset: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OrderPage {
     /// How many match the filter in all.
     pub total: i64,

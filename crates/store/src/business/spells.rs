@@ -15,9 +15,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LifecycleKind {
     /// Became a customer, or came back after churning.
@@ -25,7 +24,7 @@ pub enum LifecycleKind {
     Churned,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LoyaltyKind {
     Joined,
@@ -81,7 +80,7 @@ pub struct LoyaltyEvent {
 
 /// One interval: a customer spell, or a loyalty membership. `ended_at` is `None` while it
 /// lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Spell {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,

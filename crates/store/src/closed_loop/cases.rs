@@ -38,10 +38,9 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
 /// Where a case is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaseStatus {
     Open,
@@ -81,7 +80,7 @@ impl CaseStatus {
 }
 
 /// How a resolved case ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Recovered,
@@ -117,7 +116,7 @@ impl Outcome {
 }
 
 /// A case as lists show it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Case {
     pub id: i64,
     /// `None` for an anonymous respondent.
@@ -155,7 +154,7 @@ pub struct Case {
 }
 
 /// One checklist item of a case (a playbook step).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseStep {
     /// 0-based, in playbook order.
     pub position: i64,
@@ -165,7 +164,7 @@ pub struct CaseStep {
     pub done_by: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseNote {
     pub id: i64,
     pub author: String,
@@ -174,7 +173,7 @@ pub struct CaseNote {
 }
 
 /// An answer tied to the case.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkedAnswer {
     pub answer_id: i64,
     /// `trigger` (opened the case), `linked` (a later answer while it was open) or
@@ -187,7 +186,7 @@ pub struct LinkedAnswer {
 }
 
 /// A case with its checklist, notes and answers.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseDetail {
     #[serde(flatten)]
     pub case: Case,
@@ -214,7 +213,7 @@ pub struct CaseFilter {
 }
 
 /// One page of cases, soonest SLA due first.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CasePage {
     pub cases: Vec<Case>,
     /// How many cases match the filter in all.
@@ -245,7 +244,7 @@ impl CaseUpdate {
 
 /// Closed-loop health (PRODUCT.md §5): how fast detractors are reached and how many are won
 /// back. Counts of open/overdue are as of now; the rest covers cases opened in the period.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClosedLoopHealth {
     /// Cases open or contacted (not resolved or closed) now.
     pub open: u64,
@@ -274,7 +273,7 @@ pub struct ClosedLoopHealth {
     pub anonymous_for_review: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AssigneeLoad {
     pub assignee: String,
     pub open: u64,

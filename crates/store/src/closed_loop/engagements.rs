@@ -19,10 +19,9 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
-use utoipa::ToSchema;
 
 /// Where an engagement is. `queued` → `sent` → an outcome; an outcome is final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EngagementStatus {
     Queued,
@@ -113,7 +112,7 @@ fn check_transition(
 }
 
 /// One tracked engagement.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Engagement {
     pub id: i64,
     /// The answer that earned it (for a manual grant, the customer's latest answer).
@@ -139,7 +138,7 @@ pub struct EngagementFilter {
 }
 
 /// One page of engagements, newest first.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EngagementPage {
     /// How many match the filter in all.
     pub total: i64,
@@ -147,7 +146,7 @@ pub struct EngagementPage {
 }
 
 /// Where a discount code is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeStatus {
     /// In the pool, not given to anyone yet.
@@ -173,7 +172,7 @@ impl CodeStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DiscountCode {
     pub code: String,
     /// `imported` (from the pool) or `generated` (when the pool was empty).
@@ -187,7 +186,7 @@ pub struct DiscountCode {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct CodeCounts {
     pub free: i64,
     pub assigned: i64,
@@ -195,7 +194,7 @@ pub struct CodeCounts {
 }
 
 /// A workspace's codes: counts over all of them and one page (newest first).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CodePage {
     pub counts: CodeCounts,
     /// How many match the status filter in all.

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 /// How a message travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MessageKind {
     Email,
@@ -250,7 +250,7 @@ pub(crate) async fn enqueue_slack(
 // ---------------------------------------------------------------------------------------
 
 /// Where a message is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OutboxStatus {
     /// Waiting for its first or next attempt.
@@ -296,7 +296,7 @@ pub const REDACTED: &str =
     "redacted: this message carries a sign-in link only its recipient may read";
 
 /// One queued message, as workers, the API and the outbox page see it.
-#[derive(Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct OutboxMessage {
     pub id: i64,
     pub workspace_id: i64,
@@ -348,7 +348,7 @@ impl std::fmt::Debug for OutboxMessage {
 }
 
 /// One delivery attempt, successful or not.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutboxAttempt {
     pub id: i64,
     pub attempted_at: DateTime<Utc>,
@@ -358,7 +358,7 @@ pub struct OutboxAttempt {
 }
 
 /// How many messages of a workspace are in each status.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct OutboxCounts {
     pub pending: i64,
     /// Pending messages that have failed at least once (retrying).

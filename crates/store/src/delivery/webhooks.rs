@@ -20,7 +20,7 @@ pub const WEBHOOK_EVENTS: &[&str] = &[
 /// Prefix of every webhook secret, so a leaked one is easy to recognise.
 pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WebhookEndpoint {
     pub id: i64,
     pub workspace_id: i64,
@@ -33,7 +33,7 @@ pub struct WebhookEndpoint {
 
 /// What deleting an endpoint did: an endpoint with messages keeps its row (the outbox
 /// refers to it, and its history stays readable) and is only deactivated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WebhookRemoval {
     Deleted,

@@ -14,7 +14,6 @@ use advocate_core::period::day_number;
 use advocate_core::{CiMethod, GroupBy, NpsCounts, SurveyKind};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// The answers one side counts.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -40,7 +39,7 @@ pub struct CompareQuery {
 
 /// One side of a comparison: what it counts and its figures. A hidden eNPS side carries
 /// `"suppressed": true` and `fewer_than` instead of figures.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComparedSide {
     /// The filter in words, e.g. "plan = Pro · 2026-07-01 to 2026-09-30 · all NPS surveys".
     pub label: String,
@@ -54,7 +53,6 @@ pub struct ComparedSide {
     pub value: Option<String>,
     /// Figures; absent when suppressed.
     #[serde(flatten)]
-    #[schema(inline)]
     pub summary: Option<NpsSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<bool>,
@@ -64,7 +62,7 @@ pub struct ComparedSide {
 }
 
 /// The comparison of side `a` with side `b`.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NpsComparison {
     pub a: ComparedSide,
     pub b: ComparedSide,

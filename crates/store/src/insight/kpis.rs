@@ -25,7 +25,6 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
 pub use advocate_core::kpi::definitions;
 
@@ -51,7 +50,7 @@ pub struct KpiQuery {
 }
 
 /// One figure with its definition and the counts it was computed from.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Kpi {
     /// `null` where undefined (e.g. a rate over no customers), never a misleading 0.
     pub value: Option<f64>,
@@ -59,7 +58,6 @@ pub struct Kpi {
     pub unit: &'static str,
     pub definition: &'static str,
     /// The numbers the value was computed from (money in major units).
-    #[schema(value_type = Object)]
     pub inputs: BTreeMap<&'static str, f64>,
 }
 
@@ -83,7 +81,7 @@ impl Kpi {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NpsFigure {
     /// −100..100; `null` without answers.
     pub value: Option<f64>,
@@ -95,7 +93,7 @@ pub struct NpsFigure {
     pub definition: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChannelReply {
     pub channel: String,
     pub median_seconds: Option<f64>,
@@ -103,14 +101,14 @@ pub struct ChannelReply {
     pub n: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FirstReply {
     pub definition: &'static str,
     pub channels: Vec<ChannelReply>,
 }
 
 /// The headline figures of one period.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KpiFigures {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -134,7 +132,7 @@ pub struct KpiFigures {
 }
 
 /// Churn and value of the customers in one NPS category.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryRow {
     /// detractor, passive, promoter or no_answer.
     pub category: &'static str,
@@ -146,7 +144,7 @@ pub struct CategoryRow {
     pub historic_clv: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Linkage {
     pub category_rule: &'static str,
     pub categories: Vec<CategoryRow>,
@@ -157,7 +155,7 @@ pub struct Linkage {
 }
 
 /// One month of the period (clipped to it), for sparklines.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthPoint {
     /// YYYY-MM.
     pub month: String,
@@ -170,7 +168,7 @@ pub struct MonthPoint {
     pub complaints: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KpiReport {
     /// ISO 4217 reporting currency of every money figure.
     pub currency: String,

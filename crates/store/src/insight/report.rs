@@ -4,10 +4,9 @@
 use advocate_core::{CiMethod, Comparison, Interval, NpsCounts, Shares};
 use chrono::NaiveDate;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// NPS of a set of answers, with its interval and score distribution.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NpsSummary {
     /// −100..100; `null` when there are no answers.
     pub nps: Option<f64>,
@@ -20,7 +19,6 @@ pub struct NpsSummary {
     /// Promoters who gave a 10 (the rest of the promoters gave a 9).
     pub ambassadors: u64,
     /// Answers per score, index 0..=10.
-    #[schema(value_type = Vec<u64>)]
     pub distribution: [u64; 11],
     pub ci95: Option<Interval>,
     /// Fewer answers than `advocate_core::SMALL_SAMPLE`: too few to read.
@@ -28,7 +26,7 @@ pub struct NpsSummary {
 }
 
 /// Change against a previous period, tested for significance (two-sample z-test).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {
     /// What is compared against: a period label or a date range.
     pub versus: String,
@@ -46,7 +44,7 @@ pub struct Change {
 
 /// One group of a breakdown. In JSON a suppressed group carries only `key`,
 /// `"suppressed": true` and `fewer_than` (see [`crate::insight::anonymity`]).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(into = "GroupJson")]
 pub struct NpsGroup {
     pub key: String,
@@ -96,7 +94,7 @@ impl From<NpsGroup> for GroupJson {
 
 /// A report. In JSON a suppressed one carries its scope, `"suppressed": true` and
 /// `fewer_than` instead of figures (see [`crate::insight::anonymity`]).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(into = "ReportJson")]
 pub struct NpsReport {
     pub survey: Option<String>,

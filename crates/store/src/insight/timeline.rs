@@ -14,7 +14,6 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
 /// The newest answers a record shows (the NPS over all answers still counts every one).
 pub const TIMELINE_ANSWERS: i64 = 200;
@@ -29,14 +28,14 @@ pub const FOLLOW_UP_MAX_CHARS: usize = 1_000;
 pub const CUSTOMERS_PAGE_MAX: u32 = 200;
 
 /// "Follow up at next contact": shown to anyone who talks to the customer until cleared.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FollowUp {
     pub note: String,
     pub set_at: DateTime<Utc>,
 }
 
 /// One answer of the customer.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineAnswer {
     pub id: i64,
     pub answered_at: DateTime<Utc>,
@@ -50,7 +49,7 @@ pub struct TimelineAnswer {
     pub channel: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineNote {
     pub id: i64,
     pub case_id: i64,
@@ -60,7 +59,7 @@ pub struct TimelineNote {
 }
 
 /// One case of the customer, with its notes (newest first).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineCase {
     pub id: i64,
     /// The score that opened the case (the "before").
@@ -85,7 +84,7 @@ pub struct TimelineCase {
     pub notes: Vec<TimelineNote>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEngagement {
     pub id: i64,
     pub answer_id: i64,
@@ -99,7 +98,7 @@ pub struct TimelineEngagement {
 }
 
 /// One thing that happened, for a merged "what happened" list.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineEvent {
     pub at: DateTime<Utc>,
     /// answered, score_changed, case_opened, note_added, case_contacted, case_escalated, case_resolved,
@@ -117,7 +116,7 @@ pub struct TimelineEvent {
 /// [`TIMELINE_ANSWERS`] answers, [`TIMELINE_CASES`] cases with up to [`TIMELINE_NOTES`]
 /// notes between them, and [`TIMELINE_ENGAGEMENTS`] engagements; `events` merges those.
 /// `nps` and `nps_answers` count every NPS answer the customer ever gave.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timeline {
     pub customer: Customer,
     pub follow_up: Option<FollowUp>,
@@ -133,7 +132,7 @@ pub struct Timeline {
 }
 
 /// One row of the customer list.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerRow {
     pub external_id: String,
     pub name: Option<String>,
@@ -145,7 +144,7 @@ pub struct CustomerRow {
     pub open_cases: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomersPage {
     /// How many customers match, over all pages.
     pub total: u64,

@@ -12,16 +12,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
-use utoipa::ToSchema;
 
 /// Longest delay a trigger may wait before inviting: 90 days.
 pub const MAX_DELAY_MINUTES: u32 = 90 * 24 * 60;
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventTrigger {
     pub id: i64,
     /// The event name that sets it off.
-    #[schema(value_type = String)]
     pub event: Label,
     pub survey_id: i64,
     pub channel: Channel,
@@ -53,7 +51,7 @@ pub struct NewEvent {
     pub external_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EventOutcome {
     pub event_id: i64,
     /// True when this event had been received before (same external id): nothing new

@@ -36,12 +36,11 @@ use eligibility::{refusal, sampled};
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 /// How long after answering a respondent may still change the score.
 pub const ANSWER_CHANGE_DAYS: i64 = 7;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvitationStatus {
     /// Waiting for its send time.
@@ -72,7 +71,7 @@ impl InvitationStatus {
 }
 
 /// Why a customer was not invited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
     Unsubscribed,
@@ -117,7 +116,7 @@ impl SkipReason {
 }
 
 /// What created an invitation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Manual,
@@ -146,7 +145,7 @@ impl Source {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Invitation {
     pub id: i64,
     pub workspace_id: i64,
@@ -245,7 +244,7 @@ pub struct InviteRequest {
 }
 
 /// What happened to one customer of an invitation request.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvitationOutcome {
     /// The customer's external id.
     pub customer: String,
@@ -337,7 +336,7 @@ pub struct InvitationFilter {
 }
 
 /// Response figures of one survey on one channel.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ResponseRate {
     pub survey_id: i64,
     pub channel: Channel,

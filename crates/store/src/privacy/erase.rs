@@ -11,10 +11,9 @@ use crate::{to_ts, Result, Store};
 use chrono::Utc;
 use serde::Serialize;
 use sqlx::AnyConnection;
-use utoipa::ToSchema;
 
 /// What an erasure removed, by table.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Erasure {
     pub external_id: String,
     /// Kept as anonymous scores: comment, customer link, attribute snapshot and ids removed.

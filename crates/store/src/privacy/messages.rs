@@ -7,10 +7,9 @@ use crate::models::Customer;
 use crate::{from_ts, Result};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 /// One message about the person, as exported: metadata only, never the text.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PersonMessage {
     pub id: i64,
     /// email, sms, slack or webhook.

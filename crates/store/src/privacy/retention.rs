@@ -8,12 +8,11 @@ use crate::many_rows::placeholders;
 use crate::{to_ts, Result, Store};
 use chrono::{DateTime, Months, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 const BATCH: i64 = 1000;
 
 /// What one retention run did in one workspace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Retention {
     pub workspace_id: i64,
     /// The setting applied; `None`: answers are kept forever and nothing was done.

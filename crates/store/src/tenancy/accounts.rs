@@ -12,7 +12,6 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
-use utoipa::ToSchema;
 
 /// Refresh `last_seen_at` at most this often (a read-mostly session costs no write per page).
 const SEEN_RESOLUTION_SECS: i64 = 60;
@@ -22,7 +21,7 @@ fn digest(secret: &str) -> String {
 }
 
 /// A workspace a person belongs to, with their role there.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Membership {
     pub workspace_id: i64,
     pub workspace_slug: String,
@@ -31,7 +30,7 @@ pub struct Membership {
 }
 
 /// A person in a workspace.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Member {
     pub user_id: i64,
     pub email: String,
@@ -87,7 +86,7 @@ pub struct UserToken {
 }
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AuditEntry {
     pub id: i64,
     /// Who did it: `user:<email>`, `key:<prefix>` or `cli`.

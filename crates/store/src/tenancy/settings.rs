@@ -13,7 +13,6 @@ use crate::{to_ts, Result, Store, StoreError};
 use advocate_core::{Label, Language, Priority, Score};
 use chrono::Utc;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Most steps a playbook may have, and most characters in one step.
 pub const MAX_STEPS: usize = 30;
@@ -22,7 +21,7 @@ pub const MAX_STEP_CHARS: usize = 300;
 pub const MAX_SLA_HOURS: u32 = 24 * 365;
 
 /// The playbook a score uses, as a new answer would get it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EffectivePlaybook {
     pub score: u8,
     /// The language asked for; `None` when the all-languages playbook was asked for.
@@ -35,7 +34,7 @@ pub struct EffectivePlaybook {
 }
 
 /// One playbook the workspace changed.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlaybookOverride {
     pub score: u8,
     /// `None`: every language without its own override.

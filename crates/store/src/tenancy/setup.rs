@@ -6,10 +6,9 @@ use crate::tenancy::lookup::{
 };
 use crate::{Result, Store};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// One thing that keeps messages from reaching people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SetupWarning {
     /// `sender_not_set`, `alerts_to_admins` or `alerts_to_nobody`.
     pub code: &'static str,

@@ -6,13 +6,12 @@
 use crate::{from_ts, random_hex, to_ts, Result, Store};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// How long a rotated-out secret is still accepted.
 pub const GRACE_DAYS: i64 = 7;
 
 /// The secrets a signature may be made with now.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WidgetSecrets {
     /// The secret to sign with (64 hex digits).
     pub secret: String,
