@@ -5,7 +5,9 @@
 
 pub mod access;
 pub mod contact;
+pub mod customer;
 pub mod delivery;
+pub mod field;
 pub mod i18n;
 pub mod invitation;
 pub mod kpi;

@@ -20,6 +20,12 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl From<advocate_core::field::Invalid> for StoreError {
+    fn from(err: advocate_core::field::Invalid) -> Self {
+        Self::Invalid(err.into_message())
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl From<sqlx::Error> for StoreError {

@@ -2,10 +2,10 @@
 //! its timeline (the customer record) and its "follow up at next contact" flag.
 
 use super::json::ApiJson;
-use super::validate::CustomerFields;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use advocate_core::customer::CustomerFields;
 use advocate_store::models::Customer;
 use advocate_store::{FollowUp, Timeline};
 use axum::extract::{Path, State};

@@ -4,10 +4,11 @@
 
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
-use super::validate::{label, language, CustomerFields};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use advocate_core::customer::CustomerFields;
+use advocate_core::field::{label, language};
 use advocate_core::invitation::InvitationTextOverrides;
 use advocate_core::Channel;
 use advocate_store::business::parse_time;
@@ -175,7 +176,7 @@ pub async fn create(
         .iter()
         .enumerate()
         .map(|(i, c)| c.parse(&format!("customers[{i}].")))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let invite = InviteRequest {
         survey_id: survey.id,
         channel,
@@ -372,14 +373,14 @@ pub async fn event(
         .map(|(k, v)| {
             Ok((
                 label(&format!("attributes.{k}"), k)?,
-                super::validate::text(&format!("attributes.{k}"), v, 500)?,
+                advocate_core::field::text(&format!("attributes.{k}"), v, 500)?,
             ))
         })
         .collect::<ApiResult<_>>()?;
     let external_id = b
         .external_id
         .as_deref()
-        .map(|e| super::validate::text("external_id", e, 200))
+        .map(|e| advocate_core::field::text("external_id", e, 200))
         .transpose()?;
     let new = NewEvent {
         name: label("name", &b.name)?,

@@ -16,7 +16,6 @@ pub mod replace;
 pub mod responses;
 pub mod settings;
 pub mod surveys;
-pub mod validate;
 pub mod webhooks;
 pub mod workspace;
 

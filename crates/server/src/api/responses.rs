@@ -1,10 +1,11 @@
 //! `POST /api/v1/responses`: one answer in, durably, exactly once.
 
 use super::json::ApiJson;
-use super::validate::{label, language, optional_text, text, CustomerFields};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use advocate_core::customer::CustomerFields;
+use advocate_core::field::{label, language, optional_text, text};
 use advocate_core::{Category, Channel, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
 use axum::extract::State;
@@ -56,26 +57,6 @@ pub struct ResponseCreated {
     pub answered_at: DateTime<Utc>,
 }
 
-/// Reads a score exactly: an integer, not a float (7.5 or 9.0), string ("9") or null.
-pub fn parse_score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, ApiError> {
-    let (min, max) = kind.scale();
-    let got = match value.as_i64() {
-        Some(n) if value.is_i64() || value.is_u64() => {
-            return kind
-                .check_score(n)
-                .map_err(|e| ApiError::unprocessable(e.to_string()))
-        }
-        _ => match value {
-            serde_json::Value::String(s) => format!("the string {s:?}"),
-            serde_json::Value::Null => "null".to_owned(),
-            other => other.to_string(),
-        },
-    };
-    Err(ApiError::unprocessable(format!(
-        "score must be an integer from {min} to {max}; got {got}"
-    )))
-}
-
 #[utoipa::path(post, path = "/api/v1/responses", operation_id = "createResponse", tag = "responses", request_body = CreateResponse,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "any unique string; a retry with the same key returns the first answer")),
@@ -100,7 +81,7 @@ pub async fn create(
         .survey_by_slug(caller.workspace_id, &req.survey)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey with slug {:?}", req.survey)))?;
-    let score = parse_score(survey.kind, &req.score)?;
+    let score = advocate_core::field::score(survey.kind, &req.score)?;
     let idempotency_key = headers
         .get(IDEMPOTENCY_KEY)
         .map(|v| {
@@ -148,9 +129,7 @@ pub async fn create(
         )?,
         channel: match req.channel.as_deref() {
             None => Channel::Api,
-            Some(c) => {
-                Channel::parse(c).map_err(|e| ApiError::unprocessable(format!("channel {e}")))?
-            }
+            Some(c) => advocate_core::field::channel("channel", c)?,
         },
         touchpoint: req
             .touchpoint

@@ -6,7 +6,6 @@
 
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
-use super::validate;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::outbound;
@@ -129,9 +128,10 @@ fn score(raw: &str) -> ApiResult<Score> {
 }
 
 fn language(field: &str, raw: Option<&str>) -> ApiResult<Option<Language>> {
-    raw.filter(|l| !l.is_empty())
-        .map(|l| validate::language(field, l))
-        .transpose()
+    Ok(raw
+        .filter(|l| !l.is_empty())
+        .map(|l| advocate_core::field::language(field, l))
+        .transpose()?)
 }
 
 pub fn priority(raw: Option<&str>) -> ApiResult<Option<Priority>> {

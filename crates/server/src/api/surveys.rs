@@ -1,10 +1,10 @@
 //! `POST /api/v1/surveys`, `GET /api/v1/surveys`.
 
 use super::json::ApiJson;
-use super::validate::{label, language, text};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use advocate_core::field::{label, language, text};
 use advocate_core::i18n::TextOverrides;
 use advocate_core::SurveyKind;
 use advocate_store::models::{NewSurvey, Survey};
