@@ -17,6 +17,7 @@ pub mod nps;
 pub mod outbound;
 pub mod period;
 pub mod playbook;
+pub mod query;
 pub mod rescore;
 pub mod score;
 mod stats;

@@ -11,18 +11,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// Which answers to report on and how to break them down.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NpsQuery {
-    pub workspace_id: i64,
-    /// A survey slug; `None` means every NPS survey of the workspace.
-    pub survey: Option<String>,
-    /// First and last day, inclusive (UTC).
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub group_by: Option<GroupBy>,
-    pub ci: CiMethod,
-}
+pub use advocate_core::query::NpsQuery;
 
 /// NPS of a set of answers, with its interval and score distribution.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

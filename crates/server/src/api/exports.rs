@@ -72,14 +72,7 @@ fn parse_file(file: &str) -> ApiResult<(What, Format)> {
 }
 
 fn date(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                ApiError::bad_request(format!("{field} must be a date like 2026-01-31; got {v:?}"))
-            })
-        })
-        .transpose()
+    advocate_core::query::date(field, value).map_err(super::nps::bad_request)
 }
 
 /// The validated period: first day and last day (both inclusive).
