@@ -6,10 +6,10 @@ use super::json::ApiJson;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
+use advocate_core::case::{CaseStatus, CaseUpdate, Outcome};
 use advocate_core::Priority;
 use advocate_store::cases::{
-    AssigneeLoad, Case, CaseDetail, CaseFilter, CaseNote, CasePage, CaseStatus, CaseStep,
-    CaseUpdate, LinkedAnswer, Outcome,
+    AssigneeLoad, Case, CaseDetail, CaseFilter, CaseNote, CasePage, CaseStep, LinkedAnswer,
 };
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -8,7 +8,7 @@ use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::export::{self, csv, xlsx, Cell, Format};
 use crate::state::AppState;
-use advocate_store::cases::CaseStatus;
+use advocate_core::case::CaseStatus;
 use advocate_store::exports::{ExportFilter, ExportTable};
 use advocate_store::kpis::KpiQuery;
 use advocate_store::Store;
