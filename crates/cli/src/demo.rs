@@ -226,7 +226,7 @@ async fn demo_closed_loop(
     };
     store.record_answers(&[kiosk], true).await?;
     let filter = advocate_store::cases::CaseFilter {
-        statuses: vec![advocate_store::cases::CaseStatus::Open],
+        statuses: vec![advocate_core::case::CaseStatus::Open],
         priority: Some(advocate_core::Priority::High),
         limit: 200,
         ..Default::default()
@@ -272,8 +272,9 @@ fn demo_settings() -> WorkspaceSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use advocate_core::case::Outcome;
     use advocate_core::{Label, SurveyKind};
-    use advocate_store::cases::{CaseFilter, Outcome};
+    use advocate_store::cases::CaseFilter;
     use advocate_store::models::{CustomerInput, NewSurvey};
     use advocate_store::testing::TestDb;
 

@@ -7,10 +7,10 @@
 //! at once, only the external ids needed to find duplicates.
 
 use crate::options::DbArgs;
+use advocate_core::field::{
+    channel as parse_channel, label, language, optional_text, score as parse_score, text, Invalid,
+};
 use advocate_core::{Channel, SurveyKind};
-use advocate_server::api::answers::parse_score;
-use advocate_server::api::validate::{label, language, optional_text, text};
-use advocate_server::ApiError;
 use advocate_store::models::{NewAnswer, Respondent};
 use advocate_store::Store;
 use anyhow::{bail, Context, Result};
@@ -430,8 +430,8 @@ fn score_value(raw: &str) -> serde_json::Value {
 }
 
 /// The value, or `None` with the problem added to `problems`.
-fn check<T>(problems: &mut Vec<String>, r: Result<T, ApiError>) -> Option<T> {
-    r.map_err(|e| problems.push(e.detail)).ok()
+fn check<T>(problems: &mut Vec<String>, r: Result<T, Invalid>) -> Option<T> {
+    r.map_err(|e| problems.push(e.into_message())).ok()
 }
 
 fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
@@ -476,7 +476,7 @@ fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, V
         (Some(raw), Some((_, kind))) => match parse_score(kind, &score_value(raw)) {
             Ok(s) => Some(s),
             Err(e) => {
-                problems.push(e.detail);
+                problems.push(e.into_message());
                 None
             }
         },
@@ -518,9 +518,7 @@ fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, V
         &mut problems,
         match field(row, cols.channel) {
             None => Ok(Channel::Import),
-            Some(c) => {
-                Channel::parse(c).map_err(|e| ApiError::unprocessable(format!("channel {e}")))
-            }
+            Some(c) => parse_channel("channel", c),
         },
     );
     let touchpoint = check(
@@ -844,7 +842,7 @@ mod tests {
         let msg = |raw| {
             parse_score(SurveyKind::Nps, &score_value(raw))
                 .unwrap_err()
-                .detail
+                .into_message()
         };
         assert_eq!(msg("11"), "score must be an integer from 0 to 10; got 11");
         assert_eq!(msg("7.5"), "score must be an integer from 0 to 10; got 7.5");

@@ -9,8 +9,8 @@
 
 use crate::import::{report, Rows};
 use crate::options::DbArgs;
+use advocate_core::customer::CustomerFields;
 use advocate_core::Channel;
-use advocate_server::api::validate::CustomerFields;
 use advocate_store::invitations::{InviteRequest, SkipReason, Source};
 use advocate_store::models::CustomerInput;
 use anyhow::{Context, Result};
@@ -180,7 +180,7 @@ fn read(path: &Path) -> Result<Lines> {
                 }
                 customers.push(customer);
             }
-            Err(e) => errors.push((row.line, e.detail)),
+            Err(e) => errors.push((row.line, e.into_message())),
         }
     }
     if customers.is_empty() && errors.is_empty() {

@@ -2,7 +2,7 @@
 //! with its definition beside it, then the linkage to NPS.
 
 use crate::options::DbArgs;
-use advocate_server::api::kpis::KpiParams;
+use advocate_core::query::KpiParams;
 use advocate_store::kpis::{Kpi, KpiReport};
 use anyhow::{anyhow, Result};
 use chrono::Utc;
@@ -41,7 +41,7 @@ pub async fn run(args: KpisArgs) -> Result<()> {
     };
     let query = params
         .to_query(workspace.id, Utc::now().date_naive())
-        .map_err(|e| anyhow!(e.detail))?;
+        .map_err(|e| anyhow!(e))?;
     let report = store.kpi_report(&query).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

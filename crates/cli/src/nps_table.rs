@@ -2,8 +2,8 @@
 //! `advocate nps compare`: those of `GET /api/v1/nps/compare`.
 
 use crate::options::DbArgs;
+use advocate_core::query::{compare_query, NpsParams, SideParams};
 use advocate_core::{CiMethod, SMALL_SAMPLE};
-use advocate_server::api::nps::{compare_query, NpsParams, SideParams};
 use advocate_store::{Change, ComparedSide, NpsComparison, NpsReport, NpsSummary};
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
@@ -81,8 +81,7 @@ pub async fn compare(args: CompareArgs) -> Result<()> {
     let (a, b) = (side("a", &args.a)?, side("b", &args.b)?);
     let store = args.db.open().await?;
     let workspace = args.db.workspace(&store).await?;
-    let query =
-        compare_query(workspace.id, &a, &b, args.ci.as_deref()).map_err(|e| anyhow!(e.detail))?;
+    let query = compare_query(workspace.id, &a, &b, args.ci.as_deref()).map_err(|e| anyhow!(e))?;
     let comparison = store.nps_compare(&query).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
@@ -213,9 +212,7 @@ pub async fn run(args: NpsArgs) -> Result<()> {
         group_by: args.group_by,
         ci: args.ci,
     };
-    let query = params
-        .to_query(workspace.id)
-        .map_err(|e| anyhow!(e.detail))?;
+    let query = params.to_query(workspace.id).map_err(|e| anyhow!(e))?;
     let report = store.nps_report(&query).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

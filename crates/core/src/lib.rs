@@ -4,8 +4,11 @@
 //! code further in never re-validates.
 
 pub mod access;
+pub mod case;
 pub mod contact;
+pub mod customer;
 pub mod delivery;
+pub mod field;
 pub mod i18n;
 pub mod invitation;
 pub mod kpi;
@@ -15,6 +18,7 @@ pub mod nps;
 pub mod outbound;
 pub mod period;
 pub mod playbook;
+pub mod query;
 pub mod rescore;
 pub mod score;
 mod stats;

@@ -57,6 +57,14 @@ impl ApiError {
     }
 }
 
+/// A field refused by core's parser is a 422 unless the caller says otherwise (query
+/// parameters are answered with 400 where they are parsed).
+impl From<advocate_core::field::Invalid> for ApiError {
+    fn from(err: advocate_core::field::Invalid) -> Self {
+        Self::unprocessable(err.into_message())
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {

@@ -44,7 +44,7 @@ fn secret() -> String {
 /// A plausible email address (see `looks_like_email`), lower-cased.
 pub fn check_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
-    if email.len() <= 254 && crate::api::validate::looks_like_email(&email) {
+    if email.len() <= 254 && advocate_core::customer::looks_like_email(&email) {
         Ok(email)
     } else {
         Err(ApiError::unprocessable(format!(

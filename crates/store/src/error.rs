@@ -20,6 +20,22 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
+impl From<advocate_core::field::Invalid> for StoreError {
+    fn from(err: advocate_core::field::Invalid) -> Self {
+        Self::Invalid(err.into_message())
+    }
+}
+
+/// A closed case is a conflict with its state (409); every other refusal is invalid.
+impl From<advocate_core::case::CaseError> for StoreError {
+    fn from(err: advocate_core::case::CaseError) -> Self {
+        match err {
+            advocate_core::case::CaseError::Closed(_) => Self::Conflict(err.to_string()),
+            other => Self::Invalid(other.to_string()),
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl From<sqlx::Error> for StoreError {

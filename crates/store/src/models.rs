@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// Segment attributes of a customer (plan, region, …): attribute name → value.
-pub type Attributes = BTreeMap<Label, String>;
+// Checked at the boundary by core's one parser for the API and imports.
+pub use advocate_core::customer::{Attributes, CustomerInput};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Workspace {
@@ -84,19 +84,6 @@ impl Survey {
             self.default_language.clone()
         }
     }
-}
-
-/// Customer fields as given by the API or an import; `None` leaves a stored value as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CustomerInput {
-    pub external_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub language: Option<Language>,
-    /// Merged into the stored attributes (given keys replace stored ones).
-    pub attributes: Attributes,
-    pub account_manager: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -5,9 +5,8 @@
 //! seeded RNG, so every machine gets the same story. Written through the store's history
 //! load ([`Store::load_case_history`]).
 
-use advocate_store::cases::{
-    CaseFilter, CaseHistory, CaseStatus, HistoricNote, HistoricStep, Outcome,
-};
+use advocate_core::case::{CaseStatus, Outcome};
+use advocate_store::cases::{CaseFilter, CaseHistory, HistoricNote, HistoricStep};
 use advocate_store::{FollowUp, Store};
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};

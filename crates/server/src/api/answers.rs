@@ -2,13 +2,14 @@
 //! is the same operation under the API's old name, kept for existing clients.
 
 use super::json::ApiJson;
-use super::validate::{label, language, optional_text, text, CustomerFields};
 use super::values::Category;
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::customer::CustomerFields;
+use advocate_core::field::{label, language, optional_text, text};
 use advocate_core::Permission::Ingest;
 use advocate_core::{Channel, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
@@ -68,6 +69,7 @@ pub struct NewAnswerBody {
     pub comment: Option<String>,
     /// Who answered; leave out for an anonymous answer. Only `external_id` refers to an
     /// existing customer; more fields create or update the customer.
+    #[schema(value_type = Option<super::customers::CustomerFieldsSchema>)]
     pub customer: Option<CustomerFields>,
     /// email, sms, web, widget, kiosk, api (default) or import.
     pub channel: Option<String>,
@@ -95,26 +97,6 @@ pub struct AnswerCreated {
     pub answered_at: DateTime<Utc>,
 }
 
-/// Reads a score exactly: an integer, not a float (7.5 or 9.0), string ("9") or null.
-pub fn parse_score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, ApiError> {
-    let (min, max) = kind.scale();
-    let got = match value.as_i64() {
-        Some(n) if value.is_i64() || value.is_u64() => {
-            return kind
-                .check_score(n)
-                .map_err(|e| ApiError::unprocessable(e.to_string()))
-        }
-        _ => match value {
-            serde_json::Value::String(s) => format!("the string {s:?}"),
-            serde_json::Value::Null => "null".to_owned(),
-            other => other.to_string(),
-        },
-    };
-    Err(ApiError::unprocessable(format!(
-        "score must be an integer from {min} to {max}; got {got}"
-    )))
-}
-
 #[utoipa::path(post, path = "/api/v1/answers", operation_id = "createAnswer", tag = "answers", request_body = NewAnswerBody,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "any unique string; a retry with the same key returns the first answer")),
@@ -139,7 +121,7 @@ pub async fn create(
         .survey_by_slug(caller.workspace_id, &req.survey)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey with slug {:?}", req.survey)))?;
-    let score = parse_score(survey.kind, &req.score)?;
+    let score = advocate_core::field::score(survey.kind, &req.score)?;
     let idempotency_key = headers
         .get(IDEMPOTENCY_KEY)
         .map(|v| {
@@ -187,9 +169,7 @@ pub async fn create(
         )?,
         channel: match req.channel.as_deref() {
             None => Channel::Api,
-            Some(c) => {
-                Channel::parse(c).map_err(|e| ApiError::unprocessable(format!("channel {e}")))?
-            }
+            Some(c) => advocate_core::field::channel("channel", c)?,
         },
         touchpoint: req
             .touchpoint

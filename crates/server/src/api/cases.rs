@@ -9,8 +9,9 @@ use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::case::CaseUpdate;
 use advocate_core::Permission::{ReadCases, WorkCases};
-use advocate_store::cases::{self as store, CaseFilter, CaseUpdate};
+use advocate_store::cases::{self as store, CaseFilter};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -93,7 +94,7 @@ pub fn parse_filter(q: &CaseQuery) -> ApiResult<CaseFilter> {
         Some(list) => list
             .split(',')
             .map(|s| {
-                store::CaseStatus::parse(s.trim()).ok_or_else(|| {
+                advocate_core::case::CaseStatus::parse(s.trim()).ok_or_else(|| {
                     ApiError::unprocessable(format!(
                         "status must be open, contacted, resolved or closed (comma-separated); got {s:?}"
                     ))
@@ -173,7 +174,7 @@ pub fn parse_patch(p: &CasePatch) -> ApiResult<CaseUpdate> {
         .status
         .as_deref()
         .map(|s| {
-            store::CaseStatus::parse(s).ok_or_else(|| {
+            advocate_core::case::CaseStatus::parse(s).ok_or_else(|| {
                 ApiError::unprocessable(format!(
                     "status must be open, contacted, resolved or closed; got {s:?}"
                 ))
@@ -184,7 +185,7 @@ pub fn parse_patch(p: &CasePatch) -> ApiResult<CaseUpdate> {
         .outcome
         .as_deref()
         .map(|o| {
-            store::Outcome::parse(o).ok_or_else(|| {
+            advocate_core::case::Outcome::parse(o).ok_or_else(|| {
                 ApiError::unprocessable(format!(
                     "outcome must be recovered, not_recovered or unreachable; got {o:?}"
                 ))

@@ -2,13 +2,13 @@
 //! its timeline (the customer record) and its "follow up at next contact" flag.
 
 use super::json::ApiJson;
-use super::validate::CustomerFields;
 use super::values::{Category, Language, SurveyKind};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::customer::CustomerFields;
 use advocate_core::Permission::{Ingest, ReadCustomers, WorkCases};
 use advocate_store as store;
 use axum::extract::{Path, State};
@@ -47,7 +47,7 @@ pub fn routes() -> Routes {
         )
 }
 
-#[utoipa::path(post, path = "/api/v1/customers", operation_id = "upsertCustomer", tag = "customers", request_body = CustomerFields,
+#[utoipa::path(post, path = "/api/v1/customers", operation_id = "upsertCustomer", tag = "customers", request_body = CustomerFieldsSchema,
     security(("api_key" = [])),
     responses((status = 200, description = "created or updated", body = Customer),
               (status = 422, description = "invalid field", body = Problem)))]
@@ -389,4 +389,25 @@ impl From<store::FollowUp> for FollowUp {
             set_at: x.set_at,
         }
     }
+}
+
+/// The documented shape of `advocate_core::customer::CustomerFields`, which the handlers
+/// parse (core holds the one parser the API and the CLI share; the schema is the API's).
+#[derive(ToSchema)]
+#[schema(as = CustomerFields)]
+#[allow(dead_code)]
+pub struct CustomerFieldsSchema {
+    /// Your id for this customer (CRM id, account number); unique in the workspace.
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// Preferred language, e.g. "nb" or "de-AT".
+    pub language: Option<String>,
+    /// Segment attributes to break NPS down by, e.g. {"plan": "premium"}; merged into
+    /// the stored ones.
+    #[schema(default)]
+    pub attributes: BTreeMap<String, String>,
+    /// Who follows this customer up.
+    pub account_manager: Option<String>,
 }

@@ -10,8 +10,8 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::export::{self, csv, xlsx, Cell, Format};
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::case::CaseStatus;
 use advocate_core::Permission::Export;
-use advocate_store::cases::CaseStatus;
 use advocate_store::exports::{ExportFilter, ExportTable};
 use advocate_store::kpis::KpiQuery;
 use advocate_store::Store;
@@ -73,14 +73,7 @@ fn parse_file(file: &str) -> ApiResult<(What, Format)> {
 }
 
 fn date(field: &str, value: Option<&str>) -> ApiResult<Option<NaiveDate>> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                ApiError::bad_request(format!("{field} must be a date like 2026-01-31; got {v:?}"))
-            })
-        })
-        .transpose()
+    advocate_core::query::date(field, value).map_err(super::nps::bad_request)
 }
 
 /// The validated period: first day and last day (both inclusive).

@@ -4,13 +4,14 @@
 
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
-use super::validate::{label, language, CustomerFields};
 use super::values::{InvitationStatus, SkipReason, Source};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::customer::CustomerFields;
+use advocate_core::field::{label, language};
 use advocate_core::Channel;
 use advocate_core::Permission::{Configure, Dashboards, Ingest, ReadCustomers};
 use advocate_store::business::parse_time;
@@ -124,6 +125,7 @@ pub struct CreateInvitations {
     /// Invite only this share of the eligible customers (1–100, default 100).
     pub sample_percent: Option<u8>,
     /// 1 to 1000 customers; fields other than external_id create or update them.
+    #[schema(value_type = Vec<super::customers::CustomerFieldsSchema>)]
     pub customers: Vec<CustomerFields>,
 }
 
@@ -196,7 +198,7 @@ pub async fn create(
         .iter()
         .enumerate()
         .map(|(i, c)| c.parse(&format!("customers[{i}].")))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let invite = InviteRequest {
         survey_id: survey.id,
         channel,
@@ -357,6 +359,7 @@ pub struct EventBody {
     /// What happened, e.g. order_delivered or ticket_closed (letters, digits, _ . -).
     pub name: String,
     /// Who it happened to; fields other than external_id create or update the customer.
+    #[schema(value_type = super::customers::CustomerFieldsSchema)]
     pub customer: CustomerFields,
     /// Facts about the event, kept with it.
     #[serde(default)]
@@ -392,14 +395,14 @@ pub async fn event(
         .map(|(k, v)| {
             Ok((
                 label(&format!("attributes.{k}"), k)?,
-                super::validate::text(&format!("attributes.{k}"), v, 500)?,
+                advocate_core::field::text(&format!("attributes.{k}"), v, 500)?,
             ))
         })
         .collect::<ApiResult<_>>()?;
     let external_id = b
         .external_id
         .as_deref()
-        .map(|e| super::validate::text("external_id", e, 200))
+        .map(|e| advocate_core::field::text("external_id", e, 200))
         .transpose()?;
     let new = NewEvent {
         name: label("name", &b.name)?,

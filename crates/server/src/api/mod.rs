@@ -16,7 +16,6 @@ pub mod privacy;
 pub mod replace;
 pub mod settings;
 pub mod surveys;
-pub mod validate;
 pub mod values;
 pub mod webhooks;
 pub mod workspace;

@@ -6,13 +6,12 @@ use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::field::Invalid;
+use advocate_core::query::{self, SideParams};
 use advocate_core::Permission::Dashboards;
-use advocate_core::{Channel, CiMethod, GroupBy, Label, Language};
-use advocate_store::{CompareQuery, NpsFilter, NpsQuery};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::{IntoParams, OpenApi};
 
@@ -45,42 +44,15 @@ pub struct NpsParams {
     pub ci: Option<String>,
 }
 
-fn date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
-    value
-        .filter(|v| !v.is_empty())
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                ApiError::bad_request(format!("{field} must be a date like 2026-01-31; got {v:?}"))
-            })
-        })
-        .transpose()
-}
-
-impl NpsParams {
-    /// The query these parameters ask for, or a message naming the bad one.
-    pub fn to_query(&self, workspace_id: i64) -> Result<NpsQuery, ApiError> {
-        let from = date("from", self.from.as_deref())?;
-        let to = date("to", self.to.as_deref())?;
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(ApiError::bad_request(format!(
-                    "from ({f}) is after to ({t})"
-                )));
-            }
+impl From<NpsParams> for query::NpsParams {
+    fn from(p: NpsParams) -> Self {
+        Self {
+            survey: p.survey,
+            from: p.from,
+            to: p.to,
+            group_by: p.group_by,
+            ci: p.ci,
         }
-        Ok(NpsQuery {
-            workspace_id,
-            survey: self.survey.clone().filter(|s| !s.is_empty()),
-            from,
-            to,
-            group_by: self
-                .group_by
-                .as_deref()
-                .filter(|g| !g.is_empty())
-                .map(|g| g.parse::<GroupBy>().map_err(ApiError::bad_request))
-                .transpose()?,
-            ci: ci_method(self.ci.as_deref())?,
-        })
     }
 }
 
@@ -93,130 +65,10 @@ pub async fn report(
     params: Result<Query<NpsParams>, QueryRejection>,
 ) -> ApiResult<Json<NpsReport>> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let query = params.to_query(caller.workspace_id)?;
+    let query = query::NpsParams::from(params)
+        .to_query(caller.workspace_id)
+        .map_err(bad_request)?;
     Ok(Json(state.store.nps_report(&query).await?.into()))
-}
-
-/// One side's filter, as given: each field is `a.<name>` or `b.<name>` in the query.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct SideParams {
-    pub period: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub survey: Option<String>,
-    pub segment: Option<String>,
-    pub touchpoint: Option<String>,
-    pub channel: Option<String>,
-    pub language: Option<String>,
-}
-
-/// The names a side's filter takes, in the order they are documented.
-pub const SIDE_FIELDS: [&str; 8] = [
-    "period",
-    "from",
-    "to",
-    "survey",
-    "segment",
-    "touchpoint",
-    "channel",
-    "language",
-];
-
-impl SideParams {
-    /// Sets the field `name` (one of [`SIDE_FIELDS`]); `Err` names the unknown one.
-    pub fn set(&mut self, name: &str, value: String) -> Result<(), String> {
-        let slot = match name {
-            "period" => &mut self.period,
-            "from" => &mut self.from,
-            "to" => &mut self.to,
-            "survey" => &mut self.survey,
-            "segment" => &mut self.segment,
-            "touchpoint" => &mut self.touchpoint,
-            "channel" => &mut self.channel,
-            "language" => &mut self.language,
-            _ => {
-                return Err(format!(
-                    "unknown filter {name:?}: a side is filtered by {}",
-                    SIDE_FIELDS.join(", ")
-                ))
-            }
-        };
-        *slot = Some(value);
-        Ok(())
-    }
-
-    /// The store's filter, or a 400 naming the parameter (`a.segment`, `b.from`, …).
-    pub fn to_filter(&self, side: &str) -> Result<NpsFilter, ApiError> {
-        let given = |v: &Option<String>| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        let bad =
-            |field: &str, msg: String| ApiError::bad_request(format!("{side}.{field}: {msg}"));
-        let (mut from, mut to) = (
-            date(&format!("{side}.from"), given(&self.from).as_deref())?,
-            date(&format!("{side}.to"), given(&self.to).as_deref())?,
-        );
-        if let Some(p) = given(&self.period) {
-            if from.is_some() || to.is_some() {
-                return Err(bad(
-                    "period",
-                    format!("give either {side}.period or {side}.from/{side}.to, not both"),
-                ));
-            }
-            let (f, t) = advocate_core::period::parse_period(&p).map_err(|e| bad("period", e))?;
-            (from, to) = (Some(f), Some(t));
-        }
-        if let (Some(f), Some(t)) = (from, to) {
-            if f > t {
-                return Err(bad("from", format!("{f} is after {side}.to ({t})")));
-            }
-        }
-        let mut values = Vec::new();
-        if let Some(s) = given(&self.segment) {
-            let (attr, value) = s
-                .split_once(':')
-                .filter(|(a, v)| !a.is_empty() && !v.is_empty())
-                .ok_or_else(|| {
-                    bad(
-                        "segment",
-                        format!("a segment is attribute:value, e.g. plan:Pro; got {s:?}"),
-                    )
-                })?;
-            let attr = Label::new(attr).map_err(|e| bad("segment", format!("attribute: {e}")))?;
-            values.push(("segment", GroupBy::Segment(attr), value.to_owned()));
-        }
-        if let Some(t) = given(&self.touchpoint) {
-            values.push(("touchpoint", GroupBy::Touchpoint, t));
-        }
-        if let Some(c) = given(&self.channel) {
-            let c = Channel::parse(&c).map_err(|e| bad("channel", e.to_string()))?;
-            values.push(("channel", GroupBy::Channel, c.as_str().to_owned()));
-        }
-        if let Some(l) = given(&self.language) {
-            let l = Language::new(&l).map_err(|e| bad("language", e.to_string()))?;
-            values.push(("language", GroupBy::Language, l.as_str().to_owned()));
-        }
-        if values.len() > 1 {
-            let names: Vec<String> = values
-                .iter()
-                .map(|(n, _, _)| format!("{side}.{n}"))
-                .collect();
-            return Err(ApiError::bad_request(format!(
-                "{}: a side is one value of one of segment, touchpoint, channel or language (the \
-                 figures are counted one dimension at a time); give only one",
-                names.join(" and ")
-            )));
-        }
-        Ok(NpsFilter {
-            survey: given(&self.survey),
-            from,
-            to,
-            value: values.pop().map(|(_, dim, value)| (dim, value)),
-        })
-    }
 }
 
 /// `GET /api/v1/nps/compare`: side `a` and side `b`, each a filter.
@@ -321,45 +173,9 @@ impl CompareParams {
     }
 }
 
-/// The comparison two sides and an interval method ask for, or a 400 naming the bad one.
-pub fn compare_query(
-    workspace_id: i64,
-    a: &SideParams,
-    b: &SideParams,
-    ci: Option<&str>,
-) -> Result<CompareQuery, ApiError> {
-    // Both sides are checked, so one answer names every bad filter.
-    let (a, b) = match (a.to_filter("a"), b.to_filter("b")) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), Ok(_)) | (Ok(_), Err(e)) => return Err(e),
-        (Err(ea), Err(eb)) => {
-            return Err(ApiError::new(
-                ea.status,
-                format!("{}; {}", ea.detail, eb.detail),
-            ))
-        }
-    };
-    if a == b {
-        return Err(ApiError::bad_request(
-            "a and b: the two sides have the same filter; give each side its own (e.g. \
-             a.segment=plan:Basic&b.segment=plan:Pro, or a.period=2026-Q2&b.period=2026-Q3)",
-        ));
-    }
-    Ok(CompareQuery {
-        workspace_id,
-        a,
-        b,
-        ci: ci_method(ci)?,
-    })
-}
-
-fn ci_method(ci: Option<&str>) -> Result<CiMethod, ApiError> {
-    match ci {
-        None | Some("") => Ok(CiMethod::default()),
-        Some(m) => CiMethod::parse(m).ok_or_else(|| {
-            ApiError::bad_request(format!("ci must be wald or adjusted_wald; got {m:?}"))
-        }),
-    }
+/// A parameter refused by core's parser: a query parameter, so a 400.
+pub fn bad_request(e: Invalid) -> ApiError {
+    ApiError::bad_request(e.into_message())
 }
 
 #[utoipa::path(get, path = "/api/v1/nps/compare", operation_id = "compareNps", tag = "nps", params(CompareParams),
@@ -381,6 +197,7 @@ pub async fn compare(
 ) -> ApiResult<Json<NpsComparison>> {
     let Query(params) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let (a, b) = params.sides();
-    let query = compare_query(caller.workspace_id, &a, &b, params.ci.as_deref())?;
+    let query = query::compare_query(caller.workspace_id, &a, &b, params.ci.as_deref())
+        .map_err(bad_request)?;
     Ok(Json(state.store.nps_compare(&query).await?.into()))
 }

@@ -6,7 +6,6 @@
 
 use super::json::ApiJson;
 use super::replace::{audited, changes, merged, FullJson, MergePatch};
-use super::validate;
 use super::values::{AnonymousDetractors, Priority};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
@@ -131,9 +130,10 @@ fn score(raw: &str) -> ApiResult<Score> {
 }
 
 fn language(field: &str, raw: Option<&str>) -> ApiResult<Option<Language>> {
-    raw.filter(|l| !l.is_empty())
-        .map(|l| validate::language(field, l))
-        .transpose()
+    Ok(raw
+        .filter(|l| !l.is_empty())
+        .map(|l| advocate_core::field::language(field, l))
+        .transpose()?)
 }
 
 pub fn priority(raw: Option<&str>) -> ApiResult<Option<advocate_core::Priority>> {

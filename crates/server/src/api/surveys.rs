@@ -1,7 +1,6 @@
 //! `POST /api/v1/surveys`, `GET /api/v1/surveys`.
 
 use super::json::ApiJson;
-use super::validate::{label, language, text};
 use super::values::{Language, SurveyKind};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
@@ -9,6 +8,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core as core;
+use advocate_core::field::{label, language, text};
 use advocate_core::Permission::{Configure, Dashboards};
 use advocate_store::models::{self as store, NewSurvey};
 use axum::extract::State;

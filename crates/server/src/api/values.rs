@@ -120,13 +120,13 @@ wire_enum! {
 wire_enum! {
     /// Where a case is in its life.
     #[serde(rename_all = "lowercase")]
-    CaseStatus = store::cases::CaseStatus { Open, Contacted, Resolved, Closed }
+    CaseStatus = advocate_core::case::CaseStatus { Open, Contacted, Resolved, Closed }
 }
 
 wire_enum! {
     /// How a resolved case ended.
     #[serde(rename_all = "snake_case")]
-    Outcome = store::cases::Outcome {
+    Outcome = advocate_core::case::Outcome {
         Recovered,
         NotRecovered,
         Unreachable,

@@ -5,10 +5,11 @@
 
 use super::signin::RequireSignIn;
 use super::views::SelectOption;
-use crate::api::nps::{compare_query, CompareParams, SideParams};
+use crate::api::nps::CompareParams;
 use crate::charts;
 use crate::error::ApiError;
 use crate::state::AppState;
+use advocate_core::query::{compare_query, SideParams};
 use advocate_core::{Channel, SurveyKind, SMALL_SAMPLE};
 use advocate_store::{ComparedSide, NpsComparison};
 use askama::Template;
@@ -205,7 +206,7 @@ pub async fn show(
     let mut result = None;
     if asked && error.is_empty() {
         match compare_query(ws.id, &a, &b, params.ci.as_deref()) {
-            Err(e) => error = e.detail,
+            Err(e) => error = e.into_message(),
             Ok(q) => match store.nps_compare(&q).await {
                 Ok(c) => result = Some(result_view(&c)),
                 Err(e) => match ApiError::from(e) {

@@ -195,16 +195,7 @@ pub(crate) fn not_future(field: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> 
 
 /// An external id: trimmed, 1–200 characters, one line (the text rule).
 pub(crate) fn check_id(field: &str, value: &str) -> Result<String, String> {
-    let v = value.trim();
-    if v.is_empty() {
-        Err(format!("{field} must not be empty"))
-    } else if v.chars().count() > 200 {
-        Err(format!("{field} must be at most 200 characters"))
-    } else if let Err(e) = advocate_core::text::check_line(v) {
-        Err(format!("{field} {e}"))
-    } else {
-        Ok(v.to_owned())
-    }
+    advocate_core::field::line(field, value, 200).map_err(|e| e.into_message())
 }
 
 pub(crate) fn missing_customer(external_id: &str) -> String {

@@ -2,21 +2,8 @@
 //! SLA and escalation. Cases are opened by `reactions` in the answer's own transaction;
 //! here they are read, worked on and escalated.
 //!
-//! Lifecycle (anything else is refused with the transition named):
-//!
-//! ```text
-//! open ──► contacted ──► resolved ──► closed
-//!   └──────────────────────►┘ │
-//!   ▲─────────── reopen ──────┘
-//! ```
-//!
-//! - `contacted` records the first contact (once; a reopened case keeps it).
-//! - `resolved` needs an outcome: recovered, not_recovered or unreachable. From `open` it
-//!   means nobody was reached (no first contact is recorded).
-//! - A resolved case may be reopened (back to `open`; its outcome is cleared). `closed` is
-//!   final: nothing but notes changes after it.
-//! - A case is **overdue** while it is `open`, has had no first contact and its SLA due
-//!   time has passed; `escalate_overdue` alerts the manager about it exactly once.
+//! The lifecycle and what a change does are decided by [`advocate_core::case`]; here the
+//! decision is written.
 //!
 //! Every change is one transaction that also queues a `case.updated` webhook event.
 //! Follow-up that happened before it was recorded here is loaded by [`history`].
@@ -30,90 +17,15 @@ use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, Email
 use crate::models::WorkspaceSettings;
 use crate::tenancy::lookup::{company_in, sender, settings_in};
 use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
+use advocate_core::case::{self, CaseState, CaseStatus, CaseUpdate, Lifecycle, Outcome};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Language, Priority};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::BTreeMap;
-
-/// Where a case is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CaseStatus {
-    Open,
-    Contacted,
-    Resolved,
-    Closed,
-}
-
-impl CaseStatus {
-    pub const ALL: [CaseStatus; 4] = [Self::Open, Self::Contacted, Self::Resolved, Self::Closed];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Open => "open",
-            Self::Contacted => "contacted",
-            Self::Resolved => "resolved",
-            Self::Closed => "closed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// Whether a case may go from `self` to `to` (see the module docs).
-    pub fn can_become(self, to: CaseStatus) -> bool {
-        use CaseStatus::*;
-        matches!(
-            (self, to),
-            (Open, Contacted)
-                | (Open, Resolved)
-                | (Contacted, Resolved)
-                | (Resolved, Closed)
-                | (Resolved, Open)
-        )
-    }
-}
-
-/// How a resolved case ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Recovered,
-    NotRecovered,
-    Unreachable,
-    /// Set by Advocate only: the detractor changed their score to a passive or promoter
-    /// one before anyone worked the case, which was closed (see `advocate_core::rescore`).
-    Withdrawn,
-}
-
-impl Outcome {
-    /// The outcomes a person may record.
-    pub const ALL: [Outcome; 3] = [Self::Recovered, Self::NotRecovered, Self::Unreachable];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Recovered => "recovered",
-            Self::NotRecovered => "not_recovered",
-            Self::Unreachable => "unreachable",
-            Self::Withdrawn => "withdrawn",
-        }
-    }
-
-    /// An outcome a person may record (never `withdrawn`).
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
-    /// A stored outcome, `withdrawn` included.
-    fn stored(s: &str) -> Option<Self> {
-        Self::parse(s).or((s == "withdrawn").then_some(Self::Withdrawn))
-    }
-}
 
 /// A case as lists show it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -220,28 +132,6 @@ pub struct CasePage {
     pub total: u64,
 }
 
-/// Changes to a case; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct CaseUpdate {
-    pub status: Option<CaseStatus>,
-    pub outcome: Option<Outcome>,
-    /// `Some("")` clears it.
-    pub compensation: Option<String>,
-    pub assignee: Option<String>,
-    /// (position, done): tick or untick checklist steps.
-    pub steps: Vec<(i64, bool)>,
-}
-
-impl CaseUpdate {
-    pub fn is_empty(&self) -> bool {
-        self.status.is_none()
-            && self.outcome.is_none()
-            && self.compensation.is_none()
-            && self.assignee.is_none()
-            && self.steps.is_empty()
-    }
-}
-
 /// Closed-loop health (PRODUCT.md §5): how fast detractors are reached and how many are won
 /// back. Counts of open/overdue are as of now; the rest covers cases opened in the period.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -282,8 +172,6 @@ pub struct AssigneeLoad {
 
 /// Most cases one escalation pass handles per transaction.
 const ESCALATION_BATCH: i64 = 100;
-pub const MAX_NOTE_CHARS: usize = 5000;
-pub const MAX_COMPENSATION_CHARS: usize = 500;
 
 const CASE_SELECT: &str = "SELECT k.id, k.answer_id, k.score, k.priority, k.status, k.assignee, \
      k.language, k.sla_due_at, k.first_contact_at, k.resolved_at, k.closed_at, k.outcome, \
@@ -434,7 +322,8 @@ impl Store {
 
     /// Applies `update` to a case on behalf of `actor` (a user's email or an API key's
     /// name), in one transaction with its `case.updated` event (and the re-survey email
-    /// when the case is resolved and the workspace asks for one).
+    /// when the case is resolved and the workspace asks for one). What the change does is
+    /// decided by [`advocate_core::case::plan`] on the case as locked here.
     pub async fn update_case(
         &self,
         workspace_id: i64,
@@ -442,200 +331,15 @@ impl Store {
         update: &CaseUpdate,
         actor: &str,
     ) -> Result<CaseDetail> {
-        if update.is_empty() {
-            return Err(StoreError::Invalid(
-                "nothing to change: give status, outcome, compensation, assignee or steps".into(),
-            ));
-        }
+        update.check_not_empty()?;
         let ctx = self.reaction_context().await?;
         let mut tx = self.begin_write().await?;
-        let lock = if self.backend == Backend::Postgres {
-            " FOR UPDATE"
-        } else {
-            ""
-        };
-        let row = sqlx::query(&format!(
-            "SELECT status, outcome, first_contact_at, resolved_at, closed_at, customer_id, survey_id, \
-             language FROM cases \
-             WHERE workspace_id = $1 AND id = $2{lock}"
-        ))
-        .bind(workspace_id)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no case {id}")))?;
-        let current = CaseStatus::parse(&row.try_get::<String, _>("status")?)
-            .ok_or_else(|| StoreError::Invalid("stored case status is unknown".into()))?;
-        let stored_outcome = row.try_get::<Option<String>, _>("outcome")?;
-        let first_contact_at: Option<i64> = row.try_get("first_contact_at")?;
-        let resolved_at: Option<i64> = row.try_get("resolved_at")?;
-        let closed_at: Option<i64> = row.try_get("closed_at")?;
-        let customer_id: Option<i64> = row.try_get("customer_id")?;
-        let survey_id: i64 = row.try_get("survey_id")?;
-        let language: String = row.try_get("language")?;
-
-        if current == CaseStatus::Closed {
-            return Err(StoreError::Conflict(format!(
-                "case {id} is closed; only notes can be added to it"
-            )));
-        }
-        let target = update.status.filter(|s| *s != current);
-        let only_status = CaseUpdate {
-            status: None,
-            ..update.clone()
-        }
-        .is_empty();
-        if update.status.is_some() && target.is_none() && only_status {
-            return Err(StoreError::Invalid(format!(
-                "nothing to change: case {id} is already {}",
-                current.as_str()
-            )));
-        }
-        if let Some(to) = target {
-            if !current.can_become(to) {
-                return Err(StoreError::Invalid(format!(
-                    "a case cannot go from {} to {}; allowed: open → contacted, open → resolved, \
-                     contacted → resolved, resolved → closed, resolved → open (reopen)",
-                    current.as_str(),
-                    to.as_str()
-                )));
-            }
-        }
-        let after = target.unwrap_or(current);
-        if after == CaseStatus::Resolved && update.outcome.is_none() && stored_outcome.is_none() {
-            return Err(StoreError::Invalid(
-                "resolving a case needs an outcome: recovered, not_recovered or unreachable".into(),
-            ));
-        }
-        if update.outcome.is_some() && after != CaseStatus::Resolved {
-            return Err(StoreError::Invalid(format!(
-                "an outcome is recorded when the case is resolved; this case is {}",
-                after.as_str()
-            )));
-        }
-        let compensation = match &update.compensation {
-            Some(c) if c.chars().count() > MAX_COMPENSATION_CHARS => {
-                return Err(StoreError::Invalid(format!(
-                    "compensation must be at most {MAX_COMPENSATION_CHARS} characters"
-                )))
-            }
-            Some(c) => Some(c.trim().to_owned()),
-            None => None,
-        };
-        let assignee = match &update.assignee {
-            Some(a) if a.trim().is_empty() => {
-                return Err(StoreError::Invalid("assignee must not be empty".into()))
-            }
-            Some(a) if a.chars().count() > 200 => {
-                return Err(StoreError::Invalid(
-                    "assignee must be at most 200 characters".into(),
-                ))
-            }
-            Some(a) => {
-                advocate_core::text::check_line(a)
-                    .map_err(|e| StoreError::Invalid(format!("assignee {e}")))?;
-                Some(a.trim().to_owned())
-            }
-            None => None,
-        };
-
+        let (state, asked) = self.case_state_in(&mut tx, workspace_id, id).await?;
         let now = Utc::now();
-        let ts = to_ts(now);
-        let mut changes: Vec<String> = Vec::new();
-        if let Some(to) = target {
-            // The new timestamps, worked out here so the SQL stays a plain assignment.
-            let resolved_at = match to {
-                CaseStatus::Resolved => Some(ts),
-                CaseStatus::Open => None,
-                _ => resolved_at,
-            };
-            let closed_at = (to == CaseStatus::Closed).then_some(ts).or(closed_at);
-            let first_contact = match to {
-                CaseStatus::Contacted => first_contact_at.or(Some(ts)),
-                _ => first_contact_at,
-            };
-            // Reopening forgets the outcome: the case is being worked on again.
-            let outcome = if to == CaseStatus::Open {
-                None
-            } else {
-                stored_outcome.clone()
-            };
-            sqlx::query(
-                "UPDATE cases SET status = $1, first_contact_at = $2, resolved_at = $3, \
-                 closed_at = $4, outcome = $5 WHERE id = $6",
-            )
-            .bind(to.as_str())
-            .bind(first_contact)
-            .bind(resolved_at)
-            .bind(closed_at)
-            .bind(outcome)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            changes.push(format!("status: {} → {}", current.as_str(), to.as_str()));
-        }
-        if let Some(o) = update.outcome {
-            sqlx::query("UPDATE cases SET outcome = $1 WHERE id = $2")
-                .bind(o.as_str())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            changes.push(format!("outcome: {}", o.as_str()));
-        }
-        if let Some(c) = &compensation {
-            sqlx::query("UPDATE cases SET compensation = $1 WHERE id = $2")
-                .bind(Some(c.clone()).filter(|c| !c.is_empty()))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            changes.push(if c.is_empty() {
-                "compensation cleared".to_owned()
-            } else {
-                format!("compensation: {c}")
-            });
-        }
-        if let Some(a) = &assignee {
-            sqlx::query("UPDATE cases SET assignee = $1 WHERE id = $2")
-                .bind(a)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            changes.push(format!("assigned to {a}"));
-        }
-        for (position, done) in &update.steps {
-            let n = sqlx::query(
-                "UPDATE case_steps SET done_at = $1, done_by = $2 WHERE case_id = $3 AND position = $4",
-            )
-            .bind(done.then_some(ts))
-            .bind(done.then(|| actor.to_owned()))
-            .bind(id)
-            .bind(*position)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Err(StoreError::Invalid(format!(
-                    "case {id} has no step at position {position}"
-                )));
-            }
-            changes.push(format!(
-                "step {position} {}",
-                if *done { "done" } else { "not done" }
-            ));
-        }
-        sqlx::query("UPDATE cases SET updated_at = $1 WHERE id = $2")
-            .bind(ts)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if target.is_some() || assignee.is_some() {
-            // Status and ownership changes are kept on the case's own history.
-            let summary: Vec<&str> = changes
-                .iter()
-                .map(String::as_str)
-                .filter(|c| c.starts_with("status") || c.starts_with("assigned"))
-                .collect();
-            add_note_in(&mut tx, workspace_id, id, actor, &summary.join("; ")).await?;
+        let plan = case::plan(&state, update, now)?;
+        write_plan(&mut tx, id, &plan, actor, now).await?;
+        if let Some(note) = &plan.note {
+            add_note_in(&mut tx, workspace_id, id, actor, note).await?;
         }
         let detail = case_detail_in(&mut tx, workspace_id, id)
             .await?
@@ -646,7 +350,7 @@ impl Store {
             "case.updated",
             json!({
                 "case_id": id,
-                "changes": changes,
+                "changes": plan.changes,
                 "by": actor,
                 "status": detail.case.status,
                 "outcome": detail.case.outcome,
@@ -655,26 +359,72 @@ impl Store {
             }),
         )
         .await?;
-        if target == Some(CaseStatus::Resolved) {
+        if plan.resolved {
             let settings = settings_in(&mut tx, workspace_id).await?;
-            if settings.resurvey_after_resolution {
-                if let Some(cid) = customer_id {
-                    queue_resurvey(
-                        &mut tx,
-                        &ctx,
-                        &settings,
-                        workspace_id,
-                        cid,
-                        survey_id,
-                        &language,
-                    )
-                    .await?;
+            if let Some(customer_id) = asked.customer_id {
+                if settings.resurvey_after_resolution {
+                    queue_resurvey(&mut tx, &ctx, &settings, workspace_id, customer_id, &asked)
+                        .await?;
                 }
             }
         }
         tx.commit().await?;
         self.wake_outbox();
         Ok(detail)
+    }
+
+    /// The case as the rules need it, locked for the rest of the transaction on
+    /// PostgreSQL (SQLite has one writer at a time), and whom it asked what.
+    async fn case_state_in(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+        id: i64,
+    ) -> Result<(CaseState, Asked)> {
+        let lock = if self.backend == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let row = sqlx::query(&format!(
+            "SELECT status, outcome, first_contact_at, resolved_at, closed_at, compensation, \
+             assignee, customer_id, survey_id, language FROM cases \
+             WHERE workspace_id = $1 AND id = $2{lock}"
+        ))
+        .bind(workspace_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no case {id}")))?;
+        let status = CaseStatus::parse(&row.try_get::<String, _>("status")?)
+            .ok_or_else(|| StoreError::Invalid("stored case status is unknown".into()))?;
+        let steps: Vec<i64> =
+            sqlx::query_scalar("SELECT position FROM case_steps WHERE case_id = $1")
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let state = CaseState {
+            id,
+            lifecycle: Lifecycle {
+                status,
+                outcome: row
+                    .try_get::<Option<String>, _>("outcome")?
+                    .as_deref()
+                    .and_then(Outcome::stored),
+                first_contact_at: opt_ts(&row, "first_contact_at")?,
+                resolved_at: opt_ts(&row, "resolved_at")?,
+                closed_at: opt_ts(&row, "closed_at")?,
+            },
+            compensation: row.try_get("compensation")?,
+            assignee: row.try_get("assignee")?,
+            steps,
+        };
+        let asked = Asked {
+            customer_id: row.try_get("customer_id")?,
+            survey_id: row.try_get("survey_id")?,
+            language: row.try_get("language")?,
+        };
+        Ok((state, asked))
     }
 
     /// Adds a note to a case (closed ones too), queuing `case.updated`.
@@ -685,15 +435,7 @@ impl Store {
         author: &str,
         body: &str,
     ) -> Result<CaseNote> {
-        let body = body.trim();
-        if body.is_empty() {
-            return Err(StoreError::Invalid("a note must not be empty".into()));
-        }
-        if body.chars().count() > MAX_NOTE_CHARS {
-            return Err(StoreError::Invalid(format!(
-                "a note must be at most {MAX_NOTE_CHARS} characters"
-            )));
-        }
+        let body = case::note_body(body)?;
         let mut tx = self.begin_write().await?;
         let ts = to_ts(Utc::now());
         let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
@@ -1014,6 +756,52 @@ pub(crate) async fn case_detail_in(
     }))
 }
 
+/// Whom a case's survey asked, for the re-survey after it is resolved.
+struct Asked {
+    customer_id: Option<i64>,
+    survey_id: i64,
+    language: String,
+}
+
+/// Writes what [`case::plan`] decided: the case's fields as they are after the change,
+/// and the steps ticked or unticked by `actor`.
+async fn write_plan(
+    conn: &mut AnyConnection,
+    id: i64,
+    plan: &case::CasePlan,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let l = &plan.lifecycle;
+    sqlx::query(
+        "UPDATE cases SET status = $1, outcome = $2, first_contact_at = $3, resolved_at = $4, \
+         closed_at = $5, compensation = $6, assignee = $7, updated_at = $8 WHERE id = $9",
+    )
+    .bind(l.status.as_str())
+    .bind(l.outcome.map(Outcome::as_str))
+    .bind(l.first_contact_at.map(to_ts))
+    .bind(l.resolved_at.map(to_ts))
+    .bind(l.closed_at.map(to_ts))
+    .bind(plan.compensation.clone())
+    .bind(&plan.assignee)
+    .bind(to_ts(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    for (position, done) in &plan.steps {
+        sqlx::query(
+            "UPDATE case_steps SET done_at = $1, done_by = $2 WHERE case_id = $3 AND position = $4",
+        )
+        .bind(done.then(|| to_ts(now)))
+        .bind(done.then(|| actor.to_owned()))
+        .bind(id)
+        .bind(*position)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Asks the customer of a just-resolved case to answer the case's survey again. Returns
 /// whether an email was queued (the customer needs an address).
 async fn queue_resurvey(
@@ -1022,18 +810,17 @@ async fn queue_resurvey(
     settings: &WorkspaceSettings,
     workspace_id: i64,
     customer_id: i64,
-    survey_id: i64,
-    language: &str,
+    asked: &Asked,
 ) -> Result<bool> {
     let customer = crate::feedback::customers::customer_by_id_in(conn, workspace_id, customer_id)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no customer with id {customer_id}")))?;
     let public_id: String = sqlx::query_scalar("SELECT public_id FROM surveys WHERE id = $1")
-        .bind(survey_id)
+        .bind(asked.survey_id)
         .fetch_one(&mut *conn)
         .await?;
     let (company, default_lang) = company_in(conn, workspace_id).await?;
-    let lang = Language::new(language).unwrap_or(default_lang);
+    let lang = Language::new(&asked.language).unwrap_or(default_lang);
     let url = format!("{}/s/{public_id}", ctx.public_url);
     let content = messages::resurvey(&lang, &company, customer.name.as_deref(), &url);
     let Some(msg) =

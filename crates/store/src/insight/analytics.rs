@@ -8,18 +8,7 @@ use advocate_core::{CiMethod, Granularity, GroupBy, SurveyKind};
 use chrono::{Datelike, NaiveDate, Utc};
 use std::collections::BTreeMap;
 
-/// Which answers to report on and how to break them down.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NpsQuery {
-    pub workspace_id: i64,
-    /// A survey slug; `None` means every NPS survey of the workspace.
-    pub survey: Option<String>,
-    /// First and last day, inclusive (UTC).
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    pub group_by: Option<GroupBy>,
-    pub ci: CiMethod,
-}
+pub use advocate_core::query::NpsQuery;
 
 /// The rollup rows a report reads: which surveys and which days (inclusive).
 pub(crate) struct Scope {

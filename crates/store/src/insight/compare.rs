@@ -11,31 +11,11 @@ use crate::insight::analytics::Scope;
 use crate::insight::report::{summary, Histogram, NpsSummary};
 use crate::{Result, Store, StoreError};
 use advocate_core::period::day_number;
-use advocate_core::{CiMethod, GroupBy, NpsCounts, SurveyKind};
+use advocate_core::{GroupBy, NpsCounts, SurveyKind};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
-/// The answers one side counts.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct NpsFilter {
-    /// A survey slug; `None` means every NPS survey of the workspace.
-    pub survey: Option<String>,
-    /// First and last day, inclusive (UTC); open ends mean all time and today.
-    pub from: Option<NaiveDate>,
-    pub to: Option<NaiveDate>,
-    /// A breakdown dimension other than time, and the value an answer must have in it.
-    pub value: Option<(GroupBy, String)>,
-}
-
-/// Two sides to compare.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CompareQuery {
-    pub workspace_id: i64,
-    pub a: NpsFilter,
-    pub b: NpsFilter,
-    /// The method of each side's interval.
-    pub ci: CiMethod,
-}
+pub use advocate_core::query::{CompareQuery, NpsFilter};
 
 /// One side of a comparison: what it counts and its figures. A hidden eNPS side carries
 /// `"suppressed": true` and `fewer_than` instead of figures.

@@ -5,9 +5,9 @@
 //! Rows come back as typed [`Cell`]s in a fixed column order ([`ExportTable::columns`]);
 //! the server turns them into CSV or XLSX without knowing any table.
 
-use crate::closed_loop::cases::CaseStatus;
 use crate::many_rows::placeholders;
 use crate::{from_ts, to_ts, Result, Store};
+use advocate_core::case::CaseStatus;
 use advocate_core::{Score, SurveyKind};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use sqlx::any::AnyRow;

@@ -37,17 +37,7 @@ pub const RULES: [&str; 5] = [
     "A touchpoint narrows only NPS, feedback volume and CSAT; money is in the workspace's reporting currency, shown in major units.",
 ];
 
-/// What to report on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct KpiQuery {
-    pub workspace_id: i64,
-    /// First and last day, inclusive (UTC).
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    /// `(attribute, value)`: customers whose current attribute has this value.
-    pub segment: Option<(String, String)>,
-    pub touchpoint: Option<String>,
-}
+pub use advocate_core::query::KpiQuery;
 
 /// One figure with its definition and the counts it was computed from.
 #[derive(Debug, Clone, PartialEq, Serialize)]

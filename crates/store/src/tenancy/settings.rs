@@ -98,14 +98,9 @@ pub fn check_url(field: &str, value: &str) -> Result<()> {
     }
 }
 
+/// One line kept as given, by core's one text rule.
 pub(crate) fn check_text(field: &str, value: &str, max: usize) -> Result<()> {
-    if value.trim().is_empty() {
-        return invalid(format!("{field} must not be empty"));
-    }
-    if value.chars().count() > max {
-        return invalid(format!("{field} must be at most {max} characters"));
-    }
-    advocate_core::text::check_line(value).or_else(|e| invalid(format!("{field} {e}")))
+    Ok(advocate_core::field::check_line(field, value, max)?)
 }
 
 /// A workspace's name, trimmed: 1–100 characters on one line.

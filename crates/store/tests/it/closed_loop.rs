@@ -3,9 +3,10 @@
 //! once, closed-loop health, and the outbox rows each change queues.
 
 use crate::common::*;
+use advocate_core::case::{CaseStatus, CaseUpdate, Outcome};
 use advocate_core::playbook::default_playbook;
 use advocate_core::{Priority, Score, SurveyKind};
-use advocate_store::cases::{CaseFilter, CaseStatus, CaseUpdate, Outcome};
+use advocate_store::cases::CaseFilter;
 use advocate_store::models::{NewAnswer, Respondent, WorkspaceSettings};
 use advocate_store::outbox::{MessageKind, OutboxStatus};
 use advocate_store::settings::RoutingRuleInput;

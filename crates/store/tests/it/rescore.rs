@@ -4,9 +4,10 @@
 //! that are not sent without a review site link.
 
 use crate::common::*;
+use advocate_core::case::{CaseStatus, CaseUpdate, Outcome};
 use advocate_core::playbook::default_playbook;
 use advocate_core::{EngagementKind, Priority, Score, SurveyKind};
-use advocate_store::cases::{Case, CaseFilter, CaseStatus, CaseUpdate, Outcome};
+use advocate_store::cases::{Case, CaseFilter};
 use advocate_store::engagements::{EngagementFilter, EngagementStatus};
 use advocate_store::models::{
     AnonymousDetractors, CustomerInput, Respondent, ReviewLink, WorkspaceSettings,

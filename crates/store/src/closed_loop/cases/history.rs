@@ -8,8 +8,8 @@
 //! what followed is already known. A load writes what it is given, in one transaction,
 //! and sends nothing.
 
-use super::{CaseStatus, Outcome};
 use crate::{to_ts, FollowUp, Result, Store, StoreError};
+use advocate_core::case::{CaseStatus, Outcome};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
 

@@ -1,48 +1,30 @@
-//! Turning request fields into domain values, with messages that name the field.
+//! A customer as sent to Advocate (the API, alone or inside an answer, or a CSV import)
+//! and the checked input it becomes.
 
-use crate::error::ApiError;
-use advocate_core::{Label, Language};
-use advocate_store::models::{Attributes, CustomerInput};
+use crate::field::{label, language, optional_text, text, Invalid};
+use crate::{Label, Language};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use utoipa::ToSchema;
 
-/// A text field: trimmed, non-empty, at most `max` characters, following the text rule
-/// ([`advocate_core::text::check`]).
-pub fn text(field: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::unprocessable(format!(
-            "{field} must not be empty"
-        )));
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::unprocessable(format!(
-            "{field} must be at most {max} characters"
-        )));
-    }
-    advocate_core::text::check(v).map_err(|e| ApiError::unprocessable(format!("{field} {e}")))?;
-    Ok(v.to_owned())
-}
+/// Segment attributes of a customer (plan, region, …): attribute name → value.
+pub type Attributes = BTreeMap<Label, String>;
 
-pub fn optional_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Result<Option<String>, ApiError> {
-    value.map(|v| text(field, v, max)).transpose()
-}
-
-pub fn label(field: &str, value: &str) -> Result<Label, ApiError> {
-    Label::new(value).map_err(|e| ApiError::unprocessable(format!("{field} {e}")))
-}
-
-pub fn language(field: &str, value: &str) -> Result<Language, ApiError> {
-    Language::new(value).map_err(|e| ApiError::unprocessable(format!("{field} {e}")))
+/// Customer fields as given by the API or an import, checked; `None` leaves a stored
+/// value as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerInput {
+    pub external_id: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<Language>,
+    /// Merged into the stored attributes (given keys replace stored ones).
+    pub attributes: Attributes,
+    pub account_manager: Option<String>,
 }
 
 /// A customer as sent to the API, alone or inside an answer.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerFields {
     /// Your id for this customer (CRM id, account number); unique in the workspace.
@@ -71,12 +53,14 @@ impl CustomerFields {
             || self.account_manager.is_some()
     }
 
-    pub fn parse(&self, prefix: &str) -> Result<CustomerInput, ApiError> {
+    /// The checked input; messages name the field with `prefix` before it
+    /// (`customer.email`).
+    pub fn parse(&self, prefix: &str) -> Result<CustomerInput, Invalid> {
         let f = |name: &str| format!("{prefix}{name}");
         let email = optional_text(&f("email"), self.email.as_deref(), 254)?;
         if let Some(e) = &email {
             if !looks_like_email(e) {
-                return Err(ApiError::unprocessable(format!(
+                return Err(Invalid::new(format!(
                     "{} must be an email address; got {e:?}",
                     f("email")
                 )));
@@ -89,7 +73,7 @@ impl CustomerFields {
                 .all(|c| c.is_ascii_digit() || " +-().".contains(c))
                 && p.chars().filter(char::is_ascii_digit).count() >= 5;
             if !ok {
-                return Err(ApiError::unprocessable(format!(
+                return Err(Invalid::new(format!(
                     "{} must be a phone number such as +47 912 34 567; got {p:?}",
                     f("phone")
                 )));
@@ -97,7 +81,7 @@ impl CustomerFields {
         }
         let mut attributes = Attributes::new();
         if self.attributes.len() > 50 {
-            return Err(ApiError::unprocessable(format!(
+            return Err(Invalid::new(format!(
                 "{} may hold at most 50 entries",
                 f("attributes")
             )));
@@ -131,4 +115,60 @@ pub fn looks_like_email(e: &str) -> bool {
     e.split_once('@')
         .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'))
         && !e.contains(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(external_id: &str) -> CustomerFields {
+        CustomerFields {
+            external_id: external_id.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn parses_and_trims_every_field() {
+        let mut f = fields(" c-1 ");
+        f.email = Some("kari@example.no".into());
+        f.phone = Some("+47 912 34 567".into());
+        f.language = Some("nb-NO".into());
+        f.attributes.insert("plan".into(), " Pro ".into());
+        let c = f.parse("customer.").unwrap();
+        assert_eq!(c.external_id, "c-1");
+        assert_eq!(c.language.unwrap().as_str(), "nb");
+        assert_eq!(c.attributes[&Label::new("plan").unwrap()], "Pro");
+        assert!(f.has_details());
+        assert!(!fields("c-1").has_details());
+    }
+
+    #[test]
+    fn refusals_name_the_prefixed_field() {
+        let mut f = fields("c-1");
+        f.email = Some("kari".into());
+        assert_eq!(
+            f.parse("customer.").unwrap_err().message(),
+            "customer.email must be an email address; got \"kari\""
+        );
+        let mut f = fields("c-1");
+        f.phone = Some("12".into());
+        assert!(f
+            .parse("")
+            .unwrap_err()
+            .message()
+            .starts_with("phone must be a phone number"));
+        assert_eq!(
+            fields(" ").parse("").unwrap_err().message(),
+            "external_id must not be empty"
+        );
+    }
+
+    #[test]
+    fn email_addresses_need_a_local_part_and_a_dotted_domain() {
+        assert!(looks_like_email("a@b.no"));
+        for bad in ["a@b", "@b.no", "a b@c.no", "ab.no"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
 }
