@@ -406,7 +406,7 @@ pub struct CustomerFieldsSchema {
     pub language: Option<String>,
     /// Segment attributes to break NPS down by, e.g. {"plan": "premium"}; merged into
     /// the stored ones.
-    #[schema(default)]
+    #[schema(required = false)]
     pub attributes: BTreeMap<String, String>,
     /// Who follows this customer up.
     pub account_manager: Option<String>,
