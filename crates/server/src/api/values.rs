@@ -42,6 +42,29 @@ macro_rules! wire_enum {
     };
 }
 
+/// `From` both ways between an API body and the domain struct it mirrors, field by field:
+/// a plain field moves as it is, `into` converts it, `each` converts a list item by item.
+/// A field added on either side fails to compile until it is named here.
+macro_rules! mirror_fields {
+    ($body:ty, $domain:ty { $($field:ident $(: $how:ident)?),+ $(,)? }) => {
+        impl From<$domain> for $body {
+            fn from(x: $domain) -> Self {
+                Self { $($field: mirror_fields!(@convert x.$field $(, $how)?)),+ }
+            }
+        }
+
+        impl From<$body> for $domain {
+            fn from(x: $body) -> Self {
+                Self { $($field: mirror_fields!(@convert x.$field $(, $how)?)),+ }
+            }
+        }
+    };
+    (@convert $value:expr) => { $value };
+    (@convert $value:expr, into) => { $value.into() };
+    (@convert $value:expr, each) => { $value.into_iter().map(Into::into).collect() };
+}
+pub(crate) use mirror_fields;
+
 wire_enum! {
     /// What a survey measures, which fixes its scale.
     #[serde(rename_all = "lowercase")]

@@ -1,6 +1,6 @@
 //! The bodies of the invitation, event, schedule, trigger and wording endpoints.
 
-use crate::api::values::{Channel, InvitationStatus, Language, SkipReason, Source};
+use crate::api::values::{mirror_fields, Channel, InvitationStatus, Language, SkipReason, Source};
 use advocate_core as core;
 use advocate_store as store;
 use chrono::{DateTime, Utc};
@@ -205,42 +205,21 @@ pub struct InvitationTextOverrides {
     pub open_survey: Option<String>,
 }
 
-impl From<core::invitation::InvitationTextOverrides> for InvitationTextOverrides {
-    fn from(x: core::invitation::InvitationTextOverrides) -> Self {
-        Self {
-            subject: x.subject,
-            greeting: x.greeting,
-            intro: x.intro,
-            question: x.question,
-            low_label: x.low_label,
-            high_label: x.high_label,
-            footer: x.footer,
-            unsubscribe: x.unsubscribe,
-            reminder_subject: x.reminder_subject,
-            reminder_intro: x.reminder_intro,
-            sms: x.sms,
-            sms_reminder: x.sms_reminder,
-            open_survey: x.open_survey,
-        }
+mirror_fields!(
+    InvitationTextOverrides,
+    core::invitation::InvitationTextOverrides {
+        subject,
+        greeting,
+        intro,
+        question,
+        low_label,
+        high_label,
+        footer,
+        unsubscribe,
+        reminder_subject,
+        reminder_intro,
+        sms,
+        sms_reminder,
+        open_survey,
     }
-}
-
-impl From<InvitationTextOverrides> for core::invitation::InvitationTextOverrides {
-    fn from(x: InvitationTextOverrides) -> Self {
-        Self {
-            subject: x.subject,
-            greeting: x.greeting,
-            intro: x.intro,
-            question: x.question,
-            low_label: x.low_label,
-            high_label: x.high_label,
-            footer: x.footer,
-            unsubscribe: x.unsubscribe,
-            reminder_subject: x.reminder_subject,
-            reminder_intro: x.reminder_intro,
-            sms: x.sms,
-            sms_reminder: x.sms_reminder,
-            open_survey: x.open_survey,
-        }
-    }
-}
+);

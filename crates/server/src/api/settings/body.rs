@@ -1,6 +1,6 @@
 //! The bodies of the settings, playbook and routing-rule endpoints.
 
-use crate::api::values::{AnonymousDetractors, Priority};
+use crate::api::values::{mirror_fields, AnonymousDetractors, Priority};
 use advocate_core as core;
 use advocate_store as store;
 use serde::{Deserialize, Serialize};
@@ -57,59 +57,31 @@ pub struct WorkspaceSettings {
     pub anonymous_detractors: AnonymousDetractors,
 }
 
-impl From<store::models::WorkspaceSettings> for WorkspaceSettings {
-    fn from(x: store::models::WorkspaceSettings) -> Self {
-        Self {
-            sender_email: x.sender_email,
-            sender_name: x.sender_name,
-            alerts_email: x.alerts_email,
-            manager_email: x.manager_email,
-            slack_webhook_url: x.slack_webhook_url,
-            default_queue: x.default_queue,
-            passive_nudge: x.passive_nudge,
-            resurvey_after_resolution: x.resurvey_after_resolution,
-            review_links: x.review_links.into_iter().map(Into::into).collect(),
-            sla_hours: x.sla_hours.into(),
-            currency: x.currency,
-            quiet_period_days: x.quiet_period_days,
-            reminder_after_days: x.reminder_after_days,
-            invitation_valid_days: x.invitation_valid_days,
-            brand_color: x.brand_color,
-            logo_url: x.logo_url,
-            sms_sender: x.sms_sender,
-            answer_retention_months: x.answer_retention_months,
-            enps_min_group_size: x.enps_min_group_size,
-            anonymous_detractors: x.anonymous_detractors.into(),
-        }
+mirror_fields!(
+    WorkspaceSettings,
+    store::models::WorkspaceSettings {
+        sender_email,
+        sender_name,
+        alerts_email,
+        manager_email,
+        slack_webhook_url,
+        default_queue,
+        passive_nudge,
+        resurvey_after_resolution,
+        review_links: each,
+        sla_hours: into,
+        currency,
+        quiet_period_days,
+        reminder_after_days,
+        invitation_valid_days,
+        brand_color,
+        logo_url,
+        sms_sender,
+        answer_retention_months,
+        enps_min_group_size,
+        anonymous_detractors: into,
     }
-}
-
-impl From<WorkspaceSettings> for store::models::WorkspaceSettings {
-    fn from(x: WorkspaceSettings) -> Self {
-        Self {
-            sender_email: x.sender_email,
-            sender_name: x.sender_name,
-            alerts_email: x.alerts_email,
-            manager_email: x.manager_email,
-            slack_webhook_url: x.slack_webhook_url,
-            default_queue: x.default_queue,
-            passive_nudge: x.passive_nudge,
-            resurvey_after_resolution: x.resurvey_after_resolution,
-            review_links: x.review_links.into_iter().map(Into::into).collect(),
-            sla_hours: x.sla_hours.into(),
-            currency: x.currency,
-            quiet_period_days: x.quiet_period_days,
-            reminder_after_days: x.reminder_after_days,
-            invitation_valid_days: x.invitation_valid_days,
-            brand_color: x.brand_color,
-            logo_url: x.logo_url,
-            sms_sender: x.sms_sender,
-            answer_retention_months: x.answer_retention_months,
-            enps_min_group_size: x.enps_min_group_size,
-            anonymous_detractors: x.anonymous_detractors.into(),
-        }
-    }
-}
+);
 
 /// A review site promoters are asked to review the company on.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
