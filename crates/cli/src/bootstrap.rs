@@ -16,7 +16,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     args.allowed_hosts()?;
     delivery_config(&args)?;
     let store = args.db.open().await?;
-    if store.workspaces().await?.is_empty() {
+    if store.workspaces().list().await?.is_empty() {
         first_run(&store, &args.workspace_name).await?;
     }
     run(store, &args).await
@@ -103,7 +103,8 @@ async fn first_run(store: &Store, name: &str) -> Result<()> {
     let name = advocate_store::settings::check_workspace_name(name)
         .map_err(|e| anyhow::anyhow!("--workspace-name / ADVOCATE_WORKSPACE_NAME: {e}"))?;
     let workspace = store
-        .create_workspace("default", name, &Language::english())
+        .workspaces()
+        .create("default", name, &Language::english())
         .await?;
     let email = std::env::var("ADVOCATE_ADMIN_EMAIL").unwrap_or_else(|_| "admin@localhost".into());
     let password = std::env::var("ADVOCATE_ADMIN_PASSWORD").ok();
@@ -114,10 +115,11 @@ async fn first_run(store: &Store, name: &str) -> Result<()> {
     );
     let generated = set_user(store, workspace.id, &email, password).await?;
     print_sign_in(&email, generated);
-    let (_, key) = store.create_api_key(workspace.id, "admin").await?;
+    let (_, key) = store.api_keys().create(workspace.id, "admin").await?;
     println!("API key: {key} (every scope; shown only now, create more on the Team page)");
     store
-        .create_survey(
+        .surveys()
+        .create(
             workspace.id,
             &NewSurvey {
                 slug: Label::new(FIRST_SURVEY).expect("a valid slug"),
@@ -147,9 +149,9 @@ pub async fn set_user(
         bail!("the password must be at least 8 characters");
     }
     let hash = hash_password(&password);
-    match store.user_by_email(email).await? {
-        Some(user) => store.set_password_hash(user.id, &hash).await?,
-        None => match store.create_user(workspace_id, email, &hash).await {
+    match store.users().by_email(email).await? {
+        Some(user) => store.users().set_password_hash(user.id, &hash).await?,
+        None => match store.users().create(workspace_id, email, &hash).await {
             Ok(_) => {}
             Err(StoreError::Conflict(m)) => bail!(m),
             Err(e) => return Err(e.into()),

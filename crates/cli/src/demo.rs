@@ -32,17 +32,17 @@ const BATCH: usize = 5_000;
 
 pub async fn run(args: ServeArgs) -> Result<()> {
     let store = args.db.open().await?;
-    let workspace = match store.workspace_by_slug(WORKSPACE).await? {
+    let workspace = match store.workspaces().by_slug(WORKSPACE).await? {
         Some(w) => {
             println!(
                 "Reusing the demo workspace ({} answers).",
-                store.count_answers(w.id).await?
+                store.answers().count(w.id).await?
             );
             w
         }
         None => load(&store).await?,
     };
-    let (_, key) = store.replace_api_key(workspace.id, "demo").await?;
+    let (_, key) = store.api_keys().replace(workspace.id, "demo").await?;
     let url = format!("http://{}", args.bind);
     println!();
     println!("Advocate demo: {url}");
@@ -60,7 +60,8 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     let now = Utc::now();
     let data: DemoData = demo_data::generate(SEED, now);
     let workspace = store
-        .create_workspace(WORKSPACE, COMPANY, &Language::english())
+        .workspaces()
+        .create(WORKSPACE, COMPANY, &Language::english())
         .await
         .context("cannot create the demo workspace")?;
     bootstrap::set_user(
@@ -73,12 +74,14 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
 
     // Before the answers: live promoters are asked to review on these (fictional) sites.
     store
-        .save_workspace_settings(workspace.id, &demo_settings())
+        .settings()
+        .save(workspace.id, &demo_settings())
         .await
         .context("cannot save the demo workspace's settings")?;
     // Support detractors without an account manager go to the demo user, so the case
     // inbox's "Mine" view has work in it on first sign-in.
     store
+        .settings()
         .create_routing_rule(
             workspace.id,
             &advocate_store::settings::RoutingRuleInput {
@@ -95,7 +98,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
 
     let mut survey_ids = HashMap::new();
     for s in &data.surveys {
-        let survey = store.create_survey(workspace.id, s).await?;
+        let survey = store.surveys().create(workspace.id, s).await?;
         survey_ids.insert(survey.slug.clone(), survey.id);
     }
     let business = BusinessHistory {
@@ -110,7 +113,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
             .expect("valid template"),
     );
     for chunk in data.customers.chunks(BATCH) {
-        store.upsert_customers(workspace.id, chunk).await?;
+        store.customers().upsert_many(workspace.id, chunk).await?;
         bar.inc(chunk.len() as u64);
     }
     let live_from = now - chrono::Duration::days(LIVE_DAYS);
@@ -138,13 +141,14 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         // The last weeks are "live": their detractors open cases and promoters are thanked.
         let (history, live): (Vec<_>, Vec<_>) =
             answers.into_iter().partition(|a| a.answered_at < live_from);
-        store.record_answers(&history, false).await?;
-        store.record_answers(&live, true).await?;
+        store.answers().record_many(&history, false).await?;
+        store.answers().record_many(&live, true).await?;
         bar.inc(chunk.len() as u64);
     }
     // After the answers, so the business rows meet customers the answers already named.
     store
-        .load_business_history(workspace.id, business, |rows| bar.inc(rows))
+        .history()
+        .load_business(workspace.id, business, |rows| bar.inc(rows))
         .await
         .context("cannot load the demo's business data")?;
     bar.finish_and_clear();
@@ -224,14 +228,14 @@ async fn demo_closed_loop(
         idempotency_key: None,
         request_hash: None,
     };
-    store.record_answers(&[kiosk], true).await?;
+    store.answers().record_many(&[kiosk], true).await?;
     let filter = advocate_store::cases::CaseFilter {
         statuses: vec![advocate_core::case::CaseStatus::Open],
         priority: Some(advocate_core::Priority::High),
         limit: 200,
         ..Default::default()
     };
-    let page = store.cases(workspace_id, &filter).await?;
+    let page = store.cases().list(workspace_id, &filter).await?;
     let Some(case) = page
         .cases
         .iter()
@@ -241,6 +245,7 @@ async fn demo_closed_loop(
         return Ok(None);
     };
     store
+        .answers()
         .change_score(workspace_id, case.answer_id, 9)
         .await
         .context("cannot change the demo's score")?;
@@ -286,7 +291,8 @@ mod tests {
         for db in TestDb::all().await {
             let store = db.store().await;
             let ws = store
-                .create_workspace("demo", COMPANY, &Language::english())
+                .workspaces()
+                .create("demo", COMPANY, &Language::english())
                 .await
                 .unwrap()
                 .id;
@@ -298,7 +304,7 @@ mod tests {
                 default_language: Language::english(),
                 texts: Default::default(),
             };
-            let survey = store.create_survey(ws, &survey).await.unwrap().id;
+            let survey = store.surveys().create(ws, &survey).await.unwrap().id;
             let now = Utc::now();
             for (who, score) in [("a", 4u8), ("b", 3), ("c", 3)] {
                 let answer = NewAnswer {
@@ -318,7 +324,7 @@ mod tests {
                     idempotency_key: None,
                     request_hash: None,
                 };
-                store.record_answers(&[answer], true).await.unwrap();
+                store.answers().record_many(&[answer], true).await.unwrap();
             }
             let ids = HashMap::from([("relationship".to_owned(), survey)]);
             let withdrawn = demo_closed_loop(&store, ws, &ids, now)
@@ -329,12 +335,12 @@ mod tests {
                 limit: 50,
                 ..Default::default()
             };
-            let cases = store.cases(ws, &all).await.unwrap().cases;
+            let cases = store.cases().list(ws, &all).await.unwrap().cases;
             assert_eq!(cases.len(), 3, "the kiosk detractor opens no case");
             let case = cases.iter().find(|c| c.id == withdrawn).unwrap();
             assert_eq!(case.customer_external_id.as_deref(), Some("b"));
             assert_eq!(case.outcome, Some(Outcome::Withdrawn));
-            let health = store.closed_loop_health(ws, None).await.unwrap();
+            let health = store.cases().health(ws, None).await.unwrap();
             assert_eq!((health.withdrawn, health.anonymous_for_review), (1, 1));
         }
     }

@@ -633,7 +633,8 @@ impl CrossChecks {
                 .map(|(e, _)| e.clone())
                 .collect();
             let stored = store
-                .existing_answer_external_ids(workspace_id, &ids)
+                .answers()
+                .existing_external_ids(workspace_id, &ids)
                 .await?;
             for (ext, line) in self.pending_external.drain(..) {
                 if stored.contains(&ext) {
@@ -646,7 +647,10 @@ impl CrossChecks {
         }
         if !self.pending_customers.is_empty() {
             let ids: Vec<String> = self.pending_customers.keys().cloned().collect();
-            let found = store.existing_customer_ids(workspace_id, &ids).await?;
+            let found = store
+                .answers()
+                .existing_customer_ids(workspace_id, &ids)
+                .await?;
             for (customer, lines) in self.pending_customers.drain() {
                 let exists = found.contains(&customer);
                 if !exists {
@@ -733,7 +737,8 @@ pub async fn answers(db: &DbArgs, path: &Path, react_since: Option<NaiveDate>) -
     let ctx = RowContext {
         workspace_id: workspace.id,
         surveys: store
-            .surveys(workspace.id)
+            .surveys()
+            .list(workspace.id)
             .await?
             .into_iter()
             .map(|s| (s.slug, (s.id, s.kind)))
@@ -760,9 +765,9 @@ pub async fn answers(db: &DbArgs, path: &Path, react_since: Option<NaiveDate>) -
     let mut batch = match react_since {
         Some(day) => {
             let since = day.and_time(chrono::NaiveTime::MIN).and_utc();
-            store.begin_answers_reacting(since).await?
+            store.answers().begin_reacting(since).await?
         }
-        None => store.begin_answers().await?,
+        None => store.answers().begin().await?,
     };
     // The first answer the database refused: the cross-checks usually name the row and
     // why; this is reported if they do not.

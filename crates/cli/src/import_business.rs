@@ -292,7 +292,7 @@ pub async fn orders(db: &DbArgs, path: &Path) -> Result<()> {
     })?;
     let (lines, items, errors) = checked_items(rows, |o| o.external_id.as_deref());
     let mode = Mode::store_unless(!errors.is_empty());
-    let checked = store.try_record_orders(ws, &items, mode).await?;
+    let checked = store.orders().try_record_many(ws, &items, mode).await?;
     finish(&store, path, ORDERS.what, (lines, errors), checked).await
 }
 
@@ -339,7 +339,7 @@ pub async fn contacts(db: &DbArgs, path: &Path) -> Result<()> {
     })?;
     let (lines, items, errors) = checked_items(rows, |k| k.external_id.as_deref());
     let mode = Mode::store_unless(!errors.is_empty());
-    let checked = store.try_record_contacts(ws, &items, mode).await?;
+    let checked = store.contacts().try_record_many(ws, &items, mode).await?;
     finish(&store, path, CONTACTS.what, (lines, errors), checked).await
 }
 
@@ -368,7 +368,10 @@ pub async fn lifecycle(db: &DbArgs, path: &Path) -> Result<()> {
     })?;
     let (lines, items, errors) = checked_items(rows, |_| None);
     let mode = Mode::store_unless(!errors.is_empty());
-    let checked = store.try_record_lifecycle(ws, &items, mode).await?;
+    let checked = store
+        .spells()
+        .try_record_lifecycle(ws, &items, mode)
+        .await?;
     finish(&store, path, LIFECYCLE.what, (lines, errors), checked).await
 }
 
@@ -397,6 +400,6 @@ pub async fn loyalty(db: &DbArgs, path: &Path) -> Result<()> {
     })?;
     let (lines, items, errors) = checked_items(rows, |_| None);
     let mode = Mode::store_unless(!errors.is_empty());
-    let checked = store.try_record_loyalty(ws, &items, mode).await?;
+    let checked = store.spells().try_record_loyalty(ws, &items, mode).await?;
     finish(&store, path, LOYALTY.what, (lines, errors), checked).await
 }

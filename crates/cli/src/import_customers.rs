@@ -35,7 +35,8 @@ pub async fn customers(db: &DbArgs, path: &Path, invite: Option<Invite>) -> Resu
         None => None,
         Some(i) => {
             let survey = store
-                .survey_by_slug(workspace.id, &i.survey)
+                .surveys()
+                .by_slug(workspace.id, &i.survey)
                 .await?
                 .with_context(|| format!("no survey with slug {:?}", i.survey))?;
             let channel = Channel::parse(&i.channel)
@@ -50,7 +51,7 @@ pub async fn customers(db: &DbArgs, path: &Path, invite: Option<Invite>) -> Resu
     // All rows are valid: store them (chunks commit one by one; a rerun is harmless, as
     // customers are updated by external id).
     for chunk in customers.chunks(CHUNK) {
-        store.upsert_customers(workspace.id, chunk).await?;
+        store.customers().upsert_many(workspace.id, chunk).await?;
     }
     println!(
         "Imported {} customers from {}.",
@@ -73,7 +74,11 @@ pub async fn customers(db: &DbArgs, path: &Path, invite: Option<Invite>) -> Resu
     let mut invited = 0;
     let mut skipped: BTreeMap<&'static str, usize> = BTreeMap::new();
     for chunk in customers.chunks(CHUNK) {
-        for outcome in store.invite(workspace.id, &request, chunk, now).await? {
+        for outcome in store
+            .invitations()
+            .invite(workspace.id, &request, chunk, now)
+            .await?
+        {
             match outcome.skip_reason {
                 None => invited += 1,
                 Some(reason) => *skipped.entry(reason_text(reason)).or_default() += 1,

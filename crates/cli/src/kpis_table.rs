@@ -42,7 +42,7 @@ pub async fn run(args: KpisArgs) -> Result<()> {
     let query = params
         .to_query(workspace.id, Utc::now().date_naive())
         .map_err(|e| anyhow!(e))?;
-    let report = store.kpi_report(&query).await?;
+    let report = store.kpis().report(&query).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

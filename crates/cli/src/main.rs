@@ -128,7 +128,7 @@ async fn main() -> Result<()> {
         } => {
             let store = db.open().await?;
             let workspace = db.workspace(&store).await?;
-            let (_, key) = store.create_api_key(workspace.id, &name).await?;
+            let (_, key) = store.api_keys().create(workspace.id, &name).await?;
             println!("API key: {key}");
             eprintln!(
                 "Workspace {:?}. The key is shown only now; store it safely.",
@@ -141,8 +141,9 @@ async fn main() -> Result<()> {
         } => {
             let store = db.open().await?;
             let workspace = db.workspace(&store).await?;
-            let renamed = store.rename_workspace(workspace.id, &name).await?;
+            let renamed = store.workspaces().rename(workspace.id, &name).await?;
             store
+                .accounts()
                 .audit(
                     workspace.id,
                     "cli",

@@ -82,7 +82,7 @@ pub async fn compare(args: CompareArgs) -> Result<()> {
     let store = args.db.open().await?;
     let workspace = args.db.workspace(&store).await?;
     let query = compare_query(workspace.id, &a, &b, args.ci.as_deref()).map_err(|e| anyhow!(e))?;
-    let comparison = store.nps_compare(&query).await?;
+    let comparison = store.analytics().compare(&query).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {
@@ -213,7 +213,7 @@ pub async fn run(args: NpsArgs) -> Result<()> {
         ci: args.ci,
     };
     let query = params.to_query(workspace.id).map_err(|e| anyhow!(e))?;
-    let report = store.nps_report(&query).await?;
+    let report = store.analytics().report(&query).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -118,11 +118,12 @@ impl DbArgs {
     pub async fn workspace(&self, store: &Store) -> Result<Workspace> {
         if let Some(slug) = &self.workspace {
             return store
-                .workspace_by_slug(slug)
+                .workspaces()
+                .by_slug(slug)
                 .await?
                 .with_context(|| format!("no workspace {slug:?}"));
         }
-        let mut all = store.workspaces().await?;
+        let mut all = store.workspaces().list().await?;
         match all.len() {
             0 => bail!("there is no workspace yet; run `advocate serve` or `advocate demo` once"),
             1 => Ok(all.remove(0)),

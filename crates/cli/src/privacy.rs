@@ -37,19 +37,19 @@ pub async fn run(command: PrivacyCommand) -> Result<()> {
         PrivacyCommand::Export { db, external_id } => {
             let store = db.open().await?;
             let ws = db.workspace(&store).await?;
-            let doc = store.export_person(ws.id, &external_id).await?;
+            let doc = store.privacy().export_person(ws.id, &external_id).await?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
         }
         PrivacyCommand::Erase { db, external_id } => {
             let store = db.open().await?;
             let ws = db.workspace(&store).await?;
-            let done = store.erase_person(ws.id, &external_id).await?;
+            let done = store.privacy().erase_person(ws.id, &external_id).await?;
             println!("{}", serde_json::to_string_pretty(&done)?);
         }
         PrivacyCommand::Retention { db } => {
             let store = db.open().await?;
             let ws = db.workspace(&store).await?;
-            let done = store.apply_retention(ws.id, Utc::now()).await?;
+            let done = store.privacy().apply_retention(ws.id, Utc::now()).await?;
             match done.retention_months {
                 None => println!(
                     "0 answers anonymised: workspace {} keeps answers forever (answer_retention_months is not set)",

@@ -318,7 +318,7 @@ async fn bench(args: Args) {
     println!();
     println!("== run 1: invite, then the workers send everything (production path)");
     println!(
-        "invite (Store::invite, {CHUNK} per call): {invite_secs:.2} s = {:.0} invitations/s",
+        "invite (Invitations::invite, {CHUNK} per call): {invite_secs:.2} s = {:.0} invitations/s",
         n as f64 / invite_secs
     );
     println!(
@@ -362,7 +362,8 @@ async fn bench(args: Args) {
         let mut dispatched = 0;
         loop {
             let r = store
-                .dispatch_due_invitations(Utc::now(), worker::invitations::BATCH)
+                .invitations()
+                .dispatch_due(Utc::now(), worker::invitations::BATCH)
                 .await
                 .unwrap();
             dispatched += r.sent;
@@ -473,11 +474,13 @@ fn customer(i: usize) -> CustomerInput {
 async fn setup(store: &Store, n: usize) -> Fixture {
     let started = Instant::now();
     let ws = store
-        .create_workspace("bench", "Nordlys Bank", &Language::english())
+        .workspaces()
+        .create("bench", "Nordlys Bank", &Language::english())
         .await
         .unwrap();
     let survey = store
-        .create_survey(
+        .surveys()
+        .create(
             ws.id,
             &NewSurvey {
                 slug: Label::new("relationship").unwrap(),
@@ -496,7 +499,7 @@ async fn setup(store: &Store, n: usize) -> Fixture {
         customers: n,
     };
     for chunk in fx.chunks() {
-        store.upsert_customers(ws.id, &chunk).await.unwrap();
+        store.customers().upsert_many(ws.id, &chunk).await.unwrap();
     }
     println!(
         "setup: {n} customers imported in {:.1} s (not timed)",
@@ -522,6 +525,7 @@ async fn invite_all(store: &Store, fx: &Fixture, run: &str) -> f64 {
     for chunk in fx.chunks() {
         let started = Instant::now();
         let outcomes = store
+            .invitations()
             .invite(fx.workspace_id, &req, &chunk, now)
             .await
             .unwrap();
@@ -570,7 +574,8 @@ async fn wait_for_sink(
         polls += 1;
         if let (Some(store), None, 0) = (store, dispatched, polls % 5) {
             let waiting = store
-                .invitations(
+                .invitations()
+                .list(
                     fx.workspace_id,
                     &InvitationFilter {
                         status: Some(InvitationStatus::Scheduled),
@@ -600,7 +605,7 @@ async fn wait_for_sink(
 /// Waits until the outbox has recorded every message delivered.
 async fn wait_recorded(store: &Store, workspace_id: i64, n: usize, started: Instant) -> Duration {
     loop {
-        let counts = store.outbox_counts(workspace_id).await.unwrap();
+        let counts = store.outbox().counts(workspace_id).await.unwrap();
         if counts.delivered >= n as i64 {
             return started.elapsed();
         }
@@ -615,6 +620,7 @@ async fn wait_recorded(store: &Store, workspace_id: i64, n: usize, started: Inst
 /// Every invitation sent and delivered, every outbox message delivered, none failed.
 async fn verify(store: &Store, fx: &Fixture, n: usize) {
     let rates = store
+        .invitations()
         .response_rates(
             fx.workspace_id,
             Utc::now() - chrono::Duration::days(1),
@@ -629,7 +635,8 @@ async fn verify(store: &Store, fx: &Fixture, n: usize) {
         "every invitation is delivered"
     );
     let waiting = store
-        .invitations(
+        .invitations()
+        .list(
             fx.workspace_id,
             &InvitationFilter {
                 status: Some(InvitationStatus::Scheduled),
@@ -640,7 +647,7 @@ async fn verify(store: &Store, fx: &Fixture, n: usize) {
         .await
         .unwrap();
     assert!(waiting.is_empty(), "no invitation left scheduled");
-    let counts = store.outbox_counts(fx.workspace_id).await.unwrap();
+    let counts = store.outbox().counts(fx.workspace_id).await.unwrap();
     assert_eq!(
         (
             counts.delivered,
@@ -791,7 +798,8 @@ fn quoted_printable(body: &str) -> String {
 /// A few rendered invitations (one per language) from the run's outbox.
 async fn ceiling_messages(store: &Store, workspace_id: i64) -> Vec<OutboxMessage> {
     let msgs = store
-        .outbox_messages(
+        .outbox()
+        .messages(
             workspace_id,
             OutboxStatus::Delivered,
             false,

@@ -37,10 +37,11 @@ async fn main() {
     };
     let store = db.store().await;
     let ws = store
-        .create_workspace("bench", "Bench", &Language::english())
+        .workspaces()
+        .create("bench", "Bench", &Language::english())
         .await
         .unwrap();
-    let (_, key) = store.create_api_key(ws.id, "bench").await.unwrap();
+    let (_, key) = store.api_keys().create(ws.id, "bench").await.unwrap();
 
     // The receiver: wakes the sample waiting for this answer's case.
     let waiters: Waiters = Arc::default();
@@ -67,7 +68,8 @@ async fn main() {
     let receiver_url = format!("http://{}", rl.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(rl, receiver).await });
     store
-        .create_webhook(
+        .webhooks()
+        .create(
             ws.id,
             &format!("{receiver_url}/hook"),
             &["case.created".to_owned()],

@@ -277,6 +277,7 @@ async fn audit_change(
     }
     if let Err(e) = state
         .store
+        .accounts()
         .audit(
             c.workspace_id,
             &c.actor,

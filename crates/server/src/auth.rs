@@ -50,7 +50,8 @@ pub async fn authenticate_key(
         .ok_or_else(|| ApiError::unauthorized("Authorization header must be: Bearer <api key>"))?;
     let key = state
         .store
-        .authenticate_api_key(key)
+        .api_keys()
+        .authenticate(key)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the API key is not valid (unknown or revoked)"))?;
     Ok(ApiCaller {
@@ -94,6 +95,7 @@ impl SignedIn {
         let secret = session_cookie(headers)?;
         let session = state
             .store
+            .accounts()
             .session(secret, session_limits(state), Utc::now())
             .await
             .inspect_err(|e| tracing::error!(error = %e, "session lookup failed"))

@@ -38,7 +38,7 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 
 /// Builds the state every handler shares: loads (or creates) the signing key.
 pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_store::StoreError> {
-    let key = store.signing_key().await?;
+    let key = store.workspaces().signing_key().await?;
     Ok(AppState::new(state::Shared {
         store,
         config,

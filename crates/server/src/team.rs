@@ -74,9 +74,15 @@ pub async fn invite(
     actor: &str,
 ) -> Result<InviteOutcome, ApiError> {
     let email = check_email(email)?;
-    let account = state.store.user_by_email(&email).await?;
+    let account = state.store.users().by_email(&email).await?;
     if let Some(user) = &account {
-        if state.store.role_of(user.id, workspace_id).await?.is_some() {
+        if state
+            .store
+            .accounts()
+            .role_of(user.id, workspace_id)
+            .await?
+            .is_some()
+        {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 format!("{email} is already a member; change their role instead"),
@@ -85,7 +91,8 @@ pub async fn invite(
     }
     let workspace = state
         .store
-        .workspace(workspace_id)
+        .workspaces()
+        .get(workspace_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such workspace"))?;
     let expires_at = Utc::now() + Duration::days(INVITATION_DAYS);
@@ -96,7 +103,7 @@ pub async fn invite(
         None => "Choose your password here",
     };
     let mail = EmailMessage {
-        from: state.store.email_sender(workspace_id).await?,
+        from: state.store.accounts().email_sender(workspace_id).await?,
         to: email.clone(),
         subject: format!("You are invited to {} on Advocate", workspace.name),
         text: format!(
@@ -116,6 +123,7 @@ pub async fn invite(
     };
     state
         .store
+        .accounts()
         .issue_user_token(
             TokenPurpose::Invitation,
             &secret,
@@ -126,6 +134,7 @@ pub async fn invite(
         .await?;
     state
         .store
+        .accounts()
         .audit(
             workspace_id,
             actor,
@@ -149,9 +158,14 @@ pub async fn change_role(
     role: Role,
     actor: &str,
 ) -> Result<(), ApiError> {
-    state.store.set_role(workspace_id, user_id, role).await?;
     state
         .store
+        .accounts()
+        .set_role(workspace_id, user_id, role)
+        .await?;
+    state
+        .store
+        .accounts()
         .audit_person(
             user_id,
             Some(workspace_id),
@@ -171,9 +185,14 @@ pub async fn remove_member(
     user_id: i64,
     actor: &str,
 ) -> Result<(), ApiError> {
-    state.store.remove_member(workspace_id, user_id).await?;
     state
         .store
+        .accounts()
+        .remove_member(workspace_id, user_id)
+        .await?;
+    state
+        .store
+        .accounts()
         .audit_person(user_id, Some(workspace_id), actor, "member.removed", "")
         .await?;
     Ok(())
@@ -185,13 +204,13 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     let Ok(email) = check_email(email) else {
         return Ok(());
     };
-    let Some(user) = state.store.user_by_email(&email).await? else {
+    let Some(user) = state.store.users().by_email(&email).await? else {
         return Ok(());
     };
     let secret = secret();
     let link = format!("{}/password-reset/{secret}", state.store.public_url());
     let mail = EmailMessage {
-        from: state.store.email_sender(user.workspace_id).await?,
+        from: state.store.accounts().email_sender(user.workspace_id).await?,
         to: user.email.clone(),
         subject: "Reset your Advocate password".into(),
         text: format!(
@@ -212,6 +231,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     };
     state
         .store
+        .accounts()
         .issue_user_token(
             TokenPurpose::PasswordReset,
             &secret,
@@ -222,6 +242,7 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
         .await?;
     state
         .store
+        .accounts()
         .audit_person(
             user.id,
             None,
@@ -248,12 +269,13 @@ pub async fn invitation_for(
 ) -> Result<Option<InvitationFor>, ApiError> {
     let Some(token) = state
         .store
+        .accounts()
         .user_token(TokenPurpose::Invitation, secret, Utc::now())
         .await?
     else {
         return Ok(None);
     };
-    let has_account = state.store.user_by_email(&token.email).await?.is_some();
+    let has_account = state.store.users().by_email(&token.email).await?.is_some();
     Ok(Some(InvitationFor {
         email: token.email,
         role: token.role.unwrap_or(Role::Viewer),
@@ -272,6 +294,7 @@ pub async fn accept_invitation(
     let gone = || ApiError::not_found("this invitation is unknown, used or expired");
     let token = state
         .store
+        .accounts()
         .user_token(TokenPurpose::Invitation, secret, Utc::now())
         .await?
         .ok_or_else(gone)?;
@@ -280,7 +303,7 @@ pub async fn accept_invitation(
             "an invitation without workspace or role",
         ));
     };
-    let account = state.store.user_by_email(&token.email).await?;
+    let account = state.store.users().by_email(&token.email).await?;
     match &account {
         Some(user) if !verify(password, &user.password_hash).await => {
             return Err(ApiError::unprocessable(format!(
@@ -294,18 +317,24 @@ pub async fn accept_invitation(
     }
     state
         .store
+        .accounts()
         .redeem_user_token(TokenPurpose::Invitation, secret, Utc::now())
         .await?
         .ok_or_else(gone)?;
     let user_id = match account {
         Some(user) => {
-            state.store.add_member(workspace_id, user.id, role).await?;
+            state
+                .store
+                .accounts()
+                .add_member(workspace_id, user.id, role)
+                .await?;
             user.id
         }
         None => {
             let hash = hash(password).await;
             state
                 .store
+                .users()
                 .create_member(workspace_id, &token.email, &hash, role)
                 .await?
                 .id
@@ -313,6 +342,7 @@ pub async fn accept_invitation(
     };
     state
         .store
+        .accounts()
         .audit_person(
             user_id,
             Some(workspace_id),
@@ -333,19 +363,26 @@ pub async fn reset_password(
     check_password(password)?;
     let token = state
         .store
+        .accounts()
         .redeem_user_token(TokenPurpose::PasswordReset, secret, Utc::now())
         .await?
         .ok_or_else(|| ApiError::not_found("this reset link is unknown, used or expired"))?;
     let user = state
         .store
-        .user_by_email(&token.email)
+        .users()
+        .by_email(&token.email)
         .await?
         .ok_or_else(|| ApiError::not_found("this account no longer exists"))?;
     let hash = hash(password).await;
-    state.store.set_password_hash(user.id, &hash).await?;
-    state.store.end_sessions_of(user.id).await?;
     state
         .store
+        .users()
+        .set_password_hash(user.id, &hash)
+        .await?;
+    state.store.accounts().end_sessions_of(user.id).await?;
+    state
+        .store
+        .accounts()
         .audit_person(
             user.id,
             None,

@@ -12,6 +12,7 @@ pub mod closed_loop;
 pub mod delivery;
 mod error;
 pub mod feedback;
+mod handles;
 pub mod insight;
 pub mod invitations;
 mod many_rows;
@@ -29,6 +30,7 @@ pub use tenancy::{accounts, settings, setup, widget_secret};
 
 pub use answers::bulk::AnswerBatch;
 pub use error::{Result, StoreError};
+pub use handles::*;
 pub use insight::analytics::NpsQuery;
 pub use insight::compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
 pub use insight::kpis::{KpiFigures, KpiQuery, KpiReport};
@@ -211,6 +213,7 @@ impl Store {
             .signing_key
             .get_or_try_init(|| async {
                 let key = self
+                    .workspaces()
                     .setting_or_insert("signing_key", || random_hex(32))
                     .await?;
                 Ok::<_, StoreError>(key.into_bytes())

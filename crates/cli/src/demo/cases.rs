@@ -3,7 +3,7 @@
 //! to its answer's time and plays out a plausible follow-up — contacted within or after
 //! the SLA, resolved with an outcome and notes, a few still open and overdue — from a
 //! seeded RNG, so every machine gets the same story. Written through the store's history
-//! load ([`Store::load_case_history`]).
+//! load ([`History::load_cases`]).
 
 use advocate_core::case::{CaseStatus, Outcome};
 use advocate_store::cases::{CaseFilter, CaseHistory, HistoricNote, HistoricStep};
@@ -106,7 +106,7 @@ pub async fn play_out_cases(
     now: DateTime<Utc>,
 ) -> Result<CaseStory> {
     let mut rng = StdRng::seed_from_u64(seed);
-    let queue = store.workspace_settings(workspace_id).await?.default_queue;
+    let queue = store.settings().get(workspace_id).await?.default_queue;
     let mut cases = open_cases(store, workspace_id).await?;
     for case in &mut cases {
         if case.assignee == queue {
@@ -120,11 +120,15 @@ pub async fn play_out_cases(
         .map(|case| play_out(&mut rng, case, now, &mut done))
         .collect();
     store
-        .load_case_history(workspace_id, &history)
+        .history()
+        .load_cases(workspace_id, &history)
         .await
         .context("cannot store the cases' follow-up")?;
     // Engagements were made at load time; date them by their answer.
-    store.date_engagements_by_answers(workspace_id).await?;
+    store
+        .history()
+        .date_engagements_by_answers(workspace_id)
+        .await?;
     Ok(done)
 }
 
@@ -138,7 +142,7 @@ async fn open_cases(store: &Store, ws: i64) -> Result<Vec<OpenCase>> {
             offset: ids.len() as u32,
             ..Default::default()
         };
-        let page = store.cases(ws, &filter).await?;
+        let page = store.cases().list(ws, &filter).await?;
         let last = page.cases.len() < PAGE as usize;
         ids.extend(page.cases.iter().map(|c| c.id));
         if last {
@@ -149,7 +153,8 @@ async fn open_cases(store: &Store, ws: i64) -> Result<Vec<OpenCase>> {
     let mut cases = Vec::with_capacity(ids.len());
     for id in ids {
         let detail = store
-            .case(ws, id)
+            .cases()
+            .get(ws, id)
             .await?
             .with_context(|| format!("case {id} disappeared while the demo was loading"))?;
         let answered = |role: &'static str| {
@@ -396,7 +401,8 @@ mod tests {
     async fn workspace(store: &Store) -> i64 {
         let english = Language::english();
         store
-            .create_workspace("acme", "acme Inc.", &english)
+            .workspaces()
+            .create("acme", "acme Inc.", &english)
             .await
             .unwrap()
             .id
@@ -411,7 +417,7 @@ mod tests {
             default_language: Language::english(),
             texts: Default::default(),
         };
-        store.create_survey(ws, &survey).await.unwrap()
+        store.surveys().create(ws, &survey).await.unwrap()
     }
 
     /// A customer with a name, Norwegian as language and a `plan` attribute.
@@ -444,7 +450,8 @@ mod tests {
 
     async fn timeline(store: &Store, ws: i64, who: &str) -> Timeline {
         store
-            .customer_timeline(ws, who)
+            .timelines()
+            .of_customer(ws, who)
             .await
             .unwrap()
             .expect("a known customer has a timeline")
@@ -482,12 +489,13 @@ mod tests {
             default_queue: "Care team".into(),
             ..Default::default()
         };
-        store.save_workspace_settings(ws, &settings).await.unwrap();
+        store.settings().save(ws, &settings).await.unwrap();
         let mut answers = Vec::new();
         for i in 0..80u32 {
             let id = format!("d{i}");
             store
-                .upsert_customer(ws, &customer(&id, "basic"))
+                .customers()
+                .upsert(ws, &customer(&id, "basic"))
                 .await
                 .unwrap();
             let mut a = answer(
@@ -500,7 +508,7 @@ mod tests {
             answers.push(a);
         }
         answers.sort_by_key(|a| a.answered_at);
-        store.record_answers(&answers, true).await.unwrap();
+        store.answers().record_many(&answers, true).await.unwrap();
         let done = play_out_cases(store, ws, 7, now).await.unwrap();
         (ws, done)
     }

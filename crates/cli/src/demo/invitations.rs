@@ -4,7 +4,7 @@
 //! Every recent email or SMS answer from a known customer becomes the answer to an
 //! invitation sent shortly before it, and other customers get invitations they left
 //! unanswered, so response rates, reminders and tracking have something true to show.
-//! Written through the store's history load ([`Store::load_past_invitations`]): nothing
+//! Written through the store's history load ([`History::load_invitations`]): nothing
 //! is sent.
 
 use advocate_core::{Channel, Label, Language};
@@ -60,7 +60,8 @@ pub async fn create(
         .context("cannot create the demo's invitations")?;
     if let Some(&survey_id) = survey_ids.get("relationship") {
         store
-            .create_schedule(
+            .schedules()
+            .create(
                 workspace_id,
                 &ScheduleInput {
                     survey_id,
@@ -74,7 +75,8 @@ pub async fn create(
     }
     if let Some(&survey_id) = survey_ids.get("support") {
         store
-            .create_trigger(
+            .triggers()
+            .create(
                 workspace_id,
                 &TriggerInput {
                     event: Label::new("ticket_closed").expect("a valid label"),
@@ -105,7 +107,8 @@ async fn history(
     let mut stored = Vec::with_capacity(customers.len());
     for c in customers {
         let customer = store
-            .customer_by_external_id(workspace_id, &c.external_id)
+            .customers()
+            .by_external_id(workspace_id, &c.external_id)
             .await?
             .with_context(|| format!("customer {} was not stored", c.external_id))?;
         stored.push(customer);
@@ -120,7 +123,7 @@ async fn history(
         .iter()
         .filter(|c| c.email.is_some() && !answering.contains(c.external_id.as_str()))
         .collect();
-    let settings = store.workspace_settings(workspace_id).await?;
+    let settings = store.settings().get(workspace_id).await?;
     let valid = Duration::days(i64::from(settings.invitation_valid_days));
     let reminder = settings
         .reminder_after_days
@@ -169,7 +172,8 @@ async fn history(
         });
     }
     store
-        .load_past_invitations(workspace_id, &invitations)
+        .history()
+        .load_invitations(workspace_id, &invitations)
         .await?;
     Ok(InvitationStory {
         answered: answers.len(),
@@ -210,7 +214,8 @@ async fn answers_since(
     let mut after = 0;
     loop {
         let batch = store
-            .export_batch(
+            .exports()
+            .batch(
                 workspace_id,
                 ExportTable::Answers,
                 &filter,

@@ -48,7 +48,8 @@ impl Env {
         env.workspace_id = block_on(async {
             let store = env.store().await;
             let ws = store
-                .create_workspace("acme", "Acme", &Language::english())
+                .workspaces()
+                .create("acme", "Acme", &Language::english())
                 .await
                 .unwrap();
             for (slug, kind) in [("rel", SurveyKind::Nps), ("sat", SurveyKind::Csat)] {
@@ -60,14 +61,14 @@ impl Env {
                     default_language: Language::english(),
                     texts: Default::default(),
                 };
-                store.create_survey(ws.id, &survey).await.unwrap();
+                store.surveys().create(ws.id, &survey).await.unwrap();
             }
             for id in ["c1", "c2"] {
                 let customer = CustomerInput {
                     external_id: id.into(),
                     ..Default::default()
                 };
-                store.upsert_customer(ws.id, &customer).await.unwrap();
+                store.customers().upsert(ws.id, &customer).await.unwrap();
             }
             store.close().await;
             ws.id
@@ -89,7 +90,7 @@ impl Env {
     fn answers(&self) -> u64 {
         block_on(async {
             let store = self.store().await;
-            let n = store.count_answers(self.workspace_id).await.unwrap();
+            let n = store.answers().count(self.workspace_id).await.unwrap();
             store.close().await;
             n
         })
@@ -222,12 +223,14 @@ fn bad_rows_are_all_reported_and_nothing_is_imported() {
     block_on(async {
         let store = env.store().await;
         let survey = store
-            .survey_by_slug(env.workspace_id, "rel")
+            .surveys()
+            .by_slug(env.workspace_id, "rel")
             .await
             .unwrap()
             .unwrap();
         store
-            .record_answer(&NewAnswer {
+            .answers()
+            .record(&NewAnswer {
                 workspace_id: env.workspace_id,
                 survey_id: survey.id,
                 respondent: Respondent::Anonymous,

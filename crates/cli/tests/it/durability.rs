@@ -89,10 +89,16 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
     // Restart on the same database: every acknowledged answer is there, once.
     let (mut server, base) = start(&db, &[]).await;
     let store = Store::connect(&db.url).await.unwrap();
-    let ws = store.workspace_by_slug("default").await.unwrap().unwrap();
+    let ws = store
+        .workspaces()
+        .by_slug("default")
+        .await
+        .unwrap()
+        .unwrap();
     for (id, ext, score) in &acked {
         let a = store
-            .answer(ws.id, *id)
+            .answers()
+            .get(ws.id, *id)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("acknowledged answer {ext} lost"));
@@ -101,7 +107,7 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
             (Some(ext.as_str()), *score)
         );
     }
-    let stored = store.count_answers(ws.id).await.unwrap();
+    let stored = store.answers().count(ws.id).await.unwrap();
     assert!(
         stored >= acked.len() as u64,
         "{stored} stored < {} acknowledged",
@@ -130,14 +136,15 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
             r.status()
         );
     }
-    let stored = store.count_answers(ws.id).await.unwrap();
+    let stored = store.answers().count(ws.id).await.unwrap();
     assert_eq!(
         stored,
         (acked.len() + in_flight.len()) as u64,
         "every answer sent is stored once"
     );
     let report = store
-        .nps_report(&advocate_store::NpsQuery {
+        .analytics()
+        .report(&advocate_store::NpsQuery {
             workspace_id: ws.id,
             survey: None,
             from: None,

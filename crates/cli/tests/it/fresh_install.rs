@@ -156,6 +156,6 @@ async fn a_bad_workspace_name_stops_the_first_start_and_makes_nothing() {
         "{err}"
     );
     let store = db.store().await;
-    assert!(store.workspaces().await.unwrap().is_empty());
+    assert!(store.workspaces().list().await.unwrap().is_empty());
     store.close().await;
 }

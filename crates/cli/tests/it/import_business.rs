@@ -42,7 +42,8 @@ impl Env {
         };
         env.workspace_id = env.with_store(|store| async move {
             let ws = store
-                .create_workspace("acme", "Acme", &Language::english())
+                .workspaces()
+                .create("acme", "Acme", &Language::english())
                 .await
                 .unwrap();
             for id in ["c1", "c2", "c3"] {
@@ -50,7 +51,7 @@ impl Env {
                     external_id: id.into(),
                     ..Default::default()
                 };
-                store.upsert_customer(ws.id, &c).await.unwrap();
+                store.customers().upsert(ws.id, &c).await.unwrap();
             }
             ws.id
         });
@@ -96,7 +97,7 @@ impl Env {
                 limit: 100,
                 ..Default::default()
             };
-            s.orders(ws, &f).await.unwrap().total
+            s.orders().list(ws, &f).await.unwrap().total
         })
     }
 
@@ -107,7 +108,7 @@ impl Env {
                 limit: 100,
                 ..Default::default()
             };
-            s.contacts(ws, &f).await.unwrap().total
+            s.contacts().list(ws, &f).await.unwrap().total
         })
     }
 
@@ -115,9 +116,13 @@ impl Env {
         let ws = self.workspace_id;
         self.with_store(|s| async move {
             if loyalty {
-                s.loyalty_memberships(ws, customer).await.unwrap().len()
+                s.spells()
+                    .loyalty_memberships(ws, customer)
+                    .await
+                    .unwrap()
+                    .len()
             } else {
-                s.customer_spells(ws, customer).await.unwrap().len()
+                s.spells().of_customer(ws, customer).await.unwrap().len()
             }
         })
     }
@@ -355,7 +360,7 @@ fn customers_good_and_bad_and_invited() {
     assert!(p[2].starts_with("line 5: external_id"), "{p:?}");
     assert!(p[3].starts_with("line 6: language"), "{p:?}");
     let ws = env.workspace_id;
-    let stored = env.with_store(|s| async move { s.count_customers(ws).await.unwrap() });
+    let stored = env.with_store(|s| async move { s.customers().count(ws).await.unwrap() });
     assert_eq!(stored, 3, "only the three customers made by the test");
 
     env.with_store(|s| async move {
@@ -367,7 +372,7 @@ fn customers_good_and_bad_and_invited() {
             default_language: Language::english(),
             texts: Default::default(),
         };
-        s.create_survey(ws, &survey).await.unwrap();
+        s.surveys().create(ws, &survey).await.unwrap();
     });
     let good = "external_id,name,email,language,plan\n\
                 k1,Kari,kari@example.com,nb,premium\n\
@@ -380,8 +385,13 @@ fn customers_good_and_bad_and_invited() {
         "{}",
         stdout(&out)
     );
-    let kari = env
-        .with_store(|s| async move { s.customer_by_external_id(ws, "k1").await.unwrap().unwrap() });
+    let kari = env.with_store(|s| async move {
+        s.customers()
+            .by_external_id(ws, "k1")
+            .await
+            .unwrap()
+            .unwrap()
+    });
     assert_eq!(
         kari.attributes
             .get(&advocate_core::Label::new("plan").unwrap())

@@ -30,7 +30,8 @@ async fn import(db: &TestDb, file: &std::path::Path, options: &[&str]) -> Output
 
 async fn setup(store: &Store) -> i64 {
     let ws = store
-        .create_workspace("acme", "Acme", &Language::english())
+        .workspaces()
+        .create("acme", "Acme", &Language::english())
         .await
         .unwrap();
     let survey = NewSurvey {
@@ -41,14 +42,14 @@ async fn setup(store: &Store) -> i64 {
         default_language: Language::english(),
         texts: Default::default(),
     };
-    store.create_survey(ws.id, &survey).await.unwrap();
+    store.surveys().create(ws.id, &survey).await.unwrap();
     for id in ["old-d", "old-p", "new-d", "new-p"] {
         let customer = CustomerInput {
             external_id: id.into(),
             email: Some(format!("{id}@example.com")),
             ..Default::default()
         };
-        store.upsert_customer(ws.id, &customer).await.unwrap();
+        store.customers().upsert(ws.id, &customer).await.unwrap();
     }
     ws.id
 }
@@ -59,7 +60,8 @@ async fn cases(store: &Store, ws: i64) -> Vec<Option<String>> {
         ..Default::default()
     };
     let mut found: Vec<Option<String>> = store
-        .cases(ws, &filter)
+        .cases()
+        .list(ws, &filter)
         .await
         .unwrap()
         .cases
@@ -76,7 +78,8 @@ async fn engaged(store: &Store, ws: i64) -> Vec<String> {
         ..Default::default()
     };
     let mut found: Vec<String> = store
-        .engagements(ws, &filter)
+        .engagements()
+        .list(ws, &filter)
         .await
         .unwrap()
         .engagements
@@ -90,7 +93,8 @@ async fn engaged(store: &Store, ws: i64) -> Vec<String> {
 
 async fn pending(store: &Store, ws: i64) -> Vec<String> {
     let mut events: Vec<String> = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 500, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 500, None)
         .await
         .unwrap()
         .into_iter()
@@ -157,7 +161,7 @@ async fn react_since(db: TestDb) {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--react-since"), "{err}");
     assert!(err.contains("YYYY-MM-DD"), "{err}");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 2);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 2);
 
     // With it: answers on or after the day react as live ones; older ones stay quiet.
     let since = day(10);
@@ -167,7 +171,7 @@ async fn react_since(db: TestDb) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(store.count_answers(ws).await.unwrap(), 6);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 6);
     assert_eq!(
         cases(&store, ws).await,
         [Some("new-d".to_owned())],

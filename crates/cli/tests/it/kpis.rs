@@ -39,20 +39,26 @@ fn kpis_table_shows_definitions_and_linkage() {
             let url = format!("sqlite://{}", dir.join("advocate.db").display());
             let store = Store::connect(&url).await.unwrap();
             let ws = store
-                .create_workspace("acme", "Acme", &Language::english())
+                .workspaces()
+                .create("acme", "Acme", &Language::english())
                 .await
                 .unwrap();
             let c = CustomerInput {
                 external_id: "c1".into(),
                 ..Default::default()
             };
-            store.upsert_customer(ws.id, &c).await.unwrap();
+            store.customers().upsert(ws.id, &c).await.unwrap();
             let at = |m| Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0).unwrap();
             store
+                .spells()
                 .record_acquired(ws.id, "c1", at(1) - chrono::Duration::days(30))
                 .await
                 .unwrap();
-            store.record_churned(ws.id, "c1", at(2)).await.unwrap();
+            store
+                .spells()
+                .record_churned(ws.id, "c1", at(2))
+                .await
+                .unwrap();
             store.close().await;
         });
 

@@ -79,7 +79,8 @@ fn setup() -> Env {
         let store = env.store().await;
         for slug in ["acme", "other"] {
             let ws = store
-                .create_workspace(slug, slug, &Language::english())
+                .workspaces()
+                .create(slug, slug, &Language::english())
                 .await
                 .unwrap();
             let survey = NewSurvey {
@@ -90,7 +91,7 @@ fn setup() -> Env {
                 default_language: Language::english(),
                 texts: Default::default(),
             };
-            let survey = store.create_survey(ws.id, &survey).await.unwrap();
+            let survey = store.surveys().create(ws.id, &survey).await.unwrap();
             let answers = [("c1", 3, 730), ("c1", 9, 7), ("c2", 8, 3)];
             for (who, score, days_ago) in answers {
                 let customer = CustomerInput {
@@ -112,7 +113,7 @@ fn setup() -> Env {
                     idempotency_key: None,
                     request_hash: None,
                 };
-                store.record_answers(&[answer], false).await.unwrap();
+                store.answers().record_many(&[answer], false).await.unwrap();
             }
         }
         store.close().await;
@@ -145,10 +146,10 @@ fn privacy_commands_export_erase_and_apply_retention() {
     );
     block_on(async {
         let store = env.store().await;
-        let ws = store.workspace_by_slug("acme").await.unwrap().unwrap();
-        let mut s = store.workspace_settings(ws.id).await.unwrap();
+        let ws = store.workspaces().by_slug("acme").await.unwrap().unwrap();
+        let mut s = store.settings().get(ws.id).await.unwrap();
         s.answer_retention_months = Some(12);
-        store.save_workspace_settings(ws.id, &s).await.unwrap();
+        store.settings().save(ws.id, &s).await.unwrap();
         store.close().await;
     });
     assert_eq!(

@@ -125,11 +125,17 @@ async fn two_instances_share_the_outbox_and_send_nothing_twice() {
 
     // And the outbox agrees: every message delivered, with exactly one attempt each.
     let store = advocate_store::Store::connect(&db.url).await.unwrap();
-    let ws = store.workspace_by_slug("default").await.unwrap().unwrap();
-    let counts = store.outbox_counts(ws.id).await.unwrap();
+    let ws = store
+        .workspaces()
+        .by_slug("default")
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = store.outbox().counts(ws.id).await.unwrap();
     // The detractors' alerts, emailed to the workspace's admin, wait: no SMTP server here.
     let waiting = store
-        .outbox_messages(
+        .outbox()
+        .messages(
             ws.id,
             advocate_store::outbox::OutboxStatus::Pending,
             false,

@@ -89,7 +89,7 @@ pub async fn members(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<Member>>> {
-    let members = state.store.members(caller.workspace_id).await?;
+    let members = state.store.accounts().members(caller.workspace_id).await?;
     Ok(Json(members.into_iter().map(Into::into).collect()))
 }
 
@@ -157,7 +157,7 @@ pub async fn keys(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<ApiKey>>> {
-    let keys = state.store.api_keys(caller.workspace_id).await?;
+    let keys = state.store.api_keys().list(caller.workspace_id).await?;
     Ok(Json(keys.into_iter().map(Into::into).collect()))
 }
 
@@ -173,7 +173,8 @@ pub async fn create_key(
     let scopes: Vec<advocate_core::Scope> = body.value.scopes.iter().map(|&s| s.into()).collect();
     let (key, secret) = state
         .store
-        .create_scoped_api_key(caller.workspace_id, &body.value.name, &scopes)
+        .api_keys()
+        .create_scoped(caller.workspace_id, &body.value.name, &scopes)
         .await?;
     audit_key(&state, &caller, "api_key.created", &key).await?;
     Ok((
@@ -195,7 +196,11 @@ pub async fn rotate_key(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     let id = id_of(&id, "API key")?;
-    let (key, secret) = state.store.rotate_api_key(caller.workspace_id, id).await?;
+    let (key, secret) = state
+        .store
+        .api_keys()
+        .rotate(caller.workspace_id, id)
+        .await?;
     audit_key(&state, &caller, "api_key.rotated", &key).await?;
     Ok((
         StatusCode::CREATED,
@@ -215,7 +220,11 @@ pub async fn revoke_key(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ApiKey>> {
     let id = id_of(&id, "API key")?;
-    let key = state.store.revoke_api_key(caller.workspace_id, id).await?;
+    let key = state
+        .store
+        .api_keys()
+        .revoke(caller.workspace_id, id)
+        .await?;
     audit_key(&state, &caller, "api_key.revoked", &key).await?;
     Ok(Json(key.into()))
 }
@@ -229,6 +238,7 @@ async fn audit_key(
     let scopes = advocate_core::access::format_scopes(&key.scopes);
     state
         .store
+        .accounts()
         .audit(
             caller.workspace_id,
             &caller.actor(),
@@ -249,6 +259,7 @@ pub async fn audit_log(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let entries = state
         .store
+        .accounts()
         .audit_log(caller.workspace_id, q.limit.unwrap_or(100), q.before)
         .await?;
     Ok(Json(entries.into_iter().map(Into::into).collect()))

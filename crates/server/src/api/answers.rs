@@ -118,7 +118,8 @@ pub async fn create(
     let req = body.value;
     let survey = state
         .store
-        .survey_by_slug(caller.workspace_id, &req.survey)
+        .surveys()
+        .by_slug(caller.workspace_id, &req.survey)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey with slug {:?}", req.survey)))?;
     let score = advocate_core::field::score(survey.kind, &req.score)?;
@@ -186,7 +187,7 @@ pub async fn create(
         idempotency_key,
         request_hash: Some(body.digest),
     };
-    let recorded = state.store.record_answer(&new).await?;
+    let recorded = state.store.answers().record(&new).await?;
     let answer = recorded.answer;
     let nps_kind = survey.kind != SurveyKind::Csat;
     let out = AnswerCreated {

@@ -423,15 +423,22 @@ pub async fn record_lifecycle(
     let recorded = match (single, events.as_slice()) {
         (true, [e]) if e.event == LifecycleKind::Acquired => {
             store
+                .spells()
                 .record_acquired(caller.workspace_id, &e.customer, e.at)
                 .await?
         }
         (true, [e]) => {
             store
+                .spells()
                 .record_churned(caller.workspace_id, &e.customer, e.at)
                 .await?
         }
-        _ => store.record_lifecycle(caller.workspace_id, &events).await?,
+        _ => {
+            store
+                .spells()
+                .record_lifecycle(caller.workspace_id, &events)
+                .await?
+        }
     };
     Ok(created(recorded))
 }
@@ -453,11 +460,12 @@ pub async fn record_orders(
     let (items, single) = items(body, "orders")?;
     let orders = parse_all(items, single, "orders", new_order)?;
     let recorded = match (single, orders.as_slice()) {
-        (true, [o]) => state.store.record_order(caller.workspace_id, o).await?,
+        (true, [o]) => state.store.orders().record(caller.workspace_id, o).await?,
         _ => {
             state
                 .store
-                .record_orders(caller.workspace_id, &orders)
+                .orders()
+                .record_many(caller.workspace_id, &orders)
                 .await?
         }
     };
@@ -481,11 +489,18 @@ pub async fn record_contacts(
     let (items, single) = items(body, "contacts")?;
     let contacts = parse_all(items, single, "contacts", new_contact)?;
     let recorded = match (single, contacts.as_slice()) {
-        (true, [c]) => state.store.record_contact(caller.workspace_id, c).await?,
+        (true, [c]) => {
+            state
+                .store
+                .contacts()
+                .record(caller.workspace_id, c)
+                .await?
+        }
         _ => {
             state
                 .store
-                .record_contacts(caller.workspace_id, &contacts)
+                .contacts()
+                .record_many(caller.workspace_id, &contacts)
                 .await?
         }
     };
@@ -512,15 +527,22 @@ pub async fn record_loyalty(
     let recorded = match (single, events.as_slice()) {
         (true, [e]) if e.event == LoyaltyKind::Joined => {
             store
+                .spells()
                 .record_joined(caller.workspace_id, &e.customer, e.at)
                 .await?
         }
         (true, [e]) => {
             store
+                .spells()
                 .record_left(caller.workspace_id, &e.customer, e.at)
                 .await?
         }
-        _ => store.record_loyalty(caller.workspace_id, &events).await?,
+        _ => {
+            store
+                .spells()
+                .record_loyalty(caller.workspace_id, &events)
+                .await?
+        }
     };
     Ok(created(recorded))
 }
@@ -591,7 +613,8 @@ pub async fn list_orders(
     Ok(Json(
         state
             .store
-            .orders(caller.workspace_id, &filter)
+            .orders()
+            .list(caller.workspace_id, &filter)
             .await?
             .into(),
     ))
@@ -636,7 +659,8 @@ pub async fn list_contacts(
     Ok(Json(
         state
             .store
-            .contacts(caller.workspace_id, &filter)
+            .contacts()
+            .list(caller.workspace_id, &filter)
             .await?
             .into(),
     ))

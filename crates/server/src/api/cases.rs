@@ -160,7 +160,8 @@ pub fn case_id(raw: &str) -> ApiResult<i64> {
 async fn actor(state: &AppState, caller: &ApiCaller) -> ApiResult<String> {
     let name = state
         .store
-        .api_keys(caller.workspace_id)
+        .api_keys()
+        .list(caller.workspace_id)
         .await?
         .into_iter()
         .find(|k| k.id == caller.key_id)
@@ -219,7 +220,8 @@ pub async fn list(
     Ok(Json(
         state
             .store
-            .cases(caller.workspace_id, &filter)
+            .cases()
+            .list(caller.workspace_id, &filter)
             .await?
             .into(),
     ))
@@ -236,7 +238,8 @@ pub async fn show(
     let id = case_id(&id)?;
     state
         .store
-        .case(caller.workspace_id, id)
+        .cases()
+        .get(caller.workspace_id, id)
         .await?
         .map(|c| Json(c.into()))
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))
@@ -258,7 +261,8 @@ pub async fn update(
     let by = actor(&state, &caller).await?;
     let case = state
         .store
-        .update_case(caller.workspace_id, id, &update, &by)
+        .cases()
+        .update(caller.workspace_id, id, &update, &by)
         .await?;
     Ok(Json(case.into()))
 }
@@ -277,7 +281,8 @@ pub async fn add_note(
     let by = actor(&state, &caller).await?;
     let note = state
         .store
-        .add_case_note(caller.workspace_id, id, &by, &body.value.body)
+        .cases()
+        .add_note(caller.workspace_id, id, &by, &body.value.body)
         .await?;
     Ok((StatusCode::CREATED, Json(note.into())))
 }

@@ -59,7 +59,8 @@ pub async fn upsert(
     let input = body.value.parse("")?;
     let customer = state
         .store
-        .upsert_customer(caller.workspace_id, &input)
+        .customers()
+        .upsert(caller.workspace_id, &input)
         .await?;
     Ok(Json(customer.into()))
 }
@@ -75,7 +76,8 @@ pub async fn get(
 ) -> ApiResult<Json<Customer>> {
     state
         .store
-        .customer_by_external_id(caller.workspace_id, &external_id)
+        .customers()
+        .by_external_id(caller.workspace_id, &external_id)
         .await?
         .map(|c| Json(c.into()))
         .ok_or_else(|| ApiError::not_found(format!("no customer with external_id {external_id:?}")))
@@ -102,7 +104,8 @@ pub async fn timeline(
 ) -> ApiResult<Json<Timeline>> {
     state
         .store
-        .customer_timeline(caller.workspace_id, &external_id)
+        .timelines()
+        .of_customer(caller.workspace_id, &external_id)
         .await?
         .map(|t| Json(t.into()))
         .ok_or_else(|| ApiError::not_found(format!("no customer with external_id {external_id:?}")))
@@ -122,6 +125,7 @@ pub async fn set_follow_up(
 ) -> ApiResult<Json<FollowUp>> {
     let flag = state
         .store
+        .timelines()
         .set_follow_up(caller.workspace_id, &external_id, &body.value.note)
         .await?;
     Ok(Json(flag.into()))
@@ -139,6 +143,7 @@ pub async fn clear_follow_up(
 ) -> ApiResult<StatusCode> {
     state
         .store
+        .timelines()
         .clear_follow_up(caller.workspace_id, &external_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)

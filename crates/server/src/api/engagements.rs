@@ -168,7 +168,8 @@ pub async fn list(
     Ok(Json(
         state
             .store
-            .engagements(caller.workspace_id, &filter)
+            .engagements()
+            .list(caller.workspace_id, &filter)
             .await?
             .into(),
     ))
@@ -185,7 +186,8 @@ pub async fn show(
     let id = engagement_id(&id)?;
     state
         .store
-        .engagement(caller.workspace_id, id)
+        .engagements()
+        .get(caller.workspace_id, id)
         .await?
         .map(|x| Json(x.into()))
         .ok_or_else(|| ApiError::not_found(format!("no engagement {id}")))
@@ -208,7 +210,8 @@ pub async fn update(
     Ok(Json(
         state
             .store
-            .set_engagement_status(caller.workspace_id, id, status)
+            .engagements()
+            .set_status(caller.workspace_id, id, status)
             .await?
             .into(),
     ))
@@ -233,7 +236,8 @@ pub async fn grant(
     };
     let created = state
         .store
-        .grant_engagement(caller.workspace_id, g.customer.trim(), kind, status)
+        .engagements()
+        .grant(caller.workspace_id, g.customer.trim(), kind, status)
         .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
 }
@@ -273,10 +277,12 @@ pub async fn import_codes(
     let import: CodeImport = super::json::from_body(raw)?;
     let imported = state
         .store
+        .engagements()
         .import_discount_codes(caller.workspace_id, &import.codes)
         .await?;
     let counts = state
         .store
+        .engagements()
         .discount_codes(caller.workspace_id, None, 1, 0)
         .await?
         .counts
@@ -310,6 +316,7 @@ pub async fn list_codes(
     Ok(Json(
         state
             .store
+            .engagements()
             .discount_codes(caller.workspace_id, status, limit, offset)
             .await?
             .into(),
@@ -330,6 +337,7 @@ pub async fn redeem(
     Ok(Json(
         state
             .store
+            .engagements()
             .redeem_discount_code(caller.workspace_id, &code)
             .await?
             .into(),

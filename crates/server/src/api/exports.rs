@@ -118,7 +118,7 @@ async fn filter(
     let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     let survey = p.survey.clone().filter(|s| !s.is_empty());
     if let Some(slug) = &survey {
-        if store.survey_by_slug(workspace_id, slug).await?.is_none() {
+        if store.surveys().by_slug(workspace_id, slug).await?.is_none() {
             return Err(ApiError::not_found(format!("no survey with slug {slug:?}")));
         }
     }
@@ -186,6 +186,7 @@ pub async fn export_file(
     .join(" ");
     state
         .store
+        .accounts()
         .audit(workspace_id, actor, "export.downloaded", file, &detail)
         .await?;
     Ok(response)
@@ -200,7 +201,8 @@ async fn prepare_export(
     let (what, format) = parse_file(file)?;
     let store = &state.store;
     let ws = store
-        .workspace(workspace_id)
+        .workspaces()
+        .get(workspace_id)
         .await?
         .ok_or_else(|| ApiError::internal("caller's workspace is missing"))?;
     let today = Utc::now().date_naive();
@@ -225,7 +227,8 @@ async fn prepare_export(
             let to = to.unwrap_or(today);
             let from = from.unwrap_or_else(|| to - Days::new(364));
             let report = store
-                .kpi_report(&KpiQuery {
+                .kpis()
+                .report(&KpiQuery {
                     workspace_id,
                     from,
                     to,
@@ -295,7 +298,8 @@ async fn csv_body(
     filter: ExportFilter,
 ) -> ApiResult<Body> {
     let first = store
-        .export_batch(workspace_id, table, &filter, 0, BATCH)
+        .exports()
+        .batch(workspace_id, table, &filter, 0, BATCH)
         .await?;
     let mut chunk = csv::header(table.columns());
     for row in &first.rows {
@@ -320,7 +324,8 @@ async fn csv_body(
         let after = st.after?;
         match st
             .store
-            .export_batch(workspace_id, table, &st.filter, after, BATCH)
+            .exports()
+            .batch(workspace_id, table, &st.filter, after, BATCH)
             .await
         {
             Ok(batch) => {
@@ -357,7 +362,8 @@ async fn xlsx_table(
     let mut after = Some(0);
     while let Some(a) = after {
         let batch = store
-            .export_batch(workspace_id, table, filter, a, BATCH)
+            .exports()
+            .batch(workspace_id, table, filter, a, BATCH)
             .await?;
         for row in &batch.rows {
             wb.push_row(row).map_err(xlsx_error)?;

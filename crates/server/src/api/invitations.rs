@@ -91,7 +91,8 @@ pub fn routes() -> Routes {
 async fn survey(state: &AppState, workspace_id: i64, slug: &str) -> ApiResult<Survey> {
     state
         .store
-        .survey_by_slug(workspace_id, slug)
+        .surveys()
+        .by_slug(workspace_id, slug)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey with slug {slug:?}")))
 }
@@ -210,6 +211,7 @@ pub async fn create(
     };
     let outcomes = state
         .store
+        .invitations()
         .invite(caller.workspace_id, &invite, &customers, now)
         .await?;
     let invited = outcomes
@@ -263,7 +265,8 @@ pub async fn list(
     if let Some(ext) = &q.customer {
         let customer = state
             .store
-            .customer_by_external_id(caller.workspace_id, ext)
+            .customers()
+            .by_external_id(caller.workspace_id, ext)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no customer with external_id {ext:?}")))?;
         filter.customer_id = Some(customer.id);
@@ -277,7 +280,8 @@ pub async fn list(
     }
     let found = state
         .store
-        .invitations(caller.workspace_id, &filter)
+        .invitations()
+        .list(caller.workspace_id, &filter)
         .await?;
     Ok(Json(found.into_iter().map(Into::into).collect()))
 }
@@ -293,7 +297,8 @@ pub async fn show(
     let id = id_in_path(&id, "invitation")?;
     state
         .store
-        .invitation(caller.workspace_id, id)
+        .invitations()
+        .get(caller.workspace_id, id)
         .await?
         .map(|x| Json(x.into()))
         .ok_or_else(|| ApiError::not_found(format!("no invitation {id}")))
@@ -334,13 +339,15 @@ pub async fn rates(
     }
     let slugs: BTreeMap<i64, String> = state
         .store
-        .surveys(caller.workspace_id)
+        .surveys()
+        .list(caller.workspace_id)
         .await?
         .into_iter()
         .map(|s| (s.id, s.slug))
         .collect();
     let rows = state
         .store
+        .invitations()
         .response_rates(caller.workspace_id, from, to)
         .await?;
     Ok(Json(
@@ -413,6 +420,7 @@ pub async fn event(
     };
     let outcome = state
         .store
+        .triggers()
         .record_event(caller.workspace_id, &new, now)
         .await?;
     let status = if outcome.replayed {
@@ -455,7 +463,7 @@ pub async fn schedules(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<Schedule>>> {
-    let schedules = state.store.schedules(caller.workspace_id).await?;
+    let schedules = state.store.schedules().list(caller.workspace_id).await?;
     Ok(Json(schedules.into_iter().map(Into::into).collect()))
 }
 
@@ -471,7 +479,8 @@ pub async fn create_schedule(
     let input = schedule_input(&state, caller.workspace_id, body.value).await?;
     let schedule = state
         .store
-        .create_schedule(caller.workspace_id, &input)
+        .schedules()
+        .create(caller.workspace_id, &input)
         .await?;
     Ok((StatusCode::CREATED, Json(schedule.into())))
 }
@@ -521,14 +530,16 @@ pub async fn patch_schedule(
 async fn current_schedule(state: &AppState, ws: i64, id: i64) -> ApiResult<ScheduleBody> {
     let s = state
         .store
-        .schedules(ws)
+        .schedules()
+        .list(ws)
         .await?
         .into_iter()
         .find(|s| s.id == id)
         .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
     let survey = state
         .store
-        .survey(ws, s.survey_id)
+        .surveys()
+        .get(ws, s.survey_id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no schedule {id}")))?;
     Ok(ScheduleBody {
@@ -550,7 +561,8 @@ async fn save_schedule(
     let input = schedule_input(state, caller.workspace_id, body).await?;
     let schedule = state
         .store
-        .update_schedule(caller.workspace_id, id, &input)
+        .schedules()
+        .update(caller.workspace_id, id, &input)
         .await?;
     let after = current_schedule(state, caller.workspace_id, id).await?;
     Ok(audited(
@@ -568,7 +580,11 @@ pub async fn delete_schedule(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = id_in_path(&id, "schedule")?;
-    state.store.delete_schedule(caller.workspace_id, id).await?;
+    state
+        .store
+        .schedules()
+        .delete(caller.workspace_id, id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -594,7 +610,7 @@ pub async fn triggers(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<EventTrigger>>> {
-    let triggers = state.store.triggers(caller.workspace_id).await?;
+    let triggers = state.store.triggers().list(caller.workspace_id).await?;
     Ok(Json(triggers.into_iter().map(Into::into).collect()))
 }
 
@@ -619,7 +635,8 @@ pub async fn create_trigger(
     };
     let trigger = state
         .store
-        .create_trigger(caller.workspace_id, &input)
+        .triggers()
+        .create(caller.workspace_id, &input)
         .await?;
     Ok((StatusCode::CREATED, Json(trigger.into())))
 }
@@ -633,7 +650,11 @@ pub async fn delete_trigger(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let id = id_in_path(&id, "event trigger")?;
-    state.store.delete_trigger(caller.workspace_id, id).await?;
+    state
+        .store
+        .triggers()
+        .delete(caller.workspace_id, id)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -652,7 +673,8 @@ pub async fn get_texts(
     Ok(Json(
         state
             .store
-            .invitation_text_overrides(caller.workspace_id, &lang)
+            .invitations()
+            .text_overrides(caller.workspace_id, &lang)
             .await?
             .into(),
     ))
@@ -694,7 +716,8 @@ pub async fn patch_texts(
     let lang = supported(&lang)?;
     let current = state
         .store
-        .invitation_text_overrides(caller.workspace_id, &lang)
+        .invitations()
+        .text_overrides(caller.workspace_id, &lang)
         .await?;
     let texts = merged(&InvitationTextOverrides::from(current), &patch, None)?;
     save_texts(&state, &caller, &lang, texts.into()).await
@@ -708,11 +731,13 @@ async fn save_texts(
 ) -> ApiResult<Response> {
     let before = state
         .store
-        .invitation_text_overrides(caller.workspace_id, lang)
+        .invitations()
+        .text_overrides(caller.workspace_id, lang)
         .await?;
     state
         .store
-        .set_invitation_texts(caller.workspace_id, lang, &texts)
+        .invitations()
+        .set_texts(caller.workspace_id, lang, &texts)
         .await?;
     Ok(audited(
         changes(&before, &texts),

@@ -70,7 +70,7 @@ pub async fn report(
     let query = query::KpiParams::from(params)
         .to_query(caller.workspace_id, Utc::now().date_naive())
         .map_err(super::nps::bad_request)?;
-    Ok(Json(state.store.kpi_report(&query).await?.into()))
+    Ok(Json(state.store.kpis().report(&query).await?.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

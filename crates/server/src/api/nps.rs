@@ -68,7 +68,7 @@ pub async fn report(
     let query = query::NpsParams::from(params)
         .to_query(caller.workspace_id)
         .map_err(bad_request)?;
-    Ok(Json(state.store.nps_report(&query).await?.into()))
+    Ok(Json(state.store.analytics().report(&query).await?.into()))
 }
 
 /// `GET /api/v1/nps/compare`: side `a` and side `b`, each a filter.
@@ -199,5 +199,5 @@ pub async fn compare(
     let (a, b) = params.sides();
     let query = query::compare_query(caller.workspace_id, &a, &b, params.ci.as_deref())
         .map_err(bad_request)?;
-    Ok(Json(state.store.nps_compare(&query).await?.into()))
+    Ok(Json(state.store.analytics().compare(&query).await?.into()))
 }

@@ -151,13 +151,14 @@ pub async fn list(
     let ws = caller.workspace_id;
     let messages = state
         .store
-        .outbox_messages(ws, status, false, limit, before)
+        .outbox()
+        .messages(ws, status, false, limit, before)
         .await?;
     let next_before = (messages.len() as i64 == limit)
         .then(|| messages.last().map(|m| m.id))
         .flatten();
     Ok(Json(OutboxPage {
-        counts: state.store.outbox_counts(ws).await?.into(),
+        counts: state.store.outbox().counts(ws).await?.into(),
         status: status.into(),
         messages: messages.into_iter().map(Into::into).collect(),
         next_before,
@@ -180,7 +181,8 @@ pub async fn show(
     let id = message_id(&id)?;
     let (message, attempts) = state
         .store
-        .outbox_message(caller.workspace_id, id)
+        .outbox()
+        .message(caller.workspace_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no message {id}")))?;
     Ok(Json(OutboxDetail::new(message, attempts)))
@@ -198,7 +200,12 @@ pub async fn redrive(
 ) -> ApiResult<Json<OutboxMessage>> {
     let id = message_id(&id)?;
     Ok(Json(
-        state.store.redrive(caller.workspace_id, id).await?.into(),
+        state
+            .store
+            .outbox()
+            .redrive(caller.workspace_id, id)
+            .await?
+            .into(),
     ))
 }
 
@@ -210,7 +217,11 @@ pub async fn redrive_dead(
     caller: ApiCaller,
 ) -> ApiResult<Json<Redriven>> {
     Ok(Json(Redriven {
-        redriven: state.store.redrive_dead(caller.workspace_id).await?,
+        redriven: state
+            .store
+            .outbox()
+            .redrive_dead(caller.workspace_id)
+            .await?,
     }))
 }
 

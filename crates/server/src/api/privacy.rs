@@ -80,10 +80,12 @@ pub async fn export(
 ) -> ApiResult<Response> {
     let doc = state
         .store
+        .privacy()
         .export_person(caller.workspace_id, &external_id)
         .await?;
     state
         .store
+        .accounts()
         .audit(
             caller.workspace_id,
             &caller.actor(),
@@ -94,7 +96,8 @@ pub async fn export(
         .await?;
     let slug = state
         .store
-        .workspace(caller.workspace_id)
+        .workspaces()
+        .get(caller.workspace_id)
         .await?
         .map(|w| w.slug)
         .unwrap_or_default();
@@ -115,10 +118,12 @@ pub async fn erase(
 ) -> ApiResult<Json<Erasure>> {
     let done = state
         .store
+        .privacy()
         .erase_person(caller.workspace_id, &external_id)
         .await?;
     state
         .store
+        .accounts()
         .audit(
             caller.workspace_id,
             &caller.actor(),
@@ -141,6 +146,7 @@ pub async fn retention(
     Ok(Json(
         state
             .store
+            .privacy()
             .apply_retention(caller.workspace_id, Utc::now())
             .await?
             .into(),

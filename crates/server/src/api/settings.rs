@@ -158,7 +158,7 @@ pub async fn get_settings(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<WorkspaceSettings>> {
-    let settings = state.store.workspace_settings(caller.workspace_id).await?;
+    let settings = state.store.settings().get(caller.workspace_id).await?;
     Ok(Json(settings.into()))
 }
 
@@ -192,7 +192,7 @@ pub async fn patch_settings(
     caller: ApiCaller,
     patch: MergePatch,
 ) -> ApiResult<Response> {
-    let current = state.store.workspace_settings(caller.workspace_id).await?;
+    let current = state.store.settings().get(caller.workspace_id).await?;
     let defaults = WorkspaceSettings::from(store::WorkspaceSettings::default());
     let settings = merged(&WorkspaceSettings::from(current), &patch, Some(&defaults))?;
     save_settings(&state, &caller, settings.into()).await
@@ -219,10 +219,11 @@ async fn save_settings(
     outbound::check_settings(&state.config.allowed_hosts, &settings)
         .await
         .map_err(ApiError::unprocessable)?;
-    let before = state.store.workspace_settings(caller.workspace_id).await?;
+    let before = state.store.settings().get(caller.workspace_id).await?;
     state
         .store
-        .save_workspace_settings(caller.workspace_id, &settings)
+        .settings()
+        .save(caller.workspace_id, &settings)
         .await?;
     Ok(audited(
         changes(&before, &settings),
@@ -242,6 +243,7 @@ pub async fn list_playbooks(
     let lang = language("language", q.language.as_deref())?;
     let playbooks = state
         .store
+        .settings()
         .playbooks(caller.workspace_id, lang.as_ref())
         .await?;
     Ok(Json(playbooks.into_iter().map(Into::into).collect()))
@@ -314,6 +316,7 @@ async fn current_playbook(
 ) -> ApiResult<PlaybookBody> {
     let p = state
         .store
+        .settings()
         .playbooks(ws, lang)
         .await?
         .into_iter()
@@ -337,6 +340,7 @@ async fn save_playbook(
     let before = current_playbook(state, caller.workspace_id, score, lang.as_ref()).await?;
     let saved = state
         .store
+        .settings()
         .set_playbook(
             caller.workspace_id,
             score,
@@ -366,6 +370,7 @@ pub async fn reset_playbook(
     let lang = language("language", q.language.as_deref())?;
     let playbook = state
         .store
+        .settings()
         .reset_playbook(caller.workspace_id, score, lang.as_ref())
         .await?;
     Ok(Json(playbook.into()))
@@ -377,7 +382,11 @@ pub async fn list_rules(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<RoutingRule>>> {
-    let rules = state.store.routing_rules(caller.workspace_id).await?;
+    let rules = state
+        .store
+        .settings()
+        .routing_rules(caller.workspace_id)
+        .await?;
     Ok(Json(rules.into_iter().map(Into::into).collect()))
 }
 
@@ -392,6 +401,7 @@ pub async fn create_rule(
 ) -> ApiResult<(StatusCode, Json<RoutingRule>)> {
     let rule = state
         .store
+        .settings()
         .create_routing_rule(caller.workspace_id, &body.value.input())
         .await?;
     Ok((StatusCode::CREATED, Json(rule.into())))
@@ -437,6 +447,7 @@ pub async fn patch_rule(
 async fn current_rule(state: &AppState, ws: i64, id: i64) -> ApiResult<store::RoutingRule> {
     state
         .store
+        .settings()
         .routing_rules(ws)
         .await?
         .into_iter()
@@ -453,6 +464,7 @@ async fn save_rule(
     let before = current_rule(state, caller.workspace_id, id).await?;
     let rule = state
         .store
+        .settings()
         .update_routing_rule(caller.workspace_id, id, &b.input())
         .await?;
     Ok(audited(
@@ -473,6 +485,7 @@ pub async fn delete_rule(
     let id = rule_id(&raw)?;
     state
         .store
+        .settings()
         .delete_routing_rule(caller.workspace_id, id)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -152,7 +152,8 @@ pub async fn create(
     let req = body.value;
     let workspace = state
         .store
-        .workspace(caller.workspace_id)
+        .workspaces()
+        .get(caller.workspace_id)
         .await?
         .ok_or_else(|| ApiError::internal("workspace of a valid key is missing"))?;
     let mut texts = BTreeMap::new();
@@ -178,7 +179,11 @@ pub async fn create(
         },
         texts,
     };
-    let survey = state.store.create_survey(caller.workspace_id, &new).await?;
+    let survey = state
+        .store
+        .surveys()
+        .create(caller.workspace_id, &new)
+        .await?;
     Ok((StatusCode::CREATED, Json(survey.into())))
 }
 
@@ -188,6 +193,6 @@ pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<SurveyOut>>> {
-    let surveys = state.store.surveys(caller.workspace_id).await?;
+    let surveys = state.store.surveys().list(caller.workspace_id).await?;
     Ok(Json(surveys.into_iter().map(Into::into).collect()))
 }

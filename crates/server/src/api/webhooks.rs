@@ -100,7 +100,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<WebhookEndpoint>>> {
-    let endpoints = state.store.webhooks(caller.workspace_id).await?;
+    let endpoints = state.store.webhooks().list(caller.workspace_id).await?;
     Ok(Json(endpoints.into_iter().map(Into::into).collect()))
 }
 
@@ -119,7 +119,8 @@ pub async fn create(
         .map_err(ApiError::unprocessable)?;
     let (endpoint, secret) = state
         .store
-        .create_webhook(caller.workspace_id, &body.value.url, &body.value.events)
+        .webhooks()
+        .create(caller.workspace_id, &body.value.url, &body.value.events)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -141,7 +142,8 @@ pub async fn show(
     let id = endpoint_id(&id)?;
     state
         .store
-        .webhook(caller.workspace_id, id)
+        .webhooks()
+        .get(caller.workspace_id, id)
         .await?
         .map(|x| Json(x.into()))
         .ok_or_else(|| not_found(id))
@@ -166,12 +168,14 @@ pub async fn update(
     }
     let before = state
         .store
-        .webhook(caller.workspace_id, id)
+        .webhooks()
+        .get(caller.workspace_id, id)
         .await?
         .ok_or_else(|| not_found(id))?;
     let after = state
         .store
-        .update_webhook(
+        .webhooks()
+        .update(
             caller.workspace_id,
             id,
             patch.events.as_deref(),
@@ -193,7 +197,11 @@ pub async fn remove(
     Path(id): Path<String>,
 ) -> ApiResult<Json<WebhookRemoved>> {
     let id = endpoint_id(&id)?;
-    let result = state.store.delete_webhook(caller.workspace_id, id).await?;
+    let result = state
+        .store
+        .webhooks()
+        .delete(caller.workspace_id, id)
+        .await?;
     Ok(Json(WebhookRemoved {
         result: result.into(),
     }))
@@ -210,7 +218,8 @@ pub async fn rotate_secret(
     let id = endpoint_id(&id)?;
     let secret = state
         .store
-        .rotate_webhook_secret(caller.workspace_id, id)
+        .webhooks()
+        .rotate_secret(caller.workspace_id, id)
         .await?;
     Ok(Json(WebhookSecret { secret }))
 }

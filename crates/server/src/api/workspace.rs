@@ -64,14 +64,15 @@ pub struct WorkspaceInfo {
 async fn info(state: &AppState, ws: i64) -> ApiResult<WorkspaceInfo> {
     let w = state
         .store
-        .workspace(ws)
+        .workspaces()
+        .get(ws)
         .await?
         .ok_or_else(|| ApiError::not_found("the workspace no longer exists"))?;
     Ok(WorkspaceInfo {
         id: w.id,
         slug: w.slug,
         name: w.name,
-        warnings: (state.store.setup_warnings(ws).await?)
+        warnings: (state.store.workspaces().setup_warnings(ws).await?)
             .into_iter()
             .map(Into::into)
             .collect(),
@@ -124,7 +125,8 @@ async fn save(state: &AppState, caller: &ApiCaller, body: WorkspaceBody) -> ApiR
     };
     let w = state
         .store
-        .rename_workspace(caller.workspace_id, &body.name)
+        .workspaces()
+        .rename(caller.workspace_id, &body.name)
         .await?;
     let after = WorkspaceBody { name: w.name };
     Ok(audited(
@@ -146,6 +148,7 @@ pub async fn widget_secret(
     Ok(Json(
         state
             .store
+            .workspaces()
             .widget_secrets(caller.workspace_id, Utc::now())
             .await?
             .into(),
@@ -164,11 +167,13 @@ pub async fn rotate_widget_secret(
 ) -> ApiResult<Json<WidgetSecrets>> {
     let secrets = state
         .store
+        .workspaces()
         .rotate_widget_secret(caller.workspace_id, Utc::now())
         .await?;
     // The audit line says that it happened, never the secret.
     state
         .store
+        .accounts()
         .audit(
             caller.workspace_id,
             &caller.actor(),

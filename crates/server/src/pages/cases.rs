@@ -199,7 +199,8 @@ pub async fn inbox(
     }
     let found = state
         .store
-        .cases(user.workspace_id, &filter)
+        .cases()
+        .list(user.workspace_id, &filter)
         .await
         .map_err(internal)?;
     let shown = found.cases.len() as u64;
@@ -425,7 +426,8 @@ pub async fn show(
     let workspace = super::workspace_of(&state, user.workspace_id).await?.name;
     let detail = state
         .store
-        .case(user.workspace_id, id)
+        .cases()
+        .get(user.workspace_id, id)
         .await
         .map_err(internal)?
         .filter(|d| visible(&user, &d.case))
@@ -445,7 +447,8 @@ async fn own_case(state: &AppState, user: &SignedIn, id: i64) -> Result<(), Page
     }
     match state
         .store
-        .case(user.workspace_id, id)
+        .cases()
+        .get(user.workspace_id, id)
         .await
         .map_err(internal)?
     {
@@ -469,7 +472,7 @@ async fn answer(
                 Ok(w) => w.name,
                 Err(e) => return e.into_response(),
             };
-            match state.store.case(user.workspace_id, id).await {
+            match state.store.cases().get(user.workspace_id, id).await {
                 Ok(Some(d)) => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     case_page(workspace, user, d, Some(msg)),
@@ -506,7 +509,7 @@ pub async fn update(
     if let Err(e) = own_case(&state, &user, id).await {
         return e.into_response();
     }
-    let current = match state.store.case(user.workspace_id, id).await {
+    let current = match state.store.cases().get(user.workspace_id, id).await {
         Ok(Some(d)) => d.case,
         Ok(None) => return NO_SUCH_CASE.into_response(),
         Err(e) => return internal(e).into_response(),
@@ -553,7 +556,8 @@ pub async fn update(
     }
     let result = state
         .store
-        .update_case(user.workspace_id, id, &change, &user.email)
+        .cases()
+        .update(user.workspace_id, id, &change, &user.email)
         .await
         .map(|_| ());
     answer(&state, &user, id, result).await
@@ -586,7 +590,8 @@ pub async fn tick(
             };
             state
                 .store
-                .update_case(user.workspace_id, id, &change, &user.email)
+                .cases()
+                .update(user.workspace_id, id, &change, &user.email)
                 .await
                 .map(|_| ())
         }
@@ -618,7 +623,8 @@ pub async fn note(
     }
     let result = state
         .store
-        .add_case_note(user.workspace_id, id, &user.email, &f.body)
+        .cases()
+        .add_note(user.workspace_id, id, &user.email, &f.body)
         .await
         .map(|_| ());
     answer(&state, &user, id, result).await

@@ -187,11 +187,13 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let store = &state.store;
     let ws = store
-        .workspace(user.workspace_id)
+        .workspaces()
+        .get(user.workspace_id)
         .await?
         .ok_or_else(|| ApiError::internal("signed-in user's workspace is missing"))?;
     let surveys: Vec<(String, String)> = store
-        .surveys(ws.id)
+        .surveys()
+        .list(ws.id)
         .await?
         .into_iter()
         .filter(|s| s.kind != SurveyKind::Csat)
@@ -207,7 +209,7 @@ pub async fn show(
     if asked && error.is_empty() {
         match compare_query(ws.id, &a, &b, params.ci.as_deref()) {
             Err(e) => error = e.into_message(),
-            Ok(q) => match store.nps_compare(&q).await {
+            Ok(q) => match store.analytics().compare(&q).await {
                 Ok(c) => result = Some(result_view(&c)),
                 Err(e) => match ApiError::from(e) {
                     e if e.status.is_client_error() => error = e.detail,

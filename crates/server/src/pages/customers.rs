@@ -1,7 +1,7 @@
 //! The customer list (`/customers`) and the customer record (`/customers/{external_id}`):
 //! NPS history, cases, engagements, what happened, and the "follow up at next contact"
 //! banner with forms to set and clear it. Everything shown comes from
-//! `Store::customer_timeline` and `Store::customers_page`.
+//! `Timelines::of_customer` and `Timelines::customers_page`.
 
 use super::signin::RequireSignIn;
 use super::views::encode;
@@ -151,7 +151,8 @@ pub async fn list(
 ) -> Result<CustomersPage, PageError> {
     let store = &state.store;
     let ws = store
-        .workspace(user.workspace_id)
+        .workspaces()
+        .get(user.workspace_id)
         .await
         .map_err(internal)?
         .ok_or(PageError(
@@ -168,6 +169,7 @@ pub async fn list(
         .unwrap_or(1);
     let offset = (page - 1) * PAGE_SIZE;
     let found = store
+        .timelines()
         .customers_page(
             ws.id,
             Some(&q),
@@ -394,7 +396,8 @@ pub async fn show(
 ) -> Result<CustomerPage, PageError> {
     let store = &state.store;
     let ws = store
-        .workspace(user.workspace_id)
+        .workspaces()
+        .get(user.workspace_id)
         .await
         .map_err(internal)?
         .ok_or(PageError(
@@ -403,7 +406,8 @@ pub async fn show(
         ))?;
     own_customer(&state, &user, &external_id).await?;
     let timeline = store
-        .customer_timeline(ws.id, &external_id)
+        .timelines()
+        .of_customer(ws.id, &external_id)
         .await
         .map_err(internal)?
         .ok_or(NO_SUCH_CUSTOMER)?;
@@ -426,6 +430,7 @@ async fn own_customer(
     }
     match state
         .store
+        .timelines()
         .customer_owned_by(user.workspace_id, external_id, &user.email)
         .await
         .map_err(internal)?
@@ -456,6 +461,7 @@ pub async fn set_follow_up(
     own_customer(&state, &user, &external_id).await?;
     state
         .store
+        .timelines()
         .set_follow_up(user.workspace_id, &external_id, &form.note)
         .await
         .map_err(form_error)?;
@@ -470,6 +476,7 @@ pub async fn clear_follow_up(
     own_customer(&state, &user, &external_id).await?;
     state
         .store
+        .timelines()
         .clear_follow_up(user.workspace_id, &external_id)
         .await
         .map_err(form_error)?;
@@ -484,10 +491,12 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let store = &state.store;
     let doc = store
+        .privacy()
         .export_person(user.workspace_id, &external_id)
         .await
         .map_err(form_error)?;
     store
+        .accounts()
         .audit(
             user.workspace_id,
             &user.actor(),
@@ -498,7 +507,8 @@ pub async fn export(
         .await
         .map_err(internal)?;
     let slug = store
-        .workspace(user.workspace_id)
+        .workspaces()
+        .get(user.workspace_id)
         .await
         .map_err(internal)?
         .map(|w| w.slug)
@@ -531,6 +541,7 @@ pub async fn erase(
     }
     let done = state
         .store
+        .privacy()
         .erase_person(user.workspace_id, &external_id)
         .await
         .map_err(form_error)?;
@@ -541,6 +552,7 @@ pub async fn erase(
     );
     state
         .store
+        .accounts()
         .audit(
             user.workspace_id,
             &user.actor(),

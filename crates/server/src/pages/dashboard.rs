@@ -66,11 +66,13 @@ pub async fn show(
 ) -> Result<DashboardPage, ApiError> {
     let store = &state.store;
     let ws = store
-        .workspace(user.workspace_id)
+        .workspaces()
+        .get(user.workspace_id)
         .await?
         .ok_or_else(|| ApiError::internal("signed-in user's workspace is missing"))?;
     let surveys: Vec<_> = store
-        .surveys(ws.id)
+        .surveys()
+        .list(ws.id)
         .await?
         .into_iter()
         .filter(|s| s.kind != SurveyKind::Csat)
@@ -90,7 +92,7 @@ pub async fn show(
         granularity = Granularity::Week;
     }
 
-    let attributes = store.segment_attributes(ws.id).await?;
+    let attributes = store.analytics().segment_attributes(ws.id).await?;
     // Customers are broken down by plan first; employees by anything but a customer's
     // plan (department, team, …).
     let segment = f.segment.filter(|s| attributes.contains(s)).or_else(|| {
@@ -113,18 +115,30 @@ pub async fn show(
         group_by,
         ci: CiMethod::AdjustedWald,
     };
-    let headline = store.nps_report(&query(None)).await?;
+    let headline = store.analytics().report(&query(None)).await?;
     let trend = groups(
         store
-            .nps_report(&query(Some(GroupBy::Time(granularity))))
+            .analytics()
+            .report(&query(Some(GroupBy::Time(granularity))))
             .await?,
     );
-    let touchpoints = groups(store.nps_report(&query(Some(GroupBy::Touchpoint))).await?);
-    let channels = groups(store.nps_report(&query(Some(GroupBy::Channel))).await?);
+    let touchpoints = groups(
+        store
+            .analytics()
+            .report(&query(Some(GroupBy::Touchpoint)))
+            .await?,
+    );
+    let channels = groups(
+        store
+            .analytics()
+            .report(&query(Some(GroupBy::Channel)))
+            .await?,
+    );
     let segments = match segment.as_deref().and_then(|s| Label::new(s).ok()) {
         Some(attr) => groups(
             store
-                .nps_report(&query(Some(GroupBy::Segment(attr))))
+                .analytics()
+                .report(&query(Some(GroupBy::Segment(attr))))
                 .await?,
         ),
         None => Vec::new(),
@@ -142,7 +156,7 @@ pub async fn show(
     // eNPS comments are anonymous: only for a group (the survey over the period) of at
     // least the minimum size, only from that period, and with the month alone — a day,
     // channel or language can point at the one person who answered then.
-    let min_group = store.workspace_settings(ws.id).await?.enps_min_group_size;
+    let min_group = store.settings().get(ws.id).await?.enps_min_group_size;
     let group_too_small =
         enps && (headline.suppressed.is_some() || headline.summary.n < u64::from(min_group));
     let comments_hidden = match group_too_small {
@@ -158,6 +172,7 @@ pub async fn show(
     let latest = match group_too_small {
         true => Vec::new(),
         false => store
+            .answers()
             .latest_comments(ws.id, Some(&survey_ids), COMMENTS_SHOWN)
             .await?
             .into_iter()
@@ -169,7 +184,7 @@ pub async fn show(
         true => Default::default(),
         false => {
             let ids: Vec<i64> = latest.iter().map(|a| a.id).collect();
-            store.anonymous_for_review(ws.id, &ids).await?
+            store.cases().anonymous_for_review(ws.id, &ids).await?
         }
     };
     let comments = latest
@@ -215,10 +230,11 @@ pub async fn show(
     let since = from
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc());
-    let health = store.closed_loop_health(ws.id, since).await?;
+    let health = store.cases().health(ws.id, since).await?;
     let names: std::collections::HashMap<i64, String> =
         surveys.iter().map(|s| (s.id, s.name.clone())).collect();
     let response_rates = store
+        .invitations()
         .response_rates(ws.id, since.unwrap_or_default(), None)
         .await?
         .into_iter()
@@ -238,6 +254,7 @@ pub async fn show(
     // For those who can act on them on the settings page (they name the admins).
     let setup_warnings = if user.role.grants(advocate_core::Permission::Configure) {
         store
+            .workspaces()
             .setup_warnings(user.workspace_id)
             .await?
             .into_iter()

@@ -57,13 +57,15 @@ async fn load(state: &AppState, token: &str) -> Result<(Invitation, Survey), Pag
         .ok_or(PageError(StatusCode::NOT_FOUND, BAD_LINK))?;
     let inv = state
         .store
-        .invitation_by_id(id)
+        .invitations()
+        .by_id(id)
         .await
         .map_err(internal)?
         .ok_or(PageError(StatusCode::NOT_FOUND, BAD_LINK))?;
     let survey = state
         .store
-        .survey(inv.workspace_id, inv.survey_id)
+        .surveys()
+        .get(inv.workspace_id, inv.survey_id)
         .await
         .map_err(internal)?
         .ok_or(PageError(StatusCode::NOT_FOUND, BAD_LINK))?;
@@ -94,7 +96,8 @@ pub async fn show(
     let (inv, survey) = load(&state, &token).await?;
     state
         .store
-        .invitation_opened(inv.id, Utc::now())
+        .invitations()
+        .opened(inv.id, Utc::now())
         .await
         .map_err(internal)?;
     // Already answered: straight to the follow-up, where the score can still change.
@@ -181,7 +184,8 @@ async fn record(
 ) -> Result<Response, PageError> {
     match state
         .store
-        .answer_invitation(inv.id, score, Utc::now())
+        .invitations()
+        .answer(inv.id, score, Utc::now())
         .await
     {
         Ok(answer) => Ok(to_follow_up(state, survey, answer.id, lang)),
@@ -205,7 +209,7 @@ pub async fn pixel(State(state): State<AppState>, Path(token): Path<String>) -> 
         0x21, 0xf9, 4, 1, 0, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 1, 0, 0x3b,
     ];
     if let Some(id) = invitations::invitation_of_token(&state.signing_key, &token, Utc::now()) {
-        if let Err(e) = state.store.invitation_opened(id, Utc::now()).await {
+        if let Err(e) = state.store.invitations().opened(id, Utc::now()).await {
             tracing::warn!(error = %e, "recording an email open failed");
         }
     }
@@ -230,7 +234,8 @@ pub async fn short_link(
     }
     let inv = state
         .store
-        .invitation_by_short_code(&code)
+        .invitations()
+        .by_short_code(&code)
         .await
         .map_err(internal)?
         .filter(|inv| inv.expires_at > Utc::now())
@@ -250,7 +255,12 @@ pub async fn unsubscribe(
         invitations::unsubscribed_customer_of_token(&state.signing_key, &token, Utc::now()).ok_or(
             PageError(StatusCode::NOT_FOUND, "This unsubscribe link is not valid."),
         )?;
-    let customer = match state.store.unsubscribe(customer_id, Utc::now()).await {
+    let customer = match state
+        .store
+        .invitations()
+        .unsubscribe(customer_id, Utc::now())
+        .await
+    {
         Ok(c) => c,
         Err(StoreError::NotFound(_)) => {
             return Err(PageError(
@@ -262,7 +272,8 @@ pub async fn unsubscribe(
     };
     let workspace = state
         .store
-        .workspace(customer.workspace_id)
+        .workspaces()
+        .get(customer.workspace_id)
         .await
         .map_err(internal)?
         .ok_or(PageError(

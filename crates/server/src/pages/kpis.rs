@@ -2,7 +2,7 @@
 //! previous period of the same length, sparkline), the linkage of churn and revenue to NPS
 //! categories, and a table behind every chart; the printable quarterly report
 //! (`/reports/quarterly?quarter=2026-Q3`); and the signed-in downloads (`/export/{file}`),
-//! which reuse the API's export code. Every figure comes from `Store::kpi_report`.
+//! which reuse the API's export code. Every figure comes from `Kpis::report`.
 
 use super::signin::RequireSignIn;
 use super::views::{encode, ClosedLoopCard, SelectOption};
@@ -675,6 +675,7 @@ async fn segment_options(
     let store = &state.store;
     let mut options = vec![SelectOption::new("", "All customers", chosen.is_none())];
     for attr in store
+        .analytics()
         .segment_attributes(workspace_id)
         .await
         .map_err(internal)?
@@ -683,7 +684,8 @@ async fn segment_options(
             continue;
         };
         let report = store
-            .nps_report(&NpsQuery {
+            .analytics()
+            .report(&NpsQuery {
                 workspace_id,
                 survey: None,
                 from: None,
@@ -720,7 +722,8 @@ async fn touchpoint_options(
 ) -> Result<Vec<SelectOption>, PageError> {
     let mut names: Vec<String> = state
         .store
-        .surveys(workspace_id)
+        .surveys()
+        .list(workspace_id)
         .await
         .map_err(internal)?
         .into_iter()
@@ -787,7 +790,8 @@ pub async fn show(
     let workspace = super::workspace_of(&state, user.workspace_id).await?.name;
     let report = state
         .store
-        .kpi_report(&KpiQuery {
+        .kpis()
+        .report(&KpiQuery {
             workspace_id: user.workspace_id,
             from,
             to,
@@ -909,7 +913,8 @@ pub async fn quarterly(
     let store = &state.store;
     // Compared with the previous quarter (not the 92 days before: 31 Mar – 30 Jun).
     let report = store
-        .kpi_report_against(
+        .kpis()
+        .report_against(
             &KpiQuery {
                 workspace_id: ws,
                 from: start,
@@ -928,7 +933,8 @@ pub async fn quarterly(
         .and_then(|d| d.succ_opt())
         .unwrap_or(start);
     let trend = store
-        .nps_report(&NpsQuery {
+        .analytics()
+        .report(&NpsQuery {
             workspace_id: ws,
             survey: None,
             from: Some(trend_from),
@@ -953,12 +959,15 @@ pub async fn quarterly(
     let instant = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let after_end = end.succ_opt().unwrap_or(end);
     // Chosen across the quarter: each month's longest comments, the months taking turns.
-    let comments = |range: (u8, u8)| store.spread_comments(ws, start, end, range, REPORT_COMMENTS);
+    let exports = store.exports();
+    let comments =
+        |range: (u8, u8)| exports.spread_comments(ws, start, end, range, REPORT_COMMENTS);
     let promoters = comments((9, 10)).await.map_err(internal)?;
     let detractors = comments((0, 6)).await.map_err(internal)?;
     // Only cases opened in the quarter.
     let health = store
-        .closed_loop_health_between(ws, Some(instant(start)), Some(instant(after_end)))
+        .cases()
+        .health_between(ws, Some(instant(start)), Some(instant(after_end)))
         .await
         .map_err(internal)?;
     let (change, change_class) = nps_change(&report, &fmt);

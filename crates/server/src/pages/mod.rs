@@ -125,7 +125,8 @@ pub(crate) async fn workspace_of(
 ) -> Result<advocate_store::models::Workspace, PageError> {
     state
         .store
-        .workspace(workspace_id)
+        .workspaces()
+        .get(workspace_id)
         .await
         .map_err(internal)?
         .ok_or(PageError(

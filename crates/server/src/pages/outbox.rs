@@ -120,16 +120,18 @@ async fn show(
     Ok(OutboxPage {
         workspace: super::workspace_of(&state, ws).await?.name,
         user: who.email,
-        counts: store.outbox_counts(ws).await.map_err(internal)?,
+        counts: store.outbox().counts(ws).await.map_err(internal)?,
         dead: rows(
             store
-                .outbox_messages(ws, OutboxStatus::Dead, false, SHOWN, None)
+                .outbox()
+                .messages(ws, OutboxStatus::Dead, false, SHOWN, None)
                 .await
                 .map_err(internal)?,
         ),
         retrying: rows(
             store
-                .outbox_messages(ws, OutboxStatus::Pending, true, SHOWN, None)
+                .outbox()
+                .messages(ws, OutboxStatus::Pending, true, SHOWN, None)
                 .await
                 .map_err(internal)?,
         ),
@@ -144,7 +146,8 @@ async fn detail(
     let id: i64 = id.parse().map_err(|_| NO_MESSAGE)?;
     let (message, attempts) = state
         .store
-        .outbox_message(who.workspace_id, id)
+        .outbox()
+        .message(who.workspace_id, id)
         .await
         .map_err(internal)?
         .ok_or(NO_MESSAGE)?;
@@ -172,7 +175,7 @@ async fn redrive(
     let Ok(id) = id.parse::<i64>() else {
         return NO_MESSAGE.into_response();
     };
-    match state.store.redrive(who.workspace_id, id).await {
+    match state.store.outbox().redrive(who.workspace_id, id).await {
         Ok(_) => Redirect::to(&format!("/outbox/{id}")).into_response(),
         Err(StoreError::NotFound(_)) => NO_MESSAGE.into_response(),
         Err(StoreError::Conflict(_)) => PageError(
@@ -188,7 +191,7 @@ async fn redrive_dead(
     State(state): State<AppState>,
     RequireSignIn(who): RequireSignIn,
 ) -> Response {
-    match state.store.redrive_dead(who.workspace_id).await {
+    match state.store.outbox().redrive_dead(who.workspace_id).await {
         Ok(_) => Redirect::to("/outbox").into_response(),
         Err(e) => internal(e).into_response(),
     }

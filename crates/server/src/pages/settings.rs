@@ -385,7 +385,8 @@ async fn page(
     let store = &state.store;
     let ws = user.workspace_id;
     let workspace = store
-        .workspace(ws)
+        .workspaces()
+        .get(ws)
         .await
         .map_err(internal)?
         .ok_or(PageError(
@@ -397,7 +398,7 @@ async fn page(
         Some(f) => f,
         None => SettingsForm::from_settings(
             &workspace,
-            &store.workspace_settings(ws).await.map_err(internal)?,
+            &store.settings().get(ws).await.map_err(internal)?,
         ),
     };
     let code = language.map_or("", |l| l.as_str());
@@ -415,6 +416,7 @@ async fn page(
         format!("?language={}", encode(l.as_str()))
     });
     let playbooks = store
+        .settings()
         .playbooks(ws, language)
         .await
         .map_err(internal)?
@@ -432,7 +434,7 @@ async fn page(
             customized: p.customized,
         })
         .collect();
-    let rules = store.routing_rules(ws).await.map_err(internal)?;
+    let rules = store.settings().routing_rules(ws).await.map_err(internal)?;
     let n = rules.len();
     let rules = rules
         .into_iter()
@@ -462,6 +464,7 @@ async fn page(
         })
         .collect();
     let warnings = store
+        .workspaces()
         .setup_warnings(ws)
         .await
         .map_err(internal)?
@@ -470,6 +473,7 @@ async fn page(
         .collect();
     let widget = if user.role.grants(advocate_core::Permission::Administer) {
         let s = store
+            .workspaces()
             .widget_secrets(ws, chrono::Utc::now())
             .await
             .map_err(internal)?;
@@ -566,8 +570,8 @@ pub async fn save(
     let store = &state.store;
     let ws = user.workspace_id;
     let before = match (
-        store.workspace(ws).await,
-        store.workspace_settings(ws).await,
+        store.workspaces().get(ws).await,
+        store.settings().get(ws).await,
     ) {
         (Ok(Some(w)), Ok(s)) => (w.name, s),
         (Ok(None), _) => {
@@ -589,11 +593,13 @@ pub async fn save(
             // The name first: it is checked like the settings, and a refused name changes nothing.
             let saved = match advocate_store::settings::check_settings(&settings) {
                 Err(e) => Err(e),
-                Ok(()) if name != before.0 => store.rename_workspace(ws, &name).await.map(|_| ()),
+                Ok(()) if name != before.0 => {
+                    store.workspaces().rename(ws, &name).await.map(|_| ())
+                }
                 Ok(()) => Ok(()),
             };
             let saved = match saved {
-                Ok(()) => store.save_workspace_settings(ws, &settings).await,
+                Ok(()) => store.settings().save(ws, &settings).await,
                 Err(e) => Err(e),
             };
             match outcome(saved) {
@@ -639,6 +645,7 @@ pub async fn rotate_widget_secret(
     let ws = user.workspace_id;
     if let Err(e) = state
         .store
+        .workspaces()
         .rotate_widget_secret(ws, chrono::Utc::now())
         .await
     {
@@ -650,6 +657,7 @@ pub async fn rotate_widget_secret(
     );
     if let Err(e) = state
         .store
+        .accounts()
         .audit(
             ws,
             &user.actor(),
@@ -708,6 +716,7 @@ pub async fn save_playbook(
         Ok(priority) => match outcome(
             state
                 .store
+                .settings()
                 .set_playbook(
                     user.workspace_id,
                     score,
@@ -742,6 +751,7 @@ async fn playbook_of(
 ) -> Option<serde_json::Value> {
     let p = state
         .store
+        .settings()
         .playbooks(ws, language)
         .await
         .ok()?
@@ -764,6 +774,7 @@ pub async fn reset_playbook(
     let result = match outcome(
         state
             .store
+            .settings()
             .reset_playbook(user.workspace_id, score, language.as_ref())
             .await,
     ) {
@@ -801,6 +812,7 @@ pub async fn add_rule(
     let result = match outcome(
         state
             .store
+            .settings()
             .create_routing_rule(user.workspace_id, &input)
             .await,
     ) {
@@ -825,7 +837,13 @@ pub async fn delete_rule(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let result = match outcome(state.store.delete_routing_rule(user.workspace_id, id).await) {
+    let result = match outcome(
+        state
+            .store
+            .settings()
+            .delete_routing_rule(user.workspace_id, id)
+            .await,
+    ) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -847,7 +865,12 @@ pub async fn move_rule(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    let rules = match state.store.routing_rules(user.workspace_id).await {
+    let rules = match state
+        .store
+        .settings()
+        .routing_rules(user.workspace_id)
+        .await
+    {
         Ok(r) => r,
         Err(e) => return internal(e).into_response(),
     };
@@ -868,6 +891,7 @@ pub async fn move_rule(
             match outcome(
                 state
                     .store
+                    .settings()
                     .reorder_routing_rules(user.workspace_id, &ids)
                     .await,
             ) {

@@ -82,7 +82,7 @@ pub async fn submit(
         limits.sign_in_clients.refund(&client, now);
         return too_many_failures(wait, f.email, next);
     }
-    let user = match state.store.user_by_email(&f.email).await {
+    let user = match state.store.users().by_email(&f.email).await {
         Ok(u) => u,
         Err(e) => {
             tracing::error!(error = %e, "sign-in lookup failed");
@@ -145,7 +145,7 @@ async fn start_session(
     state: &AppState,
     user: &advocate_store::models::User,
 ) -> advocate_store::Result<Option<String>> {
-    let memberships = state.store.memberships(user.id).await?;
+    let memberships = state.store.accounts().memberships(user.id).await?;
     let workspace = memberships
         .iter()
         .find(|m| m.workspace_id == user.workspace_id)
@@ -155,6 +155,7 @@ async fn start_session(
     };
     let secret = state
         .store
+        .accounts()
         .create_session(
             user.id,
             workspace.workspace_id,
@@ -164,6 +165,7 @@ async fn start_session(
         .await?;
     state
         .store
+        .accounts()
         .audit_person(
             user.id,
             Some(workspace.workspace_id),
@@ -203,7 +205,7 @@ fn too_many_failures(wait: Duration, email: String, next: String) -> Response {
 pub async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Response {
     // The access middleware has checked the origin and the CSRF token.
     if let Some(secret) = session_cookie(&headers) {
-        if let Err(e) = state.store.end_session(secret).await {
+        if let Err(e) = state.store.accounts().end_session(secret).await {
             tracing::error!(error = %e, "ending a session failed");
         }
     }

@@ -39,7 +39,8 @@ pub async fn callback(
         "delivered" => {
             state
                 .store
-                .invitation_delivered(invitation, now)
+                .invitations()
+                .delivered(invitation, now)
                 .await
                 .map_err(|e| {
                     tracing::error!(invitation, error = %e, "SMS delivery report not recorded");

@@ -77,7 +77,7 @@ pub(super) async fn texts(
     survey: &Survey,
     lang: &Language,
 ) -> Result<(String, SurveyTexts), PageError> {
-    let company = match state.store.workspace(survey.workspace_id).await {
+    let company = match state.store.workspaces().get(survey.workspace_id).await {
         Ok(Some(w)) => w.name,
         _ => {
             return Err(PageError(
@@ -95,7 +95,7 @@ pub(super) async fn texts(
 }
 
 pub(super) async fn load(state: &AppState, public_id: &str) -> Result<Survey, PageError> {
-    match state.store.survey_by_public_id(public_id).await {
+    match state.store.surveys().by_public_id(public_id).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
         Err(e) => Err(PageError::store(e, "This survey is unavailable right now.")),
@@ -240,7 +240,7 @@ pub async fn answer(
         request_hash: None,
     };
     let recorded =
-        state.store.record_answer(&new).await.map_err(|e| {
+        state.store.answers().record(&new).await.map_err(|e| {
             PageError::store(e, "Your answer could not be saved; please try again.")
         })?;
     let tok = answer_token(&state, &survey, recorded.answer.id);
@@ -272,7 +272,12 @@ pub async fn follow_up(
 ) -> Result<FollowupPage, PageError> {
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
-    let answer = match state.store.answer(survey.workspace_id, answer_id).await {
+    let answer = match state
+        .store
+        .answers()
+        .get(survey.workspace_id, answer_id)
+        .await
+    {
         Ok(Some(a)) => a,
         _ => return Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
     };
@@ -309,6 +314,7 @@ pub async fn change_score(
     let score = parse_score(survey.kind, &form.score)?;
     state
         .store
+        .answers()
         .change_score(survey.workspace_id, answer_id, score)
         .await
         .map_err(|e| PageError::store(e, "Your answer could not be saved; please try again."))?;
@@ -338,6 +344,7 @@ pub async fn comment(
     }
     state
         .store
+        .answers()
         .set_comment(survey.workspace_id, answer_id, comment)
         .await
         .map_err(|e| PageError::store(e, "Your comment could not be saved; please try again."))?;

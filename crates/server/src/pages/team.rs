@@ -114,12 +114,14 @@ async fn team_page(
 ) -> Result<TeamPage, PageError> {
     let members = state
         .store
+        .accounts()
         .members(who.workspace_id)
         .await
         .map_err(internal)?;
     let keys = state
         .store
-        .api_keys(who.workspace_id)
+        .api_keys()
+        .list(who.workspace_id)
         .await
         .map_err(internal)?;
     let date = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
@@ -249,7 +251,8 @@ pub async fn create_key(
     .collect();
     let made = state
         .store
-        .create_scoped_api_key(who.workspace_id, &f.name, &scopes)
+        .api_keys()
+        .create_scoped(who.workspace_id, &f.name, &scopes)
         .await;
     key_made(&state, &who, made, "api_key.created").await
 }
@@ -259,7 +262,7 @@ pub async fn rotate_key(
     RequireSignIn(who): RequireSignIn,
     Path(id): Path<i64>,
 ) -> Response {
-    let made = state.store.rotate_api_key(who.workspace_id, id).await;
+    let made = state.store.api_keys().rotate(who.workspace_id, id).await;
     key_made(&state, &who, made, "api_key.rotated").await
 }
 
@@ -278,6 +281,7 @@ async fn key_made(
     let target = format!("key {} ({})", key.prefix, key.name);
     if let Err(e) = state
         .store
+        .accounts()
         .audit(
             who.workspace_id,
             &who.actor(),
@@ -301,10 +305,11 @@ pub async fn revoke_key(
     Path(id): Path<i64>,
 ) -> Response {
     let outcome = async {
-        let key = state.store.revoke_api_key(who.workspace_id, id).await?;
+        let key = state.store.api_keys().revoke(who.workspace_id, id).await?;
         let target = format!("key {} ({})", key.prefix, key.name);
         state
             .store
+            .accounts()
             .audit(
                 who.workspace_id,
                 &who.actor(),
@@ -336,6 +341,7 @@ pub async fn audit(
 ) -> Result<AuditPage, PageError> {
     let entries = state
         .store
+        .accounts()
         .audit_log(who.workspace_id, AUDIT_PAGE, q.before)
         .await
         .map_err(internal)?;
@@ -356,6 +362,7 @@ pub async fn account(
 ) -> Result<AccountPage, PageError> {
     let memberships = state
         .store
+        .accounts()
         .memberships(who.user_id)
         .await
         .map_err(internal)?;
@@ -384,10 +391,16 @@ pub async fn switch_workspace(
     let Some(secret) = session_cookie(&headers) else {
         return Redirect::to("/signin").into_response();
     };
-    let switched = match state.store.switch_workspace(secret, f.workspace).await {
+    let switched = match state
+        .store
+        .accounts()
+        .switch_workspace(secret, f.workspace)
+        .await
+    {
         Ok(()) => {
             state
                 .store
+                .accounts()
                 .audit_person(
                     who.user_id,
                     Some(f.workspace),
@@ -475,6 +488,7 @@ pub async fn accept(
         Ok((user_id, workspace_id)) => {
             match state
                 .store
+                .accounts()
                 .create_session(user_id, workspace_id, session_limits(&state), Utc::now())
                 .await
             {
@@ -548,6 +562,7 @@ pub async fn send_reset(
 pub async fn reset_form(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match state
         .store
+        .accounts()
         .user_token(TokenPurpose::PasswordReset, &token, Utc::now())
         .await
     {

@@ -500,7 +500,7 @@ pub struct DashboardPage {
     pub closed_loop: ClosedLoopCard,
     /// Invitations of the period per survey and channel.
     pub response_rates: Vec<ResponseRateRow>,
-    /// What keeps messages from reaching people (`Store::setup_warnings`).
+    /// What keeps messages from reaching people (`Workspaces::setup_warnings`).
     pub setup_warnings: Vec<String>,
 }
 
@@ -517,7 +517,7 @@ pub struct ResponseRateRow {
     pub rate: String,
 }
 
-/// The dashboard's closed-loop health card, from `Store::closed_loop_health`; each
+/// The dashboard's closed-loop health card, from `Cases::health`; each
 /// figure is shown with its definition.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ClosedLoopCard {

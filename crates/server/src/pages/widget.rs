@@ -91,7 +91,8 @@ fn page_error(e: PageError) -> ApiError {
 async fn survey(state: &AppState, public_id: &str) -> Result<Survey, ApiError> {
     state
         .store
-        .survey_by_public_id(public_id)
+        .surveys()
+        .by_public_id(public_id)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(format!(
@@ -256,6 +257,7 @@ async fn prompt(
     // The current secret, or the one it replaced while its grace period lasts.
     let secrets = state
         .store
+        .workspaces()
         .widget_secrets(survey.workspace_id, Utc::now())
         .await?;
     if !secrets
@@ -281,7 +283,8 @@ async fn prompt(
         Some(l) => l,
         None => state
             .store
-            .customer_by_external_id(survey.workspace_id, customer)
+            .customers()
+            .by_external_id(survey.workspace_id, customer)
             .await?
             .and_then(|c| c.language)
             .filter(i18n::is_supported)
@@ -289,6 +292,7 @@ async fn prompt(
     };
     let invitation = state
         .store
+        .invitations()
         .widget_invitation(survey.workspace_id, survey.id, customer, &lang, Utc::now())
         .await?;
     let Some(inv) = invitation else {
@@ -332,7 +336,7 @@ const BAD_TOKEN: &str = "the widget's token is not valid for this survey or has 
 async fn grant(state: &AppState, survey: &Survey, tok: &str) -> Result<Grant, ApiError> {
     let now = Utc::now();
     if let Some(id) = invitations::invitation_of_token(&state.signing_key, tok, now) {
-        let inv = state.store.invitation_by_id(id).await?;
+        let inv = state.store.invitations().by_id(id).await?;
         return match inv {
             Some(inv) if inv.survey_id == survey.id => Ok(Grant::Invitation(inv)),
             _ => Err(ApiError::new(StatusCode::FORBIDDEN, BAD_TOKEN)),
@@ -387,7 +391,8 @@ async fn answers(
         Grant::Invitation(inv) => {
             let answer = state
                 .store
-                .answer_invitation(inv.id, score, Utc::now())
+                .invitations()
+                .answer(inv.id, score, Utc::now())
                 .await?;
             (answer.id, body.token)
         }
@@ -403,12 +408,14 @@ async fn answers(
         Grant::Answer(id) => {
             let answer = state
                 .store
-                .answer(survey.workspace_id, id)
+                .answers()
+                .get(survey.workspace_id, id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("this answer no longer exists"))?;
             if answer.score != score {
                 state
                     .store
+                    .answers()
                     .change_score(survey.workspace_id, id, score)
                     .await?;
             }
@@ -418,6 +425,7 @@ async fn answers(
     if let Some(comment) = comment {
         state
             .store
+            .answers()
             .set_comment(survey.workspace_id, answer_id, Some(comment))
             .await?;
     }
@@ -446,7 +454,7 @@ async fn record_anonymous(
         idempotency_key: Some(key),
         request_hash: Some(format!("score:{score}")),
     };
-    match state.store.record_answer(&new).await {
+    match state.store.answers().record(&new).await {
         Ok(recorded) => Ok(recorded.answer.id),
         Err(StoreError::Conflict(_)) => Err(ApiError::new(
             StatusCode::CONFLICT,

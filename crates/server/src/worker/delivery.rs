@@ -100,7 +100,7 @@ pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::R
         let free = concurrency - in_flight.len();
         let mut full = false;
         if free > 0 {
-            match store.claim_outbox(&kinds, free, config.lease_secs).await {
+            match store.outbox().claim(&kinds, free, config.lease_secs).await {
                 Ok(batch) => {
                     full = batch.len() == free;
                     for msg in batch {
@@ -144,14 +144,15 @@ async fn deliver(s: Arc<Senders>, msg: OutboxMessage) {
     match result {
         Ok(()) => {
             tracing::debug!(id = msg.id, kind = ?msg.kind, ms, "delivered");
-            if let Err(e) = s.store.outbox_delivered(msg.id, ms).await {
+            if let Err(e) = s.store.outbox().delivered(msg.id, ms).await {
                 tracing::error!(id = msg.id, error = %e, "delivered but not recorded");
             }
         }
         Err(f) => {
             match s
                 .store
-                .outbox_failed(msg.id, &f.reason, ms, f.permanent, &s.retry)
+                .outbox()
+                .failed(msg.id, &f.reason, ms, f.permanent, &s.retry)
                 .await
             {
                 Ok(FailureOutcome::Dead) => {

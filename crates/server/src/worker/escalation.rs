@@ -1,6 +1,6 @@
 //! Escalates cases whose first-contact SLA has passed: on every tick, marks them escalated
 //! and queues the `case.overdue` webhook, the manager's email and the chat alert (all in
-//! one transaction, see `Store::escalate_overdue`). Every instance may run this loop: the
+//! one transaction, see `Cases::escalate_overdue`). Every instance may run this loop: the
 //! store claims each case atomically, so nobody is alerted twice.
 
 use advocate_store::Store;
@@ -31,7 +31,7 @@ pub fn spawn_every(store: Store, interval: Duration) -> JoinHandle<()> {
 /// One pass; failures are logged and retried on the next tick (nothing is lost: a case
 /// stays unescalated until a pass commits).
 pub async fn run_once(store: &Store) -> usize {
-    match store.escalate_overdue(Utc::now()).await {
+    match store.cases().escalate_overdue(Utc::now()).await {
         Ok(0) => 0,
         Ok(n) => {
             // escalate_overdue already woke the delivery loop for what it queued.

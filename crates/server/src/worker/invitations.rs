@@ -44,12 +44,12 @@ pub struct Pass {
 /// marked sent unless its message was queued in the same transaction.
 pub async fn run_once(store: &Store, now: DateTime<Utc>) -> Pass {
     let mut pass = Pass::default();
-    match store.run_schedules(now).await {
+    match store.schedules().run_due(now).await {
         Ok(r) => pass.scheduled = r.invited,
         Err(e) => tracing::warn!(error = %e, "running schedules failed; retrying next pass"),
     }
     loop {
-        match store.dispatch_due_invitations(now, BATCH).await {
+        match store.invitations().dispatch_due(now, BATCH).await {
             Ok(r) => {
                 pass.sent += r.sent;
                 pass.skipped += r.skipped;
@@ -64,7 +64,7 @@ pub async fn run_once(store: &Store, now: DateTime<Utc>) -> Pass {
         }
     }
     loop {
-        match store.send_due_reminders(now, BATCH).await {
+        match store.invitations().send_due_reminders(now, BATCH).await {
             Ok(n) => {
                 pass.reminded += n;
                 if n < BATCH as usize {

@@ -23,7 +23,7 @@ pub fn spawn(store: Store) -> JoinHandle<()> {
 
 /// One pass over every workspace; a failure is logged and retried on the next tick.
 pub async fn run_once(store: &Store) -> u64 {
-    match store.apply_retention_everywhere(Utc::now()).await {
+    match store.privacy().apply_retention_everywhere(Utc::now()).await {
         Ok(done) => {
             let n = done.iter().map(|r| r.answers_anonymised).sum();
             for r in done.iter().filter(|r| r.answers_anonymised > 0) {

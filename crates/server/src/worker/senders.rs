@@ -297,7 +297,8 @@ pub async fn send_webhook(
         .endpoint_id
         .ok_or_else(|| Failure::permanent("webhook message without an endpoint"))?;
     let secret = store
-        .webhook_secret(endpoint)
+        .webhooks()
+        .secret(endpoint)
         .await
         .map_err(|e| Failure::retry(format!("cannot read the endpoint's secret: {e}")))?
         .ok_or_else(|| {

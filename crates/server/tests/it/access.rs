@@ -25,13 +25,15 @@ struct Other {
 async fn other_workspace(app: &TestApp) -> Other {
     let ws = app
         .store
-        .create_workspace("rival", "Rival", &advocate_core::Language::english())
+        .workspaces()
+        .create("rival", "Rival", &advocate_core::Language::english())
         .await
         .unwrap();
-    let (_, key) = app.store.create_api_key(ws.id, "rival").await.unwrap();
+    let (_, key) = app.store.api_keys().create(ws.id, "rival").await.unwrap();
     let admin = app
         .store
-        .create_user(ws.id, "boss@rival.example", &hash_password(PASSWORD))
+        .users()
+        .create(ws.id, "boss@rival.example", &hash_password(PASSWORD))
         .await
         .unwrap();
     let call = |method: Method, path: &str, body: Value| {
@@ -291,7 +293,8 @@ async fn api_keys_are_held_to_their_scopes() {
     for scopes in [vec![Scope::Ingest], vec![Scope::Read], vec![Scope::Admin]] {
         let (_, key) = app
             .store
-            .create_scoped_api_key(app.workspace_id, "scoped", &scopes)
+            .api_keys()
+            .create_scoped(app.workspace_id, "scoped", &scopes)
             .await
             .unwrap();
         keys.push((scopes[0], key));
@@ -429,6 +432,7 @@ async fn people(app: &TestApp) -> Vec<(Role, String, String)> {
     for role in Role::ALL {
         let email = format!("{role}.member@example.com");
         app.store
+            .users()
             .create_member(app.workspace_id, &email, &hash_password(PASSWORD), role)
             .await
             .unwrap();
@@ -535,7 +539,11 @@ async fn forms_need_the_session_token_and_sessions_end() {
         "another site"
     );
     let actions = || async {
-        let log = app.store.audit_log(app.workspace_id, 10, None).await;
+        let log = app
+            .store
+            .accounts()
+            .audit_log(app.workspace_id, 10, None)
+            .await;
         let log = log.unwrap().into_iter().map(|e| (e.action, e.target));
         log.collect::<Vec<_>>()
     };
@@ -560,13 +568,15 @@ async fn forms_need_the_session_token_and_sessions_end() {
     };
     let user = app
         .store
-        .user_by_email(crate::common::ADMIN_EMAIL)
+        .users()
+        .by_email(crate::common::ADMIN_EMAIL)
         .await
         .unwrap()
         .unwrap();
     let now = chrono::Utc::now();
     let secret = app
         .store
+        .accounts()
         .create_session(
             user.id,
             app.workspace_id,
@@ -577,6 +587,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
         .unwrap();
     assert!(
         app.store
+            .accounts()
             .session(&secret, limits, now)
             .await
             .unwrap()
@@ -585,6 +596,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
     );
     let secret = app
         .store
+        .accounts()
         .create_session(
             user.id,
             app.workspace_id,
@@ -595,6 +607,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
         .unwrap();
     assert!(
         app.store
+            .accounts()
             .session(&secret, limits, now - chrono::Duration::seconds(30))
             .await
             .unwrap()
@@ -751,7 +764,8 @@ async fn invitations_and_password_resets_by_email() {
     // The last admin cannot be demoted.
     let admin = app
         .store
-        .user_by_email(crate::common::ADMIN_EMAIL)
+        .users()
+        .by_email(crate::common::ADMIN_EMAIL)
         .await
         .unwrap()
         .unwrap();

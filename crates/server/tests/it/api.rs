@@ -166,7 +166,8 @@ async fn every_invalid_answer_is_rejected_by_name_and_nothing_is_stored() {
     assert_eq!(app.count_answers().await, 0, "nothing stored");
     assert!(app
         .store
-        .customer_by_external_id(app.workspace_id, "C9")
+        .customers()
+        .by_external_id(app.workspace_id, "C9")
         .await
         .unwrap()
         .is_none());

@@ -34,6 +34,7 @@ async fn survey_page(app: &TestApp) -> String {
 async fn stored(app: &TestApp) -> Answer {
     let mut answers = app
         .store
+        .answers()
         .latest_comments(app.workspace_id, None, 5)
         .await
         .unwrap();
@@ -432,7 +433,12 @@ async fn an_identified_visitor_answers_the_widget_with_the_mouse() {
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let secret = app.store.widget_secret(app.workspace_id).await.unwrap();
+    let secret = app
+        .store
+        .invitations()
+        .widget_secret(app.workspace_id)
+        .await
+        .unwrap();
     let signature = hex_hmac(&secret, "C42");
     let host = host_page(
         &app,

@@ -54,7 +54,8 @@ async fn lifecycle_orders_contacts_and_loyalty(app: TestApp) {
     assert_eq!((status, body["stored"].clone()), (201, json!(2)));
     let spells = app
         .store
-        .customer_spells(app.workspace_id, "c1")
+        .spells()
+        .of_customer(app.workspace_id, "c1")
         .await
         .unwrap();
     assert_eq!(spells.len(), 2);
@@ -136,6 +137,7 @@ async fn lifecycle_orders_contacts_and_loyalty(app: TestApp) {
     assert_eq!(send(&app, "/api/v1/loyalty", leave).await.0, 201);
     let members = app
         .store
+        .spells()
         .loyalty_memberships(app.workspace_id, "c2")
         .await
         .unwrap();
@@ -255,11 +257,13 @@ async fn another_workspaces_customers_are_not_found_and_nothing_is_stored() {
     let app = app_on(TestDb::sqlite()).await;
     let other = app
         .store
-        .create_workspace("other", "Other", &Language::english())
+        .workspaces()
+        .create("other", "Other", &Language::english())
         .await
         .unwrap();
     app.store
-        .upsert_customer(
+        .customers()
+        .upsert(
             other.id,
             &CustomerInput {
                 external_id: "theirs".into(),
@@ -308,18 +312,21 @@ async fn another_workspaces_customers_are_not_found_and_nothing_is_stored() {
     let ws = app.workspace_id;
     assert!(app
         .store
-        .customer_spells(ws, "c1")
+        .spells()
+        .of_customer(ws, "c1")
         .await
         .unwrap()
         .is_empty());
     assert!(app
         .store
-        .customer_spells(other.id, "theirs")
+        .spells()
+        .of_customer(other.id, "theirs")
         .await
         .unwrap()
         .is_empty());
     assert!(app
         .store
+        .spells()
         .loyalty_memberships(other.id, "theirs")
         .await
         .unwrap()

@@ -65,10 +65,11 @@ async fn delete(app: &TestApp, path: &str) -> Response {
 async fn other_key(app: &TestApp) -> String {
     let ws = app
         .store
-        .create_workspace("other", "Other", &advocate_core::Language::english())
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
         .await
         .unwrap();
-    app.store.create_api_key(ws.id, "other").await.unwrap().1
+    app.store.api_keys().create(ws.id, "other").await.unwrap().1
 }
 
 #[tokio::test]
@@ -494,7 +495,8 @@ async fn the_escalation_worker_alerts_the_manager_once() {
         }
         let emails = app
             .store
-            .outbox_messages(
+            .outbox()
+            .messages(
                 app.workspace_id,
                 advocate_store::outbox::OutboxStatus::Pending,
                 false,
@@ -720,7 +722,8 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     );
     assert_eq!(
         app.store
-            .workspace_settings(app.workspace_id)
+            .settings()
+            .get(app.workspace_id)
             .await
             .unwrap()
             .default_queue,
@@ -737,22 +740,14 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
         html.contains("slack_webhook_url points to a link-local address (169.254.0.0/16)"),
         "{html}"
     );
-    let s = app
-        .store
-        .workspace_settings(app.workspace_id)
-        .await
-        .unwrap();
+    let s = app.store.settings().get(app.workspace_id).await.unwrap();
     assert_eq!(
         (s.slack_webhook_url, s.default_queue.as_str()),
         (None, "Customer care")
     );
     let r = form(&app, &cookie, "/settings", &fields("boss@example.com")).await;
     assert_eq!(r.status(), 303);
-    let s = app
-        .store
-        .workspace_settings(app.workspace_id)
-        .await
-        .unwrap();
+    let s = app.store.settings().get(app.workspace_id).await.unwrap();
     assert_eq!(
         (
             s.manager_email.as_deref(),
@@ -788,6 +783,7 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     );
     let nb = app
         .store
+        .settings()
         .playbooks(
             app.workspace_id,
             Some(&advocate_core::Language::new("nb").unwrap()),
@@ -818,6 +814,7 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     assert_eq!(r.status(), 303);
     assert!(
         !app.store
+            .settings()
             .playbooks(
                 app.workspace_id,
                 Some(&advocate_core::Language::new("nb").unwrap())
@@ -846,7 +843,12 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("at least one condition"));
-    let rules = app.store.routing_rules(app.workspace_id).await.unwrap();
+    let rules = app
+        .store
+        .settings()
+        .routing_rules(app.workspace_id)
+        .await
+        .unwrap();
     let r = form(
         &app,
         &cookie,
@@ -857,6 +859,7 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     assert_eq!(r.status(), 303);
     let order: Vec<String> = app
         .store
+        .settings()
         .routing_rules(app.workspace_id)
         .await
         .unwrap()
@@ -874,6 +877,7 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     assert_eq!(r.status(), 303);
     assert_eq!(
         app.store
+            .settings()
             .routing_rules(app.workspace_id)
             .await
             .unwrap()
@@ -973,11 +977,7 @@ async fn inactive_engagements_and_anonymous_detractors_on_the_settings_page_and_
         html.contains("Anonymous detractors must be") && html.contains("sometimes"),
         "{html}"
     );
-    let saved = app
-        .store
-        .workspace_settings(app.workspace_id)
-        .await
-        .unwrap();
+    let saved = app.store.settings().get(app.workspace_id).await.unwrap();
     assert!(saved.review_links.is_empty(), "nothing saved");
 
     let r = form(&app, &cookie, "/settings", &fields("case")).await;

@@ -143,10 +143,11 @@ async fn another_workspace_s_customer_is_not_found() {
     customer_with_answers(&app, 1, "Bad").await;
     let other = app
         .store
-        .create_workspace("other", "Other", &advocate_core::Language::english())
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
         .await
         .unwrap();
-    let (_, other_key) = app.store.create_api_key(other.id, "k").await.unwrap();
+    let (_, other_key) = app.store.api_keys().create(other.id, "k").await.unwrap();
     for path in ["/api/v1/customers/C1/timeline"] {
         let r = app
             .http

@@ -535,10 +535,11 @@ async fn webhook_and_outbox_api_validate_and_stay_in_their_workspace() {
     // Another workspace's key sees none of it.
     let other = app
         .store
-        .create_workspace("other", "Other", &advocate_core::Language::english())
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
         .await
         .unwrap();
-    let (_, other_key) = app.store.create_api_key(other.id, "k").await.unwrap();
+    let (_, other_key) = app.store.api_keys().create(other.id, "k").await.unwrap();
     for path in [
         format!("/api/v1/webhooks/{id}"),
         "/api/v1/outbox/1".to_owned(),
@@ -620,12 +621,14 @@ async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
     // Fail it for good, with an error a hostile receiver could have written.
     let msg = app
         .store
-        .claim_outbox(&[advocate_store::outbox::MessageKind::Webhook], 1, 60)
+        .outbox()
+        .claim(&[advocate_store::outbox::MessageKind::Webhook], 1, 60)
         .await
         .unwrap()
         .remove(0);
     app.store
-        .outbox_failed(
+        .outbox()
+        .failed(
             msg.id,
             "HTTP 500: <script>alert(1)</script>",
             7,
@@ -729,7 +732,8 @@ async fn team_inbox_email_and_slack_alert_for_an_unassigned_detractor() {
         ..Default::default()
     };
     app.store
-        .save_workspace_settings(app.workspace_id, &settings)
+        .settings()
+        .save(app.workspace_id, &settings)
         .await
         .unwrap();
     let workers = start(&app, config(Some(smtp_port), 12));
@@ -871,11 +875,7 @@ async fn internal_targets_are_refused_at_registration_and_never_connected_to(db:
         .await
         .unwrap();
     assert_eq!(hooks, json!([]), "nothing stored");
-    let settings = app
-        .store
-        .workspace_settings(app.workspace_id)
-        .await
-        .unwrap();
+    let settings = app.store.settings().get(app.workspace_id).await.unwrap();
     assert_eq!(settings.slack_webhook_url, None);
 
     // Stored anyway (written before the rule, or straight into the database): an address
@@ -885,7 +885,8 @@ async fn internal_targets_are_refused_at_registration_and_never_connected_to(db:
         format!("http://localhost:{port}/hook"),
     ] {
         app.store
-            .create_webhook(app.workspace_id, &url, &["*".to_owned()])
+            .webhooks()
+            .create(app.workspace_id, &url, &["*".to_owned()])
             .await
             .unwrap();
     }
@@ -896,7 +897,8 @@ async fn internal_targets_are_refused_at_registration_and_never_connected_to(db:
         ..Default::default()
     };
     app.store
-        .save_workspace_settings(app.workspace_id, &settings)
+        .settings()
+        .save(app.workspace_id, &settings)
         .await
         .unwrap();
     let workers = start(

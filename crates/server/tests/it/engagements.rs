@@ -18,17 +18,14 @@ async fn ok_json(r: Response, status: u16) -> Value {
 async fn ambassador(app: &TestApp) {
     app.survey("rel", None).await;
     // A review request goes out only with a review site to link to.
-    let mut s = app
-        .store
-        .workspace_settings(app.workspace_id)
-        .await
-        .unwrap();
+    let mut s = app.store.settings().get(app.workspace_id).await.unwrap();
     s.review_links = vec![advocate_store::models::ReviewLink {
         name: "Trustpilot".into(),
         url: "https://trustpilot.example/acme".into(),
     }];
     app.store
-        .save_workspace_settings(app.workspace_id, &s)
+        .settings()
+        .save(app.workspace_id, &s)
         .await
         .unwrap();
     let customer = json!({"external_id": "C10", "name": "Anna Schmidt",
@@ -114,7 +111,8 @@ async fn a_ten_with_an_email_gets_engagements_and_a_code_redeemed_once() {
         // The thank-you email carries the code, in German.
         let queued = app
             .store
-            .outbox_messages(
+            .outbox()
+            .messages(
                 app.workspace_id,
                 advocate_store::outbox::OutboxStatus::Pending,
                 false,
@@ -125,7 +123,8 @@ async fn a_ten_with_an_email_gets_engagements_and_a_code_redeemed_once() {
             .unwrap();
         let delivered = app
             .store
-            .outbox_messages(
+            .outbox()
+            .messages(
                 app.workspace_id,
                 advocate_store::outbox::OutboxStatus::Delivered,
                 false,
@@ -354,10 +353,11 @@ async fn another_workspace_cannot_see_or_touch_them() {
         .to_owned();
     let other = app
         .store
-        .create_workspace("other", "Other", &advocate_core::Language::english())
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
         .await
         .unwrap();
-    let (_, key) = app.store.create_api_key(other.id, "k").await.unwrap();
+    let (_, key) = app.store.api_keys().create(other.id, "k").await.unwrap();
     let get = app
         .http
         .get(app.url(&format!("/api/v1/engagements/{id}")))

@@ -162,10 +162,12 @@ async fn customers_and_cases_csv() {
         let (ws, store) = (app.workspace_id, &app.store);
         let at = |s: &str| s.parse::<chrono::DateTime<chrono::Utc>>().unwrap();
         store
+            .spells()
             .record_acquired(ws, "C1", at("2025-01-01T00:00:00Z"))
             .await
             .unwrap();
         store
+            .spells()
             .record_churned(ws, "C1", at("2026-05-01T00:00:00Z"))
             .await
             .unwrap();
@@ -178,7 +180,7 @@ async fn customers_and_cases_csv() {
                 amount_in_reporting_currency: None,
                 ordered_at: at("2026-04-05T10:00:00Z"),
             };
-            store.record_order(ws, &order).await.unwrap();
+            store.orders().record(ws, &order).await.unwrap();
         }
         let customers = csv_of(&app, "/api/v1/exports/customers.csv").await;
         assert_eq!(
@@ -299,10 +301,11 @@ async fn exports_stay_inside_the_callers_workspace() {
         seed(&app).await;
         let other = app
             .store
-            .create_workspace("globex", "Globex", &Language::english())
+            .workspaces()
+            .create("globex", "Globex", &Language::english())
             .await
             .unwrap();
-        let (_, key) = app.store.create_api_key(other.id, "k").await.unwrap();
+        let (_, key) = app.store.api_keys().create(other.id, "k").await.unwrap();
         for what in ["answers", "customers", "cases"] {
             let r = app
                 .http
@@ -432,11 +435,12 @@ async fn csv_streams_many_batches_without_losing_or_repeating_rows() {
     // More rows than one batch (2000), written in bulk.
     let survey = app
         .store
-        .survey_by_slug(app.workspace_id, "rel")
+        .surveys()
+        .by_slug(app.workspace_id, "rel")
         .await
         .unwrap()
         .unwrap();
-    let mut batch = app.store.begin_answers().await.unwrap();
+    let mut batch = app.store.answers().begin().await.unwrap();
     for i in 0..4500_i64 {
         let new = NewAnswer {
             workspace_id: app.workspace_id,

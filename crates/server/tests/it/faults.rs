@@ -174,7 +174,8 @@ async fn a_full_disk_gets_503s_and_every_acknowledged_answer_is_kept_after_it_em
     assert_eq!(stored_ids(app.db_url()).await, acked);
     let other = Store::connect(app.db_url()).await.unwrap();
     let customer = other
-        .customer_by_external_id(app.workspace_id, "c-after")
+        .customers()
+        .by_external_id(app.workspace_id, "c-after")
         .await
         .unwrap();
     assert!(customer.is_some(), "an acknowledged customer is not stored");

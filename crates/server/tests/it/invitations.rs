@@ -148,7 +148,8 @@ async fn email_invitation_one_click_answer_comment_and_unsubscribe() {
     assert!(inv["opened_at"].is_string() && inv["answered_at"].is_string());
     let answer = app
         .store
-        .answer(app.workspace_id, inv["answer_id"].as_i64().unwrap())
+        .answers()
+        .get(app.workspace_id, inv["answer_id"].as_i64().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -347,7 +348,8 @@ async fn web_links_sms_short_links_and_bad_links() {
     let sms_id = sms["invitations"][0]["invitation_id"].as_i64().unwrap();
     let stored = app
         .store
-        .invitation(app.workspace_id, sms_id)
+        .invitations()
+        .get(app.workspace_id, sms_id)
         .await
         .unwrap()
         .unwrap();
@@ -512,10 +514,11 @@ async fn invitation_api_refuses_bad_input_and_stays_in_its_workspace() {
     // Another workspace sees none of it.
     let other = app
         .store
-        .create_workspace("other", "Other", &advocate_core::Language::english())
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
         .await
         .unwrap();
-    let (_, other_key) = app.store.create_api_key(other.id, "k").await.unwrap();
+    let (_, other_key) = app.store.api_keys().create(other.id, "k").await.unwrap();
     let id = outcome["invitations"][0]["invitation_id"].as_i64().unwrap();
     let r = app
         .http

@@ -30,12 +30,14 @@ async fn seed(app: &TestApp) {
             .await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         app.store
+            .spells()
             .record_acquired(ws, &who, at("2025-01-01T00:00:00Z"))
             .await
             .unwrap();
     }
     for who in ["C0", "C1", "C4"] {
         app.store
+            .spells()
             .record_churned(ws, who, at("2026-05-15T00:00:00Z"))
             .await
             .unwrap();

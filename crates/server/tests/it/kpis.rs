@@ -26,14 +26,17 @@ async fn seed(app: &TestApp) {
     // Business data through the store (the business API's own tests cover the API).
     let (store, ws) = (&app.store, app.workspace_id);
     store
+        .spells()
         .record_acquired(ws, "C1", at(2025, 1, 1))
         .await
         .unwrap();
     store
+        .spells()
         .record_churned(ws, "C1", at(2026, 2, 1))
         .await
         .unwrap();
     store
+        .spells()
         .record_acquired(ws, "C2", at(2025, 1, 1))
         .await
         .unwrap();
@@ -45,7 +48,7 @@ async fn seed(app: &TestApp) {
         amount_in_reporting_currency: None,
         ordered_at: at(2026, 1, 10),
     };
-    store.record_order(ws, &order).await.unwrap();
+    store.orders().record(ws, &order).await.unwrap();
 }
 
 async fn get(app: &TestApp, query: &str) -> reqwest::Response {

@@ -335,6 +335,7 @@ async fn a_respondent_answers_in_their_language_comments_and_changes_the_score()
     );
     let comments = app
         .store
+        .answers()
         .latest_comments(app.workspace_id, None, 5)
         .await
         .unwrap();

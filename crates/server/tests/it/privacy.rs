@@ -125,10 +125,16 @@ async fn unknown_and_other_workspaces_people_are_not_found() {
     kari_answers(&app).await;
     let other = app
         .store
-        .create_workspace("other", "Other Inc.", &advocate_core::Language::english())
+        .workspaces()
+        .create("other", "Other Inc.", &advocate_core::Language::english())
         .await
         .unwrap();
-    let (_, other_key) = app.store.create_api_key(other.id, "other").await.unwrap();
+    let (_, other_key) = app
+        .store
+        .api_keys()
+        .create(other.id, "other")
+        .await
+        .unwrap();
     let before = reports(&app).await;
     for path in ["/api/v1/customers/C1", "/api/v1/customers/C1/export"] {
         let r = if path.ends_with("export") {

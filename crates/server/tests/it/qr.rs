@@ -196,6 +196,7 @@ async fn answers_through_the_kiosk_link_are_counted_as_kiosk() {
         assert_eq!(r.status(), 303);
         let latest = app
             .store
+            .answers()
             .latest_comments(app.workspace_id, None, 1)
             .await
             .unwrap();

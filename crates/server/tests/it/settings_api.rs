@@ -563,7 +563,8 @@ async fn the_settings_page_renames_warns_and_resets_nothing(app: TestApp) {
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     app.store
-        .dispatch_due_invitations(chrono::Utc::now(), 100)
+        .invitations()
+        .dispatch_due(chrono::Utc::now(), 100)
         .await
         .unwrap();
     let emails = mailbox(&app.store).await;
@@ -652,13 +653,18 @@ async fn the_widget_secret_is_shown_to_admins_and_rotates(app: TestApp) {
     assert_eq!(first.len(), 64);
     assert_eq!(
         first,
-        app.store.widget_secret(app.workspace_id).await.unwrap()
+        app.store
+            .invitations()
+            .widget_secret(app.workspace_id)
+            .await
+            .unwrap()
     );
 
     // Not for a key without the admin scope.
     let (_, read_key) = app
         .store
-        .create_scoped_api_key(app.workspace_id, "reader", &[Scope::Read, Scope::Ingest])
+        .api_keys()
+        .create_scoped(app.workspace_id, "reader", &[Scope::Read, Scope::Ingest])
         .await
         .unwrap();
     let r = app
@@ -674,6 +680,7 @@ async fn the_widget_secret_is_shown_to_admins_and_rotates(app: TestApp) {
     let cookie = app.sign_in().await;
     assert!(page(&app, &cookie, "/settings").await.contains(&first));
     app.store
+        .users()
         .create_member(
             app.workspace_id,
             "manager@example.com",

@@ -207,6 +207,7 @@ async fn an_sms_reaches_the_provider_once(db: TestDb) {
     let provider = Provider::start(&[]).await;
     let workers = start(&app, config(Some(&provider)));
     app.store
+        .outbox()
         .queue_sms(app.workspace_id, &sms("+4791234567"))
         .await
         .unwrap();
@@ -240,7 +241,11 @@ async fn an_sms_reaches_the_provider_once(db: TestDb) {
     // Without a status callback, the field is left out.
     let mut plain = sms("+4790000000");
     plain.status_callback = None;
-    app.store.queue_sms(app.workspace_id, &plain).await.unwrap();
+    app.store
+        .outbox()
+        .queue_sms(app.workspace_id, &plain)
+        .await
+        .unwrap();
     eventually("the second SMS", || async {
         (provider.requests().len() == 2).then_some(())
     })
@@ -263,6 +268,7 @@ async fn provider_errors_and_throttling_are_retried_until_it_accepts() {
     let provider = Provider::start(&[500, 429, 503]).await;
     let workers = start(&app, config(Some(&provider)));
     app.store
+        .outbox()
         .queue_sms(app.workspace_id, &sms("+4791234567"))
         .await
         .unwrap();
@@ -305,6 +311,7 @@ async fn a_refused_sms_is_dead_at_once() {
     let provider = Provider::start(&[400]).await;
     let workers = start(&app, config(Some(&provider)));
     app.store
+        .outbox()
         .queue_sms(app.workspace_id, &sms("+00"))
         .await
         .unwrap();
@@ -331,6 +338,7 @@ async fn a_wrong_login_is_a_permanent_failure() {
     config.sms = Some(SmsSettings::parse(&url).unwrap());
     let workers = start(&app, config);
     app.store
+        .outbox()
         .queue_sms(app.workspace_id, &sms("+4791234567"))
         .await
         .unwrap();
@@ -349,6 +357,7 @@ async fn without_a_provider_sms_waits_untouched() {
     let app = TestApp::spawn().await;
     let workers = start(&app, config(None));
     app.store
+        .outbox()
         .queue_sms(app.workspace_id, &sms("+4791234567"))
         .await
         .unwrap();
@@ -414,7 +423,8 @@ async fn the_status_callback_marks_the_invitation_delivered(db: TestDb) {
         .as_i64()
         .unwrap_or_else(|| panic!("no invitation id in {created}"));
     app.store
-        .dispatch_due_invitations(chrono::Utc::now(), 100)
+        .invitations()
+        .dispatch_due(chrono::Utc::now(), 100)
         .await
         .unwrap();
 
@@ -445,7 +455,8 @@ async fn the_status_callback_marks_the_invitation_delivered(db: TestDb) {
     };
     let delivered_at = || async {
         app.store
-            .invitation(app.workspace_id, id)
+            .invitations()
+            .get(app.workspace_id, id)
             .await
             .unwrap()
             .unwrap()
@@ -471,7 +482,7 @@ async fn the_status_callback_marks_the_invitation_delivered(db: TestDb) {
 
     // A forged or altered token is refused.
     assert_eq!(report("/hooks/sms/forged".into(), "delivered").await, 404);
-    let key = app.store.signing_key().await.unwrap();
+    let key = app.store.workspaces().signing_key().await.unwrap();
     let other = advocate_core::token::sign(&key, &format!("inv:{id}"), i64::MAX);
     assert_eq!(
         report(format!("/hooks/sms/{other}"), "delivered").await,

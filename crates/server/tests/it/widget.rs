@@ -192,6 +192,7 @@ async fn an_anonymous_visitor_answers_and_comments() {
     assert_eq!(app.count_answers().await, 1);
     let latest = app
         .store
+        .answers()
         .latest_comments(app.workspace_id, None, 5)
         .await
         .unwrap();
@@ -211,7 +212,12 @@ async fn an_anonymous_visitor_answers_and_comments() {
 async fn identified_visitors_need_a_valid_signature() {
     let app = TestApp::spawn().await;
     let id = public_id(&app, "rel").await;
-    let secret = app.store.widget_secret(app.workspace_id).await.unwrap();
+    let secret = app
+        .store
+        .invitations()
+        .widget_secret(app.workspace_id)
+        .await
+        .unwrap();
     let r = prompt(&app, &id, "?customer=C1").await;
     assert_eq!(r.status(), 403);
     assert!(detail(r).await.contains("data-signature is missing"));
@@ -227,7 +233,12 @@ async fn identified_visitors_need_a_valid_signature() {
 async fn identified_visitors_answer_once_and_then_rest_in_the_quiet_period() {
     let app = TestApp::spawn().await;
     let id = public_id(&app, "rel").await;
-    let secret = app.store.widget_secret(app.workspace_id).await.unwrap();
+    let secret = app
+        .store
+        .invitations()
+        .widget_secret(app.workspace_id)
+        .await
+        .unwrap();
     for c in ["C1", "C2"] {
         let r = app
             .post_json(
@@ -274,6 +285,7 @@ async fn identified_visitors_answer_once_and_then_rest_in_the_quiet_period() {
     assert_eq!(app.count_answers().await, 2);
     let latest = app
         .store
+        .answers()
         .latest_comments(app.workspace_id, None, 5)
         .await
         .unwrap();

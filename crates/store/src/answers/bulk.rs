@@ -8,6 +8,7 @@ use crate::answers::record::{
 use crate::closed_loop::context::Context;
 use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{NewAnswer, Respondent};
+use crate::Answers;
 use crate::{Backend, Result, Store, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyPoolOptions;
@@ -174,7 +175,7 @@ struct Writer {
     react: Option<Reacting>,
 }
 
-/// What answers recent enough to act on react with (see [`Store::begin_answers_reacting`]).
+/// What answers recent enough to act on react with (see [`Answers::begin_reacting`]).
 struct Reacting {
     since: DateTime<Utc>,
     public_url: String,
@@ -268,30 +269,30 @@ impl Writer {
     }
 }
 
-impl Store {
+impl Answers<'_> {
     /// Opens a transaction for many answers. On SQLite it is on a connection of its own
     /// (see [`SQLITE_BULK_PRAGMAS`]), closed with the batch, and holds the write lock
     /// until it is committed or dropped.
-    pub async fn begin_answers(&self) -> Result<AnswerBatch> {
-        self.begin_answers_with(None).await
+    pub async fn begin(&self) -> Result<AnswerBatch> {
+        self.begin_with(None).await
     }
 
-    /// As [`Store::begin_answers`], but the answers dated at or after `since` set off
+    /// As [`Answers::begin`], but the answers dated at or after `since` set off
     /// their playbook exactly as live answers would (cases, alerts, thank-yous, webhooks),
     /// in the same transaction; older ones stay quiet history.
-    pub async fn begin_answers_reacting(&self, since: DateTime<Utc>) -> Result<AnswerBatch> {
+    pub async fn begin_reacting(&self, since: DateTime<Utc>) -> Result<AnswerBatch> {
         // Read (or create) the signing key before the batch takes SQLite's write lock.
-        let ctx = self.reaction_context().await?;
+        let ctx = self.store.reaction_context().await?;
         let react = Reacting {
             since,
             public_url: ctx.public_url.to_owned(),
             signing_key: ctx.signing_key.to_vec(),
         };
-        self.begin_answers_with(Some(react)).await
+        self.begin_with(Some(react)).await
     }
 
-    async fn begin_answers_with(&self, react: Option<Reacting>) -> Result<AnswerBatch> {
-        let tx = match self.backend {
+    async fn begin_with(&self, react: Option<Reacting>) -> Result<AnswerBatch> {
+        let tx = match self.store.backend {
             Backend::Sqlite => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(1)
@@ -302,11 +303,11 @@ impl Store {
                             Ok(())
                         })
                     })
-                    .connect_with(self.options.clone())
+                    .connect_with(self.store.options.clone())
                     .await?;
                 pool.begin_with("BEGIN IMMEDIATE").await?
             }
-            Backend::Postgres => self.begin_write().await?,
+            Backend::Postgres => self.store.begin_write().await?,
         };
         let (jobs, queue) = mpsc::channel(JOBS_QUEUED);
         let failure = Arc::new(Failure::default());
@@ -331,16 +332,16 @@ impl Store {
         workspace_id: i64,
         external_ids: &[String],
     ) -> Result<HashSet<String>> {
-        existing(self, "customers", workspace_id, external_ids).await
+        existing(self.store, "customers", workspace_id, external_ids).await
     }
 
     /// Which of these answer external ids are already used in the workspace.
-    pub async fn existing_answer_external_ids(
+    pub async fn existing_external_ids(
         &self,
         workspace_id: i64,
         external_ids: &[String],
     ) -> Result<HashSet<String>> {
-        existing(self, "answers", workspace_id, external_ids).await
+        existing(self.store, "answers", workspace_id, external_ids).await
     }
 }
 

@@ -8,7 +8,8 @@ use crate::feedback::customers::{
 use crate::feedback::rollups::Tally;
 use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
 use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
-use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
+use crate::Answers;
+use crate::{from_ts, to_ts, Backend, Result, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::{Category, Score, SurveyKind};
 use chrono::Utc;
@@ -41,18 +42,18 @@ fn answer_from(row: &AnyRow) -> Result<Answer> {
     })
 }
 
-impl Store {
+impl Answers<'_> {
     /// Stores one answer durably (the commit is on disk when this returns; concurrent
     /// answers share one commit, see `group_commit`). A retry with
     /// the same idempotency key or external id returns the stored answer instead of a
     /// second one; reusing either for a different answer is a conflict. What the answer
     /// sets off (case, alerts, thank-you, webhooks) is queued in the same transaction.
-    pub async fn record_answer(&self, new: &NewAnswer) -> Result<Recorded> {
+    pub async fn record(&self, new: &NewAnswer) -> Result<Recorded> {
         if let Some(found) = self.replay(new).await? {
             return Ok(found);
         }
         // Written with the other answers arriving now, in one durable commit.
-        match self.group_commit().record(new.clone()).await {
+        match self.store.group_commit().record(new.clone()).await {
             Ok(answer) => Ok(Recorded {
                 answer,
                 replayed: false,
@@ -68,10 +69,10 @@ impl Store {
     /// Stores many answers in one transaction: all of them or none. With `react`, each
     /// sets off what a live answer would; without, they are history (an import) and only
     /// counted.
-    pub async fn record_answers(&self, answers: &[NewAnswer], react: bool) -> Result<Vec<i64>> {
-        let ctx = self.reaction_context().await?;
+    pub async fn record_many(&self, answers: &[NewAnswer], react: bool) -> Result<Vec<i64>> {
+        let ctx = self.store.reaction_context().await?;
         let ctx = react.then_some(&ctx);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let mut batch = Batch::default();
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
@@ -83,7 +84,7 @@ impl Store {
         batch.write(&mut tx).await?;
         tx.commit().await?;
         if react {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(ids)
     }
@@ -101,7 +102,7 @@ impl Store {
         .bind(new.workspace_id)
         .bind(new.idempotency_key.clone())
         .bind(new.external_id.clone())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let stored_hash: Option<String> = row.try_get("request_hash")?;
@@ -139,12 +140,12 @@ impl Store {
         .bind(comment.map(str::to_owned))
         .bind(workspace_id)
         .bind(answer_id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         if done.rows_affected() > 0 {
             return Ok(());
         }
-        match self.answer(workspace_id, answer_id).await? {
+        match self.get(workspace_id, answer_id).await? {
             Some(_) => Err(anonymised(answer_id)),
             None => Err(StoreError::NotFound(format!(
                 "no answer with id {answer_id}"
@@ -161,20 +162,20 @@ impl Store {
         answer_id: i64,
         score: u8,
     ) -> Result<Answer> {
-        let ctx = self.reaction_context().await?;
-        let mut tx = self.begin_write().await?;
+        let ctx = self.store.reaction_context().await?;
+        let mut tx = self.store.begin_write().await?;
         let answer = change_score_in(&mut tx, &ctx, workspace_id, answer_id, score).await?;
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(answer)
     }
 
-    pub async fn answer(&self, workspace_id: i64, id: i64) -> Result<Option<Answer>> {
+    pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Answer>> {
         let sql = format!("SELECT {COLUMNS} FROM answers WHERE workspace_id = $1 AND id = $2");
         let row = sqlx::query(&sql)
             .bind(workspace_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(answer_from).transpose()
     }
@@ -199,14 +200,14 @@ impl Store {
         for id in survey_ids.unwrap_or_default() {
             query = query.bind(*id);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(&self.store.pool).await?;
         rows.iter().map(answer_from).collect()
     }
 
-    pub async fn count_answers(&self, workspace_id: i64) -> Result<u64> {
+    pub async fn count(&self, workspace_id: i64) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE workspace_id = $1")
             .bind(workspace_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.store.pool)
             .await?;
         Ok(n as u64)
     }

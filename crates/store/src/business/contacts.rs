@@ -10,7 +10,8 @@ use super::{
     settle, Checked, Mode, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
 };
 use crate::many_rows::placeholders;
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Contacts;
+use crate::{from_ts, to_ts, Result, StoreError};
 use advocate_core::ContactChannel;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -113,36 +114,32 @@ fn resend(stored: &Row_, new: &Row_) -> Resend {
     }
 }
 
-impl Store {
+impl Contacts<'_> {
     /// Records one contact (errors name the field only).
-    pub async fn record_contact(
-        &self,
-        workspace_id: i64,
-        contact: &NewContact,
-    ) -> Result<Recorded> {
+    pub async fn record(&self, workspace_id: i64, contact: &NewContact) -> Result<Recorded> {
         let checked = self
-            .try_record_contacts(workspace_id, std::slice::from_ref(contact), Mode::Store)
+            .try_record_many(workspace_id, std::slice::from_ref(contact), Mode::Store)
             .await?;
         settle(list_name("contacts", true), checked)
     }
 
     /// Records up to [`super::MAX_BATCH`] contacts, all or none; errors name each bad
     /// item as `contacts[i]`.
-    pub async fn record_contacts(
+    pub async fn record_many(
         &self,
         workspace_id: i64,
         contacts: &[NewContact],
     ) -> Result<Recorded> {
         check_size(contacts.len(), "contacts")?;
         let checked = self
-            .try_record_contacts(workspace_id, contacts, Mode::Store)
+            .try_record_many(workspace_id, contacts, Mode::Store)
             .await?;
         settle(list_name("contacts", false), checked)
     }
 
-    /// Like [`Store::record_contacts`], with the problems as data and no limit on their
+    /// Like [`Contacts::record_many`], with the problems as data and no limit on their
     /// number.
-    pub async fn try_record_contacts(
+    pub async fn try_record_many(
         &self,
         workspace_id: i64,
         contacts: &[NewContact],
@@ -152,7 +149,7 @@ impl Store {
             return Ok(Ok(Recorded::default()));
         }
         let now = Utc::now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let customers: Vec<&str> = contacts
             .iter()
             .filter_map(|c| c.customer.as_deref().map(str::trim))
@@ -228,8 +225,8 @@ impl Store {
     }
 
     /// A page of contacts, newest first. An unknown customer is `NotFound`.
-    pub async fn contacts(&self, workspace_id: i64, filter: &ContactFilter) -> Result<ContactPage> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn list(&self, workspace_id: i64, filter: &ContactFilter) -> Result<ContactPage> {
+        let mut conn = self.store.pool.acquire().await?;
         let customer_id = match &filter.customer {
             None => -1,
             Some(c) => *customer_ids_in(&mut conn, workspace_id, &[c.as_str()])

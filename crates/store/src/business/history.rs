@@ -6,7 +6,8 @@
 //! transaction, so hundreds of thousands of orders load in seconds. Data sent by other
 //! systems day to day goes through the recording API, which checks every item.
 
-use crate::{to_ts, Result, Store, StoreError};
+use crate::History;
+use crate::{to_ts, Result, StoreError};
 use advocate_core::ContactChannel;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyArguments;
@@ -61,7 +62,7 @@ pub struct HistoricMembership {
     pub left_at: Option<DateTime<Utc>>,
 }
 
-/// Everything [`Store::load_business_history`] loads, borrowed from the caller.
+/// Everything [`History::load_business`] loads, borrowed from the caller.
 #[derive(Debug, Clone, Copy)]
 pub struct BusinessHistory<'a> {
     pub spells: &'a [HistoricSpell],
@@ -160,13 +161,13 @@ impl HistoricRow for HistoricMembership {
     }
 }
 
-impl Store {
+impl History<'_> {
     /// Loads business history from a trusted source (see the module comment) for
     /// customers already stored in the workspace, in transactions of up to 20,000 rows;
     /// calls `progress` with the number of rows after each commit. Refuses rows naming a
     /// customer the workspace does not have, before writing anything. Returns the rows
     /// written.
-    pub async fn load_business_history(
+    pub async fn load_business(
         &self,
         workspace_id: i64,
         rows: BusinessHistory<'_>,
@@ -200,7 +201,7 @@ impl Store {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT id, external_id FROM customers WHERE workspace_id = $1")
                 .bind(workspace_id)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.store.pool)
                 .await?;
         Ok(rows.into_iter().map(|(id, ext)| (ext, id)).collect())
     }
@@ -212,7 +213,7 @@ impl Store {
         progress: &mut impl FnMut(u64),
     ) -> Result<u64> {
         for batch in rows.chunks(ROWS_PER_TRANSACTION) {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.store.begin_write().await?;
             for statement in batch.chunks(ROWS_PER_STATEMENT) {
                 insert_rows(&mut tx, cx, statement).await?;
             }

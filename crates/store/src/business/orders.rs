@@ -12,7 +12,8 @@ use super::{
 };
 use crate::many_rows::placeholders;
 use crate::tenancy::lookup::settings_in;
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Orders;
+use crate::{from_ts, to_ts, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -80,29 +81,29 @@ struct Row_ {
     ordered_at: i64,
 }
 
-impl Store {
+impl Orders<'_> {
     /// Records one order (errors name the field only).
-    pub async fn record_order(&self, workspace_id: i64, order: &NewOrder) -> Result<Recorded> {
+    pub async fn record(&self, workspace_id: i64, order: &NewOrder) -> Result<Recorded> {
         let checked = self
-            .try_record_orders(workspace_id, std::slice::from_ref(order), Mode::Store)
+            .try_record_many(workspace_id, std::slice::from_ref(order), Mode::Store)
             .await?;
         settle(list_name("orders", true), checked)
     }
 
     /// Records up to [`super::MAX_BATCH`] orders, all or none; errors name each bad item
     /// as `orders[i]`.
-    pub async fn record_orders(&self, workspace_id: i64, orders: &[NewOrder]) -> Result<Recorded> {
+    pub async fn record_many(&self, workspace_id: i64, orders: &[NewOrder]) -> Result<Recorded> {
         check_size(orders.len(), "orders")?;
         let checked = self
-            .try_record_orders(workspace_id, orders, Mode::Store)
+            .try_record_many(workspace_id, orders, Mode::Store)
             .await?;
         settle(list_name("orders", false), checked)
     }
 
-    /// Like [`Store::record_orders`], with the problems as data (for imports that report
+    /// Like [`Orders::record_many`], with the problems as data (for imports that report
     /// them by line) and no limit on their number. Nothing is stored unless there is no
     /// problem.
-    pub async fn try_record_orders(
+    pub async fn try_record_many(
         &self,
         workspace_id: i64,
         orders: &[NewOrder],
@@ -112,7 +113,7 @@ impl Store {
             return Ok(Ok(Recorded::default()));
         }
         let now = Utc::now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let reporting = settings_in(&mut tx, workspace_id).await?.currency;
         let customers: Vec<&str> = orders.iter().map(|o| o.customer.trim()).collect();
         let ids = customer_ids_in(&mut tx, workspace_id, &customers).await?;
@@ -165,8 +166,8 @@ impl Store {
     }
 
     /// A page of orders, newest first. An unknown customer is `NotFound`.
-    pub async fn orders(&self, workspace_id: i64, filter: &OrderFilter) -> Result<OrderPage> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn list(&self, workspace_id: i64, filter: &OrderFilter) -> Result<OrderPage> {
+        let mut conn = self.store.pool.acquire().await?;
         let reporting = settings_in(&mut conn, workspace_id).await?.currency;
         let customer_id = match &filter.customer {
             None => None,

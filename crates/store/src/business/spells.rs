@@ -10,7 +10,8 @@ use super::{
     check_size, customer_ids_in, list_name, missing_customer, not_future, settle, Checked, Mode,
     ProblemKind, Problems, Recorded,
 };
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Spells;
+use crate::{from_ts, to_ts, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
@@ -134,7 +135,7 @@ fn time(ts: i64) -> String {
     from_ts(ts).to_rfc3339()
 }
 
-impl Store {
+impl Spells<'_> {
     /// A customer was acquired, or came back after churning: opens a spell.
     pub async fn record_acquired(
         &self,
@@ -185,7 +186,7 @@ impl Store {
         settle(list_name(LIFECYCLE.list, false), checked)
     }
 
-    /// Like [`Store::record_lifecycle`], with the problems as data and no limit on their
+    /// Like [`Spells::record_lifecycle`], with the problems as data and no limit on their
     /// number (for imports).
     pub async fn try_record_lifecycle(
         &self,
@@ -256,7 +257,7 @@ impl Store {
         settle(list_name(LOYALTY.list, false), checked)
     }
 
-    /// Like [`Store::record_loyalty`], with the problems as data and no limit on their
+    /// Like [`Spells::record_loyalty`], with the problems as data and no limit on their
     /// number (for imports).
     pub async fn try_record_loyalty(
         &self,
@@ -273,7 +274,7 @@ impl Store {
     }
 
     /// A customer's spells, oldest first.
-    pub async fn customer_spells(&self, workspace_id: i64, customer: &str) -> Result<Vec<Spell>> {
+    pub async fn of_customer(&self, workspace_id: i64, customer: &str) -> Result<Vec<Spell>> {
         self.spells_of(&LIFECYCLE, workspace_id, customer).await
     }
 
@@ -287,7 +288,7 @@ impl Store {
     }
 
     async fn spells_of(&self, t: &Table, workspace_id: i64, customer: &str) -> Result<Vec<Spell>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         let id = *customer_ids_in(&mut conn, workspace_id, &[customer])
             .await?
             .get(customer)
@@ -310,7 +311,7 @@ impl Store {
         mode: Mode,
     ) -> Result<Checked> {
         let now = Utc::now();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let names: Vec<&str> = events.iter().map(|(c, _, _)| c.trim()).collect();
         let ids = customer_ids_in(&mut tx, workspace_id, &names).await?;
         let mut problems = Problems::default();

@@ -16,7 +16,8 @@ use crate::closed_loop::context::format_due;
 use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
 use crate::models::WorkspaceSettings;
 use crate::tenancy::lookup::{company_in, sender, settings_in};
-use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
+use crate::Cases;
+use crate::{from_ts, to_ts, Backend, Result, StoreError};
 use advocate_core::case::{self, CaseState, CaseStatus, CaseUpdate, Lifecycle, Outcome};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Language, Priority};
@@ -272,9 +273,9 @@ fn filter_sql(f: &CaseFilter) -> (String, Vec<String>) {
     (sql, params)
 }
 
-impl Store {
+impl Cases<'_> {
     /// Cases matching `filter`, soonest SLA due first.
-    pub async fn cases(&self, workspace_id: i64, filter: &CaseFilter) -> Result<CasePage> {
+    pub async fn list(&self, workspace_id: i64, filter: &CaseFilter) -> Result<CasePage> {
         let now = Utc::now();
         let (cond, params) = filter_sql(filter);
         let count_sql = format!(
@@ -287,7 +288,7 @@ impl Store {
         for p in &params {
             q = q.bind(p.clone());
         }
-        let total: i64 = q.fetch_one(&self.pool).await?;
+        let total: i64 = q.fetch_one(&self.store.pool).await?;
         let n = params.len() + 2;
         let list_sql = format!(
             "{CASE_SELECT} WHERE k.workspace_id = $1 AND $2 = $2{cond} \
@@ -302,7 +303,7 @@ impl Store {
         let rows = q
             .bind(i64::from(filter.limit.clamp(1, 500)))
             .bind(i64::from(filter.offset))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         Ok(CasePage {
             cases: rows
@@ -315,8 +316,8 @@ impl Store {
 
     /// One case with its checklist, notes and answers; `None` when the workspace has no
     /// such case.
-    pub async fn case(&self, workspace_id: i64, id: i64) -> Result<Option<CaseDetail>> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<CaseDetail>> {
+        let mut conn = self.store.pool.acquire().await?;
         case_detail_in(&mut conn, workspace_id, id).await
     }
 
@@ -324,7 +325,7 @@ impl Store {
     /// name), in one transaction with its `case.updated` event (and the re-survey email
     /// when the case is resolved and the workspace asks for one). What the change does is
     /// decided by [`advocate_core::case::plan`] on the case as locked here.
-    pub async fn update_case(
+    pub async fn update(
         &self,
         workspace_id: i64,
         id: i64,
@@ -332,8 +333,8 @@ impl Store {
         actor: &str,
     ) -> Result<CaseDetail> {
         update.check_not_empty()?;
-        let ctx = self.reaction_context().await?;
-        let mut tx = self.begin_write().await?;
+        let ctx = self.store.reaction_context().await?;
+        let mut tx = self.store.begin_write().await?;
         let (state, asked) = self.case_state_in(&mut tx, workspace_id, id).await?;
         let now = Utc::now();
         let plan = case::plan(&state, update, now)?;
@@ -369,7 +370,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(detail)
     }
 
@@ -381,7 +382,7 @@ impl Store {
         workspace_id: i64,
         id: i64,
     ) -> Result<(CaseState, Asked)> {
-        let lock = if self.backend == Backend::Postgres {
+        let lock = if self.store.backend == Backend::Postgres {
             " FOR UPDATE"
         } else {
             ""
@@ -428,7 +429,7 @@ impl Store {
     }
 
     /// Adds a note to a case (closed ones too), queuing `case.updated`.
-    pub async fn add_case_note(
+    pub async fn add_note(
         &self,
         workspace_id: i64,
         id: i64,
@@ -436,7 +437,7 @@ impl Store {
         body: &str,
     ) -> Result<CaseNote> {
         let body = case::note_body(body)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let ts = to_ts(Utc::now());
         let n = sqlx::query("UPDATE cases SET updated_at = $1 WHERE workspace_id = $2 AND id = $3")
             .bind(ts)
@@ -457,7 +458,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(CaseNote {
             id: note_id,
             author: author.to_owned(),
@@ -482,7 +483,7 @@ impl Store {
             }
         }
         if total > 0 {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(total)
     }
@@ -490,13 +491,13 @@ impl Store {
     async fn escalate_batch(&self, now: DateTime<Utc>) -> Result<usize> {
         // On PostgreSQL, rows another instance is escalating right now are skipped rather
         // than waited for; the outer `escalated_at IS NULL` is re-checked after any wait.
-        let skip = if self.backend == Backend::Postgres {
+        let skip = if self.store.backend == Backend::Postgres {
             " FOR UPDATE SKIP LOCKED"
         } else {
             ""
         };
         let ts = to_ts(now);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let claimed: Vec<(i64, i64)> = sqlx::query_as(&format!(
             "UPDATE cases SET escalated_at = $1, updated_at = $1 WHERE escalated_at IS NULL \
              AND id IN (SELECT id FROM cases WHERE status = 'open' AND first_contact_at IS NULL \
@@ -519,7 +520,16 @@ impl Store {
                 .await?
                 .expect("claimed case exists")
                 .case;
-            queue_escalation(&mut tx, self.public_url(), *ws, s, company, lang, &case).await?;
+            queue_escalation(
+                &mut tx,
+                self.store.public_url(),
+                *ws,
+                s,
+                company,
+                lang,
+                &case,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(claimed.len())
@@ -527,20 +537,19 @@ impl Store {
 
     /// Closed-loop health of the workspace; the period covers cases opened at or after
     /// `since` (all time when `None`).
-    pub async fn closed_loop_health(
+    pub async fn health(
         &self,
         workspace_id: i64,
         since: Option<DateTime<Utc>>,
     ) -> Result<ClosedLoopHealth> {
-        self.closed_loop_health_between(workspace_id, since, None)
-            .await
+        self.health_between(workspace_id, since, None).await
     }
 
     /// Closed-loop health of the cases opened in `[since, until)` only, for a report of a
     /// period that has ended (a quarter): every figure, open and overdue included, counts
     /// cases opened in the period, never one opened after it (those still open today).
     /// With `until = None` open and overdue count every case open today.
-    pub async fn closed_loop_health_between(
+    pub async fn health_between(
         &self,
         workspace_id: i64,
         since: Option<DateTime<Utc>>,
@@ -563,7 +572,7 @@ impl Store {
         .bind(now)
         .bind(open_from)
         .bind(end)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let inbox: Vec<AssigneeLoad> = inbox_rows
             .into_iter()
@@ -580,7 +589,7 @@ impl Store {
         .bind(workspace_id)
         .bind(since.map_or(i64::MIN, to_ts))
         .bind(end)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let mut waits: Vec<i64> = Vec::new();
         let mut within = 0u64;
@@ -633,7 +642,7 @@ const FOR_REVIEW: &str = "a.customer_id IS NULL AND a.anonymised_at IS NULL AND 
      AND EXISTS (SELECT 1 FROM surveys s WHERE s.id = a.survey_id AND s.kind = 'nps') \
      AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.answer_id = a.id)";
 
-impl Store {
+impl Cases<'_> {
     /// How many anonymous detractor answers since `since` have no case and are flagged for
     /// review (see `WorkspaceSettings::anonymous_detractors`).
     pub async fn count_anonymous_for_review(
@@ -647,7 +656,7 @@ impl Store {
         ))
         .bind(workspace_id)
         .bind(since.map_or(i64::MIN, to_ts))
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?;
         Ok(n as u64)
     }
@@ -671,7 +680,7 @@ impl Store {
         for id in answer_ids {
             query = query.bind(*id);
         }
-        let ids: Vec<i64> = query.fetch_all(&self.pool).await?;
+        let ids: Vec<i64> = query.fetch_all(&self.store.pool).await?;
         Ok(ids.into_iter().collect())
     }
 }

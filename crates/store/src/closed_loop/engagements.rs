@@ -10,7 +10,8 @@ use crate::closed_loop::context::respondent_language;
 use crate::delivery::outbox::{enqueue_email, enqueue_event, EmailMessage};
 use crate::many_rows::placeholders;
 use crate::models::{Answer, Customer, WorkspaceSettings};
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Engagements;
+use crate::{from_ts, to_ts, Result, StoreError};
 use advocate_core::messages::{self, ThankYouFacts};
 use advocate_core::{EngagementKind, Score};
 use chrono::{DateTime, Utc};
@@ -689,9 +690,9 @@ fn code_status_sql(status: CodeStatus) -> &'static str {
     }
 }
 
-impl Store {
+impl Engagements<'_> {
     /// A page of a workspace's engagements, newest first.
-    pub async fn engagements(
+    pub async fn list(
         &self,
         workspace_id: i64,
         filter: &EngagementFilter,
@@ -709,7 +710,7 @@ impl Store {
         .bind(&customer)
         .bind(kind)
         .bind(status)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?;
         let rows = sqlx::query(&format!(
             "SELECT {ENGAGEMENT_COLUMNS} FROM {ENGAGEMENT_FROM} {condition} \
@@ -721,7 +722,7 @@ impl Store {
         .bind(status)
         .bind(i64::from(filter.limit.clamp(1, 500)))
         .bind(i64::from(filter.offset))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         Ok(EngagementPage {
             total,
@@ -729,20 +730,20 @@ impl Store {
         })
     }
 
-    pub async fn engagement(&self, workspace_id: i64, id: i64) -> Result<Option<Engagement>> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Engagement>> {
+        let mut conn = self.store.pool.acquire().await?;
         engagement_in(&mut conn, workspace_id, id).await
     }
 
     /// Records what became of an engagement (e.g. a review was left) and announces it with
     /// `engagement.updated`. Setting the status it already has changes nothing.
-    pub async fn set_engagement_status(
+    pub async fn set_status(
         &self,
         workspace_id: i64,
         id: i64,
         status: EngagementStatus,
     ) -> Result<Engagement> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let current = engagement_in(&mut tx, workspace_id, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no engagement {id}")))?;
@@ -751,14 +752,14 @@ impl Store {
         }
         let moved = move_engagement(&mut tx, workspace_id, &current, status).await?;
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(moved)
     }
 
     /// Grants a reward, VIP membership or panel invitation to a customer by hand, tied to
     /// their latest answer, starting at `status` (usually `queued`). Announced with
     /// `engagement.updated`, since no answer's `response.created` covers it.
-    pub async fn grant_engagement(
+    pub async fn grant(
         &self,
         workspace_id: i64,
         external_id: &str,
@@ -772,7 +773,7 @@ impl Store {
                 kind.as_str()
             )));
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let customer_id: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM customers WHERE workspace_id = $1 AND external_id = $2",
         )
@@ -826,7 +827,7 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("no engagement {id}")))?;
         announce(&mut tx, workspace_id, &created, None).await?;
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(created)
     }
 
@@ -835,7 +836,7 @@ impl Store {
     pub async fn import_discount_codes(&self, workspace_id: i64, codes: &[String]) -> Result<u64> {
         let codes = checked_codes(codes)?;
         let now = to_ts(Utc::now());
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let mut taken = Vec::new();
         for chunk in codes.chunks(500) {
             let sql = format!(
@@ -912,7 +913,7 @@ impl Store {
              FROM discount_codes WHERE workspace_id = $1",
         )
         .bind(workspace_id)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?;
         let counts = CodeCounts {
             free,
@@ -926,7 +927,7 @@ impl Store {
         .bind(workspace_id)
         .bind(i64::from(limit.clamp(1, 1000)))
         .bind(i64::from(offset))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let total = match status {
             None => free + assigned + redeemed,
@@ -950,7 +951,7 @@ impl Store {
     ) -> Result<DiscountCode> {
         let code = code.trim();
         let now = to_ts(Utc::now());
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let done = sqlx::query(
             "UPDATE discount_codes SET redeemed_at = $1 WHERE workspace_id = $2 AND code = $3 \
              AND redeemed_at IS NULL",
@@ -987,7 +988,7 @@ impl Store {
             }
         }
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(redeemed)
     }
 }

@@ -104,7 +104,7 @@ pub(crate) async fn on_answer(
 /// A detractor answer (new, or changed to a detractor score): it joins the customer's
 /// open case, else opens one. An anonymous detractor (no one to contact) opens a case
 /// without contact steps only when the workspace asks for that; by default it opens none
-/// and is flagged for review instead (see `Store::anonymous_for_review`).
+/// and is flagged for review instead (see `Cases::anonymous_for_review`).
 async fn on_detractor(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,

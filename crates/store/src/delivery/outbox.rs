@@ -2,7 +2,8 @@
 //! transaction as that write, then claimed, delivered, retried and dead-lettered by the
 //! workers (see advocate-server's `worker`).
 
-use crate::{from_ts, random_token, to_ts, Backend, Result, Store, StoreError};
+use crate::Outbox;
+use crate::{from_ts, random_token, to_ts, Backend, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -462,15 +463,15 @@ fn clip(error: &str) -> String {
     format!("{}…", &error[..end])
 }
 
-impl Store {
+impl Outbox<'_> {
     /// Queues one SMS on its own (event `sms`) and wakes the delivery worker. Code that
     /// sends an SMS because of another write queues it in that write's transaction
     /// instead (`enqueue_sms`), so both happen or neither.
     pub async fn queue_sms(&self, workspace_id: i64, sms: &SmsMessage) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         enqueue_sms(&mut tx, workspace_id, "sms", sms).await?;
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(())
     }
 
@@ -480,18 +481,17 @@ impl Store {
     /// never claimed. Safe with several instances on one PostgreSQL (`SKIP LOCKED` lets
     /// concurrent claimers pass each other's rows); on SQLite the single writer
     /// connection and the one-statement claim serialise claimers.
-    pub async fn claim_outbox(
+    pub async fn claim(
         &self,
         kinds: &[MessageKind],
         limit: usize,
         lease_secs: i64,
     ) -> Result<Vec<OutboxMessage>> {
-        self.claim_outbox_at(Utc::now(), kinds, limit, lease_secs)
-            .await
+        self.claim_at(Utc::now(), kinds, limit, lease_secs).await
     }
 
-    /// [`Store::claim_outbox`] as if the time were `now` (tests move the clock).
-    pub async fn claim_outbox_at(
+    /// [`Outbox::claim`] as if the time were `now` (tests move the clock).
+    pub async fn claim_at(
         &self,
         now: DateTime<Utc>,
         kinds: &[MessageKind],
@@ -502,7 +502,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = to_ts(now);
-        if self.backend == Backend::Sqlite {
+        if self.store.backend == Backend::Sqlite {
             // Look with a reader first: SQLite's one writer is what every answer waits
             // for, and the delivery workers also look every second, mostly for nothing.
             let due: Option<i64> = sqlx::query_scalar(
@@ -510,7 +510,7 @@ impl Store {
                  AND (locked_until IS NULL OR locked_until <= $1) LIMIT 1",
             )
             .bind(now)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
             if due.is_none() {
                 return Ok(Vec::new());
@@ -518,7 +518,7 @@ impl Store {
         }
         // One placeholder per kind: still fully parameterised.
         let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 4)).collect();
-        let lock = match self.backend {
+        let lock = match self.store.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
@@ -536,7 +536,7 @@ impl Store {
         for kind in kinds {
             query = query.bind(kind.as_str());
         }
-        let rows = query.fetch_all(&self.writer).await?;
+        let rows = query.fetch_all(&self.store.writer).await?;
         let mut messages = rows
             .iter()
             .map(message_for_delivery)
@@ -548,9 +548,9 @@ impl Store {
     /// Records a successful attempt: the message is delivered. An email that carries
     /// promoter engagements marks them `sent` (if still `queued`) and announces each as
     /// `engagement.updated`, in the same transaction.
-    pub async fn outbox_delivered(&self, id: i64, duration_ms: i64) -> Result<()> {
+    pub async fn delivered(&self, id: i64, duration_ms: i64) -> Result<()> {
         let now = to_ts(Utc::now());
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let row: Option<(i64, String, String)> = sqlx::query_as(
             "UPDATE outbox SET status = 'delivered', delivered_at = $1, locked_until = NULL \
              WHERE id = $2 AND status <> 'delivered' RETURNING workspace_id, kind, payload",
@@ -580,7 +580,7 @@ impl Store {
         }
         tx.commit().await?;
         if queued_more {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(())
     }
@@ -588,7 +588,7 @@ impl Store {
     /// Records a failed attempt: retried after an exponential, jittered wait, or
     /// dead-lettered after `policy.max_attempts` failures (at once when `permanent`: a
     /// message that can never succeed, such as an invalid address).
-    pub async fn outbox_failed(
+    pub async fn failed(
         &self,
         id: i64,
         error: &str,
@@ -598,7 +598,7 @@ impl Store {
     ) -> Result<FailureOutcome> {
         let now = Utc::now();
         let error = clip(error);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let attempts: Option<i64> = sqlx::query_scalar("SELECT attempts FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -635,13 +635,13 @@ impl Store {
     }
 
     /// How many messages of a workspace are in each status.
-    pub async fn outbox_counts(&self, workspace_id: i64) -> Result<OutboxCounts> {
+    pub async fn counts(&self, workspace_id: i64) -> Result<OutboxCounts> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*), SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) FROM outbox \
              WHERE workspace_id = $1 GROUP BY status",
         )
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let mut counts = OutboxCounts::default();
         for (status, n, failing) in rows {
@@ -660,7 +660,7 @@ impl Store {
 
     /// A page of a workspace's messages in one status, newest first; `before` is the id
     /// the previous page ended at. With `failed_only`, only messages with an error.
-    pub async fn outbox_messages(
+    pub async fn messages(
         &self,
         workspace_id: i64,
         status: OutboxStatus,
@@ -677,13 +677,13 @@ impl Store {
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(failed_only))
         .bind(limit.clamp(1, 500))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(message_for_view).collect()
     }
 
     /// One message of a workspace with every attempt, oldest first.
-    pub async fn outbox_message(
+    pub async fn message(
         &self,
         workspace_id: i64,
         id: i64,
@@ -693,7 +693,7 @@ impl Store {
         ))
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let message = message_for_view(&row)?;
@@ -702,7 +702,7 @@ impl Store {
              WHERE outbox_id = $1 ORDER BY id",
         )
         .bind(id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?
         .iter()
         .map(|r| {
@@ -729,14 +729,14 @@ impl Store {
         .bind(to_ts(Utc::now()))
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.store.writer)
         .await?;
         match row {
             Some(row) => {
-                self.wake_outbox();
+                self.store.wake_outbox();
                 message_for_view(&row)
             }
-            None => match self.outbox_message(workspace_id, id).await? {
+            None => match self.message(workspace_id, id).await? {
                 Some(_) => Err(StoreError::Conflict(format!(
                     "message {id} was already delivered; it is not sent twice"
                 ))),
@@ -753,11 +753,11 @@ impl Store {
         )
         .bind(to_ts(Utc::now()))
         .bind(workspace_id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?
         .rows_affected();
         if done > 0 {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(done)
     }
@@ -837,16 +837,19 @@ mod tests {
         for db in TestDb::all().await {
             let store = db.store().await;
             let ws = store
-                .create_workspace("acme", "Acme", &Language::english())
+                .workspaces()
+                .create("acme", "Acme", &Language::english())
                 .await
                 .unwrap()
                 .id;
             store
-                .create_webhook(ws, "http://127.0.0.1:9/h", &["engagement.updated".into()])
+                .webhooks()
+                .create(ws, "http://127.0.0.1:9/h", &["engagement.updated".into()])
                 .await
                 .unwrap();
             let survey = store
-                .create_survey(
+                .surveys()
+                .create(
                     ws,
                     &NewSurvey {
                         slug: Label::new("rel").unwrap(),
@@ -860,7 +863,8 @@ mod tests {
                 .await
                 .unwrap();
             let answer = store
-                .record_answer(&NewAnswer {
+                .answers()
+                .record(&NewAnswer {
                     workspace_id: ws,
                     survey_id: survey.id,
                     respondent: Respondent::Anonymous,
@@ -906,12 +910,13 @@ mod tests {
                 .unwrap();
             tx.commit().await.unwrap();
             let claimed = store
-                .claim_outbox(&[MessageKind::Email], 10, 60)
+                .outbox()
+                .claim(&[MessageKind::Email], 10, 60)
                 .await
                 .unwrap();
             assert_eq!(claimed.len(), 1, "{:?}", db.backend);
-            store.outbox_delivered(claimed[0].id, 1).await.unwrap();
-            store.outbox_delivered(claimed[0].id, 1).await.unwrap();
+            store.outbox().delivered(claimed[0].id, 1).await.unwrap();
+            store.outbox().delivered(claimed[0].id, 1).await.unwrap();
             let statuses: Vec<String> = sqlx::query_scalar(
                 "SELECT status FROM engagements WHERE workspace_id = $1 ORDER BY id",
             )
@@ -921,7 +926,8 @@ mod tests {
             .unwrap();
             assert_eq!(statuses, ["sent", "accepted"], "{:?}", db.backend);
             let events = store
-                .claim_outbox(&[MessageKind::Webhook], 10, 60)
+                .outbox()
+                .claim(&[MessageKind::Webhook], 10, 60)
                 .await
                 .unwrap();
             assert_eq!(events.len(), 1, "announced once: {:?}", db.backend);

@@ -2,7 +2,8 @@
 //! every delivery (see `advocate_core::delivery`); it is shown once, when created or
 //! rotated, and looked up again at each delivery so a rotation applies to retries too.
 
-use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use crate::Webhooks;
+use crate::{from_ts, random_token, to_ts, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -101,9 +102,9 @@ fn endpoint_from(row: &AnyRow) -> Result<WebhookEndpoint> {
     })
 }
 
-impl Store {
+impl Webhooks<'_> {
     /// Creates an active endpoint; returns it with its secret, which is not shown again.
-    pub async fn create_webhook(
+    pub async fn create(
         &self,
         workspace_id: i64,
         url: &str,
@@ -121,30 +122,30 @@ impl Store {
         .bind(&secret)
         .bind(events.join(","))
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .fetch_one(&self.store.writer)
         .await?;
         Ok((endpoint_from(&row)?, secret))
     }
 
-    pub async fn webhooks(&self, workspace_id: i64) -> Result<Vec<WebhookEndpoint>> {
+    pub async fn list(&self, workspace_id: i64) -> Result<Vec<WebhookEndpoint>> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY id"
         ))
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?
         .iter()
         .map(endpoint_from)
         .collect()
     }
 
-    pub async fn webhook(&self, workspace_id: i64, id: i64) -> Result<Option<WebhookEndpoint>> {
+    pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<WebhookEndpoint>> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2"
         ))
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?
         .as_ref()
         .map(endpoint_from)
@@ -152,7 +153,7 @@ impl Store {
     }
 
     /// Changes the events and/or the active flag; `None` keeps a value.
-    pub async fn update_webhook(
+    pub async fn update(
         &self,
         workspace_id: i64,
         id: i64,
@@ -168,7 +169,7 @@ impl Store {
         .bind(active.map(i64::from))
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.store.writer)
         .await?;
         row.as_ref()
             .map(endpoint_from)
@@ -177,8 +178,8 @@ impl Store {
     }
 
     /// Deletes an endpoint that never had a message; deactivates one that has.
-    pub async fn delete_webhook(&self, workspace_id: i64, id: i64) -> Result<WebhookRemoval> {
-        let mut tx = self.begin_write().await?;
+    pub async fn delete(&self, workspace_id: i64, id: i64) -> Result<WebhookRemoval> {
+        let mut tx = self.store.begin_write().await?;
         let used: Option<i64> = sqlx::query_scalar(
             "SELECT (SELECT COUNT(*) FROM outbox WHERE endpoint_id = w.id) FROM webhook_endpoints w \
              WHERE w.workspace_id = $1 AND w.id = $2",
@@ -210,7 +211,7 @@ impl Store {
 
     /// Replaces an endpoint's secret; returns the new one (shown once). Messages not yet
     /// delivered are signed with it from now on.
-    pub async fn rotate_webhook_secret(&self, workspace_id: i64, id: i64) -> Result<String> {
+    pub async fn rotate_secret(&self, workspace_id: i64, id: i64) -> Result<String> {
         let secret = new_secret();
         let done = sqlx::query(
             "UPDATE webhook_endpoints SET secret = $1 WHERE workspace_id = $2 AND id = $3",
@@ -218,7 +219,7 @@ impl Store {
         .bind(&secret)
         .bind(workspace_id)
         .bind(id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?
         .rows_affected();
         if done == 0 {
@@ -228,11 +229,11 @@ impl Store {
     }
 
     /// The current secret of an endpoint, for the worker that signs a delivery.
-    pub async fn webhook_secret(&self, endpoint_id: i64) -> Result<Option<String>> {
+    pub async fn secret(&self, endpoint_id: i64) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE id = $1")
                 .bind(endpoint_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.store.pool)
                 .await?,
         )
     }

@@ -2,7 +2,8 @@
 
 use crate::many_rows::{Placeholders, LOOKUP_KEYS};
 use crate::models::{Attributes, Customer, CustomerInput};
-use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
+use crate::Customers;
+use crate::{from_ts, to_ts, Backend, Result, StoreError};
 use advocate_core::Language;
 use chrono::Utc;
 use sqlx::any::AnyRow;
@@ -43,26 +44,18 @@ pub(crate) fn attributes_json(attributes: &Attributes) -> String {
     serde_json::to_string(attributes).expect("attributes serialise")
 }
 
-impl Store {
+impl Customers<'_> {
     /// Creates the customer or updates the fields given (by external id).
-    pub async fn upsert_customer(
-        &self,
-        workspace_id: i64,
-        input: &CustomerInput,
-    ) -> Result<Customer> {
-        let mut tx = self.begin_write().await?;
+    pub async fn upsert(&self, workspace_id: i64, input: &CustomerInput) -> Result<Customer> {
+        let mut tx = self.store.begin_write().await?;
         let customer = upsert_customer_in(&mut tx, workspace_id, input).await?;
         tx.commit().await?;
         Ok(customer)
     }
 
     /// Upserts many customers in one transaction: all of them or none.
-    pub async fn upsert_customers(
-        &self,
-        workspace_id: i64,
-        inputs: &[CustomerInput],
-    ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    pub async fn upsert_many(&self, workspace_id: i64, inputs: &[CustomerInput]) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
         for input in inputs {
             upsert_customer_in(&mut tx, workspace_id, input).await?;
         }
@@ -70,19 +63,19 @@ impl Store {
         Ok(())
     }
 
-    pub async fn customer_by_external_id(
+    pub async fn by_external_id(
         &self,
         workspace_id: i64,
         external_id: &str,
     ) -> Result<Option<Customer>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         customer_in(&mut conn, workspace_id, external_id).await
     }
 
-    pub async fn count_customers(&self, workspace_id: i64) -> Result<u64> {
+    pub async fn count(&self, workspace_id: i64) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE workspace_id = $1")
             .bind(workspace_id)
-            .fetch_one(&self.pool)
+            .fetch_one(&self.store.pool)
             .await?;
         Ok(n as u64)
     }

@@ -1,7 +1,8 @@
 //! Surveys: what is asked, of whom, at which touchpoint.
 
 use crate::models::{NewSurvey, Survey};
-use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use crate::Surveys;
+use crate::{from_ts, random_token, to_ts, Result, StoreError};
 use advocate_core::{Language, SurveyKind};
 use chrono::Utc;
 use sqlx::any::AnyRow;
@@ -47,8 +48,8 @@ fn survey_from(row: &AnyRow) -> Result<Survey> {
     })
 }
 
-impl Store {
-    pub async fn create_survey(&self, workspace_id: i64, new: &NewSurvey) -> Result<Survey> {
+impl Surveys<'_> {
+    pub async fn create(&self, workspace_id: i64, new: &NewSurvey) -> Result<Survey> {
         let texts = serde_json::to_string(&new.texts).expect("texts serialise");
         let row = sqlx::query(&format!(
             "INSERT INTO surveys (workspace_id, slug, public_id, kind, name, touchpoint, \
@@ -64,7 +65,7 @@ impl Store {
         .bind(new.default_language.as_str())
         .bind(texts)
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .fetch_one(&self.store.writer)
         .await
         .map_err(|e| match StoreError::is_unique_violation(&e) {
             true => StoreError::Conflict(format!(
@@ -76,11 +77,11 @@ impl Store {
         survey_from(&row)
     }
 
-    pub async fn surveys(&self, workspace_id: i64) -> Result<Vec<Survey>> {
+    pub async fn list(&self, workspace_id: i64) -> Result<Vec<Survey>> {
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 ORDER BY id");
         let rows = sqlx::query(&sql)
             .bind(workspace_id)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         rows.iter().map(survey_from).collect()
     }
@@ -88,9 +89,10 @@ impl Store {
     /// The survey with this slug. Surveys never change once created (nothing updates or
     /// deletes them), so every answer's lookup after the first is served from memory; code
     /// that starts changing surveys must clear `survey_cache`.
-    pub async fn survey_by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
+    pub async fn by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
         let key = (workspace_id, slug.to_owned());
         if let Some(found) = self
+            .store
             .survey_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -102,11 +104,15 @@ impl Store {
         let row = sqlx::query(&sql)
             .bind(workspace_id)
             .bind(slug)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         let survey = row.as_ref().map(survey_from).transpose()?;
         if let Some(s) = &survey {
-            let mut cache = self.survey_cache.lock().unwrap_or_else(|e| e.into_inner());
+            let mut cache = self
+                .store
+                .survey_cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             // Bounded: an installation with more surveys than this just reads more often.
             if cache.len() >= SURVEY_CACHE_MAX {
                 cache.clear();
@@ -117,21 +123,21 @@ impl Store {
     }
 
     /// The survey behind a public link; the public id is global, not per workspace.
-    pub async fn survey_by_public_id(&self, public_id: &str) -> Result<Option<Survey>> {
+    pub async fn by_public_id(&self, public_id: &str) -> Result<Option<Survey>> {
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE public_id = $1");
         let row = sqlx::query(&sql)
             .bind(public_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(survey_from).transpose()
     }
 
-    pub async fn survey(&self, workspace_id: i64, id: i64) -> Result<Option<Survey>> {
+    pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Survey>> {
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND id = $2");
         let row = sqlx::query(&sql)
             .bind(workspace_id)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(survey_from).transpose()
     }

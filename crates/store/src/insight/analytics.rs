@@ -2,7 +2,8 @@
 
 use crate::insight::report::{change, merge, summary, Histogram, NpsGroup, NpsReport};
 use crate::many_rows::placeholders;
-use crate::{Result, Store, StoreError};
+use crate::Analytics;
+use crate::{Result, StoreError};
 use advocate_core::period::{date_of_day, day_number};
 use advocate_core::{CiMethod, Granularity, GroupBy, SurveyKind};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -37,13 +38,15 @@ enum Dimension<'a> {
     Segment(&'a str),
 }
 
-impl Store {
-    pub async fn nps_report(&self, q: &NpsQuery) -> Result<NpsReport> {
+impl Analytics<'_> {
+    pub async fn report(&self, q: &NpsQuery) -> Result<NpsReport> {
         let (survey_ids, enps) = self.report_surveys(q).await?;
         // eNPS is anonymous: no figure of fewer answers than the workspace's minimum.
         let floor = match enps {
             true => Some(
-                self.workspace_settings(q.workspace_id)
+                self.store
+                    .settings()
+                    .get(q.workspace_id)
                     .await?
                     .enps_min_group_size,
             ),
@@ -162,7 +165,7 @@ impl Store {
             )
             .bind(workspace_id)
             .bind(after.clone())
-            .fetch_one(&self.pool)
+            .fetch_one(&self.store.pool)
             .await?;
             match next.as_deref().and_then(|d| d.strip_prefix(PREFIX)) {
                 Some(attribute) => {
@@ -180,7 +183,9 @@ impl Store {
         match &q.survey {
             Some(slug) => {
                 let survey = self
-                    .survey_by_slug(q.workspace_id, slug)
+                    .store
+                    .surveys()
+                    .by_slug(q.workspace_id, slug)
                     .await?
                     .ok_or_else(|| StoreError::NotFound(format!("no survey with slug {slug:?}")))?;
                 if survey.kind == SurveyKind::Csat {
@@ -191,7 +196,9 @@ impl Store {
                 Ok((vec![survey.id], survey.kind == SurveyKind::Enps))
             }
             None => Ok((
-                self.surveys(q.workspace_id)
+                self.store
+                    .surveys()
+                    .list(q.workspace_id)
                     .await?
                     .into_iter()
                     .filter(|s| s.kind == SurveyKind::Nps)
@@ -362,7 +369,7 @@ impl Store {
         for (_, lo, hi) in &spans {
             query = query.bind(*lo).bind(*hi);
         }
-        add_rows(&mut out, query.fetch_all(&self.pool).await?);
+        add_rows(&mut out, query.fetch_all(&self.store.pool).await?);
         Ok(out)
     }
 }

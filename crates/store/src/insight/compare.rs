@@ -9,7 +9,8 @@
 
 use crate::insight::analytics::Scope;
 use crate::insight::report::{summary, Histogram, NpsSummary};
-use crate::{Result, Store, StoreError};
+use crate::Analytics;
+use crate::{Result, StoreError};
 use advocate_core::period::day_number;
 use advocate_core::{GroupBy, NpsCounts, SurveyKind};
 use chrono::{NaiveDate, Utc};
@@ -108,10 +109,10 @@ fn may_overlap(a: &NpsFilter, b: &NpsFilter, a_to: NaiveDate, b_to: NaiveDate) -
     }
 }
 
-impl Store {
+impl Analytics<'_> {
     /// Compares two filtered sets of answers. Errors name the side's parameter
     /// (`a.survey`, `b.from`, …).
-    pub async fn nps_compare(&self, q: &CompareQuery) -> Result<NpsComparison> {
+    pub async fn compare(&self, q: &CompareQuery) -> Result<NpsComparison> {
         let today = Utc::now().date_naive();
         let (a_surveys, a_kind) = self.side_surveys(q.workspace_id, "a", &q.a).await?;
         let (b_surveys, b_kind) = self.side_surveys(q.workspace_id, "b", &q.b).await?;
@@ -124,7 +125,9 @@ impl Store {
         }
         let floor = match a_kind {
             SurveyKind::Enps => Some(
-                self.workspace_settings(q.workspace_id)
+                self.store
+                    .settings()
+                    .get(q.workspace_id)
                     .await?
                     .enps_min_group_size,
             ),
@@ -187,7 +190,9 @@ impl Store {
         match &f.survey {
             Some(slug) => {
                 let survey = self
-                    .survey_by_slug(workspace_id, slug)
+                    .store
+                    .surveys()
+                    .by_slug(workspace_id, slug)
                     .await?
                     .ok_or_else(|| {
                         StoreError::NotFound(format!("{side}.survey: no survey with slug {slug:?}"))
@@ -200,7 +205,9 @@ impl Store {
                 Ok((vec![survey.id], survey.kind))
             }
             None => Ok((
-                self.surveys(workspace_id)
+                self.store
+                    .surveys()
+                    .list(workspace_id)
                     .await?
                     .into_iter()
                     .filter(|s| s.kind == SurveyKind::Nps)

@@ -6,7 +6,8 @@
 //! the server turns them into CSV or XLSX without knowing any table.
 
 use crate::many_rows::placeholders;
-use crate::{from_ts, to_ts, Result, Store};
+use crate::Exports;
+use crate::{from_ts, to_ts, Result};
 use advocate_core::case::CaseStatus;
 use advocate_core::{Score, SurveyKind};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
@@ -255,10 +256,10 @@ fn case_row(row: &AnyRow) -> Result<Vec<Cell>> {
     ])
 }
 
-impl Store {
+impl Exports<'_> {
     /// Up to `limit` (capped at [`EXPORT_BATCH_MAX`]) rows of `table` with an id above
     /// `after` (start with 0), in id order, for one workspace.
-    pub async fn export_batch(
+    pub async fn batch(
         &self,
         workspace_id: i64,
         table: ExportTable,
@@ -285,7 +286,7 @@ impl Store {
                 .bind(filter.to.map_or(i64::MAX, to_ts))
                 .bind(filter.survey.clone().unwrap_or_default())
                 .bind(limit)
-                .fetch_all(&self.pool)
+                .fetch_all(&self.store.pool)
                 .await?,
                 ExportTable::Customers => {
                     // SUM is NUMERIC on PostgreSQL, which the Any driver cannot decode: cast.
@@ -312,7 +313,7 @@ impl Store {
                     .bind(workspace_id)
                     .bind(after)
                     .bind(limit)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&self.store.pool)
                     .await?
                 }
                 ExportTable::Cases => {
@@ -341,7 +342,7 @@ impl Store {
                     for s in &filter.statuses {
                         q = q.bind(s.as_str());
                     }
-                    q.fetch_all(&self.pool).await?
+                    q.fetch_all(&self.store.pool).await?
                 }
             };
         let to_cells = match table {
@@ -371,7 +372,7 @@ pub struct PeriodComment {
     pub channel: String,
 }
 
-impl Store {
+impl Exports<'_> {
     /// Commented NPS answers with a score in `min..=max` chosen across the days
     /// `first..=last` rather than from its end: each calendar month in it offers its most
     /// informative comments (the longest: more words say more about why), and the months
@@ -447,7 +448,7 @@ impl Store {
         .bind(i64::from(min))
         .bind(i64::from(max))
         .bind(i64::from(limit.clamp(1, 100)))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {

@@ -18,7 +18,8 @@
 
 /// Re-exported for the KPI page, which formats the report's money.
 pub use crate::business::minor_digits;
-use crate::{Backend, Result, Store, StoreError};
+use crate::Kpis;
+use crate::{Backend, Result, StoreError};
 use advocate_core::kpi::{self, RateRatio};
 use advocate_core::{CiMethod, GroupBy, Interval, Label, NpsCounts};
 use chrono::{Datelike, Months, NaiveDate};
@@ -278,20 +279,20 @@ struct Counts {
     historic_revenue: i64,
 }
 
-impl Store {
+impl Kpis<'_> {
     /// The retention KPIs of a period with their linkage to NPS, a monthly series and the
     /// previous period of the same length.
-    pub async fn kpi_report(&self, q: &KpiQuery) -> Result<KpiReport> {
+    pub async fn report(&self, q: &KpiQuery) -> Result<KpiReport> {
         let len = (q.to - q.from).num_days() + 1;
         let prev_to = q.from.pred_opt().unwrap_or(q.from);
         let prev_from = prev_to - chrono::Duration::days(len - 1);
-        self.kpi_report_against(q, (prev_from, prev_to)).await
+        self.report_against(q, (prev_from, prev_to)).await
     }
 
     /// Like [`Self::kpi_report`], with `previous` (first and last day, inclusive) as the
     /// period compared with: the previous quarter for a quarter, say, rather than the
     /// period of the same number of days.
-    pub async fn kpi_report_against(
+    pub async fn report_against(
         &self,
         q: &KpiQuery,
         (prev_from, prev_to): (NaiveDate, NaiveDate),
@@ -305,7 +306,7 @@ impl Store {
         if let Some((attr, _)) = &q.segment {
             segment_label(attr)?;
         }
-        let currency = self.workspace_settings(q.workspace_id).await?.currency;
+        let currency = self.store.settings().get(q.workspace_id).await?.currency;
         let scale = 10f64.powi(minor_digits(&currency) as i32);
         let span = Span::new(q.from, q.to);
         let prev_span = Span::new(prev_from, prev_to);
@@ -346,7 +347,7 @@ impl Store {
 
     /// The value of attribute `attr` in a JSON attributes column, per dialect.
     fn attribute_expr(&self, sql: &mut Sql, column: &str, attr: &str) -> String {
-        match self.backend {
+        match self.store.backend {
             // Labels never contain '"', so quoting the key keeps '.' from nesting the path.
             Backend::Sqlite => format!(
                 "json_extract({column}, {})",
@@ -440,7 +441,7 @@ impl Store {
             case = Self::CATEGORY_CASE,
         );
         sql.push(&text);
-        for row in sql.fetch(&self.pool).await? {
+        for row in sql.fetch(&self.store.pool).await? {
             let c = out.entry(key(row.try_get("score")?)).or_default();
             c.at_start += u(&row, "at_start")?;
             c.acquired += u(&row, "acquired")?;
@@ -467,7 +468,9 @@ impl Store {
                 };
                 let wanted = tp.clone().or_else(|| seg.as_ref().map(|(_, v)| v.clone()));
                 let report = self
-                    .nps_report(&crate::insight::analytics::NpsQuery {
+                    .store
+                    .analytics()
+                    .report(&crate::insight::analytics::NpsQuery {
                         workspace_id: q.workspace_id,
                         survey: None,
                         from: Some(from),
@@ -512,7 +515,7 @@ impl Store {
         let filters = self.answer_filters(&mut sql, q);
         sql.push(&format!("{text}{filters} GROUP BY a.score"));
         let mut hist = [0u64; 11];
-        for row in sql.fetch(&self.pool).await? {
+        for row in sql.fetch(&self.store.pool).await? {
             if let Some(slot) = usize::try_from(row.try_get::<i64, _>("score")?)
                 .ok()
                 .filter(|s| *s <= 10)
@@ -563,7 +566,7 @@ impl Store {
         );
         let filters = self.answer_filters(&mut sql, q);
         sql.push(&format!("{text}{filters}"));
-        let row = sql.fetch(&self.pool).await?.remove(0);
+        let row = sql.fetch(&self.store.pool).await?.remove(0);
         let (answers, csat_n, csat_ok) =
             (u(&row, "answers")?, u(&row, "csat_n")?, u(&row, "csat_ok")?);
 
@@ -577,7 +580,7 @@ impl Store {
         );
         let filters = self.answer_filters(&mut sql, q);
         sql.push(&format!("{text}{filters}"));
-        let reviews = u(&sql.fetch(&self.pool).await?.remove(0), "n")?;
+        let reviews = u(&sql.fetch(&self.store.pool).await?.remove(0), "n")?;
 
         // Loyalty: active members among the customers active at the end.
         let mut sql = Sql::new();
@@ -590,7 +593,7 @@ impl Store {
              WHERE sp.workspace_id = {w} AND sp.started_at < {e} AND (sp.ended_at IS NULL OR sp.ended_at >= {e})"
         );
         sql.push(&text);
-        let members = u(&sql.fetch(&self.pool).await?.remove(0), "members")?;
+        let members = u(&sql.fetch(&self.store.pool).await?.remove(0), "members")?;
 
         // Contacts: complaints, and the median first reply per channel (window functions,
         // the mean of the middle two for an even count, as kpi::median).
@@ -604,7 +607,7 @@ impl Store {
             sql.i(span.end)
         );
         sql.push(&text);
-        let complaints = u(&sql.fetch(&self.pool).await?.remove(0), "n")?;
+        let complaints = u(&sql.fetch(&self.store.pool).await?.remove(0), "n")?;
         let channels = self.first_reply(q, span).await?;
 
         let nps = self.nps_figure(q, span.from, span.to).await?;
@@ -696,7 +699,7 @@ impl Store {
             sql.i(span.end)
         );
         sql.push(&text);
-        sql.fetch(&self.pool)
+        sql.fetch(&self.store.pool)
             .await?
             .iter()
             .map(|row| {
@@ -760,7 +763,7 @@ impl Store {
             w2 = sql.i(q.workspace_id),
         );
         sql.push(&text);
-        let row = sql.fetch(&self.pool).await?.remove(0);
+        let row = sql.fetch(&self.store.pool).await?.remove(0);
         let at_risk = row.try_get::<i64, _>("revenue")? as f64 / scale;
         Ok(Linkage {
             category_rule: definitions::CATEGORY,
@@ -827,7 +830,7 @@ impl Store {
             sql.i(span.end)
         );
         sql.push(&text);
-        let row = sql.fetch(&self.pool).await?.remove(0);
+        let row = sql.fetch(&self.store.pool).await?.remove(0);
         let churn = (0..months.len())
             .map(|i| Ok((u(&row, &format!("a{i}"))?, u(&row, &format!("l{i}"))?)))
             .collect::<Result<Vec<(u64, u64)>>>()?;
@@ -848,13 +851,13 @@ impl Store {
         let revenue_sql = sums("orders", "o", "ordered_at", "o.amount_minor", "");
         let complaints_sql = sums("contacts", "x", "opened_at", "1", " AND x.is_complaint = 1");
         let mut revenue = vec![0i64; months.len()];
-        for row in revenue_sql.fetch(&self.pool).await? {
+        for row in revenue_sql.fetch(&self.store.pool).await? {
             if let Some(slot) = revenue.get_mut(row.try_get::<i64, _>("k")? as usize) {
                 *slot = row.try_get("v")?;
             }
         }
         let mut complaints = vec![0u64; months.len()];
-        for row in complaints_sql.fetch(&self.pool).await? {
+        for row in complaints_sql.fetch(&self.store.pool).await? {
             if let Some(slot) = complaints.get_mut(row.try_get::<i64, _>("k")? as usize) {
                 *slot = u(&row, "v")?;
             }

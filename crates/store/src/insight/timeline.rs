@@ -7,7 +7,8 @@
 
 use crate::feedback::customers::customer_in;
 use crate::models::Customer;
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Timelines;
+use crate::{from_ts, to_ts, Result, StoreError};
 use advocate_core::{Category, NpsCounts, Score, SurveyKind};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -214,8 +215,8 @@ fn owned_by(email: &str) -> String {
     )
 }
 
-impl Store {
-    /// Whether the customer belongs to the person (see [`Store::customers_page`]'s owner).
+impl Timelines<'_> {
+    /// Whether the customer belongs to the person (see [`Timelines::customers_page`]'s owner).
     pub async fn customer_owned_by(
         &self,
         workspace_id: i64,
@@ -230,19 +231,19 @@ impl Store {
         .bind(workspace_id)
         .bind(external_id)
         .bind(email.trim().to_lowercase())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?;
         Ok(n > 0)
     }
 
     /// The customer's record, or `None` when the workspace has no such customer. See
     /// [`Timeline`] for what it holds and its bounds.
-    pub async fn customer_timeline(
+    pub async fn of_customer(
         &self,
         workspace_id: i64,
         external_id: &str,
     ) -> Result<Option<Timeline>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         let Some(customer) = customer_in(&mut conn, workspace_id, external_id).await? else {
             return Ok(None);
         };
@@ -283,7 +284,7 @@ impl Store {
         .bind(to_ts(now))
         .bind(workspace_id)
         .bind(external_id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Err(unknown_customer(external_id));
@@ -302,7 +303,7 @@ impl Store {
         )
         .bind(workspace_id)
         .bind(external_id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         if done.rows_affected() == 0 {
             return Err(unknown_customer(external_id));
@@ -344,7 +345,7 @@ impl Store {
                 .bind(&pattern)
                 .bind(flagged)
                 .bind(&owner)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.store.pool)
                 .await?;
         let rows = sqlx::query(&format!(
             "SELECT c.external_id, c.name, c.email, c.account_manager, c.follow_up_note, \
@@ -362,7 +363,7 @@ impl Store {
         .bind(&owner)
         .bind(i64::from(limit.clamp(1, CUSTOMERS_PAGE_MAX)))
         .bind(i64::from(offset))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let rows = rows
             .iter()

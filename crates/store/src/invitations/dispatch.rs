@@ -10,7 +10,8 @@ use crate::delivery::outbox::{enqueue_email, enqueue_sms, EmailMessage, SmsMessa
 use crate::feedback::customers::customer_by_id_in;
 use crate::models::{Customer, Survey, Workspace, WorkspaceSettings};
 use crate::tenancy::lookup::{sender, settings_in};
-use crate::{to_ts, Backend, Result, Store, StoreError};
+use crate::Invitations;
+use crate::{to_ts, Backend, Result, StoreError};
 use advocate_core::invitation::{
     self as texts, Branding, InvitationFacts, InvitationTextOverrides, InvitationTexts,
 };
@@ -37,17 +38,13 @@ struct Cache {
     texts: HashMap<(i64, String), InvitationTextOverrides>,
 }
 
-impl Store {
+impl Invitations<'_> {
     /// Sends up to `limit` invitations whose time has come (at `now`). Call again while
     /// the report's `claimed` equals `limit`.
-    pub async fn dispatch_due_invitations(
-        &self,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<DispatchReport> {
-        let key = self.signing_key().await?;
-        let mut tx = self.begin_write().await?;
-        let lock = match self.backend {
+    pub async fn dispatch_due(&self, now: DateTime<Utc>, limit: u32) -> Result<DispatchReport> {
+        let key = self.store.workspaces().signing_key().await?;
+        let mut tx = self.store.begin_write().await?;
+        let lock = match self.store.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
@@ -108,7 +105,7 @@ impl Store {
         }
         tx.commit().await?;
         if report.sent > 0 {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(report)
     }
@@ -116,14 +113,14 @@ impl Store {
     /// Sends the one reminder of unanswered email and SMS invitations that have waited
     /// their workspace's `reminder_after_days`. Returns how many were queued.
     pub async fn send_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<usize> {
-        let key = self.signing_key().await?;
+        let key = self.store.workspaces().signing_key().await?;
         let mut queued = 0;
-        for workspace in self.workspaces().await? {
-            let settings = self.workspace_settings(workspace.id).await?;
+        for workspace in self.store.workspaces().list().await? {
+            let settings = self.store.settings().get(workspace.id).await?;
             let Some(days) = settings.reminder_after_days else {
                 continue;
             };
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.store.begin_write().await?;
             let rows = sqlx::query(&format!(
                 "SELECT {COLUMNS} FROM invitations i WHERE workspace_id = $1 AND status = 'sent' \
                  AND answered_at IS NULL AND reminded_at IS NULL AND channel IN ('email', 'sms') \
@@ -162,7 +159,7 @@ impl Store {
             tx.commit().await?;
         }
         if queued > 0 {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(queued)
     }
@@ -175,7 +172,9 @@ impl Store {
     ) -> Result<&'c (Workspace, WorkspaceSettings)> {
         if let std::collections::hash_map::Entry::Vacant(slot) = cache.workspaces.entry(id) {
             let workspace = self
-                .workspace(id)
+                .store
+                .workspaces()
+                .get(id)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("no workspace with id {id}")))?;
             slot.insert((workspace, settings_in(conn, id).await?));
@@ -200,7 +199,9 @@ impl Store {
         if let std::collections::hash_map::Entry::Vacant(slot) = cache.surveys.entry(inv.survey_id)
         {
             let survey = self
-                .survey(inv.workspace_id, inv.survey_id)
+                .store
+                .surveys()
+                .get(inv.workspace_id, inv.survey_id)
                 .await?
                 .ok_or_else(|| StoreError::NotFound("invited survey is gone".into()))?;
             slot.insert(survey);
@@ -212,7 +213,7 @@ impl Store {
             &workspace.name,
             &inv.language,
         );
-        let base = self.public_url();
+        let base = self.store.public_url();
         let token = invitation_token(key, inv.id, inv.expires_at);
         let survey_url = format!("{base}/i/{token}");
         match inv.channel {

@@ -6,7 +6,8 @@ use crate::feedback::customers::{attributes_json, upsert_customer_in};
 use crate::feedback::surveys::survey_in;
 use crate::models::{Attributes, CustomerInput};
 use crate::tenancy::lookup::settings_in;
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Triggers;
+use crate::{from_ts, to_ts, Result, StoreError};
 use advocate_core::{Channel, Label};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -99,14 +100,13 @@ fn check(input: &TriggerInput) -> Result<()> {
     Ok(())
 }
 
-impl Store {
-    pub async fn create_trigger(
-        &self,
-        workspace_id: i64,
-        input: &TriggerInput,
-    ) -> Result<EventTrigger> {
+impl Triggers<'_> {
+    pub async fn create(&self, workspace_id: i64, input: &TriggerInput) -> Result<EventTrigger> {
         check(input)?;
-        self.require_survey(workspace_id, input.survey_id).await?;
+        self.store
+            .schedules()
+            .require_survey(workspace_id, input.survey_id)
+            .await?;
         let row = sqlx::query(&format!(
             "INSERT INTO event_triggers (workspace_id, event, survey_id, channel, delay_minutes, \
              sample_percent, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -120,7 +120,7 @@ impl Store {
         .bind(i64::from(input.sample_percent))
         .bind(i64::from(input.active))
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .fetch_one(&self.store.writer)
         .await
         .map_err(|e| match e {
             e if StoreError::is_unique_violation(&e) => StoreError::Conflict(format!(
@@ -133,21 +133,21 @@ impl Store {
         trigger_from(&row)
     }
 
-    pub async fn triggers(&self, workspace_id: i64) -> Result<Vec<EventTrigger>> {
+    pub async fn list(&self, workspace_id: i64) -> Result<Vec<EventTrigger>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM event_triggers WHERE workspace_id = $1 ORDER BY id"
         ))
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(trigger_from).collect()
     }
 
-    pub async fn delete_trigger(&self, workspace_id: i64, id: i64) -> Result<()> {
+    pub async fn delete(&self, workspace_id: i64, id: i64) -> Result<()> {
         let done = sqlx::query("DELETE FROM event_triggers WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!(
@@ -167,7 +167,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<EventOutcome> {
         let workspace = self
-            .workspace(workspace_id)
+            .store
+            .workspaces()
+            .get(workspace_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no workspace with id {workspace_id}")))?;
         if let Some(id) = self.event_by_external_id(workspace_id, event).await? {
@@ -177,7 +179,7 @@ impl Store {
                 invitations: Vec::new(),
             });
         }
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let customer = upsert_customer_in(&mut tx, workspace_id, &event.customer).await?;
         let inserted = sqlx::query_scalar(
             "INSERT INTO events (workspace_id, name, customer_id, attributes, occurred_at, \
@@ -242,7 +244,7 @@ impl Store {
             );
         }
         tx.commit().await?;
-        self.wake_invitations();
+        self.store.wake_invitations();
         Ok(EventOutcome {
             event_id,
             replayed: false,
@@ -264,7 +266,7 @@ impl Store {
             )
             .bind(workspace_id)
             .bind(external_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?,
         )
     }

@@ -4,7 +4,8 @@
 //! against eligibility: these invitations went out already.
 
 use super::Source;
-use crate::{random_token, to_ts, Result, Store, StoreError};
+use crate::History;
+use crate::{random_token, to_ts, Result, StoreError};
 use advocate_core::{Channel, Language};
 use chrono::{DateTime, Utc};
 
@@ -25,16 +26,16 @@ pub struct PastInvitation {
     pub expires_at: DateTime<Utc>,
 }
 
-impl Store {
+impl History<'_> {
     /// Stores invitations that were sent before (see the module comment), in one
     /// transaction. Refuses an invitation whose survey or customer the workspace does not
     /// have, and then stores nothing. Returns how many were stored.
-    pub async fn load_past_invitations(
+    pub async fn load_invitations(
         &self,
         workspace_id: i64,
         invitations: &[PastInvitation],
     ) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         for (i, inv) in invitations.iter().enumerate() {
             let sent = to_ts(inv.sent_at);
             let done = sqlx::query(

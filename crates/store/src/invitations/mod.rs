@@ -29,7 +29,8 @@ use crate::models::{
     Answer, Customer, CustomerInput, NewAnswer, Respondent, Survey, WorkspaceSettings,
 };
 use crate::tenancy::lookup::settings_in;
-use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use crate::Invitations;
+use crate::{from_ts, random_token, to_ts, Result, StoreError};
 use advocate_core::{Channel, Language};
 use chrono::{DateTime, Duration, Utc};
 use eligibility::{refusal, sampled};
@@ -349,7 +350,7 @@ pub struct ResponseRate {
     pub response_rate: f64,
 }
 
-impl Store {
+impl Invitations<'_> {
     /// Invites customers (created or updated from the fields given) to a survey in one
     /// transaction: every customer gets an outcome, invited or skipped with the reason.
     pub async fn invite(
@@ -367,14 +368,18 @@ impl Store {
             )));
         }
         let workspace = self
-            .workspace(workspace_id)
+            .store
+            .workspaces()
+            .get(workspace_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no workspace with id {workspace_id}")))?;
         let survey = self
-            .survey(workspace_id, req.survey_id)
+            .store
+            .surveys()
+            .get(workspace_id, req.survey_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no survey with id {}", req.survey_id)))?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let settings = settings_in(&mut tx, workspace_id).await?;
         let mut outcomes = Vec::with_capacity(customers.len());
         for input in customers {
@@ -392,44 +397,44 @@ impl Store {
             outcomes.push(outcome);
         }
         tx.commit().await?;
-        self.wake_invitations();
+        self.store.wake_invitations();
         Ok(outcomes)
     }
 
     /// An invitation of this workspace.
-    pub async fn invitation(&self, workspace_id: i64, id: i64) -> Result<Option<Invitation>> {
+    pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Invitation>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM invitations WHERE workspace_id = $1 AND id = $2"
         ))
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.as_ref().map(invitation_from).transpose()
     }
 
     /// Any invitation, for a signed link that already proved which one it names.
-    pub async fn invitation_by_id(&self, id: i64) -> Result<Option<Invitation>> {
+    pub async fn by_id(&self, id: i64) -> Result<Option<Invitation>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM invitations WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(invitation_from).transpose()
     }
 
     /// The invitation an SMS short link names.
-    pub async fn invitation_by_short_code(&self, code: &str) -> Result<Option<Invitation>> {
+    pub async fn by_short_code(&self, code: &str) -> Result<Option<Invitation>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM invitations WHERE short_code = $1"
         ))
         .bind(code)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.as_ref().map(invitation_from).transpose()
     }
 
     /// Invitations, newest first.
-    pub async fn invitations(
+    pub async fn list(
         &self,
         workspace_id: i64,
         filter: &InvitationFilter,
@@ -445,29 +450,29 @@ impl Store {
         .bind(filter.status.map(|s| s.as_str()))
         .bind(i64::from(filter.limit))
         .bind(i64::from(filter.offset))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(invitation_from).collect()
     }
 
     /// Records that the respondent saw the invitation (page view, pixel, short link).
-    pub async fn invitation_opened(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn opened(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE invitations SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
             .bind(to_ts(now))
             .bind(id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         Ok(())
     }
 
     /// Records that the channel confirmed delivery (SMTP accepted, SMS provider callback).
-    pub async fn invitation_delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+    pub async fn delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "UPDATE invitations SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL",
         )
         .bind(to_ts(now))
         .bind(id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(())
     }
@@ -475,29 +480,29 @@ impl Store {
     /// Answers an invitation: the first call stores the answer (and sets off what any
     /// answer does); later calls change its score, for [`ANSWER_CHANGE_DAYS`] after the
     /// first. A double click never makes two answers.
-    pub async fn answer_invitation(
+    pub async fn answer(
         &self,
         invitation_id: i64,
         score: u8,
         now: DateTime<Utc>,
     ) -> Result<Answer> {
-        match self.try_answer_invitation(invitation_id, score, now).await {
+        match self.try_answer(invitation_id, score, now).await {
             // Two first clicks at once: the other one stored the answer; change it instead.
             Err(StoreError::Database(e)) if StoreError::is_unique_violation(&e) => {
-                self.try_answer_invitation(invitation_id, score, now).await
+                self.try_answer(invitation_id, score, now).await
             }
             other => other,
         }
     }
 
-    async fn try_answer_invitation(
+    async fn try_answer(
         &self,
         invitation_id: i64,
         score: u8,
         now: DateTime<Utc>,
     ) -> Result<Answer> {
-        let ctx = &self.reaction_context().await?;
-        let mut tx = self.begin_write().await?;
+        let ctx = &self.store.reaction_context().await?;
+        let mut tx = self.store.begin_write().await?;
         let inv = invitation_in(&mut tx, invitation_id).await?;
         if let (Some(answer_id), Some(answered_at)) = (inv.answer_id, inv.answered_at) {
             if now > answered_at + Duration::days(ANSWER_CHANGE_DAYS) {
@@ -507,7 +512,7 @@ impl Store {
             }
             let answer = change_score_in(&mut tx, ctx, inv.workspace_id, answer_id, score).await?;
             tx.commit().await?;
-            self.wake_outbox();
+            self.store.wake_outbox();
             return Ok(answer);
         }
         if inv.status != InvitationStatus::Sent {
@@ -564,7 +569,7 @@ impl Store {
         let answer = insert_one_answer_in(&mut tx, &new, Some(ctx)).await?;
         if anonymous {
             tx.commit().await?;
-            self.wake_outbox();
+            self.store.wake_outbox();
             return Ok(answer);
         }
         sqlx::query(
@@ -577,14 +582,14 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.wake_outbox();
+        self.store.wake_outbox();
         Ok(answer)
     }
 
     /// Unsubscribes a customer from everything: invitations waiting to be sent are
     /// cancelled, and nothing is sent to them from now on. Returns the customer.
     pub async fn unsubscribe(&self, customer_id: i64, now: DateTime<Utc>) -> Result<Customer> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let workspace_id: i64 =
             sqlx::query_scalar("SELECT workspace_id FROM customers WHERE id = $1")
                 .bind(customer_id)
@@ -618,7 +623,7 @@ impl Store {
     pub async fn resubscribe(&self, customer_id: i64) -> Result<()> {
         sqlx::query("UPDATE customers SET unsubscribed_at = NULL WHERE id = $1")
             .bind(customer_id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         Ok(())
     }
@@ -640,7 +645,7 @@ impl Store {
         .bind(workspace_id)
         .bind(to_ts(from))
         .bind(to.map_or(i64::MAX, to_ts))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.into_iter()
             .map(|(survey_id, channel, sent, delivered, opened, answered)| {
@@ -665,10 +670,12 @@ impl Store {
 
     /// The secret a website signs visitor ids with for the widget (hex, made once).
     pub async fn widget_secret(&self, workspace_id: i64) -> Result<String> {
-        self.setting_or_insert(&format!("widget_secret:{workspace_id}"), || {
-            crate::random_hex(32)
-        })
-        .await
+        self.store
+            .workspaces()
+            .setting_or_insert(&format!("widget_secret:{workspace_id}"), || {
+                crate::random_hex(32)
+            })
+            .await
     }
 
     /// The invitation behind a widget prompt for an identified visitor: their open widget
@@ -683,7 +690,7 @@ impl Store {
         language: &Language,
         now: DateTime<Utc>,
     ) -> Result<Option<Invitation>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let Some(customer) = customer_in(&mut tx, workspace_id, customer_external_id).await? else {
             return Ok(None);
         };
@@ -729,21 +736,21 @@ impl Store {
     }
 }
 
-impl Store {
+impl Invitations<'_> {
     /// The workspace's own wording of invitations in a language (fields left out keep the
     /// built-in text).
-    pub async fn invitation_text_overrides(
+    pub async fn text_overrides(
         &self,
         workspace_id: i64,
         language: &Language,
     ) -> Result<advocate_core::invitation::InvitationTextOverrides> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         dispatch::invitation_text_overrides_in(&mut conn, workspace_id, language).await
     }
 
     /// Replaces the workspace's invitation wording for a language; empty overrides go
     /// back to the built-in texts.
-    pub async fn set_invitation_texts(
+    pub async fn set_texts(
         &self,
         workspace_id: i64,
         language: &Language,
@@ -782,13 +789,13 @@ impl Store {
             .bind(language.as_str())
             .bind(json.to_string())
             .bind(to_ts(Utc::now()))
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         } else {
             sqlx::query("DELETE FROM invitation_texts WHERE workspace_id = $1 AND language = $2")
                 .bind(workspace_id)
                 .bind(language.as_str())
-                .execute(&self.writer)
+                .execute(&self.store.writer)
                 .await?;
         }
         Ok(())

@@ -7,7 +7,8 @@ use super::{check_invitation_channel, invite_in, InviteRequest, Source};
 use crate::feedback::customers::customer_from;
 use crate::feedback::surveys::survey_in;
 use crate::tenancy::lookup::settings_in;
-use crate::{from_ts, to_ts, Result, Store, StoreError};
+use crate::Schedules;
+use crate::{from_ts, to_ts, Result, StoreError};
 use advocate_core::period::day_of;
 use advocate_core::Channel;
 use chrono::{DateTime, Utc};
@@ -88,12 +89,8 @@ fn slot(customer_id: i64, schedule_id: i64, every: i64) -> i64 {
     (customer_id + schedule_id * 7919).rem_euclid(every)
 }
 
-impl Store {
-    pub async fn create_schedule(
-        &self,
-        workspace_id: i64,
-        input: &ScheduleInput,
-    ) -> Result<Schedule> {
+impl Schedules<'_> {
+    pub async fn create(&self, workspace_id: i64, input: &ScheduleInput) -> Result<Schedule> {
         check(input)?;
         self.require_survey(workspace_id, input.survey_id).await?;
         let row = sqlx::query(&format!(
@@ -107,22 +104,22 @@ impl Store {
         .bind(i64::from(input.sample_percent))
         .bind(i64::from(input.active))
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .fetch_one(&self.store.writer)
         .await?;
         schedule_from(&row)
     }
 
-    pub async fn schedules(&self, workspace_id: i64) -> Result<Vec<Schedule>> {
+    pub async fn list(&self, workspace_id: i64) -> Result<Vec<Schedule>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM schedules WHERE workspace_id = $1 ORDER BY id"
         ))
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(schedule_from).collect()
     }
 
-    pub async fn update_schedule(
+    pub async fn update(
         &self,
         workspace_id: i64,
         id: i64,
@@ -141,17 +138,17 @@ impl Store {
         .bind(i64::from(input.active))
         .bind(workspace_id)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.store.writer)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no schedule with id {id}")))?;
         schedule_from(&row)
     }
 
-    pub async fn delete_schedule(&self, workspace_id: i64, id: i64) -> Result<()> {
+    pub async fn delete(&self, workspace_id: i64, id: i64) -> Result<()> {
         let done = sqlx::query("DELETE FROM schedules WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("no schedule with id {id}")));
@@ -160,7 +157,7 @@ impl Store {
     }
 
     pub(crate) async fn require_survey(&self, workspace_id: i64, survey_id: i64) -> Result<()> {
-        match self.survey(workspace_id, survey_id).await? {
+        match self.store.surveys().get(workspace_id, survey_id).await? {
             Some(_) => Ok(()),
             None => Err(StoreError::NotFound(format!(
                 "no survey with id {survey_id}"
@@ -171,33 +168,30 @@ impl Store {
     /// Invites the customers due today (at `now`) on every active schedule, catching up
     /// the days missed since the last run (at most one cycle). Each day is run once, even
     /// with several instances: the run claims its days before inviting, in one transaction.
-    pub async fn run_schedules(&self, now: DateTime<Utc>) -> Result<ScheduleReport> {
+    pub async fn run_due(&self, now: DateTime<Utc>) -> Result<ScheduleReport> {
         let mut report = ScheduleReport::default();
         let ids: Vec<(i64, i64)> =
             sqlx::query_as("SELECT id, workspace_id FROM schedules WHERE active = 1 ORDER BY id")
-                .fetch_all(&self.pool)
+                .fetch_all(&self.store.pool)
                 .await?;
         for (id, workspace_id) in ids {
-            let r = self.run_schedule(workspace_id, id, now).await?;
+            let r = self.run(workspace_id, id, now).await?;
             report.invited += r.invited;
             report.skipped += r.skipped;
         }
         Ok(report)
     }
 
-    async fn run_schedule(
-        &self,
-        workspace_id: i64,
-        id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<ScheduleReport> {
+    async fn run(&self, workspace_id: i64, id: i64, now: DateTime<Utc>) -> Result<ScheduleReport> {
         let today = i64::from(day_of(now));
         let mut report = ScheduleReport::default();
         let workspace = self
-            .workspace(workspace_id)
+            .store
+            .workspaces()
+            .get(workspace_id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("no workspace with id {workspace_id}")))?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, last_run_day FROM schedules WHERE id = $1 AND active = 1"
         ))

@@ -7,7 +7,8 @@ use super::export::{CASES_OF, ENGAGEMENTS_OF};
 use super::messages::{messages_about, Needles};
 use super::person_in;
 use crate::many_rows::placeholders;
-use crate::{to_ts, Result, Store};
+use crate::Privacy;
+use crate::{to_ts, Result};
 use chrono::Utc;
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -45,11 +46,11 @@ async fn exec(conn: &mut AnyConnection, sql: &str, binds: &[i64]) -> Result<u64>
     Ok(query.execute(&mut *conn).await?.rows_affected())
 }
 
-impl Store {
+impl Privacy<'_> {
     /// Erases customer `external_id` of the workspace: all or nothing. `NotFound` when the
     /// workspace has no such customer (so erasing twice is a `NotFound` the second time).
     pub async fn erase_person(&self, workspace_id: i64, external_id: &str) -> Result<Erasure> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let c = person_in(&mut tx, workspace_id, external_id).await?;
         let ids = [workspace_id, c.id];
         let case_ids: Vec<i64> = sqlx::query_scalar(CASES_OF)

@@ -2,7 +2,8 @@
 
 use super::messages::{messages_about, Needles};
 use super::person_in;
-use crate::{from_ts, Result, Store};
+use crate::Privacy;
+use crate::{from_ts, Result};
 use chrono::Utc;
 use serde_json::{json, Map, Value};
 use sqlx::any::AnyRow;
@@ -99,12 +100,12 @@ pub(super) const ENGAGEMENTS_OF: &str =
     "SELECT id FROM engagements WHERE workspace_id = $1 AND (customer_id = $2 \
      OR answer_id IN (SELECT id FROM answers WHERE workspace_id = $1 AND customer_id = $2))";
 
-impl Store {
+impl Privacy<'_> {
     /// Everything stored about customer `external_id` of the workspace, as one JSON
     /// document; `NotFound` when the workspace has no such customer.
     pub async fn export_person(&self, workspace_id: i64, external_id: &str) -> Result<Value> {
         // One read transaction: a consistent picture even while answers arrive.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.store.pool.begin().await?;
         let c = person_in(&mut tx, workspace_id, external_id).await?;
         let ids = [workspace_id, c.id];
         let customer = rows(

@@ -5,7 +5,8 @@
 
 use super::erase::ANONYMISE;
 use crate::many_rows::placeholders;
-use crate::{to_ts, Result, Store};
+use crate::Privacy;
+use crate::{to_ts, Result};
 use chrono::{DateTime, Months, Utc};
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ pub struct Retention {
     pub answers_anonymised: u64,
 }
 
-impl Store {
+impl Privacy<'_> {
     /// Anonymises the workspace's answers older than its retention setting, as of `now`.
     pub async fn apply_retention(
         &self,
@@ -30,7 +31,9 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Retention> {
         let months = self
-            .workspace_settings(workspace_id)
+            .store
+            .settings()
+            .get(workspace_id)
             .await?
             .answer_retention_months;
         let cutoff = months.and_then(|m| now.checked_sub_months(Months::new(m)));
@@ -59,7 +62,7 @@ impl Store {
         cutoff: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT id FROM answers WHERE workspace_id = $1 AND answered_at < $2 \
              AND anonymised_at IS NULL ORDER BY id LIMIT $3",
@@ -97,7 +100,7 @@ impl Store {
     /// Applies retention in every workspace that has it set; for the daily job.
     pub async fn apply_retention_everywhere(&self, now: DateTime<Utc>) -> Result<Vec<Retention>> {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.store.pool)
             .await?;
         let mut out = Vec::new();
         for id in ids {

@@ -5,7 +5,8 @@
 //! stored, so a copy of the database signs nobody in.
 
 use crate::delivery::outbox::{enqueue_secret_email, EmailMessage};
-use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use crate::Accounts;
+use crate::{from_ts, random_token, to_ts, Result, StoreError};
 use advocate_core::Role;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -191,14 +192,14 @@ fn seen_elsewhere(line: &AuditLine<'_>) -> (String, String) {
     (actor, detail)
 }
 
-impl Store {
+impl Accounts<'_> {
     /// The person's role in a workspace, or `None` when they are not a member.
     pub async fn role_of(&self, user_id: i64, workspace_id: i64) -> Result<Option<Role>> {
         let row =
             sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
                 .bind(user_id)
                 .bind(workspace_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.store.pool)
                 .await?;
         row.as_ref().map(role_from).transpose()
     }
@@ -210,7 +211,7 @@ impl Store {
              JOIN workspaces w ON w.id = m.workspace_id WHERE m.user_id = $1 ORDER BY w.name",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {
@@ -231,7 +232,7 @@ impl Store {
              JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.email",
         )
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {
@@ -247,7 +248,7 @@ impl Store {
 
     /// Changes a member's role; the last admin keeps the admin role.
     pub async fn set_role(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let current =
             sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
                 .bind(user_id)
@@ -265,14 +266,14 @@ impl Store {
 
     /// Adds an existing person to a workspace (or changes their role there).
     pub async fn add_member(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
-        let mut conn = self.writer.acquire().await?;
+        let mut conn = self.store.writer.acquire().await?;
         set_role_in(&mut conn, user_id, workspace_id, role).await
     }
 
     /// Removes a person from a workspace and ends their sessions in it; the last admin
     /// cannot be removed.
     pub async fn remove_member(&self, workspace_id: i64, user_id: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         keep_an_admin(&mut tx, workspace_id, user_id).await?;
         let removed =
             sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND workspace_id = $2")
@@ -320,7 +321,7 @@ impl Store {
         .bind(random_token(32))
         .bind(to_ts(now))
         .bind(to_ts(now + limits.absolute))
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(secret)
     }
@@ -342,7 +343,7 @@ impl Store {
              WHERE s.id_hash = $1",
         )
         .bind(&id_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let last_seen: i64 = row.try_get("last_seen_at")?;
@@ -356,7 +357,7 @@ impl Store {
             sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
                 .bind(now_ts)
                 .bind(&id_hash)
-                .execute(&self.writer)
+                .execute(&self.store.writer)
                 .await?;
         }
         Ok(Some(Session {
@@ -373,7 +374,7 @@ impl Store {
     pub async fn end_session(&self, secret: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(digest(secret))
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         Ok(())
     }
@@ -382,7 +383,7 @@ impl Store {
     pub async fn end_sessions_of(&self, user_id: i64) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?
             .rows_affected())
     }
@@ -395,7 +396,7 @@ impl Store {
         )
         .bind(workspace_id)
         .bind(digest(secret))
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         match done.rows_affected() {
             0 => Err(StoreError::NotFound(format!(
@@ -417,7 +418,7 @@ impl Store {
         email: Option<(i64, &EmailMessage)>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         sqlx::query(
             "INSERT INTO user_tokens (token_hash, purpose, email, workspace_id, role, created_by, \
              created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -437,14 +438,14 @@ impl Store {
         }
         tx.commit().await?;
         if email.is_some() {
-            self.wake_outbox();
+            self.store.wake_outbox();
         }
         Ok(())
     }
 
     /// The sender address of the workspace's emails.
     pub async fn email_sender(&self, workspace_id: i64) -> Result<String> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         let settings = crate::tenancy::lookup::settings_in(&mut conn, workspace_id).await?;
         Ok(crate::tenancy::lookup::sender(&settings))
     }
@@ -463,7 +464,7 @@ impl Store {
         .bind(digest(secret))
         .bind(purpose.as_str())
         .bind(to_ts(now))
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.map(|r| {
             Ok(UserToken {
@@ -496,7 +497,7 @@ impl Store {
         )
         .bind(to_ts(now))
         .bind(digest(secret))
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?
         .rows_affected();
         Ok((won == 1).then_some(token))
@@ -511,7 +512,7 @@ impl Store {
         target: &str,
         detail: &str,
     ) -> Result<()> {
-        let mut conn = self.writer.acquire().await?;
+        let mut conn = self.store.writer.acquire().await?;
         let line = AuditLine {
             actor,
             action,
@@ -534,7 +535,7 @@ impl Store {
         action: &str,
         detail: &str,
     ) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
+        let mut tx = self.store.writer.begin().await?;
         let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_optional(&mut *tx)
@@ -587,7 +588,7 @@ impl Store {
         .bind(workspace_id)
         .bind(before.unwrap_or(i64::MAX))
         .bind(i64::from(limit.clamp(1, 500)))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {

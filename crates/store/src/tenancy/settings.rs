@@ -9,7 +9,8 @@
 use crate::delivery::webhooks::check_delivery_url;
 use crate::models::{RoutingRule, WorkspaceSettings};
 use crate::tenancy::lookup::{playbook_in, routing_rules_in, settings_in};
-use crate::{to_ts, Result, Store, StoreError};
+use crate::Settings;
+use crate::{to_ts, Result, StoreError};
 use advocate_core::{Label, Language, Priority, Score};
 use chrono::Utc;
 use serde::Serialize;
@@ -290,19 +291,15 @@ fn language_key(language: Option<&Language>) -> &str {
     language.map_or("", |l| l.as_str())
 }
 
-impl Store {
+impl Settings<'_> {
     /// The workspace's settings; defaults when it never saved any.
-    pub async fn workspace_settings(&self, workspace_id: i64) -> Result<WorkspaceSettings> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn get(&self, workspace_id: i64) -> Result<WorkspaceSettings> {
+        let mut conn = self.store.pool.acquire().await?;
         settings_in(&mut conn, workspace_id).await
     }
 
     /// Checks and saves the workspace's settings (all fields at once).
-    pub async fn save_workspace_settings(
-        &self,
-        workspace_id: i64,
-        settings: &WorkspaceSettings,
-    ) -> Result<()> {
+    pub async fn save(&self, workspace_id: i64, settings: &WorkspaceSettings) -> Result<()> {
         check_settings(settings)?;
         let json = serde_json::to_string(settings).expect("settings serialise");
         sqlx::query(
@@ -313,7 +310,7 @@ impl Store {
         .bind(workspace_id)
         .bind(json)
         .bind(to_ts(Utc::now()))
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(())
     }
@@ -325,7 +322,7 @@ impl Store {
         workspace_id: i64,
         language: Option<&Language>,
     ) -> Result<Vec<EffectivePlaybook>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         let customized: Vec<(i64, String)> = sqlx::query_as(
             "SELECT score, language FROM playbooks WHERE workspace_id = $1 \
              AND (language = $2 OR language = '')",
@@ -359,7 +356,7 @@ impl Store {
              ORDER BY score, language",
         )
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.into_iter()
             .map(|(score, language, steps, priority)| {
@@ -398,7 +395,7 @@ impl Store {
         .bind(serde_json::to_string(&steps).expect("steps serialise"))
         .bind(priority.map(|p| p.as_str()))
         .bind(to_ts(Utc::now()))
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(EffectivePlaybook {
             score: score.value(),
@@ -424,7 +421,7 @@ impl Store {
         .bind(workspace_id)
         .bind(i64::from(score.value()))
         .bind(language_key(language))
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         let all = self.playbooks(workspace_id, language).await?;
         Ok(all
@@ -435,7 +432,7 @@ impl Store {
 
     /// The routing rules in the order they are tried.
     pub async fn routing_rules(&self, workspace_id: i64) -> Result<Vec<RoutingRule>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         routing_rules_in(&mut conn, workspace_id).await
     }
 
@@ -446,7 +443,7 @@ impl Store {
         input: &RoutingRuleInput,
     ) -> Result<RoutingRule> {
         check_rule(input)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO routing_rules (workspace_id, position, attribute, value, touchpoint, \
              language, assignee, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -477,7 +474,7 @@ impl Store {
         input: &RoutingRuleInput,
     ) -> Result<RoutingRule> {
         check_rule(input)?;
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let n = sqlx::query(
             "UPDATE routing_rules SET attribute = $1, value = $2, touchpoint = $3, language = $4, \
              assignee = $5 WHERE workspace_id = $6 AND id = $7",
@@ -504,7 +501,7 @@ impl Store {
     }
 
     pub async fn delete_routing_rule(&self, workspace_id: i64, id: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let n = sqlx::query("DELETE FROM routing_rules WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
             .bind(id)
@@ -525,7 +522,7 @@ impl Store {
         workspace_id: i64,
         ids: &[i64],
     ) -> Result<Vec<RoutingRule>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let rules = routing_rules_in(&mut tx, workspace_id).await?;
         let mut given = ids.to_vec();
         given.sort_unstable();

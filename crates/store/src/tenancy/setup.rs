@@ -4,7 +4,8 @@
 use crate::tenancy::lookup::{
     admin_emails, alert_address, routing_rules_in, settings_in, DEFAULT_SENDER,
 };
-use crate::{Result, Store};
+use crate::Result;
+use crate::Workspaces;
 use serde::Serialize;
 
 /// One thing that keeps messages from reaching people.
@@ -15,10 +16,10 @@ pub struct SetupWarning {
     pub message: String,
 }
 
-impl Store {
+impl Workspaces<'_> {
     /// The workspace's setup warnings, most serious first; empty when nothing is missing.
     pub async fn setup_warnings(&self, workspace_id: i64) -> Result<Vec<SetupWarning>> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.store.pool.acquire().await?;
         let settings = settings_in(&mut conn, workspace_id).await?;
         let rules = routing_rules_in(&mut conn, workspace_id).await?;
         // Every assignee a case can get other than an account manager (a person's address).

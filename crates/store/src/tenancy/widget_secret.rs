@@ -3,7 +3,8 @@
 //! workspace, shown to admins only, and can be rotated: the secret it replaces keeps
 //! working for [`GRACE_DAYS`] days, long enough to deploy the new one.
 
-use crate::{from_ts, random_hex, to_ts, Result, Store};
+use crate::Workspaces;
+use crate::{from_ts, random_hex, to_ts, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -39,7 +40,7 @@ pub(crate) fn new_secret() -> String {
     random_hex(32)
 }
 
-impl Store {
+impl Workspaces<'_> {
     /// The widget secrets of a workspace at `now`: the current one (made if it is missing,
     /// as for a workspace of an older version) and the previous one while its grace lasts.
     pub async fn widget_secrets(
@@ -53,7 +54,7 @@ impl Store {
         let previous: Option<String> =
             sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
                 .bind(previous_key(workspace_id))
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.store.pool)
                 .await?;
         let previous = previous.and_then(|v| {
             let (secret, until) = v.split_once(' ')?;
@@ -78,7 +79,7 @@ impl Store {
             .setting_or_insert(&current_key(workspace_id), new_secret)
             .await?;
         let until = now + Duration::days(GRACE_DAYS);
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         for (key, value) in [
             (
                 previous_key(workspace_id),

@@ -1,7 +1,8 @@
 //! Workspaces, their users and API keys, and installation settings.
 
 use crate::models::{ApiKey, User, Workspace};
-use crate::{from_ts, random_token, to_ts, Result, Store, StoreError};
+use crate::{from_ts, random_token, to_ts, Result, StoreError};
+use crate::{ApiKeys, Users, Workspaces};
 use advocate_core::access::{format_scopes, parse_scopes};
 use advocate_core::{Language, Role, Scope};
 use chrono::Utc;
@@ -82,8 +83,8 @@ const API_KEY_COLUMNS: &str =
 
 const WORKSPACE_COLUMNS: &str = "id, slug, name, default_language, created_at";
 
-impl Store {
-    pub async fn create_workspace(
+impl Workspaces<'_> {
+    pub async fn create(
         &self,
         slug: &str,
         name: &str,
@@ -97,7 +98,7 @@ impl Store {
         .bind(name)
         .bind(default_language.as_str())
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .fetch_one(&self.store.writer)
         .await
         .map_err(|e| match StoreError::is_unique_violation(&e) {
             true => StoreError::Conflict(format!("a workspace with slug {slug:?} already exists")),
@@ -114,46 +115,76 @@ impl Store {
     }
 
     /// Renames a workspace: the name pages show and emails are sent in (`{company}`).
-    pub async fn rename_workspace(&self, id: i64, name: &str) -> Result<Workspace> {
+    pub async fn rename(&self, id: i64, name: &str) -> Result<Workspace> {
         let name = crate::tenancy::settings::check_workspace_name(name)?;
         let row = sqlx::query(&format!(
             "UPDATE workspaces SET name = $1 WHERE id = $2 RETURNING {WORKSPACE_COLUMNS}"
         ))
         .bind(name)
         .bind(id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.store.writer)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no workspace {id}")))?;
         workspace_from(&row)
     }
 
-    pub async fn workspace(&self, id: i64) -> Result<Option<Workspace>> {
+    pub async fn get(&self, id: i64) -> Result<Option<Workspace>> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(workspace_from).transpose()
     }
 
-    pub async fn workspace_by_slug(&self, slug: &str) -> Result<Option<Workspace>> {
+    pub async fn by_slug(&self, slug: &str) -> Result<Option<Workspace>> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE slug = $1");
         let row = sqlx::query(&sql)
             .bind(slug)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.as_ref().map(workspace_from).transpose()
     }
 
-    pub async fn workspaces(&self) -> Result<Vec<Workspace>> {
+    pub async fn list(&self) -> Result<Vec<Workspace>> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces ORDER BY id");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql).fetch_all(&self.store.pool).await?;
         rows.iter().map(workspace_from).collect()
     }
 
+    /// The installation setting `key`, created with `make()` the first time it is asked for.
+    /// Concurrent first calls agree on one value.
+    pub async fn setting_or_insert(
+        &self,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<String> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(make())
+        .execute(&self.store.writer)
+        .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+                .bind(key)
+                .fetch_one(&self.store.writer)
+                .await?,
+        )
+    }
+
+    /// The installation's key for signing cookies and links, made once and shared by
+    /// every instance through the database.
+    pub async fn signing_key(&self) -> Result<Vec<u8>> {
+        Ok(self.store.reaction_context().await?.signing_key.to_vec())
+    }
+}
+
+impl Users<'_> {
     /// Creates a user who is an admin of `workspace_id`; `password_hash` is already
     /// hashed (argon2) by the caller.
-    pub async fn create_user(
+    pub async fn create(
         &self,
         workspace_id: i64,
         email: &str,
@@ -173,7 +204,7 @@ impl Store {
     ) -> Result<User> {
         let email = email.trim().to_lowercase();
         let now = to_ts(Utc::now());
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.store.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (workspace_id, email, password_hash, created_at) \
              VALUES ($1, $2, $3, $4) RETURNING id",
@@ -203,7 +234,7 @@ impl Store {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
             .bind(user_id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         match done.rows_affected() {
             0 => Err(StoreError::NotFound(format!("no user with id {user_id}"))),
@@ -211,12 +242,12 @@ impl Store {
         }
     }
 
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+    pub async fn by_email(&self, email: &str) -> Result<Option<User>> {
         self.user_where("email = $1", email.trim().to_lowercase())
             .await
     }
 
-    pub async fn user(&self, id: i64) -> Result<Option<User>> {
+    pub async fn get(&self, id: i64) -> Result<Option<User>> {
         self.user_where("id = $1", id).await
     }
 
@@ -228,7 +259,7 @@ impl Store {
             format!("SELECT id, workspace_id, email, password_hash FROM users WHERE {condition}");
         let row = sqlx::query(&sql)
             .bind(value)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.store.pool)
             .await?;
         row.map(|r| {
             Ok(User {
@@ -240,18 +271,19 @@ impl Store {
         })
         .transpose()
     }
+}
 
+impl ApiKeys<'_> {
     /// Creates an API key and returns it with its plaintext, which is never stored and
     /// cannot be shown again.
     /// A key with every scope (what `advocate apikey create` makes).
-    pub async fn create_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
-        self.create_scoped_api_key(workspace_id, name, &Scope::ALL)
-            .await
+    pub async fn create(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        self.create_scoped(workspace_id, name, &Scope::ALL).await
     }
 
     /// Creates an API key with these scopes and returns it with its plaintext, which is
     /// never stored and cannot be shown again.
-    pub async fn create_scoped_api_key(
+    pub async fn create_scoped(
         &self,
         workspace_id: i64,
         name: &str,
@@ -276,7 +308,7 @@ impl Store {
         .bind(hash_key(&plaintext))
         .bind(format_scopes(&scopes))
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.writer)
+        .fetch_one(&self.store.writer)
         .await?;
         Ok((api_key_from(&row)?, plaintext))
     }
@@ -284,21 +316,21 @@ impl Store {
     /// A new key with every scope named `name`, replacing every earlier key of that name in
     /// the workspace (they are deleted, so they stop working at once and the team page
     /// shows one key): for a key a command makes afresh on each start.
-    pub async fn replace_api_key(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
-        let mut tx = self.begin_write().await?;
+    pub async fn replace(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        let mut tx = self.store.begin_write().await?;
         sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND name = $2")
             .bind(workspace_id)
             .bind(name.trim())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        self.key_cache.clear();
-        self.create_api_key(workspace_id, name).await
+        self.store.key_cache.clear();
+        self.create(workspace_id, name).await
     }
 
     /// Revokes a key of this workspace at once; revoking twice is harmless.
-    pub async fn revoke_api_key(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
-        self.key_cache.clear();
+    pub async fn revoke(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
+        self.store.key_cache.clear();
         let row = sqlx::query(&format!(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
              WHERE id = $2 AND workspace_id = $3 RETURNING {API_KEY_COLUMNS}"
@@ -306,7 +338,7 @@ impl Store {
         .bind(to_ts(Utc::now()))
         .bind(id)
         .bind(workspace_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.store.writer)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("no API key with id {id}")))?;
         api_key_from(&row)
@@ -314,9 +346,9 @@ impl Store {
 
     /// Replaces a live key with a new one of the same name and scopes; the old one is
     /// revoked in the same step.
-    pub async fn rotate_api_key(&self, workspace_id: i64, id: i64) -> Result<(ApiKey, String)> {
+    pub async fn rotate(&self, workspace_id: i64, id: i64) -> Result<(ApiKey, String)> {
         let old = self
-            .api_keys(workspace_id)
+            .list(workspace_id)
             .await?
             .into_iter()
             .find(|k| k.id == id)
@@ -327,9 +359,9 @@ impl Store {
             )));
         }
         let new = self
-            .create_scoped_api_key(workspace_id, &old.name, &old.scopes)
+            .create_scoped(workspace_id, &old.name, &old.scopes)
             .await?;
-        self.revoke_api_key(workspace_id, id).await?;
+        self.revoke(workspace_id, id).await?;
         Ok(new)
     }
 
@@ -338,21 +370,21 @@ impl Store {
     /// A key that authenticated is remembered for [`KEY_CACHE_SECS`], so a busy client
     /// does not cost a query per request: revoking or rotating a key takes effect at once
     /// on the instance that did it (its memory is cleared) and within that time on others.
-    pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<ApiKey>> {
+    pub async fn authenticate(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         let hash = hash_key(plaintext);
-        if let Some(key) = self.key_cache.get(&hash) {
+        if let Some(key) = self.store.key_cache.get(&hash) {
             return Ok(Some(key));
         }
         let row = sqlx::query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
         ))
         .bind(&hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         let Some(key) = row.as_ref().map(api_key_from).transpose()? else {
             return Ok(None);
         };
-        self.key_cache.put(hash, key.clone());
+        self.store.key_cache.put(hash, key.clone());
         let now = Utc::now();
         let stale = key
             .last_used_at
@@ -361,47 +393,19 @@ impl Store {
             sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
                 .bind(to_ts(now))
                 .bind(key.id)
-                .execute(&self.writer)
+                .execute(&self.store.writer)
                 .await?;
         }
         Ok(Some(key))
     }
 
-    pub async fn api_keys(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
+    pub async fn list(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
         let rows = sqlx::query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id"
         ))
         .bind(workspace_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(api_key_from).collect()
-    }
-
-    /// The installation setting `key`, created with `make()` the first time it is asked for.
-    /// Concurrent first calls agree on one value.
-    pub async fn setting_or_insert(
-        &self,
-        key: &str,
-        make: impl FnOnce() -> String,
-    ) -> Result<String> {
-        sqlx::query(
-            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
-        )
-        .bind(key)
-        .bind(make())
-        .execute(&self.writer)
-        .await?;
-        Ok(
-            sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
-                .bind(key)
-                .fetch_one(&self.writer)
-                .await?,
-        )
-    }
-
-    /// The installation's key for signing cookies and links, made once and shared by
-    /// every instance through the database.
-    pub async fn signing_key(&self) -> Result<Vec<u8>> {
-        Ok(self.reaction_context().await?.signing_key.to_vec())
     }
 }

@@ -17,7 +17,8 @@ async fn setup(store: &Store, slug: &str) -> i64 {
     let ws = named_workspace(store, slug).await;
     for id in ["c1", "c2", "c3"] {
         store
-            .upsert_customer(ws, &customer(id, "basic"))
+            .customers()
+            .upsert(ws, &customer(id, "basic"))
             .await
             .unwrap();
     }
@@ -84,54 +85,65 @@ async fn a_customer_churns_and_returns_in_two_spells(store: Store) {
         at(2025, 7, 1),
     );
     assert_eq!(
-        store.record_acquired(ws, "c1", jan).await.unwrap(),
+        store.spells().record_acquired(ws, "c1", jan).await.unwrap(),
         rec(1, 0)
     );
     // A retry of the same event changes nothing; another acquisition while open is refused.
     assert_eq!(
-        store.record_acquired(ws, "c1", jan).await.unwrap(),
+        store.spells().record_acquired(ws, "c1", jan).await.unwrap(),
         rec(0, 1)
     );
-    let msg = conflict(store.record_acquired(ws, "c1", mar).await);
+    let msg = conflict(store.spells().record_acquired(ws, "c1", mar).await);
     assert!(
         msg.contains("already has an open spell (acquired at 2025-01-01"),
         "{msg}"
     );
     // Churn before the spell began is refused.
-    let msg = conflict(store.record_churned(ws, "c1", at(2024, 12, 1)).await);
+    let msg = conflict(
+        store
+            .spells()
+            .record_churned(ws, "c1", at(2024, 12, 1))
+            .await,
+    );
     assert!(msg.contains("before the open spell began"), "{msg}");
     assert_eq!(
-        store.record_churned(ws, "c1", mar).await.unwrap(),
+        store.spells().record_churned(ws, "c1", mar).await.unwrap(),
         rec(1, 0)
     );
     assert_eq!(
-        store.record_churned(ws, "c1", mar).await.unwrap(),
+        store.spells().record_churned(ws, "c1", mar).await.unwrap(),
         rec(0, 1),
         "replay"
     );
-    let msg = conflict(store.record_churned(ws, "c1", may).await);
+    let msg = conflict(store.spells().record_churned(ws, "c1", may).await);
     assert!(
         msg.contains("no open spell (last churned at 2025-03-01"),
         "{msg}"
     );
     // Coming back before the churn would overlap the first spell.
-    let msg = conflict(store.record_acquired(ws, "c1", at(2025, 2, 1)).await);
+    let msg = conflict(
+        store
+            .spells()
+            .record_acquired(ws, "c1", at(2025, 2, 1))
+            .await,
+    );
     assert!(msg.contains("spells cannot overlap"), "{msg}");
     assert_eq!(
-        store.record_acquired(ws, "c1", may).await.unwrap(),
+        store.spells().record_acquired(ws, "c1", may).await.unwrap(),
         rec(1, 0)
     );
     assert_eq!(
-        store.customer_spells(ws, "c1").await.unwrap(),
+        store.spells().of_customer(ws, "c1").await.unwrap(),
         [spell(jan, Some(mar)), spell(may, None)]
     );
     // Never acquired: nothing to churn from.
-    let msg = conflict(store.record_churned(ws, "c2", jul).await);
+    let msg = conflict(store.spells().record_churned(ws, "c2", jul).await);
     assert!(msg.contains("no open spell (never acquired)"), "{msg}");
-    let msg = not_found(store.record_acquired(ws, "nobody", jan).await);
+    let msg = not_found(store.spells().record_acquired(ws, "nobody", jan).await);
     assert!(msg.contains("customer \"nobody\" does not exist"), "{msg}");
     let msg = invalid(
         store
+            .spells()
             .record_acquired(ws, "c2", Utc::now() + Duration::days(2))
             .await,
     );
@@ -139,20 +151,31 @@ async fn a_customer_churns_and_returns_in_two_spells(store: Store) {
         msg.starts_with("at ") && msg.ends_with("is in the future"),
         "{msg}"
     );
-    assert!(store.customer_spells(ws, "c2").await.unwrap().is_empty());
+    assert!(store
+        .spells()
+        .of_customer(ws, "c2")
+        .await
+        .unwrap()
+        .is_empty());
     // The same events as one batch, in any order, give the same spells.
     let batch = [
         life("c2", Acquired, may),
         life("c2", Churned, mar),
         life("c2", Acquired, jan),
     ];
-    assert_eq!(store.record_lifecycle(ws, &batch).await.unwrap(), rec(3, 0));
     assert_eq!(
-        store.customer_spells(ws, "c2").await.unwrap(),
+        store.spells().record_lifecycle(ws, &batch).await.unwrap(),
+        rec(3, 0)
+    );
+    assert_eq!(
+        store.spells().of_customer(ws, "c2").await.unwrap(),
         [spell(jan, Some(mar)), spell(may, None)]
     );
     // Sent again, the whole batch is a replay.
-    assert_eq!(store.record_lifecycle(ws, &batch).await.unwrap(), rec(0, 3));
+    assert_eq!(
+        store.spells().record_lifecycle(ws, &batch).await.unwrap(),
+        rec(0, 3)
+    );
 }
 
 async fn a_lifecycle_batch_with_a_bad_event_stores_nothing(store: Store) {
@@ -160,7 +183,8 @@ async fn a_lifecycle_batch_with_a_bad_event_stores_nothing(store: Store) {
     let ws = setup(&store, "acme").await;
     let other = setup(&store, "other").await;
     store
-        .upsert_customer(other, &customer("theirs", "x"))
+        .customers()
+        .upsert(other, &customer("theirs", "x"))
         .await
         .unwrap();
     let batch = [
@@ -169,7 +193,7 @@ async fn a_lifecycle_batch_with_a_bad_event_stores_nothing(store: Store) {
         life("c2", Churned, at(2025, 1, 1)),
         life("c3", Acquired, at(2025, 1, 1)),
     ];
-    let msg = conflict(store.record_lifecycle(ws, &batch).await);
+    let msg = conflict(store.spells().record_lifecycle(ws, &batch).await);
     assert!(
         msg.contains("events[1]: customer \"theirs\" does not exist"),
         "{msg}"
@@ -184,19 +208,20 @@ async fn a_lifecycle_batch_with_a_bad_event_stores_nothing(store: Store) {
     );
     for c in ["c1", "c3"] {
         assert!(
-            store.customer_spells(ws, c).await.unwrap().is_empty(),
+            store.spells().of_customer(ws, c).await.unwrap().is_empty(),
             "{c}"
         );
     }
     // Only another workspace's customers: not found, nothing stored there either.
-    let msg = not_found(store.record_lifecycle(ws, &batch[1..2]).await);
+    let msg = not_found(store.spells().record_lifecycle(ws, &batch[1..2]).await);
     assert!(msg.starts_with("events[0]: customer \"theirs\""), "{msg}");
     assert!(store
-        .customer_spells(other, "theirs")
+        .spells()
+        .of_customer(other, "theirs")
         .await
         .unwrap()
         .is_empty());
-    let msg = invalid(store.record_lifecycle(ws, &[]).await);
+    let msg = invalid(store.spells().record_lifecycle(ws, &[]).await);
     assert_eq!(msg, "events must hold 1 to 10000 items; got 0");
 }
 
@@ -205,13 +230,14 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
     // EUR is the default reporting currency.
     assert_eq!(
         store
-            .record_order(ws, &order("o1", "c1", "19.90", "EUR"))
+            .orders()
+            .record(ws, &order("o1", "c1", "19.90", "EUR"))
             .await
             .unwrap(),
         rec(1, 0)
     );
     let nok = order("o2", "c1", "250", "NOK");
-    let msg = invalid(store.record_order(ws, &nok).await);
+    let msg = invalid(store.orders().record(ws, &nok).await);
     assert!(
         msg.starts_with("amount_in_reporting_currency is required: the order is in NOK but the workspace reports in EUR"),
         "{msg}"
@@ -220,8 +246,12 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
         amount_in_reporting_currency: Some("21.5".into()),
         ..nok
     };
-    assert_eq!(store.record_order(ws, &nok).await.unwrap(), rec(1, 0));
-    let page = store.orders(ws, &all_orders(Some("c1"))).await.unwrap();
+    assert_eq!(store.orders().record(ws, &nok).await.unwrap(), rec(1, 0));
+    let page = store
+        .orders()
+        .list(ws, &all_orders(Some("c1")))
+        .await
+        .unwrap();
     assert_eq!(page.total, 2);
     let o2 = page
         .orders
@@ -240,7 +270,8 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
     // Same-currency orders must not carry a different reporting amount.
     let msg = invalid(
         store
-            .record_order(
+            .orders()
+            .record(
                 ws,
                 &NewOrder {
                     amount_in_reporting_currency: Some("5".into()),
@@ -252,7 +283,8 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
     assert!(msg.contains("must equal amount"), "{msg}");
     // A workspace reporting in NOK needs EUR orders converted.
     store
-        .save_workspace_settings(
+        .settings()
+        .save(
             ws,
             &WorkspaceSettings {
                 currency: "NOK".into(),
@@ -263,13 +295,15 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
         .unwrap();
     let msg = invalid(
         store
-            .record_order(ws, &order("o4", "c1", "10", "EUR"))
+            .orders()
+            .record(ws, &order("o4", "c1", "10", "EUR"))
             .await,
     );
     assert!(msg.contains("the workspace reports in NOK"), "{msg}");
     assert_eq!(
         store
-            .record_order(ws, &order("o4", "c1", "99.5", "NOK"))
+            .orders()
+            .record(ws, &order("o4", "c1", "99.5", "NOK"))
             .await
             .unwrap(),
         rec(1, 0)
@@ -289,26 +323,34 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
     for (amount, currency, expected) in bad {
         let mut o = order("bad", "c1", amount, currency);
         o.amount_in_reporting_currency = Some("1".into());
-        let msg = invalid(store.record_order(ws, &o).await);
+        let msg = invalid(store.orders().record(ws, &o).await);
         assert!(msg.starts_with(expected), "{amount} {currency}: {msg}");
     }
     let mut future = order("later", "c1", "1", "NOK");
     future.ordered_at = Utc::now() + Duration::days(1);
-    assert!(invalid(store.record_order(ws, &future).await).contains("is in the future"));
-    assert_eq!(store.orders(ws, &all_orders(None)).await.unwrap().total, 3);
+    assert!(invalid(store.orders().record(ws, &future).await).contains("is in the future"));
+    assert_eq!(
+        store
+            .orders()
+            .list(ws, &all_orders(None))
+            .await
+            .unwrap()
+            .total,
+        3
+    );
 }
 
 async fn orders_are_idempotent_and_batches_all_or_nothing(store: Store) {
     let ws = setup(&store, "acme").await;
     let first = order("o1", "c1", "10", "EUR");
-    assert_eq!(store.record_order(ws, &first).await.unwrap(), rec(1, 0));
+    assert_eq!(store.orders().record(ws, &first).await.unwrap(), rec(1, 0));
     assert_eq!(
-        store.record_order(ws, &first).await.unwrap(),
+        store.orders().record(ws, &first).await.unwrap(),
         rec(0, 1),
         "replay"
     );
     let changed = order("o1", "c1", "11", "EUR");
-    let msg = conflict(store.record_order(ws, &changed).await);
+    let msg = conflict(store.orders().record(ws, &changed).await);
     assert!(
         msg.contains("external_id \"o1\" is already stored"),
         "{msg}"
@@ -321,7 +363,7 @@ async fn orders_are_idempotent_and_batches_all_or_nothing(store: Store) {
         order("o3", "nobody", "5", "EUR"),
         order("o4", "c3", "-5", "EUR"),
     ];
-    let msg = invalid(store.record_orders(ws, &batch).await);
+    let msg = invalid(store.orders().record_many(ws, &batch).await);
     assert!(
         msg.contains("orders[2]: external_id \"o2\" is used by an earlier item"),
         "{msg}"
@@ -338,33 +380,53 @@ async fn orders_are_idempotent_and_batches_all_or_nothing(store: Store) {
         !msg.contains("orders[0]") && !msg.contains("orders[1]"),
         "{msg}"
     );
-    assert_eq!(store.orders(ws, &all_orders(None)).await.unwrap().total, 1);
+    assert_eq!(
+        store
+            .orders()
+            .list(ws, &all_orders(None))
+            .await
+            .unwrap()
+            .total,
+        1
+    );
     // The good part alone goes in; the same order twice in one batch is stored once.
     let good = [
         first,
         order("o2", "c2", "5", "EUR"),
         order("o2", "c2", "5", "EUR"),
     ];
-    assert_eq!(store.record_orders(ws, &good).await.unwrap(), rec(1, 2));
+    assert_eq!(
+        store.orders().record_many(ws, &good).await.unwrap(),
+        rec(1, 2)
+    );
     // Orders without an external id are simply stored.
     let mut anonymous = order("x", "c3", "1", "EUR");
     anonymous.external_id = None;
     store
-        .record_orders(ws, &[anonymous.clone(), anonymous])
+        .orders()
+        .record_many(ws, &[anonymous.clone(), anonymous])
         .await
         .unwrap();
-    assert_eq!(store.orders(ws, &all_orders(None)).await.unwrap().total, 4);
+    assert_eq!(
+        store
+            .orders()
+            .list(ws, &all_orders(None))
+            .await
+            .unwrap()
+            .total,
+        4
+    );
     // Listing: by time window (to is exclusive), paged, newest first.
     let mut late = order("o5", "c1", "1", "EUR");
     late.ordered_at = at(2025, 6, 1);
-    store.record_order(ws, &late).await.unwrap();
+    store.orders().record(ws, &late).await.unwrap();
     let window = OrderFilter {
         from: Some(at(2025, 5, 1)),
         to: Some(at(2025, 7, 1)),
         limit: 10,
         ..Default::default()
     };
-    let page = store.orders(ws, &window).await.unwrap();
+    let page = store.orders().list(ws, &window).await.unwrap();
     assert_eq!((page.total, page.orders.len()), (1, 1));
     assert_eq!(page.orders[0].external_id.as_deref(), Some("o5"));
     let paged = OrderFilter {
@@ -372,14 +434,21 @@ async fn orders_are_idempotent_and_batches_all_or_nothing(store: Store) {
         offset: 0,
         ..Default::default()
     };
-    let page = store.orders(ws, &paged).await.unwrap();
+    let page = store.orders().list(ws, &paged).await.unwrap();
     assert_eq!((page.total, page.orders.len()), (5, 2));
     assert_eq!(page.orders[0].external_id.as_deref(), Some("o5"));
-    assert!(not_found(store.orders(ws, &all_orders(Some("nobody"))).await).contains("nobody"));
+    assert!(
+        not_found(store.orders().list(ws, &all_orders(Some("nobody"))).await).contains("nobody")
+    );
     // Another workspace sees none of them.
     let other = setup(&store, "other").await;
     assert_eq!(
-        store.orders(other, &all_orders(None)).await.unwrap().total,
+        store
+            .orders()
+            .list(other, &all_orders(None))
+            .await
+            .unwrap()
+            .total,
         0
     );
 }
@@ -387,17 +456,23 @@ async fn orders_are_idempotent_and_batches_all_or_nothing(store: Store) {
 async fn contacts_are_checked_replayed_and_completed(store: Store) {
     let ws = setup(&store, "acme").await;
     let opened = contact("t1", Some("c1"));
-    assert_eq!(store.record_contact(ws, &opened).await.unwrap(), rec(1, 0));
-    assert_eq!(store.record_contact(ws, &opened).await.unwrap(), rec(0, 1));
+    assert_eq!(
+        store.contacts().record(ws, &opened).await.unwrap(),
+        rec(1, 0)
+    );
+    assert_eq!(
+        store.contacts().record(ws, &opened).await.unwrap(),
+        rec(0, 1)
+    );
     // Later the same ticket comes back with its reply and resolution.
     let done = NewContact {
         first_reply_at: Some(at(2025, 3, 2)),
         resolved_at: Some(at(2025, 3, 4)),
         ..opened.clone()
     };
-    assert_eq!(store.record_contact(ws, &done).await.unwrap(), rec(1, 0));
+    assert_eq!(store.contacts().record(ws, &done).await.unwrap(), rec(1, 0));
     assert_eq!(
-        store.record_contact(ws, &opened).await.unwrap(),
+        store.contacts().record(ws, &opened).await.unwrap(),
         rec(0, 1),
         "times are kept"
     );
@@ -405,7 +480,7 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
         resolved_at: Some(at(2025, 3, 5)),
         ..done.clone()
     };
-    let msg = conflict(store.record_contact(ws, &moved).await);
+    let msg = conflict(store.contacts().record(ws, &moved).await);
     assert!(
         msg.contains("already stored with another resolved_at"),
         "{msg}"
@@ -414,14 +489,14 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
         channel: ContactChannel::Phone,
         ..opened.clone()
     };
-    assert!(conflict(store.record_contact(ws, &rechanneled).await).contains("another channel"));
+    assert!(conflict(store.contacts().record(ws, &rechanneled).await).contains("another channel"));
     // Times out of order, in the future, unknown customers.
     let backwards = NewContact {
         first_reply_at: Some(at(2025, 2, 1)),
         resolved_at: Some(at(2025, 2, 2)),
         ..contact("t2", Some("c2"))
     };
-    let msg = invalid(store.record_contact(ws, &backwards).await);
+    let msg = invalid(store.contacts().record(ws, &backwards).await);
     assert!(
         msg.starts_with("first_reply_at 2025-02-01T12:00:00+00:00 is before opened_at"),
         "{msg}"
@@ -434,10 +509,11 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
         opened_at: Utc::now() + Duration::days(3),
         ..contact("t3", None)
     };
-    assert!(invalid(store.record_contact(ws, &future).await).contains("opened_at"));
+    assert!(invalid(store.contacts().record(ws, &future).await).contains("opened_at"));
     let msg = not_found(
         store
-            .record_contact(ws, &contact("t4", Some("nobody")))
+            .contacts()
+            .record(ws, &contact("t4", Some("nobody")))
             .await,
     );
     assert!(msg.contains("\"nobody\""), "{msg}");
@@ -453,7 +529,8 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
     };
     let msg = not_found(
         store
-            .record_contacts(
+            .contacts()
+            .record_many(
                 ws,
                 &[question.clone(), chat.clone(), contact("t7", Some("zz"))],
             )
@@ -461,7 +538,11 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
     );
     assert!(msg.starts_with("contacts[2]: customer \"zz\""), "{msg}");
     assert_eq!(
-        store.record_contacts(ws, &[question, chat]).await.unwrap(),
+        store
+            .contacts()
+            .record_many(ws, &[question, chat])
+            .await
+            .unwrap(),
         rec(2, 0)
     );
     // Listing with filters.
@@ -469,7 +550,7 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
         limit: 50,
         ..Default::default()
     };
-    let page = store.contacts(ws, &all).await.unwrap();
+    let page = store.contacts().list(ws, &all).await.unwrap();
     assert_eq!(page.total, 3);
     let t1 = page
         .contacts
@@ -482,54 +563,72 @@ async fn contacts_are_checked_replayed_and_completed(store: Store) {
         complaint: Some(true),
         ..all.clone()
     };
-    assert_eq!(store.contacts(ws, &complaints).await.unwrap().total, 2);
+    assert_eq!(
+        store.contacts().list(ws, &complaints).await.unwrap().total,
+        2
+    );
     let self_service = ContactFilter {
         channel: Some(ContactChannel::SelfService),
         ..all.clone()
     };
-    let page = store.contacts(ws, &self_service).await.unwrap();
+    let page = store.contacts().list(ws, &self_service).await.unwrap();
     assert_eq!(page.total, 1);
     assert_eq!(page.contacts[0].customer, None);
     let of_c3 = ContactFilter {
         customer: Some("c3".into()),
         ..all
     };
-    assert_eq!(store.contacts(ws, &of_c3).await.unwrap().total, 1);
+    assert_eq!(store.contacts().list(ws, &of_c3).await.unwrap().total, 1);
 }
 
 async fn loyalty_membership_joins_leaves_and_rejoins(store: Store) {
     use LoyaltyKind::*;
     let ws = setup(&store, "acme").await;
     let (jan, mar, may) = (at(2025, 1, 1), at(2025, 3, 1), at(2025, 5, 1));
-    let msg = conflict(store.record_left(ws, "c1", jan).await);
+    let msg = conflict(store.spells().record_left(ws, "c1", jan).await);
     assert!(
         msg.contains("has no open membership (never joined)"),
         "{msg}"
     );
-    assert_eq!(store.record_joined(ws, "c1", jan).await.unwrap(), rec(1, 0));
-    let msg = conflict(store.record_joined(ws, "c1", mar).await);
+    assert_eq!(
+        store.spells().record_joined(ws, "c1", jan).await.unwrap(),
+        rec(1, 0)
+    );
+    let msg = conflict(store.spells().record_joined(ws, "c1", mar).await);
     assert!(
         msg.contains("already has an open membership (joined at 2025-01-01"),
         "{msg}"
     );
-    assert_eq!(store.record_left(ws, "c1", mar).await.unwrap(), rec(1, 0));
-    assert!(conflict(store.record_left(ws, "c1", may).await).contains("last left at"));
-    assert_eq!(store.record_joined(ws, "c1", may).await.unwrap(), rec(1, 0));
     assert_eq!(
-        store.loyalty_memberships(ws, "c1").await.unwrap(),
+        store.spells().record_left(ws, "c1", mar).await.unwrap(),
+        rec(1, 0)
+    );
+    assert!(conflict(store.spells().record_left(ws, "c1", may).await).contains("last left at"));
+    assert_eq!(
+        store.spells().record_joined(ws, "c1", may).await.unwrap(),
+        rec(1, 0)
+    );
+    assert_eq!(
+        store.spells().loyalty_memberships(ws, "c1").await.unwrap(),
         [spell(jan, Some(mar)), spell(may, None)]
     );
     // Membership is separate from the customer lifecycle.
-    assert!(store.customer_spells(ws, "c1").await.unwrap().is_empty());
+    assert!(store
+        .spells()
+        .of_customer(ws, "c1")
+        .await
+        .unwrap()
+        .is_empty());
     let ev = |c: &str, event, at| LoyaltyEvent {
         customer: c.into(),
         event,
         at,
     };
     let batch = [ev("c2", Joined, jan), ev("c3", Left, jan)];
-    let msg = conflict(store.record_loyalty(ws, &batch).await);
+    let msg = conflict(store.spells().record_loyalty(ws, &batch).await);
     assert!(msg.starts_with("events[1]: event left at"), "{msg}");
     assert!(store
+        .spells()
         .loyalty_memberships(ws, "c2")
         .await
         .unwrap()
@@ -539,9 +638,12 @@ async fn loyalty_membership_joins_leaves_and_rejoins(store: Store) {
         ev("c3", Joined, jan),
         ev("c2", Left, may),
     ];
-    assert_eq!(store.record_loyalty(ws, &batch).await.unwrap(), rec(3, 0));
     assert_eq!(
-        store.loyalty_memberships(ws, "c2").await.unwrap(),
+        store.spells().record_loyalty(ws, &batch).await.unwrap(),
+        rec(3, 0)
+    );
+    assert_eq!(
+        store.spells().loyalty_memberships(ws, "c2").await.unwrap(),
         [spell(jan, Some(may))]
     );
 }

@@ -42,7 +42,8 @@ async fn business_history_loads_in_batches_on_every_backend() {
         let mut raw = AnyConnection::connect(&db.url).await.unwrap();
         let ws = workspace(&store).await;
         store
-            .upsert_customers(ws, &[customer("A"), customer("B")])
+            .customers()
+            .upsert_many(ws, &[customer("A"), customer("B")])
             .await
             .unwrap();
         let t0 = at(2024, 1, 1);
@@ -96,7 +97,8 @@ async fn business_history_loads_in_batches_on_every_backend() {
         };
         let mut reported = 0;
         let written = store
-            .load_business_history(ws, rows, |n| reported += n)
+            .history()
+            .load_business(ws, rows, |n| reported += n)
             .await
             .unwrap();
         assert_eq!(written, 3 + 20_501 + 1 + 1);
@@ -156,7 +158,11 @@ async fn business_history_refuses_unknown_customers_and_writes_nothing() {
         sqlx::any::install_default_drivers();
         let mut raw = AnyConnection::connect(&db.url).await.unwrap();
         let ws = workspace(&store).await;
-        store.upsert_customers(ws, &[customer("A")]).await.unwrap();
+        store
+            .customers()
+            .upsert_many(ws, &[customer("A")])
+            .await
+            .unwrap();
         let spells = vec![HistoricSpell {
             customer_external_id: "A".into(),
             started_at: at(2024, 1, 1),
@@ -174,7 +180,8 @@ async fn business_history_refuses_unknown_customers_and_writes_nothing() {
             loyalty: &loyalty,
         };
         let err = store
-            .load_business_history(ws, rows, |_| {})
+            .history()
+            .load_business(ws, rows, |_| {})
             .await
             .unwrap_err();
         match err {

@@ -51,7 +51,8 @@ fn of_customer(id: &str) -> CaseFilter {
 async fn outbox(store: &Store, ws: i64) -> BTreeMap<(String, String), usize> {
     let mut counts = BTreeMap::new();
     for m in store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 500, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 500, None)
         .await
         .unwrap()
     {
@@ -68,7 +69,8 @@ fn key(kind: MessageKind, event: &str) -> (String, String) {
 
 async fn with_webhook(store: &Store, ws: i64) {
     store
-        .create_webhook(ws, "http://127.0.0.1:9/hook", &["*".to_owned()])
+        .webhooks()
+        .create(ws, "http://127.0.0.1:9/hook", &["*".to_owned()])
         .await
         .unwrap();
 }
@@ -85,10 +87,11 @@ async fn every_score_gets_its_default_playbook(store: Store) {
     for score in 0..=10u8 {
         let who = format!("c{score}");
         let recorded = store
-            .record_answer(&answer_of(ws, survey.id, Some(&who), score, answered))
+            .answers()
+            .record(&answer_of(ws, survey.id, Some(&who), score, answered))
             .await
             .unwrap();
-        let page = store.cases(ws, &of_customer(&who)).await.unwrap();
+        let page = store.cases().list(ws, &of_customer(&who)).await.unwrap();
         let expected = default_playbook(Score::new(i64::from(score)).unwrap());
         if score >= 7 {
             assert_eq!(page.total, 0, "score {score} opens no case");
@@ -111,14 +114,14 @@ async fn every_score_gets_its_default_playbook(store: Store) {
             "score {score}: due = answered + SLA hours"
         );
         assert!(!case.overdue);
-        let detail = store.case(ws, case.id).await.unwrap().unwrap();
+        let detail = store.cases().get(ws, case.id).await.unwrap().unwrap();
         let steps: Vec<&str> = detail.steps.iter().map(|s| s.text.as_str()).collect();
         assert_eq!(steps, expected.steps, "score {score}");
         assert!(detail.steps.iter().all(|s| s.done_at.is_none()));
         assert_eq!(detail.answers.len(), 1);
         assert_eq!(detail.answers[0].role, "trigger");
     }
-    assert_eq!(store.cases(ws, &all(50)).await.unwrap().total, 7);
+    assert_eq!(store.cases().list(ws, &all(50)).await.unwrap().total, 7);
 }
 
 #[tokio::test]
@@ -133,6 +136,7 @@ async fn edited_playbooks_apply_per_language(store: Store) {
     let s3 = Score::new(3).unwrap();
     let steps = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     store
+        .settings()
         .set_playbook(
             ws,
             s3,
@@ -144,6 +148,7 @@ async fn edited_playbooks_apply_per_language(store: Store) {
         .unwrap();
     let nb = lang("nb");
     store
+        .settings()
         .set_playbook(
             ws,
             s3,
@@ -154,25 +159,32 @@ async fn edited_playbooks_apply_per_language(store: Store) {
         .await
         .unwrap();
 
-    let all_langs = store.playbooks(ws, None).await.unwrap();
+    let all_langs = store.settings().playbooks(ws, None).await.unwrap();
     assert_eq!(all_langs.len(), 11);
     assert_eq!(all_langs[3].steps, ["Call them", "Send flowers"], "trimmed");
     assert!(all_langs[3].customized && !all_langs[2].customized);
-    let in_nb = store.playbooks(ws, Some(&nb)).await.unwrap();
+    let in_nb = store.settings().playbooks(ws, Some(&nb)).await.unwrap();
     assert_eq!(in_nb[3].steps, ["Ring kunden"]);
     assert_eq!(in_nb[3].priority, Some(Priority::Medium));
-    let in_de = store.playbooks(ws, Some(&lang("de"))).await.unwrap();
+    let in_de = store
+        .settings()
+        .playbooks(ws, Some(&lang("de")))
+        .await
+        .unwrap();
     assert_eq!(
         in_de[3].steps,
         ["Call them", "Send flowers"],
         "falls back to all languages"
     );
-    let untouched = store.playbooks(other, None).await.unwrap();
+    let untouched = store.settings().playbooks(other, None).await.unwrap();
     assert!(
         !untouched[3].customized,
         "other workspaces keep the default"
     );
-    assert_eq!(store.playbook_overrides(ws).await.unwrap().len(), 2);
+    assert_eq!(
+        store.settings().playbook_overrides(ws).await.unwrap().len(),
+        2
+    );
 
     // A real answer in Norwegian gets the Norwegian playbook, one in German the general one.
     for (who, language, first, priority) in [
@@ -181,15 +193,16 @@ async fn edited_playbooks_apply_per_language(store: Store) {
     ] {
         let mut a = answer_of(ws, survey.id, Some(who), 3, Utc::now());
         a.language = Some(lang(language));
-        store.record_answer(&a).await.unwrap();
+        store.answers().record(&a).await.unwrap();
         let case = store
-            .cases(ws, &of_customer(who))
+            .cases()
+            .list(ws, &of_customer(who))
             .await
             .unwrap()
             .cases
             .remove(0);
         assert_eq!(case.priority, priority, "{who}");
-        let detail = store.case(ws, case.id).await.unwrap().unwrap();
+        let detail = store.cases().get(ws, case.id).await.unwrap().unwrap();
         assert_eq!(detail.steps[0].text, first, "{who}");
     }
 
@@ -216,14 +229,21 @@ async fn edited_playbooks_apply_per_language(store: Store) {
     ] {
         let msg = invalid(
             store
+                .settings()
                 .set_playbook(other, Score::new(score).unwrap(), None, &steps, priority)
                 .await,
         );
         assert!(msg.contains(words), "{msg}");
     }
-    assert!(store.playbook_overrides(other).await.unwrap().is_empty());
+    assert!(store
+        .settings()
+        .playbook_overrides(other)
+        .await
+        .unwrap()
+        .is_empty());
     // 7–10 can be edited without a priority.
     let nine = store
+        .settings()
         .set_playbook(
             other,
             Score::new(9).unwrap(),
@@ -236,9 +256,13 @@ async fn edited_playbooks_apply_per_language(store: Store) {
     assert!(nine.customized && nine.priority.is_none());
 
     // Reset: the Norwegian override goes, the all-languages one applies again; then the default.
-    let after = store.reset_playbook(ws, s3, Some(&nb)).await.unwrap();
+    let after = store
+        .settings()
+        .reset_playbook(ws, s3, Some(&nb))
+        .await
+        .unwrap();
     assert_eq!(after.steps, ["Call them", "Send flowers"]);
-    let after = store.reset_playbook(ws, s3, None).await.unwrap();
+    let after = store.settings().reset_playbook(ws, s3, None).await.unwrap();
     assert_eq!(after.steps, default_playbook(s3).steps);
     assert!(!after.customized);
 }
@@ -255,7 +279,7 @@ async fn edited_playbooks_apply_per_language_on_every_backend() {
 async fn settings_are_checked_and_saved(store: Store) {
     let ws = workspace(&store).await;
     assert_eq!(
-        store.workspace_settings(ws).await.unwrap(),
+        store.settings().get(ws).await.unwrap(),
         WorkspaceSettings::default()
     );
     let good = WorkspaceSettings {
@@ -265,8 +289,8 @@ async fn settings_are_checked_and_saved(store: Store) {
         resurvey_after_resolution: true,
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &good).await.unwrap();
-    assert_eq!(store.workspace_settings(ws).await.unwrap(), good);
+    store.settings().save(ws, &good).await.unwrap();
+    assert_eq!(store.settings().get(ws).await.unwrap(), good);
     let bad = |f: fn(&mut WorkspaceSettings)| {
         let mut s = good.clone();
         f(&mut s);
@@ -303,14 +327,10 @@ async fn settings_are_checked_and_saved(store: Store) {
             "sender_name",
         ),
     ] {
-        let msg = invalid(store.save_workspace_settings(ws, &s).await);
+        let msg = invalid(store.settings().save(ws, &s).await);
         assert!(msg.contains(words), "{msg}");
     }
-    assert_eq!(
-        store.workspace_settings(ws).await.unwrap(),
-        good,
-        "unchanged"
-    );
+    assert_eq!(store.settings().get(ws).await.unwrap(), good, "unchanged");
 }
 
 #[tokio::test]
@@ -339,10 +359,12 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
     let other = named_workspace(&store, "other").await;
     let general = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let support = store
-        .create_survey(ws, &survey("support", SurveyKind::Nps, Some("support")))
+        .surveys()
+        .create(ws, &survey("support", SurveyKind::Nps, Some("support")))
         .await
         .unwrap();
     let business = store
+        .settings()
         .create_routing_rule(
             ws,
             &rule(
@@ -355,6 +377,7 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
         .await
         .unwrap();
     let touch = store
+        .settings()
         .create_routing_rule(
             ws,
             &rule(None, Some("support"), None, "support@example.com"),
@@ -362,6 +385,7 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
         .await
         .unwrap();
     let german = store
+        .settings()
         .create_routing_rule(ws, &rule(None, None, Some("de"), "de@example.com"))
         .await
         .unwrap();
@@ -374,7 +398,7 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
         default_queue: "Care team".into(),
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
 
     let assignee_of = |who: &'static str,
                        plan: &'static str,
@@ -389,8 +413,13 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
             c.language = None;
             a.respondent = Respondent::Inline(c);
             a.language = language.map(lang);
-            store.record_answer(&a).await.unwrap();
-            store.cases(ws, &of_customer(who)).await.unwrap().cases[0]
+            store.answers().record(&a).await.unwrap();
+            store
+                .cases()
+                .list(ws, &of_customer(who))
+                .await
+                .unwrap()
+                .cases[0]
                 .assignee
                 .clone()
         }
@@ -428,6 +457,7 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
 
     // Reordering changes who wins.
     let order = store
+        .settings()
         .reorder_routing_rules(ws, &[german.id, touch.id, business.id])
         .await
         .unwrap();
@@ -441,6 +471,7 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
     );
     // Moving by update, then deleting, keeps positions 1..n.
     let moved = store
+        .settings()
         .update_routing_rule(
             ws,
             business.id,
@@ -455,8 +486,12 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
         (moved.position, moved.value.clone(), moved.assignee.as_str()),
         (1, None, "any-plan@example.com")
     );
-    store.delete_routing_rule(ws, german.id).await.unwrap();
-    let left = store.routing_rules(ws).await.unwrap();
+    store
+        .settings()
+        .delete_routing_rule(ws, german.id)
+        .await
+        .unwrap();
+    let left = store.settings().routing_rules(ws).await.unwrap();
     assert_eq!(
         left.iter().map(|r| (r.id, r.position)).collect::<Vec<_>>(),
         [(business.id, 1), (touch.id, 2)]
@@ -481,18 +516,24 @@ async fn routing_picks_account_manager_then_first_rule_then_queue(store: Store) 
             "assignee must not be empty",
         ),
     ] {
-        let msg = invalid(store.create_routing_rule(ws, &input).await);
+        let msg = invalid(store.settings().create_routing_rule(ws, &input).await);
         assert!(msg.contains(words), "{msg}");
     }
-    let msg = invalid(store.reorder_routing_rules(ws, &[touch.id]).await);
+    let msg = invalid(
+        store
+            .settings()
+            .reorder_routing_rules(ws, &[touch.id])
+            .await,
+    );
     assert!(msg.contains("exactly once"), "{msg}");
     not_found(
         store
+            .settings()
             .update_routing_rule(other, touch.id, &rule(None, Some("x"), None, "y"))
             .await,
     );
-    not_found(store.delete_routing_rule(other, touch.id).await);
-    assert_eq!(store.routing_rules(ws).await.unwrap().len(), 2);
+    not_found(store.settings().delete_routing_rule(other, touch.id).await);
+    assert_eq!(store.settings().routing_rules(ws).await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -508,16 +549,23 @@ async fn a_repeat_detractor_joins_the_open_case(store: Store) {
     let ws = workspace(&store).await;
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     store
-        .record_answer(&answer_of(ws, survey.id, Some("ann"), 2, Utc::now()))
+        .answers()
+        .record(&answer_of(ws, survey.id, Some("ann"), 2, Utc::now()))
         .await
         .unwrap();
     let second = store
-        .record_answer(&answer_of(ws, survey.id, Some("ann"), 4, Utc::now()))
+        .answers()
+        .record(&answer_of(ws, survey.id, Some("ann"), 4, Utc::now()))
         .await
         .unwrap();
-    let page = store.cases(ws, &of_customer("ann")).await.unwrap();
+    let page = store.cases().list(ws, &of_customer("ann")).await.unwrap();
     assert_eq!(page.total, 1, "no second case");
-    let detail = store.case(ws, page.cases[0].id).await.unwrap().unwrap();
+    let detail = store
+        .cases()
+        .get(ws, page.cases[0].id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         detail.case.score, 2,
         "the case keeps the score that opened it"
@@ -547,10 +595,17 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     with_webhook(&store, ws).await;
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     store
-        .record_answer(&answer_of(ws, survey.id, Some("bob"), 1, Utc::now()))
+        .answers()
+        .record(&answer_of(ws, survey.id, Some("bob"), 1, Utc::now()))
         .await
         .unwrap();
-    let id = store.cases(ws, &of_customer("bob")).await.unwrap().cases[0].id;
+    let id = store
+        .cases()
+        .list(ws, &of_customer("bob"))
+        .await
+        .unwrap()
+        .cases[0]
+        .id;
     let before = outbox(&store, ws).await;
     let status = |s| CaseUpdate {
         status: Some(s),
@@ -560,21 +615,29 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
 
     let msg = invalid(
         store
-            .update_case(ws, id, &status(CaseStatus::Closed), me)
+            .cases()
+            .update(ws, id, &status(CaseStatus::Closed), me)
             .await,
     );
     assert!(msg.contains("from open to closed"), "{msg}");
-    let msg = invalid(store.update_case(ws, id, &CaseUpdate::default(), me).await);
+    let msg = invalid(
+        store
+            .cases()
+            .update(ws, id, &CaseUpdate::default(), me)
+            .await,
+    );
     assert!(msg.contains("nothing to change"), "{msg}");
     let msg = invalid(
         store
-            .update_case(ws, id, &status(CaseStatus::Open), me)
+            .cases()
+            .update(ws, id, &status(CaseStatus::Open), me)
             .await,
     );
     assert!(msg.contains("already open"), "{msg}");
     let msg = invalid(
         store
-            .update_case(
+            .cases()
+            .update(
                 ws,
                 id,
                 &CaseUpdate {
@@ -591,12 +654,14 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     );
     not_found(
         store
-            .update_case(other, id, &status(CaseStatus::Contacted), me)
+            .cases()
+            .update(other, id, &status(CaseStatus::Contacted), me)
             .await,
     );
     let msg = invalid(
         store
-            .update_case(
+            .cases()
+            .update(
                 ws,
                 id,
                 &CaseUpdate {
@@ -608,7 +673,7 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
             .await,
     );
     assert!(msg.contains("no step at position 99"), "{msg}");
-    let unchanged = store.case(ws, id).await.unwrap().unwrap();
+    let unchanged = store.cases().get(ws, id).await.unwrap().unwrap();
     assert!(
         unchanged.steps[0].done_at.is_none(),
         "a refused update changes nothing"
@@ -616,7 +681,8 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     assert_eq!(outbox(&store, ws).await, before, "and queues nothing");
 
     let contacted = store
-        .update_case(
+        .cases()
+        .update(
             ws,
             id,
             &CaseUpdate {
@@ -639,7 +705,8 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     assert_eq!(contacted.steps[0].done_by.as_deref(), Some(me));
     assert!(contacted.steps[1].done_at.is_some() && contacted.steps[2].done_at.is_none());
     let unticked = store
-        .update_case(
+        .cases()
+        .update(
             ws,
             id,
             &CaseUpdate {
@@ -656,12 +723,14 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
 
     let msg = invalid(
         store
-            .update_case(ws, id, &status(CaseStatus::Resolved), me)
+            .cases()
+            .update(ws, id, &status(CaseStatus::Resolved), me)
             .await,
     );
     assert!(msg.contains("needs an outcome"), "{msg}");
     let resolved = store
-        .update_case(
+        .cases()
+        .update(
             ws,
             id,
             &CaseUpdate {
@@ -680,7 +749,8 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     assert!(resolved.case.resolved_at.is_some());
     // Reopen: the outcome is forgotten, the first contact is kept.
     let reopened = store
-        .update_case(ws, id, &status(CaseStatus::Open), me)
+        .cases()
+        .update(ws, id, &status(CaseStatus::Open), me)
         .await
         .unwrap();
     assert_eq!(
@@ -693,7 +763,8 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     );
     assert_eq!(reopened.case.first_contact_at, Some(first));
     store
-        .update_case(
+        .cases()
+        .update(
             ws,
             id,
             &CaseUpdate {
@@ -706,13 +777,15 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
         .await
         .unwrap();
     let closed = store
-        .update_case(ws, id, &status(CaseStatus::Closed), me)
+        .cases()
+        .update(ws, id, &status(CaseStatus::Closed), me)
         .await
         .unwrap();
     assert!(closed.case.closed_at.is_some());
     let msg = conflict(
         store
-            .update_case(
+            .cases()
+            .update(
                 ws,
                 id,
                 &CaseUpdate {
@@ -725,11 +798,12 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
     );
     assert!(msg.contains("closed"), "{msg}");
     store
-        .add_case_note(ws, id, me, "  Called back, all good.  ")
+        .cases()
+        .add_note(ws, id, me, "  Called back, all good.  ")
         .await
         .unwrap();
-    invalid(store.add_case_note(ws, id, me, "   ").await);
-    not_found(store.add_case_note(other, id, me, "hi").await);
+    invalid(store.cases().add_note(ws, id, me, "   ").await);
+    not_found(store.cases().add_note(other, id, me, "hi").await);
 
     // Each successful change queued exactly one case.updated webhook: 6 updates + 1 note.
     let after = outbox(&store, ws).await;
@@ -738,7 +812,7 @@ async fn the_lifecycle_allows_only_sensible_transitions(store: Store) {
         after.get(&updated).copied().unwrap_or(0) - before.get(&updated).copied().unwrap_or(0),
         7
     );
-    let detail = store.case(ws, id).await.unwrap().unwrap();
+    let detail = store.cases().get(ws, id).await.unwrap().unwrap();
     let notes: Vec<&str> = detail.notes.iter().map(|n| n.body.as_str()).collect();
     assert!(notes.contains(&"status: open → contacted"), "{notes:?}");
     assert!(notes.contains(&"Called back, all good."), "{notes:?}");
@@ -759,7 +833,8 @@ async fn resolution_resurveys_and_records_the_after_score(store: Store) {
     let ws = workspace(&store).await;
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     store
-        .save_workspace_settings(
+        .settings()
+        .save(
             ws,
             &WorkspaceSettings {
                 resurvey_after_resolution: true,
@@ -769,7 +844,8 @@ async fn resolution_resurveys_and_records_the_after_score(store: Store) {
         .await
         .unwrap();
     store
-        .record_answer(&answer_of(
+        .answers()
+        .record(&answer_of(
             ws,
             survey.id,
             Some("cid"),
@@ -778,9 +854,16 @@ async fn resolution_resurveys_and_records_the_after_score(store: Store) {
         ))
         .await
         .unwrap();
-    let id = store.cases(ws, &of_customer("cid")).await.unwrap().cases[0].id;
+    let id = store
+        .cases()
+        .list(ws, &of_customer("cid"))
+        .await
+        .unwrap()
+        .cases[0]
+        .id;
     store
-        .update_case(
+        .cases()
+        .update(
             ws,
             id,
             &CaseUpdate {
@@ -793,7 +876,8 @@ async fn resolution_resurveys_and_records_the_after_score(store: Store) {
         .await
         .unwrap();
     let emails: Vec<_> = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 100, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 100, None)
         .await
         .unwrap()
         .into_iter()
@@ -805,7 +889,8 @@ async fn resolution_resurveys_and_records_the_after_score(store: Store) {
     assert!(emails[0].payload.contains(&link), "{}", emails[0].payload);
 
     store
-        .record_answer(&answer_of(
+        .answers()
+        .record(&answer_of(
             ws,
             survey.id,
             Some("cid"),
@@ -814,14 +899,19 @@ async fn resolution_resurveys_and_records_the_after_score(store: Store) {
         ))
         .await
         .unwrap();
-    let case = store.case(ws, id).await.unwrap().unwrap();
+    let case = store.cases().get(ws, id).await.unwrap().unwrap();
     assert_eq!(
         (case.case.before_score, case.case.after_score),
         (3, Some(9))
     );
     assert_eq!(case.answers.last().unwrap().role, "resurvey");
     assert_eq!(
-        store.cases(ws, &of_customer("cid")).await.unwrap().total,
+        store
+            .cases()
+            .list(ws, &of_customer("cid"))
+            .await
+            .unwrap()
+            .total,
         1,
         "a promoter opens nothing"
     );
@@ -838,7 +928,8 @@ async fn filters_and_paging(store: Store) {
     // Score 0 answered a day ago: critical, 4 h SLA, overdue. Scores 5 and 6: not yet.
     for (who, score, ago) in [("old", 0, 24), ("mid", 5, 1), ("new", 6, 0)] {
         store
-            .record_answer(&answer_of(
+            .answers()
+            .record(&answer_of(
                 ws,
                 survey.id,
                 Some(who),
@@ -848,7 +939,7 @@ async fn filters_and_paging(store: Store) {
             .await
             .unwrap();
     }
-    let page = store.cases(ws, &all(2)).await.unwrap();
+    let page = store.cases().list(ws, &all(2)).await.unwrap();
     assert_eq!(page.total, 3);
     let names: Vec<_> = page
         .cases
@@ -857,7 +948,8 @@ async fn filters_and_paging(store: Store) {
         .collect();
     assert_eq!(names, ["old", "mid"], "soonest due first");
     let rest = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &CaseFilter {
                 offset: 2,
@@ -868,7 +960,8 @@ async fn filters_and_paging(store: Store) {
         .unwrap();
     assert_eq!(rest.cases.len(), 1);
     let overdue = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &CaseFilter {
                 overdue: Some(true),
@@ -880,7 +973,8 @@ async fn filters_and_paging(store: Store) {
     assert_eq!(overdue.total, 1);
     assert!(overdue.cases[0].overdue);
     let not_overdue = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &CaseFilter {
                 overdue: Some(false),
@@ -891,7 +985,8 @@ async fn filters_and_paging(store: Store) {
         .unwrap();
     assert_eq!(not_overdue.total, 2);
     let medium = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &CaseFilter {
                 priority: Some(Priority::Medium),
@@ -902,7 +997,8 @@ async fn filters_and_paging(store: Store) {
         .unwrap();
     assert_eq!(medium.cases[0].score, 5);
     let queue = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &CaseFilter {
                 assignee: Some("customer CARE".into()),
@@ -913,7 +1009,8 @@ async fn filters_and_paging(store: Store) {
         .unwrap();
     assert_eq!(queue.total, 3, "assignee matches without case");
     let resolved = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &CaseFilter {
                 statuses: vec![CaseStatus::Resolved, CaseStatus::Closed],
@@ -924,8 +1021,13 @@ async fn filters_and_paging(store: Store) {
         .unwrap();
     assert_eq!(resolved.total, 0);
     let other = named_workspace(&store, "other").await;
-    assert_eq!(store.cases(other, &all(10)).await.unwrap().total, 0);
-    assert!(store.case(other, page.cases[0].id).await.unwrap().is_none());
+    assert_eq!(store.cases().list(other, &all(10)).await.unwrap().total, 0);
+    assert!(store
+        .cases()
+        .get(other, page.cases[0].id)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -941,7 +1043,8 @@ async fn overdue_cases_escalate_exactly_once(store: Store) {
     let ws = workspace(&store).await;
     with_webhook(&store, ws).await;
     store
-        .save_workspace_settings(
+        .settings()
+        .save(
             ws,
             &WorkspaceSettings {
                 manager_email: Some("boss@example.com".into()),
@@ -955,17 +1058,26 @@ async fn overdue_cases_escalate_exactly_once(store: Store) {
     let day_ago = Utc::now() - Duration::hours(24);
     for who in ["late", "called"] {
         store
-            .record_answer(&answer_of(ws, survey.id, Some(who), 0, day_ago))
+            .answers()
+            .record(&answer_of(ws, survey.id, Some(who), 0, day_ago))
             .await
             .unwrap();
     }
     store
-        .record_answer(&answer_of(ws, survey.id, Some("fresh"), 0, Utc::now()))
+        .answers()
+        .record(&answer_of(ws, survey.id, Some("fresh"), 0, Utc::now()))
         .await
         .unwrap();
-    let called = store.cases(ws, &of_customer("called")).await.unwrap().cases[0].id;
+    let called = store
+        .cases()
+        .list(ws, &of_customer("called"))
+        .await
+        .unwrap()
+        .cases[0]
+        .id;
     store
-        .update_case(
+        .cases()
+        .update(
             ws,
             called,
             &CaseUpdate {
@@ -978,14 +1090,15 @@ async fn overdue_cases_escalate_exactly_once(store: Store) {
         .unwrap();
     let before = outbox(&store, ws).await;
 
-    assert_eq!(store.escalate_overdue(Utc::now()).await.unwrap(), 1);
+    assert_eq!(store.cases().escalate_overdue(Utc::now()).await.unwrap(), 1);
     assert_eq!(
-        store.escalate_overdue(Utc::now()).await.unwrap(),
+        store.cases().escalate_overdue(Utc::now()).await.unwrap(),
         0,
         "exactly once"
     );
     let late = store
-        .cases(ws, &of_customer("late"))
+        .cases()
+        .list(ws, &of_customer("late"))
         .await
         .unwrap()
         .cases
@@ -999,7 +1112,8 @@ async fn overdue_cases_escalate_exactly_once(store: Store) {
     assert_eq!(added(key(MessageKind::Email, "case.overdue")), 1);
     assert_eq!(added(key(MessageKind::Slack, "case.overdue")), 1);
     let email = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 100, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 100, None)
         .await
         .unwrap()
         .into_iter()
@@ -1014,6 +1128,7 @@ async fn overdue_cases_escalate_exactly_once(store: Store) {
     // The fresh case escalates once its SLA (4 h for a 0) has passed.
     assert_eq!(
         store
+            .cases()
             .escalate_overdue(Utc::now() + Duration::hours(5))
             .await
             .unwrap(),
@@ -1031,7 +1146,8 @@ async fn overdue_cases_escalate_exactly_once_on_every_backend() {
 async fn concurrent_escalation_is_exactly_once(store: Store) {
     let ws = workspace(&store).await;
     store
-        .save_workspace_settings(
+        .settings()
+        .save(
             ws,
             &WorkspaceSettings {
                 manager_email: Some("boss@example.com".into()),
@@ -1052,11 +1168,11 @@ async fn concurrent_escalation_is_exactly_once(store: Store) {
             )
         })
         .collect();
-    store.record_answers(&batch, true).await.unwrap();
+    store.answers().record_many(&batch, true).await.unwrap();
     let now = Utc::now();
     let runs = (0..4).map(|_| {
         let store = store.clone();
-        tokio::spawn(async move { store.escalate_overdue(now).await.unwrap() })
+        tokio::spawn(async move { store.cases().escalate_overdue(now).await.unwrap() })
     });
     let mut total = 0;
     for r in runs {
@@ -1064,7 +1180,8 @@ async fn concurrent_escalation_is_exactly_once(store: Store) {
     }
     assert_eq!(total, 40);
     let emails = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 500, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 500, None)
         .await
         .unwrap()
         .into_iter()
@@ -1083,7 +1200,8 @@ async fn health_measures_contact_and_recovery(store: Store) {
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     for (who, score, ago) in [("a", 0, 24), ("b", 3, 1), ("c", 6, 1), ("d", 2, 0)] {
         store
-            .record_answer(&answer_of(
+            .answers()
+            .record(&answer_of(
                 ws,
                 survey.id,
                 Some(who),
@@ -1095,7 +1213,15 @@ async fn health_measures_contact_and_recovery(store: Store) {
     }
     let id = |who: &'static str| {
         let store = store.clone();
-        async move { store.cases(ws, &of_customer(who)).await.unwrap().cases[0].id }
+        async move {
+            store
+                .cases()
+                .list(ws, &of_customer(who))
+                .await
+                .unwrap()
+                .cases[0]
+                .id
+        }
     };
     let resolve = |o: Outcome| CaseUpdate {
         status: Some(CaseStatus::Resolved),
@@ -1109,27 +1235,33 @@ async fn health_measures_contact_and_recovery(store: Store) {
     // a: contacted late (its 4 h SLA passed), then recovered. b: contacted in time, not
     // recovered. c: contacted in time, still open. d: untouched.
     store
-        .update_case(ws, id("a").await, &contact, "me")
+        .cases()
+        .update(ws, id("a").await, &contact, "me")
         .await
         .unwrap();
     store
-        .update_case(ws, id("a").await, &resolve(Outcome::Recovered), "me")
+        .cases()
+        .update(ws, id("a").await, &resolve(Outcome::Recovered), "me")
         .await
         .unwrap();
     store
-        .update_case(ws, id("b").await, &contact, "me")
+        .cases()
+        .update(ws, id("b").await, &contact, "me")
         .await
         .unwrap();
     store
-        .update_case(ws, id("b").await, &resolve(Outcome::NotRecovered), "me")
+        .cases()
+        .update(ws, id("b").await, &resolve(Outcome::NotRecovered), "me")
         .await
         .unwrap();
     store
-        .update_case(ws, id("c").await, &contact, "me")
+        .cases()
+        .update(ws, id("c").await, &contact, "me")
         .await
         .unwrap();
     store
-        .update_case(
+        .cases()
+        .update(
             ws,
             id("d").await,
             &CaseUpdate {
@@ -1140,7 +1272,7 @@ async fn health_measures_contact_and_recovery(store: Store) {
         )
         .await
         .unwrap();
-    let h = store.closed_loop_health(ws, None).await.unwrap();
+    let h = store.cases().health(ws, None).await.unwrap();
     assert_eq!(
         (h.open, h.overdue),
         (2, 0),
@@ -1162,7 +1294,8 @@ async fn health_measures_contact_and_recovery(store: Store) {
         .collect();
     assert_eq!(inbox, [("Customer care", 1), ("kari@example.com", 1)]);
     let later = store
-        .closed_loop_health(ws, Some(Utc::now() + Duration::hours(1)))
+        .cases()
+        .health(ws, Some(Utc::now() + Duration::hours(1)))
         .await
         .unwrap();
     assert_eq!(
@@ -1178,7 +1311,7 @@ async fn health_measures_contact_and_recovery(store: Store) {
         "open and overdue are as of now, whatever the period"
     );
     let other = named_workspace(&store, "other").await;
-    assert_eq!(store.closed_loop_health(other, None).await.unwrap().open, 0);
+    assert_eq!(store.cases().health(other, None).await.unwrap().open, 0);
 }
 
 #[tokio::test]

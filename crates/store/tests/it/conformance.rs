@@ -66,7 +66,8 @@ async fn connect_creates_missing_sqlite_folders_and_keeps_data() {
     store.migrate().await.expect("migrating twice is fine");
     store.ping().await.unwrap();
     let ws = store
-        .create_workspace("acme", "Acme", &Language::english())
+        .workspaces()
+        .create("acme", "Acme", &Language::english())
         .await
         .unwrap();
     store.close().await;
@@ -79,7 +80,7 @@ async fn connect_creates_missing_sqlite_folders_and_keeps_data() {
     // Reopening the file finds what was written, and migrating again changes nothing.
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    assert_eq!(store.workspaces().await.unwrap(), vec![ws]);
+    assert_eq!(store.workspaces().list().await.unwrap(), vec![ws]);
     store.close().await;
     std::fs::remove_dir_all(&root).unwrap();
 }
@@ -93,11 +94,14 @@ async fn migrate_twice_on_every_backend() {
         let ws = workspace(&store).await;
         store.migrate().await.expect("second migration is a no-op");
         store.ping().await.unwrap();
-        assert_eq!(store.workspace(ws).await.unwrap().unwrap().slug, "acme");
+        assert_eq!(
+            store.workspaces().get(ws).await.unwrap().unwrap().slug,
+            "acme"
+        );
         // A second handle on the same database sees the same data.
         let other = Store::connect(&db.url).await.unwrap();
         other.migrate().await.unwrap();
-        assert_eq!(other.workspaces().await.unwrap().len(), 1);
+        assert_eq!(other.workspaces().list().await.unwrap().len(), 1);
         other.close().await;
         store.close().await;
     }
@@ -108,9 +112,10 @@ async fn migrate_twice_on_every_backend() {
 // ---------------------------------------------------------------------------------------
 
 async fn workspaces_are_unique_by_slug(store: Store) {
-    assert!(store.workspaces().await.unwrap().is_empty());
+    assert!(store.workspaces().list().await.unwrap().is_empty());
     let acme = store
-        .create_workspace("acme", "Acme AS", &lang("nb"))
+        .workspaces()
+        .create("acme", "Acme AS", &lang("nb"))
         .await
         .unwrap();
     assert_eq!(acme.slug, "acme");
@@ -118,32 +123,50 @@ async fn workspaces_are_unique_by_slug(store: Store) {
     assert_eq!(acme.default_language, lang("nb"));
     assert!((Utc::now() - acme.created_at).num_seconds().abs() < 60);
     let globex = store
-        .create_workspace("globex", "Globex", &Language::english())
+        .workspaces()
+        .create("globex", "Globex", &Language::english())
         .await
         .unwrap();
     assert_ne!(acme.id, globex.id);
 
-    assert_eq!(store.workspace(acme.id).await.unwrap(), Some(acme.clone()));
     assert_eq!(
-        store.workspace_by_slug("globex").await.unwrap(),
+        store.workspaces().get(acme.id).await.unwrap(),
+        Some(acme.clone())
+    );
+    assert_eq!(
+        store.workspaces().by_slug("globex").await.unwrap(),
         Some(globex.clone())
     );
-    assert_eq!(store.workspace(globex.id + 1000).await.unwrap(), None);
-    assert_eq!(store.workspace_by_slug("initech").await.unwrap(), None);
     assert_eq!(
-        store.workspaces().await.unwrap(),
+        store.workspaces().get(globex.id + 1000).await.unwrap(),
+        None
+    );
+    assert_eq!(store.workspaces().by_slug("initech").await.unwrap(), None);
+    assert_eq!(
+        store.workspaces().list().await.unwrap(),
         vec![acme.clone(), globex.clone()]
     );
 
     let msg = conflict(
         store
-            .create_workspace("acme", "Another Acme", &Language::english())
+            .workspaces()
+            .create("acme", "Another Acme", &Language::english())
             .await,
     );
     assert!(msg.contains("\"acme\""), "{msg}");
-    assert_eq!(store.workspaces().await.unwrap().len(), 2, "nothing stored");
     assert_eq!(
-        store.workspace_by_slug("acme").await.unwrap().unwrap().name,
+        store.workspaces().list().await.unwrap().len(),
+        2,
+        "nothing stored"
+    );
+    assert_eq!(
+        store
+            .workspaces()
+            .by_slug("acme")
+            .await
+            .unwrap()
+            .unwrap()
+            .name,
         "Acme AS",
         "the existing workspace is untouched"
     );
@@ -157,7 +180,8 @@ async fn workspaces_on_every_backend() {
 async fn users_are_found_by_normalised_email(store: Store) {
     let ws = workspace(&store).await;
     let user = store
-        .create_user(ws, "  Alice@Example.COM ", "$argon2id$hash-1")
+        .users()
+        .create(ws, "  Alice@Example.COM ", "$argon2id$hash-1")
         .await
         .unwrap();
     assert_eq!(user.email, "alice@example.com");
@@ -165,22 +189,29 @@ async fn users_are_found_by_normalised_email(store: Store) {
     assert_eq!(user.password_hash, "$argon2id$hash-1");
 
     assert_eq!(
-        store.user_by_email("alice@example.com").await.unwrap(),
+        store.users().by_email("alice@example.com").await.unwrap(),
         Some(user.clone())
     );
     assert_eq!(
-        store.user_by_email(" ALICE@example.com").await.unwrap(),
+        store.users().by_email(" ALICE@example.com").await.unwrap(),
         Some(user.clone())
     );
-    assert_eq!(store.user(user.id).await.unwrap(), Some(user.clone()));
-    assert_eq!(store.user_by_email("bob@example.com").await.unwrap(), None);
-    assert_eq!(store.user(user.id + 1000).await.unwrap(), None);
+    assert_eq!(
+        store.users().get(user.id).await.unwrap(),
+        Some(user.clone())
+    );
+    assert_eq!(
+        store.users().by_email("bob@example.com").await.unwrap(),
+        None
+    );
+    assert_eq!(store.users().get(user.id + 1000).await.unwrap(), None);
 
-    let msg = conflict(store.create_user(ws, "ALICE@example.com", "other").await);
+    let msg = conflict(store.users().create(ws, "ALICE@example.com", "other").await);
     assert!(msg.contains("alice@example.com"), "{msg}");
     assert_eq!(
         store
-            .user_by_email("alice@example.com")
+            .users()
+            .by_email("alice@example.com")
             .await
             .unwrap()
             .unwrap()
@@ -190,21 +221,38 @@ async fn users_are_found_by_normalised_email(store: Store) {
     );
 
     store
+        .users()
         .set_password_hash(user.id, "$argon2id$hash-2")
         .await
         .unwrap();
     assert_eq!(
-        store.user(user.id).await.unwrap().unwrap().password_hash,
+        store
+            .users()
+            .get(user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
         "$argon2id$hash-2"
     );
-    let msg = not_found(store.set_password_hash(user.id + 1000, "x").await);
+    let msg = not_found(store.users().set_password_hash(user.id + 1000, "x").await);
     assert!(msg.contains(&(user.id + 1000).to_string()), "{msg}");
     assert_eq!(
-        store.user(user.id).await.unwrap().unwrap().password_hash,
+        store
+            .users()
+            .get(user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
         "$argon2id$hash-2"
     );
 
-    let bob = store.create_user(ws, "bob@example.com", "h").await.unwrap();
+    let bob = store
+        .users()
+        .create(ws, "bob@example.com", "h")
+        .await
+        .unwrap();
     assert_ne!(bob.id, user.id);
 }
 
@@ -222,7 +270,7 @@ async fn api_keys_on_every_backend() {
         let a = named_workspace(&store, "acme").await;
         let b = named_workspace(&store, "globex").await;
 
-        let (key, plaintext) = store.create_api_key(a, "CI").await.unwrap();
+        let (key, plaintext) = store.api_keys().create(a, "CI").await.unwrap();
         assert!(plaintext.starts_with("adv_"), "{plaintext}");
         assert!(plaintext.len() >= 36, "{plaintext}");
         assert_eq!(key.workspace_id, a);
@@ -248,7 +296,8 @@ async fn api_keys_on_every_backend() {
         drop(conn);
 
         let found = store
-            .authenticate_api_key(&plaintext)
+            .api_keys()
+            .authenticate(&plaintext)
             .await
             .unwrap()
             .expect("the key authenticates");
@@ -266,13 +315,13 @@ async fn api_keys_on_every_backend() {
             &format!("{plaintext}0"),
         ] {
             assert_eq!(
-                store.authenticate_api_key(wrong).await.unwrap(),
+                store.api_keys().authenticate(wrong).await.unwrap(),
                 None,
                 "{wrong:?}"
             );
         }
 
-        let listed = store.api_keys(a).await.unwrap();
+        let listed = store.api_keys().list(a).await.unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].id, key.id);
         assert_eq!(listed[0].prefix, key.prefix);
@@ -284,34 +333,37 @@ async fn api_keys_on_every_backend() {
         assert!(!json.contains(secret), "listing leaks the key: {json}");
 
         // Keys never cross workspaces.
-        assert!(store.api_keys(b).await.unwrap().is_empty());
-        let (key_b, plaintext_b) = store.create_api_key(b, "CI").await.unwrap();
+        assert!(store.api_keys().list(b).await.unwrap().is_empty());
+        let (key_b, plaintext_b) = store.api_keys().create(b, "CI").await.unwrap();
         assert_ne!(plaintext_b, plaintext);
         let found_b = store
-            .authenticate_api_key(&plaintext_b)
+            .api_keys()
+            .authenticate(&plaintext_b)
             .await
             .unwrap()
             .unwrap();
         assert_eq!((found_b.id, found_b.workspace_id), (key_b.id, b));
         assert_eq!(
             store
-                .authenticate_api_key(&plaintext)
+                .api_keys()
+                .authenticate(&plaintext)
                 .await
                 .unwrap()
                 .unwrap()
                 .workspace_id,
             a
         );
-        let (second, _) = store.create_api_key(a, "Zapier").await.unwrap();
+        let (second, _) = store.api_keys().create(a, "Zapier").await.unwrap();
         let names: Vec<_> = store
-            .api_keys(a)
+            .api_keys()
+            .list(a)
             .await
             .unwrap()
             .into_iter()
             .map(|k| (k.id, k.name))
             .collect();
         assert_eq!(names, [(key.id, "CI".into()), (second.id, "Zapier".into())]);
-        let listed_b = store.api_keys(b).await.unwrap();
+        let listed_b = store.api_keys().list(b).await.unwrap();
         assert_eq!(listed_b.len(), 1);
         assert_eq!((listed_b[0].id, listed_b[0].workspace_id), (key_b.id, b));
         store.close().await;
@@ -320,16 +372,19 @@ async fn api_keys_on_every_backend() {
 
 async fn settings_keep_their_first_value(store: Store) {
     let first = store
+        .workspaces()
         .setting_or_insert("some_key", || "first".into())
         .await
         .unwrap();
     assert_eq!(first, "first");
     let again = store
+        .workspaces()
         .setting_or_insert("some_key", || "second".into())
         .await
         .unwrap();
     assert_eq!(again, "first");
     let other = store
+        .workspaces()
         .setting_or_insert("instance_id", || "other".into())
         .await
         .unwrap();
@@ -343,6 +398,7 @@ async fn settings_keep_their_first_value(store: Store) {
             tokio::spawn(async move {
                 barrier.wait().await;
                 store
+                    .workspaces()
                     .setting_or_insert("raced", move || format!("value-{i}"))
                     .await
                     .unwrap()
@@ -356,6 +412,7 @@ async fn settings_keep_their_first_value(store: Store) {
     assert!(values.iter().all(|v| *v == values[0]), "{values:?}");
     assert_eq!(
         store
+            .workspaces()
             .setting_or_insert("raced", || "late".into())
             .await
             .unwrap(),
@@ -375,7 +432,7 @@ async fn settings_on_every_backend() {
 async fn surveys_round_trip_and_stay_in_their_workspace(store: Store) {
     let a = named_workspace(&store, "acme").await;
     let b = named_workspace(&store, "globex").await;
-    assert!(store.surveys(a).await.unwrap().is_empty());
+    assert!(store.surveys().list(a).await.unwrap().is_empty());
 
     let mut new = survey("relationship", SurveyKind::Nps, Some("renewal"));
     new.default_language = lang("nb");
@@ -389,7 +446,7 @@ async fn surveys_round_trip_and_stay_in_their_workspace(store: Store) {
         ..Default::default()
     };
     new.texts = [(lang("nb"), nb.clone()), (lang("en"), en.clone())].into();
-    let rel = store.create_survey(a, &new).await.unwrap();
+    let rel = store.surveys().create(a, &new).await.unwrap();
     assert_eq!(rel.workspace_id, a);
     assert_eq!(rel.slug, "relationship");
     assert_eq!(rel.kind, SurveyKind::Nps);
@@ -401,72 +458,87 @@ async fn surveys_round_trip_and_stay_in_their_workspace(store: Store) {
     assert_eq!(rel.texts.len(), 2);
 
     let csat = store
-        .create_survey(a, &survey("support", SurveyKind::Csat, None))
+        .surveys()
+        .create(a, &survey("support", SurveyKind::Csat, None))
         .await
         .unwrap();
     assert_eq!(csat.touchpoint, None);
     assert!(csat.texts.is_empty());
 
     // Every lookup returns the same row.
-    assert_eq!(store.survey(a, rel.id).await.unwrap(), Some(rel.clone()));
     assert_eq!(
-        store.survey_by_slug(a, "relationship").await.unwrap(),
+        store.surveys().get(a, rel.id).await.unwrap(),
         Some(rel.clone())
     );
     assert_eq!(
-        store.survey_by_public_id(&rel.public_id).await.unwrap(),
+        store.surveys().by_slug(a, "relationship").await.unwrap(),
         Some(rel.clone())
     );
     assert_eq!(
-        store.surveys(a).await.unwrap(),
+        store.surveys().by_public_id(&rel.public_id).await.unwrap(),
+        Some(rel.clone())
+    );
+    assert_eq!(
+        store.surveys().list(a).await.unwrap(),
         vec![rel.clone(), csat.clone()]
     );
-    assert_eq!(store.survey(a, csat.id + 1000).await.unwrap(), None);
-    assert_eq!(store.survey_by_slug(a, "nope").await.unwrap(), None);
+    assert_eq!(store.surveys().get(a, csat.id + 1000).await.unwrap(), None);
+    assert_eq!(store.surveys().by_slug(a, "nope").await.unwrap(), None);
     assert_eq!(
-        store.survey_by_public_id("not-a-public-id").await.unwrap(),
+        store
+            .surveys()
+            .by_public_id("not-a-public-id")
+            .await
+            .unwrap(),
         None
     );
 
     // Duplicate slugs conflict within a workspace, whatever else differs.
     let msg = conflict(
         store
-            .create_survey(a, &survey("relationship", SurveyKind::Enps, None))
+            .surveys()
+            .create(a, &survey("relationship", SurveyKind::Enps, None))
             .await,
     );
     assert!(msg.contains("\"relationship\""), "{msg}");
-    assert_eq!(store.surveys(a).await.unwrap().len(), 2, "nothing stored");
     assert_eq!(
-        store.survey(a, rel.id).await.unwrap().unwrap().kind,
+        store.surveys().list(a).await.unwrap().len(),
+        2,
+        "nothing stored"
+    );
+    assert_eq!(
+        store.surveys().get(a, rel.id).await.unwrap().unwrap().kind,
         SurveyKind::Nps
     );
 
     // …but not across workspaces, and another workspace's survey is invisible.
     let rel_b = store
-        .create_survey(b, &survey("relationship", SurveyKind::Enps, None))
+        .surveys()
+        .create(b, &survey("relationship", SurveyKind::Enps, None))
         .await
         .unwrap();
     assert_ne!(rel_b.id, rel.id);
-    assert_eq!(store.survey(b, rel.id).await.unwrap(), None);
-    assert_eq!(store.survey(a, rel_b.id).await.unwrap(), None);
-    assert_eq!(store.survey(b, csat.id).await.unwrap(), None);
-    assert_eq!(store.survey_by_slug(b, "support").await.unwrap(), None);
+    assert_eq!(store.surveys().get(b, rel.id).await.unwrap(), None);
+    assert_eq!(store.surveys().get(a, rel_b.id).await.unwrap(), None);
+    assert_eq!(store.surveys().get(b, csat.id).await.unwrap(), None);
+    assert_eq!(store.surveys().by_slug(b, "support").await.unwrap(), None);
     assert_eq!(
-        store.survey_by_slug(b, "relationship").await.unwrap(),
+        store.surveys().by_slug(b, "relationship").await.unwrap(),
         Some(rel_b.clone())
     );
     assert_eq!(
-        store.survey_by_slug(a, "relationship").await.unwrap(),
+        store.surveys().by_slug(a, "relationship").await.unwrap(),
         Some(rel.clone())
     );
-    assert_eq!(store.surveys(b).await.unwrap(), vec![rel_b.clone()]);
+    assert_eq!(store.surveys().list(b).await.unwrap(), vec![rel_b.clone()]);
 
     // Public ids: unguessable, distinct, link-safe.
     let mut ids = vec![rel.public_id, csat.public_id, rel_b.public_id];
     for i in 0..5 {
         ids.push(
             store
-                .create_survey(a, &survey(&format!("extra-{i}"), SurveyKind::Nps, None))
+                .surveys()
+                .create(a, &survey(&format!("extra-{i}"), SurveyKind::Nps, None))
                 .await
                 .unwrap()
                 .public_id,
@@ -492,8 +564,11 @@ async fn surveys_on_every_backend() {
 async fn customers_upsert_and_merge(store: Store) {
     let a = named_workspace(&store, "acme").await;
     let b = named_workspace(&store, "globex").await;
-    assert_eq!(store.count_customers(a).await.unwrap(), 0);
-    assert_eq!(store.customer_by_external_id(a, "C1").await.unwrap(), None);
+    assert_eq!(store.customers().count(a).await.unwrap(), 0);
+    assert_eq!(
+        store.customers().by_external_id(a, "C1").await.unwrap(),
+        None
+    );
 
     let full = CustomerInput {
         external_id: "C1".into(),
@@ -508,7 +583,7 @@ async fn customers_upsert_and_merge(store: Store) {
         .into(),
         account_manager: Some("Bob".into()),
     };
-    let created = store.upsert_customer(a, &full).await.unwrap();
+    let created = store.customers().upsert(a, &full).await.unwrap();
     assert_eq!(created.workspace_id, a);
     assert_eq!(created.external_id, "C1");
     assert_eq!(created.name.as_deref(), Some("Ann"));
@@ -517,7 +592,7 @@ async fn customers_upsert_and_merge(store: Store) {
     assert_eq!(created.language, Some(lang("nb")));
     assert_eq!(created.account_manager.as_deref(), Some("Bob"));
     assert_eq!(created.attributes, full.attributes);
-    assert_eq!(store.count_customers(a).await.unwrap(), 1);
+    assert_eq!(store.customers().count(a).await.unwrap(), 1);
 
     // Only the fields given change; attributes merge.
     let partial = CustomerInput {
@@ -530,7 +605,7 @@ async fn customers_upsert_and_merge(store: Store) {
         .into(),
         ..Default::default()
     };
-    let updated = store.upsert_customer(a, &partial).await.unwrap();
+    let updated = store.customers().upsert(a, &partial).await.unwrap();
     assert_eq!(updated.id, created.id);
     assert_eq!(updated.name.as_deref(), Some("Ann B."));
     assert_eq!(updated.email, created.email);
@@ -546,9 +621,9 @@ async fn customers_upsert_and_merge(store: Store) {
     ]
     .into();
     assert_eq!(updated.attributes, expected);
-    assert_eq!(store.count_customers(a).await.unwrap(), 1);
+    assert_eq!(store.customers().count(a).await.unwrap(), 1);
     assert_eq!(
-        store.customer_by_external_id(a, "C1").await.unwrap(),
+        store.customers().by_external_id(a, "C1").await.unwrap(),
         Some(updated.clone())
     );
 
@@ -557,15 +632,19 @@ async fn customers_upsert_and_merge(store: Store) {
         external_id: "C1".into(),
         ..Default::default()
     };
-    let same = store.upsert_customer(a, &bare).await.unwrap();
+    let same = store.customers().upsert(a, &bare).await.unwrap();
     assert_eq!(same.attributes, expected);
     assert_eq!(same.name.as_deref(), Some("Ann B."));
 
     // The same external id in another workspace is another customer.
-    assert_eq!(store.customer_by_external_id(b, "C1").await.unwrap(), None);
-    assert_eq!(store.count_customers(b).await.unwrap(), 0);
+    assert_eq!(
+        store.customers().by_external_id(b, "C1").await.unwrap(),
+        None
+    );
+    assert_eq!(store.customers().count(b).await.unwrap(), 0);
     let other = store
-        .upsert_customer(b, &customer("C1", "enterprise"))
+        .customers()
+        .upsert(b, &customer("C1", "enterprise"))
         .await
         .unwrap();
     assert_ne!(other.id, created.id);
@@ -574,10 +653,11 @@ async fn customers_upsert_and_merge(store: Store) {
         other.attributes,
         [(label("plan"), "enterprise".to_owned())].into()
     );
-    assert_eq!(store.count_customers(a).await.unwrap(), 1);
-    assert_eq!(store.count_customers(b).await.unwrap(), 1);
+    assert_eq!(store.customers().count(a).await.unwrap(), 1);
+    assert_eq!(store.customers().count(b).await.unwrap(), 1);
     let still = store
-        .customer_by_external_id(a, "C1")
+        .customers()
+        .by_external_id(a, "C1")
         .await
         .unwrap()
         .unwrap();
@@ -588,20 +668,22 @@ async fn customers_upsert_and_merge(store: Store) {
     assert_eq!(still.name.as_deref(), Some("Ann B."));
 
     store
-        .upsert_customer(a, &customer("C2", "basic"))
+        .customers()
+        .upsert(a, &customer("C2", "basic"))
         .await
         .unwrap();
-    assert_eq!(store.count_customers(a).await.unwrap(), 2);
-    assert_eq!(store.count_customers(b).await.unwrap(), 1);
+    assert_eq!(store.customers().count(a).await.unwrap(), 2);
+    assert_eq!(store.customers().count(b).await.unwrap(), 1);
 }
 
 async fn customers_upsert_in_batches(store: Store) {
     let a = named_workspace(&store, "acme").await;
     let b = named_workspace(&store, "globex").await;
-    store.upsert_customers(a, &[]).await.unwrap();
-    assert_eq!(store.count_customers(a).await.unwrap(), 0);
+    store.customers().upsert_many(a, &[]).await.unwrap();
+    assert_eq!(store.customers().count(a).await.unwrap(), 0);
     store
-        .upsert_customer(a, &customer("C1", "basic"))
+        .customers()
+        .upsert(a, &customer("C1", "basic"))
         .await
         .unwrap();
     let update_c1 = CustomerInput {
@@ -616,7 +698,8 @@ async fn customers_upsert_in_batches(store: Store) {
         ..Default::default()
     };
     store
-        .upsert_customers(
+        .customers()
+        .upsert_many(
             a,
             &[
                 update_c1,
@@ -627,10 +710,11 @@ async fn customers_upsert_in_batches(store: Store) {
         )
         .await
         .unwrap();
-    assert_eq!(store.count_customers(a).await.unwrap(), 3);
-    assert_eq!(store.count_customers(b).await.unwrap(), 0);
+    assert_eq!(store.customers().count(a).await.unwrap(), 3);
+    assert_eq!(store.customers().count(b).await.unwrap(), 0);
     let c1 = store
-        .customer_by_external_id(a, "C1")
+        .customers()
+        .by_external_id(a, "C1")
         .await
         .unwrap()
         .unwrap();
@@ -645,7 +729,8 @@ async fn customers_upsert_in_batches(store: Store) {
         .into()
     );
     let c2 = store
-        .customer_by_external_id(a, "C2")
+        .customers()
+        .by_external_id(a, "C2")
         .await
         .unwrap()
         .unwrap();
@@ -659,10 +744,11 @@ async fn customers_upsert_in_batches(store: Store) {
     // A batch that fails part-way (here: the workspace does not exist) stores nothing.
     let missing = b + 1000;
     assert!(store
-        .upsert_customers(missing, &[customer("C9", "basic")])
+        .customers()
+        .upsert_many(missing, &[customer("C9", "basic")])
         .await
         .is_err());
-    assert_eq!(store.count_customers(missing).await.unwrap(), 0);
+    assert_eq!(store.customers().count(missing).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -682,18 +768,25 @@ async fn customers_on_every_backend() {
 async fn answers_round_trip_with_nulls_and_rollups(store: Store) {
     let ws = workspace(&store).await;
     let s = store
-        .create_survey(ws, &survey("rel", SurveyKind::Nps, Some("renewal")))
+        .surveys()
+        .create(ws, &survey("rel", SurveyKind::Nps, Some("renewal")))
         .await
         .unwrap();
     store
-        .upsert_customer(ws, &customer("C1", "premium"))
+        .customers()
+        .upsert(ws, &customer("C1", "premium"))
         .await
         .unwrap();
     let mut a = answer(ws, s.id, 10, at(2026, 3, 2));
     a.respondent = Respondent::Known("C1".into());
-    let recorded = store.record_answer(&a).await.unwrap();
+    let recorded = store.answers().record(&a).await.unwrap();
     assert!(!recorded.replayed);
-    let stored = store.answer(ws, recorded.answer.id).await.unwrap().unwrap();
+    let stored = store
+        .answers()
+        .get(ws, recorded.answer.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored, recorded.answer);
     assert_eq!(stored.score, 10);
     assert_eq!(stored.comment, None);
@@ -714,13 +807,14 @@ async fn answers_round_trip_with_nulls_and_rollups(store: Store) {
         Some("premium")
     );
     store
-        .record_answer(&answer(ws, s.id, 3, at(2026, 3, 3)))
+        .answers()
+        .record(&answer(ws, s.id, 3, at(2026, 3, 3)))
         .await
         .unwrap();
 
     let mut q = query(ws, None);
     q.group_by = Some(GroupBy::Segment(label("plan")));
-    let report = store.nps_report(&q).await.unwrap();
+    let report = store.analytics().report(&q).await.unwrap();
     assert_eq!(
         (
             report.summary.n,
@@ -751,19 +845,20 @@ async fn respondents_known_inline_and_anonymous(store: Store) {
     // Unknown customer: a clear error naming the id, and nothing stored.
     let mut unknown = answer(ws, s.id, 9, at(2026, 3, 2));
     unknown.respondent = Respondent::Known("C404".into());
-    let msg = not_found(store.record_answer(&unknown).await);
+    let msg = not_found(store.answers().record(&unknown).await);
     assert!(msg.contains("C404"), "{msg}");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 0);
-    assert_eq!(store.count_customers(ws).await.unwrap(), 0);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 0);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 0);
     let r = report(&store, &query(ws, Some("rel"))).await;
     assert_eq!((r.summary.n, r.summary.nps), (0, None));
 
     // Inline: creates the customer and snapshots its attributes and language.
     let mut inline = answer(ws, s.id, 9, at(2026, 3, 2));
     inline.respondent = Respondent::Inline(customer("C9", "basic"));
-    let first = store.record_answer(&inline).await.unwrap().answer;
+    let first = store.answers().record(&inline).await.unwrap().answer;
     let c9 = store
-        .customer_by_external_id(ws, "C9")
+        .customers()
+        .by_external_id(ws, "C9")
         .await
         .unwrap()
         .unwrap();
@@ -778,7 +873,7 @@ async fn respondents_known_inline_and_anonymous(store: Store) {
         first.attributes,
         [(label("plan"), "basic".to_owned())].into()
     );
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
 
     // Inline again: updates the same customer (merging attributes); explicit language
     // and touchpoint win over the defaults.
@@ -792,7 +887,7 @@ async fn respondents_known_inline_and_anonymous(store: Store) {
     again.touchpoint = Some(label("support"));
     again.channel = Channel::Email;
     again.comment = Some("Slow support".into());
-    let second = store.record_answer(&again).await.unwrap().answer;
+    let second = store.answers().record(&again).await.unwrap().answer;
     assert_eq!(second.customer_id, Some(c9.id));
     assert_eq!(second.language.as_deref(), Some("de"));
     assert_eq!(second.touchpoint.as_deref(), Some("support"));
@@ -806,9 +901,10 @@ async fn respondents_known_inline_and_anonymous(store: Store) {
         ]
         .into()
     );
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
     let c9 = store
-        .customer_by_external_id(ws, "C9")
+        .customers()
+        .by_external_id(ws, "C9")
         .await
         .unwrap()
         .unwrap();
@@ -818,23 +914,24 @@ async fn respondents_known_inline_and_anonymous(store: Store) {
     // Known: now that it exists.
     let mut known = answer(ws, s.id, 10, at(2026, 3, 4));
     known.respondent = Respondent::Known("C9".into());
-    let third = store.record_answer(&known).await.unwrap().answer;
+    let third = store.answers().record(&known).await.unwrap().answer;
     assert_eq!(third.customer_id, Some(c9.id));
     assert_eq!(third.attributes.len(), 2);
 
     // Anonymous: no customer, no attributes, no language.
     let anon = store
-        .record_answer(&answer(ws, s.id, 0, at(2026, 3, 5)))
+        .answers()
+        .record(&answer(ws, s.id, 0, at(2026, 3, 5)))
         .await
         .unwrap()
         .answer;
     assert_eq!(anon.customer_id, None);
     assert!(anon.attributes.is_empty());
     assert_eq!(anon.language, None);
-    assert_eq!(store.answer(ws, anon.id).await.unwrap(), Some(anon));
+    assert_eq!(store.answers().get(ws, anon.id).await.unwrap(), Some(anon));
 
-    assert_eq!(store.count_answers(ws).await.unwrap(), 4);
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 4);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
     let r = report(&store, &query(ws, Some("rel"))).await;
     assert_eq!(
         (
@@ -869,18 +966,27 @@ async fn scores_outside_the_scale_are_rejected(store: Store) {
         a.respondent = Respondent::Inline(customer("C1", "basic"));
         let (min, max) = survey.kind.scale();
         let expected = format!("from {min} to {max}; got {score}");
-        let msg = invalid(store.record_answer(&a).await);
+        let msg = invalid(store.answers().record(&a).await);
         assert!(msg.contains(&expected), "{}: {msg}", survey.slug);
-        let msg = invalid(store.record_answers(std::slice::from_ref(&a), false).await);
+        let msg = invalid(
+            store
+                .answers()
+                .record_many(std::slice::from_ref(&a), false)
+                .await,
+        );
         assert!(
             msg.contains(&expected),
             "batch of one, {}: {msg}",
             survey.slug
         );
     }
-    assert_eq!(store.count_answers(ws).await.unwrap(), 0, "nothing stored");
     assert_eq!(
-        store.count_customers(ws).await.unwrap(),
+        store.answers().count(ws).await.unwrap(),
+        0,
+        "nothing stored"
+    );
+    assert_eq!(
+        store.customers().count(ws).await.unwrap(),
         0,
         "no customer created"
     );
@@ -891,12 +997,13 @@ async fn scores_outside_the_scale_are_rejected(store: Store) {
     // The edges of each scale are fine.
     for (survey, score) in [(&nps, 0), (&nps, 10), (&enps, 0), (&csat, 1), (&csat, 5)] {
         let stored = store
-            .record_answer(&answer(ws, survey.id, score, at(2026, 3, 2)))
+            .answers()
+            .record(&answer(ws, survey.id, score, at(2026, 3, 2)))
             .await
             .unwrap();
         assert_eq!(stored.answer.score, score);
     }
-    assert_eq!(store.count_answers(ws).await.unwrap(), 5);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 5);
 }
 
 #[tokio::test]
@@ -913,32 +1020,37 @@ async fn answers_stay_in_their_workspace(store: Store) {
     // An answer for workspace A naming workspace B's survey.
     let mut foreign = answer(a, survey_b.id, 9, at(2026, 3, 2));
     foreign.respondent = Respondent::Inline(customer("C1", "basic"));
-    let msg = not_found(store.record_answer(&foreign).await);
+    let msg = not_found(store.answers().record(&foreign).await);
     assert!(msg.contains(&survey_b.id.to_string()), "{msg}");
     let msg = not_found(
         store
-            .record_answer(&answer(a, survey_b.id + 1000, 9, at(2026, 3, 2)))
+            .answers()
+            .record(&answer(a, survey_b.id + 1000, 9, at(2026, 3, 2)))
             .await,
     );
     assert!(msg.contains(&(survey_b.id + 1000).to_string()), "{msg}");
     for ws in [a, b] {
-        assert_eq!(store.count_answers(ws).await.unwrap(), 0);
-        assert_eq!(store.count_customers(ws).await.unwrap(), 0);
+        assert_eq!(store.answers().count(ws).await.unwrap(), 0);
+        assert_eq!(store.customers().count(ws).await.unwrap(), 0);
         assert_eq!(report(&store, &query(ws, Some("rel"))).await.summary.n, 0);
     }
 
     let in_a = store
-        .record_answer(&answer(a, survey_a.id, 9, at(2026, 3, 2)))
+        .answers()
+        .record(&answer(a, survey_a.id, 9, at(2026, 3, 2)))
         .await
         .unwrap()
         .answer;
     assert_eq!(in_a.workspace_id, a);
     assert_eq!(in_a.survey_id, survey_a.id);
-    assert_eq!(store.answer(a, in_a.id).await.unwrap(), Some(in_a.clone()));
-    assert_eq!(store.answer(b, in_a.id).await.unwrap(), None);
-    assert_eq!(store.answer(a, in_a.id + 1000).await.unwrap(), None);
-    assert_eq!(store.count_answers(a).await.unwrap(), 1);
-    assert_eq!(store.count_answers(b).await.unwrap(), 0);
+    assert_eq!(
+        store.answers().get(a, in_a.id).await.unwrap(),
+        Some(in_a.clone())
+    );
+    assert_eq!(store.answers().get(b, in_a.id).await.unwrap(), None);
+    assert_eq!(store.answers().get(a, in_a.id + 1000).await.unwrap(), None);
+    assert_eq!(store.answers().count(a).await.unwrap(), 1);
+    assert_eq!(store.answers().count(b).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -952,17 +1064,17 @@ async fn idempotent_retries_never_duplicate(store: Store) {
     let mut a = answer(ws, s.id, 8, at(2026, 1, 5));
     a.idempotency_key = Some("k-1".into());
     a.request_hash = Some("h1".into());
-    let first = store.record_answer(&a).await.unwrap();
+    let first = store.answers().record(&a).await.unwrap();
     assert!(!first.replayed);
-    let again = store.record_answer(&a).await.unwrap();
+    let again = store.answers().record(&a).await.unwrap();
     assert!(again.replayed);
     assert_eq!(first.answer, again.answer);
     let mut different = a.clone();
     different.request_hash = Some("h2".into());
     different.score = 2;
-    let msg = conflict(store.record_answer(&different).await);
+    let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("k-1"), "{msg}");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 1);
     let r = report(&store, &query(ws, Some("rel"))).await;
     assert_eq!(
         (r.summary.n, r.summary.passives),
@@ -976,11 +1088,11 @@ async fn idempotent_retries_never_duplicate(store: Store) {
     let mut elsewhere = a.clone();
     elsewhere.workspace_id = other;
     elsewhere.survey_id = s_other.id;
-    let stored = store.record_answer(&elsewhere).await.unwrap();
+    let stored = store.answers().record(&elsewhere).await.unwrap();
     assert!(!stored.replayed);
     assert_ne!(stored.answer.id, first.answer.id);
-    assert_eq!(store.count_answers(other).await.unwrap(), 1);
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(other).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -995,14 +1107,14 @@ async fn external_ids_make_answers_idempotent(store: Store) {
     a.external_id = Some("resp-1".into());
     a.request_hash = Some("h1".into());
     a.respondent = Respondent::Inline(customer("C1", "basic"));
-    let first = store.record_answer(&a).await.unwrap();
+    let first = store.answers().record(&a).await.unwrap();
     assert!(!first.replayed);
     assert_eq!(first.answer.external_id.as_deref(), Some("resp-1"));
 
     // The same answer again, even under a fresh idempotency key: a replay.
     let mut retry = a.clone();
     retry.idempotency_key = Some("fresh-key".into());
-    let again = store.record_answer(&retry).await.unwrap();
+    let again = store.answers().record(&retry).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.answer, first.answer);
 
@@ -1010,18 +1122,19 @@ async fn external_ids_make_answers_idempotent(store: Store) {
     let mut different = a.clone();
     different.score = 0;
     different.request_hash = Some("h2".into());
-    let msg = conflict(store.record_answer(&different).await);
+    let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("resp-1"), "{msg}");
     different.idempotency_key = Some("another-key".into());
-    let msg = conflict(store.record_answer(&different).await);
+    let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("resp-1"), "{msg}");
 
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 1);
     let r = report(&store, &query(ws, Some("rel"))).await;
     assert_eq!((r.summary.n, r.summary.promoters), (1, 1));
     assert_eq!(
         store
-            .answer(ws, first.answer.id)
+            .answers()
+            .get(ws, first.answer.id)
             .await
             .unwrap()
             .unwrap()
@@ -1032,10 +1145,10 @@ async fn external_ids_make_answers_idempotent(store: Store) {
     // A different external id is a different answer.
     let mut next = a.clone();
     next.external_id = Some("resp-2".into());
-    let second = store.record_answer(&next).await.unwrap();
+    let second = store.answers().record(&next).await.unwrap();
     assert!(!second.replayed);
     assert_ne!(second.answer.id, first.answer.id);
-    assert_eq!(store.count_answers(ws).await.unwrap(), 2);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 2);
 
     // A batch (import) reusing a stored external id is refused as a conflict, not as an
     // internal database error, and stores nothing.
@@ -1043,9 +1156,9 @@ async fn external_ids_make_answers_idempotent(store: Store) {
     fresh.external_id = Some("resp-3".into());
     let mut dup = answer(ws, s.id, 7, at(2026, 1, 6));
     dup.external_id = Some("resp-1".into());
-    let msg = conflict(store.record_answers(&[fresh, dup], false).await);
+    let msg = conflict(store.answers().record_many(&[fresh, dup], false).await);
     assert!(msg.contains("resp-1"), "{msg}");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 2);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 2);
 }
 
 #[tokio::test]
@@ -1068,7 +1181,7 @@ async fn concurrent_retries_store_one_answer(store: Store) {
             let (store, barrier, a) = (store.clone(), barrier.clone(), a.clone());
             tokio::spawn(async move {
                 barrier.wait().await;
-                store.record_answer(&a).await
+                store.answers().record(&a).await
             })
         })
         .collect();
@@ -1087,8 +1200,8 @@ async fn concurrent_retries_store_one_answer(store: Store) {
         1,
         "exactly one request stored the answer"
     );
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1);
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 1);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
     let mut q = query(ws, Some("rel"));
     q.group_by = Some(GroupBy::Segment(label("plan")));
     let r = report(&store, &q).await;
@@ -1107,11 +1220,12 @@ async fn batches_are_all_or_nothing(store: Store) {
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let foreign = create_survey(&store, other, "rel", SurveyKind::Nps).await;
     assert_eq!(
-        store.record_answers(&[], false).await.unwrap(),
+        store.answers().record_many(&[], false).await.unwrap(),
         Vec::<i64>::new()
     );
     store
-        .record_answers(
+        .answers()
+        .record_many(
             &answers(ws, s.id, at(2026, 2, 1), &[(9, 1), (7, 1), (0, 1)]),
             false,
         )
@@ -1155,7 +1269,7 @@ async fn batches_are_all_or_nothing(store: Store) {
         ),
     ];
     for (batch, expected) in bad_batches {
-        let result = store.record_answers(&batch, false).await;
+        let result = store.answers().record_many(&batch, false).await;
         match expected {
             "invalid" => {
                 invalid(result);
@@ -1169,13 +1283,13 @@ async fn batches_are_all_or_nothing(store: Store) {
             }
         }
         assert_eq!(
-            store.count_answers(ws).await.unwrap(),
+            store.answers().count(ws).await.unwrap(),
             3,
             "{expected}: nothing stored"
         );
-        assert_eq!(store.count_answers(other).await.unwrap(), 0);
+        assert_eq!(store.answers().count(other).await.unwrap(), 0);
         assert_eq!(
-            store.count_customers(ws).await.unwrap(),
+            store.customers().count(ws).await.unwrap(),
             0,
             "{expected}: no customer kept"
         );
@@ -1191,19 +1305,19 @@ async fn batches_are_all_or_nothing(store: Store) {
         with_customer(3, "C2"),
         answer(ws, s.id, 8, at(2026, 2, 3)),
     ];
-    let ids = store.record_answers(&good, false).await.unwrap();
+    let ids = store.answers().record_many(&good, false).await.unwrap();
     assert_eq!(ids.len(), 3);
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     let scores: Vec<u8> = {
         let mut v = Vec::new();
         for id in &ids {
-            v.push(store.answer(ws, *id).await.unwrap().unwrap().score);
+            v.push(store.answers().get(ws, *id).await.unwrap().unwrap().score);
         }
         v
     };
     assert_eq!(scores, [10, 3, 8], "ids are returned in batch order");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 6);
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 6);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
     let after = report(&store, &by_plan).await;
     assert_eq!(
         (
@@ -1229,7 +1343,7 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
     let q = query(ws, Some("rel"));
 
     // Committed: every answer and its rollups.
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     assert_eq!(batch.written(), 0);
     let mut ids = Vec::new();
     for (i, score) in [10u8, 9, 0].into_iter().enumerate() {
@@ -1242,14 +1356,23 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
     }
     assert_eq!(batch.written(), 3);
     assert_eq!(
-        store.count_answers(ws).await.unwrap(),
+        store.answers().count(ws).await.unwrap(),
         0,
         "nothing visible before the commit"
     );
     assert_eq!(batch.commit().await.unwrap(), 3);
-    assert_eq!(store.count_answers(ws).await.unwrap(), 3);
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
-    assert_eq!(store.answer(ws, ids[2]).await.unwrap().unwrap().score, 0);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 3);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .answers()
+            .get(ws, ids[2])
+            .await
+            .unwrap()
+            .unwrap()
+            .score,
+        0
+    );
     let committed = report(&store, &q).await;
     assert_eq!(
         (committed.summary.n, committed.summary.nps),
@@ -1257,7 +1380,7 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
     );
 
     // Dropped without a commit: nothing kept.
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     let mut a = answer(ws, s.id, 0, at(2026, 2, 2));
     a.respondent = Respondent::Inline(customer("C2", "basic"));
     batch.add(&a).await.unwrap();
@@ -1267,12 +1390,12 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
         .unwrap();
     assert_eq!(batch.written(), 2);
     drop(batch);
-    assert_eq!(store.count_answers(ws).await.unwrap(), 3);
-    assert_eq!(store.count_customers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 3);
+    assert_eq!(store.customers().count(ws).await.unwrap(), 1);
     assert_eq!(report(&store, &q).await, committed);
 
     // Bad answers are refused with the store's usual errors and are not counted.
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     batch
         .add(&answer(ws, s.id, 10, at(2026, 2, 3)))
         .await
@@ -1280,24 +1403,25 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
     invalid(batch.add(&answer(ws, s.id, 11, at(2026, 2, 3))).await);
     assert_eq!(batch.written(), 1);
     drop(batch);
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     not_found(batch.add(&answer(ws, foreign.id, 10, at(2026, 2, 3))).await);
     drop(batch);
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     let mut dup = answer(ws, s.id, 10, at(2026, 2, 3));
     dup.external_id = Some("imp-1".into());
     let msg = conflict(batch.add(&dup).await);
     assert!(msg.contains("imp-1"), "{msg}");
     drop(batch);
-    assert_eq!(store.count_answers(ws).await.unwrap(), 3);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 3);
     assert_eq!(report(&store, &q).await, committed);
 
     // The store is usable again after every dropped batch.
     store
-        .record_answer(&answer(ws, s.id, 10, at(2026, 2, 4)))
+        .answers()
+        .record(&answer(ws, s.id, 10, at(2026, 2, 4)))
         .await
         .unwrap();
-    assert_eq!(store.count_answers(ws).await.unwrap(), 4);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 4);
 }
 
 #[tokio::test]
@@ -1312,10 +1436,11 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
     let ws = workspace(&store).await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     store
-        .upsert_customer(ws, &customer("C1", "pro"))
+        .customers()
+        .upsert(ws, &customer("C1", "pro"))
         .await
         .unwrap();
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     for i in 0..1203u32 {
         let mut a = answer(ws, s.id, (i % 11) as u8, at(2026, 2, 1 + i % 20));
         a.external_id = Some(format!("bulk-{i}"));
@@ -1325,7 +1450,7 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
         batch.add_checked(a).await.unwrap();
     }
     assert_eq!(batch.commit().await.unwrap(), 1203);
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1203);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 1203);
     let all = report(&store, &query(ws, Some("rel"))).await;
     assert_eq!(all.summary.n, 1203);
     let mut by_plan = query(ws, Some("rel"));
@@ -1333,18 +1458,22 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
     let plans = group_counts(&report(&store, &by_plan).await);
     assert_eq!(plans.get("pro"), Some(&401), "{plans:?}");
 
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     let mut dup = answer(ws, s.id, 5, at(2026, 2, 1));
     dup.external_id = Some("bulk-7".into());
     batch.add_checked(dup).await.unwrap();
     let msg = conflict(batch.commit().await);
     assert!(msg.contains("already exists"), "{msg}");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1203, "nothing kept");
+    assert_eq!(
+        store.answers().count(ws).await.unwrap(),
+        1203,
+        "nothing kept"
+    );
     assert_eq!(report(&store, &query(ws, Some("rel"))).await, all);
 
     // A duplicate in the middle of a statement's rows: the rows before it may be
     // written, so the batch refuses every later write and its commit; nothing is kept.
-    let mut batch = store.begin_answers().await.unwrap();
+    let mut batch = store.answers().begin().await.unwrap();
     let mut refused = None;
     for i in 0..4000u32 {
         let mut a = answer(ws, s.id, 9, at(2026, 3, 1));
@@ -1370,7 +1499,11 @@ async fn checked_answers_are_written_in_bulk(store: Store) {
             .expect_err("the duplicate fails the batch"),
     };
     assert!(refused.to_string().contains("already exists"), "{refused}");
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1203, "nothing kept");
+    assert_eq!(
+        store.answers().count(ws).await.unwrap(),
+        1203,
+        "nothing kept"
+    );
     assert_eq!(report(&store, &query(ws, Some("rel"))).await, all);
 }
 
@@ -1385,11 +1518,13 @@ async fn existing_ids_are_looked_up_in_bulk(store: Store) {
     let s = create_survey(&store, a, "rel", SurveyKind::Nps).await;
     let sb = create_survey(&store, b, "rel", SurveyKind::Nps).await;
     store
-        .upsert_customers(a, &[customer("C1", "x"), customer("C700", "x")])
+        .customers()
+        .upsert_many(a, &[customer("C1", "x"), customer("C700", "x")])
         .await
         .unwrap();
     store
-        .upsert_customer(b, &customer("C2", "x"))
+        .customers()
+        .upsert(b, &customer("C2", "x"))
         .await
         .unwrap();
     let with_id = |ws: i64, survey: i64, id: &str| {
@@ -1402,7 +1537,7 @@ async fn existing_ids_are_looked_up_in_bulk(store: Store) {
         with_id(a, s.id, "R700"),
         with_id(b, sb.id, "R2"),
     ];
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
 
     // More ids than one lookup chunk, with hits on both sides of a chunk boundary.
     let customers: Vec<String> = (0..1200).map(|i| format!("C{i}")).collect();
@@ -1411,39 +1546,52 @@ async fn existing_ids_are_looked_up_in_bulk(store: Store) {
         ids.iter().map(|s| (*s).to_owned()).collect()
     };
     assert_eq!(
-        store.existing_customer_ids(a, &customers).await.unwrap(),
+        store
+            .answers()
+            .existing_customer_ids(a, &customers)
+            .await
+            .unwrap(),
         set(&["C1", "C700"])
     );
     assert_eq!(
-        store.existing_customer_ids(b, &customers).await.unwrap(),
+        store
+            .answers()
+            .existing_customer_ids(b, &customers)
+            .await
+            .unwrap(),
         set(&["C2"])
     );
     assert_eq!(
         store
-            .existing_answer_external_ids(a, &answers_ids)
+            .answers()
+            .existing_external_ids(a, &answers_ids)
             .await
             .unwrap(),
         set(&["R1", "R700"])
     );
     assert_eq!(
         store
-            .existing_answer_external_ids(b, &answers_ids)
+            .answers()
+            .existing_external_ids(b, &answers_ids)
             .await
             .unwrap(),
         set(&["R2"])
     );
     assert!(store
+        .answers()
         .existing_customer_ids(a, &[])
         .await
         .unwrap()
         .is_empty());
     assert!(store
-        .existing_answer_external_ids(a, &[])
+        .answers()
+        .existing_external_ids(a, &[])
         .await
         .unwrap()
         .is_empty());
     assert!(
         store
+            .answers()
             .existing_customer_ids(a, &["c1".to_owned(), "R1".to_owned()])
             .await
             .unwrap()
@@ -1462,36 +1610,43 @@ async fn comments_can_be_set_replaced_and_cleared(store: Store) {
     let other = named_workspace(&store, "globex").await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let id = store
-        .record_answer(&answer(ws, s.id, 9, at(2026, 2, 1)))
+        .answers()
+        .record(&answer(ws, s.id, 9, at(2026, 2, 1)))
         .await
         .unwrap()
         .answer
         .id;
     let comment =
-        |store: Store| async move { store.answer(ws, id).await.unwrap().unwrap().comment };
+        |store: Store| async move { store.answers().get(ws, id).await.unwrap().unwrap().comment };
 
-    store.set_comment(ws, id, Some("Great")).await.unwrap();
+    store
+        .answers()
+        .set_comment(ws, id, Some("Great"))
+        .await
+        .unwrap();
     assert_eq!(comment(store.clone()).await.as_deref(), Some("Great"));
     store
+        .answers()
         .set_comment(ws, id, Some("Great, fast"))
         .await
         .unwrap();
     assert_eq!(comment(store.clone()).await.as_deref(), Some("Great, fast"));
 
-    let msg = not_found(store.set_comment(ws, id + 1000, Some("x")).await);
+    let msg = not_found(store.answers().set_comment(ws, id + 1000, Some("x")).await);
     assert!(msg.contains(&(id + 1000).to_string()), "{msg}");
-    let msg = not_found(store.set_comment(other, id, Some("hijack")).await);
+    let msg = not_found(store.answers().set_comment(other, id, Some("hijack")).await);
     assert!(msg.contains(&id.to_string()), "{msg}");
     assert_eq!(comment(store.clone()).await.as_deref(), Some("Great, fast"));
 
-    store.set_comment(ws, id, None).await.unwrap();
+    store.answers().set_comment(ws, id, None).await.unwrap();
     assert_eq!(comment(store.clone()).await, None);
     assert!(store
+        .answers()
         .latest_comments(ws, None, 10)
         .await
         .unwrap()
         .is_empty());
-    assert_eq!(store.count_answers(ws).await.unwrap(), 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -1503,14 +1658,16 @@ async fn changing_a_score_moves_the_rollups(store: Store) {
     let ws = workspace(&store).await;
     let other = named_workspace(&store, "globex").await;
     let s = store
-        .create_survey(ws, &survey("rel", SurveyKind::Nps, Some("renewal")))
+        .surveys()
+        .create(ws, &survey("rel", SurveyKind::Nps, Some("renewal")))
         .await
         .unwrap();
     let mut a = answer(ws, s.id, 2, at(2026, 2, 1));
     a.respondent = Respondent::Inline(customer("C1", "premium"));
-    let id = store.record_answer(&a).await.unwrap().answer.id;
+    let id = store.answers().record(&a).await.unwrap().answer.id;
     store
-        .record_answer(&answer(ws, s.id, 9, at(2026, 2, 1)))
+        .answers()
+        .record(&answer(ws, s.id, 9, at(2026, 2, 1)))
         .await
         .unwrap();
 
@@ -1527,10 +1684,10 @@ async fn changing_a_score_moves_the_rollups(store: Store) {
     );
     assert_eq!(before.groups.as_ref().unwrap()[0].summary.detractors, 1);
 
-    let changed = store.change_score(ws, id, 10).await.unwrap();
+    let changed = store.answers().change_score(ws, id, 10).await.unwrap();
     assert_eq!(changed.score, 10);
     assert_eq!(changed.id, id);
-    assert_eq!(store.answer(ws, id).await.unwrap().unwrap(), changed);
+    assert_eq!(store.answers().get(ws, id).await.unwrap().unwrap(), changed);
     let after = report(&store, &q).await;
     assert_eq!(
         (
@@ -1558,29 +1715,44 @@ async fn changing_a_score_moves_the_rollups(store: Store) {
     );
 
     // The same score again changes nothing.
-    assert_eq!(store.change_score(ws, id, 10).await.unwrap().score, 10);
+    assert_eq!(
+        store
+            .answers()
+            .change_score(ws, id, 10)
+            .await
+            .unwrap()
+            .score,
+        10
+    );
     assert_eq!(report(&store, &q).await, after);
 
     // Invalid scores, unknown answers, another workspace: refused, nothing moves.
-    invalid(store.change_score(ws, id, 11).await);
-    let msg = not_found(store.change_score(ws, id + 1000, 5).await);
+    invalid(store.answers().change_score(ws, id, 11).await);
+    let msg = not_found(store.answers().change_score(ws, id + 1000, 5).await);
     assert!(msg.contains(&(id + 1000).to_string()), "{msg}");
-    not_found(store.change_score(other, id, 0).await);
-    assert_eq!(store.answer(ws, id).await.unwrap().unwrap().score, 10);
+    not_found(store.answers().change_score(other, id, 0).await);
+    assert_eq!(
+        store.answers().get(ws, id).await.unwrap().unwrap().score,
+        10
+    );
     assert_eq!(report(&store, &q).await, after);
 
     // CSAT answers are checked against the 1–5 scale.
     let csat = create_survey(&store, ws, "support", SurveyKind::Csat).await;
     let c = store
-        .record_answer(&answer(ws, csat.id, 3, at(2026, 2, 1)))
+        .answers()
+        .record(&answer(ws, csat.id, 3, at(2026, 2, 1)))
         .await
         .unwrap()
         .answer
         .id;
-    invalid(store.change_score(ws, c, 6).await);
-    invalid(store.change_score(ws, c, 0).await);
-    assert_eq!(store.answer(ws, c).await.unwrap().unwrap().score, 3);
-    assert_eq!(store.change_score(ws, c, 5).await.unwrap().score, 5);
+    invalid(store.answers().change_score(ws, c, 6).await);
+    invalid(store.answers().change_score(ws, c, 0).await);
+    assert_eq!(store.answers().get(ws, c).await.unwrap().unwrap().score, 3);
+    assert_eq!(
+        store.answers().change_score(ws, c, 5).await.unwrap().score,
+        5
+    );
     assert_eq!(
         report(&store, &q).await,
         after,
@@ -1606,7 +1778,8 @@ async fn latest_comments_newest_first(store: Store) {
         a
     };
     let ids = store
-        .record_answers(
+        .answers()
+        .record_many(
             &[
                 with(ws, s1.id, 1, Some("first")),
                 with(ws, s1.id, 3, Some("third")),
@@ -1621,14 +1794,15 @@ async fn latest_comments_newest_first(store: Store) {
         .await
         .unwrap();
     store
-        .record_answer(&with(other, s_other.id, 9, Some("other workspace")))
+        .answers()
+        .record(&with(other, s_other.id, 9, Some("other workspace")))
         .await
         .unwrap();
     let texts = |answers: Vec<advocate_store::models::Answer>| -> Vec<String> {
         answers.into_iter().map(|a| a.comment.unwrap()).collect()
     };
 
-    let all = store.latest_comments(ws, None, 10).await.unwrap();
+    let all = store.answers().latest_comments(ws, None, 10).await.unwrap();
     assert_eq!(all[0].id, ids[3], "same time: the later answer first");
     assert_eq!(
         texts(all),
@@ -1636,17 +1810,29 @@ async fn latest_comments_newest_first(store: Store) {
         "newest first; no empty or missing comments; no other workspace"
     );
     assert_eq!(
-        texts(store.latest_comments(ws, None, 2).await.unwrap()),
+        texts(store.answers().latest_comments(ws, None, 2).await.unwrap()),
         ["third, later id", "third"]
     );
-    assert!(store.latest_comments(ws, None, 0).await.unwrap().is_empty());
+    assert!(store
+        .answers()
+        .latest_comments(ws, None, 0)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
-        texts(store.latest_comments(ws, Some(&[s2.id]), 10).await.unwrap()),
+        texts(
+            store
+                .answers()
+                .latest_comments(ws, Some(&[s2.id]), 10)
+                .await
+                .unwrap()
+        ),
         ["second"]
     );
     assert_eq!(
         texts(
             store
+                .answers()
                 .latest_comments(ws, Some(&[s1.id, s2.id]), 3)
                 .await
                 .unwrap()
@@ -1654,17 +1840,20 @@ async fn latest_comments_newest_first(store: Store) {
         ["third, later id", "third", "second"]
     );
     assert!(store
+        .answers()
         .latest_comments(ws, Some(&[s3.id]), 10)
         .await
         .unwrap()
         .is_empty());
     assert!(store
+        .answers()
         .latest_comments(ws, Some(&[]), 10)
         .await
         .unwrap()
         .is_empty());
     assert!(
         store
+            .answers()
             .latest_comments(ws, Some(&[s_other.id]), 10)
             .await
             .unwrap()
@@ -1672,7 +1861,13 @@ async fn latest_comments_newest_first(store: Store) {
         "another workspace's survey id finds nothing"
     );
     assert_eq!(
-        texts(store.latest_comments(other, None, 10).await.unwrap()),
+        texts(
+            store
+                .answers()
+                .latest_comments(other, None, 10)
+                .await
+                .unwrap()
+        ),
         ["other workspace"]
     );
 }
@@ -1691,7 +1886,8 @@ async fn report_matches_hand_computed_statistics(store: Store) {
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     // 50 promoters (25 tens, 25 nines), 30 passives, 20 detractors, all in March 2026.
     store
-        .record_answers(
+        .answers()
+        .record_many(
             &answers(
                 ws,
                 s.id,
@@ -1704,7 +1900,8 @@ async fn report_matches_hand_computed_statistics(store: Store) {
         .unwrap();
     // Outside the period: must not count.
     store
-        .record_answers(&answers(ws, s.id, at(2026, 4, 1), &[(0, 7)]), false)
+        .answers()
+        .record_many(&answers(ws, s.id, at(2026, 4, 1), &[(0, 7)]), false)
         .await
         .unwrap();
 
@@ -1774,7 +1971,7 @@ async fn time_groups_have_no_holes(store: Store) {
         batch.push(answer(ws, s.id, score, at(2026, 1, day)));
     }
     batch.push(answer(ws, s.id, 8, at(2026, 4, 2)));
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
     let grouped =
         |g: Granularity, from: Option<chrono::NaiveDate>, to: chrono::NaiveDate| NpsQuery {
             from,
@@ -1892,7 +2089,7 @@ async fn time_groups_stay_within_the_range(store: Store) {
     for (day, score) in [(2, 10), (5, 0), (6, 0), (8, 10), (21, 0)] {
         batch.push(answer(ws, s.id, score, at(2026, 1, day)));
     }
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
     let q = NpsQuery {
         from: Some(date(2026, 1, 7)),
         to: Some(date(2026, 1, 20)),
@@ -1923,11 +2120,13 @@ async fn dimension_groups(store: Store) {
     let ws = workspace(&store).await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     store
-        .upsert_customer(ws, &customer("C1", "basic"))
+        .customers()
+        .upsert(ws, &customer("C1", "basic"))
         .await
         .unwrap();
     store
-        .upsert_customer(ws, &customer("C2", "premium"))
+        .customers()
+        .upsert(ws, &customer("C2", "premium"))
         .await
         .unwrap();
     let when = at(2026, 2, 10);
@@ -1946,7 +2145,8 @@ async fn dimension_groups(store: Store) {
         a
     };
     store
-        .record_answers(
+        .answers()
+        .record_many(
             &[
                 mk(10, Some("checkout"), Channel::Web, Some("en"), Some("C1")),
                 mk(0, Some("checkout"), Channel::Email, Some("nb"), Some("C2")),
@@ -2019,7 +2219,8 @@ async fn dimension_groups(store: Store) {
 
     // Segments are the attributes at answer time: a later change does not move old answers.
     store
-        .upsert_customer(ws, &customer("C1", "premium"))
+        .customers()
+        .upsert(ws, &customer("C1", "premium"))
         .await
         .unwrap();
     assert_eq!(
@@ -2031,20 +2232,23 @@ async fn dimension_groups(store: Store) {
     assert_eq!(r.groups, Some(Vec::new()), "nobody has a region");
 
     // The attributes reports can break down by: those answers were counted under.
-    assert_eq!(store.segment_attributes(ws).await.unwrap(), ["plan"]);
+    assert_eq!(
+        store.analytics().segment_attributes(ws).await.unwrap(),
+        ["plan"]
+    );
     let mut c3 = customer("C3", "basic");
     c3.attributes.insert(label("industry"), "retail".into());
-    store.upsert_customer(ws, &c3).await.unwrap();
+    store.customers().upsert(ws, &c3).await.unwrap();
     assert_eq!(
-        store.segment_attributes(ws).await.unwrap(),
+        store.analytics().segment_attributes(ws).await.unwrap(),
         ["plan"],
         "a customer who has not answered adds no attribute"
     );
     let mut a = answer(ws, s.id, 9, when);
     a.respondent = Respondent::Known("C3".into());
-    store.record_answer(&a).await.unwrap();
+    store.answers().record(&a).await.unwrap();
     assert_eq!(
-        store.segment_attributes(ws).await.unwrap(),
+        store.analytics().segment_attributes(ws).await.unwrap(),
         ["industry", "plan"]
     );
 }
@@ -2057,7 +2261,8 @@ async fn dimension_groups_on_every_backend() {
 async fn change_against_the_previous_period(store: Store) {
     let ws = workspace(&store).await;
     let big = store
-        .create_survey(ws, &survey("big", SurveyKind::Nps, Some("renewal")))
+        .surveys()
+        .create(ws, &survey("big", SurveyKind::Nps, Some("renewal")))
         .await
         .unwrap();
     let small = create_survey(&store, ws, "small", SurveyKind::Nps).await;
@@ -2070,7 +2275,7 @@ async fn change_against_the_previous_period(store: Store) {
     batch.extend(answers(ws, big.id, at(2026, 1, 3), &[(0, 50)])); // before the previous period
     batch.extend(answers(ws, small.id, now, &[(10, 6), (8, 2), (0, 2)]));
     batch.extend(answers(ws, small.id, then, &[(10, 5), (8, 2), (0, 3)]));
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
     let feb = |slug: &str| NpsQuery {
         from: Some(date(2026, 2, 1)),
         to: Some(date(2026, 2, 28)),
@@ -2138,7 +2343,8 @@ async fn change_against_the_previous_period(store: Store) {
     // `from` without `to` runs to today.
     let today = Utc::now();
     store
-        .record_answer(&answer(ws, small.id, 10, today))
+        .answers()
+        .record(&answer(ws, small.id, 10, today))
         .await
         .unwrap();
     let r = report(
@@ -2167,7 +2373,7 @@ async fn report_arguments_are_checked(store: Store) {
     let mut q = query(ws, Some("rel"));
     q.from = Some(date(2026, 3, 2));
     q.to = Some(date(2026, 3, 1));
-    let msg = invalid(store.nps_report(&q).await);
+    let msg = invalid(store.analytics().report(&q).await);
     assert!(msg.contains("from") && msg.contains("to"), "{msg}");
     q.to = Some(date(2026, 3, 2));
     assert_eq!(
@@ -2176,9 +2382,9 @@ async fn report_arguments_are_checked(store: Store) {
         "a one-day range is fine"
     );
 
-    let msg = not_found(store.nps_report(&query(ws, Some("nope"))).await);
+    let msg = not_found(store.analytics().report(&query(ws, Some("nope"))).await);
     assert!(msg.contains("\"nope\""), "{msg}");
-    let msg = invalid(store.nps_report(&query(ws, Some("support"))).await);
+    let msg = invalid(store.analytics().report(&query(ws, Some("support"))).await);
     assert!(msg.contains("support") && msg.contains("CSAT"), "{msg}");
 
     // An empty report: no NPS, no interval.
@@ -2192,14 +2398,16 @@ async fn report_arguments_are_checked(store: Store) {
 
     // eNPS surveys report by slug.
     store
-        .record_answers(
+        .answers()
+        .record_many(
             &answers(ws, team.id, at(2026, 3, 1), &[(10, 2), (0, 6)]),
             false,
         )
         .await
         .unwrap();
     store
-        .record_answers(&answers(ws, nps.id, at(2026, 3, 1), &[(9, 2)]), false)
+        .answers()
+        .record_many(&answers(ws, nps.id, at(2026, 3, 1), &[(9, 2)]), false)
         .await
         .unwrap();
     let r = report(&store, &query(ws, Some("team"))).await;
@@ -2222,7 +2430,7 @@ async fn all_surveys_means_nps_surveys(store: Store) {
     batch.extend(answers(ws, onboarding.id, when, &[(8, 1)]));
     batch.extend(answers(ws, team.id, when, &[(0, 5)]));
     batch.extend(answers(ws, support.id, when, &[(1, 4)]));
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
 
     let r = report(&store, &query(ws, None)).await;
     assert_eq!(r.survey, None);
@@ -2253,16 +2461,18 @@ async fn reports_are_isolated_by_workspace(store: Store) {
     let sa = create_survey(&store, a, "rel", SurveyKind::Nps).await;
     let sb = create_survey(&store, b, "rel", SurveyKind::Nps).await;
     store
-        .upsert_customer(b, &customer("C1", "basic"))
+        .customers()
+        .upsert(b, &customer("C1", "basic"))
         .await
         .unwrap();
     store
-        .record_answers(&answers(a, sa.id, at(2026, 3, 1), &[(10, 2)]), false)
+        .answers()
+        .record_many(&answers(a, sa.id, at(2026, 3, 1), &[(10, 2)]), false)
         .await
         .unwrap();
     let mut bs = answers(b, sb.id, at(2026, 3, 1), &[(0, 3)]);
     bs[0].respondent = Respondent::Known("C1".into());
-    store.record_answers(&bs, false).await.unwrap();
+    store.answers().record_many(&bs, false).await.unwrap();
 
     for survey in [Some("rel"), None] {
         let r = report(&store, &query(a, survey)).await;
@@ -2300,9 +2510,22 @@ async fn reports_are_isolated_by_workspace(store: Store) {
     )
     .await;
     assert_eq!(r.groups, Some(Vec::new()), "B's segments never show in A");
-    assert!(store.segment_attributes(a).await.unwrap().is_empty());
-    assert_eq!(store.segment_attributes(b).await.unwrap(), ["plan"]);
-    assert!(store.latest_comments(a, None, 10).await.unwrap().is_empty());
+    assert!(store
+        .analytics()
+        .segment_attributes(a)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store.analytics().segment_attributes(b).await.unwrap(),
+        ["plan"]
+    );
+    assert!(store
+        .answers()
+        .latest_comments(a, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
     // A workspace with no surveys reports nothing rather than everything.
     let c = named_workspace(&store, "initech").await;
     assert_eq!(report(&store, &query(c, None)).await.summary.n, 0);
@@ -2321,14 +2544,14 @@ async fn monthly_groups_compare_with_the_previous_month(store: Store) {
         batch.push(answer(ws, s.id, 3, at(2026, 1, 10)));
         batch.push(answer(ws, s.id, 9, at(2026, 2, 10)));
     }
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
     let q = NpsQuery {
         from: Some(date(2026, 1, 1)),
         to: Some(date(2026, 3, 31)),
         group_by: Some(GroupBy::Time(Granularity::Month)),
         ..query(ws, Some("rel"))
     };
-    let r = store.nps_report(&q).await.unwrap();
+    let r = store.analytics().report(&q).await.unwrap();
     let groups = r.groups.unwrap();
     let keys: Vec<_> = groups.iter().map(|g| g.key.as_str()).collect();
     assert_eq!(keys, ["2026-01", "2026-02", "2026-03"]);
@@ -2359,7 +2582,8 @@ async fn any_period_matches_counting_the_answers(store: Store) {
     let plans = ["basic", "pro"];
     for (i, plan) in plans.iter().enumerate() {
         store
-            .upsert_customer(ws, &customer(&format!("c{i}"), plan))
+            .customers()
+            .upsert(ws, &customer(&format!("c{i}"), plan))
             .await
             .unwrap();
     }
@@ -2385,7 +2609,7 @@ async fn any_period_matches_counting_the_answers(store: Store) {
             given.push((day, score, channel.as_str(), plans[plan as usize]));
         }
     }
-    store.record_answers(&batch, false).await.unwrap();
+    store.answers().record_many(&batch, false).await.unwrap();
     let count = |from: chrono::NaiveDate, to: chrono::NaiveDate, key: &dyn Fn(usize) -> String| {
         let mut out: BTreeMap<String, u64> = BTreeMap::new();
         for (i, (d, ..)) in given.iter().enumerate() {

@@ -31,9 +31,10 @@ async fn setup(store: &Store, slug: &str) -> (i64, i64) {
         }],
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
     store
-        .create_webhook(ws, "http://127.0.0.1:9/hook", &strings(&["*"]))
+        .webhooks()
+        .create(ws, "http://127.0.0.1:9/hook", &strings(&["*"]))
         .await
         .unwrap();
     let survey = create_survey(store, ws, "rel", SurveyKind::Nps).await;
@@ -56,7 +57,7 @@ async fn promote(store: &Store, ws: i64, survey: i64, score: u8, who: Option<Cus
     if let Some(c) = who {
         a.respondent = Respondent::Inline(c);
     }
-    store.record_answer(&a).await.unwrap();
+    store.answers().record(&a).await.unwrap();
 }
 
 fn by_customer(id: &str) -> EngagementFilter {
@@ -69,7 +70,8 @@ fn by_customer(id: &str) -> EngagementFilter {
 
 async fn engagements_of(store: &Store, ws: i64, id: &str) -> Vec<Engagement> {
     let mut list = store
-        .engagements(ws, &by_customer(id))
+        .engagements()
+        .list(ws, &by_customer(id))
         .await
         .unwrap()
         .engagements;
@@ -79,7 +81,8 @@ async fn engagements_of(store: &Store, ws: i64, id: &str) -> Vec<Engagement> {
 
 async fn pending(store: &Store, ws: i64) -> Vec<OutboxMessage> {
     store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 500, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 500, None)
         .await
         .unwrap()
 }
@@ -195,14 +198,15 @@ async fn nines_and_tens_get_their_defaults_and_one_thank_you(store: Store) {
 
     // Delivering the email marks what it carried as sent, each announced once.
     let claimed = store
-        .claim_outbox(&[MessageKind::Email], 10, 60)
+        .outbox()
+        .claim(&[MessageKind::Email], 10, 60)
         .await
         .unwrap();
     let ten_msg = claimed
         .iter()
         .find(|m| m.target == "ten@example.com")
         .unwrap();
-    store.outbox_delivered(ten_msg.id, 5).await.unwrap();
+    store.outbox().delivered(ten_msg.id, 5).await.unwrap();
     let ten = engagements_of(&store, ws, "ten").await;
     assert!(ten.iter().all(|e| e.status == EngagementStatus::Sent));
     let nine = engagements_of(&store, ws, "nine").await;
@@ -227,7 +231,7 @@ async fn anonymous_and_unreachable_promoters(store: Store) {
         limit: 100,
         ..Default::default()
     };
-    let page = store.engagements(ws, &all).await.unwrap();
+    let page = store.engagements().list(ws, &all).await.unwrap();
     assert_eq!(page.total, 0, "anonymous promoters get nothing");
     // Known but no email: engagements stay queued for a person; no email is queued.
     promote(&store, ws, survey, 10, Some(person("quiet", None, "en"))).await;
@@ -252,7 +256,7 @@ async fn anonymous_and_unreachable_promoters(store: Store) {
         Some(person("d", Some("d@example.com"), "en")),
     )
     .await;
-    assert_eq!(store.engagements(ws, &all).await.unwrap().total, 5);
+    assert_eq!(store.engagements().list(ws, &all).await.unwrap().total, 5);
     // An unknown language falls back to English.
     promote(
         &store,
@@ -286,18 +290,21 @@ async fn filters_narrow_the_list(store: Store) {
         ..Default::default()
     };
     let reviews = store
-        .engagements(ws, &f(Some(ReviewRequest), None))
+        .engagements()
+        .list(ws, &f(Some(ReviewRequest), None))
         .await
         .unwrap();
     assert_eq!(reviews.total, 2);
     assert!(reviews.engagements.iter().all(|e| e.kind == ReviewRequest));
     let b = engagements_of(&store, ws, "b").await;
     store
-        .set_engagement_status(ws, b[0].id, EngagementStatus::Sent)
+        .engagements()
+        .set_status(ws, b[0].id, EngagementStatus::Sent)
         .await
         .unwrap();
     let sent = store
-        .engagements(ws, &f(None, Some(EngagementStatus::Sent)))
+        .engagements()
+        .list(ws, &f(None, Some(EngagementStatus::Sent)))
         .await
         .unwrap();
     assert_eq!(
@@ -305,7 +312,8 @@ async fn filters_narrow_the_list(store: Store) {
         [b[0].id]
     );
     let page = store
-        .engagements(
+        .engagements()
+        .list(
             ws,
             &EngagementFilter {
                 limit: 2,
@@ -328,10 +336,12 @@ async fn pool_codes_come_before_generated_ones(store: Store) {
     let (ws, survey) = setup(&store, "acme").await;
     let other = named_workspace(&store, "other").await;
     store
+        .engagements()
         .import_discount_codes(other, &strings(&["OTHER-1"]))
         .await
         .unwrap();
     let n = store
+        .engagements()
         .import_discount_codes(ws, &strings(&[" POOL-A ", "POOL-B"]))
         .await
         .unwrap();
@@ -345,7 +355,11 @@ async fn pool_codes_come_before_generated_ones(store: Store) {
     let generated = code_of(engagements_of(&store, ws, "t3").await);
     assert!(generated.starts_with("THANKS-"), "{generated}");
 
-    let page = store.discount_codes(ws, None, 100, 0).await.unwrap();
+    let page = store
+        .engagements()
+        .discount_codes(ws, None, 100, 0)
+        .await
+        .unwrap();
     assert_eq!(
         (page.counts.free, page.counts.assigned, page.counts.redeemed),
         (0, 3, 0)
@@ -359,14 +373,20 @@ async fn pool_codes_come_before_generated_ones(store: Store) {
     let a = page.codes.iter().find(|c| c.code == "POOL-A").unwrap();
     assert_eq!(a.source, "imported");
     // The other workspace's pool is untouched.
-    let theirs = store.discount_codes(other, None, 100, 0).await.unwrap();
+    let theirs = store
+        .engagements()
+        .discount_codes(other, None, 100, 0)
+        .await
+        .unwrap();
     assert_eq!((theirs.counts.free, theirs.counts.assigned), (1, 0));
     let free = store
+        .engagements()
         .discount_codes(other, Some(CodeStatus::Free), 100, 0)
         .await
         .unwrap();
     assert_eq!(free.codes.len(), 1);
     let none = store
+        .engagements()
         .discount_codes(other, Some(CodeStatus::Assigned), 100, 0)
         .await
         .unwrap();
@@ -381,7 +401,11 @@ async fn pool_codes_come_before_generated_ones_on_every_backend() {
 async fn concurrent_promoters_never_share_a_code(store: Store) {
     let (ws, _) = setup(&store, "acme").await;
     let pool: Vec<String> = (0..6).map(|i| format!("POOL-{i:03}")).collect();
-    store.import_discount_codes(ws, &pool).await.unwrap();
+    store
+        .engagements()
+        .import_discount_codes(ws, &pool)
+        .await
+        .unwrap();
     // One survey per promoter, so their answers do not wait on each other's rollup rows
     // and really claim codes at the same time.
     let promoters = 24;
@@ -411,7 +435,8 @@ async fn concurrent_promoters_never_share_a_code(store: Store) {
         t.await.unwrap();
     }
     let codes = store
-        .engagements(
+        .engagements()
+        .list(
             ws,
             &EngagementFilter {
                 kind: Some(DiscountCode),
@@ -439,7 +464,12 @@ async fn concurrent_promoters_never_share_a_code(store: Store) {
         pool.len(),
         "the whole pool is used before generating"
     );
-    let counts = store.discount_codes(ws, None, 1, 0).await.unwrap().counts;
+    let counts = store
+        .engagements()
+        .discount_codes(ws, None, 1, 0)
+        .await
+        .unwrap()
+        .counts;
     assert_eq!((counts.free, counts.assigned), (0, promoters as i64));
     if store.backend() == Backend::Postgres {
         eprintln!("concurrent promoters checked on PostgreSQL");
@@ -454,11 +484,17 @@ async fn concurrent_promoters_never_share_a_code_on_every_backend() {
 async fn imports_are_all_or_nothing_with_named_problems(store: Store) {
     let ws = named_workspace(&store, "acme").await;
     let count = |store: Store| async move {
-        let c = store.discount_codes(ws, None, 1, 0).await.unwrap().counts;
+        let c = store
+            .engagements()
+            .discount_codes(ws, None, 1, 0)
+            .await
+            .unwrap()
+            .counts;
         c.free + c.assigned + c.redeemed
     };
     let msg = invalid(
         store
+            .engagements()
             .import_discount_codes(ws, &strings(&["GOOD-1", "no", "bad code", "GOOD-1"]))
             .await,
     );
@@ -472,17 +508,28 @@ async fn imports_are_all_or_nothing_with_named_problems(store: Store) {
     }
     assert_eq!(count(store.clone()).await, 0);
     let long = "X".repeat(65);
-    assert!(invalid(store.import_discount_codes(ws, &[long]).await).contains("65 characters"));
-    assert!(invalid(store.import_discount_codes(ws, &[]).await).contains("empty"));
+    assert!(
+        invalid(store.engagements().import_discount_codes(ws, &[long]).await)
+            .contains("65 characters")
+    );
+    assert!(invalid(store.engagements().import_discount_codes(ws, &[]).await).contains("empty"));
     let too_many: Vec<String> = (0..=MAX_IMPORT).map(|i| format!("C-{i}")).collect();
-    assert!(invalid(store.import_discount_codes(ws, &too_many).await).contains("at most 10000"));
+    assert!(invalid(
+        store
+            .engagements()
+            .import_discount_codes(ws, &too_many)
+            .await
+    )
+    .contains("at most 10000"));
 
     store
+        .engagements()
         .import_discount_codes(ws, &strings(&["KEEP-1", "KEEP-2"]))
         .await
         .unwrap();
     let msg = conflict(
         store
+            .engagements()
             .import_discount_codes(ws, &strings(&["NEW-1", "KEEP-2", "NEW-2", "KEEP-1"]))
             .await,
     );
@@ -499,12 +546,17 @@ async fn imports_are_all_or_nothing_with_named_problems(store: Store) {
     // The same code in another workspace is fine; a full-size import goes through.
     let other = named_workspace(&store, "other").await;
     store
+        .engagements()
         .import_discount_codes(other, &strings(&["KEEP-1"]))
         .await
         .unwrap();
     let big: Vec<String> = (0..MAX_IMPORT).map(|i| format!("BULK-{i:05}")).collect();
     assert_eq!(
-        store.import_discount_codes(ws, &big).await.unwrap(),
+        store
+            .engagements()
+            .import_discount_codes(ws, &big)
+            .await
+            .unwrap(),
         MAX_IMPORT as u64
     );
     assert_eq!(count(store.clone()).await, 2 + MAX_IMPORT as i64);
@@ -518,6 +570,7 @@ async fn imports_are_all_or_nothing_with_named_problems_on_every_backend() {
 async fn a_code_is_redeemed_once(store: Store) {
     let (ws, survey) = setup(&store, "acme").await;
     store
+        .engagements()
         .import_discount_codes(ws, &strings(&["ONCE-1", "SPARE-1"]))
         .await
         .unwrap();
@@ -525,17 +578,33 @@ async fn a_code_is_redeemed_once(store: Store) {
     let engagement = engagements_of(&store, ws, "t").await[1].clone();
     assert_eq!(engagement.discount_code.as_deref(), Some("ONCE-1"));
 
-    let redeemed = store.redeem_discount_code(ws, "ONCE-1").await.unwrap();
+    let redeemed = store
+        .engagements()
+        .redeem_discount_code(ws, "ONCE-1")
+        .await
+        .unwrap();
     assert_eq!(redeemed.status, CodeStatus::Redeemed);
     assert!(redeemed.redeemed_at.is_some());
-    let msg = conflict(store.redeem_discount_code(ws, "ONCE-1").await);
+    let msg = conflict(store.engagements().redeem_discount_code(ws, "ONCE-1").await);
     assert!(msg.contains("\"ONCE-1\" was already redeemed"), "{msg}");
-    assert!(not_found(store.redeem_discount_code(ws, "NOPE-1").await).contains("NOPE-1"));
+    assert!(
+        not_found(store.engagements().redeem_discount_code(ws, "NOPE-1").await).contains("NOPE-1")
+    );
     let other = named_workspace(&store, "other").await;
-    not_found(store.redeem_discount_code(other, "SPARE-1").await);
+    not_found(
+        store
+            .engagements()
+            .redeem_discount_code(other, "SPARE-1")
+            .await,
+    );
 
     // The promoter accepted the code: recorded and announced.
-    let after = store.engagement(ws, engagement.id).await.unwrap().unwrap();
+    let after = store
+        .engagements()
+        .get(ws, engagement.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.status, EngagementStatus::Accepted);
     let hooks = engagement_webhooks(&store, ws).await;
     assert_eq!(hooks.len(), 1);
@@ -543,14 +612,23 @@ async fn a_code_is_redeemed_once(store: Store) {
     assert_eq!(hooks[0]["status"], "accepted");
     assert_eq!(hooks[0]["discount_code"], "ONCE-1");
     // A free pool code may be redeemed (handed out by hand), and is then never given.
-    store.redeem_discount_code(ws, " SPARE-1 ").await.unwrap();
+    store
+        .engagements()
+        .redeem_discount_code(ws, " SPARE-1 ")
+        .await
+        .unwrap();
     promote(&store, ws, survey, 10, Some(person("u", None, "en"))).await;
     let code = engagements_of(&store, ws, "u").await[1]
         .discount_code
         .clone()
         .unwrap();
     assert!(code.starts_with("THANKS-"), "{code}");
-    let counts = store.discount_codes(ws, None, 10, 0).await.unwrap().counts;
+    let counts = store
+        .engagements()
+        .discount_codes(ws, None, 10, 0)
+        .await
+        .unwrap()
+        .counts;
     assert_eq!((counts.free, counts.assigned, counts.redeemed), (0, 1, 2));
 }
 
@@ -566,18 +644,21 @@ async fn status_changes_are_checked_and_announced(store: Store) {
     let (thanks, review) = (list[0].id, list[1].id);
 
     let sent = store
-        .set_engagement_status(ws, review, EngagementStatus::Sent)
+        .engagements()
+        .set_status(ws, review, EngagementStatus::Sent)
         .await
         .unwrap();
     assert_eq!(sent.status, EngagementStatus::Sent);
     let left = store
-        .set_engagement_status(ws, review, EngagementStatus::ReviewLeft)
+        .engagements()
+        .set_status(ws, review, EngagementStatus::ReviewLeft)
         .await
         .unwrap();
     assert_eq!(left.status, EngagementStatus::ReviewLeft);
     // Setting the same status again changes (and announces) nothing.
     store
-        .set_engagement_status(ws, review, EngagementStatus::ReviewLeft)
+        .engagements()
+        .set_status(ws, review, EngagementStatus::ReviewLeft)
         .await
         .unwrap();
     let hooks = engagement_webhooks(&store, ws).await;
@@ -597,7 +678,8 @@ async fn status_changes_are_checked_and_announced(store: Store) {
 
     let msg = invalid(
         store
-            .set_engagement_status(ws, review, EngagementStatus::Sent)
+            .engagements()
+            .set_status(ws, review, EngagementStatus::Sent)
             .await,
     );
     assert!(
@@ -606,7 +688,8 @@ async fn status_changes_are_checked_and_announced(store: Store) {
     );
     let msg = invalid(
         store
-            .set_engagement_status(ws, thanks, EngagementStatus::Accepted)
+            .engagements()
+            .set_status(ws, thanks, EngagementStatus::Accepted)
             .await,
     );
     assert!(
@@ -616,10 +699,16 @@ async fn status_changes_are_checked_and_announced(store: Store) {
     let other = named_workspace(&store, "other").await;
     not_found(
         store
-            .set_engagement_status(other, thanks, EngagementStatus::Sent)
+            .engagements()
+            .set_status(other, thanks, EngagementStatus::Sent)
             .await,
     );
-    assert!(store.engagement(other, thanks).await.unwrap().is_none());
+    assert!(store
+        .engagements()
+        .get(other, thanks)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         engagement_webhooks(&store, ws).await.len(),
         2,
@@ -636,7 +725,8 @@ async fn memberships_and_rewards_are_granted_by_hand(store: Store) {
     let (ws, survey) = setup(&store, "acme").await;
     promote(&store, ws, survey, 7, Some(person("loyal", None, "en"))).await;
     let vip = store
-        .grant_engagement(ws, "loyal", VipMembership, EngagementStatus::Accepted)
+        .engagements()
+        .grant(ws, "loyal", VipMembership, EngagementStatus::Accepted)
         .await
         .unwrap();
     assert_eq!(
@@ -644,7 +734,8 @@ async fn memberships_and_rewards_are_granted_by_hand(store: Store) {
         (VipMembership, EngagementStatus::Accepted, Some("loyal"))
     );
     let panel = store
-        .grant_engagement(ws, "loyal", PanelInvitation, EngagementStatus::Queued)
+        .engagements()
+        .grant(ws, "loyal", PanelInvitation, EngagementStatus::Queued)
         .await
         .unwrap();
     assert_eq!(panel.answer_id, vip.answer_id);
@@ -655,36 +746,42 @@ async fn memberships_and_rewards_are_granted_by_hand(store: Store) {
 
     assert!(invalid(
         store
-            .grant_engagement(ws, "loyal", ThankYou, EngagementStatus::Queued)
+            .engagements()
+            .grant(ws, "loyal", ThankYou, EngagementStatus::Queued)
             .await
     )
     .contains("thank_you is not granted by hand"));
     assert!(invalid(
         store
-            .grant_engagement(ws, "loyal", Reward, EngagementStatus::ReviewLeft)
+            .engagements()
+            .grant(ws, "loyal", Reward, EngagementStatus::ReviewLeft)
             .await
     )
     .contains("cannot start as review_left"));
     assert!(not_found(
         store
-            .grant_engagement(ws, "ghost", Reward, EngagementStatus::Queued)
+            .engagements()
+            .grant(ws, "ghost", Reward, EngagementStatus::Queued)
             .await
     )
     .contains("\"ghost\""));
     store
-        .upsert_customer(ws, &person("silent", None, "en"))
+        .customers()
+        .upsert(ws, &person("silent", None, "en"))
         .await
         .unwrap();
     assert!(invalid(
         store
-            .grant_engagement(ws, "silent", Reward, EngagementStatus::Queued)
+            .engagements()
+            .grant(ws, "silent", Reward, EngagementStatus::Queued)
             .await
     )
     .contains("has not answered"));
     let other = named_workspace(&store, "other").await;
     not_found(
         store
-            .grant_engagement(other, "loyal", Reward, EngagementStatus::Queued)
+            .engagements()
+            .grant(other, "loyal", Reward, EngagementStatus::Queued)
             .await,
     );
     assert_eq!(engagements_of(&store, ws, "loyal").await.len(), 2);

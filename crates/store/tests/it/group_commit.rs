@@ -16,7 +16,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
         anonymous_detractors: advocate_store::models::AnonymousDetractors::Case,
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
     let store = Arc::new(store);
     let when = at(2026, 3, 1);
     let tasks: Vec<_> = (0..300u32)
@@ -29,7 +29,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
                     // An unknown customer: refused, and only this answer.
                     a.respondent = Respondent::Known(format!("nobody-{i}"));
                 }
-                (i, store.record_answer(&a).await)
+                (i, store.answers().record(&a).await)
             })
         })
         .collect();
@@ -45,7 +45,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
         }
     }
     assert_eq!(stored, 270);
-    assert_eq!(store.count_answers(ws).await.unwrap(), stored);
+    assert_eq!(store.answers().count(ws).await.unwrap(), stored);
     let r = report(&store, &query(ws, Some("rel"))).await;
     assert_eq!(
         r.summary.n, stored,
@@ -60,7 +60,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
                 let mut a = answer(ws, survey.id, 9, when);
                 a.external_id = Some("same".into());
                 a.request_hash = Some("h".into());
-                store.record_answer(&a).await.unwrap()
+                store.answers().record(&a).await.unwrap()
             })
         })
         .collect();
@@ -69,7 +69,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
         fresh += usize::from(!t.await.unwrap().replayed);
     }
     assert_eq!(fresh, 1, "exactly one of the copies was stored");
-    assert_eq!(store.count_answers(ws).await.unwrap(), stored + 1);
+    assert_eq!(store.answers().count(ws).await.unwrap(), stored + 1);
     // Copies refused by the unique key, after their group had counted them, are not
     // counted in the rollups.
     let r = report(&store, &query(ws, Some("rel"))).await;
@@ -82,11 +82,11 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
         limit: 1000,
         ..Default::default()
     };
-    let page = store.cases(ws, &all).await.unwrap();
+    let page = store.cases().list(ws, &all).await.unwrap();
     assert_eq!(page.total, detractors);
     let mut answer_ids: Vec<i64> = Vec::new();
     for case in &page.cases {
-        let detail = store.case(ws, case.id).await.unwrap().unwrap();
+        let detail = store.cases().get(ws, case.id).await.unwrap().unwrap();
         assert!(!detail.steps.is_empty(), "case {} has its steps", case.id);
         answer_ids.extend(detail.answers.iter().map(|a| a.answer_id));
     }
@@ -101,7 +101,8 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     // One customer's detractor answers arriving together: the first opens a case (written
     // with the group's) and every later one joins it.
     store
-        .upsert_customer(ws, &customer("K", "pro"))
+        .customers()
+        .upsert(ws, &customer("K", "pro"))
         .await
         .unwrap();
     let tasks: Vec<_> = (0..12u32)
@@ -110,7 +111,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
             tokio::spawn(async move {
                 let mut a = answer(ws, survey.id, (i % 5) as u8, when);
                 a.respondent = Respondent::Known("K".into());
-                store.record_answer(&a).await.unwrap()
+                store.answers().record(&a).await.unwrap()
             })
         })
         .collect();
@@ -122,9 +123,14 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
         limit: 10,
         ..Default::default()
     };
-    let page = store.cases(ws, &theirs).await.unwrap();
+    let page = store.cases().list(ws, &theirs).await.unwrap();
     assert_eq!(page.total, 1, "{:?}", page.cases);
-    let detail = store.case(ws, page.cases[0].id).await.unwrap().unwrap();
+    let detail = store
+        .cases()
+        .get(ws, page.cases[0].id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(detail.answers.len(), 12);
 }
 

@@ -38,9 +38,9 @@ fn request(survey_id: i64, channel: Channel, send_at: DateTime<Utc>) -> InviteRe
 }
 
 async fn settings(store: &Store, ws: i64, change: impl FnOnce(&mut WorkspaceSettings)) {
-    let mut s = store.workspace_settings(ws).await.unwrap();
+    let mut s = store.settings().get(ws).await.unwrap();
     change(&mut s);
-    store.save_workspace_settings(ws, &s).await.unwrap();
+    store.settings().save(ws, &s).await.unwrap();
 }
 
 async fn invite_one(
@@ -51,6 +51,7 @@ async fn invite_one(
     now: DateTime<Utc>,
 ) -> InvitationOutcome {
     store
+        .invitations()
         .invite(
             ws,
             &request(survey_id, Channel::Email, now),
@@ -66,7 +67,8 @@ async fn invite_one(
 async fn emails(store: &Store, ws: i64, event: &str) -> BTreeMap<String, Vec<EmailMessage>> {
     let mut by_to: BTreeMap<String, Vec<EmailMessage>> = BTreeMap::new();
     for m in store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 1000, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 1000, None)
         .await
         .unwrap()
     {
@@ -79,7 +81,7 @@ async fn emails(store: &Store, ws: i64, event: &str) -> BTreeMap<String, Vec<Ema
 }
 
 async fn send_due(store: &Store, now: DateTime<Utc>) {
-    let r = store.dispatch_due_invitations(now, 100).await.unwrap();
+    let r = store.invitations().dispatch_due(now, 100).await.unwrap();
     assert!(r.claimed <= 100);
 }
 
@@ -92,6 +94,7 @@ async fn sends_email_with_signed_one_click_links(store: Store) {
     let mut norwegian = person("ola");
     norwegian.language = Some(lang("nb"));
     let outcomes = store
+        .invitations()
         .invite(
             ws,
             &request(survey.id, Channel::Email, now),
@@ -111,19 +114,25 @@ async fn sends_email_with_signed_one_click_links(store: Store) {
     );
     // Not yet due a second before; due at its time.
     let early = store
-        .dispatch_due_invitations(now - Duration::seconds(1), 100)
+        .invitations()
+        .dispatch_due(now - Duration::seconds(1), 100)
         .await
         .unwrap();
     assert_eq!(early.sent, 0);
-    let r = store.dispatch_due_invitations(now, 100).await.unwrap();
+    let r = store.invitations().dispatch_due(now, 100).await.unwrap();
     assert_eq!((r.sent, r.skipped), (2, 0));
     // A second pass sends nothing again.
     assert_eq!(
-        store.dispatch_due_invitations(now, 100).await.unwrap().sent,
+        store
+            .invitations()
+            .dispatch_due(now, 100)
+            .await
+            .unwrap()
+            .sent,
         0
     );
 
-    let key = store.signing_key().await.unwrap();
+    let key = store.workspaces().signing_key().await.unwrap();
     let sent = emails(&store, ws, "invitation").await;
     assert_eq!(sent.len(), 2);
     let kari = &sent["kari@example.com"][0];
@@ -158,7 +167,7 @@ async fn sends_email_with_signed_one_click_links(store: Store) {
     assert_eq!(invitations::invitation_of_token(&key, token, now), Some(id));
     let unsubscribe = kari.unsubscribe_url.as_deref().unwrap();
     assert!(kari.text.contains(unsubscribe) && kari.html.contains(unsubscribe));
-    let inv = store.invitation(ws, id).await.unwrap().unwrap();
+    let inv = store.invitations().get(ws, id).await.unwrap().unwrap();
     assert_eq!(inv.status, InvitationStatus::Sent);
     assert_eq!(inv.sent_at, Some(now));
 }
@@ -178,6 +187,7 @@ async fn quiet_period_holds_across_surveys_and_channels(store: Store) {
     // Another survey, another channel, 89 days later: still quiet.
     let day89 = day0 + Duration::days(89);
     let sms = store
+        .invitations()
         .invite(
             ws,
             &request(b.id, Channel::Sms, day89),
@@ -198,13 +208,14 @@ async fn quiet_period_holds_across_surveys_and_channels(store: Store) {
     // An answer given elsewhere (sent to the API) starts the quiet period too.
     let mut answered = answer(ws, a.id, 9, day0);
     answered.respondent = Respondent::Inline(person("per"));
-    store.record_answer(&answered).await.unwrap();
+    store.answers().record(&answered).await.unwrap();
     let per = invite_one(&store, ws, a.id, "per", day0 + Duration::days(30)).await;
     assert_eq!(per.skip_reason, Some(SkipReason::QuietPeriod));
 
     // The quiet period is checked again when a delayed invitation falls due.
     let later = day0 + Duration::days(100);
     let delayed = store
+        .invitations()
         .invite(
             ws,
             &request(a.id, Channel::Email, later + Duration::days(5)),
@@ -216,9 +227,10 @@ async fn quiet_period_holds_across_surveys_and_channels(store: Store) {
     assert_eq!(delayed[0].status, InvitationStatus::Scheduled);
     let mut meanwhile = answer(ws, b.id, 3, later + Duration::days(1));
     meanwhile.respondent = Respondent::Known("liv".into());
-    store.record_answer(&meanwhile).await.unwrap();
+    store.answers().record(&meanwhile).await.unwrap();
     let r = store
-        .dispatch_due_invitations(later + Duration::days(5), 100)
+        .invitations()
+        .dispatch_due(later + Duration::days(5), 100)
         .await
         .unwrap();
     assert_eq!(
@@ -227,7 +239,8 @@ async fn quiet_period_holds_across_surveys_and_channels(store: Store) {
         "kari's day-90 one is sent, liv's skipped"
     );
     let liv = store
-        .invitation(ws, delayed[0].invitation_id.unwrap())
+        .invitations()
+        .get(ws, delayed[0].invitation_id.unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -251,31 +264,40 @@ async fn unsubscribe_is_honoured_everywhere(store: Store) {
     let now = at(2026, 2, 1);
     let waiting = invite_one(&store, ws, survey.id, "kari", now + Duration::days(2)).await;
     let customer = store
-        .customer_by_external_id(ws, "kari")
+        .customers()
+        .by_external_id(ws, "kari")
         .await
         .unwrap()
         .unwrap();
-    let unsubscribed = store.unsubscribe(customer.id, now).await.unwrap();
+    let unsubscribed = store
+        .invitations()
+        .unsubscribe(customer.id, now)
+        .await
+        .unwrap();
     assert_eq!(unsubscribed.unsubscribed_at, Some(now));
     // Twice is harmless and keeps the first time.
     let again = store
+        .invitations()
         .unsubscribe(customer.id, now + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(again.unsubscribed_at, Some(now));
     let inv = store
-        .invitation(ws, waiting.invitation_id.unwrap())
+        .invitations()
+        .get(ws, waiting.invitation_id.unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(inv.status, InvitationStatus::Cancelled);
     let r = store
-        .dispatch_due_invitations(now + Duration::days(3), 100)
+        .invitations()
+        .dispatch_due(now + Duration::days(3), 100)
         .await
         .unwrap();
     assert_eq!(r.sent, 0);
     for channel in [Channel::Email, Channel::Sms, Channel::Web, Channel::Widget] {
         let o = store
+            .invitations()
             .invite(
                 ws,
                 &request(survey.id, channel, now),
@@ -291,6 +313,7 @@ async fn unsubscribe_is_honoured_everywhere(store: Store) {
         );
     }
     assert!(store
+        .invitations()
         .widget_invitation(ws, survey.id, "kari", &lang("en"), now)
         .await
         .unwrap()
@@ -298,7 +321,7 @@ async fn unsubscribe_is_honoured_everywhere(store: Store) {
     // A promoter answer from an unsubscribed customer sends no thank-you email.
     let mut promoter = answer(ws, survey.id, 10, now);
     promoter.respondent = Respondent::Known("kari".into());
-    store.record_answer(&promoter).await.unwrap();
+    store.answers().record(&promoter).await.unwrap();
     assert!(emails(&store, ws, "promoter.thank_you").await.is_empty());
 }
 
@@ -314,17 +337,33 @@ async fn one_reminder_after_the_configured_days(store: Store) {
     let t0 = at(2026, 3, 2);
     let silent = invite_one(&store, ws, survey.id, "silent", t0).await;
     let answers_ = invite_one(&store, ws, survey.id, "answers", t0).await;
-    store.dispatch_due_invitations(t0, 100).await.unwrap();
+    store.invitations().dispatch_due(t0, 100).await.unwrap();
     store
-        .answer_invitation(answers_.invitation_id.unwrap(), 8, t0 + Duration::days(1))
+        .invitations()
+        .answer(answers_.invitation_id.unwrap(), 8, t0 + Duration::days(1))
         .await
         .unwrap();
     let almost = t0 + Duration::days(3) - Duration::minutes(1);
-    assert_eq!(store.send_due_reminders(almost, 100).await.unwrap(), 0);
-    let due = t0 + Duration::days(3);
-    assert_eq!(store.send_due_reminders(due, 100).await.unwrap(), 1);
     assert_eq!(
         store
+            .invitations()
+            .send_due_reminders(almost, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    let due = t0 + Duration::days(3);
+    assert_eq!(
+        store
+            .invitations()
+            .send_due_reminders(due, 100)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .invitations()
             .send_due_reminders(due + Duration::days(5), 100)
             .await
             .unwrap(),
@@ -336,7 +375,8 @@ async fn one_reminder_after_the_configured_days(store: Store) {
     let first = &emails(&store, ws, "invitation").await["silent@example.com"][0];
     assert_ne!(reminders["silent@example.com"][0].subject, first.subject);
     let inv = store
-        .invitation(ws, silent.invitation_id.unwrap())
+        .invitations()
+        .get(ws, silent.invitation_id.unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -346,9 +386,10 @@ async fn one_reminder_after_the_configured_days(store: Store) {
     settings(&store, ws, |s| s.reminder_after_days = None).await;
     let t1 = t0 + Duration::days(200);
     invite_one(&store, ws, survey.id, "another", t1).await;
-    store.dispatch_due_invitations(t1, 100).await.unwrap();
+    store.invitations().dispatch_due(t1, 100).await.unwrap();
     assert_eq!(
         store
+            .invitations()
             .send_due_reminders(t1 + Duration::days(10), 100)
             .await
             .unwrap(),
@@ -366,9 +407,10 @@ async fn schedules_spread_sends_evenly_and_ask_each_customer_once_per_cycle(stor
     let survey = create_survey(&store, ws, "relationship", SurveyKind::Nps).await;
     settings(&store, ws, |s| s.quiet_period_days = 30).await;
     let people: Vec<CustomerInput> = (0..300).map(|i| person(&format!("c{i:03}"))).collect();
-    store.upsert_customers(ws, &people).await.unwrap();
+    store.customers().upsert_many(ws, &people).await.unwrap();
     let schedule = store
-        .create_schedule(
+        .schedules()
+        .create(
             ws,
             &ScheduleInput {
                 survey_id: survey.id,
@@ -385,14 +427,15 @@ async fn schedules_spread_sends_evenly_and_ask_each_customer_once_per_cycle(stor
     let mut invited: BTreeMap<i64, usize> = BTreeMap::new();
     for day in 0..30 {
         let now = start + Duration::days(day);
-        let r = store.run_schedules(now).await.unwrap();
+        let r = store.schedules().run_due(now).await.unwrap();
         // Running again the same day changes nothing.
-        assert_eq!(store.run_schedules(now).await.unwrap().invited, 0);
-        store.dispatch_due_invitations(now, 1000).await.unwrap();
+        assert_eq!(store.schedules().run_due(now).await.unwrap().invited, 0);
+        store.invitations().dispatch_due(now, 1000).await.unwrap();
         per_day.push(r.invited);
     }
     for inv in store
-        .invitations(
+        .invitations()
+        .list(
             ws,
             &invitations::InvitationFilter {
                 limit: 1000,
@@ -412,14 +455,19 @@ async fn schedules_spread_sends_evenly_and_ask_each_customer_once_per_cycle(stor
     // The next cycle asks the same people again, each on their own day; days missed
     // while the server was down are caught up.
     let next = start + Duration::days(30);
-    assert_eq!(store.run_schedules(next).await.unwrap().invited, 10);
-    store.dispatch_due_invitations(next, 1000).await.unwrap();
-    let r = store.run_schedules(next + Duration::days(3)).await.unwrap();
+    assert_eq!(store.schedules().run_due(next).await.unwrap().invited, 10);
+    store.invitations().dispatch_due(next, 1000).await.unwrap();
+    let r = store
+        .schedules()
+        .run_due(next + Duration::days(3))
+        .await
+        .unwrap();
     assert_eq!(r.invited, 30, "three days caught up");
 
     // An inactive schedule invites nobody.
     store
-        .update_schedule(
+        .schedules()
+        .update(
             ws,
             schedule.id,
             &ScheduleInput {
@@ -434,7 +482,8 @@ async fn schedules_spread_sends_evenly_and_ask_each_customer_once_per_cycle(stor
         .unwrap();
     assert_eq!(
         store
-            .run_schedules(next + Duration::days(4))
+            .schedules()
+            .run_due(next + Duration::days(4))
             .await
             .unwrap()
             .invited,
@@ -454,7 +503,11 @@ async fn sampling_invites_the_share_asked_for(store: Store) {
     let people: Vec<CustomerInput> = (0..1000).map(|i| person(&format!("s{i}"))).collect();
     let mut req = request(survey.id, Channel::Email, now);
     req.sample_percent = 30;
-    let outcomes = store.invite(ws, &req, &people, now).await.unwrap();
+    let outcomes = store
+        .invitations()
+        .invite(ws, &req, &people, now)
+        .await
+        .unwrap();
     let invited = outcomes
         .iter()
         .filter(|o| o.invitation_id.is_some())
@@ -466,7 +519,10 @@ async fn sampling_invites_the_share_asked_for(store: Store) {
         .all(|o| o.skip_reason == Some(SkipReason::SampledOut)));
     req.sample_percent = 0;
     assert!(matches!(
-        store.invite(ws, &req, &people[..1], now).await,
+        store
+            .invitations()
+            .invite(ws, &req, &people[..1], now)
+            .await,
         Err(StoreError::Invalid(_))
     ));
 }
@@ -480,7 +536,8 @@ async fn events_invite_after_their_delay_once(store: Store) {
     let ws = workspace(&store).await;
     let survey = create_survey(&store, ws, "delivery", SurveyKind::Nps).await;
     store
-        .create_trigger(
+        .triggers()
+        .create(
             ws,
             &TriggerInput {
                 event: Label::new("order_delivered").unwrap(),
@@ -494,7 +551,8 @@ async fn events_invite_after_their_delay_once(store: Store) {
         .await
         .unwrap();
     let duplicate = store
-        .create_trigger(
+        .triggers()
+        .create(
             ws,
             &TriggerInput {
                 event: Label::new("order_delivered").unwrap(),
@@ -515,14 +573,22 @@ async fn events_invite_after_their_delay_once(store: Store) {
         occurred_at: occurred,
         external_id: Some("evt-1".into()),
     };
-    let outcome = store.record_event(ws, &event, occurred).await.unwrap();
+    let outcome = store
+        .triggers()
+        .record_event(ws, &event, occurred)
+        .await
+        .unwrap();
     assert!(!outcome.replayed);
     assert_eq!(outcome.invitations.len(), 1);
     assert_eq!(
         outcome.invitations[0].send_at,
         Some(occurred + Duration::minutes(120))
     );
-    let replay = store.record_event(ws, &event, occurred).await.unwrap();
+    let replay = store
+        .triggers()
+        .record_event(ws, &event, occurred)
+        .await
+        .unwrap();
     assert!(replay.replayed && replay.invitations.is_empty());
     assert_eq!(replay.event_id, outcome.event_id);
     // An event nobody listens for is recorded and invites nobody.
@@ -532,6 +598,7 @@ async fn events_invite_after_their_delay_once(store: Store) {
         ..event.clone()
     };
     assert!(store
+        .triggers()
         .record_event(ws, &other, occurred)
         .await
         .unwrap()
@@ -541,7 +608,8 @@ async fn events_invite_after_their_delay_once(store: Store) {
     let before = occurred + Duration::minutes(119);
     assert_eq!(
         store
-            .dispatch_due_invitations(before, 100)
+            .invitations()
+            .dispatch_due(before, 100)
             .await
             .unwrap()
             .sent,
@@ -549,11 +617,17 @@ async fn events_invite_after_their_delay_once(store: Store) {
     );
     let due = occurred + Duration::minutes(120);
     assert_eq!(
-        store.dispatch_due_invitations(due, 100).await.unwrap().sent,
+        store
+            .invitations()
+            .dispatch_due(due, 100)
+            .await
+            .unwrap()
+            .sent,
         1
     );
     let sms: Vec<SmsMessage> = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 100, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 100, None)
         .await
         .unwrap()
         .into_iter()
@@ -563,7 +637,8 @@ async fn events_invite_after_their_delay_once(store: Store) {
     assert_eq!(sms.len(), 1);
     assert_eq!(sms[0].to, "+4791234567");
     let inv = store
-        .invitation(ws, outcome.invitations[0].invitation_id.unwrap())
+        .invitations()
+        .get(ws, outcome.invitations[0].invitation_id.unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -574,7 +649,8 @@ async fn events_invite_after_their_delay_once(store: Store) {
     );
     assert_eq!(
         store
-            .invitation_by_short_code(&inv.short_code)
+            .invitations()
+            .by_short_code(&inv.short_code)
             .await
             .unwrap()
             .map(|i| i.id),
@@ -595,22 +671,25 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
     let id = inv.invitation_id.unwrap();
     // Not sent yet: it cannot be answered.
     assert!(matches!(
-        store.answer_invitation(id, 9, t0).await,
+        store.invitations().answer(id, 9, t0).await,
         Err(StoreError::Conflict(_))
     ));
-    store.dispatch_due_invitations(t0, 100).await.unwrap();
+    store.invitations().dispatch_due(t0, 100).await.unwrap();
     let first = store
-        .answer_invitation(id, 3, t0 + Duration::hours(1))
+        .invitations()
+        .answer(id, 3, t0 + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(first.channel, "email");
     let same = store
-        .answer_invitation(id, 3, t0 + Duration::hours(1))
+        .invitations()
+        .answer(id, 3, t0 + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(same.id, first.id, "a double click is one answer");
     let changed = store
-        .answer_invitation(id, 9, t0 + Duration::days(2))
+        .invitations()
+        .answer(id, 9, t0 + Duration::days(2))
         .await
         .unwrap();
     assert_eq!((changed.id, changed.score), (first.id, 9));
@@ -619,7 +698,8 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
     assert_eq!(r.summary.promoters, 1, "the rollups moved with the change");
     // The detractor score opened a case while it stood.
     let cases = store
-        .cases(
+        .cases()
+        .list(
             ws,
             &advocate_store::cases::CaseFilter {
                 limit: 10,
@@ -630,18 +710,20 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
         .unwrap();
     assert_eq!(cases.cases.len(), 1);
     let late = store
-        .answer_invitation(id, 5, t0 + Duration::hours(1) + Duration::days(8))
+        .invitations()
+        .answer(id, 5, t0 + Duration::hours(1) + Duration::days(8))
         .await;
     assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
-    let inv = store.invitation(ws, id).await.unwrap().unwrap();
+    let inv = store.invitations().get(ws, id).await.unwrap().unwrap();
     assert_eq!(inv.answer_id, Some(first.id));
     assert!(inv.opened_at.is_some());
 
     // An invitation past its validity cannot be answered.
     let old = invite_one(&store, ws, survey.id, "old", t0).await;
-    store.dispatch_due_invitations(t0, 100).await.unwrap();
+    store.invitations().dispatch_due(t0, 100).await.unwrap();
     let expired = store
-        .answer_invitation(old.invitation_id.unwrap(), 9, t0 + Duration::days(31))
+        .invitations()
+        .answer(old.invitation_id.unwrap(), 9, t0 + Duration::days(31))
         .await;
     assert!(matches!(expired, Err(StoreError::Conflict(_))));
 }
@@ -657,18 +739,20 @@ async fn response_rates_count_each_step(store: Store) {
     let t0 = at(2026, 9, 1);
     let people: Vec<CustomerInput> = (0..4).map(|i| person(&format!("r{i}"))).collect();
     let out = store
+        .invitations()
         .invite(ws, &request(survey.id, Channel::Email, t0), &people, t0)
         .await
         .unwrap();
-    store.dispatch_due_invitations(t0, 100).await.unwrap();
+    store.invitations().dispatch_due(t0, 100).await.unwrap();
     let ids: Vec<i64> = out.iter().filter_map(|o| o.invitation_id).collect();
     for id in &ids[..3] {
-        store.invitation_delivered(*id, t0).await.unwrap();
+        store.invitations().delivered(*id, t0).await.unwrap();
     }
-    store.invitation_opened(ids[0], t0).await.unwrap();
-    store.invitation_opened(ids[1], t0).await.unwrap();
-    store.answer_invitation(ids[0], 10, t0).await.unwrap();
+    store.invitations().opened(ids[0], t0).await.unwrap();
+    store.invitations().opened(ids[1], t0).await.unwrap();
+    store.invitations().answer(ids[0], 10, t0).await.unwrap();
     let rates = store
+        .invitations()
         .response_rates(ws, t0 - Duration::days(1), Some(t0 + Duration::days(1)))
         .await
         .unwrap();
@@ -679,11 +763,17 @@ async fn response_rates_count_each_step(store: Store) {
     // Another workspace sees none of it.
     let other = named_workspace(&store, "other").await;
     assert!(store
+        .invitations()
         .response_rates(other, t0 - Duration::days(1), None)
         .await
         .unwrap()
         .is_empty());
-    assert!(store.invitation(other, ids[0]).await.unwrap().is_none());
+    assert!(store
+        .invitations()
+        .get(other, ids[0])
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -697,6 +787,7 @@ async fn concurrent_senders_send_each_invitation_once(store: Store) {
     let t0 = at(2026, 10, 1);
     let people: Vec<CustomerInput> = (0..200).map(|i| person(&format!("p{i}"))).collect();
     store
+        .invitations()
         .invite(ws, &request(survey.id, Channel::Email, t0), &people, t0)
         .await
         .unwrap();
@@ -706,7 +797,7 @@ async fn concurrent_senders_send_each_invitation_once(store: Store) {
             tokio::spawn(async move {
                 let mut sent = 0;
                 loop {
-                    let r = store.dispatch_due_invitations(t0, 25).await.unwrap();
+                    let r = store.invitations().dispatch_due(t0, 25).await.unwrap();
                     sent += r.sent;
                     if r.claimed == 0 {
                         return sent;

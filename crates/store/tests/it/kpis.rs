@@ -165,7 +165,8 @@ async fn fixture(store: &Store, db: &TestDb, slug: &str) -> Fixture {
     for i in 1..=10 {
         let plan = if i <= 5 { "premium" } else { "basic" };
         let c = store
-            .upsert_customer(ws, &customer(&format!("c{i}"), plan))
+            .customers()
+            .upsert(ws, &customer(&format!("c{i}"), plan))
             .await
             .unwrap();
         ids.push(c.id);
@@ -190,7 +191,7 @@ async fn fixture(store: &Store, db: &TestDb, slug: &str) -> Fixture {
         .iter()
         .map(|(who, s, at)| nps_answer(ws, nps, Some(who), *s, *at))
         .collect();
-    let history_ids = store.record_answers(&batch, false).await.unwrap();
+    let history_ids = store.answers().record_many(&batch, false).await.unwrap();
     let (c2_answer, c4_answer) = (history_ids[2], history_ids[4]);
 
     // In the period: c8 gives a 10 in February (does not change c8's category); c7 a 9 at
@@ -205,7 +206,11 @@ async fn fixture(store: &Store, db: &TestDb, slug: &str) -> Fixture {
     for s in [5, 4, 2, 3] {
         in_period.push(nps_answer(ws, csat, None, s, ts(2026, 1, 7)));
     }
-    store.record_answers(&in_period, false).await.unwrap();
+    store
+        .answers()
+        .record_many(&in_period, false)
+        .await
+        .unwrap();
 
     // Spells.
     let open = None;
@@ -301,7 +306,7 @@ async fn by_hand(store: Store, db: &TestDb) {
         .biz
         .order(other.ids[1], 1_000_000, ts(2026, 1, 2))
         .await;
-    let r = store.kpi_report(&q1(f.ws)).await.unwrap();
+    let r = store.kpis().report(&q1(f.ws)).await.unwrap();
     let k = &r.figures;
     assert_eq!(r.currency, "EUR");
 
@@ -425,7 +430,7 @@ async fn by_hand(store: Store, db: &TestDb) {
     assert_close!(p.revenue.value, 0.0);
 
     // The other workspace sees only its own (same data plus its big order).
-    let o = store.kpi_report(&q1(other.ws)).await.unwrap();
+    let o = store.kpis().report(&q1(other.ws)).await.unwrap();
     assert_close!(o.figures.revenue.value, 10_410.0);
     assert_close!(o.figures.customers_at_start.value, 7.0);
     let _ = (f.nps, f.c2_answer);
@@ -437,7 +442,7 @@ async fn filters(store: Store, db: &TestDb) {
     // Segment plan:premium (c1–c5): at start 5, lost c3 c4 c5, at end c1 c2.
     let mut q = q1(f.ws);
     q.segment = Some(("plan".into(), "premium".into()));
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     assert_eq!(r.segment.as_deref(), Some("plan:premium"));
     assert_close!(r.figures.customers_at_start.value, 5.0);
     assert_close!(r.figures.lost.value, 3.0);
@@ -451,7 +456,7 @@ async fn filters(store: Store, db: &TestDb) {
 
     // Segment plan:basic: NPS from the answers of basic customers: c8 10, c7 9.
     q.segment = Some(("plan".into(), "basic".into()));
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     assert_eq!(r.figures.nps.n, 2);
     assert_close!(r.figures.nps.value, 100.0);
     assert_close!(r.figures.customers_at_start.value, 2.0); // c6, c8
@@ -460,7 +465,7 @@ async fn filters(store: Store, db: &TestDb) {
     // Touchpoint checkout: NPS from 9 and 3; customers unchanged; CSAT had none there.
     let mut q = q1(f.ws);
     q.touchpoint = Some("checkout".into());
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     assert_eq!(r.figures.nps.n, 2);
     assert_close!(r.figures.nps.value, 0.0);
     assert_close!(r.figures.feedback_volume.value, 2.0);
@@ -469,27 +474,27 @@ async fn filters(store: Store, db: &TestDb) {
 
     // Both: only c7's 9 (a basic customer at checkout).
     q.segment = Some(("plan".into(), "basic".into()));
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     assert_eq!(r.figures.nps.n, 1);
     assert_close!(r.figures.nps.value, 100.0);
 
     // A segment value nobody has: zero customers, rates undefined.
     let mut q = q1(f.ws);
     q.segment = Some(("plan".into(), "gold".into()));
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     assert_close!(r.figures.customers_at_start.value, 0.0);
     assert_eq!(r.figures.churn_rate.value, None);
 
     // A bad attribute name and a reversed period are refused.
     q.segment = Some(("plan'; --".into(), "x".into()));
-    let err = store.kpi_report(&q).await.unwrap_err();
+    let err = store.kpis().report(&q).await.unwrap_err();
     assert!(
         matches!(err, StoreError::Invalid(ref m) if m.contains("segment attribute")),
         "{err:?}"
     );
     let mut q = q1(f.ws);
     q.from = date(2026, 4, 1);
-    let err = store.kpi_report(&q).await.unwrap_err();
+    let err = store.kpis().report(&q).await.unwrap_err();
     assert!(
         matches!(err, StoreError::Invalid(ref m) if m.contains("after")),
         "{err:?}"
@@ -499,7 +504,7 @@ async fn filters(store: Store, db: &TestDb) {
 async fn edge_cases(store: Store, db: &TestDb) {
     // Empty workspace: counts 0, every rate and value undefined (null, not 0).
     let ws = named_workspace(&store, "empty").await;
-    let r = store.kpi_report(&q1(ws)).await.unwrap();
+    let r = store.kpis().report(&q1(ws)).await.unwrap();
     let k = &r.figures;
     assert_close!(k.customers_at_start.value, 0.0);
     assert_close!(k.revenue.value, 0.0);
@@ -532,7 +537,7 @@ async fn edge_cases(store: Store, db: &TestDb) {
     let mut q = q1(ws);
     q.from = date(2023, 12, 1);
     q.to = date(2024, 1, 31);
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     assert_close!(r.figures.customers_at_start.value, 0.0);
     assert_close!(r.figures.acquired.value, 4.0);
     assert_eq!(r.figures.churn_rate.value, None);
@@ -544,8 +549,8 @@ async fn edge_cases(store: Store, db: &TestDb) {
         currency: "JPY".into(),
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
-    let r = store.kpi_report(&q1(ws)).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
+    let r = store.kpis().report(&q1(ws)).await.unwrap();
     assert_eq!(r.currency, "JPY");
     assert_close!(r.figures.revenue.value, 41_000.0);
 
@@ -557,7 +562,7 @@ async fn edge_cases(store: Store, db: &TestDb) {
     let mut q = q1(ws);
     q.from = date(2026, 6, 1);
     q.to = date(2026, 6, 1);
-    let r = store.kpi_report(&q).await.unwrap();
+    let r = store.kpis().report(&q).await.unwrap();
     // c1 c2 c6 c7 c8 c9 at start; c10 acquired (twice, counted once) and lost once.
     assert_close!(r.figures.customers_at_start.value, 6.0);
     assert_close!(r.figures.acquired.value, 1.0);

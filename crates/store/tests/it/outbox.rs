@@ -24,15 +24,17 @@ async fn queued(store: &Store, slug: &str, detractors: usize) -> i64 {
         anonymous_detractors: advocate_store::models::AnonymousDetractors::Case,
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
     store
-        .create_webhook(ws, "http://127.0.0.1:9/hook", &strings(&["*"]))
+        .webhooks()
+        .create(ws, "http://127.0.0.1:9/hook", &strings(&["*"]))
         .await
         .unwrap();
     let survey = create_survey(store, ws, "rel", SurveyKind::Nps).await;
     for _ in 0..detractors {
         store
-            .record_answer(&answer(ws, survey.id, 3, Utc::now()))
+            .answers()
+            .record(&answer(ws, survey.id, 3, Utc::now()))
             .await
             .unwrap();
     }
@@ -42,7 +44,7 @@ async fn queued(store: &Store, slug: &str, detractors: usize) -> i64 {
 async fn leases_keep_others_off_until_they_expire(store: Store) {
     let ws = queued(&store, "acme", 1).await;
     let now = Utc::now();
-    let first = store.claim_outbox_at(now, WEBHOOK, 10, 60).await.unwrap();
+    let first = store.outbox().claim_at(now, WEBHOOK, 10, 60).await.unwrap();
     let events: Vec<&str> = first.iter().map(|m| m.event.as_str()).collect();
     assert_eq!(events, ["response.created", "case.created"]);
     assert!(first.iter().all(|m| m.workspace_id == ws
@@ -50,7 +52,8 @@ async fn leases_keep_others_off_until_they_expire(store: Store) {
         && m.idempotency_key.starts_with("msg_")));
     assert!(
         store
-            .claim_outbox_at(now, WEBHOOK, 10, 60)
+            .outbox()
+            .claim_at(now, WEBHOOK, 10, 60)
             .await
             .unwrap()
             .is_empty(),
@@ -58,7 +61,8 @@ async fn leases_keep_others_off_until_they_expire(store: Store) {
     );
     assert!(
         store
-            .claim_outbox_at(now, &[MessageKind::Email], 10, 60)
+            .outbox()
+            .claim_at(now, &[MessageKind::Email], 10, 60)
             .await
             .unwrap()
             .is_empty(),
@@ -66,16 +70,18 @@ async fn leases_keep_others_off_until_they_expire(store: Store) {
     );
     // The worker "crashed": once the lease runs out, the messages are claimed again.
     let again = store
-        .claim_outbox_at(now + Duration::seconds(61), WEBHOOK, 10, 60)
+        .outbox()
+        .claim_at(now + Duration::seconds(61), WEBHOOK, 10, 60)
         .await
         .unwrap();
     assert_eq!(
         again.iter().map(|m| m.id).collect::<Vec<_>>(),
         first.iter().map(|m| m.id).collect::<Vec<_>>()
     );
-    store.outbox_delivered(first[0].id, 12).await.unwrap();
+    store.outbox().delivered(first[0].id, 12).await.unwrap();
     let later = store
-        .claim_outbox_at(now + Duration::seconds(200), WEBHOOK, 10, 60)
+        .outbox()
+        .claim_at(now + Duration::seconds(200), WEBHOOK, 10, 60)
         .await
         .unwrap();
     assert_eq!(
@@ -84,7 +90,8 @@ async fn leases_keep_others_off_until_they_expire(store: Store) {
         "a delivered message is never claimed"
     );
     let (msg, attempts) = store
-        .outbox_message(ws, first[0].id)
+        .outbox()
+        .message(ws, first[0].id)
         .await
         .unwrap()
         .unwrap();
@@ -107,13 +114,14 @@ async fn failures_back_off_then_dead_letter_and_redrive(store: Store) {
         max_backoff_secs: 3600,
     };
     let mut now = Utc::now();
-    let id = store.claim_outbox(WEBHOOK, 1, 60).await.unwrap()[0].id;
+    let id = store.outbox().claim(WEBHOOK, 1, 60).await.unwrap()[0].id;
     for attempt in 1..=3 {
         let outcome = store
-            .outbox_failed(id, &format!("HTTP 503 (try {attempt})"), 5, false, &policy)
+            .outbox()
+            .failed(id, &format!("HTTP 503 (try {attempt})"), 5, false, &policy)
             .await
             .unwrap();
-        let (msg, _) = store.outbox_message(ws, id).await.unwrap().unwrap();
+        let (msg, _) = store.outbox().message(ws, id).await.unwrap().unwrap();
         assert_eq!(msg.attempts, attempt);
         assert_eq!(
             msg.last_error.as_deref(),
@@ -126,7 +134,8 @@ async fn failures_back_off_then_dead_letter_and_redrive(store: Store) {
             assert!(at > Utc::now(), "the retry waits");
             assert!(
                 store
-                    .claim_outbox(WEBHOOK, 10, 60)
+                    .outbox()
+                    .claim(WEBHOOK, 10, 60)
                     .await
                     .unwrap()
                     .iter()
@@ -134,7 +143,7 @@ async fn failures_back_off_then_dead_letter_and_redrive(store: Store) {
                 "not claimed before its next attempt is due"
             );
             now = at + Duration::seconds(1);
-            let due = store.claim_outbox_at(now, WEBHOOK, 10, 60).await.unwrap();
+            let due = store.outbox().claim_at(now, WEBHOOK, 10, 60).await.unwrap();
             assert!(due.iter().any(|m| m.id == id), "claimed when due");
         } else {
             assert_eq!(outcome, FailureOutcome::Dead);
@@ -143,41 +152,43 @@ async fn failures_back_off_then_dead_letter_and_redrive(store: Store) {
     }
     let far = now + Duration::days(30);
     assert!(store
-        .claim_outbox_at(far, WEBHOOK, 10, 60)
+        .outbox()
+        .claim_at(far, WEBHOOK, 10, 60)
         .await
         .unwrap()
         .iter()
         .all(|m| m.id != id));
-    let counts = store.outbox_counts(ws).await.unwrap();
+    let counts = store.outbox().counts(ws).await.unwrap();
     assert_eq!((counts.dead, counts.pending), (1, 1));
-    let (_, attempts) = store.outbox_message(ws, id).await.unwrap().unwrap();
+    let (_, attempts) = store.outbox().message(ws, id).await.unwrap().unwrap();
     assert_eq!(attempts.len(), 3);
     assert!(attempts.iter().all(|a| !a.ok && a.error.is_some()));
     let dead = store
-        .outbox_messages(ws, OutboxStatus::Dead, false, 10, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Dead, false, 10, None)
         .await
         .unwrap();
     assert_eq!(dead.iter().map(|m| m.id).collect::<Vec<_>>(), [id]);
 
     // Another workspace can neither see nor re-drive it.
-    assert!(store.outbox_message(other, id).await.unwrap().is_none());
-    not_found(store.redrive(other, id).await);
-    assert_eq!(store.redrive_dead(other).await.unwrap(), 0);
+    assert!(store.outbox().message(other, id).await.unwrap().is_none());
+    not_found(store.outbox().redrive(other, id).await);
+    assert_eq!(store.outbox().redrive_dead(other).await.unwrap(), 0);
 
-    let redriven = store.redrive(ws, id).await.unwrap();
+    let redriven = store.outbox().redrive(ws, id).await.unwrap();
     assert_eq!(
         (redriven.status, redriven.attempts),
         (OutboxStatus::Pending, 0)
     );
-    let claimed = store.claim_outbox(WEBHOOK, 10, 60).await.unwrap();
+    let claimed = store.outbox().claim(WEBHOOK, 10, 60).await.unwrap();
     assert!(
         claimed.iter().any(|m| m.id == id),
         "a re-driven message is due now"
     );
-    store.outbox_delivered(id, 3).await.unwrap();
-    let msg = conflict(store.redrive(ws, id).await);
+    store.outbox().delivered(id, 3).await.unwrap();
+    let msg = conflict(store.outbox().redrive(ws, id).await);
     assert!(msg.contains("already delivered"), "{msg}");
-    let (_, attempts) = store.outbox_message(ws, id).await.unwrap().unwrap();
+    let (_, attempts) = store.outbox().message(ws, id).await.unwrap().unwrap();
     assert_eq!(attempts.len(), 4, "history survives a re-drive");
 }
 
@@ -188,11 +199,12 @@ async fn failures_back_off_then_dead_letter_and_redrive_on_every_backend() {
 
 async fn permanent_failures_and_redrive_all(store: Store) {
     let ws = queued(&store, "acme", 2).await;
-    let claimed = store.claim_outbox(WEBHOOK, 10, 60).await.unwrap();
+    let claimed = store.outbox().claim(WEBHOOK, 10, 60).await.unwrap();
     assert_eq!(claimed.len(), 4);
     for m in &claimed {
         let outcome = store
-            .outbox_failed(m.id, "bad address", 1, true, &RetryPolicy::default())
+            .outbox()
+            .failed(m.id, "bad address", 1, true, &RetryPolicy::default())
             .await
             .unwrap();
         assert_eq!(
@@ -201,17 +213,19 @@ async fn permanent_failures_and_redrive_all(store: Store) {
             "a permanent failure is dead at once"
         );
     }
-    assert_eq!(store.outbox_counts(ws).await.unwrap().dead, 4);
-    assert_eq!(store.redrive_dead(ws).await.unwrap(), 4);
-    let counts = store.outbox_counts(ws).await.unwrap();
+    assert_eq!(store.outbox().counts(ws).await.unwrap().dead, 4);
+    assert_eq!(store.outbox().redrive_dead(ws).await.unwrap(), 4);
+    let counts = store.outbox().counts(ws).await.unwrap();
     assert_eq!((counts.dead, counts.pending, counts.retrying), (0, 4, 0));
     // Paging, newest first.
     let page1 = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 3, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 3, None)
         .await
         .unwrap();
     let page2 = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 3, Some(page1[2].id))
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 3, Some(page1[2].id))
         .await
         .unwrap();
     let ids: Vec<i64> = page1.iter().chain(&page2).map(|m| m.id).collect();
@@ -220,7 +234,8 @@ async fn permanent_failures_and_redrive_all(store: Store) {
     assert_eq!((ids.len(), ids.clone()), (4, sorted));
     // Re-driven messages keep their last error until they succeed: "failed only" finds them.
     let failed = store
-        .outbox_messages(ws, OutboxStatus::Pending, true, 10, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, true, 10, None)
         .await
         .unwrap();
     assert_eq!(failed.len(), 4);
@@ -239,7 +254,7 @@ async fn concurrent_claimers_never_share_a_message(store: Store) {
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = store.claim_outbox(WEBHOOK, 3, 60).await.unwrap();
+                let batch = store.outbox().claim(WEBHOOK, 3, 60).await.unwrap();
                 if batch.is_empty() {
                     return mine;
                 }
@@ -275,16 +290,17 @@ async fn webhook_endpoints_are_managed(store: Store) {
         ),
         ("https://x.example/h", vec!["*", "case.created"], "alone"),
     ] {
-        let msg = invalid(store.create_webhook(ws, url, &strings(&events)).await);
+        let msg = invalid(store.webhooks().create(ws, url, &strings(&events)).await);
         assert!(msg.contains(needle), "{url} {events:?}: {msg}");
     }
     assert!(
-        store.webhooks(ws).await.unwrap().is_empty(),
+        store.webhooks().list(ws).await.unwrap().is_empty(),
         "nothing stored"
     );
 
     let (hook, secret) = store
-        .create_webhook(
+        .webhooks()
+        .create(
             ws,
             "https://crm.example/hooks",
             &strings(&["case.created", "case.updated", "case.created"]),
@@ -296,23 +312,32 @@ async fn webhook_endpoints_are_managed(store: Store) {
     assert_eq!(hook.events, ["case.created", "case.updated"]);
     assert!(hook.active);
     assert_eq!(
-        store.webhook_secret(hook.id).await.unwrap(),
+        store.webhooks().secret(hook.id).await.unwrap(),
         Some(secret.clone())
     );
     assert_eq!(
-        store.webhooks(ws).await.unwrap(),
+        store.webhooks().list(ws).await.unwrap(),
         std::slice::from_ref(&hook)
     );
-    assert!(store.webhooks(other).await.unwrap().is_empty());
-    assert!(store.webhook(other, hook.id).await.unwrap().is_none());
+    assert!(store.webhooks().list(other).await.unwrap().is_empty());
+    assert!(store
+        .webhooks()
+        .get(other, hook.id)
+        .await
+        .unwrap()
+        .is_none());
 
-    let rotated = store.rotate_webhook_secret(ws, hook.id).await.unwrap();
+    let rotated = store.webhooks().rotate_secret(ws, hook.id).await.unwrap();
     assert_ne!(rotated, secret);
-    assert_eq!(store.webhook_secret(hook.id).await.unwrap(), Some(rotated));
-    not_found(store.rotate_webhook_secret(other, hook.id).await);
+    assert_eq!(
+        store.webhooks().secret(hook.id).await.unwrap(),
+        Some(rotated)
+    );
+    not_found(store.webhooks().rotate_secret(other, hook.id).await);
 
     let updated = store
-        .update_webhook(ws, hook.id, Some(&strings(&["*"])), Some(false))
+        .webhooks()
+        .update(ws, hook.id, Some(&strings(&["*"])), Some(false))
         .await
         .unwrap();
     assert_eq!(
@@ -321,45 +346,66 @@ async fn webhook_endpoints_are_managed(store: Store) {
     );
     invalid(
         store
-            .update_webhook(ws, hook.id, Some(&strings(&["nope"])), None)
+            .webhooks()
+            .update(ws, hook.id, Some(&strings(&["nope"])), None)
             .await,
     );
-    not_found(store.update_webhook(other, hook.id, None, Some(true)).await);
-    assert_eq!(store.webhook(ws, hook.id).await.unwrap(), Some(updated));
+    not_found(
+        store
+            .webhooks()
+            .update(other, hook.id, None, Some(true))
+            .await,
+    );
+    assert_eq!(
+        store.webhooks().get(ws, hook.id).await.unwrap(),
+        Some(updated)
+    );
 
     // An inactive endpoint hears nothing.
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     store
-        .record_answer(&answer(ws, survey.id, 2, Utc::now()))
+        .answers()
+        .record(&answer(ws, survey.id, 2, Utc::now()))
         .await
         .unwrap();
-    assert_eq!(store.outbox_counts(ws).await.unwrap().pending, 0);
+    assert_eq!(store.outbox().counts(ws).await.unwrap().pending, 0);
     // Active again: it does, and then it can only be deactivated, not deleted.
     store
-        .update_webhook(ws, hook.id, None, Some(true))
+        .webhooks()
+        .update(ws, hook.id, None, Some(true))
         .await
         .unwrap();
     store
-        .record_answer(&answer(ws, survey.id, 9, Utc::now()))
+        .answers()
+        .record(&answer(ws, survey.id, 9, Utc::now()))
         .await
         .unwrap();
-    assert_eq!(store.outbox_counts(ws).await.unwrap().pending, 1);
-    not_found(store.delete_webhook(other, hook.id).await);
+    assert_eq!(store.outbox().counts(ws).await.unwrap().pending, 1);
+    not_found(store.webhooks().delete(other, hook.id).await);
     assert_eq!(
-        store.delete_webhook(ws, hook.id).await.unwrap(),
+        store.webhooks().delete(ws, hook.id).await.unwrap(),
         WebhookRemoval::Deactivated
     );
-    assert!(!store.webhook(ws, hook.id).await.unwrap().unwrap().active);
+    assert!(
+        !store
+            .webhooks()
+            .get(ws, hook.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .active
+    );
 
     let (unused, _) = store
-        .create_webhook(ws, "http://127.0.0.1:8000/x", &strings(&["case.overdue"]))
+        .webhooks()
+        .create(ws, "http://127.0.0.1:8000/x", &strings(&["case.overdue"]))
         .await
         .unwrap();
     assert_eq!(
-        store.delete_webhook(ws, unused.id).await.unwrap(),
+        store.webhooks().delete(ws, unused.id).await.unwrap(),
         WebhookRemoval::Deleted
     );
-    assert!(store.webhook(ws, unused.id).await.unwrap().is_none());
+    assert!(store.webhooks().get(ws, unused.id).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -390,6 +436,7 @@ async fn secret_links_are_delivered_never_shown(store: Store) {
         expires_at: Utc::now() + Duration::hours(1),
     };
     store
+        .accounts()
         .issue_user_token(
             TokenPurpose::PasswordReset,
             "SECRET-TOKEN",
@@ -400,16 +447,18 @@ async fn secret_links_are_delivered_never_shown(store: Store) {
         .await
         .unwrap();
     let listed = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 10, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 10, None)
         .await
         .unwrap();
     assert_eq!(listed.len(), 1);
     let (detail, _) = store
-        .outbox_message(ws, listed[0].id)
+        .outbox()
+        .message(ws, listed[0].id)
         .await
         .unwrap()
         .unwrap();
-    let redriven = store.redrive(ws, listed[0].id).await.unwrap();
+    let redriven = store.outbox().redrive(ws, listed[0].id).await.unwrap();
     for shown in [&listed[0], &detail, &redriven] {
         assert!(shown.secret);
         assert!(!shown.payload.contains("SECRET-TOKEN"), "{}", shown.payload);
@@ -425,7 +474,8 @@ async fn secret_links_are_delivered_never_shown(store: Store) {
         );
     }
     let claimed = store
-        .claim_outbox(&[MessageKind::Email], 10, 60)
+        .outbox()
+        .claim(&[MessageKind::Email], 10, 60)
         .await
         .unwrap();
     let sent: EmailMessage = serde_json::from_str(&claimed[0].payload).unwrap();

@@ -26,9 +26,9 @@ fn kari() -> CustomerInput {
 }
 
 async fn settings(store: &Store, ws: i64, change: impl FnOnce(&mut WorkspaceSettings)) {
-    let mut s = store.workspace_settings(ws).await.unwrap();
+    let mut s = store.settings().get(ws).await.unwrap();
     change(&mut s);
-    store.save_workspace_settings(ws, &s).await.unwrap();
+    store.settings().save(ws, &s).await.unwrap();
 }
 
 async fn answer_by(
@@ -44,7 +44,7 @@ async fn answer_by(
     a.respondent = who;
     a.comment = Some(comment.into());
     a.channel = Channel::Email;
-    store.record_answer(&a).await.unwrap().answer.id
+    store.answers().record(&a).await.unwrap().answer.id
 }
 
 /// Every report the dashboard and API can ask for, to compare before and after.
@@ -93,9 +93,16 @@ async fn populate_kari(store: &Store, ws: i64, survey: i64) -> (i64, i64) {
         now - Duration::days(2),
     )
     .await;
-    let case = store.cases(ws, &Default::default()).await.unwrap().cases[0].id;
+    let case = store
+        .cases()
+        .list(ws, &Default::default())
+        .await
+        .unwrap()
+        .cases[0]
+        .id;
     store
-        .add_case_note(ws, case, "agent@acme.test", "Called Kari at home")
+        .cases()
+        .add_note(ws, case, "agent@acme.test", "Called Kari at home")
         .await
         .unwrap();
     let req = InviteRequest {
@@ -107,7 +114,11 @@ async fn populate_kari(store: &Store, ws: i64, survey: i64) -> (i64, i64) {
         send_at: now + Duration::days(100),
         sample_percent: 100,
     };
-    store.invite(ws, &req, &[kari()], now).await.unwrap();
+    store
+        .invitations()
+        .invite(ws, &req, &[kari()], now)
+        .await
+        .unwrap();
     let event = NewEvent {
         name: label("order_delivered"),
         customer: kari(),
@@ -115,10 +126,15 @@ async fn populate_kari(store: &Store, ws: i64, survey: i64) -> (i64, i64) {
         occurred_at: now - Duration::days(3),
         external_id: Some("evt-kari".into()),
     };
-    store.record_event(ws, &event, now).await.unwrap();
+    store
+        .triggers()
+        .record_event(ws, &event, now)
+        .await
+        .unwrap();
     let at = now - Duration::days(30);
     store
-        .record_orders(
+        .orders()
+        .record_many(
             ws,
             &[NewOrder {
                 external_id: Some("o-kari".into()),
@@ -132,7 +148,8 @@ async fn populate_kari(store: &Store, ws: i64, survey: i64) -> (i64, i64) {
         .await
         .unwrap();
     store
-        .record_contacts(
+        .contacts()
+        .record_many(
             ws,
             &[NewContact {
                 external_id: Some("T-kari".into()),
@@ -147,6 +164,7 @@ async fn populate_kari(store: &Store, ws: i64, survey: i64) -> (i64, i64) {
         .await
         .unwrap();
     store
+        .spells()
         .record_lifecycle(
             ws,
             &[LifecycleEvent {
@@ -158,6 +176,7 @@ async fn populate_kari(store: &Store, ws: i64, survey: i64) -> (i64, i64) {
         .await
         .unwrap();
     store
+        .spells()
         .record_loyalty(
             ws,
             &[LoyaltyEvent {
@@ -179,7 +198,8 @@ async fn pending_mentioning(store: &Store, ws: i64, needle: &str) -> usize {
         OutboxStatus::Dead,
     ] {
         n += store
-            .outbox_messages(ws, status, false, 1000, None)
+            .outbox()
+            .messages(ws, status, false, 1000, None)
             .await
             .unwrap()
             .iter()
@@ -202,7 +222,8 @@ async fn export_and_erase_one_person(store: Store) {
     })
     .await;
     store
-        .create_webhook(ws, "https://crm.example.com/hook", &["*".into()])
+        .webhooks()
+        .create(ws, "https://crm.example.com/hook", &["*".into()])
         .await
         .unwrap();
     let (angry, happy) = populate_kari(&store, ws, survey).await;
@@ -217,7 +238,8 @@ async fn export_and_erase_one_person(store: Store) {
     )
     .await;
     store
-        .record_answer(&answer(ws, survey, 7, Utc::now()))
+        .answers()
+        .record(&answer(ws, survey, 7, Utc::now()))
         .await
         .unwrap();
     // The same external id in another workspace is another person.
@@ -236,7 +258,7 @@ async fn export_and_erase_one_person(store: Store) {
     .await;
 
     // Export: everything, in one document.
-    let doc = store.export_person(ws, "kari").await.unwrap();
+    let doc = store.privacy().export_person(ws, "kari").await.unwrap();
     assert_eq!(doc["customer"]["email"], "kari@example.com");
     assert_eq!(doc["customer"]["attributes"]["plan"], "premium");
     let comments: Vec<&str> = doc["answers"]
@@ -302,10 +324,14 @@ async fn export_and_erase_one_person(store: Store) {
     );
 
     let before = every_report(&store, ws, None).await;
-    let other_before = store.export_person(other_ws, "kari").await.unwrap();
+    let other_before = store
+        .privacy()
+        .export_person(other_ws, "kari")
+        .await
+        .unwrap();
     assert!(pending_mentioning(&store, ws, "kari").await > 0);
 
-    let done = store.erase_person(ws, "kari").await.unwrap();
+    let done = store.privacy().erase_person(ws, "kari").await.unwrap();
     assert_eq!(done.external_id, "kari");
     assert_eq!(done.answers_anonymised, 2);
     assert_eq!(done.cases_deleted, 1);
@@ -323,19 +349,20 @@ async fn export_and_erase_one_person(store: Store) {
     // The figures are exactly the same; the person is gone.
     assert_eq!(every_report(&store, ws, None).await, before);
     assert!(store
-        .customer_by_external_id(ws, "kari")
+        .customers()
+        .by_external_id(ws, "kari")
         .await
         .unwrap()
         .is_none());
     for id in [angry, happy] {
-        let a = store.answer(ws, id).await.unwrap().unwrap();
+        let a = store.answers().get(ws, id).await.unwrap().unwrap();
         assert_eq!(
             (a.customer_id, a.comment.as_deref(), a.attributes.len()),
             (None, None, 0)
         );
     }
     assert_eq!(
-        store.answer(ws, angry).await.unwrap().unwrap().score,
+        store.answers().get(ws, angry).await.unwrap().unwrap().score,
         3,
         "the score stays"
     );
@@ -346,36 +373,41 @@ async fn export_and_erase_one_person(store: Store) {
     );
     assert_eq!(pending_mentioning(&store, ws, "Kari").await, 0);
     assert!(store
-        .cases(ws, &Default::default())
+        .cases()
+        .list(ws, &Default::default())
         .await
         .unwrap()
         .cases
         .is_empty());
     // An anonymised answer can no longer be changed (its segment counts are unknown).
     assert!(matches!(
-        store.change_score(ws, happy, 2).await,
+        store.answers().change_score(ws, happy, 2).await,
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
-        store.set_comment(ws, happy, Some("back")).await,
+        store.answers().set_comment(ws, happy, Some("back")).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(every_report(&store, ws, None).await, before);
 
     // Other people and workspaces are untouched; a second erasure finds nobody.
-    let ola_answer = store.answer(ws, ola).await.unwrap().unwrap();
+    let ola_answer = store.answers().get(ws, ola).await.unwrap().unwrap();
     assert_eq!(ola_answer.comment.as_deref(), Some("Ola is fine"));
     assert!(ola_answer.customer_id.is_some());
     assert_eq!(
-        store.export_person(other_ws, "kari").await.unwrap()["answers"],
+        store
+            .privacy()
+            .export_person(other_ws, "kari")
+            .await
+            .unwrap()["answers"],
         other_before["answers"]
     );
     assert!(matches!(
-        store.erase_person(ws, "kari").await,
+        store.privacy().erase_person(ws, "kari").await,
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
-        store.export_person(ws, "kari").await,
+        store.privacy().export_person(ws, "kari").await,
         Err(StoreError::NotFound(_))
     ));
     // The person can come back as a new customer with nothing of the old one.
@@ -390,7 +422,7 @@ async fn export_and_erase_one_person(store: Store) {
     )
     .await;
     assert_eq!(
-        store.export_person(ws, "kari").await.unwrap()["answers"]
+        store.privacy().export_person(ws, "kari").await.unwrap()["answers"]
             .as_array()
             .unwrap()
             .len(),
@@ -420,14 +452,14 @@ async fn unknown_person_is_not_found_and_changes_nothing(store: Store) {
     for id in ["nobody", "", "ola' OR '1'='1", "%"] {
         assert!(
             matches!(
-                store.erase_person(ws, id).await,
+                store.privacy().erase_person(ws, id).await,
                 Err(StoreError::NotFound(_))
             ),
             "{id:?}"
         );
         assert!(
             matches!(
-                store.export_person(ws, id).await,
+                store.privacy().export_person(ws, id).await,
                 Err(StoreError::NotFound(_))
             ),
             "{id:?}"
@@ -435,7 +467,8 @@ async fn unknown_person_is_not_found_and_changes_nothing(store: Store) {
     }
     assert_eq!(every_report(&store, ws, None).await, before);
     assert!(store
-        .customer_by_external_id(ws, "ola")
+        .customers()
+        .by_external_id(ws, "ola")
         .await
         .unwrap()
         .is_some());
@@ -472,28 +505,29 @@ async fn retention_anonymises_old_answers_only(store: Store) {
     .await;
     let before = every_report(&store, ws, None).await;
 
-    let none = store.apply_retention(ws, now).await.unwrap();
+    let none = store.privacy().apply_retention(ws, now).await.unwrap();
     assert_eq!(
         (none.retention_months, none.answers_anonymised),
         (None, 0),
         "kept forever by default"
     );
     settings(&store, ws, |s| s.answer_retention_months = Some(6)).await;
-    let done = store.apply_retention(ws, now).await.unwrap();
+    let done = store.privacy().apply_retention(ws, now).await.unwrap();
     assert_eq!(
         (done.retention_months, done.answers_anonymised),
         (Some(6), 1)
     );
-    let a = store.answer(ws, old).await.unwrap().unwrap();
+    let a = store.answers().get(ws, old).await.unwrap().unwrap();
     assert_eq!(
         (a.customer_id, a.comment, a.attributes.len(), a.score),
         (None, None, 0, 2)
     );
-    let r = store.answer(ws, recent).await.unwrap().unwrap();
+    let r = store.answers().get(ws, recent).await.unwrap().unwrap();
     assert_eq!(r.comment.as_deref(), Some("recent"));
     assert_eq!(every_report(&store, ws, None).await, before);
     assert_eq!(
         store
+            .privacy()
             .apply_retention(ws, now)
             .await
             .unwrap()
@@ -501,19 +535,23 @@ async fn retention_anonymises_old_answers_only(store: Store) {
         0,
         "idempotent"
     );
-    let everywhere = store.apply_retention_everywhere(now).await.unwrap();
+    let everywhere = store
+        .privacy()
+        .apply_retention_everywhere(now)
+        .await
+        .unwrap();
     assert_eq!(everywhere.len(), 1);
 
-    let mut bad = store.workspace_settings(ws).await.unwrap();
+    let mut bad = store.settings().get(ws).await.unwrap();
     bad.answer_retention_months = Some(0);
     assert!(matches!(
-        store.save_workspace_settings(ws, &bad).await,
+        store.settings().save(ws, &bad).await,
         Err(StoreError::Invalid(_))
     ));
     bad.answer_retention_months = None;
     bad.enps_min_group_size = 1;
     assert!(matches!(
-        store.save_workspace_settings(ws, &bad).await,
+        store.settings().save(ws, &bad).await,
         Err(StoreError::Invalid(_))
     ));
 }
@@ -539,7 +577,8 @@ async fn enps_answers_are_anonymous(store: Store) {
         .await
         .id;
     store
-        .create_webhook(ws, "https://hr.example.com/hook", &["*".into()])
+        .webhooks()
+        .create(ws, "https://hr.example.com/hook", &["*".into()])
         .await
         .unwrap();
     let id = answer_by(
@@ -552,7 +591,7 @@ async fn enps_answers_are_anonymous(store: Store) {
         Utc::now(),
     )
     .await;
-    let a = store.answer(ws, id).await.unwrap().unwrap();
+    let a = store.answers().get(ws, id).await.unwrap().unwrap();
     assert_eq!(a.customer_id, None, "never linked to the employee");
     assert_eq!(
         a.attributes.get(&label("dept")).map(String::as_str),
@@ -561,7 +600,8 @@ async fn enps_answers_are_anonymous(store: Store) {
     );
     assert!(
         store
-            .cases(ws, &Default::default())
+            .cases()
+            .list(ws, &Default::default())
             .await
             .unwrap()
             .cases
@@ -573,10 +613,12 @@ async fn enps_answers_are_anonymous(store: Store) {
         0,
         "no webhook names them"
     );
-    assert!(store.export_person(ws, "e1").await.unwrap()["answers"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(
+        store.privacy().export_person(ws, "e1").await.unwrap()["answers"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     // Through an invitation: answered (for reminders and rates), but not which answer.
     let req = InviteRequest {
@@ -589,23 +631,28 @@ async fn enps_answers_are_anonymous(store: Store) {
         sample_percent: 100,
     };
     let out = store
+        .invitations()
         .invite(ws, &req, &[employee("e2", "ops")], Utc::now())
         .await
         .unwrap();
     let inv = out[0].invitation_id.unwrap();
-    let answer = store.answer_invitation(inv, 9, Utc::now()).await.unwrap();
+    let answer = store
+        .invitations()
+        .answer(inv, 9, Utc::now())
+        .await
+        .unwrap();
     assert_eq!(answer.customer_id, None);
-    let stored = store.invitation_by_id(inv).await.unwrap().unwrap();
+    let stored = store.invitations().by_id(inv).await.unwrap().unwrap();
     assert_eq!(stored.answer_id, None);
     assert!(stored.answered_at.is_some());
     assert!(
         matches!(
-            store.answer_invitation(inv, 3, Utc::now()).await,
+            store.invitations().answer(inv, 3, Utc::now()).await,
             Err(StoreError::Conflict(_))
         ),
         "one answer per invitation"
     );
-    assert_eq!(store.count_answers(ws).await.unwrap(), 2);
+    assert_eq!(store.answers().count(ws).await.unwrap(), 2);
 }
 
 #[tokio::test]
@@ -718,14 +765,18 @@ async fn enps_hides_small_groups(store: Store) {
         (Some(5), None, true)
     );
     assert!(matches!(
-        store.nps_report(&by(GroupBy::Time(Granularity::Day))).await,
+        store
+            .analytics()
+            .report(&by(GroupBy::Time(Granularity::Day)))
+            .await,
         Err(StoreError::Invalid(_))
     ));
 
     // Customer NPS is never suppressed.
     let nps = create_survey(&store, ws, "rel", SurveyKind::Nps).await.id;
     store
-        .record_answer(&answer(ws, nps, 9, when))
+        .answers()
+        .record(&answer(ws, nps, 9, when))
         .await
         .unwrap();
     let r = report(

@@ -33,9 +33,10 @@ async fn setup(store: &Store, review_link: bool) -> (i64, i64) {
         },
         ..Default::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
     store
-        .create_webhook(ws, "http://127.0.0.1:9/hook", &["*".to_owned()])
+        .webhooks()
+        .create(ws, "http://127.0.0.1:9/hook", &["*".to_owned()])
         .await
         .unwrap();
     let survey = create_survey(store, ws, "rel", SurveyKind::Nps).await;
@@ -51,7 +52,7 @@ async fn answered(store: &Store, ws: i64, survey: i64, who: &str, score: u8) -> 
         email: Some(format!("{who}@example.com")),
         ..Default::default()
     });
-    store.record_answer(&a).await.unwrap().answer.id
+    store.answers().record(&a).await.unwrap().answer.id
 }
 
 async fn cases_of(store: &Store, ws: i64, who: &str) -> Vec<Case> {
@@ -60,7 +61,7 @@ async fn cases_of(store: &Store, ws: i64, who: &str) -> Vec<Case> {
         limit: 50,
         ..Default::default()
     };
-    let mut cases = store.cases(ws, &filter).await.unwrap().cases;
+    let mut cases = store.cases().list(ws, &filter).await.unwrap().cases;
     cases.sort_by_key(|c| c.id);
     cases
 }
@@ -68,7 +69,8 @@ async fn cases_of(store: &Store, ws: i64, who: &str) -> Vec<Case> {
 /// The data of every pending webhook for `event`, oldest first.
 async fn webhooks(store: &Store, ws: i64, event: &str) -> Vec<Value> {
     let mut found: Vec<(i64, Value)> = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 1000, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 1000, None)
         .await
         .unwrap()
         .into_iter()
@@ -85,7 +87,8 @@ async fn webhooks(store: &Store, ws: i64, event: &str) -> Vec<Value> {
 /// Pending emails for `event`.
 async fn emails(store: &Store, ws: i64, event: &str) -> usize {
     store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 1000, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 1000, None)
         .await
         .unwrap()
         .iter()
@@ -100,14 +103,20 @@ async fn engagements(store: &Store, ws: i64, who: &str) -> Vec<(EngagementKind, 
         limit: 100,
         ..Default::default()
     };
-    let mut page = store.engagements(ws, &filter).await.unwrap().engagements;
+    let mut page = store
+        .engagements()
+        .list(ws, &filter)
+        .await
+        .unwrap()
+        .engagements;
     page.sort_by_key(|e| e.id);
     page.into_iter().map(|e| (e.kind, e.status)).collect()
 }
 
 async fn timeline_kinds(store: &Store, ws: i64, who: &str) -> Vec<(String, String)> {
     store
-        .customer_timeline(ws, who)
+        .timelines()
+        .of_customer(ws, who)
         .await
         .unwrap()
         .unwrap()
@@ -119,7 +128,8 @@ async fn timeline_kinds(store: &Store, ws: i64, who: &str) -> Vec<(String, Strin
 
 async fn notes(store: &Store, ws: i64, case: i64) -> Vec<(String, String)> {
     store
-        .case(ws, case)
+        .cases()
+        .get(ws, case)
         .await
         .unwrap()
         .unwrap()
@@ -132,12 +142,13 @@ async fn notes(store: &Store, ws: i64, case: i64) -> Vec<(String, String)> {
 /// Delivers every pending thank-you (as the worker would), marking its engagements sent.
 async fn deliver_thank_yous(store: &Store, ws: i64) {
     for m in store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 1000, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 1000, None)
         .await
         .unwrap()
     {
         if m.event == "promoter.thank_you" {
-            store.outbox_delivered(m.id, 5).await.unwrap();
+            store.outbox().delivered(m.id, 5).await.unwrap();
         }
     }
 }
@@ -147,7 +158,7 @@ async fn detractor_who_becomes_a_promoter_before_any_work(store: Store) {
     let id = answered(&store, ws, survey, "ola", 2).await;
     let case = cases_of(&store, ws, "ola").await.remove(0);
     assert_eq!(case.priority, Priority::High);
-    store.change_score(ws, id, 10).await.unwrap();
+    store.answers().change_score(ws, id, 10).await.unwrap();
 
     let cases = cases_of(&store, ws, "ola").await;
     assert_eq!(cases.len(), 1, "no second case");
@@ -194,12 +205,17 @@ async fn detractor_who_becomes_a_promoter_before_any_work(store: Store) {
         "case_closed".into(),
         format!("Case #{} closed: withdrawn — score changed to 10", case.id)
     )));
-    let record = store.customer_timeline(ws, "ola").await.unwrap().unwrap();
+    let record = store
+        .timelines()
+        .of_customer(ws, "ola")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(
         record.follow_up.is_none(),
         "the case's follow-up flag is cleared"
     );
-    let health = store.closed_loop_health(ws, None).await.unwrap();
+    let health = store.cases().health(ws, None).await.unwrap();
     assert_eq!((health.open, health.resolved, health.withdrawn), (0, 0, 1));
 }
 
@@ -213,11 +229,12 @@ async fn detractor_who_becomes_a_promoter_after_work_started(store: Store) {
     let id = answered(&store, ws, survey, "ola", 2).await;
     let case = cases_of(&store, ws, "ola").await.remove(0);
     store
-        .add_case_note(ws, case.id, "kari@example.com", "Called, left a message")
+        .cases()
+        .add_note(ws, case.id, "kari@example.com", "Called, left a message")
         .await
         .unwrap();
     let before = webhooks(&store, ws, "case.updated").await.len();
-    store.change_score(ws, id, 10).await.unwrap();
+    store.answers().change_score(ws, id, 10).await.unwrap();
 
     let case = cases_of(&store, ws, "ola").await.remove(0);
     assert_eq!(
@@ -258,7 +275,7 @@ async fn promoter_who_drops_to_a_detractor_after_being_thanked(store: Store) {
         (ReviewRequest, EngagementStatus::Sent),
     ];
     assert_eq!(engagements(&store, ws, "ola").await, sent);
-    store.change_score(ws, id, 6).await.unwrap();
+    store.answers().change_score(ws, id, 6).await.unwrap();
 
     let cases = cases_of(&store, ws, "ola").await;
     assert_eq!(cases.len(), 1, "a case as a new 6 would open");
@@ -268,7 +285,8 @@ async fn promoter_who_drops_to_a_detractor_after_being_thanked(store: Store) {
     assert_eq!(case.priority, Priority::Normal);
     assert_eq!(case.status, CaseStatus::Open);
     let steps: Vec<String> = store
-        .case(ws, case.id)
+        .cases()
+        .get(ws, case.id)
         .await
         .unwrap()
         .unwrap()
@@ -299,7 +317,7 @@ async fn detractor_whose_score_changes_within_detractors(store: Store) {
     let (ws, survey) = setup(&store, true).await;
     // 3 → 5 with nothing ticked: the playbook of 5.
     let fresh = answered(&store, ws, survey, "ola", 3).await;
-    store.change_score(ws, fresh, 5).await.unwrap();
+    store.answers().change_score(ws, fresh, 5).await.unwrap();
     let case = cases_of(&store, ws, "ola").await.remove(0);
     let five = default_playbook(Score::new(5).unwrap());
     assert_eq!(case.score, 5);
@@ -314,7 +332,7 @@ async fn detractor_whose_score_changes_within_detractors(store: Store) {
             <= 6,
         "the SLA of a medium case: {due:?}"
     );
-    let detail = store.case(ws, case.id).await.unwrap().unwrap();
+    let detail = store.cases().get(ws, case.id).await.unwrap().unwrap();
     let steps: Vec<&str> = detail.steps.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(steps, five.steps);
     assert!(
@@ -334,14 +352,15 @@ async fn detractor_whose_score_changes_within_detractors(store: Store) {
         ..Default::default()
     };
     store
-        .update_case(ws, case.id, &update, "kari@example.com")
+        .cases()
+        .update(ws, case.id, &update, "kari@example.com")
         .await
         .unwrap();
-    store.change_score(ws, worked, 5).await.unwrap();
+    store.answers().change_score(ws, worked, 5).await.unwrap();
     let case = cases_of(&store, ws, "nils").await.remove(0);
     assert_eq!(case.score, 5, "the new score is shown");
     assert_eq!(case.priority, Priority::High, "the priority stays");
-    let detail = store.case(ws, case.id).await.unwrap().unwrap();
+    let detail = store.cases().get(ws, case.id).await.unwrap().unwrap();
     let steps: Vec<&str> = detail.steps.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(steps, default_playbook(Score::new(3).unwrap()).steps);
     assert!(
@@ -367,7 +386,7 @@ async fn promoter_changes_send_nothing_twice(store: Store) {
     // 7 → 10: the engagements of a 10, never sent before.
     let passive = answered(&store, ws, survey, "ola", 7).await;
     assert!(engagements(&store, ws, "ola").await.is_empty());
-    store.change_score(ws, passive, 10).await.unwrap();
+    store.answers().change_score(ws, passive, 10).await.unwrap();
     assert_eq!(
         engagements(&store, ws, "ola").await,
         [
@@ -388,7 +407,7 @@ async fn promoter_changes_send_nothing_twice(store: Store) {
     let before = engagements(&store, ws, "nils").await;
     assert_eq!(before.len(), 5);
     let queued_before = webhooks(&store, ws, "engagement.updated").await.len();
-    store.change_score(ws, ten, 9).await.unwrap();
+    store.answers().change_score(ws, ten, 9).await.unwrap();
     assert_eq!(engagements(&store, ws, "nils").await, before);
     assert_eq!(emails(&store, ws, "promoter.thank_you").await, 0);
     assert_eq!(
@@ -410,7 +429,7 @@ async fn queued_engagements_are_cancelled_when_a_promoter_drops(store: Store) {
     let (ws, survey) = setup(&store, true).await;
     let id = answered(&store, ws, survey, "ola", 10).await;
     assert_eq!(emails(&store, ws, "promoter.thank_you").await, 1);
-    store.change_score(ws, id, 6).await.unwrap();
+    store.answers().change_score(ws, id, 6).await.unwrap();
 
     assert_eq!(
         engagements(&store, ws, "ola").await,
@@ -442,7 +461,7 @@ async fn queued_engagements_are_cancelled_when_a_promoter_drops(store: Store) {
     assert!(timeline.iter().any(|(k, _)| k == "engagement_cancelled"));
 
     // Back to 10: what was cancelled (never sent) may be queued again, once.
-    store.change_score(ws, id, 10).await.unwrap();
+    store.answers().change_score(ws, id, 10).await.unwrap();
     assert_eq!(emails(&store, ws, "promoter.thank_you").await, 1);
     let now = engagements(&store, ws, "ola").await;
     assert_eq!(
@@ -471,11 +490,12 @@ async fn back_to_a_detractor_while_its_case_is_open(store: Store) {
         ..Default::default()
     };
     store
-        .update_case(ws, case.id, &update, "kari@example.com")
+        .cases()
+        .update(ws, case.id, &update, "kari@example.com")
         .await
         .unwrap();
-    store.change_score(ws, id, 9).await.unwrap();
-    store.change_score(ws, id, 6).await.unwrap();
+    store.answers().change_score(ws, id, 9).await.unwrap();
+    store.answers().change_score(ws, id, 6).await.unwrap();
     let cases = cases_of(&store, ws, "ola").await;
     assert_eq!(cases.len(), 1, "no second case");
     assert_eq!((cases[0].id, cases[0].score), (case.id, 6));
@@ -505,14 +525,15 @@ async fn a_thank_you_being_delivered_is_not_taken_back(store: Store) {
     let (ws, survey) = setup(&store, true).await;
     let id = answered(&store, ws, survey, "ola", 10).await;
     let claimed: Vec<_> = store
-        .claim_outbox(&[MessageKind::Email], 100, 60)
+        .outbox()
+        .claim(&[MessageKind::Email], 100, 60)
         .await
         .unwrap()
         .into_iter()
         .filter(|m| m.event == "promoter.thank_you")
         .collect();
     assert_eq!(claimed.len(), 1);
-    store.change_score(ws, id, 2).await.unwrap();
+    store.answers().change_score(ws, id, 2).await.unwrap();
     assert!(
         engagements(&store, ws, "ola")
             .await
@@ -520,14 +541,19 @@ async fn a_thank_you_being_delivered_is_not_taken_back(store: Store) {
             .all(|(_, s)| *s == EngagementStatus::Queued),
         "engagements on their way are not cancelled"
     );
-    store.outbox_delivered(claimed[0].id, 5).await.unwrap();
-    let codes = store.discount_codes(ws, None, 100, 0).await.unwrap().codes;
+    store.outbox().delivered(claimed[0].id, 5).await.unwrap();
+    let codes = store
+        .engagements()
+        .discount_codes(ws, None, 100, 0)
+        .await
+        .unwrap()
+        .codes;
     assert_eq!(
         codes.iter().filter(|c| c.engagement_id.is_some()).count(),
         1,
         "the code that was sent stays given"
     );
-    store.change_score(ws, id, 10).await.unwrap();
+    store.answers().change_score(ws, id, 10).await.unwrap();
     assert_eq!(
         emails(&store, ws, "promoter.thank_you").await,
         0,
@@ -545,35 +571,38 @@ async fn anonymous_detractors_are_flagged_for_review_by_default(store: Store) {
     let (ws, survey) = setup(&store, true).await;
     let mut a = answer(ws, survey, 2, Utc::now() - Duration::minutes(5));
     a.comment = Some("Slow checkout".into());
-    let anon = store.record_answer(&a).await.unwrap().answer.id;
+    let anon = store.answers().record(&a).await.unwrap().answer.id;
     let known = answered(&store, ws, survey, "ola", 2).await;
     let all = CaseFilter {
         limit: 50,
         ..Default::default()
     };
-    let cases = store.cases(ws, &all).await.unwrap().cases;
+    let cases = store.cases().list(ws, &all).await.unwrap().cases;
     assert_eq!(cases.len(), 1, "only the known detractor opens a case");
     assert_eq!(cases[0].answer_id, known);
     let flagged = store
+        .cases()
         .anonymous_for_review(ws, &[anon, known])
         .await
         .unwrap();
     assert_eq!(flagged.into_iter().collect::<Vec<_>>(), [anon]);
-    let health = store.closed_loop_health(ws, None).await.unwrap();
+    let health = store.cases().health(ws, None).await.unwrap();
     assert_eq!(health.anonymous_for_review, 1);
     assert_eq!(webhooks(&store, ws, "case.created").await.len(), 1);
     // An anonymous answer changed to a detractor score is flagged the same way.
     let happy = store
-        .record_answer(&answer(ws, survey, 9, Utc::now()))
+        .answers()
+        .record(&answer(ws, survey, 9, Utc::now()))
         .await
         .unwrap()
         .answer
         .id;
-    store.change_score(ws, happy, 4).await.unwrap();
-    assert_eq!(store.cases(ws, &all).await.unwrap().total, 1);
+    store.answers().change_score(ws, happy, 4).await.unwrap();
+    assert_eq!(store.cases().list(ws, &all).await.unwrap().total, 1);
     assert_eq!(
         store
-            .closed_loop_health(ws, None)
+            .cases()
+            .health(ws, None)
             .await
             .unwrap()
             .anonymous_for_review,
@@ -588,11 +617,12 @@ async fn anonymous_detractors_are_flagged_for_review_by_default_on_every_backend
 
 async fn a_workspace_may_open_cases_for_anonymous_detractors(store: Store) {
     let (ws, survey) = setup(&store, true).await;
-    let mut settings = store.workspace_settings(ws).await.unwrap();
+    let mut settings = store.settings().get(ws).await.unwrap();
     settings.anonymous_detractors = AnonymousDetractors::Case;
-    store.save_workspace_settings(ws, &settings).await.unwrap();
+    store.settings().save(ws, &settings).await.unwrap();
     let anon = store
-        .record_answer(&answer(ws, survey, 1, Utc::now()))
+        .answers()
+        .record(&answer(ws, survey, 1, Utc::now()))
         .await
         .unwrap()
         .answer
@@ -601,23 +631,25 @@ async fn a_workspace_may_open_cases_for_anonymous_detractors(store: Store) {
         limit: 50,
         ..Default::default()
     };
-    let cases = store.cases(ws, &all).await.unwrap().cases;
+    let cases = store.cases().list(ws, &all).await.unwrap().cases;
     assert_eq!(cases.len(), 1);
     assert_eq!(cases[0].priority, Priority::Critical);
-    let detail = store.case(ws, cases[0].id).await.unwrap().unwrap();
+    let detail = store.cases().get(ws, cases[0].id).await.unwrap().unwrap();
     let steps: Vec<&str> = detail.steps.iter().map(|s| s.text.as_str()).collect();
     assert!(steps[0].contains("cannot be contacted"), "{steps:?}");
     for contact in ["Contact", "Apologise", "compensation", "Follow up", "Email"] {
         assert!(steps.iter().all(|s| !s.contains(contact)), "{steps:?}");
     }
     assert!(store
+        .cases()
         .anonymous_for_review(ws, &[anon])
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
         store
-            .closed_loop_health(ws, None)
+            .cases()
+            .health(ws, None)
             .await
             .unwrap()
             .anonymous_for_review,
@@ -638,7 +670,8 @@ async fn no_review_request_without_a_review_link(store: Store) {
         [(ThankYou, EngagementStatus::Queued)]
     );
     let thank_you = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 100, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 100, None)
         .await
         .unwrap()
         .into_iter()

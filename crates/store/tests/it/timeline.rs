@@ -37,12 +37,13 @@ async fn answer_as(
     let mut a = answer(ws, survey, score, when);
     a.respondent = Respondent::Known(who.into());
     a.comment = comment.map(str::to_owned);
-    store.record_answer(&a).await.unwrap().answer.id
+    store.answers().record(&a).await.unwrap().answer.id
 }
 
 async fn timeline(store: &Store, ws: i64, who: &str) -> Timeline {
     store
-        .customer_timeline(ws, who)
+        .timelines()
+        .of_customer(ws, who)
         .await
         .unwrap()
         .expect("a known customer has a timeline")
@@ -73,9 +74,10 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
             }],
             ..Default::default()
         };
-        store.save_workspace_settings(ws, &settings).await.unwrap();
+        store.settings().save(ws, &settings).await.unwrap();
         store
-            .upsert_customer(ws, &customer("c1", "basic"))
+            .customers()
+            .upsert(ws, &customer("c1", "basic"))
             .await
             .unwrap();
         let now = Utc::now();
@@ -95,7 +97,8 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
         let repeat = answer_as(&store, ws, nps.id, "c1", 2, None, now - Duration::days(1)).await;
         // The thank-you goes out (here by hand: c1 has no email for the worker to use).
         let thanks = store
-            .engagements(
+            .engagements()
+            .list(
                 ws,
                 &advocate_store::engagements::EngagementFilter {
                     customer: Some("c1".into()),
@@ -109,7 +112,8 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
             .unwrap();
         let thanks_id = thanks.engagements[0].id;
         store
-            .set_engagement_status(
+            .engagements()
+            .set_status(
                 ws,
                 thanks_id,
                 advocate_store::engagements::EngagementStatus::Sent,
@@ -187,7 +191,8 @@ async fn records_are_kept_apart_between_workspaces_and_unknown_customers_have_no
         let sb = create_survey(&store, b, "nps", SurveyKind::Nps).await;
         for ws in [a, b] {
             store
-                .upsert_customer(ws, &customer("same", "basic"))
+                .customers()
+                .upsert(ws, &customer("same", "basic"))
                 .await
                 .unwrap();
         }
@@ -203,13 +208,15 @@ async fn records_are_kept_apart_between_workspaces_and_unknown_customers_have_no
         assert_eq!(tb.latest_score, Some(9));
         assert!(tb.follow_up.is_none(), "a's flag is not b's");
         assert!(store
-            .customer_timeline(a, "nobody")
+            .timelines()
+            .of_customer(a, "nobody")
             .await
             .unwrap()
             .is_none());
         // A customer without answers still has a (quiet) record.
         store
-            .upsert_customer(a, &customer("quiet", "basic"))
+            .customers()
+            .upsert(a, &customer("quiet", "basic"))
             .await
             .unwrap();
         let quiet = timeline(&store, a, "quiet").await;
@@ -227,10 +234,12 @@ async fn the_follow_up_flag_is_set_replaced_and_cleared_per_workspace() {
         let a = named_workspace(&store, "a").await;
         let b = named_workspace(&store, "b").await;
         store
-            .upsert_customer(a, &customer("c1", "basic"))
+            .customers()
+            .upsert(a, &customer("c1", "basic"))
             .await
             .unwrap();
         let set = store
+            .timelines()
             .set_follow_up(a, "c1", "  Ask about the router  ")
             .await
             .unwrap();
@@ -239,15 +248,20 @@ async fn the_follow_up_flag_is_set_replaced_and_cleared_per_workspace() {
         assert_eq!(t.follow_up.as_ref().unwrap().note, "Ask about the router");
         assert_eq!(t.events[0].kind, "follow_up_set");
 
-        let msg = invalid(store.set_follow_up(a, "c1", "   ").await);
+        let msg = invalid(store.timelines().set_follow_up(a, "c1", "   ").await);
         assert!(msg.contains("empty"), "{msg}");
-        let msg = invalid(store.set_follow_up(a, "c1", &"x".repeat(1001)).await);
+        let msg = invalid(
+            store
+                .timelines()
+                .set_follow_up(a, "c1", &"x".repeat(1001))
+                .await,
+        );
         assert!(msg.contains("1001") && msg.contains("1000"), "{msg}");
-        let msg = not_found(store.set_follow_up(a, "ghost", "hi").await);
+        let msg = not_found(store.timelines().set_follow_up(a, "ghost", "hi").await);
         assert!(msg.contains("\"ghost\""), "{msg}");
         // Another workspace cannot touch a's customer.
-        not_found(store.set_follow_up(b, "c1", "hi").await);
-        not_found(store.clear_follow_up(b, "c1").await);
+        not_found(store.timelines().set_follow_up(b, "c1", "hi").await);
+        not_found(store.timelines().clear_follow_up(b, "c1").await);
         let t = timeline(&store, a, "c1").await;
         assert_eq!(
             t.follow_up.unwrap().note,
@@ -256,6 +270,7 @@ async fn the_follow_up_flag_is_set_replaced_and_cleared_per_workspace() {
         );
 
         store
+            .timelines()
             .set_follow_up(a, "c1", "Offer the upgrade")
             .await
             .unwrap();
@@ -263,13 +278,14 @@ async fn the_follow_up_flag_is_set_replaced_and_cleared_per_workspace() {
             timeline(&store, a, "c1").await.follow_up.unwrap().note,
             "Offer the upgrade"
         );
-        store.clear_follow_up(a, "c1").await.unwrap();
+        store.timelines().clear_follow_up(a, "c1").await.unwrap();
         assert!(timeline(&store, a, "c1").await.follow_up.is_none());
         store
+            .timelines()
             .clear_follow_up(a, "c1")
             .await
             .expect("clearing twice is fine");
-        not_found(store.clear_follow_up(a, "ghost").await);
+        not_found(store.timelines().clear_follow_up(a, "ghost").await);
     }
 }
 
@@ -291,10 +307,11 @@ async fn the_customer_list_searches_filters_and_pages() {
                 email: Some(email.into()),
                 ..Default::default()
             };
-            store.upsert_customer(ws, &c).await.unwrap();
+            store.customers().upsert(ws, &c).await.unwrap();
         }
         store
-            .upsert_customer(other, &customer("k-9", "basic"))
+            .customers()
+            .upsert(other, &customer("k-9", "basic"))
             .await
             .unwrap();
         let now = Utc::now();
@@ -302,6 +319,7 @@ async fn the_customer_list_searches_filters_and_pages() {
         answer_as(&store, ws, s.id, "k-2", 4, None, now).await;
 
         let all = store
+            .timelines()
             .customers_page(ws, None, false, None, 50, 0)
             .await
             .unwrap();
@@ -324,6 +342,7 @@ async fn the_customer_list_searches_filters_and_pages() {
             let store = store.clone();
             async move {
                 let page = store
+                    .timelines()
                     .customers_page(ws, Some(q), false, None, 50, 0)
                     .await
                     .unwrap();
@@ -346,6 +365,7 @@ async fn the_customer_list_searches_filters_and_pages() {
         assert_eq!(find("   ").await.len(), 3, "a blank search is no search");
 
         let flagged = store
+            .timelines()
             .customers_page(ws, None, true, None, 50, 0)
             .await
             .unwrap();
@@ -353,6 +373,7 @@ async fn the_customer_list_searches_filters_and_pages() {
         assert_eq!(flagged.rows[0].external_id, "k-2");
 
         let page2 = store
+            .timelines()
             .customers_page(ws, None, false, None, 2, 2)
             .await
             .unwrap();
@@ -360,6 +381,7 @@ async fn the_customer_list_searches_filters_and_pages() {
         assert_eq!(page2.rows.len(), 1);
         assert_eq!(page2.rows[0].external_id, "k-3");
         let capped = store
+            .timelines()
             .customers_page(ws, None, false, None, 0, 0)
             .await
             .unwrap();

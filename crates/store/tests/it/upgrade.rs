@@ -79,7 +79,8 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         let ws = workspace(&store).await;
         let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
         store
-            .upsert_customer(ws, &customer("c1", "pro"))
+            .customers()
+            .upsert(ws, &customer("c1", "pro"))
             .await
             .unwrap();
         let mut keyed = answer(ws, survey.id, 2, at(2026, 3, 1));
@@ -87,45 +88,58 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         keyed.external_id = Some("e1".into());
         keyed.idempotency_key = Some("k1".into());
         keyed.request_hash = Some("h1".into());
-        let keyed = store.record_answer(&keyed).await.unwrap().answer;
+        let keyed = store.answers().record(&keyed).await.unwrap().answer;
         let plain = store
-            .record_answer(&answer(ws, survey.id, 9, at(2026, 3, 2)))
+            .answers()
+            .record(&answer(ws, survey.id, 9, at(2026, 3, 2)))
             .await
             .unwrap()
             .answer;
-        let cases_before = store.cases(ws, &every_case()).await.unwrap();
+        let cases_before = store.cases().list(ws, &every_case()).await.unwrap();
         assert_eq!(cases_before.total, 1, "the detractor opened a case");
         drop(store);
 
         let store = db.store().await; // migrates to the latest version
-        let cases = store.cases(ws, &every_case()).await.unwrap();
+        let cases = store.cases().list(ws, &every_case()).await.unwrap();
         assert_eq!(cases.total, 1);
-        let case = store.case(ws, cases.cases[0].id).await.unwrap().unwrap();
+        let case = store
+            .cases()
+            .get(ws, cases.cases[0].id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             case.answers.iter().map(|a| a.answer_id).collect::<Vec<_>>(),
             vec![keyed.id],
             "the case still links its answer"
         );
         assert_eq!(
-            store.nps_report(&query(ws, None)).await.unwrap().summary.n,
+            store
+                .analytics()
+                .report(&query(ws, None))
+                .await
+                .unwrap()
+                .summary
+                .n,
             2
         );
 
         // The keys are still unique...
         let mut again = answer(ws, survey.id, 5, at(2026, 3, 3));
         again.external_id = Some("e1".into());
-        conflict(store.record_answer(&again).await);
+        conflict(store.answers().record(&again).await);
         let mut retry = answer(ws, survey.id, 2, at(2026, 3, 1));
         retry.respondent = Respondent::Known("c1".into());
         retry.external_id = Some("e1".into());
         retry.idempotency_key = Some("k1".into());
         retry.request_hash = Some("h1".into());
-        let replayed = store.record_answer(&retry).await.unwrap();
+        let replayed = store.answers().record(&retry).await.unwrap();
         assert!(replayed.replayed);
         assert_eq!(replayed.answer.id, keyed.id);
         // ...while any number of answers have none, and ids keep counting up.
         let later = store
-            .record_answer(&answer(ws, survey.id, 10, at(2026, 3, 4)))
+            .answers()
+            .record(&answer(ws, survey.id, 10, at(2026, 3, 4)))
             .await
             .unwrap()
             .answer;
@@ -134,7 +148,13 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         // The writer enforces references again once the migration is done.
         assert!(store.writer_enforces_foreign_keys().await.unwrap());
         assert_eq!(
-            store.nps_report(&query(ws, None)).await.unwrap().summary.n,
+            store
+                .analytics()
+                .report(&query(ws, None))
+                .await
+                .unwrap()
+                .summary
+                .n,
             3
         );
     }

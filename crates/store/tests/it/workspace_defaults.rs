@@ -13,7 +13,8 @@ use chrono::{Duration, Utc};
 /// The recipients of the detractor alerts queued for the workspace.
 async fn alert_recipients(store: &Store, ws: i64) -> Vec<String> {
     let mut to: Vec<String> = store
-        .outbox_messages(ws, OutboxStatus::Pending, false, 500, None)
+        .outbox()
+        .messages(ws, OutboxStatus::Pending, false, 500, None)
         .await
         .unwrap()
         .into_iter()
@@ -40,22 +41,25 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set(store: Store) {
     let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     // Nobody to tell yet: the warning says so.
     assert_eq!(
-        codes(&store.setup_warnings(ws).await.unwrap()),
+        codes(&store.workspaces().setup_warnings(ws).await.unwrap()),
         ["alerts_to_nobody", "sender_not_set"]
     );
     store
-        .create_user(ws, "boss@example.com", "x")
+        .users()
+        .create(ws, "boss@example.com", "x")
         .await
         .unwrap();
     store
+        .users()
         .create_member(ws, "ada@example.com", "x", Role::Admin)
         .await
         .unwrap();
     store
+        .users()
         .create_member(ws, "viewer@example.com", "x", Role::Viewer)
         .await
         .unwrap();
-    let warnings = store.setup_warnings(ws).await.unwrap();
+    let warnings = store.workspaces().setup_warnings(ws).await.unwrap();
     assert_eq!(codes(&warnings), ["alerts_to_admins", "sender_not_set"]);
     assert!(
         warnings[0].message.contains("Customer care")
@@ -68,7 +72,8 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set(store: Store) {
 
     // A fresh workspace: the case lands in the default queue, the admins are emailed.
     store
-        .record_answer(&detractor(ws, survey.id, "c1", 0))
+        .answers()
+        .record(&detractor(ws, survey.id, "c1", 0))
         .await
         .unwrap();
     assert_eq!(
@@ -82,10 +87,16 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set(store: Store) {
         sender_email: Some("nps@example.com".into()),
         ..WorkspaceSettings::default()
     };
-    store.save_workspace_settings(ws, &settings).await.unwrap();
-    assert!(store.setup_warnings(ws).await.unwrap().is_empty());
+    store.settings().save(ws, &settings).await.unwrap();
+    assert!(store
+        .workspaces()
+        .setup_warnings(ws)
+        .await
+        .unwrap()
+        .is_empty());
     store
-        .record_answer(&detractor(ws, survey.id, "c2", 2))
+        .answers()
+        .record(&detractor(ws, survey.id, "c2", 2))
         .await
         .unwrap();
     assert_eq!(
@@ -101,18 +112,22 @@ async fn alerts_reach_the_admins_until_a_team_inbox_is_set_on_every_backend() {
 
 async fn workspaces_are_renamed(store: Store) {
     let ws = workspace(&store).await;
-    let renamed = store.rename_workspace(ws, "  Nordlys AS ").await.unwrap();
+    let renamed = store
+        .workspaces()
+        .rename(ws, "  Nordlys AS ")
+        .await
+        .unwrap();
     assert_eq!(renamed.name, "Nordlys AS");
     assert_eq!(
-        store.workspace(ws).await.unwrap().unwrap().name,
+        store.workspaces().get(ws).await.unwrap().unwrap().name,
         "Nordlys AS"
     );
     for bad in ["", "   ", "a\u{0}b", &"x".repeat(101)] {
-        let e = store.rename_workspace(ws, bad).await.unwrap_err();
+        let e = store.workspaces().rename(ws, bad).await.unwrap_err();
         assert!(e.to_string().contains("name"), "{bad:?}: {e}");
     }
     assert_eq!(
-        store.workspace(ws).await.unwrap().unwrap().name,
+        store.workspaces().get(ws).await.unwrap().unwrap().name,
         "Nordlys AS"
     );
 }
@@ -127,16 +142,28 @@ async fn the_widget_secret_is_made_with_the_workspace_and_rotates_with_grace(sto
     let other = named_workspace(&store, "other").await;
     let now = Utc::now();
     // Made with the workspace: there before any widget request.
-    let first = store.widget_secrets(ws, now).await.unwrap();
+    let first = store.workspaces().widget_secrets(ws, now).await.unwrap();
     assert_eq!(first.secret.len(), 64);
     assert_eq!(first.previous_secret, None);
-    assert_eq!(store.widget_secret(ws).await.unwrap(), first.secret);
+    assert_eq!(
+        store.invitations().widget_secret(ws).await.unwrap(),
+        first.secret
+    );
     assert_ne!(
-        store.widget_secrets(other, now).await.unwrap().secret,
+        store
+            .workspaces()
+            .widget_secrets(other, now)
+            .await
+            .unwrap()
+            .secret,
         first.secret
     );
 
-    let rotated = store.rotate_widget_secret(ws, now).await.unwrap();
+    let rotated = store
+        .workspaces()
+        .rotate_widget_secret(ws, now)
+        .await
+        .unwrap();
     assert_ne!(rotated.secret, first.secret);
     assert_eq!(
         rotated.previous_secret.as_deref(),
@@ -148,11 +175,13 @@ async fn the_widget_secret_is_made_with_the_workspace_and_rotates_with_grace(sto
     );
     // Within the grace period both are accepted; after it only the new one.
     let later = store
+        .workspaces()
         .widget_secrets(ws, now + Duration::days(GRACE_DAYS) - Duration::minutes(1))
         .await
         .unwrap();
     assert_eq!(later.accepted().count(), 2);
     let after = store
+        .workspaces()
         .widget_secrets(ws, now + Duration::days(GRACE_DAYS) + Duration::minutes(1))
         .await
         .unwrap();
@@ -163,6 +192,7 @@ async fn the_widget_secret_is_made_with_the_workspace_and_rotates_with_grace(sto
     // The other workspace's secret did not move.
     assert_eq!(
         store
+            .workspaces()
             .widget_secrets(other, now)
             .await
             .unwrap()
@@ -178,12 +208,13 @@ async fn the_widget_secret_is_made_with_the_workspace_and_rotates_with_grace_on_
 
 async fn a_replaced_api_key_leaves_one_key_of_its_name(store: Store) {
     let ws = workspace(&store).await;
-    let (_, other) = store.create_api_key(ws, "ci").await.unwrap();
-    let (_, first) = store.replace_api_key(ws, "demo").await.unwrap();
-    let (_, second) = store.replace_api_key(ws, "demo").await.unwrap();
-    let (_, third) = store.replace_api_key(ws, "demo").await.unwrap();
+    let (_, other) = store.api_keys().create(ws, "ci").await.unwrap();
+    let (_, first) = store.api_keys().replace(ws, "demo").await.unwrap();
+    let (_, second) = store.api_keys().replace(ws, "demo").await.unwrap();
+    let (_, third) = store.api_keys().replace(ws, "demo").await.unwrap();
     let names: Vec<String> = store
-        .api_keys(ws)
+        .api_keys()
+        .list(ws)
         .await
         .unwrap()
         .into_iter()
@@ -191,10 +222,20 @@ async fn a_replaced_api_key_leaves_one_key_of_its_name(store: Store) {
         .collect();
     assert_eq!(names, ["ci", "demo"], "one demo key, the others untouched");
     for old in [first, second] {
-        assert!(store.authenticate_api_key(&old).await.unwrap().is_none());
+        assert!(store.api_keys().authenticate(&old).await.unwrap().is_none());
     }
-    assert!(store.authenticate_api_key(&third).await.unwrap().is_some());
-    assert!(store.authenticate_api_key(&other).await.unwrap().is_some());
+    assert!(store
+        .api_keys()
+        .authenticate(&third)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .api_keys()
+        .authenticate(&other)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]

@@ -53,14 +53,16 @@ impl TestApp {
         // Links in messages point at this server.
         let store = db.store().await.with_public_url(&format!("http://{addr}"));
         let ws = store
-            .create_workspace("acme", "Acme", &Language::english())
+            .workspaces()
+            .create("acme", "Acme", &Language::english())
             .await
             .unwrap();
         store
-            .create_user(ws.id, ADMIN_EMAIL, &hash_password(ADMIN_PASSWORD))
+            .users()
+            .create(ws.id, ADMIN_EMAIL, &hash_password(ADMIN_PASSWORD))
             .await
             .unwrap();
-        let (_, key) = store.create_api_key(ws.id, "test").await.unwrap();
+        let (_, key) = store.api_keys().create(ws.id, "test").await.unwrap();
         let state = advocate_server::state(store.clone(), config).await.unwrap();
         tokio::spawn(advocate_server::serve(
             listener,
@@ -90,14 +92,11 @@ impl TestApp {
     /// Opens cases for anonymous detractors (the default flags them for review instead),
     /// for tests whose answers have no customer.
     pub async fn open_cases_for_anonymous_detractors(&self) {
-        let mut s = self
-            .store
-            .workspace_settings(self.workspace_id)
-            .await
-            .unwrap();
+        let mut s = self.store.settings().get(self.workspace_id).await.unwrap();
         s.anonymous_detractors = advocate_store::models::AnonymousDetractors::Case;
         self.store
-            .save_workspace_settings(self.workspace_id, &s)
+            .settings()
+            .save(self.workspace_id, &s)
             .await
             .unwrap();
     }
@@ -164,7 +163,7 @@ impl TestApp {
     }
 
     pub async fn count_answers(&self) -> u64 {
-        self.store.count_answers(self.workspace_id).await.unwrap()
+        self.store.answers().count(self.workspace_id).await.unwrap()
     }
 }
 
@@ -208,7 +207,8 @@ pub async fn mailbox(store: &Store) -> Vec<advocate_store::outbox::EmailMessage>
     use advocate_store::outbox::MessageKind;
     let lease_secs = 600;
     let claimed = store
-        .claim_outbox(&[MessageKind::Email], 500, lease_secs)
+        .outbox()
+        .claim(&[MessageKind::Email], 500, lease_secs)
         .await
         .unwrap();
     claimed

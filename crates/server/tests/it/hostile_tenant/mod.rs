@@ -38,27 +38,37 @@ impl Tenants {
         let app = TestApp::spawn_on(db).await;
         let store = &app.store;
         let b = store
-            .create_workspace("beta", "Beta", &advocate_core::Language::english())
+            .workspaces()
+            .create("beta", "Beta", &advocate_core::Language::english())
             .await
             .unwrap()
             .id;
-        let (_, b_key) = store.create_api_key(b, "mallory's").await.unwrap();
+        let (_, b_key) = store.api_keys().create(b, "mallory's").await.unwrap();
         // The shared person's account was made in B; A invited them later, as admin.
         let hash = hash_password(PASSWORD);
         let shared = store
+            .users()
             .create_member(b, SHARED, &hash, Role::Admin)
             .await
             .unwrap()
             .id;
         store
+            .accounts()
             .add_member(app.workspace_id, shared, Role::Admin)
             .await
             .unwrap();
         store
+            .users()
             .create_member(b, MALLORY, &hash, Role::Admin)
             .await
             .unwrap();
-        let a_admin = store.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap().id;
+        let a_admin = store
+            .users()
+            .by_email(ADMIN_EMAIL)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         app.survey("rel", None).await;
         let r = app
             .answer(
@@ -126,6 +136,7 @@ impl Tenants {
     async fn a_audit(&self) -> Vec<AuditEntry> {
         let store = &self.app.store;
         store
+            .accounts()
             .audit_log(self.app.workspace_id, 500, None)
             .await
             .unwrap()
@@ -306,7 +317,7 @@ async fn secret_links_reach_their_recipient_alone() {
         };
         assert_eq!(shape(&known), shape(&new), "{known} vs {new}");
         assert_eq!(
-            app.store.role_of(t.a_admin, t.b).await.unwrap(),
+            app.store.accounts().role_of(t.a_admin, t.b).await.unwrap(),
             None,
             "nobody joins B without accepting"
         );
@@ -342,10 +353,13 @@ async fn secret_links_reach_their_recipient_alone() {
             async move { req.send().await.unwrap().status() }
         };
         assert_eq!(accept("not the password at all").await, 422);
-        assert_eq!(app.store.role_of(t.a_admin, t.b).await.unwrap(), None);
+        assert_eq!(
+            app.store.accounts().role_of(t.a_admin, t.b).await.unwrap(),
+            None
+        );
         assert_eq!(accept(ADMIN_PASSWORD).await, 303, "joined");
         assert_eq!(
-            app.store.role_of(t.a_admin, t.b).await.unwrap(),
+            app.store.accounts().role_of(t.a_admin, t.b).await.unwrap(),
             Some(Role::Viewer)
         );
         assert!(sign_in(app, ADMIN_EMAIL, ADMIN_PASSWORD).await.is_some());
@@ -373,7 +387,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
         let t = Tenants::set_up(db).await;
         let app = &t.app;
         let a = app.workspace_id;
-        let a_key = app.store.api_keys(a).await.unwrap().remove(0);
+        let a_key = app.store.api_keys().list(a).await.unwrap().remove(0);
 
         // A's members.
         for user in [t.a_admin] {
@@ -388,7 +402,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
         let (_, members) = t.api(Method::GET, "/api/v1/members", None).await;
         assert!(!members.contains(ADMIN_EMAIL), "{members}");
         assert_eq!(
-            app.store.role_of(t.a_admin, a).await.unwrap(),
+            app.store.accounts().role_of(t.a_admin, a).await.unwrap(),
             Some(Role::Admin)
         );
 
@@ -414,7 +428,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
             .await;
         assert_eq!(made.0, 201, "a key of her own workspace");
         assert_eq!(
-            app.store.api_keys(a).await.unwrap().len(),
+            app.store.api_keys().list(a).await.unwrap().len(),
             1,
             "none made in A"
         );
@@ -466,7 +480,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
         );
         assert_eq!(t.api(Method::DELETE, &shared, None).await.0, 204);
         assert_eq!(
-            app.store.role_of(t.shared, a).await.unwrap(),
+            app.store.accounts().role_of(t.shared, a).await.unwrap(),
             Some(Role::Admin)
         );
         let log = t.a_audit().await;
@@ -479,7 +493,12 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
             log.iter().all(|e| !format!("{e:?}").contains("mallory")),
             "A's log names nobody of B: {log:?}"
         );
-        let b_log = app.store.audit_log(t.b, 500, None).await.unwrap();
+        let b_log = app
+            .store
+            .accounts()
+            .audit_log(t.b, 500, None)
+            .await
+            .unwrap();
         let removed = line(&b_log, "member.removed", SHARED).expect("in B's own log");
         assert!(removed.actor.starts_with("key:"), "{removed:?}");
     }

@@ -1,14 +1,15 @@
 //! Closed-loop history: cases that were followed up before they were recorded here (in
 //! another tool, or in a generated data set), loaded with the times they really happened.
 //!
-//! Live work goes through [`Store::update_case`] and [`Store::add_case_note`], which
+//! Live work goes through [`Cases::update`] and [`Cases::add_note`], which
 //! check every transition, stamp the current time and queue webhook events. Loading
 //! history is different: the answers behind the cases were loaded after the fact, so
 //! their reactions (cases, automatic notes, thank-yous) carry the time of the load, and
 //! what followed is already known. A load writes what it is given, in one transaction,
 //! and sends nothing.
 
-use crate::{to_ts, FollowUp, Result, Store, StoreError};
+use crate::History;
+use crate::{to_ts, FollowUp, Result, StoreError};
 use advocate_core::case::{CaseStatus, Outcome};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;
@@ -56,13 +57,13 @@ pub struct CaseHistory {
     pub follow_up: Option<FollowUp>,
 }
 
-impl Store {
+impl History<'_> {
     /// Loads the follow-up of stored cases as it happened (see the module comment), all
     /// in one transaction. A resolved case of a known customer gets the customer's first
     /// NPS answer after the resolution as its "after", as a live re-survey would. Refuses
     /// a case or note the workspace does not have, and then stores nothing.
-    pub async fn load_case_history(&self, workspace_id: i64, cases: &[CaseHistory]) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+    pub async fn load_cases(&self, workspace_id: i64, cases: &[CaseHistory]) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
         for case in cases {
             load_one(&mut tx, workspace_id, case).await?;
         }
@@ -80,7 +81,7 @@ impl Store {
              FROM answers a WHERE a.id = engagements.answer_id) WHERE workspace_id = $1",
         )
         .bind(workspace_id)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(())
     }

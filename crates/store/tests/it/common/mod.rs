@@ -25,7 +25,8 @@ pub async fn workspace(store: &Store) -> i64 {
 
 pub async fn named_workspace(store: &Store, slug: &str) -> i64 {
     store
-        .create_workspace(slug, &format!("{slug} Inc."), &Language::english())
+        .workspaces()
+        .create(slug, &format!("{slug} Inc."), &Language::english())
         .await
         .unwrap()
         .id
@@ -52,7 +53,8 @@ pub fn survey(slug: &str, kind: SurveyKind, touchpoint: Option<&str>) -> NewSurv
 
 pub async fn create_survey(store: &Store, ws: i64, slug: &str, kind: SurveyKind) -> Survey {
     store
-        .create_survey(ws, &survey(slug, kind, None))
+        .surveys()
+        .create(ws, &survey(slug, kind, None))
         .await
         .unwrap()
 }
@@ -120,7 +122,7 @@ pub fn query(ws: i64, survey: Option<&str>) -> NpsQuery {
 }
 
 pub async fn report(store: &Store, q: &NpsQuery) -> NpsReport {
-    store.nps_report(q).await.unwrap()
+    store.analytics().report(q).await.unwrap()
 }
 
 /// Group key → number of answers, for a grouped report.

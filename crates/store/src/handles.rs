@@ -1,0 +1,125 @@
+//! The store's handles: one per capability, each named after what it holds and
+//! implemented in the files listed beside it, so a call such as
+//! `store.cases().update(…)` says which file to open. A handle borrows the `Store`
+//! and costs nothing to make; every handle of a store shares its pools.
+
+use crate::Store;
+
+macro_rules! handles {
+    ($($(#[$doc:meta])* $accessor:ident => $handle:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy)]
+            pub struct $handle<'s> {
+                pub(crate) store: &'s Store,
+            }
+        )*
+
+        impl Store {
+            $(
+                $(#[$doc])*
+                pub fn $accessor(&self) -> $handle<'_> {
+                    $handle { store: self }
+                }
+            )*
+        }
+    };
+}
+
+handles! {
+    /// Answers as they arrive, one or many (bulk), their comments and score changes.
+    /// (`answers/record.rs`, `answers/bulk.rs`)
+    answers => Answers;
+
+    /// Surveys: create, list, find by slug or public id.
+    /// (`feedback/surveys.rs`)
+    surveys => Surveys;
+
+    /// Customers: create or update by external id, count.
+    /// (`feedback/customers.rs`)
+    customers => Customers;
+
+    /// Cases: list, read, change (core decides, this writes), escalate, closed-loop health.
+    /// (`closed_loop/cases.rs`)
+    cases => Cases;
+
+    /// Engagements with promoters and passives: thank-yous, review requests, discount codes.
+    /// (`closed_loop/engagements.rs`)
+    engagements => Engagements;
+
+    /// The outbox: messages queued with the write that caused them, claimed, delivered, retried.
+    /// (`delivery/outbox.rs`)
+    outbox => Outbox;
+
+    /// Webhook endpoints and their signing secrets.
+    /// (`delivery/webhooks.rs`)
+    webhooks => Webhooks;
+
+    /// Support contacts recorded from the business's systems.
+    /// (`business/contacts.rs`)
+    contacts => Contacts;
+
+    /// Orders recorded from the business's systems.
+    /// (`business/orders.rs`)
+    orders => Orders;
+
+    /// Customers' lifecycle and loyalty-programme spells: acquired, churned, joined, left.
+    /// (`business/spells.rs`)
+    spells => Spells;
+
+    /// Bulk loads of history (business records, cases, past invitations) into a workspace.
+    /// (`business/history.rs`, `closed_loop/cases/history.rs`, `invitations/history.rs`)
+    history => History;
+
+    /// NPS reports and comparisons, read from the rollups.
+    /// (`insight/analytics.rs`, `insight/compare.rs`)
+    analytics => Analytics;
+
+    /// Exports of answers in batches, and a period's comments spread over its months.
+    /// (`insight/exports.rs`)
+    exports => Exports;
+
+    /// Loyalty KPIs: retention, churn and revenue by NPS group.
+    /// (`insight/kpis.rs`)
+    kpis => Kpis;
+
+    /// The customer list and one customer's timeline; follow-ups.
+    /// (`insight/timeline.rs`)
+    timelines => Timelines;
+
+    /// Invitations: create, track (delivered, opened, answered), dispatch, remind, unsubscribe.
+    /// (`invitations/mod.rs`, `invitations/dispatch.rs`)
+    invitations => Invitations;
+
+    /// Event triggers, and the events that schedule their invitations.
+    /// (`invitations/events.rs`)
+    triggers => Triggers;
+
+    /// Recurring invitation schedules.
+    /// (`invitations/schedules.rs`)
+    schedules => Schedules;
+
+    /// A person's data: erase, export; retention.
+    /// (`privacy/erase.rs`, `privacy/export.rs`, `privacy/retention.rs`)
+    privacy => Privacy;
+
+    /// Memberships and roles, sessions, one-time user tokens, the audit log.
+    /// (`tenancy/accounts.rs`)
+    accounts => Accounts;
+
+    /// Workspace settings, playbooks and routing rules.
+    /// (`tenancy/settings.rs`)
+    settings => Settings;
+
+    /// Workspaces and installation settings; setup warnings; widget secrets.
+    /// (`tenancy/workspaces.rs`, `tenancy/setup.rs`, `tenancy/widget_secret.rs`)
+    workspaces => Workspaces;
+
+    /// People who sign in.
+    /// (`tenancy/workspaces.rs`)
+    users => Users;
+
+    /// API keys.
+    /// (`tenancy/workspaces.rs`)
+    api_keys => ApiKeys;
+}
