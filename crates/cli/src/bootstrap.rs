@@ -100,7 +100,7 @@ pub const FIRST_SURVEY: &str = "relationship";
 /// invitation can be sent at once.
 async fn first_run(store: &Store, name: &str) -> Result<()> {
     // Checked before anything is made: a bad name stops the first start with the reason.
-    let name = advocate_store::settings::check_workspace_name(name)
+    let name = advocate_store::tenancy::settings::check_workspace_name(name)
         .map_err(|e| anyhow::anyhow!("--workspace-name / ADVOCATE_WORKSPACE_NAME: {e}"))?;
     let workspace = store
         .workspaces()

@@ -84,7 +84,7 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         .settings()
         .create_routing_rule(
             workspace.id,
-            &advocate_store::settings::RoutingRuleInput {
+            &advocate_store::tenancy::settings::RoutingRuleInput {
                 attribute: None,
                 value: None,
                 touchpoint: Some("support".into()),
@@ -229,7 +229,7 @@ async fn demo_closed_loop(
         request_hash: None,
     };
     store.answers().record_many(&[kiosk], true).await?;
-    let filter = advocate_store::cases::CaseFilter {
+    let filter = advocate_store::closed_loop::cases::CaseFilter {
         statuses: vec![advocate_core::case::CaseStatus::Open],
         priority: Some(advocate_core::Priority::High),
         limit: 200,
@@ -279,7 +279,7 @@ mod tests {
     use super::*;
     use advocate_core::case::Outcome;
     use advocate_core::{Label, SurveyKind};
-    use advocate_store::cases::CaseFilter;
+    use advocate_store::closed_loop::cases::CaseFilter;
     use advocate_store::models::{CustomerInput, NewSurvey};
     use advocate_store::testing::TestDb;
 

@@ -3,7 +3,7 @@
 
 use crate::options::DbArgs;
 use advocate_core::query::KpiParams;
-use advocate_store::kpis::{Kpi, KpiReport};
+use advocate_store::insight::kpis::{Kpi, KpiReport};
 use anyhow::{anyhow, Result};
 use chrono::Utc;
 use clap::Args;

@@ -143,8 +143,8 @@ async fn main() -> Result<()> {
             let workspace = db.workspace(&store).await?;
             let renamed = store.workspaces().rename(workspace.id, &name).await?;
             store
-                .accounts()
-                .audit(
+                .audit()
+                .record(
                     workspace.id,
                     "cli",
                     "configuration.changed",

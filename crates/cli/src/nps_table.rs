@@ -4,7 +4,11 @@
 use crate::options::DbArgs;
 use advocate_core::query::{compare_query, NpsParams, SideParams};
 use advocate_core::{CiMethod, SMALL_SAMPLE};
-use advocate_store::{Change, ComparedSide, NpsComparison, NpsReport, NpsSummary};
+use advocate_store::insight::compare::ComparedSide;
+use advocate_store::insight::compare::NpsComparison;
+use advocate_store::insight::report::Change;
+use advocate_store::insight::report::NpsReport;
+use advocate_store::insight::report::NpsSummary;
 use anyhow::{anyhow, Result};
 use clap::{Args, Subcommand};
 use std::fmt::Write;
@@ -450,7 +454,7 @@ fn change_line(c: &Change) -> String {
 mod tests {
     use super::*;
     use advocate_core::Interval;
-    use advocate_store::NpsGroup;
+    use advocate_store::insight::report::NpsGroup;
 
     fn summary(p: u64, pa: u64, d: u64) -> NpsSummary {
         let n = p + pa + d;

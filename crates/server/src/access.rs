@@ -277,8 +277,8 @@ async fn audit_change(
     }
     if let Err(e) = state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             c.workspace_id,
             &c.actor,
             "configuration.changed",

@@ -4,7 +4,7 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use advocate_core::{Role, Scope};
-use advocate_store::accounts::SessionLimits;
+use advocate_store::tenancy::accounts::SessionLimits;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;

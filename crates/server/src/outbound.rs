@@ -58,7 +58,7 @@ pub async fn check_registration(
     field: &str,
     raw: &str,
 ) -> Result<(), String> {
-    advocate_store::webhooks::check_delivery_url(field, raw).map_err(|e| match e {
+    advocate_store::delivery::webhooks::check_delivery_url(field, raw).map_err(|e| match e {
         advocate_store::StoreError::Invalid(m) => m,
         other => other.to_string(),
     })?;

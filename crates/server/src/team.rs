@@ -6,8 +6,8 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use advocate_core::Role;
-use advocate_store::accounts::{TokenPurpose, UserToken};
-use advocate_store::outbox::EmailMessage;
+use advocate_store::delivery::outbox::EmailMessage;
+use advocate_store::tenancy::accounts::{TokenPurpose, UserToken};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -134,8 +134,8 @@ pub async fn invite(
         .await?;
     state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             workspace_id,
             actor,
             "member.invited",
@@ -165,8 +165,8 @@ pub async fn change_role(
         .await?;
     state
         .store
-        .accounts()
-        .audit_person(
+        .audit()
+        .record_person(
             user_id,
             Some(workspace_id),
             actor,
@@ -192,8 +192,8 @@ pub async fn remove_member(
         .await?;
     state
         .store
-        .accounts()
-        .audit_person(user_id, Some(workspace_id), actor, "member.removed", "")
+        .audit()
+        .record_person(user_id, Some(workspace_id), actor, "member.removed", "")
         .await?;
     Ok(())
 }
@@ -242,8 +242,8 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
         .await?;
     state
         .store
-        .accounts()
-        .audit_person(
+        .audit()
+        .record_person(
             user.id,
             None,
             PUBLIC_ACTOR,
@@ -342,8 +342,8 @@ pub async fn accept_invitation(
     };
     state
         .store
-        .accounts()
-        .audit_person(
+        .audit()
+        .record_person(
             user_id,
             Some(workspace_id),
             &format!("user:{}", token.email),
@@ -382,8 +382,8 @@ pub async fn reset_password(
     state.store.accounts().end_sessions_of(user.id).await?;
     state
         .store
-        .accounts()
-        .audit_person(
+        .audit()
+        .record_person(
             user.id,
             None,
             &format!("user:{}", user.email),

@@ -103,9 +103,13 @@ handles! {
     /// (`privacy/erase.rs`, `privacy/export.rs`, `privacy/retention.rs`)
     privacy => Privacy;
 
-    /// Memberships and roles, sessions, one-time user tokens, the audit log.
+    /// Memberships and roles, sessions, one-time user tokens.
     /// (`tenancy/accounts.rs`)
     accounts => Accounts;
+
+    /// The audit log: who did what, and a person's account events in all their workspaces.
+    /// (`tenancy/audit.rs`)
+    audit => Audit;
 
     /// Workspace settings, playbooks and routing rules.
     /// (`tenancy/settings.rs`)
@@ -116,10 +120,10 @@ handles! {
     workspaces => Workspaces;
 
     /// People who sign in.
-    /// (`tenancy/workspaces.rs`)
+    /// (`tenancy/users.rs`)
     users => Users;
 
     /// API keys.
-    /// (`tenancy/workspaces.rs`)
+    /// (`tenancy/api_keys.rs`)
     api_keys => ApiKeys;
 }

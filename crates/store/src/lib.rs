@@ -22,23 +22,8 @@ pub mod tenancy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-// The paths the server and CLI use today, until they name the wings.
-pub use closed_loop::{cases, engagements};
-pub use delivery::{outbox, webhooks};
-pub use insight::{exports, kpis};
-pub use tenancy::{accounts, settings, setup, widget_secret};
-
-pub use answers::bulk::AnswerBatch;
 pub use error::{Result, StoreError};
 pub use handles::*;
-pub use insight::analytics::NpsQuery;
-pub use insight::compare::{CompareQuery, ComparedSide, NpsComparison, NpsFilter};
-pub use insight::kpis::{KpiFigures, KpiQuery, KpiReport};
-pub use insight::report::{Change, NpsGroup, NpsReport, NpsSummary};
-pub use insight::timeline::{
-    CustomerRow, CustomersPage, FollowUp, Timeline, TimelineAnswer, TimelineCase,
-    TimelineEngagement, TimelineEvent, TimelineNote,
-};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -101,7 +86,7 @@ pub struct Shared {
     /// Surveys by workspace and slug (surveys never change once created).
     survey_cache: Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), models::Survey>>>,
     /// API keys that authenticated in the last seconds.
-    key_cache: Arc<tenancy::workspaces::KeyCache>,
+    key_cache: Arc<tenancy::api_keys::KeyCache>,
 }
 
 impl std::ops::Deref for Store {

@@ -6,8 +6,9 @@
 //! load ([`History::load_cases`]).
 
 use advocate_core::case::{CaseStatus, Outcome};
-use advocate_store::cases::{CaseFilter, CaseHistory, HistoricNote, HistoricStep};
-use advocate_store::{FollowUp, Store};
+use advocate_store::closed_loop::cases::{CaseFilter, CaseHistory, HistoricNote, HistoricStep};
+use advocate_store::insight::timeline::FollowUp;
+use advocate_store::Store;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -374,11 +375,11 @@ fn play_out(
 mod tests {
     use super::*;
     use advocate_core::{Channel, Label, Language, SurveyKind};
+    use advocate_store::insight::timeline::Timeline;
     use advocate_store::models::{
         CustomerInput, NewAnswer, NewSurvey, Respondent, Survey, WorkspaceSettings,
     };
     use advocate_store::testing::TestDb;
-    use advocate_store::Timeline;
     use sqlx::AnyConnection;
 
     // Helpers as the store's own tests have them (tests/it/common, timeline.rs).

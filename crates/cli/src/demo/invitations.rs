@@ -8,7 +8,7 @@
 //! is sent.
 
 use advocate_core::{Channel, Label, Language};
-use advocate_store::exports::{Cell, ExportFilter, ExportTable, EXPORT_BATCH_MAX};
+use advocate_store::insight::exports::{Cell, ExportFilter, ExportTable, EXPORT_BATCH_MAX};
 use advocate_store::invitations::{PastInvitation, ScheduleInput, Source, TriggerInput};
 use advocate_store::models::CustomerInput;
 use advocate_store::Store;

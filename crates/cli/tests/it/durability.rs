@@ -144,7 +144,7 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
     );
     let report = store
         .analytics()
-        .report(&advocate_store::NpsQuery {
+        .report(&advocate_store::insight::analytics::NpsQuery {
             workspace_id: ws.id,
             survey: None,
             from: None,

@@ -4,10 +4,10 @@
 //! the real binary on SQLite and PostgreSQL.
 
 use advocate_core::{Label, Language, SurveyKind};
-use advocate_store::cases::CaseFilter;
-use advocate_store::engagements::EngagementFilter;
+use advocate_store::closed_loop::cases::CaseFilter;
+use advocate_store::closed_loop::engagements::EngagementFilter;
+use advocate_store::delivery::outbox::OutboxStatus;
 use advocate_store::models::{CustomerInput, NewSurvey};
-use advocate_store::outbox::OutboxStatus;
 use advocate_store::testing::TestDb;
 use advocate_store::Store;
 use chrono::{Duration, Utc};

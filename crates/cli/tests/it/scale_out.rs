@@ -137,7 +137,7 @@ async fn two_instances_share_the_outbox_and_send_nothing_twice() {
         .outbox()
         .messages(
             ws.id,
-            advocate_store::outbox::OutboxStatus::Pending,
+            advocate_store::delivery::outbox::OutboxStatus::Pending,
             false,
             10_000,
             None,

@@ -238,8 +238,8 @@ async fn audit_key(
     let scopes = advocate_core::access::format_scopes(&key.scopes);
     state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             caller.workspace_id,
             &caller.actor(),
             action,
@@ -259,8 +259,8 @@ pub async fn audit_log(
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     let entries = state
         .store
-        .accounts()
-        .audit_log(caller.workspace_id, q.limit.unwrap_or(100), q.before)
+        .audit()
+        .log(caller.workspace_id, q.limit.unwrap_or(100), q.before)
         .await?;
     Ok(Json(entries.into_iter().map(Into::into).collect()))
 }
@@ -274,8 +274,8 @@ pub struct Member {
     pub since: DateTime<Utc>,
 }
 
-impl From<store::accounts::Member> for Member {
-    fn from(x: store::accounts::Member) -> Self {
+impl From<store::tenancy::accounts::Member> for Member {
+    fn from(x: store::tenancy::accounts::Member) -> Self {
         Self {
             user_id: x.user_id,
             email: x.email,
@@ -329,8 +329,8 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
 }
 
-impl From<store::accounts::AuditEntry> for AuditEntry {
-    fn from(x: store::accounts::AuditEntry) -> Self {
+impl From<store::tenancy::audit::AuditEntry> for AuditEntry {
+    fn from(x: store::tenancy::audit::AuditEntry) -> Self {
         Self {
             id: x.id,
             actor: x.actor,

@@ -11,7 +11,7 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::case::CaseUpdate;
 use advocate_core::Permission::{ReadCases, WorkCases};
-use advocate_store::cases::{self as store, CaseFilter};
+use advocate_store::closed_loop::cases::{self as store, CaseFilter};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -208,8 +208,8 @@ pub struct Timeline {
     pub events: Vec<TimelineEvent>,
 }
 
-impl From<store::Timeline> for Timeline {
-    fn from(x: store::Timeline) -> Self {
+impl From<store::insight::timeline::Timeline> for Timeline {
+    fn from(x: store::insight::timeline::Timeline) -> Self {
         Self {
             customer: x.customer.into(),
             follow_up: x.follow_up.map(Into::into),
@@ -239,8 +239,8 @@ pub struct TimelineAnswer {
     pub channel: String,
 }
 
-impl From<store::TimelineAnswer> for TimelineAnswer {
-    fn from(x: store::TimelineAnswer) -> Self {
+impl From<store::insight::timeline::TimelineAnswer> for TimelineAnswer {
+    fn from(x: store::insight::timeline::TimelineAnswer) -> Self {
         Self {
             id: x.id,
             answered_at: x.answered_at,
@@ -264,8 +264,8 @@ pub struct TimelineNote {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<store::TimelineNote> for TimelineNote {
-    fn from(x: store::TimelineNote) -> Self {
+impl From<store::insight::timeline::TimelineNote> for TimelineNote {
+    fn from(x: store::insight::timeline::TimelineNote) -> Self {
         Self {
             id: x.id,
             case_id: x.case_id,
@@ -302,8 +302,8 @@ pub struct TimelineCase {
     pub notes: Vec<TimelineNote>,
 }
 
-impl From<store::TimelineCase> for TimelineCase {
-    fn from(x: store::TimelineCase) -> Self {
+impl From<store::insight::timeline::TimelineCase> for TimelineCase {
+    fn from(x: store::insight::timeline::TimelineCase) -> Self {
         Self {
             id: x.id,
             score: x.score,
@@ -338,8 +338,8 @@ pub struct TimelineEngagement {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<store::TimelineEngagement> for TimelineEngagement {
-    fn from(x: store::TimelineEngagement) -> Self {
+impl From<store::insight::timeline::TimelineEngagement> for TimelineEngagement {
+    fn from(x: store::insight::timeline::TimelineEngagement) -> Self {
         Self {
             id: x.id,
             answer_id: x.answer_id,
@@ -367,8 +367,8 @@ pub struct TimelineEvent {
     pub engagement_id: Option<i64>,
 }
 
-impl From<store::TimelineEvent> for TimelineEvent {
-    fn from(x: store::TimelineEvent) -> Self {
+impl From<store::insight::timeline::TimelineEvent> for TimelineEvent {
+    fn from(x: store::insight::timeline::TimelineEvent) -> Self {
         Self {
             at: x.at,
             kind: x.kind,
@@ -387,8 +387,8 @@ pub struct FollowUp {
     pub set_at: DateTime<Utc>,
 }
 
-impl From<store::FollowUp> for FollowUp {
-    fn from(x: store::FollowUp) -> Self {
+impl From<store::insight::timeline::FollowUp> for FollowUp {
+    fn from(x: store::insight::timeline::FollowUp) -> Self {
         Self {
             note: x.note,
             set_at: x.set_at,

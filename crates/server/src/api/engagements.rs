@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{Configure, Ingest, ReadCustomers, WorkCases};
-use advocate_store::engagements::{self as store, EngagementFilter, MAX_IMPORT};
+use advocate_store::closed_loop::engagements::{self as store, EngagementFilter, MAX_IMPORT};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};

@@ -12,8 +12,8 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::case::CaseStatus;
 use advocate_core::Permission::Export;
-use advocate_store::exports::{ExportFilter, ExportTable};
-use advocate_store::kpis::KpiQuery;
+use advocate_store::insight::exports::{ExportFilter, ExportTable};
+use advocate_store::insight::kpis::KpiQuery;
 use advocate_store::Store;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -186,8 +186,8 @@ pub async fn export_file(
     .join(" ");
     state
         .store
-        .accounts()
-        .audit(workspace_id, actor, "export.downloaded", file, &detail)
+        .audit()
+        .record(workspace_id, actor, "export.downloaded", file, &detail)
         .await?;
     Ok(response)
 }

@@ -9,7 +9,7 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::query;
 use advocate_core::Permission::Dashboards;
-use advocate_store::kpis::{self as store};
+use advocate_store::insight::kpis::{self as store};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
-use advocate_store::outbox as store;
+use advocate_store::delivery::outbox as store;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};

@@ -85,8 +85,8 @@ pub async fn export(
         .await?;
     state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             caller.workspace_id,
             &caller.actor(),
             "person.exported",
@@ -123,8 +123,8 @@ pub async fn erase(
         .await?;
     state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             caller.workspace_id,
             &caller.actor(),
             "person.erased",

@@ -16,7 +16,7 @@ use crate::state::AppState;
 use advocate_core::Permission::Configure;
 use advocate_core::{Language, Score};
 use advocate_store::models as store;
-use advocate_store::settings::RoutingRuleInput;
+use advocate_store::tenancy::settings::RoutingRuleInput;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;

@@ -162,7 +162,7 @@ wire_enum! {
 wire_enum! {
     /// Where an engagement is. `queued` → `sent` → an outcome; an outcome is final.
     #[serde(rename_all = "snake_case")]
-    EngagementStatus = store::engagements::EngagementStatus {
+    EngagementStatus = store::closed_loop::engagements::EngagementStatus {
         Queued,
         Sent,
         Accepted,
@@ -176,7 +176,7 @@ wire_enum! {
 wire_enum! {
     /// Where a discount code is.
     #[serde(rename_all = "snake_case")]
-    CodeStatus = store::engagements::CodeStatus {
+    CodeStatus = store::closed_loop::engagements::CodeStatus {
         /// In the pool, not given to anyone yet.
         Free,
         /// Given to a promoter, not redeemed yet.
@@ -238,13 +238,13 @@ wire_enum! {
 wire_enum! {
     /// How a message travels.
     #[serde(rename_all = "lowercase")]
-    MessageKind = store::outbox::MessageKind { Email, Slack, Webhook, Sms }
+    MessageKind = store::delivery::outbox::MessageKind { Email, Slack, Webhook, Sms }
 }
 
 wire_enum! {
     /// Where a message is in its life.
     #[serde(rename_all = "lowercase")]
-    OutboxStatus = store::outbox::OutboxStatus {
+    OutboxStatus = store::delivery::outbox::OutboxStatus {
         /// Waiting for its first or next attempt.
         Pending,
         Delivered,
@@ -257,7 +257,7 @@ wire_enum! {
     /// What deleting an endpoint did: an endpoint with messages keeps its row (the outbox
     /// refers to it, and its history stays readable) and is only deactivated.
     #[serde(rename_all = "lowercase")]
-    WebhookRemoval = store::webhooks::WebhookRemoval { Deleted, Deactivated }
+    WebhookRemoval = store::delivery::webhooks::WebhookRemoval { Deleted, Deactivated }
 }
 
 wire_enum! {

@@ -12,7 +12,7 @@ use crate::outbound;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
-use advocate_store::webhooks as store;
+use advocate_store::delivery::webhooks as store;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;

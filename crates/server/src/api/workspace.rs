@@ -173,15 +173,15 @@ pub async fn rotate_widget_secret(
     // The audit line says that it happened, never the secret.
     state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             caller.workspace_id,
             &caller.actor(),
             "widget_secret.rotated",
             "workspace",
             &format!(
                 "the previous secret is accepted for {} more days",
-                advocate_store::widget_secret::GRACE_DAYS
+                advocate_store::tenancy::widget_secret::GRACE_DAYS
             ),
         )
         .await?;
@@ -196,8 +196,8 @@ pub struct SetupWarning {
     pub message: String,
 }
 
-impl From<store::setup::SetupWarning> for SetupWarning {
-    fn from(x: store::setup::SetupWarning) -> Self {
+impl From<store::tenancy::setup::SetupWarning> for SetupWarning {
+    fn from(x: store::tenancy::setup::SetupWarning) -> Self {
         Self {
             code: x.code,
             message: x.message,
@@ -215,8 +215,8 @@ pub struct WidgetSecrets {
     pub previous_valid_until: Option<DateTime<Utc>>,
 }
 
-impl From<store::widget_secret::WidgetSecrets> for WidgetSecrets {
-    fn from(x: store::widget_secret::WidgetSecrets) -> Self {
+impl From<store::tenancy::widget_secret::WidgetSecrets> for WidgetSecrets {
+    fn from(x: store::tenancy::widget_secret::WidgetSecrets) -> Self {
         Self {
             secret: x.secret,
             previous_secret: x.previous_secret,

@@ -3,7 +3,7 @@
 //! to first reply per channel.
 
 use super::Cell;
-use advocate_store::kpis::{Kpi, KpiReport};
+use advocate_store::insight::kpis::{Kpi, KpiReport};
 
 /// One table of the export: a worksheet in XLSX, a block in CSV.
 pub struct Sheet {

@@ -12,7 +12,7 @@ pub mod csv;
 pub mod kpis;
 pub mod xlsx;
 
-pub use advocate_store::exports::Cell;
+pub use advocate_store::insight::exports::Cell;
 
 /// Characters that make a spreadsheet read the cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];

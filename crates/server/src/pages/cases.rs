@@ -13,7 +13,7 @@ use crate::state::AppState;
 use advocate_core::case::{CaseStatus, CaseUpdate, Outcome};
 use advocate_core::Category;
 use advocate_core::Permission::{ReadCases, WorkCases};
-use advocate_store::cases::{Case, CaseDetail, CaseFilter};
+use advocate_store::closed_loop::cases::{Case, CaseDetail, CaseFilter};
 use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -436,7 +436,7 @@ pub async fn show(
 }
 
 /// Whether the person may see the case: everyone but agents, and agents their own.
-fn visible(user: &SignedIn, case: &advocate_store::cases::Case) -> bool {
+fn visible(user: &SignedIn, case: &advocate_store::closed_loop::cases::Case) -> bool {
     !user.sees_only_own() || case.assignee.eq_ignore_ascii_case(&user.email)
 }
 

@@ -11,7 +11,10 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Category;
 use advocate_core::Permission::{Administer, Export, ReadCustomers, WorkCases};
-use advocate_store::{CustomerRow, StoreError, Timeline, TimelineCase};
+use advocate_store::insight::timeline::CustomerRow;
+use advocate_store::insight::timeline::Timeline;
+use advocate_store::insight::timeline::TimelineCase;
+use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -496,8 +499,8 @@ pub async fn export(
         .await
         .map_err(form_error)?;
     store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             user.workspace_id,
             &user.actor(),
             "person.exported",
@@ -552,8 +555,8 @@ pub async fn erase(
     );
     state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             user.workspace_id,
             &user.actor(),
             "person.erased",

@@ -16,9 +16,10 @@ use crate::state::AppState;
 use advocate_core::period::previous_quarter;
 use advocate_core::Permission::{Dashboards, Export};
 use advocate_core::{CiMethod, Granularity, GroupBy, Label};
-use advocate_store::exports::PeriodComment;
-use advocate_store::kpis::{minor_digits, Kpi, KpiFigures, KpiQuery, KpiReport};
-use advocate_store::{NpsQuery, StoreError};
+use advocate_store::insight::analytics::NpsQuery;
+use advocate_store::insight::exports::PeriodComment;
+use advocate_store::insight::kpis::{minor_digits, Kpi, KpiFigures, KpiQuery, KpiReport};
+use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -264,7 +265,7 @@ fn rule_parts(rule: &str) -> Vec<RulePart> {
 /// Whether a month of the series is only partly in the period (the current month, or
 /// the last month of a period that ends before the month does): its figures are not a
 /// month's, so a sparkline leaves it out.
-fn partial_month(m: &advocate_store::kpis::MonthPoint) -> bool {
+fn partial_month(m: &advocate_store::insight::kpis::MonthPoint) -> bool {
     let month_end = m
         .from
         .with_day(1)
@@ -552,13 +553,14 @@ fn comparison(r: &KpiReport, fmt: &Fmt) -> Vec<ComparisonRow> {
 
 fn tiles(r: &KpiReport, fmt: &Fmt) -> Vec<Tile> {
     // Whole months only: a partial current month would look like a collapse.
-    let series = |f: fn(&advocate_store::kpis::MonthPoint) -> Option<f64>| -> Vec<Option<f64>> {
-        r.series
-            .iter()
-            .filter(|m| !partial_month(m))
-            .map(f)
-            .collect()
-    };
+    let series =
+        |f: fn(&advocate_store::insight::kpis::MonthPoint) -> Option<f64>| -> Vec<Option<f64>> {
+            r.series
+                .iter()
+                .filter(|m| !partial_month(m))
+                .map(f)
+                .collect()
+        };
     let (nps_change, nps_class) = nps_change(r, fmt);
     let mut tiles = vec![Tile {
         name: "NPS",
@@ -1119,7 +1121,7 @@ mod tests {
 
     #[test]
     fn the_partial_current_month_is_left_out_of_sparklines() {
-        let point = |from: NaiveDate, to: NaiveDate| advocate_store::kpis::MonthPoint {
+        let point = |from: NaiveDate, to: NaiveDate| advocate_store::insight::kpis::MonthPoint {
             month: from.format("%Y-%m").to_string(),
             from,
             to,

@@ -8,7 +8,7 @@ use crate::access::Access::Person;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
-use advocate_store::outbox::{OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus};
+use advocate_store::delivery::outbox::{OutboxAttempt, OutboxCounts, OutboxMessage, OutboxStatus};
 use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;

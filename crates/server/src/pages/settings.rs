@@ -15,7 +15,7 @@ use crate::state::AppState;
 use advocate_core::Permission::{Administer, Configure};
 use advocate_core::{EngagementKind, Language, Priority, Score, SlaHours};
 use advocate_store::models::{AnonymousDetractors, ReviewLink, WorkspaceSettings};
-use advocate_store::settings::RoutingRuleInput;
+use advocate_store::tenancy::settings::RoutingRuleInput;
 use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -482,7 +482,7 @@ async fn page(
             previous_until: s
                 .previous_valid_until
                 .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-            grace_days: advocate_store::widget_secret::GRACE_DAYS,
+            grace_days: advocate_store::tenancy::widget_secret::GRACE_DAYS,
         })
     } else {
         None
@@ -591,7 +591,7 @@ pub async fn save(
     let result = match settings {
         Ok(settings) => {
             // The name first: it is checked like the settings, and a refused name changes nothing.
-            let saved = match advocate_store::settings::check_settings(&settings) {
+            let saved = match advocate_store::tenancy::settings::check_settings(&settings) {
                 Err(e) => Err(e),
                 Ok(()) if name != before.0 => {
                     store.workspaces().rename(ws, &name).await.map(|_| ())
@@ -653,12 +653,12 @@ pub async fn rotate_widget_secret(
     }
     let detail = format!(
         "the previous secret is accepted for {} more days",
-        advocate_store::widget_secret::GRACE_DAYS
+        advocate_store::tenancy::widget_secret::GRACE_DAYS
     );
     if let Err(e) = state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             ws,
             &user.actor(),
             "widget_secret.rotated",

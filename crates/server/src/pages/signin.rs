@@ -165,8 +165,8 @@ async fn start_session(
         .await?;
     state
         .store
-        .accounts()
-        .audit_person(
+        .audit()
+        .record_person(
             user.id,
             Some(workspace.workspace_id),
             &format!("user:{}", user.email),

@@ -13,7 +13,8 @@ use crate::state::AppState;
 use crate::team::{self, MIN_PASSWORD};
 use advocate_core::Permission::{Administer, Dashboards};
 use advocate_core::{Role, Scope};
-use advocate_store::accounts::{AuditEntry, Member, Membership, TokenPurpose};
+use advocate_store::tenancy::accounts::{Member, Membership, TokenPurpose};
+use advocate_store::tenancy::audit::AuditEntry;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
@@ -281,8 +282,8 @@ async fn key_made(
     let target = format!("key {} ({})", key.prefix, key.name);
     if let Err(e) = state
         .store
-        .accounts()
-        .audit(
+        .audit()
+        .record(
             who.workspace_id,
             &who.actor(),
             action,
@@ -309,8 +310,8 @@ pub async fn revoke_key(
         let target = format!("key {} ({})", key.prefix, key.name);
         state
             .store
-            .accounts()
-            .audit(
+            .audit()
+            .record(
                 who.workspace_id,
                 &who.actor(),
                 "api_key.revoked",
@@ -341,8 +342,8 @@ pub async fn audit(
 ) -> Result<AuditPage, PageError> {
     let entries = state
         .store
-        .accounts()
-        .audit_log(who.workspace_id, AUDIT_PAGE, q.before)
+        .audit()
+        .log(who.workspace_id, AUDIT_PAGE, q.before)
         .await
         .map_err(internal)?;
     let older = (entries.len() == AUDIT_PAGE as usize)
@@ -400,8 +401,8 @@ pub async fn switch_workspace(
         Ok(()) => {
             state
                 .store
-                .accounts()
-                .audit_person(
+                .audit()
+                .record_person(
                     who.user_id,
                     Some(f.workspace),
                     &who.actor(),

@@ -11,7 +11,7 @@
 use advocate_core::i18n::{SurveyTexts, SUPPORTED};
 use advocate_core::SurveyKind;
 use advocate_core::{CiMethod, SMALL_SAMPLE};
-use advocate_store::NpsReport;
+use advocate_store::insight::report::NpsReport;
 use askama::Template;
 use askama_web::WebTemplate;
 
@@ -538,7 +538,7 @@ pub struct ClosedLoopCard {
 }
 
 impl ClosedLoopCard {
-    pub fn from_health(h: &advocate_store::cases::ClosedLoopHealth) -> Self {
+    pub fn from_health(h: &advocate_store::closed_loop::cases::ClosedLoopHealth) -> Self {
         let share = |part: u64, whole: u64| match whole {
             0 => "—".to_owned(),
             _ => format!(
@@ -709,7 +709,7 @@ mod tests {
             survey: None,
             from: None,
             to: None,
-            summary: advocate_store::NpsSummary {
+            summary: advocate_store::insight::report::NpsSummary {
                 nps: counts.nps(),
                 n: counts.n(),
                 promoters: counts.promoters,
@@ -721,7 +721,7 @@ mod tests {
                 ci95: counts.ci95(method),
                 small_sample: counts.is_small_sample(),
             },
-            change: previous.map(|p| advocate_store::Change {
+            change: previous.map(|p| advocate_store::insight::report::Change {
                 versus: "before".into(),
                 previous_nps: p.nps(),
                 previous_n: p.n(),

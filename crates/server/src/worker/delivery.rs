@@ -6,7 +6,7 @@ use super::senders::{
 };
 use crate::outbound::OutboundClient;
 use advocate_core::outbound::AllowedHosts;
-use advocate_store::outbox::{FailureOutcome, MessageKind, OutboxMessage, RetryPolicy};
+use advocate_store::delivery::outbox::{FailureOutcome, MessageKind, OutboxMessage, RetryPolicy};
 use advocate_store::Store;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use std::sync::Arc;

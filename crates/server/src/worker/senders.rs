@@ -7,7 +7,7 @@ use crate::outbound::{refusal_of, OutboundClient, Refused};
 use advocate_core::delivery::{
     webhook_signature, EVENT_HEADER, IDEMPOTENCY_HEADER, SIGNATURE_HEADER,
 };
-use advocate_store::outbox::{EmailMessage, OutboxMessage, SmsMessage};
+use advocate_store::delivery::outbox::{EmailMessage, OutboxMessage, SmsMessage};
 use advocate_store::Store;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{MultiPart, SinglePart};

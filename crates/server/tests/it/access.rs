@@ -539,11 +539,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
         "another site"
     );
     let actions = || async {
-        let log = app
-            .store
-            .accounts()
-            .audit_log(app.workspace_id, 10, None)
-            .await;
+        let log = app.store.audit().log(app.workspace_id, 10, None).await;
         let log = log.unwrap().into_iter().map(|e| (e.action, e.target));
         log.collect::<Vec<_>>()
     };
@@ -562,7 +558,7 @@ async fn forms_need_the_session_token_and_sessions_end() {
     );
 
     // An expired session opens nothing: an app whose sessions last no time at all.
-    let limits = advocate_store::accounts::SessionLimits {
+    let limits = advocate_store::tenancy::accounts::SessionLimits {
         absolute: chrono::Duration::hours(1),
         idle: chrono::Duration::minutes(1),
     };

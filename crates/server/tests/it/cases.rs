@@ -498,7 +498,7 @@ async fn the_escalation_worker_alerts_the_manager_once() {
             .outbox()
             .messages(
                 app.workspace_id,
-                advocate_store::outbox::OutboxStatus::Pending,
+                advocate_store::delivery::outbox::OutboxStatus::Pending,
                 false,
                 100,
                 None,

@@ -6,7 +6,7 @@ use crate::common::peers::{eventually, free_port, header, smtp_python, SmtpServe
 use crate::common::{problem, receivers_allowed, TestApp};
 use advocate_core::delivery::{verify_webhook, IDEMPOTENCY_HEADER, SIGNATURE_HEADER};
 use advocate_server::worker::{self, DeliveryConfig, SmtpSettings, Workers};
-use advocate_store::outbox::RetryPolicy;
+use advocate_store::delivery::outbox::RetryPolicy;
 use advocate_store::testing::{missing_peer, TestDb};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -622,7 +622,11 @@ async fn the_outbox_page_shows_dead_letters_escaped_and_redrives_them() {
     let msg = app
         .store
         .outbox()
-        .claim(&[advocate_store::outbox::MessageKind::Webhook], 1, 60)
+        .claim(
+            &[advocate_store::delivery::outbox::MessageKind::Webhook],
+            1,
+            60,
+        )
         .await
         .unwrap()
         .remove(0);

@@ -114,7 +114,7 @@ async fn a_ten_with_an_email_gets_engagements_and_a_code_redeemed_once() {
             .outbox()
             .messages(
                 app.workspace_id,
-                advocate_store::outbox::OutboxStatus::Pending,
+                advocate_store::delivery::outbox::OutboxStatus::Pending,
                 false,
                 100,
                 None,
@@ -126,7 +126,7 @@ async fn a_ten_with_an_email_gets_engagements_and_a_code_redeemed_once() {
             .outbox()
             .messages(
                 app.workspace_id,
-                advocate_store::outbox::OutboxStatus::Delivered,
+                advocate_store::delivery::outbox::OutboxStatus::Delivered,
                 false,
                 100,
                 None,

@@ -7,7 +7,7 @@
 use crate::common::peers::{decoded_body, eventually, free_port, header, SmtpServer};
 use crate::common::{problem, TestApp};
 use advocate_server::worker::{self, DeliveryConfig, SmtpSettings};
-use advocate_store::outbox::RetryPolicy;
+use advocate_store::delivery::outbox::RetryPolicy;
 use serde_json::{json, Value};
 use std::time::Duration;
 

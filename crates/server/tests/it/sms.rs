@@ -5,7 +5,7 @@
 
 use crate::common::TestApp;
 use advocate_server::worker::{self, DeliveryConfig, SmsSettings, Workers};
-use advocate_store::outbox::{RetryPolicy, SmsMessage};
+use advocate_store::delivery::outbox::{RetryPolicy, SmsMessage};
 use advocate_store::testing::TestDb;
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine;

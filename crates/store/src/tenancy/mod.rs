@@ -1,8 +1,11 @@
 //! Who is who: workspaces, accounts and API keys, workspace settings (the one place they are read), what is left to set up.
 
 pub mod accounts;
+pub(crate) mod api_keys;
+pub mod audit;
 pub(crate) mod lookup;
 pub mod settings;
 pub mod setup;
+pub(crate) mod users;
 pub mod widget_secret;
 pub(crate) mod workspaces;

@@ -5,9 +5,10 @@
 use crate::common::*;
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, CiMethod, Granularity, GroupBy, Language, SurveyKind};
+use advocate_store::insight::analytics::NpsQuery;
 use advocate_store::models::{CustomerInput, NewAnswer, Respondent};
 use advocate_store::testing::TestDb;
-use advocate_store::{Backend, NpsQuery, Store};
+use advocate_store::{Backend, Store};
 use chrono::{Duration, Utc};
 use std::collections::BTreeMap;
 use std::sync::Arc;

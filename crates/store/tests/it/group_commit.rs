@@ -78,7 +78,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     // Cases are written together for a group: every stored detractor opened exactly one,
     // with its checklist, and refused answers opened none.
     let detractors = (0..300u32).filter(|i| i % 10 != 7 && i % 11 <= 6).count() as u64;
-    let all = advocate_store::cases::CaseFilter {
+    let all = advocate_store::closed_loop::cases::CaseFilter {
         limit: 1000,
         ..Default::default()
     };
@@ -118,7 +118,7 @@ async fn concurrent_answers_commit_together_and_fail_alone(store: Store) {
     for t in tasks {
         t.await.unwrap();
     }
-    let theirs = advocate_store::cases::CaseFilter {
+    let theirs = advocate_store::closed_loop::cases::CaseFilter {
         customer: Some("K".into()),
         limit: 10,
         ..Default::default()

@@ -5,12 +5,12 @@
 
 use crate::common::*;
 use advocate_core::{Channel, Label, SurveyKind};
+use advocate_store::delivery::outbox::{EmailMessage, OutboxStatus, SmsMessage};
 use advocate_store::invitations::{
     self, InvitationOutcome, InvitationStatus, InviteRequest, NewEvent, ScheduleInput, SkipReason,
     Source, TriggerInput,
 };
 use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
-use advocate_store::outbox::{EmailMessage, OutboxStatus, SmsMessage};
 use advocate_store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet};
@@ -701,7 +701,7 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
         .cases()
         .list(
             ws,
-            &advocate_store::cases::CaseFilter {
+            &advocate_store::closed_loop::cases::CaseFilter {
                 limit: 10,
                 ..Default::default()
             },

@@ -5,7 +5,7 @@
 use crate::common::*;
 use advocate_core::kpi::rate_ratio;
 use advocate_core::{Label, SurveyKind};
-use advocate_store::kpis::{KpiQuery, KpiReport};
+use advocate_store::insight::kpis::{KpiQuery, KpiReport};
 use advocate_store::models::{NewAnswer, Respondent, WorkspaceSettings};
 use advocate_store::testing::TestDb;
 use advocate_store::{Store, StoreError};
@@ -290,7 +290,7 @@ fn q1(ws: i64) -> KpiQuery {
     }
 }
 
-fn cat<'a>(r: &'a KpiReport, name: &str) -> &'a advocate_store::kpis::CategoryRow {
+fn cat<'a>(r: &'a KpiReport, name: &str) -> &'a advocate_store::insight::kpis::CategoryRow {
     r.linkage
         .categories
         .iter()

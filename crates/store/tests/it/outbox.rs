@@ -3,8 +3,8 @@
 
 use crate::common::*;
 use advocate_core::SurveyKind;
-use advocate_store::outbox::{FailureOutcome, MessageKind, OutboxStatus, RetryPolicy};
-use advocate_store::webhooks::{WebhookRemoval, WEBHOOK_SECRET_PREFIX};
+use advocate_store::delivery::outbox::{FailureOutcome, MessageKind, OutboxStatus, RetryPolicy};
+use advocate_store::delivery::webhooks::{WebhookRemoval, WEBHOOK_SECRET_PREFIX};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
 use std::collections::HashSet;
@@ -417,8 +417,8 @@ async fn webhook_endpoints_are_managed_on_every_backend() {
 /// outbox shows its recipient and subject with the body redacted (list, detail, re-drive);
 /// only a claim, which hands it to the sender, gets the link.
 async fn secret_links_are_delivered_never_shown(store: Store) {
-    use advocate_store::accounts::{TokenPurpose, UserToken};
-    use advocate_store::outbox::{EmailMessage, REDACTED};
+    use advocate_store::delivery::outbox::{EmailMessage, REDACTED};
+    use advocate_store::tenancy::accounts::{TokenPurpose, UserToken};
     let ws = workspace(&store).await;
     let email = EmailMessage {
         from: "advocate@acme.example".into(),

@@ -7,10 +7,12 @@ use advocate_core::{Channel, ContactChannel, Granularity, GroupBy, SurveyKind};
 use advocate_store::business::{
     LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, NewContact, NewOrder,
 };
+use advocate_store::delivery::outbox::OutboxStatus;
+use advocate_store::insight::analytics::NpsQuery;
+use advocate_store::insight::report::NpsReport;
 use advocate_store::invitations::{InviteRequest, NewEvent, Source};
 use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
-use advocate_store::outbox::OutboxStatus;
-use advocate_store::{NpsQuery, NpsReport, Store, StoreError};
+use advocate_store::{Store, StoreError};
 use chrono::{DateTime, Duration, Months, Utc};
 
 fn kari() -> CustomerInput {

@@ -7,12 +7,12 @@ use crate::common::*;
 use advocate_core::case::{CaseStatus, CaseUpdate, Outcome};
 use advocate_core::playbook::default_playbook;
 use advocate_core::{EngagementKind, Priority, Score, SurveyKind};
-use advocate_store::cases::{Case, CaseFilter};
-use advocate_store::engagements::{EngagementFilter, EngagementStatus};
+use advocate_store::closed_loop::cases::{Case, CaseFilter};
+use advocate_store::closed_loop::engagements::{EngagementFilter, EngagementStatus};
+use advocate_store::delivery::outbox::{MessageKind, OutboxStatus};
 use advocate_store::models::{
     AnonymousDetractors, CustomerInput, Respondent, ReviewLink, WorkspaceSettings,
 };
-use advocate_store::outbox::{MessageKind, OutboxStatus};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
 use serde_json::Value;

@@ -4,9 +4,10 @@
 
 use crate::common::*;
 use advocate_core::{Category, SurveyKind};
+use advocate_store::insight::timeline::Timeline;
 use advocate_store::models::{CustomerInput, Respondent};
 use advocate_store::testing::TestDb;
-use advocate_store::{Store, Timeline};
+use advocate_store::Store;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::AnyConnection;
 
@@ -100,7 +101,7 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
             .engagements()
             .list(
                 ws,
-                &advocate_store::engagements::EngagementFilter {
+                &advocate_store::closed_loop::engagements::EngagementFilter {
                     customer: Some("c1".into()),
                     kind: Some(advocate_core::EngagementKind::ThankYou),
                     status: None,
@@ -116,7 +117,7 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
             .set_status(
                 ws,
                 thanks_id,
-                advocate_store::engagements::EngagementStatus::Sent,
+                advocate_store::closed_loop::engagements::EngagementStatus::Sent,
             )
             .await
             .unwrap();
@@ -169,7 +170,7 @@ async fn a_detractor_s_record_shows_answers_case_notes_engagements_and_the_flag(
         ] {
             assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
         }
-        let pos = |pred: &dyn Fn(&advocate_store::TimelineEvent) -> bool| {
+        let pos = |pred: &dyn Fn(&advocate_store::insight::timeline::TimelineEvent) -> bool| {
             t.events.iter().position(pred).unwrap()
         };
         // Oldest at the end: the promoter answer, then its engagement.

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use advocate_core::SurveyKind;
-use advocate_store::cases::CaseFilter;
+use advocate_store::closed_loop::cases::CaseFilter;
 use advocate_store::models::Respondent;
 use advocate_store::testing::TestDb;
 use advocate_store::{Backend, Store};

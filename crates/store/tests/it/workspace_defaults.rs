@@ -4,9 +4,9 @@
 
 use crate::common::*;
 use advocate_core::{Role, SurveyKind};
+use advocate_store::delivery::outbox::OutboxStatus;
 use advocate_store::models::{NewAnswer, Respondent, WorkspaceSettings};
-use advocate_store::outbox::OutboxStatus;
-use advocate_store::widget_secret::GRACE_DAYS;
+use advocate_store::tenancy::widget_secret::GRACE_DAYS;
 use advocate_store::Store;
 use chrono::{Duration, Utc};
 
@@ -32,7 +32,7 @@ fn detractor(ws: i64, survey_id: i64, customer: &str, score: u8) -> NewAnswer {
     a
 }
 
-fn codes(w: &[advocate_store::setup::SetupWarning]) -> Vec<&str> {
+fn codes(w: &[advocate_store::tenancy::setup::SetupWarning]) -> Vec<&str> {
     w.iter().map(|w| w.code).collect()
 }
 

@@ -31,8 +31,8 @@ pub struct NpsReport {
     pub suppressed: Option<u32>,
 }
 
-impl From<store::NpsReport> for NpsReport {
-    fn from(x: store::NpsReport) -> Self {
+impl From<store::insight::report::NpsReport> for NpsReport {
+    fn from(x: store::insight::report::NpsReport) -> Self {
         Self {
             survey: x.survey,
             from: x.from,
@@ -61,8 +61,8 @@ pub struct NpsGroup {
     pub suppressed: Option<u32>,
 }
 
-impl From<store::NpsGroup> for NpsGroup {
-    fn from(x: store::NpsGroup) -> Self {
+impl From<store::insight::report::NpsGroup> for NpsGroup {
+    fn from(x: store::insight::report::NpsGroup) -> Self {
         Self {
             key: x.key,
             summary: x.summary.into(),
@@ -165,8 +165,8 @@ pub struct NpsSummary {
     pub small_sample: bool,
 }
 
-impl From<store::NpsSummary> for NpsSummary {
-    fn from(x: store::NpsSummary) -> Self {
+impl From<store::insight::report::NpsSummary> for NpsSummary {
+    fn from(x: store::insight::report::NpsSummary) -> Self {
         Self {
             nps: x.nps,
             n: x.n,
@@ -199,8 +199,8 @@ pub struct Change {
     pub significant: bool,
 }
 
-impl From<store::Change> for Change {
-    fn from(x: store::Change) -> Self {
+impl From<store::insight::report::Change> for Change {
+    fn from(x: store::insight::report::Change) -> Self {
         Self {
             versus: x.versus,
             previous_nps: x.previous_nps,
@@ -274,8 +274,8 @@ pub struct NpsComparison {
     pub method: &'static str,
 }
 
-impl From<store::NpsComparison> for NpsComparison {
-    fn from(x: store::NpsComparison) -> Self {
+impl From<store::insight::compare::NpsComparison> for NpsComparison {
+    fn from(x: store::insight::compare::NpsComparison) -> Self {
         Self {
             a: x.a.into(),
             b: x.b.into(),
@@ -315,8 +315,8 @@ pub struct ComparedSide {
     pub fewer_than: Option<u32>,
 }
 
-impl From<store::ComparedSide> for ComparedSide {
-    fn from(x: store::ComparedSide) -> Self {
+impl From<store::insight::compare::ComparedSide> for ComparedSide {
+    fn from(x: store::insight::compare::ComparedSide) -> Self {
         Self {
             label: x.label,
             survey: x.survey,

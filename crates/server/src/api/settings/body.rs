@@ -154,8 +154,8 @@ pub struct EffectivePlaybook {
     pub customized: bool,
 }
 
-impl From<store::settings::EffectivePlaybook> for EffectivePlaybook {
-    fn from(x: store::settings::EffectivePlaybook) -> Self {
+impl From<store::tenancy::settings::EffectivePlaybook> for EffectivePlaybook {
+    fn from(x: store::tenancy::settings::EffectivePlaybook) -> Self {
         Self {
             score: x.score,
             language: x.language,

@@ -203,8 +203,8 @@ pub async fn problem(r: Response) -> String {
 /// leased, as by a worker still sending them, so a later call returns only newer mail.
 /// (Recording a failed attempt instead made a message due again a second later, and a
 /// slow machine then read it twice.)
-pub async fn mailbox(store: &Store) -> Vec<advocate_store::outbox::EmailMessage> {
-    use advocate_store::outbox::MessageKind;
+pub async fn mailbox(store: &Store) -> Vec<advocate_store::delivery::outbox::EmailMessage> {
+    use advocate_store::delivery::outbox::MessageKind;
     let lease_secs = 600;
     let claimed = store
         .outbox()
@@ -218,7 +218,7 @@ pub async fn mailbox(store: &Store) -> Vec<advocate_store::outbox::EmailMessage>
 }
 
 /// The path of the first link in an email's text (`/invite/…`, `/password-reset/…`).
-pub fn link_path(email: &advocate_store::outbox::EmailMessage) -> String {
+pub fn link_path(email: &advocate_store::delivery::outbox::EmailMessage) -> String {
     let link = email
         .text
         .lines()

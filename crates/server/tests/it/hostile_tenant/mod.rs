@@ -9,8 +9,8 @@
 use crate::common::{link_path, mailbox, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
 use advocate_core::Role;
 use advocate_server::auth::hash_password;
-use advocate_store::accounts::AuditEntry;
-use advocate_store::outbox::REDACTED;
+use advocate_store::delivery::outbox::REDACTED;
+use advocate_store::tenancy::audit::AuditEntry;
 use advocate_store::testing::TestDb;
 use reqwest::header::COOKIE;
 use reqwest::{Method, StatusCode};
@@ -136,8 +136,8 @@ impl Tenants {
     async fn a_audit(&self) -> Vec<AuditEntry> {
         let store = &self.app.store;
         store
-            .accounts()
-            .audit_log(self.app.workspace_id, 500, None)
+            .audit()
+            .log(self.app.workspace_id, 500, None)
             .await
             .unwrap()
     }
@@ -371,7 +371,9 @@ async fn secret_links_reach_their_recipient_alone() {
 
 /// The emails with a sign-in link: the mailbox without the detractor alert of A's answer
 /// (a fresh workspace's alerts go to its admins).
-async fn link_mail(store: &advocate_store::Store) -> Vec<advocate_store::outbox::EmailMessage> {
+async fn link_mail(
+    store: &advocate_store::Store,
+) -> Vec<advocate_store::delivery::outbox::EmailMessage> {
     mailbox(store)
         .await
         .into_iter()
@@ -493,12 +495,7 @@ async fn an_admin_of_another_workspace_reaches_nothing() {
             log.iter().all(|e| !format!("{e:?}").contains("mallory")),
             "A's log names nobody of B: {log:?}"
         );
-        let b_log = app
-            .store
-            .accounts()
-            .audit_log(t.b, 500, None)
-            .await
-            .unwrap();
+        let b_log = app.store.audit().log(t.b, 500, None).await.unwrap();
         let removed = line(&b_log, "member.removed", SHARED).expect("in B's own log");
         assert!(removed.actor.starts_with("key:"), "{removed:?}");
     }

@@ -8,8 +8,9 @@
 //! what followed is already known. A load writes what it is given, in one transaction,
 //! and sends nothing.
 
+use crate::insight::timeline::FollowUp;
 use crate::History;
-use crate::{to_ts, FollowUp, Result, StoreError};
+use crate::{to_ts, Result, StoreError};
 use advocate_core::case::{CaseStatus, Outcome};
 use chrono::{DateTime, Utc};
 use sqlx::AnyConnection;

@@ -2,8 +2,10 @@
 //! and assertions on the kind of error the store returns.
 
 use advocate_core::{Channel, CiMethod, Label, Language, SurveyKind};
+use advocate_store::insight::analytics::NpsQuery;
+use advocate_store::insight::report::NpsReport;
 use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent, Survey};
-use advocate_store::{NpsQuery, NpsReport, Store, StoreError};
+use advocate_store::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Debug;

@@ -1,0 +1,209 @@
+//! API keys: created with their plaintext shown once, stored hashed, checked on every
+//! request (with a short cache), revoked and rotated.
+
+use crate::models::ApiKey;
+use crate::ApiKeys;
+use crate::{from_ts, random_token, to_ts, Result, StoreError};
+use advocate_core::access::{format_scopes, parse_scopes};
+use advocate_core::Scope;
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+/// Prefix of every API key, so a leaked key is easy to recognise in logs and scanners.
+pub const API_KEY_PREFIX: &str = "adv_";
+/// How long an authenticated API key is remembered (see `authenticate_api_key`).
+pub const KEY_CACHE_SECS: u64 = 2;
+
+/// Keys that authenticated recently, by hash, with when they were looked up.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache(
+    std::sync::Mutex<std::collections::HashMap<String, (ApiKey, std::time::Instant)>>,
+);
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<ApiKey> {
+        let cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(hash)
+            .filter(|(_, at)| at.elapsed().as_secs() < KEY_CACHE_SECS)
+            .map(|(key, _)| key.clone())
+    }
+
+    fn put(&self, hash: String, key: ApiKey) {
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Stale entries go when the map grows; a handful of keys is the usual size.
+        if cache.len() >= 1000 {
+            cache.retain(|_, (_, at)| at.elapsed().as_secs() < KEY_CACHE_SECS);
+        }
+        cache.insert(hash, (key, std::time::Instant::now()));
+    }
+
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+/// How stale `last_used_at` may get before a request refreshes it (avoids a write per call).
+const LAST_USED_RESOLUTION_SECS: i64 = 60;
+
+fn api_key_from(row: &AnyRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: row.try_get("id")?,
+        workspace_id: row.try_get("workspace_id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        scopes: parse_scopes(&row.try_get::<String, _>("scopes")?)
+            .map_err(|e| StoreError::Invalid(format!("stored API key has bad scopes: {e}")))?,
+        created_at: from_ts(row.try_get("created_at")?),
+        last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ts),
+        revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ts),
+    })
+}
+
+fn hash_key(plaintext: &str) -> String {
+    // API keys carry 190 bits of randomness, so a fast hash is enough: no dictionary
+    // attack applies, and checking a key stays cheap on every request.
+    format!("{:x}", Sha256::digest(plaintext.as_bytes()))
+}
+
+const API_KEY_COLUMNS: &str =
+    "id, workspace_id, name, prefix, scopes, created_at, last_used_at, revoked_at";
+
+impl ApiKeys<'_> {
+    /// Creates an API key and returns it with its plaintext, which is never stored and
+    /// cannot be shown again.
+    /// A key with every scope (what `advocate apikey create` makes).
+    pub async fn create(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        self.create_scoped(workspace_id, name, &Scope::ALL).await
+    }
+
+    /// Creates an API key with these scopes and returns it with its plaintext, which is
+    /// never stored and cannot be shown again.
+    pub async fn create_scoped(
+        &self,
+        workspace_id: i64,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<(ApiKey, String)> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(StoreError::Invalid(
+                "an API key needs a name of 1 to 100 characters".into(),
+            ));
+        }
+        let scopes = parse_scopes(&format_scopes(scopes)).map_err(|e| StoreError::Invalid(e.0))?;
+        let plaintext = format!("{API_KEY_PREFIX}{}", random_token(32));
+        let prefix = plaintext[..API_KEY_PREFIX.len() + 6].to_owned();
+        let row = sqlx::query(&format!(
+            "INSERT INTO api_keys (workspace_id, name, prefix, key_hash, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {API_KEY_COLUMNS}"
+        ))
+        .bind(workspace_id)
+        .bind(name)
+        .bind(&prefix)
+        .bind(hash_key(&plaintext))
+        .bind(format_scopes(&scopes))
+        .bind(to_ts(Utc::now()))
+        .fetch_one(&self.store.writer)
+        .await?;
+        Ok((api_key_from(&row)?, plaintext))
+    }
+
+    /// A new key with every scope named `name`, replacing every earlier key of that name in
+    /// the workspace (they are deleted, so they stop working at once and the team page
+    /// shows one key): for a key a command makes afresh on each start.
+    pub async fn replace(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
+        let mut tx = self.store.begin_write().await?;
+        sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND name = $2")
+            .bind(workspace_id)
+            .bind(name.trim())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.store.key_cache.clear();
+        self.create(workspace_id, name).await
+    }
+
+    /// Revokes a key of this workspace at once; revoking twice is harmless.
+    pub async fn revoke(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
+        self.store.key_cache.clear();
+        let row = sqlx::query(&format!(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE id = $2 AND workspace_id = $3 RETURNING {API_KEY_COLUMNS}"
+        ))
+        .bind(to_ts(Utc::now()))
+        .bind(id)
+        .bind(workspace_id)
+        .fetch_optional(&self.store.writer)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("no API key with id {id}")))?;
+        api_key_from(&row)
+    }
+
+    /// Replaces a live key with a new one of the same name and scopes; the old one is
+    /// revoked in the same step.
+    pub async fn rotate(&self, workspace_id: i64, id: i64) -> Result<(ApiKey, String)> {
+        let old = self
+            .list(workspace_id)
+            .await?
+            .into_iter()
+            .find(|k| k.id == id)
+            .ok_or_else(|| StoreError::NotFound(format!("no API key with id {id}")))?;
+        if old.revoked_at.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "API key {id} is revoked; create a new key instead"
+            )));
+        }
+        let new = self
+            .create_scoped(workspace_id, &old.name, &old.scopes)
+            .await?;
+        self.revoke(workspace_id, id).await?;
+        Ok(new)
+    }
+
+    /// The key a plaintext belongs to, if any; records when it was last used.
+    ///
+    /// A key that authenticated is remembered for [`KEY_CACHE_SECS`], so a busy client
+    /// does not cost a query per request: revoking or rotating a key takes effect at once
+    /// on the instance that did it (its memory is cleared) and within that time on others.
+    pub async fn authenticate(&self, plaintext: &str) -> Result<Option<ApiKey>> {
+        let hash = hash_key(plaintext);
+        if let Some(key) = self.store.key_cache.get(&hash) {
+            return Ok(Some(key));
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+        ))
+        .bind(&hash)
+        .fetch_optional(&self.store.pool)
+        .await?;
+        let Some(key) = row.as_ref().map(api_key_from).transpose()? else {
+            return Ok(None);
+        };
+        self.store.key_cache.put(hash, key.clone());
+        let now = Utc::now();
+        let stale = key
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() >= LAST_USED_RESOLUTION_SECS);
+        if stale {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                .bind(to_ts(now))
+                .bind(key.id)
+                .execute(&self.store.writer)
+                .await?;
+        }
+        Ok(Some(key))
+    }
+
+    pub async fn list(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id"
+        ))
+        .bind(workspace_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter().map(api_key_from).collect()
+    }
+}
