@@ -273,6 +273,7 @@ impl Answers<'_> {
     /// Opens a transaction for many answers. On SQLite it is on a connection of its own
     /// (see [`SQLITE_BULK_PRAGMAS`]), closed with the batch, and holds the write lock
     /// until it is committed or dropped.
+    #[tracing::instrument(name = "answers.begin", level = "debug", skip_all)]
     pub async fn begin(&self) -> Result<AnswerBatch> {
         self.begin_with(None).await
     }
@@ -280,6 +281,7 @@ impl Answers<'_> {
     /// As [`Answers::begin`], but the answers dated at or after `since` set off
     /// their playbook exactly as live answers would (cases, alerts, thank-yous, webhooks),
     /// in the same transaction; older ones stay quiet history.
+    #[tracing::instrument(name = "answers.begin_reacting", level = "debug", skip_all)]
     pub async fn begin_reacting(&self, since: DateTime<Utc>) -> Result<AnswerBatch> {
         // Read (or create) the signing key before the batch takes SQLite's write lock.
         let ctx = self.store.reaction_context().await?;
@@ -327,6 +329,7 @@ impl Answers<'_> {
     }
 
     /// Which of these customer external ids exist in the workspace.
+    #[tracing::instrument(name = "answers.existing_customer_ids", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn existing_customer_ids(
         &self,
         workspace_id: i64,
@@ -336,6 +339,7 @@ impl Answers<'_> {
     }
 
     /// Which of these answer external ids are already used in the workspace.
+    #[tracing::instrument(name = "answers.existing_external_ids", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn existing_external_ids(
         &self,
         workspace_id: i64,

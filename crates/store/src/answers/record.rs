@@ -48,6 +48,7 @@ impl Answers<'_> {
     /// the same idempotency key or external id returns the stored answer instead of a
     /// second one; reusing either for a different answer is a conflict. What the answer
     /// sets off (case, alerts, thank-you, webhooks) is queued in the same transaction.
+    #[tracing::instrument(name = "answers.record", level = "debug", skip_all)]
     pub async fn record(&self, new: &NewAnswer) -> Result<Recorded> {
         if let Some(found) = self.replay(new).await? {
             return Ok(found);
@@ -69,6 +70,7 @@ impl Answers<'_> {
     /// Stores many answers in one transaction: all of them or none. With `react`, each
     /// sets off what a live answer would; without, they are history (an import) and only
     /// counted.
+    #[tracing::instrument(name = "answers.record_many", level = "debug", skip_all)]
     pub async fn record_many(&self, answers: &[NewAnswer], react: bool) -> Result<Vec<i64>> {
         let ctx = self.store.reaction_context().await?;
         let ctx = react.then_some(&ctx);
@@ -127,6 +129,7 @@ impl Answers<'_> {
     }
 
     /// Adds or replaces the comment of an answer (the follow-up question's reply).
+    #[tracing::instrument(name = "answers.set_comment", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn set_comment(
         &self,
         workspace_id: i64,
@@ -156,6 +159,7 @@ impl Answers<'_> {
     /// Changes an answer's score, moving its counts in the rollups in the same transaction,
     /// and reacts to the change there too (see `reactions::on_score_change`: a case
     /// withdrawn, re-prioritised or opened, engagements cancelled or queued).
+    #[tracing::instrument(name = "answers.change_score", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn change_score(
         &self,
         workspace_id: i64,
@@ -170,6 +174,7 @@ impl Answers<'_> {
         Ok(answer)
     }
 
+    #[tracing::instrument(name = "answers.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Answer>> {
         let sql = format!("SELECT {COLUMNS} FROM answers WHERE workspace_id = $1 AND id = $2");
         let row = sqlx::query(&sql)
@@ -181,6 +186,7 @@ impl Answers<'_> {
     }
 
     /// The newest answers with a comment, newest first, optionally for some surveys only.
+    #[tracing::instrument(name = "answers.latest_comments", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn latest_comments(
         &self,
         workspace_id: i64,
@@ -204,6 +210,7 @@ impl Answers<'_> {
         rows.iter().map(answer_from).collect()
     }
 
+    #[tracing::instrument(name = "answers.count", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn count(&self, workspace_id: i64) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM answers WHERE workspace_id = $1")
             .bind(workspace_id)

@@ -116,6 +116,7 @@ fn resend(stored: &Row_, new: &Row_) -> Resend {
 
 impl Contacts<'_> {
     /// Records one contact (errors name the field only).
+    #[tracing::instrument(name = "contacts.record", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record(&self, workspace_id: i64, contact: &NewContact) -> Result<Recorded> {
         let checked = self
             .try_record_many(workspace_id, std::slice::from_ref(contact), Mode::Store)
@@ -125,6 +126,7 @@ impl Contacts<'_> {
 
     /// Records up to [`super::MAX_BATCH`] contacts, all or none; errors name each bad
     /// item as `contacts[i]`.
+    #[tracing::instrument(name = "contacts.record_many", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_many(
         &self,
         workspace_id: i64,
@@ -139,6 +141,7 @@ impl Contacts<'_> {
 
     /// Like [`Contacts::record_many`], with the problems as data and no limit on their
     /// number.
+    #[tracing::instrument(name = "contacts.try_record_many", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn try_record_many(
         &self,
         workspace_id: i64,
@@ -225,6 +228,7 @@ impl Contacts<'_> {
     }
 
     /// A page of contacts, newest first. An unknown customer is `NotFound`.
+    #[tracing::instrument(name = "contacts.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64, filter: &ContactFilter) -> Result<ContactPage> {
         let mut conn = self.store.pool.acquire().await?;
         let customer_id = match &filter.customer {

@@ -167,6 +167,7 @@ impl History<'_> {
     /// calls `progress` with the number of rows after each commit. Refuses rows naming a
     /// customer the workspace does not have, before writing anything. Returns the rows
     /// written.
+    #[tracing::instrument(name = "history.load_business", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn load_business(
         &self,
         workspace_id: i64,

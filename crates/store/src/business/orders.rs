@@ -83,6 +83,7 @@ struct Row_ {
 
 impl Orders<'_> {
     /// Records one order (errors name the field only).
+    #[tracing::instrument(name = "orders.record", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record(&self, workspace_id: i64, order: &NewOrder) -> Result<Recorded> {
         let checked = self
             .try_record_many(workspace_id, std::slice::from_ref(order), Mode::Store)
@@ -92,6 +93,7 @@ impl Orders<'_> {
 
     /// Records up to [`super::MAX_BATCH`] orders, all or none; errors name each bad item
     /// as `orders[i]`.
+    #[tracing::instrument(name = "orders.record_many", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_many(&self, workspace_id: i64, orders: &[NewOrder]) -> Result<Recorded> {
         check_size(orders.len(), "orders")?;
         let checked = self
@@ -103,6 +105,7 @@ impl Orders<'_> {
     /// Like [`Orders::record_many`], with the problems as data (for imports that report
     /// them by line) and no limit on their number. Nothing is stored unless there is no
     /// problem.
+    #[tracing::instrument(name = "orders.try_record_many", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn try_record_many(
         &self,
         workspace_id: i64,
@@ -166,6 +169,7 @@ impl Orders<'_> {
     }
 
     /// A page of orders, newest first. An unknown customer is `NotFound`.
+    #[tracing::instrument(name = "orders.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64, filter: &OrderFilter) -> Result<OrderPage> {
         let mut conn = self.store.pool.acquire().await?;
         let reporting = settings_in(&mut conn, workspace_id).await?.currency;

@@ -137,6 +137,7 @@ fn time(ts: i64) -> String {
 
 impl Spells<'_> {
     /// A customer was acquired, or came back after churning: opens a spell.
+    #[tracing::instrument(name = "spells.record_acquired", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_acquired(
         &self,
         workspace_id: i64,
@@ -155,6 +156,7 @@ impl Spells<'_> {
     }
 
     /// A customer churned: closes their open spell.
+    #[tracing::instrument(name = "spells.record_churned", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_churned(
         &self,
         workspace_id: i64,
@@ -174,6 +176,7 @@ impl Spells<'_> {
 
     /// Applies up to [`super::MAX_BATCH`] lifecycle events, all or none; errors name each
     /// bad one as `events[i]`.
+    #[tracing::instrument(name = "spells.record_lifecycle", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_lifecycle(
         &self,
         workspace_id: i64,
@@ -188,6 +191,7 @@ impl Spells<'_> {
 
     /// Like [`Spells::record_lifecycle`], with the problems as data and no limit on their
     /// number (for imports).
+    #[tracing::instrument(name = "spells.try_record_lifecycle", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn try_record_lifecycle(
         &self,
         workspace_id: i64,
@@ -209,6 +213,7 @@ impl Spells<'_> {
     }
 
     /// A customer joined the loyalty programme.
+    #[tracing::instrument(name = "spells.record_joined", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_joined(
         &self,
         workspace_id: i64,
@@ -227,6 +232,7 @@ impl Spells<'_> {
     }
 
     /// A customer left the loyalty programme.
+    #[tracing::instrument(name = "spells.record_left", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_left(
         &self,
         workspace_id: i64,
@@ -245,6 +251,7 @@ impl Spells<'_> {
     }
 
     /// Applies up to [`super::MAX_BATCH`] loyalty events, all or none.
+    #[tracing::instrument(name = "spells.record_loyalty", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_loyalty(
         &self,
         workspace_id: i64,
@@ -259,6 +266,7 @@ impl Spells<'_> {
 
     /// Like [`Spells::record_loyalty`], with the problems as data and no limit on their
     /// number (for imports).
+    #[tracing::instrument(name = "spells.try_record_loyalty", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn try_record_loyalty(
         &self,
         workspace_id: i64,
@@ -274,11 +282,13 @@ impl Spells<'_> {
     }
 
     /// A customer's spells, oldest first.
+    #[tracing::instrument(name = "spells.of_customer", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn of_customer(&self, workspace_id: i64, customer: &str) -> Result<Vec<Spell>> {
         self.spells_of(&LIFECYCLE, workspace_id, customer).await
     }
 
     /// A customer's loyalty memberships, oldest first.
+    #[tracing::instrument(name = "spells.loyalty_memberships", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn loyalty_memberships(
         &self,
         workspace_id: i64,

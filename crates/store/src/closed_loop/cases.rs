@@ -275,6 +275,7 @@ fn filter_sql(f: &CaseFilter) -> (String, Vec<String>) {
 
 impl Cases<'_> {
     /// Cases matching `filter`, soonest SLA due first.
+    #[tracing::instrument(name = "cases.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64, filter: &CaseFilter) -> Result<CasePage> {
         let now = Utc::now();
         let (cond, params) = filter_sql(filter);
@@ -316,6 +317,7 @@ impl Cases<'_> {
 
     /// One case with its checklist, notes and answers; `None` when the workspace has no
     /// such case.
+    #[tracing::instrument(name = "cases.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<CaseDetail>> {
         let mut conn = self.store.pool.acquire().await?;
         case_detail_in(&mut conn, workspace_id, id).await
@@ -325,6 +327,7 @@ impl Cases<'_> {
     /// name), in one transaction with its `case.updated` event (and the re-survey email
     /// when the case is resolved and the workspace asks for one). What the change does is
     /// decided by [`advocate_core::case::plan`] on the case as locked here.
+    #[tracing::instrument(name = "cases.update", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn update(
         &self,
         workspace_id: i64,
@@ -429,6 +432,7 @@ impl Cases<'_> {
     }
 
     /// Adds a note to a case (closed ones too), queuing `case.updated`.
+    #[tracing::instrument(name = "cases.add_note", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn add_note(
         &self,
         workspace_id: i64,
@@ -473,6 +477,7 @@ impl Cases<'_> {
     /// escalated exactly once, however many instances run this at the same time: the
     /// `UPDATE … WHERE escalated_at IS NULL … RETURNING` claims it atomically. Returns how
     /// many cases were escalated.
+    #[tracing::instrument(name = "cases.escalate_overdue", level = "debug", skip_all)]
     pub async fn escalate_overdue(&self, now: DateTime<Utc>) -> Result<usize> {
         let mut total = 0;
         loop {
@@ -537,6 +542,7 @@ impl Cases<'_> {
 
     /// Closed-loop health of the workspace; the period covers cases opened at or after
     /// `since` (all time when `None`).
+    #[tracing::instrument(name = "cases.health", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn health(
         &self,
         workspace_id: i64,
@@ -549,6 +555,7 @@ impl Cases<'_> {
     /// period that has ended (a quarter): every figure, open and overdue included, counts
     /// cases opened in the period, never one opened after it (those still open today).
     /// With `until = None` open and overdue count every case open today.
+    #[tracing::instrument(name = "cases.health_between", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn health_between(
         &self,
         workspace_id: i64,
@@ -645,6 +652,7 @@ const FOR_REVIEW: &str = "a.customer_id IS NULL AND a.anonymised_at IS NULL AND 
 impl Cases<'_> {
     /// How many anonymous detractor answers since `since` have no case and are flagged for
     /// review (see `WorkspaceSettings::anonymous_detractors`).
+    #[tracing::instrument(name = "cases.count_anonymous_for_review", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn count_anonymous_for_review(
         &self,
         workspace_id: i64,
@@ -664,6 +672,7 @@ impl Cases<'_> {
     /// Which of `answer_ids` are anonymous detractors flagged for review: no one to
     /// contact and no case, so the comment stream marks them "anonymous — learn, can't
     /// contact".
+    #[tracing::instrument(name = "cases.anonymous_for_review", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn anonymous_for_review(
         &self,
         workspace_id: i64,

@@ -692,6 +692,7 @@ fn code_status_sql(status: CodeStatus) -> &'static str {
 
 impl Engagements<'_> {
     /// A page of a workspace's engagements, newest first.
+    #[tracing::instrument(name = "engagements.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(
         &self,
         workspace_id: i64,
@@ -730,6 +731,7 @@ impl Engagements<'_> {
         })
     }
 
+    #[tracing::instrument(name = "engagements.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Engagement>> {
         let mut conn = self.store.pool.acquire().await?;
         engagement_in(&mut conn, workspace_id, id).await
@@ -737,6 +739,7 @@ impl Engagements<'_> {
 
     /// Records what became of an engagement (e.g. a review was left) and announces it with
     /// `engagement.updated`. Setting the status it already has changes nothing.
+    #[tracing::instrument(name = "engagements.set_status", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn set_status(
         &self,
         workspace_id: i64,
@@ -759,6 +762,7 @@ impl Engagements<'_> {
     /// Grants a reward, VIP membership or panel invitation to a customer by hand, tied to
     /// their latest answer, starting at `status` (usually `queued`). Announced with
     /// `engagement.updated`, since no answer's `response.created` covers it.
+    #[tracing::instrument(name = "engagements.grant", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn grant(
         &self,
         workspace_id: i64,
@@ -833,6 +837,7 @@ impl Engagements<'_> {
 
     /// Adds codes to the workspace's pool: all of them, or none when any is malformed,
     /// repeated, or already stored (each named). Returns how many were imported.
+    #[tracing::instrument(name = "engagements.import_discount_codes", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn import_discount_codes(&self, workspace_id: i64, codes: &[String]) -> Result<u64> {
         let codes = checked_codes(codes)?;
         let now = to_ts(Utc::now());
@@ -898,6 +903,7 @@ impl Engagements<'_> {
     }
 
     /// Counts over all of a workspace's codes and a page of them (optionally in one status).
+    #[tracing::instrument(name = "engagements.discount_codes", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn discount_codes(
         &self,
         workspace_id: i64,
@@ -944,6 +950,7 @@ impl Engagements<'_> {
 
     /// Redeems a code, once: a second redemption is a conflict. The code's engagement (if
     /// it was given to a promoter) becomes `accepted` and is announced.
+    #[tracing::instrument(name = "engagements.redeem_discount_code", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn redeem_discount_code(
         &self,
         workspace_id: i64,

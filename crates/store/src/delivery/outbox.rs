@@ -467,6 +467,7 @@ impl Outbox<'_> {
     /// Queues one SMS on its own (event `sms`) and wakes the delivery worker. Code that
     /// sends an SMS because of another write queues it in that write's transaction
     /// instead (`enqueue_sms`), so both happen or neither.
+    #[tracing::instrument(name = "outbox.queue_sms", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn queue_sms(&self, workspace_id: i64, sms: &SmsMessage) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         enqueue_sms(&mut tx, workspace_id, "sms", sms).await?;
@@ -481,6 +482,7 @@ impl Outbox<'_> {
     /// never claimed. Safe with several instances on one PostgreSQL (`SKIP LOCKED` lets
     /// concurrent claimers pass each other's rows); on SQLite the single writer
     /// connection and the one-statement claim serialise claimers.
+    #[tracing::instrument(name = "outbox.claim", level = "debug", skip_all)]
     pub async fn claim(
         &self,
         kinds: &[MessageKind],
@@ -491,6 +493,7 @@ impl Outbox<'_> {
     }
 
     /// [`Outbox::claim`] as if the time were `now` (tests move the clock).
+    #[tracing::instrument(name = "outbox.claim_at", level = "debug", skip_all)]
     pub async fn claim_at(
         &self,
         now: DateTime<Utc>,
@@ -548,6 +551,7 @@ impl Outbox<'_> {
     /// Records a successful attempt: the message is delivered. An email that carries
     /// promoter engagements marks them `sent` (if still `queued`) and announces each as
     /// `engagement.updated`, in the same transaction.
+    #[tracing::instrument(name = "outbox.delivered", level = "debug", skip_all)]
     pub async fn delivered(&self, id: i64, duration_ms: i64) -> Result<()> {
         let now = to_ts(Utc::now());
         let mut tx = self.store.begin_write().await?;
@@ -588,6 +592,7 @@ impl Outbox<'_> {
     /// Records a failed attempt: retried after an exponential, jittered wait, or
     /// dead-lettered after `policy.max_attempts` failures (at once when `permanent`: a
     /// message that can never succeed, such as an invalid address).
+    #[tracing::instrument(name = "outbox.failed", level = "debug", skip_all)]
     pub async fn failed(
         &self,
         id: i64,
@@ -635,6 +640,7 @@ impl Outbox<'_> {
     }
 
     /// How many messages of a workspace are in each status.
+    #[tracing::instrument(name = "outbox.counts", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn counts(&self, workspace_id: i64) -> Result<OutboxCounts> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
             "SELECT status, COUNT(*), SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END) FROM outbox \
@@ -660,6 +666,7 @@ impl Outbox<'_> {
 
     /// A page of a workspace's messages in one status, newest first; `before` is the id
     /// the previous page ended at. With `failed_only`, only messages with an error.
+    #[tracing::instrument(name = "outbox.messages", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn messages(
         &self,
         workspace_id: i64,
@@ -683,6 +690,7 @@ impl Outbox<'_> {
     }
 
     /// One message of a workspace with every attempt, oldest first.
+    #[tracing::instrument(name = "outbox.message", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn message(
         &self,
         workspace_id: i64,
@@ -720,6 +728,7 @@ impl Outbox<'_> {
 
     /// Sends a dead (or pending) message again now, with a fresh attempt budget. A
     /// delivered message is not sent twice: that is a conflict.
+    #[tracing::instrument(name = "outbox.redrive", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn redrive(&self, workspace_id: i64, id: i64) -> Result<OutboxMessage> {
         let row = sqlx::query(&format!(
             "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, \
@@ -746,6 +755,7 @@ impl Outbox<'_> {
     }
 
     /// Re-drives every dead message of a workspace; returns how many.
+    #[tracing::instrument(name = "outbox.redrive_dead", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn redrive_dead(&self, workspace_id: i64) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, \

@@ -104,6 +104,7 @@ fn endpoint_from(row: &AnyRow) -> Result<WebhookEndpoint> {
 
 impl Webhooks<'_> {
     /// Creates an active endpoint; returns it with its secret, which is not shown again.
+    #[tracing::instrument(name = "webhooks.create", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create(
         &self,
         workspace_id: i64,
@@ -127,6 +128,7 @@ impl Webhooks<'_> {
         Ok((endpoint_from(&row)?, secret))
     }
 
+    #[tracing::instrument(name = "webhooks.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64) -> Result<Vec<WebhookEndpoint>> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 ORDER BY id"
@@ -139,6 +141,7 @@ impl Webhooks<'_> {
         .collect()
     }
 
+    #[tracing::instrument(name = "webhooks.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<WebhookEndpoint>> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM webhook_endpoints WHERE workspace_id = $1 AND id = $2"
@@ -153,6 +156,7 @@ impl Webhooks<'_> {
     }
 
     /// Changes the events and/or the active flag; `None` keeps a value.
+    #[tracing::instrument(name = "webhooks.update", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn update(
         &self,
         workspace_id: i64,
@@ -178,6 +182,7 @@ impl Webhooks<'_> {
     }
 
     /// Deletes an endpoint that never had a message; deactivates one that has.
+    #[tracing::instrument(name = "webhooks.delete", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn delete(&self, workspace_id: i64, id: i64) -> Result<WebhookRemoval> {
         let mut tx = self.store.begin_write().await?;
         let used: Option<i64> = sqlx::query_scalar(
@@ -211,6 +216,7 @@ impl Webhooks<'_> {
 
     /// Replaces an endpoint's secret; returns the new one (shown once). Messages not yet
     /// delivered are signed with it from now on.
+    #[tracing::instrument(name = "webhooks.rotate_secret", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn rotate_secret(&self, workspace_id: i64, id: i64) -> Result<String> {
         let secret = new_secret();
         let done = sqlx::query(
@@ -229,6 +235,7 @@ impl Webhooks<'_> {
     }
 
     /// The current secret of an endpoint, for the worker that signs a delivery.
+    #[tracing::instrument(name = "webhooks.secret", level = "debug", skip_all)]
     pub async fn secret(&self, endpoint_id: i64) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE id = $1")

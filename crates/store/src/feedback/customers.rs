@@ -46,6 +46,7 @@ pub(crate) fn attributes_json(attributes: &Attributes) -> String {
 
 impl Customers<'_> {
     /// Creates the customer or updates the fields given (by external id).
+    #[tracing::instrument(name = "customers.upsert", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn upsert(&self, workspace_id: i64, input: &CustomerInput) -> Result<Customer> {
         let mut tx = self.store.begin_write().await?;
         let customer = upsert_customer_in(&mut tx, workspace_id, input).await?;
@@ -54,6 +55,7 @@ impl Customers<'_> {
     }
 
     /// Upserts many customers in one transaction: all of them or none.
+    #[tracing::instrument(name = "customers.upsert_many", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn upsert_many(&self, workspace_id: i64, inputs: &[CustomerInput]) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         for input in inputs {
@@ -63,6 +65,7 @@ impl Customers<'_> {
         Ok(())
     }
 
+    #[tracing::instrument(name = "customers.by_external_id", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn by_external_id(
         &self,
         workspace_id: i64,
@@ -72,6 +75,7 @@ impl Customers<'_> {
         customer_in(&mut conn, workspace_id, external_id).await
     }
 
+    #[tracing::instrument(name = "customers.count", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn count(&self, workspace_id: i64) -> Result<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE workspace_id = $1")
             .bind(workspace_id)

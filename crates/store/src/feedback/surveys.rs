@@ -49,6 +49,7 @@ fn survey_from(row: &AnyRow) -> Result<Survey> {
 }
 
 impl Surveys<'_> {
+    #[tracing::instrument(name = "surveys.create", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create(&self, workspace_id: i64, new: &NewSurvey) -> Result<Survey> {
         let texts = serde_json::to_string(&new.texts).expect("texts serialise");
         let row = sqlx::query(&format!(
@@ -77,6 +78,7 @@ impl Surveys<'_> {
         survey_from(&row)
     }
 
+    #[tracing::instrument(name = "surveys.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64) -> Result<Vec<Survey>> {
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 ORDER BY id");
         let rows = sqlx::query(&sql)
@@ -89,6 +91,7 @@ impl Surveys<'_> {
     /// The survey with this slug. Surveys never change once created (nothing updates or
     /// deletes them), so every answer's lookup after the first is served from memory; code
     /// that starts changing surveys must clear `survey_cache`.
+    #[tracing::instrument(name = "surveys.by_slug", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
         let key = (workspace_id, slug.to_owned());
         if let Some(found) = self
@@ -123,6 +126,7 @@ impl Surveys<'_> {
     }
 
     /// The survey behind a public link; the public id is global, not per workspace.
+    #[tracing::instrument(name = "surveys.by_public_id", level = "debug", skip_all)]
     pub async fn by_public_id(&self, public_id: &str) -> Result<Option<Survey>> {
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE public_id = $1");
         let row = sqlx::query(&sql)
@@ -132,6 +136,7 @@ impl Surveys<'_> {
         row.as_ref().map(survey_from).transpose()
     }
 
+    #[tracing::instrument(name = "surveys.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Survey>> {
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND id = $2");
         let row = sqlx::query(&sql)

@@ -39,6 +39,7 @@ enum Dimension<'a> {
 }
 
 impl Analytics<'_> {
+    #[tracing::instrument(name = "analytics.report", level = "debug", skip_all)]
     pub async fn report(&self, q: &NpsQuery) -> Result<NpsReport> {
         let (survey_ids, enps) = self.report_surveys(q).await?;
         // eNPS is anonymous: no figure of fewer answers than the workspace's minimum.
@@ -155,6 +156,7 @@ impl Analytics<'_> {
     /// The segment attributes answers have been counted under, for choosing a breakdown.
     /// One index seek per attribute (the next `segment:` dimension of report_rollup after
     /// the last one found), rather than a scan of every segment rollup row.
+    #[tracing::instrument(name = "analytics.segment_attributes", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn segment_attributes(&self, workspace_id: i64) -> Result<Vec<String>> {
         const PREFIX: &str = "segment:";
         let mut out = Vec::new();

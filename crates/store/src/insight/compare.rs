@@ -112,6 +112,7 @@ fn may_overlap(a: &NpsFilter, b: &NpsFilter, a_to: NaiveDate, b_to: NaiveDate) -
 impl Analytics<'_> {
     /// Compares two filtered sets of answers. Errors name the side's parameter
     /// (`a.survey`, `b.from`, …).
+    #[tracing::instrument(name = "analytics.compare", level = "debug", skip_all)]
     pub async fn compare(&self, q: &CompareQuery) -> Result<NpsComparison> {
         let today = Utc::now().date_naive();
         let (a_surveys, a_kind) = self.side_surveys(q.workspace_id, "a", &q.a).await?;

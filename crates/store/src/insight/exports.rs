@@ -259,6 +259,7 @@ fn case_row(row: &AnyRow) -> Result<Vec<Cell>> {
 impl Exports<'_> {
     /// Up to `limit` (capped at [`EXPORT_BATCH_MAX`]) rows of `table` with an id above
     /// `after` (start with 0), in id order, for one workspace.
+    #[tracing::instrument(name = "exports.batch", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn batch(
         &self,
         workspace_id: i64,
@@ -378,6 +379,7 @@ impl Exports<'_> {
     /// informative comments (the longest: more words say more about why), and the months
     /// take turns, first month first, until `limit` are chosen; then they are listed in
     /// date order. So a quarter's three months each give a third of the comments.
+    #[tracing::instrument(name = "exports.spread_comments", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn spread_comments(
         &self,
         workspace_id: i64,

@@ -282,6 +282,7 @@ struct Counts {
 impl Kpis<'_> {
     /// The retention KPIs of a period with their linkage to NPS, a monthly series and the
     /// previous period of the same length.
+    #[tracing::instrument(name = "kpis.report", level = "debug", skip_all)]
     pub async fn report(&self, q: &KpiQuery) -> Result<KpiReport> {
         let len = (q.to - q.from).num_days() + 1;
         let prev_to = q.from.pred_opt().unwrap_or(q.from);
@@ -292,6 +293,7 @@ impl Kpis<'_> {
     /// Like [`Self::kpi_report`], with `previous` (first and last day, inclusive) as the
     /// period compared with: the previous quarter for a quarter, say, rather than the
     /// period of the same number of days.
+    #[tracing::instrument(name = "kpis.report_against", level = "debug", skip_all)]
     pub async fn report_against(
         &self,
         q: &KpiQuery,

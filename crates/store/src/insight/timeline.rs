@@ -217,6 +217,7 @@ fn owned_by(email: &str) -> String {
 
 impl Timelines<'_> {
     /// Whether the customer belongs to the person (see [`Timelines::customers_page`]'s owner).
+    #[tracing::instrument(name = "timelines.customer_owned_by", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn customer_owned_by(
         &self,
         workspace_id: i64,
@@ -238,6 +239,7 @@ impl Timelines<'_> {
 
     /// The customer's record, or `None` when the workspace has no such customer. See
     /// [`Timeline`] for what it holds and its bounds.
+    #[tracing::instrument(name = "timelines.of_customer", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn of_customer(
         &self,
         workspace_id: i64,
@@ -268,6 +270,7 @@ impl Timelines<'_> {
     }
 
     /// Sets (or replaces) the customer's "follow up at next contact" note.
+    #[tracing::instrument(name = "timelines.set_follow_up", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn set_follow_up(
         &self,
         workspace_id: i64,
@@ -296,6 +299,7 @@ impl Timelines<'_> {
     }
 
     /// Clears the flag; clearing a flag that is not set is fine (nothing to do).
+    #[tracing::instrument(name = "timelines.clear_follow_up", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn clear_follow_up(&self, workspace_id: i64, external_id: &str) -> Result<()> {
         let done = sqlx::query(
             "UPDATE customers SET follow_up_note = NULL, follow_up_set_at = NULL \
@@ -317,6 +321,7 @@ impl Timelines<'_> {
     /// follow-up. `limit` is capped at [`CUSTOMERS_PAGE_MAX`].
     /// A page of customers; with `owner`, only those whose account manager that person
     /// is or who have a case assigned to them (what an agent sees).
+    #[tracing::instrument(name = "timelines.customers_page", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn customers_page(
         &self,
         workspace_id: i64,

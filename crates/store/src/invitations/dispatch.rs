@@ -41,6 +41,7 @@ struct Cache {
 impl Invitations<'_> {
     /// Sends up to `limit` invitations whose time has come (at `now`). Call again while
     /// the report's `claimed` equals `limit`.
+    #[tracing::instrument(name = "invitations.dispatch_due", level = "debug", skip_all)]
     pub async fn dispatch_due(&self, now: DateTime<Utc>, limit: u32) -> Result<DispatchReport> {
         let key = self.store.workspaces().signing_key().await?;
         let mut tx = self.store.begin_write().await?;
@@ -112,6 +113,7 @@ impl Invitations<'_> {
 
     /// Sends the one reminder of unanswered email and SMS invitations that have waited
     /// their workspace's `reminder_after_days`. Returns how many were queued.
+    #[tracing::instrument(name = "invitations.send_due_reminders", level = "debug", skip_all)]
     pub async fn send_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<usize> {
         let key = self.store.workspaces().signing_key().await?;
         let mut queued = 0;

@@ -101,6 +101,7 @@ fn check(input: &TriggerInput) -> Result<()> {
 }
 
 impl Triggers<'_> {
+    #[tracing::instrument(name = "triggers.create", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create(&self, workspace_id: i64, input: &TriggerInput) -> Result<EventTrigger> {
         check(input)?;
         self.store
@@ -133,6 +134,7 @@ impl Triggers<'_> {
         trigger_from(&row)
     }
 
+    #[tracing::instrument(name = "triggers.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64) -> Result<Vec<EventTrigger>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM event_triggers WHERE workspace_id = $1 ORDER BY id"
@@ -143,6 +145,7 @@ impl Triggers<'_> {
         rows.iter().map(trigger_from).collect()
     }
 
+    #[tracing::instrument(name = "triggers.delete", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn delete(&self, workspace_id: i64, id: i64) -> Result<()> {
         let done = sqlx::query("DELETE FROM event_triggers WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
@@ -160,6 +163,7 @@ impl Triggers<'_> {
     /// Records an event (creating or updating its customer) and schedules the invitation
     /// of every active trigger for its name, `delay_minutes` after it occurred — all in
     /// one transaction. Sending the same external id again changes nothing.
+    #[tracing::instrument(name = "triggers.record_event", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record_event(
         &self,
         workspace_id: i64,

@@ -30,6 +30,7 @@ impl History<'_> {
     /// Stores invitations that were sent before (see the module comment), in one
     /// transaction. Refuses an invitation whose survey or customer the workspace does not
     /// have, and then stores nothing. Returns how many were stored.
+    #[tracing::instrument(name = "history.load_invitations", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn load_invitations(
         &self,
         workspace_id: i64,

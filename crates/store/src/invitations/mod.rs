@@ -353,6 +353,7 @@ pub struct ResponseRate {
 impl Invitations<'_> {
     /// Invites customers (created or updated from the fields given) to a survey in one
     /// transaction: every customer gets an outcome, invited or skipped with the reason.
+    #[tracing::instrument(name = "invitations.invite", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn invite(
         &self,
         workspace_id: i64,
@@ -402,6 +403,7 @@ impl Invitations<'_> {
     }
 
     /// An invitation of this workspace.
+    #[tracing::instrument(name = "invitations.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Invitation>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM invitations WHERE workspace_id = $1 AND id = $2"
@@ -414,6 +416,7 @@ impl Invitations<'_> {
     }
 
     /// Any invitation, for a signed link that already proved which one it names.
+    #[tracing::instrument(name = "invitations.by_id", level = "debug", skip_all)]
     pub async fn by_id(&self, id: i64) -> Result<Option<Invitation>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM invitations WHERE id = $1"))
             .bind(id)
@@ -423,6 +426,7 @@ impl Invitations<'_> {
     }
 
     /// The invitation an SMS short link names.
+    #[tracing::instrument(name = "invitations.by_short_code", level = "debug", skip_all)]
     pub async fn by_short_code(&self, code: &str) -> Result<Option<Invitation>> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM invitations WHERE short_code = $1"
@@ -434,6 +438,7 @@ impl Invitations<'_> {
     }
 
     /// Invitations, newest first.
+    #[tracing::instrument(name = "invitations.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(
         &self,
         workspace_id: i64,
@@ -456,6 +461,7 @@ impl Invitations<'_> {
     }
 
     /// Records that the respondent saw the invitation (page view, pixel, short link).
+    #[tracing::instrument(name = "invitations.opened", level = "debug", skip_all)]
     pub async fn opened(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query("UPDATE invitations SET opened_at = $1 WHERE id = $2 AND opened_at IS NULL")
             .bind(to_ts(now))
@@ -466,6 +472,7 @@ impl Invitations<'_> {
     }
 
     /// Records that the channel confirmed delivery (SMTP accepted, SMS provider callback).
+    #[tracing::instrument(name = "invitations.delivered", level = "debug", skip_all)]
     pub async fn delivered(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
             "UPDATE invitations SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL",
@@ -480,6 +487,7 @@ impl Invitations<'_> {
     /// Answers an invitation: the first call stores the answer (and sets off what any
     /// answer does); later calls change its score, for [`ANSWER_CHANGE_DAYS`] after the
     /// first. A double click never makes two answers.
+    #[tracing::instrument(name = "invitations.answer", level = "debug", skip_all)]
     pub async fn answer(
         &self,
         invitation_id: i64,
@@ -588,6 +596,7 @@ impl Invitations<'_> {
 
     /// Unsubscribes a customer from everything: invitations waiting to be sent are
     /// cancelled, and nothing is sent to them from now on. Returns the customer.
+    #[tracing::instrument(name = "invitations.unsubscribe", level = "debug", skip_all)]
     pub async fn unsubscribe(&self, customer_id: i64, now: DateTime<Utc>) -> Result<Customer> {
         let mut tx = self.store.begin_write().await?;
         let workspace_id: i64 =
@@ -620,6 +629,7 @@ impl Invitations<'_> {
     }
 
     /// Lets a customer who unsubscribed by mistake receive invitations again.
+    #[tracing::instrument(name = "invitations.resubscribe", level = "debug", skip_all)]
     pub async fn resubscribe(&self, customer_id: i64) -> Result<()> {
         sqlx::query("UPDATE customers SET unsubscribed_at = NULL WHERE id = $1")
             .bind(customer_id)
@@ -630,6 +640,7 @@ impl Invitations<'_> {
 
     /// Sent, delivered, opened and answered invitations per survey and channel, for
     /// invitations sent in `[from, to)` (`to` of `None`: up to now, inclusive).
+    #[tracing::instrument(name = "invitations.response_rates", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn response_rates(
         &self,
         workspace_id: i64,
@@ -669,6 +680,7 @@ impl Invitations<'_> {
     }
 
     /// The secret a website signs visitor ids with for the widget (hex, made once).
+    #[tracing::instrument(name = "invitations.widget_secret", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn widget_secret(&self, workspace_id: i64) -> Result<String> {
         self.store
             .workspaces()
@@ -682,6 +694,7 @@ impl Invitations<'_> {
     /// invitation for the survey from today if there is one (the prompt shows again until
     /// answered or dismissed), else a new one — or `None` when the customer is unknown,
     /// unsubscribed or in the quiet period. Showing the prompt counts as the contact.
+    #[tracing::instrument(name = "invitations.widget_invitation", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn widget_invitation(
         &self,
         workspace_id: i64,
@@ -739,6 +752,7 @@ impl Invitations<'_> {
 impl Invitations<'_> {
     /// The workspace's own wording of invitations in a language (fields left out keep the
     /// built-in text).
+    #[tracing::instrument(name = "invitations.text_overrides", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn text_overrides(
         &self,
         workspace_id: i64,
@@ -750,6 +764,7 @@ impl Invitations<'_> {
 
     /// Replaces the workspace's invitation wording for a language; empty overrides go
     /// back to the built-in texts.
+    #[tracing::instrument(name = "invitations.set_texts", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn set_texts(
         &self,
         workspace_id: i64,

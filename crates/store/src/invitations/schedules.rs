@@ -90,6 +90,7 @@ fn slot(customer_id: i64, schedule_id: i64, every: i64) -> i64 {
 }
 
 impl Schedules<'_> {
+    #[tracing::instrument(name = "schedules.create", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create(&self, workspace_id: i64, input: &ScheduleInput) -> Result<Schedule> {
         check(input)?;
         self.require_survey(workspace_id, input.survey_id).await?;
@@ -109,6 +110,7 @@ impl Schedules<'_> {
         schedule_from(&row)
     }
 
+    #[tracing::instrument(name = "schedules.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64) -> Result<Vec<Schedule>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM schedules WHERE workspace_id = $1 ORDER BY id"
@@ -119,6 +121,7 @@ impl Schedules<'_> {
         rows.iter().map(schedule_from).collect()
     }
 
+    #[tracing::instrument(name = "schedules.update", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn update(
         &self,
         workspace_id: i64,
@@ -144,6 +147,7 @@ impl Schedules<'_> {
         schedule_from(&row)
     }
 
+    #[tracing::instrument(name = "schedules.delete", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn delete(&self, workspace_id: i64, id: i64) -> Result<()> {
         let done = sqlx::query("DELETE FROM schedules WHERE workspace_id = $1 AND id = $2")
             .bind(workspace_id)
@@ -168,6 +172,7 @@ impl Schedules<'_> {
     /// Invites the customers due today (at `now`) on every active schedule, catching up
     /// the days missed since the last run (at most one cycle). Each day is run once, even
     /// with several instances: the run claims its days before inviting, in one transaction.
+    #[tracing::instrument(name = "schedules.run_due", level = "debug", skip_all)]
     pub async fn run_due(&self, now: DateTime<Utc>) -> Result<ScheduleReport> {
         let mut report = ScheduleReport::default();
         let ids: Vec<(i64, i64)> =

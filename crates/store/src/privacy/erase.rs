@@ -49,6 +49,7 @@ async fn exec(conn: &mut AnyConnection, sql: &str, binds: &[i64]) -> Result<u64>
 impl Privacy<'_> {
     /// Erases customer `external_id` of the workspace: all or nothing. `NotFound` when the
     /// workspace has no such customer (so erasing twice is a `NotFound` the second time).
+    #[tracing::instrument(name = "privacy.erase_person", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn erase_person(&self, workspace_id: i64, external_id: &str) -> Result<Erasure> {
         let mut tx = self.store.begin_write().await?;
         let c = person_in(&mut tx, workspace_id, external_id).await?;

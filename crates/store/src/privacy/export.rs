@@ -103,6 +103,7 @@ pub(super) const ENGAGEMENTS_OF: &str =
 impl Privacy<'_> {
     /// Everything stored about customer `external_id` of the workspace, as one JSON
     /// document; `NotFound` when the workspace has no such customer.
+    #[tracing::instrument(name = "privacy.export_person", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn export_person(&self, workspace_id: i64, external_id: &str) -> Result<Value> {
         // One read transaction: a consistent picture even while answers arrive.
         let mut tx = self.store.pool.begin().await?;

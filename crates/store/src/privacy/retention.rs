@@ -25,6 +25,7 @@ pub struct Retention {
 
 impl Privacy<'_> {
     /// Anonymises the workspace's answers older than its retention setting, as of `now`.
+    #[tracing::instrument(name = "privacy.apply_retention", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn apply_retention(
         &self,
         workspace_id: i64,
@@ -98,6 +99,7 @@ impl Privacy<'_> {
     }
 
     /// Applies retention in every workspace that has it set; for the daily job.
+    #[tracing::instrument(name = "privacy.apply_retention_everywhere", level = "debug", skip_all)]
     pub async fn apply_retention_everywhere(&self, now: DateTime<Utc>) -> Result<Vec<Retention>> {
         let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id")
             .fetch_all(&self.store.pool)

@@ -131,6 +131,7 @@ async fn keep_an_admin(conn: &mut AnyConnection, workspace_id: i64, user_id: i64
 
 impl Accounts<'_> {
     /// The person's role in a workspace, or `None` when they are not a member.
+    #[tracing::instrument(name = "accounts.role_of", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn role_of(&self, user_id: i64, workspace_id: i64) -> Result<Option<Role>> {
         let row =
             sqlx::query("SELECT role FROM memberships WHERE user_id = $1 AND workspace_id = $2")
@@ -142,6 +143,7 @@ impl Accounts<'_> {
     }
 
     /// Every workspace the person belongs to.
+    #[tracing::instrument(name = "accounts.memberships", level = "debug", skip_all)]
     pub async fn memberships(&self, user_id: i64) -> Result<Vec<Membership>> {
         let rows = sqlx::query(
             "SELECT m.workspace_id, w.slug, w.name, m.role FROM memberships m \
@@ -163,6 +165,7 @@ impl Accounts<'_> {
     }
 
     /// The people of a workspace.
+    #[tracing::instrument(name = "accounts.members", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn members(&self, workspace_id: i64) -> Result<Vec<Member>> {
         let rows = sqlx::query(
             "SELECT m.user_id, u.email, m.role, m.created_at FROM memberships m \
@@ -184,6 +187,7 @@ impl Accounts<'_> {
     }
 
     /// Changes a member's role; the last admin keeps the admin role.
+    #[tracing::instrument(name = "accounts.set_role", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn set_role(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         let current =
@@ -202,6 +206,7 @@ impl Accounts<'_> {
     }
 
     /// Adds an existing person to a workspace (or changes their role there).
+    #[tracing::instrument(name = "accounts.add_member", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn add_member(&self, workspace_id: i64, user_id: i64, role: Role) -> Result<()> {
         let mut conn = self.store.writer.acquire().await?;
         set_role_in(&mut conn, user_id, workspace_id, role).await
@@ -209,6 +214,7 @@ impl Accounts<'_> {
 
     /// Removes a person from a workspace and ends their sessions in it; the last admin
     /// cannot be removed.
+    #[tracing::instrument(name = "accounts.remove_member", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn remove_member(&self, workspace_id: i64, user_id: i64) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         keep_an_admin(&mut tx, workspace_id, user_id).await?;
@@ -235,6 +241,7 @@ impl Accounts<'_> {
 
     /// Starts a session in `workspace_id` (where the person must be a member); returns
     /// the secret for the cookie.
+    #[tracing::instrument(name = "accounts.create_session", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create_session(
         &self,
         user_id: i64,
@@ -266,6 +273,7 @@ impl Accounts<'_> {
     /// The live session behind a cookie secret: not expired, not idle too long, and its
     /// person still a member of its workspace. Anything else is `None` (and an expired
     /// session is deleted).
+    #[tracing::instrument(name = "accounts.session", level = "debug", skip_all)]
     pub async fn session(
         &self,
         secret: &str,
@@ -308,6 +316,7 @@ impl Accounts<'_> {
     }
 
     /// Signs a session out.
+    #[tracing::instrument(name = "accounts.end_session", level = "debug", skip_all)]
     pub async fn end_session(&self, secret: &str) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(digest(secret))
@@ -317,6 +326,7 @@ impl Accounts<'_> {
     }
 
     /// Signs a person out everywhere (after a password change); returns how many sessions.
+    #[tracing::instrument(name = "accounts.end_sessions_of", level = "debug", skip_all)]
     pub async fn end_sessions_of(&self, user_id: i64) -> Result<u64> {
         Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
@@ -326,6 +336,7 @@ impl Accounts<'_> {
     }
 
     /// Moves a session to another workspace of the same person.
+    #[tracing::instrument(name = "accounts.switch_workspace", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn switch_workspace(&self, secret: &str, workspace_id: i64) -> Result<()> {
         let done = sqlx::query(
             "UPDATE sessions SET workspace_id = $1 WHERE id_hash = $2 AND EXISTS (SELECT 1 FROM \
@@ -347,6 +358,7 @@ impl Accounts<'_> {
     /// queues the email that carries the link in the same transaction: both or neither.
     /// The email is secret: the workspace's outbox shows its recipient and subject, never
     /// the link.
+    #[tracing::instrument(name = "accounts.issue_user_token", level = "debug", skip_all)]
     pub async fn issue_user_token(
         &self,
         purpose: TokenPurpose,
@@ -381,6 +393,7 @@ impl Accounts<'_> {
     }
 
     /// The sender address of the workspace's emails.
+    #[tracing::instrument(name = "accounts.email_sender", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn email_sender(&self, workspace_id: i64) -> Result<String> {
         let mut conn = self.store.pool.acquire().await?;
         let settings = crate::tenancy::lookup::settings_in(&mut conn, workspace_id).await?;
@@ -388,6 +401,7 @@ impl Accounts<'_> {
     }
 
     /// The token behind a secret if it is unused and unexpired, without using it up.
+    #[tracing::instrument(name = "accounts.user_token", level = "debug", skip_all)]
     pub async fn user_token(
         &self,
         purpose: TokenPurpose,
@@ -420,6 +434,7 @@ impl Accounts<'_> {
     }
 
     /// Uses a token up: exactly one caller gets it, however many race for it.
+    #[tracing::instrument(name = "accounts.redeem_user_token", level = "debug", skip_all)]
     pub async fn redeem_user_token(
         &self,
         purpose: TokenPurpose,

@@ -75,12 +75,14 @@ impl ApiKeys<'_> {
     /// Creates an API key and returns it with its plaintext, which is never stored and
     /// cannot be shown again.
     /// A key with every scope (what `advocate apikey create` makes).
+    #[tracing::instrument(name = "api_keys.create", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
         self.create_scoped(workspace_id, name, &Scope::ALL).await
     }
 
     /// Creates an API key with these scopes and returns it with its plaintext, which is
     /// never stored and cannot be shown again.
+    #[tracing::instrument(name = "api_keys.create_scoped", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create_scoped(
         &self,
         workspace_id: i64,
@@ -114,6 +116,7 @@ impl ApiKeys<'_> {
     /// A new key with every scope named `name`, replacing every earlier key of that name in
     /// the workspace (they are deleted, so they stop working at once and the team page
     /// shows one key): for a key a command makes afresh on each start.
+    #[tracing::instrument(name = "api_keys.replace", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn replace(&self, workspace_id: i64, name: &str) -> Result<(ApiKey, String)> {
         let mut tx = self.store.begin_write().await?;
         sqlx::query("DELETE FROM api_keys WHERE workspace_id = $1 AND name = $2")
@@ -127,6 +130,7 @@ impl ApiKeys<'_> {
     }
 
     /// Revokes a key of this workspace at once; revoking twice is harmless.
+    #[tracing::instrument(name = "api_keys.revoke", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn revoke(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
         self.store.key_cache.clear();
         let row = sqlx::query(&format!(
@@ -144,6 +148,7 @@ impl ApiKeys<'_> {
 
     /// Replaces a live key with a new one of the same name and scopes; the old one is
     /// revoked in the same step.
+    #[tracing::instrument(name = "api_keys.rotate", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn rotate(&self, workspace_id: i64, id: i64) -> Result<(ApiKey, String)> {
         let old = self
             .list(workspace_id)
@@ -168,6 +173,7 @@ impl ApiKeys<'_> {
     /// A key that authenticated is remembered for [`KEY_CACHE_SECS`], so a busy client
     /// does not cost a query per request: revoking or rotating a key takes effect at once
     /// on the instance that did it (its memory is cleared) and within that time on others.
+    #[tracing::instrument(name = "api_keys.authenticate", level = "debug", skip_all)]
     pub async fn authenticate(&self, plaintext: &str) -> Result<Option<ApiKey>> {
         let hash = hash_key(plaintext);
         if let Some(key) = self.store.key_cache.get(&hash) {
@@ -197,6 +203,7 @@ impl ApiKeys<'_> {
         Ok(Some(key))
     }
 
+    #[tracing::instrument(name = "api_keys.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
         let rows = sqlx::query(&format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id"

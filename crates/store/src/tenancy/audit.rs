@@ -72,6 +72,7 @@ fn seen_elsewhere(line: &AuditLine<'_>) -> (String, String) {
 
 impl Audit<'_> {
     /// Writes one line to the workspace's audit log.
+    #[tracing::instrument(name = "audit.record", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn record(
         &self,
         workspace_id: i64,
@@ -95,6 +96,7 @@ impl Audit<'_> {
     /// and of `here`, where it happened, even if they just left it: an admin of one
     /// workspace cannot act on a shared member unseen by the others. The other workspaces
     /// see who did it only when it was the person themself (see [`seen_elsewhere`]).
+    #[tracing::instrument(name = "audit.record_person", level = "debug", skip_all)]
     pub async fn record_person(
         &self,
         user_id: i64,
@@ -143,6 +145,7 @@ impl Audit<'_> {
     }
 
     /// The newest audit lines first; `before` pages on by id.
+    #[tracing::instrument(name = "audit.log", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn log(
         &self,
         workspace_id: i64,

@@ -293,12 +293,14 @@ fn language_key(language: Option<&Language>) -> &str {
 
 impl Settings<'_> {
     /// The workspace's settings; defaults when it never saved any.
+    #[tracing::instrument(name = "settings.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64) -> Result<WorkspaceSettings> {
         let mut conn = self.store.pool.acquire().await?;
         settings_in(&mut conn, workspace_id).await
     }
 
     /// Checks and saves the workspace's settings (all fields at once).
+    #[tracing::instrument(name = "settings.save", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn save(&self, workspace_id: i64, settings: &WorkspaceSettings) -> Result<()> {
         check_settings(settings)?;
         let json = serde_json::to_string(settings).expect("settings serialise");
@@ -317,6 +319,7 @@ impl Settings<'_> {
 
     /// The playbook every score 0–10 uses in `language` (or, with `None`, in languages
     /// without their own override).
+    #[tracing::instrument(name = "settings.playbooks", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn playbooks(
         &self,
         workspace_id: i64,
@@ -350,6 +353,7 @@ impl Settings<'_> {
     }
 
     /// Every playbook the workspace changed, by score then language (all-languages first).
+    #[tracing::instrument(name = "settings.playbook_overrides", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn playbook_overrides(&self, workspace_id: i64) -> Result<Vec<PlaybookOverride>> {
         let rows: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
             "SELECT score, language, steps, priority FROM playbooks WHERE workspace_id = $1 \
@@ -374,6 +378,7 @@ impl Settings<'_> {
 
     /// Replaces the playbook of `score` for `language` (`None`: every language without its
     /// own). Priority is required for 0–6 and refused for 7–10.
+    #[tracing::instrument(name = "settings.set_playbook", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn set_playbook(
         &self,
         workspace_id: i64,
@@ -409,6 +414,7 @@ impl Settings<'_> {
     /// Drops the workspace's playbook of `score` for `language` and returns what applies
     /// now (the all-languages override or the default). Resetting what was never changed
     /// is not an error: the answer is the same.
+    #[tracing::instrument(name = "settings.reset_playbook", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn reset_playbook(
         &self,
         workspace_id: i64,
@@ -431,12 +437,14 @@ impl Settings<'_> {
     }
 
     /// The routing rules in the order they are tried.
+    #[tracing::instrument(name = "settings.routing_rules", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn routing_rules(&self, workspace_id: i64) -> Result<Vec<RoutingRule>> {
         let mut conn = self.store.pool.acquire().await?;
         routing_rules_in(&mut conn, workspace_id).await
     }
 
     /// Adds a rule at `position` (1-based; default: last).
+    #[tracing::instrument(name = "settings.create_routing_rule", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create_routing_rule(
         &self,
         workspace_id: i64,
@@ -467,6 +475,7 @@ impl Settings<'_> {
     }
 
     /// Replaces a rule's conditions and assignee, and moves it when a position is given.
+    #[tracing::instrument(name = "settings.update_routing_rule", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn update_routing_rule(
         &self,
         workspace_id: i64,
@@ -500,6 +509,7 @@ impl Settings<'_> {
             .expect("just updated"))
     }
 
+    #[tracing::instrument(name = "settings.delete_routing_rule", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn delete_routing_rule(&self, workspace_id: i64, id: i64) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         let n = sqlx::query("DELETE FROM routing_rules WHERE workspace_id = $1 AND id = $2")
@@ -517,6 +527,7 @@ impl Settings<'_> {
     }
 
     /// Puts the rules in the order of `ids`, which must name each rule exactly once.
+    #[tracing::instrument(name = "settings.reorder_routing_rules", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn reorder_routing_rules(
         &self,
         workspace_id: i64,

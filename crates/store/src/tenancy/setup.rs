@@ -18,6 +18,7 @@ pub struct SetupWarning {
 
 impl Workspaces<'_> {
     /// The workspace's setup warnings, most serious first; empty when nothing is missing.
+    #[tracing::instrument(name = "workspaces.setup_warnings", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn setup_warnings(&self, workspace_id: i64) -> Result<Vec<SetupWarning>> {
         let mut conn = self.store.pool.acquire().await?;
         let settings = settings_in(&mut conn, workspace_id).await?;

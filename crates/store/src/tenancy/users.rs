@@ -10,6 +10,7 @@ use sqlx::Row;
 impl Users<'_> {
     /// Creates a user who is an admin of `workspace_id`; `password_hash` is already
     /// hashed (argon2) by the caller.
+    #[tracing::instrument(name = "users.create", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create(
         &self,
         workspace_id: i64,
@@ -21,6 +22,7 @@ impl Users<'_> {
     }
 
     /// Creates a user with `role` in `workspace_id`, in one transaction.
+    #[tracing::instrument(name = "users.create_member", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn create_member(
         &self,
         workspace_id: i64,
@@ -56,6 +58,7 @@ impl Users<'_> {
     }
 
     /// Replaces a user's password hash.
+    #[tracing::instrument(name = "users.set_password_hash", level = "debug", skip_all)]
     pub async fn set_password_hash(&self, user_id: i64, password_hash: &str) -> Result<()> {
         let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(password_hash)
@@ -68,11 +71,13 @@ impl Users<'_> {
         }
     }
 
+    #[tracing::instrument(name = "users.by_email", level = "debug", skip_all)]
     pub async fn by_email(&self, email: &str) -> Result<Option<User>> {
         self.user_where("email = $1", email.trim().to_lowercase())
             .await
     }
 
+    #[tracing::instrument(name = "users.get", level = "debug", skip_all)]
     pub async fn get(&self, id: i64) -> Result<Option<User>> {
         self.user_where("id = $1", id).await
     }

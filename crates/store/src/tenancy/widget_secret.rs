@@ -43,6 +43,7 @@ pub(crate) fn new_secret() -> String {
 impl Workspaces<'_> {
     /// The widget secrets of a workspace at `now`: the current one (made if it is missing,
     /// as for a workspace of an older version) and the previous one while its grace lasts.
+    #[tracing::instrument(name = "workspaces.widget_secrets", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn widget_secrets(
         &self,
         workspace_id: i64,
@@ -70,6 +71,7 @@ impl Workspaces<'_> {
 
     /// Makes a new secret; the current one stays valid for [`GRACE_DAYS`] days from `now`
     /// (a secret that was still in its grace period stops at once).
+    #[tracing::instrument(name = "workspaces.rotate_widget_secret", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn rotate_widget_secret(
         &self,
         workspace_id: i64,

@@ -22,6 +22,7 @@ fn workspace_from(row: &AnyRow) -> Result<Workspace> {
 const WORKSPACE_COLUMNS: &str = "id, slug, name, default_language, created_at";
 
 impl Workspaces<'_> {
+    #[tracing::instrument(name = "workspaces.create", level = "debug", skip_all)]
     pub async fn create(
         &self,
         slug: &str,
@@ -53,6 +54,7 @@ impl Workspaces<'_> {
     }
 
     /// Renames a workspace: the name pages show and emails are sent in (`{company}`).
+    #[tracing::instrument(name = "workspaces.rename", level = "debug", skip_all)]
     pub async fn rename(&self, id: i64, name: &str) -> Result<Workspace> {
         let name = crate::tenancy::settings::check_workspace_name(name)?;
         let row = sqlx::query(&format!(
@@ -66,6 +68,7 @@ impl Workspaces<'_> {
         workspace_from(&row)
     }
 
+    #[tracing::instrument(name = "workspaces.get", level = "debug", skip_all)]
     pub async fn get(&self, id: i64) -> Result<Option<Workspace>> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = $1");
         let row = sqlx::query(&sql)
@@ -75,6 +78,7 @@ impl Workspaces<'_> {
         row.as_ref().map(workspace_from).transpose()
     }
 
+    #[tracing::instrument(name = "workspaces.by_slug", level = "debug", skip_all)]
     pub async fn by_slug(&self, slug: &str) -> Result<Option<Workspace>> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE slug = $1");
         let row = sqlx::query(&sql)
@@ -84,6 +88,7 @@ impl Workspaces<'_> {
         row.as_ref().map(workspace_from).transpose()
     }
 
+    #[tracing::instrument(name = "workspaces.list", level = "debug", skip_all)]
     pub async fn list(&self) -> Result<Vec<Workspace>> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces ORDER BY id");
         let rows = sqlx::query(&sql).fetch_all(&self.store.pool).await?;
@@ -92,6 +97,7 @@ impl Workspaces<'_> {
 
     /// The installation setting `key`, created with `make()` the first time it is asked for.
     /// Concurrent first calls agree on one value.
+    #[tracing::instrument(name = "workspaces.setting_or_insert", level = "debug", skip_all)]
     pub async fn setting_or_insert(
         &self,
         key: &str,
@@ -114,6 +120,7 @@ impl Workspaces<'_> {
 
     /// The installation's key for signing cookies and links, made once and shared by
     /// every instance through the database.
+    #[tracing::instrument(name = "workspaces.signing_key", level = "debug", skip_all)]
     pub async fn signing_key(&self) -> Result<Vec<u8>> {
         Ok(self.store.reaction_context().await?.signing_key.to_vec())
     }

@@ -63,6 +63,7 @@ impl History<'_> {
     /// in one transaction. A resolved case of a known customer gets the customer's first
     /// NPS answer after the resolution as its "after", as a live re-survey would. Refuses
     /// a case or note the workspace does not have, and then stores nothing.
+    #[tracing::instrument(name = "history.load_cases", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn load_cases(&self, workspace_id: i64, cases: &[CaseHistory]) -> Result<()> {
         let mut tx = self.store.begin_write().await?;
         for case in cases {
@@ -75,6 +76,7 @@ impl History<'_> {
     /// Dates every engagement of the workspace (thank-yous, review requests) by its
     /// answer, for answers loaded after the fact: their engagements were made at loading
     /// time. For loading history only; live engagements keep their own times.
+    #[tracing::instrument(name = "history.date_engagements_by_answers", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn date_engagements_by_answers(&self, workspace_id: i64) -> Result<()> {
         sqlx::query(
             "UPDATE engagements SET created_at = (SELECT a.answered_at FROM answers a \
