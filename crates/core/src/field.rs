@@ -121,9 +121,63 @@ pub fn score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, Invalid>
     )))
 }
 
+/// A client's key that makes retrying a write safe: the same key and the same request
+/// give back the answer already stored, never a second one. Any 1 to 255 visible ASCII
+/// characters (space and tab included), which is what an HTTP header carries as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    pub fn parse(value: &[u8]) -> Result<Self, Invalid> {
+        let visible = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\t';
+        match std::str::from_utf8(value) {
+            Ok(key) if (1..=255).contains(&key.len()) && value.iter().all(visible) => {
+                Ok(Self(key.to_owned()))
+            }
+            _ => Err(Invalid(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            )),
+        }
+    }
+
+    /// The key of the answer given through an invitation: one answer per invitation,
+    /// however often its page is submitted.
+    pub fn of_invitation(invitation_id: i64) -> Self {
+        Self(format!("invitation:{invitation_id}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii_up_to_255_bytes() {
+        assert_eq!(
+            IdempotencyKey::parse(b"order-17 retry\t2")
+                .unwrap()
+                .as_str(),
+            "order-17 retry\t2"
+        );
+        assert!(IdempotencyKey::parse(&[b'k'; 255]).is_ok());
+        for bad in [
+            &b""[..],
+            &[b'k'; 256],
+            b"caf\xc3\xa9",
+            b"new\nline",
+            b"\x7f",
+        ] {
+            assert_eq!(
+                refused(IdempotencyKey::parse(bad)),
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+                "{bad:?}"
+            );
+        }
+    }
 
     fn refused(r: Result<impl fmt::Debug, Invalid>) -> String {
         r.unwrap_err().into_message()

@@ -1,5 +1,6 @@
 //! The rows Advocate stores, as the rest of the program sees them.
 
+use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, Label, Language, SurveyKind};
 use chrono::{DateTime, Utc};
@@ -129,7 +130,7 @@ pub struct NewAnswer {
     pub language: Option<Language>,
     pub answered_at: DateTime<Utc>,
     pub external_id: Option<String>,
-    pub idempotency_key: Option<String>,
+    pub idempotency_key: Option<IdempotencyKey>,
     /// A digest of the request, to tell a retry from a different answer reusing a key.
     pub request_hash: Option<String>,
 }

@@ -9,7 +9,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::customer::CustomerFields;
-use advocate_core::field::{label, language, optional_text, text};
+use advocate_core::field::{label, language, optional_text, text, IdempotencyKey};
 use advocate_core::Permission::Ingest;
 use advocate_core::{Channel, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
@@ -125,18 +125,9 @@ pub async fn create(
     let score = advocate_core::field::score(survey.kind, &req.score)?;
     let idempotency_key = headers
         .get(IDEMPOTENCY_KEY)
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .filter(|k| (1..=255).contains(&k.len()))
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "Idempotency-Key must be 1 to 255 visible ASCII characters",
-                    )
-                })
-        })
-        .transpose()?;
+        .map(|v| IdempotencyKey::parse(v.as_bytes()))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.into_message()))?;
     let respondent = match &req.customer {
         None => Respondent::Anonymous,
         Some(c) if c.has_details() => Respondent::Inline(c.parse("customer.")?),

@@ -14,6 +14,7 @@ use crate::ratelimit::{ClientKey, TooManyRequests};
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::ApiError;
+use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::{self, SurveyTexts};
 use advocate_core::{token, Channel, Language, SurveyKind};
 use advocate_store::invitations::{self, Invitation};
@@ -325,7 +326,7 @@ struct Answered {
 enum Grant {
     Invitation(Invitation),
     /// An anonymous prompt: the idempotency key of its answer, and the prompt's language.
-    Prompt(String, Option<Language>),
+    Prompt(IdempotencyKey, Option<Language>),
     /// An answer already given, to comment on or change.
     Answer(i64),
 }
@@ -344,11 +345,12 @@ async fn grant(state: &AppState, survey: &Survey, tok: &str) -> Result<Grant, Ap
     }
     if let Some(payload) = token::verify(&state.signing_key, tok, now.timestamp()) {
         let prefix = anonymous_payload(&survey.public_id, "");
-        if let Some(nonce) = payload.strip_prefix(&prefix) {
+        let key = IdempotencyKey::parse(payload.as_bytes());
+        if let (Some(nonce), Ok(key)) = (payload.strip_prefix(&prefix), key) {
             let lang = nonce
                 .rsplit_once('-')
                 .and_then(|(_, l)| Language::new(l).ok());
-            return Ok(Grant::Prompt(payload.clone(), lang));
+            return Ok(Grant::Prompt(key, lang));
         }
     }
     match answer_of(state, survey, tok) {
@@ -435,7 +437,7 @@ async fn answers(
 async fn record_anonymous(
     state: &AppState,
     survey: &Survey,
-    key: String,
+    key: IdempotencyKey,
     language: Option<Language>,
     score: u8,
 ) -> Result<i64, ApiError> {

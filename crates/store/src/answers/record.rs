@@ -102,7 +102,7 @@ impl Answers<'_> {
              AND (idempotency_key = $2 OR external_id = $3)"
         ))
         .bind(new.workspace_id)
-        .bind(new.idempotency_key.clone())
+        .bind(new.idempotency_key.as_ref().map(|k| k.as_str().to_owned()))
         .bind(new.external_id.clone())
         .fetch_optional(&self.store.pool)
         .await?;
@@ -117,8 +117,11 @@ impl Answers<'_> {
         let stored_key: Option<String> = row.try_get("idempotency_key")?;
         Err(StoreError::Conflict(
             match (&new.idempotency_key, stored_key) {
-                (Some(k), Some(s)) if *k == s => {
-                    format!("Idempotency-Key {k:?} was already used for a different answer")
+                (Some(k), Some(s)) if k.as_str() == s => {
+                    format!(
+                        "Idempotency-Key {:?} was already used for a different answer",
+                        k.as_str()
+                    )
                 }
                 _ => format!(
                     "an answer with external_id {:?} already exists with different content",
@@ -228,7 +231,7 @@ pub(crate) fn duplicate_as_conflict(err: StoreError, new: &NewAnswer) -> StoreEr
             StoreError::Conflict(format!(
                 "an answer with external_id {:?} or Idempotency-Key {:?} already exists",
                 new.external_id.as_deref().unwrap_or_default(),
-                new.idempotency_key.as_deref().unwrap_or_default()
+                new.idempotency_key.as_ref().map_or("", |k| k.as_str())
             ))
         }
         other => other,
@@ -366,7 +369,7 @@ impl<'a> AnswerRow<'a> {
             .bind(i64::from(day_of(new.answered_at)))
             .bind(attributes_json(&self.attributes))
             .bind(new.external_id.clone())
-            .bind(new.idempotency_key.clone())
+            .bind(new.idempotency_key.as_ref().map(|k| k.as_str().to_owned()))
             .bind(new.request_hash.clone())
             .bind(to_ts(Utc::now()))
     }

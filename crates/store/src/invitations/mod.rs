@@ -31,6 +31,7 @@ use crate::models::{
 use crate::tenancy::lookup::settings_in;
 use crate::Invitations;
 use crate::{from_ts, random_token, to_ts, Result, StoreError};
+use advocate_core::field::IdempotencyKey;
 use advocate_core::{Channel, Language};
 use chrono::{DateTime, Duration, Utc};
 use eligibility::{refusal, sampled};
@@ -571,7 +572,7 @@ impl Invitations<'_> {
             language: Some(inv.language.clone()),
             answered_at: now,
             external_id: None,
-            idempotency_key: (!anonymous).then(|| format!("invitation:{invitation_id}")),
+            idempotency_key: (!anonymous).then(|| IdempotencyKey::of_invitation(invitation_id)),
             request_hash: None,
         };
         let answer = insert_one_answer_in(&mut tx, &new, Some(ctx)).await?;

@@ -3,6 +3,7 @@
 //! here, happy and unhappy paths alike.
 
 use crate::common::*;
+use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, CiMethod, Granularity, GroupBy, Language, SurveyKind};
 use advocate_store::insight::analytics::NpsQuery;
@@ -1063,7 +1064,7 @@ async fn idempotent_retries_never_duplicate(store: Store) {
     let ws = workspace(&store).await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let mut a = answer(ws, s.id, 8, at(2026, 1, 5));
-    a.idempotency_key = Some("k-1".into());
+    a.idempotency_key = Some(IdempotencyKey::parse(b"k-1").unwrap());
     a.request_hash = Some("h1".into());
     let first = store.answers().record(&a).await.unwrap();
     assert!(!first.replayed);
@@ -1114,7 +1115,7 @@ async fn external_ids_make_answers_idempotent(store: Store) {
 
     // The same answer again, even under a fresh idempotency key: a replay.
     let mut retry = a.clone();
-    retry.idempotency_key = Some("fresh-key".into());
+    retry.idempotency_key = Some(IdempotencyKey::parse(b"fresh-key").unwrap());
     let again = store.answers().record(&retry).await.unwrap();
     assert!(again.replayed);
     assert_eq!(again.answer, first.answer);
@@ -1125,7 +1126,7 @@ async fn external_ids_make_answers_idempotent(store: Store) {
     different.request_hash = Some("h2".into());
     let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("resp-1"), "{msg}");
-    different.idempotency_key = Some("another-key".into());
+    different.idempotency_key = Some(IdempotencyKey::parse(b"another-key").unwrap());
     let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("resp-1"), "{msg}");
 
@@ -1172,7 +1173,7 @@ async fn concurrent_retries_store_one_answer(store: Store) {
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let mut a = answer(ws, s.id, 10, at(2026, 1, 5));
     a.respondent = Respondent::Inline(customer("C1", "premium"));
-    a.idempotency_key = Some("retry-me".into());
+    a.idempotency_key = Some(IdempotencyKey::parse(b"retry-me").unwrap());
     a.external_id = Some("resp-1".into());
     a.request_hash = Some("same-request".into());
 

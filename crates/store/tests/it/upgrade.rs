@@ -4,6 +4,7 @@
 //! be unique, and SQLite must enforce foreign keys again afterwards. On every backend.
 
 use crate::common::*;
+use advocate_core::field::IdempotencyKey;
 use advocate_core::SurveyKind;
 use advocate_store::closed_loop::cases::CaseFilter;
 use advocate_store::models::Respondent;
@@ -86,7 +87,7 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         let mut keyed = answer(ws, survey.id, 2, at(2026, 3, 1));
         keyed.respondent = Respondent::Known("c1".into());
         keyed.external_id = Some("e1".into());
-        keyed.idempotency_key = Some("k1".into());
+        keyed.idempotency_key = Some(IdempotencyKey::parse(b"k1").unwrap());
         keyed.request_hash = Some("h1".into());
         let keyed = store.answers().record(&keyed).await.unwrap().answer;
         let plain = store
@@ -131,7 +132,7 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         let mut retry = answer(ws, survey.id, 2, at(2026, 3, 1));
         retry.respondent = Respondent::Known("c1".into());
         retry.external_id = Some("e1".into());
-        retry.idempotency_key = Some("k1".into());
+        retry.idempotency_key = Some(IdempotencyKey::parse(b"k1").unwrap());
         retry.request_hash = Some("h1".into());
         let replayed = store.answers().record(&retry).await.unwrap();
         assert!(replayed.replayed);
