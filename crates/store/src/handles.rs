@@ -40,7 +40,7 @@ handles! {
     customers => Customers;
 
     /// Cases: list, read, change (core decides, this writes), escalate, closed-loop health.
-    /// (`closed_loop/cases.rs`)
+    /// (`closed_loop/cases/mod.rs`, `list.rs`, `update.rs`, `escalation.rs`, `health.rs`)
     cases => Cases;
 
     /// Engagements with promoters and passives: thank-yous, review requests, discount codes.
