@@ -44,7 +44,7 @@ handles! {
     cases => Cases;
 
     /// Engagements with promoters and passives: thank-yous, review requests, discount codes.
-    /// (`closed_loop/engagements.rs`)
+    /// (`closed_loop/engagements/mod.rs`, `engagements/discount_codes.rs`)
     engagements => Engagements;
 
     /// The outbox: messages queued with the write that caused them, claimed, delivered, retried.
