@@ -48,7 +48,7 @@ handles! {
     engagements => Engagements;
 
     /// The outbox: messages queued with the write that caused them, claimed, delivered, retried.
-    /// (`delivery/outbox.rs`)
+    /// (`delivery/outbox/queue.rs`, `outbox/claim.rs`, `outbox/browse.rs`)
     outbox => Outbox;
 
     /// Webhook endpoints and their signing secrets.
