@@ -80,7 +80,7 @@ handles! {
     exports => Exports;
 
     /// Loyalty KPIs: retention, churn and revenue by NPS group.
-    /// (`insight/kpis.rs`)
+    /// (`insight/kpis/mod.rs`, `kpis/figures.rs`, `kpis/series.rs`)
     kpis => Kpis;
 
     /// The customer list and one customer's timeline; follow-ups.
