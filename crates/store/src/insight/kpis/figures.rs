@@ -2,7 +2,7 @@
 
 use super::{
     category_of, definitions, u, CategoryRow, ChannelReply, Counts, FirstReply, Kpi, KpiFigures,
-    KpiQuery, Linkage, Span, Sql, CATEGORIES,
+    KpiQuery, Linkage, NpsFigure, Span, Sql, CATEGORIES,
 };
 use crate::Kpis;
 use crate::Result;
@@ -83,33 +83,32 @@ impl Kpis<'_> {
         Ok(out)
     }
 
+    /// The period's figures, and its counts per NPS category (the linkage reads them).
     pub(super) async fn figures(
         &self,
         q: &KpiQuery,
         span: Span,
         scale: f64,
     ) -> Result<(KpiFigures, BTreeMap<&'static str, Counts>)> {
-        use definitions as d;
-        let ws = q.workspace_id;
         let by_cat = self.counts_by_category(q, span).await?;
-        let t = by_cat.values().fold(Counts::default(), |a, c| Counts {
-            at_start: a.at_start + c.at_start,
-            acquired: a.acquired + c.acquired,
-            lost: a.lost + c.lost,
-            at_end: a.at_end + c.at_end,
-            ever: a.ever + c.ever,
-            revenue: a.revenue + c.revenue,
-            orders: a.orders + c.orders,
-            buyers: a.buyers + c.buyers,
-            historic_revenue: a.historic_revenue + c.historic_revenue,
-        });
-        let revenue = t.revenue as f64 / scale;
-        let historic = t.historic_revenue as f64 / scale;
-        let churn = kpi::churn_rate(t.lost, t.at_start);
-        let aov = kpi::average_order_value(revenue, t.orders);
-        let freq = kpi::purchase_frequency(t.orders, t.buyers);
+        let t = totals(&by_cat);
+        let (answers, csat_n, csat_ok) = self.feedback_counts(q, span).await?;
+        let activity = Activity {
+            answers,
+            csat_n,
+            csat_ok,
+            reviews: self.reviews_left(q, span).await?,
+            members: self.active_members(q, span).await?,
+            complaints: self.complaints(q, span).await?,
+            channels: self.first_reply(q, span).await?,
+        };
+        let nps = self.nps_figure(q, span.from, span.to).await?;
+        Ok((kpi_figures(span, &t, scale, activity, nps), by_cat))
+    }
 
-        // Feedback: answers (all surveys), CSAT answers, reviews left.
+    /// Feedback: answers (all surveys), CSAT answers and the satisfied among them.
+    async fn feedback_counts(&self, q: &KpiQuery, span: Span) -> Result<(u64, u64, u64)> {
+        let ws = q.workspace_id;
         let mut sql = Sql::new();
         let text = format!(
             "SELECT COUNT(*) AS answers, \
@@ -124,9 +123,12 @@ impl Kpis<'_> {
         let filters = self.answer_filters(&mut sql, q);
         sql.push(&format!("{text}{filters}"));
         let row = sql.fetch(&self.store.pool).await?.remove(0);
-        let (answers, csat_n, csat_ok) =
-            (u(&row, "answers")?, u(&row, "csat_n")?, u(&row, "csat_ok")?);
+        Ok((u(&row, "answers")?, u(&row, "csat_n")?, u(&row, "csat_ok")?))
+    }
 
+    /// Reviews left in the period (engagements that became `review_left`).
+    async fn reviews_left(&self, q: &KpiQuery, span: Span) -> Result<u64> {
+        let ws = q.workspace_id;
         let mut sql = Sql::new();
         let text = format!(
             "SELECT COUNT(*) AS n FROM engagements e JOIN answers a ON a.id = e.answer_id \
@@ -137,9 +139,12 @@ impl Kpis<'_> {
         );
         let filters = self.answer_filters(&mut sql, q);
         sql.push(&format!("{text}{filters}"));
-        let reviews = u(&sql.fetch(&self.store.pool).await?.remove(0), "n")?;
+        u(&sql.fetch(&self.store.pool).await?.remove(0), "n")
+    }
 
-        // Loyalty: active members among the customers active at the end.
+    /// Loyalty: active members among the customers active at the end.
+    async fn active_members(&self, q: &KpiQuery, span: Span) -> Result<u64> {
+        let ws = q.workspace_id;
         let mut sql = Sql::new();
         let seg = self.segment_join(&mut sql, q, "sp.customer_id");
         let (w, e) = (sql.i(ws), sql.i(span.end));
@@ -150,10 +155,14 @@ impl Kpis<'_> {
              WHERE sp.workspace_id = {w} AND sp.started_at < {e} AND (sp.ended_at IS NULL OR sp.ended_at >= {e})"
         );
         sql.push(&text);
-        let members = u(&sql.fetch(&self.store.pool).await?.remove(0), "members")?;
+        u(&sql.fetch(&self.store.pool).await?.remove(0), "members")
+    }
 
-        // Contacts: complaints, and the median first reply per channel (window functions,
-        // the mean of the middle two for an even count, as kpi::median).
+    /// Contacts: complaints opened in the period. (The median first reply per channel is
+    /// [`Self::first_reply`]: window functions, the mean of the middle two for an even
+    /// count, as kpi::median.)
+    async fn complaints(&self, q: &KpiQuery, span: Span) -> Result<u64> {
+        let ws = q.workspace_id;
         let mut sql = Sql::new();
         let seg = self.segment_join(&mut sql, q, "x.customer_id");
         let text = format!(
@@ -164,80 +173,7 @@ impl Kpis<'_> {
             sql.i(span.end)
         );
         sql.push(&text);
-        let complaints = u(&sql.fetch(&self.store.pool).await?.remove(0), "n")?;
-        let channels = self.first_reply(q, span).await?;
-
-        let nps = self.nps_figure(q, span.from, span.to).await?;
-        let figures = KpiFigures {
-            from: span.from,
-            to: span.to,
-            customers_at_start: Kpi::count(t.at_start, d::CUSTOMERS_AT_START),
-            acquired: Kpi::count(t.acquired, d::ACQUIRED),
-            lost: Kpi::count(t.lost, d::LOST),
-            customers_at_end: Kpi::count(t.at_end, d::CUSTOMERS_AT_END),
-            churn_rate: Kpi::new(churn, "fraction", d::CHURN_RATE)
-                .with("lost", t.lost as f64)
-                .with("customers_at_start", t.at_start as f64),
-            retention_rate: Kpi::new(
-                kpi::retention_rate(t.at_end, t.acquired, t.at_start),
-                "fraction",
-                d::RETENTION_RATE,
-            )
-            .with("customers_at_end", t.at_end as f64)
-            .with("acquired", t.acquired as f64)
-            .with("customers_at_start", t.at_start as f64),
-            nps,
-            revenue: Kpi::new(Some(revenue), "money", d::REVENUE).with("orders", t.orders as f64),
-            average_order_value: Kpi::new(aov, "money", d::AVERAGE_ORDER_VALUE)
-                .with("revenue", revenue)
-                .with("orders", t.orders as f64),
-            purchase_frequency: Kpi::new(freq, "orders_per_customer", d::PURCHASE_FREQUENCY)
-                .with("orders", t.orders as f64)
-                .with("buying_customers", t.buyers as f64),
-            historic_clv: Kpi::new(
-                kpi::historic_clv(historic, t.ever),
-                "money",
-                d::HISTORIC_CLV,
-            )
-            .with("revenue_to_date", historic)
-            .with("customers", t.ever as f64),
-            predicted_clv: Kpi::new(
-                kpi::predicted_clv(aov, freq, churn),
-                "money",
-                d::PREDICTED_CLV,
-            )
-            .with("average_order_value", aov.unwrap_or(f64::NAN))
-            .with("purchase_frequency", freq.unwrap_or(f64::NAN))
-            .with("churn_rate", churn.unwrap_or(f64::NAN)),
-            feedback_volume: Kpi::count(answers + reviews, d::FEEDBACK_VOLUME)
-                .with("answers", answers as f64)
-                .with("reviews_left", reviews as f64),
-            csat: Kpi::new(kpi::csat(csat_ok, csat_n), "fraction", d::CSAT)
-                .with("satisfied", csat_ok as f64)
-                .with("answers", csat_n as f64),
-            loyalty_usage: Kpi::new(
-                kpi::loyalty_usage(members, t.at_end),
-                "fraction",
-                d::LOYALTY_USAGE,
-            )
-            .with("active_members", members as f64)
-            .with("active_customers", t.at_end as f64),
-            complaints_per_month: Kpi::new(
-                kpi::complaints_per_month(complaints, span.days()),
-                "per_month",
-                d::COMPLAINTS_PER_MONTH,
-            )
-            .with("complaints", complaints as f64)
-            .with("days", span.days() as f64),
-            first_reply: FirstReply {
-                definition: d::FIRST_REPLY,
-                channels,
-            },
-        };
-        // NaN inputs (undefined parts) would not serialise as JSON numbers: drop them.
-        let mut figures = figures;
-        figures.predicted_clv.inputs.retain(|_, v| v.is_finite());
-        Ok((figures, by_cat))
+        u(&sql.fetch(&self.store.pool).await?.remove(0), "n")
     }
 
     async fn first_reply(&self, q: &KpiQuery, span: Span) -> Result<Vec<ChannelReply>> {
@@ -331,4 +267,126 @@ impl Kpis<'_> {
                 .with("customers_with_open_case", u(&row, "customers")? as f64),
         })
     }
+}
+
+/// What the feedback, loyalty and contact queries counted in a period.
+struct Activity {
+    answers: u64,
+    csat_n: u64,
+    csat_ok: u64,
+    reviews: u64,
+    members: u64,
+    complaints: u64,
+    channels: Vec<ChannelReply>,
+}
+
+/// The sums over every NPS category.
+fn totals(by_cat: &BTreeMap<&'static str, Counts>) -> Counts {
+    by_cat.values().fold(Counts::default(), |a, c| Counts {
+        at_start: a.at_start + c.at_start,
+        acquired: a.acquired + c.acquired,
+        lost: a.lost + c.lost,
+        at_end: a.at_end + c.at_end,
+        ever: a.ever + c.ever,
+        revenue: a.revenue + c.revenue,
+        orders: a.orders + c.orders,
+        buyers: a.buyers + c.buyers,
+        historic_revenue: a.historic_revenue + c.historic_revenue,
+    })
+}
+
+/// The period's figures from its counts: each with its definition and its inputs.
+fn kpi_figures(
+    span: Span,
+    t: &Counts,
+    scale: f64,
+    activity: Activity,
+    nps: NpsFigure,
+) -> KpiFigures {
+    use definitions as d;
+    let Activity {
+        answers,
+        csat_n,
+        csat_ok,
+        reviews,
+        members,
+        complaints,
+        channels,
+    } = activity;
+    let revenue = t.revenue as f64 / scale;
+    let historic = t.historic_revenue as f64 / scale;
+    let churn = kpi::churn_rate(t.lost, t.at_start);
+    let aov = kpi::average_order_value(revenue, t.orders);
+    let freq = kpi::purchase_frequency(t.orders, t.buyers);
+
+    let figures = KpiFigures {
+        from: span.from,
+        to: span.to,
+        customers_at_start: Kpi::count(t.at_start, d::CUSTOMERS_AT_START),
+        acquired: Kpi::count(t.acquired, d::ACQUIRED),
+        lost: Kpi::count(t.lost, d::LOST),
+        customers_at_end: Kpi::count(t.at_end, d::CUSTOMERS_AT_END),
+        churn_rate: Kpi::new(churn, "fraction", d::CHURN_RATE)
+            .with("lost", t.lost as f64)
+            .with("customers_at_start", t.at_start as f64),
+        retention_rate: Kpi::new(
+            kpi::retention_rate(t.at_end, t.acquired, t.at_start),
+            "fraction",
+            d::RETENTION_RATE,
+        )
+        .with("customers_at_end", t.at_end as f64)
+        .with("acquired", t.acquired as f64)
+        .with("customers_at_start", t.at_start as f64),
+        nps,
+        revenue: Kpi::new(Some(revenue), "money", d::REVENUE).with("orders", t.orders as f64),
+        average_order_value: Kpi::new(aov, "money", d::AVERAGE_ORDER_VALUE)
+            .with("revenue", revenue)
+            .with("orders", t.orders as f64),
+        purchase_frequency: Kpi::new(freq, "orders_per_customer", d::PURCHASE_FREQUENCY)
+            .with("orders", t.orders as f64)
+            .with("buying_customers", t.buyers as f64),
+        historic_clv: Kpi::new(
+            kpi::historic_clv(historic, t.ever),
+            "money",
+            d::HISTORIC_CLV,
+        )
+        .with("revenue_to_date", historic)
+        .with("customers", t.ever as f64),
+        predicted_clv: Kpi::new(
+            kpi::predicted_clv(aov, freq, churn),
+            "money",
+            d::PREDICTED_CLV,
+        )
+        .with("average_order_value", aov.unwrap_or(f64::NAN))
+        .with("purchase_frequency", freq.unwrap_or(f64::NAN))
+        .with("churn_rate", churn.unwrap_or(f64::NAN)),
+        feedback_volume: Kpi::count(answers + reviews, d::FEEDBACK_VOLUME)
+            .with("answers", answers as f64)
+            .with("reviews_left", reviews as f64),
+        csat: Kpi::new(kpi::csat(csat_ok, csat_n), "fraction", d::CSAT)
+            .with("satisfied", csat_ok as f64)
+            .with("answers", csat_n as f64),
+        loyalty_usage: Kpi::new(
+            kpi::loyalty_usage(members, t.at_end),
+            "fraction",
+            d::LOYALTY_USAGE,
+        )
+        .with("active_members", members as f64)
+        .with("active_customers", t.at_end as f64),
+        complaints_per_month: Kpi::new(
+            kpi::complaints_per_month(complaints, span.days()),
+            "per_month",
+            d::COMPLAINTS_PER_MONTH,
+        )
+        .with("complaints", complaints as f64)
+        .with("days", span.days() as f64),
+        first_reply: FirstReply {
+            definition: d::FIRST_REPLY,
+            channels,
+        },
+    };
+    // NaN inputs (undefined parts) would not serialise as JSON numbers: drop them.
+    let mut figures = figures;
+    figures.predicted_clv.inputs.retain(|_, v| v.is_finite());
+    figures
 }
