@@ -15,35 +15,33 @@ impl Kpis<'_> {
         span: Span,
         scale: f64,
     ) -> Result<Vec<MonthPoint>> {
-        let mut months = Vec::new();
-        let mut first = span.from.with_day(1).unwrap_or(span.from);
-        while first <= span.to {
-            let next = first + Months::new(1);
-            let from = first.max(span.from);
-            let to = next.pred_opt().unwrap_or(next).min(span.to);
-            months.push(Span::new(from, to));
-            first = next;
+        let months = months_of(span);
+        let churn = self.churn_by_month(q, span, &months).await?;
+        let (revenue, complaints) = self.revenue_and_complaints_by_month(q, &months).await?;
+        let mut out = Vec::with_capacity(months.len());
+        for (i, m) in months.iter().enumerate() {
+            out.push(MonthPoint {
+                month: format!("{:04}-{:02}", m.from.year(), m.from.month()),
+                from: m.from,
+                to: m.to,
+                churn_rate: kpi::churn_rate(churn[i].1, churn[i].0),
+                nps: self.nps_figure(q, m.from, m.to).await?.value,
+                revenue: revenue[i] as f64 / scale,
+                complaints: complaints[i],
+            });
         }
-        // A VALUES table of the months, joined to each fact table in one statement.
-        let values = |sql: &mut Sql| -> String {
-            let rows: Vec<String> = months
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    format!(
-                        "({}, {}, {})",
-                        sql.i(i as i64),
-                        sql.i(m.start),
-                        sql.i(m.end)
-                    )
-                })
-                .collect();
-            format!("months (k, s, e) AS (VALUES {})", rows.join(", "))
-        };
+        Ok(out)
+    }
 
-        // Churn per month in one pass over the spells: per customer, whether they were
-        // there at each month's start and whether a spell of theirs ended in it (distinct
-        // customers, as the headline), then summed.
+    /// Churn per month in one pass over the spells: per customer, whether they were
+    /// there at each month's start and whether a spell of theirs ended in it (distinct
+    /// customers, as the headline), then summed: (at start, lost) per month.
+    async fn churn_by_month(
+        &self,
+        q: &KpiQuery,
+        span: Span,
+        months: &[Span],
+    ) -> Result<Vec<(u64, u64)>> {
         let mut sql = Sql::new();
         let mut flags = Vec::new();
         let mut sums = Vec::new();
@@ -69,13 +67,21 @@ impl Kpis<'_> {
         );
         sql.push(&text);
         let row = sql.fetch(&self.store.pool).await?.remove(0);
-        let churn = (0..months.len())
+        (0..months.len())
             .map(|i| Ok((u(&row, &format!("a{i}"))?, u(&row, &format!("l{i}"))?)))
-            .collect::<Result<Vec<(u64, u64)>>>()?;
+            .collect::<Result<Vec<(u64, u64)>>>()
+    }
 
+    /// Revenue (minor units) and complaints per month, each summed in one statement over a
+    /// VALUES table of the months.
+    async fn revenue_and_complaints_by_month(
+        &self,
+        q: &KpiQuery,
+        months: &[Span],
+    ) -> Result<(Vec<i64>, Vec<u64>)> {
         let sums = |table: &str, alias: &str, time: &str, value: &str, extra: &str| {
             let mut sql = Sql::new();
-            let cte = values(&mut sql);
+            let cte = months_values(&mut sql, months);
             let seg = self.segment_join(&mut sql, q, &format!("{alias}.customer_id"));
             let text = format!(
                 "WITH {cte} SELECT m.k AS k, CAST(COALESCE(SUM({value}), 0) AS BIGINT) AS v \
@@ -100,19 +106,37 @@ impl Kpis<'_> {
                 *slot = u(&row, "v")?;
             }
         }
-
-        let mut out = Vec::with_capacity(months.len());
-        for (i, m) in months.iter().enumerate() {
-            out.push(MonthPoint {
-                month: format!("{:04}-{:02}", m.from.year(), m.from.month()),
-                from: m.from,
-                to: m.to,
-                churn_rate: kpi::churn_rate(churn[i].1, churn[i].0),
-                nps: self.nps_figure(q, m.from, m.to).await?.value,
-                revenue: revenue[i] as f64 / scale,
-                complaints: complaints[i],
-            });
-        }
-        Ok(out)
+        Ok((revenue, complaints))
     }
+}
+
+/// The calendar months of a span, the first and last clipped to it.
+fn months_of(span: Span) -> Vec<Span> {
+    let mut months = Vec::new();
+    let mut first = span.from.with_day(1).unwrap_or(span.from);
+    while first <= span.to {
+        let next = first + Months::new(1);
+        let from = first.max(span.from);
+        let to = next.pred_opt().unwrap_or(next).min(span.to);
+        months.push(Span::new(from, to));
+        first = next;
+    }
+    months
+}
+
+/// A VALUES table of the months, joined to each fact table in one statement.
+fn months_values(sql: &mut Sql, months: &[Span]) -> String {
+    let rows: Vec<String> = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            format!(
+                "({}, {}, {})",
+                sql.i(i as i64),
+                sql.i(m.start),
+                sql.i(m.end)
+            )
+        })
+        .collect();
+    format!("months (k, s, e) AS (VALUES {})", rows.join(", "))
 }
