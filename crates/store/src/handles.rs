@@ -40,15 +40,15 @@ handles! {
     customers => Customers;
 
     /// Cases: list, read, change (core decides, this writes), escalate, closed-loop health.
-    /// (`closed_loop/cases.rs`)
+    /// (`closed_loop/cases/mod.rs`, `list.rs`, `update.rs`, `escalation.rs`, `health.rs`)
     cases => Cases;
 
     /// Engagements with promoters and passives: thank-yous, review requests, discount codes.
-    /// (`closed_loop/engagements.rs`)
+    /// (`closed_loop/engagements/mod.rs`, `engagements/discount_codes.rs`)
     engagements => Engagements;
 
     /// The outbox: messages queued with the write that caused them, claimed, delivered, retried.
-    /// (`delivery/outbox.rs`)
+    /// (`delivery/outbox/queue.rs`, `outbox/claim.rs`, `outbox/browse.rs`)
     outbox => Outbox;
 
     /// Webhook endpoints and their signing secrets.
@@ -80,7 +80,7 @@ handles! {
     exports => Exports;
 
     /// Loyalty KPIs: retention, churn and revenue by NPS group.
-    /// (`insight/kpis.rs`)
+    /// (`insight/kpis/mod.rs`, `kpis/figures.rs`, `kpis/series.rs`)
     kpis => Kpis;
 
     /// The customer list and one customer's timeline; follow-ups.
