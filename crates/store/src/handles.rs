@@ -88,7 +88,8 @@ handles! {
     timelines => Timelines;
 
     /// Invitations: create, track (delivered, opened, answered), dispatch, remind, unsubscribe.
-    /// (`invitations/mod.rs`, `invitations/dispatch.rs`)
+    /// (`invitations/mod.rs`, `create.rs`, `tracking.rs`, `unsubscribe.rs`, `rates.rs`,
+    /// `widget.rs`, `texts.rs`, `dispatch.rs`)
     invitations => Invitations;
 
     /// Event triggers, and the events that schedule their invitations.
