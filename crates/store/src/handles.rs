@@ -84,7 +84,7 @@ handles! {
     kpis => Kpis;
 
     /// The customer list and one customer's timeline; follow-ups.
-    /// (`insight/timeline.rs`)
+    /// (`insight/timeline/mod.rs`, `timeline/customers.rs`, `timeline/follow_up.rs`)
     timelines => Timelines;
 
     /// Invitations: create, track (delivered, opened, answered), dispatch, remind, unsubscribe.
