@@ -41,58 +41,85 @@ pub(super) fn events(
     follow_up: Option<&FollowUp>,
     changes: &[ScoreChange],
 ) -> Vec<TimelineEvent> {
-    // (event, rank within the same second)
-    let mut all: Vec<(TimelineEvent, u8)> = Vec::new();
-    let mut push =
-        |at, rank, kind: &str, summary: String, ids: (Option<i64>, Option<i64>, Option<i64>)| {
-            all.push((
-                TimelineEvent {
-                    at,
-                    kind: kind.to_owned(),
-                    summary,
-                    answer_id: ids.0,
-                    case_id: ids.1,
-                    engagement_id: ids.2,
-                },
-                rank,
-            ));
-        };
-    for a in answers {
-        let summary = match &a.comment {
-            Some(c) => format!("Answered {} to {}: “{c}”", a.score, a.survey_name),
-            None => format!("Answered {} to {}", a.score, a.survey_name),
-        };
-        push(
-            a.answered_at,
-            0,
-            "answered",
-            summary,
-            (Some(a.id), None, None),
-        );
-    }
-    for (at, answer_id, from, to, survey) in changes {
-        let summary = format!("Changed the answer to {survey} from {from} to {to}");
-        push(
-            *at,
-            1,
-            "score_changed",
-            summary,
-            (Some(*answer_id), None, None),
-        );
-    }
+    let mut all = Events::default();
+    all.answers(answers);
+    all.score_changes(changes);
     for k in cases {
+        all.case(k);
+    }
+    all.engagements(engagements);
+    if let Some(f) = follow_up {
+        all.follow_up(f);
+    }
+    all.newest_first()
+}
+
+/// The answer, case and engagement an event is about.
+type Ids = (Option<i64>, Option<i64>, Option<i64>);
+
+/// Events as they are found, each with its rank within the same second.
+#[derive(Default)]
+struct Events(Vec<(TimelineEvent, u8)>);
+
+impl Events {
+    fn push(&mut self, at: DateTime<Utc>, rank: u8, kind: &str, summary: String, ids: Ids) {
+        self.0.push((
+            TimelineEvent {
+                at,
+                kind: kind.to_owned(),
+                summary,
+                answer_id: ids.0,
+                case_id: ids.1,
+                engagement_id: ids.2,
+            },
+            rank,
+        ));
+    }
+
+    fn answers(&mut self, answers: &[TimelineAnswer]) {
+        for a in answers {
+            let summary = match &a.comment {
+                Some(c) => format!("Answered {} to {}: “{c}”", a.score, a.survey_name),
+                None => format!("Answered {} to {}", a.score, a.survey_name),
+            };
+            self.push(
+                a.answered_at,
+                0,
+                "answered",
+                summary,
+                (Some(a.id), None, None),
+            );
+        }
+    }
+
+    fn score_changes(&mut self, changes: &[ScoreChange]) {
+        for (at, answer_id, from, to, survey) in changes {
+            let summary = format!("Changed the answer to {survey} from {from} to {to}");
+            self.push(
+                *at,
+                1,
+                "score_changed",
+                summary,
+                (Some(*answer_id), None, None),
+            );
+        }
+    }
+
+    /// A case opened, its notes, and each step it took (contacted, escalated, resolved,
+    /// closed).
+    fn case(&mut self, k: &TimelineCase) {
         let ids = (None, Some(k.id), None);
         let opened = format!(
             "Case #{} opened ({} priority, assigned to {})",
             k.id, k.priority, k.assignee
         );
-        push(k.created_at, 1, "case_opened", opened, ids);
+        self.push(k.created_at, 1, "case_opened", opened, ids);
         for n in &k.notes {
             let note = format!("Note on case #{} by {}: {}", k.id, n.author, n.body);
-            push(n.created_at, 2, "note_added", note, ids);
+            self.push(n.created_at, 2, "note_added", note, ids);
         }
         if let Some(at) = k.first_contact_at {
-            push(
+            self.push(
                 at,
                 3,
                 "case_contacted",
@@ -102,7 +129,7 @@ pub(super) fn events(
         }
         if let Some(at) = k.escalated_at {
             let text = format!("Case #{} escalated: first contact overdue", k.id);
-            push(at, 3, "case_escalated", text, ids);
+            self.push(at, 3, "case_escalated", text, ids);
         }
         if let Some(at) = k.resolved_at {
             let outcome = k
@@ -111,7 +138,7 @@ pub(super) fn events(
                 .map(words)
                 .unwrap_or_else(|| "No outcome".into());
             let text = format!("Case #{} resolved — {}", k.id, outcome.to_lowercase());
-            push(at, 4, "case_resolved", text, ids);
+            self.push(at, 4, "case_resolved", text, ids);
         }
         if let Some(at) = k.closed_at {
             let text = match k.outcome.as_deref() {
@@ -121,29 +148,39 @@ pub(super) fn events(
                 ),
                 _ => format!("Case #{} closed", k.id),
             };
-            push(at, 5, "case_closed", text, ids);
+            self.push(at, 5, "case_closed", text, ids);
         }
     }
-    for e in engagements {
-        let ids = (Some(e.answer_id), None, Some(e.id));
-        let what = words(&e.kind);
-        push(
-            e.created_at,
-            2,
-            "engagement_queued",
-            format!("{what} queued"),
-            ids,
-        );
-        if e.status != "queued" {
-            let kind = format!("engagement_{}", e.status);
-            let text = format!("{what} {}", e.status.replace('_', " "));
-            push(e.updated_at, 3, &kind, text, ids);
+
+    /// Each engagement queued, and the status it has reached since.
+    fn engagements(&mut self, engagements: &[TimelineEngagement]) {
+        for e in engagements {
+            let ids = (Some(e.answer_id), None, Some(e.id));
+            let what = words(&e.kind);
+            self.push(
+                e.created_at,
+                2,
+                "engagement_queued",
+                format!("{what} queued"),
+                ids,
+            );
+            if e.status != "queued" {
+                let kind = format!("engagement_{}", e.status);
+                let text = format!("{what} {}", e.status.replace('_', " "));
+                self.push(e.updated_at, 3, &kind, text, ids);
+            }
         }
     }
-    if let Some(f) = follow_up {
+
+    fn follow_up(&mut self, f: &FollowUp) {
         let text = format!("Flagged for follow-up: {}", f.note);
-        push(f.set_at, 6, "follow_up_set", text, (None, None, None));
+        self.push(f.set_at, 6, "follow_up_set", text, (None, None, None));
     }
-    all.sort_by(|(a, ra), (b, rb)| b.at.cmp(&a.at).then(rb.cmp(ra)));
-    all.into_iter().map(|(e, _)| e).collect()
+
+    /// Newest first; within the same second, the higher rank first.
+    fn newest_first(mut self) -> Vec<TimelineEvent> {
+        self.0
+            .sort_by(|(a, ra), (b, rb)| b.at.cmp(&a.at).then(rb.cmp(ra)));
+        self.0.into_iter().map(|(e, _)| e).collect()
+    }
 }
