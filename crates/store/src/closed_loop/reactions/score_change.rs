@@ -6,7 +6,7 @@ use super::open_case::CasePlan;
 use crate::closed_loop::cases::add_note_in;
 use crate::closed_loop::context::{Context, SYSTEM_AUTHOR};
 use crate::closed_loop::engagements;
-use crate::models::{Answer, Customer};
+use crate::models::{Answer, Customer, WorkspaceSettings};
 use crate::{to_ts, Result, StoreError};
 use advocate_core::rescore::{self, Action, CaseFacts, CaseStage, EngagementStage, Since};
 use advocate_core::{EngagementKind, Priority, Score, SurveyKind};
@@ -54,11 +54,54 @@ pub(crate) async fn on_score_change(
     if actions.is_empty() {
         return Ok(());
     }
-    let settings = ctx.settings(conn, ws).await?;
-    let ts = to_ts(now);
+    let change = Rescore {
+        ctx,
+        settings: ctx.settings(conn, ws).await?,
+        after,
+        previous,
+        score,
+        customer: customer.as_ref(),
+        now,
+    };
     let mut changes: Vec<String> = Vec::new();
     for action in &actions {
         let case_id = case_row.as_ref().map(|(id, _)| *id);
+        let language = case_row.as_ref().map(|(_, l)| l.as_str());
+        if let Some(done) = change.apply(conn, action, case_id, language).await? {
+            changes.push(done);
+        }
+    }
+    if let (Some((id, _)), false) = (&case_row, changes.is_empty()) {
+        let withdrawn = actions.contains(&Action::WithdrawCase);
+        change.announce(conn, *id, &changes, withdrawn).await?;
+    }
+    Ok(())
+}
+
+/// What every action of one score change works from.
+struct Rescore<'a, 'c> {
+    ctx: &'a Context<'c>,
+    settings: WorkspaceSettings,
+    /// The answer with its new score.
+    after: &'a Answer,
+    previous: Score,
+    score: Score,
+    customer: Option<&'a Customer>,
+    now: DateTime<Utc>,
+}
+
+impl Rescore<'_, '_> {
+    /// Does one action on the answer's case (`case_id`, in `language`) or its engagements;
+    /// returns what it changed on the case, to note in `case.updated`.
+    async fn apply(
+        &self,
+        conn: &mut AnyConnection,
+        action: &Action,
+        case_id: Option<i64>,
+        language: Option<&str>,
+    ) -> Result<Option<String>> {
+        let (ctx, ws, after, score) = (self.ctx, self.after.workspace_id, self.after, self.score);
+        let ts = to_ts(self.now);
         match (action, case_id) {
             (Action::ShowScore, Some(id)) => {
                 sqlx::query("UPDATE cases SET score = $1 WHERE id = $2")
@@ -66,77 +109,96 @@ pub(crate) async fn on_score_change(
                     .bind(id)
                     .execute(&mut *conn)
                     .await?;
-                changes.push(format!("score: {} → {}", previous.value(), score.value()));
+                Ok(Some(format!(
+                    "score: {} → {}",
+                    self.previous.value(),
+                    score.value()
+                )))
             }
             (Action::WithdrawCase, Some(id)) => {
-                withdraw_case(conn, ws, id, ts, score, customer.as_ref()).await?;
-                changes.push("status: withdrawn (closed)".into());
+                withdraw_case(conn, ws, id, ts, score, self.customer).await?;
+                Ok(Some("status: withdrawn (closed)".into()))
             }
             (Action::ApplyPlaybook, Some(id)) => {
-                let language = case_row
-                    .as_ref()
-                    .map(|(_, l)| l.clone())
-                    .unwrap_or_default();
-                let playbook = ctx.playbook(conn, ws, score, &language).await?;
+                let language = language.unwrap_or_default();
+                let playbook = ctx.playbook(conn, ws, score, language).await?;
                 let CasePlan {
                     priority,
                     steps,
                     due,
-                } = CasePlan::of(&playbook, after, customer.is_some(), &settings, now);
+                } = CasePlan::of(
+                    &playbook,
+                    after,
+                    self.customer.is_some(),
+                    &self.settings,
+                    self.now,
+                );
                 replan_case(conn, id, &steps, priority, due).await?;
-                changes.push(format!(
+                Ok(Some(format!(
                     "playbook of {}: priority {}",
                     score.value(),
                     priority.as_str()
-                ));
+                )))
             }
             (Action::Note(text), Some(id)) => {
                 add_note_in(conn, ws, id, SYSTEM_AUTHOR, text).await?;
-                changes.push("note added".into());
+                Ok(Some("note added".into()))
             }
             (Action::OpenCase, _) => {
-                on_detractor(conn, ctx, &settings, after, score, customer.as_ref()).await?;
+                on_detractor(conn, ctx, &self.settings, after, score, self.customer).await?;
                 ctx.write_new_cases(conn).await?;
+                Ok(None)
             }
             (Action::CancelQueuedEngagements, _) => {
                 engagements::cancel_queued(conn, ws, after.id).await?;
+                Ok(None)
             }
             (Action::QueueEngagements(kinds), _) => {
                 engagements::queue_engagements(
                     conn,
                     ctx,
-                    &settings,
+                    &self.settings,
                     after,
                     score,
-                    customer.as_ref(),
+                    self.customer,
                     kinds,
                 )
                 .await?;
+                Ok(None)
             }
-            (_, None) => {}
+            (_, None) => Ok(None),
         }
     }
-    if let (Some((id, _)), false) = (&case_row, changes.is_empty()) {
-        let status = touch_case(conn, *id, ts).await?;
-        ctx.event(
-            conn,
-            ws,
-            "case.updated",
-            json!({
-                "case_id": id,
-                "change": "score_changed",
-                "changes": changes,
-                "by": SYSTEM_AUTHOR,
-                "answer_id": after.id,
-                "previous_score": previous.value(),
-                "score": score.value(),
-                "status": status,
-                "outcome": actions.contains(&Action::WithdrawCase).then_some("withdrawn"),
-            }),
-        )
-        .await?;
+
+    /// Stamps the changed case and announces the `changes` as `case.updated`.
+    async fn announce(
+        &self,
+        conn: &mut AnyConnection,
+        id: i64,
+        changes: &[String],
+        withdrawn: bool,
+    ) -> Result<()> {
+        let ws = self.after.workspace_id;
+        let status = touch_case(conn, id, to_ts(self.now)).await?;
+        self.ctx
+            .event(
+                conn,
+                ws,
+                "case.updated",
+                json!({
+                    "case_id": id,
+                    "change": "score_changed",
+                    "changes": changes,
+                    "by": SYSTEM_AUTHOR,
+                    "answer_id": self.after.id,
+                    "previous_score": self.previous.value(),
+                    "score": self.score.value(),
+                    "status": status,
+                    "outcome": withdrawn.then_some("withdrawn"),
+                }),
+            )
+            .await
     }
-    Ok(())
 }
 
 /// Keeps that an answer's score changed (not for eNPS, which keeps nothing of the kind).
