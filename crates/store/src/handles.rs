@@ -28,7 +28,7 @@ macro_rules! handles {
 
 handles! {
     /// Answers as they arrive, one or many (bulk), their comments and score changes.
-    /// (`answers/record.rs`, `answers/bulk.rs`)
+    /// (`answers/record.rs`, `answers/change.rs`, `answers/bulk.rs`)
     answers => Answers;
 
     /// Surveys: create, list, find by slug or public id.

@@ -17,11 +17,11 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
                        language, answered_at, attributes, external_id";
 
-fn answer_from(row: &AnyRow) -> Result<Answer> {
+pub(super) fn answer_from(row: &AnyRow) -> Result<Answer> {
     let text = |col: &str| -> Result<Option<String>> {
         Ok(row.try_get::<String, _>(col).ok().filter(|s| !s.is_empty()))
     };
@@ -131,52 +131,6 @@ impl Answers<'_> {
         ))
     }
 
-    /// Adds or replaces the comment of an answer (the follow-up question's reply).
-    #[tracing::instrument(name = "answers.set_comment", level = "debug", skip_all, fields(workspace = workspace_id))]
-    pub async fn set_comment(
-        &self,
-        workspace_id: i64,
-        answer_id: i64,
-        comment: Option<&str>,
-    ) -> Result<()> {
-        let done = sqlx::query(
-            "UPDATE answers SET comment = $1 WHERE workspace_id = $2 AND id = $3 \
-             AND anonymised_at IS NULL",
-        )
-        .bind(comment.map(str::to_owned))
-        .bind(workspace_id)
-        .bind(answer_id)
-        .execute(&self.store.writer)
-        .await?;
-        if done.rows_affected() > 0 {
-            return Ok(());
-        }
-        match self.get(workspace_id, answer_id).await? {
-            Some(_) => Err(anonymised(answer_id)),
-            None => Err(StoreError::NotFound(format!(
-                "no answer with id {answer_id}"
-            ))),
-        }
-    }
-
-    /// Changes an answer's score, moving its counts in the rollups in the same transaction,
-    /// and reacts to the change there too (see `reactions::on_score_change`: a case
-    /// withdrawn, re-prioritised or opened, engagements cancelled or queued).
-    #[tracing::instrument(name = "answers.change_score", level = "debug", skip_all, fields(workspace = workspace_id))]
-    pub async fn change_score(
-        &self,
-        workspace_id: i64,
-        answer_id: i64,
-        score: u8,
-    ) -> Result<Answer> {
-        let ctx = self.store.reaction_context().await?;
-        let mut tx = self.store.begin_write().await?;
-        let answer = change_score_in(&mut tx, &ctx, workspace_id, answer_id, score).await?;
-        tx.commit().await?;
-        self.store.wake_outbox();
-        Ok(answer)
-    }
-
     #[tracing::instrument(name = "answers.get", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn get(&self, workspace_id: i64, id: i64) -> Result<Option<Answer>> {
         let sql = format!("SELECT {COLUMNS} FROM answers WHERE workspace_id = $1 AND id = $2");
@@ -236,72 +190,6 @@ pub(crate) fn duplicate_as_conflict(err: StoreError, new: &NewAnswer) -> StoreEr
         }
         other => other,
     }
-}
-
-fn anonymised(answer_id: i64) -> StoreError {
-    StoreError::Conflict(format!(
-        "answer {answer_id} has been anonymised and can no longer be changed"
-    ))
-}
-
-async fn survey_kind_in(
-    conn: &mut AnyConnection,
-    workspace_id: i64,
-    survey_id: i64,
-) -> Result<SurveyKind> {
-    let kind: Option<String> =
-        sqlx::query_scalar("SELECT kind FROM surveys WHERE workspace_id = $1 AND id = $2")
-            .bind(workspace_id)
-            .bind(survey_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let kind =
-        kind.ok_or_else(|| StoreError::NotFound(format!("no survey with id {survey_id}")))?;
-    SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))
-}
-
-/// Changes an answer's score inside the caller's transaction, rollups and the reaction to
-/// the change included.
-pub(crate) async fn change_score_in(
-    conn: &mut AnyConnection,
-    ctx: &Context<'_>,
-    workspace_id: i64,
-    answer_id: i64,
-    score: u8,
-) -> Result<Answer> {
-    let sql =
-        format!("SELECT {COLUMNS}, anonymised_at FROM answers WHERE workspace_id = $1 AND id = $2");
-    let row = sqlx::query(&sql)
-        .bind(workspace_id)
-        .bind(answer_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no answer with id {answer_id}")))?;
-    if row.try_get::<Option<i64>, _>("anonymised_at")?.is_some() {
-        return Err(anonymised(answer_id));
-    }
-    let old = answer_from(&row)?;
-    if old.score == score {
-        return Ok(old);
-    }
-    let kind = survey_kind_in(conn, workspace_id, old.survey_id).await?;
-    kind.check_score(i64::from(score))
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    sqlx::query("UPDATE answers SET score = $1 WHERE id = $2")
-        .bind(i64::from(score))
-        .bind(answer_id)
-        .execute(&mut *conn)
-        .await?;
-    let mut tally = Tally::default();
-    tally.count(&old, old.score, -1);
-    tally.count(&old, score, 1);
-    tally.write(conn).await?;
-    let new = Answer {
-        score,
-        ..old.clone()
-    };
-    reactions::on_score_change(conn, ctx, &old, &new, kind).await?;
-    Ok(new)
 }
 
 /// The columns an answer row is inserted with, in [`AnswerRow::bind`]'s order.

@@ -2,7 +2,8 @@
 //! for [`ANSWER_CHANGE_DAYS`]).
 
 use super::{invitation_in, InvitationStatus};
-use crate::answers::record::{change_score_in, insert_one_answer_in};
+use crate::answers::change::change_score_in;
+use crate::answers::record::insert_one_answer_in;
 use crate::feedback::customers::customer_by_id_in;
 use crate::feedback::surveys::survey_in;
 use crate::models::{Answer, NewAnswer, Respondent};
