@@ -109,147 +109,16 @@ impl Privacy<'_> {
         let mut tx = self.store.pool.begin().await?;
         let c = person_in(&mut tx, workspace_id, external_id).await?;
         let ids = [workspace_id, c.id];
-        let customer = rows(
-            &mut tx,
-            "SELECT external_id, name, email, phone, language, attributes, account_manager, \
-             follow_up_note, follow_up_set_at, unsubscribed_at, created_at, updated_at \
-             FROM customers WHERE workspace_id = $1 AND id = $2",
-            &ids,
-            &[
-                ("external_id", Text),
-                ("name", Text),
-                ("email", Text),
-                ("phone", Text),
-                ("language", Text),
-                ("attributes", Json),
-                ("account_manager", Text),
-                ("follow_up_note", Text),
-                ("follow_up_set_at", Time),
-                ("unsubscribed_at", Time),
-                ("created_at", Time),
-                ("updated_at", Time),
-            ],
-        )
-        .await?
-        .pop()
-        .unwrap_or_default();
-        let answers = rows(
-            &mut tx,
-            "SELECT a.id, s.slug AS survey, a.score, a.comment, a.channel, a.touchpoint, a.language, \
-             a.answered_at, a.attributes, a.external_id FROM answers a JOIN surveys s ON s.id = a.survey_id \
-             WHERE a.workspace_id = $1 AND a.customer_id = $2 ORDER BY a.answered_at, a.id",
-            &ids,
-            ANSWER_COLS,
-        )
-        .await?;
-        let invitations = rows(
-            &mut tx,
-            "SELECT i.id, s.slug AS survey, i.channel, i.language, i.source, i.status, i.skip_reason, \
-             i.send_at, i.sent_at, i.delivered_at, i.opened_at, i.answered_at, i.reminded_at, \
-             i.answer_id, i.expires_at, i.created_at FROM invitations i JOIN surveys s ON s.id = i.survey_id \
-             WHERE i.workspace_id = $1 AND i.customer_id = $2 ORDER BY i.id",
-            &ids,
-            &[
-                ("id", Int),
-                ("survey", Text),
-                ("channel", Text),
-                ("language", Text),
-                ("source", Text),
-                ("status", Text),
-                ("skip_reason", Text),
-                ("send_at", Time),
-                ("sent_at", Time),
-                ("delivered_at", Time),
-                ("opened_at", Time),
-                ("answered_at", Time),
-                ("reminded_at", Time),
-                ("answer_id", Int),
-                ("expires_at", Time),
-                ("created_at", Time),
-            ],
-        )
-        .await?;
-        let events = rows(
-            &mut tx,
-            "SELECT id, name, attributes, occurred_at, external_id, created_at FROM events \
-             WHERE workspace_id = $1 AND customer_id = $2 ORDER BY occurred_at, id",
-            &ids,
-            &[
-                ("id", Int),
-                ("name", Text),
-                ("attributes", Json),
-                ("occurred_at", Time),
-                ("external_id", Text),
-                ("created_at", Time),
-            ],
-        )
-        .await?;
+        let customer = customer_of(&mut tx, &ids).await?;
+        let answers = answers_of(&mut tx, &ids).await?;
+        let invitations = invitations_of(&mut tx, &ids).await?;
+        let events = events_of(&mut tx, &ids).await?;
         let cases = self.cases_of(&mut tx, &ids).await?;
-        let engagements = rows(
-            &mut tx,
-            &format!(
-                "SELECT id, answer_id, kind, status, discount_code, created_at, updated_at \
-                 FROM engagements WHERE id IN ({ENGAGEMENTS_OF}) ORDER BY id"
-            ),
-            &ids,
-            &[
-                ("id", Int),
-                ("answer_id", Int),
-                ("kind", Text),
-                ("status", Text),
-                ("discount_code", Text),
-                ("created_at", Time),
-                ("updated_at", Time),
-            ],
-        )
-        .await?;
-        let orders = rows(
-            &mut tx,
-            "SELECT external_id, amount_minor, original_amount_minor, original_currency, ordered_at, \
-             created_at FROM orders WHERE workspace_id = $1 AND customer_id = $2 ORDER BY ordered_at, id",
-            &ids,
-            &[
-                ("external_id", Text),
-                ("amount_minor", Int),
-                ("original_amount_minor", Int),
-                ("original_currency", Text),
-                ("ordered_at", Time),
-                ("created_at", Time),
-            ],
-        )
-        .await?;
-        let contacts = rows(
-            &mut tx,
-            "SELECT external_id, channel, is_complaint, opened_at, first_reply_at, resolved_at, \
-             created_at FROM contacts WHERE workspace_id = $1 AND customer_id = $2 ORDER BY opened_at, id",
-            &ids,
-            &[
-                ("external_id", Text),
-                ("channel", Text),
-                ("is_complaint", Bool),
-                ("opened_at", Time),
-                ("first_reply_at", Time),
-                ("resolved_at", Time),
-                ("created_at", Time),
-            ],
-        )
-        .await?;
-        let spells = rows(
-            &mut tx,
-            "SELECT started_at, ended_at FROM customer_spells WHERE workspace_id = $1 \
-             AND customer_id = $2 ORDER BY started_at",
-            &ids,
-            &[("started_at", Time), ("ended_at", Time)],
-        )
-        .await?;
-        let memberships = rows(
-            &mut tx,
-            "SELECT joined_at, left_at FROM loyalty_memberships WHERE workspace_id = $1 \
-             AND customer_id = $2 ORDER BY joined_at",
-            &ids,
-            &[("joined_at", Time), ("left_at", Time)],
-        )
-        .await?;
+        let engagements = engagements_of(&mut tx, &ids).await?;
+        let orders = orders_of(&mut tx, &ids).await?;
+        let contacts = contacts_of(&mut tx, &ids).await?;
+        let spells = spells_of(&mut tx, &ids).await?;
+        let memberships = memberships_of(&mut tx, &ids).await?;
         let case_ids = ids_of(&cases);
         let engagement_ids = ids_of(&engagements);
         let needles = Needles {
@@ -313,4 +182,180 @@ impl Privacy<'_> {
 
 fn ids_of(items: &[Value]) -> Vec<i64> {
     items.iter().filter_map(|v| v["id"].as_i64()).collect()
+}
+
+/// The customer's own row.
+async fn customer_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Value> {
+    Ok(rows(
+        conn,
+        "SELECT external_id, name, email, phone, language, attributes, account_manager, \
+         follow_up_note, follow_up_set_at, unsubscribed_at, created_at, updated_at \
+         FROM customers WHERE workspace_id = $1 AND id = $2",
+        ids,
+        &[
+            ("external_id", Text),
+            ("name", Text),
+            ("email", Text),
+            ("phone", Text),
+            ("language", Text),
+            ("attributes", Json),
+            ("account_manager", Text),
+            ("follow_up_note", Text),
+            ("follow_up_set_at", Time),
+            ("unsubscribed_at", Time),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    )
+    .await?
+    .pop()
+    .unwrap_or_default())
+}
+
+/// The person's answers, oldest first.
+async fn answers_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT a.id, s.slug AS survey, a.score, a.comment, a.channel, a.touchpoint, a.language, \
+         a.answered_at, a.attributes, a.external_id FROM answers a JOIN surveys s ON s.id = a.survey_id \
+         WHERE a.workspace_id = $1 AND a.customer_id = $2 ORDER BY a.answered_at, a.id",
+        ids,
+        ANSWER_COLS,
+    )
+    .await
+}
+
+/// The invitations sent to the person.
+async fn invitations_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT i.id, s.slug AS survey, i.channel, i.language, i.source, i.status, i.skip_reason, \
+         i.send_at, i.sent_at, i.delivered_at, i.opened_at, i.answered_at, i.reminded_at, \
+         i.answer_id, i.expires_at, i.created_at FROM invitations i JOIN surveys s ON s.id = i.survey_id \
+         WHERE i.workspace_id = $1 AND i.customer_id = $2 ORDER BY i.id",
+        ids,
+        &[
+            ("id", Int),
+            ("survey", Text),
+            ("channel", Text),
+            ("language", Text),
+            ("source", Text),
+            ("status", Text),
+            ("skip_reason", Text),
+            ("send_at", Time),
+            ("sent_at", Time),
+            ("delivered_at", Time),
+            ("opened_at", Time),
+            ("answered_at", Time),
+            ("reminded_at", Time),
+            ("answer_id", Int),
+            ("expires_at", Time),
+            ("created_at", Time),
+        ],
+    )
+    .await
+}
+
+/// The events recorded about the person (the ones that trigger invitations).
+async fn events_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT id, name, attributes, occurred_at, external_id, created_at FROM events \
+         WHERE workspace_id = $1 AND customer_id = $2 ORDER BY occurred_at, id",
+        ids,
+        &[
+            ("id", Int),
+            ("name", Text),
+            ("attributes", Json),
+            ("occurred_at", Time),
+            ("external_id", Text),
+            ("created_at", Time),
+        ],
+    )
+    .await
+}
+
+/// The engagements with the person: theirs, or set off by one of their answers.
+async fn engagements_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        &format!(
+            "SELECT id, answer_id, kind, status, discount_code, created_at, updated_at \
+             FROM engagements WHERE id IN ({ENGAGEMENTS_OF}) ORDER BY id"
+        ),
+        ids,
+        &[
+            ("id", Int),
+            ("answer_id", Int),
+            ("kind", Text),
+            ("status", Text),
+            ("discount_code", Text),
+            ("created_at", Time),
+            ("updated_at", Time),
+        ],
+    )
+    .await
+}
+
+/// The person's orders.
+async fn orders_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT external_id, amount_minor, original_amount_minor, original_currency, ordered_at, \
+         created_at FROM orders WHERE workspace_id = $1 AND customer_id = $2 ORDER BY ordered_at, id",
+        ids,
+        &[
+            ("external_id", Text),
+            ("amount_minor", Int),
+            ("original_amount_minor", Int),
+            ("original_currency", Text),
+            ("ordered_at", Time),
+            ("created_at", Time),
+        ],
+    )
+    .await
+}
+
+/// The person's support contacts.
+async fn contacts_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT external_id, channel, is_complaint, opened_at, first_reply_at, resolved_at, \
+         created_at FROM contacts WHERE workspace_id = $1 AND customer_id = $2 ORDER BY opened_at, id",
+        ids,
+        &[
+            ("external_id", Text),
+            ("channel", Text),
+            ("is_complaint", Bool),
+            ("opened_at", Time),
+            ("first_reply_at", Time),
+            ("resolved_at", Time),
+            ("created_at", Time),
+        ],
+    )
+    .await
+}
+
+/// The person's lifecycle spells (acquired, churned).
+async fn spells_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT started_at, ended_at FROM customer_spells WHERE workspace_id = $1 \
+         AND customer_id = $2 ORDER BY started_at",
+        ids,
+        &[("started_at", Time), ("ended_at", Time)],
+    )
+    .await
+}
+
+/// The person's loyalty-programme memberships.
+async fn memberships_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
+    rows(
+        conn,
+        "SELECT joined_at, left_at FROM loyalty_memberships WHERE workspace_id = $1 \
+         AND customer_id = $2 ORDER BY joined_at",
+        ids,
+        &[("joined_at", Time), ("left_at", Time)],
+    )
+    .await
 }
