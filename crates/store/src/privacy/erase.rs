@@ -4,7 +4,7 @@
 //! report, are unchanged.
 
 use super::export::{CASES_OF, ENGAGEMENTS_OF};
-use super::messages::{messages_about, Needles};
+use super::messages::{messages_about, Needles, PersonMessage};
 use super::person_in;
 use crate::many_rows::placeholders;
 use crate::Privacy;
@@ -74,51 +74,8 @@ impl Privacy<'_> {
             external_id: c.external_id.clone(),
             ..Erasure::default()
         };
-
-        for m in &messages {
-            if m.status == "delivered" {
-                done.messages_scrubbed += exec(
-                    &mut tx,
-                    "UPDATE outbox SET target = 'erased', payload = '{\"erased\":true}', \
-                     last_error = NULL WHERE id = $1",
-                    &[m.id],
-                )
-                .await?;
-            } else {
-                exec(
-                    &mut tx,
-                    "DELETE FROM outbox_attempts WHERE outbox_id = $1",
-                    &[m.id],
-                )
-                .await?;
-                done.messages_cancelled +=
-                    exec(&mut tx, "DELETE FROM outbox WHERE id = $1", &[m.id]).await?;
-            }
-        }
-
-        if !case_ids.is_empty() {
-            let list = placeholders(1, case_ids.len());
-            done.case_notes_deleted = exec(
-                &mut tx,
-                &format!("DELETE FROM case_notes WHERE case_id IN ({list})"),
-                &case_ids,
-            )
-            .await?;
-            for table in ["case_steps", "case_answers"] {
-                exec(
-                    &mut tx,
-                    &format!("DELETE FROM {table} WHERE case_id IN ({list})"),
-                    &case_ids,
-                )
-                .await?;
-            }
-            done.cases_deleted = exec(
-                &mut tx,
-                &format!("DELETE FROM cases WHERE id IN ({list})"),
-                &case_ids,
-            )
-            .await?;
-        }
+        erase_messages(&mut tx, &messages, &mut done).await?;
+        delete_cases(&mut tx, &case_ids, &mut done).await?;
         // Their answers linked to someone else's case (cannot happen today; kept safe).
         exec(
             &mut tx,
@@ -127,45 +84,8 @@ impl Privacy<'_> {
             &ids,
         )
         .await?;
-        if !engagement_ids.is_empty() {
-            let list = placeholders(1, engagement_ids.len());
-            done.discount_codes_deleted = exec(
-                &mut tx,
-                &format!("DELETE FROM discount_codes WHERE engagement_id IN ({list})"),
-                &engagement_ids,
-            )
-            .await?;
-            done.engagements_deleted = exec(
-                &mut tx,
-                &format!("DELETE FROM engagements WHERE id IN ({list})"),
-                &engagement_ids,
-            )
-            .await?;
-        }
-
-        let owned = "WHERE workspace_id = $1 AND customer_id = $2";
-        done.invitations_deleted =
-            exec(&mut tx, &format!("DELETE FROM invitations {owned}"), &ids).await?;
-        done.events_deleted = exec(&mut tx, &format!("DELETE FROM events {owned}"), &ids).await?;
-        done.orders_deleted = exec(&mut tx, &format!("DELETE FROM orders {owned}"), &ids).await?;
-        done.contacts_detached = exec(
-            &mut tx,
-            &format!("UPDATE contacts SET customer_id = NULL {owned}"),
-            &ids,
-        )
-        .await?;
-        done.lifecycle_spells_deleted = exec(
-            &mut tx,
-            &format!("DELETE FROM customer_spells {owned}"),
-            &ids,
-        )
-        .await?;
-        done.loyalty_memberships_deleted = exec(
-            &mut tx,
-            &format!("DELETE FROM loyalty_memberships {owned}"),
-            &ids,
-        )
-        .await?;
+        delete_engagements(&mut tx, &engagement_ids, &mut done).await?;
+        delete_their_records(&mut tx, &ids, &mut done).await?;
         done.answers_anonymised = exec(
             &mut tx,
             &format!("{ANONYMISE} WHERE workspace_id = $2 AND customer_id = $3"),
@@ -189,3 +109,117 @@ impl Privacy<'_> {
 pub(super) const ANONYMISE: &str = "UPDATE answers SET customer_id = NULL, comment = NULL, \
      attributes = '{}', external_id = NULL, idempotency_key = NULL, request_hash = NULL, \
      anonymised_at = $1";
+
+/// Delivered messages to or about the person keep their record without target or
+/// content; the others are cancelled (deleted with their attempts).
+async fn erase_messages(
+    conn: &mut AnyConnection,
+    messages: &[PersonMessage],
+    done: &mut Erasure,
+) -> Result<()> {
+    for m in messages {
+        if m.status == "delivered" {
+            done.messages_scrubbed += exec(
+                conn,
+                "UPDATE outbox SET target = 'erased', payload = '{\"erased\":true}', \
+                 last_error = NULL WHERE id = $1",
+                &[m.id],
+            )
+            .await?;
+        } else {
+            exec(
+                conn,
+                "DELETE FROM outbox_attempts WHERE outbox_id = $1",
+                &[m.id],
+            )
+            .await?;
+            done.messages_cancelled +=
+                exec(conn, "DELETE FROM outbox WHERE id = $1", &[m.id]).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the person's cases with their notes, checklists and linked answers.
+async fn delete_cases(
+    conn: &mut AnyConnection,
+    case_ids: &[i64],
+    done: &mut Erasure,
+) -> Result<()> {
+    if !case_ids.is_empty() {
+        let list = placeholders(1, case_ids.len());
+        done.case_notes_deleted = exec(
+            conn,
+            &format!("DELETE FROM case_notes WHERE case_id IN ({list})"),
+            case_ids,
+        )
+        .await?;
+        for table in ["case_steps", "case_answers"] {
+            exec(
+                conn,
+                &format!("DELETE FROM {table} WHERE case_id IN ({list})"),
+                case_ids,
+            )
+            .await?;
+        }
+        done.cases_deleted = exec(
+            conn,
+            &format!("DELETE FROM cases WHERE id IN ({list})"),
+            case_ids,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the engagements with the person and the discount codes they were given.
+async fn delete_engagements(
+    conn: &mut AnyConnection,
+    engagement_ids: &[i64],
+    done: &mut Erasure,
+) -> Result<()> {
+    if !engagement_ids.is_empty() {
+        let list = placeholders(1, engagement_ids.len());
+        done.discount_codes_deleted = exec(
+            conn,
+            &format!("DELETE FROM discount_codes WHERE engagement_id IN ({list})"),
+            engagement_ids,
+        )
+        .await?;
+        done.engagements_deleted = exec(
+            conn,
+            &format!("DELETE FROM engagements WHERE id IN ({list})"),
+            engagement_ids,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Deletes what is only about the person (invitations, events, orders, spells,
+/// memberships) and detaches their support contacts; `ids` is (workspace, customer).
+async fn delete_their_records(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    done: &mut Erasure,
+) -> Result<()> {
+    let owned = "WHERE workspace_id = $1 AND customer_id = $2";
+    done.invitations_deleted = exec(conn, &format!("DELETE FROM invitations {owned}"), ids).await?;
+    done.events_deleted = exec(conn, &format!("DELETE FROM events {owned}"), ids).await?;
+    done.orders_deleted = exec(conn, &format!("DELETE FROM orders {owned}"), ids).await?;
+    done.contacts_detached = exec(
+        conn,
+        &format!("UPDATE contacts SET customer_id = NULL {owned}"),
+        ids,
+    )
+    .await?;
+    done.lifecycle_spells_deleted =
+        exec(conn, &format!("DELETE FROM customer_spells {owned}"), ids).await?;
+    done.loyalty_memberships_deleted = exec(
+        conn,
+        &format!("DELETE FROM loyalty_memberships {owned}"),
+        ids,
+    )
+    .await?;
+    Ok(())
+}
