@@ -15,7 +15,7 @@ use crate::{from_ts, to_ts, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -325,106 +325,24 @@ impl Spells<'_> {
         let names: Vec<&str> = events.iter().map(|(c, _, _)| c.trim()).collect();
         let ids = customer_ids_in(&mut tx, workspace_id, &names).await?;
         let mut problems = Problems::default();
-        // Customer id → its events (index, opens, at), in input order.
-        let mut by_customer: BTreeMap<i64, Pending> = BTreeMap::new();
-        for (i, (customer, opens, at)) in events.iter().enumerate() {
-            let customer = customer.trim();
-            let mut ok = true;
-            if let Err(m) = not_future("at", *at, now) {
-                problems.invalid(i, m);
-                ok = false;
-            }
-            if customer.is_empty() {
-                problems.invalid(i, "customer must not be empty");
-                continue;
-            }
-            match ids.get(customer) {
-                None => problems.add(i, ProblemKind::NotFound, missing_customer(customer)),
-                Some(id) if ok => by_customer
-                    .entry(*id)
-                    .or_insert_with(|| (customer, Vec::new()))
-                    .1
-                    .push((i, *opens, to_ts(*at))),
-                Some(_) => {}
-            }
-        }
+        let by_customer = by_customer(events, &ids, now, &mut problems);
         let mut recorded = Recorded::default();
         for (customer_id, (name, mut list)) in by_customer {
             list.sort_by_key(|(_, _, at)| *at);
-            let mut spells = stored_spells(&mut tx, t, workspace_id, customer_id).await?;
+            let mut customer = CustomerSpells {
+                t,
+                workspace_id,
+                customer_id,
+                name,
+                spells: stored_spells(&mut tx, t, workspace_id, customer_id).await?,
+            };
             for (i, opens, at) in list {
                 let event = if opens { t.open } else { t.close };
-                let replay = spells.iter().any(|s| {
-                    if opens {
-                        s.start == at
-                    } else {
-                        s.end == Some(at)
-                    }
-                });
-                if replay {
+                if customer.records(opens, at) {
                     recorded.unchanged += 1;
                     continue;
                 }
-                let latest = spells.last().copied();
-                let refusal = match (opens, latest) {
-                    (
-                        true,
-                        Some(Stored {
-                            start, end: None, ..
-                        }),
-                    ) => Some(format!(
-                        "customer {name:?} already has an open {} ({} at {}); record {} first",
-                        t.noun,
-                        t.open,
-                        time(start),
-                        t.close
-                    )),
-                    (true, Some(Stored { end: Some(end), .. })) if at < end => Some(format!(
-                        "customer {name:?} {} at {}, after this; {}s cannot overlap",
-                        t.close,
-                        time(end),
-                        t.noun
-                    )),
-                    (true, _) => {
-                        let id = open_spell(&mut tx, t, workspace_id, customer_id, at, now).await?;
-                        spells.push(Stored {
-                            id,
-                            start: at,
-                            end: None,
-                        });
-                        None
-                    }
-                    (
-                        false,
-                        Some(Stored {
-                            start, end: None, ..
-                        }),
-                    ) if at < start => Some(format!(
-                        "this is before the open {} began ({} at {})",
-                        t.noun,
-                        t.open,
-                        time(start)
-                    )),
-                    (false, Some(Stored { id, end: None, .. })) => {
-                        close_spell(&mut tx, t, id, at).await?;
-                        if let Some(last) = spells.last_mut() {
-                            last.end = Some(at);
-                        }
-                        None
-                    }
-                    (false, Some(Stored { end: Some(end), .. })) => Some(format!(
-                        "customer {name:?} has no open {} (last {} at {}); record {} first",
-                        t.noun,
-                        t.close,
-                        time(end),
-                        t.open
-                    )),
-                    (false, None) => Some(format!(
-                        "customer {name:?} has no open {} (never {}); record {} first",
-                        t.noun, t.open, t.open
-                    )),
-                };
-                match refusal {
+                match customer.apply(&mut tx, opens, at, now).await? {
                     Some(m) => problems.add(
                         i,
                         ProblemKind::Conflict,
@@ -439,6 +357,133 @@ impl Spells<'_> {
         }
         mode.end(tx).await?;
         Ok(Ok(recorded))
+    }
+}
+
+/// The valid events of a batch by customer id (each with its index in the batch), in
+/// input order; the others are added to `problems`.
+fn by_customer<'a>(
+    events: &[Event<'a>],
+    ids: &HashMap<String, i64>,
+    now: DateTime<Utc>,
+    problems: &mut Problems,
+) -> BTreeMap<i64, Pending<'a>> {
+    let mut by_customer: BTreeMap<i64, Pending> = BTreeMap::new();
+    for (i, (customer, opens, at)) in events.iter().enumerate() {
+        let customer = customer.trim();
+        let mut ok = true;
+        if let Err(m) = not_future("at", *at, now) {
+            problems.invalid(i, m);
+            ok = false;
+        }
+        if customer.is_empty() {
+            problems.invalid(i, "customer must not be empty");
+            continue;
+        }
+        match ids.get(customer) {
+            None => problems.add(i, ProblemKind::NotFound, missing_customer(customer)),
+            Some(id) if ok => by_customer
+                .entry(*id)
+                .or_insert_with(|| (customer, Vec::new()))
+                .1
+                .push((i, *opens, to_ts(*at))),
+            Some(_) => {}
+        }
+    }
+    by_customer
+}
+
+/// One customer's spells in one table, as a batch's events are applied to them.
+struct CustomerSpells<'a> {
+    t: &'a Table,
+    workspace_id: i64,
+    customer_id: i64,
+    /// The customer's external id, for messages.
+    name: &'a str,
+    /// Oldest first; kept up to date as events are applied.
+    spells: Vec<Stored>,
+}
+
+impl CustomerSpells<'_> {
+    /// Whether a stored spell already records this event (a replay).
+    fn records(&self, opens: bool, at: i64) -> bool {
+        self.spells.iter().any(|s| {
+            if opens {
+                s.start == at
+            } else {
+                s.end == Some(at)
+            }
+        })
+    }
+
+    /// Opens or closes a spell at `at`; or, changing nothing, says why it cannot.
+    async fn apply(
+        &mut self,
+        conn: &mut AnyConnection,
+        opens: bool,
+        at: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let (t, name) = (self.t, self.name);
+        let latest = self.spells.last().copied();
+        Ok(match (opens, latest) {
+            (
+                true,
+                Some(Stored {
+                    start, end: None, ..
+                }),
+            ) => Some(format!(
+                "customer {name:?} already has an open {} ({} at {}); record {} first",
+                t.noun,
+                t.open,
+                time(start),
+                t.close
+            )),
+            (true, Some(Stored { end: Some(end), .. })) if at < end => Some(format!(
+                "customer {name:?} {} at {}, after this; {}s cannot overlap",
+                t.close,
+                time(end),
+                t.noun
+            )),
+            (true, _) => {
+                let id = open_spell(conn, t, self.workspace_id, self.customer_id, at, now).await?;
+                self.spells.push(Stored {
+                    id,
+                    start: at,
+                    end: None,
+                });
+                None
+            }
+            (
+                false,
+                Some(Stored {
+                    start, end: None, ..
+                }),
+            ) if at < start => Some(format!(
+                "this is before the open {} began ({} at {})",
+                t.noun,
+                t.open,
+                time(start)
+            )),
+            (false, Some(Stored { id, end: None, .. })) => {
+                close_spell(conn, t, id, at).await?;
+                if let Some(last) = self.spells.last_mut() {
+                    last.end = Some(at);
+                }
+                None
+            }
+            (false, Some(Stored { end: Some(end), .. })) => Some(format!(
+                "customer {name:?} has no open {} (last {} at {}); record {} first",
+                t.noun,
+                t.close,
+                time(end),
+                t.open
+            )),
+            (false, None) => Some(format!(
+                "customer {name:?} has no open {} (never {}); record {} first",
+                t.noun, t.open, t.open
+            )),
+        })
     }
 }
 
