@@ -38,55 +38,62 @@ enum Dimension<'a> {
     Segment(&'a str),
 }
 
+/// The rollup rows of a report's period: from `from` (or the first day) to `to` (or today).
+fn scope_of(q: &NpsQuery, survey_ids: Vec<i64>) -> Result<Scope> {
+    let today = Utc::now().date_naive();
+    let from_day = q.from.map_or(0, |d| i64::from(day_number(d)));
+    let to_day = i64::from(day_number(q.to.unwrap_or(today)));
+    if from_day > to_day {
+        return Err(StoreError::Invalid("from must not be after to".into()));
+    }
+    Ok(Scope {
+        workspace_id: q.workspace_id,
+        survey_ids,
+        from_day,
+        to_day,
+    })
+}
+
+/// The period of the same length just before `from`, and how it is named; `None`
+/// without a `from`.
+fn previous_period(q: &NpsQuery, scope: &Scope) -> Option<(Scope, String)> {
+    match q.from {
+        Some(_) => {
+            let (from_day, to_day) = (scope.from_day, scope.to_day);
+            let len = to_day - from_day + 1;
+            let prev = scope.shifted(from_day - len, from_day - 1);
+            let versus = format!(
+                "{} to {}",
+                date_of_day(prev.from_day as i32),
+                date_of_day(prev.to_day as i32)
+            );
+            Some((prev, versus))
+        }
+        None => None,
+    }
+}
+
+/// The rollup dimension a grouping other than time reads.
+fn dimension_of(group_by: &GroupBy) -> Dimension<'_> {
+    match group_by {
+        GroupBy::Touchpoint => Dimension::Touchpoint,
+        GroupBy::Channel => Dimension::Channel,
+        GroupBy::Language => Dimension::Language,
+        GroupBy::Segment(a) => Dimension::Segment(a.as_str()),
+        GroupBy::Time(_) => unreachable!("handled above"),
+    }
+}
+
 impl Analytics<'_> {
     #[tracing::instrument(name = "analytics.report", level = "debug", skip_all)]
     pub async fn report(&self, q: &NpsQuery) -> Result<NpsReport> {
         let (survey_ids, enps) = self.report_surveys(q).await?;
-        // eNPS is anonymous: no figure of fewer answers than the workspace's minimum.
-        let floor = match enps {
-            true => Some(
-                self.store
-                    .settings()
-                    .get(q.workspace_id)
-                    .await?
-                    .enps_min_group_size,
-            ),
-            false => None,
-        };
-        if floor.is_some() && q.group_by == Some(GroupBy::Time(Granularity::Day)) {
-            return Err(StoreError::Invalid(
-                "eNPS is anonymous and is reported by week or longer, not by day".into(),
-            ));
-        }
-        let today = Utc::now().date_naive();
-        let from_day = q.from.map_or(0, |d| i64::from(day_number(d)));
-        let to_day = i64::from(day_number(q.to.unwrap_or(today)));
-        if from_day > to_day {
-            return Err(StoreError::Invalid("from must not be after to".into()));
-        }
-        let scope = Scope {
-            workspace_id: q.workspace_id,
-            survey_ids,
-            from_day,
-            to_day,
-        };
+        let floor = self.anonymity_floor(q, enps).await?;
+        let scope = scope_of(q, survey_ids)?;
 
         let total = self.histogram_total(&scope).await?;
 
-        // The period of the same length just before `from`.
-        let previous = match q.from {
-            Some(_) => {
-                let len = to_day - from_day + 1;
-                let prev = scope.shifted(from_day - len, from_day - 1);
-                let versus = format!(
-                    "{} to {}",
-                    date_of_day(prev.from_day as i32),
-                    date_of_day(prev.to_day as i32)
-                );
-                Some((prev, versus))
-            }
-            None => None,
-        };
+        let previous = previous_period(q, &scope);
         let change_total = match &previous {
             Some((prev, versus)) => {
                 let h = self.histogram_total(prev).await?;
@@ -101,38 +108,10 @@ impl Analytics<'_> {
                 Some(self.time_groups(&scope, *g, q.ci, q.from.is_some()).await?)
             }
             Some(other) => {
-                let dim = match other {
-                    GroupBy::Touchpoint => Dimension::Touchpoint,
-                    GroupBy::Channel => Dimension::Channel,
-                    GroupBy::Language => Dimension::Language,
-                    GroupBy::Segment(a) => Dimension::Segment(a.as_str()),
-                    GroupBy::Time(_) => unreachable!("handled above"),
-                };
-                let current = self.histogram_by(&scope, &dim).await?;
-                let prev = match &previous {
-                    Some((p, versus)) => Some((self.histogram_by(p, &dim).await?, versus)),
-                    None => None,
-                };
+                let dim = dimension_of(other);
                 Some(
-                    current
-                        .iter()
-                        .map(|(key, hist)| NpsGroup {
-                            key: if key.is_empty() {
-                                "(none)".into()
-                            } else {
-                                key.clone()
-                            },
-                            summary: summary(hist, q.ci),
-                            change: prev.as_ref().map(|(p, versus)| {
-                                change(
-                                    hist,
-                                    &p.get(key).copied().unwrap_or_default(),
-                                    (*versus).clone(),
-                                )
-                            }),
-                            suppressed: None,
-                        })
-                        .collect(),
+                    self.dimension_groups(&scope, &dim, previous.as_ref(), q.ci)
+                        .await?,
                 )
             }
         };
@@ -151,6 +130,63 @@ impl Analytics<'_> {
             crate::insight::anonymity::suppress(&mut report, min);
         }
         Ok(report)
+    }
+
+    /// For eNPS, the fewest answers a figure may show (the workspace's minimum group
+    /// size); `None` for other surveys. eNPS is never grouped by day.
+    async fn anonymity_floor(&self, q: &NpsQuery, enps: bool) -> Result<Option<u32>> {
+        // eNPS is anonymous: no figure of fewer answers than the workspace's minimum.
+        let floor = match enps {
+            true => Some(
+                self.store
+                    .settings()
+                    .get(q.workspace_id)
+                    .await?
+                    .enps_min_group_size,
+            ),
+            false => None,
+        };
+        if floor.is_some() && q.group_by == Some(GroupBy::Time(Granularity::Day)) {
+            return Err(StoreError::Invalid(
+                "eNPS is anonymous and is reported by week or longer, not by day".into(),
+            ));
+        }
+        Ok(floor)
+    }
+
+    /// The groups of a report by a dimension other than time, each with its change
+    /// against the `previous` period when there is one.
+    async fn dimension_groups(
+        &self,
+        scope: &Scope,
+        dim: &Dimension<'_>,
+        previous: Option<&(Scope, String)>,
+        ci: CiMethod,
+    ) -> Result<Vec<NpsGroup>> {
+        let current = self.histogram_by(scope, dim).await?;
+        let prev = match previous {
+            Some((p, versus)) => Some((self.histogram_by(p, dim).await?, versus)),
+            None => None,
+        };
+        Ok(current
+            .iter()
+            .map(|(key, hist)| NpsGroup {
+                key: if key.is_empty() {
+                    "(none)".into()
+                } else {
+                    key.clone()
+                },
+                summary: summary(hist, ci),
+                change: prev.as_ref().map(|(p, versus)| {
+                    change(
+                        hist,
+                        &p.get(key).copied().unwrap_or_default(),
+                        (*versus).clone(),
+                    )
+                }),
+                suppressed: None,
+            })
+            .collect())
     }
 
     /// The segment attributes answers have been counted under, for choosing a breakdown.
