@@ -269,83 +269,11 @@ impl Exports<'_> {
         limit: u32,
     ) -> Result<ExportBatch> {
         let limit = i64::from(limit.clamp(1, EXPORT_BATCH_MAX));
-        let rows =
-            match table {
-                ExportTable::Answers => sqlx::query(
-                    "SELECT a.id, a.answered_at, s.slug, s.kind, a.score, a.comment, a.channel, \
-                     a.touchpoint, a.language, c.external_id AS customer_external_id, \
-                     c.name AS customer_name, a.external_id, a.attributes \
-                     FROM answers a JOIN surveys s ON s.id = a.survey_id \
-                     LEFT JOIN customers c ON c.id = a.customer_id \
-                     WHERE a.workspace_id = $1 AND a.id > $2 \
-                     AND a.answered_at >= $3 AND a.answered_at < $4 \
-                     AND ($5 = '' OR s.slug = $5) ORDER BY a.id LIMIT $6",
-                )
-                .bind(workspace_id)
-                .bind(after)
-                .bind(filter.from.map_or(i64::MIN, to_ts))
-                .bind(filter.to.map_or(i64::MAX, to_ts))
-                .bind(filter.survey.clone().unwrap_or_default())
-                .bind(limit)
-                .fetch_all(&self.store.pool)
-                .await?,
-                ExportTable::Customers => {
-                    // SUM is NUMERIC on PostgreSQL, which the Any driver cannot decode: cast.
-                    sqlx::query(
-                        "SELECT c.id, c.external_id, c.name, c.email, c.phone, c.language, \
-                     c.account_manager, c.attributes, c.created_at, \
-                     (SELECT a.score FROM answers a JOIN surveys s ON s.id = a.survey_id \
-                      WHERE a.customer_id = c.id AND s.kind = 'nps' \
-                      ORDER BY a.answered_at DESC, a.id DESC LIMIT 1) AS latest_nps, \
-                     (SELECT MIN(p.started_at) FROM customer_spells p \
-                      WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id) \
-                      AS customer_since, \
-                     (SELECT p.ended_at FROM customer_spells p \
-                      WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id \
-                      ORDER BY p.started_at DESC, p.id DESC LIMIT 1) AS churned_at, \
-                     (SELECT COUNT(*) FROM orders o \
-                      WHERE o.workspace_id = c.workspace_id AND o.customer_id = c.id) AS orders, \
-                     (SELECT CAST(SUM(o.amount_minor) AS BIGINT) FROM orders o \
-                      WHERE o.workspace_id = c.workspace_id AND o.customer_id = c.id) \
-                      AS revenue_minor \
-                     FROM customers c WHERE c.workspace_id = $1 AND c.id > $2 \
-                     ORDER BY c.id LIMIT $3",
-                    )
-                    .bind(workspace_id)
-                    .bind(after)
-                    .bind(limit)
-                    .fetch_all(&self.store.pool)
-                    .await?
-                }
-                ExportTable::Cases => {
-                    let status_filter = if filter.statuses.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            "AND k.status IN ({})",
-                            placeholders(4, filter.statuses.len())
-                        )
-                    };
-                    let sql = format!(
-                        "SELECT k.id, k.created_at, k.status, k.priority, k.score, \
-                     r.score AS after_score, a.comment, s.slug, \
-                     cu.external_id AS customer_external_id, cu.name AS customer_name, \
-                     k.assignee, k.sla_due_at, k.first_contact_at, k.resolved_at, k.closed_at, \
-                     k.outcome, k.compensation \
-                     FROM cases k JOIN answers a ON a.id = k.answer_id \
-                     JOIN surveys s ON s.id = k.survey_id \
-                     LEFT JOIN customers cu ON cu.id = k.customer_id \
-                     LEFT JOIN answers r ON r.id = k.resurvey_answer_id \
-                     WHERE k.workspace_id = $1 AND k.id > $2 {status_filter} \
-                     ORDER BY k.id LIMIT $3"
-                    );
-                    let mut q = sqlx::query(&sql).bind(workspace_id).bind(after).bind(limit);
-                    for s in &filter.statuses {
-                        q = q.bind(s.as_str());
-                    }
-                    q.fetch_all(&self.store.pool).await?
-                }
-            };
+        let rows = match table {
+            ExportTable::Answers => self.answer_rows(workspace_id, filter, after, limit).await?,
+            ExportTable::Customers => self.customer_rows(workspace_id, after, limit).await?,
+            ExportTable::Cases => self.case_rows(workspace_id, filter, after, limit).await?,
+        };
         let to_cells = match table {
             ExportTable::Answers => answer_row,
             ExportTable::Customers => customer_row,
@@ -360,6 +288,105 @@ impl Exports<'_> {
             rows: rows.iter().map(to_cells).collect::<Result<_>>()?,
             next_after: last_id.filter(|_| full),
         })
+    }
+
+    /// A batch of answers after id `after`, in the filter's period and survey.
+    async fn answer_rows(
+        &self,
+        workspace_id: i64,
+        filter: &ExportFilter,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>> {
+        Ok(sqlx::query(
+            "SELECT a.id, a.answered_at, s.slug, s.kind, a.score, a.comment, a.channel, \
+             a.touchpoint, a.language, c.external_id AS customer_external_id, \
+             c.name AS customer_name, a.external_id, a.attributes \
+             FROM answers a JOIN surveys s ON s.id = a.survey_id \
+             LEFT JOIN customers c ON c.id = a.customer_id \
+             WHERE a.workspace_id = $1 AND a.id > $2 \
+             AND a.answered_at >= $3 AND a.answered_at < $4 \
+             AND ($5 = '' OR s.slug = $5) ORDER BY a.id LIMIT $6",
+        )
+        .bind(workspace_id)
+        .bind(after)
+        .bind(filter.from.map_or(i64::MIN, to_ts))
+        .bind(filter.to.map_or(i64::MAX, to_ts))
+        .bind(filter.survey.clone().unwrap_or_default())
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
+    /// A batch of customers after id `after`, with their latest NPS, spells and orders.
+    async fn customer_rows(
+        &self,
+        workspace_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>> {
+        // SUM is NUMERIC on PostgreSQL, which the Any driver cannot decode: cast.
+        Ok(sqlx::query(
+            "SELECT c.id, c.external_id, c.name, c.email, c.phone, c.language, \
+             c.account_manager, c.attributes, c.created_at, \
+             (SELECT a.score FROM answers a JOIN surveys s ON s.id = a.survey_id \
+              WHERE a.customer_id = c.id AND s.kind = 'nps' \
+              ORDER BY a.answered_at DESC, a.id DESC LIMIT 1) AS latest_nps, \
+             (SELECT MIN(p.started_at) FROM customer_spells p \
+              WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id) \
+              AS customer_since, \
+             (SELECT p.ended_at FROM customer_spells p \
+              WHERE p.workspace_id = c.workspace_id AND p.customer_id = c.id \
+              ORDER BY p.started_at DESC, p.id DESC LIMIT 1) AS churned_at, \
+             (SELECT COUNT(*) FROM orders o \
+              WHERE o.workspace_id = c.workspace_id AND o.customer_id = c.id) AS orders, \
+             (SELECT CAST(SUM(o.amount_minor) AS BIGINT) FROM orders o \
+              WHERE o.workspace_id = c.workspace_id AND o.customer_id = c.id) \
+              AS revenue_minor \
+             FROM customers c WHERE c.workspace_id = $1 AND c.id > $2 \
+             ORDER BY c.id LIMIT $3",
+        )
+        .bind(workspace_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?)
+    }
+
+    /// A batch of cases after id `after`, in the filter's statuses (all when empty).
+    async fn case_rows(
+        &self,
+        workspace_id: i64,
+        filter: &ExportFilter,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>> {
+        let status_filter = if filter.statuses.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "AND k.status IN ({})",
+                placeholders(4, filter.statuses.len())
+            )
+        };
+        let sql = format!(
+            "SELECT k.id, k.created_at, k.status, k.priority, k.score, \
+             r.score AS after_score, a.comment, s.slug, \
+             cu.external_id AS customer_external_id, cu.name AS customer_name, \
+             k.assignee, k.sla_due_at, k.first_contact_at, k.resolved_at, k.closed_at, \
+             k.outcome, k.compensation \
+             FROM cases k JOIN answers a ON a.id = k.answer_id \
+             JOIN surveys s ON s.id = k.survey_id \
+             LEFT JOIN customers cu ON cu.id = k.customer_id \
+             LEFT JOIN answers r ON r.id = k.resurvey_answer_id \
+             WHERE k.workspace_id = $1 AND k.id > $2 {status_filter} \
+             ORDER BY k.id LIMIT $3"
+        );
+        let mut q = sqlx::query(&sql).bind(workspace_id).bind(after).bind(limit);
+        for s in &filter.statuses {
+            q = q.bind(s.as_str());
+        }
+        Ok(q.fetch_all(&self.store.pool).await?)
     }
 }
 
