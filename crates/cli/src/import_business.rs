@@ -8,7 +8,7 @@
 //! when there is none. Rows are held in memory: business files are far smaller than
 //! answers.
 
-use crate::import::{report, Row, Rows};
+use crate::import::rows::{report, Row, Rows};
 use crate::options::DbArgs;
 use advocate_core::ContactChannel;
 use advocate_store::business::{
