@@ -6,7 +6,8 @@ use super::figures::{
 use super::format::{rule_parts, Fmt, RulePart};
 use super::periods::{parse_quarter, quarter_code, quarter_end, quarter_start, range_text};
 use super::REPORT_COMMENTS;
-use crate::charts::{self, TrendPoint};
+use crate::charts;
+use crate::pages::dashboard::trend_points;
 use crate::pages::signin::RequireSignIn;
 use crate::pages::views::ClosedLoopCard;
 use crate::pages::{internal, PageError};
@@ -14,8 +15,8 @@ use crate::state::AppState;
 use advocate_core::period::previous_quarter;
 use advocate_core::{CiMethod, Granularity, GroupBy};
 use advocate_store::exports::PeriodComment;
-use advocate_store::kpis::KpiQuery;
-use advocate_store::NpsQuery;
+use advocate_store::kpis::{KpiQuery, KpiReport};
+use advocate_store::{NpsQuery, Store};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -86,6 +87,71 @@ fn comment(c: PeriodComment) -> ReportComment {
     }
 }
 
+/// The quarter asked for (`2026-Q3`); without one, the last complete quarter.
+fn chosen_quarter(asked: Option<&str>, today: NaiveDate) -> Result<NaiveDate, PageError> {
+    Ok(match asked.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => parse_quarter(s).ok_or(PageError(
+            StatusCode::BAD_REQUEST,
+            "quarter must look like 2026-Q3 (a year and Q1 to Q4).",
+        ))?,
+        None => quarter_start(quarter_start(today).pred_opt().unwrap_or(today)),
+    })
+}
+
+/// The NPS trend: a year of months up to the quarter's end.
+async fn year_trend(
+    store: &Store,
+    ws: i64,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<String, PageError> {
+    let trend_from = end
+        .checked_sub_months(Months::new(12))
+        .and_then(|d| d.succ_opt())
+        .unwrap_or(start);
+    let trend = store
+        .nps_report(&NpsQuery {
+            workspace_id: ws,
+            survey: None,
+            from: Some(trend_from),
+            to: Some(end),
+            group_by: Some(GroupBy::Time(Granularity::Month)),
+            ci: CiMethod::AdjustedWald,
+        })
+        .await
+        .map_err(internal)?;
+    Ok(charts::trend(&trend_points(
+        &trend.groups.unwrap_or_default(),
+    )))
+}
+
+fn report_nps(report: &KpiReport, fmt: &Fmt) -> ReportNps {
+    let (change, change_class) = nps_change(report, fmt);
+    let nps = &report.figures.nps;
+    ReportNps {
+        value: nps_text(nps.value),
+        interval: nps_interval(&report.figures),
+        n: nps.n,
+        promoters: nps.promoters,
+        passives: nps.passives,
+        detractors: nps.detractors,
+        change,
+        change_class,
+        definition: nps.definition.to_owned(),
+    }
+}
+
+/// The report of the quarter holding `d`; empty without a day.
+fn quarter_link(d: Option<NaiveDate>) -> String {
+    d.map(|d| {
+        format!(
+            "/reports/quarterly?quarter={}",
+            quarter_code(quarter_start(d))
+        )
+    })
+    .unwrap_or_default()
+}
+
 /// The printable quarterly report; without `quarter`, the last complete quarter.
 pub async fn quarterly(
     State(state): State<AppState>,
@@ -93,18 +159,7 @@ pub async fn quarterly(
     Query(q): Query<QuarterParam>,
 ) -> Result<QuarterlyReport, PageError> {
     let today = Utc::now().date_naive();
-    let start = match q
-        .quarter
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => parse_quarter(s).ok_or(PageError(
-            StatusCode::BAD_REQUEST,
-            "quarter must look like 2026-Q3 (a year and Q1 to Q4).",
-        ))?,
-        None => quarter_start(quarter_start(today).pred_opt().unwrap_or(today)),
-    };
+    let start = chosen_quarter(q.quarter.as_deref(), today)?;
     let end = quarter_end(start);
     let ws = user.workspace_id;
     let workspace = crate::pages::workspace_of(&state, ws).await?.name;
@@ -124,34 +179,7 @@ pub async fn quarterly(
         .await
         .map_err(internal)?;
     let fmt = Fmt::of(&report);
-    // The trend: a year of months up to the quarter's end.
-    let trend_from = end
-        .checked_sub_months(Months::new(12))
-        .and_then(|d| d.succ_opt())
-        .unwrap_or(start);
-    let trend = store
-        .nps_report(&NpsQuery {
-            workspace_id: ws,
-            survey: None,
-            from: Some(trend_from),
-            to: Some(end),
-            group_by: Some(GroupBy::Time(Granularity::Month)),
-            ci: CiMethod::AdjustedWald,
-        })
-        .await
-        .map_err(internal)?;
-    let points: Vec<TrendPoint> = trend
-        .groups
-        .unwrap_or_default()
-        .iter()
-        .map(|g| TrendPoint {
-            label: g.key.clone(),
-            nps: g.summary.nps,
-            low: g.summary.ci95.map(|i| i.low),
-            high: g.summary.ci95.map(|i| i.high),
-            n: g.summary.n,
-        })
-        .collect();
+    let trend_svg = year_trend(store, ws, start, end).await?;
     let instant = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
     let after_end = end.succ_opt().unwrap_or(end);
     // Chosen across the quarter: each month's longest comments, the months taking turns.
@@ -163,37 +191,16 @@ pub async fn quarterly(
         .closed_loop_health_between(ws, Some(instant(start)), Some(instant(after_end)))
         .await
         .map_err(internal)?;
-    let (change, change_class) = nps_change(&report, &fmt);
-    let nps = &report.figures.nps;
-    let link = |d: Option<NaiveDate>| {
-        d.map(|d| {
-            format!(
-                "/reports/quarterly?quarter={}",
-                quarter_code(quarter_start(d))
-            )
-        })
-        .unwrap_or_default()
-    };
     Ok(QuarterlyReport {
         workspace,
         quarter: quarter_code(start),
         range: range_text(start, end),
         previous_range: range_text(report.previous.from, report.previous.to),
         generated: today.to_string(),
-        previous_href: link(start.pred_opt()),
-        next_href: link(end.succ_opt()),
-        nps: ReportNps {
-            value: nps_text(nps.value),
-            interval: nps_interval(&report.figures),
-            n: nps.n,
-            promoters: nps.promoters,
-            passives: nps.passives,
-            detractors: nps.detractors,
-            change,
-            change_class,
-            definition: nps.definition.to_owned(),
-        },
-        trend_svg: charts::trend(&points),
+        previous_href: quarter_link(start.pred_opt()),
+        next_href: quarter_link(end.succ_opt()),
+        nps: report_nps(&report, &fmt),
+        trend_svg,
         kpis: comparison(&report, &fmt),
         linkage: linkage(&report, &fmt),
         closed_loop: ClosedLoopCard::from_health(&health),
