@@ -10,6 +10,7 @@ use crate::pages::{internal, PageError};
 use crate::state::AppState;
 use advocate_core::{EngagementKind, Language, Priority};
 use advocate_store::models::AnonymousDetractors;
+use advocate_store::Store;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -104,6 +105,104 @@ impl SettingsPage {
     }
 }
 
+/// The language picker: all languages, then each one named in itself.
+fn language_choices(code: &str) -> Vec<LanguageChoice> {
+    let mut languages = vec![LanguageChoice {
+        code: "",
+        name: "All languages",
+        selected: code.is_empty(),
+    }];
+    languages.extend(LANGUAGE_NAMES.iter().map(|(c, n)| LanguageChoice {
+        code: c,
+        name: n,
+        selected: *c == code,
+    }));
+    languages
+}
+
+/// The playbook of every score, in one language or all.
+async fn playbook_rows(
+    store: &Store,
+    ws: i64,
+    language: Option<&Language>,
+) -> Result<Vec<PlaybookRow>, PageError> {
+    let query = language.map_or(String::new(), |l| {
+        format!("?language={}", encode(l.as_str()))
+    });
+    Ok(store
+        .playbooks(ws, language)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|p| PlaybookRow {
+            score: p.score,
+            action: format!("/settings/playbooks/{}{query}", p.score),
+            reset_action: format!("/settings/playbooks/{}/reset{query}", p.score),
+            steps: p.steps.join("\n"),
+            detractor: p.score <= 6,
+            priorities: Priority::ALL
+                .iter()
+                .map(|x| (x.as_str(), p.priority == Some(*x)))
+                .collect(),
+            customized: p.customized,
+        })
+        .collect())
+}
+
+/// The routing rules in order, each with its conditions in words.
+async fn rule_rows(store: &Store, ws: i64) -> Result<Vec<RuleRow>, PageError> {
+    let rules = store.routing_rules(ws).await.map_err(internal)?;
+    let n = rules.len();
+    Ok(rules
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut conditions = Vec::new();
+            if let Some(a) = &r.attribute {
+                conditions.push(match &r.value {
+                    Some(v) => format!("{a} = {v}"),
+                    None => format!("has {a}"),
+                });
+            }
+            if let Some(t) = &r.touchpoint {
+                conditions.push(format!("touchpoint = {t}"));
+            }
+            if let Some(l) = &r.language {
+                conditions.push(format!("language = {l}"));
+            }
+            RuleRow {
+                id: r.id,
+                position: r.position,
+                conditions: conditions.join(" and "),
+                assignee: r.assignee,
+                first: i == 0,
+                last: i + 1 == n,
+            }
+        })
+        .collect())
+}
+
+/// The widget secret, for admins only.
+async fn widget_view(
+    store: &Store,
+    user: &SignedIn,
+) -> Result<Option<WidgetSecretView>, PageError> {
+    if !user.role.grants(advocate_core::Permission::Administer) {
+        return Ok(None);
+    }
+    let s = store
+        .widget_secrets(user.workspace_id, chrono::Utc::now())
+        .await
+        .map_err(internal)?;
+    Ok(Some(WidgetSecretView {
+        secret: s.secret,
+        previous_until: s
+            .previous_valid_until
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+        grace_days: advocate_store::widget_secret::GRACE_DAYS,
+    }))
+}
+
 /// The whole page; `form` replaces the stored settings when the person's input is shown
 /// again after a refusal.
 pub(super) async fn page(
@@ -132,66 +231,8 @@ pub(super) async fn page(
         ),
     };
     let code = language.map_or("", |l| l.as_str());
-    let mut languages = vec![LanguageChoice {
-        code: "",
-        name: "All languages",
-        selected: code.is_empty(),
-    }];
-    languages.extend(LANGUAGE_NAMES.iter().map(|(c, n)| LanguageChoice {
-        code: c,
-        name: n,
-        selected: *c == code,
-    }));
-    let query = language.map_or(String::new(), |l| {
-        format!("?language={}", encode(l.as_str()))
-    });
-    let playbooks = store
-        .playbooks(ws, language)
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .map(|p| PlaybookRow {
-            score: p.score,
-            action: format!("/settings/playbooks/{}{query}", p.score),
-            reset_action: format!("/settings/playbooks/{}/reset{query}", p.score),
-            steps: p.steps.join("\n"),
-            detractor: p.score <= 6,
-            priorities: Priority::ALL
-                .iter()
-                .map(|x| (x.as_str(), p.priority == Some(*x)))
-                .collect(),
-            customized: p.customized,
-        })
-        .collect();
-    let rules = store.routing_rules(ws).await.map_err(internal)?;
-    let n = rules.len();
-    let rules = rules
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut conditions = Vec::new();
-            if let Some(a) = &r.attribute {
-                conditions.push(match &r.value {
-                    Some(v) => format!("{a} = {v}"),
-                    None => format!("has {a}"),
-                });
-            }
-            if let Some(t) = &r.touchpoint {
-                conditions.push(format!("touchpoint = {t}"));
-            }
-            if let Some(l) = &r.language {
-                conditions.push(format!("language = {l}"));
-            }
-            RuleRow {
-                id: r.id,
-                position: r.position,
-                conditions: conditions.join(" and "),
-                assignee: r.assignee,
-                first: i == 0,
-                last: i + 1 == n,
-            }
-        })
-        .collect();
+    let playbooks = playbook_rows(store, ws, language).await?;
+    let rules = rule_rows(store, ws).await?;
     let warnings = store
         .setup_warnings(ws)
         .await
@@ -199,21 +240,7 @@ pub(super) async fn page(
         .into_iter()
         .map(|w| w.message)
         .collect();
-    let widget = if user.role.grants(advocate_core::Permission::Administer) {
-        let s = store
-            .widget_secrets(ws, chrono::Utc::now())
-            .await
-            .map_err(internal)?;
-        Some(WidgetSecretView {
-            secret: s.secret,
-            previous_until: s
-                .previous_valid_until
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
-            grace_days: advocate_store::widget_secret::GRACE_DAYS,
-        })
-    } else {
-        None
-    };
+    let widget = widget_view(store, user).await?;
     Ok(SettingsPage {
         warnings,
         widget,
@@ -226,7 +253,7 @@ pub(super) async fn page(
             .find(|(c, _)| *c == code)
             .map_or(code, |(_, n)| n)
             .to_owned(),
-        languages,
+        languages: language_choices(code),
         playbooks,
         rules,
     })
