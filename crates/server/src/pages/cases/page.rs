@@ -8,7 +8,7 @@ use crate::pages::views::encode;
 use crate::pages::{internal, when, PageError};
 use crate::state::AppState;
 use advocate_core::case::{CaseStatus, Outcome};
-use advocate_store::cases::CaseDetail;
+use advocate_store::cases::{CaseDetail, CaseNote, CaseStep, LinkedAnswer};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -76,14 +76,8 @@ pub struct CasePage {
     pub answers: Vec<AnswerRow>,
 }
 
-pub(super) fn case_page(
-    workspace: String,
-    user: &SignedIn,
-    d: CaseDetail,
-    error: Option<String>,
-) -> CasePage {
-    let c = d.case;
-    let status = c.status;
+/// The statuses the case can move to, its current one first (and selected).
+fn status_choices(status: CaseStatus) -> Vec<Choice> {
     let mut statuses = vec![Choice {
         value: status.as_str(),
         label: status.as_str(),
@@ -103,10 +97,15 @@ pub(super) fn case_page(
                 selected: false,
             }),
     );
+    statuses
+}
+
+/// The outcomes a person can set, none (`—`) first.
+fn outcome_choices(outcome: Option<Outcome>) -> Vec<Choice> {
     let mut outcomes = vec![Choice {
         value: "",
         label: "—",
-        selected: c.outcome.is_none(),
+        selected: outcome.is_none(),
     }];
     outcomes.extend(Outcome::ALL.into_iter().map(|o| Choice {
         value: o.as_str(),
@@ -117,8 +116,52 @@ pub(super) fn case_page(
             // Not in `ALL`: only a changed score withdraws a case.
             Outcome::Withdrawn => "withdrawn",
         },
-        selected: c.outcome == Some(o),
+        selected: outcome == Some(o),
     }));
+    outcomes
+}
+
+fn step_row(s: CaseStep) -> StepRow {
+    StepRow {
+        position: s.position,
+        done: s.done_at.is_some(),
+        done_text: match (s.done_at, s.done_by) {
+            (Some(at), Some(by)) => format!("done {} by {by}", when(at)),
+            (Some(at), None) => format!("done {}", when(at)),
+            _ => String::new(),
+        },
+        text: s.text,
+    }
+}
+
+fn note_row(n: CaseNote) -> NoteRow {
+    NoteRow {
+        author: n.author,
+        body: n.body,
+        at: when(n.created_at),
+    }
+}
+
+fn answer_row(a: LinkedAnswer) -> AnswerRow {
+    AnswerRow {
+        role: a.role,
+        score: a.score,
+        score_class: score_class(a.score),
+        comment: a.comment.unwrap_or_default(),
+        survey: a.survey_slug,
+        at: when(a.answered_at),
+    }
+}
+
+pub(super) fn case_page(
+    workspace: String,
+    user: &SignedIn,
+    d: CaseDetail,
+    error: Option<String>,
+) -> CasePage {
+    let c = d.case;
+    let status = c.status;
+    let outcomes = outcome_choices(c.outcome);
     CasePage {
         workspace,
         user: user.email.clone(),
@@ -162,43 +205,11 @@ pub(super) fn case_page(
         compensation: c.compensation.unwrap_or_default(),
         after_score: c.after_score,
         after_class: c.after_score.map_or("", score_class),
-        statuses,
+        statuses: status_choices(status),
         outcomes,
-        steps: d
-            .steps
-            .into_iter()
-            .map(|s| StepRow {
-                position: s.position,
-                done: s.done_at.is_some(),
-                done_text: match (s.done_at, s.done_by) {
-                    (Some(at), Some(by)) => format!("done {} by {by}", when(at)),
-                    (Some(at), None) => format!("done {}", when(at)),
-                    _ => String::new(),
-                },
-                text: s.text,
-            })
-            .collect(),
-        notes: d
-            .notes
-            .into_iter()
-            .map(|n| NoteRow {
-                author: n.author,
-                body: n.body,
-                at: when(n.created_at),
-            })
-            .collect(),
-        answers: d
-            .answers
-            .into_iter()
-            .map(|a| AnswerRow {
-                role: a.role,
-                score: a.score,
-                score_class: score_class(a.score),
-                comment: a.comment.unwrap_or_default(),
-                survey: a.survey_slug,
-                at: when(a.answered_at),
-            })
-            .collect(),
+        steps: d.steps.into_iter().map(step_row).collect(),
+        notes: d.notes.into_iter().map(note_row).collect(),
+        answers: d.answers.into_iter().map(answer_row).collect(),
     }
 }
 
