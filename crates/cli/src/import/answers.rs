@@ -147,18 +147,13 @@ fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// Checks one row on its own (not yet against other rows or stored data): the answer it
-/// holds, or every problem with it.
-fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, Vec<String>> {
-    let mut problems = Vec::new();
-    if row.fields.len() != cols.count {
-        return Err(vec![format!(
-            "has {} fields but the header has {}",
-            row.fields.len(),
-            cols.count
-        )]);
-    }
-    let survey = match field(row, Some(cols.survey)) {
+/// The survey (id, kind) a row names by slug, or `None` with the problem noted.
+fn survey_of(
+    ctx: &RowContext,
+    slug: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Option<(i64, SurveyKind)> {
+    match slug {
         None => {
             problems.push("survey is required".to_owned());
             None
@@ -170,8 +165,16 @@ fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, V
                 None
             }
         },
-    };
-    let score = match (field(row, Some(cols.score)), survey) {
+    }
+}
+
+/// The score on the survey's scale, or `None` with the problem noted.
+fn score_of(
+    raw: Option<&str>,
+    survey: Option<(i64, SurveyKind)>,
+    problems: &mut Vec<String>,
+) -> Option<u8> {
+    match (raw, survey) {
         (None, _) => {
             problems.push("score is required".to_owned());
             None
@@ -185,8 +188,16 @@ fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, V
         },
         // Without a survey there is no scale to check against.
         (Some(_), None) => None,
-    };
-    let answered_at = match field(row, Some(cols.answered_at)) {
+    }
+}
+
+/// When the answer was given, not in the future, or `None` with the problem noted.
+fn answered_at_of(
+    ctx: &RowContext,
+    raw: Option<&str>,
+    problems: &mut Vec<String>,
+) -> Option<DateTime<Utc>> {
+    match raw {
         None => {
             problems.push("answered_at is required".to_owned());
             None
@@ -205,7 +216,23 @@ fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, V
             }
             Some(t) => Some(t),
         },
-    };
+    }
+}
+
+/// Checks one row on its own (not yet against other rows or stored data): the answer it
+/// holds, or every problem with it.
+fn parse_row(ctx: &RowContext, cols: &Columns, row: &Row) -> Result<NewAnswer, Vec<String>> {
+    let mut problems = Vec::new();
+    if row.fields.len() != cols.count {
+        return Err(vec![format!(
+            "has {} fields but the header has {}",
+            row.fields.len(),
+            cols.count
+        )]);
+    }
+    let survey = survey_of(ctx, field(row, Some(cols.survey)), &mut problems);
+    let score = score_of(field(row, Some(cols.score)), survey, &mut problems);
+    let answered_at = answered_at_of(ctx, field(row, Some(cols.answered_at)), &mut problems);
     let respondent = check(
         &mut problems,
         field(row, cols.customer_id)
