@@ -218,17 +218,68 @@ fn play_out(
     // the case stays open until the last of them.
     let last_linked = case.linked.last().copied();
     let latest = now - Duration::minutes(5);
-    let name = case.customer_name.as_str();
-    let flag = |note: String, set_at| Some(FollowUp { note, set_at });
-    let default_flag = flag(
-        format!("Detractor ({}) — case #{}", case.score, case.id),
-        case.created,
-    );
     let mut fate = fate(rng, case, now);
     if case.created + Duration::minutes(15) > latest {
         fate = Fate::Open;
     }
-    // A first contact: mostly within the SLA, sometimes late (and then escalated).
+    let (on_time, contact) = first_contact(rng, case, now, latest);
+    let finish_from = last_linked.unwrap_or(contact).max(contact) + Duration::hours(1);
+    let finish = between(
+        rng,
+        finish_from,
+        (finish_from + Duration::hours(72)).min(latest),
+    );
+    if matches!(fate, Fate::Resolved(_) | Fate::Unreachable) && finish_from >= latest {
+        fate = Fate::Contacted;
+    }
+    let escalated = (!on_time || matches!(fate, Fate::Open | Fate::Unreachable))
+        && case.due + Duration::minutes(10) < now;
+    let escalated_at = escalated.then(|| case.due + Duration::minutes(10));
+    let e = ending(rng, case, fate, now, contact, finish, done);
+    let compensation = (e.outcome == Some(Outcome::Recovered) && rng.random::<f64>() < 0.45)
+        .then(|| COMPENSATION[rng.random_range(0..COMPENSATION.len())].to_owned());
+    let updated = [
+        e.first_contact,
+        e.resolved,
+        e.closed,
+        escalated_at,
+        last_linked,
+    ]
+    .into_iter()
+    .flatten()
+    .max()
+    .unwrap_or(case.created);
+    CaseHistory {
+        case_id: case.id,
+        status: e.status,
+        created_at: case.created,
+        first_contact_at: e.first_contact,
+        resolved_at: e.resolved,
+        closed_at: e.closed,
+        outcome: e.outcome,
+        compensation,
+        escalated_at,
+        updated_at: updated,
+        note_times: case
+            .linked_notes
+            .iter()
+            .copied()
+            .zip(case.linked.clone())
+            .collect(),
+        notes: e.notes,
+        steps_done: steps_done(case, e.first_contact, e.resolved),
+        follow_up: e.follow_up,
+    }
+}
+
+/// When a case is first contacted, and whether within its SLA: mostly within, sometimes
+/// late (and then escalated).
+fn first_contact(
+    rng: &mut StdRng,
+    case: &OpenCase,
+    now: DateTime<Utc>,
+    latest: DateTime<Utc>,
+) -> (bool, DateTime<Utc>) {
     let on_time = rng.random::<f64>() < 0.78;
     let contact = if on_time || now < case.due {
         between(
@@ -244,18 +295,36 @@ fn play_out(
         )
     }
     .min(latest);
-    let finish_from = last_linked.unwrap_or(contact).max(contact) + Duration::hours(1);
-    let finish = between(
-        rng,
-        finish_from,
-        (finish_from + Duration::hours(72)).min(latest),
+    (on_time, contact)
+}
+
+/// Where a case's fate leaves it: its status and times, outcome, notes and follow-up flag.
+struct Ending {
+    status: CaseStatus,
+    first_contact: Option<DateTime<Utc>>,
+    resolved: Option<DateTime<Utc>>,
+    closed: Option<DateTime<Utc>>,
+    outcome: Option<Outcome>,
+    follow_up: Option<FollowUp>,
+    notes: Vec<HistoricNote>,
+}
+
+/// Plays out a case's fate from its first contact to its finish, counting it in `done`.
+fn ending(
+    rng: &mut StdRng,
+    case: &OpenCase,
+    fate: Fate,
+    now: DateTime<Utc>,
+    contact: DateTime<Utc>,
+    finish: DateTime<Utc>,
+    done: &mut CaseStory,
+) -> Ending {
+    let name = case.customer_name.as_str();
+    let flag = |note: String, set_at| Some(FollowUp { note, set_at });
+    let default_flag = flag(
+        format!("Detractor ({}) — case #{}", case.score, case.id),
+        case.created,
     );
-    if matches!(fate, Fate::Resolved(_) | Fate::Unreachable) && finish_from >= latest {
-        fate = Fate::Contacted;
-    }
-    let escalated = (!on_time || matches!(fate, Fate::Open | Fate::Unreachable))
-        && case.due + Duration::minutes(10) < now;
-    let escalated_at = escalated.then(|| case.due + Duration::minutes(10));
     let note = |body: String, at| HistoricNote {
         author: case.author.clone(),
         body,
@@ -321,15 +390,24 @@ fn play_out(
             )
         }
     };
-    let compensation = (outcome == Some(Outcome::Recovered) && rng.random::<f64>() < 0.45)
-        .then(|| COMPENSATION[rng.random_range(0..COMPENSATION.len())].to_owned());
-    let updated = [first_contact, resolved, closed, escalated_at, last_linked]
-        .into_iter()
-        .flatten()
-        .max()
-        .unwrap_or(case.created);
-    // The checklist: the first step at first contact, the rest when resolved.
-    let steps_done = match first_contact {
+    Ending {
+        status,
+        first_contact,
+        resolved,
+        closed,
+        outcome,
+        follow_up,
+        notes,
+    }
+}
+
+/// The checklist: the first step at first contact, the rest when resolved.
+fn steps_done(
+    case: &OpenCase,
+    first_contact: Option<DateTime<Utc>>,
+    resolved: Option<DateTime<Utc>>,
+) -> Vec<HistoricStep> {
+    match first_contact {
         Some(at) => case
             .steps
             .iter()
@@ -341,27 +419,6 @@ fn play_out(
             })
             .collect(),
         None => Vec::new(),
-    };
-    CaseHistory {
-        case_id: case.id,
-        status,
-        created_at: case.created,
-        first_contact_at: first_contact,
-        resolved_at: resolved,
-        closed_at: closed,
-        outcome,
-        compensation,
-        escalated_at,
-        updated_at: updated,
-        note_times: case
-            .linked_notes
-            .iter()
-            .copied()
-            .zip(case.linked.clone())
-            .collect(),
-        notes,
-        steps_done,
-        follow_up,
     }
 }
 
