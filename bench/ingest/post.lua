@@ -1,7 +1,8 @@
 -- wrk script: POSTs one NPS answer per request, scores 0-10 in turn, with the API key
 -- from the environment (ADVOCATE_KEY). Every 201 is a durable answer.
 local key = os.getenv("ADVOCATE_KEY")
--- ADVOCATE_SCORES="7,8" limits the scores sent (default: 0-10 in turn).
+-- ADVOCATE_SCORES="7,8" limits the scores sent (default: 0-10 in turn); ADVOCATE_PATH
+-- posts elsewhere (/api/v1/responses, for builds from before the rename).
 local scores = {}
 for s in string.gmatch(os.getenv("ADVOCATE_SCORES") or "0,1,2,3,4,5,6,7,8,9,10", "%d+") do
   scores[#scores + 1] = tonumber(s)
@@ -21,7 +22,7 @@ request = function()
   if baseline then
     return wrk.format("GET", "/healthz")
   end
-  return wrk.format(nil, "/api/v1/answers", nil, body)
+  return wrk.format(nil, os.getenv("ADVOCATE_PATH") or "/api/v1/answers", nil, body)
 end
 
 -- Counts answers by status so the run can check them against the database.

@@ -8,14 +8,14 @@ mod cases;
 mod invitations;
 
 use crate::bootstrap;
-use crate::demo_data::{self, DemoData};
+use crate::demo_data::{self, DemoAnswer, DemoData};
 use crate::options::ServeArgs;
 use advocate_core::Language;
 use advocate_store::business::BusinessHistory;
 use advocate_store::models::{NewAnswer, Respondent, ReviewLink, WorkspaceSettings};
 use advocate_store::Store;
 use anyhow::{Context, Result};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 
@@ -59,6 +59,30 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     // One `now` for the whole load, so the data and the closed loop tell the same story.
     let now = Utc::now();
     let data: DemoData = demo_data::generate(SEED, now);
+    let workspace = create_workspace(store).await?;
+    let mut survey_ids = HashMap::new();
+    for s in &data.surveys {
+        let survey = store.surveys().create(workspace.id, s).await?;
+        survey_ids.insert(survey.slug.clone(), survey.id);
+    }
+    load_rows(store, workspace.id, &data, &survey_ids, now).await?;
+    let changed = demo_closed_loop(store, workspace.id, &survey_ids, now).await?;
+    // The live detractors' cases were all opened "now": play out their follow-up.
+    let cases = cases::play_out_cases(store, workspace.id, SEED, now)
+        .await
+        .context("cannot play out the demo's cases")?;
+    let invited =
+        invitations::create(store, workspace.id, &data.customers, &survey_ids, now).await?;
+    store
+        .analyze()
+        .await
+        .context("cannot refresh the planner's statistics")?;
+    print_summary(&data, &cases, changed, &invited);
+    Ok(workspace)
+}
+
+/// The demo workspace with its user, settings and routing rule.
+async fn create_workspace(store: &Store) -> Result<advocate_store::models::Workspace> {
     let workspace = store
         .workspaces()
         .create(WORKSPACE, COMPANY, &Language::english())
@@ -95,12 +119,17 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         )
         .await
         .context("cannot create the demo routing rule")?;
+    Ok(workspace)
+}
 
-    let mut survey_ids = HashMap::new();
-    for s in &data.surveys {
-        let survey = store.surveys().create(workspace.id, s).await?;
-        survey_ids.insert(survey.slug.clone(), survey.id);
-    }
+/// Customers, answers and business data, in batches behind a progress bar.
+async fn load_rows(
+    store: &Store,
+    workspace_id: i64,
+    data: &DemoData,
+    survey_ids: &HashMap<String, i64>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let business = BusinessHistory {
         spells: &data.spells,
         orders: &data.orders,
@@ -113,30 +142,14 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
             .expect("valid template"),
     );
     for chunk in data.customers.chunks(BATCH) {
-        store.customers().upsert_many(workspace.id, chunk).await?;
+        store.customers().upsert_many(workspace_id, chunk).await?;
         bar.inc(chunk.len() as u64);
     }
     let live_from = now - chrono::Duration::days(LIVE_DAYS);
     for chunk in data.answers.chunks(BATCH) {
         let answers: Vec<NewAnswer> = chunk
             .iter()
-            .map(|a| NewAnswer {
-                workspace_id: workspace.id,
-                survey_id: survey_ids[&a.survey_slug],
-                respondent: a
-                    .customer_external_id
-                    .clone()
-                    .map_or(Respondent::Anonymous, Respondent::Known),
-                score: a.score,
-                comment: a.comment.clone(),
-                channel: a.channel,
-                touchpoint: None,
-                language: Some(a.language.clone()),
-                answered_at: a.answered_at,
-                external_id: None,
-                idempotency_key: None,
-                request_hash: None,
-            })
+            .map(|a| new_answer(workspace_id, survey_ids, a))
             .collect();
         // The last weeks are "live": their detractors open cases and promoters are thanked.
         let (history, live): (Vec<_>, Vec<_>) =
@@ -148,21 +161,40 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     // After the answers, so the business rows meet customers the answers already named.
     store
         .history()
-        .load_business(workspace.id, business, |rows| bar.inc(rows))
+        .load_business(workspace_id, business, |rows| bar.inc(rows))
         .await
         .context("cannot load the demo's business data")?;
     bar.finish_and_clear();
-    let changed = demo_closed_loop(store, workspace.id, &survey_ids, now).await?;
-    // The live detractors' cases were all opened "now": play out their follow-up.
-    let cases = cases::play_out_cases(store, workspace.id, SEED, now)
-        .await
-        .context("cannot play out the demo's cases")?;
-    let invited =
-        invitations::create(store, workspace.id, &data.customers, &survey_ids, now).await?;
-    store
-        .analyze()
-        .await
-        .context("cannot refresh the planner's statistics")?;
+    Ok(())
+}
+
+fn new_answer(workspace_id: i64, survey_ids: &HashMap<String, i64>, a: &DemoAnswer) -> NewAnswer {
+    NewAnswer {
+        workspace_id,
+        survey_id: survey_ids[&a.survey_slug],
+        respondent: a
+            .customer_external_id
+            .clone()
+            .map_or(Respondent::Anonymous, Respondent::Known),
+        score: a.score,
+        comment: a.comment.clone(),
+        channel: a.channel,
+        touchpoint: None,
+        language: Some(a.language.clone()),
+        answered_at: a.answered_at,
+        external_id: None,
+        idempotency_key: None,
+        request_hash: None,
+    }
+}
+
+/// What the demo holds, as told on the terminal.
+fn print_summary(
+    data: &DemoData,
+    cases: &cases::CaseStory,
+    changed: Option<i64>,
+    invited: &invitations::InvitationStory,
+) {
     println!(
         "Created the demo workspace: {} customers, {} answers, {} surveys, {} orders, \
          {} support contacts, {} loyalty memberships.",
@@ -196,7 +228,6 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
         invited.answered,
         invited.unanswered
     );
-    Ok(workspace)
 }
 
 /// The closed loop's own cases in the demo: a detractor who changes their mind (the

@@ -1083,6 +1083,17 @@ struct Clock {
 }
 
 impl Clock {
+    fn new(now: DateTime<Utc>) -> Self {
+        Clock {
+            midnight: now
+                .date_naive()
+                .and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc(),
+            hours: Cumulative::new(HOURS),
+        }
+    }
+
     fn weekday(&self, days_ago: i64) -> Weekday {
         (self.midnight - Duration::days(days_ago)).weekday()
     }
@@ -1098,6 +1109,15 @@ impl Clock {
         let hour = self.hours.draw(rng) as i64;
         let second = hour * 3600 + rng.random_range(0..3600);
         self.midnight - Duration::days(days_ago) + Duration::seconds(second)
+    }
+
+    /// When an answer on `channel` came: kiosks only while the shops are open.
+    fn answer_time(&self, rng: &mut StdRng, channel: Channel, days_ago: i64) -> DateTime<Utc> {
+        if channel == Channel::Kiosk {
+            self.in_shop_hours(rng, days_ago)
+        } else {
+            self.at(rng, days_ago)
+        }
     }
 }
 
@@ -1469,26 +1489,13 @@ fn customer_comment(rng: &mut StdRng, cx: &CommentContext) -> String {
 // ---------------------------------------------------------------------------------------
 // Generation.
 
-/// Generates the whole demo: the same `seed` and `now` always give the same data.
-pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let clock = Clock {
-        midnight: now
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .expect("midnight exists")
-            .and_utc(),
-        hours: Cumulative::new(HOURS),
-    };
-    let languages: Vec<Language> = LANGS.iter().map(|l| language(l.code)).collect();
-    let lang_weights = Cumulative::new(LANGS.iter().map(|l| l.weight));
-    let plan_weights = Cumulative::new(PLANS.iter().map(|p| p.weight));
-
-    let customers = customers(&mut rng);
-    // Business data has its own random stream, so the answers' stay as they were.
-    let mut biz = StdRng::seed_from_u64(seed ^ 0xB1_5E55);
-    let window_start = clock.midnight - Duration::days(WINDOW_DAYS);
-    let mut lives = business::lives_before(&mut biz, &customers, clock.midnight, window_start);
+/// The customers in the order they joined (longest ago first), when each joined, and how
+/// likely each is to answer.
+fn join_order(
+    customers: &[Customer],
+    lives: &[business::Life],
+    window_start: DateTime<Utc>,
+) -> (Vec<usize>, Vec<i64>, Cumulative) {
     // Sorted by how long ago they joined, so "joined before day d" is a suffix.
     let mut order: Vec<usize> = (0..customers.len()).collect();
     order.sort_by_key(|&i| (customers[i].joined_days_ago, i));
@@ -1504,6 +1511,103 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
             customers[i].activity
         }
     }));
+    (order, joined, activity)
+}
+
+/// The language, bias and plan of who answered: the customer's, or else drawn for an
+/// anonymous respondent.
+fn profile(
+    rng: &mut StdRng,
+    customer: Option<&Customer>,
+    lang_weights: &Cumulative,
+    plan_weights: &Cumulative,
+) -> (usize, f64, usize) {
+    match customer {
+        Some(c) => (c.lang, c.bias, c.plan),
+        None => (
+            lang_weights.draw(rng),
+            -2.0 + 14.0 * normal(rng),
+            plan_weights.draw(rng),
+        ),
+    }
+}
+
+/// Which customer (by place in the join order) a survey asks `days_ago`, or `None` when
+/// nobody fits that day.
+fn respondent_slot(
+    rng: &mut StdRng,
+    who: Who,
+    days_ago: i64,
+    joined: &[i64],
+    activity: &Cumulative,
+) -> Option<usize> {
+    match who {
+        Who::Anyone => {
+            let from = joined.partition_point(|&j| j <= days_ago + 2);
+            (from < joined.len()).then(|| activity.draw_from(rng, from))
+        }
+        Who::NewCustomers => {
+            let lo = joined.partition_point(|&j| j < days_ago + 3);
+            let hi = joined.partition_point(|&j| j <= days_ago + 40);
+            (lo < hi).then(|| rng.random_range(lo..hi))
+        }
+        Who::Renewing => {
+            let years = rng.random_range(1..=6);
+            let around = days_ago + 365 * years;
+            let lo = joined.partition_point(|&j| j < around - 20);
+            let hi = joined.partition_point(|&j| j <= around + 10);
+            (lo < hi).then(|| rng.random_range(lo..hi))
+        }
+    }
+}
+
+/// A score and its category, moved by `shift` NPS points; a known customer's (`life`)
+/// answers hang together (see `ranked_category`).
+fn score_of(
+    rng: &mut StdRng,
+    kind: SurveyKind,
+    shift: f64,
+    life: Option<&business::Life>,
+) -> (u8, Cat) {
+    match kind {
+        SurveyKind::Csat => {
+            let cat = category(rng, shares(shift, 0.62, 0.12));
+            let score = csat_score(rng, cat);
+            (score, csat_category(score))
+        }
+        _ => {
+            let odds = shares(shift, BASE_PROMOTERS, BASE_DETRACTORS);
+            let cat = match life {
+                Some(life) => {
+                    let fresh: f64 = rng.random();
+                    let r = if rng.random_bool(PERSISTENCE) {
+                        life.quantile()
+                    } else {
+                        fresh
+                    };
+                    ranked_category(r, odds)
+                }
+                None => category(rng, odds),
+            };
+            (nps_score(rng, cat), cat)
+        }
+    }
+}
+
+/// Generates the whole demo: the same `seed` and `now` always give the same data.
+pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let clock = Clock::new(now);
+    let languages: Vec<Language> = LANGS.iter().map(|l| language(l.code)).collect();
+    let lang_weights = Cumulative::new(LANGS.iter().map(|l| l.weight));
+    let plan_weights = Cumulative::new(PLANS.iter().map(|p| p.weight));
+
+    let customers = customers(&mut rng);
+    // Business data has its own random stream, so the answers' stay as they were.
+    let mut biz = StdRng::seed_from_u64(seed ^ 0xB1_5E55);
+    let window_start = clock.midnight - Duration::days(WINDOW_DAYS);
+    let mut lives = business::lives_before(&mut biz, &customers, clock.midnight, window_start);
+    let (order, joined, activity) = join_order(&customers, &lives, window_start);
 
     let normal_days = day_weights(&clock, false);
     let surge_days = day_weights(&clock, true);
@@ -1524,25 +1628,7 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
             let customer = if anonymous {
                 None
             } else {
-                let slot = match spec.who {
-                    Who::Anyone => {
-                        let from = joined.partition_point(|&j| j <= days_ago + 2);
-                        (from < joined.len()).then(|| activity.draw_from(&mut rng, from))
-                    }
-                    Who::NewCustomers => {
-                        let lo = joined.partition_point(|&j| j < days_ago + 3);
-                        let hi = joined.partition_point(|&j| j <= days_ago + 40);
-                        (lo < hi).then(|| rng.random_range(lo..hi))
-                    }
-                    Who::Renewing => {
-                        let years = rng.random_range(1..=6);
-                        let around = days_ago + 365 * years;
-                        let lo = joined.partition_point(|&j| j < around - 20);
-                        let hi = joined.partition_point(|&j| j <= around + 10);
-                        (lo < hi).then(|| rng.random_range(lo..hi))
-                    }
-                };
-                match slot {
+                match respondent_slot(&mut rng, spec.who, days_ago, &joined, &activity) {
                     Some(slot) => Some(order[slot]),
                     // Nobody fits this day (rare): try another.
                     None => continue,
@@ -1551,14 +1637,12 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
             if channel == Channel::Sms && customer.is_some_and(|c| !customers[c].has_phone) {
                 channel = Channel::Email;
             }
-            let (lang, bias, plan) = match customer {
-                Some(c) => (customers[c].lang, customers[c].bias, customers[c].plan),
-                None => (
-                    lang_weights.draw(&mut rng),
-                    -2.0 + 14.0 * normal(&mut rng),
-                    plan_weights.draw(&mut rng),
-                ),
-            };
+            let (lang, bias, plan) = profile(
+                &mut rng,
+                customer.map(|c| &customers[c]),
+                &lang_weights,
+                &plan_weights,
+            );
             let products = PLANS[plan].products;
             let (product, mobile) = (*pick(&mut rng, products), products[0]);
             let outage = in_outage(days_ago);
@@ -1566,30 +1650,7 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
             if outage && spec.topic == Some(S) {
                 shift -= 5.0;
             }
-            let (score, cat) = match spec.kind {
-                SurveyKind::Csat => {
-                    let cat = category(&mut rng, shares(shift, 0.62, 0.12));
-                    let score = csat_score(&mut rng, cat);
-                    (score, csat_category(score))
-                }
-                _ => {
-                    let odds = shares(shift, BASE_PROMOTERS, BASE_DETRACTORS);
-                    let cat = match customer {
-                        // A known customer's answers hang together (see `ranked_category`).
-                        Some(c) => {
-                            let fresh: f64 = rng.random();
-                            let r = if rng.random_bool(PERSISTENCE) {
-                                lives[c].quantile()
-                            } else {
-                                fresh
-                            };
-                            ranked_category(r, odds)
-                        }
-                        None => category(&mut rng, odds),
-                    };
-                    (nps_score(&mut rng, cat), cat)
-                }
-            };
+            let (score, cat) = score_of(&mut rng, spec.kind, shift, customer.map(|c| &lives[c]));
             let comment = rng.random_bool(comment_probability(cat, channel)).then(|| {
                 customer_comment(
                     &mut rng,
@@ -1611,11 +1672,7 @@ pub fn generate(seed: u64, now: DateTime<Utc>) -> DemoData {
                 comment,
                 channel,
                 language: languages[lang].clone(),
-                answered_at: if channel == Channel::Kiosk {
-                    clock.in_shop_hours(&mut rng, days_ago)
-                } else {
-                    clock.at(&mut rng, days_ago)
-                },
+                answered_at: clock.answer_time(&mut rng, channel, days_ago),
             });
         }
     }

@@ -8,7 +8,7 @@
 //! when there is none. Rows are held in memory: business files are far smaller than
 //! answers.
 
-use crate::import::{report, Row, Rows};
+use crate::import::rows::{report, Row, Rows};
 use crate::options::DbArgs;
 use advocate_core::ContactChannel;
 use advocate_store::business::{
@@ -400,6 +400,9 @@ pub async fn loyalty(db: &DbArgs, path: &Path) -> Result<()> {
     })?;
     let (lines, items, errors) = checked_items(rows, |_| None);
     let mode = Mode::store_unless(!errors.is_empty());
-    let checked = store.spells().try_record_loyalty(ws, &items, mode).await?;
+    let checked = store
+        .spells()
+        .try_record_loyalty(ws, &items, mode)
+        .await?;
     finish(&store, path, LOYALTY.what, (lines, errors), checked).await
 }

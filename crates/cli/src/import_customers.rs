@@ -7,7 +7,7 @@
 //! `account_manager`; every other column is a segment attribute (e.g. `plan`, `region`).
 //! Each row is checked with the API's own rules for customers.
 
-use crate::import::{report, Rows};
+use crate::import::rows::{report, Rows};
 use crate::options::DbArgs;
 use advocate_core::customer::CustomerFields;
 use advocate_core::Channel;

@@ -3,7 +3,7 @@
 
 use crate::options::DbArgs;
 use advocate_core::query::KpiParams;
-use advocate_store::insight::kpis::{Kpi, KpiReport};
+use advocate_store::insight::kpis::{Kpi, KpiFigures, KpiReport};
 use anyhow::{anyhow, Result};
 use chrono::Utc;
 use clap::Args;
@@ -86,7 +86,47 @@ pub fn render(r: &KpiReport) -> String {
         let _ = write!(scope, ", touchpoint {t}");
     }
     let _ = writeln!(out, "{scope} (money in {cur})\n");
+    let replies = reply_rows(f);
+    let rows = figure_rows(f, cur, &replies);
+    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
+    for (label, value, def) in &rows {
+        let _ = writeln!(out, "{label:<w0$}  {value:>w1$}  {def}");
+    }
+    write_linkage(&mut out, r);
+    let p = &r.previous;
+    let _ = writeln!(
+        out,
+        "\nPrevious period {} to {}: churn {}, NPS {}, revenue {}.",
+        p.from,
+        p.to,
+        percent(p.churn_rate.value),
+        number(p.nps.value, 1),
+        money(p.revenue.value, cur)
+    );
+    out
+}
 
+/// Time to first reply per channel: (label, median with n).
+fn reply_rows(f: &KpiFigures) -> Vec<(String, String)> {
+    f.first_reply
+        .channels
+        .iter()
+        .map(|c| {
+            (
+                format!("First reply, {}", c.channel),
+                format!("{} (n = {})", duration(c.median_seconds), c.n),
+            )
+        })
+        .collect()
+}
+
+/// The table of figures: (name, value, definition), the first replies last.
+fn figure_rows<'a>(
+    f: &'a KpiFigures,
+    cur: &str,
+    replies: &'a [(String, String)],
+) -> Vec<(&'a str, String, &'a str)> {
     let nps = match (f.nps.value, f.nps.ci95) {
         (Some(v), Some(ci)) => format!(
             "{v:+.1} ({:+.1} to {:+.1}), n = {}",
@@ -157,26 +197,15 @@ pub fn render(r: &KpiReport) -> String {
             f.complaints_per_month.definition,
         ),
     ];
-    let replies: Vec<(String, String)> = f
-        .first_reply
-        .channels
-        .iter()
-        .map(|c| {
-            (
-                format!("First reply, {}", c.channel),
-                format!("{} (n = {})", duration(c.median_seconds), c.n),
-            )
-        })
-        .collect();
-    for (label, value) in &replies {
+    for (label, value) in replies {
         rows.push((label.as_str(), value.clone(), f.first_reply.definition));
     }
-    let w0 = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
-    let w1 = rows.iter().map(|r| r.1.chars().count()).max().unwrap_or(0);
-    for (label, value, def) in &rows {
-        let _ = writeln!(out, "{label:<w0$}  {value:>w1$}  {def}");
-    }
+    rows
+}
 
+/// Churn and revenue by NPS category, the churn ratio and the revenue at risk.
+fn write_linkage(out: &mut String, r: &KpiReport) {
+    let cur = r.currency.as_str();
     let l = &r.linkage;
     let _ = writeln!(out, "\nBy NPS category ({}):", l.category_rule);
     let _ = writeln!(
@@ -217,17 +246,6 @@ pub fn render(r: &KpiReport) -> String {
         money(l.revenue_at_risk.value, cur),
         l.revenue_at_risk.definition
     );
-    let p = &r.previous;
-    let _ = writeln!(
-        out,
-        "\nPrevious period {} to {}: churn {}, NPS {}, revenue {}.",
-        p.from,
-        p.to,
-        percent(p.churn_rate.value),
-        number(p.nps.value, 1),
-        money(p.revenue.value, cur)
-    );
-    out
 }
 
 fn duration(secs: Option<f64>) -> String {

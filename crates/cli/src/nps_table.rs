@@ -7,6 +7,7 @@ use advocate_core::{CiMethod, SMALL_SAMPLE};
 use advocate_store::insight::compare::ComparedSide;
 use advocate_store::insight::compare::NpsComparison;
 use advocate_store::insight::report::Change;
+use advocate_store::insight::report::NpsGroup;
 use advocate_store::insight::report::NpsReport;
 use advocate_store::insight::report::NpsSummary;
 use anyhow::{anyhow, Result};
@@ -288,8 +289,17 @@ fn scope(r: &NpsReport) -> String {
 /// The report as text: headline, warnings, change, then one row per group.
 pub fn render(r: &NpsReport) -> String {
     let mut out = String::new();
-    let s = &r.summary;
     let _ = writeln!(out, "{}", scope(r));
+    write_headline(&mut out, r);
+    if let Some(groups) = &r.groups {
+        write_groups(&mut out, r, groups);
+    }
+    out
+}
+
+/// The NPS with its interval and shares, a small-sample warning and the change.
+fn write_headline(out: &mut String, r: &NpsReport) {
+    let s = &r.summary;
     match s.nps {
         None if r.suppressed.is_some() => {
             let min = r.suppressed.unwrap_or_default();
@@ -332,92 +342,95 @@ pub fn render(r: &NpsReport) -> String {
     if let Some(c) = &r.change {
         let _ = writeln!(out, "{}", change_line(c));
     }
-    if let Some(groups) = &r.groups {
-        let _ = writeln!(out);
-        let header = [
-            r.group_by.clone().unwrap_or_else(|| "group".into()),
-            "NPS".into(),
-            "95 % CI".into(),
-            "n".into(),
-            "change".into(),
-        ];
-        let rows: Vec<[String; 5]> = groups
-            .iter()
-            .map(|g| match g.suppressed {
-                Some(min) => [
-                    g.key.clone(),
-                    "hidden".into(),
-                    "–".into(),
-                    format!("<{min}"),
-                    "–".into(),
-                ],
-                None => [
-                    g.key.clone(),
-                    nps_cell(&g.summary),
-                    interval_cell(&g.summary),
-                    g.summary.n.to_string(),
-                    change_cell(g.change.as_ref()),
-                ],
-            })
-            .collect();
-        let width = |i: usize| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        };
-        let w: Vec<usize> = (0..5).map(width).collect();
-        let line = |cells: &[String; 5], note: &str| {
-            format!(
-                "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {:>w4$}{note}",
-                cells[0],
-                cells[1],
-                cells[2],
-                cells[3],
-                cells[4],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3],
-                w4 = w[4],
-            )
-        };
-        let head = [
-            header[0].clone(),
-            header[1].clone(),
-            header[2].clone(),
-            header[3].clone(),
-            format!("{}  ", header[4]),
-        ];
-        let _ = writeln!(out, "{}", line(&head, "").trim_end());
-        for (cells, g) in rows.iter().zip(groups) {
-            let note = if g.summary.small_sample && g.summary.n > 0 {
-                "  small sample"
-            } else {
-                ""
-            };
-            let _ = writeln!(out, "{}", line(cells, note).trim_end());
-        }
-        if groups
-            .iter()
-            .any(|g| g.change.as_ref().is_some_and(|c| c.significant))
-        {
-            let _ = writeln!(
-                out,
-                "* significant change from the previous {} (p < 0.05)",
-                if r.group_by.as_deref().is_some_and(is_time) {
-                    "period"
-                } else {
-                    "period of the same length"
-                }
-            );
-        }
-        if groups.is_empty() {
-            let _ = writeln!(out, "(no groups: no answers)");
-        }
+}
+
+/// A group's cells: key, NPS, interval, n and change (eNPS groups too small: hidden).
+fn group_row(g: &NpsGroup) -> [String; 5] {
+    match g.suppressed {
+        Some(min) => [
+            g.key.clone(),
+            "hidden".into(),
+            "–".into(),
+            format!("<{min}"),
+            "–".into(),
+        ],
+        None => [
+            g.key.clone(),
+            nps_cell(&g.summary),
+            interval_cell(&g.summary),
+            g.summary.n.to_string(),
+            change_cell(g.change.as_ref()),
+        ],
     }
-    out
+}
+
+/// The breakdown as a table, a line a group, and what its marks mean.
+fn write_groups(out: &mut String, r: &NpsReport, groups: &[NpsGroup]) {
+    let _ = writeln!(out);
+    let header = [
+        r.group_by.clone().unwrap_or_else(|| "group".into()),
+        "NPS".into(),
+        "95 % CI".into(),
+        "n".into(),
+        "change".into(),
+    ];
+    let rows: Vec<[String; 5]> = groups.iter().map(group_row).collect();
+    let width = |i: usize| {
+        rows.iter()
+            .map(|r| r[i].chars().count())
+            .chain([header[i].chars().count()])
+            .max()
+            .unwrap_or(0)
+    };
+    let w: Vec<usize> = (0..5).map(width).collect();
+    let line = |cells: &[String; 5], note: &str| {
+        format!(
+            "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {:>w4$}{note}",
+            cells[0],
+            cells[1],
+            cells[2],
+            cells[3],
+            cells[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3],
+            w4 = w[4],
+        )
+    };
+    let head = [
+        header[0].clone(),
+        header[1].clone(),
+        header[2].clone(),
+        header[3].clone(),
+        format!("{}  ", header[4]),
+    ];
+    let _ = writeln!(out, "{}", line(&head, "").trim_end());
+    for (cells, g) in rows.iter().zip(groups) {
+        let note = if g.summary.small_sample && g.summary.n > 0 {
+            "  small sample"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{}", line(cells, note).trim_end());
+    }
+    if groups
+        .iter()
+        .any(|g| g.change.as_ref().is_some_and(|c| c.significant))
+    {
+        let _ = writeln!(
+            out,
+            "* significant change from the previous {} (p < 0.05)",
+            if r.group_by.as_deref().is_some_and(is_time) {
+                "period"
+            } else {
+                "period of the same length"
+            }
+        );
+    }
+    if groups.is_empty() {
+        let _ = writeln!(out, "(no groups: no answers)");
+    }
 }
 
 fn is_time(group_by: &str) -> bool {

@@ -31,4 +31,4 @@ pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
 pub use nps::{CiMethod, Comparison, Interval, NpsCounts, Shares, SMALL_SAMPLE};
 pub use period::{Granularity, GroupBy};
 pub use playbook::{EngagementKind, Playbook, Priority, SlaHours};
-pub use score::{Category, CsatScore, Score, ScoreError};
+pub use score::{Category, CsatScore, Rating, Score, ScoreError};

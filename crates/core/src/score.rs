@@ -1,5 +1,6 @@
 //! The answer to "how likely are you to recommend us?" and what it says about the person.
 
+use crate::SurveyKind;
 use serde::Serialize;
 use std::fmt;
 
@@ -113,10 +114,63 @@ impl CsatScore {
     }
 }
 
+/// A score checked against its survey's scale — 0 to 10 for NPS and eNPS, 1 to 5 for
+/// CSAT — as an answer carries it from where it arrives (API, survey page, widget,
+/// import) to the database, so nothing on the way checks it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rating {
+    kind: SurveyKind,
+    value: u8,
+}
+
+impl Rating {
+    pub fn new(kind: SurveyKind, value: i64) -> Result<Self, ScoreError> {
+        kind.check_score(value).map(|value| Self { kind, value })
+    }
+
+    /// The scale it was checked against.
+    pub fn kind(self) -> SurveyKind {
+        self.kind
+    }
+
+    pub fn value(self) -> u8 {
+        self.value
+    }
+
+    /// The NPS group on the 0–10 scales; `None` on CSAT's, which has none.
+    pub fn category(self) -> Option<Category> {
+        match self.kind {
+            SurveyKind::Nps | SurveyKind::Enps => Some(Score(self.value).category()),
+            SurveyKind::Csat => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_rating_is_checked_against_its_own_scale() {
+        let nine = Rating::new(SurveyKind::Nps, 9).unwrap();
+        assert_eq!(
+            (nine.value(), nine.category()),
+            (9, Some(Category::Promoter))
+        );
+        let zero = Rating::new(SurveyKind::Enps, 0).unwrap();
+        assert_eq!(zero.category(), Some(Category::Detractor));
+        let five = Rating::new(SurveyKind::Csat, 5).unwrap();
+        assert_eq!((five.value(), five.category()), (5, None));
+        assert_eq!(
+            Rating::new(SurveyKind::Csat, 0).unwrap_err().to_string(),
+            "score must be an integer from 1 to 5; got 0"
+        );
+        assert_eq!(
+            Rating::new(SurveyKind::Nps, 11).unwrap_err().to_string(),
+            "score must be an integer from 0 to 10; got 11"
+        );
+    }
 
     #[test]
     fn categories_follow_the_nps_bands() {

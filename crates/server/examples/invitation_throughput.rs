@@ -281,8 +281,38 @@ async fn bench(args: Args) {
             ", ordinary delayed ACKs"
         }
     );
+    let (e2e_rate, ceiling_msgs) = production_run(n, &mut sink, &config).await;
+    let mut split = None;
+    if args.split {
+        split = Some(phases_run(n, &mut sink, &config).await);
+    }
+    let concurrency = args.concurrency;
+    baselines(
+        &smtp,
+        &ceiling_msgs,
+        n,
+        concurrency,
+        &mut sink,
+        e2e_rate,
+        split,
+    )
+    .await;
+    println!(
+        "sink process peak RSS: {} (not included above)",
+        mb(sink.peak_rss_kb())
+    );
+    drop(sink.child.stdin.take());
+    let _ = tokio::time::timeout(Duration::from_secs(5), sink.child.wait()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
-    // Run 1: everything as production runs it.
+/// Run 1: everything as production runs it. Returns the end-to-end rate and the
+/// messages the baselines send again.
+async fn production_run(
+    n: usize,
+    sink: &mut Sink,
+    config: &DeliveryConfig,
+) -> (f64, Vec<OutboxMessage>) {
     let db = new_db().await;
     let store = db.store().await;
     println!("database: {:?}", db.backend);
@@ -294,14 +324,7 @@ async fn bench(args: Args) {
     let sampler = RssSampler::start();
     let started = Instant::now();
     let workers = worker::start(store.clone(), config.clone());
-    let progress = wait_for_sink(
-        &mut sink,
-        sunk_before + n as u64,
-        started,
-        Some(&store),
-        &fx,
-    )
-    .await;
+    let progress = wait_for_sink(sink, sunk_before + n as u64, started, Some(&store), &fx).await;
     let peak_rss = sampler.finish().await;
     let recorded = wait_recorded(&store, fx.workspace_id, n, started).await;
     workers.shutdown().await;
@@ -349,68 +372,80 @@ async fn bench(args: Args) {
     let ceiling_msgs = ceiling_messages(&store, fx.workspace_id).await;
     drop(store);
     drop(db);
+    (e2e_rate, ceiling_msgs)
+}
 
-    // Run 2: a fresh database; the phases one at a time.
-    let mut split = None;
-    if args.split {
-        let db = new_db().await;
-        let store = db.store().await;
-        let fx = setup(&store, n).await;
-        let invite_secs = invite_all(&store, &fx, "run 2").await;
-        let sampler = RssSampler::start();
-        let started = Instant::now();
-        let mut dispatched = 0;
-        loop {
-            let r = store
-                .invitations()
-                .dispatch_due(Utc::now(), worker::invitations::BATCH)
-                .await
-                .unwrap();
-            dispatched += r.sent;
-            if r.claimed < worker::invitations::BATCH as usize {
-                break;
-            }
+/// Run 2: a fresh database; the phases one at a time. Returns the rates of rendering
+/// into the outbox and of delivering from it.
+async fn phases_run(n: usize, sink: &mut Sink, config: &DeliveryConfig) -> (f64, f64) {
+    let db = new_db().await;
+    let store = db.store().await;
+    let fx = setup(&store, n).await;
+    let invite_secs = invite_all(&store, &fx, "run 2").await;
+    let sampler = RssSampler::start();
+    let started = Instant::now();
+    let mut dispatched = 0;
+    loop {
+        let r = store
+            .invitations()
+            .dispatch_due(Utc::now(), worker::invitations::BATCH)
+            .await
+            .unwrap();
+        dispatched += r.sent;
+        if r.claimed < worker::invitations::BATCH as usize {
+            break;
         }
-        let render_secs = started.elapsed().as_secs_f64();
-        let render_rss = sampler.finish().await;
-        assert_eq!(dispatched, n, "every invitation rendered");
-        let (sunk_before, _) = sink.stat().await;
-        let sampler = RssSampler::start();
-        let started = Instant::now();
-        let workers = worker::start(store.clone(), config.clone());
-        let progress = wait_for_sink(&mut sink, sunk_before + n as u64, started, None, &fx).await;
-        let deliver_rss = sampler.finish().await;
-        wait_recorded(&store, fx.workspace_id, n, started).await;
-        workers.shutdown().await;
-        verify(&store, &fx, n).await;
-        println!();
-        println!("== run 2 (fresh database): the phases one at a time");
-        println!(
-            "invite: {invite_secs:.2} s = {:.0} invitations/s",
-            n as f64 / invite_secs
-        );
-        println!(
-            "render + outbox alone (dispatch_due_invitations, {} per call): {render_secs:.2} s = {:.0}/s; peak RSS {}",
-            worker::invitations::BATCH,
-            n as f64 / render_secs,
-            mb(render_rss)
-        );
-        let deliver_rate = n as f64 / progress.done.as_secs_f64();
-        println!(
-            "outbox -> SMTP alone (delivery worker): {:.2} s = {deliver_rate:.0}/s; peak RSS {}",
-            progress.done.as_secs_f64(),
-            mb(deliver_rss)
-        );
-        split = Some((n as f64 / render_secs, deliver_rate));
     }
+    let render_secs = started.elapsed().as_secs_f64();
+    let render_rss = sampler.finish().await;
+    assert_eq!(dispatched, n, "every invitation rendered");
+    let (sunk_before, _) = sink.stat().await;
+    let sampler = RssSampler::start();
+    let started = Instant::now();
+    let workers = worker::start(store.clone(), config.clone());
+    let progress = wait_for_sink(sink, sunk_before + n as u64, started, None, &fx).await;
+    let deliver_rss = sampler.finish().await;
+    wait_recorded(&store, fx.workspace_id, n, started).await;
+    workers.shutdown().await;
+    verify(&store, &fx, n).await;
+    println!();
+    println!("== run 2 (fresh database): the phases one at a time");
+    println!(
+        "invite: {invite_secs:.2} s = {:.0} invitations/s",
+        n as f64 / invite_secs
+    );
+    println!(
+        "render + outbox alone (dispatch_due_invitations, {} per call): {render_secs:.2} s = {:.0}/s; peak RSS {}",
+        worker::invitations::BATCH,
+        n as f64 / render_secs,
+        mb(render_rss)
+    );
+    let deliver_rate = n as f64 / progress.done.as_secs_f64();
+    println!(
+        "outbox -> SMTP alone (delivery worker): {:.2} s = {deliver_rate:.0}/s; peak RSS {}",
+        progress.done.as_secs_f64(),
+        mb(deliver_rss)
+    );
+    (n as f64 / render_secs, deliver_rate)
+}
 
-    // Baselines: the same lettre transport, sink and concurrency, no database.
-    let raw = ceiling(&smtp, &ceiling_msgs, n, args.concurrency, &mut sink, true).await;
-    let built = ceiling(&smtp, &ceiling_msgs, n, args.concurrency, &mut sink, false).await;
+/// Baselines: the same lettre transport, sink and concurrency, no database; each rate
+/// compared with them.
+async fn baselines(
+    smtp: &SmtpSettings,
+    ceiling_msgs: &[OutboxMessage],
+    n: usize,
+    concurrency: usize,
+    sink: &mut Sink,
+    e2e_rate: f64,
+    split: Option<(f64, f64)>,
+) {
+    let raw = ceiling(smtp, ceiling_msgs, n, concurrency, sink, true).await;
+    let built = ceiling(smtp, ceiling_msgs, n, concurrency, sink, false).await;
     println!();
     println!(
         "== baselines: {n} sends, {} at once, same transport (pooled) and sink",
-        args.concurrency
+        concurrency
     );
     println!("ceiling, pre-formatted bytes (send_raw): {raw:.0}/s");
     println!("pre-rendered EmailMessage through senders::send_email (builds the MIME message): {built:.0}/s");
@@ -422,13 +457,6 @@ async fn bench(args: Args) {
         println!("render + outbox alone / ceiling: {:.2}", render / raw);
         println!("outbox -> SMTP alone / ceiling: {:.2}", deliver / raw);
     }
-    println!(
-        "sink process peak RSS: {} (not included above)",
-        mb(sink.peak_rss_kb())
-    );
-    drop(sink.child.stdin.take());
-    let _ = tokio::time::timeout(Duration::from_secs(5), sink.child.wait()).await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 async fn new_db() -> TestDb {

@@ -43,30 +43,8 @@ async fn main() {
         .unwrap();
     let (_, key) = store.api_keys().create(ws.id, "bench").await.unwrap();
 
-    // The receiver: wakes the sample waiting for this answer's case.
     let waiters: Waiters = Arc::default();
-    let w = waiters.clone();
-    let receiver = axum::Router::new()
-        .route(
-            "/hook",
-            axum::routing::post(move |body: Bytes| {
-                let w = w.clone();
-                async move {
-                    let at = Instant::now();
-                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
-                        if let Some(id) = v["data"]["answer_id"].as_i64() {
-                            w.at.lock().unwrap().insert(id, at);
-                            w.bell.notify_waiters();
-                        }
-                    }
-                    "ok"
-                }
-            }),
-        )
-        .route("/ping", axum::routing::post(|| async { "ok" }));
-    let rl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let receiver_url = format!("http://{}", rl.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(rl, receiver).await });
+    let receiver_url = start_receiver(&waiters).await;
     store
         .webhooks()
         .create(
@@ -104,17 +82,7 @@ async fn main() {
     assert_eq!(r.status(), 201);
 
     // Baseline: the raw HTTP round-trip to the receiver.
-    let mut base_ms = Vec::new();
-    for _ in 0..samples {
-        let t = Instant::now();
-        http.post(format!("{receiver_url}/ping"))
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
-        base_ms.push(t.elapsed().as_secs_f64() * 1000.0);
-    }
-    report("baseline: receiver HTTP round-trip", &mut base_ms);
+    baseline(&http, &receiver_url, samples).await;
 
     let idle = measure(&http, &base, &key, &waiters, samples).await;
     report("idle: 201 -> webhook received", &mut idle.clone());
@@ -123,37 +91,14 @@ async fn main() {
     // queues a response.created check) from a separate task at a fixed rate.
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
-    let load = {
-        let (http, base, key, stop, sent) = (
-            http.clone(),
-            base.clone(),
-            key.clone(),
-            stop.clone(),
-            sent.clone(),
-        );
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / load_per_sec));
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            let mut i = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                tick.tick().await;
-                i += 1;
-                let (http, base, key, sent) =
-                    (http.clone(), base.clone(), key.clone(), sent.clone());
-                tokio::spawn(async move {
-                    let r = http
-                        .post(format!("{base}/api/v1/answers"))
-                        .bearer_auth(&key)
-                        .json(&json!({"survey": "rel", "score": 7 + (i % 4)}))
-                        .send()
-                        .await;
-                    if r.is_ok_and(|r| r.status() == 201) {
-                        sent.fetch_add(1, Ordering::Relaxed);
-                    }
-                });
-            }
-        })
-    };
+    let load = spawn_load(
+        http.clone(),
+        base.clone(),
+        key.clone(),
+        load_per_sec,
+        stop.clone(),
+        sent.clone(),
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let started = Instant::now();
     let before = sent.load(Ordering::Relaxed);
@@ -167,6 +112,82 @@ async fn main() {
     );
     workers.shutdown().await;
     drop(db);
+}
+
+/// The webhook receiver on a port of its own: it wakes the sample waiting for this
+/// answer's case. Returns its URL.
+async fn start_receiver(waiters: &Waiters) -> String {
+    let w = waiters.clone();
+    let receiver = axum::Router::new()
+        .route(
+            "/hook",
+            axum::routing::post(move |body: Bytes| {
+                let w = w.clone();
+                async move {
+                    let at = Instant::now();
+                    if let Ok(v) = serde_json::from_slice::<Value>(&body) {
+                        if let Some(id) = v["data"]["answer_id"].as_i64() {
+                            w.at.lock().unwrap().insert(id, at);
+                            w.bell.notify_waiters();
+                        }
+                    }
+                    "ok"
+                }
+            }),
+        )
+        .route("/ping", axum::routing::post(|| async { "ok" }));
+    let rl = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let receiver_url = format!("http://{}", rl.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(rl, receiver).await });
+    receiver_url
+}
+
+/// Baseline: the raw HTTP round-trip to the receiver.
+async fn baseline(http: &reqwest::Client, receiver_url: &str, samples: usize) {
+    let mut base_ms = Vec::new();
+    for _ in 0..samples {
+        let t = Instant::now();
+        http.post(format!("{receiver_url}/ping"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        base_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    report("baseline: receiver HTTP round-trip", &mut base_ms);
+}
+
+/// Steady load from a task of its own: `load_per_sec` answers a second until `stop`,
+/// counting those accepted in `sent`.
+fn spawn_load(
+    http: reqwest::Client,
+    base: String,
+    key: String,
+    load_per_sec: u64,
+    stop: Arc<AtomicBool>,
+    sent: Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / load_per_sec));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        let mut i = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            tick.tick().await;
+            i += 1;
+            let (http, base, key, sent) = (http.clone(), base.clone(), key.clone(), sent.clone());
+            tokio::spawn(async move {
+                let r = http
+                    .post(format!("{base}/api/v1/answers"))
+                    .bearer_auth(&key)
+                    .json(&json!({"survey": "rel", "score": 7 + (i % 4)}))
+                    .send()
+                    .await;
+                if r.is_ok_and(|r| r.status() == 201) {
+                    sent.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+    })
 }
 
 /// Posts `samples` detractor answers one at a time; for each, the time from its 201 to

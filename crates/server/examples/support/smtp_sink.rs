@@ -72,6 +72,103 @@ enum State {
     Data,
 }
 
+/// Where one SMTP conversation stands: in a command or in a message's data, whether a
+/// sender was given, how many recipients, the message's size, and the sample being kept.
+struct Conversation {
+    state: State,
+    mail: bool,
+    rcpts: u32,
+    message_bytes: u64,
+    sample: Option<Vec<u8>>,
+}
+
+impl Conversation {
+    /// A line of a message's data; the lone dot that ends it counts the message.
+    fn data_line(&mut self, line: &[u8], stats: &Stats, out: &mut Vec<u8>) {
+        if line == b"." {
+            stats.messages.fetch_add(1, Ordering::Relaxed);
+            stats.bytes.fetch_add(self.message_bytes, Ordering::Relaxed);
+            if let Some(s) = self.sample.take() {
+                *stats.sample.lock().unwrap() = Some(s);
+            }
+            out.extend_from_slice(b"250 2.0.0 Ok: queued\r\n");
+            self.state = State::Command;
+            (self.mail, self.rcpts, self.message_bytes) = (false, 0, 0);
+            return;
+        }
+        // Dot-unstuffing: a leading dot was doubled by the client.
+        let line = line.strip_prefix(b".").unwrap_or(line);
+        self.message_bytes += line.len() as u64 + 2;
+        if let Some(s) = self.sample.as_mut() {
+            s.extend_from_slice(line);
+            s.extend_from_slice(b"\r\n");
+        }
+    }
+
+    /// A command and its reply; `false` after QUIT.
+    fn command(&mut self, line: &[u8], stats: &Stats, out: &mut Vec<u8>) -> bool {
+        let verb = line
+            .get(..4)
+            .map(|v| v.to_ascii_uppercase())
+            .unwrap_or_default();
+        match verb.as_slice() {
+            b"EHLO" => {
+                (self.mail, self.rcpts) = (false, 0);
+                out.extend_from_slice(
+                    b"250-advocate-bench-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n\
+                      250-SMTPUTF8\r\n250 SIZE 52428800\r\n",
+                );
+            }
+            b"HELO" => {
+                (self.mail, self.rcpts) = (false, 0);
+                out.extend_from_slice(b"250 advocate-bench-sink\r\n");
+            }
+            b"MAIL" if self.mail => out.extend_from_slice(b"503 5.5.1 Nested MAIL command\r\n"),
+            b"MAIL" => {
+                (self.mail, self.rcpts) = (true, 0);
+                out.extend_from_slice(b"250 2.1.0 Ok\r\n");
+            }
+            b"RCPT" if !self.mail => out.extend_from_slice(b"503 5.5.1 MAIL first\r\n"),
+            b"RCPT" => {
+                self.rcpts += 1;
+                out.extend_from_slice(b"250 2.1.5 Ok\r\n");
+            }
+            // With PIPELINING, DATA after refused recipients must be refused too.
+            b"DATA" if self.rcpts == 0 => {
+                out.extend_from_slice(b"554 5.5.1 No valid recipients\r\n")
+            }
+            b"DATA" => {
+                self.state = State::Data;
+                self.message_bytes = 0;
+                if !stats.sample_taken.swap(true, Ordering::Relaxed) {
+                    self.sample = Some(Vec::with_capacity(16 * 1024));
+                }
+                out.extend_from_slice(b"354 End data with <CR><LF>.<CR><LF>\r\n");
+            }
+            b"RSET" => {
+                (self.mail, self.rcpts) = (false, 0);
+                out.extend_from_slice(b"250 2.0.0 Ok\r\n");
+            }
+            b"NOOP" => out.extend_from_slice(b"250 2.0.0 Ok\r\n"),
+            b"QUIT" => {
+                out.extend_from_slice(b"221 2.0.0 Bye\r\n");
+                return false;
+            }
+            b"XSTA" => {
+                let reply = format!(
+                    "250 {} {} {}\r\n",
+                    stats.messages.load(Ordering::Relaxed),
+                    stats.bytes.load(Ordering::Relaxed),
+                    stats.connections.load(Ordering::Relaxed)
+                );
+                out.extend_from_slice(reply.as_bytes());
+            }
+            _ => out.extend_from_slice(b"500 5.5.2 Command not recognized\r\n"),
+        }
+        true
+    }
+}
+
 async fn session(
     mut stream: TcpStream,
     ack: Option<std::net::TcpStream>,
@@ -80,10 +177,13 @@ async fn session(
     let mut input: Vec<u8> = Vec::with_capacity(64 * 1024);
     let mut pos = 0; // start of the unprocessed input
     let mut out: Vec<u8> = Vec::with_capacity(1024);
-    let mut state = State::Command;
-    let (mut mail, mut rcpts) = (false, 0u32);
-    let mut message_bytes = 0u64;
-    let mut sample: Option<Vec<u8>> = None;
+    let mut conv = Conversation {
+        state: State::Command,
+        mail: false,
+        rcpts: 0,
+        message_bytes: 0,
+        sample: None,
+    };
     stream
         .write_all(b"220 advocate-bench-sink ESMTP ready\r\n")
         .await?;
@@ -97,85 +197,13 @@ async fn session(
                 line = &line[..line.len() - 1];
             }
             pos = end;
-            if state == State::Data {
-                if line == b"." {
-                    stats.messages.fetch_add(1, Ordering::Relaxed);
-                    stats.bytes.fetch_add(message_bytes, Ordering::Relaxed);
-                    if let Some(s) = sample.take() {
-                        *stats.sample.lock().unwrap() = Some(s);
-                    }
-                    out.extend_from_slice(b"250 2.0.0 Ok: queued\r\n");
-                    state = State::Command;
-                    (mail, rcpts, message_bytes) = (false, 0, 0);
-                    continue;
-                }
-                // Dot-unstuffing: a leading dot was doubled by the client.
-                let line = line.strip_prefix(b".").unwrap_or(line);
-                message_bytes += line.len() as u64 + 2;
-                if let Some(s) = sample.as_mut() {
-                    s.extend_from_slice(line);
-                    s.extend_from_slice(b"\r\n");
-                }
+            if conv.state == State::Data {
+                conv.data_line(line, stats, &mut out);
                 continue;
             }
-            let verb = line
-                .get(..4)
-                .map(|v| v.to_ascii_uppercase())
-                .unwrap_or_default();
-            match verb.as_slice() {
-                b"EHLO" => {
-                    (mail, rcpts) = (false, 0);
-                    out.extend_from_slice(
-                        b"250-advocate-bench-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n\
-                          250-SMTPUTF8\r\n250 SIZE 52428800\r\n",
-                    );
-                }
-                b"HELO" => {
-                    (mail, rcpts) = (false, 0);
-                    out.extend_from_slice(b"250 advocate-bench-sink\r\n");
-                }
-                b"MAIL" if mail => out.extend_from_slice(b"503 5.5.1 Nested MAIL command\r\n"),
-                b"MAIL" => {
-                    (mail, rcpts) = (true, 0);
-                    out.extend_from_slice(b"250 2.1.0 Ok\r\n");
-                }
-                b"RCPT" if !mail => out.extend_from_slice(b"503 5.5.1 MAIL first\r\n"),
-                b"RCPT" => {
-                    rcpts += 1;
-                    out.extend_from_slice(b"250 2.1.5 Ok\r\n");
-                }
-                // With PIPELINING, DATA after refused recipients must be refused too.
-                b"DATA" if rcpts == 0 => {
-                    out.extend_from_slice(b"554 5.5.1 No valid recipients\r\n")
-                }
-                b"DATA" => {
-                    state = State::Data;
-                    message_bytes = 0;
-                    if !stats.sample_taken.swap(true, Ordering::Relaxed) {
-                        sample = Some(Vec::with_capacity(16 * 1024));
-                    }
-                    out.extend_from_slice(b"354 End data with <CR><LF>.<CR><LF>\r\n");
-                }
-                b"RSET" => {
-                    (mail, rcpts) = (false, 0);
-                    out.extend_from_slice(b"250 2.0.0 Ok\r\n");
-                }
-                b"NOOP" => out.extend_from_slice(b"250 2.0.0 Ok\r\n"),
-                b"QUIT" => {
-                    out.extend_from_slice(b"221 2.0.0 Bye\r\n");
-                    stream.write_all(&out).await?;
-                    return stream.shutdown().await;
-                }
-                b"XSTA" => {
-                    let reply = format!(
-                        "250 {} {} {}\r\n",
-                        stats.messages.load(Ordering::Relaxed),
-                        stats.bytes.load(Ordering::Relaxed),
-                        stats.connections.load(Ordering::Relaxed)
-                    );
-                    out.extend_from_slice(reply.as_bytes());
-                }
-                _ => out.extend_from_slice(b"500 5.5.2 Command not recognized\r\n"),
+            if !conv.command(line, stats, &mut out) {
+                stream.write_all(&out).await?;
+                return stream.shutdown().await;
             }
         }
         if !out.is_empty() {

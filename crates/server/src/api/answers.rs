@@ -12,7 +12,7 @@ use advocate_core::customer::CustomerFields;
 use advocate_core::field::{label, language, optional_text, text, IdempotencyKey};
 use advocate_core::Permission::Ingest;
 use advocate_core::{Channel, Score, SurveyKind};
-use advocate_store::models::{NewAnswer, Respondent};
+use advocate_store::models::{Answer, NewAnswer, Respondent, Survey};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -97,6 +97,59 @@ pub struct AnswerCreated {
     pub answered_at: DateTime<Utc>,
 }
 
+/// The `Idempotency-Key` header, if sent: 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<IdempotencyKey>> {
+    headers
+        .get(IDEMPOTENCY_KEY)
+        .map(|v| IdempotencyKey::parse(v.as_bytes()))
+        .transpose()
+        .map_err(|e| ApiError::bad_request(e.into_message()))
+}
+
+/// When the answer was given: an RFC 3339 time, not in the future; now when left out.
+fn answered_at(raw: Option<&str>, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    let answered_at = match raw {
+        None => now,
+        Some(t) => DateTime::parse_from_rfc3339(t)
+            .map(|t| t.to_utc())
+            .map_err(|_| {
+                ApiError::unprocessable(format!(
+                    "answered_at must be a time such as 2026-03-10T09:30:00Z; got {t:?}"
+                ))
+            })?,
+    };
+    if answered_at > now + Duration::minutes(5) {
+        return Err(ApiError::unprocessable(format!(
+            "answered_at {answered_at} is in the future"
+        )));
+    }
+    Ok(answered_at)
+}
+
+/// The body of a `201`: the answer as stored, its category (NPS and eNPS) and customer.
+fn created(survey: Survey, answer: &Answer, respondent: &Respondent) -> AnswerCreated {
+    let nps_kind = survey.kind != SurveyKind::Csat;
+    AnswerCreated {
+        id: answer.id,
+        survey: survey.slug,
+        score: answer.score,
+        category: nps_kind
+            .then(|| {
+                Score::new(i64::from(answer.score))
+                    .map(|s| s.category().into())
+                    .ok()
+            })
+            .flatten(),
+        ambassador: nps_kind && answer.score == 10,
+        customer: match respondent {
+            Respondent::Anonymous => None,
+            Respondent::Known(id) => Some(id.clone()),
+            Respondent::Inline(c) => Some(c.external_id.clone()),
+        },
+        answered_at: answer.answered_at,
+    }
+}
+
 #[utoipa::path(post, path = "/api/v1/answers", operation_id = "createAnswer", tag = "answers", request_body = NewAnswerBody,
     params(("Idempotency-Key" = Option<String>, Header,
             description = "any unique string; a retry with the same key returns the first answer")),
@@ -123,32 +176,14 @@ pub async fn create(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey with slug {:?}", req.survey)))?;
     let score = advocate_core::field::score(survey.kind, &req.score)?;
-    let idempotency_key = headers
-        .get(IDEMPOTENCY_KEY)
-        .map(|v| IdempotencyKey::parse(v.as_bytes()))
-        .transpose()
-        .map_err(|e| ApiError::bad_request(e.into_message()))?;
+    let idempotency_key = idempotency_key(&headers)?;
     let respondent = match &req.customer {
         None => Respondent::Anonymous,
         Some(c) if c.has_details() => Respondent::Inline(c.parse("customer.")?),
         Some(c) => Respondent::Known(text("customer.external_id", &c.external_id, 200)?),
     };
     let now = Utc::now();
-    let answered_at = match req.answered_at.as_deref() {
-        None => now,
-        Some(t) => DateTime::parse_from_rfc3339(t)
-            .map(|t| t.to_utc())
-            .map_err(|_| {
-                ApiError::unprocessable(format!(
-                    "answered_at must be a time such as 2026-03-10T09:30:00Z; got {t:?}"
-                ))
-            })?,
-    };
-    if answered_at > now + Duration::minutes(5) {
-        return Err(ApiError::unprocessable(format!(
-            "answered_at {answered_at} is in the future"
-        )));
-    }
+    let answered_at = answered_at(req.answered_at.as_deref(), now)?;
     let new = NewAnswer {
         workspace_id: caller.workspace_id,
         survey_id: survey.id,
@@ -180,26 +215,7 @@ pub async fn create(
     };
     let recorded = state.store.answers().record(&new).await?;
     let answer = recorded.answer;
-    let nps_kind = survey.kind != SurveyKind::Csat;
-    let out = AnswerCreated {
-        id: answer.id,
-        survey: survey.slug,
-        score: answer.score,
-        category: nps_kind
-            .then(|| {
-                Score::new(i64::from(answer.score))
-                    .map(|s| s.category().into())
-                    .ok()
-            })
-            .flatten(),
-        ambassador: nps_kind && answer.score == 10,
-        customer: match &new.respondent {
-            Respondent::Anonymous => None,
-            Respondent::Known(id) => Some(id.clone()),
-            Respondent::Inline(c) => Some(c.external_id.clone()),
-        },
-        answered_at: answer.answered_at,
-    };
+    let out = created(survey, &answer, &new.respondent);
     let mut response = (StatusCode::CREATED, Json(out)).into_response();
     if recorded.replayed {
         response

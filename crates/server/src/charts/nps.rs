@@ -57,9 +57,15 @@ impl BreakdownRow {
     }
 }
 
-/// NPS over time on a −100..100 axis, with a shaded 95 % interval band and a dot per
-/// period. Periods without answers break the line.
-pub fn trend(points: &[TrendPoint]) -> String {
+/// Where the trend chart draws: its size and margins, and the place of a period (x) and
+/// of an NPS value (y).
+struct TrendFrame {
+    count: usize,
+    inner: f64,
+    step_x: f64,
+}
+
+impl TrendFrame {
     const TITLE: &str = "NPS over time";
     const W: f64 = 720.0;
     const H: f64 = 260.0;
@@ -71,25 +77,61 @@ pub fn trend(points: &[TrendPoint]) -> String {
     const MAX_LABELS: usize = 12;
     const LABEL_CHARS: usize = 12;
 
-    if points.iter().all(|p| finite(p.nps).is_none()) {
-        return no_data("trend", TITLE);
-    }
-    let count = points.len();
-    let inner = W - LEFT - RIGHT;
-    let step_x = if count > 1 {
-        (inner - 2.0 * PAD) / (count - 1) as f64
-    } else {
-        inner
-    };
-    let x = |i: usize| {
-        if count == 1 {
-            LEFT + inner / 2.0
+    fn new(count: usize) -> Self {
+        let inner = Self::W - Self::LEFT - Self::RIGHT;
+        let step_x = if count > 1 {
+            (inner - 2.0 * Self::PAD) / (count - 1) as f64
         } else {
-            LEFT + PAD + i as f64 * step_x
+            inner
+        };
+        Self {
+            count,
+            inner,
+            step_x,
         }
-    };
-    let y = |v: f64| TOP + (100.0 - v.clamp(-100.0, 100.0)) / 200.0 * (H - TOP - BOTTOM);
+    }
 
+    fn x(&self, i: usize) -> f64 {
+        if self.count == 1 {
+            Self::LEFT + self.inner / 2.0
+        } else {
+            Self::LEFT + Self::PAD + i as f64 * self.step_x
+        }
+    }
+
+    fn y(&self, v: f64) -> f64 {
+        Self::TOP + (100.0 - v.clamp(-100.0, 100.0)) / 200.0 * (Self::H - Self::TOP - Self::BOTTOM)
+    }
+}
+
+/// NPS over time on a −100..100 axis, with a shaded 95 % interval band and a dot per
+/// period. Periods without answers break the line.
+pub fn trend(points: &[TrendPoint]) -> String {
+    if points.iter().all(|p| finite(p.nps).is_none()) {
+        return no_data("trend", TrendFrame::TITLE);
+    }
+    let f = TrendFrame::new(points.len());
+    let mut out = String::new();
+    open(
+        &mut out,
+        "trend",
+        TrendFrame::W,
+        TrendFrame::H,
+        TrendFrame::TITLE,
+        &trend_summary(points),
+    );
+    trend_grid(&mut out, &f);
+    trend_bands(&mut out, points, &f);
+    trend_line(&mut out, points, &f);
+    trend_dots(&mut out, points, &f);
+    trend_labels(&mut out, points, &f);
+    out.push_str("</svg>");
+    out
+}
+
+/// What the trend shows, in words: its periods and the latest NPS.
+fn trend_summary(points: &[TrendPoint]) -> String {
+    let count = points.len();
     let first = &points[0].label;
     let last = &points[count - 1].label;
     let mut summary = if count == 1 {
@@ -106,10 +148,11 @@ pub fn trend(points: &[TrendPoint]) -> String {
             p.n
         );
     }
-    let mut out = String::new();
-    open(&mut out, "trend", W, H, TITLE, &summary);
+    summary
+}
 
-    // Gridlines and the y axis.
+/// Gridlines and the y axis.
+fn trend_grid(out: &mut String, f: &TrendFrame) {
     out.push_str(r#"<g class="grid">"#);
     for v in [100.0, 50.0, 0.0, -50.0, -100.0] {
         let cls = if v == 0.0 {
@@ -120,32 +163,39 @@ pub fn trend(points: &[TrendPoint]) -> String {
         let _ = write!(
             out,
             r#"<line class="{cls}" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="axis-label" x="{}" y="{}" text-anchor="end">{}</text>"#,
-            c(LEFT),
-            c(y(v)),
-            c(W - RIGHT),
-            c(y(v)),
-            c(LEFT - 6.0),
-            c(y(v) + 4.0),
+            c(TrendFrame::LEFT),
+            c(f.y(v)),
+            c(TrendFrame::W - TrendFrame::RIGHT),
+            c(f.y(v)),
+            c(TrendFrame::LEFT - 6.0),
+            c(f.y(v) + 4.0),
             signed(v),
         );
     }
     out.push_str("</g>");
+}
 
-    // The 95 % interval band, broken wherever a period has no interval.
-    out.push_str(r#"<g class="bands">"#);
-    let interval = |i: usize| match (finite(points[i].low), finite(points[i].high)) {
+/// A period's 95 % interval, lowest first.
+fn trend_interval(p: &TrendPoint) -> Option<(f64, f64)> {
+    match (finite(p.low), finite(p.high)) {
         (Some(l), Some(h)) => Some((l.min(h), l.max(h))),
         _ => None,
-    };
-    for run in runs(count, |i| interval(i).is_some()) {
+    }
+}
+
+/// The 95 % interval band, broken wherever a period has no interval.
+fn trend_bands(out: &mut String, points: &[TrendPoint], f: &TrendFrame) {
+    out.push_str(r#"<g class="bands">"#);
+    let interval = |i: usize| trend_interval(&points[i]);
+    for run in runs(points.len(), |i| interval(i).is_some()) {
         if run.len() == 1 {
             let (l, h) = interval(run.start).unwrap_or_default();
             let _ = write!(
                 out,
                 r#"<rect class="band" x="{}" y="{}" width="8" height="{}"/>"#,
-                c(x(run.start) - 4.0),
-                c(y(h)),
-                c(y(l) - y(h)),
+                c(f.x(run.start) - 4.0),
+                c(f.y(h)),
+                c(f.y(l) - f.y(h)),
             );
             continue;
         }
@@ -156,22 +206,24 @@ pub fn trend(points: &[TrendPoint]) -> String {
                 d,
                 "{}{},{} ",
                 if i == run.start { "M" } else { "L" },
-                c(x(i)),
-                c(y(h))
+                c(f.x(i)),
+                c(f.y(h))
             );
         }
         for i in run.clone().rev() {
             let (l, _) = interval(i).unwrap_or_default();
-            let _ = write!(d, "L{},{} ", c(x(i)), c(y(l)));
+            let _ = write!(d, "L{},{} ", c(f.x(i)), c(f.y(l)));
         }
         d.push('Z');
         let _ = write!(out, r#"<path class="band" d="{d}"/>"#);
     }
     out.push_str("</g>");
+}
 
-    // The line, broken at periods without answers.
+/// The line, broken at periods without answers.
+fn trend_line(out: &mut String, points: &[TrendPoint], f: &TrendFrame) {
     out.push_str(r#"<g class="lines">"#);
-    for run in runs(count, |i| finite(points[i].nps).is_some()) {
+    for run in runs(points.len(), |i| finite(points[i].nps).is_some()) {
         if run.len() < 2 {
             continue;
         }
@@ -182,20 +234,22 @@ pub fn trend(points: &[TrendPoint]) -> String {
                 d,
                 "{}{},{}",
                 if i == run.start { "M" } else { " L" },
-                c(x(i)),
-                c(y(v))
+                c(f.x(i)),
+                c(f.y(v))
             );
         }
         let _ = write!(out, r#"<path class="line" d="{d}"/>"#);
     }
     out.push_str("</g>");
+}
 
-    // A dot per period with answers, each with its own tooltip.
+/// A dot per period with answers, each with its own tooltip.
+fn trend_dots(out: &mut String, points: &[TrendPoint], f: &TrendFrame) {
     out.push_str(r#"<g class="dots">"#);
     for (i, p) in points.iter().enumerate() {
         let Some(v) = finite(p.nps) else { continue };
         let mut tip = format!("{}: NPS {} (n={})", p.label, whole(v), p.n);
-        if let Some((l, h)) = interval(i) {
+        if let Some((l, h)) = trend_interval(p) {
             let _ = write!(tip, ", 95 % interval {} to {}", signed(l), signed(h));
         }
         let small = p.n < SMALL_SAMPLE;
@@ -206,35 +260,37 @@ pub fn trend(points: &[TrendPoint]) -> String {
             out,
             r#"<circle class="dot{}" cx="{}" cy="{}" r="4"><title>{}</title></circle>"#,
             if small { " low-n" } else { "" },
-            c(x(i)),
-            c(y(v)),
+            c(f.x(i)),
+            c(f.y(v)),
             escape_html(&tip),
         );
     }
     out.push_str("</g>");
+}
 
-    // X labels, thinned so that they never overlap.
+/// X labels, thinned so that they never overlap.
+fn trend_labels(out: &mut String, points: &[TrendPoint], f: &TrendFrame) {
+    const LABEL_CHARS: usize = TrendFrame::LABEL_CHARS;
     let longest = points
         .iter()
         .map(|p| p.label.chars().count().min(LABEL_CHARS))
         .max()
         .unwrap_or(1);
     let label_width = longest as f64 * 6.6 + 10.0;
-    let every = ((label_width / step_x).ceil() as usize)
-        .max(count.div_ceil(MAX_LABELS))
+    let every = ((label_width / f.step_x).ceil() as usize)
+        .max(points.len().div_ceil(TrendFrame::MAX_LABELS))
         .max(1);
     out.push_str(r#"<g class="x-labels">"#);
     for (i, p) in points.iter().enumerate().step_by(every) {
         let _ = write!(
             out,
             r#"<text class="axis-label" x="{}" y="{}" text-anchor="middle">{}</text>"#,
-            c(x(i)),
-            c(H - BOTTOM + 20.0),
+            c(f.x(i)),
+            c(TrendFrame::H - TrendFrame::BOTTOM + 20.0),
             escape_html(&truncate(&p.label, LABEL_CHARS)),
         );
     }
-    out.push_str("</g></svg>");
-    out
+    out.push_str("</g>");
 }
 
 /// The 0–10 distribution: one bar per score, coloured by category (10s apart from 9s),
@@ -309,8 +365,10 @@ pub fn breakdown(rows: &[BreakdownRow]) -> String {
     breakdown_titled("NPS breakdown", rows)
 }
 
-/// [`breakdown`] with a title of your own, e.g. "NPS by touchpoint".
-pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
+/// The breakdown chart's size and margins, and the place of an NPS value on its axis.
+struct BreakdownFrame;
+
+impl BreakdownFrame {
     const W: f64 = 720.0;
     const ROW: f64 = 30.0;
     const TOP: f64 = 26.0;
@@ -322,13 +380,24 @@ pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
     const MARK_X: f64 = 700.0;
     const KEY_CHARS: usize = 24;
 
+    fn x(v: f64) -> f64 {
+        Self::AXIS_START
+            + (v.clamp(-100.0, 100.0) + 100.0) / 200.0 * (Self::AXIS_END - Self::AXIS_START)
+    }
+
+    /// The middle of row `i`.
+    fn mid(i: usize) -> f64 {
+        Self::TOP + Self::ROW * (i as f64 + 0.5)
+    }
+}
+
+/// [`breakdown`] with a title of your own, e.g. "NPS by touchpoint".
+pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
+    type F = BreakdownFrame;
     if rows.is_empty() {
         return no_data("breakdown", title);
     }
-    let h = TOP + ROW * rows.len() as f64 + BOTTOM;
-    let x =
-        |v: f64| AXIS_START + (v.clamp(-100.0, 100.0) + 100.0) / 200.0 * (AXIS_END - AXIS_START);
-
+    let h = F::TOP + F::ROW * rows.len() as f64 + F::BOTTOM;
     let listed: Vec<String> = rows
         .iter()
         .take(20)
@@ -339,8 +408,19 @@ pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
         summary.push_str(", …");
     }
     let mut out = String::new();
-    open(&mut out, "breakdown", W, h, title, &summary);
+    open(&mut out, "breakdown", F::W, h, title, &summary);
+    breakdown_grid(&mut out, h);
+    for (i, r) in rows.iter().enumerate() {
+        breakdown_row(&mut out, F::mid(i), r);
+    }
+    out.push_str("</svg>");
+    out
+}
 
+/// The gridlines at every 50 points, labelled above.
+fn breakdown_grid(out: &mut String, h: f64) {
+    type F = BreakdownFrame;
+    let x = F::x;
     out.push_str(r#"<g class="grid">"#);
     for v in [-100.0, -50.0, 0.0, 50.0, 100.0] {
         let cls = if v == 0.0 {
@@ -352,98 +432,102 @@ pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
             out,
             r#"<line class="{cls}" x1="{}" y1="{}" x2="{}" y2="{}"/><text class="axis-label" x="{}" y="16" text-anchor="middle">{}</text>"#,
             c(x(v)),
-            c(TOP - 4.0),
+            c(F::TOP - 4.0),
             c(x(v)),
-            c(h - BOTTOM),
+            c(h - F::BOTTOM),
             c(x(v)),
             signed(v),
         );
     }
     out.push_str("</g>");
+}
 
-    for (i, r) in rows.iter().enumerate() {
-        let mid = TOP + ROW * (i as f64 + 0.5);
-        let small = r.n < SMALL_SAMPLE;
-        let mut tip = format!("{}: NPS {}", r.key, r.nps_text());
-        let interval = r.interval_text();
-        if !interval.is_empty() {
-            let _ = write!(tip, ", 95 % interval {interval}");
-        }
-        let _ = write!(tip, ", n={}", r.n);
-        if small {
-            tip.push_str(", small sample");
-        }
-        let _ = write!(
-            out,
-            r#"<g class="row{}"><title>{}</title><text class="key" x="{}" y="{}" text-anchor="end">{}</text>"#,
-            if small { " low-n" } else { "" },
-            escape_html(&tip),
-            c(KEY_END),
-            c(mid + 4.0),
-            escape_html(&truncate(&r.key, KEY_CHARS)),
-        );
-        match finite(r.nps) {
-            Some(v) => {
-                let (from, to) = (x(0.0).min(x(v)), x(0.0).max(x(v)));
-                let sign = if v >= 0.0 { "positive" } else { "negative" };
-                let _ = write!(
-                    out,
-                    r#"<rect class="bar {sign}" x="{}" y="{}" width="{}" height="14" rx="2"/>"#,
-                    c(from),
-                    c(mid - 7.0),
-                    c((to - from).max(1.0)),
-                );
-                if let (Some(l), Some(hi)) = (finite(r.low), finite(r.high)) {
-                    let (l, hi) = (x(l.min(hi)), x(l.max(hi)));
-                    let _ = write!(
-                        out,
-                        r#"<g class="whisker"><line x1="{}" y1="{m}" x2="{}" y2="{m}"/><line x1="{}" y1="{}" x2="{}" y2="{}"/><line x1="{}" y1="{}" x2="{}" y2="{}"/></g>"#,
-                        c(l),
-                        c(hi),
-                        c(l),
-                        c(mid - 5.0),
-                        c(l),
-                        c(mid + 5.0),
-                        c(hi),
-                        c(mid - 5.0),
-                        c(hi),
-                        c(mid + 5.0),
-                        m = c(mid),
-                    );
-                }
-            }
-            None => {
-                let _ = write!(
-                    out,
-                    r#"<text class="empty" x="{}" y="{}" text-anchor="middle">no answers</text>"#,
-                    c(x(0.0)),
-                    c(mid + 4.0),
-                );
-            }
-        }
-        let _ = write!(
-            out,
-            r#"<text class="n" x="{}" y="{}">n={}</text>"#,
-            c(N_X),
-            c(mid + 4.0),
-            r.n
-        );
-        if let Some(d) = r.significant_change.filter(|d| d.is_finite()) {
-            let (dir, mark) = if d > 0.0 {
-                ("up", "▲")
-            } else {
-                ("down", "▼")
-            };
+/// One group: its key and tooltip, its bar (or "no answers"), `n=…` and the mark of a
+/// significant change.
+fn breakdown_row(out: &mut String, mid: f64, r: &BreakdownRow) {
+    type F = BreakdownFrame;
+    let small = r.n < SMALL_SAMPLE;
+    let mut tip = format!("{}: NPS {}", r.key, r.nps_text());
+    let interval = r.interval_text();
+    if !interval.is_empty() {
+        let _ = write!(tip, ", 95 % interval {interval}");
+    }
+    let _ = write!(tip, ", n={}", r.n);
+    if small {
+        tip.push_str(", small sample");
+    }
+    let _ = write!(
+        out,
+        r#"<g class="row{}"><title>{}</title><text class="key" x="{}" y="{}" text-anchor="end">{}</text>"#,
+        if small { " low-n" } else { "" },
+        escape_html(&tip),
+        c(F::KEY_END),
+        c(mid + 4.0),
+        escape_html(&truncate(&r.key, F::KEY_CHARS)),
+    );
+    match finite(r.nps) {
+        Some(v) => breakdown_bar(out, mid, v, r),
+        None => {
             let _ = write!(
                 out,
-                r#"<g class="sig {dir}"><title>Significant change: {} points</title><text x="{}" y="{}" text-anchor="middle">{mark}</text></g>"#,
-                signed(d),
-                c(MARK_X),
+                r#"<text class="empty" x="{}" y="{}" text-anchor="middle">no answers</text>"#,
+                c(F::x(0.0)),
                 c(mid + 4.0),
             );
         }
-        out.push_str("</g>");
     }
-    out.push_str("</svg>");
-    out
+    let _ = write!(
+        out,
+        r#"<text class="n" x="{}" y="{}">n={}</text>"#,
+        c(F::N_X),
+        c(mid + 4.0),
+        r.n
+    );
+    if let Some(d) = r.significant_change.filter(|d| d.is_finite()) {
+        let (dir, mark) = if d > 0.0 {
+            ("up", "▲")
+        } else {
+            ("down", "▼")
+        };
+        let _ = write!(
+            out,
+            r#"<g class="sig {dir}"><title>Significant change: {} points</title><text x="{}" y="{}" text-anchor="middle">{mark}</text></g>"#,
+            signed(d),
+            c(F::MARK_X),
+            c(mid + 4.0),
+        );
+    }
+    out.push_str("</g>");
+}
+
+/// A group's bar from 0 to its NPS `v`, with its 95 % interval as a whisker.
+fn breakdown_bar(out: &mut String, mid: f64, v: f64, r: &BreakdownRow) {
+    let x = BreakdownFrame::x;
+    let (from, to) = (x(0.0).min(x(v)), x(0.0).max(x(v)));
+    let sign = if v >= 0.0 { "positive" } else { "negative" };
+    let _ = write!(
+        out,
+        r#"<rect class="bar {sign}" x="{}" y="{}" width="{}" height="14" rx="2"/>"#,
+        c(from),
+        c(mid - 7.0),
+        c((to - from).max(1.0)),
+    );
+    if let (Some(l), Some(hi)) = (finite(r.low), finite(r.high)) {
+        let (l, hi) = (x(l.min(hi)), x(l.max(hi)));
+        let _ = write!(
+            out,
+            r#"<g class="whisker"><line x1="{}" y1="{m}" x2="{}" y2="{m}"/><line x1="{}" y1="{}" x2="{}" y2="{}"/><line x1="{}" y1="{}" x2="{}" y2="{}"/></g>"#,
+            c(l),
+            c(hi),
+            c(l),
+            c(mid - 5.0),
+            c(l),
+            c(mid + 5.0),
+            c(hi),
+            c(mid - 5.0),
+            c(hi),
+            c(mid + 5.0),
+            m = c(mid),
+        );
+    }
 }

@@ -23,18 +23,61 @@ fn text(s: &str) -> Cell {
 
 /// The tables of a report.
 pub fn sheets(r: &KpiReport) -> Vec<Sheet> {
+    vec![
+        Sheet {
+            name: "KPIs",
+            columns: vec![
+                "kpi",
+                "value",
+                "unit",
+                "previous_period",
+                "ci95_low",
+                "ci95_high",
+                "definition",
+            ],
+            rows: kpi_rows(r),
+        },
+        Sheet {
+            name: "Linkage",
+            columns: vec![
+                "nps_category",
+                "customers_at_start",
+                "lost",
+                "churn_rate",
+                "revenue",
+                "historic_clv",
+            ],
+            rows: linkage_rows(r),
+        },
+        Sheet {
+            name: "Monthly",
+            columns: vec!["month", "churn_rate", "nps", "revenue", "complaints"],
+            rows: monthly_rows(r),
+        },
+        Sheet {
+            name: "First reply",
+            columns: vec!["channel", "median_seconds", "contacts_replied"],
+            rows: reply_rows(r),
+        },
+    ]
+}
+
+/// A KPI now and in the previous period, with its unit and definition.
+fn kpi_row(name: &str, now: &Kpi, before: &Kpi) -> Vec<Cell> {
+    vec![
+        text(name),
+        num(now.value),
+        text(now.unit),
+        num(before.value),
+        Cell::Empty,
+        Cell::Empty,
+        text(now.definition),
+    ]
+}
+
+/// The KPIs sheet: every figure, the linkage's ratio and revenue at risk, and the period.
+fn kpi_rows(r: &KpiReport) -> Vec<Vec<Cell>> {
     let (f, p) = (&r.figures, &r.previous);
-    let kpi_row = |name: &str, now: &Kpi, before: &Kpi| {
-        vec![
-            text(name),
-            num(now.value),
-            text(now.unit),
-            num(before.value),
-            Cell::Empty,
-            Cell::Empty,
-            text(now.definition),
-        ]
-    };
     let mut kpis = vec![
         kpi_row(
             "customers_at_start",
@@ -110,8 +153,11 @@ pub fn sheets(r: &KpiReport) -> Vec<Sheet> {
         Cell::Empty,
         Cell::Text(period),
     ]);
+    kpis
+}
 
-    let linkage = l
+fn linkage_rows(r: &KpiReport) -> Vec<Vec<Cell>> {
+    r.linkage
         .categories
         .iter()
         .map(|c| {
@@ -124,9 +170,11 @@ pub fn sheets(r: &KpiReport) -> Vec<Sheet> {
                 num(c.historic_clv),
             ]
         })
-        .collect();
-    let monthly = r
-        .series
+        .collect()
+}
+
+fn monthly_rows(r: &KpiReport) -> Vec<Vec<Cell>> {
+    r.series
         .iter()
         .map(|m| {
             vec![
@@ -137,8 +185,11 @@ pub fn sheets(r: &KpiReport) -> Vec<Sheet> {
                 Cell::Int(m.complaints as i64),
             ]
         })
-        .collect();
-    let replies = f
+        .collect()
+}
+
+fn reply_rows(r: &KpiReport) -> Vec<Vec<Cell>> {
+    r.figures
         .first_reply
         .channels
         .iter()
@@ -149,42 +200,5 @@ pub fn sheets(r: &KpiReport) -> Vec<Sheet> {
                 Cell::Int(c.n as i64),
             ]
         })
-        .collect();
-    vec![
-        Sheet {
-            name: "KPIs",
-            columns: vec![
-                "kpi",
-                "value",
-                "unit",
-                "previous_period",
-                "ci95_low",
-                "ci95_high",
-                "definition",
-            ],
-            rows: kpis,
-        },
-        Sheet {
-            name: "Linkage",
-            columns: vec![
-                "nps_category",
-                "customers_at_start",
-                "lost",
-                "churn_rate",
-                "revenue",
-                "historic_clv",
-            ],
-            rows: linkage,
-        },
-        Sheet {
-            name: "Monthly",
-            columns: vec!["month", "churn_rate", "nps", "revenue", "complaints"],
-            rows: monthly,
-        },
-        Sheet {
-            name: "First reply",
-            columns: vec!["channel", "median_seconds", "contacts_replied"],
-            rows: replies,
-        },
-    ]
+        .collect()
 }
