@@ -5,11 +5,10 @@
 
 use super::signin::RequireSignIn;
 use super::views::encode;
-use super::{internal, when, PageError};
+use super::{internal, opt_when, score_class, when, PageError};
 use crate::access::Access::Person;
 use crate::routes::Routes;
 use crate::state::AppState;
-use advocate_core::Category;
 use advocate_core::Permission::{Administer, Export, ReadCustomers, WorkCases};
 use advocate_store::insight::timeline::CustomerRow;
 use advocate_store::insight::timeline::Timeline;
@@ -55,20 +54,6 @@ fn record_href(external_id: &str) -> String {
 
 fn day(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d").to_string()
-}
-
-fn opt_when(at: Option<DateTime<Utc>>) -> String {
-    at.map(when).unwrap_or_default()
-}
-
-/// "promoter" / "passive" / "detractor" for NPS-scale scores, for colouring.
-fn score_class(score: u8) -> &'static str {
-    match advocate_core::Score::new(i64::from(score)).map(|s| s.category()) {
-        Ok(Category::Promoter) => "promoter",
-        Ok(Category::Passive) => "passive",
-        Ok(Category::Detractor) => "detractor",
-        Err(_) => "",
-    }
 }
 
 /// "not_recovered" → "not recovered".

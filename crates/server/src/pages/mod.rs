@@ -118,6 +118,21 @@ pub(crate) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
+/// As [`when`], or nothing when there is no moment.
+pub(crate) fn opt_when(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(when).unwrap_or_default()
+}
+
+/// "promoter" / "passive" / "detractor" for NPS-scale scores, for colouring.
+pub(crate) fn score_class(score: u8) -> &'static str {
+    match advocate_core::Score::new(i64::from(score)).map(|s| s.category()) {
+        Ok(advocate_core::Category::Promoter) => "promoter",
+        Ok(advocate_core::Category::Passive) => "passive",
+        Ok(advocate_core::Category::Detractor) => "detractor",
+        Err(_) => "",
+    }
+}
+
 /// The signed-in person's workspace; its name heads every signed-in page.
 pub(crate) async fn workspace_of(
     state: &AppState,

@@ -1,6 +1,6 @@
 //! The case inbox (`/cases`): a tab per view, a page of cases at a time.
 
-use super::score_class;
+use crate::pages::score_class;
 use crate::pages::signin::RequireSignIn;
 use crate::pages::views::encode;
 use crate::pages::{internal, when, PageError};

@@ -7,15 +7,13 @@ mod changes;
 mod inbox;
 mod page;
 
-use super::{when, PageError};
+use super::PageError;
 use crate::access::Access::Person;
 use crate::auth::SignedIn;
 use crate::routes::Routes;
-use advocate_core::Category;
 use advocate_core::Permission::{ReadCases, WorkCases};
 use axum::http::StatusCode;
 use changes::{note, tick, update};
-use chrono::{DateTime, Utc};
 use inbox::inbox;
 use page::show;
 
@@ -29,18 +27,6 @@ pub fn routes() -> Routes {
 }
 
 const NO_SUCH_CASE: PageError = PageError(StatusCode::NOT_FOUND, "There is no such case.");
-
-fn opt_when(at: Option<DateTime<Utc>>) -> String {
-    at.map(when).unwrap_or_default()
-}
-
-fn score_class(score: u8) -> &'static str {
-    match advocate_core::Score::new(i64::from(score)).map(|s| s.category()) {
-        Ok(Category::Promoter) => "promoter",
-        Ok(Category::Passive) => "passive",
-        _ => "detractor",
-    }
-}
 
 /// "2 h 5 min", "3 d 4 h": a duration a person reads at a glance.
 pub fn duration_text(secs: i64) -> String {

@@ -1,11 +1,12 @@
 //! One case's page (`/cases/{id}`): the triggering answer, the checklist, the notes and
 //! the form that moves the case along.
 
-use super::{duration_text, opt_when, parse_id, score_class, visible, NO_SUCH_CASE};
+use super::{duration_text, parse_id, visible, NO_SUCH_CASE};
 use crate::auth::SignedIn;
 use crate::pages::signin::RequireSignIn;
 use crate::pages::views::encode;
 use crate::pages::{internal, when, PageError};
+use crate::pages::{opt_when, score_class};
 use crate::state::AppState;
 use advocate_core::case::{CaseStatus, Outcome};
 use advocate_store::closed_loop::cases::{CaseDetail, CaseNote, CaseStep, LinkedAnswer};
