@@ -10,7 +10,7 @@ mod invitations;
 use crate::bootstrap;
 use crate::demo_data::{self, DemoAnswer, DemoData};
 use crate::options::ServeArgs;
-use advocate_core::Language;
+use advocate_core::{Language, Rating, SurveyKind};
 use advocate_store::business::BusinessHistory;
 use advocate_store::models::{NewAnswer, Respondent, ReviewLink, WorkspaceSettings};
 use advocate_store::Store;
@@ -146,11 +146,16 @@ async fn load_rows(
         bar.inc(chunk.len() as u64);
     }
     let live_from = now - chrono::Duration::days(LIVE_DAYS);
+    let kinds: HashMap<&str, SurveyKind> = data
+        .surveys
+        .iter()
+        .map(|s| (s.slug.as_str(), s.kind))
+        .collect();
     for chunk in data.answers.chunks(BATCH) {
-        let answers: Vec<NewAnswer> = chunk
+        let answers = chunk
             .iter()
-            .map(|a| new_answer(workspace_id, survey_ids, a))
-            .collect();
+            .map(|a| new_answer(workspace_id, survey_ids, kinds[a.survey_slug.as_str()], a))
+            .collect::<Result<Vec<NewAnswer>>>()?;
         // The last weeks are "live": their detractors open cases and promoters are thanked.
         let (history, live): (Vec<_>, Vec<_>) =
             answers.into_iter().partition(|a| a.answered_at < live_from);
@@ -168,15 +173,21 @@ async fn load_rows(
     Ok(())
 }
 
-fn new_answer(workspace_id: i64, survey_ids: &HashMap<String, i64>, a: &DemoAnswer) -> NewAnswer {
-    NewAnswer {
+fn new_answer(
+    workspace_id: i64,
+    survey_ids: &HashMap<String, i64>,
+    kind: SurveyKind,
+    a: &DemoAnswer,
+) -> Result<NewAnswer> {
+    Ok(NewAnswer {
         workspace_id,
         survey_id: survey_ids[&a.survey_slug],
         respondent: a
             .customer_external_id
             .clone()
             .map_or(Respondent::Anonymous, Respondent::Known),
-        score: a.score,
+        score: Rating::new(kind, i64::from(a.score))
+            .context("the demo's scores are on their survey's scale")?,
         comment: a.comment.clone(),
         channel: a.channel,
         touchpoint: None,
@@ -185,7 +196,7 @@ fn new_answer(workspace_id: i64, survey_ids: &HashMap<String, i64>, a: &DemoAnsw
         external_id: None,
         idempotency_key: None,
         request_hash: None,
-    }
+    })
 }
 
 /// What the demo holds, as told on the terminal.
@@ -247,7 +258,7 @@ async fn demo_closed_loop(
         workspace_id,
         survey_id: survey,
         respondent: Respondent::Anonymous,
-        score: 2,
+        score: Rating::new(SurveyKind::Nps, 2)?,
         comment: Some(
             "Waited 40 minutes in the shop to swap a broken router and nobody said why.".into(),
         ),
@@ -345,7 +356,7 @@ mod tests {
                         external_id: who.into(),
                         ..Default::default()
                     }),
-                    score,
+                    score: Rating::new(SurveyKind::Nps, i64::from(score)).unwrap(),
                     comment: None,
                     channel: advocate_core::Channel::Email,
                     touchpoint: None,

@@ -400,9 +400,6 @@ pub async fn loyalty(db: &DbArgs, path: &Path) -> Result<()> {
     })?;
     let (lines, items, errors) = checked_items(rows, |_| None);
     let mode = Mode::store_unless(!errors.is_empty());
-    let checked = store
-        .spells()
-        .try_record_loyalty(ws, &items, mode)
-        .await?;
+    let checked = store.spells().try_record_loyalty(ws, &items, mode).await?;
     finish(&store, path, LOYALTY.what, (lines, errors), checked).await
 }

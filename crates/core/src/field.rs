@@ -3,7 +3,7 @@
 //! message names the field; the server answers it with a 4xx, the CLI lists it by line.
 
 use crate::text::{self, ControlCharacter};
-use crate::{Channel, Label, Language, SurveyKind};
+use crate::{Channel, Label, Language, Rating, SurveyKind};
 use std::fmt;
 
 /// A value refused where it entered, with a message that names the field, e.g.
@@ -104,11 +104,11 @@ pub fn channel(field: &str, value: &str) -> Result<Channel, Invalid> {
 
 /// A score on the survey's scale, read exactly as JSON gives it: an integer, not a float
 /// (7.5 or 9.0), string ("9") or null. A CSV cell is read as the JSON it looks like first.
-pub fn score(kind: SurveyKind, value: &serde_json::Value) -> Result<u8, Invalid> {
+pub fn score(kind: SurveyKind, value: &serde_json::Value) -> Result<Rating, Invalid> {
     let (min, max) = kind.scale();
     let got = match value.as_i64() {
         Some(n) if value.is_i64() || value.is_u64() => {
-            return kind.check_score(n).map_err(|e| Invalid(e.to_string()))
+            return Rating::new(kind, n).map_err(|e| Invalid(e.to_string()))
         }
         _ => match value {
             serde_json::Value::String(s) => format!("the string {s:?}"),
@@ -237,8 +237,8 @@ mod tests {
     #[test]
     fn a_score_is_an_integer_on_the_scale() {
         use serde_json::json;
-        assert_eq!(score(SurveyKind::Nps, &json!(0)), Ok(0));
-        assert_eq!(score(SurveyKind::Csat, &json!(5)), Ok(5));
+        assert_eq!(score(SurveyKind::Nps, &json!(0)).map(Rating::value), Ok(0));
+        assert_eq!(score(SurveyKind::Csat, &json!(5)).map(Rating::value), Ok(5));
         let msg = |kind, v| refused(score(kind, &v));
         assert_eq!(
             msg(SurveyKind::Nps, json!(11)),

@@ -2,7 +2,7 @@
 
 use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
-use advocate_core::{Channel, Label, Language, SurveyKind};
+use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -120,8 +120,8 @@ pub struct NewAnswer {
     pub workspace_id: i64,
     pub survey_id: i64,
     pub respondent: Respondent,
-    /// Already checked against the survey's scale.
-    pub score: u8,
+    /// Checked against the survey's scale where it arrived.
+    pub score: Rating,
     pub comment: Option<String>,
     pub channel: Channel,
     /// Defaults to the survey's touchpoint when `None`.

@@ -11,7 +11,7 @@ use crate::options::DbArgs;
 use advocate_core::field::{
     channel as parse_channel, label, language, optional_text, score as parse_score, text, Invalid,
 };
-use advocate_core::{Channel, SurveyKind};
+use advocate_core::{Channel, Rating, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent};
 use advocate_store::Store;
 use anyhow::{bail, Context, Result};
@@ -173,7 +173,7 @@ fn score_of(
     raw: Option<&str>,
     survey: Option<(i64, SurveyKind)>,
     problems: &mut Vec<String>,
-) -> Option<u8> {
+) -> Option<Rating> {
     match (raw, survey) {
         (None, _) => {
             problems.push("score is required".to_owned());
@@ -567,7 +567,12 @@ mod tests {
             msg("nine"),
             "score must be an integer from 0 to 10; got the string \"nine\""
         );
-        assert_eq!(parse_score(SurveyKind::Csat, &score_value("5")).unwrap(), 5);
+        assert_eq!(
+            parse_score(SurveyKind::Csat, &score_value("5"))
+                .unwrap()
+                .value(),
+            5
+        );
     }
 
     #[test]

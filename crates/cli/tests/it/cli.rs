@@ -2,7 +2,7 @@
 //! SQLite data folder per test. The workspace, surveys and customers are created with the
 //! store library on the same database file (there is no CLI for them).
 
-use advocate_core::{Channel, Label, Language, SurveyKind};
+use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
 use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent};
 use advocate_store::Store;
 use chrono::{TimeZone, Utc};
@@ -234,7 +234,7 @@ fn bad_rows_are_all_reported_and_nothing_is_imported() {
                 workspace_id: env.workspace_id,
                 survey_id: survey.id,
                 respondent: Respondent::Anonymous,
-                score: 9,
+                score: Rating::new(SurveyKind::Nps, 9).unwrap(),
                 comment: None,
                 channel: Channel::Api,
                 touchpoint: None,

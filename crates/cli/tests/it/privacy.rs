@@ -2,7 +2,7 @@
 //! data folder: the person's data printed as JSON, erasure leaving `advocate nps`
 //! unchanged, retention counting what it anonymised, and the unhappy paths.
 
-use advocate_core::{Channel, Label, Language, SurveyKind};
+use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
 use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
@@ -103,7 +103,7 @@ fn setup() -> Env {
                     workspace_id: ws.id,
                     survey_id: survey.id,
                     respondent: Respondent::Inline(customer),
-                    score,
+                    score: Rating::new(SurveyKind::Nps, i64::from(score)).unwrap(),
                     comment: Some(format!("{who} says {score}")),
                     channel: Channel::Email,
                     touchpoint: None,

@@ -10,8 +10,8 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::customer::CustomerFields;
 use advocate_core::field::{label, language, optional_text, text, IdempotencyKey};
+use advocate_core::Channel;
 use advocate_core::Permission::Ingest;
-use advocate_core::{Channel, Score, SurveyKind};
 use advocate_store::models::{Answer, NewAnswer, Respondent, Survey};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -127,21 +127,15 @@ fn answered_at(raw: Option<&str>, now: DateTime<Utc>) -> ApiResult<DateTime<Utc>
 }
 
 /// The body of a `201`: the answer as stored, its category (NPS and eNPS) and customer.
-fn created(survey: Survey, answer: &Answer, respondent: &Respondent) -> AnswerCreated {
-    let nps_kind = survey.kind != SurveyKind::Csat;
+fn created(survey: Survey, answer: &Answer, new: &NewAnswer) -> AnswerCreated {
+    let category = new.score.category();
     AnswerCreated {
         id: answer.id,
         survey: survey.slug,
         score: answer.score,
-        category: nps_kind
-            .then(|| {
-                Score::new(i64::from(answer.score))
-                    .map(|s| s.category().into())
-                    .ok()
-            })
-            .flatten(),
-        ambassador: nps_kind && answer.score == 10,
-        customer: match respondent {
+        category: category.map(Into::into),
+        ambassador: category.is_some() && new.score.value() == 10,
+        customer: match &new.respondent {
             Respondent::Anonymous => None,
             Respondent::Known(id) => Some(id.clone()),
             Respondent::Inline(c) => Some(c.external_id.clone()),
@@ -215,7 +209,7 @@ pub async fn create(
     };
     let recorded = state.store.answers().record(&new).await?;
     let answer = recorded.answer;
-    let out = created(survey, &answer, &new.respondent);
+    let out = created(survey, &answer, &new);
     let mut response = (StatusCode::CREATED, Json(out)).into_response();
     if recorded.replayed {
         response

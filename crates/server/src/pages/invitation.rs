@@ -11,6 +11,7 @@ use super::{internal, same_origin, PageError};
 use crate::access::Access::Public;
 use crate::routes::Routes;
 use crate::state::AppState;
+use advocate_core::Rating;
 use advocate_store::invitations::{self, Invitation};
 use advocate_store::models::Survey;
 use advocate_store::StoreError;
@@ -179,7 +180,7 @@ async fn record(
     state: &AppState,
     inv: &Invitation,
     survey: &Survey,
-    score: u8,
+    score: Rating,
     lang: &str,
 ) -> Result<Response, PageError> {
     match state

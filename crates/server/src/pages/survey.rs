@@ -11,7 +11,7 @@ use crate::ratelimit::{retry_after_secs, ClientKey};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::i18n::{self, SurveyTexts};
-use advocate_core::{token, Channel, Language, Score, SurveyKind};
+use advocate_core::{token, Channel, Language, Rating, Score, SurveyKind};
 use advocate_store::models::{NewAnswer, Respondent, Survey};
 use axum::extract::{Path, Query, State};
 use axum::http::header::{ACCEPT_LANGUAGE, CONTENT_TYPE, RETRY_AFTER};
@@ -102,11 +102,11 @@ pub(super) async fn load(state: &AppState, public_id: &str) -> Result<Survey, Pa
     }
 }
 
-pub(super) fn parse_score(kind: SurveyKind, raw: &str) -> Result<u8, PageError> {
+pub(super) fn parse_score(kind: SurveyKind, raw: &str) -> Result<Rating, PageError> {
     raw.trim()
         .parse::<i64>()
         .ok()
-        .and_then(|v| kind.check_score(v).ok())
+        .and_then(|v| Rating::new(kind, v).ok())
         .ok_or(PageError(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Choose one of the numbers on the scale.",
@@ -315,7 +315,7 @@ pub async fn change_score(
     state
         .store
         .answers()
-        .change_score(survey.workspace_id, answer_id, score)
+        .change_score(survey.workspace_id, answer_id, score.value())
         .await
         .map_err(|e| PageError::store(e, "Your answer could not be saved; please try again."))?;
     let lang = language(form.lang.as_deref(), &headers, &survey);

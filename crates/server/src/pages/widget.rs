@@ -16,7 +16,7 @@ use crate::state::AppState;
 use crate::ApiError;
 use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::{self, SurveyTexts};
-use advocate_core::{token, Channel, Language, SurveyKind};
+use advocate_core::{token, Channel, Language, Rating, SurveyKind};
 use advocate_store::invitations::{self, Invitation};
 use advocate_store::models::{NewAnswer, Respondent, Survey};
 use advocate_store::StoreError;
@@ -376,7 +376,7 @@ async fn answers(
     let body: AnswerBody = serde_json::from_value(body).map_err(shape)?;
     let survey = survey(&state, &public_id).await?;
     let (min, max) = survey.kind.scale();
-    let score = survey.kind.check_score(body.score).map_err(|_| {
+    let score = Rating::new(survey.kind, body.score).map_err(|_| {
         ApiError::unprocessable(format!("score must be a whole number from {min} to {max}"))
     })?;
     let comment = body
@@ -414,11 +414,11 @@ async fn answers(
                 .get(survey.workspace_id, id)
                 .await?
                 .ok_or_else(|| ApiError::not_found("this answer no longer exists"))?;
-            if answer.score != score {
+            if answer.score != score.value() {
                 state
                     .store
                     .answers()
-                    .change_score(survey.workspace_id, id, score)
+                    .change_score(survey.workspace_id, id, score.value())
                     .await?;
             }
             (id, body.token)
@@ -439,7 +439,7 @@ async fn record_anonymous(
     survey: &Survey,
     key: IdempotencyKey,
     language: Option<Language>,
-    score: u8,
+    score: Rating,
 ) -> Result<i64, ApiError> {
     let new = NewAnswer {
         workspace_id: survey.workspace_id,
@@ -454,7 +454,7 @@ async fn record_anonymous(
         external_id: None,
         // A retried post of the same prompt (lost response) gets the same answer back.
         idempotency_key: Some(key),
-        request_hash: Some(format!("score:{score}")),
+        request_hash: Some(format!("score:{}", score.value())),
     };
     match state.store.answers().record(&new).await {
         Ok(recorded) => Ok(recorded.answer.id),

@@ -2,7 +2,7 @@
 //! neutralising, filters, workspace isolation, the signed-in page links and bad names.
 
 use crate::common::{problem, TestApp};
-use advocate_core::{Channel, Language};
+use advocate_core::{Channel, Language, Rating, SurveyKind};
 use advocate_store::business::NewOrder;
 use advocate_store::models::{NewAnswer, Respondent};
 use advocate_store::testing::TestDb;
@@ -446,7 +446,7 @@ async fn csv_streams_many_batches_without_losing_or_repeating_rows() {
             workspace_id: app.workspace_id,
             survey_id: survey.id,
             respondent: Respondent::Anonymous,
-            score: (i % 11) as u8,
+            score: Rating::new(SurveyKind::Nps, i % 11).unwrap(),
             comment: None,
             channel: Channel::Import,
             touchpoint: None,

@@ -248,7 +248,7 @@ impl<'a> AnswerRow<'a> {
             .bind(new.workspace_id)
             .bind(new.survey_id)
             .bind(self.customer_id)
-            .bind(i64::from(new.score))
+            .bind(i64::from(new.score.value()))
             .bind(new.comment.clone())
             .bind(new.channel.as_str().to_owned())
             .bind(self.touchpoint.clone().unwrap_or_default())
@@ -281,7 +281,7 @@ impl<'a> AnswerRow<'a> {
             workspace_id: new.workspace_id,
             survey_id: new.survey_id,
             customer_id: self.customer_id,
-            score: new.score,
+            score: new.score.value(),
             comment: None,
             channel: new.channel.as_str().to_owned(),
             touchpoint: self.touchpoint.clone(),
@@ -372,7 +372,7 @@ pub(crate) async fn insert_answers_in(
     let mut rows = Vec::with_capacity(news.len());
     for new in news {
         let (kind, survey_touchpoint) = batch.survey(conn, new.workspace_id, new.survey_id).await?;
-        kind.check_score(i64::from(new.score))
+        kind.check_score(i64::from(new.score.value()))
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let customer = match &new.respondent {
             Respondent::Anonymous => None,

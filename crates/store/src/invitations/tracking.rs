@@ -10,6 +10,7 @@ use crate::models::{Answer, NewAnswer, Respondent};
 use crate::Invitations;
 use crate::{to_ts, Result, StoreError};
 use advocate_core::field::IdempotencyKey;
+use advocate_core::Rating;
 use chrono::{DateTime, Duration, Utc};
 
 /// How long after answering a respondent may still change the score.
@@ -47,7 +48,7 @@ impl Invitations<'_> {
     pub async fn answer(
         &self,
         invitation_id: i64,
-        score: u8,
+        score: Rating,
         now: DateTime<Utc>,
     ) -> Result<Answer> {
         match self.try_answer(invitation_id, score, now).await {
@@ -62,7 +63,7 @@ impl Invitations<'_> {
     async fn try_answer(
         &self,
         invitation_id: i64,
-        score: u8,
+        score: Rating,
         now: DateTime<Utc>,
     ) -> Result<Answer> {
         let ctx = &self.store.reaction_context().await?;
@@ -74,7 +75,8 @@ impl Invitations<'_> {
                     "this answer can no longer be changed: answers can be changed for {ANSWER_CHANGE_DAYS} days"
                 )));
             }
-            let answer = change_score_in(&mut tx, ctx, inv.workspace_id, answer_id, score).await?;
+            let answer =
+                change_score_in(&mut tx, ctx, inv.workspace_id, answer_id, score.value()).await?;
             tx.commit().await?;
             self.store.wake_outbox();
             return Ok(answer);

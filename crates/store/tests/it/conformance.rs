@@ -1073,7 +1073,7 @@ async fn idempotent_retries_never_duplicate(store: Store) {
     assert_eq!(first.answer, again.answer);
     let mut different = a.clone();
     different.request_hash = Some("h2".into());
-    different.score = 2;
+    different.score = nps(2);
     let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("k-1"), "{msg}");
     assert_eq!(store.answers().count(ws).await.unwrap(), 1);
@@ -1122,7 +1122,7 @@ async fn external_ids_make_answers_idempotent(store: Store) {
 
     // The same external id for different content: a conflict naming it.
     let mut different = a.clone();
-    different.score = 0;
+    different.score = nps(0);
     different.request_hash = Some("h2".into());
     let msg = conflict(store.answers().record(&different).await);
     assert!(msg.contains("resp-1"), "{msg}");

@@ -340,7 +340,11 @@ async fn one_reminder_after_the_configured_days(store: Store) {
     store.invitations().dispatch_due(t0, 100).await.unwrap();
     store
         .invitations()
-        .answer(answers_.invitation_id.unwrap(), 8, t0 + Duration::days(1))
+        .answer(
+            answers_.invitation_id.unwrap(),
+            nps(8),
+            t0 + Duration::days(1),
+        )
         .await
         .unwrap();
     let almost = t0 + Duration::days(3) - Duration::minutes(1);
@@ -671,25 +675,25 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
     let id = inv.invitation_id.unwrap();
     // Not sent yet: it cannot be answered.
     assert!(matches!(
-        store.invitations().answer(id, 9, t0).await,
+        store.invitations().answer(id, nps(9), t0).await,
         Err(StoreError::Conflict(_))
     ));
     store.invitations().dispatch_due(t0, 100).await.unwrap();
     let first = store
         .invitations()
-        .answer(id, 3, t0 + Duration::hours(1))
+        .answer(id, nps(3), t0 + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(first.channel, "email");
     let same = store
         .invitations()
-        .answer(id, 3, t0 + Duration::hours(1))
+        .answer(id, nps(3), t0 + Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(same.id, first.id, "a double click is one answer");
     let changed = store
         .invitations()
-        .answer(id, 9, t0 + Duration::days(2))
+        .answer(id, nps(9), t0 + Duration::days(2))
         .await
         .unwrap();
     assert_eq!((changed.id, changed.score), (first.id, 9));
@@ -711,7 +715,7 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
     assert_eq!(cases.cases.len(), 1);
     let late = store
         .invitations()
-        .answer(id, 5, t0 + Duration::hours(1) + Duration::days(8))
+        .answer(id, nps(5), t0 + Duration::hours(1) + Duration::days(8))
         .await;
     assert!(matches!(late, Err(StoreError::Conflict(_))), "{late:?}");
     let inv = store.invitations().get(ws, id).await.unwrap().unwrap();
@@ -723,7 +727,7 @@ async fn answering_is_idempotent_changeable_and_expires(store: Store) {
     store.invitations().dispatch_due(t0, 100).await.unwrap();
     let expired = store
         .invitations()
-        .answer(old.invitation_id.unwrap(), 9, t0 + Duration::days(31))
+        .answer(old.invitation_id.unwrap(), nps(9), t0 + Duration::days(31))
         .await;
     assert!(matches!(expired, Err(StoreError::Conflict(_))));
 }
@@ -750,7 +754,11 @@ async fn response_rates_count_each_step(store: Store) {
     }
     store.invitations().opened(ids[0], t0).await.unwrap();
     store.invitations().opened(ids[1], t0).await.unwrap();
-    store.invitations().answer(ids[0], 10, t0).await.unwrap();
+    store
+        .invitations()
+        .answer(ids[0], nps(10), t0)
+        .await
+        .unwrap();
     let rates = store
         .invitations()
         .response_rates(ws, t0 - Duration::days(1), Some(t0 + Duration::days(1)))

@@ -640,7 +640,7 @@ async fn enps_answers_are_anonymous(store: Store) {
     let inv = out[0].invitation_id.unwrap();
     let answer = store
         .invitations()
-        .answer(inv, 9, Utc::now())
+        .answer(inv, nps(9), Utc::now())
         .await
         .unwrap();
     assert_eq!(answer.customer_id, None);
@@ -649,7 +649,7 @@ async fn enps_answers_are_anonymous(store: Store) {
     assert!(stored.answered_at.is_some());
     assert!(
         matches!(
-            store.invitations().answer(inv, 3, Utc::now()).await,
+            store.invitations().answer(inv, nps(3), Utc::now()).await,
             Err(StoreError::Conflict(_))
         ),
         "one answer per invitation"

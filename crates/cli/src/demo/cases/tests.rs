@@ -1,5 +1,5 @@
 use super::*;
-use advocate_core::{Channel, Label, Language, SurveyKind};
+use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
 use advocate_store::insight::timeline::Timeline;
 use advocate_store::models::{
     CustomerInput, NewAnswer, NewSurvey, Respondent, Survey, WorkspaceSettings,
@@ -62,7 +62,7 @@ fn answer(ws: i64, survey_id: i64, score: u8, when: DateTime<Utc>) -> NewAnswer 
         workspace_id: ws,
         survey_id,
         respondent: Respondent::Anonymous,
-        score,
+        score: Rating::new(SurveyKind::Nps, i64::from(score)).unwrap(),
         comment: None,
         channel: Channel::Api,
         touchpoint: None,

@@ -278,7 +278,7 @@ mod tests {
     use crate::delivery::outbox::enqueue_email;
     use crate::models::{NewAnswer, NewSurvey, Respondent};
     use crate::testing::TestDb;
-    use advocate_core::{Channel, Label, Language, SurveyKind};
+    use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
     use serde_json::Value;
 
     /// An email that carries engagements marks them `sent` when delivered, announces
@@ -319,7 +319,7 @@ mod tests {
                     workspace_id: ws,
                     survey_id: survey.id,
                     respondent: Respondent::Anonymous,
-                    score: 10,
+                    score: Rating::new(SurveyKind::Nps, 10).unwrap(),
                     comment: None,
                     channel: Channel::Api,
                     touchpoint: None,

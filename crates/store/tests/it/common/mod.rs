@@ -1,7 +1,7 @@
 //! Helpers shared by the conformance suite: builders for surveys, answers and queries,
 //! and assertions on the kind of error the store returns.
 
-use advocate_core::{Channel, CiMethod, Label, Language, SurveyKind};
+use advocate_core::{Channel, CiMethod, Label, Language, Rating, SurveyKind};
 use advocate_store::insight::analytics::NpsQuery;
 use advocate_store::insight::report::NpsReport;
 use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent, Survey};
@@ -70,12 +70,17 @@ pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
+/// A score on the NPS scale, for answers to the tests' NPS surveys.
+pub fn nps(score: u8) -> Rating {
+    Rating::new(SurveyKind::Nps, i64::from(score)).unwrap()
+}
+
 pub fn answer(ws: i64, survey_id: i64, score: u8, when: DateTime<Utc>) -> NewAnswer {
     NewAnswer {
         workspace_id: ws,
         survey_id,
         respondent: Respondent::Anonymous,
-        score,
+        score: nps(score),
         comment: None,
         channel: Channel::Api,
         touchpoint: None,
