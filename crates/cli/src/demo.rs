@@ -320,9 +320,10 @@ fn demo_settings() -> WorkspaceSettings {
 mod tests {
     use super::*;
     use advocate_core::case::Outcome;
+    use advocate_core::customer::CustomerInput;
     use advocate_core::{Label, SurveyKind};
     use advocate_store::closed_loop::cases::CaseFilter;
-    use advocate_store::models::{CustomerInput, NewSurvey};
+    use advocate_store::models::NewSurvey;
     use advocate_store::testing::TestDb;
 
     /// The demo's closed-loop story on a small workspace: the open case of a 3 is

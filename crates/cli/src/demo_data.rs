@@ -23,9 +23,10 @@ mod business;
 
 use advocate_store::business::{HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell};
 
+use advocate_core::customer::{Attributes, CustomerInput};
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, Label, Language, SurveyKind};
-use advocate_store::models::{Attributes, CustomerInput, NewSurvey};
+use advocate_store::models::NewSurvey;
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -10,9 +10,9 @@
 use crate::import::rows::{report, Rows};
 use crate::options::DbArgs;
 use advocate_core::customer::CustomerFields;
+use advocate_core::customer::CustomerInput;
 use advocate_core::Channel;
 use advocate_store::invitations::{InviteRequest, SkipReason, Source};
-use advocate_store::models::CustomerInput;
 use anyhow::{Context, Result};
 use chrono::Utc;
 use std::collections::{BTreeMap, HashMap};

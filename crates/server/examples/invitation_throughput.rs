@@ -13,11 +13,12 @@
 #[path = "support/smtp_sink.rs"]
 mod smtp_sink;
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Label, Language, SurveyKind};
 use advocate_server::worker::{self, DeliveryConfig, SmtpSettings};
 use advocate_store::delivery::outbox::{EmailMessage, OutboxMessage, OutboxStatus};
 use advocate_store::invitations::{InvitationFilter, InvitationStatus, InviteRequest, Source};
-use advocate_store::models::{CustomerInput, NewSurvey};
+use advocate_store::models::NewSurvey;
 use advocate_store::testing::TestDb;
 use advocate_store::Store;
 use base64::Engine as _;

@@ -1,5 +1,6 @@
 //! The rows Advocate stores, as the rest of the program sees them.
 
+use advocate_core::customer::{Attributes, CustomerInput};
 use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
@@ -8,7 +9,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 // Checked at the boundary by core's one parser for the API and imports.
-pub use advocate_core::customer::{Attributes, CustomerInput};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Workspace {

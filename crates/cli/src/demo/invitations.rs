@@ -7,10 +7,10 @@
 //! Written through the store's history load ([`History::load_invitations`]): nothing
 //! is sent.
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Label, Language};
 use advocate_store::insight::exports::{Cell, ExportFilter, ExportTable, EXPORT_BATCH_MAX};
 use advocate_store::invitations::{PastInvitation, ScheduleInput, Source, TriggerInput};
-use advocate_store::models::CustomerInput;
 use advocate_store::Store;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Duration, Utc};

@@ -2,8 +2,9 @@
 //! SQLite data folder per test. The workspace, surveys and customers are created with the
 //! store library on the same database file (there is no CLI for them).
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
-use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent};
+use advocate_store::models::{NewAnswer, NewSurvey, Respondent};
 use advocate_store::Store;
 use chrono::{TimeZone, Utc};
 use serde_json::Value;

@@ -2,9 +2,9 @@
 //! SQLite data folder per test: a good file is stored, a bad one lists every problem by
 //! line and stores nothing.
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::Language;
 use advocate_store::business::{ContactFilter, OrderFilter};
-use advocate_store::models::CustomerInput;
 use advocate_store::Store;
 use std::path::PathBuf;
 use std::process::{Command, Output};

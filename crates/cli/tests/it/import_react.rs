@@ -3,11 +3,12 @@
 //! which are recent enough to act on; those react exactly as live answers would. Run as
 //! the real binary on SQLite and PostgreSQL.
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Label, Language, SurveyKind};
 use advocate_store::closed_loop::cases::CaseFilter;
 use advocate_store::closed_loop::engagements::EngagementFilter;
 use advocate_store::delivery::outbox::OutboxStatus;
-use advocate_store::models::{CustomerInput, NewSurvey};
+use advocate_store::models::NewSurvey;
 use advocate_store::testing::TestDb;
 use advocate_store::Store;
 use chrono::{Duration, Utc};

@@ -1,8 +1,8 @@
 //! `advocate kpis`, run as the real binary on a fresh SQLite data folder: the table with
 //! definitions and the linkage, the JSON, and a bad parameter's message.
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::Language;
-use advocate_store::models::CustomerInput;
 use advocate_store::Store;
 use chrono::{TimeZone, Utc};
 use serde_json::Value;

@@ -2,8 +2,9 @@
 //! data folder: the person's data printed as JSON, erasure leaving `advocate nps`
 //! unchanged, retention counting what it anonymised, and the unhappy paths.
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
-use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent};
+use advocate_store::models::{NewAnswer, NewSurvey, Respondent};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
 use serde_json::Value;

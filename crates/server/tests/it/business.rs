@@ -2,8 +2,8 @@
 //! batches, with errors that name the item and field, and nothing stored when any is bad.
 
 use crate::common::{problem, TestApp};
+use advocate_core::customer::CustomerInput;
 use advocate_core::Language;
-use advocate_store::models::CustomerInput;
 use advocate_store::testing::TestDb;
 use serde_json::{json, Value};
 

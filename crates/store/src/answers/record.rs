@@ -7,9 +7,10 @@ use crate::feedback::customers::{
 };
 use crate::feedback::rollups::Tally;
 use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
-use crate::models::{Answer, Attributes, Customer, NewAnswer, Recorded, Respondent};
+use crate::models::{Answer, Customer, NewAnswer, Recorded, Respondent};
 use crate::Answers;
 use crate::{from_ts, to_ts, Backend, Result, StoreError};
+use advocate_core::customer::Attributes;
 use advocate_core::period::day_of;
 use advocate_core::{Category, Score, SurveyKind};
 use chrono::Utc;

@@ -1,9 +1,10 @@
 //! Customers: the people who answer, with the segment attributes reports break down by.
 
 use crate::many_rows::{Placeholders, LOOKUP_KEYS};
-use crate::models::{Attributes, Customer, CustomerInput};
+use crate::models::Customer;
 use crate::Customers;
 use crate::{from_ts, to_ts, Backend, Result, StoreError};
+use advocate_core::customer::{Attributes, CustomerInput};
 use advocate_core::Language;
 use chrono::Utc;
 use sqlx::any::AnyRow;

@@ -6,8 +6,9 @@
 //! answers or an import then touches each rollup row once, however many answers it adds.
 
 use crate::many_rows::{Placeholders, MAX_VALUES};
-use crate::models::{Answer, Attributes};
+use crate::models::Answer;
 use crate::{Backend, Result};
+use advocate_core::customer::Attributes;
 use advocate_core::period::{date_of_day, day_number, day_of};
 use chrono::Datelike;
 use sqlx::any::AnyArguments;

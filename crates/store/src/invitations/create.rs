@@ -4,10 +4,11 @@
 use super::eligibility::{refusal, sampled};
 use super::{check_invitation_channel, InvitationStatus, SkipReason, Source};
 use crate::feedback::customers::upsert_customer_in;
-use crate::models::{Customer, CustomerInput, Survey, WorkspaceSettings};
+use crate::models::{Customer, Survey, WorkspaceSettings};
 use crate::tenancy::lookup::settings_in;
 use crate::Invitations;
 use crate::{random_token, to_ts, Result, StoreError};
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Language};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;

@@ -4,10 +4,10 @@
 use super::{check_invitation_channel, invite_in, InvitationOutcome, InviteRequest, Source};
 use crate::feedback::customers::{attributes_json, upsert_customer_in};
 use crate::feedback::surveys::survey_in;
-use crate::models::{Attributes, CustomerInput};
 use crate::tenancy::lookup::settings_in;
 use crate::Triggers;
 use crate::{from_ts, to_ts, Result, StoreError};
+use advocate_core::customer::{Attributes, CustomerInput};
 use advocate_core::{Channel, Label};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;

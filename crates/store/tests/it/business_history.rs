@@ -3,11 +3,11 @@
 //! a row naming an unknown customer is refused before anything is written.
 
 use crate::common::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::ContactChannel;
 use advocate_store::business::{
     BusinessHistory, HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell,
 };
-use advocate_store::models::CustomerInput;
 use advocate_store::testing::TestDb;
 use advocate_store::StoreError;
 use chrono::Duration;

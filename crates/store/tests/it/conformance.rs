@@ -3,11 +3,12 @@
 //! here, happy and unhappy paths alike.
 
 use crate::common::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
 use advocate_core::{Channel, CiMethod, Granularity, GroupBy, Language, SurveyKind};
 use advocate_store::insight::analytics::NpsQuery;
-use advocate_store::models::{CustomerInput, NewAnswer, Respondent};
+use advocate_store::models::{NewAnswer, Respondent};
 use advocate_store::testing::TestDb;
 use advocate_store::{Backend, Store};
 use chrono::{Duration, Utc};

@@ -4,12 +4,13 @@
 //! the webhooks they queue.
 
 use crate::common::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::{EngagementKind, SurveyKind};
 use advocate_store::closed_loop::engagements::{
     CodeStatus, Engagement, EngagementFilter, EngagementStatus, MAX_IMPORT,
 };
 use advocate_store::delivery::outbox::{MessageKind, OutboxMessage, OutboxStatus};
-use advocate_store::models::{CustomerInput, Respondent, ReviewLink, WorkspaceSettings};
+use advocate_store::models::{Respondent, ReviewLink, WorkspaceSettings};
 use advocate_store::{Backend, Store};
 use chrono::Utc;
 use serde_json::Value;

@@ -4,13 +4,14 @@
 //! answering through an invitation, and response rates.
 
 use crate::common::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Label, SurveyKind};
 use advocate_store::delivery::outbox::{EmailMessage, OutboxStatus, SmsMessage};
 use advocate_store::invitations::{
     self, InvitationOutcome, InvitationStatus, InviteRequest, NewEvent, ScheduleInput, SkipReason,
     Source, TriggerInput,
 };
-use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
+use advocate_store::models::{Respondent, WorkspaceSettings};
 use advocate_store::{Store, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, BTreeSet};

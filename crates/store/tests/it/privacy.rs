@@ -3,6 +3,7 @@
 //! anonymity (no link to the employee, small groups hidden).
 
 use crate::common::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, ContactChannel, Granularity, GroupBy, SurveyKind};
 use advocate_store::business::{
     LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, NewContact, NewOrder,
@@ -11,7 +12,7 @@ use advocate_store::delivery::outbox::OutboxStatus;
 use advocate_store::insight::analytics::NpsQuery;
 use advocate_store::insight::report::NpsReport;
 use advocate_store::invitations::{InviteRequest, NewEvent, Source};
-use advocate_store::models::{CustomerInput, Respondent, WorkspaceSettings};
+use advocate_store::models::{Respondent, WorkspaceSettings};
 use advocate_store::{Store, StoreError};
 use chrono::{DateTime, Duration, Months, Utc};
 

@@ -5,14 +5,13 @@
 
 use crate::common::*;
 use advocate_core::case::{CaseStatus, CaseUpdate, Outcome};
+use advocate_core::customer::CustomerInput;
 use advocate_core::playbook::default_playbook;
 use advocate_core::{EngagementKind, Priority, Score, SurveyKind};
 use advocate_store::closed_loop::cases::{Case, CaseFilter};
 use advocate_store::closed_loop::engagements::{EngagementFilter, EngagementStatus};
 use advocate_store::delivery::outbox::{MessageKind, OutboxStatus};
-use advocate_store::models::{
-    AnonymousDetractors, CustomerInput, Respondent, ReviewLink, WorkspaceSettings,
-};
+use advocate_store::models::{AnonymousDetractors, Respondent, ReviewLink, WorkspaceSettings};
 use advocate_store::Store;
 use chrono::{Duration, Utc};
 use serde_json::Value;

@@ -3,9 +3,10 @@
 //! written with SQL (their module is built separately).
 
 use crate::common::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Category, SurveyKind};
 use advocate_store::insight::timeline::Timeline;
-use advocate_store::models::{CustomerInput, Respondent};
+use advocate_store::models::Respondent;
 use advocate_store::testing::TestDb;
 use advocate_store::Store;
 use chrono::{DateTime, Duration, Utc};

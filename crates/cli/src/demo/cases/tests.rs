@@ -1,9 +1,8 @@
 use super::*;
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
 use advocate_store::insight::timeline::Timeline;
-use advocate_store::models::{
-    CustomerInput, NewAnswer, NewSurvey, Respondent, Survey, WorkspaceSettings,
-};
+use advocate_store::models::{NewAnswer, NewSurvey, Respondent, Survey, WorkspaceSettings};
 use advocate_store::testing::TestDb;
 use sqlx::AnyConnection;
 

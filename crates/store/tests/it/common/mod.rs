@@ -1,10 +1,11 @@
 //! Helpers shared by the conformance suite: builders for surveys, answers and queries,
 //! and assertions on the kind of error the store returns.
 
+use advocate_core::customer::CustomerInput;
 use advocate_core::{Channel, CiMethod, Label, Language, Rating, SurveyKind};
 use advocate_store::insight::analytics::NpsQuery;
 use advocate_store::insight::report::NpsReport;
-use advocate_store::models::{CustomerInput, NewAnswer, NewSurvey, Respondent, Survey};
+use advocate_store::models::{NewAnswer, NewSurvey, Respondent, Survey};
 use advocate_store::{Store, StoreError};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use std::collections::BTreeMap;
