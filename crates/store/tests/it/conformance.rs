@@ -6,7 +6,7 @@ use crate::common::*;
 use advocate_core::customer::CustomerInput;
 use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
-use advocate_core::{Channel, CiMethod, Granularity, GroupBy, Language, SurveyKind};
+use advocate_core::{Channel, CiMethod, Granularity, GroupBy, Language, Rating, SurveyKind};
 use advocate_store::insight::analytics::NpsQuery;
 use advocate_store::models::{NewAnswer, Respondent};
 use advocate_store::testing::TestDb;
@@ -965,10 +965,19 @@ async fn scores_outside_the_scale_are_rejected(store: Store) {
         (&csat, 6),
         (&csat, 10),
     ] {
-        let mut a = answer(ws, survey.id, score, at(2026, 3, 2));
-        a.respondent = Respondent::Inline(customer("C1", "basic"));
         let (min, max) = survey.kind.scale();
         let expected = format!("from {min} to {max}; got {score}");
+        // A score off every scale cannot be made at all; one on another kind's scale
+        // reaches the store, which refuses it too.
+        if Rating::new(SurveyKind::Nps, i64::from(score)).is_err() {
+            let msg = Rating::new(survey.kind, i64::from(score))
+                .unwrap_err()
+                .to_string();
+            assert!(msg.contains(&expected), "{}: {msg}", survey.slug);
+            continue;
+        }
+        let mut a = answer(ws, survey.id, score, at(2026, 3, 2));
+        a.respondent = Respondent::Inline(customer("C1", "basic"));
         let msg = invalid(store.answers().record(&a).await);
         assert!(msg.contains(&expected), "{}: {msg}", survey.slug);
         let msg = invalid(
@@ -1222,6 +1231,9 @@ async fn batches_are_all_or_nothing(store: Store) {
     let other = named_workspace(&store, "globex").await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let foreign = create_survey(&store, other, "rel", SurveyKind::Nps).await;
+    // An answer off its survey's scale: 0 on CSAT's 1–5 (a score off every scale cannot
+    // be made at all, see core's Rating).
+    let csat = create_survey(&store, ws, "support", SurveyKind::Csat).await;
     assert_eq!(
         store.answers().record_many(&[], false).await.unwrap(),
         Vec::<i64>::new()
@@ -1250,7 +1262,7 @@ async fn batches_are_all_or_nothing(store: Store) {
         (
             vec![
                 with_customer(10, "C1"),
-                answer(ws, s.id, 11, at(2026, 2, 2)),
+                answer(ws, csat.id, 0, at(2026, 2, 2)),
                 with_customer(5, "C2"),
             ],
             "invalid",
@@ -1343,6 +1355,7 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
     let other = named_workspace(&store, "globex").await;
     let s = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
     let foreign = create_survey(&store, other, "rel", SurveyKind::Nps).await;
+    let csat = create_survey(&store, ws, "support", SurveyKind::Csat).await;
     let q = query(ws, Some("rel"));
 
     // Committed: every answer and its rollups.
@@ -1403,7 +1416,7 @@ async fn answer_batches_commit_or_leave_nothing(store: Store) {
         .add(&answer(ws, s.id, 10, at(2026, 2, 3)))
         .await
         .unwrap();
-    invalid(batch.add(&answer(ws, s.id, 11, at(2026, 2, 3))).await);
+    invalid(batch.add(&answer(ws, csat.id, 0, at(2026, 2, 3))).await);
     assert_eq!(batch.written(), 1);
     drop(batch);
     let mut batch = store.answers().begin().await.unwrap();
