@@ -63,6 +63,51 @@ pub struct InvitationTextOverrides {
     pub open_survey: Option<String>,
 }
 
+impl InvitationTextOverrides {
+    /// The texts the workspace set, by the names the API and the errors use.
+    fn named(&self) -> [(&'static str, Option<&str>); 13] {
+        [
+            ("subject", self.subject.as_deref()),
+            ("greeting", self.greeting.as_deref()),
+            ("intro", self.intro.as_deref()),
+            ("question", self.question.as_deref()),
+            ("low_label", self.low_label.as_deref()),
+            ("high_label", self.high_label.as_deref()),
+            ("footer", self.footer.as_deref()),
+            ("unsubscribe", self.unsubscribe.as_deref()),
+            ("reminder_subject", self.reminder_subject.as_deref()),
+            ("reminder_intro", self.reminder_intro.as_deref()),
+            ("sms", self.sms.as_deref()),
+            ("sms_reminder", self.sms_reminder.as_deref()),
+            ("open_survey", self.open_survey.as_deref()),
+        ]
+    }
+
+    /// What a workspace may set: each text 1 to 2000 characters; a subject on one line
+    /// (it becomes an email header, where a line break would start another header);
+    /// SMS texts with `{link}`, where the survey's short link goes.
+    pub fn check(&self) -> Result<(), crate::field::Invalid> {
+        use crate::field::Invalid;
+        for (field, text) in self.named() {
+            let Some(text) = text else { continue };
+            if text.trim().is_empty() || text.chars().count() > 2000 {
+                return Err(Invalid::new(format!(
+                    "{field} must be between 1 and 2000 characters (leave it out to keep the built-in text)"
+                )));
+            }
+            if field.ends_with("subject") {
+                crate::text::check_line(text).map_err(|e| Invalid::new(format!("{field} {e}")))?;
+            }
+            if field.starts_with("sms") && !text.contains("{link}") {
+                return Err(Invalid::new(format!(
+                    "{field} must contain {{link}}, where the survey's short link goes"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How the workspace looks in its emails.
 #[derive(Debug, Clone, Copy)]
 pub struct Branding<'a> {

@@ -484,6 +484,40 @@ async fn invitation_api_refuses_bad_input_and_stays_in_its_workspace() {
         .unwrap();
     assert_eq!(r.status(), 422);
     assert!(problem(r).await.contains("{link}"));
+    // A subject is an email header: a line break in it would start another header.
+    let before: Value = app
+        .get("/api/v1/invitation-texts/nb")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for subject in ["Hei\r\nBcc: alle@example.com", "Hei\nX-Spam: yes"] {
+        let r = app
+            .http
+            .patch(app.url("/api/v1/invitation-texts/nb"))
+            .bearer_auth(&app.key)
+            .json(&json!({"subject": "Hei {name}", "reminder_subject": subject}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{subject:?}");
+        let p = problem(r).await;
+        assert!(
+            p.contains("reminder_subject must not contain control characters"),
+            "{p}"
+        );
+    }
+    let after: Value = app
+        .get("/api/v1/invitation-texts/nb")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after, before, "a refused change changes nothing");
     let r = app
         .http
         .patch(app.url("/api/v1/invitation-texts/fr"))

@@ -34,20 +34,10 @@ impl Invitations<'_> {
                 advocate_core::i18n::SUPPORTED.join(", ")
             )));
         }
+        overrides
+            .check()
+            .map_err(|e| StoreError::Invalid(e.into_message()))?;
         let json = serde_json::to_value(overrides).expect("texts serialise");
-        for (field, value) in json.as_object().into_iter().flatten() {
-            let Some(text) = value.as_str() else { continue };
-            if text.trim().is_empty() || text.chars().count() > 2000 {
-                return Err(StoreError::Invalid(format!(
-                    "{field} must be between 1 and 2000 characters (leave it out to keep the built-in text)"
-                )));
-            }
-            if field.starts_with("sms") && !text.contains("{link}") {
-                return Err(StoreError::Invalid(format!(
-                    "{field} must contain {{link}}, where the survey's short link goes"
-                )));
-            }
-        }
         if json
             .as_object()
             .is_some_and(|o| o.values().any(|v| !v.is_null()))
