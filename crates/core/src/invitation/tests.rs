@@ -332,33 +332,33 @@ fn finnish_never_inflects_the_company() {
             }
         }
     }
+}
 
-    #[test]
-    fn a_subject_is_one_line_and_an_sms_has_its_link() {
-        let ok = InvitationTextOverrides {
-            subject: Some("How are we doing, {name}?".into()),
-            intro: Some("Two lines\nare fine here.".into()),
-            sms: Some("Answer here: {link}".into()),
+#[test]
+fn a_subject_is_one_line_and_an_sms_has_its_link() {
+    let ok = InvitationTextOverrides {
+        subject: Some("How are we doing, {name}?".into()),
+        intro: Some("Two lines\nare fine here.".into()),
+        sms: Some("Answer here: {link}".into()),
+        ..Default::default()
+    };
+    assert_eq!(ok.check(), Ok(()));
+    let refused = |o: InvitationTextOverrides| o.check().unwrap_err().into_message();
+    assert_eq!(
+        refused(InvitationTextOverrides {
+            reminder_subject: Some("Hi\r\nBcc: someone@example.com".into()),
             ..Default::default()
-        };
-        assert_eq!(ok.check(), Ok(()));
-        let refused = |o: InvitationTextOverrides| o.check().unwrap_err().into_message();
-        assert_eq!(
-            refused(InvitationTextOverrides {
-                reminder_subject: Some("Hi\r\nBcc: someone@example.com".into()),
-                ..Default::default()
-            }),
-            "reminder_subject must not contain control characters (found U+000D)"
-        );
-        assert!(refused(InvitationTextOverrides {
-            sms_reminder: Some("Answer soon".into()),
-            ..Default::default()
-        })
-        .contains("{link}"));
-        assert!(refused(InvitationTextOverrides {
-            footer: Some(" ".into()),
-            ..Default::default()
-        })
-        .starts_with("footer must be between 1 and 2000 characters"));
-    }
+        }),
+        "reminder_subject must not contain control characters (found U+000D)"
+    );
+    assert!(refused(InvitationTextOverrides {
+        sms_reminder: Some("Answer soon".into()),
+        ..Default::default()
+    })
+    .contains("{link}"));
+    assert!(refused(InvitationTextOverrides {
+        footer: Some(" ".into()),
+        ..Default::default()
+    })
+    .starts_with("footer must be between 1 and 2000 characters"));
 }
