@@ -168,6 +168,7 @@ async fn put_must_be_whole_and_patch_changes_only_what_it_names(app: TestApp) {
             json!({"currency": "kroner", "passive_nudge": false}),
             "currency must be",
         ),
+        (json!({"currency": "NKO"}), "currency must be"),
         (json!({"slack_webhook_url": "ftp://x"}), "slack_webhook_url"),
     ] {
         let r = send(&app, Method::PATCH, "/api/v1/settings", &body).await;

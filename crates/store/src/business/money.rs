@@ -19,16 +19,9 @@ pub fn minor_digits(currency: &str) -> u32 {
     }
 }
 
-/// An ISO 4217 code: three capital letters.
+/// An ISO 4217 currency code (core's list).
 pub fn check_currency(field: &str, value: &str) -> Result<(), String> {
-    if value.len() == 3 && value.chars().all(|c| c.is_ascii_uppercase()) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{field} must be an ISO 4217 code of three capital letters such as EUR or NOK; \
-             got {value:?}"
-        ))
-    }
+    advocate_core::currency::check(field, value)
 }
 
 /// A non-negative decimal amount such as `19.90` in `currency`, as minor units (1990).

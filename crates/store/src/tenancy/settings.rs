@@ -132,12 +132,7 @@ pub fn check_settings(s: &WorkspaceSettings) -> Result<()> {
         check_delivery_url("slack_webhook_url", url)?;
     }
     check_text("default_queue", &s.default_queue, 200)?;
-    if !(s.currency.len() == 3 && s.currency.chars().all(|c| c.is_ascii_uppercase())) {
-        return Err(StoreError::Invalid(format!(
-            "currency must be an ISO 4217 code of three capital letters such as EUR or NOK; got {:?}",
-            s.currency
-        )));
-    }
+    advocate_core::currency::check("currency", &s.currency).map_err(StoreError::Invalid)?;
     if s.review_links.len() > 20 {
         return invalid("review_links may hold at most 20 links");
     }

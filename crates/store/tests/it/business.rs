@@ -319,6 +319,8 @@ async fn orders_in_the_reporting_currency_and_in_others(store: Store) {
             "amount has more decimals than JPY allows (JPY has no decimals)",
         ),
         ("1", "nok", "currency must be an ISO 4217 code"),
+        // Three capitals, but no currency: a typo must not become a currency of its own.
+        ("1", "NKO", "currency must be an ISO 4217 code"),
     ];
     for (amount, currency, expected) in bad {
         let mut o = order("bad", "c1", amount, currency);
