@@ -255,26 +255,30 @@ impl ConfigChange {
     }
 }
 
-/// The status of a response and the change it reports (a response is not `Sync`, so it
-/// cannot be held across the audit log's write).
-fn outcome_of(response: &Response) -> (StatusCode, String) {
+/// The status of a response and the change it reports, if its handler said (a response
+/// is not `Sync`, so it cannot be held across the audit log's write).
+fn outcome_of(response: &Response) -> (StatusCode, Option<String>) {
     let detail = response
         .extensions()
         .get::<crate::api::replace::AuditDetail>()
-        .map(|d| d.0.clone())
-        .unwrap_or_default();
+        .map(|d| d.0.clone());
     (response.status(), detail)
 }
 
 async fn audit_change(
     state: &AppState,
     change: Option<ConfigChange>,
-    (status, detail): (StatusCode, String),
+    (status, detail): (StatusCode, Option<String>),
 ) {
     let Some(c) = change else { return };
     if !(status.is_success() || status.is_redirection()) {
         return;
     }
+    // The handler compared before and after and found nothing changed: nothing to log.
+    if detail.as_deref() == Some("") {
+        return;
+    }
+    let detail = detail.unwrap_or_default();
     if let Err(e) = state
         .store
         .audit()

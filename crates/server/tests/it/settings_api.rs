@@ -200,6 +200,24 @@ async fn put_must_be_whole_and_patch_changes_only_what_it_names(app: TestApp) {
         .await
         .unwrap();
     assert!(!log.contains("TOKEN"), "no secret in the audit log: {log}");
+
+    // A change that changes nothing is answered as usual and leaves no audit line.
+    let lines = || async {
+        get_json(&app, "/api/v1/audit-log")
+            .await
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let before_noop = lines().await;
+    let same = json!({"currency": "SEK"});
+    let r = send(&app, Method::PATCH, "/api/v1/settings", &same).await;
+    assert_eq!(ok_json(r).await, whole);
+    assert_eq!(
+        lines().await,
+        before_noop,
+        "no audit line for a no-op PATCH"
+    );
 }
 
 #[tokio::test]
