@@ -176,7 +176,8 @@ impl Table {
             let longest_idle = open
                 .values()
                 .filter(|s| s.in_request.load(Ordering::Acquire) == 0)
-                .min_by_key(|s| s.active_at.load(Ordering::Relaxed))
+                // Ties (the clock counts milliseconds) go to the older connection.
+                .min_by_key(|s| (s.active_at.load(Ordering::Relaxed), s.id))
                 .cloned();
             match longest_idle {
                 Some(slot) => {
