@@ -15,21 +15,24 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
-/// Refuses an agent's change to a case that is not theirs, as if it did not exist.
-async fn own_case(state: &AppState, user: &SignedIn, id: i64) -> Result<(), PageError> {
-    if !user.sees_only_own() {
-        return Ok(());
+/// The case a form names, once the person may change it: an agent's change to a case
+/// that is not theirs is refused as if the case did not exist. Only agents' cases are
+/// read here; for everyone else the change itself finds out whether the case exists.
+async fn case_to_change(state: &AppState, user: &SignedIn, raw: &str) -> Result<i64, PageError> {
+    let id = parse_id(raw)?;
+    if user.sees_only_own() {
+        match state
+            .store
+            .cases()
+            .get(user.workspace_id, id)
+            .await
+            .map_err(internal)?
+        {
+            Some(d) if visible(user, &d.case) => {}
+            _ => return Err(NO_SUCH_CASE),
+        }
     }
-    match state
-        .store
-        .cases()
-        .get(user.workspace_id, id)
-        .await
-        .map_err(internal)?
-    {
-        Some(d) if visible(user, &d.case) => Ok(()),
-        _ => Err(NO_SUCH_CASE),
-    }
+    Ok(id)
 }
 
 /// After a change: back to the case (303), or the case again with what was refused.
@@ -81,12 +84,10 @@ pub async fn update(
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = own_case(&state, &user, id).await {
-        return e.into_response();
-    }
+    // One read: the case as stored, which also says whether this person may change it.
     let current = match state.store.cases().get(user.workspace_id, id).await {
-        Ok(Some(d)) => d.case,
-        Ok(None) => return NO_SUCH_CASE.into_response(),
+        Ok(Some(d)) if visible(&user, &d.case) => d.case,
+        Ok(_) => return NO_SUCH_CASE.into_response(),
         Err(e) => return internal(e).into_response(),
     };
     let status = match f.status.as_deref().filter(|s| !s.is_empty()) {
@@ -150,13 +151,10 @@ pub async fn tick(
     Path(raw): Path<String>,
     Form(f): Form<StepForm>,
 ) -> Response {
-    let id = match parse_id(&raw) {
+    let id = match case_to_change(&state, &user, &raw).await {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = own_case(&state, &user, id).await {
-        return e.into_response();
-    }
     let result = match f.position.parse::<i64>() {
         Ok(position) => {
             let change = CaseUpdate {
@@ -189,13 +187,10 @@ pub async fn note(
     Path(raw): Path<String>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    let id = match parse_id(&raw) {
+    let id = match case_to_change(&state, &user, &raw).await {
         Ok(id) => id,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = own_case(&state, &user, id).await {
-        return e.into_response();
-    }
     let result = state
         .store
         .cases()
