@@ -12,8 +12,8 @@ use crate::import::rows::{report, Row, Rows};
 use crate::options::DbArgs;
 use advocate_core::ContactChannel;
 use advocate_store::business::{
-    check_currency, parse_amount, parse_time, Checked, LifecycleEvent, LifecycleKind, LoyaltyEvent,
-    LoyaltyKind, Mode, NewContact, NewOrder,
+    parse_amount, parse_time, Checked, LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind,
+    Mode, NewContact, NewOrder,
 };
 use advocate_store::Store;
 use anyhow::{bail, Result};
@@ -276,8 +276,8 @@ pub async fn orders(db: &DbArgs, path: &Path) -> Result<()> {
         let currency = c.required("currency");
         // The amount's own rules now, so they are listed with the other row problems.
         if let (Some(a), Some(cur)) = (&amount, &currency) {
-            let checked =
-                check_currency("currency", cur).and_then(|_| parse_amount("amount", a, cur));
+            let checked = advocate_core::currency::check("currency", cur)
+                .and_then(|_| parse_amount("amount", a, cur));
             c.check(checked);
         }
         let ordered_at = c.time("ordered_at", true).flatten();

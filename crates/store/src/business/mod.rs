@@ -19,7 +19,7 @@ pub use contacts::{Contact, ContactFilter, ContactPage, NewContact};
 pub use history::{
     BusinessHistory, HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell,
 };
-pub use money::{check_currency, format_amount, minor_digits, parse_amount};
+pub use money::{format_amount, minor_digits, parse_amount};
 pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
 pub use spells::{LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, Spell};
 

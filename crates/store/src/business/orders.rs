@@ -5,7 +5,7 @@
 //! amount beside it and must say what it is worth in the reporting currency (Advocate does
 //! not guess exchange rates).
 
-use super::money::{check_currency, format_amount, parse_amount};
+use super::money::{format_amount, parse_amount};
 use super::{
     check_id, check_size, customer_ids_in, list_name, missing_customer, not_future, page_bounds,
     settle, Checked, Mode, ProblemKind, Problems, Recorded, LOOKUP_CHUNK,
@@ -260,7 +260,7 @@ fn check_order(
     };
     let currency = order.currency.trim();
     let mut original = None;
-    match check_currency("currency", currency) {
+    match advocate_core::currency::check("currency", currency) {
         Err(m) => problems.invalid(i, m),
         Ok(()) => match parse_amount("amount", &order.amount, currency) {
             Err(m) => problems.invalid(i, m),
