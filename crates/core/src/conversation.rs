@@ -11,5 +11,7 @@
 //! Storing and sending are the store's and the server's; the rules are here.
 
 pub mod address;
+pub mod inbound;
 
 pub use address::{case_of_address, new_message_id, CaseRef, ReplyRoute};
+pub use inbound::{Attachment, InboundError, InboundMail, Nature, MAX_INBOUND_BYTES};
