@@ -12,6 +12,8 @@
 
 pub mod address;
 pub mod inbound;
+pub mod templates;
 
 pub use address::{case_of_address, new_message_id, CaseRef, ReplyRoute};
 pub use inbound::{Attachment, InboundError, InboundMail, Nature, MAX_INBOUND_BYTES};
+pub use templates::{default_template, render, MessageTemplate, TemplateFacts};
