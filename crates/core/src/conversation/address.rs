@@ -80,12 +80,28 @@ impl ReplyRoute {
     }
 }
 
+impl std::fmt::Display for ReplyRoute {
+    /// The setting as it is written: "replies.example.com" or "support@example.com".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Domain(domain) => f.write_str(domain),
+            Self::PlusAddress { local, domain } => write!(f, "{local}@{domain}"),
+        }
+    }
+}
+
 /// The case a recipient address names, if its token verifies (in constant time): any
-/// address of the form `local+TOKEN@…` or `TOKEN@…`, in any letter case. The route is not
+/// address of the form `local+TOKEN@…` or `TOKEN@…` (bare, in angle brackets or after a
+/// display name), in any letter case. The route is not
 /// needed — the key alone tells whether a token is Advocate's. A forged or altered token
 /// is `None`.
 pub fn case_of_address(key: &[u8], address: &str) -> Option<CaseRef> {
-    let address = address.trim().trim_start_matches('<').trim_end_matches('>');
+    // A bare address, "<address>" or "Name <address>".
+    let address = match (address.rfind('<'), address.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &address[open + 1..close],
+        _ => address,
+    };
+    let address = address.trim();
     let (local, _domain) = address.rsplit_once('@')?;
     let token = local.rsplit_once('+').map_or(local, |(_, t)| t);
     let token = token.to_ascii_lowercase();
@@ -244,6 +260,13 @@ mod tests {
             })
         );
         assert_eq!(domain_route().domain(), "replies.example.com");
+        assert_eq!(domain_route().to_string(), "replies.example.com");
+        assert_eq!(
+            ReplyRoute::parse("support@example.com")
+                .unwrap()
+                .to_string(),
+            "support@example.com"
+        );
         assert_eq!(
             ReplyRoute::parse("support@example.com").unwrap().domain(),
             "example.com"
@@ -295,6 +318,10 @@ mod tests {
         assert_eq!(case_of_address(KEY, &address), expected);
         assert_eq!(case_of_address(KEY, &address.to_uppercase()), expected);
         assert_eq!(case_of_address(KEY, &format!("<{address}>")), expected);
+        assert_eq!(
+            case_of_address(KEY, &format!("Acme Support <{address}>")),
+            expected
+        );
 
         let plus = ReplyRoute::parse("support@example.com")
             .unwrap()

@@ -585,3 +585,31 @@ fn natures_have_stable_names() {
     assert_eq!(Nature::AutoReply.as_str(), "auto_reply");
     assert_eq!(Nature::parse("Reply"), None);
 }
+
+#[test]
+fn an_outlook_html_reply_loses_its_header_block() {
+    let raw = b"From: John Smith <john.smith@example.com>\n\
+Subject: RE: We are sorry\n\
+Content-Type: text/html; charset=\"us-ascii\"\n\
+\n\
+<html xmlns:o=\"urn:schemas-microsoft-com:office:office\"><head><style>p.MsoNormal {margin:0cm;}</style></head>\
+<body lang=\"EN-US\"><div class=\"WordSection1\"><p class=\"MsoNormal\">Tuesday at 2 works for me.<o:p></o:p></p>\
+<p class=\"MsoNormal\"><o:p>&nbsp;</o:p></p><p class=\"MsoNormal\">John<o:p></o:p></p>\
+<div><div style=\"border:none;border-top:solid #E1E1E1 1.0pt\"><p class=\"MsoNormal\"><b>From:</b> Acme Support \
+&lt;c1-w1-aaaaaaaaaaaaaaaa@replies.acme.test&gt; <br><b>Sent:</b> Monday, November 30, 2026 10:00 AM<br>\
+<b>To:</b> John Smith &lt;john.smith@example.com&gt;<br><b>Subject:</b> We are sorry<o:p></o:p></p></div></div>\
+<p class=\"MsoNormal\">Hello John, we are sorry.<o:p></o:p></p></div></body></html>\n";
+    let m = mail(raw);
+    let lines: Vec<&str> = m
+        .reply
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        lines,
+        ["Tuesday at 2 works for me.", "John"],
+        "{:?}",
+        m.reply
+    );
+}
