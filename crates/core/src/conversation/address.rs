@@ -152,12 +152,12 @@ fn base32_lower(bytes: &[u8]) -> String {
     out
 }
 
-/// A positive id written as Advocate writes it: digits only, no leading zero, so each
-/// case has exactly one token.
+/// An id written as Advocate writes it: digits only, no leading zero, so each case has
+/// exactly one token. (Ids are never negative.)
 fn canonical_id(digits: &str) -> Option<i64> {
     let ok = !digits.is_empty()
         && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0');
+        && (digits == "0" || !digits.starts_with('0'));
     ok.then(|| digits.parse().ok()).flatten()
 }
 
@@ -361,6 +361,32 @@ mod tests {
             assert_eq!(case_of_address(KEY, &forged), None, "{forged}");
         }
         assert_eq!(case_of_address(b"other key", &address), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_case_round_trips(
+            key in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            workspace_id in 0..=i64::MAX,
+            case_id in 0..=i64::MAX,
+            plus in proptest::prelude::any::<bool>(),
+        ) {
+            let route = if plus {
+                ReplyRoute::parse("support@example.com").unwrap()
+            } else {
+                domain_route()
+            };
+            let address = route.address_for(&key, workspace_id, case_id);
+            let expected = Some(CaseRef { workspace_id, case_id });
+            proptest::prop_assert_eq!(case_of_address(&key, &address), expected);
+            proptest::prop_assert_eq!(case_of_address(&key, &address.to_uppercase()), expected);
+        }
+
+        #[test]
+        fn any_text_is_refused_or_verified_without_panic(address in ".{0,80}") {
+            let _ = case_of_address(KEY, &address);
+            let _ = ReplyRoute::parse(&address);
+        }
     }
 
     #[test]

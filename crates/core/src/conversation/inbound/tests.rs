@@ -613,3 +613,30 @@ Content-Type: text/html; charset=\"us-ascii\"\n\
         m.reply
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_bytes_are_parsed_or_refused_without_panic(
+        raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000),
+    ) {
+        let _ = parse(&raw);
+        let _ = parse_headers(&raw, raw.len());
+    }
+
+    #[test]
+    fn a_damaged_email_is_parsed_or_refused_without_panic(
+        cut in 0..GMAIL_REPLY.len(),
+        noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..50),
+    ) {
+        let mut raw = GMAIL_REPLY[..cut].to_vec();
+        raw.extend(noise);
+        let _ = parse(&raw);
+    }
+
+    #[test]
+    fn stripping_never_loses_everything(text in "(.{0,40}\n){0,12}") {
+        let reply = strip_quoted(&text);
+        proptest::prop_assert_eq!(reply.trim(), reply.as_str());
+        proptest::prop_assert_eq!(reply.is_empty(), text.trim().is_empty());
+    }
+}
