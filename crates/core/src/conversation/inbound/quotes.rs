@@ -58,10 +58,17 @@ pub fn strip_quoted(text: &str) -> String {
         }
     }
     let mut kept = &lines[..end];
+    let mut dropped_quote = false;
     while let Some((last, rest)) = kept.split_last() {
         let t = last.trim();
         let separator = !t.is_empty() && t.chars().all(|c| matches!(c, '_' | '-' | '='));
-        if t.is_empty() || t.starts_with('>') || separator {
+        // "Anna wrote:" without a date is no sure attribution, but above a dropped
+        // quote it is one.
+        let loose_attribution = dropped_quote && t.ends_with(':') && has_attribution_verb(t);
+        if t.starts_with('>') {
+            dropped_quote = true;
+            kept = rest;
+        } else if t.is_empty() || separator || loose_attribution {
             kept = rest;
         } else {
             break;
@@ -137,11 +144,13 @@ fn is_attribution(line: &str) -> bool {
     if !t.ends_with(':') || t.chars().count() > 300 || t.starts_with('>') {
         return false;
     }
-    let lower = t.to_lowercase();
-    let has_verb = lower
+    has_attribution_verb(t) && t.chars().any(|c| c.is_ascii_digit() || c == '@')
+}
+
+fn has_attribution_verb(line: &str) -> bool {
+    line.to_lowercase()
         .split(|c: char| !c.is_alphanumeric())
-        .any(|word| ATTRIBUTION_VERBS.contains(&word));
-    has_verb && lower.chars().any(|c| c.is_ascii_digit() || c == '@')
+        .any(|word| ATTRIBUTION_VERBS.contains(&word))
 }
 
 /// Whether the text after an attribution answers between quoted lines: some quoted

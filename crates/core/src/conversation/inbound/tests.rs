@@ -322,6 +322,15 @@ fn an_attribution_wrapped_over_two_lines_is_cut() {
 }
 
 #[test]
+fn an_attribution_without_a_date_goes_with_the_quote_below_it() {
+    let text = "Sounds good.\n\nKari Nordmann wrote:\n> Shall I call?\n> Kari\n";
+    assert_eq!(strip_quoted(text), "Sounds good.");
+    // Without a quote below it, it is the person's own line.
+    let text = "Sounds good. This is what my colleague wrote:\n";
+    assert_eq!(strip_quoted(text), text.trim());
+}
+
+#[test]
 fn the_persons_own_text_is_kept() {
     // Not attributions: no date or address, or not ending the line.
     for text in [
