@@ -240,8 +240,8 @@ pub struct InboundResult {
 
 #[utoipa::path(post, path = "/api/v1/inbound/email", operation_id = "receiveEmail",
     tag = "conversation", security(("api_key" = [])),
-    request_body(content = String, content_type = "message/rfc822",
-        description = "One raw RFC 5322 message, as a mail provider's inbound forwarding posts it (at most 10 MB)."),
+    request_body(content = String, content_type = "text/plain",
+        description = "One raw RFC 5322 message, as a mail provider's inbound forwarding posts it (at most 10 MB). The body is read as it is whatever its Content-Type (message/rfc822, text/plain, application/octet-stream)."),
     responses((status = 202, body = InboundResult),
         (status = 413, description = "larger than 10 MB", body = Problem),
         (status = 422, description = "not an email", body = Problem)))]
