@@ -1,6 +1,7 @@
 //! Background work: delivering the outbox (email, SMS, webhooks, Slack), escalating
 //! overdue cases, sending invitations (schedules, due invitations, reminders) and
-//! applying the answer retention policy daily.
+//! applying the answer retention policy daily; [`mailbox`] polls the mailbox customers
+//! reply to (started by whoever configures it, not by [`start`]).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -10,6 +11,7 @@
 pub mod delivery;
 pub mod escalation;
 pub mod invitations;
+pub mod mailbox;
 pub mod retention;
 pub mod senders;
 
