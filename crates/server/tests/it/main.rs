@@ -22,6 +22,7 @@ mod hostile_tenant;
 mod invitations;
 mod kpi_pages;
 mod kpis;
+mod mailbox;
 mod pages;
 mod privacy;
 mod qr;
