@@ -35,6 +35,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         connections,
         allowed_hosts: args.allowed_hosts()?,
+        reply_route: args.reply_route()?,
         ..Config::default()
     };
     let store = store.with_public_url(&args.public_url());

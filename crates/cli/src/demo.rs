@@ -5,6 +5,7 @@
 //! (business facts, the cases' follow-up, past invitations) through its history loads.
 
 mod cases;
+mod conversations;
 mod invitations;
 
 use crate::bootstrap;
@@ -71,6 +72,9 @@ async fn load(store: &Store) -> Result<advocate_store::models::Workspace> {
     let cases = cases::play_out_cases(store, workspace.id, SEED, now)
         .await
         .context("cannot play out the demo's cases")?;
+    conversations::play_out(store, workspace.id, ADMIN_EMAIL, COMPANY)
+        .await
+        .context("cannot start the demo's conversations")?;
     let invited =
         invitations::create(store, workspace.id, &data.customers, &survey_ids, now).await?;
     store

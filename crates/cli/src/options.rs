@@ -1,6 +1,7 @@
 //! Options shared by commands. Precedence: flags, then `ADVOCATE_*` environment variables,
 //! then defaults.
 
+use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;
 use advocate_store::models::Workspace;
 use advocate_store::Store;
@@ -61,6 +62,13 @@ pub struct ServeArgs {
     /// hooks.internal,10.1.2.0/24. Without it deliveries go only to public addresses.
     #[arg(long, env = "ADVOCATE_ALLOW_WEBHOOK_HOSTS", value_name = "HOSTS")]
     pub allow_webhook_hosts: Option<String>,
+    /// Where customers' replies to emails written on cases go: a domain whose every
+    /// address reaches Advocate's mailbox (replies.example.com → c12-w1-…@replies.example.com)
+    /// or one mailbox that takes plus-addresses (support@example.com →
+    /// support+c12-w1-…@example.com). Without it emails carry no Reply-To and replies are
+    /// matched by their threading headers only.
+    #[arg(long, env = "ADVOCATE_REPLY_ADDRESS", value_name = "DOMAIN_OR_ADDRESS")]
+    pub reply_address: Option<String>,
     /// Serve the web app and API only; another instance delivers the outbox.
     #[arg(long, env = "ADVOCATE_NO_WORKERS")]
     pub no_workers: bool,
@@ -84,6 +92,17 @@ impl ServeArgs {
         AllowedHosts::parse(self.allow_webhook_hosts.as_deref().unwrap_or_default()).map_err(|e| {
             anyhow::anyhow!("--allow-webhook-hosts / ADVOCATE_ALLOW_WEBHOOK_HOSTS: {e}")
         })
+    }
+
+    /// `--reply-address`, checked.
+    pub fn reply_route(&self) -> Result<Option<ReplyRoute>> {
+        self.reply_address
+            .as_deref()
+            .map(|s| {
+                ReplyRoute::parse(s)
+                    .map_err(|e| anyhow::anyhow!("--reply-address / ADVOCATE_REPLY_ADDRESS: {e}"))
+            })
+            .transpose()
     }
 
     pub fn public_url(&self) -> String {

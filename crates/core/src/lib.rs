@@ -6,6 +6,7 @@
 pub mod access;
 pub mod case;
 pub mod contact;
+pub mod conversation;
 pub mod currency;
 pub mod customer;
 pub mod delivery;

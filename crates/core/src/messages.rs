@@ -621,5 +621,8 @@ pub fn slack_overdue(lang: &Language, f: &AlertFacts) -> String {
     slack_line(catalog(lang).slack_overdue, ":alarm_clock:", lang, f)
 }
 
+mod reply;
+pub use reply::{customer_replied, ReplyFacts};
+
 #[cfg(test)]
 mod tests;

@@ -5,6 +5,7 @@ pub mod api;
 pub mod auth;
 pub mod charts;
 pub mod connections;
+pub mod conversation;
 mod error;
 pub mod export;
 pub mod outbound;
@@ -39,7 +40,10 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 /// Builds the state every handler shares: loads (or creates) the signing key.
 pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_store::StoreError> {
     let key = store.workspaces().signing_key().await?;
+    let addressing = conversation::Addressing::new(config.reply_route.clone(), store.public_url());
     Ok(AppState::new(state::Shared {
+        reply_key: conversation::reply_key(&key),
+        addressing,
         store,
         config,
         signing_key: key,

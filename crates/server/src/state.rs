@@ -32,6 +32,10 @@ pub struct Shared {
     pub signing_key: Vec<u8>,
     /// Rate limits of anonymous answers, sign-in and password reset.
     pub limits: Limits,
+    /// Signs the reply addresses of mail on cases (derived from `signing_key`).
+    pub reply_key: Vec<u8>,
+    /// Reply-To and Message-IDs of mail on cases.
+    pub addressing: crate::conversation::Addressing,
 }
 
 /// One rate limiter per purpose (see [`crate::ratelimit`] for how to use one).
@@ -75,6 +79,8 @@ pub struct Config {
     /// Where webhook and Slack URLs may point besides public addresses
     /// (`--allow-webhook-hosts`); checked when an admin registers one.
     pub allowed_hosts: AllowedHosts,
+    /// Where customers' replies to mail on cases go (`--reply-address`).
+    pub reply_route: Option<advocate_core::conversation::address::ReplyRoute>,
 }
 
 impl Default for Config {
@@ -86,6 +92,7 @@ impl Default for Config {
             trust_proxy: false,
             connections: Default::default(),
             allowed_hosts: AllowedHosts::default(),
+            reply_route: None,
         }
     }
 }

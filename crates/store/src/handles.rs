@@ -43,6 +43,11 @@ handles! {
     /// (`closed_loop/cases/mod.rs`, `list.rs`, `update.rs`, `escalation.rs`, `health.rs`)
     cases => Cases;
 
+    /// The conversation on a case: emails to the customer, their replies, the unmatched
+    /// list, the templates agents start from.
+    /// (`closed_loop/conversation/send.rs`, `receive.rs`, `unmatched.rs`, `templates.rs`)
+    conversations => Conversations;
+
     /// Engagements with promoters and passives: thank-yous, review requests, discount codes.
     /// (`closed_loop/engagements/mod.rs`, `engagements/discount_codes.rs`)
     engagements => Engagements;

@@ -22,7 +22,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[derive(OpenApi)]
 #[openapi(
     paths(list, show, update, add_note),
-    components(schemas(Case, CaseDetail, CasePage, CaseStep, CaseNote, LinkedAnswer, CaseStatus,
+    components(schemas(Case, CaseDetail, CaseContact, CasePage, CaseStep, CaseNote, LinkedAnswer, CaseStatus,
         Outcome, CasePatch, StepPatch, NewNote, AssigneeLoad)),
     tags((name = "cases", description = "A detractor's follow-up. Lifecycle: open → contacted → \
         resolved → closed; open → resolved (nobody reached); resolved → open (reopen). Resolving \
@@ -157,7 +157,7 @@ pub fn case_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// How changes made with an API key are signed: "API key <name>".
-async fn actor(state: &AppState, caller: &ApiCaller) -> ApiResult<String> {
+pub(super) async fn actor(state: &AppState, caller: &ApiCaller) -> ApiResult<String> {
     let name = state
         .store
         .api_keys()
@@ -383,6 +383,10 @@ pub struct CaseDetail {
     pub notes: Vec<CaseNote>,
     /// Oldest first.
     pub answers: Vec<LinkedAnswer>,
+    /// How to reach the customer; null for an anonymous respondent.
+    pub contact: Option<CaseContact>,
+    /// The emails to and from the customer, oldest first.
+    pub messages: Vec<super::conversations::CaseMessage>,
 }
 
 impl From<store::CaseDetail> for CaseDetail {
@@ -392,8 +396,26 @@ impl From<store::CaseDetail> for CaseDetail {
             steps: x.steps.into_iter().map(Into::into).collect(),
             notes: x.notes.into_iter().map(Into::into).collect(),
             answers: x.answers.into_iter().map(Into::into).collect(),
+            contact: x.contact.map(|c| CaseContact {
+                name: c.name,
+                email: c.email,
+                phone: c.phone,
+                language: c.language,
+                account_manager: c.account_manager,
+            }),
+            messages: x.messages.into_iter().map(Into::into).collect(),
         }
     }
+}
+
+/// The customer of a case and how to reach them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: Option<String>,
+    pub account_manager: Option<String>,
 }
 
 /// One checklist item of a case (a playbook step).

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod answers;
 pub mod business;
 pub mod cases;
+pub mod conversations;
 pub mod customers;
 pub mod engagements;
 pub mod exports;
@@ -45,6 +46,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         answers::Doc::openapi(),
         nps::Doc::openapi(),
         cases::Doc::openapi(),
+        conversations::Doc::openapi(),
         settings::Doc::openapi(),
         engagements::Doc::openapi(),
         business::Doc::openapi(),
@@ -84,6 +86,7 @@ pub fn routes() -> Routes {
         .merge(webhooks::routes())
         .merge(outbox::routes())
         .merge(cases::routes())
+        .merge(conversations::routes())
         .merge(settings::routes())
         .merge(engagements::routes())
         .merge(business::routes())

@@ -250,7 +250,23 @@ pub async fn send_email(
         .to(to)
         .subject(email.subject)
         // The same Message-ID on every retry lets mail systems drop a repeat.
-        .message_id(Some(format!("<{}@advocate>", msg.idempotency_key)));
+        .message_id(Some(match &email.message_id {
+            Some(id) => format!("<{id}>"),
+            None => format!("<{}@advocate>", msg.idempotency_key),
+        }));
+    if let Some(reply_to) = &email.reply_to {
+        let reply_to = reply_to
+            .parse()
+            .map_err(|e| Failure::permanent(format!("reply address {reply_to:?}: {e}")))?;
+        builder = builder.reply_to(reply_to);
+    }
+    if let Some(id) = &email.in_reply_to {
+        builder = builder.in_reply_to(format!("<{id}>"));
+    }
+    if !email.references.is_empty() {
+        let refs: Vec<String> = email.references.iter().map(|r| format!("<{r}>")).collect();
+        builder = builder.references(refs.join(" "));
+    }
     if let Some(url) = &email.unsubscribe_url {
         // RFC 2369 and RFC 8058: mail clients offer one-click unsubscribe, which POSTs
         // "List-Unsubscribe=One-Click" to the URL.

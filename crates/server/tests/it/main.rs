@@ -11,6 +11,7 @@ mod api;
 mod browser;
 mod business;
 mod cases;
+mod conversation;
 mod customers;
 mod delivery;
 mod engagements;

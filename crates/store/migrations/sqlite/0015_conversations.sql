@@ -23,7 +23,7 @@ CREATE TABLE case_messages (
     message_id   TEXT   NOT NULL,
     in_reply_to  TEXT,
     attachments  TEXT   NOT NULL,
-    outbox_id    BIGINT REFERENCES outbox (id),
+    outbox_key   TEXT,
     created_at   BIGINT NOT NULL
 );
 CREATE INDEX case_messages_by_case ON case_messages (case_id, created_at);

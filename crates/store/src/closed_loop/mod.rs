@@ -2,6 +2,7 @@
 
 pub mod cases;
 pub(crate) mod context;
+pub mod conversation;
 pub mod engagements;
 pub(crate) mod new_cases;
 pub(crate) mod reactions;

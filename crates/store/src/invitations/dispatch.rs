@@ -247,9 +247,9 @@ impl Invitations<'_> {
                     subject: content.subject,
                     text: content.text,
                     html: content.html,
-                    engagement_ids: Vec::new(),
                     invitation_id: Some(inv.id),
                     unsubscribe_url: Some(unsubscribe_url),
+                    ..EmailMessage::default()
                 };
                 let event = if reminder {
                     "invitation.reminder"

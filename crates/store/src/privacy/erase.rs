@@ -21,6 +21,8 @@ pub struct Erasure {
     pub answers_anonymised: u64,
     pub cases_deleted: u64,
     pub case_notes_deleted: u64,
+    /// Emails on their cases, and their mail waiting in the unmatched list.
+    pub case_emails_deleted: u64,
     pub engagements_deleted: u64,
     /// Codes given to the person; deleted rather than freed, so none is given out twice.
     pub discount_codes_deleted: u64,
@@ -75,6 +77,14 @@ impl Privacy<'_> {
             ..Erasure::default()
         };
         erase_messages(&mut tx, &messages, &mut done).await?;
+        delete_conversations(
+            &mut tx,
+            workspace_id,
+            c.email.as_deref(),
+            &case_ids,
+            &mut done,
+        )
+        .await?;
         delete_cases(&mut tx, &case_ids, &mut done).await?;
         // Their answers linked to someone else's case (cannot happen today; kept safe).
         exec(
@@ -136,6 +146,47 @@ async fn erase_messages(
             done.messages_cancelled +=
                 exec(conn, "DELETE FROM outbox WHERE id = $1", &[m.id]).await?;
         }
+    }
+    Ok(())
+}
+
+/// Deletes the emails on the person's cases, the inbound mail they became, and mail from
+/// the person's address still waiting in the unmatched list.
+async fn delete_conversations(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    email: Option<&str>,
+    case_ids: &[i64],
+    done: &mut Erasure,
+) -> Result<()> {
+    if !case_ids.is_empty() {
+        let list = placeholders(1, case_ids.len());
+        exec(
+            conn,
+            &format!(
+                "DELETE FROM inbound_mail WHERE case_message_id IN \
+                 (SELECT id FROM case_messages WHERE case_id IN ({list}))"
+            ),
+            case_ids,
+        )
+        .await?;
+        done.case_emails_deleted = exec(
+            conn,
+            &format!("DELETE FROM case_messages WHERE case_id IN ({list})"),
+            case_ids,
+        )
+        .await?;
+    }
+    if let Some(email) = email.map(str::trim).filter(|e| !e.is_empty()) {
+        done.case_emails_deleted += sqlx::query(
+            "DELETE FROM inbound_mail WHERE workspace_id = $1 AND case_message_id IS NULL \
+             AND lower(from_address) = lower($2)",
+        )
+        .bind(workspace_id)
+        .bind(email)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
     }
     Ok(())
 }

@@ -144,7 +144,7 @@ impl Privacy<'_> {
         }))
     }
 
-    /// The person's cases, each with its checklist and notes.
+    /// The person's cases, each with its checklist, notes and emails.
     async fn cases_of(&self, conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Value>> {
         let cols: Vec<String> = CASE_COLS.iter().map(|(c, _)| (*c).to_owned()).collect();
         let mut cases = rows(
@@ -173,8 +173,27 @@ impl Privacy<'_> {
                 &[("author", Text), ("body", Text), ("created_at", Time)],
             )
             .await?;
+            let emails = rows(
+                conn,
+                "SELECT direction, nature, author, from_address, to_address, subject, body, \
+                 attachments, created_at FROM case_messages WHERE case_id = $1 ORDER BY created_at, id",
+                &[id],
+                &[
+                    ("direction", Text),
+                    ("nature", Text),
+                    ("author", Text),
+                    ("from_address", Text),
+                    ("to_address", Text),
+                    ("subject", Text),
+                    ("body", Text),
+                    ("attachments", Text),
+                    ("created_at", Time),
+                ],
+            )
+            .await?;
             case["steps"] = Value::Array(steps);
             case["notes"] = Value::Array(notes);
+            case["emails"] = Value::Array(emails);
         }
         Ok(cases)
     }

@@ -88,6 +88,8 @@ pub struct InboxPage {
     pub total: u64,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    /// For admins: how many replies wait in the unmatched list.
+    pub unmatched: usize,
 }
 
 fn inbox_href(view: &str, page: u32) -> String {
@@ -157,7 +159,19 @@ pub async fn inbox(
         .await
         .map_err(internal)?;
     let shown = found.cases.len() as u64;
+    let unmatched = if user.role.grants(advocate_core::Permission::Configure) {
+        state
+            .store
+            .conversations()
+            .unmatched(user.workspace_id)
+            .await
+            .map_err(internal)?
+            .len()
+    } else {
+        0
+    };
     Ok(InboxPage {
+        unmatched,
         workspace,
         user: user.email,
         tabs: VIEWS

@@ -4,14 +4,16 @@
 //! after success, or shows the page again with the refusal and status 422.
 
 mod changes;
+mod compose;
 mod inbox;
 mod page;
+mod unmatched;
 
 use super::PageError;
 use crate::access::Access::Person;
 use crate::auth::SignedIn;
 use crate::routes::Routes;
-use advocate_core::Permission::{ReadCases, WorkCases};
+use advocate_core::Permission::{Configure, ReadCases, WorkCases};
 use axum::http::StatusCode;
 use changes::{note, tick, update};
 use inbox::inbox;
@@ -20,10 +22,23 @@ use page::show;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/cases", Person(ReadCases), inbox)
+        .get("/cases/unmatched", Person(Configure), unmatched::list)
+        .post(
+            "/cases/unmatched/{id}/assign",
+            Person(Configure),
+            unmatched::assign,
+        )
+        .post(
+            "/cases/unmatched/{id}/dismiss",
+            Person(Configure),
+            unmatched::dismiss,
+        )
         .get("/cases/{id}", Person(ReadCases), show)
         .post("/cases/{id}", Person(WorkCases), update)
         .post("/cases/{id}/steps", Person(WorkCases), tick)
         .post("/cases/{id}/notes", Person(WorkCases), note)
+        .get("/cases/{id}/email", Person(WorkCases), compose::compose)
+        .post("/cases/{id}/email", Person(WorkCases), compose::send)
 }
 
 const NO_SUCH_CASE: PageError = PageError(StatusCode::NOT_FOUND, "There is no such case.");

@@ -10,6 +10,7 @@ use crate::pages::{opt_when, score_class};
 use crate::state::AppState;
 use advocate_core::case::{CaseStatus, Outcome};
 use advocate_store::closed_loop::cases::{CaseDetail, CaseNote, CaseStep, LinkedAnswer};
+use advocate_store::closed_loop::conversation::{CaseMessage, Direction};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
@@ -34,6 +35,20 @@ pub struct AnswerRow {
     pub comment: String,
     pub survey: String,
     pub at: String,
+}
+
+pub struct MessageRow {
+    pub id: i64,
+    pub outgoing: bool,
+    /// "Email to the customer", "Reply", "Automatic reply", "Bounce".
+    pub label: &'static str,
+    pub author: String,
+    pub at: String,
+    pub subject: String,
+    pub body: String,
+    pub attachments: Vec<String>,
+    /// For an outgoing message: waiting, sent or failed.
+    pub delivery: &'static str,
 }
 
 pub struct Choice {
@@ -75,6 +90,11 @@ pub struct CasePage {
     pub steps: Vec<StepRow>,
     pub notes: Vec<NoteRow>,
     pub answers: Vec<AnswerRow>,
+    pub email: String,
+    pub phone: String,
+    pub account_manager: String,
+    pub customer_language: String,
+    pub messages: Vec<MessageRow>,
 }
 
 /// The statuses the case can move to, its current one first (and selected).
@@ -143,6 +163,42 @@ fn note_row(n: CaseNote) -> NoteRow {
     }
 }
 
+fn message_row(m: CaseMessage) -> MessageRow {
+    let outgoing = m.direction == Direction::Out;
+    MessageRow {
+        id: m.id,
+        outgoing,
+        label: match m.nature.as_str() {
+            _ if outgoing => "Email to the customer",
+            "auto_reply" => "Automatic reply (does not count as an answer)",
+            "bounce" => "Bounce: the email could not be delivered",
+            _ => "Reply from the customer",
+        },
+        author: m.author,
+        at: when(m.created_at),
+        subject: m.subject,
+        body: m.body,
+        attachments: m
+            .attachments
+            .into_iter()
+            .map(|a| {
+                format!(
+                    "{} ({}, {} KB)",
+                    a.name,
+                    a.content_type,
+                    a.size.div_ceil(1024)
+                )
+            })
+            .collect(),
+        delivery: match m.delivery.as_deref() {
+            Some("delivered") => "sent",
+            Some("dead") => "failed — see the outbox",
+            Some(_) => "waiting to be sent",
+            None => "",
+        },
+    }
+}
+
 fn answer_row(a: LinkedAnswer) -> AnswerRow {
     AnswerRow {
         role: a.role,
@@ -162,6 +218,7 @@ pub(super) fn case_page(
 ) -> CasePage {
     let c = d.case;
     let status = c.status;
+    let contact = d.contact.unwrap_or_default();
     let outcomes = outcome_choices(c.outcome);
     CasePage {
         workspace,
@@ -211,6 +268,11 @@ pub(super) fn case_page(
         steps: d.steps.into_iter().map(step_row).collect(),
         notes: d.notes.into_iter().map(note_row).collect(),
         answers: d.answers.into_iter().map(answer_row).collect(),
+        email: contact.email.unwrap_or_default(),
+        phone: contact.phone.unwrap_or_default(),
+        account_manager: contact.account_manager.unwrap_or_default(),
+        customer_language: contact.language.unwrap_or_default(),
+        messages: d.messages.into_iter().map(message_row).collect(),
     }
 }
 

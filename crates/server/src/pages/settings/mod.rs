@@ -7,6 +7,7 @@ mod form;
 mod page;
 mod playbooks;
 mod rules;
+mod templates;
 mod workspace;
 
 use super::views::encode;
@@ -42,6 +43,17 @@ pub fn routes() -> Routes {
             reset_playbook,
         )
         .post("/settings/routing-rules", Person(Configure), add_rule)
+        .get("/settings/templates", Person(Configure), templates::show)
+        .post(
+            "/settings/templates/{score}",
+            Person(Configure),
+            templates::save,
+        )
+        .post(
+            "/settings/templates/{score}/reset",
+            Person(Configure),
+            templates::reset,
+        )
         .post(
             "/settings/widget-secret/rotate",
             Person(Administer),

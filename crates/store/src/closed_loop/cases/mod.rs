@@ -20,7 +20,7 @@ mod update;
 pub use health::{AssigneeLoad, ClosedLoopHealth};
 pub use history::{CaseHistory, HistoricNote, HistoricStep};
 pub use list::{CaseFilter, CasePage};
-pub(crate) use update::add_note_in;
+pub(crate) use update::{add_note_in, move_case_in};
 
 use crate::Cases;
 use crate::{from_ts, Result, StoreError};
@@ -111,6 +111,10 @@ pub struct CaseDetail {
     pub notes: Vec<CaseNote>,
     /// Oldest first.
     pub answers: Vec<LinkedAnswer>,
+    /// How to reach the customer; `None` for an anonymous respondent.
+    pub contact: Option<crate::closed_loop::conversation::CaseContact>,
+    /// The emails to and from the customer, oldest first.
+    pub messages: Vec<crate::closed_loop::conversation::CaseMessage>,
 }
 
 const CASE_SELECT: &str = "SELECT k.id, k.answer_id, k.score, k.priority, k.status, k.assignee, \
@@ -255,10 +259,14 @@ pub(crate) async fn case_detail_in(
         })
     })
     .collect::<Result<_>>()?;
+    let contact = crate::closed_loop::conversation::contact_in(conn, workspace_id, id).await?;
+    let messages = crate::closed_loop::conversation::messages_in(conn, workspace_id, id).await?;
     Ok(Some(CaseDetail {
         case,
         steps,
         notes,
         answers,
+        contact,
+        messages,
     }))
 }

@@ -70,7 +70,7 @@ impl Cases<'_> {
 
     /// The case as the rules need it, locked for the rest of the transaction on
     /// PostgreSQL (SQLite has one writer at a time), and whom it asked what.
-    async fn case_state_in(
+    pub(crate) async fn case_state_in(
         &self,
         conn: &mut AnyConnection,
         workspace_id: i64,
@@ -163,9 +163,32 @@ impl Cases<'_> {
     }
 }
 
+/// Moves a locked case (`state`, read by [`Cases::case_state_in`]) to `to` on behalf of
+/// `actor`, as a person's change would (core plans it, its note is kept); returns the
+/// changes in words. For what the conversation does: contacting, reopening on a reply.
+pub(crate) async fn move_case_in(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    state: &CaseState,
+    to: CaseStatus,
+    actor: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let update = CaseUpdate {
+        status: Some(to),
+        ..CaseUpdate::default()
+    };
+    let plan = case::plan(state, &update, now)?;
+    write_plan(conn, state.id, &plan, actor, now).await?;
+    if let Some(note) = &plan.note {
+        add_note_in(conn, workspace_id, state.id, actor, note).await?;
+    }
+    Ok(plan.changes)
+}
+
 /// Whom a case's survey asked, for the re-survey after it is resolved.
-struct Asked {
-    customer_id: Option<i64>,
+pub(crate) struct Asked {
+    pub(crate) customer_id: Option<i64>,
     survey_id: i64,
     language: String,
 }

@@ -60,6 +60,17 @@ pub struct EmailMessage {
     /// One-click unsubscribe (sent as List-Unsubscribe with List-Unsubscribe-Post).
     #[serde(default)]
     pub unsubscribe_url: Option<String>,
+    /// Where replies go: a message on a case carries that case's own reply address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
+    /// The Message-ID (without angle brackets) when the message is part of a thread;
+    /// otherwise the worker makes one from the idempotency key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 /// A text message ready to send through the SMS provider (see advocate-server's

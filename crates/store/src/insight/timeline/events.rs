@@ -118,6 +118,30 @@ impl Events {
             let note = format!("Note on case #{} by {}: {}", k.id, n.author, n.body);
             self.push(n.created_at, 2, "note_added", note, ids);
         }
+        for e in &k.emails {
+            let (kind, summary) = match (e.direction.as_str(), e.nature.as_str()) {
+                ("out", _) => (
+                    "email_sent",
+                    format!(
+                        "Email to the customer on case #{} by {}: {}",
+                        k.id, e.author, e.subject
+                    ),
+                ),
+                (_, "reply") => (
+                    "email_received",
+                    format!("The customer replied on case #{}: {}", k.id, e.subject),
+                ),
+                (_, "bounce") => (
+                    "email_bounced",
+                    format!("An email on case #{} bounced: {}", k.id, e.subject),
+                ),
+                _ => (
+                    "email_auto_reply",
+                    format!("Automatic reply on case #{}: {}", k.id, e.subject),
+                ),
+            };
+            self.push(e.created_at, 2, kind, summary, ids);
+        }
         if let Some(at) = k.first_contact_at {
             self.push(
                 at,

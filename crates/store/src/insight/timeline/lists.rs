@@ -1,7 +1,9 @@
 //! The record's lists, one query each: NPS counts, answers, score changes, cases with
 //! their notes, engagements.
 
-use super::{opt_ts, TimelineAnswer, TimelineCase, TimelineEngagement, TimelineNote};
+use super::{
+    opt_ts, TimelineAnswer, TimelineCase, TimelineEmail, TimelineEngagement, TimelineNote,
+};
 use super::{TIMELINE_ANSWERS, TIMELINE_CASES, TIMELINE_ENGAGEMENTS, TIMELINE_NOTES};
 use crate::{from_ts, Result, StoreError};
 use advocate_core::{Category, NpsCounts, Score, SurveyKind};
@@ -163,6 +165,7 @@ pub(super) async fn cases_of(
                     .try_get::<Option<i64>, _>("resurvey_score")?
                     .and_then(|s| u8::try_from(s).ok()),
                 notes: Vec::new(),
+                emails: Vec::new(),
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -189,8 +192,34 @@ pub(super) async fn cases_of(
         };
         by_case.entry(note.case_id).or_default().push(note);
     }
+    let emails = sqlx::query(
+        "SELECT m.id, m.case_id, m.direction, m.nature, m.author, m.subject, m.created_at \
+         FROM case_messages m WHERE m.workspace_id = $1 AND m.case_id IN (SELECT k.id FROM cases k \
+         WHERE k.workspace_id = $1 AND k.customer_id = $2 ORDER BY k.id DESC LIMIT $3) \
+         ORDER BY m.created_at DESC, m.id DESC LIMIT $4",
+    )
+    .bind(workspace_id)
+    .bind(customer_id)
+    .bind(TIMELINE_CASES)
+    .bind(TIMELINE_NOTES)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut emails_by_case: BTreeMap<i64, Vec<TimelineEmail>> = BTreeMap::new();
+    for r in &emails {
+        let email = TimelineEmail {
+            id: r.try_get("id")?,
+            case_id: r.try_get("case_id")?,
+            direction: r.try_get("direction")?,
+            nature: r.try_get("nature")?,
+            author: r.try_get("author")?,
+            subject: r.try_get("subject")?,
+            created_at: from_ts(r.try_get("created_at")?),
+        };
+        emails_by_case.entry(email.case_id).or_default().push(email);
+    }
     for case in &mut cases {
         case.notes = by_case.remove(&case.id).unwrap_or_default();
+        case.emails = emails_by_case.remove(&case.id).unwrap_or_default();
     }
     Ok(cases)
 }

@@ -64,7 +64,21 @@ pub struct TimelineNote {
     pub created_at: DateTime<Utc>,
 }
 
-/// One case of the customer, with its notes (newest first).
+/// An email to or from the customer on one of their cases.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEmail {
+    pub id: i64,
+    pub case_id: i64,
+    /// `out` (an agent's) or `in` (from the customer's side).
+    pub direction: String,
+    /// `message`, `reply`, `auto_reply` or `bounce`.
+    pub nature: String,
+    pub author: String,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One case of the customer, with its notes and emails (newest first).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TimelineCase {
     pub id: i64,
@@ -88,6 +102,7 @@ pub struct TimelineCase {
     /// Still waiting for a first contact after its SLA ran out.
     pub overdue: bool,
     pub notes: Vec<TimelineNote>,
+    pub emails: Vec<TimelineEmail>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,0 +1,214 @@
+//! The server's part of the case conversation: the reply address and Message-ID of what
+//! an agent writes, the draft from the case's template, and taking an inbound message
+//! (from the inbound endpoint or the mailbox worker) to the store.
+//!
+//! Reply addresses carry a token signed with a key derived from the installation's
+//! signing key, so one key compromise does not also forge sessions, and every instance
+//! verifies the others' addresses.
+
+use crate::state::AppState;
+use advocate_core::conversation::address::{case_of_address, new_message_id, ReplyRoute};
+use advocate_core::conversation::inbound::{self, InboundError, InboundMail};
+use advocate_core::conversation::templates::{render, MessageTemplate, TemplateFacts};
+use advocate_store::closed_loop::cases::Case;
+use advocate_store::closed_loop::conversation::{
+    CaseMessage, InboundSource, Outgoing, Receipt, Received,
+};
+use advocate_store::{Store, StoreError};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The key reply-address tokens are signed with, derived from the signing key.
+pub fn reply_key(signing_key: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(signing_key).expect("HMAC takes any key");
+    mac.update(b"advocate reply addresses v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// How this installation addresses the mail it sends on cases.
+#[derive(Debug, Clone)]
+pub struct Addressing {
+    /// Where replies go (`--reply-address`); without it mail carries no Reply-To and
+    /// replies are matched by their threading headers only.
+    pub route: Option<ReplyRoute>,
+    /// The domain of the Message-IDs Advocate makes when there is no route.
+    pub fallback_domain: String,
+}
+
+impl Addressing {
+    pub fn new(route: Option<ReplyRoute>, public_url: &str) -> Self {
+        let fallback_domain = url::Url::parse(public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .filter(|h| h.contains('.'))
+            .unwrap_or_else(|| "advocate.localhost".into());
+        Self {
+            route,
+            fallback_domain,
+        }
+    }
+
+    /// The Reply-To and Message-ID of a new message on a case.
+    fn outgoing(&self, key: &[u8], workspace_id: i64, case_id: i64) -> (Option<String>, String) {
+        let domain = self
+            .route
+            .as_ref()
+            .map_or(self.fallback_domain.as_str(), |r| r.domain());
+        (
+            self.route
+                .as_ref()
+                .map(|r| r.address_for(key, workspace_id, case_id)),
+            new_message_id(domain, case_id),
+        )
+    }
+}
+
+/// Emails the customer of a case (see the store's `conversations().send`).
+pub async fn send(
+    state: &AppState,
+    workspace_id: i64,
+    case_id: i64,
+    author: &str,
+    subject: &str,
+    body: &str,
+) -> Result<CaseMessage, StoreError> {
+    let (reply_to, message_id) = state
+        .addressing
+        .outgoing(&state.reply_key, workspace_id, case_id);
+    let msg = Outgoing {
+        subject: subject.trim().to_owned(),
+        body: body.trim_end().to_owned(),
+        reply_to,
+        message_id,
+    };
+    state
+        .store
+        .conversations()
+        .send(workspace_id, case_id, author, &msg)
+        .await
+}
+
+/// The text an agent starts from on a case: the template for its score in the customer's
+/// language (else the case's), filled with the customer, the comment, the company and
+/// the agent.
+pub async fn draft(
+    store: &Store,
+    workspace_id: i64,
+    case: &Case,
+    customer_language: Option<&str>,
+    agent_name: &str,
+) -> Result<MessageTemplate, StoreError> {
+    let language = customer_language.unwrap_or(&case.language);
+    let template = store
+        .conversations()
+        .template(workspace_id, case.score, language)
+        .await?;
+    let company = store
+        .workspaces()
+        .get(workspace_id)
+        .await?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    Ok(render(
+        &template,
+        &TemplateFacts {
+            customer_name: case.customer_name.as_deref(),
+            score: case.score,
+            company: &company,
+            agent_name,
+            comment: case.comment.as_deref(),
+        },
+    ))
+}
+
+/// Why an inbound message was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    #[error(transparent)]
+    Unreadable(#[from] InboundError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Takes one inbound message: parses it, reads the case its reply address names (a token
+/// that does not verify names none), and hands it to the store, which keeps it once.
+/// `headers_only`: a message over the size limit whose body was not fetched.
+pub async fn receive(
+    store: &Store,
+    key: &[u8],
+    raw: &[u8],
+    size: usize,
+    headers_only: bool,
+    source: InboundSource,
+    scope: Option<i64>,
+) -> Result<Received, ReceiveError> {
+    let mail: InboundMail = if headers_only {
+        inbound::parse_headers(raw, size)?
+    } else {
+        inbound::parse(raw)?
+    };
+    let token = mail.recipients.iter().find_map(|a| case_of_address(key, a));
+    // A recipient shaped like a reply token ("c12-w3-…") that did not verify.
+    let forged_token = token.is_none() && mail.recipients.iter().any(|a| looks_like_token(a));
+    let receipt = Receipt {
+        source,
+        scope,
+        token,
+        forged_token,
+        raw,
+    };
+    Ok(store.conversations().receive(&mail, &receipt).await?)
+}
+
+fn looks_like_token(address: &str) -> bool {
+    let local = address.split('@').next().unwrap_or_default();
+    let token = local.rsplit('+').next().unwrap_or_default();
+    token.starts_with('c') && token.contains("-w") && token.matches('-').count() >= 2
+}
+
+/// How an agent signs a message when all Advocate knows of them is their address:
+/// "kari.nordmann@example.com" → "Kari Nordmann".
+pub fn name_of_address(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or(email);
+    let words: Vec<String> = local
+        .split(['.', '_', '-', '+'])
+        .filter(|w| !w.is_empty() && !w.chars().any(|c| c.is_ascii_digit()))
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect::<String>()
+            })
+        })
+        .collect();
+    if words.is_empty() {
+        email.to_owned()
+    } else {
+        words.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agents_sign_with_a_name_made_from_their_address() {
+        assert_eq!(
+            name_of_address("kari.nordmann@example.com"),
+            "Kari Nordmann"
+        );
+        assert_eq!(name_of_address("ole_hansen@x.no"), "Ole Hansen");
+        assert_eq!(name_of_address("støtte@x.no"), "Støtte");
+        assert_eq!(name_of_address("agent7@x.no"), "agent7@x.no");
+    }
+
+    #[test]
+    fn only_addresses_shaped_like_a_token_count_as_forged_when_they_do_not_verify() {
+        assert!(looks_like_token(
+            "c12-w3-abcdefghijklmnop@replies.example.com"
+        ));
+        assert!(looks_like_token("support+c12-w3-abcdef@example.com"));
+        assert!(!looks_like_token("support@example.com"));
+        assert!(!looks_like_token("carl-west@example.com"));
+    }
+}

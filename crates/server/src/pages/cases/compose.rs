@@ -1,0 +1,174 @@
+//! Writing to the customer from a case (`GET/POST /cases/{id}/email`): a composer
+//! prefilled from the template for the case's score and the customer's language, a
+//! preview of the email as it will leave, and sending (back to the case, where the
+//! message shows in the conversation).
+
+use super::{parse_id, visible, NO_SUCH_CASE};
+use crate::auth::SignedIn;
+use crate::conversation::{self, name_of_address};
+use crate::pages::signin::RequireSignIn;
+use crate::pages::{internal, PageError};
+use crate::state::AppState;
+use advocate_store::closed_loop::cases::CaseDetail;
+use advocate_store::StoreError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases_email.html")]
+pub struct ComposePage {
+    pub workspace: String,
+    pub user: String,
+    pub id: i64,
+    pub customer: String,
+    pub to: Option<String>,
+    pub reply_to: String,
+    pub subject: String,
+    pub body: String,
+    pub error: Option<String>,
+    /// Shown once the person asked for a preview.
+    pub preview: bool,
+}
+
+/// The case a composer is for, once the person may see it.
+async fn case_for(state: &AppState, user: &SignedIn, raw: &str) -> Result<CaseDetail, PageError> {
+    let id = parse_id(raw)?;
+    state
+        .store
+        .cases()
+        .get(user.workspace_id, id)
+        .await
+        .map_err(internal)?
+        .filter(|d| visible(user, &d.case))
+        .ok_or(NO_SUCH_CASE)
+}
+
+fn page(
+    workspace: String,
+    user: &SignedIn,
+    state: &AppState,
+    d: &CaseDetail,
+    subject: String,
+    body: String,
+) -> ComposePage {
+    let contact = d.contact.clone().unwrap_or_default();
+    ComposePage {
+        workspace,
+        user: user.email.clone(),
+        id: d.case.id,
+        customer: d
+            .case
+            .customer_name
+            .clone()
+            .or_else(|| d.case.customer_external_id.clone())
+            .unwrap_or_else(|| "Anonymous respondent".into()),
+        to: contact.email.filter(|e| !e.trim().is_empty()),
+        reply_to: state
+            .addressing
+            .route
+            .as_ref()
+            .map(|r| r.address_for(&state.reply_key, user.workspace_id, d.case.id))
+            .unwrap_or_default(),
+        subject,
+        body,
+        error: None,
+        preview: false,
+    }
+}
+
+pub async fn compose(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Path(raw): Path<String>,
+) -> Result<ComposePage, PageError> {
+    let d = case_for(&state, &user, &raw).await?;
+    let workspace = crate::pages::workspace_of(&state, user.workspace_id)
+        .await?
+        .name;
+    let language = d.contact.as_ref().and_then(|c| c.language.clone());
+    let draft = conversation::draft(
+        &state.store,
+        user.workspace_id,
+        &d.case,
+        language.as_deref(),
+        &name_of_address(&user.email),
+    )
+    .await
+    .map_err(internal)?;
+    Ok(page(
+        workspace,
+        &user,
+        &state,
+        &d,
+        draft.subject,
+        draft.body,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ComposeForm {
+    subject: String,
+    body: String,
+    /// `preview` shows the email as it will leave; anything else sends it.
+    action: Option<String>,
+}
+
+/// The composer again: with the preview asked for, or with what was refused (422).
+async fn again(
+    state: &AppState,
+    user: &SignedIn,
+    d: &CaseDetail,
+    f: ComposeForm,
+    error: Option<String>,
+) -> Response {
+    let workspace = match crate::pages::workspace_of(state, user.workspace_id).await {
+        Ok(w) => w.name,
+        Err(e) => return e.into_response(),
+    };
+    let mut p = page(workspace, user, state, d, f.subject, f.body);
+    p.preview = error.is_none();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    p.error = error;
+    (status, p).into_response()
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Path(raw): Path<String>,
+    Form(f): Form<ComposeForm>,
+) -> Response {
+    let d = match case_for(&state, &user, &raw).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    if f.action.as_deref() == Some("preview") {
+        return again(&state, &user, &d, f, None).await;
+    }
+    let sent = conversation::send(
+        &state,
+        user.workspace_id,
+        d.case.id,
+        &user.email,
+        &f.subject,
+        &f.body,
+    )
+    .await;
+    match sent {
+        Ok(m) => Redirect::to(&format!("/cases/{}#message-{}", d.case.id, m.id)).into_response(),
+        Err(StoreError::Invalid(msg) | StoreError::Conflict(msg)) => {
+            again(&state, &user, &d, f, Some(msg)).await
+        }
+        Err(StoreError::NotFound(_)) => NO_SUCH_CASE.into_response(),
+        Err(e) => internal(e).into_response(),
+    }
+}
