@@ -53,6 +53,17 @@ pub struct MailboxSettings {
     processed: Option<String>,
 }
 
+/// `user@host:port/folder`, for start-up messages (never the password).
+impl std::fmt::Display for MailboxSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}@{}:{}/{}",
+            self.user, self.host, self.port, self.folder
+        )
+    }
+}
+
 impl std::fmt::Debug for MailboxSettings {
     // The password opens the mailbox: never print it.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -253,6 +264,37 @@ impl MailboxConfig {
             idle_timeout: Duration::from_secs(25 * 60),
             reconnect_max: Duration::from_secs(300),
         }
+    }
+}
+
+/// The handler that takes each message to its case: parsed, matched and recorded once
+/// (see [`crate::conversation::receive`]). A message that is not an email stays in the
+/// mailbox (Err), for a person to look at; a database failure leaves it for the next
+/// round.
+pub fn to_cases(
+    store: advocate_store::Store,
+    reply_key: Vec<u8>,
+) -> impl Fn(Fetched) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync + 'static
+{
+    let reply_key = Arc::new(reply_key);
+    move |m: Fetched| {
+        let store = store.clone();
+        let key = reply_key.clone();
+        Box::pin(async move {
+            let received = crate::conversation::receive(
+                &store,
+                &key,
+                &m.raw,
+                m.size,
+                m.headers_only,
+                advocate_store::closed_loop::conversation::InboundSource::Imap,
+                None,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            tracing::info!(?received, size = m.size, "reply mail taken");
+            Ok(())
+        })
     }
 }
 
@@ -724,7 +766,7 @@ mod tests {
     fn debug_never_prints_the_password() {
         let s = MailboxSettings::parse("imaps://replies:hunter2-secret@mail.acme.example/INBOX")
             .unwrap();
-        let printed = format!("{s:?} {:?}", MailboxConfig::new(s.clone()));
+        let printed = format!("{s:?} {s} {:?}", MailboxConfig::new(s.clone()));
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(
             printed.contains("<redacted>") && printed.contains("replies"),
