@@ -58,7 +58,19 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     if delivery.as_ref().is_some_and(|d| d.sms.is_none()) {
         println!("No SMS provider configured (--sms-url): text messages wait in the outbox.");
     }
-    let workers = delivery.map(|d| advocate_server::worker::start(store.clone(), d));
+    let mailbox = args.mailbox()?;
+    let mut workers = delivery.map(|d| advocate_server::worker::start(store.clone(), d));
+    match (&mut workers, mailbox) {
+        (Some(w), Some(m)) => {
+            println!(
+                "Reading replies from the mailbox {} (--imap-url).",
+                m.settings
+            );
+            w.read_mailbox(store.clone(), state.reply_key.clone(), m);
+        }
+        (None, Some(_)) => println!("--no-workers: the reply mailbox is read by another instance."),
+        _ => {}
+    }
     advocate_server::serve(listener, state, shutdown_signal()).await?;
     if let Some(workers) = workers {
         workers.shutdown().await;

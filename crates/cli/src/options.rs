@@ -3,6 +3,7 @@
 
 use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;
+use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
 use advocate_store::models::Workspace;
 use advocate_store::Store;
 use anyhow::{bail, Context, Result};
@@ -69,6 +70,12 @@ pub struct ServeArgs {
     /// matched by their threading headers only.
     #[arg(long, env = "ADVOCATE_REPLY_ADDRESS", value_name = "DOMAIN_OR_ADDRESS")]
     pub reply_address: Option<String>,
+    /// The mailbox customers' replies arrive in, read over IMAP (IDLE where offered):
+    /// imaps://user:password@host:993/INBOX, imap://user:password@host:143/INBOX?tls=starttls,
+    /// imap://user:password@127.0.0.1:143/INBOX (plain, this machine only); add
+    /// ?processed=Folder to keep handled mail there instead of deleting it.
+    #[arg(long, env = "ADVOCATE_IMAP_URL", hide_env_values = true)]
+    pub imap_url: Option<String>,
     /// Serve the web app and API only; another instance delivers the outbox.
     #[arg(long, env = "ADVOCATE_NO_WORKERS")]
     pub no_workers: bool,
@@ -101,6 +108,18 @@ impl ServeArgs {
             .map(|s| {
                 ReplyRoute::parse(s)
                     .map_err(|e| anyhow::anyhow!("--reply-address / ADVOCATE_REPLY_ADDRESS: {e}"))
+            })
+            .transpose()
+    }
+
+    /// `--imap-url`, checked.
+    pub fn mailbox(&self) -> Result<Option<MailboxConfig>> {
+        self.imap_url
+            .as_deref()
+            .map(|url| {
+                MailboxSettings::parse(url)
+                    .map(MailboxConfig::new)
+                    .map_err(|e| anyhow::anyhow!("--imap-url / ADVOCATE_IMAP_URL: {e}"))
             })
             .transpose()
     }

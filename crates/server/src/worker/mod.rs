@@ -1,6 +1,7 @@
 //! Background work: delivering the outbox (email, SMS, webhooks, Slack), escalating
 //! overdue cases, sending invitations (schedules, due invitations, reminders) and
-//! applying the answer retention policy daily.
+//! applying the answer retention policy daily; [`mailbox`] polls the mailbox customers
+//! reply to (added with [`Workers::read_mailbox`] where one is configured).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -10,6 +11,7 @@
 pub mod delivery;
 pub mod escalation;
 pub mod invitations;
+pub mod mailbox;
 pub mod retention;
 pub mod senders;
 
@@ -28,6 +30,7 @@ pub struct Workers {
     escalation: JoinHandle<()>,
     invitations: JoinHandle<()>,
     retention: JoinHandle<()>,
+    mailbox: Option<JoinHandle<()>>,
 }
 
 /// Starts delivering the outbox, escalating overdue cases and sending invitations in the
@@ -44,13 +47,31 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
         escalation,
         invitations,
         retention,
+        mailbox: None,
     }
 }
 
 impl Workers {
+    /// Also reads the reply mailbox: each message goes to its case (or the unmatched
+    /// list) through [`crate::conversation::receive`], and is removed from the mailbox
+    /// only once that has committed. `reply_key` verifies the reply addresses.
+    pub fn read_mailbox(
+        &mut self,
+        store: Store,
+        reply_key: Vec<u8>,
+        config: mailbox::MailboxConfig,
+    ) {
+        let stop = self.stop.subscribe();
+        let handle = mailbox::to_cases(store, reply_key);
+        self.mailbox = Some(tokio::spawn(mailbox::run(config, handle, stop)));
+    }
+
     /// Stops claiming new messages, waits for the deliveries in flight, and stops.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
+        if let Some(mailbox) = self.mailbox {
+            let _ = mailbox.await;
+        }
         let _ = self.delivery.await;
         self.escalation.abort();
         let _ = self.escalation.await;

@@ -932,3 +932,183 @@ async fn an_agent_works_a_detractor_from_email_to_reply_to_resolved_in_a_browser
         .await;
     assert_eq!(status_of(&app, id).await, "resolved");
 }
+
+/// Replies in the mailbox (a real Dovecot), read by two instances at once: each reaches
+/// its case once, automatic replies are marked, unmatched mail waits, the mailbox ends
+/// empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_in_the_mailbox_reach_their_case_once_with_two_instances_reading() {
+    use crate::common::dovecot::Dovecot;
+    use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
+    let Some(dovecot) = Dovecot::start().await else {
+        return;
+    };
+    let app = app_on(TestDb::sqlite()).await;
+    app.survey("rel", None).await;
+    let id = detractor(&app, "C1", "kari@example.no", "en").await;
+    let r = app
+        .post_json(&format!("/api/v1/cases/{id}/messages"), &json!({}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let reply_to = emails_to(&app, "kari@example.no").await[0]
+        .reply_to
+        .clone()
+        .unwrap();
+    for n in 0..5 {
+        dovecot
+            .append(&reply(
+                &reply_to,
+                &format!("m{n}@mail.example.no"),
+                None,
+                &format!("reply {n}"),
+            ))
+            .await;
+    }
+    let ooo = format!(
+        "From: kari@example.no\r\nTo: {reply_to}\r\nSubject: Out of office\r\n\
+         Auto-Submitted: auto-replied\r\nMessage-ID: <ooo@mail.example.no>\r\n\r\nAway.\r\n"
+    );
+    dovecot.append(ooo.as_bytes()).await;
+    dovecot
+        .append(&reply(
+            "support@example.com",
+            "lost@mail.example.no",
+            None,
+            "no case",
+        ))
+        .await;
+
+    let key = advocate_server::conversation::reply_key(
+        &app.store.workspaces().signing_key().await.unwrap(),
+    );
+    let config = MailboxConfig {
+        poll_interval: Duration::from_millis(200),
+        idle_timeout: Duration::from_secs(5),
+        reconnect_max: Duration::from_millis(500),
+        ..MailboxConfig::new(MailboxSettings::parse(&dovecot.url("")).unwrap())
+    };
+    let delivery = DeliveryConfig {
+        poll_interval: Duration::from_millis(200),
+        ..DeliveryConfig::default()
+    };
+    let mut one = worker::start(app.store.clone(), delivery.clone());
+    let mut two = worker::start(app.store.clone(), delivery);
+    one.read_mailbox(app.store.clone(), key.clone(), config.clone());
+    two.read_mailbox(app.store.clone(), key, config);
+
+    eventually("the mailbox to empty", || async {
+        (dovecot.count().await == 0).then_some(())
+    })
+    .await;
+    let thread = messages(&app, id).await;
+    let bodies: Vec<&str> = thread.iter().filter_map(|m| m["body"].as_str()).collect();
+    for n in 0..5 {
+        let body = format!("reply {n}");
+        assert_eq!(
+            bodies.iter().filter(|b| **b == body).count(),
+            1,
+            "{body} once: {bodies:?}"
+        );
+    }
+    assert_eq!(thread.len(), 1 + 5 + 1, "{bodies:?}");
+    assert_eq!(
+        thread
+            .iter()
+            .filter(|m| m["nature"] == "auto_reply")
+            .count(),
+        1
+    );
+    // Mail naming no workspace waits, kept, outside every workspace's list.
+    let list: Vec<Value> = app
+        .get("/api/v1/inbound/unmatched")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(list.is_empty(), "{list:?}");
+    one.shutdown().await;
+    two.shutdown().await;
+}
+
+/// How long a reply takes from reaching the mailbox to showing on its case, with the
+/// mailbox read over IMAP IDLE (BENCHMARKS.md). Prints the figures; asserts none.
+/// `cargo test --release -p advocate-server --test it reply_latency -- --ignored --nocapture`
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement: run by hand, see BENCHMARKS.md"]
+async fn reply_latency_from_mailbox_to_case() {
+    use crate::common::dovecot::Dovecot;
+    use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
+    use std::time::Instant;
+    let Some(dovecot) = Dovecot::start().await else {
+        return;
+    };
+    let app = app_on(TestDb::sqlite()).await;
+    app.survey("rel", None).await;
+    let id = detractor(&app, "C1", "kari@example.no", "en").await;
+    app.post_json(&format!("/api/v1/cases/{id}/messages"), &json!({}))
+        .await;
+    let reply_to = emails_to(&app, "kari@example.no").await[0]
+        .reply_to
+        .clone()
+        .unwrap();
+    let key = advocate_server::conversation::reply_key(
+        &app.store.workspaces().signing_key().await.unwrap(),
+    );
+    let mut workers = worker::start(app.store.clone(), DeliveryConfig::default());
+    // Production timings: IDLE renewed every 25 minutes, polling (unused with IDLE) each minute.
+    workers.read_mailbox(
+        app.store.clone(),
+        key,
+        MailboxConfig::new(MailboxSettings::parse(&dovecot.url("")).unwrap()),
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rounds = 30;
+    let mut took = Vec::with_capacity(rounds);
+    for n in 0..rounds {
+        let before = app
+            .store
+            .conversations()
+            .messages(app.workspace_id, id)
+            .await
+            .unwrap()
+            .len();
+        let started = Instant::now();
+        dovecot
+            .append(&reply(
+                &reply_to,
+                &format!("lat{n}@mail.example.no"),
+                None,
+                "latency",
+            ))
+            .await;
+        loop {
+            let now = app
+                .store
+                .conversations()
+                .messages(app.workspace_id, id)
+                .await
+                .unwrap()
+                .len();
+            if now > before {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "reply {n} never arrived"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        took.push(started.elapsed());
+    }
+    took.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "reply latency over {rounds} replies (IMAP APPEND → on the case): median {:.1} ms, p90 {:.1} ms, max {:.1} ms",
+        ms(took[rounds / 2]),
+        ms(took[rounds * 9 / 10]),
+        ms(took[rounds - 1])
+    );
+    workers.shutdown().await;
+}

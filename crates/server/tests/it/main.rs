@@ -23,6 +23,7 @@ mod hostile_tenant;
 mod invitations;
 mod kpi_pages;
 mod kpis;
+mod mailbox;
 mod pages;
 mod privacy;
 mod qr;

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod dovecot;
 pub mod peers;
 
 use advocate_core::outbound::AllowedHosts;
