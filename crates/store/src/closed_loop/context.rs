@@ -2,7 +2,7 @@
 //! links, and the workspace's configuration read once; plus the customer-facing email
 //! every part of the loop sends.
 
-use crate::closed_loop::alerts::{subscriptions_in, Watcher};
+use crate::closed_loop::alerts::watchers::{subscriptions_in, Watcher};
 use crate::closed_loop::new_cases::{self, NewCases};
 use crate::delivery::outbox::{active_endpoints, enqueue_event_to, EmailMessage, Endpoint};
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};

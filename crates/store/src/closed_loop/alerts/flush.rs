@@ -4,7 +4,8 @@
 //! the same moment waits for the first and then finds nothing to claim, so every answer is
 //! told once.
 
-use super::matching::{answer_url, send, watcher_in, Alerted};
+use super::matching::{answer_url, send, Alerted};
+use super::watchers::watcher_in;
 use crate::closed_loop::context::customer_label;
 use crate::many_rows::placeholders;
 use crate::models::{Answer, Customer};

@@ -7,9 +7,8 @@
 //! (the sender) and the answer's case, which live above the delivery wing.
 
 mod flush;
-mod matching;
-
-pub(crate) use matching::{on_answer, subscriptions_in, Watcher};
+pub(crate) mod matching;
+pub(crate) mod watchers;
 
 use crate::Alerts;
 use crate::{from_ts, to_ts, Result, StoreError};

@@ -12,7 +12,7 @@ mod score_change;
 
 pub(crate) use score_change::on_score_change;
 
-use crate::closed_loop::alerts;
+use crate::closed_loop::alerts::matching as alerts;
 use crate::closed_loop::cases::add_note_in;
 use crate::closed_loop::context::{customer_email, respondent_language, Context, SYSTEM_AUTHOR};
 use crate::closed_loop::engagements;
