@@ -4,6 +4,7 @@
 //! code further in never re-validates.
 
 pub mod access;
+pub mod alerts;
 pub mod case;
 pub mod contact;
 pub mod conversation;

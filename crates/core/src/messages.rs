@@ -83,6 +83,12 @@ struct Catalog {
     resurvey: &'static str,
     resurvey_link: &'static str,
     anonymous: &'static str,
+    // Alerts of a person's subscriptions. {category} {score} {customer} {count}
+    /// promoter, passive, detractor.
+    categories: [&'static str; 3],
+    answer_alert: &'static str,
+    answer_digest: &'static str,
+    open_advocate: &'static str,
 }
 
 const EN: Catalog = Catalog {
@@ -115,6 +121,10 @@ const EN: Catalog = Catalog {
     resurvey: "We have worked on what you told us. How likely are you now to recommend {company} to a friend or colleague?",
     resurvey_link: "Answer here",
     anonymous: "An anonymous respondent",
+    categories: ["promoter", "passive", "detractor"],
+    answer_alert: "{customer} answered {score} ({category})",
+    answer_digest: "{count} answers matched your alert",
+    open_advocate: "Open in Advocate",
 };
 
 const NB: Catalog = Catalog {
@@ -147,6 +157,10 @@ const NB: Catalog = Catalog {
     resurvey: "Vi har jobbet med det du fortalte oss. Hvor sannsynlig er det nå at du vil anbefale {company} til en venn eller kollega?",
     resurvey_link: "Svar her",
     anonymous: "En anonym respondent",
+    categories: ["ambassadør", "passiv", "kritiker"],
+    answer_alert: "{customer} svarte {score} ({category})",
+    answer_digest: "{count} svar passet til varselet ditt",
+    open_advocate: "Åpne i Advocate",
 };
 
 const SV: Catalog = Catalog {
@@ -179,6 +193,10 @@ const SV: Catalog = Catalog {
     resurvey: "Vi har arbetat med det du berättade för oss. Hur troligt är det nu att du skulle rekommendera {company} till en vän eller kollega?",
     resurvey_link: "Svara här",
     anonymous: "En anonym svarande",
+    categories: ["ambassadör", "passiv", "kritiker"],
+    answer_alert: "{customer} svarade {score} ({category})",
+    answer_digest: "{count} svar matchade din avisering",
+    open_advocate: "Öppna i Advocate",
 };
 
 const DA: Catalog = Catalog {
@@ -211,6 +229,10 @@ const DA: Catalog = Catalog {
     resurvey: "Vi har arbejdet med det, du fortalte os. Hvor sandsynligt er det nu, at du vil anbefale {company} til en ven eller kollega?",
     resurvey_link: "Svar her",
     anonymous: "En anonym besvarelse",
+    categories: ["ambassadør", "passiv", "kritiker"],
+    answer_alert: "{customer} svarede {score} ({category})",
+    answer_digest: "{count} svar matchede din advisering",
+    open_advocate: "Åbn i Advocate",
 };
 
 const FI: Catalog = Catalog {
@@ -243,6 +265,10 @@ const FI: Catalog = Catalog {
     resurvey: "Olemme työstäneet sitä, mitä kerroit meille. Kuinka todennäköisesti suosittelisit nyt yritystä {company} ystävällesi tai kollegallesi?",
     resurvey_link: "Vastaa tästä",
     anonymous: "Nimetön vastaaja",
+    categories: ["suosittelija", "passiivinen", "arvostelija"],
+    answer_alert: "{customer} vastasi {score} ({category})",
+    answer_digest: "{count} vastausta vastasi hälytystäsi",
+    open_advocate: "Avaa Advocatessa",
 };
 
 const DE: Catalog = Catalog {
@@ -275,6 +301,10 @@ const DE: Catalog = Catalog {
     resurvey: "Wir haben an dem gearbeitet, was Sie uns geschildert haben. Wie wahrscheinlich ist es jetzt, dass Sie {company} einem Freund oder Kollegen weiterempfehlen?",
     resurvey_link: "Hier antworten",
     anonymous: "Eine anonyme Person",
+    categories: ["Promotor", "Passiver", "Kritiker"],
+    answer_alert: "{customer} hat mit {score} geantwortet ({category})",
+    answer_digest: "{count} Antworten passen zu Ihrer Benachrichtigung",
+    open_advocate: "In Advocate öffnen",
 };
 
 const NL: Catalog = Catalog {
@@ -307,6 +337,10 @@ const NL: Catalog = Catalog {
     resurvey: "We zijn aan de slag gegaan met wat je ons vertelde. Hoe waarschijnlijk is het nu dat je {company} zou aanbevelen aan een vriend of collega?",
     resurvey_link: "Antwoord hier",
     anonymous: "Een anonieme respondent",
+    categories: ["promotor", "passief", "criticaster"],
+    answer_alert: "{customer} antwoordde {score} ({category})",
+    answer_digest: "{count} antwoorden passen bij je melding",
+    open_advocate: "Openen in Advocate",
 };
 
 const CATALOGS: [&Catalog; 7] = [&EN, &NB, &SV, &DA, &FI, &DE, &NL];
@@ -621,7 +655,13 @@ pub fn slack_overdue(lang: &Language, f: &AlertFacts) -> String {
     slack_line(catalog(lang).slack_overdue, ":alarm_clock:", lang, f)
 }
 
+mod chat;
 mod reply;
+
+pub use chat::{
+    answer_alert_email, answer_alert_slack, answer_alert_teams, answer_digest_email,
+    answer_digest_slack, answer_digest_teams, slack_blocks, teams_card, AnswerAlert,
+};
 pub use reply::{customer_replied, ReplyFacts};
 
 #[cfg(test)]

@@ -93,10 +93,15 @@ pub async fn check_settings(
     allowed: &AllowedHosts,
     settings: &WorkspaceSettings,
 ) -> Result<(), String> {
-    match &settings.slack_webhook_url {
-        Some(url) => check_registration(allowed, "slack_webhook_url", url).await,
-        None => Ok(()),
+    for (field, url) in [
+        ("slack_webhook_url", &settings.slack_webhook_url),
+        ("teams_webhook_url", &settings.teams_webhook_url),
+    ] {
+        if let Some(url) = url {
+            check_registration(allowed, field, url).await?;
+        }
     }
+    Ok(())
 }
 
 /// The HTTP client of deliveries to admin-chosen URLs.

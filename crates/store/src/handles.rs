@@ -48,6 +48,10 @@ handles! {
     /// (`closed_loop/conversation/send.rs`, `receive.rs`, `unmatched.rs`, `templates.rs`)
     conversations => Conversations;
 
+    /// People's alert subscriptions: keep them, and send the answers batched ones gathered.
+    /// (`closed_loop/alerts/mod.rs`, `alerts/matching.rs`, `alerts/flush.rs`)
+    alerts => Alerts;
+
     /// Engagements with promoters and passives: thank-yous, review requests, discount codes.
     /// (`closed_loop/engagements/mod.rs`, `engagements/discount_codes.rs`)
     engagements => Engagements;

@@ -184,6 +184,8 @@ pub struct WorkspaceSettings {
     pub manager_email: Option<String>,
     /// Slack-compatible incoming webhook for detractor alerts.
     pub slack_webhook_url: Option<String>,
+    /// Microsoft Teams incoming webhook for detractor alerts (an Adaptive Card each).
+    pub teams_webhook_url: Option<String>,
     /// Assignee of cases no account manager or routing rule claims.
     pub default_queue: String,
     /// Ask passives (7–8) by email what would make it a 9 or 10.
@@ -248,6 +250,7 @@ impl Default for WorkspaceSettings {
             alerts_email: None,
             manager_email: None,
             slack_webhook_url: None,
+            teams_webhook_url: None,
             default_queue: "Customer care".into(),
             passive_nudge: false,
             resurvey_after_resolution: false,

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by OpenAPI at `/openapi.json`.
 
 pub mod accounts;
+pub mod alerts;
 pub mod answers;
 pub mod business;
 pub mod cases;
@@ -58,6 +59,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         accounts::Doc::openapi(),
         privacy::Doc::openapi(),
         workspace::Doc::openapi(),
+        alerts::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -96,6 +98,7 @@ pub fn routes() -> Routes {
         .merge(accounts::routes())
         .merge(privacy::routes())
         .merge(workspace::routes())
+        .merge(alerts::routes())
         // Unknown API paths answer 404 as problem+json, whatever the method.
         .any("/api/{*rest}", Public, || async {
             ApiError::not_found("no such API endpoint")

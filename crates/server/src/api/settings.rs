@@ -211,6 +211,7 @@ async fn save_settings(
         &mut settings.alerts_email,
         &mut settings.manager_email,
         &mut settings.slack_webhook_url,
+        &mut settings.teams_webhook_url,
     ] {
         if field.as_deref().is_some_and(|v| v.trim().is_empty()) {
             *field = None;

@@ -238,7 +238,7 @@ wire_enum! {
 wire_enum! {
     /// How a message travels.
     #[serde(rename_all = "lowercase")]
-    MessageKind = store::delivery::outbox::MessageKind { Email, Slack, Webhook, Sms }
+    MessageKind = store::delivery::outbox::MessageKind { Email, Slack, Teams, Webhook, Sms }
 }
 
 wire_enum! {
@@ -283,5 +283,20 @@ pub struct Language(String);
 impl From<core::Language> for Language {
     fn from(l: core::Language) -> Self {
         Self(l.into())
+    }
+}
+
+wire_enum! {
+    /// Where a person's alerts go.
+    #[serde(rename_all = "lowercase")]
+    AlertChannel = core::alerts::AlertChannel {
+        /// To the person's own address.
+        Email,
+        /// A Slack incoming webhook (Block Kit).
+        Slack,
+        /// A Microsoft Teams incoming webhook (Adaptive Card).
+        Teams,
+        /// Any HTTP receiver: the answers as JSON, unsigned.
+        Webhook,
     }
 }

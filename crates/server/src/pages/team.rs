@@ -88,6 +88,11 @@ pub struct AccountPage {
     pub role: Role,
     pub current: i64,
     pub memberships: Vec<Membership>,
+    /// The person's own alert subscriptions (none for viewers, who cannot have any).
+    pub alerts: Vec<super::alerts::AlertRow>,
+    pub can_alert: bool,
+    /// Why the alert just sent was not added.
+    pub alert_error: Option<String>,
 }
 
 /// The small public forms behind emailed links.
@@ -361,18 +366,35 @@ pub async fn account(
     State(state): State<AppState>,
     RequireSignIn(who): RequireSignIn,
 ) -> Result<AccountPage, PageError> {
+    account_page(&state, &who, None).await
+}
+
+/// The account page of `who`, with an alert form's error when one was refused.
+pub(super) async fn account_page(
+    state: &AppState,
+    who: &crate::auth::SignedIn,
+    alert_error: Option<String>,
+) -> Result<AccountPage, PageError> {
     let memberships = state
         .store
         .accounts()
         .memberships(who.user_id)
         .await
         .map_err(internal)?;
+    let can_alert = who.role.grants(advocate_core::Permission::ReadCases);
+    let alerts = match can_alert {
+        true => super::alerts::rows(state, who.workspace_id, who.user_id).await?,
+        false => Vec::new(),
+    };
     Ok(AccountPage {
-        workspace: super::workspace_of(&state, who.workspace_id).await?.name,
-        user: who.email,
+        workspace: super::workspace_of(state, who.workspace_id).await?.name,
+        user: who.email.clone(),
         role: who.role,
         current: who.workspace_id,
         memberships,
+        alerts,
+        can_alert,
+        alert_error,
     })
 }
 

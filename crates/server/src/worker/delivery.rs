@@ -2,7 +2,7 @@
 //! each attempt (delivered, or failed and retried later, or dead-lettered).
 
 use super::senders::{
-    send_email, send_slack, send_sms, send_webhook, Failure, SmsSettings, SmtpSettings,
+    send_email, send_slack, send_sms, send_teams, send_webhook, Failure, SmsSettings, SmtpSettings,
 };
 use crate::outbound::OutboundClient;
 use advocate_core::outbound::AllowedHosts;
@@ -75,7 +75,7 @@ pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::R
     let outbound = OutboundClient::new(config.allowed_hosts.clone(), config.http_timeout);
     // Email and SMS wait in the outbox on an instance that cannot send them: another
     // instance (or this one, restarted with the setting) delivers them.
-    let mut kinds = vec![MessageKind::Webhook, MessageKind::Slack];
+    let mut kinds = vec![MessageKind::Webhook, MessageKind::Slack, MessageKind::Teams];
     if config.smtp.is_some() {
         kinds.push(MessageKind::Email);
     }
@@ -129,6 +129,7 @@ async fn deliver(s: Arc<Senders>, msg: OutboxMessage) {
     let result = match msg.kind {
         MessageKind::Webhook => send_webhook(&s.outbound, &s.store, &msg).await,
         MessageKind::Slack => send_slack(&s.outbound, &msg).await,
+        MessageKind::Teams => send_teams(&s.outbound, &msg).await,
         MessageKind::Email => match &s.smtp {
             Some(smtp) => send_email(smtp, &msg).await,
             None => Err(Failure::retry("no SMTP server is configured")),

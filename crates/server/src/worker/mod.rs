@@ -1,13 +1,15 @@
-//! Background work: delivering the outbox (email, SMS, webhooks, Slack), escalating
-//! overdue cases, sending invitations (schedules, due invitations, reminders) and
-//! applying the answer retention policy daily; [`mailbox`] polls the mailbox customers
-//! reply to (added with [`Workers::read_mailbox`] where one is configured).
+//! Background work: delivering the outbox (email, SMS, webhooks, Slack, Teams), escalating
+//! overdue cases, sending batched alerts, sending invitations (schedules, due invitations,
+//! reminders) and applying the answer retention policy daily; [`mailbox`] polls the
+//! mailbox customers reply to (added with [`Workers::read_mailbox`] where one is
+//! configured).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
 //! escalation loop. The delivery loop is woken by every commit that queued a message and
 //! by a poll tick, for retries that fall due and messages queued by other instances.
 
+pub mod alerts;
 pub mod delivery;
 pub mod escalation;
 pub mod invitations;
@@ -28,6 +30,7 @@ pub struct Workers {
     stop: watch::Sender<bool>,
     delivery: JoinHandle<()>,
     escalation: JoinHandle<()>,
+    alerts: JoinHandle<()>,
     invitations: JoinHandle<()>,
     retention: JoinHandle<()>,
     mailbox: Option<JoinHandle<()>>,
@@ -38,6 +41,7 @@ pub struct Workers {
 pub fn start(store: Store, config: DeliveryConfig) -> Workers {
     let (stop, stopped) = watch::channel(false);
     let escalation = escalation::spawn(store.clone());
+    let alerts = alerts::spawn(store.clone());
     let invitations = invitations::spawn(store.clone());
     let retention = retention::spawn(store.clone());
     let delivery = tokio::spawn(delivery::run(store, config, stopped));
@@ -45,6 +49,7 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
         stop,
         delivery,
         escalation,
+        alerts,
         invitations,
         retention,
         mailbox: None,
@@ -75,6 +80,8 @@ impl Workers {
         let _ = self.delivery.await;
         self.escalation.abort();
         let _ = self.escalation.await;
+        self.alerts.abort();
+        let _ = self.alerts.await;
         self.invitations.abort();
         let _ = self.invitations.await;
         self.retention.abort();

@@ -304,14 +304,23 @@ pub async fn send_email(
 }
 
 /// POSTs the stored payload, byte for byte, signed with the endpoint's current secret.
+/// A person's alert subscription to a webhook has no endpoint and no secret: its POSTs
+/// carry the idempotency key and event, unsigned.
 pub async fn send_webhook(
     outbound: &OutboundClient,
     store: &Store,
     msg: &OutboxMessage,
 ) -> Result<(), Failure> {
-    let endpoint = msg
-        .endpoint_id
-        .ok_or_else(|| Failure::permanent("webhook message without an endpoint"))?;
+    let Some(endpoint) = msg.endpoint_id else {
+        let request = outbound
+            .post(&msg.target)
+            .map_err(refused)?
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(IDEMPOTENCY_HEADER, &msg.idempotency_key)
+            .header(EVENT_HEADER, &msg.event)
+            .body(msg.payload.clone());
+        return post(request).await;
+    };
     let secret = store
         .webhooks()
         .secret(endpoint)
@@ -333,8 +342,19 @@ pub async fn send_webhook(
     post(request).await
 }
 
-/// POSTs `{"text": …}` (already the stored payload) to a Slack-compatible webhook.
+/// POSTs the stored payload (`{"text": …, "blocks": […]}`) to a Slack-compatible webhook.
 pub async fn send_slack(outbound: &OutboundClient, msg: &OutboxMessage) -> Result<(), Failure> {
+    post_json(outbound, msg).await
+}
+
+/// POSTs the stored payload (a `message` with an Adaptive Card) to a Microsoft Teams
+/// incoming webhook, under the same outbound rules as Slack.
+pub async fn send_teams(outbound: &OutboundClient, msg: &OutboxMessage) -> Result<(), Failure> {
+    post_json(outbound, msg).await
+}
+
+/// POSTs a chat message's stored JSON body as it is.
+async fn post_json(outbound: &OutboundClient, msg: &OutboxMessage) -> Result<(), Failure> {
     let request = outbound
         .post(&msg.target)
         .map_err(refused)?

@@ -7,6 +7,7 @@ mod support {
 }
 
 mod access;
+mod alerts;
 mod api;
 mod browser;
 mod business;

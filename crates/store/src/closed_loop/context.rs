@@ -2,6 +2,7 @@
 //! links, and the workspace's configuration read once; plus the customer-facing email
 //! every part of the loop sends.
 
+use crate::closed_loop::alerts::watchers::{subscriptions_in, Watcher};
 use crate::closed_loop::new_cases::{self, NewCases};
 use crate::delivery::outbox::{active_endpoints, enqueue_event_to, EmailMessage, Endpoint};
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
@@ -39,6 +40,7 @@ pub(crate) struct Looked {
     routing_rules: HashMap<i64, Vec<RoutingRule>>,
     /// By workspace, score and language.
     playbooks: HashMap<(i64, u8, String), Playbook>,
+    alert_watchers: HashMap<i64, std::sync::Arc<Vec<Watcher>>>,
 }
 
 impl Context<'_> {
@@ -100,6 +102,21 @@ impl Context<'_> {
         let key = (workspace_id, score.value(), language.to_owned());
         let read = playbook_in(conn, workspace_id, score, language);
         self.once(|l| &mut l.playbooks, key, read).await
+    }
+
+    /// The workspace's alert subscriptions, read once per context (one indexed query).
+    pub(crate) async fn alert_watchers(
+        &self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+    ) -> Result<std::sync::Arc<Vec<Watcher>>> {
+        let read = async {
+            Ok(std::sync::Arc::new(
+                subscriptions_in(conn, workspace_id).await?,
+            ))
+        };
+        self.once(|l| &mut l.alert_watchers, workspace_id, read)
+            .await
     }
 
     /// Queues `event` for the workspace's subscribed webhook endpoints, read once per

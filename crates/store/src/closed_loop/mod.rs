@@ -1,5 +1,6 @@
 //! What an answer sets in motion: the reaction (case, alert, thank-you, review ask), cases and their lifecycle, engagements with promoters.
 
+pub mod alerts;
 pub mod cases;
 pub(crate) mod context;
 pub mod conversation;

@@ -131,6 +131,9 @@ pub fn check_settings(s: &WorkspaceSettings) -> Result<()> {
     if let Some(url) = &s.slack_webhook_url {
         check_delivery_url("slack_webhook_url", url)?;
     }
+    if let Some(url) = &s.teams_webhook_url {
+        check_delivery_url("teams_webhook_url", url)?;
+    }
     check_text("default_queue", &s.default_queue, 200)?;
     advocate_core::currency::check("currency", &s.currency).map_err(StoreError::Invalid)?;
     if s.review_links.len() > 20 {

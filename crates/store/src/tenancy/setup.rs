@@ -40,7 +40,10 @@ impl Workspaces<'_> {
                 .collect::<Vec<_>>()
                 .join(", ");
             let admins = admin_emails(&mut conn, workspace_id).await?;
-            if admins.is_empty() && settings.slack_webhook_url.is_none() {
+            if admins.is_empty()
+                && settings.slack_webhook_url.is_none()
+                && settings.teams_webhook_url.is_none()
+            {
                 out.push(SetupWarning {
                     code: "alerts_to_nobody",
                     message: format!(

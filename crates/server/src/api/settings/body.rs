@@ -22,6 +22,8 @@ pub struct WorkspaceSettings {
     pub manager_email: Option<String>,
     /// Slack-compatible incoming webhook for detractor alerts.
     pub slack_webhook_url: Option<String>,
+    /// Microsoft Teams incoming webhook for detractor alerts (an Adaptive Card each).
+    pub teams_webhook_url: Option<String>,
     /// Assignee of cases no account manager or routing rule claims.
     pub default_queue: String,
     /// Ask passives (7–8) by email what would make it a 9 or 10.
@@ -65,6 +67,7 @@ mirror_fields!(
         alerts_email,
         manager_email,
         slack_webhook_url,
+        teams_webhook_url,
         default_queue,
         passive_nudge,
         resurvey_after_resolution,

@@ -12,11 +12,13 @@ mod score_change;
 
 pub(crate) use score_change::on_score_change;
 
+use crate::closed_loop::alerts::matching as alerts;
 use crate::closed_loop::cases::add_note_in;
 use crate::closed_loop::context::{customer_email, respondent_language, Context, SYSTEM_AUTHOR};
 use crate::closed_loop::engagements;
 use crate::delivery::outbox::{enqueue_email, enqueue_event};
 use crate::models::{AnonymousDetractors, Answer, Customer, WorkspaceSettings};
+use crate::tenancy::lookup::sender;
 use crate::{to_ts, Result, StoreError};
 use advocate_core::messages;
 use advocate_core::{Category, Score, SurveyKind};
@@ -50,8 +52,8 @@ pub(crate) async fn on_answer(
         record_resurvey(conn, ws, c.id, answer).await?;
     }
     let settings = ctx.settings(conn, ws).await?;
-    match score.category() {
-        Category::Detractor => on_detractor(conn, ctx, &settings, answer, score, customer).await,
+    let case_id = match score.category() {
+        Category::Detractor => on_detractor(conn, ctx, &settings, answer, score, customer).await?,
         Category::Passive => {
             if settings.passive_nudge {
                 if let Some(customer) = customer {
@@ -64,18 +66,22 @@ pub(crate) async fn on_answer(
                     }
                 }
             }
-            Ok(())
+            None
         }
         Category::Promoter => {
-            engagements::on_promoter(conn, ctx, &settings, answer, score, customer).await
+            engagements::on_promoter(conn, ctx, &settings, answer, score, customer).await?;
+            None
         }
-    }
+    };
+    // People's own alerts, linking to the case the answer opened or joined.
+    alerts::on_answer(conn, ctx, &sender(&settings), answer, customer, case_id).await
 }
 
 /// A detractor answer (new, or changed to a detractor score): it joins the customer's
 /// open case, else opens one. An anonymous detractor (no one to contact) opens a case
 /// without contact steps only when the workspace asks for that; by default it opens none
-/// and is flagged for review instead (see `Cases::anonymous_for_review`).
+/// and is flagged for review instead (see `Cases::anonymous_for_review`). Returns the
+/// case it opened or joined.
 async fn on_detractor(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,
@@ -83,17 +89,20 @@ async fn on_detractor(
     answer: &Answer,
     score: Score,
     customer: Option<&Customer>,
-) -> Result<()> {
+) -> Result<Option<i64>> {
     let ws = answer.workspace_id;
     let open = match customer {
         Some(c) => open_case_of(conn, ws, c.id).await?,
-        None if settings.anonymous_detractors == AnonymousDetractors::Review => return Ok(()),
+        None if settings.anonymous_detractors == AnonymousDetractors::Review => return Ok(None),
         None => None,
     };
-    match open {
-        Some(case_id) => link_to_case(conn, ws, case_id, answer).await,
-        None => open_case(conn, ctx, settings, answer, score, customer).await,
-    }
+    Ok(Some(match open {
+        Some(case_id) => {
+            link_to_case(conn, ws, case_id, answer).await?;
+            case_id
+        }
+        None => open_case(conn, ctx, settings, answer, score, customer).await?,
+    }))
 }
 
 fn answer_json(answer: &Answer, customer: Option<&Customer>) -> serde_json::Value {

@@ -3,7 +3,7 @@
 
 use crate::closed_loop::context::{customer_label, format_due, respondent_language, Context};
 use crate::closed_loop::new_cases::NewCase;
-use crate::delivery::outbox::{enqueue_email, enqueue_slack, EmailMessage};
+use crate::delivery::outbox::{enqueue_chat, enqueue_email, EmailMessage, MessageKind};
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
 use crate::tenancy::lookup::{admin_emails, alert_address, sender};
 use crate::{to_ts, Result};
@@ -87,7 +87,7 @@ pub(super) async fn open_case(
     answer: &Answer,
     score: Score,
     customer: Option<&Customer>,
-) -> Result<()> {
+) -> Result<i64> {
     let ws = answer.workspace_id;
     let (company, default_lang) = ctx.company(conn, ws).await?;
     let lang = respondent_language(answer, customer, &default_lang);
@@ -155,14 +155,12 @@ pub(super) async fn open_case(
         enqueue_email(conn, ws, "case.created", &msg).await?;
     }
     if let Some(url) = &settings.slack_webhook_url {
-        enqueue_slack(
-            conn,
-            ws,
-            "case.created",
-            url,
-            &messages::slack_alert(&default_lang, &facts),
-        )
-        .await?;
+        let blocks = messages::slack_blocks(&default_lang, &facts);
+        enqueue_chat(conn, ws, MessageKind::Slack, "case.created", url, &blocks).await?;
+    }
+    if let Some(url) = &settings.teams_webhook_url {
+        let card = messages::teams_card(&default_lang, &facts);
+        enqueue_chat(conn, ws, MessageKind::Teams, "case.created", url, &card).await?;
     }
     let data = json!({
         "case_id": case_id,
@@ -176,5 +174,5 @@ pub(super) async fn open_case(
         "url": case_url,
     });
     ctx.event(conn, ws, "case.created", data).await?;
-    Ok(())
+    Ok(case_id)
 }

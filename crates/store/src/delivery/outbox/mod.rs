@@ -12,8 +12,8 @@ mod queue;
 pub use browse::{OutboxAttempt, OutboxCounts};
 pub use claim::{FailureOutcome, RetryPolicy};
 pub(crate) use queue::{
-    active_endpoints, enqueue_email, enqueue_event, enqueue_event_to, enqueue_secret_email,
-    enqueue_slack, enqueue_sms, queued_so_far, Endpoint,
+    active_endpoints, enqueue, enqueue_chat, enqueue_email, enqueue_event, enqueue_event_to,
+    enqueue_secret_email, enqueue_slack, enqueue_sms, queued_so_far, Endpoint,
 };
 
 use crate::{from_ts, Result, StoreError};
@@ -28,6 +28,8 @@ use sqlx::Row;
 pub enum MessageKind {
     Email,
     Slack,
+    /// A Microsoft Teams incoming webhook (an Adaptive Card message).
+    Teams,
     Webhook,
     Sms,
 }
@@ -37,6 +39,7 @@ impl MessageKind {
         match self {
             Self::Email => "email",
             Self::Slack => "slack",
+            Self::Teams => "teams",
             Self::Webhook => "webhook",
             Self::Sms => "sms",
         }
@@ -126,6 +129,7 @@ impl MessageKind {
         match s {
             "email" => Some(Self::Email),
             "slack" => Some(Self::Slack),
+            "teams" => Some(Self::Teams),
             "webhook" => Some(Self::Webhook),
             "sms" => Some(Self::Sms),
             _ => None,

@@ -166,6 +166,7 @@ pub(crate) async fn enqueue_event_to(
     Ok(())
 }
 
+/// Queues a one-line Slack message (`{"text": …}`).
 pub(crate) async fn enqueue_slack(
     conn: &mut AnyConnection,
     workspace_id: i64,
@@ -173,16 +174,20 @@ pub(crate) async fn enqueue_slack(
     url: &str,
     text: &str,
 ) -> Result<()> {
-    enqueue(
-        conn,
-        workspace_id,
-        MessageKind::Slack,
-        event,
-        url,
-        None,
-        &json!({ "text": text }),
-    )
-    .await?;
+    let payload = json!({ "text": text });
+    enqueue_chat(conn, workspace_id, MessageKind::Slack, event, url, &payload).await
+}
+
+/// Queues a chat message (`kind` Slack or Teams) whose JSON body is `payload`, as sent.
+pub(crate) async fn enqueue_chat(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    kind: MessageKind,
+    event: &str,
+    url: &str,
+    payload: &Value,
+) -> Result<()> {
+    enqueue(conn, workspace_id, kind, event, url, None, payload).await?;
     Ok(())
 }
 

@@ -1,0 +1,310 @@
+//! People's alert subscriptions: `GET/POST /api/v1/alert-subscriptions`,
+//! `GET/PATCH/DELETE /api/v1/alert-subscriptions/{id}`. An API key speaks for the
+//! workspace, so it sees everyone's subscriptions and names whose a new one is
+//! (`user_id`); a person manages their own on their account page (`/account`).
+
+use super::json::{from_body, ApiJson};
+use super::replace::{audited, changes};
+use super::values::AlertChannel;
+use crate::access::Access::Key;
+use crate::auth::ApiCaller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::outbound;
+use crate::routes::Routes;
+use crate::state::AppState;
+use advocate_core::alerts::SubscriptionFilter;
+use advocate_core::Permission::Configure;
+use advocate_store::closed_loop::alerts::{Owner, Subscription};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(list, create, show, update, remove),
+    components(schemas(AlertSubscription, NewAlertSubscription, AlertFilter, AlertChannel)),
+    tags((name = "alerts", description = "Each person's alerts: the answers they want to hear \
+        about (score range, survey, touchpoint, segment, only with a comment), on one channel \
+        (email to their own address, Slack, Microsoft Teams, a webhook), at once or gathered \
+        every `batch_minutes`."))
+)]
+pub struct Doc;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/alert-subscriptions", Key(Configure), list)
+        .post("/api/v1/alert-subscriptions", Key(Configure), create)
+        .get("/api/v1/alert-subscriptions/{id}", Key(Configure), show)
+        .patch("/api/v1/alert-subscriptions/{id}", Key(Configure), update)
+        .delete("/api/v1/alert-subscriptions/{id}", Key(Configure), remove)
+}
+
+/// What a subscription wants; every filter but the channel may be left out.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertFilter {
+    pub channel: AlertChannel,
+    /// The incoming webhook URL of slack, teams and webhook; empty for email (alerts go
+    /// to the person's own address). It must reach a public address unless the operator
+    /// allows the host (`--allow-webhook-hosts`).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Score range 0–10, both ends included.
+    #[serde(default)]
+    pub min_score: u8,
+    #[serde(default = "ten")]
+    pub max_score: u8,
+    #[serde(default)]
+    pub survey_id: Option<i64>,
+    #[serde(default)]
+    pub touchpoint: Option<String>,
+    /// A customer segment attribute, and the value it must have.
+    #[serde(default)]
+    pub segment_key: Option<String>,
+    #[serde(default)]
+    pub segment_value: Option<String>,
+    #[serde(default)]
+    pub only_with_comment: bool,
+    /// 0 (the default) sends each answer at once; 5–1440 gathers them into one message
+    /// every that many minutes.
+    #[serde(default)]
+    pub batch_minutes: u32,
+}
+
+fn ten() -> u8 {
+    10
+}
+
+impl From<AlertFilter> for SubscriptionFilter {
+    fn from(x: AlertFilter) -> Self {
+        let text = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        Self {
+            channel: x.channel.into(),
+            target: text(x.target),
+            min_score: x.min_score,
+            max_score: x.max_score,
+            survey_id: x.survey_id,
+            touchpoint: text(x.touchpoint),
+            segment_key: text(x.segment_key),
+            segment_value: text(x.segment_value),
+            only_with_comment: x.only_with_comment,
+            batch_minutes: x.batch_minutes,
+        }
+    }
+}
+
+impl From<SubscriptionFilter> for AlertFilter {
+    fn from(x: SubscriptionFilter) -> Self {
+        Self {
+            channel: x.channel.into(),
+            target: x.target,
+            min_score: x.min_score,
+            max_score: x.max_score,
+            survey_id: x.survey_id,
+            touchpoint: x.touchpoint,
+            segment_key: x.segment_key,
+            segment_value: x.segment_value,
+            only_with_comment: x.only_with_comment,
+            batch_minutes: x.batch_minutes,
+        }
+    }
+}
+
+/// The body of a new subscription: whose it is, and its filter's fields beside it. (Read
+/// by hand in [`create`], which takes `user_id` out and the filter from the rest.)
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAlertSubscription {
+    /// Whose alerts these are: a member of the workspace.
+    pub user_id: i64,
+    #[serde(flatten)]
+    pub filter: AlertFilter,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertSubscription {
+    pub id: i64,
+    pub user_id: i64,
+    #[serde(flatten)]
+    pub filter: AlertFilter,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Subscription> for AlertSubscription {
+    fn from(x: Subscription) -> Self {
+        Self {
+            id: x.id,
+            user_id: x.user_id,
+            filter: x.filter.into(),
+            created_at: x.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only this person's subscriptions.
+    pub user_id: Option<i64>,
+}
+
+fn subscription_id(raw: &str) -> ApiResult<i64> {
+    raw.parse()
+        .map_err(|_| ApiError::not_found(format!("no alert subscription {raw:?}")))
+}
+
+/// A webhook target must pass the same outbound rules as a workspace's webhooks.
+async fn check_target(state: &AppState, filter: &SubscriptionFilter) -> ApiResult<()> {
+    if let Some(url) = &filter.target {
+        filter
+            .check()
+            .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        outbound::check_registration(&state.config.allowed_hosts, "target", url)
+            .await
+            .map_err(ApiError::unprocessable)?;
+    }
+    Ok(())
+}
+
+#[utoipa::path(get, path = "/api/v1/alert-subscriptions", operation_id = "listAlertSubscriptions", tag = "alerts",
+    params(ListQuery), security(("api_key" = [])),
+    responses((status = 200, body = Vec<AlertSubscription>)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Query(query): Query<ListQuery>,
+) -> ApiResult<Json<Vec<AlertSubscription>>> {
+    let owner = query.user_id.map_or(Owner::Anyone, Owner::User);
+    let found = state
+        .store
+        .alerts()
+        .list(caller.workspace_id, owner)
+        .await?;
+    Ok(Json(found.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/alert-subscriptions", operation_id = "createAlertSubscription", tag = "alerts",
+    request_body = NewAlertSubscription, security(("api_key" = [])),
+    responses((status = 201, body = AlertSubscription),
+              (status = 422, description = "a filter that is not valid (the message names the field), \
+                  a user who is not a member, or a target that points to a non-public address; \
+                  nothing is stored", body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<AlertSubscription>)> {
+    let Value::Object(mut fields) = body.value else {
+        return Err(ApiError::unprocessable(
+            "request body must be a JSON object with user_id and the filter's fields",
+        ));
+    };
+    let user_id = match fields.remove("user_id") {
+        Some(v) => v.as_i64().ok_or_else(|| {
+            ApiError::unprocessable(format!("user_id must be a user's id (a number); got {v}"))
+        })?,
+        None => {
+            return Err(ApiError::unprocessable(
+                "user_id is required: whose alerts these are",
+            ))
+        }
+    };
+    let filter = SubscriptionFilter::from(from_body::<AlertFilter>(Value::Object(fields))?);
+    check_target(&state, &filter).await?;
+    let created = state
+        .store
+        .alerts()
+        .create(caller.workspace_id, user_id, &filter)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+#[utoipa::path(get, path = "/api/v1/alert-subscriptions/{id}", operation_id = "getAlertSubscription", tag = "alerts",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = AlertSubscription), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertSubscription>> {
+    let id = subscription_id(&id)?;
+    state
+        .store
+        .alerts()
+        .get(caller.workspace_id, Owner::Anyone, id)
+        .await?
+        .map(|x| Json(x.into()))
+        .ok_or_else(|| ApiError::not_found(format!("no alert subscription {id}")))
+}
+
+/// Changes only the filters the body names (JSON merge patch): `null` clears an optional
+/// filter or puts a score bound back to its default.
+#[utoipa::path(patch, path = "/api/v1/alert-subscriptions/{id}", operation_id = "updateAlertSubscription", tag = "alerts",
+    request_body(content = AlertFilter, content_type = "application/merge-patch+json",
+        description = "any subset of the filter's fields"),
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = AlertSubscription), (status = 404, body = Problem),
+              (status = 422, description = "a filter that is not valid; nothing is changed", body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: ApiJson<Value>,
+) -> ApiResult<Response> {
+    let id = subscription_id(&id)?;
+    let Value::Object(patch) = body.value else {
+        return Err(ApiError::unprocessable(
+            "request body must be a JSON object of the filters to change",
+        ));
+    };
+    let alerts = state.store.alerts();
+    let before = alerts
+        .get(caller.workspace_id, Owner::Anyone, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no alert subscription {id}")))?;
+    let mut merged =
+        serde_json::to_value(AlertFilter::from(before.filter.clone())).expect("filter serialises");
+    if let Value::Object(fields) = &mut merged {
+        for (k, v) in patch {
+            match v {
+                Value::Null => fields.remove(&k),
+                v => fields.insert(k, v),
+            };
+        }
+    }
+    let filter = SubscriptionFilter::from(from_body::<AlertFilter>(merged)?);
+    check_target(&state, &filter).await?;
+    let after = alerts
+        .update(caller.workspace_id, Owner::Anyone, id, &filter)
+        .await?;
+    Ok(audited(
+        changes(
+            &AlertFilter::from(before.filter),
+            &AlertFilter::from(after.filter.clone()),
+        ),
+        Json(AlertSubscription::from(after)),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/alert-subscriptions/{id}", operation_id = "deleteAlertSubscription", tag = "alerts",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 204, description = "deleted, with the answers it had gathered"),
+              (status = 404, body = Problem)))]
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = subscription_id(&id)?;
+    state
+        .store
+        .alerts()
+        .delete(caller.workspace_id, Owner::Anyone, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
