@@ -1,5 +1,6 @@
 //! Server-rendered pages: the public survey, sign-in and the dashboard.
 
+pub mod account;
 mod cases;
 mod compare;
 mod customers;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(settings::routes())
         .merge(widget::routes())
         .merge(team::routes())
+        .merge(account::routes())
 }
 
 async fn style() -> Response {

@@ -1,6 +1,6 @@
 //! Background work: delivering the outbox (email, SMS, webhooks, Slack), escalating
-//! overdue cases, sending invitations (schedules, due invitations, reminders) and
-//! applying the answer retention policy daily.
+//! overdue cases, sending invitations (schedules, due invitations, reminders), sending
+//! members' digests and applying the answer retention policy daily.
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -8,6 +8,7 @@
 //! by a poll tick, for retries that fall due and messages queued by other instances.
 
 pub mod delivery;
+pub mod digests;
 pub mod escalation;
 pub mod invitations;
 pub mod retention;
@@ -26,6 +27,7 @@ pub struct Workers {
     stop: watch::Sender<bool>,
     delivery: JoinHandle<()>,
     escalation: JoinHandle<()>,
+    digests: JoinHandle<()>,
     invitations: JoinHandle<()>,
     retention: JoinHandle<()>,
 }
@@ -35,6 +37,7 @@ pub struct Workers {
 pub fn start(store: Store, config: DeliveryConfig) -> Workers {
     let (stop, stopped) = watch::channel(false);
     let escalation = escalation::spawn(store.clone());
+    let digests = digests::spawn(store.clone());
     let invitations = invitations::spawn(store.clone());
     let retention = retention::spawn(store.clone());
     let delivery = tokio::spawn(delivery::run(store, config, stopped));
@@ -42,6 +45,7 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
         stop,
         delivery,
         escalation,
+        digests,
         invitations,
         retention,
     }
@@ -54,6 +58,8 @@ impl Workers {
         let _ = self.delivery.await;
         self.escalation.abort();
         let _ = self.escalation.await;
+        self.digests.abort();
+        let _ = self.digests.await;
         self.invitations.abort();
         let _ = self.invitations.await;
         self.retention.abort();

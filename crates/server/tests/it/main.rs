@@ -13,6 +13,7 @@ mod business;
 mod cases;
 mod customers;
 mod delivery;
+mod digests;
 mod engagements;
 mod escaping;
 mod exports;

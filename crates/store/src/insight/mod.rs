@@ -1,8 +1,9 @@
-//! What the answers say: NPS reports and comparisons, small-group anonymity, KPIs, customer timelines, exports.
+//! What the answers say: NPS reports and comparisons, small-group anonymity, KPIs, customer timelines, exports, staff digests.
 
 pub mod analytics;
 pub(crate) mod anonymity;
 pub mod compare;
+pub mod digests;
 pub mod exports;
 pub mod kpis;
 pub mod report;
