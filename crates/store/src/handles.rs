@@ -77,7 +77,7 @@ handles! {
 
     /// Members' daily or weekly digests: settings, which are due, their facts, sending
     /// (claimed once per period), one-click unsubscribe.
-    /// (`insight/digests/mod.rs`, `digests/due.rs`, `digests/facts.rs`, `digests/send.rs`)
+    /// (`digests/mod.rs`, `digests/due.rs`, `digests/facts.rs`, `digests/send.rs`)
     digests => Digests;
 
     /// Exports of answers in batches, and a period's comments spread over its months.

@@ -314,8 +314,8 @@ fn check_time_zone(s: &str) -> Result<(), String> {
     advocate_core::staff::check_time_zone(s).map(drop)
 }
 
-impl From<store::insight::digests::DigestSettings> for Digest {
-    fn from(s: store::insight::digests::DigestSettings) -> Self {
+impl From<store::digests::DigestSettings> for Digest {
+    fn from(s: store::digests::DigestSettings) -> Self {
         use advocate_core::staff::DigestFrequency as F;
         Self {
             digest: match s.frequency {

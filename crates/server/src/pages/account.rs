@@ -12,7 +12,7 @@ use crate::state::AppState;
 use advocate_core::staff::{self, DigestFrequency};
 use advocate_core::Permission::Dashboards;
 use advocate_core::Role;
-use advocate_store::insight::digests::{digest_membership_of_token, DigestSettings};
+use advocate_store::digests::{digest_membership_of_token, DigestSettings};
 use advocate_store::tenancy::accounts::Membership;
 use advocate_store::StoreError;
 use askama::Template;

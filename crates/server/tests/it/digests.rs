@@ -11,7 +11,7 @@ use advocate_server::auth::hash_password;
 use advocate_server::worker::digests::send_due_digests;
 use advocate_server::worker::{self, DeliveryConfig, SmtpSettings};
 use advocate_store::delivery::outbox::EmailMessage;
-use advocate_store::insight::digests::DigestSettings;
+use advocate_store::digests::DigestSettings;
 use advocate_store::testing::TestDb;
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc, Weekday};
 use reqwest::header::COOKIE;

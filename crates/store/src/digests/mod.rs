@@ -1,4 +1,5 @@
-//! Digests: each member's daily or weekly email of what needs them. `mod.rs` keeps the
+//! Digests (a wing of its own: it reads cases, answers and invitations, and writes the
+//! outbox): each member's daily or weekly email of what needs them. `mod.rs` keeps the
 //! settings (per membership) and the one-click unsubscribe; `due.rs` finds whose digest
 //! is due; `facts.rs` gathers what one says; `send.rs` claims and queues it.
 //!
