@@ -24,6 +24,7 @@ pub mod playbook;
 pub mod query;
 pub mod rescore;
 pub mod score;
+pub mod staff;
 mod stats;
 pub mod text;
 pub mod token;

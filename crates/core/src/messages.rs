@@ -9,6 +9,8 @@
 use crate::labels::Language;
 use crate::playbook::Priority;
 
+pub mod staff;
+
 /// An email's content; addresses are added by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailContent {
@@ -477,7 +479,14 @@ impl Body {
     }
 
     fn finish(self, subject: String) -> EmailContent {
-        let body: String = self.html.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+        let body: String = self
+            .html
+            .iter()
+            .map(|p| match p.starts_with("<ul>") {
+                true => format!("{p}\n"),
+                false => format!("<p>{p}</p>\n"),
+            })
+            .collect();
         EmailContent {
             subject,
             text: format!("{}\n", self.text.join("\n\n")),

@@ -62,15 +62,30 @@ pub fn check_password(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The language of a staff email: the inviter's choice (checked: one Advocate speaks),
+/// else the workspace's.
+pub fn check_staff_language(
+    chosen: Option<&str>,
+    workspace_language: &advocate_core::Language,
+) -> Result<advocate_core::Language, ApiError> {
+    let tag = match chosen.map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l) => advocate_core::staff::check_language(l).map_err(ApiError::unprocessable)?,
+        None => advocate_core::staff::check_language(workspace_language.as_str()).unwrap_or("en"),
+    };
+    Ok(advocate_core::Language::new(tag).expect("supported languages are valid tags"))
+}
+
 /// Emails a link to join the workspace. Someone who already has an account accepts it
 /// with their password (nobody joins a workspace without saying so, and no admin learns
-/// who has an account elsewhere); a newcomer chooses one. A current member is a conflict:
-/// the members list shows them already.
+/// who has an account elsewhere) and reads it in their own language; a newcomer chooses
+/// a password and reads it in `language` (the inviter's choice, default the workspace's).
+/// A current member is a conflict: the members list shows them already.
 pub async fn invite(
     state: &AppState,
     workspace_id: i64,
     email: &str,
     role: Role,
+    language: Option<&str>,
     actor: &str,
 ) -> Result<InviteOutcome, ApiError> {
     let email = check_email(email)?;
@@ -95,23 +110,31 @@ pub async fn invite(
         .get(workspace_id)
         .await?
         .ok_or_else(|| ApiError::not_found("no such workspace"))?;
+    let mut lang = check_staff_language(language, &workspace.default_language)?;
+    if let Some(user) = &account {
+        lang = staff_language(state, user.id, lang).await?;
+    }
     let expires_at = Utc::now() + Duration::days(INVITATION_DAYS);
     let secret = secret();
     let link = format!("{}/invite/{secret}", state.store.public_url());
-    let how = match account {
-        Some(_) => "Accept with your Advocate password here",
-        None => "Choose your password here",
-    };
+    let role_name = role.to_string();
+    let content = advocate_core::messages::staff::team_invitation(
+        &lang,
+        &advocate_core::messages::staff::TeamInvitation {
+            inviter: actor.trim_start_matches("user:"),
+            workspace: &workspace.name,
+            role: &role_name,
+            has_account: account.is_some(),
+            days: INVITATION_DAYS,
+            link: &link,
+        },
+    );
     let mail = EmailMessage {
         from: state.store.accounts().email_sender(workspace_id).await?,
         to: email.clone(),
-        subject: format!("You are invited to {} on Advocate", workspace.name),
-        text: format!(
-            "{inviter} invited you to join {} on Advocate as {role}.\n\n\
-             {how} (the link works for {INVITATION_DAYS} days, once):\n{link}\n",
-            workspace.name,
-            inviter = actor.trim_start_matches("user:"),
-        ),
+        subject: content.subject,
+        text: content.text,
+        html: content.html,
         ..Default::default()
     };
     let token = UserToken {
@@ -128,7 +151,7 @@ pub async fn invite(
             TokenPurpose::Invitation,
             &secret,
             &token,
-            Some((workspace_id, &with_html(mail))),
+            Some((workspace_id, &mail)),
             Utc::now(),
         )
         .await?;
@@ -209,19 +232,21 @@ pub async fn request_password_reset(state: &AppState, email: &str) -> Result<(),
     };
     let secret = secret();
     let link = format!("{}/password-reset/{secret}", state.store.public_url());
+    let lang = staff_language(state, user.id, advocate_core::Language::english()).await?;
+    let content =
+        advocate_core::messages::staff::password_reset(&lang, &user.email, RESET_MINUTES, &link);
     let mail = EmailMessage {
-        from: state.store.accounts().email_sender(user.workspace_id).await?,
+        from: state
+            .store
+            .accounts()
+            .email_sender(user.workspace_id)
+            .await?,
         to: user.email.clone(),
-        subject: "Reset your Advocate password".into(),
-        text: format!(
-            "Someone asked to reset the password of {} on Advocate.\n\n\
-             Choose a new password here (the link works for {RESET_MINUTES} minutes, once):\n{link}\n\n\
-             If it was not you, ignore this email: your password stays as it is.\n",
-            user.email
-        ),
+        subject: content.subject,
+        text: content.text,
+        html: content.html,
         ..Default::default()
     };
-    let mail = with_html(mail);
     let token = UserToken {
         email: user.email.clone(),
         workspace_id: None,
@@ -394,13 +419,15 @@ pub async fn reset_password(
     Ok(())
 }
 
-/// The HTML part of a staff email: its text, escaped, with line breaks kept.
-fn with_html(mut mail: EmailMessage) -> EmailMessage {
-    let escaped = advocate_core::messages::escape_html(&mail.text);
-    mail.html = format!(
-        "<!doctype html><html><body><div style=\"white-space:pre-wrap;font-family:sans-serif\">{escaped}</div></body></html>"
-    );
-    mail
+/// The language a person chose for Advocate's emails (`fallback` if it is not one
+/// Advocate speaks).
+async fn staff_language(
+    state: &AppState,
+    user_id: i64,
+    fallback: advocate_core::Language,
+) -> Result<advocate_core::Language, ApiError> {
+    let preferences = state.store.users().preferences(user_id).await?;
+    Ok(advocate_core::Language::new(&preferences.language).unwrap_or(fallback))
 }
 
 /// argon2 is slow on purpose; keep it off the async threads.

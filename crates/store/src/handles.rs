@@ -84,6 +84,11 @@ handles! {
     /// (`insight/analytics.rs`, `insight/compare.rs`)
     analytics => Analytics;
 
+    /// Members' daily or weekly digests: settings, which are due, their facts, sending
+    /// (claimed once per period), one-click unsubscribe.
+    /// (`digests/mod.rs`, `digests/due.rs`, `digests/facts.rs`, `digests/send.rs`)
+    digests => Digests;
+
     /// Exports of answers in batches, and a period's comments spread over its months.
     /// (`insight/exports.rs`)
     exports => Exports;
@@ -129,7 +134,7 @@ handles! {
     /// (`tenancy/workspaces.rs`, `tenancy/setup.rs`, `tenancy/widget_secret.rs`)
     workspaces => Workspaces;
 
-    /// People who sign in.
+    /// People who sign in; their language and time zone.
     /// (`tenancy/users.rs`)
     users => Users;
 

@@ -10,6 +10,7 @@ pub mod answers;
 pub mod business;
 pub mod closed_loop;
 pub mod delivery;
+pub mod digests;
 mod error;
 pub mod feedback;
 mod handles;

@@ -20,8 +20,10 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(members, invite, set_role, remove, keys, create_key, rotate_key, revoke_key, audit_log),
-    components(schemas(Member, NewMember, RoleChange, InviteOutcome, ApiKey, NewApiKey, CreatedApiKey, AuditEntry, Role, Scope)),
+    paths(members, invite, set_role, remove, preferences, change_preferences, digest, set_digest,
+        keys, create_key, rotate_key, revoke_key, audit_log),
+    components(schemas(Member, NewMember, RoleChange, InviteOutcome, Preferences, PreferencesChange,
+        Digest, DigestFrequency, ApiKey, NewApiKey, CreatedApiKey, AuditEntry, Role, Scope)),
     tags((name = "accounts", description = "People and their roles, API keys with scopes, \
         and the audit log. Needs a key with the admin scope."))
 )]
@@ -33,6 +35,22 @@ pub fn routes() -> Routes {
         .post("/api/v1/members", Key(Administer), invite)
         .put("/api/v1/members/{user_id}", Key(Administer), set_role)
         .delete("/api/v1/members/{user_id}", Key(Administer), remove)
+        .get(
+            "/api/v1/members/{user_id}/preferences",
+            Key(Administer),
+            preferences,
+        )
+        .patch(
+            "/api/v1/members/{user_id}/preferences",
+            Key(Administer),
+            change_preferences,
+        )
+        .get("/api/v1/members/{user_id}/digest", Key(Administer), digest)
+        .put(
+            "/api/v1/members/{user_id}/digest",
+            Key(Administer),
+            set_digest,
+        )
         .get("/api/v1/api-keys", Key(Administer), keys)
         .post("/api/v1/api-keys", Key(Administer), create_key)
         .post("/api/v1/api-keys/{id}/rotate", Key(Administer), rotate_key)
@@ -45,6 +63,9 @@ pub fn routes() -> Routes {
 pub struct NewMember {
     pub email: String,
     pub role: Role,
+    /// The invitation's language (en, nb, sv, da, fi, de, nl) for someone new; default the
+    /// workspace's. Someone with an account reads it in their own.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -109,6 +130,7 @@ pub async fn invite(
         caller.workspace_id,
         &body.value.email,
         body.value.role.into(),
+        body.value.language.as_deref(),
         &caller.actor(),
     )
     .await?;
@@ -149,6 +171,214 @@ pub async fn remove(
     let user_id = id_of(&user_id, "member")?;
     team::remove_member(&state, caller.workspace_id, user_id, &caller.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A member's language and time zone: Advocate's emails to them (invitations, password
+/// resets, alerts, digests) are written in the language, digests arrive at their hour in
+/// the zone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Preferences {
+    pub user_id: i64,
+    pub email: String,
+    /// One of en, nb, sv, da, fi, de, nl.
+    pub language: String,
+    /// An IANA time zone name, e.g. Europe/Oslo.
+    pub time_zone: String,
+}
+
+/// What to change; a field left out keeps its value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesChange {
+    /// One of en, nb, sv, da, fi, de, nl.
+    pub language: Option<String>,
+    /// An IANA time zone name, e.g. Europe/Oslo.
+    pub time_zone: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DigestFrequency {
+    Off,
+    Daily,
+    /// On Mondays.
+    Weekly,
+}
+
+/// A member's digest in this workspace: off, daily (the last 24 hours) or weekly (on
+/// Mondays, the last 7 days), at `hour` in their time zone.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Digest {
+    pub digest: DigestFrequency,
+    /// 0–23, in the member's time zone.
+    pub hour: i64,
+}
+
+/// The member behind a path's id, in the caller's workspace only.
+async fn member_of(
+    state: &AppState,
+    workspace_id: i64,
+    raw: &str,
+) -> ApiResult<store::models::User> {
+    let user_id = id_of(raw, "member")?;
+    let missing = || ApiError::not_found(format!("no member {raw:?}"));
+    if state
+        .store
+        .accounts()
+        .role_of(user_id, workspace_id)
+        .await?
+        .is_none()
+    {
+        return Err(missing());
+    }
+    state.store.users().get(user_id).await?.ok_or_else(missing)
+}
+
+async fn preferences_of(state: &AppState, user: &store::models::User) -> ApiResult<Preferences> {
+    let p = state.store.users().preferences(user.id).await?;
+    Ok(Preferences {
+        user_id: user.id,
+        email: user.email.clone(),
+        language: p.language,
+        time_zone: p.time_zone,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{user_id}/preferences", operation_id = "getMemberPreferences", tag = "accounts",
+    params(("user_id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = Preferences), (status = 404, body = Problem)))]
+pub async fn preferences(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<Preferences>> {
+    let user = member_of(&state, caller.workspace_id, &user_id).await?;
+    Ok(Json(preferences_of(&state, &user).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/members/{user_id}/preferences", operation_id = "changeMemberPreferences", tag = "accounts",
+    request_body = PreferencesChange, params(("user_id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = Preferences),
+              (status = 400, description = "a language Advocate does not speak, or no such time zone; nothing changed", body = Problem),
+              (status = 404, body = Problem)))]
+pub async fn change_preferences(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<String>,
+    body: ApiJson<PreferencesChange>,
+) -> ApiResult<Json<Preferences>> {
+    let user = member_of(&state, caller.workspace_id, &user_id).await?;
+    let change = body.value;
+    // Both checked before anything is written: a bad one changes nothing.
+    for (value, check) in [
+        (
+            &change.language,
+            check_language as fn(&str) -> Result<(), String>,
+        ),
+        (&change.time_zone, check_time_zone),
+    ] {
+        if let Some(v) = value {
+            check(v).map_err(ApiError::bad_request)?;
+        }
+    }
+    state
+        .store
+        .users()
+        .set_preferences(
+            user.id,
+            change.language.as_deref(),
+            change.time_zone.as_deref(),
+        )
+        .await?;
+    let after = preferences_of(&state, &user).await?;
+    state
+        .store
+        .audit()
+        .record_person(
+            user.id,
+            Some(caller.workspace_id),
+            &caller.actor(),
+            "preferences.changed",
+            &format!("language {}, time zone {}", after.language, after.time_zone),
+        )
+        .await?;
+    Ok(Json(after))
+}
+
+fn check_language(s: &str) -> Result<(), String> {
+    advocate_core::staff::check_language(s).map(drop)
+}
+
+fn check_time_zone(s: &str) -> Result<(), String> {
+    advocate_core::staff::check_time_zone(s).map(drop)
+}
+
+impl From<store::digests::DigestSettings> for Digest {
+    fn from(s: store::digests::DigestSettings) -> Self {
+        use advocate_core::staff::DigestFrequency as F;
+        Self {
+            digest: match s.frequency {
+                F::Off => DigestFrequency::Off,
+                F::Daily => DigestFrequency::Daily,
+                F::Weekly => DigestFrequency::Weekly,
+            },
+            hour: i64::from(s.hour),
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{user_id}/digest", operation_id = "getMemberDigest", tag = "accounts",
+    params(("user_id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = Digest), (status = 404, body = Problem)))]
+pub async fn digest(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<String>,
+) -> ApiResult<Json<Digest>> {
+    let user = member_of(&state, caller.workspace_id, &user_id).await?;
+    let settings = state
+        .store
+        .digests()
+        .settings(user.id, caller.workspace_id)
+        .await?;
+    Ok(Json(settings.into()))
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{user_id}/digest", operation_id = "setMemberDigest", tag = "accounts",
+    request_body = Digest, params(("user_id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = Digest), (status = 404, body = Problem),
+              (status = 422, description = "hour outside 0–23", body = Problem)))]
+pub async fn set_digest(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(user_id): Path<String>,
+    body: super::replace::FullJson<Digest>,
+) -> ApiResult<Json<Digest>> {
+    let user = member_of(&state, caller.workspace_id, &user_id).await?;
+    let frequency = match body.value.digest {
+        DigestFrequency::Off => "off",
+        DigestFrequency::Daily => "daily",
+        DigestFrequency::Weekly => "weekly",
+    };
+    let settings = crate::pages::account::digest_settings(frequency, body.value.hour)?;
+    let settings = state
+        .store
+        .digests()
+        .set(user.id, caller.workspace_id, settings)
+        .await?;
+    state
+        .store
+        .audit()
+        .record_person(
+            user.id,
+            Some(caller.workspace_id),
+            &caller.actor(),
+            "digest.changed",
+            &format!("{} at {:02}:00", settings.frequency, settings.hour),
+        )
+        .await?;
+    Ok(Json(settings.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/api-keys", operation_id = "listApiKeys", tag = "accounts", security(("api_key" = [])),

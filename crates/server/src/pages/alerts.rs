@@ -159,7 +159,7 @@ pub async fn add(
 
 /// The account page again, with why the subscription was not added (nothing was).
 async fn refused(state: &AppState, who: &crate::auth::SignedIn, why: String) -> Response {
-    match super::team::account_page(state, who, Some(why)).await {
+    match super::account::account_page(state, who, None, None, Some(why)).await {
         Ok(page) => (StatusCode::UNPROCESSABLE_ENTITY, page).into_response(),
         Err(e) => e.into_response(),
     }

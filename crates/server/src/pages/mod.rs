@@ -1,5 +1,6 @@
 //! Server-rendered pages: the public survey, sign-in and the dashboard.
 
+pub mod account;
 mod alerts;
 mod cases;
 mod compare;
@@ -48,6 +49,7 @@ pub fn routes() -> Routes {
         .merge(settings::routes())
         .merge(widget::routes())
         .merge(team::routes())
+        .merge(account::routes())
         .merge(alerts::routes())
 }
 

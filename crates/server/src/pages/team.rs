@@ -1,5 +1,5 @@
 //! People and keys: the team page (`/team`: members, roles, invitations, API keys), the
-//! audit log (`/audit`), your account and workspace switcher (`/account`), and the public
+//! audit log (`/audit`), the workspace switcher (your account page is `account.rs`), and the public
 //! pages behind emailed links (`/invite/{token}`, `/password-reset`).
 
 use super::signin::RequireSignIn;
@@ -13,7 +13,7 @@ use crate::state::AppState;
 use crate::team::{self, MIN_PASSWORD};
 use advocate_core::Permission::{Administer, Dashboards};
 use advocate_core::{Role, Scope};
-use advocate_store::tenancy::accounts::{Member, Membership, TokenPurpose};
+use advocate_store::tenancy::accounts::{Member, TokenPurpose};
 use advocate_store::tenancy::audit::AuditEntry;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -34,7 +34,6 @@ pub fn routes() -> Routes {
         .post("/team/api-keys/{id}/rotate", Person(Administer), rotate_key)
         .post("/team/api-keys/{id}/revoke", Person(Administer), revoke_key)
         .get("/audit", Person(Administer), audit)
-        .get("/account", Person(Dashboards), account)
         .post("/workspace", Person(Dashboards), switch_workspace)
         // Reached from an emailed link, before anyone is signed in.
         .get("/invite/{token}", Public, invitation)
@@ -69,6 +68,9 @@ pub struct TeamPage {
     pub error: Option<String>,
     /// A key just made, shown once.
     pub new_key: Option<String>,
+    /// Languages an invitation can be written in, and the workspace's (the default).
+    pub languages: &'static [(&'static str, &'static str)],
+    pub workspace_language: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -78,21 +80,6 @@ pub struct AuditPage {
     pub user: String,
     pub entries: Vec<AuditEntry>,
     pub older: Option<i64>,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "account.html")]
-pub struct AccountPage {
-    pub workspace: String,
-    pub user: String,
-    pub role: Role,
-    pub current: i64,
-    pub memberships: Vec<Membership>,
-    /// The person's own alert subscriptions (none for viewers, who cannot have any).
-    pub alerts: Vec<super::alerts::AlertRow>,
-    pub can_alert: bool,
-    /// Why the alert just sent was not added.
-    pub alert_error: Option<String>,
 }
 
 /// The small public forms behind emailed links.
@@ -131,8 +118,11 @@ async fn team_page(
         .await
         .map_err(internal)?;
     let date = |t: chrono::DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+    let workspace = super::workspace_of(state, who.workspace_id).await?;
     Ok(TeamPage {
-        workspace: super::workspace_of(state, who.workspace_id).await?.name,
+        languages: &advocate_core::staff::LANGUAGE_NAMES,
+        workspace_language: workspace.default_language.as_str().to_owned(),
+        workspace: workspace.name,
         user: who.email.clone(),
         members,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
@@ -182,6 +172,9 @@ async fn after(
 pub struct InviteForm {
     email: String,
     role: String,
+    /// Empty: the workspace's language.
+    #[serde(default)]
+    language: Option<String>,
 }
 
 pub async fn invite(
@@ -191,8 +184,15 @@ pub async fn invite(
 ) -> Response {
     let outcome = async {
         let role = Role::parse(&f.role).map_err(|e| ApiError::unprocessable(e.0))?;
-        let team::InviteOutcome::Invited { email, .. } =
-            team::invite(&state, who.workspace_id, &f.email, role, &who.actor()).await?;
+        let team::InviteOutcome::Invited { email, .. } = team::invite(
+            &state,
+            who.workspace_id,
+            &f.email,
+            role,
+            f.language.as_deref(),
+            &who.actor(),
+        )
+        .await?;
         Ok(format!(
             "An invitation was sent to {email}; they are a member once they accept it."
         ))
@@ -359,42 +359,6 @@ pub async fn audit(
         user: who.email,
         entries,
         older,
-    })
-}
-
-pub async fn account(
-    State(state): State<AppState>,
-    RequireSignIn(who): RequireSignIn,
-) -> Result<AccountPage, PageError> {
-    account_page(&state, &who, None).await
-}
-
-/// The account page of `who`, with an alert form's error when one was refused.
-pub(super) async fn account_page(
-    state: &AppState,
-    who: &crate::auth::SignedIn,
-    alert_error: Option<String>,
-) -> Result<AccountPage, PageError> {
-    let memberships = state
-        .store
-        .accounts()
-        .memberships(who.user_id)
-        .await
-        .map_err(internal)?;
-    let can_alert = who.role.grants(advocate_core::Permission::ReadCases);
-    let alerts = match can_alert {
-        true => super::alerts::rows(state, who.workspace_id, who.user_id).await?,
-        false => Vec::new(),
-    };
-    Ok(AccountPage {
-        workspace: super::workspace_of(state, who.workspace_id).await?.name,
-        user: who.email.clone(),
-        role: who.role,
-        current: who.workspace_id,
-        memberships,
-        alerts,
-        can_alert,
-        alert_error,
     })
 }
 

@@ -66,7 +66,9 @@ struct Senders {
     retry: RetryPolicy,
 }
 
-pub(super) async fn run(store: Store, config: DeliveryConfig, mut stop: watch::Receiver<bool>) {
+/// Delivers the outbox until `stop` turns true (what [`super::start`] runs; tests that
+/// drive the other loops themselves run it alone).
+pub async fn run(store: Store, config: DeliveryConfig, mut stop: watch::Receiver<bool>) {
     let http = reqwest::Client::builder()
         .timeout(config.http_timeout)
         .user_agent(concat!("Advocate/", env!("CARGO_PKG_VERSION")))

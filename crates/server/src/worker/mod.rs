@@ -1,8 +1,8 @@
 //! Background work: delivering the outbox (email, SMS, webhooks, Slack, Teams), escalating
-//! overdue cases, sending batched alerts, sending invitations (schedules, due invitations,
-//! reminders) and applying the answer retention policy daily; [`mailbox`] polls the
-//! mailbox customers reply to (added with [`Workers::read_mailbox`] where one is
-//! configured).
+//! overdue cases, sending batched alerts and members' digests, sending invitations
+//! (schedules, due invitations, reminders) and applying the answer retention policy
+//! daily; [`mailbox`] polls the mailbox customers reply to (added with
+//! [`Workers::read_mailbox`] where one is configured).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -11,6 +11,7 @@
 
 pub mod alerts;
 pub mod delivery;
+pub mod digests;
 pub mod escalation;
 pub mod invitations;
 pub mod mailbox;
@@ -31,6 +32,7 @@ pub struct Workers {
     delivery: JoinHandle<()>,
     escalation: JoinHandle<()>,
     alerts: JoinHandle<()>,
+    digests: JoinHandle<()>,
     invitations: JoinHandle<()>,
     retention: JoinHandle<()>,
     mailbox: Option<JoinHandle<()>>,
@@ -42,6 +44,7 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
     let (stop, stopped) = watch::channel(false);
     let escalation = escalation::spawn(store.clone());
     let alerts = alerts::spawn(store.clone());
+    let digests = digests::spawn(store.clone());
     let invitations = invitations::spawn(store.clone());
     let retention = retention::spawn(store.clone());
     let delivery = tokio::spawn(delivery::run(store, config, stopped));
@@ -50,6 +53,7 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
         delivery,
         escalation,
         alerts,
+        digests,
         invitations,
         retention,
         mailbox: None,
@@ -82,6 +86,8 @@ impl Workers {
         let _ = self.escalation.await;
         self.alerts.abort();
         let _ = self.alerts.await;
+        self.digests.abort();
+        let _ = self.digests.await;
         self.invitations.abort();
         let _ = self.invitations.await;
         self.retention.abort();

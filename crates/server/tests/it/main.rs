@@ -15,6 +15,7 @@ mod cases;
 mod conversation;
 mod customers;
 mod delivery;
+mod digests;
 mod engagements;
 mod escaping;
 mod exports;

@@ -28,6 +28,29 @@ pub fn unsubscribed_customer_of_token(key: &[u8], tok: &str, now: DateTime<Utc>)
     named(key, tok, now, "unsub:")
 }
 
+/// The token of a member's one-click digest unsubscribe link
+/// (`/digest/unsubscribe/{token}`): it names the person and the workspace.
+pub fn digest_unsubscribe_token(
+    key: &[u8],
+    user_id: i64,
+    workspace_id: i64,
+    now: DateTime<Utc>,
+) -> String {
+    let expires = now + Duration::days(365 * UNSUBSCRIBE_YEARS);
+    token::sign(
+        key,
+        &format!("digest:{user_id}:{workspace_id}"),
+        expires.timestamp(),
+    )
+}
+
+/// The (user, workspace) a digest unsubscribe token names, if genuine and unexpired.
+pub fn digest_membership_of_token(key: &[u8], tok: &str, now: DateTime<Utc>) -> Option<(i64, i64)> {
+    let payload = token::verify(key, tok, now.timestamp())?;
+    let (user, workspace) = payload.strip_prefix("digest:")?.split_once(':')?;
+    Some((user.parse().ok()?, workspace.parse().ok()?))
+}
+
 /// The token in an SMS provider's delivery-status callback URL for an invitation.
 pub fn sms_status_token(key: &[u8], invitation_id: i64, expires_at: DateTime<Utc>) -> String {
     token::sign(key, &format!("sms:{invitation_id}"), expires_at.timestamp())
@@ -67,5 +90,14 @@ mod tests {
             unsubscribed_customer_of_token(b"k", &unsub, now + Duration::days(3000)),
             Some(42)
         );
+        // A digest token names a membership and is no other kind of token.
+        let digest = digest_unsubscribe_token(b"k", 7, 42, now);
+        assert_eq!(
+            digest_membership_of_token(b"k", &digest, now),
+            Some((7, 42))
+        );
+        assert_eq!(digest_membership_of_token(b"other", &digest, now), None);
+        assert_eq!(digest_membership_of_token(b"k", &unsub, now), None);
+        assert_eq!(unsubscribed_customer_of_token(b"k", &digest, now), None);
     }
 }

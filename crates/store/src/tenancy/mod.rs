@@ -6,6 +6,6 @@ pub mod audit;
 pub(crate) mod lookup;
 pub mod settings;
 pub mod setup;
-pub(crate) mod users;
+pub mod users;
 pub mod widget_secret;
 pub(crate) mod workspaces;

@@ -3,7 +3,7 @@
 use crate::models::User;
 use crate::Users;
 use crate::{to_ts, Result, StoreError};
-use advocate_core::Role;
+use advocate_core::{staff, Role};
 use chrono::Utc;
 use sqlx::Row;
 
@@ -102,4 +102,94 @@ impl Users<'_> {
         })
         .transpose()
     }
+}
+
+/// The language and time zone a person reads Advocate's emails in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StaffPreferences {
+    /// One of `advocate_core::i18n::SUPPORTED`.
+    pub language: String,
+    /// An IANA time zone name.
+    pub time_zone: String,
+}
+
+impl Users<'_> {
+    /// A person's language and time zone.
+    #[tracing::instrument(name = "users.preferences", level = "debug", skip_all)]
+    pub async fn preferences(&self, user_id: i64) -> Result<StaffPreferences> {
+        let row = sqlx::query("SELECT language, time_zone FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.store.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no user with id {user_id}")))?;
+        Ok(StaffPreferences {
+            language: row.try_get("language")?,
+            time_zone: row.try_get("time_zone")?,
+        })
+    }
+
+    /// Changes what is named (`None` keeps it); both are checked by core first, so a bad
+    /// value changes nothing.
+    #[tracing::instrument(name = "users.set_preferences", level = "debug", skip_all)]
+    pub async fn set_preferences(
+        &self,
+        user_id: i64,
+        language: Option<&str>,
+        time_zone: Option<&str>,
+    ) -> Result<StaffPreferences> {
+        let language = language
+            .map(staff::check_language)
+            .transpose()
+            .map_err(StoreError::Invalid)?;
+        let time_zone = time_zone
+            .map(staff::check_time_zone)
+            .transpose()
+            .map_err(StoreError::Invalid)?;
+        let done = sqlx::query(
+            "UPDATE users SET language = COALESCE($1, language), \
+             time_zone = COALESCE($2, time_zone) WHERE id = $3",
+        )
+        .bind(language)
+        .bind(time_zone.map(|tz| tz.name().to_owned()))
+        .bind(user_id)
+        .execute(&self.store.writer)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no user with id {user_id}")));
+        }
+        self.preferences(user_id).await
+    }
+
+    /// The language of the person with this address, if they have an account.
+    #[tracing::instrument(name = "users.language_of", level = "debug", skip_all)]
+    pub async fn language_of(&self, email: &str) -> Result<Option<String>> {
+        let mut conn = self.store.pool.acquire().await?;
+        language_of_in(&mut conn, email).await
+    }
+}
+
+/// The language of the person with this address, inside the caller's transaction.
+pub(crate) async fn language_of_in(
+    conn: &mut sqlx::AnyConnection,
+    email: &str,
+) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT language FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// The language to write to `email` in: theirs when the address has an account, else
+/// `fallback` (the workspace's language).
+pub(crate) async fn staff_language_in(
+    conn: &mut sqlx::AnyConnection,
+    email: &str,
+    fallback: &advocate_core::Language,
+) -> Result<advocate_core::Language> {
+    Ok(language_of_in(conn, email)
+        .await?
+        .and_then(|l| advocate_core::Language::new(&l).ok())
+        .unwrap_or_else(|| fallback.clone()))
 }

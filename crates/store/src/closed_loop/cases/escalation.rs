@@ -5,6 +5,7 @@ use crate::closed_loop::context::format_due;
 use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
 use crate::models::WorkspaceSettings;
 use crate::tenancy::lookup::{company_in, sender, settings_in};
+use crate::tenancy::users::staff_language_in;
 use crate::Cases;
 use crate::{to_ts, Backend, Result};
 use advocate_core::messages::{self, AlertFacts};
@@ -131,7 +132,8 @@ async fn queue_escalation(
     )
     .await?;
     if let Some(to) = &settings.manager_email {
-        let content = messages::escalation(lang, &facts);
+        let lang = staff_language_in(conn, to, lang).await?;
+        let content = messages::escalation(&lang, &facts);
         let msg = EmailMessage {
             from: sender(settings),
             to: to.clone(),

@@ -4,6 +4,7 @@
 use crate::closed_loop::cases::{add_note_in, move_case_in};
 use crate::delivery::outbox::{enqueue_email, enqueue_event, EmailMessage};
 use crate::tenancy::lookup::{admin_emails, alert_address, company_in, sender, settings_in};
+use crate::tenancy::users::staff_language_in;
 use crate::{to_ts, Result};
 use advocate_core::case::CaseStatus;
 use advocate_core::conversation::address::CaseRef;
@@ -366,25 +367,24 @@ async fn notify_assignee(
         Some(to) => vec![to],
         None => admin_emails(conn, workspace_id).await?,
     };
-    let (_, lang) = company_in(conn, workspace_id).await?;
+    let (_, workspace_language) = company_in(conn, workspace_id).await?;
     let url = format!("{}/cases/{case_id}", store.public_url());
-    let content = messages::customer_replied(
-        &lang,
-        &messages::ReplyFacts {
-            case_id,
-            from: &m.from,
-            excerpt: &m.body,
-            case_url: &url,
-            reopened,
-        },
-    );
+    let facts = messages::ReplyFacts {
+        case_id,
+        from: &m.from,
+        excerpt: &m.body,
+        case_url: &url,
+        reopened,
+    };
     for to in recipients {
+        let lang = staff_language_in(conn, &to, &workspace_language).await?;
+        let content = messages::customer_replied(&lang, &facts);
         let email = EmailMessage {
             from: sender(&settings),
             to,
-            subject: content.subject.clone(),
-            text: content.text.clone(),
-            html: content.html.clone(),
+            subject: content.subject,
+            text: content.text,
+            html: content.html,
             ..EmailMessage::default()
         };
         enqueue_email(conn, workspace_id, "case.replied", &email).await?;

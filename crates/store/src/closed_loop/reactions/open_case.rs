@@ -6,6 +6,7 @@ use crate::closed_loop::new_cases::NewCase;
 use crate::delivery::outbox::{enqueue_chat, enqueue_email, EmailMessage, MessageKind};
 use crate::models::{Answer, Customer, RoutingRule, WorkspaceSettings};
 use crate::tenancy::lookup::{admin_emails, alert_address, sender};
+use crate::tenancy::users::staff_language_in;
 use crate::{to_ts, Result};
 use advocate_core::messages::{self, AlertFacts};
 use advocate_core::{Playbook, Priority, Score};
@@ -141,8 +142,9 @@ pub(super) async fn open_case(
         case_url: &case_url,
     };
     for to in alert_recipients(conn, ws, &assignee, settings).await? {
-        // Alerts go to staff: the workspace's language.
-        let content = messages::detractor_alert(&default_lang, &facts);
+        // Alerts go to staff: in the recipient's language when they have an account.
+        let lang = staff_language_in(conn, &to, &default_lang).await?;
+        let content = messages::detractor_alert(&lang, &facts);
         let msg = EmailMessage {
             from: sender(settings),
             to,

@@ -1,0 +1,636 @@
+//! The emails Advocate sends to staff, in the recipient's own language: invitations to a
+//! team, password resets and digests. Same building blocks as the customers' emails
+//! (`fill`, [`super::Body`]): values from users are escaped in the HTML part.
+
+use super::{escape_html, fill, priority_label, Body, EmailContent};
+use crate::labels::Language;
+use crate::nps::NpsCounts;
+use crate::playbook::Priority;
+
+/// One language's staff words. Placeholders in braces are filled by [`fill`].
+struct StaffCatalog {
+    lang: &'static str,
+    // Invitation to a workspace. {inviter} {workspace} {role} {days}
+    invite_subject: &'static str,
+    invite_intro: &'static str,
+    invite_new: &'static str,
+    invite_existing: &'static str,
+    // Password reset. {email} {minutes}
+    reset_subject: &'static str,
+    reset_intro: &'static str,
+    reset_link: &'static str,
+    reset_ignore: &'static str,
+    // Digest. {workspace}
+    digest_subject_daily: &'static str,
+    digest_subject_weekly: &'static str,
+    digest_intro_daily: &'static str,
+    digest_intro_weekly: &'static str,
+    /// {open} {overdue}
+    cases_yours: &'static str,
+    cases_all: &'static str,
+    overdue: &'static str,
+    /// {count}
+    detractors: &'static str,
+    no_comment: &'static str,
+    /// {nps} {previous} {change}
+    nps: &'static str,
+    /// {nps}
+    nps_no_previous: &'static str,
+    nps_none: &'static str,
+    significant: &'static str,
+    not_significant: &'static str,
+    /// {rate} {answered} {sent}
+    response_rate: &'static str,
+    score: &'static str,
+    dashboard: &'static str,
+    unsubscribe: &'static str,
+    why: &'static str,
+}
+
+const EN: StaffCatalog = StaffCatalog {
+    lang: "en",
+    invite_subject: "You are invited to {workspace} on Advocate",
+    invite_intro: "{inviter} invited you to join {workspace} on Advocate as {role}.",
+    invite_new: "Choose your password here (the link works for {days} days, once):",
+    invite_existing:
+        "Accept with your Advocate password here (the link works for {days} days, once):",
+    reset_subject: "Reset your Advocate password",
+    reset_intro: "Someone asked to reset the password of {email} on Advocate.",
+    reset_link: "Choose a new password here (the link works for {minutes} minutes, once):",
+    reset_ignore: "If it was not you, ignore this email: your password stays as it is.",
+    digest_subject_daily: "{workspace}: your daily digest",
+    digest_subject_weekly: "{workspace}: your weekly digest",
+    digest_intro_daily: "What needs you in {workspace}, from the last 24 hours.",
+    digest_intro_weekly: "What needs you in {workspace}, from the last 7 days.",
+    cases_yours: "Your open cases: {open}, of which {overdue} overdue.",
+    cases_all: "Open cases: {open}, of which {overdue} overdue.",
+    overdue: "overdue",
+    detractors: "New detractors: {count}.",
+    no_comment: "(no comment)",
+    nps: "NPS: {nps} (the period before: {previous}, change {change}).",
+    nps_no_previous: "NPS: {nps} (no answers in the period before).",
+    nps_none: "No NPS answers in this period.",
+    significant: "The change is statistically significant.",
+    not_significant: "The change is within the noise: not statistically significant.",
+    response_rate: "Response rate: {rate} % ({answered} of {sent} invitations answered).",
+    score: "score",
+    dashboard: "Open the dashboard",
+    unsubscribe: "Unsubscribe from this digest",
+    why: "You get this digest because you chose it on your account page.",
+};
+
+const NB: StaffCatalog = StaffCatalog {
+    lang: "nb",
+    invite_subject: "Du er invitert til {workspace} i Advocate",
+    invite_intro: "{inviter} har invitert deg til {workspace} i Advocate som {role}.",
+    invite_new: "Velg passordet ditt her (lenken virker i {days} dager, én gang):",
+    invite_existing:
+        "Godta med Advocate-passordet ditt her (lenken virker i {days} dager, én gang):",
+    reset_subject: "Tilbakestill passordet ditt i Advocate",
+    reset_intro: "Noen har bedt om å tilbakestille passordet til {email} i Advocate.",
+    reset_link: "Velg et nytt passord her (lenken virker i {minutes} minutter, én gang):",
+    reset_ignore:
+        "Var det ikke deg, kan du se bort fra denne e-posten: passordet ditt forblir som det er.",
+    digest_subject_daily: "{workspace}: din daglige oppsummering",
+    digest_subject_weekly: "{workspace}: din ukentlige oppsummering",
+    digest_intro_daily: "Dette trenger deg i {workspace}, fra det siste døgnet.",
+    digest_intro_weekly: "Dette trenger deg i {workspace}, fra de siste 7 dagene.",
+    cases_yours: "Dine åpne saker: {open}, hvorav {overdue} på overtid.",
+    cases_all: "Åpne saker: {open}, hvorav {overdue} på overtid.",
+    overdue: "på overtid",
+    detractors: "Nye kritikere: {count}.",
+    no_comment: "(ingen kommentar)",
+    nps: "NPS: {nps} (perioden før: {previous}, endring {change}).",
+    nps_no_previous: "NPS: {nps} (ingen svar i perioden før).",
+    nps_none: "Ingen NPS-svar i denne perioden.",
+    significant: "Endringen er statistisk signifikant.",
+    not_significant: "Endringen er innenfor støyen: ikke statistisk signifikant.",
+    response_rate: "Svarprosent: {rate} % ({answered} av {sent} invitasjoner besvart).",
+    score: "score",
+    dashboard: "Åpne dashbordet",
+    unsubscribe: "Meld deg av denne oppsummeringen",
+    why: "Du får denne oppsummeringen fordi du valgte den på kontosiden din.",
+};
+
+const SV: StaffCatalog = StaffCatalog {
+    lang: "sv",
+    invite_subject: "Du är inbjuden till {workspace} i Advocate",
+    invite_intro: "{inviter} har bjudit in dig till {workspace} i Advocate som {role}.",
+    invite_new: "Välj ditt lösenord här (länken fungerar i {days} dagar, en gång):",
+    invite_existing:
+        "Acceptera med ditt Advocate-lösenord här (länken fungerar i {days} dagar, en gång):",
+    reset_subject: "Återställ ditt lösenord i Advocate",
+    reset_intro: "Någon har bett om att återställa lösenordet för {email} i Advocate.",
+    reset_link: "Välj ett nytt lösenord här (länken fungerar i {minutes} minuter, en gång):",
+    reset_ignore:
+        "Om det inte var du kan du bortse från det här mejlet: ditt lösenord förblir oförändrat.",
+    digest_subject_daily: "{workspace}: din dagliga sammanfattning",
+    digest_subject_weekly: "{workspace}: din veckosammanfattning",
+    digest_intro_daily: "Det här behöver dig i {workspace}, från det senaste dygnet.",
+    digest_intro_weekly: "Det här behöver dig i {workspace}, från de senaste 7 dagarna.",
+    cases_yours: "Dina öppna ärenden: {open}, varav {overdue} försenade.",
+    cases_all: "Öppna ärenden: {open}, varav {overdue} försenade.",
+    overdue: "försenat",
+    detractors: "Nya kritiker: {count}.",
+    no_comment: "(ingen kommentar)",
+    nps: "NPS: {nps} (perioden innan: {previous}, förändring {change}).",
+    nps_no_previous: "NPS: {nps} (inga svar perioden innan).",
+    nps_none: "Inga NPS-svar under perioden.",
+    significant: "Förändringen är statistiskt signifikant.",
+    not_significant: "Förändringen ligger inom bruset: inte statistiskt signifikant.",
+    response_rate: "Svarsfrekvens: {rate} % ({answered} av {sent} inbjudningar besvarade).",
+    score: "betyg",
+    dashboard: "Öppna översikten",
+    unsubscribe: "Avsluta prenumerationen på sammanfattningen",
+    why: "Du får den här sammanfattningen eftersom du valde den på din kontosida.",
+};
+
+const DA: StaffCatalog = StaffCatalog {
+    lang: "da",
+    invite_subject: "Du er inviteret til {workspace} i Advocate",
+    invite_intro: "{inviter} har inviteret dig til {workspace} i Advocate som {role}.",
+    invite_new: "Vælg din adgangskode her (linket virker i {days} dage, én gang):",
+    invite_existing:
+        "Accepter med din Advocate-adgangskode her (linket virker i {days} dage, én gang):",
+    reset_subject: "Nulstil din adgangskode til Advocate",
+    reset_intro: "Nogen har bedt om at nulstille adgangskoden til {email} i Advocate.",
+    reset_link: "Vælg en ny adgangskode her (linket virker i {minutes} minutter, én gang):",
+    reset_ignore:
+        "Hvis det ikke var dig, kan du se bort fra denne e-mail: din adgangskode forbliver uændret.",
+    digest_subject_daily: "{workspace}: dit daglige overblik",
+    digest_subject_weekly: "{workspace}: dit ugentlige overblik",
+    digest_intro_daily: "Det her har brug for dig i {workspace}, fra det seneste døgn.",
+    digest_intro_weekly: "Det her har brug for dig i {workspace}, fra de seneste 7 dage.",
+    cases_yours: "Dine åbne sager: {open}, heraf {overdue} forsinkede.",
+    cases_all: "Åbne sager: {open}, heraf {overdue} forsinkede.",
+    overdue: "forsinket",
+    detractors: "Nye kritikere: {count}.",
+    no_comment: "(ingen kommentar)",
+    nps: "NPS: {nps} (perioden før: {previous}, ændring {change}).",
+    nps_no_previous: "NPS: {nps} (ingen svar i perioden før).",
+    nps_none: "Ingen NPS-svar i denne periode.",
+    significant: "Ændringen er statistisk signifikant.",
+    not_significant: "Ændringen ligger inden for støjen: ikke statistisk signifikant.",
+    response_rate: "Svarprocent: {rate} % ({answered} af {sent} invitationer besvaret).",
+    score: "score",
+    dashboard: "Åbn oversigten",
+    unsubscribe: "Afmeld dette overblik",
+    why: "Du får dette overblik, fordi du valgte det på din kontoside.",
+};
+
+const FI: StaffCatalog = StaffCatalog {
+    lang: "fi",
+    invite_subject: "Sinut on kutsuttu Advocateen: {workspace}",
+    invite_intro: "{inviter} kutsui sinut Advocateen roolissa {role}. Työtila: {workspace}.",
+    invite_new: "Valitse salasanasi tästä (linkki toimii {days} päivää, kerran):",
+    invite_existing: "Hyväksy Advocate-salasanallasi tästä (linkki toimii {days} päivää, kerran):",
+    reset_subject: "Vaihda Advocate-salasanasi",
+    reset_intro: "Joku pyysi vaihtamaan Advocate-tilin {email} salasanan.",
+    reset_link: "Valitse uusi salasana tästä (linkki toimii {minutes} minuuttia, kerran):",
+    reset_ignore:
+        "Jos et pyytänyt tätä, voit jättää viestin huomiotta: salasanasi pysyy ennallaan.",
+    digest_subject_daily: "{workspace}: päivittäinen koosteesi",
+    digest_subject_weekly: "{workspace}: viikoittainen koosteesi",
+    digest_intro_daily: "Nämä odottavat sinua viimeisen vuorokauden ajalta. Työtila: {workspace}.",
+    digest_intro_weekly: "Nämä odottavat sinua viimeisen 7 päivän ajalta. Työtila: {workspace}.",
+    cases_yours: "Avoimet tapauksesi: {open}, joista myöhässä {overdue}.",
+    cases_all: "Avoimet tapaukset: {open}, joista myöhässä {overdue}.",
+    overdue: "myöhässä",
+    detractors: "Uudet arvostelijat: {count}.",
+    no_comment: "(ei kommenttia)",
+    nps: "NPS: {nps} (edellinen jakso: {previous}, muutos {change}).",
+    nps_no_previous: "NPS: {nps} (edellisellä jaksolla ei vastauksia).",
+    nps_none: "Tällä jaksolla ei NPS-vastauksia.",
+    significant: "Muutos on tilastollisesti merkitsevä.",
+    not_significant: "Muutos on satunnaisvaihtelun rajoissa: ei tilastollisesti merkitsevä.",
+    response_rate: "Vastausprosentti: {rate} % ({answered}/{sent} kutsuun vastattu).",
+    score: "pisteet",
+    dashboard: "Avaa koontinäyttö",
+    unsubscribe: "Peru tämän koosteen tilaus",
+    why: "Saat tämän koosteen, koska valitsit sen tilisivullasi.",
+};
+
+const DE: StaffCatalog = StaffCatalog {
+    lang: "de",
+    invite_subject: "Einladung zu {workspace} in Advocate",
+    invite_intro: "{inviter} hat Sie eingeladen, {workspace} in Advocate als {role} beizutreten.",
+    invite_new: "Wählen Sie hier Ihr Passwort (der Link gilt {days} Tage, einmalig):",
+    invite_existing:
+        "Nehmen Sie hier mit Ihrem Advocate-Passwort an (der Link gilt {days} Tage, einmalig):",
+    reset_subject: "Setzen Sie Ihr Advocate-Passwort zurück",
+    reset_intro: "Jemand hat angefordert, das Passwort von {email} in Advocate zurückzusetzen.",
+    reset_link: "Wählen Sie hier ein neues Passwort (der Link gilt {minutes} Minuten, einmalig):",
+    reset_ignore:
+        "Falls Sie das nicht waren, ignorieren Sie diese E-Mail: Ihr Passwort bleibt unverändert.",
+    digest_subject_daily: "{workspace}: Ihre tägliche Übersicht",
+    digest_subject_weekly: "{workspace}: Ihre wöchentliche Übersicht",
+    digest_intro_daily: "Was in {workspace} auf Sie wartet, aus den letzten 24 Stunden.",
+    digest_intro_weekly: "Was in {workspace} auf Sie wartet, aus den letzten 7 Tagen.",
+    cases_yours: "Ihre offenen Fälle: {open}, davon {overdue} überfällig.",
+    cases_all: "Offene Fälle: {open}, davon {overdue} überfällig.",
+    overdue: "überfällig",
+    detractors: "Neue Kritiker: {count}.",
+    no_comment: "(kein Kommentar)",
+    nps: "NPS: {nps} (Zeitraum davor: {previous}, Veränderung {change}).",
+    nps_no_previous: "NPS: {nps} (keine Antworten im Zeitraum davor).",
+    nps_none: "Keine NPS-Antworten in diesem Zeitraum.",
+    significant: "Die Veränderung ist statistisch signifikant.",
+    not_significant: "Die Veränderung liegt im Rauschen: nicht statistisch signifikant.",
+    response_rate: "Antwortquote: {rate} % ({answered} von {sent} Einladungen beantwortet).",
+    score: "Bewertung",
+    dashboard: "Dashboard öffnen",
+    unsubscribe: "Diese Übersicht abbestellen",
+    why: "Sie erhalten diese Übersicht, weil Sie sie auf Ihrer Kontoseite gewählt haben.",
+};
+
+const NL: StaffCatalog = StaffCatalog {
+    lang: "nl",
+    invite_subject: "Je bent uitgenodigd voor {workspace} in Advocate",
+    invite_intro: "{inviter} heeft je uitgenodigd voor {workspace} in Advocate als {role}.",
+    invite_new: "Kies hier je wachtwoord (de link werkt {days} dagen, één keer):",
+    invite_existing:
+        "Accepteer hier met je Advocate-wachtwoord (de link werkt {days} dagen, één keer):",
+    reset_subject: "Stel je Advocate-wachtwoord opnieuw in",
+    reset_intro:
+        "Iemand heeft gevraagd het wachtwoord van {email} in Advocate opnieuw in te stellen.",
+    reset_link: "Kies hier een nieuw wachtwoord (de link werkt {minutes} minuten, één keer):",
+    reset_ignore: "Was jij dit niet? Negeer dan deze e-mail: je wachtwoord blijft zoals het is.",
+    digest_subject_daily: "{workspace}: je dagelijkse overzicht",
+    digest_subject_weekly: "{workspace}: je wekelijkse overzicht",
+    digest_intro_daily: "Wat in {workspace} op je wacht, uit de afgelopen 24 uur.",
+    digest_intro_weekly: "Wat in {workspace} op je wacht, uit de afgelopen 7 dagen.",
+    cases_yours: "Je open zaken: {open}, waarvan {overdue} te laat.",
+    cases_all: "Open zaken: {open}, waarvan {overdue} te laat.",
+    overdue: "te laat",
+    detractors: "Nieuwe criticasters: {count}.",
+    no_comment: "(geen opmerking)",
+    nps: "NPS: {nps} (de periode ervoor: {previous}, verandering {change}).",
+    nps_no_previous: "NPS: {nps} (geen antwoorden in de periode ervoor).",
+    nps_none: "Geen NPS-antwoorden in deze periode.",
+    significant: "De verandering is statistisch significant.",
+    not_significant: "De verandering valt binnen de ruis: niet statistisch significant.",
+    response_rate: "Responspercentage: {rate} % ({answered} van {sent} uitnodigingen beantwoord).",
+    score: "score",
+    dashboard: "Open het dashboard",
+    unsubscribe: "Afmelden voor dit overzicht",
+    why: "Je krijgt dit overzicht omdat je het op je accountpagina hebt gekozen.",
+};
+
+const CATALOGS: [&StaffCatalog; 7] = [&EN, &NB, &SV, &DA, &FI, &DE, &NL];
+
+fn catalog(lang: &Language) -> &'static StaffCatalog {
+    CATALOGS
+        .into_iter()
+        .find(|c| c.lang == lang.as_str())
+        .unwrap_or(&EN)
+}
+
+fn body(c: &StaffCatalog) -> Body {
+    Body {
+        lang: c.lang,
+        text: Vec::new(),
+        html: Vec::new(),
+    }
+}
+
+/// What an invitation to join a workspace says.
+pub struct TeamInvitation<'a> {
+    pub inviter: &'a str,
+    pub workspace: &'a str,
+    pub role: &'a str,
+    pub has_account: bool,
+    pub days: i64,
+    pub link: &'a str,
+}
+
+/// An invitation to join a workspace, in the invited person's language.
+pub fn team_invitation(lang: &Language, f: &TeamInvitation) -> EmailContent {
+    let c = catalog(lang);
+    let days = f.days.to_string();
+    let values = [
+        ("inviter", f.inviter),
+        ("workspace", f.workspace),
+        ("role", f.role),
+        ("days", days.as_str()),
+    ];
+    let mut b = body(c);
+    b.para(c.invite_intro, &values);
+    let how = if f.has_account {
+        c.invite_existing
+    } else {
+        c.invite_new
+    };
+    b.line_and_link(how, &values, f.link);
+    b.finish(fill(c.invite_subject, &values))
+}
+
+/// A password-reset email, in the person's language.
+pub fn password_reset(lang: &Language, email: &str, minutes: i64, link: &str) -> EmailContent {
+    let c = catalog(lang);
+    let minutes = minutes.to_string();
+    let values = [("email", email), ("minutes", minutes.as_str())];
+    let mut b = body(c);
+    b.para(c.reset_intro, &values);
+    b.line_and_link(c.reset_link, &values, link);
+    b.para(c.reset_ignore, &[]);
+    b.finish(fill(c.reset_subject, &values))
+}
+
+/// A case a digest lists.
+#[derive(Debug, Clone)]
+pub struct DigestCase {
+    pub id: i64,
+    pub customer: String,
+    pub score: u8,
+    pub priority: Priority,
+    pub overdue: bool,
+    pub url: String,
+}
+
+/// A new detractor a digest lists.
+#[derive(Debug, Clone)]
+pub struct DigestDetractor {
+    pub customer: String,
+    pub score: u8,
+    pub comment: Option<String>,
+    pub url: String,
+}
+
+/// Everything a digest says, gathered by the store for one member and period.
+#[derive(Debug, Clone)]
+pub struct DigestFacts {
+    pub workspace: String,
+    pub weekly: bool,
+    /// The cases are the member's own (an agent's), not the workspace's.
+    pub own_cases: bool,
+    pub open_cases: u64,
+    pub overdue_cases: u64,
+    /// The first open cases, soonest due first.
+    pub cases: Vec<DigestCase>,
+    pub new_detractors: u64,
+    /// The first new detractors, newest first.
+    pub detractors: Vec<DigestDetractor>,
+    pub nps: NpsCounts,
+    pub previous_nps: NpsCounts,
+    pub invitations_sent: u64,
+    pub invitations_answered: u64,
+    pub dashboard_url: String,
+    pub unsubscribe_url: String,
+}
+
+/// How many characters of a comment a digest shows.
+pub const EXCERPT_CHARS: usize = 160;
+
+/// The start of a comment, cut at a word where it can be, with an ellipsis when cut.
+pub fn excerpt(comment: &str, max_chars: usize) -> String {
+    let comment = comment.split_whitespace().collect::<Vec<_>>().join(" ");
+    if comment.chars().count() <= max_chars {
+        return comment;
+    }
+    let cut: String = comment.chars().take(max_chars).collect();
+    let cut = match cut.rfind(' ') {
+        Some(i) if i > max_chars / 2 => &cut[..i],
+        _ => cut.as_str(),
+    };
+    format!("{}…", cut.trim_end())
+}
+
+/// An NPS value as shown in a digest: whole points.
+fn points(x: f64) -> String {
+    format!("{x:.0}")
+}
+
+/// The digest of one member for one period, in their language: cases, new detractors,
+/// NPS with its change and whether that change is significant, the response rate, and
+/// links to the dashboard and to unsubscribe.
+pub fn digest(lang: &Language, f: &DigestFacts) -> EmailContent {
+    let c = catalog(lang);
+    let workspace = [("workspace", f.workspace.as_str())];
+    let mut b = body(c);
+    b.para(
+        if f.weekly {
+            c.digest_intro_weekly
+        } else {
+            c.digest_intro_daily
+        },
+        &workspace,
+    );
+
+    let (open, overdue) = (f.open_cases.to_string(), f.overdue_cases.to_string());
+    b.para(
+        if f.own_cases {
+            c.cases_yours
+        } else {
+            c.cases_all
+        },
+        &[("open", &open), ("overdue", &overdue)],
+    );
+    let cases: Vec<(String, String)> = f
+        .cases
+        .iter()
+        .map(|k| {
+            let mut line = format!(
+                "#{} {} ({} {}, {})",
+                k.id,
+                k.customer,
+                c.score,
+                k.score,
+                priority_label(lang, k.priority)
+            );
+            if k.overdue {
+                line.push_str(&format!(" — {}", c.overdue));
+            }
+            (line, k.url.clone())
+        })
+        .collect();
+    b.list(&cases);
+
+    let count = f.new_detractors.to_string();
+    b.para(c.detractors, &[("count", &count)]);
+    let detractors: Vec<(String, String)> = f
+        .detractors
+        .iter()
+        .map(|d| {
+            let comment = d
+                .comment
+                .as_deref()
+                .map(|t| format!("“{}”", excerpt(t, EXCERPT_CHARS)))
+                .unwrap_or_else(|| c.no_comment.to_owned());
+            (
+                format!("{} ({} {}): {comment}", d.customer, c.score, d.score),
+                d.url.clone(),
+            )
+        })
+        .collect();
+    b.list(&detractors);
+
+    match (f.nps.nps(), f.previous_nps.nps()) {
+        (None, _) => b.para(c.nps_none, &[]),
+        (Some(now), None) => b.para(c.nps_no_previous, &[("nps", &points(now))]),
+        (Some(now), Some(before)) => {
+            let change = format!("{:+.0}", now - before);
+            b.para(
+                c.nps,
+                &[
+                    ("nps", &points(now)),
+                    ("previous", &points(before)),
+                    ("change", &change),
+                ],
+            );
+            if let Some(cmp) = f.nps.compare(&f.previous_nps) {
+                b.para(
+                    if cmp.significant {
+                        c.significant
+                    } else {
+                        c.not_significant
+                    },
+                    &[],
+                );
+            }
+        }
+    }
+
+    if f.invitations_sent > 0 {
+        let rate = format!(
+            "{:.0}",
+            100.0 * f.invitations_answered as f64 / f.invitations_sent as f64
+        );
+        let (answered, sent) = (
+            f.invitations_answered.to_string(),
+            f.invitations_sent.to_string(),
+        );
+        b.para(
+            c.response_rate,
+            &[("rate", &rate), ("answered", &answered), ("sent", &sent)],
+        );
+    }
+
+    b.links(&[(c.dashboard, f.dashboard_url.as_str())]);
+    b.para(c.why, &[]);
+    b.links(&[(c.unsubscribe, f.unsubscribe_url.as_str())]);
+    let subject = if f.weekly {
+        c.digest_subject_weekly
+    } else {
+        c.digest_subject_daily
+    };
+    b.finish(fill(subject, &workspace))
+}
+
+impl Body {
+    /// A sentence followed by its link: on the next line in text, a link in HTML.
+    fn line_and_link(&mut self, template: &str, values: &[(&str, &str)], link: &str) {
+        self.para(template, values);
+        let last = self.text.last_mut().expect("para pushed a line");
+        last.push('\n');
+        last.push_str(link);
+        let html = self.html.last_mut().expect("para pushed a line");
+        let link = escape_html(link);
+        html.push_str(&format!("<br><a href=\"{link}\">{link}</a>"));
+    }
+
+    /// A list of linked lines (text: the line, then its link indented).
+    fn list(&mut self, items: &[(String, String)]) {
+        if items.is_empty() {
+            return;
+        }
+        let text: Vec<String> = items
+            .iter()
+            .map(|(line, url)| format!("- {line}\n  {url}"))
+            .collect();
+        self.text.push(text.join("\n"));
+        let html: String = items
+            .iter()
+            .map(|(line, url)| {
+                format!(
+                    "<li><a href=\"{}\">{}</a></li>",
+                    escape_html(url),
+                    escape_html(line)
+                )
+            })
+            .collect();
+        self.html.push(format!("<ul>{html}</ul>"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> DigestFacts {
+        DigestFacts {
+            workspace: "Acme <b>".into(),
+            weekly: false,
+            own_cases: true,
+            open_cases: 2,
+            overdue_cases: 1,
+            cases: vec![DigestCase {
+                id: 7,
+                customer: "<Eve>".into(),
+                score: 2,
+                priority: Priority::High,
+                overdue: true,
+                url: "http://x/cases/7".into(),
+            }],
+            new_detractors: 1,
+            detractors: vec![DigestDetractor {
+                customer: "<Eve>".into(),
+                score: 2,
+                comment: Some("Slow & <rude>".into()),
+                url: "http://x/cases/7".into(),
+            }],
+            nps: NpsCounts::new(8, 1, 1),
+            previous_nps: NpsCounts::new(1, 1, 8),
+            invitations_sent: 4,
+            invitations_answered: 1,
+            dashboard_url: "http://x/dashboard".into(),
+            unsubscribe_url: "http://x/digest/unsubscribe/t".into(),
+        }
+    }
+
+    #[test]
+    fn every_language_has_its_own_digest_and_escapes_values() {
+        let mut subjects = std::collections::BTreeSet::new();
+        for lang in crate::i18n::SUPPORTED {
+            let mail = digest(&Language::new(lang).unwrap(), &facts());
+            assert!(subjects.insert(mail.subject.clone()), "{lang}");
+            assert!(mail.text.contains("<Eve>") && mail.text.contains("Slow & <rude>"));
+            assert!(!mail.html.contains("<Eve>") && mail.html.contains("&lt;Eve&gt;"));
+            assert!(mail.html.contains("http://x/digest/unsubscribe/t"));
+            assert!(mail.text.contains("25 %"), "{lang}: {}", mail.text);
+        }
+        let nb = digest(&Language::new("nb").unwrap(), &facts());
+        assert!(nb.text.contains("Dine åpne saker: 2"), "{}", nb.text);
+        assert!(nb.text.contains("statistisk signifikant"), "{}", nb.text);
+    }
+
+    #[test]
+    fn staff_emails_come_in_every_language() {
+        let mut seen = std::collections::BTreeSet::new();
+        for lang in crate::i18n::SUPPORTED {
+            let lang = Language::new(lang).unwrap();
+            let reset = password_reset(&lang, "a@b.c", 60, "http://x/r/1");
+            let invite = team_invitation(
+                &lang,
+                &TeamInvitation {
+                    inviter: "boss@b.c",
+                    workspace: "Acme",
+                    role: "agent",
+                    has_account: false,
+                    days: 7,
+                    link: "http://x/invite/1",
+                },
+            );
+            assert!(reset.text.contains("http://x/r/1") && reset.text.contains("60"));
+            assert!(invite.text.contains("http://x/invite/1") && invite.text.contains("Acme"));
+            assert!(seen.insert(reset.subject) && seen.insert(invite.subject));
+        }
+    }
+
+    #[test]
+    fn excerpts_cut_long_comments_at_a_word() {
+        assert_eq!(excerpt("short  one\n", 20), "short one");
+        let long = "word ".repeat(50);
+        let cut = excerpt(&long, 22);
+        assert!(cut.ends_with('…') && cut.chars().count() <= 23, "{cut}");
+    }
+}
