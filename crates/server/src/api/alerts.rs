@@ -44,9 +44,10 @@ pub fn routes() -> Routes {
         .delete("/api/v1/alert-subscriptions/{id}", Key(Configure), remove)
 }
 
-/// What a subscription wants; every filter but the channel may be left out.
+/// What a subscription wants; every filter but the channel may be left out. (Unknown
+/// fields are refused by [`known_fields_only`], not by serde: a `deny_unknown_fields`
+/// schema cannot be combined with `user_id` in [`NewAlertSubscription`]'s document.)
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AlertFilter {
     pub channel: AlertChannel,
     /// The incoming webhook URL of slack, teams and webhook; empty for email (alerts go
@@ -78,6 +79,31 @@ pub struct AlertFilter {
 
 fn ten() -> u8 {
     10
+}
+
+/// The fields of [`AlertFilter`], the only ones a body may name besides `user_id`.
+const FILTER_FIELDS: [&str; 10] = [
+    "channel",
+    "target",
+    "min_score",
+    "max_score",
+    "survey_id",
+    "touchpoint",
+    "segment_key",
+    "segment_value",
+    "only_with_comment",
+    "batch_minutes",
+];
+
+/// Refuses a body that names a field no subscription has (a typo must not be ignored).
+fn known_fields_only(fields: &serde_json::Map<String, Value>) -> ApiResult<()> {
+    match fields.keys().find(|k| !FILTER_FIELDS.contains(&k.as_str())) {
+        Some(k) => Err(ApiError::unprocessable(format!(
+            "unknown field {k:?}; a subscription has {}",
+            FILTER_FIELDS.join(", ")
+        ))),
+        None => Ok(()),
+    }
 }
 
 impl From<AlertFilter> for SubscriptionFilter {
@@ -214,6 +240,7 @@ pub async fn create(
             ))
         }
     };
+    known_fields_only(&fields)?;
     let filter = SubscriptionFilter::from(from_body::<AlertFilter>(Value::Object(fields))?);
     check_target(&state, &filter).await?;
     let created = state
@@ -262,6 +289,7 @@ pub async fn update(
             "request body must be a JSON object of the filters to change",
         ));
     };
+    known_fields_only(&patch)?;
     let alerts = state.store.alerts();
     let before = alerts
         .get(caller.workspace_id, Owner::Anyone, id)
