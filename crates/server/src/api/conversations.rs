@@ -26,7 +26,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 #[openapi(
     paths(list_messages, send_message, draft, receive_email, unmatched, assign, dismiss,
         templates, set_template, reset_template),
-    components(schemas(CaseMessage, Attachment, NewMessage, Draft, InboundResult, UnmatchedMail,
+    components(schemas(CaseMessage, Attachment, RawEmail, NewMessage, Draft, InboundResult, UnmatchedMail,
         Assignment, MessageTemplateBody, TemplateRow)),
     tags((name = "conversation", description = "Writing to the customer from a case and hearing \
         them back. Each email carries a Reply-To unique to its case and threading headers; \
@@ -227,6 +227,11 @@ pub async fn send_message(
     Ok((StatusCode::CREATED, Json(msg.into())))
 }
 
+/// One raw email, its bytes as they are.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct RawEmail(#[allow(dead_code)] Vec<u8>);
+
 /// What became of a posted message.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboundResult {
@@ -240,7 +245,7 @@ pub struct InboundResult {
 
 #[utoipa::path(post, path = "/api/v1/inbound/email", operation_id = "receiveEmail",
     tag = "conversation", security(("api_key" = [])),
-    request_body(content = String, content_type = "text/plain",
+    request_body(content = RawEmail, content_type = "application/octet-stream",
         description = "One raw RFC 5322 message, as a mail provider's inbound forwarding posts it (at most 10 MB). The body is read as it is whatever its Content-Type (message/rfc822, text/plain, application/octet-stream)."),
     responses((status = 202, body = InboundResult),
         (status = 413, description = "larger than 10 MB", body = Problem),
