@@ -128,8 +128,12 @@ pub async fn dismiss(
     RequireSignIn(user): RequireSignIn,
     Path(id): Path<String>,
 ) -> Response {
+    const NO_SUCH: PageError = PageError(
+        StatusCode::NOT_FOUND,
+        "There is no such unmatched message (already assigned or dismissed?).",
+    );
     let Ok(id) = id.parse::<i64>() else {
-        return Redirect::to("/cases/unmatched").into_response();
+        return NO_SUCH.into_response();
     };
     match state
         .store
@@ -137,7 +141,8 @@ pub async fn dismiss(
         .dismiss(user.workspace_id, id, &user.email)
         .await
     {
-        Ok(()) | Err(StoreError::NotFound(_)) => Redirect::to("/cases/unmatched").into_response(),
+        Ok(()) => Redirect::to("/cases/unmatched").into_response(),
+        Err(StoreError::NotFound(_)) => NO_SUCH.into_response(),
         Err(e) => internal(e).into_response(),
     }
 }
