@@ -96,25 +96,39 @@ impl std::fmt::Display for ReplyRoute {
 /// needed — the key alone tells whether a token is Advocate's. A forged or altered token
 /// is `None`.
 pub fn case_of_address(key: &[u8], address: &str) -> Option<CaseRef> {
-    // A bare address, "<address>" or "Name <address>".
-    let address = match (address.rfind('<'), address.rfind('>')) {
-        (Some(open), Some(close)) if open < close => &address[open + 1..close],
-        _ => address,
-    };
-    let address = address.trim();
-    let (local, _domain) = address.rsplit_once('@')?;
-    let token = local.rsplit_once('+').map_or(local, |(_, t)| t);
-    let token = token.to_ascii_lowercase();
-    let rest = token.strip_prefix('c')?;
-    let (case, rest) = rest.split_once("-w")?;
-    let (workspace, mac) = rest.split_once('-')?;
-    let case_id = canonical_id(case)?;
-    let workspace_id = canonical_id(workspace)?;
+    let (case_id, workspace_id, mac) = token_parts(address)?;
     let expected = token_mac(key, workspace_id, case_id);
     constant_time_eq(expected.as_bytes(), mac.as_bytes()).then_some(CaseRef {
         workspace_id,
         case_id,
     })
+}
+
+/// Whether an address carries something shaped like a reply token (`c12-w3-…`), signed
+/// or not: one that does not verify is a forged or damaged reply address, not mail that
+/// merely names no case.
+pub fn names_a_token(address: &str) -> bool {
+    token_parts(address).is_some()
+}
+
+/// (case id, workspace id, mac) of the token in a bare address, "<address>" or
+/// "Name <address>", lowercased.
+fn token_parts(address: &str) -> Option<(i64, i64, String)> {
+    let address = match (address.rfind('<'), address.rfind('>')) {
+        (Some(open), Some(close)) if open < close => &address[open + 1..close],
+        _ => address,
+    };
+    let (local, _domain) = address.trim().rsplit_once('@')?;
+    let token = local.rsplit_once('+').map_or(local, |(_, t)| t);
+    let token = token.to_ascii_lowercase();
+    let rest = token.strip_prefix('c')?;
+    let (case, rest) = rest.split_once("-w")?;
+    let (workspace, mac) = rest.split_once('-')?;
+    Some((
+        canonical_id(case)?,
+        canonical_id(workspace)?,
+        mac.to_owned(),
+    ))
 }
 
 /// A fresh Message-ID (without angle brackets) for a message on a case:
@@ -334,6 +348,14 @@ mod tests {
             plus.split(['+', '@']).nth(1),
             "one token per case"
         );
+    }
+
+    #[test]
+    fn only_addresses_shaped_like_a_token_count_as_forged_when_they_do_not_verify() {
+        assert!(names_a_token("c12-w3-abcdefghijklmnop@replies.example.com"));
+        assert!(names_a_token("support+c12-w3-abcdef@example.com"));
+        assert!(!names_a_token("support@example.com"));
+        assert!(!names_a_token("carl-west@example.com"));
     }
 
     #[test]
