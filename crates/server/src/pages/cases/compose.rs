@@ -70,9 +70,7 @@ fn page(
         to: contact.email.filter(|e| !e.trim().is_empty()),
         reply_to: state
             .addressing
-            .route
-            .as_ref()
-            .map(|r| r.address_for(&state.reply_key, user.workspace_id, d.case.id))
+            .reply_to(&state.reply_key, user.workspace_id, d.case.id)
             .unwrap_or_default(),
         subject,
         body,
