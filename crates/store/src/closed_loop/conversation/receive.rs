@@ -3,6 +3,7 @@
 
 use crate::closed_loop::cases::{add_note_in, move_case_in};
 use crate::delivery::outbox::{enqueue_email, enqueue_event, EmailMessage};
+use crate::many_rows::placeholders;
 use crate::tenancy::lookup::{admin_emails, alert_address, company_in, sender, settings_in};
 use crate::tenancy::users::staff_language_in;
 use crate::{to_ts, Result};
@@ -14,6 +15,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::{AnyConnection, Row};
+
+/// How many of a message's In-Reply-To and References ids are looked up.
+const MAX_THREAD_IDS: usize = 50;
 
 /// The author recorded for what the customer's reply does to a case.
 const CUSTOMER_REPLY: &str = "customer reply";
@@ -239,20 +243,21 @@ async fn find_case(
             )),
         });
     }
-    // The thread: the newest of our messages it answers or refers to.
+    // The thread: the newest of our messages it answers or refers to, in one lookup.
     let mut ids: Vec<&str> = mail.in_reply_to.iter().map(String::as_str).collect();
     ids.extend(mail.references.iter().rev().map(String::as_str));
-    ids.truncate(50);
-    for id in ids {
-        let row = sqlx::query(
-            "SELECT workspace_id, case_id FROM case_messages WHERE message_id = $1 \
-             AND ($2 IS NULL OR workspace_id = $2) ORDER BY id DESC LIMIT 1",
-        )
-        .bind(id)
-        .bind(receipt.scope)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(r) = row {
+    ids.truncate(MAX_THREAD_IDS);
+    if !ids.is_empty() {
+        let sql = format!(
+            "SELECT workspace_id, case_id FROM case_messages WHERE message_id IN ({}) \
+             AND ($1 IS NULL OR workspace_id = $1) ORDER BY id DESC LIMIT 1",
+            placeholders(2, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(receipt.scope);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        if let Some(r) = query.fetch_optional(&mut *conn).await? {
             return Ok(Ok((r.try_get("workspace_id")?, r.try_get("case_id")?)));
         }
     }
