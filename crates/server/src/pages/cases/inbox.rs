@@ -89,7 +89,7 @@ pub struct InboxPage {
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
     /// For admins: how many replies wait in the unmatched list.
-    pub unmatched: usize,
+    pub unmatched: i64,
 }
 
 fn inbox_href(view: &str, page: u32) -> String {
@@ -163,10 +163,9 @@ pub async fn inbox(
         state
             .store
             .conversations()
-            .unmatched(user.workspace_id)
+            .unmatched_count(user.workspace_id)
             .await
             .map_err(internal)?
-            .len()
     } else {
         0
     };

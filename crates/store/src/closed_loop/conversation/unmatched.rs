@@ -66,6 +66,18 @@ impl crate::Conversations<'_> {
         .collect()
     }
 
+    /// How many messages wait in the workspace's unmatched list.
+    #[tracing::instrument(name = "conversations.unmatched_count", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn unmatched_count(&self, workspace_id: i64) -> Result<i64> {
+        let mut conn = self.store.pool.acquire().await?;
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbound_mail WHERE workspace_id = $1 AND status = 'unmatched'",
+        )
+        .bind(workspace_id)
+        .fetch_one(&mut *conn)
+        .await?)
+    }
+
     /// Assigns unmatched message `id` to case `case_id` on behalf of `actor`: it becomes
     /// the customer's message on the case, with what a reply does there. `NotFound` when
     /// the workspace has no such unmatched message or case.
