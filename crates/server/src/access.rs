@@ -25,14 +25,21 @@ use std::sync::Arc;
 pub enum Access {
     /// Anyone: survey pages, links in messages, the widget, sign-in, health checks.
     Public,
-    /// An API key with a scope that grants the permission.
+    /// An API key with a scope that grants the permission. An agent's personal key is
+    /// refused where the permission is about cases or customers: such a route would show
+    /// them everyone's.
     Key(Permission),
+    /// Like `Key`, and an agent's personal key is let in: the handler keeps it to their own
+    /// cases and customers ([`ApiCaller::only_own`]).
+    Own(Permission),
+    /// A personal API key of any role, for its person's own settings (`/api/v1/me…`).
+    Me,
     /// A signed-in person whose role grants the permission; unsafe methods also need the
     /// session's CSRF token.
     Person(Permission),
 }
 
-use Access::{Key, Person, Public};
+use Access::{Key, Me, Own, Person, Public};
 use Permission::*;
 
 /// One route's rule: method (`*` for any), path as registered, access. Declared next to
@@ -117,14 +124,18 @@ pub async fn authorize(
     };
     match access {
         Public => next.run(req).await,
-        Key(permission) => {
+        Key(_) | Own(_) | Me => {
             // Only the head crosses the await: a request body is not `Sync`.
             let (mut parts, body) = req.into_parts();
-            match api_caller(&state, &parts, permission).await {
+            match api_caller(&state, &parts, access).await {
                 Ok(caller) => {
                     tracing::Span::current().record("workspace", caller.workspace_id);
-                    let change =
-                        ConfigChange::of(permission, &parts, caller.workspace_id, caller.actor());
+                    let change = match access {
+                        Key(p) | Own(p) => {
+                            ConfigChange::of(p, &parts, caller.workspace_id, caller.actor())
+                        }
+                        _ => None,
+                    };
                     parts.extensions.insert(caller);
                     let response = next.run(Request::from_parts(parts, body)).await;
                     audit_change(&state, change, outcome_of(&response)).await;
@@ -165,23 +176,42 @@ fn refuse_unruled(allowed: &[&str], path: &str) -> Response {
     response
 }
 
-async fn api_caller(
-    state: &AppState,
-    req: &Parts,
-    permission: Permission,
-) -> Result<ApiCaller, ApiError> {
+async fn api_caller(state: &AppState, req: &Parts, access: Access) -> Result<ApiCaller, ApiError> {
     let caller = auth::authenticate_key(state, &req.headers).await?;
-    if caller.scopes.iter().any(|s| s.grants(permission)) {
-        Ok(caller)
-    } else {
-        Err(ApiError::forbidden(format!(
-            "this API key's scopes ({}) do not allow {} {}; it needs a key with the {} scope",
+    let what = format!("{} {}", req.method, req.uri.path());
+    let permission = match access {
+        Key(p) | Own(p) => p,
+        Me if caller.person.is_some() => return Ok(caller),
+        _ => {
+            return Err(ApiError::forbidden(format!(
+                "{what} is about one person: call it with a personal API key (created on \
+                 your account page), not a workspace key"
+            )))
+        }
+    };
+    if !caller.scopes.iter().any(|s| s.grants(permission)) {
+        return Err(ApiError::forbidden(format!(
+            "this API key's scopes ({}) do not allow {what}; it needs a key with the {} scope",
             advocate_core::access::format_scopes(&caller.scopes),
-            req.method,
-            req.uri.path(),
             needed_scope(permission)
-        )))
+        )));
     }
+    if let Some(person) = caller.person.as_ref() {
+        if !person.role.grants(permission) {
+            return Err(ApiError::forbidden(format!(
+                "this personal key speaks for {} ({}), whose role does not allow {what}",
+                person.email, person.role
+            )));
+        }
+        let about_cases = matches!(permission, ReadCustomers | ReadCases | WorkCases);
+        if about_cases && matches!(access, Key(_)) && caller.only_own().is_some() {
+            return Err(ApiError::forbidden(format!(
+                "{what} covers the whole workspace, and an agent's key reaches only their \
+                 own cases and customers (/api/v1/cases, /api/v1/customers/…)"
+            )));
+        }
+    }
+    Ok(caller)
 }
 
 /// The narrowest scope that grants `p`, named in refusals.

@@ -24,12 +24,34 @@ pub struct ApiCaller {
     /// The key's visible prefix, which names it in the audit log.
     pub prefix: String,
     pub scopes: Vec<Scope>,
+    /// The person a personal key speaks for; `None` for a workspace key.
+    pub person: Option<KeyPerson>,
+}
+
+/// The member behind a personal API key, with their role now.
+#[derive(Debug, Clone)]
+pub struct KeyPerson {
+    pub user_id: i64,
+    pub email: String,
+    pub role: Role,
 }
 
 impl ApiCaller {
-    /// How the audit log names this caller.
+    /// How the audit log names this caller: the person for a personal key.
     pub fn actor(&self) -> String {
-        format!("key:{}", self.prefix)
+        match &self.person {
+            Some(p) => format!("user:{}", p.email),
+            None => format!("key:{}", self.prefix),
+        }
+    }
+
+    /// The address an agent's personal key is held to: only the cases assigned to them
+    /// and the customers they manage. `None`: the key sees the whole workspace.
+    pub fn only_own(&self) -> Option<&str> {
+        self.person
+            .as_ref()
+            .filter(|p| p.role.sees_only_own())
+            .map(|p| p.email.as_str())
     }
 }
 
@@ -54,11 +76,20 @@ pub async fn authenticate_key(
         .authenticate(key)
         .await?
         .ok_or_else(|| ApiError::unauthorized("the API key is not valid (unknown or revoked)"))?;
+    // The store authenticates a personal key only while its person is a member.
+    let person = key.owner.and_then(|o| {
+        Some(KeyPerson {
+            user_id: o.user_id,
+            email: o.email,
+            role: o.role?,
+        })
+    });
     Ok(ApiCaller {
         workspace_id: key.workspace_id,
         key_id: key.id,
         prefix: key.prefix,
         scopes: key.scopes,
+        person,
     })
 }
 

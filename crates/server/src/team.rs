@@ -117,13 +117,12 @@ pub async fn invite(
     let expires_at = Utc::now() + Duration::days(INVITATION_DAYS);
     let secret = secret();
     let link = format!("{}/invite/{secret}", state.store.public_url());
-    let role_name = role.to_string();
     let content = advocate_core::messages::staff::team_invitation(
         &lang,
         &advocate_core::messages::staff::TeamInvitation {
             inviter: actor.trim_start_matches("user:"),
             workspace: &workspace.name,
-            role: &role_name,
+            role,
             has_account: account.is_some(),
             days: INVITATION_DAYS,
             link: &link,

@@ -40,6 +40,18 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set when the key was revoked (or rotated away); a revoked key authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The person a personal key speaks for; `None` for a workspace key.
+    pub owner: Option<KeyOwner>,
+}
+
+/// The person behind a personal API key, with their role in the key's workspace now:
+/// the key can do no more than they can.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyOwner {
+    pub user_id: i64,
+    pub email: String,
+    /// `None` once they are no longer a member (the key then authenticates nothing).
+    pub role: Option<advocate_core::Role>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

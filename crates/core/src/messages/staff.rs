@@ -45,6 +45,11 @@ struct StaffCatalog {
     dashboard: &'static str,
     unsubscribe: &'static str,
     why: &'static str,
+    /// Admin, manager, agent, viewer.
+    roles: [&'static str; 4],
+    /// The page behind the unsubscribe link: title, question, button, done, sign in.
+    /// {workspace} {email}
+    unsubscribe_page: [&'static str; 5],
 }
 
 const EN: StaffCatalog = StaffCatalog {
@@ -77,6 +82,14 @@ const EN: StaffCatalog = StaffCatalog {
     dashboard: "Open the dashboard",
     unsubscribe: "Unsubscribe from this digest",
     why: "You get this digest because you chose it on your account page.",
+    roles: ["an admin", "a manager", "an agent", "a viewer"],
+    unsubscribe_page: [
+        "Your digest from {workspace}",
+        "Stop the digest emails {email} gets from {workspace}?",
+        "Unsubscribe",
+        "{email} gets no more digests from {workspace}. You can turn it on again on your account page.",
+        "Sign in",
+    ],
 };
 
 const NB: StaffCatalog = StaffCatalog {
@@ -110,6 +123,14 @@ const NB: StaffCatalog = StaffCatalog {
     dashboard: "Åpne dashbordet",
     unsubscribe: "Meld deg av denne oppsummeringen",
     why: "Du får denne oppsummeringen fordi du valgte den på kontosiden din.",
+    roles: ["administrator", "leder", "saksbehandler", "leser"],
+    unsubscribe_page: [
+        "Oppsummeringen din fra {workspace}",
+        "Stoppe oppsummeringene {email} får fra {workspace}?",
+        "Meld av",
+        "{email} får ikke flere oppsummeringer fra {workspace}. Du kan slå dem på igjen på kontosiden din.",
+        "Logg inn",
+    ],
 };
 
 const SV: StaffCatalog = StaffCatalog {
@@ -143,6 +164,14 @@ const SV: StaffCatalog = StaffCatalog {
     dashboard: "Öppna översikten",
     unsubscribe: "Avsluta prenumerationen på sammanfattningen",
     why: "Du får den här sammanfattningen eftersom du valde den på din kontosida.",
+    roles: ["administratör", "chef", "handläggare", "läsare"],
+    unsubscribe_page: [
+        "Din sammanfattning från {workspace}",
+        "Sluta skicka sammanfattningar till {email} från {workspace}?",
+        "Avsluta prenumerationen",
+        "{email} får inga fler sammanfattningar från {workspace}. Du kan slå på dem igen på din kontosida.",
+        "Logga in",
+    ],
 };
 
 const DA: StaffCatalog = StaffCatalog {
@@ -176,12 +205,20 @@ const DA: StaffCatalog = StaffCatalog {
     dashboard: "Åbn oversigten",
     unsubscribe: "Afmeld dette overblik",
     why: "Du får dette overblik, fordi du valgte det på din kontoside.",
+    roles: ["administrator", "leder", "sagsbehandler", "læser"],
+    unsubscribe_page: [
+        "Dit overblik fra {workspace}",
+        "Stop de overblik, {email} får fra {workspace}?",
+        "Afmeld",
+        "{email} får ikke flere overblik fra {workspace}. Du kan slå dem til igen på din kontoside.",
+        "Log ind",
+    ],
 };
 
 const FI: StaffCatalog = StaffCatalog {
     lang: "fi",
     invite_subject: "Sinut on kutsuttu Advocateen: {workspace}",
-    invite_intro: "{inviter} kutsui sinut Advocateen roolissa {role}. Työtila: {workspace}.",
+    invite_intro: "{inviter} kutsui sinut Advocateen työtilaan {workspace}. Roolisi: {role}.",
     invite_new: "Valitse salasanasi tästä (linkki toimii {days} päivää, kerran):",
     invite_existing: "Hyväksy Advocate-salasanallasi tästä (linkki toimii {days} päivää, kerran):",
     reset_subject: "Vaihda Advocate-salasanasi",
@@ -208,6 +245,14 @@ const FI: StaffCatalog = StaffCatalog {
     dashboard: "Avaa koontinäyttö",
     unsubscribe: "Peru tämän koosteen tilaus",
     why: "Saat tämän koosteen, koska valitsit sen tilisivullasi.",
+    roles: ["ylläpitäjä", "esihenkilö", "käsittelijä", "katselija"],
+    unsubscribe_page: [
+        "Koosteesi työtilasta {workspace}",
+        "Lopetetaanko koosteet, jotka {email} saa työtilasta {workspace}?",
+        "Peru tilaus",
+        "{email} ei enää saa koosteita työtilasta {workspace}. Voit ottaa ne uudelleen käyttöön tilisivultasi.",
+        "Kirjaudu sisään",
+    ],
 };
 
 const DE: StaffCatalog = StaffCatalog {
@@ -241,6 +286,14 @@ const DE: StaffCatalog = StaffCatalog {
     dashboard: "Dashboard öffnen",
     unsubscribe: "Diese Übersicht abbestellen",
     why: "Sie erhalten diese Übersicht, weil Sie sie auf Ihrer Kontoseite gewählt haben.",
+    roles: ["Administrator", "Manager", "Sachbearbeiter", "Leser"],
+    unsubscribe_page: [
+        "Ihre Zusammenfassung von {workspace}",
+        "Die Zusammenfassungen an {email} von {workspace} abbestellen?",
+        "Abbestellen",
+        "{email} erhält keine Zusammenfassungen von {workspace} mehr. Sie können sie auf Ihrer Kontoseite wieder einschalten.",
+        "Anmelden",
+    ],
 };
 
 const NL: StaffCatalog = StaffCatalog {
@@ -274,6 +327,14 @@ const NL: StaffCatalog = StaffCatalog {
     dashboard: "Open het dashboard",
     unsubscribe: "Afmelden voor dit overzicht",
     why: "Je krijgt dit overzicht omdat je het op je accountpagina hebt gekozen.",
+    roles: ["beheerder", "manager", "medewerker", "lezer"],
+    unsubscribe_page: [
+        "Uw overzicht van {workspace}",
+        "De overzichten die {email} van {workspace} krijgt stoppen?",
+        "Afmelden",
+        "{email} krijgt geen overzichten meer van {workspace}. U kunt ze op uw accountpagina weer aanzetten.",
+        "Inloggen",
+    ],
 };
 
 const CATALOGS: [&StaffCatalog; 7] = [&EN, &NB, &SV, &DA, &FI, &DE, &NL];
@@ -297,7 +358,7 @@ fn body(c: &StaffCatalog) -> Body {
 pub struct TeamInvitation<'a> {
     pub inviter: &'a str,
     pub workspace: &'a str,
-    pub role: &'a str,
+    pub role: crate::access::Role,
     pub has_account: bool,
     pub days: i64,
     pub link: &'a str,
@@ -310,7 +371,7 @@ pub fn team_invitation(lang: &Language, f: &TeamInvitation) -> EmailContent {
     let values = [
         ("inviter", f.inviter),
         ("workspace", f.workspace),
-        ("role", f.role),
+        ("role", role_name(c, f.role)),
         ("days", days.as_str()),
     ];
     let mut b = body(c);
@@ -322,6 +383,48 @@ pub fn team_invitation(lang: &Language, f: &TeamInvitation) -> EmailContent {
     };
     b.line_and_link(how, &values, f.link);
     b.finish(fill(c.invite_subject, &values))
+}
+
+/// A role as the catalog's language names it.
+fn role_name(c: &StaffCatalog, role: crate::access::Role) -> &'static str {
+    use crate::access::Role;
+    let i = match role {
+        Role::Admin => 0,
+        Role::Manager => 1,
+        Role::Agent => 2,
+        Role::Viewer => 3,
+    };
+    c.roles[i]
+}
+
+/// A role in a staff language, for pages and emails.
+pub fn role_in(lang: &Language, role: crate::access::Role) -> &'static str {
+    role_name(catalog(lang), role)
+}
+
+/// The words of the page behind a digest's unsubscribe link, in the person's language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsubscribeWords {
+    pub lang: &'static str,
+    pub title: String,
+    pub question: String,
+    pub button: &'static str,
+    pub done: String,
+    pub sign_in: &'static str,
+}
+
+pub fn unsubscribe_words(lang: &Language, workspace: &str, email: &str) -> UnsubscribeWords {
+    let c = catalog(lang);
+    let values = [("workspace", workspace), ("email", email)];
+    let [title, question, button, done, sign_in] = c.unsubscribe_page;
+    UnsubscribeWords {
+        lang: c.lang,
+        title: fill(title, &values),
+        question: fill(question, &values),
+        button,
+        done: fill(done, &values),
+        sign_in,
+    }
 }
 
 /// A password-reset email, in the person's language.
@@ -614,7 +717,7 @@ mod tests {
                 &TeamInvitation {
                     inviter: "boss@b.c",
                     workspace: "Acme",
-                    role: "agent",
+                    role: crate::access::Role::Agent,
                     has_account: false,
                     days: 7,
                     link: "http://x/invite/1",
@@ -622,7 +725,30 @@ mod tests {
             );
             assert!(reset.text.contains("http://x/r/1") && reset.text.contains("60"));
             assert!(invite.text.contains("http://x/invite/1") && invite.text.contains("Acme"));
+            let role = role_in(&lang, crate::access::Role::Agent);
+            assert!(
+                invite.text.contains(role),
+                "{}: {}",
+                lang.as_str(),
+                invite.text
+            );
+            assert!(seen.insert(role.to_owned()), "{role}");
             assert!(seen.insert(reset.subject) && seen.insert(invite.subject));
+        }
+    }
+
+    #[test]
+    fn the_unsubscribe_page_speaks_every_language() {
+        let mut seen = std::collections::BTreeSet::new();
+        for lang in crate::i18n::SUPPORTED {
+            let w = unsubscribe_words(&Language::new(lang).unwrap(), "Acme", "a@b.c");
+            assert_eq!(w.lang, lang);
+            assert!(
+                w.title.contains("Acme") && w.question.contains("a@b.c"),
+                "{w:?}"
+            );
+            assert!(w.done.contains("a@b.c") && !w.done.contains('{'), "{w:?}");
+            assert!(seen.insert(w.question), "{lang}");
         }
     }
 

@@ -81,6 +81,9 @@ pub struct NewApiKey {
     pub name: String,
     /// One or more of ingest, read, admin.
     pub scopes: Vec<Scope>,
+    /// A member's user id for a personal key, which speaks for them and can do no more
+    /// than their role allows; left out for a workspace key.
+    pub user_id: Option<i64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -235,7 +238,10 @@ async fn member_of(
     state.store.users().get(user_id).await?.ok_or_else(missing)
 }
 
-async fn preferences_of(state: &AppState, user: &store::models::User) -> ApiResult<Preferences> {
+pub(super) async fn preferences_of(
+    state: &AppState,
+    user: &store::models::User,
+) -> ApiResult<Preferences> {
     let p = state.store.users().preferences(user.id).await?;
     Ok(Preferences {
         user_id: user.id,
@@ -269,7 +275,18 @@ pub async fn change_preferences(
     body: ApiJson<PreferencesChange>,
 ) -> ApiResult<Json<Preferences>> {
     let user = member_of(&state, caller.workspace_id, &user_id).await?;
-    let change = body.value;
+    Ok(Json(
+        change_preferences_of(&state, &caller, &user, body.value).await?,
+    ))
+}
+
+/// Changes a person's language and time zone (what the change names), audited.
+pub(super) async fn change_preferences_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    user: &store::models::User,
+    change: PreferencesChange,
+) -> ApiResult<Preferences> {
     // Both checked before anything is written: a bad one changes nothing.
     for (value, check) in [
         (
@@ -291,7 +308,7 @@ pub async fn change_preferences(
             change.time_zone.as_deref(),
         )
         .await?;
-    let after = preferences_of(&state, &user).await?;
+    let after = preferences_of(state, user).await?;
     state
         .store
         .audit()
@@ -303,7 +320,7 @@ pub async fn change_preferences(
             &format!("language {}, time zone {}", after.language, after.time_zone),
         )
         .await?;
-    Ok(Json(after))
+    Ok(after)
 }
 
 fn check_language(s: &str) -> Result<(), String> {
@@ -356,12 +373,24 @@ pub async fn set_digest(
     body: super::replace::FullJson<Digest>,
 ) -> ApiResult<Json<Digest>> {
     let user = member_of(&state, caller.workspace_id, &user_id).await?;
-    let frequency = match body.value.digest {
+    Ok(Json(
+        set_digest_of(&state, &caller, &user, body.value).await?,
+    ))
+}
+
+/// Sets a person's digest in the caller's workspace, audited.
+pub(super) async fn set_digest_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    user: &store::models::User,
+    digest: Digest,
+) -> ApiResult<Digest> {
+    let frequency = match digest.digest {
         DigestFrequency::Off => "off",
         DigestFrequency::Daily => "daily",
         DigestFrequency::Weekly => "weekly",
     };
-    let settings = crate::pages::account::digest_settings(frequency, body.value.hour)?;
+    let settings = crate::pages::account::digest_settings(frequency, digest.hour)?;
     let settings = state
         .store
         .digests()
@@ -378,7 +407,7 @@ pub async fn set_digest(
             &format!("{} at {:02}:00", settings.frequency, settings.hour),
         )
         .await?;
-    Ok(Json(settings.into()))
+    Ok(settings.into())
 }
 
 #[utoipa::path(get, path = "/api/v1/api-keys", operation_id = "listApiKeys", tag = "accounts", security(("api_key" = [])),
@@ -394,6 +423,7 @@ pub async fn keys(
 #[utoipa::path(post, path = "/api/v1/api-keys", operation_id = "createApiKey", tag = "accounts", request_body = NewApiKey,
     security(("api_key" = [])),
     responses((status = 201, description = "the secret is shown only now", body = CreatedApiKey),
+              (status = 404, description = "`user_id` is not a member here", body = Problem),
               (status = 422, body = Problem)))]
 pub async fn create_key(
     State(state): State<AppState>,
@@ -401,12 +431,25 @@ pub async fn create_key(
     body: ApiJson<NewApiKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     let scopes: Vec<advocate_core::Scope> = body.value.scopes.iter().map(|&s| s.into()).collect();
-    let (key, secret) = state
-        .store
-        .api_keys()
-        .create_scoped(caller.workspace_id, &body.value.name, &scopes)
-        .await?;
-    audit_key(&state, &caller, "api_key.created", &key).await?;
+    let keys = state.store.api_keys();
+    let (key, secret) = match body.value.user_id {
+        Some(user) => {
+            keys.create_personal(caller.workspace_id, user, &body.value.name, &scopes)
+                .await?
+        }
+        None => {
+            keys.create_scoped(caller.workspace_id, &body.value.name, &scopes)
+                .await?
+        }
+    };
+    audit_key(
+        &state,
+        caller.workspace_id,
+        &caller.actor(),
+        "api_key.created",
+        &key,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -431,7 +474,14 @@ pub async fn rotate_key(
         .api_keys()
         .rotate(caller.workspace_id, id)
         .await?;
-    audit_key(&state, &caller, "api_key.rotated", &key).await?;
+    audit_key(
+        &state,
+        caller.workspace_id,
+        &caller.actor(),
+        "api_key.rotated",
+        &key,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -455,13 +505,22 @@ pub async fn revoke_key(
         .api_keys()
         .revoke(caller.workspace_id, id)
         .await?;
-    audit_key(&state, &caller, "api_key.revoked", &key).await?;
+    audit_key(
+        &state,
+        caller.workspace_id,
+        &caller.actor(),
+        "api_key.revoked",
+        &key,
+    )
+    .await?;
     Ok(Json(key.into()))
 }
 
-async fn audit_key(
+/// Records a key's creation, rotation or revocation in the audit log, by whoever did it.
+pub(crate) async fn audit_key(
     state: &AppState,
-    caller: &ApiCaller,
+    workspace_id: i64,
+    actor: &str,
     action: &str,
     key: &store::models::ApiKey,
 ) -> ApiResult<()> {
@@ -470,11 +529,14 @@ async fn audit_key(
         .store
         .audit()
         .record(
-            caller.workspace_id,
-            &caller.actor(),
+            workspace_id,
+            actor,
             action,
             &format!("key {} ({})", key.prefix, key.name),
-            &format!("scopes {scopes}"),
+            &match &key.owner {
+                Some(o) => format!("personal key of {}, scopes {scopes}", o.email),
+                None => format!("scopes {scopes}"),
+            },
         )
         .await?;
     Ok(())
@@ -528,6 +590,8 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set when the key was revoked (or rotated away); a revoked key authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The member a personal key speaks for; absent for a workspace key.
+    pub user_id: Option<i64>,
 }
 
 impl From<store::models::ApiKey> for ApiKey {
@@ -541,6 +605,7 @@ impl From<store::models::ApiKey> for ApiKey {
             created_at: x.created_at,
             last_used_at: x.last_used_at,
             revoked_at: x.revoked_at,
+            user_id: x.owner.map(|o| o.user_id),
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::json::ApiJson;
 use super::values::{CaseStatus, Outcome, Priority};
-use crate::access::Access::Key;
+use crate::access::Access::Own;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
@@ -33,10 +33,10 @@ pub struct Doc;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/api/v1/cases", Key(ReadCases), list)
-        .get("/api/v1/cases/{id}", Key(ReadCases), show)
-        .patch("/api/v1/cases/{id}", Key(WorkCases), update)
-        .post("/api/v1/cases/{id}/notes", Key(WorkCases), add_note)
+        .get("/api/v1/cases", Own(ReadCases), list)
+        .get("/api/v1/cases/{id}", Own(ReadCases), show)
+        .patch("/api/v1/cases/{id}", Own(WorkCases), update)
+        .post("/api/v1/cases/{id}/notes", Own(WorkCases), add_note)
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -158,6 +158,10 @@ pub fn case_id(raw: &str) -> ApiResult<i64> {
 
 /// How changes made with an API key are signed: "API key <name>".
 pub(super) async fn actor(state: &AppState, caller: &ApiCaller) -> ApiResult<String> {
+    // A personal key acts as its person, as the pages record them.
+    if let Some(person) = &caller.person {
+        return Ok(person.email.clone());
+    }
     let name = state
         .store
         .api_keys()
@@ -216,7 +220,20 @@ pub async fn list(
     caller: ApiCaller,
     Query(q): Query<CaseQuery>,
 ) -> ApiResult<Json<CasePage>> {
-    let filter = parse_filter(&q)?;
+    let mut filter = parse_filter(&q)?;
+    if let Some(me) = caller.only_own() {
+        if filter
+            .assignee
+            .as_deref()
+            .is_some_and(|a| !a.eq_ignore_ascii_case(me))
+        {
+            return Ok(Json(CasePage {
+                cases: Vec::new(),
+                total: 0,
+            }));
+        }
+        filter.assignee = Some(me.to_owned());
+    }
     Ok(Json(
         state
             .store
@@ -241,8 +258,33 @@ pub async fn show(
         .cases()
         .get(caller.workspace_id, id)
         .await?
+        .filter(|c| is_theirs(&caller, &c.case))
         .map(|c| Json(c.into()))
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))
+}
+
+/// Whether the caller reaches this case: an agent's personal key only their own.
+fn is_theirs(caller: &ApiCaller, case: &store::Case) -> bool {
+    caller
+        .only_own()
+        .is_none_or(|me| case.assignee.eq_ignore_ascii_case(me))
+}
+
+/// The case a request names, once the caller may reach it: an agent's key asking about
+/// someone else's case is told it does not exist, as the pages do.
+pub(super) async fn reachable_case(
+    state: &AppState,
+    caller: &ApiCaller,
+    raw: &str,
+) -> ApiResult<i64> {
+    let id = case_id(raw)?;
+    if caller.only_own().is_some() {
+        match state.store.cases().get(caller.workspace_id, id).await? {
+            Some(d) if is_theirs(caller, &d.case) => {}
+            _ => return Err(ApiError::not_found(format!("no case {id}"))),
+        }
+    }
+    Ok(id)
 }
 
 #[utoipa::path(patch, path = "/api/v1/cases/{id}", operation_id = "updateCase", tag = "cases", params(("id" = i64, Path)),
@@ -256,7 +298,7 @@ pub async fn update(
     Path(id): Path<String>,
     body: ApiJson<CasePatch>,
 ) -> ApiResult<Json<CaseDetail>> {
-    let id = case_id(&id)?;
+    let id = reachable_case(&state, &caller, &id).await?;
     let update = parse_patch(&body.value)?;
     let by = actor(&state, &caller).await?;
     let case = state
@@ -277,7 +319,7 @@ pub async fn add_note(
     Path(id): Path<String>,
     body: ApiJson<NewNote>,
 ) -> ApiResult<(StatusCode, Json<CaseNote>)> {
-    let id = case_id(&id)?;
+    let id = reachable_case(&state, &caller, &id).await?;
     let by = actor(&state, &caller).await?;
     let note = state
         .store

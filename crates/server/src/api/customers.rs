@@ -3,7 +3,7 @@
 
 use super::json::ApiJson;
 use super::values::{Category, Language, SurveyKind};
-use crate::access::Access::Key;
+use crate::access::Access::{Key, Own};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
@@ -29,20 +29,20 @@ pub struct Doc;
 pub fn routes() -> Routes {
     Routes::new()
         .post("/api/v1/customers", Key(Ingest), upsert)
-        .get("/api/v1/customers/{external_id}", Key(ReadCustomers), get)
+        .get("/api/v1/customers/{external_id}", Own(ReadCustomers), get)
         .get(
             "/api/v1/customers/{external_id}/timeline",
-            Key(ReadCustomers),
+            Own(ReadCustomers),
             timeline,
         )
         .put(
             "/api/v1/customers/{external_id}/follow-up",
-            Key(WorkCases),
+            Own(WorkCases),
             set_follow_up,
         )
         .delete(
             "/api/v1/customers/{external_id}/follow-up",
-            Key(WorkCases),
+            Own(WorkCases),
             clear_follow_up,
         )
 }
@@ -74,6 +74,7 @@ pub async fn get(
     caller: ApiCaller,
     Path(external_id): Path<String>,
 ) -> ApiResult<Json<Customer>> {
+    reachable_customer(&state, &caller, &external_id).await?;
     state
         .store
         .customers()
@@ -102,6 +103,7 @@ pub async fn timeline(
     caller: ApiCaller,
     Path(external_id): Path<String>,
 ) -> ApiResult<Json<Timeline>> {
+    reachable_customer(&state, &caller, &external_id).await?;
     state
         .store
         .timelines()
@@ -123,6 +125,7 @@ pub async fn set_follow_up(
     Path(external_id): Path<String>,
     body: super::replace::FullJson<FollowUpBody>,
 ) -> ApiResult<Json<FollowUp>> {
+    reachable_customer(&state, &caller, &external_id).await?;
     let flag = state
         .store
         .timelines()
@@ -141,6 +144,7 @@ pub async fn clear_follow_up(
     caller: ApiCaller,
     Path(external_id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    reachable_customer(&state, &caller, &external_id).await?;
     state
         .store
         .timelines()
@@ -415,4 +419,28 @@ pub struct CustomerFieldsSchema {
     pub attributes: BTreeMap<String, String>,
     /// Who follows this customer up.
     pub account_manager: Option<String>,
+}
+
+/// An agent's personal key reaches only the customers they manage or have a case of;
+/// anyone else's is answered as if they did not exist, as the pages do.
+async fn reachable_customer(
+    state: &AppState,
+    caller: &ApiCaller,
+    external_id: &str,
+) -> ApiResult<()> {
+    let Some(me) = caller.only_own() else {
+        return Ok(());
+    };
+    if state
+        .store
+        .timelines()
+        .customer_owned_by(caller.workspace_id, external_id, me)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!(
+            "no customer with external_id {external_id:?}"
+        )))
+    }
 }

@@ -12,6 +12,7 @@ pub mod exports;
 pub mod invitations;
 pub mod json;
 pub mod kpis;
+pub mod me;
 pub mod nps;
 pub mod outbox;
 pub mod privacy;
@@ -60,6 +61,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         privacy::Doc::openapi(),
         workspace::Doc::openapi(),
         alerts::Doc::openapi(),
+        me::Doc::openapi(),
     ] {
         doc.merge(part);
     }
@@ -99,6 +101,7 @@ pub fn routes() -> Routes {
         .merge(privacy::routes())
         .merge(workspace::routes())
         .merge(alerts::routes())
+        .merge(me::routes())
         // Unknown API paths answer 404 as problem+json, whatever the method.
         .any("/api/{*rest}", Public, || async {
             ApiError::not_found("no such API endpoint")

@@ -11,7 +11,7 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::staff::{self, DigestFrequency};
 use advocate_core::Permission::Dashboards;
-use advocate_core::Role;
+use advocate_core::{Role, Scope};
 use advocate_store::digests::{digest_membership_of_token, DigestSettings};
 use advocate_store::tenancy::accounts::Membership;
 use advocate_store::StoreError;
@@ -29,6 +29,12 @@ pub fn routes() -> Routes {
         .get("/account", Person(Dashboards), show)
         .post("/account/preferences", Person(Dashboards), save_preferences)
         .post("/account/digest", Person(Dashboards), save_digest)
+        .post("/account/api-keys", Person(Dashboards), create_key)
+        .post(
+            "/account/api-keys/{id}/revoke",
+            Person(Dashboards),
+            revoke_key,
+        )
         // Reached from a digest (and its List-Unsubscribe header), without signing in.
         .get("/digest/unsubscribe/{token}", Public, unsubscribe_page)
         .post("/digest/unsubscribe/{token}", Public, unsubscribe)
@@ -55,6 +61,10 @@ pub struct AccountPage {
     pub can_alert: bool,
     /// Why the alert just sent was not added.
     pub alert_error: Option<String>,
+    /// The person's own API keys in this workspace.
+    pub keys: Vec<advocate_store::models::ApiKey>,
+    /// A key just created, shown this once.
+    pub new_secret: Option<String>,
 }
 
 /// The account page of `who`, with a form's outcome: a notice, an error, or why an alert
@@ -89,6 +99,12 @@ pub(super) async fn account_page(
         .settings(who.user_id, who.workspace_id)
         .await
         .map_err(internal)?;
+    let keys = state
+        .store
+        .api_keys()
+        .list_personal(who.workspace_id, who.user_id)
+        .await
+        .map_err(internal)?;
     Ok(AccountPage {
         workspace: super::workspace_of(state, who.workspace_id).await?.name,
         user: who.email.clone(),
@@ -106,6 +122,8 @@ pub(super) async fn account_page(
         alerts,
         can_alert,
         alert_error,
+        keys,
+        new_secret: None,
     })
 }
 
@@ -193,15 +211,140 @@ pub async fn save_digest(
     after(&state, &who, outcome).await
 }
 
+#[derive(Deserialize)]
+pub struct KeyForm {
+    name: String,
+    #[serde(default)]
+    read: Option<String>,
+    #[serde(default)]
+    ingest: Option<String>,
+    #[serde(default)]
+    admin: Option<String>,
+}
+
+/// Creates a personal API key and shows its secret once.
+pub async fn create_key(
+    State(state): State<AppState>,
+    RequireSignIn(who): RequireSignIn,
+    Form(f): Form<KeyForm>,
+) -> Response {
+    let scopes: Vec<Scope> = [
+        (&f.read, Scope::Read),
+        (&f.ingest, Scope::Ingest),
+        (&f.admin, Scope::Admin),
+    ]
+    .into_iter()
+    .filter(|(ticked, _)| ticked.is_some())
+    .map(|(_, scope)| scope)
+    .collect();
+    let created = async {
+        if scopes.is_empty() {
+            return Err(ApiError::unprocessable(
+                "tick at least one of read, ingest or admin",
+            ));
+        }
+        let (key, secret) = state
+            .store
+            .api_keys()
+            .create_personal(who.workspace_id, who.user_id, &f.name, &scopes)
+            .await?;
+        crate::api::accounts::audit_key(
+            &state,
+            who.workspace_id,
+            &who.actor(),
+            "api_key.created",
+            &key,
+        )
+        .await?;
+        Ok(secret)
+    }
+    .await;
+    match created {
+        Ok(secret) => match account_page(
+            &state,
+            &who,
+            Some(format!(
+                "Key “{}” created. Copy it now: it is shown only this once.",
+                f.name.trim()
+            )),
+            None,
+            None,
+        )
+        .await
+        {
+            Ok(mut page) => {
+                page.new_secret = Some(secret);
+                (StatusCode::CREATED, page).into_response()
+            }
+            Err(e) => e.into_response(),
+        },
+        Err(e) => after(&state, &who, Err(e)).await,
+    }
+}
+
+/// Revokes one of the person's own keys; anyone else's is not found.
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    RequireSignIn(who): RequireSignIn,
+    Path(id): Path<String>,
+) -> Response {
+    let outcome = async {
+        let id: i64 = id
+            .parse()
+            .map_err(|_| ApiError::not_found(format!("no API key {id:?}")))?;
+        let key = state
+            .store
+            .api_keys()
+            .revoke_personal(who.workspace_id, who.user_id, id)
+            .await?;
+        crate::api::accounts::audit_key(
+            &state,
+            who.workspace_id,
+            &who.actor(),
+            "api_key.revoked",
+            &key,
+        )
+        .await?;
+        Ok(format!("Key “{}” revoked: it works no more.", key.name))
+    }
+    .await;
+    after(&state, &who, outcome).await
+}
+
 /// The small public page behind a digest's unsubscribe link.
 #[derive(Template, WebTemplate)]
 #[template(path = "digest_unsubscribe.html")]
 pub struct UnsubscribePage {
-    pub workspace: String,
-    pub email: String,
+    /// The page's words in the person's language.
+    pub words: advocate_core::messages::staff::UnsubscribeWords,
     /// The form that turns the digest off; `None` once it is off.
     pub action: Option<String>,
     pub done: bool,
+}
+
+impl UnsubscribePage {
+    /// The page for a membership, in its person's language.
+    async fn of(
+        state: &AppState,
+        user_id: i64,
+        workspace: &str,
+        email: &str,
+        action: Option<String>,
+    ) -> Result<Self, PageError> {
+        let preferences = state
+            .store
+            .users()
+            .preferences(user_id)
+            .await
+            .map_err(internal)?;
+        let lang = advocate_core::Language::new(&preferences.language)
+            .unwrap_or_else(|_| advocate_core::Language::english());
+        Ok(Self {
+            words: advocate_core::messages::staff::unsubscribe_words(&lang, workspace, email),
+            done: action.is_none(),
+            action,
+        })
+    }
 }
 
 const BAD_LINK: &str = "This unsubscribe link is not valid.";
@@ -247,12 +390,8 @@ pub async fn unsubscribe_page(
         .await
         .map_err(internal)?;
     let on = settings.frequency != DigestFrequency::Off;
-    Ok(UnsubscribePage {
-        workspace,
-        email,
-        action: on.then(|| format!("/digest/unsubscribe/{token}")),
-        done: !on,
-    })
+    let action = on.then(|| format!("/digest/unsubscribe/{token}"));
+    UnsubscribePage::of(&state, user_id, &workspace, &email, action).await
 }
 
 /// Turns the digest off: the page's button, and the one-click POST of RFC 8058 that
@@ -272,10 +411,5 @@ pub async fn unsubscribe(
         Err(StoreError::NotFound(_)) => return Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
         Err(e) => return Err(internal(e)),
     }
-    Ok(UnsubscribePage {
-        workspace,
-        email,
-        action: None,
-        done: true,
-    })
+    UnsubscribePage::of(&state, user_id, &workspace, &email, None).await
 }

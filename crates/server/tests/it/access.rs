@@ -189,7 +189,9 @@ async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
         access,
     } in &rules()
     {
-        let Access::Key(_) = access else { continue };
+        if !matches!(access, Access::Key(_) | Access::Own(_) | Access::Me) {
+            continue;
+        }
         if !path.contains('{') {
             continue;
         }
@@ -265,7 +267,7 @@ async fn no_key_of_one_workspace_reaches_another_workspaces_data() {
         access,
     } in &rules()
     {
-        if *m != "GET" || path.contains('{') || !matches!(access, Access::Key(_)) {
+        if *m != "GET" || path.contains('{') || !matches!(access, Access::Key(_) | Access::Own(_)) {
             continue;
         }
         let r = app.get(path).send().await.unwrap();
@@ -305,7 +307,7 @@ async fn api_keys_are_held_to_their_scopes() {
         access,
     } in &rules()
     {
-        let Access::Key(permission) = access else {
+        let (Access::Key(permission) | Access::Own(permission)) = access else {
             continue;
         };
         let url = callable(path);
@@ -801,7 +803,10 @@ async fn the_access_table_covers_the_whole_api() {
         .collect();
     let ruled: BTreeSet<(String, String)> = rules()
         .iter()
-        .filter(|r| r.path.starts_with("/api/v1/") && matches!(r.access, Access::Key(_)))
+        .filter(|r| {
+            r.path.starts_with("/api/v1/")
+                && matches!(r.access, Access::Key(_) | Access::Own(_) | Access::Me)
+        })
         .map(|r| (r.method.to_string(), r.path.to_string()))
         .collect();
     let missing: Vec<_> = documented.difference(&ruled).collect();

@@ -27,6 +27,7 @@ mod kpi_pages;
 mod kpis;
 mod mailbox;
 mod pages;
+mod personal_keys;
 mod privacy;
 mod qr;
 mod settings_api;

@@ -132,7 +132,7 @@ fn walk(schema: &Value, doc: &Value, name: &str, found: &mut dyn FnMut(String, V
 
 /// Sends a NUL in each text field of each documented request body, one field at a time;
 /// returns how many were refused as they should be.
-async fn api_walk(app: &TestApp) -> usize {
+async fn api_walk(app: &TestApp, personal: &str) -> usize {
     let doc: Value = app
         .get("/openapi.json")
         .send()
@@ -155,7 +155,12 @@ async fn api_walk(app: &TestApp) -> usize {
                         Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
                         &url,
                     )
-                    .bearer_auth(&app.key)
+                    // `/api/v1/me…` speaks for a person: their personal key.
+                    .bearer_auth(if path.starts_with("/api/v1/me") {
+                        personal
+                    } else {
+                        &app.key
+                    })
                     .json(&body)
                     .send()
                     .await
@@ -173,14 +178,32 @@ async fn api_walk(app: &TestApp) -> usize {
     checked
 }
 
+/// A personal key of the admin's, for the routes that speak for a person.
+async fn admins_personal_key(app: &TestApp) -> String {
+    let admin = app
+        .store
+        .users()
+        .by_email(crate::common::ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    app.store
+        .api_keys()
+        .create_personal(app.workspace_id, admin.id, "me", &advocate_core::Scope::ALL)
+        .await
+        .unwrap()
+        .1
+}
+
 #[tokio::test]
 async fn nul_in_any_api_body_field_is_refused_by_name_and_stores_nothing() {
     for db in TestDb::all().await {
         let backend = db.backend;
         let app = TestApp::spawn_on(db).await;
         app.survey("rel", None).await;
+        let personal = admins_personal_key(&app).await;
         let before = app.store.row_counts().await.unwrap();
-        let checked = api_walk(&app).await;
+        let checked = api_walk(&app, &personal).await;
         eprintln!("{backend:?}: {checked} text fields of request bodies refused");
         assert!(checked > 140, "only {checked} text fields found in the API");
         assert_eq!(app.store.row_counts().await.unwrap(), before, "{backend:?}");
@@ -218,6 +241,8 @@ async fn nul_in_any_path_query_or_form_field_is_refused_by_name_and_stores_nothi
         let survey = app.survey("rel", None).await;
         let cookie = app.sign_in().await;
         let csrf = app.csrf(&cookie).await;
+        // `/api/v1/me…` routes speak for a person: the admin's personal key.
+        let personal = admins_personal_key(&app).await;
         let before = app.store.row_counts().await.unwrap();
         let call = |method: &str, url: String, access: Access| {
             let mut req = app.http.request(
@@ -225,7 +250,8 @@ async fn nul_in_any_path_query_or_form_field_is_refused_by_name_and_stores_nothi
                 app.url(&url),
             );
             match access {
-                Access::Key(_) => req = req.bearer_auth(&app.key),
+                Access::Key(_) | Access::Own(_) => req = req.bearer_auth(&app.key),
+                Access::Me => req = req.bearer_auth(&personal),
                 Access::Person(_) => req = req.header(COOKIE, &cookie).header(CSRF_HEADER, &csrf),
                 Access::Public => {}
             }

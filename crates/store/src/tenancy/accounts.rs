@@ -235,7 +235,18 @@ impl Accounts<'_> {
             .bind(workspace_id)
             .execute(&mut *tx)
             .await?;
+        // Their personal keys go with them (they would already authenticate nothing).
+        sqlx::query(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
+             WHERE user_id = $2 AND workspace_id = $3",
+        )
+        .bind(to_ts(Utc::now()))
+        .bind(user_id)
+        .bind(workspace_id)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
+        self.store.key_cache.clear();
         Ok(())
     }
 

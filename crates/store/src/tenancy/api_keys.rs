@@ -1,7 +1,7 @@
 //! API keys: created with their plaintext shown once, stored hashed, checked on every
 //! request (with a short cache), revoked and rotated.
 
-use crate::models::ApiKey;
+use crate::models::{ApiKey, KeyOwner};
 use crate::ApiKeys;
 use crate::{from_ts, random_token, to_ts, Result, StoreError};
 use advocate_core::access::{format_scopes, parse_scopes};
@@ -59,6 +59,18 @@ fn api_key_from(row: &AnyRow) -> Result<ApiKey> {
         created_at: from_ts(row.try_get("created_at")?),
         last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(from_ts),
         revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(from_ts),
+        owner: match row.try_get::<Option<i64>, _>("user_id")? {
+            None => None,
+            Some(user_id) => Some(KeyOwner {
+                user_id,
+                email: row.try_get("owner_email")?,
+                role: row
+                    .try_get::<Option<String>, _>("owner_role")?
+                    .map(|r| advocate_core::Role::parse(&r))
+                    .transpose()
+                    .map_err(|e| StoreError::Invalid(format!("stored membership: {e}")))?,
+            }),
+        },
     })
 }
 
@@ -68,8 +80,11 @@ fn hash_key(plaintext: &str) -> String {
     format!("{:x}", Sha256::digest(plaintext.as_bytes()))
 }
 
-const API_KEY_COLUMNS: &str =
-    "id, workspace_id, name, prefix, scopes, created_at, last_used_at, revoked_at";
+/// A key with its owner's address and current role (for a personal key).
+const SELECT_KEY: &str = "SELECT k.id, k.workspace_id, k.name, k.prefix, k.scopes, \
+     k.created_at, k.last_used_at, k.revoked_at, k.user_id, u.email AS owner_email, \
+     m.role AS owner_role FROM api_keys k LEFT JOIN users u ON u.id = k.user_id \
+     LEFT JOIN memberships m ON m.user_id = k.user_id AND m.workspace_id = k.workspace_id";
 
 impl ApiKeys<'_> {
     /// Creates an API key and returns it with its plaintext, which is never stored and
@@ -89,6 +104,29 @@ impl ApiKeys<'_> {
         name: &str,
         scopes: &[Scope],
     ) -> Result<(ApiKey, String)> {
+        self.insert(workspace_id, None, name, scopes).await
+    }
+
+    /// Creates a personal key for a member of the workspace: it speaks for them and can do
+    /// no more than their role allows, whatever its scopes.
+    #[tracing::instrument(name = "api_keys.create_personal", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn create_personal(
+        &self,
+        workspace_id: i64,
+        user_id: i64,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<(ApiKey, String)> {
+        self.insert(workspace_id, Some(user_id), name, scopes).await
+    }
+
+    async fn insert(
+        &self,
+        workspace_id: i64,
+        user_id: Option<i64>,
+        name: &str,
+        scopes: &[Scope],
+    ) -> Result<(ApiKey, String)> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(StoreError::Invalid(
@@ -98,18 +136,39 @@ impl ApiKeys<'_> {
         let scopes = parse_scopes(&format_scopes(scopes)).map_err(|e| StoreError::Invalid(e.0))?;
         let plaintext = format!("{API_KEY_PREFIX}{}", random_token(32));
         let prefix = plaintext[..API_KEY_PREFIX.len() + 6].to_owned();
-        let row = sqlx::query(&format!(
-            "INSERT INTO api_keys (workspace_id, name, prefix, key_hash, scopes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING {API_KEY_COLUMNS}"
-        ))
+        let mut tx = self.store.begin_write().await?;
+        if let Some(user_id) = user_id {
+            let member: Option<(i64,)> = sqlx::query_as(
+                "SELECT user_id FROM memberships WHERE user_id = $1 AND workspace_id = $2",
+            )
+            .bind(user_id)
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if member.is_none() {
+                return Err(StoreError::NotFound(format!(
+                    "no member with user id {user_id}"
+                )));
+            }
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_keys (workspace_id, user_id, name, prefix, key_hash, scopes, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
         .bind(workspace_id)
+        .bind(user_id)
         .bind(name)
         .bind(&prefix)
         .bind(hash_key(&plaintext))
         .bind(format_scopes(&scopes))
         .bind(to_ts(Utc::now()))
-        .fetch_one(&self.store.writer)
+        .fetch_one(&mut *tx)
         .await?;
+        let row = sqlx::query(&format!("{SELECT_KEY} WHERE k.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok((api_key_from(&row)?, plaintext))
     }
 
@@ -133,16 +192,25 @@ impl ApiKeys<'_> {
     #[tracing::instrument(name = "api_keys.revoke", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn revoke(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
         self.store.key_cache.clear();
-        let row = sqlx::query(&format!(
+        let mut tx = self.store.begin_write().await?;
+        let revoked = sqlx::query(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
-             WHERE id = $2 AND workspace_id = $3 RETURNING {API_KEY_COLUMNS}"
-        ))
+             WHERE id = $2 AND workspace_id = $3",
+        )
         .bind(to_ts(Utc::now()))
         .bind(id)
         .bind(workspace_id)
-        .fetch_optional(&self.store.writer)
+        .execute(&mut *tx)
         .await?
-        .ok_or_else(|| StoreError::NotFound(format!("no API key with id {id}")))?;
+        .rows_affected();
+        if revoked == 0 {
+            return Err(StoreError::NotFound(format!("no API key with id {id}")));
+        }
+        let row = sqlx::query(&format!("{SELECT_KEY} WHERE k.id = $1"))
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
         api_key_from(&row)
     }
 
@@ -161,8 +229,9 @@ impl ApiKeys<'_> {
                 "API key {id} is revoked; create a new key instead"
             )));
         }
+        let owner = old.owner.as_ref().map(|o| o.user_id);
         let new = self
-            .create_scoped(workspace_id, &old.name, &old.scopes)
+            .insert(workspace_id, owner, &old.name, &old.scopes)
             .await?;
         self.revoke(workspace_id, id).await?;
         Ok(new)
@@ -180,7 +249,7 @@ impl ApiKeys<'_> {
             return Ok(Some(key));
         }
         let row = sqlx::query(&format!(
-            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
+            "{SELECT_KEY} WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
         ))
         .bind(&hash)
         .fetch_optional(&self.store.pool)
@@ -188,6 +257,10 @@ impl ApiKeys<'_> {
         let Some(key) = row.as_ref().map(api_key_from).transpose()? else {
             return Ok(None);
         };
+        // A personal key stops with its owner's membership.
+        if key.owner.as_ref().is_some_and(|o| o.role.is_none()) {
+            return Ok(None);
+        }
         self.store.key_cache.put(hash, key.clone());
         let now = Utc::now();
         let stale = key
@@ -206,11 +279,43 @@ impl ApiKeys<'_> {
     #[tracing::instrument(name = "api_keys.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64) -> Result<Vec<ApiKey>> {
         let rows = sqlx::query(&format!(
-            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE workspace_id = $1 ORDER BY id"
+            "{SELECT_KEY} WHERE k.workspace_id = $1 ORDER BY k.id"
         ))
         .bind(workspace_id)
         .fetch_all(&self.store.pool)
         .await?;
         rows.iter().map(api_key_from).collect()
+    }
+
+    /// One person's personal keys in a workspace, revoked ones too.
+    #[tracing::instrument(name = "api_keys.list_personal", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn list_personal(&self, workspace_id: i64, user_id: i64) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query(&format!(
+            "{SELECT_KEY} WHERE k.workspace_id = $1 AND k.user_id = $2 ORDER BY k.id"
+        ))
+        .bind(workspace_id)
+        .bind(user_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter().map(api_key_from).collect()
+    }
+
+    /// Revokes one of a person's own keys; another person's key is "not found".
+    #[tracing::instrument(name = "api_keys.revoke_personal", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn revoke_personal(
+        &self,
+        workspace_id: i64,
+        user_id: i64,
+        id: i64,
+    ) -> Result<ApiKey> {
+        let mine = self
+            .list_personal(workspace_id, user_id)
+            .await?
+            .iter()
+            .any(|k| k.id == id);
+        if !mine {
+            return Err(StoreError::NotFound(format!("no API key with id {id}")));
+        }
+        self.revoke(workspace_id, id).await
     }
 }
