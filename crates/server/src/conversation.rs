@@ -12,9 +12,9 @@ use advocate_core::conversation::address::{
 };
 use advocate_core::conversation::inbound::{self, InboundError, InboundMail};
 use advocate_core::conversation::templates::{render, MessageTemplate, TemplateFacts};
-use advocate_store::closed_loop::cases::Case;
+use advocate_store::closed_loop::cases::CaseDetail;
 use advocate_store::closed_loop::conversation::{
-    CaseMessage, InboundSource, Outgoing, Receipt, Received,
+    CaseMessage, InboundSource, Outgoing, Receipt, Received, Step,
 };
 use advocate_store::{Store, StoreError};
 use hmac::{Hmac, Mac};
@@ -95,20 +95,26 @@ pub async fn send(
         .await
 }
 
-/// The text an agent starts from on a case: the template for its score in the customer's
-/// language (else the case's), filled with the customer, the comment, the company and
-/// the agent.
+/// The text an agent starts from on a case: the template for its score and playbook step
+/// in the customer's language (else the case's), filled with the customer, the comment,
+/// the company and the agent. `step`: `None` for the first step not yet done, `Some(0)`
+/// for the score's own template, `Some(n)` for the case's n-th step (from 1).
 pub async fn draft(
     store: &Store,
     workspace_id: i64,
-    case: &Case,
-    customer_language: Option<&str>,
+    detail: &CaseDetail,
+    step: Option<u8>,
     agent_name: &str,
 ) -> Result<MessageTemplate, StoreError> {
-    let language = customer_language.unwrap_or(&case.language);
+    let case = &detail.case;
+    let language = detail
+        .contact
+        .as_ref()
+        .and_then(|c| c.language.as_deref())
+        .unwrap_or(&case.language);
     let template = store
         .conversations()
-        .template(workspace_id, case.score, language)
+        .template(workspace_id, case.score, step_of(detail, step), language)
         .await?;
     let company = store
         .workspaces()
@@ -126,6 +132,19 @@ pub async fn draft(
             comment: case.comment.as_deref(),
         },
     ))
+}
+
+/// The case's step a draft is for (see [`draft`]), numbered from 1 as templates name it.
+pub fn step_of(detail: &CaseDetail, step: Option<u8>) -> Option<Step<'_>> {
+    let found = match step {
+        Some(0) => None,
+        Some(n) => detail.steps.iter().find(|s| s.position + 1 == i64::from(n)),
+        None => detail.steps.iter().find(|s| s.done_at.is_none()),
+    }?;
+    Some(Step {
+        position: u8::try_from(found.position + 1).ok()?,
+        text: &found.text,
+    })
 }
 
 /// Why an inbound message was not taken.

@@ -48,7 +48,7 @@ pub async fn play_out(
         let language = contact.language.unwrap_or_else(|| case.language.clone());
         let template = store
             .conversations()
-            .template(workspace_id, case.score, &language)
+            .template(workspace_id, case.score, None, &language)
             .await?;
         let text = render(
             &template,

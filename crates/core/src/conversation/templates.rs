@@ -49,6 +49,8 @@ struct Words {
     regards: &'static str,
     /// Scores 0–1, 2–4, 5, 6, 7–8, 9–10.
     bands: [(&'static str, &'static str, &'static str); 6],
+    /// The follow-up for the playbooks' "explain what will change" step.
+    changes: (&'static str, &'static str, &'static str),
 }
 
 const EN: Words = Words {
@@ -88,6 +90,11 @@ const EN: Words = Words {
             "If there is ever anything we can do for you, just reply to this email.",
         ),
     ],
+    changes: (
+        "What we have changed after your feedback",
+        "Thank you again for telling us what went wrong. Your answer led to a change: [describe what you have changed, or will change, and when].",
+        "If anything is still not right, just reply to this email.",
+    ),
 };
 
 const NB: Words = Words {
@@ -127,6 +134,11 @@ const NB: Words = Words {
             "Hvis det er noe vi kan gjøre for deg, er det bare å svare på denne e-posten.",
         ),
     ],
+    changes: (
+        "Dette har vi endret etter tilbakemeldingen din",
+        "Takk igjen for at du fortalte oss hva som gikk galt. Svaret ditt har ført til en endring: [beskriv hva dere har endret eller vil endre, og når].",
+        "Hvis noe fortsatt ikke er som det skal, er det bare å svare på denne e-posten.",
+    ),
 };
 
 const SV: Words = Words {
@@ -166,6 +178,11 @@ const SV: Words = Words {
             "Om det finns något vi kan göra för dig är det bara att svara på det här mejlet.",
         ),
     ],
+    changes: (
+        "Det här har vi ändrat efter din återkoppling",
+        "Tack igen för att du berättade vad som gick fel. Ditt svar har lett till en förändring: [beskriv vad ni har ändrat eller kommer att ändra, och när].",
+        "Om något fortfarande inte är som det ska, svara bara på det här mejlet.",
+    ),
 };
 
 const DA: Words = Words {
@@ -205,6 +222,11 @@ const DA: Words = Words {
             "Hvis der er noget, vi kan gøre for dig, skal du bare svare på denne e-mail.",
         ),
     ],
+    changes: (
+        "Det har vi ændret efter din tilbagemelding",
+        "Tak igen, fordi du fortalte os, hvad der gik galt. Dit svar har ført til en ændring: [beskriv, hvad I har ændret eller vil ændre, og hvornår].",
+        "Hvis noget stadig ikke er, som det skal være, så svar blot på denne e-mail.",
+    ),
 };
 
 // Finnish never inflects the company's name: it follows an inflected "yritys".
@@ -245,6 +267,11 @@ const FI: Words = Words {
             "Jos voimme joskus auttaa sinua jossakin, vastaa vain tähän sähköpostiin.",
         ),
     ],
+    changes: (
+        "Näin muutimme toimintaamme palautteesi jälkeen",
+        "Kiitos vielä, että kerroit meille, mikä meni vikaan. Vastauksesi johti muutokseen: [kerro, mitä olette muuttaneet tai muutatte ja milloin].",
+        "Jos jokin ei vieläkään ole kunnossa, vastaa vain tähän sähköpostiin.",
+    ),
 };
 
 const DE: Words = Words {
@@ -284,6 +311,11 @@ const DE: Words = Words {
             "Wenn wir einmal etwas für Sie tun können, antworten Sie einfach auf diese E-Mail.",
         ),
     ],
+    changes: (
+        "Das haben wir nach Ihrer Rückmeldung geändert",
+        "Nochmals vielen Dank, dass Sie uns gesagt haben, was schiefgelaufen ist. Ihre Antwort hat zu einer Änderung geführt: [beschreiben Sie, was Sie geändert haben oder ändern werden, und wann].",
+        "Wenn noch etwas nicht stimmt, antworten Sie einfach auf diese E-Mail.",
+    ),
 };
 
 const NL: Words = Words {
@@ -323,6 +355,11 @@ const NL: Words = Words {
             "Kunnen we ooit iets voor u doen, beantwoord dan gewoon deze e-mail.",
         ),
     ],
+    changes: (
+        "Dit hebben we veranderd na uw feedback",
+        "Nogmaals bedankt dat u ons vertelde wat er misging. Uw antwoord heeft tot een verandering geleid: [beschrijf wat u hebt veranderd of gaat veranderen, en wanneer].",
+        "Is er nog iets niet in orde, beantwoord dan gewoon deze e-mail.",
+    ),
 };
 
 const ALL: [&Words; 7] = [&EN, &NB, &SV, &DA, &FI, &DE, &NL];
@@ -339,7 +376,28 @@ pub fn default_template(score: u8, language: &str) -> MessageTemplate {
         7 | 8 => 4,
         _ => 5,
     };
-    let (subject, opening, ask) = words.bands[band];
+    letter(words, words.bands[band])
+}
+
+/// The built-in playbook steps that tell the customer what will change.
+const EXPLAIN_STEPS: [&str; 3] = [
+    "Explain what will change so it does not happen again",
+    "Explain what will change",
+    "Explain the changes that are planned",
+];
+
+/// The built-in template for one playbook step, where Advocate has one: a follow-up that
+/// tells the customer what changed, for the built-in "explain what will change" steps.
+/// Other steps start from the score's template ([`default_template`]).
+pub fn default_step_template(step: &str, language: &str) -> Option<MessageTemplate> {
+    if !EXPLAIN_STEPS.contains(&step.trim()) {
+        return None;
+    }
+    let words = ALL.into_iter().find(|w| w.lang == language).unwrap_or(&EN);
+    Some(letter(words, words.changes))
+}
+
+fn letter(words: &Words, (subject, opening, ask): (&str, &str, &str)) -> MessageTemplate {
     MessageTemplate {
         subject: subject.to_owned(),
         body: format!(
@@ -455,6 +513,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_explain_steps_of_the_built_in_playbooks_have_a_follow_up() {
+        use crate::playbook::default_playbook;
+        use crate::Score;
+        for score in 0..=6 {
+            let steps = default_playbook(Score::new(score).unwrap()).steps;
+            let with_own: Vec<_> = steps
+                .iter()
+                .filter(|s| default_step_template(s, "en").is_some())
+                .collect();
+            assert_eq!(with_own.len(), 1, "score {score}: {with_own:?}");
+        }
+        for lang in SUPPORTED {
+            let t = default_step_template("Explain what will change", lang).unwrap();
+            assert_eq!(check(&t), Ok(()), "{lang}");
+            assert_ne!(t.subject, default_template(3, lang).subject, "{lang}");
+            let r = render(&t, &facts(Some("Anna"), None, 3));
+            assert!(!r.body.contains("{"), "{lang}: {}", r.body);
+        }
+        assert_eq!(default_step_template("Apologise", "en"), None);
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! starts from, the unmatched list, the inbound endpoint for raw email, and the message
 //! templates.
 
-use super::cases::{actor, case_id};
+use super::cases::{actor, reachable_case};
 use super::json::ApiJson;
-use crate::access::Access::Key;
+use crate::access::Access::{Key, Own};
 use crate::auth::ApiCaller;
 use crate::conversation::{self, ReceiveError};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -40,9 +40,9 @@ pub struct Doc;
 
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/api/v1/cases/{id}/messages", Key(ReadCases), list_messages)
-        .post("/api/v1/cases/{id}/messages", Key(WorkCases), send_message)
-        .get("/api/v1/cases/{id}/draft", Key(ReadCases), draft)
+        .get("/api/v1/cases/{id}/messages", Own(ReadCases), list_messages)
+        .post("/api/v1/cases/{id}/messages", Own(WorkCases), send_message)
+        .get("/api/v1/cases/{id}/draft", Own(ReadCases), draft)
         .post("/api/v1/inbound/email", Key(Ingest), receive_email)
         .get("/api/v1/inbound/unmatched", Key(Configure), unmatched)
         .post(
@@ -55,7 +55,7 @@ pub fn routes() -> Routes {
             Key(Configure),
             dismiss,
         )
-        .get("/api/v1/message-templates", Key(ReadCases), templates)
+        .get("/api/v1/message-templates", Own(ReadCases), templates)
         .put(
             "/api/v1/message-templates/{score}/{language}",
             Key(Configure),
@@ -132,41 +132,53 @@ impl From<store::CaseMessage> for CaseMessage {
 }
 
 /// An email to the customer of a case. Leave `subject` or `body` out to use the case's
-/// template (its score, the customer's language).
+/// template (its score, playbook step and the customer's language).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     pub subject: Option<String>,
     pub body: Option<String>,
+    /// Whose template fills what is left out: 0 the score's, n the case's n-th playbook
+    /// step (from 1); left out, the first step not yet done.
+    pub step: Option<u8>,
 }
 
-/// The text an agent starts from: the template for the case's score in the customer's
-/// language, filled in.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DraftQuery {
+    /// 0: the score's template; n: the case's n-th playbook step (from 1). Default: the
+    /// first step not yet done.
+    pub step: Option<String>,
+}
+
+/// The text an agent starts from: the template for the case's score and playbook step in
+/// the customer's language, filled in.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Draft {
     pub to: Option<String>,
     pub subject: String,
     pub body: String,
+    /// The playbook step (from 1) the draft is written for; absent for the score's own.
+    pub step: Option<u8>,
 }
 
-async fn draft_for(state: &AppState, caller: &ApiCaller, id: i64, agent: &str) -> ApiResult<Draft> {
+async fn draft_for(
+    state: &AppState,
+    caller: &ApiCaller,
+    id: i64,
+    step: Option<u8>,
+    agent: &str,
+) -> ApiResult<Draft> {
     let detail = state
         .store
         .cases()
         .get(caller.workspace_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no case {id}")))?;
-    let contact = detail.contact.unwrap_or_default();
-    let t = conversation::draft(
-        &state.store,
-        caller.workspace_id,
-        &detail.case,
-        contact.language.as_deref(),
-        agent,
-    )
-    .await?;
+    let t = conversation::draft(&state.store, caller.workspace_id, &detail, step, agent).await?;
     Ok(Draft {
-        to: contact.email,
+        step: conversation::step_of(&detail, step).map(|s| s.position),
+        to: detail.contact.and_then(|c| c.email),
         subject: t.subject,
         body: t.body,
     })
@@ -180,7 +192,7 @@ pub async fn list_messages(
     caller: ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<CaseMessage>>> {
-    let id = case_id(&id)?;
+    let id = reachable_case(&state, &caller, &id).await?;
     let list = state
         .store
         .conversations()
@@ -190,16 +202,21 @@ pub async fn list_messages(
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/draft", operation_id = "getCaseDraft",
-    tag = "conversation", params(("id" = i64, Path)), security(("api_key" = [])),
+    tag = "conversation", params(("id" = i64, Path), DraftQuery), security(("api_key" = [])),
     responses((status = 200, body = Draft), (status = 404, body = Problem)))]
 pub async fn draft(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(id): Path<String>,
+    Query(q): Query<DraftQuery>,
 ) -> ApiResult<Json<Draft>> {
-    let id = case_id(&id)?;
+    let id = reachable_case(&state, &caller, &id).await?;
     let agent = actor(&state, &caller).await?;
-    Ok(Json(draft_for(&state, &caller, id, &agent).await?))
+    let step = match q.step {
+        Some(raw) => Some(step_of(&StepQuery { step: Some(raw) })?),
+        None => None,
+    };
+    Ok(Json(draft_for(&state, &caller, id, step, &agent).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/cases/{id}/messages", operation_id = "sendCaseMessage",
@@ -213,13 +230,17 @@ pub async fn send_message(
     Path(id): Path<String>,
     body: ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<CaseMessage>)> {
-    let id = case_id(&id)?;
+    let id = reachable_case(&state, &caller, &id).await?;
     let by = actor(&state, &caller).await?;
-    let NewMessage { subject, body } = body.value;
+    let NewMessage {
+        subject,
+        body,
+        step,
+    } = body.value;
     let (subject, body) = match (subject, body) {
         (Some(s), Some(b)) => (s, b),
         (s, b) => {
-            let d = draft_for(&state, &caller, id, &by).await?;
+            let d = draft_for(&state, &caller, id, step, &by).await?;
             (s.unwrap_or(d.subject), b.unwrap_or(d.body))
         }
     };
@@ -406,10 +427,12 @@ pub struct MessageTemplateBody {
     pub body: String,
 }
 
-/// A template for one score and language.
+/// A template for one score (or one step of its playbook) and language.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TemplateRow {
     pub score: u8,
+    /// 0: the score's template; n: the n-th step (from 1) of the score's playbook.
+    pub step: u8,
     /// `any` for the text every language without its own uses.
     pub language: String,
     pub subject: String,
@@ -422,6 +445,7 @@ impl From<store::TemplateRow> for TemplateRow {
     fn from(x: store::TemplateRow) -> Self {
         Self {
             score: x.score,
+            step: x.step,
             language: if x.language.is_empty() {
                 ANY_LANGUAGE.into()
             } else {
@@ -463,34 +487,64 @@ pub struct TemplateQuery {
     pub language: Option<String>,
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StepQuery {
+    /// 0 (the default): the score's template; n: the n-th step (from 1) of its playbook.
+    pub step: Option<String>,
+}
+
+fn step_of(q: &StepQuery) -> ApiResult<u8> {
+    let Some(raw) = q.step.as_deref() else {
+        return Ok(0);
+    };
+    raw.trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|n| *n <= store::MAX_TEMPLATE_STEP)
+        .ok_or_else(|| {
+            ApiError::unprocessable(format!(
+                "step must be 0 (the score's template) or a playbook step 1–{}; got {raw:?}",
+                store::MAX_TEMPLATE_STEP
+            ))
+        })
+}
+
 #[utoipa::path(get, path = "/api/v1/message-templates", operation_id = "listMessageTemplates",
     tag = "conversation", params(TemplateQuery), security(("api_key" = [])),
-    responses((status = 200, body = Vec<TemplateRow>), (status = 422, body = Problem)))]
+    responses((status = 200, description = "each score's template, then the workspace's own \
+        templates for playbook steps", body = Vec<TemplateRow>), (status = 422, body = Problem)))]
 pub async fn templates(
     State(state): State<AppState>,
     caller: ApiCaller,
     Query(q): Query<TemplateQuery>,
 ) -> ApiResult<Json<Vec<TemplateRow>>> {
     let language = q.language.as_deref().map_or("", language_of);
-    let rows = state
-        .store
-        .conversations()
+    let conversations = state.store.conversations();
+    let mut rows = conversations
         .templates(caller.workspace_id, language)
         .await?;
+    rows.extend(
+        conversations
+            .step_templates(caller.workspace_id, language)
+            .await?,
+    );
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(put, path = "/api/v1/message-templates/{score}/{language}", operation_id = "setMessageTemplate",
-    tag = "conversation", params(("score" = u8, Path), ("language" = String, Path)),
+    tag = "conversation", params(("score" = u8, Path), ("language" = String, Path), StepQuery),
     request_body = MessageTemplateBody, security(("api_key" = [])),
     responses((status = 200, body = TemplateRow), (status = 422, body = Problem)))]
 pub async fn set_template(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((score, language)): Path<(String, String)>,
+    Query(q): Query<StepQuery>,
     body: ApiJson<MessageTemplateBody>,
 ) -> ApiResult<Json<TemplateRow>> {
     let score = score_of(&score)?;
+    let step = step_of(&q)?;
     let MessageTemplateBody { subject, body } = body.value;
     let row = state
         .store
@@ -498,6 +552,7 @@ pub async fn set_template(
         .set_template(
             caller.workspace_id,
             score,
+            step,
             language_of(&language),
             &MessageTemplate { subject, body },
         )
@@ -506,19 +561,21 @@ pub async fn set_template(
 }
 
 #[utoipa::path(delete, path = "/api/v1/message-templates/{score}/{language}", operation_id = "resetMessageTemplate",
-    tag = "conversation", params(("score" = u8, Path), ("language" = String, Path)),
+    tag = "conversation", params(("score" = u8, Path), ("language" = String, Path), StepQuery),
     security(("api_key" = [])),
     responses((status = 204), (status = 404, body = Problem)))]
 pub async fn reset_template(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path((score, language)): Path<(String, String)>,
+    Query(q): Query<StepQuery>,
 ) -> ApiResult<StatusCode> {
     let score = score_of(&score)?;
+    let step = step_of(&q)?;
     state
         .store
         .conversations()
-        .reset_template(caller.workspace_id, score, language_of(&language))
+        .reset_template(caller.workspace_id, score, step, language_of(&language))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -714,6 +714,123 @@ async fn templates_are_edited_per_score_and_language_and_bad_ones_change_nothing
 }
 
 #[tokio::test]
+async fn a_draft_follows_the_playbook_step_the_agent_is_at_on_both_databases() {
+    for db in TestDb::all().await {
+        let backend = db.backend;
+        let app = app_on(db).await;
+        app.survey("rel", None).await;
+        let id = detractor(&app, "C1", "kari@example.com", "en").await;
+        let draft = |query: &'static str| {
+            let req = app.get(&format!("/api/v1/cases/{id}/draft{query}"));
+            async move {
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<Value>().await.unwrap())
+            }
+        };
+        // Step 1 ("Contact the customer personally at once") has no text of its own: the
+        // score's apology.
+        let (status, d) = draft("").await;
+        assert_eq!(status, 200, "{backend:?} {d}");
+        assert_eq!(d["step"], 1, "{backend:?}");
+        assert_eq!(d["subject"], "We are sorry – we would like to hear more");
+        // Step 5 of a 3's playbook explains what will change: the built-in follow-up.
+        let (_, d) = draft("?step=5").await;
+        assert_eq!(
+            d["subject"], "What we have changed after your feedback",
+            "{backend:?}"
+        );
+        assert!(d["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Hello Kari Nordmann,"));
+        let (_, d) = draft("?step=0").await;
+        assert_eq!(d["subject"], "We are sorry – we would like to hear more");
+        assert!(d["step"].is_null());
+
+        // The workspace writes its own text for step 2 ("Apologise").
+        let put = |path: &str, body: Value| {
+            app.http
+                .put(app.url(path))
+                .bearer_auth(&app.key)
+                .json(&body)
+                .send()
+        };
+        let r = put(
+            "/api/v1/message-templates/3/en?step=2",
+            json!({"subject": "Our apology, {customer_name}", "body": "We are sorry.\n{agent_name}"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200, "{backend:?} {}", r.text().await.unwrap());
+        for bad in ["?step=51", "?step=two", "?step=-1"] {
+            let r = put(
+                &format!("/api/v1/message-templates/3/en{bad}"),
+                json!({"subject": "s", "body": "b"}),
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), 422, "{backend:?} {bad}");
+            assert!(problem(r).await.contains("step"), "{backend:?} {bad}");
+        }
+        let list: Vec<Value> = app
+            .get("/api/v1/message-templates?language=en")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 12, "{backend:?}: 11 scores and the one step");
+        assert_eq!(
+            (list[11]["score"].as_i64(), list[11]["step"].as_i64()),
+            (Some(3), Some(2))
+        );
+        assert_eq!(
+            list[3]["source"], "built_in",
+            "the score's own is unchanged"
+        );
+
+        // Once step 1 is ticked, the agent is at step 2 and starts from its text.
+        let r = app
+            .http
+            .patch(app.url(&format!("/api/v1/cases/{id}")))
+            .bearer_auth(&app.key)
+            .json(&json!({"steps": [{"position": 0, "done": true}]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (_, d) = draft("").await;
+        assert_eq!(
+            (d["step"].as_i64(), d["subject"].as_str()),
+            (Some(2), Some("Our apology, Kari Nordmann"))
+        );
+        // Sending without a text uses the same template.
+        let r = app
+            .post_json(&format!("/api/v1/cases/{id}/messages"), &json!({}))
+            .await;
+        assert_eq!(r.status(), 201, "{backend:?}");
+        let sent: Value = r.json().await.unwrap();
+        assert_eq!(sent["subject"], "Our apology, Kari Nordmann");
+
+        // Reset: back to the score's template; twice is "not found".
+        for expected in [204, 404] {
+            let r = app
+                .http
+                .delete(app.url("/api/v1/message-templates/3/en?step=2"))
+                .bearer_auth(&app.key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), expected, "{backend:?}");
+        }
+        let (_, d) = draft("?step=2").await;
+        assert_eq!(d["subject"], "We are sorry – we would like to hear more");
+    }
+}
+
+#[tokio::test]
 async fn an_agent_writes_from_the_case_page_with_a_preview() {
     let app = app_on(TestDb::sqlite()).await;
     app.survey("rel", None).await;

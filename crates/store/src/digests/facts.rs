@@ -47,17 +47,18 @@ impl Digests<'_> {
             limit: LISTED_CASES,
             ..CaseFilter::default()
         };
-        let cases = self.store.cases().list(ws, &open).await?;
+        let cases = self.store.cases().list_at(ws, &open, now).await?;
         let overdue = self
             .store
             .cases()
-            .list(
+            .list_at(
                 ws,
                 &CaseFilter {
                     overdue: Some(true),
                     limit: 1,
                     ..open.clone()
                 },
+                now,
             )
             .await?
             .total;

@@ -1,5 +1,6 @@
 //! Writing to the customer from a case (`GET/POST /cases/{id}/email`): a composer
-//! prefilled from the template for the case's score and the customer's language, a
+//! prefilled from the template for the case's score, the playbook step the agent is at
+//! (`?step=`; by default the first not yet done) and the customer's language, a
 //! preview of the email as it will leave, and sending (back to the case, where the
 //! message shows in the conversation).
 
@@ -13,7 +14,7 @@ use advocate_store::closed_loop::cases::CaseDetail;
 use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -33,6 +34,15 @@ pub struct ComposePage {
     pub error: Option<String>,
     /// Shown once the person asked for a preview.
     pub preview: bool,
+    /// The case's playbook steps to start from (number from 1, text, done).
+    pub steps: Vec<(u8, String, bool)>,
+    /// The step the text was started from (0: the score's template).
+    pub step: u8,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ComposeQuery {
+    step: Option<String>,
 }
 
 /// The case a composer is for, once the person may see it.
@@ -76,6 +86,15 @@ fn page(
         body,
         error: None,
         preview: false,
+        steps: d
+            .steps
+            .iter()
+            .filter_map(|s| {
+                let n = u8::try_from(s.position + 1).ok()?;
+                Some((n, s.text.clone(), s.done_at.is_some()))
+            })
+            .collect(),
+        step: 0,
     }
 }
 
@@ -83,29 +102,26 @@ pub async fn compose(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
     Path(raw): Path<String>,
+    Query(q): Query<ComposeQuery>,
 ) -> Result<ComposePage, PageError> {
     let d = case_for(&state, &user, &raw).await?;
     let workspace = crate::pages::workspace_of(&state, user.workspace_id)
         .await?
         .name;
-    let language = d.contact.as_ref().and_then(|c| c.language.clone());
+    // A step that is not a number is the default, as a hand-edited link deserves.
+    let step = q.step.and_then(|s| s.trim().parse::<u8>().ok());
     let draft = conversation::draft(
         &state.store,
         user.workspace_id,
-        &d.case,
-        language.as_deref(),
+        &d,
+        step,
         &name_of_address(&user.email),
     )
     .await
     .map_err(internal)?;
-    Ok(page(
-        workspace,
-        &user,
-        &state,
-        &d,
-        draft.subject,
-        draft.body,
-    ))
+    let mut p = page(workspace, &user, &state, &d, draft.subject, draft.body);
+    p.step = conversation::step_of(&d, step).map_or(0, |s| s.position);
+    Ok(p)
 }
 
 #[derive(Debug, Deserialize)]

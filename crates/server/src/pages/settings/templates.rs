@@ -1,12 +1,12 @@
-//! The message templates agents start from (`/settings/templates`): one per score, for
-//! every language or one; saving makes it the workspace's, resetting goes back to the
-//! built-in (or every-language) text.
+//! The message templates agents start from (`/settings/templates`): one per score and,
+//! optionally, one per step of the score's playbook, for every language or one; saving
+//! makes it the workspace's, resetting goes back to the built-in (or every-language) text.
 
 use crate::api::replace::audited;
 use crate::pages::signin::RequireSignIn;
 use crate::pages::{internal, PageError};
 use crate::state::AppState;
-use advocate_core::conversation::templates::MessageTemplate;
+use advocate_core::conversation::templates::{default_step_template, MessageTemplate};
 use advocate_core::i18n::SUPPORTED;
 use advocate_store::closed_loop::conversation::{TemplateRow, TemplateSource};
 use advocate_store::StoreError;
@@ -33,7 +33,22 @@ pub struct TemplatesPage {
     pub language: String,
     pub tabs: Vec<LanguageTab>,
     pub rows: Vec<TemplateRow>,
+    /// Each score's playbook steps with the template an agent at that step starts from.
+    pub steps: Vec<StepTemplate>,
     pub error: Option<String>,
+}
+
+/// One playbook step and the text an agent at it starts from.
+pub struct StepTemplate {
+    pub score: u8,
+    /// From 1.
+    pub step: u8,
+    pub text: String,
+    /// `workspace`, `built-in` (a step Advocate has a text for) or `score` (none of its
+    /// own: the score's template).
+    pub source: &'static str,
+    pub subject: String,
+    pub body: String,
 }
 
 impl TemplatesPage {
@@ -47,6 +62,10 @@ impl TemplatesPage {
 
     fn is_own(&self, row: &TemplateRow) -> bool {
         row.source == TemplateSource::Workspace
+    }
+
+    fn steps_of(&self, score: &u8) -> Vec<&StepTemplate> {
+        self.steps.iter().filter(|s| s.score == *score).collect()
     }
 }
 
@@ -78,6 +97,7 @@ async fn page(
         .templates(workspace_id, &language)
         .await
         .map_err(internal)?;
+    let steps = step_templates(state, workspace_id, &language, &rows).await?;
     let mut tabs = vec![LanguageTab {
         code: "",
         label: "Every language",
@@ -94,8 +114,69 @@ async fn page(
         language,
         tabs,
         rows,
+        steps,
         error,
     })
+}
+
+/// Every step of every score's playbook in `language` with its template: the
+/// workspace's, else the built-in one for such a step, else the score's.
+async fn step_templates(
+    state: &AppState,
+    workspace_id: i64,
+    language: &str,
+    scores: &[TemplateRow],
+) -> Result<Vec<StepTemplate>, PageError> {
+    let lang = advocate_core::Language::new(language).ok();
+    let playbooks = state
+        .store
+        .settings()
+        .playbooks(workspace_id, lang.as_ref())
+        .await
+        .map_err(internal)?;
+    let own = state
+        .store
+        .conversations()
+        .step_templates(workspace_id, language)
+        .await
+        .map_err(internal)?;
+    let text_language = if language.is_empty() { "en" } else { language };
+    let mut out = Vec::new();
+    for p in playbooks {
+        for (i, text) in p.steps.iter().enumerate() {
+            let Ok(step) = u8::try_from(i + 1) else { break };
+            let (source, t) =
+                if let Some(r) = own.iter().find(|r| r.score == p.score && r.step == step) {
+                    (
+                        "workspace",
+                        MessageTemplate {
+                            subject: r.subject.clone(),
+                            body: r.body.clone(),
+                        },
+                    )
+                } else if let Some(t) = default_step_template(text, text_language) {
+                    ("built-in", t)
+                } else {
+                    let r = &scores[usize::from(p.score)];
+                    (
+                        "score",
+                        MessageTemplate {
+                            subject: r.subject.clone(),
+                            body: r.body.clone(),
+                        },
+                    )
+                };
+            out.push(StepTemplate {
+                score: p.score,
+                step,
+                text: text.clone(),
+                source,
+                subject: t.subject,
+                body: t.body,
+            });
+        }
+    }
+    Ok(out)
 }
 
 pub async fn show(
@@ -117,6 +198,34 @@ pub async fn show(
 pub struct TemplateForm {
     subject: String,
     body: String,
+    /// 0 or absent: the score's template; n: its playbook's n-th step.
+    #[serde(default)]
+    step: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct StepForm {
+    #[serde(default)]
+    step: Option<String>,
+}
+
+/// The step a form names; `None` for one that is not a step.
+fn step_of(raw: Option<&str>) -> Option<u8> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(0),
+        Some(s) => s
+            .parse::<u8>()
+            .ok()
+            .filter(|n| *n <= advocate_store::closed_loop::conversation::MAX_TEMPLATE_STEP),
+    }
+}
+
+/// How a change names what it changed: "score 3" or "step 2 of score 3".
+fn what(score: u8, step: u8) -> String {
+    match step {
+        0 => format!("score {score}"),
+        n => format!("step {n} of score {score}"),
+    }
 }
 
 fn score_of(raw: &str) -> Option<u8> {
@@ -129,9 +238,13 @@ async fn after(
     workspace_id: i64,
     user: &str,
     language: String,
-    score: u8,
+    (score, step): (u8, u8),
     result: Result<String, StoreError>,
 ) -> Response {
+    let anchor = match step {
+        0 => format!("template-{score}"),
+        n => format!("template-{score}-{n}"),
+    };
     match result {
         Ok(detail) => {
             let query = if language.is_empty() {
@@ -141,7 +254,7 @@ async fn after(
             };
             audited(
                 detail,
-                Redirect::to(&format!("/settings/templates{query}#template-{score}")),
+                Redirect::to(&format!("/settings/templates{query}#{anchor}")),
             )
         }
         Err(StoreError::Invalid(m) | StoreError::NotFound(m)) => {
@@ -150,7 +263,7 @@ async fn after(
                 workspace_id,
                 user,
                 language,
-                Some(format!("Score {score}: {m}")),
+                Some(format!("{}: {m}", capitalised(&what(score, step)))),
             )
             .await
             {
@@ -169,8 +282,8 @@ pub async fn save(
     Query(q): Query<LanguageQuery>,
     Form(f): Form<TemplateForm>,
 ) -> Response {
-    let Some(score) = score_of(&raw) else {
-        return PageError(StatusCode::NOT_FOUND, "There is no such score.").into_response();
+    let (Some(score), Some(step)) = (score_of(&raw), step_of(f.step.as_deref())) else {
+        return PageError(StatusCode::NOT_FOUND, "There is no such score or step.").into_response();
     };
     let language = language_of(&q);
     let template = MessageTemplate {
@@ -180,11 +293,12 @@ pub async fn save(
     let result = state
         .store
         .conversations()
-        .set_template(user.workspace_id, score, &language, &template)
+        .set_template(user.workspace_id, score, step, &language, &template)
         .await
         .map(|_| {
             format!(
-                "message template for score {score} ({}) set",
+                "message template for {} ({}) set",
+                what(score, step),
                 lang_name(&language)
             )
         });
@@ -193,7 +307,7 @@ pub async fn save(
         user.workspace_id,
         &user.email,
         language,
-        score,
+        (score, step),
         result,
     )
     .await
@@ -204,19 +318,21 @@ pub async fn reset(
     RequireSignIn(user): RequireSignIn,
     Path(raw): Path<String>,
     Query(q): Query<LanguageQuery>,
+    Form(f): Form<StepForm>,
 ) -> Response {
-    let Some(score) = score_of(&raw) else {
-        return PageError(StatusCode::NOT_FOUND, "There is no such score.").into_response();
+    let (Some(score), Some(step)) = (score_of(&raw), step_of(f.step.as_deref())) else {
+        return PageError(StatusCode::NOT_FOUND, "There is no such score or step.").into_response();
     };
     let language = language_of(&q);
     let result = state
         .store
         .conversations()
-        .reset_template(user.workspace_id, score, &language)
+        .reset_template(user.workspace_id, score, step, &language)
         .await
         .map(|()| {
             format!(
-                "message template for score {score} ({}) reset",
+                "message template for {} ({}) reset",
+                what(score, step),
                 lang_name(&language)
             )
         });
@@ -225,7 +341,7 @@ pub async fn reset(
         user.workspace_id,
         &user.email,
         language,
-        score,
+        (score, step),
         result,
     )
     .await
@@ -237,4 +353,12 @@ fn lang_name(language: &str) -> &str {
     } else {
         language
     }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

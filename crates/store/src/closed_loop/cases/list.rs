@@ -74,7 +74,17 @@ impl Cases<'_> {
     /// Cases matching `filter`, soonest SLA due first.
     #[tracing::instrument(name = "cases.list", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn list(&self, workspace_id: i64, filter: &CaseFilter) -> Result<CasePage> {
-        let now = Utc::now();
+        self.list_at(workspace_id, filter, Utc::now()).await
+    }
+
+    /// Cases matching `filter` as they stood at `now` (what is overdue depends on it): a
+    /// digest counts at the moment it is for.
+    pub async fn list_at(
+        &self,
+        workspace_id: i64,
+        filter: &CaseFilter,
+        now: chrono::DateTime<Utc>,
+    ) -> Result<CasePage> {
         let (cond, params) = filter_sql(filter);
         let count_sql = format!(
             "SELECT COUNT(*) FROM cases k LEFT JOIN customers cu ON cu.id = k.customer_id \

@@ -13,7 +13,7 @@ mod unmatched;
 
 pub use receive::{InboundSource, Receipt, Received};
 pub use send::Outgoing;
-pub use templates::{TemplateRow, TemplateSource};
+pub use templates::{Step, TemplateRow, TemplateSource, MAX_TEMPLATE_STEP};
 pub use unmatched::UnmatchedMail;
 
 use crate::{from_ts, Result, StoreError};
