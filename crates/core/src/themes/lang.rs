@@ -79,13 +79,15 @@ impl Lang {
         self != Lang::En
     }
 
-    /// How many tokens after a theme word a negator still negates the mention. Finnish puts
-    /// its negation verb after the subject ("Toimitus ei tullut ajoissa"), the others before.
+    /// How many tokens after a theme word a negator still negates the mention: a subject
+    /// is negated by what follows it ("the parcel never arrived", "Montøren dukket aldri
+    /// opp"), and Finnish puts its negation verb there too, sometimes behind an adverb
+    /// ("Toimitus taas ei tullut").
     pub(crate) fn negation_after(self) -> usize {
         if self == Lang::Fi {
-            2
+            3
         } else {
-            0
+            2
         }
     }
 }

@@ -2,14 +2,17 @@
 //! `lexicon/<lang>.txt` so a translator can edit them without touching code.
 //!
 //! Format: one `kind: word, word, …` per line (a kind may repeat over lines), `#` starts a
-//! comment. Kinds: `positive` (+1), `strong_positive` (+2), `negative` (−1),
-//! `strong_negative` (−2), `negator`, `intensifier` (×1.5), `downtoner` (×0.5), `contrast`
+//! comment. Kinds: `positive` (+1), `strong_positive` (+2), `weak_positive` (+0.4: "ok",
+//! "fine", neutral alone), `negative` (−1), `strong_negative` (−2), `weak_negative` (−0.4), `negator`, `intensifier` (×1.5), `downtoner` (×0.5), `contrast`
 //! (the clause after it weighs more), `intensifier_prefix` (kjempe-, super-: glued to a
 //! sentiment word) and `stopword` (left out of emerging phrases). Sentiment words are matched
 //! on their stems, or as written when marked `=word`; the function words (negators,
 //! intensifiers, …) always as written.
 
 use super::lang::Lang;
+
+/// "fine", "ok", "greit": below the threshold alone (so neutral), positive when stressed.
+const WEAK: f32 = 0.4;
 
 /// The parsed lists of one language.
 #[derive(Debug, Default, Clone)]
@@ -71,6 +74,8 @@ impl Lexicon {
                     "strong_positive" => list.push((word, 2.0)),
                     "negative" => list.push((word, -1.0)),
                     "strong_negative" => list.push((word, -2.0)),
+                    "weak_positive" => list.push((word, WEAK)),
+                    "weak_negative" => list.push((word, -WEAK)),
                     "negator" => lex.negators.push(word),
                     "intensifier" => lex.intensifiers.push(word),
                     "downtoner" => lex.downtoners.push(word),

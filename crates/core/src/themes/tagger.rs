@@ -281,6 +281,12 @@ struct Slot {
     clause: usize,
 }
 
+impl Slot {
+    fn negator(&self) -> bool {
+        self.function == Some(Function::Negator)
+    }
+}
+
 impl LangTables {
     fn new(lang: Lang, lex: &Lexicon) -> LangTables {
         let stemmer = lang.stemmer();
@@ -458,6 +464,9 @@ impl LangTables {
             slots[i].function = function;
             stems.push(self.stem_of(word));
         }
+        // The last word of a keyword phrase that carries its own sentiment: the words up to
+        // it add none of theirs ("ei toimi" is a complaint, not a negated "toimi").
+        let mut phrase_end: Option<usize> = None;
         for i in 0..n {
             let word = tokens.word(i);
             let stem = &stems[i];
@@ -492,12 +501,24 @@ impl LangTables {
                         if p.hit.valence.abs() > f32::abs(sentiment) {
                             sentiment = p.hit.valence;
                         }
+                        // A negator inside a keyword phrase ("-could not help", "-visste
+                        // ikke") is part of its meaning, not a negation of its neighbours.
+                        if p.hit.valence != 0.0 {
+                            phrase_end = phrase_end.max(Some(i + len));
+                            for s in &mut slots[i..=i + len] {
+                                if s.negator() {
+                                    s.function = None;
+                                }
+                            }
+                        }
                     }
                 }
             } else if sentiment == 0.0 && self.lang.compounds() && slots[i].function.is_none() {
                 sentiment = self.prefixed_sentiment(word);
             }
-            slots[i].sentiment = sentiment;
+            let inside_phrase = phrase_end.is_some_and(|end| i <= end)
+                && !raw_mentions.iter().any(|&(j, l, h)| j == i && l > 1 && h.valence != 0.0);
+            slots[i].sentiment = if inside_phrase { 0.0 } else { sentiment };
         }
         let scores = self.word_scores(&slots);
         // Clause scores, then sentence weighting around contrast words.
@@ -520,11 +541,10 @@ impl LangTables {
         let mut mentions = Vec::with_capacity(raw_mentions.len());
         let mut extra = vec![0.0f32; clauses];
         for &(i, len, hit) in &raw_mentions {
-            // A word inside a longer phrase of the same theme is the same mention.
-            if len == 1
-                && raw_mentions
-                    .iter()
-                    .any(|&(j, l, h)| l > 1 && h.theme == hit.theme && j <= i && i < j + l && j != i)
+            // A match inside a longer one of the same theme is the same mention.
+            if raw_mentions
+                .iter()
+                .any(|&(j, l, h)| l > len && h.theme == hit.theme && j <= i && i + len <= j + l)
             {
                 continue;
             }
@@ -599,7 +619,7 @@ impl LangTables {
         // nearest one just before it.
         if self.lang != Lang::En && self.lang != Lang::Fi {
             for j in 0..n {
-                if slots[j].function != Some(Function::Negator) {
+                if !slots[j].negator() {
                     continue;
                 }
                 let c = slots[j].clause;
@@ -629,10 +649,10 @@ impl LangTables {
     fn negated_mention(&self, slots: &[Slot], i: usize, len: usize) -> bool {
         let c = slots[i].clause;
         let before = (i.saturating_sub(NEGATION_WINDOW)..i)
-            .any(|j| slots[j].clause == c && slots[j].function == Some(Function::Negator));
+            .any(|j| slots[j].clause == c && slots[j].negator());
         let after_reach = self.lang.negation_after();
         let after = (i + len..(i + len + after_reach).min(slots.len()))
-            .any(|j| slots[j].clause == c && slots[j].function == Some(Function::Negator));
+            .any(|j| slots[j].clause == c && slots[j].negator());
         before || after
     }
 }
