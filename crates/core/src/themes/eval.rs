@@ -32,7 +32,7 @@ fn parse(lang: Lang, text: &str) -> Vec<Labelled<'_>> {
         .collect()
 }
 
-fn dev(lang: Lang) -> &'static str {
+pub(super) fn dev(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("eval/dev/en.txt"),
         Lang::Nb => include_str!("eval/dev/nb.txt"),
@@ -44,7 +44,7 @@ fn dev(lang: Lang) -> &'static str {
     }
 }
 
-fn test(lang: Lang) -> &'static str {
+pub(super) fn test(lang: Lang) -> &'static str {
     match lang {
         Lang::En => include_str!("eval/test/en.txt"),
         Lang::Nb => include_str!("eval/test/nb.txt"),

@@ -2,9 +2,10 @@
 //! `lexicon/<lang>.txt` so a translator can edit them without touching code.
 //!
 //! Format: one `kind: word, word, …` per line (a kind may repeat over lines), `#` starts a
-//! comment. Kinds: `positive` (+1), `strong_positive` (+2), `weak_positive` (+0.4: "ok",
+//! comment. Kinds (`without`: a negator of the next two words only, "uten problemer"): `positive` (+1), `strong_positive` (+2), `weak_positive` (+0.4: "ok",
 //! "fine", neutral alone), `negative` (−1), `strong_negative` (−2), `weak_negative` (−0.4), `negator`, `intensifier` (×1.5), `downtoner` (×0.5), `contrast`
-//! (the clause after it weighs more), `intensifier_prefix` (kjempe-, super-: glued to a
+//! (the clause after it weighs more), `excess` ("too": intensifies, and "too long" is a
+//! complaint), `intensifier_prefix` (kjempe-, super-: glued to a
 //! sentiment word) and `stopword` (left out of emerging phrases). Sentiment words are matched
 //! on their stems, or as written when marked `=word`; the function words (negators,
 //! intensifiers, …) always as written.
@@ -23,9 +24,15 @@ pub struct Lexicon {
     /// catch too much ("works" is praise, "work" is not).
     pub exact_sentiment: Vec<(String, f32)>,
     pub negators: Vec<String>,
+    /// "without", "uten", "ohne": negate the next two words only ("without problems"), not
+    /// a verb further on ("ohne Ankündigung gestiegen").
+    pub withouts: Vec<String>,
     pub intensifiers: Vec<String>,
     pub downtoners: Vec<String>,
     pub contrasts: Vec<String>,
+    /// "too", "altfor", "liian": intensifies a sentiment word, and makes a plain word after
+    /// it a complaint ("too long", "liian pitkä").
+    pub excess: Vec<String>,
     pub intensifier_prefixes: Vec<String>,
     pub stopwords: Vec<String>,
 }
@@ -61,8 +68,9 @@ impl Lexicon {
                 .split_once(':')
                 .ok_or_else(|| err("expected `kind: word, word`".into()))?;
             for word in words.split(',').map(str::trim).filter(|w| !w.is_empty()) {
-                if word.contains(char::is_whitespace) {
-                    return Err(err(format!("{word:?}: one word per entry")));
+                let bare = word.strip_prefix('=').unwrap_or(word);
+                if bare.is_empty() || bare.chars().any(|c| !(c.is_alphanumeric() || c == '\'')) {
+                    return Err(err(format!("{word:?}: one word per entry, letters only")));
                 }
                 let word = word.to_lowercase();
                 let (list, word) = match word.strip_prefix('=') {
@@ -77,9 +85,11 @@ impl Lexicon {
                     "weak_positive" => list.push((word, WEAK)),
                     "weak_negative" => list.push((word, -WEAK)),
                     "negator" => lex.negators.push(word),
+                    "without" => lex.withouts.push(word),
                     "intensifier" => lex.intensifiers.push(word),
                     "downtoner" => lex.downtoners.push(word),
                     "contrast" => lex.contrasts.push(word),
+                    "excess" => lex.excess.push(word),
                     "intensifier_prefix" => lex.intensifier_prefixes.push(word),
                     "stopword" => lex.stopwords.push(word),
                     other => return Err(err(format!("unknown kind {other:?}"))),
@@ -116,6 +126,14 @@ mod tests {
             assert!(!lex.intensifiers.is_empty(), "{lang}");
             assert!(!lex.contrasts.is_empty(), "{lang}");
             assert!(lex.stopwords.len() >= 30, "{lang}");
+            // A negator with a sentiment of its own would both score and turn the next
+            // word ("no problems" would come out negative).
+            for n in &lex.negators {
+                assert!(
+                    !lex.sentiment.iter().chain(&lex.exact_sentiment).any(|(w, _)| w == n),
+                    "{lang}: negator {n:?} is also a sentiment word"
+                );
+            }
         }
     }
 
@@ -127,5 +145,6 @@ mod tests {
         assert_eq!(e.to_string(), "lexicon de line 1: unknown kind \"lovely\"");
         let e = Lexicon::parse(Lang::Nl, "positive: heel goed").unwrap_err();
         assert!(e.to_string().contains("one word per entry"), "{e}");
+        assert!(Lexicon::parse(Lang::En, "positive: top-notch").is_err());
     }
 }

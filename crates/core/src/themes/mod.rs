@@ -16,6 +16,8 @@ pub mod taxonomy;
 mod tokenize;
 
 #[cfg(test)]
+mod bench;
+#[cfg(test)]
 mod eval;
 #[cfg(test)]
 mod tests;

@@ -25,8 +25,8 @@ const DOWNTONE: f32 = 0.5;
 /// Before "but" a clause weighs half, after it one and a half.
 const BEFORE_CONTRAST: f32 = 0.5;
 const AFTER_CONTRAST: f32 = 1.5;
-/// A negated theme word in a clause with no sentiment word of its own ("no reply from
-/// support", "die Lieferung kam nie") reads as mildly negative.
+/// A negated theme word in a clause with no clear sentiment of its own ("no reply from
+/// support", "die Lieferung kam nie", "still no refund") reads as a complaint.
 const NEGATED_NEUTRAL_MENTION: f32 = -0.75;
 /// |score| at or above which a comment or mention is positive or negative.
 pub const THRESHOLD: f32 = 0.5;
@@ -168,9 +168,11 @@ struct StemInfo {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Function {
     Negator,
+    Without,
     Intensifier,
     Downtoner,
     Contrast,
+    Excess,
     Stopword,
 }
 
@@ -283,7 +285,7 @@ struct Slot {
 
 impl Slot {
     fn negator(&self) -> bool {
-        self.function == Some(Function::Negator)
+        matches!(self.function, Some(Function::Negator | Function::Without))
     }
 }
 
@@ -305,7 +307,9 @@ impl LangTables {
             (&lex.contrasts, Function::Contrast),
             (&lex.downtoners, Function::Downtoner),
             (&lex.intensifiers, Function::Intensifier),
+            (&lex.excess, Function::Excess),
             (&lex.negators, Function::Negator),
+            (&lex.withouts, Function::Without),
         ] {
             for w in list {
                 functions.insert(w.clone(), f);
@@ -557,8 +561,8 @@ impl LangTables {
             let c = slots[i].clause;
             let negated = self.negated_mention(&slots, i, len);
             let mut score = clause_score[c];
-            if negated && score == 0.0 {
-                score = NEGATED_NEUTRAL_MENTION;
+            if negated && score.abs() < THRESHOLD {
+                score += NEGATED_NEUTRAL_MENTION;
                 extra[c] = NEGATED_NEUTRAL_MENTION;
             }
             mentions.push((i, len, hit, negated, score));
@@ -589,8 +593,18 @@ impl LangTables {
         let n = slots.len();
         let mut out: Vec<f32> = slots.iter().map(|s| s.sentiment).collect();
         let mut negated = vec![false; n];
+        // "too long", "liian pitkä": a plain word right after an excess word is a complaint.
+        for j in 1..n {
+            if slots[j - 1].function == Some(Function::Excess)
+                && slots[j].clause == slots[j - 1].clause
+                && slots[j].function.is_none()
+                && out[j] == 0.0
+            {
+                out[j] = -1.0;
+            }
+        }
         for i in 0..n {
-            if out[i] == 0.0 {
+            if out[i] == 0.0 || slots[i].sentiment == 0.0 {
                 continue;
             }
             let c = slots[i].clause;
@@ -604,7 +618,16 @@ impl LangTables {
                         negated[i] = true;
                         break;
                     }
-                    Some(Function::Intensifier) if k <= 2 => out[i] *= INTENSIFY,
+                    Some(Function::Without) if k <= 2 => {
+                        negated[i] = true;
+                        break;
+                    }
+                    // "helt ok" stays lukewarm: weak words are not stressed.
+                    Some(Function::Intensifier | Function::Excess)
+                        if k <= 2 && slots[i].sentiment.abs() >= 1.0 =>
+                    {
+                        out[i] *= INTENSIFY
+                    }
                     Some(Function::Downtoner) if k <= 2 => out[i] *= DOWNTONE,
                     _ => {}
                 }
@@ -616,10 +639,10 @@ impl LangTables {
         }
         // Verb-second languages negate after the verb ("Die App funktioniert nicht", "det
         // fungerar inte"): a negator with no sentiment word after it in reach negates the
-        // nearest one just before it.
+        // word just before it.
         if self.lang != Lang::En && self.lang != Lang::Fi {
-            for j in 0..n {
-                if !slots[j].negator() {
+            for j in 1..n {
+                if slots[j].function != Some(Function::Negator) {
                     continue;
                 }
                 let c = slots[j].clause;
@@ -629,10 +652,8 @@ impl LangTables {
                 if ahead {
                     continue;
                 }
-                if let Some(k) = (j.saturating_sub(2)..j)
-                    .rev()
-                    .find(|&k| slots[k].clause == c && slots[k].sentiment != 0.0)
-                {
+                let k = j - 1;
+                if slots[k].clause == c && slots[k].sentiment != 0.0 {
                     negated[k] = !negated[k];
                 }
             }
