@@ -14,7 +14,10 @@ fn tag_a_million_comments() {
     let mut comments: Vec<(Lang, &str)> = Vec::new();
     for lang in Lang::ALL {
         for text in [super::eval::dev(lang), super::eval::test(lang)] {
-            for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+            for line in text
+                .lines()
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            {
                 comments.push((lang, line.splitn(3, '|').nth(2).unwrap_or_default().trim()));
             }
         }

@@ -105,7 +105,10 @@ pub fn rank<K>(drivers: Vec<(K, Driver)>) -> Vec<Ranked<K>> {
     let mut v: Vec<(K, Driver)> = drivers;
     v.sort_by(|(_, a), (_, b)| {
         a.small_group.cmp(&b.small_group).then_with(|| {
-            let (x, y) = (a.impact.map_or(-1.0, f64::abs), b.impact.map_or(-1.0, f64::abs));
+            let (x, y) = (
+                a.impact.map_or(-1.0, f64::abs),
+                b.impact.map_or(-1.0, f64::abs),
+            );
             y.total_cmp(&x)
         })
     });
@@ -144,16 +147,28 @@ mod tests {
         assert!(close(d.impact.unwrap(), -20.0));
         let mut all = d.mentioners;
         all.merge(&d.others);
-        assert!(close(all.nps().unwrap() - d.nps_others.unwrap(), d.impact.unwrap()));
-        assert!((d.impact_ci95_low.unwrap() + 28.001_516).abs() < 1e-5, "{d:?}");
-        assert!((d.impact_ci95_high.unwrap() + 11.998_484).abs() < 1e-5, "{d:?}");
+        assert!(close(
+            all.nps().unwrap() - d.nps_others.unwrap(),
+            d.impact.unwrap()
+        ));
+        assert!(
+            (d.impact_ci95_low.unwrap() + 28.001_516).abs() < 1e-5,
+            "{d:?}"
+        );
+        assert!(
+            (d.impact_ci95_high.unwrap() + 11.998_484).abs() < 1e-5,
+            "{d:?}"
+        );
         assert!(d.significant && !d.small_group);
         // 50 of 160 commenters = 31.25 %.
         assert!(close(d.share_of_commenters.unwrap(), 31.25));
         // The difference is the two-sample test: −80 ± 1.96·√(.0128 + .0042667)·100.
         let c = d.difference.unwrap();
         assert!(close(c.difference, -80.0));
-        assert!((c.ci95_low - (-80.0 - 1.959_964 * 13.063_945)).abs() < 1e-3, "{c:?}");
+        assert!(
+            (c.ci95_low - (-80.0 - 1.959_964 * 13.063_945)).abs() < 1e-3,
+            "{c:?}"
+        );
         assert!(c.significant);
     }
 
@@ -167,7 +182,10 @@ mod tests {
         // = .0171875, V₀ = .0057292; Var = .0625 · .0229167 · 10⁴ = 14.3229 → ±7.4177.
         let d = Driver::new(NpsCounts::new(20, 10, 10), NpsCounts::new(60, 30, 30), 160);
         assert!(close(d.impact.unwrap(), 0.0));
-        assert!((d.impact_ci95_high.unwrap() - 7.417_67).abs() < 1e-4, "{d:?}");
+        assert!(
+            (d.impact_ci95_high.unwrap() - 7.417_67).abs() < 1e-4,
+            "{d:?}"
+        );
         assert!(!d.significant);
         let none = Driver::new(NpsCounts::default(), NpsCounts::new(1, 0, 0), 0);
         assert_eq!((none.impact, none.share_of_commenters), (None, None));
@@ -181,11 +199,21 @@ mod tests {
         let same = Driver::new(NpsCounts::new(20, 10, 10), NpsCounts::new(60, 30, 30), 160); // 0
         let tiny = Driver::new(NpsCounts::new(0, 0, 9), NpsCounts::new(90, 30, 30), 200); // small
         assert!(close(staff.impact.unwrap(), 17.5), "{staff:?}");
-        let r = rank(vec![("same", same), ("tiny", tiny), ("staff", staff), ("billing", billing)]);
+        let r = rank(vec![
+            ("same", same),
+            ("tiny", tiny),
+            ("staff", staff),
+            ("billing", billing),
+        ]);
         let order: Vec<_> = r.iter().map(|x| (x.key, x.rank)).collect();
         assert_eq!(
             order,
-            [("billing", Some(1)), ("staff", Some(2)), ("same", Some(3)), ("tiny", None)]
+            [
+                ("billing", Some(1)),
+                ("staff", Some(2)),
+                ("same", Some(3)),
+                ("tiny", None)
+            ]
         );
         let marked: Vec<_> = r.iter().take(3).map(|x| x.driver.significant).collect();
         assert_eq!(marked, [true, true, false]);

@@ -33,9 +33,16 @@ pub enum TaxonomyEdit {
         keywords: Vec<String>,
     },
     /// `from`'s keywords move into `into`; `from` disappears and its old tags read as `into`.
-    Merge { from: String, into: String },
-    Hide { key: String },
-    Show { key: String },
+    Merge {
+        from: String,
+        into: String,
+    },
+    Hide {
+        key: String,
+    },
+    Show {
+        key: String,
+    },
 }
 
 fn lang(code: &str) -> Result<Lang, TaxonomyError> {
@@ -194,7 +201,9 @@ mod tests {
                 from: s("refunds"),
                 into: s("billing"),
             },
-            TaxonomyEdit::Hide { key: s("sustainability") },
+            TaxonomyEdit::Hide {
+                key: s("sustainability"),
+            },
         ];
         let base = Taxonomy::builtin();
         let t = base.clone().with_edits(&edits).unwrap();
@@ -222,8 +231,14 @@ mod tests {
     fn merge_chains_resolve_to_the_last_home() {
         let t = Taxonomy::builtin()
             .with_edits(&[
-                TaxonomyEdit::Merge { from: s("refunds"), into: s("cancellation") },
-                TaxonomyEdit::Merge { from: s("cancellation"), into: s("contract") },
+                TaxonomyEdit::Merge {
+                    from: s("refunds"),
+                    into: s("cancellation"),
+                },
+                TaxonomyEdit::Merge {
+                    from: s("cancellation"),
+                    into: s("contract"),
+                },
             ])
             .unwrap();
         assert_eq!(t.resolve("refunds"), "contract");
@@ -278,8 +293,17 @@ mod tests {
             assert_eq!(t, base, "{edit:?} changed the taxonomy");
         }
         // A merged-away key cannot be reused for a new theme (its old tags read elsewhere).
-        let mut t = base.with_edits(&[TaxonomyEdit::Merge { from: s("refunds"), into: s("billing") }]).unwrap();
-        let e = t.apply(&TaxonomyEdit::Add { key: s("refunds"), names: BTreeMap::from([(s("en"), s("R"))]), keywords: BTreeMap::new() });
+        let mut t = base
+            .with_edits(&[TaxonomyEdit::Merge {
+                from: s("refunds"),
+                into: s("billing"),
+            }])
+            .unwrap();
+        let e = t.apply(&TaxonomyEdit::Add {
+            key: s("refunds"),
+            names: BTreeMap::from([(s("en"), s("R"))]),
+            keywords: BTreeMap::new(),
+        });
         assert_eq!(e.unwrap_err(), TaxonomyError::DuplicateKey(s("refunds")));
     }
 }

@@ -63,8 +63,14 @@ pub fn emerging_phrases<I: Clone>(
         let mut flush = |run: &mut Vec<(String, String)>, seen: &mut HashSet<String>| {
             for n in 2..=3 {
                 for w in run.windows(n) {
-                    let stems = w.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(" ");
-                    let covered = w.iter().any(|(s, word)| tagger.is_keyword_word(lang, word, s))
+                    let stems = w
+                        .iter()
+                        .map(|(s, _)| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let covered = w
+                        .iter()
+                        .any(|(s, word)| tagger.is_keyword_word(lang, word, s))
                         || w.windows(2).chain(std::iter::once(w)).any(|part| {
                             let joined = part.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>();
                             tagger.is_keyword_phrase(lang, &joined.join(" "))
@@ -72,7 +78,11 @@ pub fn emerging_phrases<I: Clone>(
                     if covered || !seen.insert(stems.clone()) {
                         continue;
                     }
-                    let surface = w.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join(" ");
+                    let surface = w
+                        .iter()
+                        .map(|(_, s)| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     let t = tallies.entry(stems).or_default();
                     t.count += 1;
                     if t.examples.len() < EXAMPLES {
@@ -112,7 +122,9 @@ pub fn emerging_phrases<I: Clone>(
         .iter()
         .filter(|(s, t)| {
             s.matches(' ').count() == 2
-                || !longer.iter().any(|(l, c)| *c == t.count && contains_words(l, s))
+                || !longer
+                    .iter()
+                    .any(|(l, c)| *c == t.count && contains_words(l, s))
         })
         .map(|(s, t)| EmergingPhrase {
             stems: s.clone(),
@@ -162,7 +174,10 @@ mod tests {
         assert_eq!(first.examples, [1, 2, 3], "at most three, in input order");
         let points = out.iter().find(|p| p.phrase == "loyalty points").unwrap();
         assert_eq!((points.count, points.examples.clone()), (3, vec![4, 5, 6]));
-        let readings = out.iter().find(|p| p.phrase == "smart meter readings").unwrap();
+        let readings = out
+            .iter()
+            .find(|p| p.phrase == "smart meter readings")
+            .unwrap();
         assert_eq!(readings.count, 2);
         assert!(out.iter().all(|p| !p.stems.contains("servic")), "{out:?}");
         // "meter readings" only occurs inside "smart meter readings": left out for it.
@@ -170,7 +185,10 @@ mod tests {
         // Stopwords break runs: no "the smart" or "is broken".
         assert!(out.iter().all(|p| !p.phrase.starts_with("the ")), "{out:?}");
         assert!(emerging_phrases(&tagger, Lang::En, &comments, 6, 10).is_empty());
-        assert_eq!(emerging_phrases(&tagger, Lang::En, &comments, 2, 1).len(), 1);
+        assert_eq!(
+            emerging_phrases(&tagger, Lang::En, &comments, 2, 1).len(),
+            1
+        );
     }
 
     #[test]

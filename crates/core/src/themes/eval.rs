@@ -18,14 +18,19 @@ fn parse(lang: Lang, text: &str) -> Vec<Labelled<'_>> {
         .filter(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|(n, line)| {
             let mut parts = line.splitn(3, '|').map(str::trim);
-            let (Some(label), Some(themes), Some(text)) = (parts.next(), parts.next(), parts.next())
+            let (Some(label), Some(themes), Some(text)) =
+                (parts.next(), parts.next(), parts.next())
             else {
                 panic!("{lang} line {}: expected `label | themes | text`", n + 1)
             };
             Labelled {
                 sentiment: Sentiment::parse(label)
                     .unwrap_or_else(|| panic!("{lang} line {}: label {label:?}", n + 1)),
-                themes: themes.split(',').map(str::trim).filter(|t| !t.is_empty()).collect(),
+                themes: themes
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .collect(),
                 text,
             }
         })
@@ -81,7 +86,10 @@ impl Scores {
 }
 
 fn index(s: Sentiment) -> usize {
-    Sentiment::ALL.iter().position(|&x| x == s).expect("three values")
+    Sentiment::ALL
+        .iter()
+        .position(|&x| x == s)
+        .expect("three values")
 }
 
 fn score(tagger: &Tagger, lang: Lang, set: &[Labelled<'_>], show_errors: bool) -> Scores {
@@ -121,14 +129,16 @@ fn report(name: &str, lang: Lang, s: &Scores) {
 }
 
 /// (language, sentiment accuracy, theme precision, theme recall) floors on the TEST set.
+/// Measured (2026-12-03): en .84/.809/.861, nb .78/.807/.906, sv .74/.775/.877,
+/// da .77/.826/.896, fi .79/.788/.877, de .82/.842/.906, nl .80/.785/.896.
 const FLOORS: [(Lang, f64, f64, f64); 7] = [
-    (Lang::En, 0.0, 0.0, 0.0),
-    (Lang::Nb, 0.0, 0.0, 0.0),
-    (Lang::Sv, 0.0, 0.0, 0.0),
-    (Lang::Da, 0.0, 0.0, 0.0),
-    (Lang::Fi, 0.0, 0.0, 0.0),
-    (Lang::De, 0.0, 0.0, 0.0),
-    (Lang::Nl, 0.0, 0.0, 0.0),
+    (Lang::En, 0.80, 0.77, 0.82),
+    (Lang::Nb, 0.74, 0.77, 0.86),
+    (Lang::Sv, 0.70, 0.73, 0.83),
+    (Lang::Da, 0.73, 0.78, 0.85),
+    (Lang::Fi, 0.75, 0.75, 0.83),
+    (Lang::De, 0.78, 0.80, 0.86),
+    (Lang::Nl, 0.76, 0.74, 0.85),
 ];
 
 #[test]
@@ -142,15 +152,36 @@ fn accuracy_on_the_labelled_comments() {
         assert!(t.len() >= 100, "{lang}: only {} test comments", t.len());
         for item in d.iter().chain(&t) {
             for key in &item.themes {
-                assert!(tagger.id(key).is_some(), "{lang}: unknown theme {key} in {:?}", item.text);
+                assert!(
+                    tagger.id(key).is_some(),
+                    "{lang}: unknown theme {key} in {:?}",
+                    item.text
+                );
             }
         }
         report("dev ", lang, &score(&tagger, lang, &d, show));
-        let s = score(&tagger, lang, &t, show && std::env::var_os("ADVOCATE_EVAL_TEST").is_some());
+        let s = score(
+            &tagger,
+            lang,
+            &t,
+            show && std::env::var_os("ADVOCATE_EVAL_TEST").is_some(),
+        );
         report("test", lang, &s);
-        assert!(s.accuracy() >= acc, "{lang}: sentiment accuracy {:.3} < {acc}", s.accuracy());
-        assert!(s.precision() >= prec, "{lang}: theme precision {:.3} < {prec}", s.precision());
-        assert!(s.recall() >= rec, "{lang}: theme recall {:.3} < {rec}", s.recall());
+        assert!(
+            s.accuracy() >= acc,
+            "{lang}: sentiment accuracy {:.3} < {acc}",
+            s.accuracy()
+        );
+        assert!(
+            s.precision() >= prec,
+            "{lang}: theme precision {:.3} < {prec}",
+            s.precision()
+        );
+        assert!(
+            s.recall() >= rec,
+            "{lang}: theme recall {:.3} < {rec}",
+            s.recall()
+        );
         total.n += s.n;
         total.correct += s.correct;
         total.tp += s.tp;

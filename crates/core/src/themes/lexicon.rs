@@ -130,7 +130,10 @@ mod tests {
             // word ("no problems" would come out negative).
             for n in &lex.negators {
                 assert!(
-                    !lex.sentiment.iter().chain(&lex.exact_sentiment).any(|(w, _)| w == n),
+                    !lex.sentiment
+                        .iter()
+                        .chain(&lex.exact_sentiment)
+                        .any(|(w, _)| w == n),
                     "{lang}: negator {n:?} is also a sentiment word"
                 );
             }
@@ -140,7 +143,10 @@ mod tests {
     #[test]
     fn bad_lines_are_named() {
         let e = Lexicon::parse(Lang::En, "positive: good\nhappy").unwrap_err();
-        assert_eq!(e.to_string(), "lexicon en line 2: expected `kind: word, word`");
+        assert_eq!(
+            e.to_string(),
+            "lexicon en line 2: expected `kind: word, word`"
+        );
         let e = Lexicon::parse(Lang::De, "lovely: schön").unwrap_err();
         assert_eq!(e.to_string(), "lexicon de line 1: unknown kind \"lovely\"");
         let e = Lexicon::parse(Lang::Nl, "positive: heel goed").unwrap_err();

@@ -134,7 +134,11 @@ impl Hasher for Fnv {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for b in bytes {
             h ^= u64::from(*b);
             h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -235,7 +239,10 @@ impl Tagger {
 
     /// The id of a theme key, if the theme is tagged.
     pub fn id(&self, key: &str) -> Option<ThemeId> {
-        self.keys.iter().position(|k| k == key).map(|i| i as ThemeId)
+        self.keys
+            .iter()
+            .position(|k| k == key)
+            .map(|i| i as ThemeId)
     }
 
     pub fn keys(&self) -> &[String] {
@@ -243,7 +250,10 @@ impl Tagger {
     }
 
     fn table(&self, lang: Lang) -> &LangTables {
-        &self.tables[Lang::ALL.iter().position(|&l| l == lang).expect("all languages built")]
+        &self.tables[Lang::ALL
+            .iter()
+            .position(|&l| l == lang)
+            .expect("all languages built")]
     }
 
     /// Themes, mentions and sentiment of one comment.
@@ -253,7 +263,10 @@ impl Tagger {
 
     /// The stem of a word as the tagger sees it (lower-cased first).
     pub fn stem(&self, lang: Lang, word: &str) -> String {
-        self.table(lang).stemmer.stem(&word.to_lowercase()).into_owned()
+        self.table(lang)
+            .stemmer
+            .stem(&word.to_lowercase())
+            .into_owned()
     }
 
     /// Whether a lower-cased word is a stopword of `lang`.
@@ -452,8 +465,7 @@ impl LangTables {
         let mut clause_sentence: Vec<usize> = vec![0];
         let mut sentence = 0;
         let mut after_contrast: Vec<bool> = vec![false];
-        for i in 0..n {
-            let tok = &tokens.words[i];
+        for (i, (tok, slot)) in tokens.words.iter().zip(slots.iter_mut()).enumerate() {
             let word = tokens.word(i);
             let function = self.functions.get(word).copied();
             if i > 0 && (tok.clause_start || function == Some(Function::Contrast)) {
@@ -464,8 +476,8 @@ impl LangTables {
                 clause_sentence.push(sentence);
                 after_contrast.push(function == Some(Function::Contrast));
             }
-            slots[i].clause = clause;
-            slots[i].function = function;
+            slot.clause = clause;
+            slot.function = function;
             stems.push(self.stem_of(word));
         }
         // The last word of a keyword phrase that carries its own sentiment: the words up to
@@ -521,7 +533,9 @@ impl LangTables {
                 sentiment = self.prefixed_sentiment(word);
             }
             let inside_phrase = phrase_end.is_some_and(|end| i <= end)
-                && !raw_mentions.iter().any(|&(j, l, h)| j == i && l > 1 && h.valence != 0.0);
+                && !raw_mentions
+                    .iter()
+                    .any(|&(j, l, h)| j == i && l > 1 && h.valence != 0.0);
             slots[i].sentiment = if inside_phrase { 0.0 } else { sentiment };
         }
         let scores = self.word_scores(&slots);

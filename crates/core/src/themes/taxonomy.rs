@@ -58,7 +58,9 @@ pub struct Keyword {
 /// Why a theme, keyword or edit is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TaxonomyError {
-    #[error("theme key must be 1–40 lower-case letters, digits or _ starting with a letter; got {0:?}")]
+    #[error(
+        "theme key must be 1–40 lower-case letters, digits or _ starting with a letter; got {0:?}"
+    )]
     BadKey(String),
     #[error("a theme {0:?} exists already")]
     DuplicateKey(String),
@@ -175,7 +177,8 @@ impl Taxonomy {
                     continue;
                 }
                 let mut parts = line.splitn(3, '|').map(str::trim);
-                let (Some(key), Some(name), Some(keywords)) = (parts.next(), parts.next(), parts.next())
+                let (Some(key), Some(name), Some(keywords)) =
+                    (parts.next(), parts.next(), parts.next())
                 else {
                     return Err(err("expected `key | name | keyword, keyword`".into()));
                 };
@@ -265,16 +268,28 @@ mod tests {
                 assert!(n >= 4, "{} has {n} {lang} keywords", t.key);
             }
         }
-        for key in ["price", "billing", "delivery", "support_wait", "reliability"] {
+        for key in [
+            "price",
+            "billing",
+            "delivery",
+            "support_wait",
+            "reliability",
+        ] {
             assert!(tax.theme(key).is_some(), "{key}");
         }
-        assert_eq!(tax.theme("billing").unwrap().name(Lang::De), "Rechnung und Abrechnung");
+        assert_eq!(
+            tax.theme("billing").unwrap().name(Lang::De),
+            "Rechnung und Abrechnung"
+        );
     }
 
     #[test]
     fn keywords_parse_their_markers() {
         let k = Keyword::parse("--Charged  twice").unwrap();
-        assert_eq!((k.words.clone(), k.valence, k.exact), (vec!["charged".into(), "twice".into()], -2.0, false));
+        assert_eq!(
+            (k.words.clone(), k.valence, k.exact),
+            (vec!["charged".into(), "twice".into()], -2.0, false)
+        );
         let k = Keyword::parse("=app").unwrap();
         assert!(k.exact && k.valence == 0.0);
         assert_eq!(Keyword::parse("+fast").unwrap().valence, 1.0);

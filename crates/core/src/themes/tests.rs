@@ -43,12 +43,30 @@ fn english_themes_and_mentions() {
         ["billing", "support_wait"]
     );
     let a = tagger().analyse(En, "Friendly staff. The invoice was wrong!");
-    let billing = a.mentions.iter().find(|m| tagger().key(m.theme) == "billing").unwrap();
-    assert_eq!(&"Friendly staff. The invoice was wrong!"[billing.start..billing.end], "invoice");
+    let billing = a
+        .mentions
+        .iter()
+        .find(|m| tagger().key(m.theme) == "billing")
+        .unwrap();
+    assert_eq!(
+        &"Friendly staff. The invoice was wrong!"[billing.start..billing.end],
+        "invoice"
+    );
     assert_eq!(billing.sentiment, Negative);
-    assert_eq!(theme(En, "Friendly staff. The invoice was wrong!", "staff_friendliness").sentiment, Positive);
+    assert_eq!(
+        theme(
+            En,
+            "Friendly staff. The invoice was wrong!",
+            "staff_friendliness"
+        )
+        .sentiment,
+        Positive
+    );
     // A phrase is matched on stems: "customer services" → customer_service once.
-    assert_eq!(themes(En, "Customer services were great"), ["customer_service"]);
+    assert_eq!(
+        themes(En, "Customer services were great"),
+        ["customer_service"]
+    );
     assert!(themes(En, "Nothing to add, thanks").is_empty());
 }
 
@@ -58,16 +76,43 @@ fn negation_near_a_theme_word_keeps_the_theme_and_turns_its_sentiment() {
     let p = theme(En, "It is not expensive at all", "price");
     assert_eq!(p.sentiment, Positive);
     assert!(tagger().analyse(En, "It is not expensive at all").mentions[0].negated);
-    assert_eq!(theme(En, "No problems with the delivery", "delivery").sentiment, Positive);
-    assert_eq!(theme(En, "The delivery was not fast", "delivery").sentiment, Negative);
+    assert_eq!(
+        theme(En, "No problems with the delivery", "delivery").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(En, "The delivery was not fast", "delivery").sentiment,
+        Negative
+    );
     // A negated theme word with no sentiment word of its own reads as a complaint.
-    assert_eq!(theme(En, "Never got an invoice", "billing").sentiment, Negative);
-    assert_eq!(theme(Nb, "Ingen problemer med leveringen", "delivery").sentiment, Positive);
-    assert_eq!(theme(Sv, "Inga problem med leveransen", "delivery").sentiment, Positive);
-    assert_eq!(theme(Da, "Ingen problemer med leveringen", "delivery").sentiment, Positive);
-    assert_eq!(theme(De, "Kein Problem mit der Lieferung", "delivery").sentiment, Positive);
-    assert_eq!(theme(Nl, "Geen problemen met de levering", "delivery").sentiment, Positive);
-    assert_eq!(theme(Fi, "Ei ongelmia laskutuksessa", "billing").sentiment, Positive);
+    assert_eq!(
+        theme(En, "Never got an invoice", "billing").sentiment,
+        Negative
+    );
+    assert_eq!(
+        theme(Nb, "Ingen problemer med leveringen", "delivery").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(Sv, "Inga problem med leveransen", "delivery").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(Da, "Ingen problemer med leveringen", "delivery").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(De, "Kein Problem mit der Lieferung", "delivery").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(Nl, "Geen problemen met de levering", "delivery").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(Fi, "Ei ongelmia laskutuksessa", "billing").sentiment,
+        Positive
+    );
     // Finnish negates with a verb after the subject: the mention is negated.
     let a = tagger().analyse(Fi, "Toimitus ei ollut nopea");
     assert!(a.mentions[0].negated, "{a:?}");
@@ -107,7 +152,11 @@ fn compounds_are_matched_as_modifier_or_head() {
         (Fi, "Asennuskäynnin ajankohta", "installation"),
     ];
     for (lang, text, key) in cases {
-        assert!(themes(*lang, text).iter().any(|k| k == key), "{lang} {text:?}: {:?}", themes(*lang, text));
+        assert!(
+            themes(*lang, text).iter().any(|k| k == key),
+            "{lang} {text:?}: {:?}",
+            themes(*lang, text)
+        );
     }
 }
 
@@ -134,10 +183,17 @@ fn false_friends_do_not_match() {
         (Sv, "Prismat var vackert", "price"),
     ];
     for (lang, text, key) in cases {
-        assert!(!themes(*lang, text).iter().any(|k| k == key), "{lang} {text:?}: {:?}", themes(*lang, text));
+        assert!(
+            !themes(*lang, text).iter().any(|k| k == key),
+            "{lang} {text:?}: {:?}",
+            themes(*lang, text)
+        );
     }
     // Exact stems still reach their theme.
-    assert_eq!(themes(Nl, "Ik ben mijn wachtwoord vergeten"), ["security_privacy"]);
+    assert_eq!(
+        themes(Nl, "Ik ben mijn wachtwoord vergeten"),
+        ["security_privacy"]
+    );
 }
 
 #[test]
@@ -156,9 +212,17 @@ fn sentiment_per_language_with_intensifiers_and_contrast() {
         (Fi, "Erittäin hyvä palvelu", Positive),
         (Fi, "Hyvä tuote mutta toimitus oli surkea", Negative),
         (De, "Super schnelle Lieferung, alles bestens", Positive),
-        (De, "Gutes Produkt, aber der Kundenservice ist eine Katastrophe", Negative),
+        (
+            De,
+            "Gutes Produkt, aber der Kundenservice ist eine Katastrophe",
+            Negative,
+        ),
         (Nl, "Heel tevreden over de service", Positive),
-        (Nl, "Prima prijs maar de klantenservice is waardeloos", Negative),
+        (
+            Nl,
+            "Prima prijs maar de klantenservice is waardeloos",
+            Negative,
+        ),
     ];
     for (lang, text, want) in cases {
         let a = tagger().analyse(*lang, text);
@@ -166,8 +230,14 @@ fn sentiment_per_language_with_intensifiers_and_contrast() {
     }
     // After "but" weighs more: the positive clause alone would win without the weighting.
     assert_eq!(sentiment(En, "Friendly people but slow"), Negative);
-    assert_eq!(theme(En, "Great price but slow delivery", "price").sentiment, Positive);
-    assert_eq!(theme(En, "Great price but slow delivery", "delivery").sentiment, Negative);
+    assert_eq!(
+        theme(En, "Great price but slow delivery", "price").sentiment,
+        Positive
+    );
+    assert_eq!(
+        theme(En, "Great price but slow delivery", "delivery").sentiment,
+        Negative
+    );
 }
 
 #[test]
@@ -177,30 +247,36 @@ fn edits_change_what_is_tagged() {
             TaxonomyEdit::Add {
                 key: "smart_meter".into(),
                 names: [("en".to_owned(), "Smart meter".to_owned())].into(),
-                keywords: [("en".to_owned(), vec!["smart meter".to_owned()]), ("de".to_owned(), vec!["Stromzähler".to_owned()])].into(),
+                keywords: [
+                    ("en".to_owned(), vec!["smart meter".to_owned()]),
+                    ("de".to_owned(), vec!["Stromzähler".to_owned()]),
+                ]
+                .into(),
             },
-            TaxonomyEdit::Hide { key: "billing".into() },
+            TaxonomyEdit::Hide {
+                key: "billing".into(),
+            },
         ])
         .unwrap();
     let t = Tagger::new(&tax);
     let keys = |lang, text| -> Vec<String> {
-        t.analyse(lang, text).themes().iter().map(|s| t.key(s.theme).to_owned()).collect()
+        t.analyse(lang, text)
+            .themes()
+            .iter()
+            .map(|s| t.key(s.theme).to_owned())
+            .collect()
     };
-    assert_eq!(keys(En, "The smart meters are broken and the bill is wrong"), ["smart_meter", "product_quality"]);
+    assert_eq!(
+        keys(En, "The smart meters are broken and the bill is wrong"),
+        ["smart_meter", "product_quality"]
+    );
     assert_eq!(keys(De, "Der neue Stromzählerkasten"), ["smart_meter"]);
     assert!(t.id("billing").is_none());
 }
 
 #[test]
-#[ignore]
-fn debug_print() {
-    let t = tagger();
-    for (lang, text) in [(En, "The app does not work"), (Fi, "Sovellus ei toimi")] {
-        let toks = super::tokenize::tokenize(text);
-        for i in 0..toks.words.len() {
-            let w = toks.word(i);
-            eprintln!("{lang} {w} -> {} stop={}", t.stem(lang, w), t.is_stopword(lang, w));
-        }
-        eprintln!("{:?}", t.analyse(lang, text));
-    }
+fn one_tagger_serves_many_threads() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Tagger>();
+    shared::<Taxonomy>();
 }

@@ -28,7 +28,11 @@ impl Tokens {
 
 /// Emoji read as words of their own, so the lexicons can give them a sentiment.
 fn is_emoji(c: char) -> bool {
-    matches!(c, '\u{1F600}'..='\u{1F64F}' | '\u{1F44D}' | '\u{1F44E}' | '\u{2764}' | '\u{2639}' | '\u{263A}')
+    matches!(
+        c,
+        '\u{1F600}'
+            ..='\u{1F64F}' | '\u{1F44D}' | '\u{1F44E}' | '\u{2764}' | '\u{2639}' | '\u{263A}'
+    )
 }
 
 /// Splits on everything that is not a letter or digit. An apostrophe between letters stays in
@@ -63,11 +67,23 @@ pub(crate) fn tokenize(text: &str) -> Tokens {
                 end = j + d.len_utf8();
                 chars.next();
             }
-            push(&mut out, start_lower, i..end, &mut clause_break, &mut sentence_break);
+            push(
+                &mut out,
+                start_lower,
+                i..end,
+                &mut clause_break,
+                &mut sentence_break,
+            );
         } else if is_emoji(c) {
             let start_lower = out.lower.len();
             out.lower.push(c);
-            push(&mut out, start_lower, i..i + c.len_utf8(), &mut clause_break, &mut sentence_break);
+            push(
+                &mut out,
+                start_lower,
+                i..i + c.len_utf8(),
+                &mut clause_break,
+                &mut sentence_break,
+            );
         } else {
             match c {
                 '.' | '!' | '?' | '\n' | '…' => {
@@ -106,7 +122,9 @@ mod tests {
 
     fn words(t: &str) -> Vec<String> {
         let toks = tokenize(t);
-        (0..toks.words.len()).map(|i| toks.word(i).to_owned()).collect()
+        (0..toks.words.len())
+            .map(|i| toks.word(i).to_owned())
+            .collect()
     }
 
     #[test]
@@ -114,7 +132,14 @@ mod tests {
         let text = "ÄRGERLICH: Die Lieferzeit — ØKONOMI, Käyttö! Don’t";
         assert_eq!(
             words(text),
-            ["ärgerlich", "die", "lieferzeit", "økonomi", "käyttö", "don't"]
+            [
+                "ärgerlich",
+                "die",
+                "lieferzeit",
+                "økonomi",
+                "käyttö",
+                "don't"
+            ]
         );
         let t = tokenize(text);
         assert_eq!(&text[t.words[2].span.clone()], "Lieferzeit");
@@ -124,7 +149,11 @@ mod tests {
     #[test]
     fn marks_clause_and_sentence_starts() {
         let t = tokenize("Good price, slow app. Support ok");
-        let flags: Vec<_> = t.words.iter().map(|w| (w.clause_start, w.sentence_start)).collect();
+        let flags: Vec<_> = t
+            .words
+            .iter()
+            .map(|w| (w.clause_start, w.sentence_start))
+            .collect();
         assert_eq!(
             flags,
             [
@@ -140,7 +169,10 @@ mod tests {
 
     #[test]
     fn apostrophes_at_word_edges_and_hyphens_split() {
-        assert_eq!(words("'quoted' e-post 5G 👍"), ["quoted", "e", "post", "5g", "👍"]);
+        assert_eq!(
+            words("'quoted' e-post 5G 👍"),
+            ["quoted", "e", "post", "5g", "👍"]
+        );
         assert!(tokenize("").words.is_empty());
         assert!(tokenize(" ,.!? ").words.is_empty());
     }
