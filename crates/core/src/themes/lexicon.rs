@@ -2,7 +2,7 @@
 //! `lexicon/<lang>.txt` so a translator can edit them without touching code.
 //!
 //! Format: one `kind: word, word, …` per line (a kind may repeat over lines), `#` starts a
-//! comment. Kinds (`without`: a negator of the next two words only, "uten problemer"): `positive` (+1), `strong_positive` (+2), `weak_positive` (+0.4: "ok",
+//! comment. Kinds (`without`: a negator of the next word only, "uten problemer"): `positive` (+1), `strong_positive` (+2), `weak_positive` (+0.4: "ok",
 //! "fine", neutral alone), `negative` (−1), `strong_negative` (−2), `weak_negative` (−0.4), `negator`, `intensifier` (×1.5), `downtoner` (×0.5), `contrast`
 //! (the clause after it weighs more), `excess` ("too": intensifies, and "too long" is a
 //! complaint), `intensifier_prefix` (kjempe-, super-: glued to a
@@ -24,8 +24,8 @@ pub struct Lexicon {
     /// catch too much ("works" is praise, "work" is not).
     pub exact_sentiment: Vec<(String, f32)>,
     pub negators: Vec<String>,
-    /// "without", "uten", "ohne": negate the next two words only ("without problems"), not
-    /// a verb further on ("ohne Ankündigung gestiegen").
+    /// "without", "uten", "ohne": negate the next word only, or the one after a stopword
+    /// ("without any problems"), not a verb further on ("ohne Ankündigung gestiegen").
     pub withouts: Vec<String>,
     pub intensifiers: Vec<String>,
     pub downtoners: Vec<String>,

@@ -125,6 +125,23 @@ impl Analysis {
     }
 }
 
+/// Each clause's weight: ×1.5 after a contrast word, ×0.5 for the clauses before it in the
+/// same sentence ("Good product, but far too expensive" is a complaint).
+fn clause_weights(after_contrast: &[bool], sentence_of: &[usize]) -> Vec<f32> {
+    let mut weight = vec![1.0f32; after_contrast.len()];
+    for (c, &contrast) in after_contrast.iter().enumerate() {
+        if contrast {
+            weight[c] = AFTER_CONTRAST;
+            let mut p = c;
+            while p > 0 && sentence_of[p - 1] == sentence_of[c] {
+                p -= 1;
+                weight[p] = weight[p].min(BEFORE_CONTRAST);
+            }
+        }
+    }
+    weight
+}
+
 /// FNV-1a: the tables hold short words, for which SipHash's set-up dominates.
 #[derive(Default)]
 pub(crate) struct Fnv(u64);
@@ -259,6 +276,12 @@ impl Tagger {
     /// Themes, mentions and sentiment of one comment.
     pub fn analyse(&self, lang: Lang, text: &str) -> Analysis {
         self.table(lang).analyse(text)
+    }
+
+    /// The same for an answer's language tag; `None` when the language is not one of the
+    /// seven analysed (its comments get no themes and no sentiment).
+    pub fn analyse_tagged(&self, language: &crate::Language, text: &str) -> Option<Analysis> {
+        Lang::of(language).map(|lang| self.analyse(lang, text))
     }
 
     /// The stem of a word as the tagger sees it (lower-cased first).
@@ -545,17 +568,7 @@ impl LangTables {
         for (i, s) in scores.iter().enumerate() {
             clause_score[slots[i].clause] += s;
         }
-        let mut weight = vec![1.0f32; clauses];
-        for c in 0..clauses {
-            if after_contrast[c] {
-                weight[c] = AFTER_CONTRAST;
-                let mut p = c;
-                while p > 0 && clause_sentence[p - 1] == clause_sentence[c] {
-                    p -= 1;
-                    weight[p] = weight[p].min(BEFORE_CONTRAST);
-                }
-            }
-        }
+        let weight = clause_weights(&after_contrast, &clause_sentence);
         let mut mentions = Vec::with_capacity(raw_mentions.len());
         let mut extra = vec![0.0f32; clauses];
         for &(i, len, hit) in &raw_mentions {
@@ -632,7 +645,12 @@ impl LangTables {
                         negated[i] = true;
                         break;
                     }
-                    Some(Function::Without) if k <= 2 => {
+                    // "without problems", "without any problems"; not "ohne Ankündigung
+                    // gestiegen".
+                    Some(Function::Without)
+                        if k == 1
+                            || (k == 2 && slots[i - 1].function == Some(Function::Stopword)) =>
+                    {
                         negated[i] = true;
                         break;
                     }

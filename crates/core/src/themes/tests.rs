@@ -280,3 +280,72 @@ fn one_tagger_serves_many_threads() {
     shared::<Tagger>();
     shared::<Taxonomy>();
 }
+
+#[test]
+fn scores_follow_the_documented_arithmetic() {
+    let score = |lang, text| tagger().analyse(lang, text).score;
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-5;
+    // good +1, very ×1.5.
+    assert!(close(score(En, "good"), 1.0));
+    assert!(close(score(En, "very good"), 1.5));
+    // Negated: ×−0.75.
+    assert!(close(score(En, "not good"), -0.75));
+    assert!(close(score(En, "not bad"), 0.75));
+    // Weak words are neutral alone and not stressed.
+    assert!(close(score(En, "it is fine"), 0.4));
+    assert!(close(score(En, "really fine"), 0.4));
+    assert_eq!(sentiment(Nb, "Det er helt greit"), Neutral);
+    // Contrast: "good, but slow" = 1 · 0.5 + (−1) · 1.5 = −1.
+    assert!(close(score(En, "good, but slow"), -1.0));
+    // Excess: "too long" is a complaint though "long" is no sentiment word.
+    assert!(close(score(En, "the queue was too long"), -1.0));
+    assert_eq!(sentiment(Fi, "Jono oli liian pitkä"), Negative);
+    // "Without" reaches two words only: "ohne Ankündigung gestiegen" stays a complaint.
+    assert_eq!(
+        sentiment(De, "Der Preis ist ohne Ankündigung gestiegen"),
+        Negative
+    );
+    assert_eq!(sentiment(Nb, "Uten problemer"), Positive);
+    // A negator in a keyword phrase belongs to the phrase.
+    let a = tagger().analyse(Nb, "Kundeservice visste ikke svaret");
+    assert_eq!(a.sentiment, Negative, "{a:?}");
+    assert_eq!(sentiment(Fi, "Laskutus ei toimi"), Negative);
+    assert!(tagger().analyse(En, "").mentions.is_empty());
+    assert_eq!(sentiment(En, "  ... !!"), Neutral);
+}
+
+#[test]
+fn mentions_point_at_the_compound_that_holds_them() {
+    let text = "Die neue Stromrechnung ist unverständlich.";
+    let a = tagger().analyse(De, text);
+    let m = &a.mentions[0];
+    assert_eq!(tagger().key(m.theme), "billing");
+    assert_eq!(&text[m.start..m.end], "Stromrechnung");
+    assert_eq!(m.sentiment, Negative, "{a:?}");
+    let language = crate::Language::new("fi-FI").unwrap();
+    let a = tagger()
+        .analyse_tagged(&language, "Toimitusaika oli hyvä")
+        .unwrap();
+    assert_eq!(a.sentiment, Positive);
+    assert!(tagger()
+        .analyse_tagged(&crate::Language::new("fr").unwrap(), "Très cher")
+        .is_none());
+}
+
+#[test]
+fn finnish_negation_after_the_theme_word_marks_the_mention() {
+    for (text, negated, want) in [
+        ("Lasku ei tullut ajoissa", true, Negative),
+        ("Asentaja ei koskaan tullut", true, Negative),
+        ("Toimitus oli nopea", false, Positive),
+        ("Ei mitään ongelmia toimituksen kanssa", true, Positive),
+    ] {
+        let a = tagger().analyse(Fi, text);
+        assert_eq!(a.mentions.len(), 1, "{text}: {a:?}");
+        assert_eq!(
+            (a.mentions[0].negated, a.mentions[0].sentiment),
+            (negated, want),
+            "{text}: {a:?}"
+        );
+    }
+}
