@@ -4,10 +4,14 @@
 
 use super::lang::Lang;
 use super::lexicon::Lexicon;
+use super::sentiment::{
+    clause_weights, word_scores, Function, Sentiment, Slot, INTENSIFY, NEGATED_NEUTRAL_MENTION,
+    NEGATION_WINDOW, THRESHOLD,
+};
 use super::taxonomy::{Keyword, Taxonomy};
 use super::tokenize::tokenize;
 use rust_stemmers::Stemmer;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -16,60 +20,6 @@ pub const MIN_COMPOUND_STEM: usize = 5;
 /// The other part of a compound must have at least this many letters (so Berechnung, with
 /// "be" before "rechnung", is not a bill).
 pub const MIN_COMPOUND_REST: usize = 3;
-/// How many words before a sentiment word (or a theme word) a negator reaches.
-const NEGATION_WINDOW: usize = 3;
-/// A negated sentiment word turns and weakens: "not bad" is mildly good, "not good" bad.
-const NEGATION_FLIP: f32 = -0.75;
-const INTENSIFY: f32 = 1.5;
-const DOWNTONE: f32 = 0.5;
-/// Before "but" a clause weighs half, after it one and a half.
-const BEFORE_CONTRAST: f32 = 0.5;
-const AFTER_CONTRAST: f32 = 1.5;
-/// A negated theme word in a clause with no clear sentiment of its own ("no reply from
-/// support", "die Lieferung kam nie", "still no refund") reads as a complaint.
-const NEGATED_NEUTRAL_MENTION: f32 = -0.75;
-/// |score| at or above which a comment or mention is positive or negative.
-pub const THRESHOLD: f32 = 0.5;
-
-/// Positive, neutral or negative.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sentiment {
-    Negative,
-    Neutral,
-    Positive,
-}
-
-impl Sentiment {
-    pub const ALL: [Sentiment; 3] = [Sentiment::Positive, Sentiment::Neutral, Sentiment::Negative];
-
-    pub fn of_score(score: f32) -> Sentiment {
-        if score >= THRESHOLD {
-            Sentiment::Positive
-        } else if score <= -THRESHOLD {
-            Sentiment::Negative
-        } else {
-            Sentiment::Neutral
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sentiment::Positive => "positive",
-            Sentiment::Neutral => "neutral",
-            Sentiment::Negative => "negative",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Sentiment> {
-        match s {
-            "positive" | "pos" => Some(Sentiment::Positive),
-            "neutral" | "neu" => Some(Sentiment::Neutral),
-            "negative" | "neg" => Some(Sentiment::Negative),
-            _ => None,
-        }
-    }
-}
 
 /// Index of a theme in its [`Tagger`] (see [`Tagger::key`]).
 pub type ThemeId = u16;
@@ -125,23 +75,6 @@ impl Analysis {
     }
 }
 
-/// Each clause's weight: ×1.5 after a contrast word, ×0.5 for the clauses before it in the
-/// same sentence ("Good product, but far too expensive" is a complaint).
-fn clause_weights(after_contrast: &[bool], sentence_of: &[usize]) -> Vec<f32> {
-    let mut weight = vec![1.0f32; after_contrast.len()];
-    for (c, &contrast) in after_contrast.iter().enumerate() {
-        if contrast {
-            weight[c] = AFTER_CONTRAST;
-            let mut p = c;
-            while p > 0 && sentence_of[p - 1] == sentence_of[c] {
-                p -= 1;
-                weight[p] = weight[p].min(BEFORE_CONTRAST);
-            }
-        }
-    }
-    weight
-}
-
 /// FNV-1a: the tables hold short words, for which SipHash's set-up dominates.
 #[derive(Default)]
 pub(crate) struct Fnv(u64);
@@ -184,17 +117,6 @@ struct StemInfo {
     sentiment: f32,
     hits: Vec<Hit>,
     phrases: Vec<Phrase>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Function {
-    Negator,
-    Without,
-    Intensifier,
-    Downtoner,
-    Contrast,
-    Excess,
-    Stopword,
 }
 
 /// The tables of one language.
@@ -308,20 +230,6 @@ impl Tagger {
     /// Whether space-separated stems are a keyword phrase of `lang`.
     pub fn is_keyword_phrase(&self, lang: Lang, stems: &str) -> bool {
         self.table(lang).keyword_phrases.contains_key(stems)
-    }
-}
-
-/// Per word of a comment: what the tables say about it.
-#[derive(Debug, Clone, Copy, Default)]
-struct Slot {
-    sentiment: f32,
-    function: Option<Function>,
-    clause: usize,
-}
-
-impl Slot {
-    fn negator(&self) -> bool {
-        matches!(self.function, Some(Function::Negator | Function::Without))
     }
 }
 
@@ -561,7 +469,7 @@ impl LangTables {
                     .any(|&(j, l, h)| j == i && l > 1 && h.valence != 0.0);
             slots[i].sentiment = if inside_phrase { 0.0 } else { sentiment };
         }
-        let scores = self.word_scores(&slots);
+        let scores = word_scores(self.lang, &slots);
         // Clause scores, then sentence weighting around contrast words.
         let clauses = clause + 1;
         let mut clause_score = vec![0.0f32; clauses];
@@ -613,89 +521,6 @@ impl LangTables {
             sentiment: Sentiment::of_score(total),
             mentions,
         }
-    }
-
-    /// Each word's sentiment after intensifiers and negation.
-    fn word_scores(&self, slots: &[Slot]) -> Vec<f32> {
-        let n = slots.len();
-        let mut out: Vec<f32> = slots.iter().map(|s| s.sentiment).collect();
-        let mut negated = vec![false; n];
-        // "too long", "liian pitkä": a plain word right after an excess word is a complaint.
-        for j in 1..n {
-            if slots[j - 1].function == Some(Function::Excess)
-                && slots[j].clause == slots[j - 1].clause
-                && slots[j].function.is_none()
-                && out[j] == 0.0
-            {
-                out[j] = -1.0;
-            }
-        }
-        for i in 0..n {
-            if out[i] == 0.0 || slots[i].sentiment == 0.0 {
-                continue;
-            }
-            let c = slots[i].clause;
-            for k in 1..=NEGATION_WINDOW.min(i) {
-                let j = i - k;
-                if slots[j].clause != c {
-                    break;
-                }
-                match slots[j].function {
-                    Some(Function::Negator) => {
-                        negated[i] = true;
-                        break;
-                    }
-                    // "without problems", "without any problems"; not "ohne Ankündigung
-                    // gestiegen".
-                    Some(Function::Without)
-                        if k == 1
-                            || (k == 2 && slots[i - 1].function == Some(Function::Stopword)) =>
-                    {
-                        negated[i] = true;
-                        break;
-                    }
-                    // "helt ok" stays lukewarm: weak words are not stressed.
-                    Some(Function::Intensifier | Function::Excess)
-                        if k <= 2 && slots[i].sentiment.abs() >= 1.0 =>
-                    {
-                        out[i] *= INTENSIFY
-                    }
-                    Some(Function::Downtoner) if k <= 2 => out[i] *= DOWNTONE,
-                    _ => {}
-                }
-                // A sentiment word in between takes the negation itself.
-                if slots[j].sentiment != 0.0 {
-                    break;
-                }
-            }
-        }
-        // Verb-second languages negate after the verb ("Die App funktioniert nicht", "det
-        // fungerar inte"): a negator with no sentiment word after it in reach negates the
-        // word just before it.
-        if self.lang != Lang::En && self.lang != Lang::Fi {
-            for j in 1..n {
-                if slots[j].function != Some(Function::Negator) {
-                    continue;
-                }
-                let c = slots[j].clause;
-                let ahead = (j + 1..n.min(j + 1 + NEGATION_WINDOW))
-                    .take_while(|&k| slots[k].clause == c)
-                    .any(|k| slots[k].sentiment != 0.0);
-                if ahead {
-                    continue;
-                }
-                let k = j - 1;
-                if slots[k].clause == c && slots[k].sentiment != 0.0 {
-                    negated[k] = !negated[k];
-                }
-            }
-        }
-        for i in 0..n {
-            if negated[i] {
-                out[i] *= NEGATION_FLIP;
-            }
-        }
-        out
     }
 
     /// A negator just before the theme words, or (Finnish) just after.
