@@ -69,7 +69,11 @@ impl Lexicon {
                 .ok_or_else(|| err("expected `kind: word, word`".into()))?;
             for word in words.split(',').map(str::trim).filter(|w| !w.is_empty()) {
                 let bare = word.strip_prefix('=').unwrap_or(word);
-                if bare.is_empty() || bare.chars().any(|c| !(c.is_alphanumeric() || c == '\'')) {
+                let emoji =
+                    bare.chars().count() == 1 && bare.chars().all(super::tokenize::is_emoji);
+                if bare.is_empty()
+                    || !emoji && bare.chars().any(|c| !(c.is_alphanumeric() || c == '\''))
+                {
                     return Err(err(format!("{word:?}: one word per entry, letters only")));
                 }
                 let word = word.to_lowercase();

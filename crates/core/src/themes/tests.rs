@@ -311,6 +311,8 @@ fn scores_follow_the_documented_arithmetic() {
     assert_eq!(a.sentiment, Negative, "{a:?}");
     assert_eq!(sentiment(Fi, "Laskutus ei toimi"), Negative);
     assert!(tagger().analyse(En, "").mentions.is_empty());
+    assert_eq!(sentiment(Sv, "Leveransen 👍"), Positive);
+    assert_eq!(sentiment(De, "Lieferung 😡"), Negative);
     assert_eq!(sentiment(En, "  ... !!"), Neutral);
 }
 

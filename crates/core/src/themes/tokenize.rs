@@ -27,7 +27,7 @@ impl Tokens {
 }
 
 /// Emoji read as words of their own, so the lexicons can give them a sentiment.
-fn is_emoji(c: char) -> bool {
+pub(crate) fn is_emoji(c: char) -> bool {
     matches!(
         c,
         '\u{1F600}'
