@@ -27,6 +27,7 @@ pub mod score;
 pub mod staff;
 mod stats;
 pub mod text;
+pub mod themes;
 pub mod token;
 
 pub use access::{Permission, Role, Scope};
