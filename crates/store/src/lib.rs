@@ -266,12 +266,26 @@ impl Store {
                 // A migration may rebuild a table (SQLite cannot drop a constraint): its
                 // documented procedure runs with foreign-key enforcement off, then checks
                 // every reference before the connection enforces them again.
+                // That check reads the whole database (23 s on 1 GB), so it runs only
+                // when a migration is pending, not on every start.
+                let migrator = sqlx::migrate!("migrations/sqlite");
                 let mut conn = self.writer.acquire().await?;
+                // A fresh database has no table of applied migrations: all are pending.
+                let applied: Vec<i64> =
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(&mut *conn)
+                        .await
+                        .unwrap_or_default();
+                if migrator.iter().all(|m| applied.contains(&m.version)) {
+                    drop(conn);
+                    self.reaction_context().await?;
+                    return Ok(());
+                }
                 // Never handed out again, whatever fails below: the next write opens a
                 // fresh connection, with foreign keys enforced by its start-up pragmas.
                 conn.close_on_drop();
                 conn.execute("PRAGMA foreign_keys = OFF").await?;
-                let migrated = sqlx::migrate!("migrations/sqlite").run(&mut *conn).await;
+                let migrated = migrator.run(&mut *conn).await;
                 let broken = sqlx::query("PRAGMA foreign_key_check")
                     .fetch_optional(&mut *conn)
                     .await;
