@@ -8,6 +8,7 @@ mod support {
 
 mod access;
 mod alerts;
+mod alerts_kinds;
 mod api;
 mod browser;
 mod business;
