@@ -27,6 +27,7 @@ mod invitations;
 mod kpi_pages;
 mod kpis;
 mod mailbox;
+mod mailbox_tls;
 mod pages;
 mod privacy;
 mod qr;
