@@ -37,7 +37,10 @@ pub async fn run(command: MailCommand) -> Result<()> {
             } else if list.is_empty() {
                 println!("No inbound mail waits without a workspace.");
             } else {
-                println!("{:>6}  {:<20}  {:<30}  {:<30}  subject", "id", "received", "from", "to");
+                println!(
+                    "{:>6}  {:<20}  {:<30}  {:<30}  subject",
+                    "id", "received", "from", "to"
+                );
                 for m in &list {
                     println!(
                         "{:>6}  {:<20}  {:<30}  {:<30}  {}",

@@ -449,7 +449,10 @@ mod tests {
         .check()
         .unwrap_err();
         assert_eq!(err.field, "min_score");
-        assert!(err.message.contains("between 1 and 5 for a csat survey"), "{err}");
+        assert!(
+            err.message.contains("between 1 and 5 for a csat survey"),
+            "{err}"
+        );
         assert_eq!(
             field_of(SubscriptionFilter {
                 max_score: 6,

@@ -709,10 +709,21 @@ fn an_operator_lists_mail_naming_no_workspace_and_hands_it_to_one() {
 
     let out = env.run(&["mail", "assign", "999999", "--workspace", "globex"]);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("no unmatched message 999999"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no unmatched message 999999"),
+        "{}",
+        stderr(&out)
+    );
     let out = env.run(&["mail", "assign", &id.to_string()]);
-    assert!(!out.status.success(), "two workspaces: --workspace is needed");
-    assert!(stderr(&out).contains("choose one with --workspace"), "{}", stderr(&out));
+    assert!(
+        !out.status.success(),
+        "two workspaces: --workspace is needed"
+    );
+    assert!(
+        stderr(&out).contains("choose one with --workspace"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = env.run(&["mail", "assign", &id.to_string(), "--workspace", "globex"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -769,7 +780,8 @@ fn a_bad_imap_ca_file_stops_serve_before_it_starts() {
     assert!(!stdout(&out).contains("listening"));
     let err = stderr(&out);
     assert!(
-        err.contains("--imap-ca-file / ADVOCATE_IMAP_CA_FILE") && err.contains("holds no certificate"),
+        err.contains("--imap-ca-file / ADVOCATE_IMAP_CA_FILE")
+            && err.contains("holds no certificate"),
         "{err}"
     );
     assert!(!err.contains("pw@"), "{err}");

@@ -177,7 +177,8 @@ impl AlertForm {
         };
         let score = |field: &str, v: &str, default: u8| {
             number(field, v, u32::from(default)).and_then(|n| {
-                u8::try_from(n).map_err(|_| format!("{field} must be between {low} and {high}; got {n}"))
+                u8::try_from(n)
+                    .map_err(|_| format!("{field} must be between {low} and {high}; got {n}"))
             })
         };
         let filter = SubscriptionFilter {

@@ -188,7 +188,8 @@ impl MailboxSettings {
             );
         }
         let shown = path.display();
-        let pem = std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
         let certs = CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
@@ -508,7 +509,9 @@ async fn tls(
         Some(certs) => {
             let mut roots = rustls::RootCertStore::empty();
             for cert in certs {
-                roots.add(cert.clone()).map_err(|e| format!("IMAP TLS: {e}"))?;
+                roots
+                    .add(cert.clone())
+                    .map_err(|e| format!("IMAP TLS: {e}"))?;
             }
             roots
         }
@@ -857,7 +860,10 @@ mod tests {
         let tls = MailboxSettings::parse("imaps://u:p@mail.acme.example/INBOX").unwrap();
         let missing = dir.join("missing.pem");
         let err = tls.clone().with_ca_file(&missing).unwrap_err();
-        assert!(err.contains("cannot read the CA file") && err.contains("missing.pem"), "{err}");
+        assert!(
+            err.contains("cannot read the CA file") && err.contains("missing.pem"),
+            "{err}"
+        );
 
         let empty = dir.join("empty.pem");
         std::fs::write(&empty, "not a certificate\n").unwrap();
@@ -865,7 +871,11 @@ mod tests {
         assert!(err.contains("holds no certificate"), "{err}");
 
         let broken = dir.join("broken.pem");
-        std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
         let err = tls.clone().with_ca_file(&broken).unwrap_err();
         assert!(err.contains(&*broken.display().to_string()), "{err}");
 

@@ -4,9 +4,7 @@
 //! workspace's minimum group size of them and name nobody; bad subscriptions are refused
 //! naming the field, with nothing stored; the account page picks a survey.
 
-use crate::alerts::{
-    account_page, alert_messages, answer, config, subscribe, user_id, Receivers,
-};
+use crate::alerts::{account_page, alert_messages, answer, config, subscribe, user_id, Receivers};
 use crate::common::peers::eventually;
 use crate::common::{csrf_of, problem, TestApp, ADMIN_EMAIL};
 use advocate_server::worker;
@@ -110,8 +108,16 @@ async fn csat_and_enps_alerts(db: TestDb) {
     )
     .await;
     // Not matching: a satisfied CSAT answer; an NPS 2 (another kind).
-    answer(&app, json!({"survey": "sat", "score": 5, "customer": {"external_id": "K2", "name": "Kim"}})).await;
-    answer(&app, json!({"survey": "rel", "score": 2, "customer": {"external_id": "K3", "name": "Kai"}})).await;
+    answer(
+        &app,
+        json!({"survey": "sat", "score": 5, "customer": {"external_id": "K2", "name": "Kim"}}),
+    )
+    .await;
+    answer(
+        &app,
+        json!({"survey": "rel", "score": 2, "customer": {"external_id": "K3", "name": "Kai"}}),
+    )
+    .await;
     let hook = eventually("the CSAT webhook", || async {
         receivers.at("csat").first().cloned()
     })
@@ -145,7 +151,11 @@ async fn csat_and_enps_alerts(db: TestDb) {
     assert_eq!(alerts.waiting(enps_id).await.unwrap(), 4);
     let due = Utc::now() + Minutes::minutes(6);
     assert_eq!(alerts.flush_batches(due).await.unwrap(), 0);
-    assert_eq!(alerts.waiting(enps_id).await.unwrap(), 4, "kept, not dropped");
+    assert_eq!(
+        alerts.waiting(enps_id).await.unwrap(),
+        4,
+        "kept, not dropped"
+    );
     answer(&app, employee(5, 10)).await;
     let due = Utc::now() + Minutes::minutes(6);
     assert_eq!(alerts.flush_batches(due).await.unwrap(), 1);
@@ -236,7 +246,9 @@ async fn an_agent_cannot_subscribe_to_enps_and_a_changed_kind_is_checked() {
     // To CSAT keeping 0–6: refused, unchanged.
     let r = patch(json!({"survey_kind": "csat"})).await;
     assert_eq!(r.status(), 422);
-    assert!(problem(r).await.contains("min_score must be between 1 and 5"));
+    assert!(problem(r)
+        .await
+        .contains("min_score must be between 1 and 5"));
     assert_eq!(subscriptions(&app).await[0]["survey_kind"], "nps");
     let r = patch(json!({"survey_kind": "csat", "min_score": null, "max_score": 2})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -320,7 +332,10 @@ async fn the_account_page_picks_a_survey_for_an_alert() {
     let team = survey_of_kind(&app, "team", "enps").await;
     let cookie = app.sign_in().await;
     let page = account_page(&app, &cookie).await;
-    assert!(page.contains(r#"<select id="alert-survey" name="survey">"#), "{page}");
+    assert!(
+        page.contains(r#"<select id="alert-survey" name="survey">"#),
+        "{page}"
+    );
     for option in [
         r#"<option value="nps">Every customer NPS survey</option>"#.to_owned(),
         format!(r#"<option value="{sat}">sat survey (CSAT)</option>"#),
@@ -351,11 +366,19 @@ async fn the_account_page_picks_a_survey_for_an_alert() {
             "survey must be one of this workspace",
         ),
         (
-            vec![("survey", team.to_string()), ("channel", "email".into()), ("batch_minutes", "0".into())],
+            vec![
+                ("survey", team.to_string()),
+                ("channel", "email".into()),
+                ("batch_minutes", "0".into()),
+            ],
             "for eNPS",
         ),
         (
-            vec![("survey", sat.to_string()), ("channel", "email".into()), ("min_score", "0".into())],
+            vec![
+                ("survey", sat.to_string()),
+                ("channel", "email".into()),
+                ("min_score", "0".into()),
+            ],
             "between 1 and 5 for a csat survey",
         ),
     ] {
@@ -376,7 +399,11 @@ async fn the_account_page_picks_a_survey_for_an_alert() {
     assert_eq!(r.status(), 303);
     let saved = subscriptions(&app).await;
     assert_eq!(
-        (&saved[0]["survey_kind"], &saved[0]["survey_id"], &saved[0]["min_score"]),
+        (
+            &saved[0]["survey_kind"],
+            &saved[0]["survey_id"],
+            &saved[0]["min_score"]
+        ),
         (&json!("csat"), &json!(sat), &json!(1))
     );
     let page = account_page(&app, &cookie).await;

@@ -25,7 +25,12 @@ pub(crate) async fn app_on(db: TestDb) -> TestApp {
 }
 
 /// A detractor with an email address: returns the case id.
-pub(crate) async fn detractor(app: &TestApp, external_id: &str, email: &str, language: &str) -> i64 {
+pub(crate) async fn detractor(
+    app: &TestApp,
+    external_id: &str,
+    email: &str,
+    language: &str,
+) -> i64 {
     let r = app
         .answer(
             json!({"survey": "rel", "score": 3, "comment": "The engineer never came",

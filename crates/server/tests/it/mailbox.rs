@@ -472,7 +472,11 @@ async fn without_move_or_uidplus_handled_mail_is_removed_by_expunge() {
             sorted(dovecot.message_ids_in("Done").await),
             vec![id(1), id(2)]
         );
-        assert_eq!(dovecot.count().await, 0, "the plain EXPUNGE took reply 3 too");
+        assert_eq!(
+            dovecot.count().await,
+            0,
+            "the plain EXPUNGE took reply 3 too"
+        );
 
         // Deleting instead of keeping, and a poller that runs on.
         dovecot.append(&message(4)).await;
@@ -483,7 +487,11 @@ async fn without_move_or_uidplus_handled_mail_is_removed_by_expunge() {
         })
         .await;
         poller.stop().await;
-        assert_eq!(recorder.ids(), vec![id(1), id(2), id(4), id(5)], "each once");
+        assert_eq!(
+            recorder.ids(),
+            vec![id(1), id(2), id(4), id(5)],
+            "each once"
+        );
         assert_eq!(dovecot.message_ids_in("Done").await.len(), 2);
     })
     .await;

@@ -77,7 +77,12 @@ async fn replies_reach_their_case_over_imaps_and_starttls_with_a_private_ca() {
     ] {
         let body = format!("reply {n} over TLS");
         dovecot
-            .append(&reply(&reply_to, &format!("tls{n}@mail.example.no"), None, &body))
+            .append(&reply(
+                &reply_to,
+                &format!("tls{n}@mail.example.no"),
+                None,
+                &body,
+            ))
             .await;
         let taken = mailbox::poll_once(&config(&url, Some(&ca.certificate())), &to_cases)
             .await
@@ -107,7 +112,12 @@ async fn a_certificate_from_another_ca_or_for_another_host_is_refused_and_no_mai
     };
     let other = Authority::new(&dir, "other").unwrap();
     dovecot
-        .append(&reply("support@example.com", "kept@mail.example.no", None, "hi"))
+        .append(&reply(
+            "support@example.com",
+            "kept@mail.example.no",
+            None,
+            "hi",
+        ))
         .await;
     let handed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let handler = {

@@ -72,7 +72,11 @@ async fn kinds_are_kept_checked_and_matched(store: Store) {
     };
     let err = invalid(alerts.create(ws, admin, &wrong_survey).await);
     assert!(err.contains("is a nps survey"), "{err}");
-    let err = invalid(alerts.create(ws, agent, &filter(SurveyKind::Enps, 60)).await);
+    let err = invalid(
+        alerts
+            .create(ws, agent, &filter(SurveyKind::Enps, 60))
+            .await,
+    );
     assert!(err.contains("anonymous"), "{err}");
     let err = invalid(alerts.create(ws, admin, &filter(SurveyKind::Enps, 0)).await);
     assert!(err.contains("batch_minutes"), "{err}");

@@ -81,7 +81,12 @@ async fn an_operator_hands_it_over(store: Store) {
         .unwrap()
         .contains("nothing in it names a case"));
     for ws in [acme, globex] {
-        assert!(store.conversations().unmatched(ws).await.unwrap().is_empty());
+        assert!(store
+            .conversations()
+            .unmatched(ws)
+            .await
+            .unwrap()
+            .is_empty());
     }
 
     // Refused, nothing changed: no such workspace, no such message.
@@ -91,10 +96,19 @@ async fn an_operator_hands_it_over(store: Store) {
     assert!(err.contains("without a workspace"), "{err}");
     assert_eq!(store.conversations().unclaimed().await.unwrap().len(), 2);
 
-    store.conversations().hand_over(first, globex).await.unwrap();
+    store
+        .conversations()
+        .hand_over(first, globex)
+        .await
+        .unwrap();
     let theirs = store.conversations().unmatched(globex).await.unwrap();
     assert_eq!(theirs.iter().map(|m| m.id).collect::<Vec<_>>(), vec![first]);
-    assert!(store.conversations().unmatched(acme).await.unwrap().is_empty());
+    assert!(store
+        .conversations()
+        .unmatched(acme)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(
         store
             .conversations()
@@ -109,7 +123,10 @@ async fn an_operator_hands_it_over(store: Store) {
     // Once a workspace's, no operator moves it to another.
     let err = not_found(store.conversations().hand_over(first, acme).await);
     assert!(err.contains("without a workspace"), "{err}");
-    assert_eq!(store.conversations().unmatched(globex).await.unwrap().len(), 1);
+    assert_eq!(
+        store.conversations().unmatched(globex).await.unwrap().len(),
+        1
+    );
 
     // Its admins can now dismiss it like any unmatched mail.
     store
@@ -117,7 +134,12 @@ async fn an_operator_hands_it_over(store: Store) {
         .dismiss(globex, first, "admin@globex.example")
         .await
         .unwrap();
-    assert!(store.conversations().unmatched(globex).await.unwrap().is_empty());
+    assert!(store
+        .conversations()
+        .unmatched(globex)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

@@ -107,7 +107,10 @@ impl Authority {
 }
 
 fn openssl(args: &[&str]) {
-    let out = Command::new(OPENSSL).args(args).output().expect("run openssl");
+    let out = Command::new(OPENSSL)
+        .args(args)
+        .output()
+        .expect("run openssl");
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",

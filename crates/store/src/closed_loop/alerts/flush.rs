@@ -64,9 +64,7 @@ impl Alerts<'_> {
             let mut answers = answers_in(&mut tx, ws, answer_ids).await?;
             if kind == SurveyKind::Enps {
                 // Not in the order they came: that order could be matched to who answered when.
-                answers.sort_by(|a, b| {
-                    (a.0.score, &a.0.comment).cmp(&(b.0.score, &b.0.comment))
-                });
+                answers.sort_by(|a, b| (a.0.score, &a.0.comment).cmp(&(b.0.score, &b.0.comment)));
             }
             let public_url = self.store.public_url();
             let alerted: Vec<Alerted> = answers
@@ -94,11 +92,7 @@ impl Alerts<'_> {
 }
 
 /// Returns claimed items to their batch, as they were: it is not yet big enough to leave.
-async fn put_back(
-    conn: &mut AnyConnection,
-    subscription: i64,
-    items: &[(i64, i64)],
-) -> Result<()> {
+async fn put_back(conn: &mut AnyConnection, subscription: i64, items: &[(i64, i64)]) -> Result<()> {
     for (answer_id, queued_at) in items {
         sqlx::query(
             "INSERT INTO alert_batch_items (subscription_id, answer_id, queued_at) \

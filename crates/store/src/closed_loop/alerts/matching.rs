@@ -57,14 +57,7 @@ pub(crate) async fn on_answer(
             .await?;
             continue;
         }
-        let alerted = Alerted::new(
-            answer,
-            kind,
-            customer,
-            case_id,
-            ctx.public_url,
-            &w.language,
-        );
+        let alerted = Alerted::new(answer, kind, customer, case_id, ctx.public_url, &w.language);
         send(conn, w, sender, std::slice::from_ref(&alerted)).await?;
     }
     Ok(())
@@ -156,7 +149,11 @@ impl<'a> Alerted<'a> {
             kind,
             customer_id: customer.map(|c| c.external_id.clone()),
             customer: customer_label(customer, language),
-            url: answer_url(public_url, case_id, customer.map(|c| c.external_id.as_str())),
+            url: answer_url(
+                public_url,
+                case_id,
+                customer.map(|c| c.external_id.as_str()),
+            ),
         }
     }
 

@@ -127,13 +127,12 @@ async fn check_in(
             Some(_) => {}
         }
     }
-    let member: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2",
-    )
-    .bind(workspace_id)
-    .bind(user_id)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let member: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     match member.as_deref() {
         None => Err(StoreError::Invalid(format!(
             "user_id {user_id} is not a member of this workspace"

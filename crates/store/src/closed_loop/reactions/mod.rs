@@ -77,7 +77,16 @@ pub(crate) async fn on_answer(
         }
     };
     // People's own alerts, linking to the case the answer opened or joined.
-    alerts::on_answer(conn, ctx, &sender(&settings), answer, kind, customer, case_id).await
+    alerts::on_answer(
+        conn,
+        ctx,
+        &sender(&settings),
+        answer,
+        kind,
+        customer,
+        case_id,
+    )
+    .await
 }
 
 /// A detractor answer (new, or changed to a detractor score): it joins the customer's
