@@ -40,6 +40,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     };
     let store = store.with_public_url(&args.public_url());
     let delivery = delivery_config(args)?;
+    let mailbox = args.mailbox()?;
     let state = advocate_server::state(store.clone(), config.clone()).await?;
     let listener = TcpListener::bind(args.bind)
         .await
@@ -58,7 +59,6 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     if delivery.as_ref().is_some_and(|d| d.sms.is_none()) {
         println!("No SMS provider configured (--sms-url): text messages wait in the outbox.");
     }
-    let mailbox = args.mailbox()?;
     let mut workers = delivery.map(|d| advocate_server::worker::start(store.clone(), d));
     match (&mut workers, mailbox) {
         (Some(w), Some(m)) => {

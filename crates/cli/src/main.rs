@@ -7,6 +7,7 @@ mod import;
 mod import_business;
 mod import_customers;
 mod kpis_table;
+mod mail;
 mod nps_table;
 mod options;
 mod privacy;
@@ -60,6 +61,11 @@ enum Command {
     Nps(nps_table::NpsArgs),
     /// Print the retention KPIs with their definitions and linkage to NPS (as GET /api/v1/kpis).
     Kpis(kpis_table::KpisArgs),
+    /// Inbound mail that names no workspace: list it, hand it to one.
+    Mail {
+        #[command(subcommand)]
+        command: mail::MailCommand,
+    },
     /// GDPR: export or erase one person, apply the answer retention policy.
     Privacy {
         #[command(subcommand)]
@@ -176,5 +182,6 @@ async fn main() -> Result<()> {
         Command::Nps(args) => nps_table::run(args).await,
         Command::Kpis(args) => kpis_table::run(args).await,
         Command::Privacy { command } => privacy::run(command).await,
+        Command::Mail { command } => mail::run(command).await,
     }
 }

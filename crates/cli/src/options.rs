@@ -76,6 +76,11 @@ pub struct ServeArgs {
     /// ?processed=Folder to keep handled mail there instead of deleting it.
     #[arg(long, env = "ADVOCATE_IMAP_URL", hide_env_values = true)]
     pub imap_url: Option<String>,
+    /// A PEM file of the certificate authorities the IMAP server's certificate is signed
+    /// by (a mail server with its own CA); when given, only these are trusted, not the
+    /// public web roots.
+    #[arg(long, env = "ADVOCATE_IMAP_CA_FILE", value_name = "PEM_FILE")]
+    pub imap_ca_file: Option<PathBuf>,
     /// Serve the web app and API only; another instance delivers the outbox.
     #[arg(long, env = "ADVOCATE_NO_WORKERS")]
     pub no_workers: bool,
@@ -112,16 +117,22 @@ impl ServeArgs {
             .transpose()
     }
 
-    /// `--imap-url`, checked.
+    /// `--imap-url` with `--imap-ca-file`, checked (the CA file is read now).
     pub fn mailbox(&self) -> Result<Option<MailboxConfig>> {
-        self.imap_url
-            .as_deref()
-            .map(|url| {
-                MailboxSettings::parse(url)
-                    .map(MailboxConfig::new)
-                    .map_err(|e| anyhow::anyhow!("--imap-url / ADVOCATE_IMAP_URL: {e}"))
-            })
-            .transpose()
+        let Some(url) = self.imap_url.as_deref() else {
+            if self.imap_ca_file.is_some() {
+                bail!("--imap-ca-file / ADVOCATE_IMAP_CA_FILE is given without --imap-url");
+            }
+            return Ok(None);
+        };
+        let mut settings = MailboxSettings::parse(url)
+            .map_err(|e| anyhow::anyhow!("--imap-url / ADVOCATE_IMAP_URL: {e}"))?;
+        if let Some(ca) = &self.imap_ca_file {
+            settings = settings
+                .with_ca_file(ca)
+                .map_err(|e| anyhow::anyhow!("--imap-ca-file / ADVOCATE_IMAP_CA_FILE: {e}"))?;
+        }
+        Ok(Some(MailboxConfig::new(settings)))
     }
 
     pub fn public_url(&self) -> String {

@@ -3,9 +3,15 @@
 //! valid subscription is ([`SubscriptionFilter::check`]) and whether an answer is one it
 //! wants ([`SubscriptionFilter::matches`]). Agents' scope (only their own customers) is
 //! the store's to apply, as it needs the customer's cases.
+//!
+//! A subscription watches one kind of survey: customer NPS (0–10), CSAT (its own 1–5
+//! scale) or eNPS (0–10, anonymous). An eNPS alert must not tell who answered: it is
+//! never sent at once (an alert at the moment of an answer points at whoever just
+//! answered), only gathered, and a gathered batch leaves only once it holds at least the
+//! workspace's eNPS minimum group size ([`batch_may_leave`]); it names nobody.
 
 use crate::customer::Attributes;
-use crate::labels::Label;
+use crate::labels::{Label, SurveyKind};
 use crate::outbound::parse_url;
 use std::fmt;
 
@@ -55,10 +61,12 @@ pub const MAX_BATCH_MINUTES: u32 = 1440;
 /// What a subscription wants. `None` filters match anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionFilter {
+    /// The kind of survey whose answers it watches; fixes the score scale.
+    pub kind: SurveyKind,
     pub channel: AlertChannel,
     /// The webhook URL of slack, teams and webhook; `None` for email.
     pub target: Option<String>,
-    /// Score range, both ends included.
+    /// Score range on the kind's scale, both ends included.
     pub min_score: u8,
     pub max_score: u8,
     pub survey_id: Option<i64>,
@@ -74,6 +82,8 @@ pub struct SubscriptionFilter {
 /// What a subscription is matched against: one answer, as recorded.
 #[derive(Debug, Clone, Copy)]
 pub struct AnswerFacts<'a> {
+    /// The kind of the answer's survey.
+    pub kind: SurveyKind,
     pub score: u8,
     pub survey_id: i64,
     pub touchpoint: Option<&'a str>,
@@ -110,11 +120,15 @@ impl SubscriptionFilter {
     /// Everything a subscription must satisfy before it is stored; the first problem,
     /// naming its field.
     pub fn check(&self) -> Result<(), AlertError> {
+        let (low, high) = self.kind.scale();
         for (field, score) in [("min_score", self.min_score), ("max_score", self.max_score)] {
-            if score > 10 {
+            if !(low..=high).contains(&score) {
                 return Err(AlertError::new(
                     field,
-                    format!("must be between 0 and 10; got {score}"),
+                    format!(
+                        "must be between {low} and {high} for a {} survey; got {score}",
+                        self.kind.as_str()
+                    ),
                 ));
             }
         }
@@ -175,6 +189,16 @@ impl SubscriptionFilter {
                 ))
             }
         }
+        if self.kind == SurveyKind::Enps && self.batch_minutes == 0 {
+            return Err(AlertError::new(
+                "batch_minutes",
+                format!(
+                    "must be between {MIN_BATCH_MINUTES} and {MAX_BATCH_MINUTES} for eNPS: \
+                     eNPS is anonymous, and an alert at the moment of an answer would point \
+                     at whoever just answered"
+                ),
+            ));
+        }
         if self.batch_minutes != 0
             && !(MIN_BATCH_MINUTES..=MAX_BATCH_MINUTES).contains(&self.batch_minutes)
         {
@@ -193,7 +217,8 @@ impl SubscriptionFilter {
     /// Whether the answer is one this subscription wants.
     pub fn matches(&self, answer: &AnswerFacts) -> bool {
         let has_comment = answer.comment.is_some_and(|c| !c.trim().is_empty());
-        (self.min_score..=self.max_score).contains(&answer.score)
+        self.kind == answer.kind
+            && (self.min_score..=self.max_score).contains(&answer.score)
             && self.survey_id.is_none_or(|s| s == answer.survey_id)
             && self
                 .touchpoint
@@ -208,6 +233,13 @@ impl SubscriptionFilter {
                 _ => true,
             }
     }
+}
+
+/// Whether a gathered batch of `gathered` answers to a `kind` survey may be sent: an
+/// eNPS batch waits (keeps gathering) until it holds at least the workspace's minimum
+/// group size, as no eNPS figure rests on fewer answers; other kinds go as they are.
+pub fn batch_may_leave(kind: SurveyKind, gathered: usize, enps_min_group_size: u32) -> bool {
+    kind != SurveyKind::Enps || gathered >= enps_min_group_size as usize
 }
 
 fn label(field: &'static str, value: &str) -> Result<(), AlertError> {
@@ -225,6 +257,7 @@ mod tests {
 
     fn filter() -> SubscriptionFilter {
         SubscriptionFilter {
+            kind: SurveyKind::Nps,
             channel: AlertChannel::Email,
             target: None,
             min_score: 0,
@@ -344,6 +377,7 @@ mod tests {
         attributes.insert(Label::new("plan").unwrap(), "gold".into());
         let none = Attributes::new();
         let answer = AnswerFacts {
+            kind: SurveyKind::Nps,
             score: 3,
             survey_id: 7,
             touchpoint: Some("checkout"),
@@ -386,6 +420,10 @@ mod tests {
             attributes: &none,
             ..answer
         }));
+        assert!(!all.matches(&AnswerFacts {
+            kind: SurveyKind::Csat,
+            ..answer
+        }));
         // No filters: anything in the score range.
         assert!(filter().matches(&AnswerFacts {
             comment: None,
@@ -393,5 +431,72 @@ mod tests {
             attributes: &none,
             ..answer
         }));
+    }
+
+    #[test]
+    fn each_kind_has_its_scale() {
+        let csat = SubscriptionFilter {
+            kind: SurveyKind::Csat,
+            min_score: 1,
+            max_score: 2,
+            ..filter()
+        };
+        assert_eq!(csat.check(), Ok(()));
+        let err = SubscriptionFilter {
+            min_score: 0,
+            ..csat.clone()
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(err.field, "min_score");
+        assert!(
+            err.message.contains("between 1 and 5 for a csat survey"),
+            "{err}"
+        );
+        assert_eq!(
+            field_of(SubscriptionFilter {
+                max_score: 6,
+                ..csat.clone()
+            }),
+            "max_score"
+        );
+        let none = Attributes::new();
+        let answer = AnswerFacts {
+            kind: SurveyKind::Csat,
+            score: 2,
+            survey_id: 1,
+            touchpoint: None,
+            comment: None,
+            attributes: &none,
+        };
+        assert!(csat.matches(&answer));
+        assert!(!csat.matches(&AnswerFacts { score: 4, ..answer }));
+        assert!(
+            !filter().matches(&answer),
+            "an NPS subscription hears no CSAT 2"
+        );
+    }
+
+    #[test]
+    fn enps_is_only_ever_gathered_and_leaves_in_groups_of_the_minimum() {
+        let enps = SubscriptionFilter {
+            kind: SurveyKind::Enps,
+            ..filter()
+        };
+        let err = enps.check().unwrap_err();
+        assert_eq!(err.field, "batch_minutes");
+        assert!(err.message.contains("anonymous"), "{err}");
+        assert_eq!(
+            SubscriptionFilter {
+                batch_minutes: 60,
+                ..enps
+            }
+            .check(),
+            Ok(())
+        );
+        assert!(!batch_may_leave(SurveyKind::Enps, 4, 5));
+        assert!(batch_may_leave(SurveyKind::Enps, 5, 5));
+        assert!(batch_may_leave(SurveyKind::Nps, 1, 5));
+        assert!(batch_may_leave(SurveyKind::Csat, 1, 5));
     }
 }

@@ -669,7 +669,8 @@ mod reply;
 
 pub use chat::{
     answer_alert_email, answer_alert_slack, answer_alert_teams, answer_digest_email,
-    answer_digest_slack, answer_digest_teams, slack_blocks, teams_card, AnswerAlert,
+    answer_digest_slack, answer_digest_teams, slack_blocks, teams_card, teams_overdue_card,
+    AnswerAlert,
 };
 pub use reply::{customer_replied, ReplyFacts};
 

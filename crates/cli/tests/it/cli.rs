@@ -657,3 +657,132 @@ fn nps_compare_prints_both_groups_and_the_test() {
         assert!(stdout(&out).is_empty());
     }
 }
+
+/// Mail naming no workspace, with two workspaces: listed by `advocate mail unmatched`,
+/// handed to one by `advocate mail assign`; a wrong id is refused and changes nothing.
+#[test]
+fn an_operator_lists_mail_naming_no_workspace_and_hands_it_to_one() {
+    use advocate_core::conversation::inbound;
+    use advocate_store::closed_loop::conversation::{InboundSource, Receipt, Received};
+    let env = Env::new();
+    let (id, globex) = block_on(async {
+        let store = env.store().await;
+        let globex = store
+            .workspaces()
+            .create("globex", "Globex", &Language::english())
+            .await
+            .unwrap()
+            .id;
+        let raw = b"From: someone@example.net\r\nTo: support@example.com\r\n\
+            Subject: Where is my order\r\nMessage-ID: <lost@example.net>\r\n\r\nHello\r\n";
+        let receipt = Receipt {
+            source: InboundSource::Imap,
+            scope: None,
+            token: None,
+            forged_token: false,
+            raw,
+        };
+        let received = store
+            .conversations()
+            .receive(&inbound::parse(raw).unwrap(), &receipt)
+            .await
+            .unwrap();
+        store.close().await;
+        match received {
+            Received::Unmatched {
+                inbound_id,
+                workspace_id: None,
+                ..
+            } => (inbound_id, globex),
+            other => panic!("{other:?}"),
+        }
+    });
+    let out = env.run(&["mail", "unmatched"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = stdout(&out);
+    assert!(
+        table.contains(&id.to_string())
+            && table.contains("someone@example.net")
+            && table.contains("Where is my order"),
+        "{table}"
+    );
+
+    let out = env.run(&["mail", "assign", "999999", "--workspace", "globex"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("no unmatched message 999999"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["mail", "assign", &id.to_string()]);
+    assert!(
+        !out.status.success(),
+        "two workspaces: --workspace is needed"
+    );
+    assert!(
+        stderr(&out).contains("choose one with --workspace"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = env.run(&["mail", "assign", &id.to_string(), "--workspace", "globex"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("\"globex\""), "{}", stdout(&out));
+    let out = env.run(&["mail", "unmatched", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+        serde_json::json!([])
+    );
+    block_on(async {
+        let store = env.store().await;
+        let theirs = store.conversations().unmatched(globex).await.unwrap();
+        assert_eq!(theirs.len(), 1);
+        assert_eq!(theirs[0].id, id);
+        assert!(store
+            .conversations()
+            .unmatched(env.workspace_id)
+            .await
+            .unwrap()
+            .is_empty());
+        store.close().await;
+    });
+}
+
+/// A CA file that cannot be used stops `serve` before it starts, saying which flag.
+#[test]
+fn a_bad_imap_ca_file_stops_serve_before_it_starts() {
+    let env = Env::new();
+    let not_pem = env.write("ca.pem", "not a certificate\n");
+    let mut child = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(&env.dir)
+        .args(["--imap-url", "imaps://replies:pw@mail.example.com/INBOX"])
+        .arg("--imap-ca-file")
+        .arg(&not_pem)
+        .env_remove("ADVOCATE_DATABASE_URL")
+        .env_remove("ADVOCATE_IMAP_URL")
+        .env_remove("ADVOCATE_IMAP_CA_FILE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run advocate");
+    // A server that started anyway would never exit: give up on it after a while.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("serve started with an unusable CA file");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(!stdout(&out).contains("listening"));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--imap-ca-file / ADVOCATE_IMAP_CA_FILE")
+            && err.contains("holds no certificate"),
+        "{err}"
+    );
+    assert!(!err.contains("pw@"), "{err}");
+}

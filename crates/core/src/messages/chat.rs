@@ -8,13 +8,15 @@ use super::{
     alert_values, catalog, escape_slack, fill, priority_label, AlertFacts, Body, Catalog,
     EmailContent,
 };
-use crate::labels::Language;
+use crate::labels::{Language, SurveyKind};
 use crate::score::{Category, Score};
 use serde_json::{json, Value};
 
 /// One answer a subscription's alert tells of.
 #[derive(Debug, Clone)]
 pub struct AnswerAlert<'a> {
+    /// The survey's kind: how the score reads (CSAT out of 5; eNPS marked as such).
+    pub kind: SurveyKind,
     pub score: u8,
     /// How the alert names the customer (their name, else their id, else "anonymous").
     pub customer: &'a str,
@@ -63,13 +65,22 @@ fn category_label(c: &Catalog, score: u8) -> &'static str {
 }
 
 fn answer_heading(c: &Catalog, a: &AnswerAlert) -> String {
-    let score = a.score.to_string();
+    // NPS categories are words of each language; the other kinds are named by their
+    // (international) abbreviation, and CSAT's 1–5 scale is spelt out.
+    let (score, category) = match a.kind {
+        SurveyKind::Nps => (a.score.to_string(), category_label(c, a.score).to_owned()),
+        SurveyKind::Enps => (
+            a.score.to_string(),
+            format!("eNPS, {}", category_label(c, a.score)),
+        ),
+        SurveyKind::Csat => (format!("{}/5", a.score), "CSAT".to_owned()),
+    };
     fill(
         c.answer_alert,
         &[
             ("customer", a.customer),
             ("score", &score),
-            ("category", category_label(c, a.score)),
+            ("category", &category),
         ],
     )
 }
@@ -290,6 +301,24 @@ pub fn teams_card(lang: &Language, f: &AlertFacts) -> Value {
     teams_message(&case_chat(lang, f))
 }
 
+/// The overdue alert (a case past its first-contact SLA) as a Teams message: the same
+/// words as the escalation email, the comment, and a button to the case.
+pub fn teams_overdue_card(lang: &Language, f: &AlertFacts) -> Value {
+    let c = catalog(lang);
+    let (score, case) = (f.score.to_string(), f.case_id.to_string());
+    let values = alert_values(f, &score, &case, priority_label(lang, f.priority));
+    teams_message(&Chat {
+        fallback: String::new(),
+        title: fill(c.overdue_subject, &values),
+        items: vec![Item {
+            heading: None,
+            comment: comment_of(c, f.comment),
+            details: Some(fill(c.overdue_body, &values)),
+            link: (c.open_case, f.case_url.to_owned()),
+        }],
+    })
+}
+
 /// A subscription's alert about one answer as a Teams message.
 pub fn answer_alert_teams(lang: &Language, answer: &AnswerAlert) -> Value {
     teams_message(&answers_chat(lang, std::slice::from_ref(answer)))
@@ -348,6 +377,7 @@ mod tests {
 
     fn answer(score: u8, comment: Option<&'static str>) -> AnswerAlert<'static> {
         AnswerAlert {
+            kind: SurveyKind::Nps,
             score,
             customer: "Eve & co",
             comment,
@@ -394,6 +424,44 @@ mod tests {
             .as_str()
             .unwrap()
             .starts_with("Kritiker (2)"));
+    }
+
+    #[test]
+    fn csat_and_enps_alerts_read_on_their_own_scale() {
+        let en = Language::english();
+        let csat = AnswerAlert {
+            kind: SurveyKind::Csat,
+            ..answer(2, None)
+        };
+        let title = answer_alert_email(&en, &csat).subject;
+        assert!(title.contains("2/5") && title.contains("CSAT"), "{title}");
+        assert!(!title.contains("detractor"), "{title}");
+        let enps = AnswerAlert {
+            kind: SurveyKind::Enps,
+            customer: "anonymous",
+            ..answer(3, None)
+        };
+        let title = answer_alert_email(&en, &enps).subject;
+        assert!(title.contains("eNPS, detractor"), "{title}");
+    }
+
+    #[test]
+    fn the_overdue_teams_card_names_the_case_and_escapes_the_comment() {
+        let en = Language::english();
+        let m = teams_overdue_card(&en, &facts());
+        let card = &m["attachments"][0]["content"];
+        assert_eq!(card["type"], "AdaptiveCard");
+        let title = card["body"][0]["text"].as_str().unwrap();
+        assert!(title.starts_with("Overdue: case \\#7"), "{title}");
+        assert_eq!(
+            card["body"][1]["text"],
+            "\\*Slow\\* & \\<rude\\>\n\\[click\\](http://evil)"
+        );
+        assert!(card["body"][2]["text"]
+            .as_str()
+            .unwrap()
+            .contains("2026-11-24 10:00 UTC"));
+        assert_eq!(card["actions"][0]["url"], "http://localhost/cases/7");
     }
 
     #[test]

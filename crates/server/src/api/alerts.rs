@@ -5,7 +5,7 @@
 
 use super::json::{from_body, ApiJson};
 use super::replace::{audited, changes};
-use super::values::AlertChannel;
+use super::values::{AlertChannel, SurveyKind};
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -29,7 +29,8 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
     paths(list, create, show, update, remove),
     components(schemas(AlertSubscription, NewAlertSubscription, AlertFilter, AlertChannel)),
     tags((name = "alerts", description = "Each person's alerts: the answers they want to hear \
-        about (score range, survey, touchpoint, segment, only with a comment), on one channel \
+        about (kind of survey — NPS, CSAT or eNPS, the last only gathered and anonymous — score \
+        range, survey, touchpoint, segment, only with a comment), on one channel \
         (email to their own address, Slack, Microsoft Teams, a webhook), at once or gathered \
         every `batch_minutes`."))
 )]
@@ -49,17 +50,24 @@ pub fn routes() -> Routes {
 /// schema cannot be combined with `user_id` in [`NewAlertSubscription`]'s document.)
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AlertFilter {
+    /// The kind of survey whose answers it watches (default `nps`): `csat` scores run
+    /// 1–5; `enps` answers are anonymous, so an eNPS subscription must gather them
+    /// (`batch_minutes` 5–1440) and its message leaves only once it holds at least the
+    /// workspace's `enps_min_group_size` answers, naming nobody.
+    #[serde(default = "nps")]
+    pub survey_kind: SurveyKind,
     pub channel: AlertChannel,
     /// The incoming webhook URL of slack, teams and webhook; empty for email (alerts go
     /// to the person's own address). It must reach a public address unless the operator
     /// allows the host (`--allow-webhook-hosts`).
     #[serde(default)]
     pub target: Option<String>,
-    /// Score range 0–10, both ends included.
+    /// Score range on the kind's scale (0–10, CSAT 1–5), both ends included; left out,
+    /// the scale's lowest and highest score.
     #[serde(default)]
-    pub min_score: u8,
-    #[serde(default = "ten")]
-    pub max_score: u8,
+    pub min_score: Option<u8>,
+    #[serde(default)]
+    pub max_score: Option<u8>,
     #[serde(default)]
     pub survey_id: Option<i64>,
     #[serde(default)]
@@ -77,12 +85,13 @@ pub struct AlertFilter {
     pub batch_minutes: u32,
 }
 
-fn ten() -> u8 {
-    10
+fn nps() -> SurveyKind {
+    SurveyKind::Nps
 }
 
 /// The fields of [`AlertFilter`], the only ones a body may name besides `user_id`.
-const FILTER_FIELDS: [&str; 10] = [
+const FILTER_FIELDS: [&str; 11] = [
+    "survey_kind",
     "channel",
     "target",
     "min_score",
@@ -109,11 +118,14 @@ fn known_fields_only(fields: &serde_json::Map<String, Value>) -> ApiResult<()> {
 impl From<AlertFilter> for SubscriptionFilter {
     fn from(x: AlertFilter) -> Self {
         let text = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let kind: advocate_core::SurveyKind = x.survey_kind.into();
+        let (low, high) = kind.scale();
         Self {
+            kind,
             channel: x.channel.into(),
             target: text(x.target),
-            min_score: x.min_score,
-            max_score: x.max_score,
+            min_score: x.min_score.unwrap_or(low),
+            max_score: x.max_score.unwrap_or(high),
             survey_id: x.survey_id,
             touchpoint: text(x.touchpoint),
             segment_key: text(x.segment_key),
@@ -127,10 +139,11 @@ impl From<AlertFilter> for SubscriptionFilter {
 impl From<SubscriptionFilter> for AlertFilter {
     fn from(x: SubscriptionFilter) -> Self {
         Self {
+            survey_kind: x.kind.into(),
             channel: x.channel.into(),
             target: x.target,
-            min_score: x.min_score,
-            max_score: x.max_score,
+            min_score: Some(x.min_score),
+            max_score: Some(x.max_score),
             survey_id: x.survey_id,
             touchpoint: x.touchpoint,
             segment_key: x.segment_key,

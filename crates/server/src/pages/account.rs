@@ -58,6 +58,8 @@ pub struct AccountPage {
     pub error: Option<String>,
     /// The person's own alert subscriptions (none for viewers, who cannot have any).
     pub alerts: Vec<super::alerts::AlertRow>,
+    /// The "Add an alert" form's survey picker.
+    pub alert_surveys: Vec<super::alerts::SurveyChoice>,
     pub can_alert: bool,
     /// Why the alert just sent was not added.
     pub alert_error: Option<String>,
@@ -77,9 +79,9 @@ pub(super) async fn account_page(
     alert_error: Option<String>,
 ) -> Result<AccountPage, PageError> {
     let can_alert = who.role.grants(advocate_core::Permission::ReadCases);
-    let alerts = match can_alert {
+    let (alerts, surveys) = match can_alert {
         true => super::alerts::rows(state, who.workspace_id, who.user_id).await?,
-        false => Vec::new(),
+        false => Default::default(),
     };
     let memberships = state
         .store
@@ -120,6 +122,7 @@ pub(super) async fn account_page(
         notice,
         error,
         alerts,
+        alert_surveys: super::alerts::survey_choices(&surveys),
         can_alert,
         alert_error,
         keys,

@@ -10,7 +10,9 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::alerts::{AlertChannel, SubscriptionFilter};
 use advocate_core::Permission::ReadCases;
+use advocate_core::SurveyKind;
 use advocate_store::closed_loop::alerts::{Owner, Subscription};
+use advocate_store::models::Survey;
 use advocate_store::StoreError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,6 +30,8 @@ pub fn routes() -> Routes {
 /// A subscription as a row of the account page.
 pub struct AlertRow {
     pub id: i64,
+    /// What it watches: a kind of survey, or one survey by name.
+    pub watches: String,
     pub channel: &'static str,
     pub target: String,
     pub scores: String,
@@ -35,13 +39,26 @@ pub struct AlertRow {
     pub timing: String,
 }
 
-impl From<Subscription> for AlertRow {
-    fn from(s: Subscription) -> Self {
+/// How the page names a kind of survey.
+fn kind_name(kind: SurveyKind) -> &'static str {
+    match kind {
+        SurveyKind::Nps => "customer NPS",
+        SurveyKind::Csat => "CSAT",
+        SurveyKind::Enps => "eNPS",
+    }
+}
+
+impl AlertRow {
+    fn new(s: Subscription, surveys: &[Survey]) -> Self {
         let f = s.filter;
         let mut filters = Vec::new();
-        if let Some(id) = f.survey_id {
-            filters.push(format!("survey {id}"));
-        }
+        let watches = match f.survey_id {
+            Some(id) => match surveys.iter().find(|x| x.id == id) {
+                Some(survey) => format!("{} ({})", survey.name, kind_name(f.kind)),
+                None => format!("survey {id} ({})", kind_name(f.kind)),
+            },
+            None => format!("every {} survey", kind_name(f.kind)),
+        };
         if let Some(t) = &f.touchpoint {
             filters.push(format!("touchpoint {t}"));
         }
@@ -53,6 +70,7 @@ impl From<Subscription> for AlertRow {
         }
         Self {
             id: s.id,
+            watches,
             channel: f.channel.as_str(),
             target: f.target.unwrap_or_else(|| "your email address".into()),
             scores: format!("{}–{}", f.min_score, f.max_score),
@@ -69,24 +87,55 @@ impl From<Subscription> for AlertRow {
     }
 }
 
-/// The person's own subscriptions, for the account page.
+/// One choice of the form's survey picker: a kind of survey (any of them) or one survey.
+pub struct SurveyChoice {
+    pub value: String,
+    pub label: String,
+}
+
+/// The survey picker's choices: each kind, then the workspace's surveys by name.
+pub fn survey_choices(surveys: &[Survey]) -> Vec<SurveyChoice> {
+    let kinds = SurveyKind::ALL.iter().map(|k| SurveyChoice {
+        value: k.as_str().to_owned(),
+        label: format!("Every {} survey", kind_name(*k)),
+    });
+    let each = surveys.iter().map(|s| SurveyChoice {
+        value: s.id.to_string(),
+        label: format!("{} ({})", s.name, kind_name(s.kind)),
+    });
+    kinds.chain(each).collect()
+}
+
+/// The person's own subscriptions, and the workspace's surveys (the form's picker).
 pub(super) async fn rows(
     state: &AppState,
     workspace_id: i64,
     user_id: i64,
-) -> Result<Vec<AlertRow>, PageError> {
+) -> Result<(Vec<AlertRow>, Vec<Survey>), PageError> {
     let found = state
         .store
         .alerts()
         .list(workspace_id, Owner::User(user_id))
         .await
         .map_err(internal)?;
-    Ok(found.into_iter().map(Into::into).collect())
+    let surveys = state
+        .store
+        .surveys()
+        .list(workspace_id)
+        .await
+        .map_err(internal)?;
+    let rows = found
+        .into_iter()
+        .map(|s| AlertRow::new(s, &surveys))
+        .collect();
+    Ok((rows, surveys))
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct AlertForm {
+    /// `nps`, `csat` or `enps` (any survey of that kind), or one survey's id.
+    survey: String,
     channel: String,
     target: String,
     min_score: String,
@@ -99,7 +148,26 @@ pub struct AlertForm {
 }
 
 impl AlertForm {
-    fn parse(&self) -> Result<SubscriptionFilter, String> {
+    /// The filter the form asks for; `surveys` are the workspace's (a survey picked by id
+    /// must be one of them, and gives the kind).
+    fn parse(&self, surveys: &[Survey]) -> Result<SubscriptionFilter, String> {
+        let (kind, survey_id) = match self.survey.trim() {
+            "" => (SurveyKind::Nps, None),
+            v => match SurveyKind::parse(v) {
+                Ok(kind) => (kind, None),
+                Err(_) => {
+                    let survey = v
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|id| surveys.iter().find(|s| s.id == id))
+                        .ok_or_else(|| {
+                            format!("survey must be one of this workspace's surveys; got {v:?}")
+                        })?;
+                    (survey.kind, Some(survey.id))
+                }
+            },
+        };
+        let (low, high) = kind.scale();
         let text = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
         let number = |field: &str, v: &str, default: u32| match v.trim() {
             "" => Ok(default),
@@ -109,15 +177,17 @@ impl AlertForm {
         };
         let score = |field: &str, v: &str, default: u8| {
             number(field, v, u32::from(default)).and_then(|n| {
-                u8::try_from(n).map_err(|_| format!("{field} must be between 0 and 10; got {n}"))
+                u8::try_from(n)
+                    .map_err(|_| format!("{field} must be between {low} and {high}; got {n}"))
             })
         };
         let filter = SubscriptionFilter {
+            kind,
             channel: AlertChannel::parse(&self.channel).map_err(|e| e.to_string())?,
             target: text(&self.target),
-            min_score: score("min_score", &self.min_score, 0)?,
-            max_score: score("max_score", &self.max_score, 10)?,
-            survey_id: None,
+            min_score: score("min_score", &self.min_score, low)?,
+            max_score: score("max_score", &self.max_score, high)?,
+            survey_id,
             touchpoint: text(&self.touchpoint),
             segment_key: text(&self.segment_key),
             segment_value: text(&self.segment_value),
@@ -134,7 +204,11 @@ pub async fn add(
     RequireSignIn(who): RequireSignIn,
     Form(form): Form<AlertForm>,
 ) -> Response {
-    let filter = match form.parse() {
+    let surveys = match state.store.surveys().list(who.workspace_id).await {
+        Ok(surveys) => surveys,
+        Err(e) => return internal(e).into_response(),
+    };
+    let filter = match form.parse(&surveys) {
         Ok(filter) => filter,
         Err(why) => return refused(&state, &who, why).await,
     };

@@ -20,10 +20,17 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 /// Longest wait for one IMAP exchange (connect, log in, one command, one message's
 /// download): past it the server is presumed gone and the connection is dropped.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The keyword set with \Deleted on a message this poller handled, so that an
+/// interrupted removal is finished later while mail *another* client flagged \Deleted
+/// is left to that client.
+const TAKEN: &str = "$AdvocateTaken";
 
 /// The first wait before reconnecting; it doubles up to [`MailboxConfig::reconnect_max`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
@@ -51,6 +58,9 @@ pub struct MailboxSettings {
     password: String,
     folder: String,
     processed: Option<String>,
+    /// The certificate authorities trusted instead of the public web roots (a mail
+    /// server with a private CA); `None`: the web roots.
+    trusted: Option<Vec<CertificateDer<'static>>>,
 }
 
 /// `user@host:port/folder`, for start-up messages (never the password).
@@ -75,6 +85,7 @@ impl std::fmt::Debug for MailboxSettings {
             .field("password", &"<redacted>")
             .field("folder", &self.folder)
             .field("processed", &self.processed)
+            .field("trusted", &self.trusted.as_ref().map(Vec::len))
             .finish()
     }
 }
@@ -163,7 +174,40 @@ impl MailboxSettings {
             password,
             folder,
             processed,
+            trusted: None,
         })
+    }
+
+    /// Trusts only the certificate authorities in the PEM file at `path` (the mail
+    /// server's private CA) instead of the public web roots.
+    pub fn with_ca_file(mut self, path: &std::path::Path) -> Result<Self, String> {
+        if self.security == Security::Plain {
+            return Err(
+                "a CA file is for imaps:// or imap://…?tls=starttls; this URL is plain imap://"
+                    .into(),
+            );
+        }
+        let shown = path.display();
+        let pem =
+            std::fs::read(path).map_err(|e| format!("cannot read the CA file {shown}: {e}"))?;
+        let certs = CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("the CA file {shown} is not valid PEM: {e}"))?;
+        if certs.is_empty() {
+            return Err(format!(
+                "the CA file {shown} holds no certificate (-----BEGIN CERTIFICATE-----)"
+            ));
+        }
+        // Each must be a certificate rustls can anchor trust in, said now rather than at
+        // the first connection.
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in &certs {
+            roots
+                .add(cert.clone())
+                .map_err(|e| format!("the CA file {shown} holds an unusable certificate: {e}"))?;
+        }
+        self.trusted = Some(certs);
+        Ok(self)
     }
 
     pub fn security(&self) -> Security {
@@ -381,6 +425,8 @@ struct Connection {
     idle: bool,
     uidplus: bool,
     moves: bool,
+    /// The folder takes keywords of our own (`\*` in its PERMANENTFLAGS).
+    keywords: bool,
 }
 
 /// What one pass over the folder did.
@@ -443,12 +489,15 @@ async fn open(s: &MailboxSettings) -> Result<Connection, String> {
         // Fails when it exists already, which is what we want.
         let _ = within("CREATE", session.create(processed)).await;
     }
-    within("SELECT", session.select(&s.folder)).await?;
+    let folder = within("SELECT", session.select(&s.folder)).await?;
     Ok(Connection {
         session,
         idle: conn_caps.0,
         uidplus: conn_caps.1,
         moves: conn_caps.2,
+        keywords: folder
+            .permanent_flags
+            .contains(&async_imap::types::Flag::MayCreate),
     })
 }
 
@@ -456,8 +505,19 @@ async fn tls(
     s: &MailboxSettings,
     tcp: TcpStream,
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, String> {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    let roots = match &s.trusted {
+        Some(certs) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in certs {
+                roots
+                    .add(cert.clone())
+                    .map_err(|e| format!("IMAP TLS: {e}"))?;
+            }
+            roots
+        }
+        None => rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        },
     };
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
@@ -468,10 +528,29 @@ async fn tls(
     .with_no_client_auth();
     let name = rustls::pki_types::ServerName::try_from(s.host.clone())
         .map_err(|e| format!("IMAP TLS: {e}"))?;
-    within(
-        "TLS handshake",
-        tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp),
-    )
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    within("TLS handshake", async {
+        connector.connect(name, tcp).await.map_err(|e| {
+            // An untrusted certificate is a set-up mistake, not an outage: say what to fix.
+            let rejected = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|inner| matches!(inner, rustls::Error::InvalidCertificate(_)));
+            if !rejected {
+                return e;
+            }
+            let trusted = if s.trusted.is_some() {
+                "the CA file given"
+            } else {
+                "the public web roots (give the server's CA file if it has a private one)"
+            };
+            std::io::Error::other(format!(
+                "the server's certificate is refused ({e}); it must be signed by {trusted} \
+                 and name the host {}",
+                s.host
+            ))
+        })
+    })
     .await
 }
 
@@ -487,16 +566,16 @@ where
     Fut: Future<Output = Result<(), String>>,
 {
     let s = &config.settings;
-    let mut listed: Vec<(u32, usize, bool)> = within("UID FETCH sizes", async {
+    use async_imap::types::Flag;
+    let mut listed: Vec<(u32, usize, bool, bool)> = within("UID FETCH sizes", async {
         conn.session
             .uid_fetch("1:*", "(UID RFC822.SIZE FLAGS)")
             .await?
             .try_filter_map(|f| async move {
-                let deleted = f
-                    .flags()
-                    .any(|flag| flag == async_imap::types::Flag::Deleted);
+                let deleted = f.flags().any(|flag| flag == Flag::Deleted);
+                let taken = f.flags().any(|flag| flag == Flag::Custom(TAKEN.into()));
                 Ok(f.uid
-                    .map(|uid| (uid, f.size.unwrap_or(0) as usize, deleted)))
+                    .map(|uid| (uid, f.size.unwrap_or(0) as usize, deleted, taken)))
             })
             .try_collect()
             .await
@@ -507,11 +586,16 @@ where
         accepted: 0,
         failed: 0,
     };
-    for (uid, size, deleted) in listed {
-        // Flagged \Deleted by an earlier pass whose connection was lost before the
-        // expunge: already handled, only the removal is left.
-        if deleted {
+    for (uid, size, deleted, taken) in listed {
+        // Flagged by an earlier pass whose connection was lost before the expunge:
+        // already handled, only the removal is left. (Where the folder takes no
+        // keywords, every \Deleted message is presumed ours.)
+        if deleted && (taken || !conn.keywords) {
             remove(conn, s, uid).await?;
+            continue;
+        }
+        // Another client is deleting it: not ours to read, nor to expunge.
+        if deleted {
             continue;
         }
         let headers_only = size > config.max_bytes;
@@ -560,8 +644,10 @@ where
     Ok(round)
 }
 
-/// Removes one handled message: moved to the processed folder, or flagged \Seen \Deleted
-/// and expunged (only this UID where the server has UIDPLUS).
+/// Removes one handled message: moved to the processed folder (without MOVE: copied, then
+/// removed), or flagged \Seen \Deleted and expunged — only this UID where the server has
+/// UIDPLUS; without it a plain EXPUNGE, which also removes what other clients flagged
+/// \Deleted.
 async fn remove(conn: &mut Connection, s: &MailboxSettings, uid: u32) -> Result<(), String> {
     let uid = uid.to_string();
     let session = &mut conn.session;
@@ -571,9 +657,14 @@ async fn remove(conn: &mut Connection, s: &MailboxSettings, uid: u32) -> Result<
         }
         within("UID COPY", session.uid_copy(&uid, processed)).await?;
     }
+    let flags = if conn.keywords {
+        format!("+FLAGS.SILENT (\\Seen \\Deleted {TAKEN})")
+    } else {
+        "+FLAGS.SILENT (\\Seen \\Deleted)".to_owned()
+    };
     within("UID STORE", async {
         session
-            .uid_store(&uid, "+FLAGS.SILENT (\\Seen \\Deleted)")
+            .uid_store(&uid, &flags)
             .await?
             .try_collect::<Vec<_>>()
             .await
@@ -760,6 +851,38 @@ mod tests {
             let err = MailboxSettings::parse(url).unwrap_err();
             assert!(err.contains(reason), "{url}: {err}");
         }
+    }
+
+    #[test]
+    fn a_ca_file_is_checked_when_given() {
+        let dir = std::env::temp_dir().join(format!("advocate-ca-{:016x}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let tls = MailboxSettings::parse("imaps://u:p@mail.acme.example/INBOX").unwrap();
+        let missing = dir.join("missing.pem");
+        let err = tls.clone().with_ca_file(&missing).unwrap_err();
+        assert!(
+            err.contains("cannot read the CA file") && err.contains("missing.pem"),
+            "{err}"
+        );
+
+        let empty = dir.join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = tls.clone().with_ca_file(&empty).unwrap_err();
+        assert!(err.contains("holds no certificate"), "{err}");
+
+        let broken = dir.join("broken.pem");
+        std::fs::write(
+            &broken,
+            "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let err = tls.clone().with_ca_file(&broken).unwrap_err();
+        assert!(err.contains(&*broken.display().to_string()), "{err}");
+
+        let plain = MailboxSettings::parse("imap://u:p@127.0.0.1/INBOX").unwrap();
+        let err = plain.with_ca_file(&empty).unwrap_err();
+        assert!(err.contains("plain imap://"), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn config(smtp_port: Option<u16>) -> DeliveryConfig {
+pub(crate) fn config(smtp_port: Option<u16>) -> DeliveryConfig {
     DeliveryConfig {
         smtp: smtp_port.map(|p| SmtpSettings::parse(&format!("smtp://127.0.0.1:{p}")).unwrap()),
         poll_interval: Duration::from_millis(50),
@@ -31,13 +31,13 @@ fn config(smtp_port: Option<u16>) -> DeliveryConfig {
 
 /// Incoming-webhook receivers on one port: every JSON body, by path.
 #[derive(Clone, Default)]
-struct Receivers {
+pub(crate) struct Receivers {
     got: Arc<Mutex<BTreeMap<String, Vec<Value>>>>,
 }
 
 impl Receivers {
     /// Listens on a free port; returns its base URL.
-    async fn start(&self) -> String {
+    pub(crate) async fn start(&self) -> String {
         let got = self.got.clone();
         let app = axum::Router::new().route(
             "/{name}",
@@ -58,7 +58,7 @@ impl Receivers {
         base
     }
 
-    fn at(&self, name: &str) -> Vec<Value> {
+    pub(crate) fn at(&self, name: &str) -> Vec<Value> {
         self.got
             .lock()
             .unwrap()
@@ -68,23 +68,23 @@ impl Receivers {
     }
 }
 
-async fn user_id(app: &TestApp, email: &str) -> i64 {
+pub(crate) async fn user_id(app: &TestApp, email: &str) -> i64 {
     app.store.users().by_email(email).await.unwrap().unwrap().id
 }
 
-async fn subscribe(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn subscribe(app: &TestApp, body: Value) -> Value {
     let r = app.post_json("/api/v1/alert-subscriptions", &body).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     r.json().await.unwrap()
 }
 
-async fn answer(app: &TestApp, body: Value) {
+pub(crate) async fn answer(app: &TestApp, body: Value) {
     let r = app.answer(body).await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
 /// The outbox's messages queued by alerts (event `alert`), whatever their status.
-async fn alert_messages(app: &TestApp) -> Vec<Value> {
+pub(crate) async fn alert_messages(app: &TestApp) -> Vec<Value> {
     let mut found = Vec::new();
     for status in ["pending", "delivered", "dead"] {
         let r = app
@@ -106,7 +106,7 @@ async fn alert_messages(app: &TestApp) -> Vec<Value> {
     found
 }
 
-fn payload(message: &Value) -> Value {
+pub(crate) fn payload(message: &Value) -> Value {
     serde_json::from_str(message["payload"].as_str().unwrap()).unwrap()
 }
 
@@ -393,7 +393,7 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> String {
     cookie.split(';').next().unwrap().to_owned()
 }
 
-async fn account_page(app: &TestApp, cookie: &str) -> String {
+pub(crate) async fn account_page(app: &TestApp, cookie: &str) -> String {
     let r = app
         .http
         .get(app.url("/account"))

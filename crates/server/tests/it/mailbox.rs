@@ -1,9 +1,10 @@
 //! The reply mailbox against a real Dovecot: every message handed over and then removed
 //! (or moved), a failing handler leaves the message for the next round, the server goes
 //! down and comes back, two pollers share one mailbox, a message too large to download,
-//! and IDLE.
+//! and IDLE; servers without MOVE or UIDPLUS (Dovecot announcing less), and mail another
+//! client flagged \Deleted.
 
-use crate::common::dovecot::{message_id, Dovecot};
+use crate::common::dovecot::{message_id, Dovecot, Options};
 use crate::common::peers::eventually;
 use advocate_server::worker::mailbox::{self, Fetched, MailboxConfig, MailboxSettings};
 use std::collections::{BTreeMap, HashSet};
@@ -392,6 +393,134 @@ async fn idle_hands_over_new_mail_without_waiting_for_the_poll() {
         .expect("IDLE handed the new reply over before the next poll");
         poller.stop().await;
         assert_eq!(recorder.ids(), vec![id(1), id(2)]);
+    })
+    .await;
+}
+
+/// Dovecot announcing UIDPLUS but not MOVE.
+const WITHOUT_MOVE: &str = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS";
+/// Dovecot announcing neither MOVE nor UIDPLUS.
+const WITHOUT_MOVE_OR_UIDPLUS: &str = "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE";
+
+async fn trimmed(capabilities: &'static str) -> Option<Dovecot> {
+    Dovecot::start_with(Options {
+        capabilities: Some(capabilities),
+        ..Options::default()
+    })
+    .await
+}
+
+/// Without MOVE a handled message is copied to the processed folder, then flagged and
+/// removed by UID EXPUNGE (UIDPLUS): only that message, so one another client flagged
+/// \Deleted is neither read nor expunged by us.
+#[tokio::test]
+async fn without_move_handled_mail_is_copied_then_removed_and_others_deletions_are_left() {
+    let Some(dovecot) = trimmed(WITHOUT_MOVE).await else {
+        return;
+    };
+    bounded(async {
+        assert!(!dovecot.offers("MOVE").await && dovecot.offers("UIDPLUS").await);
+        for n in 1..=3 {
+            dovecot.append(&message(n)).await;
+        }
+        // Someone deleting reply 2 in their mail client (not expunged yet).
+        dovecot.add_flags(2, "\\Deleted").await;
+
+        let config = config(&dovecot, "processed=Done");
+        let recorder = Recorder::default();
+        let handler = recorder.handler();
+        assert_eq!(mailbox::poll_once(&config, &handler).await.unwrap(), 2);
+        assert_eq!(recorder.ids(), vec![id(1), id(3)]);
+        assert_eq!(
+            sorted(dovecot.message_ids_in("Done").await),
+            vec![id(1), id(3)],
+            "copied to the processed folder once each"
+        );
+        assert_eq!(
+            dovecot.message_ids_in("INBOX").await,
+            vec![id(2)],
+            "the other client's deletion is theirs to expunge"
+        );
+
+        assert_eq!(mailbox::poll_once(&config, &handler).await.unwrap(), 0);
+        assert_eq!(recorder.ids().len(), 2, "nothing is handed over twice");
+        assert_eq!(dovecot.message_ids_in("Done").await.len(), 2);
+    })
+    .await;
+}
+
+/// Without MOVE or UIDPLUS: copied (when a processed folder is named), flagged, and
+/// removed by a plain EXPUNGE — which, as documented, also expunges what another client
+/// had flagged \Deleted (never handed over: they were deleting it).
+#[tokio::test]
+async fn without_move_or_uidplus_handled_mail_is_removed_by_expunge() {
+    let Some(dovecot) = trimmed(WITHOUT_MOVE_OR_UIDPLUS).await else {
+        return;
+    };
+    bounded(async {
+        assert!(!dovecot.offers("MOVE").await && !dovecot.offers("UIDPLUS").await);
+        for n in 1..=3 {
+            dovecot.append(&message(n)).await;
+        }
+        dovecot.add_flags(3, "\\Deleted").await;
+        let recorder = Recorder::default();
+        let handler = recorder.handler();
+        let kept = config(&dovecot, "processed=Done");
+        assert_eq!(mailbox::poll_once(&kept, &handler).await.unwrap(), 2);
+        assert_eq!(recorder.ids(), vec![id(1), id(2)]);
+        assert_eq!(
+            sorted(dovecot.message_ids_in("Done").await),
+            vec![id(1), id(2)]
+        );
+        assert_eq!(
+            dovecot.count().await,
+            0,
+            "the plain EXPUNGE took reply 3 too"
+        );
+
+        // Deleting instead of keeping, and a poller that runs on.
+        dovecot.append(&message(4)).await;
+        dovecot.append(&message(5)).await;
+        let poller = Poller::start(config(&dovecot, ""), recorder.handler());
+        eventually("the new replies taken and removed", || async {
+            (recorder.has(5) && dovecot.count().await == 0).then_some(())
+        })
+        .await;
+        poller.stop().await;
+        assert_eq!(
+            recorder.ids(),
+            vec![id(1), id(2), id(4), id(5)],
+            "each once"
+        );
+        assert_eq!(dovecot.message_ids_in("Done").await.len(), 2);
+    })
+    .await;
+}
+
+/// A removal cut short (the connection lost after the flags, before the expunge) is
+/// finished by the next pass without handing the message over again; the keyword tells
+/// it from another client's deletion.
+#[tokio::test]
+async fn an_interrupted_removal_is_finished_without_handing_over_again() {
+    let Some(dovecot) = trimmed(WITHOUT_MOVE).await else {
+        return;
+    };
+    bounded(async {
+        dovecot.append(&message(1)).await;
+        dovecot.append(&message(2)).await;
+        // What our own pass leaves when cut off between UID STORE and UID EXPUNGE.
+        dovecot
+            .add_flags(1, "\\Seen \\Deleted $AdvocateTaken")
+            .await;
+        let recorder = Recorder::default();
+        assert_eq!(
+            mailbox::poll_once(&config(&dovecot, ""), &recorder.handler())
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(recorder.ids(), vec![id(2)]);
+        assert_eq!(dovecot.count().await, 0);
     })
     .await;
 }

@@ -8,6 +8,7 @@ mod support {
 
 mod access;
 mod alerts;
+mod alerts_kinds;
 mod api;
 mod browser;
 mod business;
@@ -26,6 +27,7 @@ mod invitations;
 mod kpi_pages;
 mod kpis;
 mod mailbox;
+mod mailbox_tls;
 mod pages;
 mod personal_keys;
 mod privacy;

@@ -4,6 +4,7 @@
 #[macro_use]
 mod common;
 
+mod alert_kinds;
 mod business;
 mod business_history;
 mod closed_loop;
@@ -17,5 +18,6 @@ mod outbox;
 mod privacy;
 mod rescore;
 mod timeline;
+mod unmatched_mail;
 mod upgrade;
 mod workspace_defaults;

@@ -1,6 +1,8 @@
 //! A real IMAP server for the mailbox tests: Debian's Dovecot (dovecot-imapd), started as
 //! a child on a free 127.0.0.1 port with everything (configuration, sockets, log, Maildirs)
 //! in its own temporary directory, plain IMAP with cleartext passwords (loopback only).
+//! [`Options`] make it a TLS server (ssl = required, STARTTLS and an imaps listener) or
+//! one that announces fewer capabilities.
 
 use super::peers::free_port;
 use advocate_store::testing::missing_peer;
@@ -18,15 +20,33 @@ pub const PASSWORD: &str = "s3cret-imap";
 const MAIL_UID: u32 = 65534;
 const MAIL_GID: u32 = 65534;
 
+/// How the server differs from the plain default.
+#[derive(Default)]
+pub struct Options {
+    /// (certificate, key) PEM files: TLS is then required (STARTTLS on the IMAP port,
+    /// and an imaps listener). Dovecot counts loopback as secure, so the harness's own
+    /// helpers still log in without TLS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// What the server announces once logged in, replacing its own list (`imap_capability`),
+    /// to play a server without MOVE or UIDPLUS.
+    pub capabilities: Option<&'static str>,
+}
+
 pub struct Dovecot {
     child: Option<Child>,
     dir: PathBuf,
     port: u16,
+    imaps_port: Option<u16>,
 }
 
 impl Dovecot {
     /// Starts Dovecot and waits until it greets; `None` (skip) when it is not installed.
     pub async fn start() -> Option<Self> {
+        Self::start_with(Options::default()).await
+    }
+
+    /// Like [`Dovecot::start`], set up as `options` say.
+    pub async fn start_with(options: Options) -> Option<Self> {
         if !Path::new(DOVECOT).exists() {
             return missing_peer("Dovecot (dovecot-imapd) is not installed; IMAP tests skipped");
         }
@@ -53,6 +73,23 @@ impl Dovecot {
         )
         .unwrap();
         let d = dir.display();
+        let imaps_port = options.tls.as_ref().map(|_| free_port());
+        let ssl = match &options.tls {
+            Some((cert, key)) => format!(
+                "ssl = required\nssl_cert = <{}\nssl_key = <{}\n",
+                cert.display(),
+                key.display()
+            ),
+            None => "ssl = no\n".to_owned(),
+        };
+        let capabilities = options
+            .capabilities
+            .map(|c| format!("imap_capability = {c}\n"))
+            .unwrap_or_default();
+        let imaps = match imaps_port {
+            Some(port) => format!("address = 127.0.0.1\n    port = {port}"),
+            None => "port = 0".to_owned(),
+        };
         std::fs::write(
             dir.join("dovecot.conf"),
             format!(
@@ -61,8 +98,7 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
-disable_plaintext_auth = no
+{ssl}{capabilities}disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%u
 passdb {{
@@ -79,7 +115,7 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    {imaps}
   }}
 }}
 "
@@ -90,6 +126,7 @@ service imap-login {{
             child: None,
             dir,
             port,
+            imaps_port,
         };
         dovecot.spawn().await;
         Some(dovecot)
@@ -138,6 +175,23 @@ service imap-login {{
         url
     }
 
+    /// An `imaps://` URL (TLS from the first byte) to `host`; needs [`Options::tls`].
+    pub fn imaps_url(&self, host: &str, query: &str) -> String {
+        let port = self.imaps_port.expect("started with TLS");
+        let url = format!("imaps://{USER}:{PASSWORD}@{host}:{port}/INBOX");
+        with_query(url, query)
+    }
+
+    /// An `imap://…?tls=starttls` URL to `host`; needs [`Options::tls`].
+    pub fn starttls_url(&self, host: &str, query: &str) -> String {
+        assert!(self.imaps_port.is_some(), "started with TLS");
+        let url = format!(
+            "imap://{USER}:{PASSWORD}@{host}:{}/INBOX?tls=starttls",
+            self.port
+        );
+        with_query(url, query).replacen("?tls=starttls?", "?tls=starttls&", 1)
+    }
+
     /// Dovecot's log, for failure messages.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("dovecot.log")).unwrap_or_default()
@@ -175,6 +229,20 @@ service imap-login {{
     pub async fn append(&self, raw: &[u8]) {
         let mut s = self.session().await;
         s.append("INBOX", None, None, raw).await.expect("APPEND");
+        s.logout().await.unwrap();
+    }
+
+    /// Another mail client at work: adds `flags` (`\\Deleted`) to the `n`th message of
+    /// INBOX (1 is the oldest), without expunging.
+    pub async fn add_flags(&self, n: u32, flags: &str) {
+        let mut s = self.session().await;
+        s.select("INBOX").await.expect("SELECT");
+        s.store(n.to_string(), format!("+FLAGS ({flags})"))
+            .await
+            .expect("STORE")
+            .try_collect::<Vec<_>>()
+            .await
+            .expect("STORE");
         s.logout().await.unwrap();
     }
 
@@ -262,6 +330,14 @@ impl Drop for Dovecot {
             let _ = child.wait();
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn with_query(url: String, query: &str) -> String {
+    if query.is_empty() {
+        url
+    } else {
+        format!("{url}?{query}")
     }
 }
 

@@ -2,16 +2,19 @@
 //! subscription's `batch_minutes`. Each batch is claimed by deleting its rows (`DELETE …
 //! RETURNING`) in the transaction that queues its message: a second instance flushing at
 //! the same moment waits for the first and then finds nothing to claim, so every answer is
-//! told once.
+//! told once. An eNPS batch smaller than the workspace's minimum group size is put back
+//! and keeps gathering (core's `batch_may_leave`); it is told of anonymously, answers
+//! ordered by score rather than by time.
 
-use super::matching::{answer_url, send, Alerted};
+use super::matching::{send, Alerted};
 use super::watchers::watcher_in;
-use crate::closed_loop::context::customer_label;
 use crate::many_rows::placeholders;
 use crate::models::{Answer, Customer};
 use crate::tenancy::lookup::{sender, settings_in};
 use crate::Alerts;
 use crate::{from_ts, to_ts, Result, StoreError};
+use advocate_core::alerts::batch_may_leave;
+use advocate_core::SurveyKind;
 use chrono::{DateTime, Utc};
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
@@ -33,15 +36,15 @@ impl Alerts<'_> {
         .await?;
         let mut sent = 0;
         for subscription in due {
-            let answer_ids: Vec<i64> = sqlx::query_scalar(
+            let claimed: Vec<(i64, i64)> = sqlx::query_as(
                 "DELETE FROM alert_batch_items WHERE subscription_id = $1 AND queued_at <= $2 \
-                 RETURNING answer_id",
+                 RETURNING answer_id, queued_at",
             )
             .bind(subscription)
             .bind(now)
             .fetch_all(&mut *tx)
             .await?;
-            if answer_ids.is_empty() {
+            if claimed.is_empty() {
                 // Another instance sent it first.
                 continue;
             }
@@ -50,20 +53,31 @@ impl Alerts<'_> {
                 continue;
             };
             let ws = watcher.workspace_id;
-            let from = sender(&settings_in(&mut tx, ws).await?);
-            let answers = answers_in(&mut tx, ws, answer_ids).await?;
+            let settings = settings_in(&mut tx, ws).await?;
+            let kind = watcher.filter.kind;
+            if !batch_may_leave(kind, claimed.len(), settings.enps_min_group_size) {
+                put_back(&mut tx, subscription, &claimed).await?;
+                continue;
+            }
+            let from = sender(&settings);
+            let answer_ids = claimed.iter().map(|(id, _)| *id).collect();
+            let mut answers = answers_in(&mut tx, ws, answer_ids).await?;
+            if kind == SurveyKind::Enps {
+                // Not in the order they came: that order could be matched to who answered when.
+                answers.sort_by(|a, b| (a.0.score, &a.0.comment).cmp(&(b.0.score, &b.0.comment)));
+            }
             let public_url = self.store.public_url();
             let alerted: Vec<Alerted> = answers
                 .iter()
-                .map(|(answer, customer, case)| Alerted {
-                    answer,
-                    customer_id: customer.as_ref().map(|c| c.external_id.clone()),
-                    customer: customer_label(customer.as_ref(), &watcher.language),
-                    url: answer_url(
-                        public_url,
+                .map(|(answer, customer, case)| {
+                    Alerted::new(
+                        answer,
+                        kind,
+                        customer.as_ref(),
                         *case,
-                        customer.as_ref().map(|c| c.external_id.as_str()),
-                    ),
+                        public_url,
+                        &watcher.language,
+                    )
                 })
                 .collect();
             send(&mut tx, &watcher, &from, &alerted).await?;
@@ -75,6 +89,22 @@ impl Alerts<'_> {
         }
         Ok(sent)
     }
+}
+
+/// Returns claimed items to their batch, as they were: it is not yet big enough to leave.
+async fn put_back(conn: &mut AnyConnection, subscription: i64, items: &[(i64, i64)]) -> Result<()> {
+    for (answer_id, queued_at) in items {
+        sqlx::query(
+            "INSERT INTO alert_batch_items (subscription_id, answer_id, queued_at) \
+             VALUES ($1, $2, $3)",
+        )
+        .bind(subscription)
+        .bind(answer_id)
+        .bind(queued_at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 /// The answers, oldest first, each with its customer and its case (opened or joined).

@@ -11,17 +11,19 @@ use crate::models::{Answer, Customer};
 use crate::{to_ts, Result};
 use advocate_core::alerts::{AlertChannel, AnswerFacts};
 use advocate_core::messages::{self, AnswerAlert};
+use advocate_core::{Language, SurveyKind};
 use chrono::Utc;
 use serde_json::{json, Value};
 use sqlx::AnyConnection;
 
-/// Matches a new (customer NPS) answer against the workspace's subscriptions. `case_id`
-/// is the case it opened or joined, which the alert links to.
+/// Matches a new answer to a `kind` survey against the workspace's subscriptions.
+/// `case_id` is the case it opened or joined, which the alert links to.
 pub(crate) async fn on_answer(
     conn: &mut AnyConnection,
     ctx: &Context<'_>,
     sender: &str,
     answer: &Answer,
+    kind: SurveyKind,
     customer: Option<&Customer>,
     case_id: Option<i64>,
 ) -> Result<()> {
@@ -30,6 +32,7 @@ pub(crate) async fn on_answer(
         return Ok(());
     }
     let facts = AnswerFacts {
+        kind,
         score: answer.score,
         survey_id: answer.survey_id,
         touchpoint: answer.touchpoint.as_deref(),
@@ -41,7 +44,8 @@ pub(crate) async fn on_answer(
         if w.agent && !owned_by(conn, ctx, &w.email, answer, customer).await? {
             continue;
         }
-        if w.filter.batch_minutes > 0 {
+        // eNPS is only ever gathered (core refuses an at-once eNPS subscription).
+        if w.filter.batch_minutes > 0 || kind == SurveyKind::Enps {
             sqlx::query(
                 "INSERT INTO alert_batch_items (subscription_id, answer_id, queued_at) \
                  VALUES ($1, $2, $3) ON CONFLICT (subscription_id, answer_id) DO NOTHING",
@@ -53,16 +57,7 @@ pub(crate) async fn on_answer(
             .await?;
             continue;
         }
-        let alerted = Alerted {
-            answer,
-            customer_id: customer.map(|c| c.external_id.clone()),
-            customer: customer_label(customer, &w.language),
-            url: answer_url(
-                ctx.public_url,
-                case_id,
-                customer.map(|c| c.external_id.as_str()),
-            ),
-        };
+        let alerted = Alerted::new(answer, kind, customer, case_id, ctx.public_url, &w.language);
         send(conn, w, sender, std::slice::from_ref(&alerted)).await?;
     }
     Ok(())
@@ -128,6 +123,7 @@ fn encode(s: &str) -> String {
 /// One answer as an alert tells of it.
 pub(super) struct Alerted<'a> {
     pub(super) answer: &'a Answer,
+    pub(super) kind: SurveyKind,
     /// The customer's external id.
     pub(super) customer_id: Option<String>,
     /// How the alert names the customer.
@@ -135,9 +131,35 @@ pub(super) struct Alerted<'a> {
     pub(super) url: String,
 }
 
-impl Alerted<'_> {
+impl<'a> Alerted<'a> {
+    /// An eNPS answer is told of as anonymous (it has no customer anyway) and links to
+    /// the dashboard, never to the answer.
+    pub(super) fn new(
+        answer: &'a Answer,
+        kind: SurveyKind,
+        customer: Option<&Customer>,
+        case_id: Option<i64>,
+        public_url: &str,
+        language: &Language,
+    ) -> Self {
+        let customer = customer.filter(|_| kind != SurveyKind::Enps);
+        let case_id = case_id.filter(|_| kind != SurveyKind::Enps);
+        Self {
+            answer,
+            kind,
+            customer_id: customer.map(|c| c.external_id.clone()),
+            customer: customer_label(customer, language),
+            url: answer_url(
+                public_url,
+                case_id,
+                customer.map(|c| c.external_id.as_str()),
+            ),
+        }
+    }
+
     fn alert(&self) -> AnswerAlert<'_> {
         AnswerAlert {
+            kind: self.kind,
             score: self.answer.score,
             customer: &self.customer,
             comment: self.answer.comment.as_deref(),
@@ -147,7 +169,18 @@ impl Alerted<'_> {
 
     fn json(&self) -> Value {
         let a = self.answer;
+        if self.kind == SurveyKind::Enps {
+            // No id or time that could be matched to who answered when.
+            return json!({
+                "kind": self.kind.as_str(),
+                "survey_id": a.survey_id,
+                "score": a.score,
+                "comment": a.comment,
+                "url": self.url,
+            });
+        }
         json!({
+            "kind": self.kind.as_str(),
             "answer_id": a.id,
             "survey_id": a.survey_id,
             "score": a.score,

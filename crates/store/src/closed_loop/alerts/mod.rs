@@ -13,6 +13,7 @@ pub(crate) mod watchers;
 use crate::Alerts;
 use crate::{from_ts, to_ts, Result, StoreError};
 use advocate_core::alerts::{AlertChannel, SubscriptionFilter};
+use advocate_core::SurveyKind;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -51,12 +52,13 @@ impl Owner {
     }
 }
 
-pub(crate) const COLUMNS: &str = "id, workspace_id, user_id, channel, target, min_score, \
-     max_score, survey_id, touchpoint, segment_key, segment_value, only_with_comment, \
-     batch_minutes, created_at";
+pub(crate) const COLUMNS: &str = "id, workspace_id, user_id, survey_kind, channel, target, \
+     min_score, max_score, survey_id, touchpoint, segment_key, segment_value, \
+     only_with_comment, batch_minutes, created_at";
 
 pub(crate) fn filter_from(row: &AnyRow) -> Result<SubscriptionFilter> {
     let channel: String = row.try_get("channel")?;
+    let kind: String = row.try_get("survey_kind")?;
     let small = |col: &str| -> Result<u32> {
         u32::try_from(row.try_get::<i64, _>(col)?)
             .map_err(|_| StoreError::Invalid(format!("stored {col} out of range")))
@@ -66,6 +68,8 @@ pub(crate) fn filter_from(row: &AnyRow) -> Result<SubscriptionFilter> {
             .map_err(|_| StoreError::Invalid(format!("stored {col} out of range")))
     };
     Ok(SubscriptionFilter {
+        kind: SurveyKind::parse(&kind)
+            .map_err(|_| StoreError::Invalid(format!("stored survey kind {kind:?}")))?,
         channel: AlertChannel::parse(&channel)
             .map_err(|_| StoreError::Invalid(format!("stored alert channel {channel:?}")))?,
         target: row.try_get("target")?,
@@ -90,29 +94,59 @@ fn subscription_from(row: &AnyRow) -> Result<Subscription> {
     })
 }
 
-/// Checks a filter, and that its survey is the workspace's: nothing invalid is stored.
+/// Checks a filter, that its survey is the workspace's and of the kind it watches, and
+/// that its owner may hear of such answers: nothing invalid is stored.
 async fn check_in(
     conn: &mut AnyConnection,
     workspace_id: i64,
+    user_id: i64,
     filter: &SubscriptionFilter,
 ) -> Result<()> {
     filter
         .check()
         .map_err(|e| StoreError::Invalid(e.to_string()))?;
     if let Some(survey) = filter.survey_id {
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM surveys WHERE workspace_id = $1 AND id = $2")
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM surveys WHERE workspace_id = $1 AND id = $2")
                 .bind(workspace_id)
                 .bind(survey)
                 .fetch_optional(&mut *conn)
                 .await?;
-        if found.is_none() {
-            return Err(StoreError::Invalid(format!(
-                "survey_id {survey} is not a survey of this workspace"
-            )));
+        match kind {
+            None => {
+                return Err(StoreError::Invalid(format!(
+                    "survey_id {survey} is not a survey of this workspace"
+                )))
+            }
+            Some(kind) if kind != filter.kind.as_str() => {
+                return Err(StoreError::Invalid(format!(
+                    "survey_id {survey} is a {kind} survey; this subscription watches {} answers",
+                    filter.kind.as_str()
+                )))
+            }
+            Some(_) => {}
         }
     }
-    Ok(())
+    let member: Option<String> =
+        sqlx::query_scalar("SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2")
+            .bind(workspace_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match member.as_deref() {
+        None => Err(StoreError::Invalid(format!(
+            "user_id {user_id} is not a member of this workspace"
+        ))),
+        Some("viewer") => Err(StoreError::Invalid(format!(
+            "user_id {user_id} is a viewer, who sees dashboards only, not answers"
+        ))),
+        // An agent hears only of their own customers; eNPS answers have none.
+        Some("agent") if filter.kind == SurveyKind::Enps => Err(StoreError::Invalid(format!(
+            "user_id {user_id} is an agent, who hears only of their own customers' answers; \
+             eNPS answers are anonymous and belong to no customer"
+        ))),
+        Some(_) => Ok(()),
+    }
 }
 
 fn not_found(id: i64) -> StoreError {
@@ -129,32 +163,12 @@ impl Alerts<'_> {
         filter: &SubscriptionFilter,
     ) -> Result<Subscription> {
         let mut tx = self.store.begin_write().await?;
-        check_in(&mut tx, workspace_id, filter).await?;
-        let member: Option<String> = sqlx::query_scalar(
-            "SELECT role FROM memberships WHERE workspace_id = $1 AND user_id = $2",
-        )
-        .bind(workspace_id)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match member.as_deref() {
-            None => {
-                return Err(StoreError::Invalid(format!(
-                    "user_id {user_id} is not a member of this workspace"
-                )))
-            }
-            Some("viewer") => {
-                return Err(StoreError::Invalid(format!(
-                    "user_id {user_id} is a viewer, who sees dashboards only, not answers"
-                )))
-            }
-            Some(_) => {}
-        }
+        check_in(&mut tx, workspace_id, user_id, filter).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO alert_subscriptions (workspace_id, user_id, channel, target, min_score, \
              max_score, survey_id, touchpoint, segment_key, segment_value, only_with_comment, \
-             batch_minutes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+             batch_minutes, created_at, survey_kind) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(workspace_id)
         .bind(user_id)
@@ -169,6 +183,7 @@ impl Alerts<'_> {
         .bind(i64::from(filter.only_with_comment))
         .bind(i64::from(filter.batch_minutes))
         .bind(to_ts(Utc::now()))
+        .bind(filter.kind.as_str())
         .fetch_one(&mut *tx)
         .await?;
         let created = get_in(&mut tx, workspace_id, Owner::Anyone, id).await?;
@@ -203,7 +218,7 @@ impl Alerts<'_> {
     }
 
     /// Replaces a subscription's filter (its owner stays); answers it gathered so far
-    /// stay gathered.
+    /// stay gathered, unless it now watches another kind of survey.
     #[tracing::instrument(name = "alerts.update", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn update(
         &self,
@@ -213,15 +228,23 @@ impl Alerts<'_> {
         filter: &SubscriptionFilter,
     ) -> Result<Subscription> {
         let mut tx = self.store.begin_write().await?;
-        if get_in(&mut tx, workspace_id, owner, id).await?.is_none() {
+        let Some(current) = get_in(&mut tx, workspace_id, owner, id).await? else {
             return Err(not_found(id));
+        };
+        check_in(&mut tx, workspace_id, current.user_id, filter).await?;
+        if filter.kind != current.filter.kind {
+            // What it gathered was chosen by the old kind's rules (an NPS batch may
+            // leave with one answer, an eNPS one may not): it is not carried over.
+            sqlx::query("DELETE FROM alert_batch_items WHERE subscription_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
-        check_in(&mut tx, workspace_id, filter).await?;
         sqlx::query(
             "UPDATE alert_subscriptions SET channel = $1, target = $2, min_score = $3, \
              max_score = $4, survey_id = $5, touchpoint = $6, segment_key = $7, \
-             segment_value = $8, only_with_comment = $9, batch_minutes = $10 \
-             WHERE workspace_id = $11 AND id = $12",
+             segment_value = $8, only_with_comment = $9, batch_minutes = $10, \
+             survey_kind = $13 WHERE workspace_id = $11 AND id = $12",
         )
         .bind(filter.channel.as_str())
         .bind(filter.target.clone())
@@ -235,6 +258,7 @@ impl Alerts<'_> {
         .bind(i64::from(filter.batch_minutes))
         .bind(workspace_id)
         .bind(id)
+        .bind(filter.kind.as_str())
         .execute(&mut *tx)
         .await?;
         let updated = get_in(&mut tx, workspace_id, owner, id).await?;

@@ -2,7 +2,9 @@
 
 use super::{case_detail_in, Case};
 use crate::closed_loop::context::format_due;
-use crate::delivery::outbox::{enqueue_email, enqueue_event, enqueue_slack, EmailMessage};
+use crate::delivery::outbox::{
+    enqueue_chat, enqueue_email, enqueue_event, enqueue_slack, EmailMessage, MessageKind,
+};
 use crate::models::WorkspaceSettings;
 use crate::tenancy::lookup::{company_in, sender, settings_in};
 use crate::tenancy::users::staff_language_in;
@@ -154,6 +156,10 @@ async fn queue_escalation(
             &messages::slack_overdue(lang, &facts),
         )
         .await?;
+    }
+    if let Some(url) = &settings.teams_webhook_url {
+        let card = messages::teams_overdue_card(lang, &facts);
+        enqueue_chat(conn, ws, MessageKind::Teams, "case.overdue", url, &card).await?;
     }
     Ok(())
 }

@@ -266,7 +266,24 @@ async fn find_case(
     } else {
         "nothing in it names a case (no reply address token, no known message in its thread)"
     };
-    Ok(Err((receipt.scope, reason.into())))
+    let workspace = match receipt.scope {
+        Some(w) => Some(w),
+        None => only_workspace(conn).await?,
+    };
+    Ok(Err((workspace, reason.into())))
+}
+
+/// The installation's workspace when it has exactly one: mail that names none is then
+/// surely its. With several it stays with no workspace, for an operator to hand over
+/// (`advocate mail unmatched`).
+async fn only_workspace(conn: &mut AnyConnection) -> Result<Option<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM workspaces ORDER BY id LIMIT 2")
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(match ids.as_slice() {
+        [only] => Some(*only),
+        _ => None,
+    })
 }
 
 /// Records an inbound message on a case (locked here). A person's reply is the customer

@@ -1,5 +1,7 @@
 //! Mail that named no case: listed for the workspace's admins, who assign it to a case
 //! (it then counts as the customer's message there, as if it had matched) or dismiss it.
+//! Mail that names no workspace either (an installation with several) waits for an
+//! operator, who hands it to a workspace's list (`advocate mail`).
 
 use super::receive::{record_on_case, Inbound};
 use crate::{from_ts, to_ts, Backend, Result, StoreError};
@@ -64,6 +66,53 @@ impl crate::Conversations<'_> {
         .iter()
         .map(unmatched_from)
         .collect()
+    }
+
+    /// Unmatched mail that names no workspace, newest first (at most
+    /// [`UNMATCHED_LIMIT`]): the operator's list.
+    #[tracing::instrument(name = "conversations.unclaimed", level = "debug", skip_all)]
+    pub async fn unclaimed(&self) -> Result<Vec<UnmatchedMail>> {
+        let mut conn = self.store.pool.acquire().await?;
+        sqlx::query(&format!(
+            "{UNMATCHED_SELECT} WHERE workspace_id IS NULL AND status = 'unmatched' \
+             ORDER BY received_at DESC, id DESC LIMIT {UNMATCHED_LIMIT}"
+        ))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(unmatched_from)
+        .collect()
+    }
+
+    /// Hands unmatched message `id`, which names no workspace, to `workspace_id`'s
+    /// unmatched list, where its admins assign or dismiss it. `NotFound` when no such
+    /// message waits without a workspace (already handed over, or never there).
+    #[tracing::instrument(name = "conversations.hand_over", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn hand_over(&self, id: i64, workspace_id: i64) -> Result<()> {
+        let mut tx = self.store.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM workspaces WHERE id = $1")
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("no workspace {workspace_id}")));
+        }
+        let n = sqlx::query(
+            "UPDATE inbound_mail SET workspace_id = $1 \
+             WHERE id = $2 AND workspace_id IS NULL AND status = 'unmatched'",
+        )
+        .bind(workspace_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound(format!(
+                "no unmatched message {id} without a workspace"
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// How many messages wait in the workspace's unmatched list.

@@ -43,8 +43,11 @@ pub(crate) async fn on_answer(
     ctx.event(conn, ws, "response.created", answer_json(answer, customer))
         .await?;
     // eNPS is anonymous and CSAT has its own scale: only customer NPS closes the loop.
+    // People may still subscribe to their answers (eNPS ones only gathered, anonymous).
     if kind != SurveyKind::Nps {
-        return Ok(());
+        let settings = ctx.settings(conn, ws).await?;
+        return alerts::on_answer(conn, ctx, &sender(&settings), answer, kind, customer, None)
+            .await;
     }
     let score =
         Score::new(i64::from(answer.score)).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -74,7 +77,16 @@ pub(crate) async fn on_answer(
         }
     };
     // People's own alerts, linking to the case the answer opened or joined.
-    alerts::on_answer(conn, ctx, &sender(&settings), answer, customer, case_id).await
+    alerts::on_answer(
+        conn,
+        ctx,
+        &sender(&settings),
+        answer,
+        kind,
+        customer,
+        case_id,
+    )
+    .await
 }
 
 /// A detractor answer (new, or changed to a detractor score): it joins the customer's
