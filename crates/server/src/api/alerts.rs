@@ -219,6 +219,14 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<AlertSubscription>>> {
     let owner = query.user_id.map_or(Owner::Anyone, Owner::User);
+    list_of(&state, &caller, owner).await
+}
+
+pub(super) async fn list_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    owner: Owner,
+) -> ApiResult<Json<Vec<AlertSubscription>>> {
     let found = state
         .store
         .alerts()
@@ -253,9 +261,20 @@ pub async fn create(
             ))
         }
     };
+    create_for(&state, &caller, user_id, fields).await
+}
+
+/// Creates `user_id`'s subscription from the filter's fields (checked, nothing stored
+/// when one is wrong).
+pub(super) async fn create_for(
+    state: &AppState,
+    caller: &ApiCaller,
+    user_id: i64,
+    fields: serde_json::Map<String, Value>,
+) -> ApiResult<(StatusCode, Json<AlertSubscription>)> {
     known_fields_only(&fields)?;
     let filter = SubscriptionFilter::from(from_body::<AlertFilter>(Value::Object(fields))?);
-    check_target(&state, &filter).await?;
+    check_target(state, &filter).await?;
     let created = state
         .store
         .alerts()
@@ -272,11 +291,20 @@ pub async fn show(
     caller: ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<AlertSubscription>> {
-    let id = subscription_id(&id)?;
+    show_of(&state, &caller, Owner::Anyone, &id).await
+}
+
+pub(super) async fn show_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    owner: Owner,
+    raw: &str,
+) -> ApiResult<Json<AlertSubscription>> {
+    let id = subscription_id(raw)?;
     state
         .store
         .alerts()
-        .get(caller.workspace_id, Owner::Anyone, id)
+        .get(caller.workspace_id, owner, id)
         .await?
         .map(|x| Json(x.into()))
         .ok_or_else(|| ApiError::not_found(format!("no alert subscription {id}")))
@@ -296,8 +324,19 @@ pub async fn update(
     Path(id): Path<String>,
     body: ApiJson<Value>,
 ) -> ApiResult<Response> {
-    let id = subscription_id(&id)?;
-    let Value::Object(patch) = body.value else {
+    update_of(&state, &caller, Owner::Anyone, &id, body.value).await
+}
+
+/// Changes what the patch names of a subscription `owner` may reach.
+pub(super) async fn update_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    owner: Owner,
+    raw: &str,
+    body: Value,
+) -> ApiResult<Response> {
+    let id = subscription_id(raw)?;
+    let Value::Object(patch) = body else {
         return Err(ApiError::unprocessable(
             "request body must be a JSON object of the filters to change",
         ));
@@ -305,7 +344,7 @@ pub async fn update(
     known_fields_only(&patch)?;
     let alerts = state.store.alerts();
     let before = alerts
-        .get(caller.workspace_id, Owner::Anyone, id)
+        .get(caller.workspace_id, owner, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no alert subscription {id}")))?;
     let mut merged =
@@ -319,9 +358,9 @@ pub async fn update(
         }
     }
     let filter = SubscriptionFilter::from(from_body::<AlertFilter>(merged)?);
-    check_target(&state, &filter).await?;
+    check_target(state, &filter).await?;
     let after = alerts
-        .update(caller.workspace_id, Owner::Anyone, id, &filter)
+        .update(caller.workspace_id, owner, id, &filter)
         .await?;
     Ok(audited(
         changes(
@@ -341,11 +380,20 @@ pub async fn remove(
     caller: ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let id = subscription_id(&id)?;
+    remove_of(&state, &caller, Owner::Anyone, &id).await
+}
+
+pub(super) async fn remove_of(
+    state: &AppState,
+    caller: &ApiCaller,
+    owner: Owner,
+    raw: &str,
+) -> ApiResult<StatusCode> {
+    let id = subscription_id(raw)?;
     state
         .store
         .alerts()
-        .delete(caller.workspace_id, Owner::Anyone, id)
+        .delete(caller.workspace_id, owner, id)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,6 +6,7 @@ use super::accounts::{
     audit_key, change_preferences_of, preferences_of, set_digest_of, ApiKey, Digest, Preferences,
     PreferencesChange,
 };
+use super::alerts::{self, AlertFilter, AlertSubscription};
 use super::json::ApiJson;
 use super::values::Role;
 use crate::access::Access::Me;
@@ -14,15 +15,19 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_store as store;
+use advocate_store::closed_loop::alerts::Owner;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
     paths(me, my_preferences, change_my_preferences, my_digest, set_my_digest, my_keys,
-        revoke_my_key),
+        revoke_my_key, my_alerts, create_my_alert, my_alert, update_my_alert, remove_my_alert),
     components(schemas(Myself)),
     tags((name = "me", description = "What a person manages for themselves, with a personal \
         API key (created on their account page, or by an admin with `user_id`). A personal key \
@@ -40,6 +45,11 @@ pub fn routes() -> Routes {
         .put("/api/v1/me/digest", Me, set_my_digest)
         .get("/api/v1/me/api-keys", Me, my_keys)
         .delete("/api/v1/me/api-keys/{id}", Me, revoke_my_key)
+        .get("/api/v1/me/alert-subscriptions", Me, my_alerts)
+        .post("/api/v1/me/alert-subscriptions", Me, create_my_alert)
+        .get("/api/v1/me/alert-subscriptions/{id}", Me, my_alert)
+        .patch("/api/v1/me/alert-subscriptions/{id}", Me, update_my_alert)
+        .delete("/api/v1/me/alert-subscriptions/{id}", Me, remove_my_alert)
 }
 
 /// Who a personal key speaks for.
@@ -184,4 +194,90 @@ pub async fn revoke_my_key(
     )
     .await?;
     Ok(Json(key.into()))
+}
+
+/// The person's own alerts, for someone whose role may have alerts (as on the account
+/// page: whoever reads cases).
+fn alerting(caller: &ApiCaller) -> ApiResult<Owner> {
+    let p = person(caller)?;
+    if p.role.grants(advocate_core::Permission::ReadCases) {
+        Ok(Owner::User(p.user_id))
+    } else {
+        Err(ApiError::forbidden(format!(
+            "alerts are about answers and cases, which a {} does not read",
+            p.role
+        )))
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/me/alert-subscriptions", operation_id = "listMyAlertSubscriptions", tag = "me",
+    security(("api_key" = [])),
+    responses((status = 200, body = Vec<AlertSubscription>), (status = 403, body = Problem)))]
+pub async fn my_alerts(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+) -> ApiResult<Json<Vec<AlertSubscription>>> {
+    let owner = alerting(&caller)?;
+    alerts::list_of(&state, &caller, owner).await
+}
+
+#[utoipa::path(post, path = "/api/v1/me/alert-subscriptions", operation_id = "createMyAlertSubscription", tag = "me",
+    request_body = AlertFilter, security(("api_key" = [])),
+    responses((status = 201, body = AlertSubscription),
+              (status = 422, description = "a filter that is not valid (the message names the field); nothing is stored", body = Problem)))]
+pub async fn create_my_alert(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    body: ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<AlertSubscription>)> {
+    let Owner::User(me) = alerting(&caller)? else {
+        return Err(ApiError::internal("a person's alerts have an owner"));
+    };
+    let Value::Object(fields) = body.value else {
+        return Err(ApiError::unprocessable(
+            "request body must be a JSON object of the filter's fields",
+        ));
+    };
+    alerts::create_for(&state, &caller, me, fields).await
+}
+
+#[utoipa::path(get, path = "/api/v1/me/alert-subscriptions/{id}", operation_id = "getMyAlertSubscription", tag = "me",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = AlertSubscription), (status = 404, description = "no such subscription of this person", body = Problem)))]
+pub async fn my_alert(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AlertSubscription>> {
+    let owner = alerting(&caller)?;
+    alerts::show_of(&state, &caller, owner, &id).await
+}
+
+#[utoipa::path(patch, path = "/api/v1/me/alert-subscriptions/{id}", operation_id = "updateMyAlertSubscription", tag = "me",
+    request_body(content = AlertFilter, content_type = "application/merge-patch+json",
+        description = "any subset of the filter's fields"),
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = AlertSubscription), (status = 404, body = Problem),
+              (status = 422, description = "a filter that is not valid; nothing is changed", body = Problem)))]
+pub async fn update_my_alert(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: ApiJson<Value>,
+) -> ApiResult<Response> {
+    let owner = alerting(&caller)?;
+    alerts::update_of(&state, &caller, owner, &id, body.value).await
+}
+
+#[utoipa::path(delete, path = "/api/v1/me/alert-subscriptions/{id}", operation_id = "deleteMyAlertSubscription", tag = "me",
+    params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 204, description = "deleted, with the answers it had gathered"),
+              (status = 404, body = Problem)))]
+pub async fn remove_my_alert(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let owner = alerting(&caller)?;
+    alerts::remove_of(&state, &caller, owner, &id).await
 }

@@ -505,3 +505,118 @@ async fn the_account_page_creates_shows_once_and_revokes_personal_keys() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_person_keeps_their_own_alerts_with_their_key() {
+    let app = TestApp::spawn().await;
+    let (user_id, key) = member_with_key(&app, AGENT, Role::Agent).await;
+    let (other_id, _) = member_with_key(&app, "other.agent@example.com", Role::Agent).await;
+    let r = app
+        .post_json(
+            "/api/v1/alert-subscriptions",
+            &json!({"user_id": other_id, "channel": "email"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let theirs = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+
+    let (status, body) = call(
+        &app,
+        &key,
+        Method::POST,
+        "/api/v1/me/alert-subscriptions",
+        Some(
+            json!({"channel": "email", "min_score": 0, "max_score": 4, "only_with_comment": true}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let mine: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(mine["user_id"], user_id);
+    let id = mine["id"].as_i64().unwrap();
+    // Naming someone else is not a field here; a bad filter stores nothing.
+    let before = app.store.row_counts().await.unwrap();
+    for bad in [
+        json!({"channel": "email", "user_id": other_id}),
+        json!({"channel": "email", "min_score": 11}),
+    ] {
+        let (status, text) = call(
+            &app,
+            &key,
+            Method::POST,
+            "/api/v1/me/alert-subscriptions",
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(status, 422, "{bad}: {text}");
+    }
+    assert_eq!(app.store.row_counts().await.unwrap(), before);
+
+    let (_, body) = call(
+        &app,
+        &key,
+        Method::GET,
+        "/api/v1/me/alert-subscriptions",
+        None,
+    )
+    .await;
+    let list: Vec<Value> = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        list.iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![id]
+    );
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"max_score": 6}))),
+        (Method::DELETE, None),
+    ] {
+        let (status, _) = call(
+            &app,
+            &key,
+            method.clone(),
+            &format!("/api/v1/me/alert-subscriptions/{theirs}"),
+            body,
+        )
+        .await;
+        assert_eq!(status, 404, "{method}: another person's subscription");
+    }
+    let (status, body) = call(
+        &app,
+        &key,
+        Method::PATCH,
+        &format!("/api/v1/me/alert-subscriptions/{id}"),
+        Some(json!({"max_score": 6})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["max_score"],
+        6
+    );
+    assert_eq!(
+        call(
+            &app,
+            &key,
+            Method::DELETE,
+            &format!("/api/v1/me/alert-subscriptions/{id}"),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+
+    // A viewer reads no answers or cases, so has no alerts.
+    let (_, viewer) = member_with_key(&app, "viewer.one@example.com", Role::Viewer).await;
+    let (status, text) = call(
+        &app,
+        &viewer,
+        Method::GET,
+        "/api/v1/me/alert-subscriptions",
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{text}");
+}
