@@ -12,13 +12,21 @@ distribution, NPS, the 95 % interval, the change against the previous period), t
 are timed the same way, in the same run. The server's memory (VmRSS, VmHWM) is sampled.
 
 The generation writes with journal_mode=OFF and synchronous=OFF: the file is a fixture,
-not data anyone could lose.
+not data anyone could lose. report_rollup, which the reports read, is derived from the two
+other rollups by its migration's own statements (bench/rollups.py).
+
+`--small` is the correctness mode CI runs (crates/cli/tests/it/benchmarks.rs): 20,000
+answers in a temporary folder, every rollup recounted from the answers the way the write
+path counts them, every question asked once and compared with DuckDB, each dashboard page
+fetched once; exit 1 on any difference or failed page, and no timings printed.
 
 Usage: python3 bench/dashboard/run.py [--answers 10000000] [--customers 1000000]
        [--requests 30] [--bin target/release/advocate] [--dir /tmp/advocate-dash-bench]
+       [--small]
 """
 
 import argparse
+import atexit
 import calendar
 import datetime
 import http.client
@@ -31,11 +39,15 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
 
 import duckdb
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import rollups  # noqa: E402  (bench/rollups.py)
 
 DAY = 86_400
 END = "2026-11-28"  # data up to the day before; three years back from here
@@ -160,18 +172,17 @@ def sqlite_generate(path, args, duck):
     if got != want or plan_got != plan_want:
         sys.exit(f"the rollups do not count SQLite's answers: {got} {want} {plan_got} {plan_want}")
     steps["rollup check"] = time.perf_counter() - t
-    # report_rollup (migration 0009): per dimension, by day and by month. Filled by the
-    # migration's own INSERT ... SELECT statements from the two rollups above, so the
+    # report_rollup (migration 0009): per dimension, by day, ISO week and month. Filled by
+    # the migration's own INSERT ... SELECT statements from the two rollups above, so the
     # benchmark also checks that backfill against DuckDB.
     t = time.perf_counter()
-    migration = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "crates",
-                             "store", "migrations", "sqlite", "0009_report_rollup.sql")
-    sql = "\n".join(l for l in open(migration) if not l.lstrip().startswith("--"))
-    for statement in sql.split(";"):
-        if statement.strip().upper().startswith("INSERT"):
-            db.execute(statement)
+    rollups.fill_report_rollup(db)
     steps["report_rollup"] = time.perf_counter() - t
     db.commit()
+    if args.small:  # all three against the write path's counting of the answers
+        bad = rollups.check(db)
+        if bad:
+            sys.exit("the generated rollups differ from the write path's: " + "; ".join(bad))
     t = time.perf_counter()
     db.execute("ANALYZE")
     steps["analyze"] = time.perf_counter() - t
@@ -446,7 +457,15 @@ def main():
     p.add_argument("--only", help="run only the questions whose name contains this")
     p.add_argument("--generate-only", action="store_true",
                    help="generate the database into --dir and stop (then run with --reuse)")
+    p.add_argument("--small", action="store_true",
+                   help="CI's correctness check: 20,000 answers, figures compared, no timings")
     args = p.parse_args()
+    if args.small:
+        args.answers, args.customers, args.requests = 20_000, 2_000, 1
+        args.dir = tempfile.mkdtemp(prefix="advocate-dash-small-")
+        atexit.register(shutil.rmtree, args.dir, ignore_errors=True)  # on a failure too
+        args.reuse = args.keep = args.generate_only = False
+        args.only = None
     env = {**os.environ, "RUST_LOG": "warn"}
     print(f"machine: {os.cpu_count()} cpus, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.1f} GiB RAM, "
@@ -456,8 +475,9 @@ def main():
     con = duckdb.connect()
     t = time.perf_counter()
     duck_generate(con, args)
-    print(f"DuckDB generation (in memory): {time.perf_counter() - t:.1f} s; "
-          f"threads {con.execute('SELECT current_setting(%s)' % repr('threads')).fetchone()[0]}")
+    if not args.small:
+        print(f"DuckDB generation (in memory): {time.perf_counter() - t:.1f} s; "
+              f"threads {con.execute('SELECT current_setting(%s)' % repr('threads')).fetchone()[0]}")
 
     db_path = os.path.join(args.dir, "advocate.db")
     if not args.reuse:
@@ -467,8 +487,9 @@ def main():
                        capture_output=True, env=env)
         t = time.perf_counter()
         steps, rows = sqlite_generate(db_path, args, con)
-        print(f"SQLite generation {time.perf_counter() - t:.1f} s: "
-              + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+        if not args.small:
+            print(f"SQLite generation {time.perf_counter() - t:.1f} s: "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
         print("rows: " + ", ".join(f"{k} {v:,}" for k, v in rows.items())
               + f"; file {os.path.getsize(db_path) / 1e9:.2f} GB")
         if args.generate_only:
@@ -482,10 +503,25 @@ def main():
                     "--password", "bench-password"], check=True, capture_output=True, env=env)
 
     server = Server(args.bin, args.dir)
+    try:
+        ok = ask(args, con, server, key)
+    finally:
+        server.stop()
+        if not args.keep:
+            shutil.rmtree(args.dir, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+def ask(args, con, server, key):
+    """Asks every question of both, compares and (unless --small) times them; then the
+    dashboard page. True if every figure is the same (and, in small mode, every page came)."""
     rss0, _ = server.memory()
-    print(f"server RSS after start: {rss0:.0f} MB")
+    if not args.small:
+        print(f"server RSS after start: {rss0:.0f} MB")
     client = Client(server.host, server.port, {"Authorization": f"Bearer {key}"})
     today = datetime.datetime.now(datetime.timezone.utc).date()
+    if args.small:  # the data's last day, so that the check does not depend on the date
+        today = datetime.date.fromisoformat(END) - datetime.timedelta(days=1)
     rss_samples = []
     ok = True
     results = []
@@ -499,11 +535,15 @@ def main():
         ok &= not bad
         for b in bad[:10]:
             print("   MISMATCH", b)
+        groups = len(adv.get("groups") or [])
+        if args.small:
+            print(f"{name:28s} n={adv.get('n'):>10,} groups={groups:>3}  "
+                  f"{'same figures' if not bad else 'DIFFER'}", flush=True)
+            continue
         a_times, _ = timed(lambda: client.get(path), args.requests)
         rss_samples.append(server.memory())
         d_times, _ = timed(lambda: duck_answer(con, params, day_of(today)), args.requests)
         a50, a90, d50, d90 = (pct(a_times, .5), pct(a_times, .9), pct(d_times, .5), pct(d_times, .9))
-        groups = len(adv.get("groups") or [])
         results.append((name, a50, a90, d50, d90, groups, adv.get("n"), not bad))
         print(f"{name:28s} n={adv.get('n'):>10,} groups={groups:>3}  Advocate p50 {a50 * 1e3:7.2f} ms "
               f"p90 {a90 * 1e3:7.2f} ms | DuckDB p50 {d50 * 1e3:7.2f} ms p90 {d90 * 1e3:7.2f} ms | "
@@ -524,13 +564,19 @@ def main():
         for period in ["30d", "90d", "12m", "all"]:
             path = f"/dashboard?period={period}"
             body = page.get(path)
+            if args.small:
+                print(f"/dashboard?period={period:4s} ({len(body):,} bytes)", flush=True)
+                continue
             times, _ = timed(lambda: page.get(path), args.requests)
             rss_samples.append(server.memory())
             print(f"/dashboard?period={period:4s} ({len(body):,} bytes)  p50 {pct(times, .5) * 1e3:7.2f} ms "
                   f"p90 {pct(times, .9) * 1e3:7.2f} ms", flush=True)
-    except Exception as e:  # noqa: BLE001 - report and go on
+    except Exception as e:  # noqa: BLE001 - report and go on (in small mode: a failure)
         print(f"dashboard page not timed: {e}")
+        ok &= not args.small
 
+    if args.small:
+        return ok
     rss, hwm = server.memory()
     print(f"server memory: RSS during the run max {max(r for r, _ in rss_samples):.0f} MB, "
           f"after {rss:.0f} MB, peak (VmHWM) {hwm:.0f} MB")
@@ -539,11 +585,7 @@ def main():
     print(f"questions: {len(results)}; p50 under 20 ms: {len(results) - len(slow)}; "
           f"at least 5x faster than DuckDB: {len(results) - len(weak)}; "
           f"figures identical: {sum(r[7] for r in results)}")
-    server.stop()
-    if not args.keep:
-        shutil.rmtree(args.dir, ignore_errors=True)
-    sys.exit(0 if ok else 1)
-
+    return ok
 
 if __name__ == "__main__":
     main()

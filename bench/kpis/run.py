@@ -8,8 +8,17 @@ script checks that by comparing the figures. Advocate computes the report with
 `advocate kpis --json` (the real store.kpis().report: current period, previous period,
 linkage and monthly series); DuckDB computes the same figures with the same SQL shape.
 
+The SQLite generator fills every table the report reads: the business tables, the answers
+and their three rollups (nps_rollup, segment_rollup and report_rollup, which Advocate keeps
+in each answer's transaction; see bench/rollups.py), and open cases.
+
+`--small` is the correctness mode CI runs (crates/cli/tests/it/benchmarks.rs): a few
+thousand rows, every rollup recounted from the answers, every figure compared with
+DuckDB's, exit 1 on any difference; it prints no timings (they mean nothing at that size
+or with a debug build).
+
 Usage: python3 bench/kpis/run.py [--customers 1000000] [--orders 10000000]
-       [--answers 1000000] [--contacts 200000] [--bin target/release/advocate]
+       [--answers 1000000] [--contacts 200000] [--bin target/release/advocate] [--small]
 """
 
 import argparse
@@ -25,6 +34,9 @@ import tempfile
 import time
 
 import duckdb
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import rollups  # noqa: E402  (bench/rollups.py)
 
 T0 = 1672531200  # 2023-01-01 00:00 UTC; data spans three years (2023-2025)
 SPAN = 94_608_000  # 1095 days in seconds
@@ -99,11 +111,8 @@ def sqlite_generate(path, args):
     for _, sql in indexes:
         db.execute(sql)
     # The rollups the NPS report reads (Advocate keeps them in each answer's transaction).
-    db.execute("INSERT INTO nps_rollup SELECT workspace_id, survey_id, day, touchpoint, channel, "
-               "language, score, COUNT(*) FROM answers GROUP BY 1, 2, 3, 4, 5, 6, 7")
-    db.execute("INSERT INTO segment_rollup SELECT workspace_id, 'plan', survey_id, day, "
-               "json_extract(attributes, '$.plan'), score, COUNT(*) FROM answers "
-               "GROUP BY 1, 2, 3, 4, 5, 6")
+    rollups.fill_answer_rollups(db)
+    rollups.fill_report_rollup(db)
     # Open cases for every 50th detractor answer.
     db.execute("INSERT INTO cases (workspace_id, customer_id, answer_id, survey_id, score, "
                "priority, status, assignee, language, sla_due_at, created_at, updated_at) "
@@ -112,6 +121,10 @@ def sqlite_generate(path, args):
                "WHERE score <= 6 AND (id % 50) = 0")
     db.commit()
     db.execute("ANALYZE")
+    if args.small:
+        bad = rollups.check(db)
+        if bad:
+            sys.exit("the generated rollups differ from the write path's: " + "; ".join(bad))
     db.close()
 
 
@@ -233,22 +246,30 @@ def duck_report(con, frm, to):
     rev = con.execute(
         f"WITH months(k, s, e) AS (VALUES {values}) SELECT m.k, SUM(o.amount_minor) FROM months m "
         f"JOIN orders o ON o.ordered_at >= m.s AND o.ordered_at < m.e GROUP BY m.k ORDER BY m.k").fetchall()
-    con.execute(
+    complaints = dict(con.execute(
         f"WITH months(k, s, e) AS (VALUES {values}) SELECT m.k, COUNT(*) FROM months m "
         f"JOIN contacts x ON x.opened_at >= m.s AND x.opened_at < m.e WHERE x.is_complaint = 1 "
-        f"GROUP BY m.k").fetchall()
+        f"GROUP BY m.k").fetchall())
+    nps = []
     for a, b in ms:  # the monthly NPS, as Advocate asks per month
-        con.execute(f"SELECT COUNT(*), SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END) FROM answers "
-                    f"WHERE answered_at >= {a} AND answered_at < {b}").fetchone()
+        n, p, d = con.execute(
+            f"SELECT COUNT(*), SUM(CASE WHEN score >= 9 THEN 1 ELSE 0 END), "
+            f"SUM(CASE WHEN score <= 6 THEN 1 ELSE 0 END) FROM answers "
+            f"WHERE answered_at >= {a} AND answered_at < {b}").fetchone()
+        nps.append((p - d) * 100 / n if n else None)
     cur["series_churn"] = [lost / st if st else None for _, st, lost in churn]
     cur["series_revenue"] = [int(r) for _, r in rev]
+    cur["series_complaints"] = [complaints.get(k, 0) for k in range(len(ms))]
+    cur["series_nps"] = nps
     return cur
 
 
 def advocate_report(binary, data_dir, frm, to):
     out = subprocess.run([binary, "kpis", "--data-dir", data_dir, "--from", frm, "--to", to,
-                          "--json"], capture_output=True, text=True, check=True,
+                          "--json"], capture_output=True, text=True,
                          env={**os.environ, "RUST_LOG": "warn"})
+    if out.returncode != 0:
+        sys.exit(f"advocate kpis failed ({out.returncode}): {out.stderr}")
     return json.loads(out.stdout)
 
 
@@ -295,10 +316,20 @@ def compare(adv, duck):
         check(f"{row['category']} lost", row["lost"], d.get("lost", 0))
         check(f"{row['category']} revenue", row["revenue"], d.get("revenue", 0) / 100)
     check("revenue at risk", adv["linkage"]["revenue_at_risk"]["value"], duck["at_risk"] / 100)
-    for i, (m, c, r) in enumerate(zip(adv["series"], duck["series_churn"], duck["series_revenue"])):
+    if len(adv["series"]) != len(duck["series_churn"]):
+        bad.append(f"series: advocate {len(adv['series'])} months, duckdb {len(duck['series_churn'])}")
+    for m, c, r, k, n in zip(adv["series"], duck["series_churn"], duck["series_revenue"],
+                             duck["series_complaints"], duck["series_nps"]):
         check(f"series {m['month']} churn", m["churn_rate"], c)
         check(f"series {m['month']} revenue", m["revenue"], r / 100)
+        check(f"series {m['month']} complaints", m["complaints"], k)
+        check(f"series {m['month']} nps", m["nps"], n)
     return bad
+
+
+def shown(x, spec):
+    """A figure for the summary line: Advocate reports an undefined one as null."""
+    return "undefined" if x is None else format(x, spec)
 
 
 def main():
@@ -310,9 +341,32 @@ def main():
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--bin", default="target/release/advocate")
     p.add_argument("--keep", help="data folder to keep (default: a temp folder, removed)")
+    p.add_argument("--small", action="store_true",
+                   help="CI's correctness check: a few thousand rows, figures compared, no timings")
     args = p.parse_args()
+    if args.small:
+        # Enough rows for every figure of both periods to be non-trivial (the contacts'
+        # formula needs about 1,700 rows to reach the last of the three years).
+        args.customers, args.orders, args.answers, args.contacts, args.runs = \
+            3_000, 30_000, 8_000, 6_000, 1
 
     data_dir = args.keep or tempfile.mkdtemp(prefix="advocate-kpis-bench-")
+    try:
+        ok = run(args, data_dir)
+    finally:
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    sys.exit(0 if ok else 1)
+
+
+def empty_figures(duck):
+    """Figures a small run must not leave at zero: a comparison of zeros checks nothing."""
+    return [k for k in ("at_start", "acquired", "lost", "revenue", "nps_n", "members",
+                        "complaints", "at_risk") if not duck[k]] \
+        + (["first reply"] if not duck["replies"] else [])
+
+
+def run(args, data_dir):
     os.makedirs(data_dir, exist_ok=True)
     db_path = os.path.join(data_dir, "advocate.db")
     if os.path.exists(db_path):
@@ -331,14 +385,16 @@ def main():
     spells = con.execute("SELECT COUNT(*) FROM customer_spells").fetchone()[0]
     print(f"data: {args.customers:,} customers, {spells:,} spells, {args.orders:,} orders, "
           f"{args.answers:,} answers, {args.contacts:,} contacts; SQLite file {size / 1e9:.2f} GB")
-    print(f"generation: SQLite {gen_sqlite:.1f} s (with indexes, rollups, ANALYZE), "
-          f"DuckDB {gen_duck:.1f} s")
-
-    # What every `advocate` run costs before any query: process start, open, migrations check.
-    start_med, _, _ = timed(lambda: subprocess.run(
-        [args.bin, "migrate", "--data-dir", data_dir], check=True, capture_output=True,
-        env={**os.environ, "RUST_LOG": "warn"}), args.runs)
-    print(f"process start + open + migration check: {start_med:.3f} s (included below)")
+    if args.small:
+        print("small mode: rollups recounted from the answers and equal; figures only, no timings")
+    else:
+        print(f"generation: SQLite {gen_sqlite:.1f} s (with indexes, rollups, ANALYZE), "
+              f"DuckDB {gen_duck:.1f} s")
+        # What every `advocate` run costs before any query: process start, open, migrations check.
+        start_med, _, _ = timed(lambda: subprocess.run(
+            [args.bin, "migrate", "--data-dir", data_dir], check=True, capture_output=True,
+            env={**os.environ, "RUST_LOG": "warn"}), args.runs)
+        print(f"process start + open + migration check: {start_med:.3f} s (included below)")
 
     ok = True
     for name, frm, to in [("quarter", "2025-10-01", "2025-12-31"),
@@ -346,19 +402,21 @@ def main():
         a_med, a_all, adv = timed(lambda: advocate_report(args.bin, data_dir, frm, to), args.runs)
         d_med, d_all, duck = timed(lambda: duck_report(con, frm, to), args.runs)
         bad = compare(adv, duck)
+        if args.small:
+            bad += [f"{k}: zero in the generated data" for k in empty_figures(duck)]
+            print(f"{name} {frm}..{to}: figures {'identical' if not bad else 'DIFFER'}")
+        else:
+            print(f"{name} {frm}..{to}: Advocate {a_med:.2f} s (runs {', '.join(f'{x:.2f}' for x in a_all)}), "
+                  f"DuckDB {d_med:.2f} s (runs {', '.join(f'{x:.2f}' for x in d_all)}), "
+                  f"ratio {a_med / d_med:.1f}x; figures {'identical' if not bad else 'DIFFER'}")
         ok &= not bad
-        print(f"{name} {frm}..{to}: Advocate {a_med:.2f} s (runs {', '.join(f'{x:.2f}' for x in a_all)}), "
-              f"DuckDB {d_med:.2f} s (runs {', '.join(f'{x:.2f}' for x in d_all)}), "
-              f"ratio {a_med / d_med:.1f}x; figures {'identical' if not bad else 'DIFFER'}")
         for b in bad:
             print("   ", b)
-        print(f"    churn {adv['churn_rate']['value']:.4f}, revenue {adv['revenue']['value']:,.2f} EUR, "
-              f"NPS {adv['nps']['value']:.2f} (n={adv['nps']['n']}), "
+        print(f"    churn {shown(adv['churn_rate']['value'], '.4f')}, "
+              f"revenue {shown(adv['revenue']['value'], ',.2f')} EUR, "
+              f"NPS {shown(adv['nps']['value'], '.2f')} (n={adv['nps']['n']}), "
               f"detractor/promoter churn ratio {adv['linkage']['churn_ratio']}")
-    if not args.keep:
-        shutil.rmtree(data_dir, ignore_errors=True)
-    sys.exit(0 if ok else 1)
-
+    return ok
 
 if __name__ == "__main__":
     main()

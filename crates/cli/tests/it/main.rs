@@ -3,6 +3,7 @@
 
 mod common;
 
+mod benchmarks;
 mod cli;
 mod durability;
 mod fresh_install;
