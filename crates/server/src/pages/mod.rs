@@ -4,6 +4,7 @@ pub mod account;
 mod alerts;
 mod cases;
 mod compare;
+mod comments;
 mod customers;
 mod dashboard;
 pub mod invitation;
@@ -44,6 +45,7 @@ pub fn routes() -> Routes {
         .merge(cases::routes())
         .merge(invitation::routes())
         .merge(customers::routes())
+        .merge(comments::routes())
         .merge(kpis::routes())
         .merge(outbox::routes())
         .merge(settings::routes())
