@@ -161,8 +161,18 @@ impl CommentParams {
             })
             .transpose()?;
         let search = given(&self.q);
-        if search.as_ref().is_some_and(|s| s.chars().count() > 500) {
-            return Err(bad("q", "a search is at most 500 characters".into()));
+        if let Some(s) = &search {
+            if s.chars().count() > 500 {
+                return Err(bad("q", "a search is at most 500 characters".into()));
+            }
+            // The same rule on both databases: PostgreSQL would read "-word" alone as
+            // "every comment without it".
+            if fts5_query(s).is_none() {
+                return Err(bad(
+                    "q",
+                    format!("nothing to search for in {s:?}; give a word that must occur"),
+                ));
+            }
         }
         Ok(CommentQuery {
             from,

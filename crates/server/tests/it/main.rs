@@ -12,6 +12,7 @@ mod api;
 mod browser;
 mod business;
 mod cases;
+mod comments;
 mod conversation;
 mod customers;
 mod delivery;
