@@ -97,7 +97,10 @@ impl CommentParams {
         let score = given(&self.score)
             .map(|s| {
                 s.parse::<u8>().ok().filter(|s| *s <= 10).ok_or_else(|| {
-                    bad("score", format!("a score is a whole number 0–10; got {s:?}"))
+                    bad(
+                        "score",
+                        format!("a score is a whole number 0–10; got {s:?}"),
+                    )
                 })
             })
             .transpose()?;
@@ -305,7 +308,10 @@ mod tests {
 
     #[test]
     fn searches_become_quoted_fts5() {
-        assert_eq!(fts5_query("invoices late").unwrap(), "\"invoices\" AND \"late\"");
+        assert_eq!(
+            fts5_query("invoices late").unwrap(),
+            "\"invoices\" AND \"late\""
+        );
         assert_eq!(
             fts5_query("\"too slow\" or late -price").unwrap(),
             "((\"too slow\" OR \"late\")) NOT \"price\""
@@ -325,9 +331,18 @@ mod tests {
         assert_eq!(
             r,
             vec![
-                Run { text: "a ".into(), marked: false },
-                Run { text: "<b>".into(), marked: true },
-                Run { text: " c".into(), marked: false },
+                Run {
+                    text: "a ".into(),
+                    marked: false
+                },
+                Run {
+                    text: "<b>".into(),
+                    marked: true
+                },
+                Run {
+                    text: " c".into(),
+                    marked: false
+                },
             ]
         );
     }

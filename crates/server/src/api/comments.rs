@@ -107,13 +107,19 @@ impl CommentsParams {
 
     /// (page from 1, limit), or a 422 naming the parameter.
     pub fn paging(&self) -> ApiResult<(u32, u32)> {
-        let number = |name: &str, v: &Option<String>, default: u32, max: u32| {
-            match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-                None => Ok(default),
-                Some(v) => v.parse::<u32>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(
-                    || ApiError::unprocessable(format!("{name}: a whole number 1–{max}; got {v:?}")),
-                ),
-            }
+        let number = |name: &str, v: &Option<String>, default: u32, max: u32| match v
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    ApiError::unprocessable(format!("{name}: a whole number 1–{max}; got {v:?}"))
+                }),
         };
         Ok((
             number("page", &self.page, 1, 100_000)?,
@@ -382,7 +388,13 @@ pub async fn export(
     state
         .store
         .audit()
-        .record(workspace_id, actor, "export.downloaded", &format!("comments.{}", format.extension()), &detail)
+        .record(
+            workspace_id,
+            actor,
+            "export.downloaded",
+            &format!("comments.{}", format.extension()),
+            &detail,
+        )
         .await?;
     let name = export::file_name(&ws.slug, "comments", Utc::now().date_naive(), format);
     Ok(super::exports::attachment(format, &name, body))
@@ -404,7 +416,10 @@ fn describe(q: &CommentQuery) -> String {
     add("category", q.category.map(|c| c.as_str().to_owned()));
     add("theme", q.theme.clone());
     add("sentiment", q.sentiment.map(|s| s.as_str().to_owned()));
-    add("segment", q.segment.as_ref().map(|(a, v)| format!("{a}:{v}")));
+    add(
+        "segment",
+        q.segment.as_ref().map(|(a, v)| format!("{a}:{v}")),
+    );
     add("touchpoint", q.touchpoint.clone());
     add("channel", q.channel.clone());
     add("language", q.language.clone());
@@ -462,11 +477,21 @@ pub async fn set_tag(
         .comments()
         .tag(workspace_id, answer_id, theme, add, owner)
         .await?;
-    let action = if add { "comment.tagged" } else { "comment.untagged" };
+    let action = if add {
+        "comment.tagged"
+    } else {
+        "comment.untagged"
+    };
     state
         .store
         .audit()
-        .record(workspace_id, actor, action, &format!("answer {answer_id}"), theme)
+        .record(
+            workspace_id,
+            actor,
+            action,
+            &format!("answer {answer_id}"),
+            theme,
+        )
         .await?;
     Ok(())
 }
@@ -483,7 +508,16 @@ pub async fn tag(
     caller: ApiCaller,
     Path((answer_id, theme)): Path<(i64, String)>,
 ) -> ApiResult<StatusCode> {
-    set_tag(&state, caller.workspace_id, &caller.actor(), caller.only_own(), answer_id, &theme, true).await?;
+    set_tag(
+        &state,
+        caller.workspace_id,
+        &caller.actor(),
+        caller.only_own(),
+        answer_id,
+        &theme,
+        true,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -499,6 +533,15 @@ pub async fn untag(
     caller: ApiCaller,
     Path((answer_id, theme)): Path<(i64, String)>,
 ) -> ApiResult<StatusCode> {
-    set_tag(&state, caller.workspace_id, &caller.actor(), caller.only_own(), answer_id, &theme, false).await?;
+    set_tag(
+        &state,
+        caller.workspace_id,
+        &caller.actor(),
+        caller.only_own(),
+        answer_id,
+        &theme,
+        false,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

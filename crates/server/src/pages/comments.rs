@@ -163,11 +163,7 @@ pub async fn list(
             StatusCode::NOT_FOUND,
             "Your workspace no longer exists.",
         ))?;
-    let taxonomy = store
-        .comments()
-        .taxonomy(ws.id)
-        .await
-        .map_err(internal)?;
+    let taxonomy = store.comments().taxonomy(ws.id).await.map_err(internal)?;
     let theme_name = |key: &str| {
         taxonomy
             .theme(key)
@@ -203,7 +199,12 @@ pub async fn list(
             let shown = found.rows.len() as u64;
             let range = match shown {
                 0 => String::new(),
-                _ => format!("Showing {}–{} of {}", offset + 1, offset + shown, found.total),
+                _ => format!(
+                    "Showing {}–{} of {}",
+                    offset + 1,
+                    offset + shown,
+                    found.total
+                ),
             };
             let rows = found
                 .rows
@@ -257,7 +258,10 @@ pub async fn list(
             ],
             v(&f.sentiment),
         ),
-        has_case: options(&[("yes", "With a case"), ("no", "Without a case")], v(&f.has_case)),
+        has_case: options(
+            &[("yes", "With a case"), ("no", "Without a case")],
+            v(&f.has_case),
+        ),
         total,
         enps_withheld: withheld,
         rows,
@@ -362,7 +366,17 @@ async fn set(
     back: &str,
 ) -> Result<Response, PageError> {
     let owner = user.sees_only_own().then_some(user.email.as_str());
-    match api::set_tag(state, user.workspace_id, &user.actor(), owner, answer_id, theme, add).await {
+    match api::set_tag(
+        state,
+        user.workspace_id,
+        &user.actor(),
+        owner,
+        answer_id,
+        theme,
+        add,
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to(&back_to(back)).into_response()),
         Err(e) if e.status == StatusCode::NOT_FOUND => Err(PageError(
             StatusCode::NOT_FOUND,
@@ -382,7 +396,15 @@ pub async fn tag(
     Path(answer_id): Path<i64>,
     Form(form): Form<TagForm>,
 ) -> Result<Response, PageError> {
-    set(&state, &user, answer_id, form.theme.trim(), true, &form.back).await
+    set(
+        &state,
+        &user,
+        answer_id,
+        form.theme.trim(),
+        true,
+        &form.back,
+    )
+    .await
 }
 
 pub async fn untag(

@@ -3,8 +3,8 @@
 pub mod account;
 mod alerts;
 mod cases;
-mod compare;
 mod comments;
+mod compare;
 mod customers;
 mod dashboard;
 pub mod invitation;

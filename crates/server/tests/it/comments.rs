@@ -47,10 +47,20 @@ async fn search_finds_inflected_forms_in_each_language_where_the_stemmer_does() 
         let cases = [
             ("en", "The invoice was wrong again", "invoices", "invoice"),
             ("nb", "Fakturaen kom altfor sent", "fakturaer", "fakturaen"),
-            ("sv", "Leveransen var mycket sen", "leveranser", "leveransen"),
+            (
+                "sv",
+                "Leveransen var mycket sen",
+                "leveranser",
+                "leveransen",
+            ),
             ("da", "Leveringen var langsom", "leveringer", "leveringen"),
             ("fi", "Laskussa oli virhe", "laskun", "laskussa"),
-            ("de", "Die Rechnungen waren falsch", "Rechnung", "Rechnungen"),
+            (
+                "de",
+                "Die Rechnungen waren falsch",
+                "Rechnung",
+                "Rechnungen",
+            ),
             ("nl", "De facturen klopten niet", "factuur", "facturen"),
         ];
         let mut by_lang = Vec::new();
@@ -137,7 +147,11 @@ async fn every_filter_narrows_and_pages_hold_the_rest() {
         // A comment-less answer is never listed.
         answer(&app, json!({"survey": "rel", "score": 9})).await;
         sqlx_sentiment(&app, p, "positive").await;
-        assert_eq!(ids(&app, "").await, vec![m, p, d], "{backend:?}: newest first");
+        assert_eq!(
+            ids(&app, "").await,
+            vec![m, p, d],
+            "{backend:?}: newest first"
+        );
         let all = comments(&app, "").await;
         assert_eq!(all["total"], 3);
         let first = &all["comments"][2];
@@ -237,7 +251,10 @@ async fn bad_filters_are_422_naming_the_parameter_and_change_nothing() {
         ] {
             let r = app
                 .http
-                .request(method, app.url(&format!("/api/v1/comments/{d}/themes/{theme}")))
+                .request(
+                    method,
+                    app.url(&format!("/api/v1/comments/{d}/themes/{theme}")),
+                )
                 .bearer_auth(&app.key)
                 .send()
                 .await
@@ -404,7 +421,11 @@ async fn the_page_marks_words_escapes_text_and_exports_the_filtered_set() {
                    "customer": {"external_id": "C1", "name": "<i>Kari</i>"}}),
         )
         .await;
-        answer(&app, json!({"survey": "rel", "score": 9, "comment": "all good"})).await;
+        answer(
+            &app,
+            json!({"survey": "rel", "score": 9, "comment": "all good"}),
+        )
+        .await;
         let cookie = app.sign_in().await;
         let html = app
             .http
@@ -417,11 +438,17 @@ async fn the_page_marks_words_escapes_text_and_exports_the_filtered_set() {
             .await
             .unwrap();
         assert!(!html.contains("<script>alert"), "{html}");
-        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"), "{html}");
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{html}"
+        );
         assert!(html.contains("<mark>invoice</mark>"), "{html}");
         assert!(html.contains("&#60;i&#62;Kari&#60;/i&#62;"), "{html}");
         assert!(!html.contains("all good"));
-        assert!(html.contains(r#"href="/comments/export.csv?q=invoice""#), "{html}");
+        assert!(
+            html.contains(r#"href="/comments/export.csv?q=invoice""#),
+            "{html}"
+        );
         let bad = app
             .http
             .get(app.url("/comments?category=fan"))
@@ -430,7 +457,11 @@ async fn the_page_marks_words_escapes_text_and_exports_the_filtered_set() {
             .await
             .unwrap();
         assert_eq!(bad.status(), 422);
-        assert!(bad.text().await.unwrap().contains("category: one of promoter"));
+        assert!(bad
+            .text()
+            .await
+            .unwrap()
+            .contains("category: one of promoter"));
         let csv = app
             .http
             .get(app.url("/comments/export.csv?q=invoice"))
@@ -458,6 +489,9 @@ async fn the_page_marks_words_escapes_text_and_exports_the_filtered_set() {
             .await
             .unwrap();
         let text = audit.to_string();
-        assert!(text.contains("comments.csv") && text.contains("comments.xlsx"), "{text}");
+        assert!(
+            text.contains("comments.csv") && text.contains("comments.xlsx"),
+            "{text}"
+        );
     }
 }

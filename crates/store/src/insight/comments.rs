@@ -106,7 +106,10 @@ fn filters(sql: &mut Sql, backend: Backend, workspace_id: i64, q: &CommentQuery)
     if let Some((attr, value)) = &q.segment {
         let expr = match backend {
             // Labels never contain '"', so quoting the key keeps '.' from nesting the path.
-            Backend::Sqlite => format!("json_extract(a.attributes, {})", sql.s(&format!("$.\"{attr}\""))),
+            Backend::Sqlite => format!(
+                "json_extract(a.attributes, {})",
+                sql.s(&format!("$.\"{attr}\""))
+            ),
             Backend::Postgres => format!("(CAST(a.attributes AS jsonb) ->> {})", sql.s(attr)),
         };
         w += &format!(" AND {expr} = {}", sql.s(value));
@@ -136,9 +139,14 @@ fn search_parts(
     backend: Backend,
     q: &CommentQuery,
 ) -> Result<(String, String, String)> {
-    let joins = "JOIN surveys s ON s.id = a.survey_id LEFT JOIN customers c ON c.id = a.customer_id";
+    let joins =
+        "JOIN surveys s ON s.id = a.survey_id LEFT JOIN customers c ON c.id = a.customer_id";
     let Some(search) = &q.search else {
-        return Ok((format!("FROM answers a {joins}"), String::new(), "a.comment".into()));
+        return Ok((
+            format!("FROM answers a {joins}"),
+            String::new(),
+            "a.comment".into(),
+        ));
     };
     match backend {
         Backend::Sqlite => {
@@ -150,7 +158,9 @@ fn search_parts(
             };
             let m = sql.s(&fts);
             Ok((
-                format!("FROM comment_search JOIN answers a ON a.id = comment_search.rowid {joins}"),
+                format!(
+                    "FROM comment_search JOIN answers a ON a.id = comment_search.rowid {joins}"
+                ),
                 format!(" AND comment_search MATCH {m}"),
                 format!("highlight(comment_search, 0, '{MARK_START}', '{MARK_END}')"),
             ))
@@ -216,7 +226,11 @@ impl Comments<'_> {
         } else {
             0
         };
-        let extra = if withheld > 0 { " AND s.kind <> 'enps'" } else { "" };
+        let extra = if withheld > 0 {
+            " AND s.kind <> 'enps'"
+        } else {
+            ""
+        };
         let (mut sql, body, _) = build(extra)?;
         sql.push(&format!("SELECT COUNT(*) AS n {body}"));
         let total = count(sql, &self.store.pool).await?;
