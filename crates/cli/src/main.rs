@@ -1,6 +1,7 @@
 //! `advocate`: the one binary. Serves the product, loads the demo, imports, reports.
 
 mod bootstrap;
+mod comments_table;
 mod demo;
 mod demo_data;
 mod import;
@@ -66,6 +67,8 @@ enum Command {
         #[command(subcommand)]
         command: mail::MailCommand,
     },
+    /// Search and filter comments (as GET /api/v1/comments), printed as a table.
+    Comments(comments_table::CommentsArgs),
     /// GDPR: export or erase one person, apply the answer retention policy.
     Privacy {
         #[command(subcommand)]
@@ -181,6 +184,7 @@ async fn main() -> Result<()> {
         Command::Import { what } => import::run(what).await,
         Command::Nps(args) => nps_table::run(args).await,
         Command::Kpis(args) => kpis_table::run(args).await,
+        Command::Comments(args) => comments_table::run(args).await,
         Command::Privacy { command } => privacy::run(command).await,
         Command::Mail { command } => mail::run(command).await,
     }

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod alerts;
 pub mod case;
+pub mod comments;
 pub mod contact;
 pub mod conversation;
 pub mod currency;

@@ -97,6 +97,10 @@ handles! {
     /// (`insight/kpis/mod.rs`, `kpis/figures.rs`, `kpis/series.rs`)
     kpis => Kpis;
 
+    /// The comment explorer: comments by filters and full-text search, tagged by hand.
+    /// (`insight/comments.rs`)
+    comments => Comments;
+
     /// The customer list and one customer's timeline; follow-ups.
     /// (`insight/timeline/mod.rs`, `timeline/customers.rs`, `timeline/follow_up.rs`)
     timelines => Timelines;

@@ -171,3 +171,20 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// Runs one statement written by a test (rows no API writes yet, such as a comment's
+/// sentiment before tagging lands).
+pub async fn execute(store: &Store, sql: &str) {
+    sqlx::query(sql)
+        .execute(&store.writer)
+        .await
+        .expect("a test statement runs");
+}
+
+/// The one integer a test query returns.
+pub async fn count(store: &Store, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&store.pool)
+        .await
+        .expect("a test query runs")
+}

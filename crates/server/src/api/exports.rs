@@ -148,7 +148,7 @@ async fn filter(
     })
 }
 
-fn attachment(format: Format, name: &str, body: Body) -> Response {
+pub(crate) fn attachment(format: Format, name: &str, body: Body) -> Response {
     (
         [
             (header::CONTENT_TYPE, format.content_type().to_owned()),
@@ -282,7 +282,7 @@ fn given_any(values: &[&Option<String>]) -> bool {
         .any(|v| v.as_deref().is_some_and(|s| !s.is_empty()))
 }
 
-fn xlsx_error(e: xlsx::XlsxError) -> ApiError {
+pub(crate) fn xlsx_error(e: xlsx::XlsxError) -> ApiError {
     match e {
         xlsx::XlsxError::TooManyRows => ApiError::unprocessable(e.to_string()),
         xlsx::XlsxError::Write(_) => ApiError::internal(e),

@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod answers;
 pub mod business;
 pub mod cases;
+pub mod comments;
 pub mod conversations;
 pub mod customers;
 pub mod engagements;
@@ -48,6 +49,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         answers::Doc::openapi(),
         nps::Doc::openapi(),
         cases::Doc::openapi(),
+        comments::Doc::openapi(),
         conversations::Doc::openapi(),
         settings::Doc::openapi(),
         engagements::Doc::openapi(),
@@ -90,6 +92,7 @@ pub fn routes() -> Routes {
         .merge(webhooks::routes())
         .merge(outbox::routes())
         .merge(cases::routes())
+        .merge(comments::routes())
         .merge(conversations::routes())
         .merge(settings::routes())
         .merge(engagements::routes())

@@ -3,6 +3,7 @@
 pub mod account;
 mod alerts;
 mod cases;
+mod comments;
 mod compare;
 mod customers;
 mod dashboard;
@@ -44,6 +45,7 @@ pub fn routes() -> Routes {
         .merge(cases::routes())
         .merge(invitation::routes())
         .merge(customers::routes())
+        .merge(comments::routes())
         .merge(kpis::routes())
         .merge(outbox::routes())
         .merge(settings::routes())

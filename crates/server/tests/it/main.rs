@@ -13,6 +13,7 @@ mod api;
 mod browser;
 mod business;
 mod cases;
+mod comments;
 mod conversation;
 mod customers;
 mod delivery;

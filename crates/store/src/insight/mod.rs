@@ -1,7 +1,8 @@
-//! What the answers say: NPS reports and comparisons, small-group anonymity, KPIs, customer timelines, exports.
+//! What the answers say: NPS reports and comparisons, the comment explorer, small-group anonymity, KPIs, customer timelines, exports.
 
 pub mod analytics;
 pub(crate) mod anonymity;
+pub mod comments;
 pub mod compare;
 pub mod exports;
 pub mod kpis;

@@ -184,35 +184,35 @@ pub struct KpiReport {
 
 /// A query under construction: placeholders are numbered as values are added, so each
 /// statement binds exactly the parameters it uses (PostgreSQL refuses unused ones).
-struct Sql {
+pub(crate) struct Sql {
     text: String,
     args: Vec<Arg>,
 }
 
-enum Arg {
+pub(crate) enum Arg {
     I(i64),
     S(String),
 }
 
 impl Sql {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             text: String::new(),
             args: Vec::new(),
         }
     }
-    fn i(&mut self, v: i64) -> String {
+    pub(crate) fn i(&mut self, v: i64) -> String {
         self.args.push(Arg::I(v));
         format!("${}", self.args.len())
     }
-    fn s(&mut self, v: &str) -> String {
+    pub(crate) fn s(&mut self, v: &str) -> String {
         self.args.push(Arg::S(v.to_owned()));
         format!("${}", self.args.len())
     }
-    fn push(&mut self, s: &str) {
+    pub(crate) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
-    async fn fetch(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
+    pub(crate) async fn fetch(self, pool: &sqlx::AnyPool) -> Result<Vec<sqlx::any::AnyRow>> {
         let mut q = sqlx::query(&self.text);
         for a in self.args {
             q = match a {

@@ -44,7 +44,7 @@ fn like_pattern(search: &str) -> String {
 /// SQL: the customer `c` belongs to the person bound as `email` (a placeholder such as
 /// `$4`, the lower-cased address): they are its account manager, or a case about it is
 /// assigned to them.
-fn owned_by(email: &str) -> String {
+pub(crate) fn owned_by(email: &str) -> String {
     format!(
         "(LOWER(COALESCE(c.account_manager, '')) = {email} OR EXISTS (SELECT 1 FROM cases k \
          WHERE k.customer_id = c.id AND k.workspace_id = c.workspace_id \

@@ -14,6 +14,7 @@ mod events;
 mod follow_up;
 mod lists;
 
+pub(crate) use customers::owned_by;
 pub use customers::{CustomerRow, CustomersPage, CUSTOMERS_PAGE_MAX};
 pub use events::TimelineEvent;
 pub use follow_up::{FollowUp, FOLLOW_UP_MAX_CHARS};
