@@ -8,15 +8,18 @@ use crate::feedback::customers::{
 use crate::feedback::rollups::Tally;
 use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
 use crate::models::{Answer, Customer, NewAnswer, Recorded, Respondent};
+use crate::themes::tagging::{tags_of, write_themes_in, InUse, Taggers, Tags};
 use crate::Answers;
-use crate::{from_ts, to_ts, Backend, Result, StoreError};
+use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::customer::Attributes;
 use advocate_core::period::day_of;
+use advocate_core::themes::Tagger;
 use advocate_core::{Category, Score, SurveyKind};
 use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub(super) const COLUMNS: &str =
     "id, workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
@@ -76,7 +79,7 @@ impl Answers<'_> {
         let ctx = self.store.reaction_context().await?;
         let ctx = react.then_some(&ctx);
         let mut tx = self.store.begin_write().await?;
-        let mut batch = Batch::default();
+        let mut batch = Batch::of(self.store);
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
             let answer = insert_answer_in(&mut tx, new, ctx, &mut batch)
@@ -196,9 +199,9 @@ pub(crate) fn duplicate_as_conflict(err: StoreError, new: &NewAnswer) -> StoreEr
 /// The columns an answer row is inserted with, in [`AnswerRow::bind`]'s order.
 pub(crate) const ROW_COLUMNS: &str = "workspace_id, survey_id, customer_id, score, comment, \
      channel, touchpoint, language, answered_at, day, attributes, external_id, idempotency_key, \
-     request_hash, created_at";
+     request_hash, created_at, sentiment, themes_version";
 /// How many values one answer row binds.
-pub(crate) const ROW_VALUES: usize = 15;
+pub(crate) const ROW_VALUES: usize = 17;
 /// Answers per INSERT (each binds its id and its row).
 pub(crate) const ANSWERS_PER_INSERT: usize = MAX_VALUES / (ROW_VALUES + 1);
 
@@ -211,6 +214,8 @@ pub(crate) struct AnswerRow<'a> {
     touchpoint: Option<String>,
     language: Option<String>,
     attributes: Attributes,
+    /// Its comment's themes and sentiment (see `crate::themes::tagging`).
+    pub(crate) tags: Tags,
 }
 
 impl<'a> AnswerRow<'a> {
@@ -236,6 +241,7 @@ impl<'a> AnswerRow<'a> {
                 .or_else(|| customer.and_then(|c| c.language.clone()))
                 .map(|l| l.as_str().to_owned()),
             attributes: customer.map(|c| c.attributes.clone()).unwrap_or_default(),
+            tags: Tags::default(),
         }
     }
 
@@ -261,6 +267,8 @@ impl<'a> AnswerRow<'a> {
             .bind(new.idempotency_key.as_ref().map(|k| k.as_str().to_owned()))
             .bind(new.request_hash.clone())
             .bind(to_ts(Utc::now()))
+            .bind(self.tags.sentiment.map(str::to_owned))
+            .bind(self.tags.version)
     }
 
     /// The answer as stored with `id` (times to the second, as the database keeps them).
@@ -300,9 +308,34 @@ impl<'a> AnswerRow<'a> {
 pub(crate) struct Batch {
     surveys: HashMap<(i64, i64), (SurveyKind, Option<String>)>,
     pub(crate) tally: Tally,
+    /// The store's taggers; the workspace's current one is looked up once per batch.
+    taggers: Arc<Taggers>,
+    tagger: InUse,
 }
 
 impl Batch {
+    /// A batch that tags comments with the store's cached taggers.
+    pub(crate) fn of(store: &Store) -> Self {
+        Self {
+            taggers: store.taggers.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// The workspace's tagger and taxonomy version, read once per batch.
+    async fn tagger(
+        &mut self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+    ) -> Result<(i64, Arc<Tagger>)> {
+        if let Some(found) = self.tagger.0.get(&workspace_id) {
+            return Ok(found.clone());
+        }
+        let found = self.taggers.get(conn, workspace_id).await?;
+        self.tagger.0.insert(workspace_id, found.clone());
+        Ok(found)
+    }
+
     /// The survey's kind and touchpoint, read once per batch.
     pub(crate) async fn survey(
         &mut self,
@@ -395,7 +428,16 @@ pub(crate) async fn insert_answers_in(
                 Some(upsert_customer_in(conn, new.workspace_id, input).await?)
             }
         };
-        let row = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
+        let mut row = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
+        if new.comment.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+            let (version, tagger) = batch.tagger(conn, new.workspace_id).await?;
+            row.tags = tags_of(
+                &tagger,
+                version,
+                row.language.as_deref(),
+                new.comment.as_deref(),
+            );
+        }
         // Reactions see the customer only when the answer is linked to them (not eNPS).
         let linked = customer.filter(|_| row.customer_id.is_some());
         rows.push((row, kind, linked));
@@ -415,6 +457,17 @@ pub(crate) async fn insert_answers_in(
         }
         answers
     });
+    let inserted = match inserted {
+        Ok(()) => {
+            let tagged: Vec<(i64, i64, &Tags)> = numbered
+                .iter()
+                .filter(|(_, row)| !row.tags.themes.is_empty())
+                .map(|(id, row)| (*id, row.new.workspace_id, &row.tags))
+                .collect();
+            write_themes_in(conn, &tagged).await
+        }
+        Err(e) => Err(e),
+    };
     let stored = match (inserted, react) {
         (Err(e), _) => Err(e),
         (Ok(()), None) => Ok(()),

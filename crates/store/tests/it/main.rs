@@ -16,6 +16,7 @@ mod layout;
 mod outbox;
 mod privacy;
 mod rescore;
+mod themes;
 mod timeline;
 mod upgrade;
 mod workspace_defaults;
