@@ -10,6 +10,7 @@ mod kpis_table;
 mod nps_table;
 mod options;
 mod privacy;
+mod themes_table;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -60,6 +61,9 @@ enum Command {
     Nps(nps_table::NpsArgs),
     /// Print the retention KPIs with their definitions and linkage to NPS (as GET /api/v1/kpis).
     Kpis(kpis_table::KpisArgs),
+    /// Print what customers talk about: themes ranked by their impact on NPS (as GET
+    /// /api/v1/themes/report); --edit records a taxonomy edit.
+    Themes(themes_table::ThemesArgs),
     /// GDPR: export or erase one person, apply the answer retention policy.
     Privacy {
         #[command(subcommand)]
@@ -175,6 +179,7 @@ async fn main() -> Result<()> {
         Command::Import { what } => import::run(what).await,
         Command::Nps(args) => nps_table::run(args).await,
         Command::Kpis(args) => kpis_table::run(args).await,
+        Command::Themes(args) => themes_table::run(args).await,
         Command::Privacy { command } => privacy::run(command).await,
     }
 }

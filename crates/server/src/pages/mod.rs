@@ -15,6 +15,7 @@ mod signin;
 mod sms_status;
 mod survey;
 mod team;
+mod themes;
 pub mod views;
 mod widget;
 
@@ -45,6 +46,7 @@ pub fn routes() -> Routes {
         .merge(invitation::routes())
         .merge(customers::routes())
         .merge(kpis::routes())
+        .merge(themes::routes())
         .merge(outbox::routes())
         .merge(settings::routes())
         .merge(widget::routes())
