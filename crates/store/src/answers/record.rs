@@ -199,11 +199,13 @@ pub(crate) fn duplicate_as_conflict(err: StoreError, new: &NewAnswer) -> StoreEr
 /// The columns an answer row is inserted with, in [`AnswerRow::bind`]'s order.
 pub(crate) const ROW_COLUMNS: &str = "workspace_id, survey_id, customer_id, score, comment, \
      channel, touchpoint, language, answered_at, day, attributes, external_id, idempotency_key, \
-     request_hash, created_at, sentiment, themes_version";
+     request_hash, created_at";
 /// How many values one answer row binds.
-pub(crate) const ROW_VALUES: usize = 17;
+pub(crate) const ROW_VALUES: usize = 15;
+/// The columns a tagged comment adds (only statements with one name them).
+const TAG_COLUMNS: &str = "sentiment, themes_version";
 /// Answers per INSERT (each binds its id and its row).
-pub(crate) const ANSWERS_PER_INSERT: usize = MAX_VALUES / (ROW_VALUES + 1);
+pub(crate) const ANSWERS_PER_INSERT: usize = MAX_VALUES / (ROW_VALUES + 3);
 
 /// An answer as its row is written: what the new answer says, completed from its survey
 /// and its customer.
@@ -267,8 +269,6 @@ impl<'a> AnswerRow<'a> {
             .bind(new.idempotency_key.as_ref().map(|k| k.as_str().to_owned()))
             .bind(new.request_hash.clone())
             .bind(to_ts(Utc::now()))
-            .bind(self.tags.sentiment.map(str::to_owned))
-            .bind(self.tags.version)
     }
 
     /// The answer as stored with `id` (times to the second, as the database keeps them).
@@ -503,8 +503,15 @@ async fn insert_rows(conn: &mut AnyConnection, numbered: &[(i64, &AnswerRow<'_>)
     let statements: Vec<(String, &[(i64, &AnswerRow)])> = numbered
         .chunks(ANSWERS_PER_INSERT)
         .map(|chunk| {
-            let values = Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1);
-            let sql = format!("INSERT {or_fail}INTO answers (id, {ROW_COLUMNS}) VALUES {values}");
+            let tagged = chunk.iter().any(|(_, row)| row.tags.version.is_some());
+            let (extra, n) = if tagged {
+                (format!(", {TAG_COLUMNS}"), 2)
+            } else {
+                (String::new(), 0)
+            };
+            let values = Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1 + n);
+            let sql =
+                format!("INSERT {or_fail}INTO answers (id, {ROW_COLUMNS}{extra}) VALUES {values}");
             (sql, chunk)
         })
         .collect();
@@ -514,6 +521,11 @@ async fn insert_rows(conn: &mut AnyConnection, numbered: &[(i64, &AnswerRow<'_>)
         let mut query = sqlx::query(sql);
         for (id, row) in chunk.iter() {
             query = row.bind(query.bind(*id));
+            if sql.contains(TAG_COLUMNS) {
+                query = query
+                    .bind(row.tags.sentiment.map(str::to_owned))
+                    .bind(row.tags.version);
+            }
         }
         query
     }
