@@ -12,6 +12,7 @@ mod mail;
 mod nps_table;
 mod options;
 mod privacy;
+mod themes_table;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -69,6 +70,9 @@ enum Command {
     },
     /// Search and filter comments (as GET /api/v1/comments), printed as a table.
     Comments(comments_table::CommentsArgs),
+    /// Print what customers talk about: themes ranked by their impact on NPS (as GET
+    /// /api/v1/themes/report); --edit records a taxonomy edit.
+    Themes(themes_table::ThemesArgs),
     /// GDPR: export or erase one person, apply the answer retention policy.
     Privacy {
         #[command(subcommand)]
@@ -185,6 +189,7 @@ async fn main() -> Result<()> {
         Command::Nps(args) => nps_table::run(args).await,
         Command::Kpis(args) => kpis_table::run(args).await,
         Command::Comments(args) => comments_table::run(args).await,
+        Command::Themes(args) => themes_table::run(args).await,
         Command::Privacy { command } => privacy::run(command).await,
         Command::Mail { command } => mail::run(command).await,
     }

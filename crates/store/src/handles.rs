@@ -145,4 +145,9 @@ handles! {
     /// API keys.
     /// (`tenancy/api_keys.rs`)
     api_keys => ApiKeys;
+
+    /// Themes: the workspace's taxonomy and its edits, background re-tagging, the theme
+    /// report with its drivers.
+    /// (`themes/mod.rs`, `themes/tagging.rs`, `themes/retag.rs`, `themes/report.rs`)
+    themes => Themes;
 }

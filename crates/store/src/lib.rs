@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod tenancy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod themes;
 
 pub use error::{Result, StoreError};
 pub use handles::*;
@@ -88,6 +89,8 @@ pub struct Shared {
     survey_cache: Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), models::Survey>>>,
     /// API keys that authenticated in the last seconds.
     key_cache: Arc<tenancy::api_keys::KeyCache>,
+    /// Theme taggers by workspace and taxonomy version.
+    taggers: Arc<themes::tagging::Taggers>,
 }
 
 impl std::ops::Deref for Store {
@@ -168,6 +171,7 @@ impl Store {
                 signing_key: Arc::default(),
                 survey_cache: Arc::default(),
                 key_cache: Arc::default(),
+                taggers: Arc::default(),
             }),
             group_commit: Arc::default(),
         }

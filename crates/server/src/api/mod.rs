@@ -20,6 +20,7 @@ pub mod privacy;
 pub mod replace;
 pub mod settings;
 pub mod surveys;
+pub mod themes;
 pub mod values;
 pub mod webhooks;
 pub mod workspace;
@@ -55,6 +56,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         engagements::Doc::openapi(),
         business::Doc::openapi(),
         kpis::Doc::openapi(),
+        themes::Doc::openapi(),
         exports::Doc::openapi(),
         webhooks::Doc::openapi(),
         outbox::Doc::openapi(),
@@ -98,6 +100,7 @@ pub fn routes() -> Routes {
         .merge(engagements::routes())
         .merge(business::routes())
         .merge(kpis::routes())
+        .merge(themes::routes())
         .merge(exports::routes())
         .merge(invitations::routes())
         .merge(accounts::routes())

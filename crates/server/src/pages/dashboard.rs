@@ -380,6 +380,7 @@ pub async fn show(
     let health = store.cases().health(ws.id, since).await?;
     let response_rates = response_rates(store, &scope, since, &surveys, &survey_ids).await?;
     let setup_warnings = setup_warnings(store, &user).await?;
+    let (themes_svg, top_themes) = talked_about(store, &scope, &surveys).await?;
     let score_name = if enps { "eNPS" } else { "NPS" };
     let segment_title = format!(
         "{score_name} by {}",
@@ -425,5 +426,66 @@ pub async fn show(
         closed_loop: ClosedLoopCard::from_health(&health),
         response_rates,
         setup_warnings,
+        themes_svg,
+        top_themes,
     })
+}
+
+/// "What customers talk about": the period's top themes by impact (bars with 95 %
+/// whiskers), each with a link to its comments; the store applies eNPS anonymity.
+async fn talked_about(
+    store: &advocate_store::Store,
+    scope: &Scope,
+    surveys: &[advocate_store::models::Survey],
+) -> Result<(String, Vec<(String, String)>), ApiError> {
+    let survey_id = match &scope.survey {
+        Some(slug) => surveys.iter().find(|s| &s.slug == slug).map(|s| s.id),
+        None => None,
+    };
+    let day = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
+    let report = store
+        .themes()
+        .report(&advocate_store::themes::report::ThemeQuery {
+            workspace_id: scope.workspace_id,
+            from: day(scope.from.unwrap_or_default()),
+            to: day(scope.today + chrono::Duration::days(1)),
+            survey_id,
+        })
+        .await?;
+    let top: Vec<_> = report.drivers.iter().take(6).collect();
+    let rows: Vec<charts::BreakdownRow> = top
+        .iter()
+        .map(|d| charts::BreakdownRow {
+            key: d.key.theme.replace('_', " "),
+            nps: d.driver.impact,
+            low: d.driver.impact_ci95_low,
+            high: d.driver.impact_ci95_high,
+            n: d.key.mentions,
+            significant_change: None,
+        })
+        .collect();
+    let links = top
+        .iter()
+        .map(|d| {
+            let note = if d.driver.small_group {
+                "small group"
+            } else if d.driver.significant {
+                "significant"
+            } else {
+                "not significant"
+            };
+            (
+                d.key.theme.clone(),
+                format!(
+                    "{} · {} mentions · {note}",
+                    d.key.theme.replace('_', " "),
+                    d.key.mentions
+                ),
+            )
+        })
+        .collect();
+    Ok((
+        charts::breakdown_titled("Impact on NPS by theme", &rows),
+        links,
+    ))
 }

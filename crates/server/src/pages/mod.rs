@@ -16,6 +16,7 @@ mod signin;
 mod sms_status;
 mod survey;
 mod team;
+mod themes;
 pub mod views;
 mod widget;
 
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(customers::routes())
         .merge(comments::routes())
         .merge(kpis::routes())
+        .merge(themes::routes())
         .merge(outbox::routes())
         .merge(settings::routes())
         .merge(widget::routes())

@@ -502,6 +502,10 @@ pub struct DashboardPage {
     pub response_rates: Vec<ResponseRateRow>,
     /// What keeps messages from reaching people (`Workspaces::setup_warnings`).
     pub setup_warnings: Vec<String>,
+    /// "What customers talk about": the top themes' impact bars with whiskers.
+    pub themes_svg: String,
+    /// The top themes, each a link to its comments: (key, text).
+    pub top_themes: Vec<(String, String)>,
 }
 
 /// One survey on one channel in the dashboard's response-rate card.

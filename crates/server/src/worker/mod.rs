@@ -1,7 +1,7 @@
 //! Background work: delivering the outbox (email, SMS, webhooks, Slack, Teams), escalating
 //! overdue cases, sending batched alerts and members' digests, sending invitations
-//! (schedules, due invitations, reminders) and applying the answer retention policy
-//! daily; [`mailbox`] polls the mailbox customers reply to (added with
+//! (schedules, due invitations, reminders), applying the answer retention policy
+//! daily and re-tagging comments after a taxonomy edit; [`mailbox`] polls the mailbox customers reply to (added with
 //! [`Workers::read_mailbox`] where one is configured).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
@@ -15,6 +15,7 @@ pub mod digests;
 pub mod escalation;
 pub mod invitations;
 pub mod mailbox;
+pub mod retag;
 pub mod retention;
 pub mod senders;
 
@@ -35,6 +36,7 @@ pub struct Workers {
     digests: JoinHandle<()>,
     invitations: JoinHandle<()>,
     retention: JoinHandle<()>,
+    retag: JoinHandle<()>,
     mailbox: Option<JoinHandle<()>>,
 }
 
@@ -47,6 +49,7 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
     let digests = digests::spawn(store.clone());
     let invitations = invitations::spawn(store.clone());
     let retention = retention::spawn(store.clone());
+    let retag = retag::spawn(store.clone());
     let delivery = tokio::spawn(delivery::run(store, config, stopped));
     Workers {
         stop,
@@ -56,6 +59,7 @@ pub fn start(store: Store, config: DeliveryConfig) -> Workers {
         digests,
         invitations,
         retention,
+        retag,
         mailbox: None,
     }
 }
@@ -92,5 +96,7 @@ impl Workers {
         let _ = self.invitations.await;
         self.retention.abort();
         let _ = self.retention.await;
+        self.retag.abort();
+        let _ = self.retag.await;
     }
 }

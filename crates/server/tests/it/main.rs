@@ -37,4 +37,5 @@ mod settings_api;
 mod signin_limits;
 mod sms;
 mod text_rule;
+mod themes;
 mod widget;

@@ -315,7 +315,7 @@ impl Answers<'_> {
         let failure = Arc::new(Failure::default());
         let writer = Writer {
             tx,
-            batch: Batch::default(),
+            batch: Batch::of(self.store),
             react,
         };
         tokio::spawn(writer.run(queue, failure.clone()));

@@ -6,6 +6,7 @@ use crate::closed_loop::context::Context;
 use crate::closed_loop::reactions;
 use crate::feedback::rollups::Tally;
 use crate::models::Answer;
+use crate::themes::tagging::{retag_answer_in, tags_of};
 use crate::Answers;
 use crate::{Result, StoreError};
 use advocate_core::SurveyKind;
@@ -86,18 +87,25 @@ impl Answers<'_> {
         answer_id: i64,
         comment: Option<&str>,
     ) -> Result<()> {
-        let done = sqlx::query(
+        let mut tx = self.store.begin_write().await?;
+        let language: Option<String> = sqlx::query_scalar(
             "UPDATE answers SET comment = $1 WHERE workspace_id = $2 AND id = $3 \
-             AND anonymised_at IS NULL",
+             AND anonymised_at IS NULL RETURNING language",
         )
         .bind(comment.map(str::to_owned))
         .bind(workspace_id)
         .bind(answer_id)
-        .execute(&self.store.writer)
+        .fetch_optional(&mut *tx)
         .await?;
-        if done.rows_affected() > 0 {
+        if let Some(language) = language {
+            // Its themes follow the new comment, in the same transaction.
+            let (version, tagger) = self.store.taggers.get(&mut tx, workspace_id).await?;
+            let tags = tags_of(&tagger, version, Some(&language), comment);
+            retag_answer_in(&mut tx, answer_id, workspace_id, &tags).await?;
+            tx.commit().await?;
             return Ok(());
         }
+        tx.rollback().await?;
         match self.get(workspace_id, answer_id).await? {
             Some(_) => Err(anonymised(answer_id)),
             None => Err(StoreError::NotFound(format!(

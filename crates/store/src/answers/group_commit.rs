@@ -110,7 +110,7 @@ async fn write_group(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>
 async fn write_all(store: &Store, group: &[Job]) -> Result<Result<Vec<Answer>>> {
     let ctx = store.reaction_context().await?;
     let mut tx = store.begin_write().await?;
-    let mut batch = Batch::default();
+    let mut batch = Batch::of(store);
     let answers: Vec<&NewAnswer> = group.iter().map(|job| &job.answer).collect();
     match insert_answers_in(&mut tx, &answers, Some(&ctx), &mut batch).await {
         Ok(answers) => {
@@ -129,7 +129,7 @@ async fn write_all(store: &Store, group: &[Job]) -> Result<Result<Vec<Answer>>> 
 async fn write_each(store: &Store, group: &[Job]) -> Result<Vec<Result<Answer>>> {
     let ctx = store.reaction_context().await?;
     let mut tx = store.begin_write().await?;
-    let mut batch = Batch::default();
+    let mut batch = Batch::of(store);
     let mut outcomes = Vec::with_capacity(group.len());
     for job in group {
         let mut savepoint = tx.begin().await?;

@@ -8,15 +8,18 @@ use crate::feedback::customers::{
 use crate::feedback::rollups::Tally;
 use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
 use crate::models::{Answer, Customer, NewAnswer, Recorded, Respondent};
+use crate::themes::tagging::{tags_of, write_themes_in, InUse, Taggers, Tags};
 use crate::Answers;
-use crate::{from_ts, to_ts, Backend, Result, StoreError};
+use crate::{from_ts, to_ts, Backend, Result, Store, StoreError};
 use advocate_core::customer::Attributes;
 use advocate_core::period::day_of;
+use advocate_core::themes::Tagger;
 use advocate_core::{Category, Score, SurveyKind};
 use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub(super) const COLUMNS: &str =
     "id, workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
@@ -76,7 +79,7 @@ impl Answers<'_> {
         let ctx = self.store.reaction_context().await?;
         let ctx = react.then_some(&ctx);
         let mut tx = self.store.begin_write().await?;
-        let mut batch = Batch::default();
+        let mut batch = Batch::of(self.store);
         let mut ids = Vec::with_capacity(answers.len());
         for new in answers {
             let answer = insert_answer_in(&mut tx, new, ctx, &mut batch)
@@ -199,8 +202,10 @@ pub(crate) const ROW_COLUMNS: &str = "workspace_id, survey_id, customer_id, scor
      request_hash, created_at";
 /// How many values one answer row binds.
 pub(crate) const ROW_VALUES: usize = 15;
+/// The columns a tagged comment adds (only statements with one name them).
+const TAG_COLUMNS: &str = "sentiment, themes_version";
 /// Answers per INSERT (each binds its id and its row).
-pub(crate) const ANSWERS_PER_INSERT: usize = MAX_VALUES / (ROW_VALUES + 1);
+pub(crate) const ANSWERS_PER_INSERT: usize = MAX_VALUES / (ROW_VALUES + 3);
 
 /// An answer as its row is written: what the new answer says, completed from its survey
 /// and its customer.
@@ -211,6 +216,8 @@ pub(crate) struct AnswerRow<'a> {
     touchpoint: Option<String>,
     language: Option<String>,
     attributes: Attributes,
+    /// Its comment's themes and sentiment (see `crate::themes::tagging`).
+    pub(crate) tags: Tags,
 }
 
 impl<'a> AnswerRow<'a> {
@@ -236,6 +243,7 @@ impl<'a> AnswerRow<'a> {
                 .or_else(|| customer.and_then(|c| c.language.clone()))
                 .map(|l| l.as_str().to_owned()),
             attributes: customer.map(|c| c.attributes.clone()).unwrap_or_default(),
+            tags: Tags::default(),
         }
     }
 
@@ -300,9 +308,34 @@ impl<'a> AnswerRow<'a> {
 pub(crate) struct Batch {
     surveys: HashMap<(i64, i64), (SurveyKind, Option<String>)>,
     pub(crate) tally: Tally,
+    /// The store's taggers; the workspace's current one is looked up once per batch.
+    taggers: Arc<Taggers>,
+    tagger: InUse,
 }
 
 impl Batch {
+    /// A batch that tags comments with the store's cached taggers.
+    pub(crate) fn of(store: &Store) -> Self {
+        Self {
+            taggers: store.taggers.clone(),
+            ..Self::default()
+        }
+    }
+
+    /// The workspace's tagger and taxonomy version, read once per batch.
+    async fn tagger(
+        &mut self,
+        conn: &mut AnyConnection,
+        workspace_id: i64,
+    ) -> Result<(i64, Arc<Tagger>)> {
+        if let Some(found) = self.tagger.0.get(&workspace_id) {
+            return Ok(found.clone());
+        }
+        let found = self.taggers.get(conn, workspace_id).await?;
+        self.tagger.0.insert(workspace_id, found.clone());
+        Ok(found)
+    }
+
     /// The survey's kind and touchpoint, read once per batch.
     pub(crate) async fn survey(
         &mut self,
@@ -395,7 +428,16 @@ pub(crate) async fn insert_answers_in(
                 Some(upsert_customer_in(conn, new.workspace_id, input).await?)
             }
         };
-        let row = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
+        let mut row = AnswerRow::of(new, kind, survey_touchpoint, customer.as_ref());
+        if new.comment.as_deref().is_some_and(|c| !c.trim().is_empty()) {
+            let (version, tagger) = batch.tagger(conn, new.workspace_id).await?;
+            row.tags = tags_of(
+                &tagger,
+                version,
+                row.language.as_deref(),
+                new.comment.as_deref(),
+            );
+        }
         // Reactions see the customer only when the answer is linked to them (not eNPS).
         let linked = customer.filter(|_| row.customer_id.is_some());
         rows.push((row, kind, linked));
@@ -415,6 +457,17 @@ pub(crate) async fn insert_answers_in(
         }
         answers
     });
+    let inserted = match inserted {
+        Ok(()) => {
+            let tagged: Vec<(i64, i64, &Tags)> = numbered
+                .iter()
+                .filter(|(_, row)| !row.tags.themes.is_empty())
+                .map(|(id, row)| (*id, row.new.workspace_id, &row.tags))
+                .collect();
+            write_themes_in(conn, &tagged).await
+        }
+        Err(e) => Err(e),
+    };
     let stored = match (inserted, react) {
         (Err(e), _) => Err(e),
         (Ok(()), None) => Ok(()),
@@ -450,8 +503,15 @@ async fn insert_rows(conn: &mut AnyConnection, numbered: &[(i64, &AnswerRow<'_>)
     let statements: Vec<(String, &[(i64, &AnswerRow)])> = numbered
         .chunks(ANSWERS_PER_INSERT)
         .map(|chunk| {
-            let values = Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1);
-            let sql = format!("INSERT {or_fail}INTO answers (id, {ROW_COLUMNS}) VALUES {values}");
+            let tagged = chunk.iter().any(|(_, row)| row.tags.version.is_some());
+            let (extra, n) = if tagged {
+                (format!(", {TAG_COLUMNS}"), 2)
+            } else {
+                (String::new(), 0)
+            };
+            let values = Placeholders::new(backend).rows(chunk.len(), ROW_VALUES + 1 + n);
+            let sql =
+                format!("INSERT {or_fail}INTO answers (id, {ROW_COLUMNS}{extra}) VALUES {values}");
             (sql, chunk)
         })
         .collect();
@@ -461,6 +521,11 @@ async fn insert_rows(conn: &mut AnyConnection, numbered: &[(i64, &AnswerRow<'_>)
         let mut query = sqlx::query(sql);
         for (id, row) in chunk.iter() {
             query = row.bind(query.bind(*id));
+            if sql.contains(TAG_COLUMNS) {
+                query = query
+                    .bind(row.tags.sentiment.map(str::to_owned))
+                    .bind(row.tags.version);
+            }
         }
         query
     }

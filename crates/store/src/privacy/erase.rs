@@ -94,6 +94,14 @@ impl Privacy<'_> {
             &ids,
         )
         .await?;
+        // Their comments' themes go with the comments.
+        exec(
+            &mut tx,
+            "DELETE FROM answer_themes WHERE answer_id IN \
+             (SELECT id FROM answers WHERE workspace_id = $1 AND customer_id = $2)",
+            &ids,
+        )
+        .await?;
         delete_engagements(&mut tx, &engagement_ids, &mut done).await?;
         delete_their_records(&mut tx, &ids, &mut done).await?;
         done.answers_anonymised = exec(
@@ -118,7 +126,7 @@ impl Privacy<'_> {
 /// rollups are not touched, so reports do not change.
 pub(super) const ANONYMISE: &str = "UPDATE answers SET customer_id = NULL, comment = NULL, \
      attributes = '{}', external_id = NULL, idempotency_key = NULL, request_hash = NULL, \
-     anonymised_at = $1";
+     sentiment = NULL, themes_version = NULL, anonymised_at = $1";
 
 /// Delivered messages to or about the person keep their record without target or
 /// content; the others are cancelled (deleted with their attempts).

@@ -84,6 +84,13 @@ impl Privacy<'_> {
             query = query.bind(*id);
         }
         query.execute(&mut *tx).await?;
+        // The comment's themes go with the comment.
+        let sql = format!("DELETE FROM answer_themes WHERE answer_id IN ({list})");
+        let mut query = sqlx::query(&sql);
+        for id in &ids {
+            query = query.bind(*id);
+        }
+        query.execute(&mut *tx).await?;
         // Re-checks anonymised_at: another instance may have taken some meanwhile.
         let sql = format!(
             "{ANONYMISE} WHERE id IN ({}) AND anonymised_at IS NULL",

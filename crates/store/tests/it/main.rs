@@ -17,6 +17,7 @@ mod layout;
 mod outbox;
 mod privacy;
 mod rescore;
+mod themes;
 mod timeline;
 mod unmatched_mail;
 mod upgrade;

@@ -183,6 +183,8 @@ fn dashboard() -> DashboardPage {
     let hist = [3, 1, 2, 4, 5, 8, 10, 40, 60, 90, 120];
     let previous = NpsCounts::new(150, 100, 90);
     DashboardPage {
+        themes_svg: String::new(),
+        top_themes: Vec::new(),
         workspace: EVIL.into(),
         user: "ana@example.com".into(),
         action: "/dashboard".into(),

@@ -1,0 +1,279 @@
+//! The theme report: per theme, how many mention it, the NPS of those who do and of the
+//! others, the difference and the theme's impact with their intervals (core
+//! [`advocate_core::themes::drivers`]), the sentiment split, a monthly trend, and where it
+//! is concentrated; themes ranked by impact. Grouped in SQL over `answer_themes` joined to
+//! `answers` by key, so the work grows with the mentions in the period, not the answers.
+//!
+//! eNPS: every group (a theme's mentioners, the others, a month) with fewer answers than
+//! the workspace's `enps_min_group_size` is withheld, as in every other eNPS figure.
+
+use crate::{to_ts, Result, StoreError, Themes};
+use advocate_core::nps::{CiMethod, Interval, NpsCounts};
+use advocate_core::period::date_of_day;
+use advocate_core::themes::{rank, Driver, Ranked};
+use advocate_core::SurveyKind;
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// Which answers a report covers: `[from, to)`, one survey or every NPS survey.
+#[derive(Debug, Clone)]
+pub struct ThemeQuery {
+    pub workspace_id: i64,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub survey_id: Option<i64>,
+}
+
+/// Mentions of a theme by sentiment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SentimentSplit {
+    pub positive: u64,
+    pub neutral: u64,
+    pub negative: u64,
+}
+
+/// A theme's mentioners in one month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthPoint {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub mentions: u64,
+    pub nps: Option<f64>,
+    pub ci95: Option<Interval>,
+}
+
+/// A value (touchpoint or channel) with its share of a theme's mentions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Concentration {
+    pub dimension: &'static str,
+    pub value: String,
+    pub mentions: u64,
+    /// Percentage of the theme's mentions.
+    pub share: f64,
+}
+
+/// One theme's figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThemeFigures {
+    pub theme: String,
+    pub mentions: u64,
+    pub sentiment: SentimentSplit,
+    pub trend: Vec<MonthPoint>,
+    /// The top touchpoints and channels of its mentions.
+    pub concentrated_in: Vec<Concentration>,
+}
+
+/// The report: totals, then the themes ranked by impact (small groups last, unranked).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThemeReport {
+    pub answers: u64,
+    pub commenters: u64,
+    pub nps: Option<f64>,
+    /// eNPS: the minimum group size figures were withheld under, if any was.
+    pub suppressed_below: Option<u32>,
+    pub drivers: Vec<Ranked<ThemeFigures>>,
+}
+
+/// Concentration values kept per dimension.
+const TOP: usize = 3;
+
+fn counts(row: &AnyRow) -> Result<NpsCounts> {
+    let n: i64 = row.try_get("n")?;
+    let p: i64 = row.try_get("promoters")?;
+    let d: i64 = row.try_get("detractors")?;
+    Ok(NpsCounts::new(p as u64, (n - p - d) as u64, d as u64))
+}
+
+const COUNTS: &str = "COUNT(*) AS n, \
+     COALESCE(SUM(CASE WHEN a.score >= 9 THEN 1 ELSE 0 END), 0) AS promoters, \
+     COALESCE(SUM(CASE WHEN a.score <= 6 THEN 1 ELSE 0 END), 0) AS detractors";
+
+impl Themes<'_> {
+    /// The theme report and driver ranking for `q`.
+    #[tracing::instrument(name = "themes.report", level = "debug", skip_all, fields(workspace = q.workspace_id))]
+    pub async fn report(&self, q: &ThemeQuery) -> Result<ThemeReport> {
+        let floor = self.anonymity_floor(q).await?;
+        // $1 workspace, $2 from, $3 to, $4 survey (or none: every NPS survey).
+        let surveys = match q.survey_id {
+            Some(_) => "a.survey_id = $4",
+            None => {
+                "a.survey_id IN (SELECT id FROM surveys WHERE workspace_id = $1 \
+                     AND kind = 'nps') AND $4 IS NULL"
+            }
+        };
+        let within = format!(
+            "a.workspace_id = $1 AND a.answered_at >= $2 AND a.answered_at < $3 AND {surveys}"
+        );
+        fn bind<'q>(
+            sql: &'q str,
+            q: &ThemeQuery,
+        ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+            sqlx::query(sql)
+                .bind(q.workspace_id)
+                .bind(to_ts(q.from))
+                .bind(to_ts(q.to))
+                .bind(q.survey_id)
+        }
+        let pool = &self.store.pool;
+        let total_sql = format!(
+            "SELECT {COUNTS}, COALESCE(SUM(CASE WHEN a.comment IS NOT NULL AND a.comment <> '' \
+             THEN 1 ELSE 0 END), 0) AS commenters FROM answers a WHERE {within}"
+        );
+        let total_row = bind(&total_sql, q).fetch_one(pool).await?;
+        let all = counts(&total_row)?;
+        let commenters = total_row.try_get::<i64, _>("commenters")? as u64;
+        let join = format!(
+            "FROM answer_themes t JOIN answers a ON a.id = t.answer_id \
+             WHERE t.workspace_id = $1 AND {within}"
+        );
+        let themes_sql = format!(
+            "SELECT t.theme, {COUNTS}, \
+             COALESCE(SUM(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END), 0) AS pos, \
+             COALESCE(SUM(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END), 0) AS neg \
+             {join} GROUP BY t.theme"
+        );
+        let months_sql = format!("SELECT t.theme, a.day, {COUNTS} {join} GROUP BY t.theme, a.day");
+        let places_sql = format!(
+            "SELECT t.theme, a.touchpoint, a.channel, COUNT(*) AS n {join} \
+             GROUP BY t.theme, a.touchpoint, a.channel"
+        );
+        let (themes, days, places, taxonomy) = tokio::try_join!(
+            async { Ok::<_, StoreError>(bind(&themes_sql, q).fetch_all(pool).await?) },
+            async { Ok::<_, StoreError>(bind(&months_sql, q).fetch_all(pool).await?) },
+            async { Ok::<_, StoreError>(bind(&places_sql, q).fetch_all(pool).await?) },
+            self.taxonomy(q.workspace_id),
+        )?;
+        let taxonomy = taxonomy.taxonomy;
+        // Tags of a merged theme count as the theme it was merged into.
+        let key = |row: &AnyRow| -> Result<String> {
+            Ok(taxonomy
+                .resolve(&row.try_get::<String, _>("theme")?)
+                .to_owned())
+        };
+        let mut per: BTreeMap<String, (NpsCounts, SentimentSplit)> = BTreeMap::new();
+        for row in &themes {
+            let (c, s) = per.entry(key(row)?).or_default();
+            c.merge(&counts(row)?);
+            let (pos, neg): (i64, i64) = (row.try_get("pos")?, row.try_get("neg")?);
+            let n: i64 = row.try_get("n")?;
+            s.positive += pos as u64;
+            s.negative += neg as u64;
+            s.neutral += (n - pos - neg) as u64;
+        }
+        let mut months: BTreeMap<(String, String), NpsCounts> = BTreeMap::new();
+        for row in &days {
+            let date = date_of_day(row.try_get::<i64, _>("day")? as i32);
+            let month = format!("{:04}-{:02}", date.year(), date.month());
+            months
+                .entry((key(row)?, month))
+                .or_default()
+                .merge(&counts(row)?);
+        }
+        let mut where_: BTreeMap<(String, &'static str, String), u64> = BTreeMap::new();
+        for row in &places {
+            let k = key(row)?;
+            let n = row.try_get::<i64, _>("n")? as u64;
+            for dim in ["touchpoint", "channel"] {
+                let value: String = row.try_get(dim)?;
+                if !value.is_empty() {
+                    *where_.entry((k.clone(), dim, value)).or_default() += n;
+                }
+            }
+        }
+        let too_few = |n: u64| floor.is_some_and(|min| n > 0 && n < u64::from(min));
+        let mut suppressed = false;
+        let mut drivers = Vec::new();
+        for (theme, (mentioners, sentiment)) in per {
+            let others = NpsCounts::new(
+                all.promoters - mentioners.promoters,
+                all.passives - mentioners.passives,
+                all.detractors - mentioners.detractors,
+            );
+            if too_few(mentioners.n()) || too_few(others.n()) {
+                suppressed = true;
+                continue;
+            }
+            let trend = months
+                .range((theme.clone(), String::new())..)
+                .take_while(|((t, _), _)| *t == theme)
+                .map(|((_, month), c)| {
+                    let hide = too_few(c.n());
+                    suppressed |= hide;
+                    MonthPoint {
+                        month: month.clone(),
+                        mentions: if hide { 0 } else { c.n() },
+                        nps: c.nps().filter(|_| !hide),
+                        ci95: c.ci95(CiMethod::default()).filter(|_| !hide),
+                    }
+                })
+                .collect();
+            let mut concentrated_in: Vec<Concentration> = Vec::new();
+            for dim in ["touchpoint", "channel"] {
+                let mut values: Vec<(&String, u64)> = where_
+                    .iter()
+                    .filter(|((t, d, _), _)| *t == theme && *d == dim)
+                    .map(|((_, _, v), n)| (v, *n))
+                    .filter(|(_, n)| !too_few(*n))
+                    .collect();
+                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                concentrated_in.extend(values.into_iter().take(TOP).map(|(v, n)| Concentration {
+                    dimension: dim,
+                    value: v.clone(),
+                    mentions: n,
+                    share: 100.0 * n as f64 / mentioners.n().max(1) as f64,
+                }));
+            }
+            let driver = Driver::new(mentioners, others, commenters);
+            let figures = ThemeFigures {
+                theme,
+                mentions: mentioners.n(),
+                sentiment,
+                trend,
+                concentrated_in,
+            };
+            drivers.push((figures, driver));
+        }
+        let hide_total = too_few(all.n());
+        Ok(ThemeReport {
+            answers: if hide_total { 0 } else { all.n() },
+            commenters: if hide_total { 0 } else { commenters },
+            nps: all.nps().filter(|_| !hide_total),
+            suppressed_below: floor.filter(|_| suppressed || hide_total),
+            drivers: if hide_total {
+                Vec::new()
+            } else {
+                rank(drivers)
+            },
+        })
+    }
+
+    /// For an eNPS survey, the workspace's minimum group size; `None` otherwise. A survey
+    /// of another workspace is not found.
+    async fn anonymity_floor(&self, q: &ThemeQuery) -> Result<Option<u32>> {
+        let Some(survey_id) = q.survey_id else {
+            return Ok(None);
+        };
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM surveys WHERE workspace_id = $1 AND id = $2")
+                .bind(q.workspace_id)
+                .bind(survey_id)
+                .fetch_optional(&self.store.pool)
+                .await?;
+        let kind =
+            kind.ok_or_else(|| StoreError::NotFound(format!("no survey with id {survey_id}")))?;
+        let kind = SurveyKind::parse(&kind).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        Ok(match kind {
+            SurveyKind::Enps => Some(
+                self.store
+                    .settings()
+                    .get(q.workspace_id)
+                    .await?
+                    .enps_min_group_size,
+            ),
+            _ => None,
+        })
+    }
+}
