@@ -11,7 +11,7 @@ use crate::insight::kpis::Sql;
 use crate::insight::timeline::owned_by;
 use crate::{from_ts, to_ts, Backend, Comments, Result, StoreError};
 use advocate_core::comments::{runs, CommentQuery, HasCase, Run, MARK_END, MARK_START};
-use advocate_core::themes::{Taxonomy, TaxonomyEdit};
+use advocate_core::themes::Taxonomy;
 use advocate_core::{Category, Score, SurveyKind};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -318,19 +318,8 @@ impl Comments<'_> {
     /// The workspace's taxonomy: the built-in one with its edits applied.
     #[tracing::instrument(name = "comments.taxonomy", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn taxonomy(&self, workspace_id: i64) -> Result<Taxonomy> {
-        let edits: Vec<String> =
-            sqlx::query_scalar("SELECT edit FROM theme_edits WHERE workspace_id = $1 ORDER BY id")
-                .bind(workspace_id)
-                .fetch_all(&self.store.pool)
-                .await?;
-        let edits = edits
-            .iter()
-            .map(|e| serde_json::from_str::<TaxonomyEdit>(e))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| StoreError::Invalid(format!("a stored theme edit is not valid: {e}")))?;
-        Taxonomy::builtin()
-            .with_edits(&edits)
-            .map_err(|e| StoreError::Invalid(format!("the stored theme edits do not apply: {e}")))
+        let mut conn = self.store.pool.acquire().await?;
+        crate::themes::tagging::taxonomy_in(&mut conn, workspace_id).await
     }
 
     /// Tags (`add`) or untags the comment of answer `answer_id` with `theme` by hand.

@@ -79,7 +79,7 @@ impl Themes<'_> {
     pub async fn of_answer(&self, workspace_id: i64, answer_id: i64) -> Result<Vec<AnswerTheme>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT theme, sentiment, CAST(manual AS BIGINT) AS manual FROM answer_themes \
-             WHERE workspace_id = $1 AND answer_id = $2 ORDER BY theme",
+             WHERE workspace_id = $1 AND answer_id = $2 AND sentiment <> 'removed' ORDER BY theme",
         )
         .bind(workspace_id)
         .bind(answer_id)

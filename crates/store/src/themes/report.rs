@@ -7,6 +7,7 @@
 //! eNPS: every group (a theme's mentioners, the others, a month) with fewer answers than
 //! the workspace's `enps_min_group_size` is withheld, as in every other eNPS figure.
 
+use crate::insight::comments::REMOVED;
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::nps::{CiMethod, Interval, NpsCounts};
 use advocate_core::period::date_of_day;
@@ -127,7 +128,7 @@ impl Themes<'_> {
         let commenters = total_row.try_get::<i64, _>("commenters")? as u64;
         let join = format!(
             "FROM answer_themes t JOIN answers a ON a.id = t.answer_id \
-             WHERE t.workspace_id = $1 AND {within}"
+             WHERE t.workspace_id = $1 AND t.sentiment <> '{REMOVED}' AND {within}"
         );
         let themes_sql = format!(
             "SELECT t.theme, {COUNTS}, \
