@@ -146,7 +146,11 @@ async fn every_filter_narrows_and_pages_hold_the_rest() {
         let (d, p, m) = three(&app).await;
         // A comment-less answer is never listed.
         answer(&app, json!({"survey": "rel", "score": 9})).await;
+        // Tagging at ingest gave each comment its own sentiment; fix them so the filter's
+        // expectation does not hang on the lexicon.
         sqlx_sentiment(&app, p, "positive").await;
+        sqlx_sentiment(&app, m, "neutral").await;
+        sqlx_sentiment(&app, d, "negative").await;
         assert_eq!(
             ids(&app, "").await,
             vec![m, p, d],
@@ -185,9 +189,11 @@ async fn every_filter_narrows_and_pages_hold_the_rest() {
             .unwrap();
         assert_eq!(r.status(), 204);
         assert_eq!(ids(&app, "theme=support_wait").await, vec![d]);
-        assert_eq!(
-            comments(&app, "theme=support_wait").await["comments"][0]["themes"],
-            json!(["support_wait"])
+        // Beside whatever the tagger found when the answer arrived.
+        let themes = comments(&app, "theme=support_wait").await["comments"][0]["themes"].clone();
+        assert!(
+            themes.as_array().unwrap().contains(&json!("support_wait")),
+            "{themes}"
         );
         let r = app
             .http
