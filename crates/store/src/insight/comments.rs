@@ -18,8 +18,7 @@ use serde::Serialize;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-/// The sentiment of a hand-removed theme's row in `answer_themes`.
-pub const REMOVED: &str = "removed";
+pub use crate::themes::REMOVED;
 
 /// One comment of the explorer.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -7,6 +7,10 @@ pub mod report;
 pub mod retag;
 pub(crate) mod tagging;
 
+/// The sentiment of a hand-removed theme's row in `answer_themes`: the tagger's theme
+/// stays off the comment, and every reader of the table skips the row.
+pub const REMOVED: &str = "removed";
+
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::themes::{Taxonomy, TaxonomyEdit};
 use chrono::{DateTime, Utc};

@@ -7,7 +7,7 @@
 //! eNPS: every group (a theme's mentioners, the others, a month) with fewer answers than
 //! the workspace's `enps_min_group_size` is withheld, as in every other eNPS figure.
 
-use crate::insight::comments::REMOVED;
+use super::REMOVED;
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::nps::{CiMethod, Interval, NpsCounts};
 use advocate_core::period::date_of_day;
