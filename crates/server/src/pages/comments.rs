@@ -154,15 +154,7 @@ pub async fn list(
     Query(f): Query<CommentsParams>,
 ) -> Result<Response, PageError> {
     let store = &state.store;
-    let ws = store
-        .workspaces()
-        .get(user.workspace_id)
-        .await
-        .map_err(internal)?
-        .ok_or(PageError(
-            StatusCode::NOT_FOUND,
-            "Your workspace no longer exists.",
-        ))?;
+    let ws = super::workspace_of(&state, user.workspace_id).await?;
     let taxonomy = store.comments().taxonomy(ws.id).await.map_err(internal)?;
     let theme_name = |key: &str| {
         taxonomy

@@ -191,18 +191,31 @@ impl ApiKeys<'_> {
     /// Revokes a key of this workspace at once; revoking twice is harmless.
     #[tracing::instrument(name = "api_keys.revoke", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn revoke(&self, workspace_id: i64, id: i64) -> Result<ApiKey> {
+        self.revoke_of(workspace_id, None, id).await
+    }
+
+    /// Revokes a key of the workspace; with `owner`, only that person's own key (another
+    /// key is "not found").
+    async fn revoke_of(&self, workspace_id: i64, owner: Option<i64>, id: i64) -> Result<ApiKey> {
         self.store.key_cache.clear();
         let mut tx = self.store.begin_write().await?;
-        let revoked = sqlx::query(
+        let mine = if owner.is_some() {
+            " AND user_id = $4"
+        } else {
+            ""
+        };
+        let sql = format!(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
-             WHERE id = $2 AND workspace_id = $3",
-        )
-        .bind(to_ts(Utc::now()))
-        .bind(id)
-        .bind(workspace_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+             WHERE id = $2 AND workspace_id = $3{mine}"
+        );
+        let mut update = sqlx::query(&sql)
+            .bind(to_ts(Utc::now()))
+            .bind(id)
+            .bind(workspace_id);
+        if let Some(user_id) = owner {
+            update = update.bind(user_id);
+        }
+        let revoked = update.execute(&mut *tx).await?.rows_affected();
         if revoked == 0 {
             return Err(StoreError::NotFound(format!("no API key with id {id}")));
         }
@@ -308,14 +321,6 @@ impl ApiKeys<'_> {
         user_id: i64,
         id: i64,
     ) -> Result<ApiKey> {
-        let mine = self
-            .list_personal(workspace_id, user_id)
-            .await?
-            .iter()
-            .any(|k| k.id == id);
-        if !mine {
-            return Err(StoreError::NotFound(format!("no API key with id {id}")));
-        }
-        self.revoke(workspace_id, id).await
+        self.revoke_of(workspace_id, Some(user_id), id).await
     }
 }
