@@ -635,3 +635,49 @@ async fn two_plans_are_compared_on_a_phone_with_the_keyboard_alone() {
     );
     assert_eq!(layout["unlabelled"], json!([]), "{layout}");
 }
+
+#[tokio::test]
+async fn the_themes_page_fits_a_phone() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    for (i, (score, comment)) in [
+        (
+            2,
+            "The invoice was wrong and support kept me waiting for hours",
+        ),
+        (3, "Billing errors again, and the app keeps crashing"),
+        (9, "Friendly staff and fast delivery"),
+        (10, "Great price and the technician was on time"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = app
+            .answer(
+                json!({"survey": "rel", "score": score, "comment": comment, "language": "en",
+                           "customer": {"external_id": format!("C{i}"), "name": "Kari"}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    sign_in_typing(&b, &app, "/themes").await;
+    let layout = b
+        .script(
+            "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(layout["inner"], 390, "{layout}");
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= 390.0,
+        "/themes scrolls sideways: {layout}"
+    );
+}
