@@ -636,8 +636,11 @@ async fn two_plans_are_compared_on_a_phone_with_the_keyboard_alone() {
     assert_eq!(layout["unlabelled"], json!([]), "{layout}");
 }
 
+/// Every page a member works in, at 390 px with the content that made them overflow in the
+/// demo: a long email address, long playbook steps in a select, wide tables (invitations,
+/// audit, team, routing, KPIs) and visually hidden labels inside scrolled tables.
 #[tokio::test]
-async fn the_themes_page_fits_a_phone() {
+async fn every_members_page_fits_a_phone() {
     let Some(b) = Browser::start(Options {
         lang: "en".into(),
         phone: true,
@@ -648,36 +651,74 @@ async fn the_themes_page_fits_a_phone() {
     };
     let app = TestApp::spawn().await;
     app.survey("rel", None).await;
+    let long_email = "margaretha.christophersen-vandenberghe@customer-support.example.com";
     for (i, (score, comment)) in [
         (
             2,
             "The invoice was wrong and support kept me waiting for hours",
         ),
-        (3, "Billing errors again, and the app keeps crashing"),
-        (9, "Friendly staff and fast delivery"),
+        (6, "Delivery was late"),
         (10, "Great price and the technician was on time"),
     ]
     .into_iter()
     .enumerate()
     {
-        let r = app
-            .answer(
-                json!({"survey": "rel", "score": score, "comment": comment, "language": "en",
-                           "customer": {"external_id": format!("C{i}"), "name": "Kari"}}),
-            )
-            .await;
+        let body = json!({"survey": "rel", "score": score, "comment": comment, "language": "en",
+                          "customer": {"external_id": format!("C{i}"), "name": "Margaretha",
+                                       "email": long_email}});
+        let r = app.answer(body).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
-    sign_in_typing(&b, &app, "/themes").await;
-    let layout = b
-        .script(
-            "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth};",
-            json!([]),
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "rel", "channel": "email", "customers": [
+                {"external_id": "C9", "email": long_email}]}),
         )
         .await;
-    assert_eq!(layout["inner"], 390, "{layout}");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let cases = app.get("/api/v1/cases").send().await.unwrap();
+    let cases: Value = cases.json().await.unwrap();
+    let case = cases["cases"][0]["id"]
+        .as_i64()
+        .expect("a detractor's case");
+
+    sign_in_typing(&b, &app, "/dashboard").await;
+    let mut overflowing = Vec::new();
+    for page in [
+        "/dashboard".to_owned(),
+        "/cases".into(),
+        format!("/cases/{case}"),
+        format!("/cases/{case}/email"),
+        "/customers".into(),
+        "/customers/C0".into(),
+        "/comments".into(),
+        "/themes".into(),
+        "/kpis".into(),
+        "/compare".into(),
+        "/outbox".into(),
+        "/settings".into(),
+        "/settings/templates".into(),
+        "/team".into(),
+        "/audit".into(),
+        "/account".into(),
+        "/cases/unmatched".into(),
+    ] {
+        b.goto(&app.url(&page)).await;
+        let layout = b
+            .script(
+                "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+                 title: document.title};",
+                json!([]),
+            )
+            .await;
+        if layout["inner"] != 390 || layout["scroll"].as_f64().unwrap() > 390.0 {
+            overflowing.push(format!("{page}: {layout}"));
+        }
+    }
     assert!(
-        layout["scroll"].as_f64().unwrap() <= 390.0,
-        "/themes scrolls sideways: {layout}"
+        overflowing.is_empty(),
+        "pages wider than a phone:\n{}",
+        overflowing.join("\n")
     );
 }
