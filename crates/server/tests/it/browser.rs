@@ -703,6 +703,9 @@ async fn every_members_page_fits_a_phone() {
         "/audit".into(),
         "/account".into(),
         "/cases/unmatched".into(),
+        // Errors are pages too: in the site's layout, at the phone's width.
+        "/customers/nobody".into(),
+        "/no-such-page".into(),
     ] {
         b.goto(&app.url(&page)).await;
         let layout = b
