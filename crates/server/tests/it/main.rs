@@ -3,6 +3,7 @@
 
 mod common;
 mod support {
+    pub mod axe;
     pub mod webdriver;
 }
 
@@ -20,6 +21,7 @@ mod delivery;
 mod digests;
 mod engagements;
 mod escaping;
+mod every_page;
 mod exports;
 mod faults;
 mod headers;
