@@ -10,6 +10,7 @@ mod access;
 mod alerts;
 mod alerts_kinds;
 mod api;
+mod backups;
 mod browser;
 mod business;
 mod cases;
