@@ -63,8 +63,9 @@ async fn scheduled_backups_keep_the_newest_and_leave_other_files_alone() {
         .unwrap();
     assert_eq!(counts.answers, 0);
 
-    // A turn that cannot write (its folder gone) fails and deletes nothing: a second
-    // schedule on a missing folder, then the first one's backups are all still there.
+    // A turn that cannot write fails with the reason (the worker logs it and tries again
+    // at the next turn): a folder that is gone, or a name that exists (never replaced).
+    // The failure in the folder of the kept backups deletes none of them.
     let gone = Schedule {
         dir: dir.join("gone"),
         ..schedule.clone()
@@ -72,7 +73,6 @@ async fn scheduled_backups_keep_the_newest_and_leave_other_files_alone() {
     assert!(run_once(&store, &gone, start + Duration::hours(5))
         .await
         .is_err());
-    // Same time as the newest: refused (never overwritten), and nothing is pruned.
     assert!(run_once(&store, &schedule, start + Duration::hours(3))
         .await
         .is_err());
