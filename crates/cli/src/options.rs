@@ -115,7 +115,7 @@ pub fn show_every(every: std::time::Duration) -> String {
     let secs = every.as_secs();
     match [(86_400, 'd'), (3600, 'h'), (60, 'm')]
         .into_iter()
-        .find(|(unit, _)| secs % unit == 0)
+        .find(|(unit, _)| secs.is_multiple_of(*unit))
     {
         Some((unit, name)) => format!("{}{name}", secs / unit),
         None => format!("{secs}s"),
