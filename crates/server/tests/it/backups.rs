@@ -81,3 +81,41 @@ async fn scheduled_backups_keep_the_newest_and_leave_other_files_alone() {
     std::fs::remove_dir_all(dir).unwrap();
     std::fs::remove_dir_all(data).unwrap();
 }
+
+#[tokio::test]
+async fn a_backup_onto_a_full_disk_fails_and_leaves_nothing_behind() {
+    let Some(disk) = crate::faults::SmallDisk::mount(4) else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let schedule = Schedule {
+        dir: disk.dir.clone(),
+        every: std::time::Duration::from_secs(3600),
+        keep: 1,
+    };
+    let start = Utc.with_ymd_and_hms(2026, 12, 4, 2, 0, 0).unwrap();
+    let first = run_once(&store, &schedule, start).await.unwrap();
+
+    disk.fill();
+    let err = run_once(&store, &schedule, start + Duration::hours(1))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("full"), "{err}");
+    let mut expected = vec![
+        first.file_name().unwrap().to_str().unwrap().to_owned(),
+        "filler".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(
+        names(&disk.dir),
+        expected,
+        "no partial file; the older backup is kept"
+    );
+
+    disk.free();
+    let next = run_once(&store, &schedule, start + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(backups_in(&disk.dir), [(start + Duration::hours(2), next)]);
+}
