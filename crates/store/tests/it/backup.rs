@@ -334,7 +334,7 @@ async fn pg_dump_and_pg_restore_carry_every_row_into_a_fresh_database() {
     let dir = fresh_dir("pg-dump");
     let dump = dir.join("advocate.dump");
     let dump = dump.to_str().unwrap();
-    run(&pg_dump, &["-Fc", "--no-owner", "-f", dump, &source.url]);
+    run(&pg_dump, &["-Fc", "-f", dump, &source.url]);
     run(&pg_restore, &["--no-owner", "-d", &fresh.url, dump]);
 
     let restored = fresh.store().await; // `advocate migrate`: nothing left to apply
