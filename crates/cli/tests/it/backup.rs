@@ -130,6 +130,10 @@ async fn a_backup_taken_under_write_load_holds_every_answer_acknowledged_before_
         assert_eq!(answer.external_id.as_deref(), Some(ext.as_str()));
     }
     let in_backup = restored.answers().count(ws.id).await.unwrap();
+    eprintln!(
+        "{} answers acknowledged before the backup began, {in_backup} in it, {after} in all",
+        before.len()
+    );
     assert!(
         in_backup as usize >= before.len() && in_backup as usize <= after,
         "{in_backup} answers in the backup, {} acknowledged before it, {after} in all",
