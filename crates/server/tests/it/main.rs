@@ -11,6 +11,7 @@ mod access;
 mod alerts;
 mod alerts_kinds;
 mod api;
+mod backups;
 mod browser;
 mod business;
 mod cases;
