@@ -606,6 +606,7 @@ async fn a_digest_tells_the_top_and_rising_themes_to_those_who_see_all_answers()
         ("boss@example.com", Role::Admin, "en"),
         ("kari@example.com", Role::Manager, "nb"),
         ("agent@example.com", Role::Agent, "en"),
+        ("viewer@example.com", Role::Viewer, "en"),
     ] {
         member(&app, email, role, (language, "UTC"), DigestFrequency::Daily).await;
     }
@@ -617,7 +618,7 @@ async fn a_digest_tells_the_top_and_rising_themes_to_those_who_see_all_answers()
             .clone()
     };
     // Nobody has commented yet: no theme section for anyone.
-    assert_eq!(sends(&app, at - Duration::days(1)).await, 3);
+    assert_eq!(sends(&app, at - Duration::days(1)).await, 4);
     let quiet = digests(&app).await;
     for to in ["boss@example.com", "kari@example.com"] {
         let m = of(&quiet, to);
@@ -642,7 +643,7 @@ async fn a_digest_tells_the_top_and_rising_themes_to_those_who_see_all_answers()
     saying(&app, 38, 8, "Fine.", before).await;
     saying(&app, 30, 3, "The delivery was late.", None).await;
     saying(&app, 30, 10, "Friendly staff.", None).await;
-    assert_eq!(sends(&app, at).await, 3);
+    assert_eq!(sends(&app, at).await, 4);
     let mail = digests(&app).await;
     let period = format!(
         "from={}&to={}",
@@ -688,4 +689,12 @@ async fn a_digest_tells_the_top_and_rising_themes_to_those_who_see_all_answers()
         "{}",
         agent.text
     );
+    // A viewer has no comment explorer: the themes link to the dashboard.
+    let viewer = of(&mail, "viewer@example.com");
+    assert!(
+        viewer.text.contains("Delivery and shipping: 30 mentions"),
+        "{}",
+        viewer.text
+    );
+    assert!(!viewer.text.contains("/comments?"), "{}", viewer.text);
 }
