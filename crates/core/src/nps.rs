@@ -24,7 +24,8 @@ use serde::Serialize;
 /// Below this many answers an NPS is flagged as too small a sample to read.
 pub const SMALL_SAMPLE: u64 = 30;
 const Z95: f64 = 1.959_963_984_540_054;
-const SIGNIFICANCE: f64 = 0.05;
+/// A difference is significant below this two-sided p-value (95 %).
+pub(crate) const SIGNIFICANCE: f64 = 0.05;
 
 /// How many answers fell into each category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

@@ -41,6 +41,12 @@ struct StaffCatalog {
     not_significant: &'static str,
     /// {rate} {answered} {sent}
     response_rate: &'static str,
+    themes_top: &'static str,
+    /// {theme} {mentions} {impact}
+    theme_line: &'static str,
+    themes_rising: &'static str,
+    /// {theme} {before} {now}
+    rising_line: &'static str,
     score: &'static str,
     dashboard: &'static str,
     unsubscribe: &'static str,
@@ -78,6 +84,11 @@ const EN: StaffCatalog = StaffCatalog {
     significant: "The change is statistically significant.",
     not_significant: "The change is within the noise: not statistically significant.",
     response_rate: "Response rate: {rate} % ({answered} of {sent} invitations answered).",
+    themes_top: "Top themes by impact on NPS:",
+    theme_line: "{theme}: {mentions} mentions, impact {impact} NPS points",
+    themes_rising:
+        "Rising themes, mentioned by significantly more of those who commented than in the period before:",
+    rising_line: "{theme}: {before} % → {now} % of comments",
     score: "score",
     dashboard: "Open the dashboard",
     unsubscribe: "Unsubscribe from this digest",
@@ -119,6 +130,11 @@ const NB: StaffCatalog = StaffCatalog {
     significant: "Endringen er statistisk signifikant.",
     not_significant: "Endringen er innenfor støyen: ikke statistisk signifikant.",
     response_rate: "Svarprosent: {rate} % ({answered} av {sent} invitasjoner besvart).",
+    themes_top: "Temaene som påvirker NPS mest:",
+    theme_line: "{theme}: {mentions} omtaler, effekt {impact} NPS-poeng",
+    themes_rising:
+        "Temaer på vei opp, nevnt av signifikant flere av dem som kommenterte enn i perioden før:",
+    rising_line: "{theme}: {before} % → {now} % av kommentarene",
     score: "score",
     dashboard: "Åpne dashbordet",
     unsubscribe: "Meld deg av denne oppsummeringen",
@@ -160,6 +176,11 @@ const SV: StaffCatalog = StaffCatalog {
     significant: "Förändringen är statistiskt signifikant.",
     not_significant: "Förändringen ligger inom bruset: inte statistiskt signifikant.",
     response_rate: "Svarsfrekvens: {rate} % ({answered} av {sent} inbjudningar besvarade).",
+    themes_top: "Teman som påverkar NPS mest:",
+    theme_line: "{theme}: {mentions} omnämnanden, påverkan {impact} NPS-poäng",
+    themes_rising:
+        "Teman på uppgång, nämnda av signifikant fler av dem som kommenterade än perioden innan:",
+    rising_line: "{theme}: {before} % → {now} % av kommentarerna",
     score: "betyg",
     dashboard: "Öppna översikten",
     unsubscribe: "Avsluta prenumerationen på sammanfattningen",
@@ -201,6 +222,11 @@ const DA: StaffCatalog = StaffCatalog {
     significant: "Ændringen er statistisk signifikant.",
     not_significant: "Ændringen ligger inden for støjen: ikke statistisk signifikant.",
     response_rate: "Svarprocent: {rate} % ({answered} af {sent} invitationer besvaret).",
+    themes_top: "Temaerne, der påvirker NPS mest:",
+    theme_line: "{theme}: {mentions} omtaler, effekt {impact} NPS-point",
+    themes_rising:
+        "Temaer i vækst, nævnt af signifikant flere af dem, der kommenterede, end i perioden før:",
+    rising_line: "{theme}: {before} % → {now} % af kommentarerne",
     score: "score",
     dashboard: "Åbn oversigten",
     unsubscribe: "Afmeld dette overblik",
@@ -241,6 +267,11 @@ const FI: StaffCatalog = StaffCatalog {
     significant: "Muutos on tilastollisesti merkitsevä.",
     not_significant: "Muutos on satunnaisvaihtelun rajoissa: ei tilastollisesti merkitsevä.",
     response_rate: "Vastausprosentti: {rate} % ({answered}/{sent} kutsuun vastattu).",
+    themes_top: "Aiheet, jotka vaikuttavat NPS:ään eniten:",
+    theme_line: "{theme}: {mentions} mainintaa, vaikutus {impact} NPS-pistettä",
+    themes_rising:
+        "Nousevat aiheet, jotka mainitsee merkitsevästi suurempi osa kommentoijista kuin edellisellä jaksolla:",
+    rising_line: "{theme}: {before} % → {now} % kommenteista",
     score: "pisteet",
     dashboard: "Avaa koontinäyttö",
     unsubscribe: "Peru tämän koosteen tilaus",
@@ -282,6 +313,11 @@ const DE: StaffCatalog = StaffCatalog {
     significant: "Die Veränderung ist statistisch signifikant.",
     not_significant: "Die Veränderung liegt im Rauschen: nicht statistisch signifikant.",
     response_rate: "Antwortquote: {rate} % ({answered} von {sent} Einladungen beantwortet).",
+    themes_top: "Die Themen mit der größten Wirkung auf den NPS:",
+    theme_line: "{theme}: {mentions} Erwähnungen, Wirkung {impact} NPS-Punkte",
+    themes_rising:
+        "Steigende Themen, von signifikant mehr Kommentierenden genannt als im Zeitraum davor:",
+    rising_line: "{theme}: {before} % → {now} % der Kommentare",
     score: "Bewertung",
     dashboard: "Dashboard öffnen",
     unsubscribe: "Diese Übersicht abbestellen",
@@ -323,6 +359,11 @@ const NL: StaffCatalog = StaffCatalog {
     significant: "De verandering is statistisch significant.",
     not_significant: "De verandering valt binnen de ruis: niet statistisch significant.",
     response_rate: "Responspercentage: {rate} % ({answered} van {sent} uitnodigingen beantwoord).",
+    themes_top: "Thema's met de meeste invloed op de NPS:",
+    theme_line: "{theme}: {mentions} vermeldingen, invloed {impact} NPS-punten",
+    themes_rising:
+        "Stijgende thema's, genoemd door significant meer mensen met een opmerking dan in de periode ervoor:",
+    rising_line: "{theme}: {before} % → {now} % van de opmerkingen",
     score: "score",
     dashboard: "Open het dashboard",
     unsubscribe: "Afmelden voor dit overzicht",
@@ -459,6 +500,28 @@ pub struct DigestDetractor {
     pub url: String,
 }
 
+/// A theme a digest lists among the top ones by impact.
+#[derive(Debug, Clone)]
+pub struct DigestTheme {
+    /// Its name in the member's language.
+    pub name: String,
+    pub mentions: u64,
+    /// In NPS points (see [`crate::themes::drivers`]).
+    pub impact: f64,
+    /// The comments that mention it in the period.
+    pub url: String,
+}
+
+/// A rising theme a digest lists (see [`crate::themes::rising`]).
+#[derive(Debug, Clone)]
+pub struct DigestRisingTheme {
+    pub name: String,
+    /// Percentages of commenters, the period before and this one.
+    pub previous_share: f64,
+    pub share: f64,
+    pub url: String,
+}
+
 /// Everything a digest says, gathered by the store for one member and period.
 #[derive(Debug, Clone)]
 pub struct DigestFacts {
@@ -477,6 +540,10 @@ pub struct DigestFacts {
     pub previous_nps: NpsCounts,
     pub invitations_sent: u64,
     pub invitations_answered: u64,
+    /// What customers talk about: none for a member who sees only their own cases, or
+    /// when no comment of the period mentions a theme.
+    pub top_themes: Vec<DigestTheme>,
+    pub rising_themes: Vec<DigestRisingTheme>,
     pub dashboard_url: String,
     pub unsubscribe_url: String,
 }
@@ -504,8 +571,8 @@ fn points(x: f64) -> String {
 }
 
 /// The digest of one member for one period, in their language: cases, new detractors,
-/// NPS with its change and whether that change is significant, the response rate, and
-/// links to the dashboard and to unsubscribe.
+/// NPS with its change and whether that change is significant, the response rate, the top
+/// and the rising themes, and links to the dashboard and to unsubscribe.
 pub fn digest(lang: &Language, f: &DigestFacts) -> EmailContent {
     let c = catalog(lang);
     let workspace = [("workspace", f.workspace.as_str())];
@@ -608,6 +675,8 @@ pub fn digest(lang: &Language, f: &DigestFacts) -> EmailContent {
         );
     }
 
+    themes(&mut b, c, f);
+
     b.links(&[(c.dashboard, f.dashboard_url.as_str())]);
     b.para(c.why, &[]);
     b.links(&[(c.unsubscribe, f.unsubscribe_url.as_str())]);
@@ -617,6 +686,44 @@ pub fn digest(lang: &Language, f: &DigestFacts) -> EmailContent {
         c.digest_subject_daily
     };
     b.finish(fill(subject, &workspace))
+}
+
+/// The top and the rising themes, each a list under its title; left out when empty.
+fn themes(b: &mut Body, c: &StaffCatalog, f: &DigestFacts) {
+    let top: Vec<(String, String)> = f
+        .top_themes
+        .iter()
+        .map(|t| {
+            let (mentions, impact) = (t.mentions.to_string(), format!("{:+.1}", t.impact));
+            let values = [
+                ("theme", t.name.as_str()),
+                ("mentions", &mentions),
+                ("impact", &impact),
+            ];
+            (fill(c.theme_line, &values), t.url.clone())
+        })
+        .collect();
+    if !top.is_empty() {
+        b.para(c.themes_top, &[]);
+        b.list(&top);
+    }
+    let rising: Vec<(String, String)> = f
+        .rising_themes
+        .iter()
+        .map(|t| {
+            let (before, now) = (points(t.previous_share), points(t.share));
+            let values = [
+                ("theme", t.name.as_str()),
+                ("before", &before),
+                ("now", &now),
+            ];
+            (fill(c.rising_line, &values), t.url.clone())
+        })
+        .collect();
+    if !rising.is_empty() {
+        b.para(c.themes_rising, &[]);
+        b.list(&rising);
+    }
 }
 
 impl Body {
@@ -685,6 +792,8 @@ mod tests {
             previous_nps: NpsCounts::new(1, 1, 8),
             invitations_sent: 4,
             invitations_answered: 1,
+            top_themes: Vec::new(),
+            rising_themes: Vec::new(),
             dashboard_url: "http://x/dashboard".into(),
             unsubscribe_url: "http://x/digest/unsubscribe/t".into(),
         }
@@ -704,6 +813,44 @@ mod tests {
         let nb = digest(&Language::new("nb").unwrap(), &facts());
         assert!(nb.text.contains("Dine åpne saker: 2"), "{}", nb.text);
         assert!(nb.text.contains("statistisk signifikant"), "{}", nb.text);
+    }
+
+    #[test]
+    fn themes_come_in_every_language_and_only_when_there_are_some() {
+        let mut f = facts();
+        f.top_themes = vec![DigestTheme {
+            name: "Billing <&>".into(),
+            mentions: 42,
+            impact: -5.26,
+            url: "http://x/comments?theme=billing&from=2026-03-01&to=2026-03-02".into(),
+        }];
+        f.rising_themes = vec![DigestRisingTheme {
+            name: "Delivery".into(),
+            previous_share: 10.0,
+            share: 30.4,
+            url: "http://x/comments?theme=delivery".into(),
+        }];
+        let mut titles = std::collections::BTreeSet::new();
+        for lang in crate::i18n::SUPPORTED {
+            let c = catalog(&Language::new(lang).unwrap());
+            let mail = digest(&Language::new(lang).unwrap(), &f);
+            for title in [c.themes_top, c.themes_rising] {
+                assert!(mail.text.contains(title), "{lang}: {}", mail.text);
+                assert!(titles.insert(title), "{lang}: {title} twice");
+            }
+            assert!(mail.text.contains("Billing <&>: 42") && mail.text.contains("-5.3"));
+            assert!(
+                mail.html.contains("Billing &lt;&amp;&gt;: 42"),
+                "{}",
+                mail.html
+            );
+            assert!(mail.text.contains("Delivery: 10 % → 30 %"), "{}", mail.text);
+            assert!(mail
+                .html
+                .contains("href=\"http://x/comments?theme=billing&amp;from="));
+            let none = digest(&Language::new(lang).unwrap(), &facts());
+            assert!(!none.text.contains(c.themes_top) && !none.text.contains(c.themes_rising));
+        }
     }
 
     #[test]

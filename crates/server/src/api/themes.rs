@@ -2,8 +2,9 @@
 //! /api/v1/themes/edits` (one taxonomy edit; re-tagging starts in the background),
 //! `GET /api/v1/themes/retag` (its progress) and `GET /api/v1/themes/report` (per theme:
 //! mentions, NPS of mentioners and others, difference and impact with 95 % intervals,
-//! sentiment, monthly trend, concentration; ranked by impact), `GET
-//! /api/v1/themes/emerging` (recurring phrases no theme covers) and `POST
+//! sentiment, monthly trend, concentration; ranked by impact), `GET /api/v1/themes/rising`
+//! (themes a significantly larger share of commenters mention than in the period before),
+//! `GET /api/v1/themes/emerging` (recurring phrases no theme covers) and `POST
 //! /api/v1/themes/emerging/promote` (one of them made a theme).
 
 use super::json::ApiJson;
@@ -26,7 +27,7 @@ use utoipa::{IntoParams, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(taxonomy, edit, retag, report, emerging, promote),
+    paths(taxonomy, edit, retag, report, rising, emerging, promote),
     components(schemas(Promote)),
     tags((name = "themes", description = "What customers write about: the themes comments are \
         tagged with (built-in, edited per workspace), and what each does to NPS."))
@@ -39,6 +40,7 @@ pub fn routes() -> Routes {
         .post("/api/v1/themes/edits", Key(Configure), edit)
         .get("/api/v1/themes/retag", Key(Dashboards), retag)
         .get("/api/v1/themes/report", Key(Dashboards), report)
+        .get("/api/v1/themes/rising", Key(Dashboards), rising)
         .get("/api/v1/themes/emerging", Key(Dashboards), emerging)
         .post("/api/v1/themes/emerging/promote", Key(Configure), promote)
 }
@@ -122,6 +124,36 @@ pub async fn report(
     caller: ApiCaller,
     params: Result<Query<ReportParams>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
+    let q = theme_query(&state, &caller, params).await?;
+    Ok(Json(json!(state.store.themes().report(&q).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/themes/rising", operation_id = "getRisingThemes", tag = "themes",
+    params(ReportParams), security(("api_key" = [])),
+    responses((status = 200, description = "the themes a significantly larger share of \
+        commenters mention in the period than in the period of the same length just before \
+        (two-proportion z-test at 95 %, at least 5 mentions now), largest rise first: `theme`, \
+        `mentions`, `commenters`, `previous_mentions`, `previous_commenters`, \
+        `previous_share` and `share` (percent of commenters), `change` (points), `z`, \
+        `p_value`, `significant`, `rising`", body = Value),
+        (status = 400, description = "bad parameter", body = Problem),
+        (status = 404, description = "no such survey", body = Problem)))]
+pub async fn rising(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    params: Result<Query<ReportParams>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let q = theme_query(&state, &caller, params).await?;
+    Ok(Json(json!(state.store.themes().rising(&q).await?)))
+}
+
+/// The report's parameters read into a query: 90 days up to today by default, the survey
+/// by slug (another workspace's is not found).
+async fn theme_query(
+    state: &AppState,
+    caller: &ApiCaller,
+    params: Result<Query<ReportParams>, QueryRejection>,
+) -> ApiResult<ThemeQuery> {
     let Query(p) = params.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let to = day("to", p.to.as_deref(), Utc::now().date_naive())?;
     let from = day("from", p.from.as_deref(), to - Duration::days(89))?;
@@ -140,15 +172,14 @@ pub async fn report(
                 .id,
         ),
     };
-    let q = ThemeQuery {
+    Ok(ThemeQuery {
         workspace_id: caller.workspace_id,
         from: from.and_time(chrono::NaiveTime::MIN).and_utc(),
         to: (to + Duration::days(1))
             .and_time(chrono::NaiveTime::MIN)
             .and_utc(),
         survey_id,
-    };
-    Ok(Json(json!(state.store.themes().report(&q).await?)))
+    })
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

@@ -380,7 +380,7 @@ pub async fn show(
     let health = store.cases().health(ws.id, since).await?;
     let response_rates = response_rates(store, &scope, since, &surveys, &survey_ids).await?;
     let setup_warnings = setup_warnings(store, &user).await?;
-    let (themes_svg, top_themes) = talked_about(store, &scope, &surveys).await?;
+    let themes = talked_about(store, &scope, &surveys).await?;
     let score_name = if enps { "eNPS" } else { "NPS" };
     let segment_title = format!(
         "{score_name} by {}",
@@ -426,32 +426,57 @@ pub async fn show(
         closed_loop: ClosedLoopCard::from_health(&health),
         response_rates,
         setup_warnings,
-        themes_svg,
-        top_themes,
+        themes_svg: themes.svg,
+        top_themes: themes.top,
+        rising_themes: themes.rising,
     })
 }
 
+/// What the "What customers talk about" card shows.
+struct TalkedAbout {
+    svg: String,
+    /// The top themes by impact: (explorer link, text).
+    top: Vec<(String, String)>,
+    /// The rising themes: (explorer link, text).
+    rising: Vec<(String, String)>,
+}
+
+/// The comment explorer showing a theme's comments of the dashboard's period and survey.
+fn explorer_href(theme: &str, scope: &Scope) -> String {
+    let mut href = format!("/comments?theme={}", encode(theme));
+    if let Some(from) = scope.from {
+        href.push_str(&format!("&from={from}&to={}", scope.today));
+    }
+    if let Some(slug) = &scope.survey {
+        href.push_str(&format!("&survey={}", encode(slug)));
+    }
+    href
+}
+
 /// "What customers talk about": the period's top themes by impact (bars with 95 %
-/// whiskers), each with a link to its comments; the store applies eNPS anonymity.
+/// whiskers) and the themes rising against the period before (none for all time), each
+/// with a link to its comments; the store applies eNPS anonymity.
 async fn talked_about(
     store: &advocate_store::Store,
     scope: &Scope,
     surveys: &[advocate_store::models::Survey],
-) -> Result<(String, Vec<(String, String)>), ApiError> {
+) -> Result<TalkedAbout, ApiError> {
     let survey_id = match &scope.survey {
         Some(slug) => surveys.iter().find(|s| &s.slug == slug).map(|s| s.id),
         None => None,
     };
     let day = |d: NaiveDate| d.and_time(chrono::NaiveTime::MIN).and_utc();
-    let report = store
-        .themes()
-        .report(&advocate_store::themes::report::ThemeQuery {
-            workspace_id: scope.workspace_id,
-            from: day(scope.from.unwrap_or_default()),
-            to: day(scope.today + chrono::Duration::days(1)),
-            survey_id,
-        })
-        .await?;
+    let q = advocate_store::themes::report::ThemeQuery {
+        workspace_id: scope.workspace_id,
+        from: day(scope.from.unwrap_or_default()),
+        to: day(scope.today + chrono::Duration::days(1)),
+        survey_id,
+    };
+    let report = store.themes().report(&q).await?;
+    let rising = match scope.from {
+        Some(_) => store.themes().rising(&q).await?,
+        None => Vec::new(),
+    };
     let top: Vec<_> = report.drivers.iter().take(6).collect();
     let rows: Vec<charts::BreakdownRow> = top
         .iter()
@@ -475,7 +500,7 @@ async fn talked_about(
                 "not significant"
             };
             (
-                d.key.theme.clone(),
+                explorer_href(&d.key.theme, scope),
                 format!(
                     "{} · {} mentions · {note}",
                     d.key.theme.replace('_', " "),
@@ -484,8 +509,23 @@ async fn talked_about(
             )
         })
         .collect();
-    Ok((
-        charts::breakdown_titled("Impact on NPS by theme", &rows),
-        links,
-    ))
+    let rising = rising
+        .iter()
+        .map(|r| {
+            (
+                explorer_href(&r.theme, scope),
+                format!(
+                    "{}: {:.0} % → {:.0} % of comments",
+                    r.theme.replace('_', " "),
+                    r.change.previous_share,
+                    r.change.share
+                ),
+            )
+        })
+        .collect();
+    Ok(TalkedAbout {
+        svg: charts::breakdown_titled("Impact on NPS by theme", &rows),
+        top: links,
+        rising,
+    })
 }

@@ -504,8 +504,11 @@ pub struct DashboardPage {
     pub setup_warnings: Vec<String>,
     /// "What customers talk about": the top themes' impact bars with whiskers.
     pub themes_svg: String,
-    /// The top themes, each a link to its comments: (key, text).
+    /// The top themes, each a link to its comments of the period: (href, text).
     pub top_themes: Vec<(String, String)>,
+    /// Themes a significantly larger share of commenters mention than in the period
+    /// before: (href, text).
+    pub rising_themes: Vec<(String, String)>,
 }
 
 /// One survey on one channel in the dashboard's response-rate card.

@@ -578,3 +578,123 @@ async fn preferences_and_digest_through_the_api_and_the_account_page() {
         (DigestFrequency::Daily, 6)
     );
 }
+
+/// `count` answers to "rel" scored `score` saying `comment`, at `when` (now if `None`).
+async fn saying(
+    app: &TestApp,
+    count: usize,
+    score: u8,
+    comment: &str,
+    when: Option<DateTime<Utc>>,
+) {
+    for _ in 0..count {
+        let mut body =
+            json!({"survey": "rel", "score": score, "comment": comment, "language": "en"});
+        if let Some(when) = when {
+            body["answered_at"] = json!(when.to_rfc3339());
+        }
+        let r = app.answer(body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_digest_tells_the_top_and_rising_themes_to_those_who_see_all_answers() {
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    for (email, role, language) in [
+        ("boss@example.com", Role::Admin, "en"),
+        ("kari@example.com", Role::Manager, "nb"),
+        ("agent@example.com", Role::Agent, "en"),
+        ("viewer@example.com", Role::Viewer, "en"),
+    ] {
+        member(&app, email, role, (language, "UTC"), DigestFrequency::Daily).await;
+    }
+    let at = next_local(Tz::UTC, 8, Utc::now(), false);
+    let of = |mail: &[EmailMessage], to: &str| {
+        mail.iter()
+            .find(|m| m.to == to)
+            .unwrap_or_else(|| panic!("a digest to {to} in {mail:?}"))
+            .clone()
+    };
+    // Nobody has commented yet: no theme section for anyone.
+    assert_eq!(sends(&app, at - Duration::days(1)).await, 4);
+    let quiet = digests(&app).await;
+    for to in ["boss@example.com", "kari@example.com"] {
+        let m = of(&quiet, to);
+        for words in [
+            "Top themes",
+            "Rising themes",
+            "påvirker NPS",
+            "Temaer på vei opp",
+        ] {
+            assert!(
+                !m.text.contains(words) && !m.html.contains(words),
+                "{to}: {}",
+                m.text
+            );
+        }
+    }
+
+    // The day before: 2 of 40 commenters mention delivery. This day: 30 of 60 do (scored
+    // low), and 30 praise the staff: both ranked by impact, and delivery is rising.
+    let before = Some(at - Duration::hours(36));
+    saying(&app, 2, 3, "The delivery was late.", before).await;
+    saying(&app, 38, 8, "Fine.", before).await;
+    saying(&app, 30, 3, "The delivery was late.", None).await;
+    saying(&app, 30, 10, "Friendly staff.", None).await;
+    assert_eq!(sends(&app, at).await, 4);
+    let mail = digests(&app).await;
+    let period = format!(
+        "from={}&to={}",
+        (at - Duration::days(1)).date_naive(),
+        at.date_naive()
+    );
+    let boss = of(&mail, "boss@example.com");
+    let delivery = format!("/comments?theme=delivery&{period}");
+    for words in [
+        "Top themes by impact on NPS:",
+        "Delivery and shipping: 30 mentions, impact -",
+        "Staff friendliness: 30 mentions, impact +",
+        "Rising themes",
+        "Delivery and shipping: 5 % → 50 % of comments",
+        delivery.as_str(),
+    ] {
+        assert!(boss.text.contains(words), "{words} in {}", boss.text);
+    }
+    assert!(
+        boss.html.contains(&delivery.replace('&', "&amp;")),
+        "{}",
+        boss.html
+    );
+    assert!(
+        boss.html.contains("5 % → 50 % of comments</a>"),
+        "{}",
+        boss.html
+    );
+    let kari = of(&mail, "kari@example.com");
+    for words in [
+        "Temaene som påvirker NPS mest:",
+        "Levering og frakt: 30 omtaler",
+        "Temaer på vei opp",
+        "Levering og frakt: 5 % → 50 % av kommentarene",
+    ] {
+        assert!(kari.text.contains(words), "{words} in {}", kari.text);
+        assert!(kari.html.contains(words), "{words} in {}", kari.html);
+    }
+    // An agent sees only their own cases: no themes.
+    let agent = of(&mail, "agent@example.com");
+    assert!(
+        !agent.text.contains("themes") && !agent.text.contains("Delivery"),
+        "{}",
+        agent.text
+    );
+    // A viewer has no comment explorer: the themes link to the dashboard.
+    let viewer = of(&mail, "viewer@example.com");
+    assert!(
+        viewer.text.contains("Delivery and shipping: 30 mentions"),
+        "{}",
+        viewer.text
+    );
+    assert!(!viewer.text.contains("/comments?"), "{}", viewer.text);
+}

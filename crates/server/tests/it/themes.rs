@@ -289,3 +289,130 @@ async fn themes_pages_show_edit_and_promote() {
             .any(|x| x["key"] == "smart_meter_reading"));
     }
 }
+
+/// Rising themes on every backend: 2 of 40 commenters mentioned delivery 30–59 days ago,
+/// 16 of 40 do today. The dashboard's 30-day card lists it (then → now, linked to its
+/// comments of the period), `/api/v1/themes/rising` returns it, a hostile workspace's key
+/// sees nothing, and bad parameters are refused.
+#[tokio::test]
+async fn rising_themes_on_the_dashboard_and_the_api() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        app.survey("rel", None).await;
+        let now = chrono::Utc::now();
+        let before = (now - chrono::Duration::days(45)).to_rfc3339();
+        let today = now.to_rfc3339();
+        for (count, score, comment, when) in [
+            (2, 3, "The delivery was late.", &before),
+            (38, 8, "Fine.", &before),
+            (16, 3, "The delivery was late.", &today),
+            (24, 8, "Fine.", &today),
+        ] {
+            for _ in 0..count {
+                let r = app
+                    .answer(json!({"survey": "rel", "score": score, "comment": comment,
+                        "language": "en", "answered_at": when}))
+                    .await;
+                assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+            }
+        }
+        let (to, from) = (
+            now.date_naive(),
+            now.date_naive() - chrono::Duration::days(29),
+        );
+        let cookie = app.sign_in().await;
+        let dashboard = app
+            .http
+            .get(app.url("/dashboard?period=30d"))
+            .header(reqwest::header::COOKIE, cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(dashboard.contains("Rising themes"), "{dashboard}");
+        // Askama escapes & in attributes as &#38;.
+        let href = format!("/comments?theme=delivery&#38;from={from}&#38;to={to}");
+        assert!(
+            dashboard.contains(&format!(
+                "<a href=\"{href}\">delivery: 5 % → 40 % of comments</a>"
+            )),
+            "{dashboard}"
+        );
+
+        let path = format!("/api/v1/themes/rising?from={from}&to={to}");
+        let (status, body) = get(&app, &path).await;
+        assert_eq!(status, 200, "{body}");
+        let rising = body.as_array().unwrap();
+        assert_eq!(rising.len(), 1, "{body}");
+        let r = &rising[0];
+        assert_eq!(r["theme"], "delivery");
+        assert_eq!(
+            (r["mentions"].clone(), r["commenters"].clone()),
+            (json!(16), json!(40))
+        );
+        assert_eq!(r["previous_mentions"], 2);
+        close(&r["previous_share"], 5.0);
+        close(&r["share"], 40.0);
+        close(&r["change"], 35.0);
+        // p̂ = 18/80, z = .35 / √(.225 · .775 · (1/40 + 1/40)).
+        close(&r["z"], 0.35 / (0.225f64 * 0.775 * 0.05).sqrt());
+        assert_eq!(
+            (r["significant"].clone(), r["rising"].clone()),
+            (json!(true), json!(true))
+        );
+        // The period before alone: nothing before it, so nothing rises.
+        let earlier = format!(
+            "/api/v1/themes/rising?from={}&to={}",
+            from - chrono::Duration::days(30),
+            from - chrono::Duration::days(1)
+        );
+        assert_eq!(get(&app, &earlier).await, (200, json!([])));
+
+        for (query, status, expect) in [
+            ("?to=2026-02-30", 400, "to must be YYYY-MM-DD"),
+            ("?from=2026-03-02&to=2026-03-01", 400, "after"),
+            ("?survey=nope", 404, "no survey"),
+            ("?theme=delivery", 400, "unknown field"),
+        ] {
+            let r = app
+                .get(&format!("/api/v1/themes/rising{query}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), status, "{query}");
+            let detail = problem(r).await;
+            assert!(detail.contains(expect), "{query}: {detail}");
+        }
+
+        let (_, doc) = get(&app, "/openapi.json").await;
+        assert!(
+            doc["paths"]["/api/v1/themes/rising"]["get"].is_object(),
+            "described in OpenAPI"
+        );
+        let rival = app
+            .store
+            .workspaces()
+            .create("rival", "Rival", &advocate_core::Language::english())
+            .await
+            .unwrap();
+        let (_, key) = app
+            .store
+            .api_keys()
+            .create(rival.id, "rival")
+            .await
+            .unwrap();
+        let theirs: Value = app
+            .http
+            .get(app.url(&path))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(theirs, json!([]));
+    }
+}

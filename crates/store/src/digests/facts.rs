@@ -1,14 +1,19 @@
 //! What one digest says, read for its member and period: their cases (an agent's own,
 //! everyone else's the workspace's), new detractors in that scope, NPS of the period and
-//! of the one before, and the response rate of the invitations sent in it.
+//! of the one before, the response rate of the invitations sent in it, and what customers
+//! talk about (the top and the rising themes; not for an agent, who sees only their own).
 
 use super::DueDigest;
 use crate::closed_loop::cases::CaseFilter;
+use crate::themes::report::ThemeQuery;
 use crate::Digests;
 use crate::{to_ts, Result};
 use advocate_core::case::CaseStatus;
-use advocate_core::messages::staff::{DigestCase, DigestDetractor, DigestFacts};
-use advocate_core::NpsCounts;
+use advocate_core::messages::staff::{
+    DigestCase, DigestDetractor, DigestFacts, DigestRisingTheme, DigestTheme,
+};
+use advocate_core::themes::Lang;
+use advocate_core::{NpsCounts, Permission};
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
@@ -16,6 +21,8 @@ use sqlx::Row;
 pub const LISTED_CASES: u32 = 10;
 /// How many new detractors a digest lists.
 pub const LISTED_DETRACTORS: i64 = 5;
+/// How many top themes, and how many rising ones, a digest lists.
+pub const LISTED_THEMES: usize = 3;
 
 impl Digests<'_> {
     /// The facts of `digest`'s email for the period ending at `now`; the unsubscribe
@@ -75,6 +82,10 @@ impl Digests<'_> {
         .bind(to_ts(now))
         .fetch_one(&self.store.pool)
         .await?;
+        let (top_themes, rising_themes) = match own {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => self.themes(digest, from, now, &base).await?,
+        };
 
         Ok(DigestFacts {
             workspace,
@@ -103,9 +114,76 @@ impl Digests<'_> {
             previous_nps,
             invitations_sent: u64::try_from(sent).unwrap_or(0),
             invitations_answered: u64::try_from(answered).unwrap_or(0),
+            top_themes,
+            rising_themes,
             dashboard_url: format!("{base}/dashboard"),
             unsubscribe_url,
         })
+    }
+
+    /// The NPS surveys' top themes of `[from, to)` (ranked by impact, small groups left
+    /// out) and rising themes, named in the member's language, each linked to its comments
+    /// of the period in the explorer — or to the dashboard for a viewer, who has no explorer.
+    async fn themes(
+        &self,
+        digest: &DueDigest,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        base: &str,
+    ) -> Result<(Vec<DigestTheme>, Vec<DigestRisingTheme>)> {
+        let q = ThemeQuery {
+            workspace_id: digest.workspace_id,
+            from,
+            to,
+            survey_id: None,
+        };
+        let themes = self.store.themes();
+        let (report, rising, taxonomy) = tokio::try_join!(
+            themes.report(&q),
+            themes.rising(&q),
+            themes.taxonomy(digest.workspace_id)
+        )?;
+        let lang = Lang::parse(&digest.language).unwrap_or(Lang::En);
+        let name = |key: &str| {
+            taxonomy
+                .taxonomy
+                .theme(key)
+                .map_or(key, |t| t.name(lang))
+                .to_owned()
+        };
+        let url = |key: &str| match digest.role.grants(Permission::ReadCustomers) {
+            true => format!(
+                "{base}/comments?theme={key}&from={}&to={}",
+                from.date_naive(),
+                to.date_naive()
+            ),
+            false => format!("{base}/dashboard"),
+        };
+        let top = report
+            .drivers
+            .iter()
+            .filter(|d| d.rank.is_some())
+            .take(LISTED_THEMES)
+            .filter_map(|d| {
+                Some(DigestTheme {
+                    name: name(&d.key.theme),
+                    mentions: d.key.mentions,
+                    impact: d.driver.impact?,
+                    url: url(&d.key.theme),
+                })
+            })
+            .collect();
+        let rising = rising
+            .iter()
+            .take(LISTED_THEMES)
+            .map(|r| DigestRisingTheme {
+                name: name(&r.theme),
+                previous_share: r.change.previous_share,
+                share: r.change.share,
+                url: url(&r.theme),
+            })
+            .collect();
+        Ok((top, rising))
     }
 
     /// Detractors (NPS surveys only: eNPS answers stay anonymous) that arrived in

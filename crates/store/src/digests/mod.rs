@@ -13,7 +13,7 @@ mod send;
 
 pub use crate::delivery::links::digest_membership_of_token;
 pub use due::DueDigest;
-pub use facts::{LISTED_CASES, LISTED_DETRACTORS};
+pub use facts::{LISTED_CASES, LISTED_DETRACTORS, LISTED_THEMES};
 
 use crate::Digests;
 use crate::{Result, StoreError};

@@ -1,10 +1,12 @@
 //! What customers write about, stored: each comment's themes and sentiment (written with
 //! the answer, see [`tagging`]), the workspace's changes to the built-in taxonomy, the
-//! background re-tagging after a change ([`retag`]) and the theme report ([`report`]).
+//! background re-tagging after a change ([`retag`]), the theme report ([`report`]) and the
+//! themes on the rise ([`rising`]).
 
 pub mod emerging;
 pub mod report;
 pub mod retag;
+pub mod rising;
 pub(crate) mod tagging;
 
 /// The sentiment of a hand-removed theme's row in `answer_themes`: the tagger's theme

@@ -11,7 +11,7 @@ use super::REMOVED;
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::nps::{CiMethod, Interval, NpsCounts};
 use advocate_core::period::date_of_day;
-use advocate_core::themes::{rank, Driver, Ranked};
+use advocate_core::themes::{rank, Driver, Ranked, Taxonomy};
 use advocate_core::SurveyKind;
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
@@ -81,6 +81,18 @@ pub struct ThemeReport {
 /// Concentration values kept per dimension.
 const TOP: usize = 3;
 
+/// eNPS: a group of `n` answers (none is no group) below the minimum size is withheld.
+pub(super) fn withheld(floor: Option<u32>, n: u64) -> bool {
+    floor.is_some_and(|min| n > 0 && n < u64::from(min))
+}
+
+/// A row's theme as it reads now: tags of a merged theme count as the theme it went into.
+fn resolved(taxonomy: &Taxonomy, row: &AnyRow) -> Result<String> {
+    Ok(taxonomy
+        .resolve(&row.try_get::<String, _>("theme")?)
+        .to_owned())
+}
+
 fn counts(row: &AnyRow) -> Result<NpsCounts> {
     let n: i64 = row.try_get("n")?;
     let p: i64 = row.try_get("promoters")?;
@@ -92,71 +104,74 @@ const COUNTS: &str = "COUNT(*) AS n, \
      COALESCE(SUM(CASE WHEN a.score >= 9 THEN 1 ELSE 0 END), 0) AS promoters, \
      COALESCE(SUM(CASE WHEN a.score <= 6 THEN 1 ELSE 0 END), 0) AS detractors";
 
-impl Themes<'_> {
-    /// The theme report and driver ranking for `q`.
-    #[tracing::instrument(name = "themes.report", level = "debug", skip_all, fields(workspace = q.workspace_id))]
-    pub async fn report(&self, q: &ThemeQuery) -> Result<ThemeReport> {
-        let floor = self.anonymity_floor(q).await?;
-        // $1 workspace, $2 from, $3 to, $4 survey (or none: every NPS survey).
-        let surveys = match q.survey_id {
-            Some(_) => "a.survey_id = $4",
-            None => {
-                "a.survey_id IN (SELECT id FROM surveys WHERE workspace_id = $1 \
-                     AND kind = 'nps') AND $4 IS NULL"
-            }
-        };
-        let within = format!(
-            "a.workspace_id = $1 AND a.answered_at >= $2 AND a.answered_at < $3 AND {surveys}"
-        );
-        fn bind<'q>(
-            sql: &'q str,
-            q: &ThemeQuery,
-        ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-            sqlx::query(sql)
-                .bind(q.workspace_id)
-                .bind(to_ts(q.from))
-                .bind(to_ts(q.to))
-                .bind(q.survey_id)
+/// The answers of `q`: `$1` workspace, `$2` from, `$3` to, `$4` survey (or none: every NPS
+/// survey).
+fn within(q: &ThemeQuery) -> String {
+    let surveys = match q.survey_id {
+        Some(_) => "a.survey_id = $4",
+        None => {
+            "a.survey_id IN (SELECT id FROM surveys WHERE workspace_id = $1 \
+                 AND kind = 'nps') AND $4 IS NULL"
         }
+    };
+    format!("a.workspace_id = $1 AND a.answered_at >= $2 AND a.answered_at < $3 AND {surveys}")
+}
+
+fn bind<'q>(
+    sql: &'q str,
+    q: &ThemeQuery,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    sqlx::query(sql)
+        .bind(q.workspace_id)
+        .bind(to_ts(q.from))
+        .bind(to_ts(q.to))
+        .bind(q.survey_id)
+}
+
+/// The tagged answers of `q` (hand-removed themes left out), for `FROM` … `WHERE`.
+fn tagged(q: &ThemeQuery) -> String {
+    format!(
+        "FROM answer_themes t JOIN answers a ON a.id = t.answer_id \
+         WHERE t.workspace_id = $1 AND t.sentiment <> '{REMOVED}' AND {}",
+        within(q)
+    )
+}
+
+/// What the report and the rising themes both start from: all answers of the query, how
+/// many commented, and per theme (merged themes read as the theme they went into) its
+/// mentioners and their sentiment.
+pub(super) struct Counted {
+    pub all: NpsCounts,
+    pub commenters: u64,
+    pub per: BTreeMap<String, (NpsCounts, SentimentSplit)>,
+    pub taxonomy: Taxonomy,
+}
+
+impl Themes<'_> {
+    /// Counts the answers of `q` and their themes.
+    pub(super) async fn counted(&self, q: &ThemeQuery) -> Result<Counted> {
         let pool = &self.store.pool;
         let total_sql = format!(
             "SELECT {COUNTS}, COALESCE(SUM(CASE WHEN a.comment IS NOT NULL AND a.comment <> '' \
-             THEN 1 ELSE 0 END), 0) AS commenters FROM answers a WHERE {within}"
-        );
-        let total_row = bind(&total_sql, q).fetch_one(pool).await?;
-        let all = counts(&total_row)?;
-        let commenters = total_row.try_get::<i64, _>("commenters")? as u64;
-        let join = format!(
-            "FROM answer_themes t JOIN answers a ON a.id = t.answer_id \
-             WHERE t.workspace_id = $1 AND t.sentiment <> '{REMOVED}' AND {within}"
+             THEN 1 ELSE 0 END), 0) AS commenters FROM answers a WHERE {}",
+            within(q)
         );
         let themes_sql = format!(
             "SELECT t.theme, {COUNTS}, \
              COALESCE(SUM(CASE WHEN t.sentiment = 'positive' THEN 1 ELSE 0 END), 0) AS pos, \
              COALESCE(SUM(CASE WHEN t.sentiment = 'negative' THEN 1 ELSE 0 END), 0) AS neg \
-             {join} GROUP BY t.theme"
+             {} GROUP BY t.theme",
+            tagged(q)
         );
-        let months_sql = format!("SELECT t.theme, a.day, {COUNTS} {join} GROUP BY t.theme, a.day");
-        let places_sql = format!(
-            "SELECT t.theme, a.touchpoint, a.channel, COUNT(*) AS n {join} \
-             GROUP BY t.theme, a.touchpoint, a.channel"
-        );
-        let (themes, days, places, taxonomy) = tokio::try_join!(
+        let (total_row, themes, taxonomy) = tokio::try_join!(
+            async { Ok::<_, StoreError>(bind(&total_sql, q).fetch_one(pool).await?) },
             async { Ok::<_, StoreError>(bind(&themes_sql, q).fetch_all(pool).await?) },
-            async { Ok::<_, StoreError>(bind(&months_sql, q).fetch_all(pool).await?) },
-            async { Ok::<_, StoreError>(bind(&places_sql, q).fetch_all(pool).await?) },
             self.taxonomy(q.workspace_id),
         )?;
         let taxonomy = taxonomy.taxonomy;
-        // Tags of a merged theme count as the theme it was merged into.
-        let key = |row: &AnyRow| -> Result<String> {
-            Ok(taxonomy
-                .resolve(&row.try_get::<String, _>("theme")?)
-                .to_owned())
-        };
         let mut per: BTreeMap<String, (NpsCounts, SentimentSplit)> = BTreeMap::new();
         for row in &themes {
-            let (c, s) = per.entry(key(row)?).or_default();
+            let (c, s) = per.entry(resolved(&taxonomy, row)?).or_default();
             c.merge(&counts(row)?);
             let (pos, neg): (i64, i64) = (row.try_get("pos")?, row.try_get("neg")?);
             let n: i64 = row.try_get("n")?;
@@ -164,6 +179,37 @@ impl Themes<'_> {
             s.negative += neg as u64;
             s.neutral += (n - pos - neg) as u64;
         }
+        Ok(Counted {
+            all: counts(&total_row)?,
+            commenters: total_row.try_get::<i64, _>("commenters")? as u64,
+            per,
+            taxonomy,
+        })
+    }
+
+    /// The theme report and driver ranking for `q`.
+    #[tracing::instrument(name = "themes.report", level = "debug", skip_all, fields(workspace = q.workspace_id))]
+    pub async fn report(&self, q: &ThemeQuery) -> Result<ThemeReport> {
+        let floor = self.anonymity_floor(q).await?;
+        let pool = &self.store.pool;
+        let join = tagged(q);
+        let months_sql = format!("SELECT t.theme, a.day, {COUNTS} {join} GROUP BY t.theme, a.day");
+        let places_sql = format!(
+            "SELECT t.theme, a.touchpoint, a.channel, COUNT(*) AS n {join} \
+             GROUP BY t.theme, a.touchpoint, a.channel"
+        );
+        let (counted, days, places) = tokio::try_join!(
+            self.counted(q),
+            async { Ok::<_, StoreError>(bind(&months_sql, q).fetch_all(pool).await?) },
+            async { Ok::<_, StoreError>(bind(&places_sql, q).fetch_all(pool).await?) },
+        )?;
+        let Counted {
+            all,
+            commenters,
+            per,
+            taxonomy,
+        } = counted;
+        let key = |row: &AnyRow| resolved(&taxonomy, row);
         let mut months: BTreeMap<(String, String), NpsCounts> = BTreeMap::new();
         for row in &days {
             let date = date_of_day(row.try_get::<i64, _>("day")? as i32);
@@ -184,7 +230,7 @@ impl Themes<'_> {
                 }
             }
         }
-        let too_few = |n: u64| floor.is_some_and(|min| n > 0 && n < u64::from(min));
+        let too_few = |n: u64| withheld(floor, n);
         let mut suppressed = false;
         let mut drivers = Vec::new();
         for (theme, (mentioners, sentiment)) in per {
@@ -253,7 +299,7 @@ impl Themes<'_> {
 
     /// For an eNPS survey, the workspace's minimum group size; `None` otherwise. A survey
     /// of another workspace is not found.
-    async fn anonymity_floor(&self, q: &ThemeQuery) -> Result<Option<u32>> {
+    pub(super) async fn anonymity_floor(&self, q: &ThemeQuery) -> Result<Option<u32>> {
         let Some(survey_id) = q.survey_id else {
             return Ok(None);
         };

@@ -325,3 +325,127 @@ async fn enps_obeys_the_anonymity_minimum(store: Store) {
 async fn enps_obeys_the_anonymity_minimum_on_every_backend() {
     on_every_backend!(enps_obeys_the_anonymity_minimum);
 }
+
+/// `count` answers of `survey` on `day`, each saying `comment`.
+fn saying(
+    ws: i64,
+    survey: i64,
+    day: (i32, u32, u32),
+    count: usize,
+    comment: &str,
+) -> Vec<NewAnswer> {
+    (0..count)
+        .map(|_| {
+            let mut a = said(ws, survey, 8, Some(comment));
+            a.answered_at = at(day.0, day.1, day.2);
+            a
+        })
+        .collect()
+}
+
+fn rising_in(ws: i64, survey: Option<i64>) -> ThemeQuery {
+    // March 1–28 against February 1–28.
+    ThemeQuery {
+        workspace_id: ws,
+        from: at(2026, 3, 1),
+        to: at(2026, 3, 29),
+        survey_id: survey,
+    }
+}
+
+async fn rising_themes_against_the_period_before(store: Store) {
+    let ws = workspace(&store).await;
+    let rival = named_workspace(&store, "rival").await;
+    let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await.id;
+    let late = "The delivery was late.";
+    let staff = "Friendly staff.";
+    let fine = "Fine.";
+    // February: 40 commenters, delivery 2 (5 %), staff 10; March: 40, delivery 15
+    // (37.5 %), staff 10. Delivery: p̂ = 17/80, z = .325 / √(.2125 · .7875 · .05) = 3.55.
+    let mut all = saying(ws, survey, (2026, 2, 10), 2, late);
+    all.extend(saying(ws, survey, (2026, 2, 11), 10, staff));
+    all.extend(saying(ws, survey, (2026, 2, 12), 28, fine));
+    all.extend(saying(ws, survey, (2026, 3, 10), 15, late));
+    all.extend(saying(ws, survey, (2026, 3, 11), 10, staff));
+    all.extend(saying(ws, survey, (2026, 3, 12), 15, fine));
+    store.answers().record_many(&all, false).await.unwrap();
+    let rising = store.themes().rising(&rising_in(ws, None)).await.unwrap();
+    let themes: Vec<&str> = rising.iter().map(|r| r.theme.as_str()).collect();
+    assert_eq!(themes, ["delivery"], "{rising:?}");
+    let r = &rising[0];
+    assert_eq!(
+        (
+            r.mentions,
+            r.commenters,
+            r.previous_mentions,
+            r.previous_commenters
+        ),
+        (15, 40, 2, 40)
+    );
+    assert_close(r.change.previous_share, 5.0, 1e-9);
+    assert_close(r.change.share, 37.5, 1e-9);
+    assert_close(r.change.change, 32.5, 1e-9);
+    assert_close(r.change.z, 0.325 / (0.2125f64 * 0.7875 * 0.05).sqrt(), 1e-9);
+    assert!(r.change.significant && r.change.rising);
+    // The rival sees nothing of it.
+    assert!(store
+        .themes()
+        .rising(&rising_in(rival, None))
+        .await
+        .unwrap()
+        .is_empty());
+    // A month with no comments before: nothing to compare, nothing rising.
+    let mut april = rising_in(ws, None);
+    (april.from, april.to) = (at(2026, 4, 1), at(2026, 4, 29));
+    assert!(store.themes().rising(&april).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rising_themes_against_the_period_before_on_every_backend() {
+    on_every_backend!(rising_themes_against_the_period_before);
+}
+
+async fn rising_enps_themes_obey_the_anonymity_minimum(store: Store) {
+    let ws = workspace(&store).await;
+    let settings = WorkspaceSettings {
+        enps_min_group_size: 5,
+        ..Default::default()
+    };
+    store.settings().save(ws, &settings).await.unwrap();
+    let pulse = create_survey(&store, ws, "pulse", SurveyKind::Enps)
+        .await
+        .id;
+    let rel = create_survey(&store, ws, "rel", SurveyKind::Nps).await.id;
+    // February: 0 of 20 mention delivery; March: 6 of 10, so 4 do not: a group below the
+    // minimum. z = .6 / √(.2 · .8 · (1/10 + 1/20)) = 3.87: rising, were it not eNPS.
+    for survey in [pulse, rel] {
+        let mut all = saying(ws, survey, (2026, 2, 10), 20, "Fine.");
+        all.extend(saying(
+            ws,
+            survey,
+            (2026, 3, 10),
+            6,
+            "The delivery was late.",
+        ));
+        all.extend(saying(ws, survey, (2026, 3, 11), 4, "Fine."));
+        store.answers().record_many(&all, false).await.unwrap();
+    }
+    let of = |survey| {
+        let store = store.clone();
+        async move {
+            let rising = store
+                .themes()
+                .rising(&rising_in(ws, Some(survey)))
+                .await
+                .unwrap();
+            rising.into_iter().map(|r| r.theme).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(of(rel).await, ["delivery"]);
+    assert!(of(pulse).await.is_empty());
+}
+
+#[tokio::test]
+async fn rising_enps_themes_obey_the_anonymity_minimum_on_every_backend() {
+    on_every_backend!(rising_enps_themes_obey_the_anonymity_minimum);
+}

@@ -185,6 +185,7 @@ fn dashboard() -> DashboardPage {
     DashboardPage {
         themes_svg: String::new(),
         top_themes: Vec::new(),
+        rising_themes: Vec::new(),
         workspace: EVIL.into(),
         user: "ana@example.com".into(),
         action: "/dashboard".into(),
