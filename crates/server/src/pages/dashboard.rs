@@ -477,11 +477,19 @@ async fn talked_about(
         Some(_) => store.themes().rising(&q).await?,
         None => Vec::new(),
     };
+    // Themes by their names in the workspace's taxonomy (renamed or added ones too).
+    let taxonomy = store.themes().taxonomy(scope.workspace_id).await?.taxonomy;
+    let name_of = |key: &str| {
+        taxonomy
+            .theme(key)
+            .map_or(key, |t| t.name(advocate_core::themes::Lang::En))
+            .to_owned()
+    };
     let top: Vec<_> = report.drivers.iter().take(6).collect();
     let rows: Vec<charts::BreakdownRow> = top
         .iter()
         .map(|d| charts::BreakdownRow {
-            key: d.key.theme.replace('_', " "),
+            key: name_of(&d.key.theme),
             nps: d.driver.impact,
             low: d.driver.impact_ci95_low,
             high: d.driver.impact_ci95_high,
@@ -503,7 +511,7 @@ async fn talked_about(
                 explorer_href(&d.key.theme, scope),
                 format!(
                     "{} · {} mentions · {note}",
-                    d.key.theme.replace('_', " "),
+                    name_of(&d.key.theme),
                     d.key.mentions
                 ),
             )
@@ -516,7 +524,7 @@ async fn talked_about(
                 explorer_href(&r.theme, scope),
                 format!(
                     "{}: {:.0} % → {:.0} % of comments",
-                    r.theme.replace('_', " "),
+                    name_of(&r.theme),
                     r.change.previous_share,
                     r.change.share
                 ),

@@ -336,7 +336,7 @@ async fn rising_themes_on_the_dashboard_and_the_api() {
         let href = format!("/comments?theme=delivery&#38;from={from}&#38;to={to}");
         assert!(
             dashboard.contains(&format!(
-                "<a href=\"{href}\">delivery: 5 % → 40 % of comments</a>"
+                "<a href=\"{href}\">Delivery and shipping: 5 % → 40 % of comments</a>"
             )),
             "{dashboard}"
         );
