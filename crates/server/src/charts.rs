@@ -254,11 +254,34 @@ mod tests {
         );
         assert!(svg.contains(r#"class="dot low-n""#));
         assert!(svg.contains(r#"<line class="gridline zero""#));
-        assert_eq!(svg.matches("<line class=\"gridline").count(), 5);
+        // The axis fits the data (−15..40 with the intervals): −20 to +40 every 20.
+        assert_eq!(svg.matches("<line class=\"gridline").count(), 4, "{svg}");
+        assert!(svg.contains(">+40</text>") && svg.contains(">-20</text>"));
+        assert!(!svg.contains(">+100</text>"));
         assert!(
             svg.contains(r#"role="img""#) && svg.contains("aria-label=\"NPS over time: 5 periods")
         );
         assert!(svg.contains("<title>NPS over time</title>"));
+    }
+
+    #[test]
+    fn a_twenty_point_dip_fills_the_axis_and_empty_periods_have_no_band() {
+        let mut empty = point("2026-03", None, 0);
+        // What a store may say of a period without answers: the widest interval.
+        (empty.low, empty.high) = (Some(-100.0), Some(100.0));
+        let svg = trend(&[
+            point("2026-01", Some(50.0), 400),
+            point("2026-02", Some(30.0), 400),
+            empty,
+            point("2026-04", Some(50.0), 400),
+        ]);
+        assert_well_formed(&svg);
+        // 25..55 with the intervals: +20 to +60 every 10, no zero line.
+        assert_eq!(svg.matches("<line class=\"gridline").count(), 5, "{svg}");
+        assert!(svg.contains(">+60</text>") && svg.contains(">+20</text>"));
+        assert!(!svg.contains("gridline zero"));
+        // The empty period breaks the band as it breaks the line.
+        assert_eq!(svg.matches(r#"class="band""#).count(), 2, "{svg}");
     }
 
     #[test]

@@ -63,6 +63,10 @@ struct TrendFrame {
     count: usize,
     inner: f64,
     step_x: f64,
+    /// The y axis: from `low` to `high` NPS, gridlines every `step`.
+    low: f64,
+    high: f64,
+    step: f64,
 }
 
 impl TrendFrame {
@@ -77,17 +81,22 @@ impl TrendFrame {
     const MAX_LABELS: usize = 12;
     const LABEL_CHARS: usize = 12;
 
-    fn new(count: usize) -> Self {
+    fn new(points: &[TrendPoint]) -> Self {
+        let count = points.len();
         let inner = Self::W - Self::LEFT - Self::RIGHT;
         let step_x = if count > 1 {
             (inner - 2.0 * Self::PAD) / (count - 1) as f64
         } else {
             inner
         };
+        let (low, high, step) = y_axis(points);
         Self {
             count,
             inner,
             step_x,
+            low,
+            high,
+            step,
         }
     }
 
@@ -100,17 +109,51 @@ impl TrendFrame {
     }
 
     fn y(&self, v: f64) -> f64 {
-        Self::TOP + (100.0 - v.clamp(-100.0, 100.0)) / 200.0 * (Self::H - Self::TOP - Self::BOTTOM)
+        let v = v.clamp(self.low, self.high);
+        Self::TOP + (self.high - v) / (self.high - self.low) * (Self::H - Self::TOP - Self::BOTTOM)
     }
 }
 
-/// NPS over time on a −100..100 axis, with a shaded 95 % interval band and a dot per
-/// period. Periods without answers break the line.
+/// The trend's y axis, scaled to the data so that a 20-point dip is seen: the values and
+/// intervals of the periods with answers, widened to whole gridline steps and at least
+/// 20 points, within −100..100. Returns (low, high, step).
+fn y_axis(points: &[TrendPoint]) -> (f64, f64, f64) {
+    let values: Vec<f64> = points
+        .iter()
+        .flat_map(|p| {
+            let (l, h) = trend_interval(p).unzip();
+            [finite(p.nps), l, h]
+        })
+        .flatten()
+        .collect();
+    let lowest = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let highest = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lowest.is_finite() {
+        return (-100.0, 100.0, 50.0);
+    }
+    let span = (highest - lowest).max(20.0);
+    let step = if span <= 50.0 {
+        10.0
+    } else if span <= 100.0 {
+        20.0
+    } else {
+        50.0
+    };
+    let mid = (lowest + highest) / 2.0;
+    let (lowest, highest) = (lowest.min(mid - 10.0), highest.max(mid + 10.0));
+    let low = ((lowest / step).floor() * step).max(-100.0);
+    let high = ((highest / step).ceil() * step).min(100.0);
+    (low, high, step)
+}
+
+/// NPS over time on an axis scaled to the data (the zero line marked when in range), with
+/// a shaded 95 % interval band and a dot per period. Periods without answers break the
+/// line and the band.
 pub fn trend(points: &[TrendPoint]) -> String {
     if points.iter().all(|p| finite(p.nps).is_none()) {
         return no_data("trend", TrendFrame::TITLE);
     }
-    let f = TrendFrame::new(points.len());
+    let f = TrendFrame::new(points);
     let mut out = String::new();
     open(
         &mut out,
@@ -154,7 +197,8 @@ fn trend_summary(points: &[TrendPoint]) -> String {
 /// Gridlines and the y axis.
 fn trend_grid(out: &mut String, f: &TrendFrame) {
     out.push_str(r#"<g class="grid">"#);
-    for v in [100.0, 50.0, 0.0, -50.0, -100.0] {
+    let lines = ((f.high - f.low) / f.step).round() as usize;
+    for v in (0..=lines).map(|i| f.high - i as f64 * f.step) {
         let cls = if v == 0.0 {
             "gridline zero"
         } else {
@@ -175,8 +219,11 @@ fn trend_grid(out: &mut String, f: &TrendFrame) {
     out.push_str("</g>");
 }
 
-/// A period's 95 % interval, lowest first.
+/// A period's 95 % interval, lowest first; none for a period without answers.
 fn trend_interval(p: &TrendPoint) -> Option<(f64, f64)> {
+    if p.n == 0 {
+        return None;
+    }
     match (finite(p.low), finite(p.high)) {
         (Some(l), Some(h)) => Some((l.min(h), l.max(h))),
         _ => None,
