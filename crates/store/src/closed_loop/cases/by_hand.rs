@@ -23,11 +23,12 @@ use sqlx::AnyConnection;
 /// SQL: the id of the case of the customer's answer `a` (an alias in the query): the
 /// newest case it opened, else the newest it joined. Found among the customer's cases,
 /// which are indexed.
-pub(crate) const CASE_OF_ANSWER: &str = "(SELECT k.id FROM cases k \
-     WHERE k.workspace_id = a.workspace_id AND k.customer_id = a.customer_id \
-     AND (k.answer_id = a.id OR EXISTS (SELECT 1 FROM case_answers j \
-     WHERE j.case_id = k.id AND j.answer_id = a.id)) \
-     ORDER BY CASE WHEN k.answer_id = a.id THEN 0 ELSE 1 END, k.id DESC LIMIT 1)";
+pub(crate) const CASE_OF_ANSWER: &str = "COALESCE(\
+     (SELECT MAX(k.id) FROM cases k WHERE k.workspace_id = a.workspace_id \
+     AND k.customer_id = a.customer_id AND k.answer_id = a.id), \
+     (SELECT MAX(k.id) FROM cases k WHERE k.workspace_id = a.workspace_id \
+     AND k.customer_id = a.customer_id AND EXISTS (SELECT 1 FROM case_answers j \
+     WHERE j.case_id = k.id AND j.answer_id = a.id)))";
 
 /// An answer as someone about to write to its customer sees it.
 #[derive(Debug, Clone, PartialEq)]
