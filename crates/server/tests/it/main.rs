@@ -9,6 +9,7 @@ mod support {
 mod access;
 mod alerts;
 mod alerts_kinds;
+mod answer_email;
 mod api;
 mod browser;
 mod business;
