@@ -576,3 +576,51 @@ async fn enps_answers_and_customers_without_an_address_are_refused() {
         .starts_with("this customer has no email address"));
     assert_eq!(case_count(&app).await, 0, "nothing was opened");
 }
+
+/// On a phone, in a real browser: from the customer record to the composer of a passive's
+/// answer and sent, nothing scrolling sideways and every field labelled.
+#[tokio::test]
+async fn an_agent_writes_about_a_passive_from_the_record_on_a_phone() {
+    use crate::support::webdriver::{Browser, Options, ENTER, TAB};
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = app_on(TestDb::sqlite()).await;
+    app.survey("rel", None).await;
+    let answer = passive(&app, "C1", Some(KARI), None).await;
+    b.goto(&app.url("/signin?next=%2Fcustomers%2FC1")).await;
+    b.click(&b.find("#email").await).await;
+    b.keys(ADMIN_EMAIL).await;
+    b.keys(TAB).await;
+    b.keys(crate::common::ADMIN_PASSWORD).await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the record", |u| u.ends_with("/customers/C1"))
+        .await;
+    let layout = "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+         unlabelled: [...document.querySelectorAll('main input:not([type=hidden]), main select, main textarea')] \
+           .filter(e => !e.labels || e.labels.length === 0).map(e => e.id || e.name)};";
+    let record = b.script(layout, json!([])).await;
+    assert!(record["scroll"].as_f64().unwrap() <= 390.0, "{record}");
+
+    b.click(&b.find(&format!("a[href='/answers/{answer}/email']")).await)
+        .await;
+    b.wait_for_url("the composer", |u| u.ends_with("/email"))
+        .await;
+    let body = b.text(&b.find("#body").await).await;
+    assert!(body.contains("Kari"), "{body}");
+    let composer = b.script(layout, json!([])).await;
+    assert_eq!(composer["inner"], 390, "{composer}");
+    assert!(composer["scroll"].as_f64().unwrap() <= 390.0, "{composer}");
+    assert_eq!(composer["unlabelled"], json!([]), "{composer}");
+    b.click(&b.find("button[value='send']").await).await;
+    b.wait_for_url("the new case", |u| u.contains("#message-"))
+        .await;
+    let thread = b.text(&b.find("#conversation").await).await;
+    assert!(thread.contains("Email to the customer"), "{thread}");
+    assert_eq!(cases_of(&app, "C1").await.len(), 1);
+}
