@@ -1,6 +1,7 @@
 //! The server's part of the case conversation: the reply address and Message-ID of what
-//! an agent writes, the draft from the case's template, and taking an inbound message
-//! (from the inbound endpoint or the mailbox worker) to the store.
+//! an agent writes, the draft from the case's template, writing about an answer that has
+//! no case yet (one is opened for it), and taking an inbound message (from the inbound
+//! endpoint or the mailbox worker) to the store.
 //!
 //! Reply addresses carry a token signed with a key derived from the installation's
 //! signing key, so one key compromise does not also forge sessions, and every instance
@@ -11,8 +12,8 @@ use advocate_core::conversation::address::{
     case_of_address, names_a_token, new_message_id, ReplyRoute,
 };
 use advocate_core::conversation::inbound::{self, InboundError, InboundMail};
-use advocate_core::conversation::templates::{render, MessageTemplate, TemplateFacts};
-use advocate_store::closed_loop::cases::CaseDetail;
+use advocate_core::conversation::templates::{check, render, MessageTemplate, TemplateFacts};
+use advocate_store::closed_loop::cases::{AnswerToFollowUp, CaseDetail};
 use advocate_store::closed_loop::conversation::{
     CaseMessage, InboundSource, Outgoing, Receipt, Received, Step,
 };
@@ -112,9 +113,55 @@ pub async fn draft(
         .as_ref()
         .and_then(|c| c.language.as_deref())
         .unwrap_or(&case.language);
+    let facts = DraftFacts {
+        score: case.score,
+        customer_name: case.customer_name.as_deref(),
+        comment: case.comment.as_deref(),
+        language,
+        step: step_of(detail, step),
+    };
+    draft_from(store, workspace_id, &facts, agent_name).await
+}
+
+/// The text an agent starts from about an answer that has no case yet: the template for
+/// its score in the customer's language (else the answer's), filled in as on a case.
+pub async fn draft_about_answer(
+    store: &Store,
+    workspace_id: i64,
+    about: &AnswerToFollowUp,
+    agent_name: &str,
+) -> Result<MessageTemplate, StoreError> {
+    let customer = about.customer.as_ref();
+    let facts = DraftFacts {
+        score: about.answer.score,
+        customer_name: customer.and_then(|c| c.name.as_deref()),
+        comment: about.answer.comment.as_deref(),
+        language: customer
+            .and_then(|c| c.language.as_ref())
+            .map_or(about.language.as_str(), |l| l.as_str()),
+        step: None,
+    };
+    draft_from(store, workspace_id, &facts, agent_name).await
+}
+
+/// What a draft is written from.
+struct DraftFacts<'a> {
+    score: u8,
+    customer_name: Option<&'a str>,
+    comment: Option<&'a str>,
+    language: &'a str,
+    step: Option<Step<'a>>,
+}
+
+async fn draft_from(
+    store: &Store,
+    workspace_id: i64,
+    facts: &DraftFacts<'_>,
+    agent_name: &str,
+) -> Result<MessageTemplate, StoreError> {
     let template = store
         .conversations()
-        .template(workspace_id, case.score, step_of(detail, step), language)
+        .template(workspace_id, facts.score, facts.step, facts.language)
         .await?;
     let company = store
         .workspaces()
@@ -125,14 +172,95 @@ pub async fn draft(
     Ok(render(
         &template,
         &TemplateFacts {
-            customer_name: case.customer_name.as_deref(),
-            score: case.score,
+            customer_name: facts.customer_name,
+            score: facts.score,
             company: &company,
             agent_name,
-            comment: case.comment.as_deref(),
+            comment: facts.comment,
         },
     ))
 }
+
+/// The answer `answer_id` if the caller may write to its customer about it; `None` when
+/// the workspace has no such answer or it is not theirs to follow up. `only_own`: the
+/// agent who sees only their own customers and cases — they may follow up answers of
+/// their own customers, on the answer's case when it is assigned to them, or on the one
+/// it gets when it has none (which is then theirs).
+pub async fn reachable_answer(
+    store: &Store,
+    workspace_id: i64,
+    answer_id: i64,
+    only_own: Option<&str>,
+) -> Result<Option<AnswerToFollowUp>, StoreError> {
+    let Some(about) = store
+        .cases()
+        .answer_to_follow_up(workspace_id, answer_id)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(me) = only_own else {
+        return Ok(Some(about));
+    };
+    let Some(customer) = &about.customer else {
+        return Ok(None);
+    };
+    if !store
+        .timelines()
+        .customer_owned_by(workspace_id, &customer.external_id, me)
+        .await?
+    {
+        return Ok(None);
+    }
+    if let Some(case_id) = about.case_id {
+        let theirs = store
+            .cases()
+            .get(workspace_id, case_id)
+            .await?
+            .is_some_and(|d| d.case.assignee.eq_ignore_ascii_case(me));
+        if !theirs {
+            return Ok(None);
+        }
+    }
+    Ok(Some(about))
+}
+
+/// Emails the customer about an answer: on its case, opened by hand first when it has
+/// none (for `author`, assigned to `assign_to`; see the store's `cases().open_by_hand`).
+/// Text that is not acceptable and an answer nobody can be written to about are refused
+/// before anything is opened.
+pub async fn send_about_answer(
+    state: &AppState,
+    workspace_id: i64,
+    about: &AnswerToFollowUp,
+    author: &str,
+    assign_to: Option<&str>,
+    subject: &str,
+    body: &str,
+) -> Result<CaseMessage, StoreError> {
+    check(&MessageTemplate {
+        subject: subject.trim().to_owned(),
+        body: body.trim_end().to_owned(),
+    })
+    .map_err(StoreError::Invalid)?;
+    if let Some(why) = about.refusal() {
+        return Err(StoreError::Invalid(why));
+    }
+    if about.email().is_none() {
+        return Err(StoreError::Invalid(NO_EMAIL.into()));
+    }
+    let case_id = state
+        .store
+        .cases()
+        .open_by_hand(workspace_id, about.answer.id, author, assign_to)
+        .await?
+        .case_id();
+    send(state, workspace_id, case_id, author, subject, body).await
+}
+
+/// Why an answer's customer cannot be written to when they have no address.
+pub const NO_EMAIL: &str =
+    "this customer has no email address; add one to the customer record to write to them";
 
 /// The case's step a draft is for (see [`draft`]), numbered from 1 as templates name it.
 pub fn step_of(detail: &CaseDetail, step: Option<u8>) -> Option<Step<'_>> {

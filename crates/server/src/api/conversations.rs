@@ -1,5 +1,5 @@
 //! The conversation on a case: `GET/POST /api/v1/cases/{id}/messages`, the draft an agent
-//! starts from, the unmatched list, the inbound endpoint for raw email, and the message
+//! starts from, writing about an answer that has no case yet (`/api/v1/answers/{id}/…`), the unmatched list, the inbound endpoint for raw email, and the message
 //! templates.
 
 use super::cases::{actor, reachable_case};
@@ -13,6 +13,7 @@ use crate::state::AppState;
 use advocate_core::conversation::inbound::MAX_INBOUND_BYTES;
 use advocate_core::conversation::templates::MessageTemplate;
 use advocate_core::Permission::{Configure, Ingest, ReadCases, WorkCases};
+use advocate_store::closed_loop::cases::AnswerToFollowUp;
 use advocate_store::closed_loop::conversation::{self as store, InboundSource, Received};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -24,16 +25,19 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_messages, send_message, draft, receive_email, unmatched, assign, dismiss,
-        templates, set_template, reset_template),
-    components(schemas(CaseMessage, Attachment, RawEmail, NewMessage, Draft, InboundResult, UnmatchedMail,
+    paths(list_messages, send_message, draft, answer_draft, send_about_answer, receive_email,
+        unmatched, assign, dismiss, templates, set_template, reset_template),
+    components(schemas(CaseMessage, Attachment, RawEmail, NewMessage, Draft, AnswerDraft,
+        InboundResult, UnmatchedMail,
         Assignment, MessageTemplateBody, TemplateRow)),
     tags((name = "conversation", description = "Writing to the customer from a case and hearing \
         them back. Each email carries a Reply-To unique to its case and threading headers; \
         replies arrive through the installation's IMAP mailbox or `POST /api/v1/inbound/email`, \
         are matched to their case (by the reply address, else by In-Reply-To/References) and \
         shown as the customer's message. A person's reply reopens a resolved case; a closed \
-        case stays closed with a note. Automatic replies and bounces are recorded but do not \
+        case stays closed with a note. An answer without a case (a passive or promoter, say) \
+        is written about through `POST /api/v1/answers/{id}/messages`, which opens its case \
+        first. Automatic replies and bounces are recorded but do not \
         count as the customer answering. What matches no case waits in the unmatched list."))
 )]
 pub struct Doc;
@@ -43,6 +47,12 @@ pub fn routes() -> Routes {
         .get("/api/v1/cases/{id}/messages", Own(ReadCases), list_messages)
         .post("/api/v1/cases/{id}/messages", Own(WorkCases), send_message)
         .get("/api/v1/cases/{id}/draft", Own(ReadCases), draft)
+        .get("/api/v1/answers/{id}/draft", Own(ReadCases), answer_draft)
+        .post(
+            "/api/v1/answers/{id}/messages",
+            Own(WorkCases),
+            send_about_answer,
+        )
         .post("/api/v1/inbound/email", Key(Ingest), receive_email)
         .get("/api/v1/inbound/unmatched", Key(Configure), unmatched)
         .post(
@@ -245,6 +255,122 @@ pub async fn send_message(
         }
     };
     let msg = conversation::send(&state, caller.workspace_id, id, &by, &subject, &body).await?;
+    Ok((StatusCode::CREATED, Json(msg.into())))
+}
+
+/// The text to write to the customer about an answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnswerDraft {
+    /// The answer's case, when it has one: the draft is then that case's (as `GET
+    /// /api/v1/cases/{id}/draft`). Absent: sending opens a case for the answer.
+    pub case_id: Option<i64>,
+    pub to: Option<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The answer, once the caller may follow it up (agents: their own customers' answers, on
+/// their own cases).
+async fn reachable_answer(
+    state: &AppState,
+    caller: &ApiCaller,
+    raw: &str,
+) -> ApiResult<AnswerToFollowUp> {
+    let missing = || ApiError::not_found(format!("no answer {raw:?}"));
+    let id: i64 = raw.parse().map_err(|_| missing())?;
+    let about =
+        conversation::reachable_answer(&state.store, caller.workspace_id, id, caller.only_own())
+            .await?
+            .ok_or_else(missing)?;
+    match about.refusal() {
+        Some(why) => Err(ApiError::unprocessable(why)),
+        None => Ok(about),
+    }
+}
+
+async fn answer_draft_for(
+    state: &AppState,
+    caller: &ApiCaller,
+    about: &AnswerToFollowUp,
+    step: Option<u8>,
+    agent: &str,
+) -> ApiResult<AnswerDraft> {
+    if let Some(case_id) = about.case_id {
+        let d = draft_for(state, caller, case_id, step, agent).await?;
+        return Ok(AnswerDraft {
+            case_id: Some(case_id),
+            to: d.to,
+            subject: d.subject,
+            body: d.body,
+        });
+    }
+    let t =
+        conversation::draft_about_answer(&state.store, caller.workspace_id, about, agent).await?;
+    Ok(AnswerDraft {
+        case_id: None,
+        to: about.email().map(str::to_owned),
+        subject: t.subject,
+        body: t.body,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/answers/{id}/draft", operation_id = "getAnswerDraft",
+    tag = "conversation", params(("id" = i64, Path)), security(("api_key" = [])),
+    responses((status = 200, body = AnswerDraft), (status = 404, body = Problem),
+        (status = 422, description = "nobody to write to: an eNPS, CSAT or anonymous answer", body = Problem)))]
+pub async fn answer_draft(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AnswerDraft>> {
+    let about = reachable_answer(&state, &caller, &id).await?;
+    let agent = actor(&state, &caller).await?;
+    Ok(Json(
+        answer_draft_for(&state, &caller, &about, None, &agent).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/answers/{id}/messages", operation_id = "sendAboutAnswer",
+    tag = "conversation", params(("id" = i64, Path)), request_body = NewMessage,
+    security(("api_key" = [])),
+    responses((status = 201, description = "sent on the answer's case (see `case_id`), opened \
+        for it when it had none: assigned to the key's person (a personal key), else as a new \
+        case of the customer is", body = CaseMessage),
+        (status = 404, body = Problem),
+        (status = 422, description = "empty or too long text, a customer without an email \
+            address, or nobody to write to (an eNPS, CSAT or anonymous answer); nothing is \
+            opened", body = Problem)))]
+pub async fn send_about_answer(
+    State(state): State<AppState>,
+    caller: ApiCaller,
+    Path(id): Path<String>,
+    body: ApiJson<NewMessage>,
+) -> ApiResult<(StatusCode, Json<CaseMessage>)> {
+    let about = reachable_answer(&state, &caller, &id).await?;
+    let by = actor(&state, &caller).await?;
+    let NewMessage {
+        subject,
+        body,
+        step,
+    } = body.value;
+    let (subject, body) = match (subject, body) {
+        (Some(s), Some(b)) => (s, b),
+        (s, b) => {
+            let d = answer_draft_for(&state, &caller, &about, step, &by).await?;
+            (s.unwrap_or(d.subject), b.unwrap_or(d.body))
+        }
+    };
+    let assign_to = caller.person.as_ref().map(|p| p.email.as_str());
+    let msg = conversation::send_about_answer(
+        &state,
+        caller.workspace_id,
+        &about,
+        &by,
+        assign_to,
+        &subject,
+        &body,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(msg.into())))
 }
 

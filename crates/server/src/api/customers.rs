@@ -241,6 +241,9 @@ pub struct TimelineAnswer {
     pub category: Option<Category>,
     pub comment: Option<String>,
     pub channel: String,
+    /// The case it opened, else the one it joined; without one, `POST
+    /// /api/v1/answers/{id}/messages` opens one to write to the customer.
+    pub case_id: Option<i64>,
 }
 
 impl From<store::insight::timeline::TimelineAnswer> for TimelineAnswer {
@@ -255,6 +258,7 @@ impl From<store::insight::timeline::TimelineAnswer> for TimelineAnswer {
             category: x.category.map(Into::into),
             comment: x.comment,
             channel: x.channel,
+            case_id: x.case_id,
         }
     }
 }

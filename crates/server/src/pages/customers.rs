@@ -10,9 +10,10 @@ use crate::access::Access::Person;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{Administer, Export, ReadCustomers, WorkCases};
+use advocate_core::SurveyKind;
 use advocate_store::insight::timeline::CustomerRow;
 use advocate_store::insight::timeline::Timeline;
-use advocate_store::insight::timeline::TimelineCase;
+use advocate_store::insight::timeline::{TimelineAnswer, TimelineCase};
 use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
@@ -48,7 +49,8 @@ pub fn routes() -> Routes {
         .post("/customers/{external_id}/erase", Person(Administer), erase)
 }
 
-fn record_href(external_id: &str) -> String {
+/// Where a customer's record is.
+pub(crate) fn record_href(external_id: &str) -> String {
     format!("/customers/{}", encode(external_id))
 }
 
@@ -199,6 +201,30 @@ pub struct AnswerRow {
     pub score_class: &'static str,
     pub comment: String,
     pub channel: String,
+    pub follow_up: AnswerFollowUp,
+}
+
+/// What the record offers to follow an answer up.
+pub enum AnswerFollowUp {
+    /// The answer's case (id).
+    Case(i64),
+    /// Write to the customer about it: the composer, which opens a case.
+    Write(String),
+    /// It could be written about, but the customer has no email address.
+    NoAddress,
+    /// Nothing: not an NPS answer, or the person may not work cases.
+    Nothing,
+}
+
+impl AnswerFollowUp {
+    fn of(a: &TimelineAnswer, can_work: bool, has_email: bool) -> Self {
+        match a.case_id {
+            Some(id) => Self::Case(id),
+            None if !can_work || a.survey_kind != SurveyKind::Nps => Self::Nothing,
+            None if has_email => Self::Write(format!("/answers/{}/email", a.id)),
+            None => Self::NoAddress,
+        }
+    }
 }
 
 pub struct NoteRow {
@@ -299,14 +325,18 @@ pub struct CustomerPage {
     pub latest_score: String,
     pub latest_class: &'static str,
     pub answers: Vec<AnswerRow>,
+    /// The person may work cases: write to the customer, flag them.
+    pub can_work: bool,
     pub cases: Vec<CaseRow>,
     pub engagements: Vec<EngagementRow>,
     pub events: Vec<EventRow>,
 }
 
 impl CustomerPage {
-    fn new(workspace: String, user: String, t: Timeline) -> Self {
+    /// `can_work`: the person may work cases (and so write to the customer).
+    fn new(workspace: String, user: String, can_work: bool, t: Timeline) -> Self {
         let c = t.customer;
+        let has_email = c.email.as_deref().is_some_and(|e| !e.trim().is_empty());
         let base = record_href(&c.external_id);
         Self {
             workspace,
@@ -343,8 +373,10 @@ impl CustomerPage {
                     score_class: a.category.map_or("", |c| c.as_str()),
                     comment: a.comment.clone().unwrap_or_default(),
                     channel: a.channel.clone(),
+                    follow_up: AnswerFollowUp::of(a, can_work, has_email),
                 })
                 .collect(),
+            can_work,
             cases: t.cases.iter().map(CaseRow::from).collect(),
             engagements: t
                 .engagements
@@ -399,7 +431,8 @@ pub async fn show(
         .await
         .map_err(internal)?
         .ok_or(NO_SUCH_CUSTOMER)?;
-    Ok(CustomerPage::new(ws.name, user.email, timeline))
+    let can_work = user.role.grants(WorkCases);
+    Ok(CustomerPage::new(ws.name, user.email, can_work, timeline))
 }
 
 #[derive(Debug, Deserialize)]

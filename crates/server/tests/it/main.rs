@@ -10,6 +10,7 @@ mod support {
 mod access;
 mod alerts;
 mod alerts_kinds;
+mod answer_email;
 mod api;
 mod backups;
 mod browser;

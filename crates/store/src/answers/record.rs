@@ -21,11 +21,11 @@ use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(super) const COLUMNS: &str =
+pub(crate) const COLUMNS: &str =
     "id, workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
                        language, answered_at, attributes, external_id";
 
-pub(super) fn answer_from(row: &AnyRow) -> Result<Answer> {
+pub(crate) fn answer_from(row: &AnyRow) -> Result<Answer> {
     let text = |col: &str| -> Result<Option<String>> {
         Ok(row.try_get::<String, _>(col).ok().filter(|s| !s.is_empty()))
     };

@@ -2,11 +2,13 @@
 //! prefilled from the template for the case's score, the playbook step the agent is at
 //! (`?step=`; by default the first not yet done) and the customer's language, a
 //! preview of the email as it will leave, and sending (back to the case, where the
-//! message shows in the conversation).
+//! message shows in the conversation). The same page writes about an answer that has no
+//! case yet (`about_answer.rs`).
 
 use super::{parse_id, visible, NO_SUCH_CASE};
 use crate::auth::SignedIn;
 use crate::conversation::{self, name_of_address};
+use crate::pages::customers::record_href;
 use crate::pages::signin::RequireSignIn;
 use crate::pages::{internal, PageError};
 use crate::state::AppState;
@@ -20,12 +22,24 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
+/// The composer, for a case or for an answer that has none yet (see `about_answer.rs`).
 #[derive(Template, WebTemplate)]
 #[template(path = "cases_email.html")]
 pub struct ComposePage {
     pub workspace: String,
     pub user: String,
-    pub id: i64,
+    /// What the message is about, as the title says it: "Case #12", "Answer #34".
+    pub about: String,
+    /// The breadcrumb's links (href, text).
+    pub crumbs: Vec<(String, String)>,
+    /// Where the form posts (and the step chooser gets).
+    pub action: String,
+    /// Where "Cancel" goes back to.
+    pub back: String,
+    /// The customer record, where a missing address is added.
+    pub record: String,
+    /// Sending opens a case for the answer (it has none yet).
+    pub opens_case: bool,
     pub customer: String,
     pub to: Option<String>,
     pub reply_to: String,
@@ -67,10 +81,24 @@ fn page(
     body: String,
 ) -> ComposePage {
     let contact = d.contact.clone().unwrap_or_default();
+    let id = d.case.id;
+    let case_href = format!("/cases/{id}");
     ComposePage {
         workspace,
         user: user.email.clone(),
-        id: d.case.id,
+        about: format!("Case #{id}"),
+        crumbs: vec![
+            ("/cases".into(), "Cases".into()),
+            (case_href.clone(), format!("Case #{id}")),
+        ],
+        action: format!("{case_href}/email"),
+        record: d
+            .case
+            .customer_external_id
+            .as_deref()
+            .map_or_else(|| case_href.clone(), record_href),
+        back: case_href,
+        opens_case: false,
         customer: d
             .case
             .customer_name
@@ -126,10 +154,16 @@ pub async fn compose(
 
 #[derive(Debug, Deserialize)]
 pub struct ComposeForm {
-    subject: String,
-    body: String,
+    pub(super) subject: String,
+    pub(super) body: String,
     /// `preview` shows the email as it will leave; anything else sends it.
     action: Option<String>,
+}
+
+impl ComposeForm {
+    pub(super) fn wants_preview(&self) -> bool {
+        self.action.as_deref() == Some("preview")
+    }
 }
 
 /// The composer again: with the preview asked for, or with what was refused (422).
@@ -165,7 +199,7 @@ pub async fn send(
         Ok(d) => d,
         Err(e) => return e.into_response(),
     };
-    if f.action.as_deref() == Some("preview") {
+    if f.wants_preview() {
         return again(&state, &user, &d, f, None).await;
     }
     let sent = conversation::send(

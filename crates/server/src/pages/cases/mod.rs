@@ -1,8 +1,10 @@
 //! The case inbox (`/cases`) and the case page (`/cases/{id}`): the triggering answer, the
-//! checklist, notes, and the form that moves a case along. Changes are signed with the
+//! checklist, notes, and the form that moves a case along; writing to the customer from a
+//! case, or about an answer that has none yet (which opens one). Changes are signed with the
 //! signed-in user's email; every form posts, passes `same_origin`, and redirects (303)
 //! after success, or shows the page again with the refusal and status 422.
 
+mod about_answer;
 mod changes;
 mod compose;
 mod inbox;
@@ -39,6 +41,12 @@ pub fn routes() -> Routes {
         .post("/cases/{id}/notes", Person(WorkCases), note)
         .get("/cases/{id}/email", Person(WorkCases), compose::compose)
         .post("/cases/{id}/email", Person(WorkCases), compose::send)
+        .get(
+            "/answers/{id}/email",
+            Person(WorkCases),
+            about_answer::compose,
+        )
+        .post("/answers/{id}/email", Person(WorkCases), about_answer::send)
 }
 
 const NO_SUCH_CASE: PageError = PageError(StatusCode::NOT_FOUND, "There is no such case.");

@@ -1,6 +1,6 @@
 //! Cases: the follow-up of a detractor, from open to resolved, with its checklist, notes,
-//! SLA and escalation. Cases are opened by `reactions` in the answer's own transaction;
-//! here they are read, worked on and escalated.
+//! SLA and escalation. Cases are opened by `reactions` in the answer's own transaction
+//! (or by hand, `by_hand.rs`); here they are read, worked on and escalated.
 //!
 //! The lifecycle and what a change does are decided by [`advocate_core::case`]; here the
 //! decision is written.
@@ -9,14 +9,18 @@
 //! Follow-up that happened before it was recorded here is loaded by [`history`].
 //!
 //! The list and its filter are in `list.rs`, a change and notes in `update.rs`, the
-//! escalation of overdue cases in `escalation.rs`, closed-loop health in `health.rs`.
+//! escalation of overdue cases in `escalation.rs`, closed-loop health in `health.rs`, a
+//! case opened by hand for an answer that has none in `by_hand.rs`.
 
+mod by_hand;
 mod escalation;
 mod health;
 mod history;
 mod list;
 mod update;
 
+pub(crate) use by_hand::CASE_OF_ANSWER;
+pub use by_hand::{AnswerToFollowUp, HandOpened};
 pub use health::{AssigneeLoad, ClosedLoopHealth};
 pub use history::{CaseHistory, HistoricNote, HistoricStep};
 pub use list::{CaseFilter, CasePage};

@@ -10,6 +10,7 @@
 mod open_case;
 mod score_change;
 
+pub(crate) use open_case::{assignee, start_case};
 pub(crate) use score_change::on_score_change;
 
 use crate::closed_loop::alerts::matching as alerts;

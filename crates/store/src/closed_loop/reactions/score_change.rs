@@ -2,7 +2,7 @@
 //! decides what to do, and it is done.
 
 use super::on_detractor;
-use super::open_case::CasePlan;
+use super::open_case::{sla_start, CasePlan};
 use crate::closed_loop::cases::add_note_in;
 use crate::closed_loop::context::{Context, SYSTEM_AUTHOR};
 use crate::closed_loop::engagements;
@@ -128,10 +128,9 @@ impl Rescore<'_, '_> {
                     due,
                 } = CasePlan::of(
                     &playbook,
-                    after,
                     self.customer.is_some(),
                     &self.settings,
-                    self.now,
+                    sla_start(after, self.now),
                 );
                 replan_case(conn, id, &steps, priority, due).await?;
                 Ok(Some(format!(

@@ -5,6 +5,7 @@ use super::{
     opt_ts, TimelineAnswer, TimelineCase, TimelineEmail, TimelineEngagement, TimelineNote,
 };
 use super::{TIMELINE_ANSWERS, TIMELINE_CASES, TIMELINE_ENGAGEMENTS, TIMELINE_NOTES};
+use crate::closed_loop::cases::CASE_OF_ANSWER;
 use crate::{from_ts, Result, StoreError};
 use advocate_core::{Category, NpsCounts, Score, SurveyKind};
 use chrono::{DateTime, Utc};
@@ -91,12 +92,13 @@ pub(super) async fn answers_of(
     workspace_id: i64,
     customer_id: i64,
 ) -> Result<Vec<TimelineAnswer>> {
-    let rows = sqlx::query(
-        "SELECT a.id, a.answered_at, a.score, a.comment, a.channel, s.slug, s.name, s.kind \
+    let rows = sqlx::query(&format!(
+        "SELECT a.id, a.answered_at, a.score, a.comment, a.channel, s.slug, s.name, s.kind, \
+         {CASE_OF_ANSWER} AS case_id \
          FROM answers a JOIN surveys s ON s.id = a.survey_id \
          WHERE a.workspace_id = $1 AND a.customer_id = $2 \
-         ORDER BY a.answered_at DESC, a.id DESC LIMIT $3",
-    )
+         ORDER BY a.answered_at DESC, a.id DESC LIMIT $3"
+    ))
     .bind(workspace_id)
     .bind(customer_id)
     .bind(TIMELINE_ANSWERS)
@@ -117,6 +119,7 @@ pub(super) async fn answers_of(
                 category: category_of(kind, score),
                 comment: r.try_get("comment")?,
                 channel: r.try_get("channel")?,
+                case_id: r.try_get("case_id")?,
             })
         })
         .collect()

@@ -54,6 +54,8 @@ pub struct TimelineAnswer {
     pub category: Option<Category>,
     pub comment: Option<String>,
     pub channel: String,
+    /// The case it opened, else the one it joined.
+    pub case_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
