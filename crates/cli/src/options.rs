@@ -3,6 +3,7 @@
 
 use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;
+use advocate_server::metrics::{MetricsAccess, MetricsToken};
 use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
 use advocate_store::models::Workspace;
 use advocate_store::Store;
@@ -96,6 +97,19 @@ pub struct ServeArgs {
     /// NAME"); ignored once the workspace exists (rename it on the settings page).
     #[arg(long, env = "ADVOCATE_WORKSPACE_NAME", default_value = "My company")]
     pub workspace_name: String,
+    /// Serve /metrics (Prometheus) to scrapers sending `Authorization: Bearer TOKEN`
+    /// (at least 16 characters). Without it, and without --metrics-bind, /metrics is off.
+    #[arg(
+        long,
+        env = "ADVOCATE_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics on this address alone (e.g. a private network's 10.0.0.5:9090), and
+    /// not on --bind; with --metrics-token too, it asks for the token there.
+    #[arg(long, env = "ADVOCATE_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl ServeArgs {
@@ -133,6 +147,26 @@ impl ServeArgs {
                 .map_err(|e| anyhow::anyhow!("--imap-ca-file / ADVOCATE_IMAP_CA_FILE: {e}"))?;
         }
         Ok(Some(MailboxConfig::new(settings)))
+    }
+
+    /// Who may read /metrics on the main address, and on the metrics address if any
+    /// (`--metrics-token`, `--metrics-bind`), checked.
+    pub fn metrics(&self) -> Result<(MetricsAccess, Option<(SocketAddr, MetricsAccess)>)> {
+        let token = self
+            .metrics_token
+            .as_deref()
+            .map(MetricsToken::new)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--metrics-token / ADVOCATE_METRICS_TOKEN: {e}"))?;
+        let access = match token {
+            Some(token) => MetricsAccess::Token(token),
+            None => MetricsAccess::Open,
+        };
+        Ok(match self.metrics_bind {
+            Some(addr) => (MetricsAccess::Off, Some((addr, access))),
+            None if self.metrics_token.is_some() => (access, None),
+            None => (MetricsAccess::Off, None),
+        })
     }
 
     pub fn public_url(&self) -> String {
