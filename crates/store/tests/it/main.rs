@@ -14,6 +14,7 @@ mod group_commit;
 mod invitations;
 mod kpis;
 mod layout;
+mod metrics;
 mod outbox;
 mod privacy;
 mod rescore;
