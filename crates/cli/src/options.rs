@@ -158,14 +158,14 @@ impl ServeArgs {
             .map(MetricsToken::new)
             .transpose()
             .map_err(|e| anyhow::anyhow!("--metrics-token / ADVOCATE_METRICS_TOKEN: {e}"))?;
-        let access = match token {
-            Some(token) => MetricsAccess::Token(token),
-            None => MetricsAccess::Open,
-        };
-        Ok(match self.metrics_bind {
-            Some(addr) => (MetricsAccess::Off, Some((addr, access))),
-            None if self.metrics_token.is_some() => (access, None),
-            None => (MetricsAccess::Off, None),
+        Ok(match (self.metrics_bind, token) {
+            // An address of its own: served there only, with the token if one is given.
+            (Some(addr), token) => {
+                let access = token.map_or(MetricsAccess::Open, MetricsAccess::Token);
+                (MetricsAccess::Off, Some((addr, access)))
+            }
+            (None, Some(token)) => (MetricsAccess::Token(token), None),
+            (None, None) => (MetricsAccess::Off, None),
         })
     }
 
