@@ -16,6 +16,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     args.allowed_hosts()?;
     args.metrics()?;
     delivery_config(&args)?;
+    args.backup_schedule()?;
     let store = args.db.open().await?;
     if store.workspaces().list().await?.is_empty() {
         first_run(&store, &args.workspace_name).await?;
@@ -78,6 +79,15 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     if delivery.as_ref().is_some_and(|d| d.sms.is_none()) {
         println!("No SMS provider configured (--sms-url): text messages wait in the outbox.");
     }
+    let backups = args.backup_schedule()?.map(|schedule| {
+        println!(
+            "Backing up to {} every {}, keeping the newest {} (--backup-dir).",
+            schedule.dir.display(),
+            crate::options::show_every(schedule.every),
+            schedule.keep
+        );
+        advocate_server::worker::backups::spawn(store.clone(), schedule)
+    });
     let mut workers = delivery.map(|d| advocate_server::worker::start(store.clone(), d));
     match (&mut workers, mailbox) {
         (Some(w), Some(m)) => {
@@ -96,6 +106,11 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     }
     if let Some(workers) = workers {
         workers.shutdown().await;
+    }
+    // A backup cut short removes its partial file; the finished ones stay.
+    if let Some(backups) = backups {
+        backups.abort();
+        let _ = backups.await;
     }
     store.close().await;
     Ok(())

@@ -1,5 +1,6 @@
 //! `advocate`: the one binary. Serves the product, loads the demo, imports, reports.
 
+mod backup;
 mod bootstrap;
 mod comments_table;
 mod demo;
@@ -54,6 +55,10 @@ enum Command {
     Demo(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(DbArgs),
+    /// Write a verified backup of the SQLite database while Advocate runs.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into an empty data folder (never over a database).
+    Restore(backup::RestoreArgs),
     /// Manage API keys.
     Apikey {
         #[command(subcommand)]
@@ -145,6 +150,8 @@ async fn main() -> Result<()> {
             println!("Migrations applied.");
             Ok(())
         }
+        Command::Backup(args) => backup::backup(args).await,
+        Command::Restore(args) => backup::restore(args).await,
         Command::Apikey {
             command: ApikeyCommand::Create { db, name },
         } => {

@@ -4,6 +4,7 @@
 use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;
 use advocate_server::metrics::{MetricsAccess, MetricsToken};
+use advocate_server::worker::backups::Schedule;
 use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
 use advocate_store::models::Workspace;
 use advocate_store::Store;
@@ -110,6 +111,47 @@ pub struct ServeArgs {
     /// not on --bind; with --metrics-token too, it asks for the token there.
     #[arg(long, env = "ADVOCATE_METRICS_BIND", value_name = "ADDR")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Folder for scheduled backups of the SQLite database (named with their UTC time,
+    /// e.g. advocate-20260101T020000Z.db). Without it no backups are scheduled.
+    #[arg(long, env = "ADVOCATE_BACKUP_DIR", value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// How often to back up into --backup-dir: a number with s, m, h or d (30m, 24h, 7d).
+    #[arg(long, env = "ADVOCATE_BACKUP_EVERY", default_value = "24h", value_parser = parse_every)]
+    pub backup_every: std::time::Duration,
+    /// How many backups to keep in --backup-dir; older ones are deleted once a new one
+    /// is verified.
+    #[arg(long, env = "ADVOCATE_BACKUP_KEEP", default_value_t = 7, value_parser = clap::value_parser!(u32).range(1..))]
+    pub backup_keep: u32,
+}
+
+/// An interval as `parse_every` reads it (`86400 s` → `1d`).
+pub fn show_every(every: std::time::Duration) -> String {
+    let secs = every.as_secs();
+    match [(86_400, 'd'), (3600, 'h'), (60, 'm')]
+        .into_iter()
+        .find(|(unit, _)| secs.is_multiple_of(*unit))
+    {
+        Some((unit, name)) => format!("{}{name}", secs / unit),
+        None => format!("{secs}s"),
+    }
+}
+
+/// `30m`, `24h`, `7d`: a whole number of seconds, minutes, hours or days, at least 1 s.
+fn parse_every(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration like 30m, 24h or 7d");
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    let n: u64 = text[..text.len() - 1].parse().map_err(|_| bad())?;
+    match n.checked_mul(seconds) {
+        Some(s) if s > 0 => Ok(std::time::Duration::from_secs(s)),
+        _ => Err(bad()),
+    }
 }
 
 impl ServeArgs {
@@ -167,6 +209,35 @@ impl ServeArgs {
             (None, Some(token)) => (MetricsAccess::Token(token), None),
             (None, None) => (MetricsAccess::Off, None),
         })
+    }
+
+    /// `--backup-dir` with its schedule, checked: SQLite only; the folder is created now.
+    pub fn backup_schedule(&self) -> Result<Option<Schedule>> {
+        let Some(dir) = &self.backup_dir else {
+            return Ok(None);
+        };
+        if self
+            .db
+            .database_url
+            .as_deref()
+            .is_some_and(|u| !u.starts_with("sqlite:"))
+        {
+            bail!(
+                "--backup-dir / ADVOCATE_BACKUP_DIR backs up SQLite only; back up PostgreSQL \
+                 with pg_dump (see \"Backups and restore\" in the README)"
+            );
+        }
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "--backup-dir / ADVOCATE_BACKUP_DIR: cannot create {}",
+                dir.display()
+            )
+        })?;
+        Ok(Some(Schedule {
+            dir: dir.clone(),
+            every: self.backup_every,
+            keep: self.backup_keep as usize,
+        }))
     }
 
     pub fn public_url(&self) -> String {
@@ -235,6 +306,24 @@ pub fn redact(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn reads_backup_intervals() {
+        let secs = |t| super::parse_every(t).map(|d| d.as_secs());
+        assert_eq!(secs("90s"), Ok(90));
+        assert_eq!(secs("30m"), Ok(1800));
+        assert_eq!(secs("24h"), Ok(86_400));
+        assert_eq!(secs("7d"), Ok(604_800));
+        let shown = |t| super::show_every(super::parse_every(t).unwrap());
+        for same in ["90s", "30m", "36h", "7d"] {
+            assert_eq!(shown(same), same);
+        }
+        assert_eq!(shown("24h"), "1d");
+        assert_eq!(shown("120m"), "2h");
+        for bad in ["", "h", "0h", "24", "1.5h", "-1h", "24 h", "3w"] {
+            assert!(secs(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

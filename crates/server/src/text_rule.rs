@@ -24,7 +24,7 @@ pub async fn check(req: Request, next: Next) -> Response {
         if json {
             ApiError::new(status, detail).into_response()
         } else {
-            crate::pages::plain_error(status, detail)
+            crate::pages::error_page(status, detail)
         }
     };
     // A parameter that is not UTF-8 is refused by the handler's own extractor.
@@ -64,7 +64,7 @@ fn is_form(headers: &axum::http::HeaderMap) -> bool {
 }
 
 fn refuse_too_large() -> Response {
-    crate::pages::plain_error(
+    crate::pages::error_page(
         StatusCode::PAYLOAD_TOO_LARGE,
         "This form is too large.".into(),
     )

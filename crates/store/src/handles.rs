@@ -134,6 +134,10 @@ handles! {
     /// (`tenancy/settings.rs`)
     settings => Settings;
 
+    /// Backups of a SQLite database while it serves: written, verified, renamed into place.
+    /// (`backup.rs`)
+    backups => Backups;
+
     /// Workspaces and installation settings; setup warnings; widget secrets.
     /// (`tenancy/workspaces.rs`, `tenancy/setup.rs`, `tenancy/widget_secret.rs`)
     workspaces => Workspaces;

@@ -7,6 +7,7 @@
 //! competes with itself for SQLite's write lock.
 
 pub mod answers;
+pub mod backup;
 pub mod business;
 pub mod closed_loop;
 pub mod delivery;
@@ -276,7 +277,7 @@ impl Store {
                 // every reference before the connection enforces them again.
                 // That check reads the whole database (23 s on 1 GB), so it runs only
                 // when a migration is pending, not on every start.
-                let migrator = sqlx::migrate!("migrations/sqlite");
+                let migrator = sqlite_migrator();
                 let mut conn = self.writer.acquire().await?;
                 // A fresh database has no table of applied migrations: all are pending.
                 let applied: Vec<i64> =
@@ -348,6 +349,11 @@ impl Store {
     }
 }
 
+/// The SQLite migrations this version of Advocate knows.
+pub(crate) fn sqlite_migrator() -> sqlx::migrate::Migrator {
+    sqlx::migrate!("migrations/sqlite")
+}
+
 /// Whether SQLite's writer connection can be used again after a caller let it go. A write
 /// that failed (disk full, I/O error) can leave SQLite inside a transaction, or SQLite
 /// may have rolled it back itself so that the driver's `ROLLBACK` failed and the driver
@@ -366,12 +372,7 @@ async fn sqlite_writer_is_clean(conn: &mut sqlx::AnyConnection) -> sqlx::Result<
 
 /// Adds `mode=rwc` (create if missing) and creates the parent folder of a file database.
 fn sqlite_url(url: &str) -> Result<String> {
-    let path = url
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//")
-        .split('?')
-        .next()
-        .unwrap_or_default();
+    let path = sqlite_path(url);
     if path.is_empty() || path == ":memory:" {
         return Err(StoreError::Invalid(
             "an in-memory SQLite database would lose every answer; give a file path".into(),
@@ -394,6 +395,15 @@ fn sqlite_url(url: &str) -> Result<String> {
     } else {
         format!("{url}?mode=rwc")
     })
+}
+
+/// The file a `sqlite:PATH` URL names (empty for none).
+pub(crate) fn sqlite_path(url: &str) -> &str {
+    url.trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default()
 }
 
 pub(crate) fn to_ts(at: DateTime<Utc>) -> i64 {

@@ -25,6 +25,8 @@ use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Dashboards;
 use advocate_store::StoreError;
+use askama::Template;
+use askama_web::WebTemplate;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -68,14 +70,14 @@ async fn style() -> Response {
         .into_response()
 }
 
-/// An error a person meets on a page (bad link, bad form), shown as a short plain message
-/// that never reveals internals.
+/// An error a person meets on a page (bad link, bad form), shown on a small page in the
+/// site's layout with a message that never reveals internals.
 #[derive(Debug, Clone, Copy)]
 pub struct PageError(pub StatusCode, pub &'static str);
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let mut response = plain_error(self.0, self.1.to_owned());
+        let mut response = error_page(self.0, self.1.to_owned());
         if self.0 == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
@@ -159,9 +161,24 @@ pub(crate) async fn workspace_of(
 }
 
 /// A [`PageError`] whose message is made at run time (one naming a form field).
-pub fn plain_error(status: StatusCode, message: String) -> Response {
-    let content_type = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
-    (status, content_type, message).into_response()
+pub fn error_page(status: StatusCode, message: String) -> Response {
+    let heading = match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "Too large",
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => "Try again shortly",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "This did not work",
+    };
+    (status, ErrorPage { heading, message }).into_response()
+}
+
+/// The page an error is shown on: the site's layout at any width, the message in words.
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    heading: &'static str,
+    message: String,
 }
 
 /// Refuses form posts sent from another site (defence in depth next to SameSite cookies):

@@ -2,7 +2,8 @@
 //! overdue cases, sending batched alerts and members' digests, sending invitations
 //! (schedules, due invitations, reminders), applying the answer retention policy
 //! daily and re-tagging comments after a taxonomy edit; [`mailbox`] polls the mailbox customers reply to (added with
-//! [`Workers::read_mailbox`] where one is configured).
+//! [`Workers::read_mailbox`] where one is configured); [`backups`] backs up a SQLite
+//! database on a schedule (started by `advocate serve --backup-dir`).
 //!
 //! [`start`] runs one delivery loop per process (several processes may share a
 //! PostgreSQL database: claims with leases keep them off each other's messages) and the
@@ -10,6 +11,7 @@
 //! by a poll tick, for retries that fall due and messages queued by other instances.
 
 pub mod alerts;
+pub mod backups;
 pub mod delivery;
 pub mod digests;
 pub mod escalation;

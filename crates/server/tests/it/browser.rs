@@ -568,7 +568,7 @@ fn hex_hmac(secret: &str, customer: &str) -> String {
 }
 
 /// Signs in through the form, typing, and lands on `next`.
-async fn sign_in_typing(b: &Browser, app: &TestApp, next: &str) {
+pub async fn sign_in_typing(b: &Browser, app: &TestApp, next: &str) {
     b.goto(&app.url(&format!("/signin?next={}", next.replace('/', "%2F"))))
         .await;
     b.click(&b.find("#email").await).await;

@@ -61,14 +61,18 @@ async fn readyz(app: &TestApp) -> StatusCode {
         .status()
 }
 
-/// A small filesystem of the test's own (tmpfs), unmounted when dropped.
-struct SmallDisk {
-    dir: PathBuf,
+/// A small filesystem of the test's own (tmpfs), unmounted when dropped (also used by
+/// the backup tests, for a backup onto a full disk).
+pub(crate) struct SmallDisk {
+    pub(crate) dir: PathBuf,
 }
 
 impl SmallDisk {
-    fn mount(megabytes: u32) -> Option<Self> {
-        let dir = std::env::temp_dir().join(format!("advocate-fault-{}", std::process::id()));
+    pub(crate) fn mount(megabytes: u32) -> Option<Self> {
+        // One folder per disk: tests mounting one run at the same time in this process.
+        static MOUNTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let nth = MOUNTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("advocate-fault-{}-{nth}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let mounted = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o"])
@@ -84,12 +88,12 @@ impl SmallDisk {
         Some(Self { dir })
     }
 
-    fn filler(&self) -> PathBuf {
+    pub(crate) fn filler(&self) -> PathBuf {
         self.dir.join("filler")
     }
 
     /// Writes a file until the filesystem has no byte left.
-    fn fill(&self) {
+    pub(crate) fn fill(&self) {
         let mut f = std::fs::File::create(self.filler()).unwrap();
         for chunk in [1 << 16, 4096, 1] {
             let block = vec![0u8; chunk];
@@ -98,7 +102,7 @@ impl SmallDisk {
         let _ = f.sync_all();
     }
 
-    fn free(&self) {
+    pub(crate) fn free(&self) {
         std::fs::remove_file(self.filler()).unwrap();
     }
 }

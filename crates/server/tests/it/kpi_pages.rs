@@ -144,7 +144,11 @@ async fn kpi_page_escapes_what_comes_from_the_url_and_refuses_bad_periods() {
     ] {
         let (status, body) = page(&app, &cookie, bad).await;
         assert_eq!(status, 400, "{bad}: {body}");
-        assert!(!body.contains('<'), "plain message: {body}");
+        assert_self_contained(&body);
+        assert!(
+            !crate::common::error_message(&body).is_empty(),
+            "{bad}: {body}"
+        );
     }
     // Unknown period codes fall back to this quarter.
     let (status, _) = page(&app, &cookie, "/kpis?period=forever").await;

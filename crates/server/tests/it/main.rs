@@ -3,6 +3,7 @@
 
 mod common;
 mod support {
+    pub mod axe;
     pub mod webdriver;
 }
 
@@ -10,6 +11,7 @@ mod access;
 mod alerts;
 mod alerts_kinds;
 mod api;
+mod backups;
 mod browser;
 mod business;
 mod cases;
@@ -20,6 +22,7 @@ mod delivery;
 mod digests;
 mod engagements;
 mod escaping;
+mod every_page;
 mod exports;
 mod faults;
 mod headers;

@@ -22,7 +22,7 @@ async fn assert_names(r: Response, field: &str, what: &str) -> String {
     let detail = serde_json::from_str::<Value>(&body)
         .ok()
         .and_then(|v| v["detail"].as_str().map(str::to_owned))
-        .unwrap_or(body);
+        .unwrap_or_else(|| crate::common::error_message(&body));
     assert!(
         detail.starts_with(&format!("{field} must not contain control characters")),
         "{what}: {status} {detail}"

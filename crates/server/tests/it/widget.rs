@@ -349,7 +349,10 @@ async fn survey_page_answers_need_the_page_and_are_rate_limited() {
             .unwrap();
         assert_eq!(r.status(), 422, "{url}");
         let msg = r.text().await.unwrap();
-        assert_eq!(msg, "This form has expired; please reload the page.");
+        assert_eq!(
+            crate::common::error_message(&msg),
+            "This form has expired; please reload the page."
+        );
     }
     // A nonce is for its own survey only.
     let other = public_id(&app, "other").await;

@@ -5,6 +5,7 @@
 mod common;
 
 mod alert_kinds;
+mod backup;
 mod business;
 mod business_history;
 mod closed_loop;

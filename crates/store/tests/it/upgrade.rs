@@ -16,8 +16,8 @@ use std::path::Path;
 const BEFORE: &str = "0010";
 
 /// Applies this backend's migrations up to and including `BEFORE`, as an installation of
-/// the previous release would have.
-async fn migrate_to_before(db: &TestDb) {
+/// the previous release would have (also the backup tests' "older backup").
+pub(crate) async fn migrate_to_before(db: &TestDb) {
     let backend = match db.backend {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",

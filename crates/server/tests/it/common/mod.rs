@@ -184,6 +184,25 @@ pub fn csrf_of(html: &str) -> String {
     html[at..].split('"').next().unwrap().to_owned()
 }
 
+/// The message an error page shows (the paragraph under its heading), as the person reads it.
+pub fn error_message(html: &str) -> String {
+    let after_heading = html
+        .split_once(r#"<h1 id="h-error">"#)
+        .expect("an error page")
+        .1;
+    let message = after_heading.split_once("<p>").unwrap().1;
+    let message = message.split_once("</p>").unwrap().0;
+    [
+        ("&#60;", "<"),
+        ("&#62;", ">"),
+        ("&#34;", "\""),
+        ("&#39;", "'"),
+        ("&#38;", "&"),
+    ]
+    .iter()
+    .fold(message.to_owned(), |m, (entity, c)| m.replace(entity, c))
+}
+
 /// Where a redirect points.
 pub fn location(r: &Response) -> String {
     r.headers()[reqwest::header::LOCATION]

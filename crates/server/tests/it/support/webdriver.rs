@@ -341,6 +341,19 @@ impl Browser {
             .await
     }
 
+    /// Runs `script` as an asynchronous script: it finishes by calling the last of its
+    /// `arguments` with the result.
+    pub async fn script_async(&self, script: &str, args: Value) -> Value {
+        self.post("execute/async", json!({"script": script, "args": args}))
+            .await
+    }
+
+    /// Sets the window's outer size (a desktop session; a phone's size is its emulation's).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.post("window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     /// An element as a script argument.
     pub fn el(e: &Element) -> Value {
         e.to_arg()

@@ -1,0 +1,150 @@
+//! Every page, signed in and public, in real Chromium at a phone's, a tablet's and a
+//! desktop's width: the page never scrolls sideways (wide tables and charts scroll inside
+//! their own box) and axe-core finds no serious or critical accessibility violation.
+
+use crate::browser::sign_in_typing;
+use crate::common::TestApp;
+use crate::support::axe::serious_violations;
+use crate::support::webdriver::{Browser, Options};
+use serde_json::{json, Value};
+
+/// A workspace with what made pages overflow or fail checks in the demo: a long email
+/// address, long playbook steps in a select, comments with themes, an invitation, a case.
+/// Returns the pages a member works in, and the public survey page.
+async fn populated(app: &TestApp) -> (Vec<String>, String) {
+    let survey = app.survey("rel", None).await;
+    let long_email = "margaretha.christophersen-vandenberghe@customer-support.example.com";
+    for (i, (score, comment)) in [
+        (
+            2,
+            "The invoice was wrong and support kept me waiting for hours",
+        ),
+        (6, "Delivery was late"),
+        (10, "Great price and the technician was on time"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let body = json!({"survey": "rel", "score": score, "comment": comment, "language": "en",
+                          "customer": {"external_id": format!("C{i}"), "name": "Margaretha",
+                                       "email": long_email}});
+        let r = app.answer(body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "rel", "channel": "email", "customers": [
+                {"external_id": "C9", "email": long_email}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let cases: Value = app
+        .get("/api/v1/cases")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let case = cases["cases"][0]["id"]
+        .as_i64()
+        .expect("a detractor's case");
+    let pages = [
+        "/dashboard",
+        "/cases",
+        &format!("/cases/{case}"),
+        &format!("/cases/{case}/email"),
+        "/customers",
+        "/customers/C0",
+        "/comments",
+        "/themes",
+        "/kpis",
+        "/compare",
+        "/outbox",
+        "/settings",
+        "/settings/templates",
+        "/team",
+        "/audit",
+        "/account",
+        "/cases/unmatched",
+        "/reports/quarterly",
+        // Errors are pages too: in the site's layout, at the browser's width.
+        "/customers/nobody",
+        "/no-such-page",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    (pages, app.url(survey["link"].as_str().unwrap()))
+}
+
+/// What is wrong with `page` at the browser's current width: sideways scrolling (and, on a
+/// phone, a layout viewport wider than the screen) and serious accessibility violations.
+async fn problems(b: &Browser, url: &str, phone: bool) -> Vec<String> {
+    b.goto(url).await;
+    let layout = b
+        .script(
+            "return {inner: window.innerWidth, client: document.documentElement.clientWidth, \
+                     scroll: document.documentElement.scrollWidth};",
+            json!([]),
+        )
+        .await;
+    let mut found = Vec::new();
+    let wide = layout["scroll"].as_f64() > layout["client"].as_f64();
+    if wide || (phone && layout["inner"] != 390) {
+        found.push(format!("{url} scrolls sideways: {layout}"));
+    }
+    for v in serious_violations(b).await {
+        found.push(format!("{url} at {}: {v}", layout["inner"]));
+    }
+    found
+}
+
+fn assert_none(problems: &[String]) {
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[tokio::test]
+async fn on_a_phone_every_page_fits_and_passes_axe() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (pages, survey) = populated(&app).await;
+    let mut found = problems(&b, &survey, true).await;
+    found.extend(problems(&b, &app.url("/signin"), true).await);
+    sign_in_typing(&b, &app, "/dashboard").await;
+    for page in &pages {
+        found.extend(problems(&b, &app.url(page), true).await);
+    }
+    assert_none(&found);
+}
+
+#[tokio::test]
+async fn on_a_tablet_and_a_desktop_every_page_fits_and_passes_axe() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: false,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (pages, survey) = populated(&app).await;
+    sign_in_typing(&b, &app, "/dashboard").await;
+    let mut found = Vec::new();
+    for width in [768, 1440] {
+        b.resize(width, 900).await;
+        found.extend(problems(&b, &survey, false).await);
+        for page in &pages {
+            found.extend(problems(&b, &app.url(page), false).await);
+        }
+    }
+    assert_none(&found);
+}
