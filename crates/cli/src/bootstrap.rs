@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 pub async fn serve(args: ServeArgs) -> Result<()> {
     // Refuse a bad configuration before touching the database.
     args.allowed_hosts()?;
+    args.metrics()?;
     delivery_config(&args)?;
     args.backup_schedule()?;
     let store = args.db.open().await?;
@@ -32,11 +33,13 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     if let Some(max) = args.max_connections {
         connections.max_connections = max as usize;
     }
+    let (metrics, metrics_listener) = args.metrics()?;
     let config = Config {
         secure_cookies: args.secure_cookies,
         connections,
         allowed_hosts: args.allowed_hosts()?,
         reply_route: args.reply_route()?,
+        metrics,
         ..Config::default()
     };
     let store = store.with_public_url(&args.public_url());
@@ -47,6 +50,22 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let addr = listener.local_addr()?;
+    let metrics_server = match metrics_listener {
+        Some((bind, access)) => {
+            let listener = TcpListener::bind(bind)
+                .await
+                .with_context(|| format!("cannot listen on {bind} (--metrics-bind)"))?;
+            println!("Metrics on http://{}/metrics", listener.local_addr()?);
+            let serving = advocate_server::serve_metrics(
+                listener,
+                state.clone(),
+                access,
+                std::future::pending(),
+            );
+            Some(tokio::spawn(serving))
+        }
+        None => None,
+    };
     println!("Advocate listening on http://{addr}");
     if !config.allowed_hosts.is_empty() {
         println!(
@@ -82,6 +101,9 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         _ => {}
     }
     advocate_server::serve(listener, state, shutdown_signal()).await?;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
     if let Some(workers) = workers {
         workers.shutdown().await;
     }

@@ -27,8 +27,24 @@ use std::io::IsTerminal;
     about = "Net Promoter Score and closed-loop customer feedback"
 )]
 struct Cli {
+    /// How log lines are written to standard error: text for people, or json (one object
+    /// per line, with the request's id and workspace in `spans`) for a log collector.
+    #[arg(
+        long,
+        env = "ADVOCATE_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -124,16 +140,9 @@ enum UserCommand {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        // Colour codes are for people at a terminal, not for log files and collectors.
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
-    match Cli::parse().command {
+    let cli = Cli::parse();
+    init_logs(cli.log_format);
+    match cli.command {
         Command::Serve(args) => bootstrap::serve(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Migrate(db) => {
@@ -199,5 +208,21 @@ async fn main() -> Result<()> {
         Command::Themes(args) => themes_table::run(args).await,
         Command::Privacy { command } => privacy::run(command).await,
         Command::Mail { command } => mail::run(command).await,
+    }
+}
+
+/// Logs to standard error at `RUST_LOG`'s levels (info by default). Every line inside a
+/// request carries the request's span: its id, route and, once known, workspace.
+fn init_logs(format: LogFormat) {
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr);
+    match format {
+        // Colour codes are for people at a terminal, not for log files and collectors.
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().with_ansi(false).with_span_list(true).init(),
     }
 }

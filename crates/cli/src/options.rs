@@ -3,6 +3,7 @@
 
 use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;
+use advocate_server::metrics::{MetricsAccess, MetricsToken};
 use advocate_server::worker::backups::Schedule;
 use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
 use advocate_store::models::Workspace;
@@ -97,6 +98,19 @@ pub struct ServeArgs {
     /// NAME"); ignored once the workspace exists (rename it on the settings page).
     #[arg(long, env = "ADVOCATE_WORKSPACE_NAME", default_value = "My company")]
     pub workspace_name: String,
+    /// Serve /metrics (Prometheus) to scrapers sending `Authorization: Bearer TOKEN`
+    /// (at least 16 characters). Without it, and without --metrics-bind, /metrics is off.
+    #[arg(
+        long,
+        env = "ADVOCATE_METRICS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub metrics_token: Option<String>,
+    /// Serve /metrics on this address alone (e.g. a private network's 10.0.0.5:9090), and
+    /// not on --bind; with --metrics-token too, it asks for the token there.
+    #[arg(long, env = "ADVOCATE_METRICS_BIND", value_name = "ADDR")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Folder for scheduled backups of the SQLite database (named with their UTC time,
     /// e.g. advocate-20260101T020000Z.db). Without it no backups are scheduled.
     #[arg(long, env = "ADVOCATE_BACKUP_DIR", value_name = "DIR")]
@@ -175,6 +189,26 @@ impl ServeArgs {
                 .map_err(|e| anyhow::anyhow!("--imap-ca-file / ADVOCATE_IMAP_CA_FILE: {e}"))?;
         }
         Ok(Some(MailboxConfig::new(settings)))
+    }
+
+    /// Who may read /metrics on the main address, and on the metrics address if any
+    /// (`--metrics-token`, `--metrics-bind`), checked.
+    pub fn metrics(&self) -> Result<(MetricsAccess, Option<(SocketAddr, MetricsAccess)>)> {
+        let token = self
+            .metrics_token
+            .as_deref()
+            .map(MetricsToken::new)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--metrics-token / ADVOCATE_METRICS_TOKEN: {e}"))?;
+        Ok(match (self.metrics_bind, token) {
+            // An address of its own: served there only, with the token if one is given.
+            (Some(addr), token) => {
+                let access = token.map_or(MetricsAccess::Open, MetricsAccess::Token);
+                (MetricsAccess::Off, Some((addr, access)))
+            }
+            (None, Some(token)) => (MetricsAccess::Token(token), None),
+            (None, None) => (MetricsAccess::Off, None),
+        })
     }
 
     /// `--backup-dir` with its schedule, checked: SQLite only; the folder is created now.

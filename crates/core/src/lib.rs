@@ -18,6 +18,7 @@ pub mod invitation;
 pub mod kpi;
 pub mod labels;
 pub mod messages;
+pub mod metrics;
 pub mod nps;
 pub mod outbound;
 pub mod period;

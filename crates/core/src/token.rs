@@ -35,9 +35,29 @@ pub fn verify(key: &[u8], token: &str, now: i64) -> Option<String> {
     (expires_at.parse::<i64>().ok()? > now).then(|| payload.to_owned())
 }
 
+/// Whether a presented secret (a bearer token) equals the configured one, in time that
+/// depends on neither: their SHA-256 digests are compared byte by byte without stopping
+/// early, so neither the matching prefix nor the length leaks.
+pub fn same_secret(presented: &str, expected: &str) -> bool {
+    use sha2::Digest;
+    let (a, b) = (Sha256::digest(presented), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_secret_only_for_the_same_bytes() {
+        assert!(same_secret("s3cret-token", "s3cret-token"));
+        assert!(!same_secret("s3cret-tokem", "s3cret-token"));
+        assert!(!same_secret("s3cret", "s3cret-token"));
+        assert!(!same_secret("", "s3cret-token"));
+    }
 
     #[test]
     fn round_trips_until_expiry() {

@@ -8,7 +8,7 @@ use advocate_store::tenancy::accounts::SessionLimits;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use chrono::{Duration, Utc};
 
 pub const SESSION_COOKIE: &str = "advocate_session";
@@ -55,6 +55,16 @@ impl ApiCaller {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header; `None` when malformed or empty.
+pub fn bearer_token(header: &HeaderValue) -> Option<&str> {
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+}
+
 /// The key behind the request's `Authorization` header.
 pub async fn authenticate_key(
     state: &AppState,
@@ -63,12 +73,7 @@ pub async fn authenticate_key(
     let header = headers
         .get(AUTHORIZATION)
         .ok_or_else(|| ApiError::unauthorized("missing header Authorization: Bearer <api key>"))?;
-    let key = header
-        .to_str()
-        .ok()
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|k| !k.is_empty())
+    let key = bearer_token(header)
         .ok_or_else(|| ApiError::unauthorized("Authorization header must be: Bearer <api key>"))?;
     let key = state
         .store

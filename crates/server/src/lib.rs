@@ -8,6 +8,7 @@ pub mod connections;
 pub mod conversation;
 mod error;
 pub mod export;
+pub mod metrics;
 pub mod outbound;
 pub mod pages;
 pub mod qr;
@@ -48,6 +49,7 @@ pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_st
         config,
         signing_key: key,
         limits: Limits::default(),
+        http_metrics: Default::default(),
     }))
 }
 
@@ -60,6 +62,8 @@ pub fn routes() -> Routes {
         .merge(pages::routes())
         .get("/healthz", Public, || async { "ok" })
         .get("/readyz", Public, ready)
+        // Public to the access check: the handler asks for its own token (see [`metrics`]).
+        .get("/metrics", Public, metrics::scrape)
         .mount(
             docs,
             Public,
@@ -96,6 +100,11 @@ pub fn app(state: AppState) -> Router {
             security::headers,
         ))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
+        // Outside everything that can refuse a request, so refusals are counted too.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         // Outside the trace layer, so the span has the id.
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
@@ -155,6 +164,18 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let listener = GuardedListener::new(listener, state.config.connections);
     axum::serve(listener, MakeGuarded { app: app(state) })
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves `/metrics` alone on `listener` (`--metrics-bind`) until `shutdown` resolves.
+pub async fn serve_metrics(
+    listener: TcpListener,
+    state: AppState,
+    access: metrics::MetricsAccess,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, metrics::router(state, access))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -36,6 +36,8 @@ pub struct Shared {
     pub reply_key: Vec<u8>,
     /// Reply-To and Message-IDs of mail on cases.
     pub addressing: crate::conversation::Addressing,
+    /// Requests counted for `/metrics`.
+    pub http_metrics: crate::metrics::HttpMetrics,
 }
 
 /// One rate limiter per purpose (see [`crate::ratelimit`] for how to use one).
@@ -81,6 +83,8 @@ pub struct Config {
     pub allowed_hosts: AllowedHosts,
     /// Where customers' replies to mail on cases go (`--reply-address`).
     pub reply_route: Option<advocate_core::conversation::address::ReplyRoute>,
+    /// Who may read `/metrics` on this address (`--metrics-token`); off by default.
+    pub metrics: crate::metrics::MetricsAccess,
 }
 
 impl Default for Config {
@@ -93,6 +97,7 @@ impl Default for Config {
             connections: Default::default(),
             allowed_hosts: AllowedHosts::default(),
             reply_route: None,
+            metrics: Default::default(),
         }
     }
 }

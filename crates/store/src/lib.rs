@@ -18,6 +18,7 @@ mod handles;
 pub mod insight;
 pub mod invitations;
 mod many_rows;
+pub mod metrics;
 pub mod models;
 pub mod privacy;
 pub mod tenancy;
@@ -92,6 +93,8 @@ pub struct Shared {
     key_cache: Arc<tenancy::api_keys::KeyCache>,
     /// Theme taggers by workspace and taxonomy version.
     taggers: Arc<themes::tagging::Taggers>,
+    /// Counts for `/metrics` (see [`metrics`]).
+    metrics: Arc<metrics::StoreMetrics>,
 }
 
 impl std::ops::Deref for Store {
@@ -173,6 +176,7 @@ impl Store {
                 survey_cache: Arc::default(),
                 key_cache: Arc::default(),
                 taggers: Arc::default(),
+                metrics: Arc::default(),
             }),
             group_commit: Arc::default(),
         }

@@ -11,6 +11,7 @@ mod fresh_install;
 mod import_business;
 mod import_react;
 mod kpis;
+mod operating;
 mod privacy;
 mod scale_out;
 mod schemathesis;

@@ -144,12 +144,13 @@ async fn deliver(s: Arc<Senders>, msg: OutboxMessage) {
     let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     // If recording fails (database away), the lease runs out and the message is sent
     // again: at least once, with the same idempotency key.
-    match result {
+    let outcome = match result {
         Ok(()) => {
             tracing::debug!(id = msg.id, kind = ?msg.kind, ms, "delivered");
             if let Err(e) = s.store.outbox().delivered(msg.id, ms).await {
                 tracing::error!(id = msg.id, error = %e, "delivered but not recorded");
             }
+            "delivered"
         }
         Err(f) => {
             match s
@@ -159,13 +160,20 @@ async fn deliver(s: Arc<Senders>, msg: OutboxMessage) {
                 .await
             {
                 Ok(FailureOutcome::Dead) => {
-                    tracing::warn!(id = msg.id, kind = ?msg.kind, reason = %f.reason, "dead-lettered")
+                    tracing::warn!(id = msg.id, kind = ?msg.kind, reason = %f.reason, "dead-lettered");
+                    "dead"
                 }
                 Ok(FailureOutcome::Retry(at)) => {
-                    tracing::info!(id = msg.id, kind = ?msg.kind, reason = %f.reason, %at, "will retry")
+                    tracing::info!(id = msg.id, kind = ?msg.kind, reason = %f.reason, %at, "will retry");
+                    "retry"
                 }
-                Err(e) => tracing::error!(id = msg.id, error = %e, "failure not recorded"),
+                Err(e) => {
+                    // Not recorded: the lease runs out and it is tried again.
+                    tracing::error!(id = msg.id, error = %e, "failure not recorded");
+                    "retry"
+                }
             }
         }
-    }
+    };
+    s.store.metrics().delivery_attempted(msg.kind, outcome);
 }

@@ -33,6 +33,7 @@ mod kpi_pages;
 mod kpis;
 mod mailbox;
 mod mailbox_tls;
+mod metrics;
 mod pages;
 mod personal_keys;
 mod privacy;

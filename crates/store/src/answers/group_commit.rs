@@ -70,10 +70,17 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
 
 async fn commit_group(store: &Store, group: Vec<Job>) {
     let queued_before = crate::delivery::outbox::queued_so_far();
+    let started = std::time::Instant::now();
     let written = write_group(store, &group).await;
+    store
+        .metrics()
+        .group_committed(group.len(), started.elapsed().as_secs_f64());
     match written {
         Ok(outcomes) => {
             for (job, outcome) in group.into_iter().zip(outcomes) {
+                if outcome.is_ok() {
+                    store.metrics().accepted(job.answer.channel);
+                }
                 let _ = job.done.send(outcome);
             }
             if crate::delivery::outbox::queued_so_far() != queued_before {

@@ -89,6 +89,9 @@ impl Answers<'_> {
         }
         batch.write(&mut tx).await?;
         tx.commit().await?;
+        for new in answers {
+            self.store.metrics().accepted(new.channel);
+        }
         if react {
             self.store.wake_outbox();
         }

@@ -62,6 +62,7 @@ impl Invitations<'_> {
             ..DispatchReport::default()
         };
         let mut cache = Cache::default();
+        let mut sent = Vec::new();
         for row in &rows {
             let inv = invitation_from(row)?;
             let (_, settings) = self
@@ -103,8 +104,12 @@ impl Invitations<'_> {
                 .execute(&mut *tx)
                 .await?;
             report.sent += 1;
+            sent.push(inv.channel);
         }
         tx.commit().await?;
+        for channel in sent {
+            self.store.metrics().invitation_sent(channel);
+        }
         if report.sent > 0 {
             self.store.wake_outbox();
         }

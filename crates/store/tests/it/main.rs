@@ -16,6 +16,7 @@ mod hand_opened;
 mod invitations;
 mod kpis;
 mod layout;
+mod metrics;
 mod outbox;
 mod privacy;
 mod rescore;

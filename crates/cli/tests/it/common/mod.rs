@@ -31,7 +31,11 @@ pub async fn start(db: &TestDb, flags: &[&str]) -> (Child, String) {
 pub async fn start_printing(db: &TestDb, flags: &[&str]) -> (Child, String, Vec<String>) {
     let mut args = vec!["serve", "--bind", "127.0.0.1:0"];
     args.extend_from_slice(flags);
-    let mut child = advocate(db, &args).spawn().expect("start advocate");
+    listening(advocate(db, &args).spawn().expect("start advocate")).await
+}
+
+/// Waits until a started server listens: it with its base URL and what it printed before.
+pub async fn listening(mut child: Child) -> (Child, String, Vec<String>) {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut printed = Vec::new();
     while let Some(line) = lines.next_line().await.unwrap() {

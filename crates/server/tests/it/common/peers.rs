@@ -174,3 +174,37 @@ fn quoted_printable(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// What `promtool check metrics` (Debian's prometheus package) says of a scrape: `Some(Ok)`
+/// when the format and Prometheus' naming rules hold, `Some(Err(its complaint))` when not,
+/// `None` (skip) when promtool is not installed.
+pub fn promtool_check(scrape: &str) -> Option<Result<(), String>> {
+    use std::io::Write;
+    let child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return missing_peer(
+            "promtool (Debian's prometheus) is not installed; metrics format check skipped",
+        );
+    };
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(scrape.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    Some(if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    })
+}

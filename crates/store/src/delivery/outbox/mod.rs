@@ -35,6 +35,14 @@ pub enum MessageKind {
 }
 
 impl MessageKind {
+    pub const ALL: &'static [MessageKind] = &[
+        Self::Email,
+        Self::Slack,
+        Self::Teams,
+        Self::Webhook,
+        Self::Sms,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Email => "email",
