@@ -11,7 +11,7 @@ use crate::auth::SignedIn;
 use crate::conversation::{self, name_of_address};
 use crate::pages::customers::record_href;
 use crate::pages::signin::RequireSignIn;
-use crate::pages::{internal, plain_error, PageError};
+use crate::pages::{error_page, internal, PageError};
 use crate::state::AppState;
 use advocate_store::closed_loop::cases::AnswerToFollowUp;
 use advocate_store::StoreError;
@@ -42,7 +42,7 @@ fn to_case(case_id: i64) -> Response {
 }
 
 fn refused(why: String) -> Response {
-    plain_error(StatusCode::UNPROCESSABLE_ENTITY, why)
+    error_page(StatusCode::UNPROCESSABLE_ENTITY, why)
 }
 
 async fn page(
