@@ -316,3 +316,11 @@ impl RoutingRule {
                 .is_none_or(|l| answer.language.as_ref() == Some(l))
     }
 }
+
+/// "Follow up at next contact": shown to anyone who talks to the customer until cleared
+/// (set on the timeline, shown on the case too).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FollowUp {
+    pub note: String,
+    pub set_at: DateTime<Utc>,
+}

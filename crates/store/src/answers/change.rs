@@ -1,9 +1,9 @@
 //! Changing a recorded answer: its comment, or its score (rollups moved and the reaction
 //! to the change in the same transaction).
 
-use crate::answers::record::{answer_from, COLUMNS};
 use crate::closed_loop::context::Context;
 use crate::closed_loop::reactions;
+use crate::feedback::answer_rows::{answer_from, COLUMNS};
 use crate::feedback::rollups::Tally;
 use crate::models::Answer;
 use crate::themes::tagging::{retag_answer_in, tags_of};

@@ -2,9 +2,8 @@
 
 use crate::closed_loop::context::Context;
 use crate::closed_loop::reactions;
-use crate::feedback::customers::{
-    attributes_json, customer_in, customers_in, parse_attributes, upsert_customer_in,
-};
+use crate::feedback::answer_rows::{answer_from, COLUMNS};
+use crate::feedback::customers::{attributes_json, customer_in, customers_in, upsert_customer_in};
 use crate::feedback::rollups::Tally;
 use crate::many_rows::{placeholders, Placeholders, MAX_VALUES};
 use crate::models::{Answer, Customer, NewAnswer, Recorded, Respondent};
@@ -16,35 +15,9 @@ use advocate_core::period::day_of;
 use advocate_core::themes::Tagger;
 use advocate_core::{Category, Score, SurveyKind};
 use chrono::Utc;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-pub(crate) const COLUMNS: &str =
-    "id, workspace_id, survey_id, customer_id, score, comment, channel, touchpoint, \
-                       language, answered_at, attributes, external_id";
-
-pub(crate) fn answer_from(row: &AnyRow) -> Result<Answer> {
-    let text = |col: &str| -> Result<Option<String>> {
-        Ok(row.try_get::<String, _>(col).ok().filter(|s| !s.is_empty()))
-    };
-    Ok(Answer {
-        id: row.try_get("id")?,
-        workspace_id: row.try_get("workspace_id")?,
-        survey_id: row.try_get("survey_id")?,
-        customer_id: row.try_get("customer_id")?,
-        score: u8::try_from(row.try_get::<i64, _>("score")?)
-            .map_err(|_| StoreError::Invalid("stored score out of range".into()))?,
-        comment: row.try_get("comment")?,
-        channel: row.try_get("channel")?,
-        touchpoint: text("touchpoint")?,
-        language: text("language")?,
-        answered_at: from_ts(row.try_get("answered_at")?),
-        attributes: parse_attributes(&row.try_get::<String, _>("attributes")?)?,
-        external_id: row.try_get("external_id")?,
-    })
-}
 
 impl Answers<'_> {
     /// Stores one answer durably (the commit is on disk when this returns; concurrent

@@ -8,9 +8,9 @@
 //! (PostgreSQL; SQLite has one writer at a time) while its case is looked for and opened.
 
 use super::add_note_in;
-use crate::answers::record::{answer_from, COLUMNS};
 use crate::closed_loop::context::{respondent_language, SYSTEM_AUTHOR};
 use crate::closed_loop::reactions::{self, start_case};
+use crate::feedback::answer_rows::{answer_from, COLUMNS};
 use crate::feedback::customers::customer_by_id_in;
 use crate::models::{Answer, Customer};
 use crate::tenancy::lookup::company_in;

@@ -8,7 +8,7 @@
 //! what followed is already known. A load writes what it is given, in one transaction,
 //! and sends nothing.
 
-use crate::insight::timeline::FollowUp;
+use crate::models::FollowUp;
 use crate::History;
 use crate::{to_ts, Result, StoreError};
 use advocate_core::case::{CaseStatus, Outcome};

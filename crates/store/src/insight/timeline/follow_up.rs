@@ -3,19 +3,13 @@
 use super::opt_ts;
 use crate::Timelines;
 use crate::{from_ts, to_ts, Result, StoreError};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 use sqlx::{AnyConnection, Row};
 
 /// The longest follow-up note accepted, in characters.
 pub const FOLLOW_UP_MAX_CHARS: usize = 1_000;
 
-/// "Follow up at next contact": shown to anyone who talks to the customer until cleared.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FollowUp {
-    pub note: String,
-    pub set_at: DateTime<Utc>,
-}
+pub use crate::models::FollowUp;
 
 /// The follow-up note must say something and stay short; returns it trimmed.
 fn valid_note(note: &str) -> Result<&str> {
