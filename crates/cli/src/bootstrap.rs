@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 pub async fn serve(args: ServeArgs) -> Result<()> {
     // Refuse a bad configuration before touching the database.
     args.allowed_hosts()?;
+    args.trusted_proxies()?;
     delivery_config(&args)?;
     args.backup_schedule()?;
     let store = args.db.open().await?;
@@ -36,6 +37,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         connections,
         allowed_hosts: args.allowed_hosts()?,
+        trust_proxy: args.trusted_proxies()?,
         reply_route: args.reply_route()?,
         ..Config::default()
     };
@@ -52,6 +54,12 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         println!(
             "Webhooks and Slack messages may also go to: {} (--allow-webhook-hosts).",
             config.allowed_hosts
+        );
+    }
+    if !config.trust_proxy.is_empty() {
+        println!(
+            "Client addresses come from X-Forwarded-For on connections from: {} (--trust-proxy).",
+            config.trust_proxy
         );
     }
     if delivery.as_ref().is_some_and(|d| d.smtp.is_none()) {

@@ -35,6 +35,7 @@ mod mailbox_tls;
 mod pages;
 mod personal_keys;
 mod privacy;
+mod proxy;
 mod qr;
 mod settings_api;
 mod signin_limits;
