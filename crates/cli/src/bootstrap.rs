@@ -104,7 +104,9 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
 
 /// The outbox workers' settings, checked before anything starts; `None` with
 /// `--no-workers`.
-fn delivery_config(args: &ServeArgs) -> Result<Option<advocate_server::worker::DeliveryConfig>> {
+pub fn delivery_config(
+    args: &ServeArgs,
+) -> Result<Option<advocate_server::worker::DeliveryConfig>> {
     if args.no_workers {
         return Ok(None);
     }

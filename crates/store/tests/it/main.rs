@@ -12,6 +12,7 @@ mod closed_loop;
 mod conformance;
 mod engagements;
 mod group_commit;
+mod health;
 mod invitations;
 mod kpis;
 mod layout;

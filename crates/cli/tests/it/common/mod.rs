@@ -44,3 +44,8 @@ pub async fn start_printing(db: &TestDb, flags: &[&str]) -> (Child, String, Vec<
     }
     panic!("advocate serve exited before listening: {printed:?}");
 }
+
+/// The server tests' real peers (the aiosmtpd SMTP server), shared rather than copied.
+#[allow(dead_code)]
+#[path = "../../../../server/tests/it/common/peers.rs"]
+pub mod peers;
