@@ -15,6 +15,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     // Refuse a bad configuration before touching the database.
     args.allowed_hosts()?;
     args.metrics()?;
+    args.trusted_proxies()?;
     delivery_config(&args)?;
     args.backup_schedule()?;
     let store = args.db.open().await?;
@@ -38,6 +39,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         secure_cookies: args.secure_cookies,
         connections,
         allowed_hosts: args.allowed_hosts()?,
+        trust_proxy: args.trusted_proxies()?,
         reply_route: args.reply_route()?,
         metrics,
         ..Config::default()
@@ -71,6 +73,12 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
         println!(
             "Webhooks and Slack messages may also go to: {} (--allow-webhook-hosts).",
             config.allowed_hosts
+        );
+    }
+    if !config.trust_proxy.is_empty() {
+        println!(
+            "Client addresses come from X-Forwarded-For on connections from: {} (--trust-proxy).",
+            config.trust_proxy
         );
     }
     if delivery.as_ref().is_some_and(|d| d.smtp.is_none()) {
@@ -118,7 +126,9 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
 
 /// The outbox workers' settings, checked before anything starts; `None` with
 /// `--no-workers`.
-fn delivery_config(args: &ServeArgs) -> Result<Option<advocate_server::worker::DeliveryConfig>> {
+pub fn delivery_config(
+    args: &ServeArgs,
+) -> Result<Option<advocate_server::worker::DeliveryConfig>> {
     if args.no_workers {
         return Ok(None);
     }

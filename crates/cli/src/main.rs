@@ -5,6 +5,7 @@ mod bootstrap;
 mod comments_table;
 mod demo;
 mod demo_data;
+mod doctor;
 mod import;
 mod import_business;
 mod import_customers;
@@ -59,6 +60,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into an empty data folder (never over a database).
     Restore(backup::RestoreArgs),
+    /// Check the configuration, database, migrations, mail servers, disk space and clock
+    /// (takes the same flags as serve); exits 1 when a check fails.
+    Doctor(ServeArgs),
     /// Manage API keys.
     Apikey {
         #[command(subcommand)]
@@ -152,6 +156,7 @@ async fn main() -> Result<()> {
         }
         Command::Backup(args) => backup::backup(args).await,
         Command::Restore(args) => backup::restore(args).await,
+        Command::Doctor(args) => doctor::run(args).await,
         Command::Apikey {
             command: ApikeyCommand::Create { db, name },
         } => {

@@ -3,6 +3,7 @@
 
 use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;
+use advocate_core::proxy::TrustedProxies;
 use advocate_server::metrics::{MetricsAccess, MetricsToken};
 use advocate_server::worker::backups::Schedule;
 use advocate_server::worker::mailbox::{MailboxConfig, MailboxSettings};
@@ -65,6 +66,12 @@ pub struct ServeArgs {
     /// hooks.internal,10.1.2.0/24. Without it deliveries go only to public addresses.
     #[arg(long, env = "ADVOCATE_ALLOW_WEBHOOK_HOSTS", value_name = "HOSTS")]
     pub allow_webhook_hosts: Option<String>,
+    /// The reverse proxies in front of Advocate, comma-separated IP addresses or CIDR
+    /// ranges (e.g. 127.0.0.1,10.0.0.0/8,fd00::/8): from them, and only from them, the
+    /// client's address is taken from X-Forwarded-For (for rate limits). Without it the
+    /// header is ignored.
+    #[arg(long, env = "ADVOCATE_TRUST_PROXY", value_name = "CIDRS")]
+    pub trust_proxy: Option<String>,
     /// Where customers' replies to emails written on cases go: a domain whose every
     /// address reaches Advocate's mailbox (replies.example.com → c12-w1-…@replies.example.com)
     /// or one mailbox that takes plus-addresses (support@example.com →
@@ -160,6 +167,12 @@ impl ServeArgs {
         AllowedHosts::parse(self.allow_webhook_hosts.as_deref().unwrap_or_default()).map_err(|e| {
             anyhow::anyhow!("--allow-webhook-hosts / ADVOCATE_ALLOW_WEBHOOK_HOSTS: {e}")
         })
+    }
+
+    /// `--trust-proxy`, checked.
+    pub fn trusted_proxies(&self) -> Result<TrustedProxies> {
+        TrustedProxies::parse(self.trust_proxy.as_deref().unwrap_or_default())
+            .map_err(|e| anyhow::anyhow!("--trust-proxy / ADVOCATE_TRUST_PROXY: {e}"))
     }
 
     /// `--reply-address`, checked.

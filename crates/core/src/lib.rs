@@ -23,6 +23,7 @@ pub mod nps;
 pub mod outbound;
 pub mod period;
 pub mod playbook;
+pub mod proxy;
 pub mod query;
 pub mod rescore;
 pub mod score;

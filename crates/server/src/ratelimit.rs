@@ -26,6 +26,7 @@
 
 use crate::state::AppState;
 use crate::ApiError;
+use advocate_core::proxy::TrustedProxies;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -233,24 +234,24 @@ pub fn client_key(ip: IpAddr) -> String {
     }
 }
 
-/// The address of the client that sent a request: the connection's peer, or — only when
-/// `trust_proxy` says a reverse proxy is in front — the address that proxy appended to
-/// `X-Forwarded-For` (the last one: entries before it come from the client and can be
-/// forged). `None` when neither is known (e.g. a test calling the router directly).
-pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trust_proxy: bool) -> Option<IpAddr> {
-    if trust_proxy {
-        let forwarded = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if forwarded.is_some() {
-            return forwarded;
-        }
-    }
-    peer
+/// The address of the client that sent a request: the connection's peer, or — when the
+/// peer is one of the `trusted` reverse proxies — the address they put in
+/// `X-Forwarded-For` (see [`TrustedProxies::client`]). `None` when the peer is not known
+/// (e.g. a test calling the router directly).
+pub fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &TrustedProxies,
+) -> Option<IpAddr> {
+    let peer = peer?;
+    let forwarded: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        // A header that is not text cannot be read; its entries count as malformed.
+        .map(|v| v.to_str().unwrap_or("?"))
+        .flat_map(|v| v.split(','))
+        .collect();
+    Some(trusted.client(peer, forwarded.into_iter()))
 }
 
 /// Extracts the rate-limiting key of the client (see [`client_ip`], [`client_key`]).
@@ -266,7 +267,7 @@ impl FromRequestParts<AppState> for ClientKey {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip());
         Ok(ClientKey(
-            client_ip(peer, &parts.headers, state.config.trust_proxy)
+            client_ip(peer, &parts.headers, &state.config.trust_proxy)
                 .map_or_else(|| "unknown".to_owned(), client_key),
         ))
     }
@@ -362,15 +363,22 @@ mod tests {
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
         let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        let trusted = TrustedProxies::parse("10.0.0.0/8").unwrap();
         let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-for", "1.1.1.1, 203.0.113.9".parse().unwrap());
-        assert_eq!(client_ip(Some(peer), &headers, false), Some(peer));
+        headers.append("x-forwarded-for", "1.1.1.1".parse().unwrap());
+        headers.append("x-forwarded-for", "203.0.113.9".parse().unwrap());
+        let nobody = TrustedProxies::default();
+        assert_eq!(client_ip(Some(peer), &headers, &nobody), Some(peer));
         assert_eq!(
-            client_ip(Some(peer), &headers, true),
+            client_ip(Some(peer), &headers, &trusted),
             Some("203.0.113.9".parse().unwrap()),
-            "the proxy's entry, not the client's own claim"
+            "the proxy's entry (the last header), not the client's own claim"
         );
-        headers.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_ip(Some(peer), &headers, true), Some(peer));
+        headers.insert(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"203.0.113.9\xff").unwrap(),
+        );
+        assert_eq!(client_ip(Some(peer), &headers, &trusted), Some(peer));
+        assert_eq!(client_ip(None, &headers, &trusted), None);
     }
 }

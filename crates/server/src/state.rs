@@ -2,6 +2,7 @@
 
 use crate::ratelimit::RateLimiter;
 use advocate_core::outbound::AllowedHosts;
+use advocate_core::proxy::TrustedProxies;
 use advocate_store::Store;
 use std::sync::Arc;
 
@@ -73,9 +74,9 @@ pub struct Config {
     pub session_hours: i64,
     /// A session without a request for this long ends.
     pub session_idle_minutes: i64,
-    /// Take the client's address from `X-Forwarded-For` (set by one reverse proxy in
-    /// front); off, the header is ignored, since anyone can send it.
-    pub trust_proxy: bool,
+    /// The reverse proxies whose `X-Forwarded-For` says who the client is
+    /// (`--trust-proxy`); from anyone else the header is ignored, since anyone can send it.
+    pub trust_proxy: TrustedProxies,
     /// How many connections, and how long each may wait for its request.
     pub connections: crate::connections::ConnectionLimits,
     /// Where webhook and Slack URLs may point besides public addresses
@@ -93,7 +94,7 @@ impl Default for Config {
             secure_cookies: false,
             session_hours: 12,
             session_idle_minutes: 120,
-            trust_proxy: false,
+            trust_proxy: TrustedProxies::default(),
             connections: Default::default(),
             allowed_hosts: AllowedHosts::default(),
             reply_route: None,

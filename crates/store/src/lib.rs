@@ -15,6 +15,7 @@ pub mod digests;
 mod error;
 pub mod feedback;
 mod handles;
+pub mod health;
 pub mod insight;
 pub mod invitations;
 mod many_rows;

@@ -469,6 +469,40 @@ fn bad_nps_parameters_give_the_api_messages() {
     }
 }
 
+/// Runs `serve` with a bad setting made by `configure`, and expects it to stop before it
+/// listens; its error output.
+fn serve_refuses(env: &Env, configure: impl FnOnce(&mut Command)) -> String {
+    let mut cmd = Command::new(BIN);
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--no-workers",
+        "--data-dir",
+    ])
+    .arg(&env.dir)
+    .env_remove("ADVOCATE_DATABASE_URL")
+    .env_remove("ADVOCATE_ALLOW_WEBHOOK_HOSTS")
+    .env_remove("ADVOCATE_TRUST_PROXY")
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    configure(&mut cmd);
+    let mut child = cmd.spawn().expect("run advocate");
+    // A server that started anyway would never exit: give up on it after a while.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("serve started with a bad setting: {cmd:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(!stdout(&out).contains("listening"));
+    stderr(&out)
+}
+
 #[test]
 fn a_bad_webhook_allow_list_stops_serve_before_it_starts() {
     let env = Env::new();
@@ -480,44 +514,45 @@ fn a_bad_webhook_allow_list_stops_serve_before_it_starts() {
             "\"http://x\" is not a host name",
         ),
     ] {
-        let mut cmd = Command::new(BIN);
-        cmd.args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--no-workers",
-            "--data-dir",
-        ])
-        .arg(&env.dir)
-        .env_remove("ADVOCATE_DATABASE_URL")
-        .env_remove("ADVOCATE_ALLOW_WEBHOOK_HOSTS")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-        if let Some(list) = flag {
-            cmd.args(["--allow-webhook-hosts", list]);
-        }
-        if let Some(list) = env_value {
-            cmd.env("ADVOCATE_ALLOW_WEBHOOK_HOSTS", list);
-        }
-        let mut child = cmd.spawn().expect("run advocate");
-        // A server that started anyway would never exit: give up on it after a while.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while child.try_wait().unwrap().is_none() {
-            if std::time::Instant::now() > deadline {
-                child.kill().unwrap();
-                panic!("serve started with the allow-list {flag:?} / {env_value:?}");
+        let err = serve_refuses(&env, |cmd| {
+            if let Some(list) = flag {
+                cmd.args(["--allow-webhook-hosts", list]);
             }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        let out = child.wait_with_output().unwrap();
-        assert!(!out.status.success());
-        let err = stderr(&out);
+            if let Some(list) = env_value {
+                cmd.env("ADVOCATE_ALLOW_WEBHOOK_HOSTS", list);
+            }
+        });
         assert!(
             err.contains("--allow-webhook-hosts / ADVOCATE_ALLOW_WEBHOOK_HOSTS")
                 && err.contains(message),
             "{err}"
         );
-        assert!(!stdout(&out).contains("listening"));
+    }
+}
+
+#[test]
+fn a_bad_trusted_proxy_list_stops_serve_before_it_starts() {
+    let env = Env::new();
+    for (flag, env_value, message) in [
+        (Some("127.0.0.1,10.0.0.0/33"), None, "\"10.0.0.0/33\""),
+        (
+            None,
+            Some("proxy.internal"),
+            "\"proxy.internal\" is not an IP address",
+        ),
+    ] {
+        let err = serve_refuses(&env, |cmd| {
+            if let Some(list) = flag {
+                cmd.args(["--trust-proxy", list]);
+            }
+            if let Some(list) = env_value {
+                cmd.env("ADVOCATE_TRUST_PROXY", list);
+            }
+        });
+        assert!(
+            err.contains("--trust-proxy / ADVOCATE_TRUST_PROXY") && err.contains(message),
+            "{err}"
+        );
     }
 }
 

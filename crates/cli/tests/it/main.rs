@@ -6,6 +6,7 @@ mod common;
 mod backup;
 mod benchmarks;
 mod cli;
+mod doctor;
 mod durability;
 mod fresh_install;
 mod import_business;

@@ -419,6 +419,18 @@ where
     Ok(round.accepted)
 }
 
+/// Connects, logs in and selects the folder as the reader would, then logs out: what
+/// the server offers (`IDLE`), or why the mailbox cannot be read.
+pub async fn check(settings: &MailboxSettings) -> Result<String, String> {
+    let mut conn = open(settings).await?;
+    within("LOGOUT", conn.session.logout()).await?;
+    Ok(if conn.idle {
+        "IDLE offered: replies are read as they arrive".to_owned()
+    } else {
+        "no IDLE: the mailbox is polled".to_owned()
+    })
+}
+
 /// An open, logged-in session with the folder selected, and what the server offers.
 struct Connection {
     session: Session<ImapStream>,

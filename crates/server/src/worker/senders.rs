@@ -85,6 +85,33 @@ impl SmtpSettings {
         Ok(Self { url: lettre_url })
     }
 
+    /// `host:port` as given in the URL (no credentials), for messages.
+    pub fn address(&self) -> String {
+        match url::Url::parse(&self.url) {
+            Ok(u) => match u.port() {
+                Some(port) => format!("{}:{port}", u.host_str().unwrap_or_default()),
+                None => u.host_str().unwrap_or_default().to_owned(),
+            },
+            Err(_) => "the SMTP server".to_owned(),
+        }
+    }
+
+    /// Connects, says EHLO (and upgrades to TLS or logs in when the URL says so), then
+    /// NOOP and QUIT, within `timeout`: whether mail could be handed over now.
+    pub async fn check(&self, timeout: Duration) -> Result<(), String> {
+        let transport: AsyncSmtpTransport<Tokio1Executor> =
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(&self.url)
+                .expect("validated in parse")
+                .timeout(Some(timeout))
+                .build();
+        match tokio::time::timeout(timeout, transport.test_connection()).await {
+            Ok(Ok(true)) => Ok(()),
+            Ok(Ok(false)) => Err("the server did not answer NOOP".to_owned()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no answer in {timeout:?}")),
+        }
+    }
+
     pub fn transport(&self) -> AsyncSmtpTransport<Tokio1Executor> {
         AsyncSmtpTransport::<Tokio1Executor>::from_url(&self.url)
             .expect("validated in parse")

@@ -524,3 +524,29 @@ async fn an_interrupted_removal_is_finished_without_handing_over_again() {
     })
     .await;
 }
+
+/// `advocate doctor`'s IMAP check: signs in and opens the folder as the reader does, and
+/// names the step that fails.
+#[tokio::test]
+async fn the_doctors_check_signs_in_and_names_the_step_that_fails() {
+    let Some(dovecot) = Dovecot::start().await else {
+        return;
+    };
+    bounded(async {
+        let url = dovecot.url("");
+        let check = |url: String| async move {
+            mailbox::check(&MailboxSettings::parse(&url).unwrap()).await
+        };
+        let offers = check(url.clone()).await.unwrap();
+        assert!(offers.contains("IDLE offered"), "{offers}");
+
+        let (user, rest) = url.split_once('@').unwrap();
+        let (user, _password) = user.rsplit_once(':').unwrap();
+        let e = check(format!("{user}:wrong@{rest}")).await.unwrap_err();
+        assert!(e.starts_with("IMAP LOGIN"), "{e}");
+
+        let e = check(url.replace("/INBOX", "/Nowhere")).await.unwrap_err();
+        assert!(e.starts_with("IMAP SELECT"), "{e}");
+    })
+    .await;
+}

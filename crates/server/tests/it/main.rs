@@ -37,6 +37,7 @@ mod metrics;
 mod pages;
 mod personal_keys;
 mod privacy;
+mod proxy;
 mod qr;
 mod settings_api;
 mod signin_limits;

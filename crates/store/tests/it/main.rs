@@ -13,6 +13,7 @@ mod conformance;
 mod engagements;
 mod group_commit;
 mod hand_opened;
+mod health;
 mod invitations;
 mod kpis;
 mod layout;

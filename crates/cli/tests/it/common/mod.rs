@@ -48,3 +48,8 @@ pub async fn listening(mut child: Child) -> (Child, String, Vec<String>) {
     }
     panic!("advocate serve exited before listening: {printed:?}");
 }
+
+/// The server tests' real peers (the aiosmtpd SMTP server), shared rather than copied.
+#[allow(dead_code)]
+#[path = "../../../../server/tests/it/common/peers.rs"]
+pub mod peers;
