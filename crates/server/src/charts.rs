@@ -329,7 +329,7 @@ mod tests {
         assert!(svg.contains("&lt;script&gt;"));
         assert!(svg.contains("&quot;&amp;&#39;"));
 
-        let svg = breakdown_titled(HOSTILE, &[row(HOSTILE, Some(10.0), Some(4.0))]);
+        let svg = breakdown_titled(HOSTILE, "NPS", &[row(HOSTILE, Some(10.0), Some(4.0))]);
         assert_well_formed(&svg);
         assert!(!svg.contains("<script"), "{svg}");
         assert!(svg.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&amp;&#39;"));
@@ -379,7 +379,7 @@ mod tests {
             row("renewal", None, None),
             row("delivery", Some(0.0), None),
         ];
-        let svg = breakdown_titled("NPS by touchpoint", &rows);
+        let svg = breakdown_titled("NPS by touchpoint", "NPS", &rows);
         assert_well_formed(&svg);
         assert_eq!(svg.matches("<rect class=\"bar ").count(), 3);
         assert_eq!(svg.matches(r#"class="bar negative""#).count(), 1);
@@ -390,6 +390,10 @@ mod tests {
         assert!(svg.contains(">no answers<"));
         assert_eq!(svg.matches(">n=120<").count(), 4);
         assert!(svg.contains("<title>NPS by touchpoint</title>"));
+        assert!(svg.contains("<title>onboarding: NPS +34"), "{svg}");
+        // Bars that measure something else say so in their tooltips.
+        let impact = breakdown_titled("Impact on NPS by theme", "impact on NPS", &rows);
+        assert!(impact.contains("<title>onboarding: impact on NPS +34"), "{impact}");
         assert_eq!(rows[0].change_text(), "▲ +7");
         assert_eq!(rows[1].change_text(), "▼ -9");
         assert_eq!(rows[2].nps_text(), "–");

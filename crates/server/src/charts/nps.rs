@@ -409,7 +409,7 @@ pub fn distribution(counts: &[u64; 11]) -> String {
 /// NPS per group as horizontal bars on a −100..100 axis centred at 0, with the 95 %
 /// interval as a whisker, the key and `n=…` as labels, and ▲/▼ for significant changes.
 pub fn breakdown(rows: &[BreakdownRow]) -> String {
-    breakdown_titled("NPS breakdown", rows)
+    breakdown_titled("NPS breakdown", "NPS", rows)
 }
 
 /// The breakdown chart's size and margins, and the place of an NPS value on its axis.
@@ -438,8 +438,9 @@ impl BreakdownFrame {
     }
 }
 
-/// [`breakdown`] with a title of your own, e.g. "NPS by touchpoint".
-pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
+/// [`breakdown`] with a title of your own, e.g. "NPS by touchpoint", and the name of what
+/// the bars measure in each bar's tooltip ("NPS", or "impact on NPS" for themes).
+pub fn breakdown_titled(title: &str, measure: &str, rows: &[BreakdownRow]) -> String {
     type F = BreakdownFrame;
     if rows.is_empty() {
         return no_data("breakdown", title);
@@ -458,7 +459,7 @@ pub fn breakdown_titled(title: &str, rows: &[BreakdownRow]) -> String {
     open(&mut out, "breakdown", F::W, h, title, &summary);
     breakdown_grid(&mut out, h);
     for (i, r) in rows.iter().enumerate() {
-        breakdown_row(&mut out, F::mid(i), r);
+        breakdown_row(&mut out, F::mid(i), measure, r);
     }
     out.push_str("</svg>");
     out
@@ -491,10 +492,10 @@ fn breakdown_grid(out: &mut String, h: f64) {
 
 /// One group: its key and tooltip, its bar (or "no answers"), `n=…` and the mark of a
 /// significant change.
-fn breakdown_row(out: &mut String, mid: f64, r: &BreakdownRow) {
+fn breakdown_row(out: &mut String, mid: f64, measure: &str, r: &BreakdownRow) {
     type F = BreakdownFrame;
     let small = r.n < SMALL_SAMPLE;
-    let mut tip = format!("{}: NPS {}", r.key, r.nps_text());
+    let mut tip = format!("{}: {measure} {}", r.key, r.nps_text());
     let interval = r.interval_text();
     if !interval.is_empty() {
         let _ = write!(tip, ", 95 % interval {interval}");

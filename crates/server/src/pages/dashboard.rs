@@ -532,7 +532,7 @@ async fn talked_about(
         })
         .collect();
     Ok(TalkedAbout {
-        svg: charts::breakdown_titled("Impact on NPS by theme", &rows),
+        svg: charts::breakdown_titled("Impact on NPS by theme", "impact on NPS", &rows),
         top: links,
         rising,
     })

@@ -209,7 +209,7 @@ async fn page(
             report.commenters,
             num(report.nps)
         ),
-        chart: charts::breakdown_titled("Impact on NPS, points", &bars),
+        chart: charts::breakdown_titled("Impact on NPS, points", "impact on NPS", &bars),
         themes: rows,
         emerging,
         taxonomy: taxonomy

@@ -423,7 +423,7 @@ impl Breakdown {
     pub fn new(title: impl Into<String>, rows: Vec<BreakdownRow>) -> Self {
         let title = title.into();
         Self {
-            svg: charts::breakdown_titled(&title, &rows),
+            svg: charts::breakdown_titled(&title, "NPS", &rows),
             title,
             rows,
             note: String::new(),
