@@ -33,6 +33,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 pub use signin::RequireSignIn;
 
 const STYLE: &str = include_str!("../../assets/style.css");
+/// The tab icon: three bars in the detractor, passive and promoter colours.
+const ICON: &str = include_str!("../../assets/icon.svg");
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -43,6 +45,9 @@ pub fn routes() -> Routes {
         .post("/signin", Public, signin::submit)
         .post("/signout", Person(Dashboards), signin::sign_out)
         .get("/assets/style.css", Public, style)
+        .get("/assets/icon.svg", Public, icon)
+        // Asked for by browsers and feed readers whatever the page links to.
+        .get("/favicon.ico", Public, icon)
         .post("/hooks/sms/{token}", Public, sms_status::callback)
         .merge(survey::routes())
         .merge(cases::routes())
@@ -57,6 +62,17 @@ pub fn routes() -> Routes {
         .merge(team::routes())
         .merge(account::routes())
         .merge(alerts::routes())
+}
+
+async fn icon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
+        .into_response()
 }
 
 async fn style() -> Response {

@@ -40,6 +40,8 @@ async fn every_kind_of_response_carries_the_security_headers() {
         "/customers",
         "/signin",
         "/assets/style.css",
+        "/assets/icon.svg",
+        "/favicon.ico",
     ] {
         let r = page(path).await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
