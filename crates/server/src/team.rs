@@ -503,7 +503,7 @@ pub async fn change_password(
             Some(who.workspace_id),
             &who.actor(),
             "password.changed",
-            &format!("password changed; {ended} other sessions signed out"),
+            &format!("password changed; other sessions signed out: {ended}"),
         )
         .await?;
     Ok(())
