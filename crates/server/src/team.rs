@@ -1,7 +1,7 @@
-//! People joining a workspace, changing roles, leaving it and resetting their password:
-//! the rules both the API and the pages follow, the emails that carry the one-time links
-//! (secret: only their recipient reads them), and the audit lines every workspace of the
-//! person gets.
+//! People joining a workspace, changing roles, leaving it, resetting and changing their
+//! password: the rules both the API and the pages follow, the emails that carry the
+//! one-time links (secret: only their recipient reads them), and the audit lines every
+//! workspace of the person gets.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -413,6 +413,97 @@ pub async fn reset_password(
             &format!("user:{}", user.email),
             "password.reset",
             "signed out everywhere",
+        )
+        .await?;
+    Ok(())
+}
+
+/// What the "Change password" form sends.
+pub struct PasswordChange<'a> {
+    pub current: &'a str,
+    pub new: &'a str,
+    pub repeat: &'a str,
+}
+
+/// A signed-in person changes their own password: the new one by the rule of every
+/// password, and the current one proved — each wrong guess charged to the same limits
+/// as a failed sign-in (per client and per email), so the form is no way round them.
+/// Signs out every other session (`session` stays), emails them about it in their
+/// language, and logs it in every workspace of theirs.
+pub async fn change_password(
+    state: &AppState,
+    who: &crate::auth::SignedIn,
+    session: &str,
+    client: &str,
+    change: &PasswordChange<'_>,
+) -> Result<(), ApiError> {
+    check_password(change.new)?;
+    if change.new != change.repeat {
+        return Err(ApiError::unprocessable(
+            "the new password and its repeat differ; type the same one twice",
+        ));
+    }
+    if change.new == change.current {
+        return Err(ApiError::unprocessable(
+            "the new password is the current one; choose another",
+        ));
+    }
+    let (limits, now) = (&state.limits, std::time::Instant::now());
+    let email_key = who.email.to_lowercase();
+    let refused = |t: crate::ratelimit::TooManyRequests| {
+        t.with_detail("too many wrong passwords for this account or from your network")
+    };
+    limits
+        .sign_in_clients
+        .check(client, now)
+        .map_err(|w| refused(crate::ratelimit::TooManyRequests(w)))?;
+    if let Err(w) = limits.sign_in_emails.check(&email_key, now) {
+        limits.sign_in_clients.refund(client, now);
+        return Err(refused(crate::ratelimit::TooManyRequests(w)));
+    }
+    let user = state
+        .store
+        .users()
+        .get(who.user_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("this account no longer exists"))?;
+    if !verify(change.current, &user.password_hash).await {
+        return Err(ApiError::unprocessable(
+            "that is not your current password; forgot it? Sign out and use \
+             “Forgot your password?”",
+        ));
+    }
+    limits.sign_in_clients.refund(client, now);
+    limits.sign_in_emails.refund(&email_key, now);
+    let lang = staff_language(state, user.id, advocate_core::Language::english()).await?;
+    let content = advocate_core::messages::staff::password_changed(&lang, &user.email);
+    let notice = EmailMessage {
+        from: state
+            .store
+            .accounts()
+            .email_sender(who.workspace_id)
+            .await?,
+        to: user.email.clone(),
+        subject: content.subject,
+        text: content.text,
+        html: content.html,
+        ..Default::default()
+    };
+    let hash = hash(change.new).await;
+    let ended = state
+        .store
+        .accounts()
+        .change_password(user.id, &hash, session, who.workspace_id, &notice)
+        .await?;
+    state
+        .store
+        .audit()
+        .record_person(
+            user.id,
+            Some(who.workspace_id),
+            &who.actor(),
+            "password.changed",
+            &format!("password changed; other sessions signed out: {ended}"),
         )
         .await?;
     Ok(())

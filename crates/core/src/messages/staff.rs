@@ -1,5 +1,5 @@
 //! The emails Advocate sends to staff, in the recipient's own language: invitations to a
-//! team, password resets and digests. Same building blocks as the customers' emails
+//! team, password resets, password changes and digests. Same building blocks as the customers' emails
 //! (`fill`, [`super::Body`]): values from users are escaped in the HTML part.
 
 use super::{escape_html, fill, priority_label, Body, EmailContent};
@@ -20,6 +20,10 @@ struct StaffCatalog {
     reset_intro: &'static str,
     reset_link: &'static str,
     reset_ignore: &'static str,
+    // Password changed from the account page. {email}
+    changed_subject: &'static str,
+    changed_intro: &'static str,
+    changed_not_you: &'static str,
     // Digest. {workspace}
     digest_subject_daily: &'static str,
     digest_subject_weekly: &'static str,
@@ -69,6 +73,11 @@ const EN: StaffCatalog = StaffCatalog {
     reset_intro: "Someone asked to reset the password of {email} on Advocate.",
     reset_link: "Choose a new password here (the link works for {minutes} minutes, once):",
     reset_ignore: "If it was not you, ignore this email: your password stays as it is.",
+    changed_subject: "Your Advocate password was changed",
+    changed_intro:
+        "The password of {email} on Advocate was just changed, and every other sign-in of it was signed out.",
+    changed_not_you:
+        "If it was not you, reset your password at once from the sign-in page and tell your admin.",
     digest_subject_daily: "{workspace}: your daily digest",
     digest_subject_weekly: "{workspace}: your weekly digest",
     digest_intro_daily: "What needs you in {workspace}, from the last 24 hours.",
@@ -115,6 +124,11 @@ const NB: StaffCatalog = StaffCatalog {
     reset_link: "Velg et nytt passord her (lenken virker i {minutes} minutter, én gang):",
     reset_ignore:
         "Var det ikke deg, kan du se bort fra denne e-posten: passordet ditt forblir som det er.",
+    changed_subject: "Passordet ditt i Advocate er endret",
+    changed_intro:
+        "Passordet til {email} i Advocate ble nettopp endret, og alle andre innlogginger ble logget ut.",
+    changed_not_you:
+        "Var det ikke deg, tilbakestill passordet straks fra innloggingssiden og si fra til administratoren din.",
     digest_subject_daily: "{workspace}: din daglige oppsummering",
     digest_subject_weekly: "{workspace}: din ukentlige oppsummering",
     digest_intro_daily: "Dette trenger deg i {workspace}, fra det siste døgnet.",
@@ -161,6 +175,11 @@ const SV: StaffCatalog = StaffCatalog {
     reset_link: "Välj ett nytt lösenord här (länken fungerar i {minutes} minuter, en gång):",
     reset_ignore:
         "Om det inte var du kan du bortse från det här mejlet: ditt lösenord förblir oförändrat.",
+    changed_subject: "Ditt lösenord i Advocate har ändrats",
+    changed_intro:
+        "Lösenordet för {email} i Advocate har just ändrats, och alla andra inloggningar har loggats ut.",
+    changed_not_you:
+        "Om det inte var du, återställ lösenordet genast från inloggningssidan och meddela din administratör.",
     digest_subject_daily: "{workspace}: din dagliga sammanfattning",
     digest_subject_weekly: "{workspace}: din veckosammanfattning",
     digest_intro_daily: "Det här behöver dig i {workspace}, från det senaste dygnet.",
@@ -207,6 +226,11 @@ const DA: StaffCatalog = StaffCatalog {
     reset_link: "Vælg en ny adgangskode her (linket virker i {minutes} minutter, én gang):",
     reset_ignore:
         "Hvis det ikke var dig, kan du se bort fra denne e-mail: din adgangskode forbliver uændret.",
+    changed_subject: "Din adgangskode til Advocate er ændret",
+    changed_intro:
+        "Adgangskoden til {email} i Advocate er netop blevet ændret, og alle andre logins er logget ud.",
+    changed_not_you:
+        "Hvis det ikke var dig, så nulstil din adgangskode med det samme fra login-siden og giv din administrator besked.",
     digest_subject_daily: "{workspace}: dit daglige overblik",
     digest_subject_weekly: "{workspace}: dit ugentlige overblik",
     digest_intro_daily: "Det her har brug for dig i {workspace}, fra det seneste døgn.",
@@ -252,6 +276,11 @@ const FI: StaffCatalog = StaffCatalog {
     reset_link: "Valitse uusi salasana tästä (linkki toimii {minutes} minuuttia, kerran):",
     reset_ignore:
         "Jos et pyytänyt tätä, voit jättää viestin huomiotta: salasanasi pysyy ennallaan.",
+    changed_subject: "Advocate-salasanasi vaihdettiin",
+    changed_intro:
+        "Advocate-tilin {email} salasana vaihdettiin juuri, ja kaikki muut kirjautumiset kirjattiin ulos.",
+    changed_not_you:
+        "Jos et tehnyt tätä itse, vaihda salasana heti kirjautumissivulta ja kerro ylläpitäjälle.",
     digest_subject_daily: "{workspace}: päivittäinen koosteesi",
     digest_subject_weekly: "{workspace}: viikoittainen koosteesi",
     digest_intro_daily: "Nämä odottavat sinua viimeisen vuorokauden ajalta. Työtila: {workspace}.",
@@ -298,6 +327,11 @@ const DE: StaffCatalog = StaffCatalog {
     reset_link: "Wählen Sie hier ein neues Passwort (der Link gilt {minutes} Minuten, einmalig):",
     reset_ignore:
         "Falls Sie das nicht waren, ignorieren Sie diese E-Mail: Ihr Passwort bleibt unverändert.",
+    changed_subject: "Ihr Advocate-Passwort wurde geändert",
+    changed_intro:
+        "Das Passwort von {email} in Advocate wurde soeben geändert, und alle anderen Anmeldungen wurden abgemeldet.",
+    changed_not_you:
+        "Falls Sie das nicht waren, setzen Sie Ihr Passwort sofort auf der Anmeldeseite zurück und informieren Sie Ihre Administration.",
     digest_subject_daily: "{workspace}: Ihre tägliche Übersicht",
     digest_subject_weekly: "{workspace}: Ihre wöchentliche Übersicht",
     digest_intro_daily: "Was in {workspace} auf Sie wartet, aus den letzten 24 Stunden.",
@@ -344,6 +378,11 @@ const NL: StaffCatalog = StaffCatalog {
         "Iemand heeft gevraagd het wachtwoord van {email} in Advocate opnieuw in te stellen.",
     reset_link: "Kies hier een nieuw wachtwoord (de link werkt {minutes} minuten, één keer):",
     reset_ignore: "Was jij dit niet? Negeer dan deze e-mail: je wachtwoord blijft zoals het is.",
+    changed_subject: "Je Advocate-wachtwoord is gewijzigd",
+    changed_intro:
+        "Het wachtwoord van {email} in Advocate is zojuist gewijzigd, en alle andere aanmeldingen zijn afgemeld.",
+    changed_not_you:
+        "Was jij dit niet? Stel je wachtwoord dan meteen opnieuw in via de aanmeldpagina en laat het je beheerder weten.",
     digest_subject_daily: "{workspace}: je dagelijkse overzicht",
     digest_subject_weekly: "{workspace}: je wekelijkse overzicht",
     digest_intro_daily: "Wat in {workspace} op je wacht, uit de afgelopen 24 uur.",
@@ -478,6 +517,17 @@ pub fn password_reset(lang: &Language, email: &str, minutes: i64, link: &str) ->
     b.line_and_link(c.reset_link, &values, link);
     b.para(c.reset_ignore, &[]);
     b.finish(fill(c.reset_subject, &values))
+}
+
+/// The notice that a person's password was changed (from their account page), in their
+/// language: no link, so that a phishing copy of it has nothing to imitate.
+pub fn password_changed(lang: &Language, email: &str) -> EmailContent {
+    let c = catalog(lang);
+    let values = [("email", email)];
+    let mut b = body(c);
+    b.para(c.changed_intro, &values);
+    b.para(c.changed_not_you, &[]);
+    b.finish(fill(c.changed_subject, &values))
 }
 
 /// A case a digest lists.
@@ -796,6 +846,18 @@ mod tests {
             rising_themes: Vec::new(),
             dashboard_url: "http://x/dashboard".into(),
             unsubscribe_url: "http://x/digest/unsubscribe/t".into(),
+        }
+    }
+
+    #[test]
+    fn the_password_changed_notice_speaks_every_language_and_has_no_link() {
+        let mut subjects = std::collections::BTreeSet::new();
+        for lang in crate::i18n::SUPPORTED {
+            let mail = password_changed(&Language::new(lang).unwrap(), "<kari>@example.com");
+            assert!(subjects.insert(mail.subject.clone()), "{lang}");
+            assert!(mail.text.contains("<kari>@example.com"), "{lang}");
+            assert!(!mail.html.contains("<kari>"), "{lang}: escaped");
+            assert!(!mail.text.contains("http"), "{lang}: no link to imitate");
         }
     }
 

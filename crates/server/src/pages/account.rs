@@ -1,14 +1,16 @@
 //! Your account (`/account`): your workspaces, the language and time zone of the emails
-//! Advocate sends you, and your digest in this workspace; and the public page behind a
-//! digest's one-click unsubscribe link (`/digest/unsubscribe/{token}`).
+//! Advocate sends you, your digest in this workspace and your password; and the public
+//! page behind a digest's one-click unsubscribe link (`/digest/unsubscribe/{token}`).
 
 use super::signin::RequireSignIn;
 use super::{internal, PageError};
 use crate::access::Access::{Person, Public};
-use crate::auth::SignedIn;
+use crate::auth::{session_cookie, SignedIn};
 use crate::error::ApiError;
+use crate::ratelimit::ClientKey;
 use crate::routes::Routes;
 use crate::state::AppState;
+use crate::team::PasswordChange;
 use advocate_core::staff::{self, DigestFrequency};
 use advocate_core::Permission::Dashboards;
 use advocate_core::{Role, Scope};
@@ -18,7 +20,7 @@ use advocate_store::StoreError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use chrono::Utc;
@@ -29,6 +31,7 @@ pub fn routes() -> Routes {
         .get("/account", Person(Dashboards), show)
         .post("/account/preferences", Person(Dashboards), save_preferences)
         .post("/account/digest", Person(Dashboards), save_digest)
+        .post("/account/password", Person(Dashboards), change_password)
         .post("/account/api-keys", Person(Dashboards), create_key)
         .post(
             "/account/api-keys/{id}/revoke",
@@ -67,6 +70,8 @@ pub struct AccountPage {
     pub keys: Vec<advocate_store::models::ApiKey>,
     /// A key just created, shown this once.
     pub new_secret: Option<String>,
+    /// Why the password was not changed, shown next to its form.
+    pub password_error: Option<String>,
 }
 
 /// The account page of `who`, with a form's outcome: a notice, an error, or why an alert
@@ -127,6 +132,7 @@ pub(super) async fn account_page(
         alert_error,
         keys,
         new_secret: None,
+        password_error: None,
     })
 }
 
@@ -212,6 +218,49 @@ pub async fn save_digest(
     }
     .await;
     after(&state, &who, outcome).await
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    repeat_password: String,
+}
+
+/// Changes the person's own password; this session stays signed in, every other ends.
+pub async fn change_password(
+    State(state): State<AppState>,
+    RequireSignIn(who): RequireSignIn,
+    ClientKey(client): ClientKey,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    // The access middleware has checked the session, the origin and the CSRF token.
+    let session = session_cookie(&headers).unwrap_or_default();
+    let change = PasswordChange {
+        current: &f.current_password,
+        new: &f.new_password,
+        repeat: &f.repeat_password,
+    };
+    let outcome = crate::team::change_password(&state, &who, session, &client, &change).await;
+    let error = match outcome {
+        Ok(()) => {
+            let done = "Password changed. Every other place you were signed in is signed out.";
+            return after(&state, &who, Ok(done.to_owned())).await;
+        }
+        Err(e) if e.status.is_server_error() => return PageError::api(e).into_response(),
+        Err(e) => e,
+    };
+    match account_page(&state, &who, None, None, None).await {
+        Ok(mut page) => {
+            page.password_error = Some(error.detail);
+            let retry_after = error
+                .retry_after
+                .map(|s| [(header::RETRY_AFTER, s.to_string())]);
+            (error.status, retry_after, page).into_response()
+        }
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Deserialize)]

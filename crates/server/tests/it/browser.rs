@@ -635,3 +635,55 @@ async fn two_plans_are_compared_on_a_phone_with_the_keyboard_alone() {
     );
     assert_eq!(layout["unlabelled"], json!([]), "{layout}");
 }
+
+#[tokio::test]
+async fn a_password_is_changed_on_a_phone_with_the_keyboard_alone() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    sign_in_typing(&b, &app, "/account").await;
+    // Every field of the form has its label, and nothing scrolls sideways at 390 px.
+    let layout = b
+        .script(
+            "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+             unlabelled: [...document.querySelectorAll('#password input:not([type=hidden])')] \
+               .filter(e => !e.labels || e.labels.length === 0).map(e => e.id)};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(layout["inner"], 390, "{layout}");
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= 390.0,
+        "scrolls sideways: {layout}"
+    );
+    assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+
+    let new = "typed on a phone, long enough";
+    tab_to(&b, 120, |f| f["id"] == "password-current").await;
+    b.keys(crate::common::ADMIN_PASSWORD).await;
+    b.keys(TAB).await;
+    b.keys(new).await;
+    b.keys(TAB).await;
+    b.keys(new).await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the account page after the change", |u| {
+        u.ends_with("/account/password")
+    })
+    .await;
+    let notice = b.text(&b.find(".notice").await).await;
+    assert!(notice.starts_with("Password changed."), "{notice}");
+    let r = app
+        .http
+        .post(app.url("/signin"))
+        .form(&[("email", crate::common::ADMIN_EMAIL), ("password", new)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "the typed password is the new one");
+}

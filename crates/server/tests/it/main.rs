@@ -8,6 +8,7 @@ mod support {
 }
 
 mod access;
+mod account_password;
 mod alerts;
 mod alerts_kinds;
 mod answer_email;

@@ -4,7 +4,7 @@
 //! Secrets handed to people (session ids, tokens) are random and only their SHA-256 is
 //! stored, so a copy of the database signs nobody in.
 
-use crate::delivery::outbox::{enqueue_secret_email, EmailMessage};
+use crate::delivery::outbox::{enqueue_email, enqueue_secret_email, EmailMessage};
 use crate::Accounts;
 use crate::{from_ts, random_token, to_ts, Result, StoreError};
 use advocate_core::Role;
@@ -344,6 +344,40 @@ impl Accounts<'_> {
             .execute(&self.store.writer)
             .await?
             .rows_affected())
+    }
+
+    /// A person's own password change, all or nothing: the new hash, every session of
+    /// theirs but `keep` (the one they changed it from) signed out, and `notice` (telling
+    /// them of the change) queued in `workspace_id`'s outbox. Returns how many sessions
+    /// ended.
+    #[tracing::instrument(name = "accounts.change_password", level = "debug", skip_all)]
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        password_hash: &str,
+        keep: &str,
+        workspace_id: i64,
+        notice: &EmailMessage,
+    ) -> Result<u64> {
+        let mut tx = self.store.begin_write().await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("no user with id {user_id}")));
+        }
+        let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(digest(keep))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        enqueue_email(&mut tx, workspace_id, "password.changed", notice).await?;
+        tx.commit().await?;
+        self.store.wake_outbox();
+        Ok(ended)
     }
 
     /// Moves a session to another workspace of the same person.
