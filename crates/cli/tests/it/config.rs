@@ -1,7 +1,7 @@
 //! The configuration file and `*_FILE` secrets, through the real binary: precedence
 //! (flags > env > file > defaults), errors naming the file and key, masked secrets.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
