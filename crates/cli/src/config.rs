@@ -245,6 +245,8 @@ impl Loaded {
                 toml::Value::String("****".into())
             } else if !arg.get_action().takes_values() {
                 toml::Value::Boolean(raw == "true")
+            } else if let Ok(n) = raw.parse::<i64>() {
+                toml::Value::Integer(n)
             } else {
                 toml::Value::String(raw)
             };

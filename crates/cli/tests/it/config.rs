@@ -92,10 +92,7 @@ fn flags_beat_env_beat_the_file_beats_defaults() {
         shown(&out, "secure_cookies"),
         "secure_cookies = true  # file"
     );
-    assert_eq!(
-        shown(&out, "idle_timeout"),
-        "idle_timeout = \"10\"  # default"
-    );
+    assert_eq!(shown(&out, "idle_timeout"), "idle_timeout = 10  # default");
     assert_eq!(shown(&out, "smtp_url"), "# smtp_url is not set");
 
     let env = [("ADVOCATE_BIND", "127.0.0.1:7002")];
