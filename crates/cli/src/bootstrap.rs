@@ -124,6 +124,23 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// Every setting `serve` checks before it starts, one message each (naming the flag and
+/// variable); `doctor` and `config check` report them.
+pub fn configuration_problems(args: &ServeArgs) -> Vec<String> {
+    [
+        args.allowed_hosts().err(),
+        args.trusted_proxies().err(),
+        args.reply_route().err(),
+        args.mailbox().err(),
+        args.metrics().err(),
+        delivery_config(args).err(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| e.to_string())
+    .collect()
+}
+
 /// The outbox workers' settings, checked before anything starts; `None` with
 /// `--no-workers`.
 pub fn delivery_config(

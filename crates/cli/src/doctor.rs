@@ -58,17 +58,7 @@ pub async fn run(args: ServeArgs) -> Result<()> {
 
 /// Every setting `serve` checks before it starts, each with its own line when wrong.
 fn configuration(args: &ServeArgs, report: &mut Report) {
-    let problems: Vec<String> = [
-        args.allowed_hosts().err(),
-        args.trusted_proxies().err(),
-        args.reply_route().err(),
-        args.mailbox().err(),
-        crate::bootstrap::delivery_config(args).err(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|e| e.to_string())
-    .collect();
+    let problems = crate::bootstrap::configuration_problems(args);
     if problems.is_empty() {
         report.line(
             Verdict::Ok,

@@ -3,6 +3,7 @@
 mod backup;
 mod bootstrap;
 mod comments_table;
+mod config;
 mod demo;
 mod demo_data;
 mod doctor;
@@ -17,7 +18,7 @@ mod privacy;
 mod themes_table;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use options::{DbArgs, ServeArgs};
 use std::io::IsTerminal;
 
@@ -28,6 +29,11 @@ use std::io::IsTerminal;
     about = "Net Promoter Score and closed-loop customer feedback"
 )]
 struct Cli {
+    /// The configuration file (TOML, keys named as the long flags); defaults to
+    /// advocate.toml in the data folder when there is one. Flags and ADVOCATE_* variables
+    /// win over it.
+    #[arg(long, env = config::CONFIG_ENV, value_name = "PATH", global = true)]
+    config: Option<std::path::PathBuf>,
     /// How log lines are written to standard error: text for people, or json (one object
     /// per line, with the request's id and workspace in `spans`) for a log collector.
     #[arg(
@@ -63,6 +69,12 @@ enum Command {
     /// Check the configuration, database, migrations, mail servers, disk space and clock
     /// (takes the same flags as serve); exits 1 when a check fails.
     Doctor(ServeArgs),
+    /// The configuration: `config check` validates it, `config show` prints every
+    /// setting with where it came from (flag, env, file, default), secrets masked.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Manage API keys.
     Apikey {
         #[command(subcommand)]
@@ -106,6 +118,14 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check every setting as serve does before it starts; exits 1 when one is wrong.
+    Check(ServeArgs),
+    /// Print every setting (as advocate.toml) with where its value came from.
+    Show(ServeArgs),
+}
+
+#[derive(Subcommand)]
 enum ApikeyCommand {
     /// Create an API key; it is printed once and stored only as a hash.
     Create {
@@ -142,11 +162,66 @@ enum UserCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
+/// The command line as clap defines it (globals propagated to every subcommand).
+fn cli_command() -> clap::Command {
+    let mut cmd = Cli::command();
+    cmd.build();
+    cmd
+}
+
+fn main() -> Result<()> {
+    // The configuration file and `*_FILE` secrets become variables before clap parses,
+    // and before the runtime starts any thread.
+    let argv: Vec<_> = std::env::args_os().collect();
+    let loaded = config::load(&cli_command(), &argv)?;
+    let matches = cli_command()
+        .try_get_matches_from(&argv)
+        .unwrap_or_else(|e| {
+            if let Some(line) = loaded.blame(&e) {
+                eprintln!("{line}");
+            }
+            e.exit()
+        });
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logs(cli.log_format);
+    if let Some(path) = &loaded.path {
+        tracing::info!(file = %path.display(), "configuration file read");
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli, &loaded, &matches))
+}
+
+async fn run(cli: Cli, loaded: &config::Loaded, matches: &clap::ArgMatches) -> Result<()> {
     match cli.command {
+        Command::Config {
+            command: ConfigCommand::Check(args),
+        } => {
+            let problems = bootstrap::configuration_problems(&args);
+            if !problems.is_empty() {
+                anyhow::bail!("the configuration is not valid:\n{}", problems.join("\n"));
+            }
+            match &loaded.path {
+                Some(path) => println!("configuration ok (from {})", path.display()),
+                None => println!("configuration ok (no configuration file)"),
+            }
+            Ok(())
+        }
+        Command::Config {
+            command: ConfigCommand::Show(_),
+        } => {
+            let cmd = cli_command();
+            let show = ["config", "show"];
+            let (cmd, matches) = show.iter().fold((&cmd, matches), |(c, m), name| {
+                (
+                    c.find_subcommand(name).expect("defined above"),
+                    m.subcommand_matches(name).expect("parsed above"),
+                )
+            });
+            print!("{}", loaded.show(cmd, matches));
+            Ok(())
+        }
         Command::Serve(args) => bootstrap::serve(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Migrate(db) => {

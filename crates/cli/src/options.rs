@@ -1,5 +1,5 @@
 //! Options shared by commands. Precedence: flags, then `ADVOCATE_*` environment variables,
-//! then defaults.
+//! then the configuration file (see `config`), then defaults.
 
 use advocate_core::conversation::address::ReplyRoute;
 use advocate_core::outbound::AllowedHosts;

@@ -6,6 +6,7 @@ mod common;
 mod backup;
 mod benchmarks;
 mod cli;
+mod config;
 mod doctor;
 mod durability;
 mod fresh_install;
