@@ -393,7 +393,10 @@ mod tests {
         assert!(svg.contains("<title>onboarding: NPS +34"), "{svg}");
         // Bars that measure something else say so in their tooltips.
         let impact = breakdown_titled("Impact on NPS by theme", "impact on NPS", &rows);
-        assert!(impact.contains("<title>onboarding: impact on NPS +34"), "{impact}");
+        assert!(
+            impact.contains("<title>onboarding: impact on NPS +34"),
+            "{impact}"
+        );
         assert_eq!(rows[0].change_text(), "▲ +7");
         assert_eq!(rows[1].change_text(), "▼ -9");
         assert_eq!(rows[2].nps_text(), "–");
