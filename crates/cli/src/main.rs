@@ -169,7 +169,19 @@ fn cli_command() -> clap::Command {
     cmd
 }
 
-fn main() -> Result<()> {
+/// A failure is told in one line with its causes ("cannot back up to X: X already
+/// exists; …") and exit code 1 — never as a backtrace, whatever `RUST_BACKTRACE` says.
+fn main() -> std::process::ExitCode {
+    match start() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn start() -> Result<()> {
     // The configuration file and `*_FILE` secrets become variables before clap parses,
     // and before the runtime starts any thread.
     let argv: Vec<_> = std::env::args_os().collect();

@@ -170,10 +170,23 @@ async fn backup_refuses_to_replace_a_file_or_write_where_it_cannot_and_leaves_no
     assert!(stdout.contains("integrity ok; 0 workspaces"), "{stdout}");
 
     let missing = dir.join("no-such-folder").join("b.db");
-    let (ok, _, stderr) = run(&db, &["backup", path(&missing)]).await;
-    assert!(!ok);
+    let out = advocate(&db, &["backup", path(&missing)])
+        .env("RUST_BACKTRACE", "1")
+        .stderr(Stdio::piped())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // One line a person reads, with its causes, even when backtraces are asked for.
     assert!(
-        stderr.contains("cannot write to") && stderr.contains("no-such-folder"),
+        stderr.contains("Error: cannot back up to")
+            && stderr.contains("cannot write to")
+            && stderr.contains("no-such-folder"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("backtrace") && !stderr.contains("Caused by"),
         "{stderr}"
     );
     assert!(!dir.join("no-such-folder").exists());
