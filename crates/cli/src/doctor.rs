@@ -63,7 +63,7 @@ fn configuration(args: &ServeArgs, report: &mut Report) {
         report.line(
             Verdict::Ok,
             "configuration",
-            "every flag and ADVOCATE_* variable is valid",
+            "every setting (flags, ADVOCATE_* variables, advocate.toml) is valid",
         );
     }
     for problem in problems {
