@@ -220,6 +220,12 @@ impl Taxonomy {
         self.themes.iter().find(|t| t.key == key)
     }
 
+    /// What a theme is called in `lang`: its name, or the key itself for a theme the
+    /// taxonomy no longer has.
+    pub fn name_of<'a>(&'a self, key: &'a str, lang: Lang) -> &'a str {
+        self.theme(key).map_or(key, |t| t.name(lang))
+    }
+
     pub(crate) fn theme_mut(&mut self, key: &str) -> Result<&mut Theme, TaxonomyError> {
         self.themes
             .iter_mut()

@@ -472,17 +472,16 @@ async fn talked_about(
         to: day(scope.today + chrono::Duration::days(1)),
         survey_id,
     };
-    let report = store.themes().report(&q).await?;
-    let rising = match scope.from {
-        Some(_) => store.themes().rising(&q).await?,
-        None => Vec::new(),
+    // "All time" has no period before it, so nothing rises.
+    let (report, rising) = match scope.from {
+        Some(_) => store.themes().report_with_rising(&q).await?,
+        None => (store.themes().report(&q).await?, Vec::new()),
     };
     // Themes by their names in the workspace's taxonomy (renamed or added ones too).
     let taxonomy = store.themes().taxonomy(scope.workspace_id).await?.taxonomy;
     let name_of = |key: &str| {
         taxonomy
-            .theme(key)
-            .map_or(key, |t| t.name(advocate_core::themes::Lang::En))
+            .name_of(key, advocate_core::themes::Lang::En)
             .to_owned()
     };
     let top: Vec<_> = report.drivers.iter().take(6).collect();

@@ -110,12 +110,11 @@ async fn page(
     };
     let report = themes.report(&query).await.map_err(internal)?;
     let taxonomy = themes.taxonomy(ws).await.map_err(internal)?.taxonomy;
-    let names: BTreeMap<&str, &str> = taxonomy
-        .themes
-        .iter()
-        .map(|t| (t.key.as_str(), t.name(advocate_core::themes::Lang::En)))
-        .collect();
-    let name_of = |k: &str| names.get(k).copied().unwrap_or(k).to_owned();
+    let name_of = |k: &str| {
+        taxonomy
+            .name_of(k, advocate_core::themes::Lang::En)
+            .to_owned()
+    };
     let rows: Vec<ThemeRow> = report
         .drivers
         .iter()

@@ -138,19 +138,12 @@ impl Digests<'_> {
             survey_id: None,
         };
         let themes = self.store.themes();
-        let (report, rising, taxonomy) = tokio::try_join!(
-            themes.report(&q),
-            themes.rising(&q),
+        let ((report, rising), taxonomy) = tokio::try_join!(
+            themes.report_with_rising(&q),
             themes.taxonomy(digest.workspace_id)
         )?;
         let lang = Lang::parse(&digest.language).unwrap_or(Lang::En);
-        let name = |key: &str| {
-            taxonomy
-                .taxonomy
-                .theme(key)
-                .map_or(key, |t| t.name(lang))
-                .to_owned()
-        };
+        let name = |key: &str| taxonomy.taxonomy.name_of(key, lang).to_owned();
         let url = |key: &str| match digest.role.grants(Permission::ReadCustomers) {
             true => format!(
                 "{base}/comments?theme={key}&from={}&to={}",

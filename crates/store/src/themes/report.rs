@@ -7,6 +7,7 @@
 //! eNPS: every group (a theme's mentioners, the others, a month) with fewer answers than
 //! the workspace's `enps_min_group_size` is withheld, as in every other eNPS figure.
 
+use super::rising::{period_before, rising_from, RisingTheme};
 use super::REMOVED;
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::nps::{CiMethod, Interval, NpsCounts};
@@ -191,6 +192,26 @@ impl Themes<'_> {
     #[tracing::instrument(name = "themes.report", level = "debug", skip_all, fields(workspace = q.workspace_id))]
     pub async fn report(&self, q: &ThemeQuery) -> Result<ThemeReport> {
         let floor = self.anonymity_floor(q).await?;
+        let (counted, detail) = tokio::try_join!(self.counted(q), self.detail(q))?;
+        report_from(floor, counted, detail)
+    }
+
+    /// The report for `q` and its rising themes, the period's counts read once for both.
+    #[tracing::instrument(name = "themes.report_with_rising", level = "debug", skip_all, fields(workspace = q.workspace_id))]
+    pub async fn report_with_rising(
+        &self,
+        q: &ThemeQuery,
+    ) -> Result<(ThemeReport, Vec<RisingTheme>)> {
+        let floor = self.anonymity_floor(q).await?;
+        let earlier = period_before(q);
+        let (now, before, detail) =
+            tokio::try_join!(self.counted(q), self.counted(&earlier), self.detail(q))?;
+        let rising = rising_from(floor, &now, &before);
+        Ok((report_from(floor, now, detail)?, rising))
+    }
+
+    /// Each theme's answers per day and per touchpoint and channel: trends and places.
+    async fn detail(&self, q: &ThemeQuery) -> Result<Detail> {
         let pool = &self.store.pool;
         let join = tagged(q);
         let months_sql = format!("SELECT t.theme, a.day, {COUNTS} {join} GROUP BY t.theme, a.day");
@@ -198,103 +219,11 @@ impl Themes<'_> {
             "SELECT t.theme, a.touchpoint, a.channel, COUNT(*) AS n {join} \
              GROUP BY t.theme, a.touchpoint, a.channel"
         );
-        let (counted, days, places) = tokio::try_join!(
-            self.counted(q),
+        let (days, places) = tokio::try_join!(
             async { Ok::<_, StoreError>(bind(&months_sql, q).fetch_all(pool).await?) },
             async { Ok::<_, StoreError>(bind(&places_sql, q).fetch_all(pool).await?) },
         )?;
-        let Counted {
-            all,
-            commenters,
-            per,
-            taxonomy,
-        } = counted;
-        let key = |row: &AnyRow| resolved(&taxonomy, row);
-        let mut months: BTreeMap<(String, String), NpsCounts> = BTreeMap::new();
-        for row in &days {
-            let date = date_of_day(row.try_get::<i64, _>("day")? as i32);
-            let month = format!("{:04}-{:02}", date.year(), date.month());
-            months
-                .entry((key(row)?, month))
-                .or_default()
-                .merge(&counts(row)?);
-        }
-        let mut where_: BTreeMap<(String, &'static str, String), u64> = BTreeMap::new();
-        for row in &places {
-            let k = key(row)?;
-            let n = row.try_get::<i64, _>("n")? as u64;
-            for dim in ["touchpoint", "channel"] {
-                let value: String = row.try_get(dim)?;
-                if !value.is_empty() {
-                    *where_.entry((k.clone(), dim, value)).or_default() += n;
-                }
-            }
-        }
-        let too_few = |n: u64| withheld(floor, n);
-        let mut suppressed = false;
-        let mut drivers = Vec::new();
-        for (theme, (mentioners, sentiment)) in per {
-            let others = NpsCounts::new(
-                all.promoters - mentioners.promoters,
-                all.passives - mentioners.passives,
-                all.detractors - mentioners.detractors,
-            );
-            if too_few(mentioners.n()) || too_few(others.n()) {
-                suppressed = true;
-                continue;
-            }
-            let trend = months
-                .range((theme.clone(), String::new())..)
-                .take_while(|((t, _), _)| *t == theme)
-                .map(|((_, month), c)| {
-                    let hide = too_few(c.n());
-                    suppressed |= hide;
-                    MonthPoint {
-                        month: month.clone(),
-                        mentions: if hide { 0 } else { c.n() },
-                        nps: c.nps().filter(|_| !hide),
-                        ci95: c.ci95(CiMethod::default()).filter(|_| !hide),
-                    }
-                })
-                .collect();
-            let mut concentrated_in: Vec<Concentration> = Vec::new();
-            for dim in ["touchpoint", "channel"] {
-                let mut values: Vec<(&String, u64)> = where_
-                    .iter()
-                    .filter(|((t, d, _), _)| *t == theme && *d == dim)
-                    .map(|((_, _, v), n)| (v, *n))
-                    .filter(|(_, n)| !too_few(*n))
-                    .collect();
-                values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-                concentrated_in.extend(values.into_iter().take(TOP).map(|(v, n)| Concentration {
-                    dimension: dim,
-                    value: v.clone(),
-                    mentions: n,
-                    share: 100.0 * n as f64 / mentioners.n().max(1) as f64,
-                }));
-            }
-            let driver = Driver::new(mentioners, others, commenters);
-            let figures = ThemeFigures {
-                theme,
-                mentions: mentioners.n(),
-                sentiment,
-                trend,
-                concentrated_in,
-            };
-            drivers.push((figures, driver));
-        }
-        let hide_total = too_few(all.n());
-        Ok(ThemeReport {
-            answers: if hide_total { 0 } else { all.n() },
-            commenters: if hide_total { 0 } else { commenters },
-            nps: all.nps().filter(|_| !hide_total),
-            suppressed_below: floor.filter(|_| suppressed || hide_total),
-            drivers: if hide_total {
-                Vec::new()
-            } else {
-                rank(drivers)
-            },
-        })
+        Ok(Detail { days, places })
     }
 
     /// For an eNPS survey, the workspace's minimum group size; `None` otherwise. A survey
@@ -323,4 +252,107 @@ impl Themes<'_> {
             _ => None,
         })
     }
+}
+
+/// What [`Themes::detail`] reads.
+struct Detail {
+    days: Vec<AnyRow>,
+    places: Vec<AnyRow>,
+}
+
+/// The report from the period's counts and detail, themes below `floor` withheld.
+fn report_from(floor: Option<u32>, counted: Counted, detail: Detail) -> Result<ThemeReport> {
+    let Detail { days, places } = detail;
+    let Counted {
+        all,
+        commenters,
+        per,
+        taxonomy,
+    } = counted;
+    let key = |row: &AnyRow| resolved(&taxonomy, row);
+    let mut months: BTreeMap<(String, String), NpsCounts> = BTreeMap::new();
+    for row in &days {
+        let date = date_of_day(row.try_get::<i64, _>("day")? as i32);
+        let month = format!("{:04}-{:02}", date.year(), date.month());
+        months
+            .entry((key(row)?, month))
+            .or_default()
+            .merge(&counts(row)?);
+    }
+    let mut where_: BTreeMap<(String, &'static str, String), u64> = BTreeMap::new();
+    for row in &places {
+        let k = key(row)?;
+        let n = row.try_get::<i64, _>("n")? as u64;
+        for dim in ["touchpoint", "channel"] {
+            let value: String = row.try_get(dim)?;
+            if !value.is_empty() {
+                *where_.entry((k.clone(), dim, value)).or_default() += n;
+            }
+        }
+    }
+    let too_few = |n: u64| withheld(floor, n);
+    let mut suppressed = false;
+    let mut drivers = Vec::new();
+    for (theme, (mentioners, sentiment)) in per {
+        let others = NpsCounts::new(
+            all.promoters - mentioners.promoters,
+            all.passives - mentioners.passives,
+            all.detractors - mentioners.detractors,
+        );
+        if too_few(mentioners.n()) || too_few(others.n()) {
+            suppressed = true;
+            continue;
+        }
+        let trend = months
+            .range((theme.clone(), String::new())..)
+            .take_while(|((t, _), _)| *t == theme)
+            .map(|((_, month), c)| {
+                let hide = too_few(c.n());
+                suppressed |= hide;
+                MonthPoint {
+                    month: month.clone(),
+                    mentions: if hide { 0 } else { c.n() },
+                    nps: c.nps().filter(|_| !hide),
+                    ci95: c.ci95(CiMethod::default()).filter(|_| !hide),
+                }
+            })
+            .collect();
+        let mut concentrated_in: Vec<Concentration> = Vec::new();
+        for dim in ["touchpoint", "channel"] {
+            let mut values: Vec<(&String, u64)> = where_
+                .iter()
+                .filter(|((t, d, _), _)| *t == theme && *d == dim)
+                .map(|((_, _, v), n)| (v, *n))
+                .filter(|(_, n)| !too_few(*n))
+                .collect();
+            values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            concentrated_in.extend(values.into_iter().take(TOP).map(|(v, n)| Concentration {
+                dimension: dim,
+                value: v.clone(),
+                mentions: n,
+                share: 100.0 * n as f64 / mentioners.n().max(1) as f64,
+            }));
+        }
+        let driver = Driver::new(mentioners, others, commenters);
+        let figures = ThemeFigures {
+            theme,
+            mentions: mentioners.n(),
+            sentiment,
+            trend,
+            concentrated_in,
+        };
+        drivers.push((figures, driver));
+    }
+    let hide_total = too_few(all.n());
+    Ok(ThemeReport {
+        answers: if hide_total { 0 } else { all.n() },
+        commenters: if hide_total { 0 } else { commenters },
+        nps: all.nps().filter(|_| !hide_total),
+        suppressed_below: floor.filter(|_| suppressed || hide_total),
+        drivers: if hide_total {
+            Vec::new()
+        } else {
+            rank(drivers)
+        },
+    })
 }

@@ -5,7 +5,7 @@
 //! eNPS: a theme whose mentioners or non-mentioners, in either period, are fewer than the
 //! workspace's minimum group size is left out, as the report withholds it.
 
-use super::report::{withheld, ThemeQuery};
+use super::report::{withheld, Counted, ThemeQuery};
 use crate::{Result, Themes};
 use advocate_core::themes::{share_change, Mentions, ShareChange};
 use serde::Serialize;
@@ -27,47 +27,57 @@ impl Themes<'_> {
     #[tracing::instrument(name = "themes.rising", level = "debug", skip_all, fields(workspace = q.workspace_id))]
     pub async fn rising(&self, q: &ThemeQuery) -> Result<Vec<RisingTheme>> {
         let floor = self.anonymity_floor(q).await?;
-        let before = ThemeQuery {
-            from: q.from - (q.to - q.from),
-            to: q.from,
-            ..q.clone()
-        };
-        let (now, then) = tokio::try_join!(self.counted(q), self.counted(&before))?;
-        let too_few = |mentioners: u64, commenters: u64| {
-            withheld(floor, mentioners) || withheld(floor, commenters - mentioners.min(commenters))
-        };
-        let mut rising = Vec::new();
-        for (theme, (mentioners, _)) in &now.per {
-            let current = Mentions {
-                mentioners: mentioners.n(),
-                commenters: now.commenters,
-            };
-            let previous = Mentions {
-                mentioners: then.per.get(theme).map_or(0, |(c, _)| c.n()),
-                commenters: then.commenters,
-            };
-            if too_few(current.mentioners, current.commenters)
-                || too_few(previous.mentioners, previous.commenters)
-            {
-                continue;
-            }
-            if let Some(change) = share_change(current, previous).filter(|c| c.rising) {
-                rising.push(RisingTheme {
-                    theme: theme.clone(),
-                    mentions: current.mentioners,
-                    commenters: current.commenters,
-                    previous_mentions: previous.mentioners,
-                    previous_commenters: previous.commenters,
-                    change,
-                });
-            }
-        }
-        rising.sort_by(|a, b| {
-            b.change
-                .change
-                .total_cmp(&a.change.change)
-                .then_with(|| a.theme.cmp(&b.theme))
-        });
-        Ok(rising)
+        let earlier = period_before(q);
+        let (now, before) = tokio::try_join!(self.counted(q), self.counted(&earlier))?;
+        Ok(rising_from(floor, &now, &before))
     }
+}
+
+/// The period of the same length just before `q`'s.
+pub(super) fn period_before(q: &ThemeQuery) -> ThemeQuery {
+    ThemeQuery {
+        from: q.from - (q.to - q.from),
+        to: q.from,
+        ..q.clone()
+    }
+}
+
+/// The rising themes of `now` against `then`, groups below `floor` left out.
+pub(super) fn rising_from(floor: Option<u32>, now: &Counted, then: &Counted) -> Vec<RisingTheme> {
+    let too_few = |mentioners: u64, commenters: u64| {
+        withheld(floor, mentioners) || withheld(floor, commenters - mentioners.min(commenters))
+    };
+    let mut rising = Vec::new();
+    for (theme, (mentioners, _)) in &now.per {
+        let current = Mentions {
+            mentioners: mentioners.n(),
+            commenters: now.commenters,
+        };
+        let previous = Mentions {
+            mentioners: then.per.get(theme).map_or(0, |(c, _)| c.n()),
+            commenters: then.commenters,
+        };
+        if too_few(current.mentioners, current.commenters)
+            || too_few(previous.mentioners, previous.commenters)
+        {
+            continue;
+        }
+        if let Some(change) = share_change(current, previous).filter(|c| c.rising) {
+            rising.push(RisingTheme {
+                theme: theme.clone(),
+                mentions: current.mentioners,
+                commenters: current.commenters,
+                previous_mentions: previous.mentioners,
+                previous_commenters: previous.commenters,
+                change,
+            });
+        }
+    }
+    rising.sort_by(|a, b| {
+        b.change
+            .change
+            .total_cmp(&a.change.change)
+            .then_with(|| a.theme.cmp(&b.theme))
+    });
+    rising
 }
