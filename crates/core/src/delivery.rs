@@ -65,13 +65,7 @@ pub fn verify_webhook(
         .rsplit_once("v1=")
         .map(|(_, h)| h)
         .unwrap_or_default();
-    // Constant-time comparison of the hex digests.
-    expected.len() == v1.len()
-        && expected
-            .bytes()
-            .zip(v1.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    crate::token::same_secret(v1, expected)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use crate::auth::{self, ApiCaller, SignedIn};
 use crate::error::ApiError;
 use crate::pages::PageError;
 use crate::state::AppState;
+use advocate_core::token::same_secret;
 use advocate_core::Permission;
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
@@ -370,15 +371,6 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
         .ok()?
         .into_iter()
         .find_map(|(k, v)| (k == name).then_some(v))
-}
-
-/// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
 }
 
 #[cfg(test)]
