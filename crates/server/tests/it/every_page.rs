@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 /// Returns the pages a member works in, and the public survey page.
 async fn populated(app: &TestApp) -> (Vec<String>, String) {
     let survey = app.survey("rel", None).await;
+    let mut promoter = 0;
     let long_email = "margaretha.christophersen-vandenberghe@customer-support.example.com";
     for (i, (score, comment)) in [
         (
@@ -29,7 +30,12 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
                           "customer": {"external_id": format!("C{i}"), "name": "Margaretha",
                                        "email": long_email}});
         let r = app.answer(body).await;
-        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        assert_eq!(r.status(), 201);
+        let answer: Value = r.json().await.unwrap();
+        // The promoter's answer has no case: writing about it has a page of its own.
+        if score == 10 {
+            promoter = answer["id"].as_i64().expect("the answer's id");
+        }
     }
     let r = app
         .post_json(
@@ -55,6 +61,7 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/cases",
         &format!("/cases/{case}"),
         &format!("/cases/{case}/email"),
+        &format!("/answers/{promoter}/email"),
         "/customers",
         "/customers/C0",
         "/comments",
