@@ -7,7 +7,6 @@
 //! eNPS: every group (a theme's mentioners, the others, a month) with fewer answers than
 //! the workspace's `enps_min_group_size` is withheld, as in every other eNPS figure.
 
-use super::rising::{period_before, rising_from, RisingTheme};
 use super::REMOVED;
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::nps::{CiMethod, Interval, NpsCounts};
@@ -196,22 +195,8 @@ impl Themes<'_> {
         report_from(floor, counted, detail)
     }
 
-    /// The report for `q` and its rising themes, the period's counts read once for both.
-    #[tracing::instrument(name = "themes.report_with_rising", level = "debug", skip_all, fields(workspace = q.workspace_id))]
-    pub async fn report_with_rising(
-        &self,
-        q: &ThemeQuery,
-    ) -> Result<(ThemeReport, Vec<RisingTheme>)> {
-        let floor = self.anonymity_floor(q).await?;
-        let earlier = period_before(q);
-        let (now, before, detail) =
-            tokio::try_join!(self.counted(q), self.counted(&earlier), self.detail(q))?;
-        let rising = rising_from(floor, &now, &before);
-        Ok((report_from(floor, now, detail)?, rising))
-    }
-
     /// Each theme's answers per day and per touchpoint and channel: trends and places.
-    async fn detail(&self, q: &ThemeQuery) -> Result<Detail> {
+    pub(super) async fn detail(&self, q: &ThemeQuery) -> Result<Detail> {
         let pool = &self.store.pool;
         let join = tagged(q);
         let months_sql = format!("SELECT t.theme, a.day, {COUNTS} {join} GROUP BY t.theme, a.day");
@@ -255,13 +240,17 @@ impl Themes<'_> {
 }
 
 /// What [`Themes::detail`] reads.
-struct Detail {
+pub(super) struct Detail {
     days: Vec<AnyRow>,
     places: Vec<AnyRow>,
 }
 
 /// The report from the period's counts and detail, themes below `floor` withheld.
-fn report_from(floor: Option<u32>, counted: Counted, detail: Detail) -> Result<ThemeReport> {
+pub(super) fn report_from(
+    floor: Option<u32>,
+    counted: Counted,
+    detail: Detail,
+) -> Result<ThemeReport> {
     let Detail { days, places } = detail;
     let Counted {
         all,

@@ -5,7 +5,7 @@
 //! eNPS: a theme whose mentioners or non-mentioners, in either period, are fewer than the
 //! workspace's minimum group size is left out, as the report withholds it.
 
-use super::report::{withheld, Counted, ThemeQuery};
+use super::report::{report_from, withheld, Counted, ThemeQuery, ThemeReport};
 use crate::{Result, Themes};
 use advocate_core::themes::{share_change, Mentions, ShareChange};
 use serde::Serialize;
@@ -30,6 +30,20 @@ impl Themes<'_> {
         let earlier = period_before(q);
         let (now, before) = tokio::try_join!(self.counted(q), self.counted(&earlier))?;
         Ok(rising_from(floor, &now, &before))
+    }
+
+    /// The report for `q` and its rising themes, the period's counts read once for both.
+    #[tracing::instrument(name = "themes.report_with_rising", level = "debug", skip_all, fields(workspace = q.workspace_id))]
+    pub async fn report_with_rising(
+        &self,
+        q: &ThemeQuery,
+    ) -> Result<(ThemeReport, Vec<RisingTheme>)> {
+        let floor = self.anonymity_floor(q).await?;
+        let earlier = period_before(q);
+        let (now, before, detail) =
+            tokio::try_join!(self.counted(q), self.counted(&earlier), self.detail(q))?;
+        let rising = rising_from(floor, &now, &before);
+        Ok((report_from(floor, now, detail)?, rising))
     }
 }
 
