@@ -5,7 +5,7 @@
 
 use crate::field::Invalid;
 use crate::themes::Sentiment;
-use crate::{Category, Channel, Label, Language};
+use crate::{Category, Channel, Label, Language, SurveyKind};
 use chrono::NaiveDate;
 
 /// Most comments one page returns.
@@ -31,6 +31,8 @@ pub struct CommentQuery {
     pub to: Option<NaiveDate>,
     /// A survey slug.
     pub survey: Option<String>,
+    /// Only surveys of this kind (the dashboard's "All NPS surveys"); not a link filter.
+    pub kind: Option<SurveyKind>,
     pub score: Option<u8>,
     /// Of a 0–10 (NPS or eNPS) survey.
     pub category: Option<Category>,
@@ -181,6 +183,7 @@ impl CommentParams {
             from,
             to,
             survey: given(&self.survey),
+            kind: None,
             score,
             category,
             theme,

@@ -17,6 +17,8 @@ pub struct NpsQuery {
     pub to: Option<NaiveDate>,
     pub group_by: Option<GroupBy>,
     pub ci: CiMethod,
+    /// Only the answers with this value in one dimension other than time (see [`only`]).
+    pub only: Option<(GroupBy, String)>,
 }
 
 /// The answers one side of a comparison counts.
@@ -65,6 +67,46 @@ pub fn date(field: &str, value: Option<&str>) -> Result<Option<NaiveDate>, Inval
         .transpose()
 }
 
+/// One value of one dimension a report is narrowed to, as written in a link:
+/// `touchpoint:checkout`, `channel:email`, `language:nb` or `segment:plan:premium`; empty
+/// is none. One dimension only: the rollups count one dimension at a time.
+pub fn only(field: &str, value: Option<&str>) -> Result<Option<(GroupBy, String)>, Invalid> {
+    let Some(text) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        Invalid::new(format!(
+            "{field} is touchpoint:<name>, channel:<channel>, language:<code> or \
+             segment:<attribute>:<value>; got {text:?}"
+        ))
+    };
+    let (dimension, rest) = text.split_once(':').ok_or_else(bad)?;
+    let nonempty = |v: &str| Some(v.to_owned()).filter(|v| !v.is_empty()).ok_or_else(bad);
+    Ok(Some(match dimension {
+        "touchpoint" => (GroupBy::Touchpoint, nonempty(rest)?),
+        "channel" => {
+            let c = Channel::parse(rest).map_err(|e| Invalid::new(format!("{field}: {e}")))?;
+            (GroupBy::Channel, c.as_str().to_owned())
+        }
+        "language" => {
+            let l = Language::new(rest).map_err(|e| Invalid::new(format!("{field}: {e}")))?;
+            (GroupBy::Language, l.as_str().to_owned())
+        }
+        "segment" => {
+            let (attr, v) = rest.split_once(':').ok_or_else(bad)?;
+            let attr =
+                Label::new(attr).map_err(|e| Invalid::new(format!("{field}: attribute: {e}")))?;
+            (GroupBy::Segment(attr), nonempty(v)?)
+        }
+        _ => return Err(bad()),
+    }))
+}
+
+/// How [`only`] reads a dimension's value back: `channel:email`, `segment:plan:premium`.
+pub fn only_code(dimension: &GroupBy, value: &str) -> String {
+    format!("{dimension}:{value}")
+}
+
 /// The interval method; empty is the default (adjusted Wald).
 pub fn ci_method(ci: Option<&str>) -> Result<CiMethod, Invalid> {
     match ci {
@@ -106,6 +148,7 @@ impl NpsParams {
                 .map(|g| g.parse::<GroupBy>().map_err(Invalid::new))
                 .transpose()?,
             ci: ci_method(self.ci.as_deref())?,
+            only: None,
         })
     }
 }
@@ -324,6 +367,38 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn only_reads_one_value_of_one_dimension_and_writes_it_back() {
+        let read = |v: &str| only("only", Some(v));
+        for code in [
+            "touchpoint:checkout",
+            "channel:email",
+            "language:nb",
+            "segment:plan:premium",
+            "segment:region:a:b",
+        ] {
+            let (dim, value) = read(code).unwrap().unwrap();
+            assert_eq!(only_code(&dim, &value), code);
+        }
+        assert_eq!(read("  ").unwrap(), None);
+        assert_eq!(only("only", None).unwrap(), None);
+        for bad in [
+            "channel",
+            "touchpoint:",
+            "segment:plan",
+            "segment::x",
+            "day:1",
+            "month:x",
+        ] {
+            let e = read(bad).unwrap_err();
+            assert!(e.message().starts_with("only"), "{bad}: {}", e.message());
+        }
+        assert!(read("channel:pigeon")
+            .unwrap_err()
+            .message()
+            .contains("pigeon"));
     }
 
     #[test]

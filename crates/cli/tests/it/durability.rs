@@ -151,6 +151,7 @@ async fn acknowledged_answers_survive_sigkill(db: TestDb) {
             to: None,
             group_by: None,
             ci: Default::default(),
+            only: None,
         })
         .await
         .unwrap();

@@ -10,8 +10,10 @@ use crate::auth::SignedIn;
 use crate::charts::{self, BreakdownRow, TrendPoint};
 use crate::error::ApiError;
 use crate::state::AppState;
-use advocate_core::{CiMethod, Granularity, GroupBy, Label, SurveyKind};
+use advocate_core::comments::CommentQuery;
+use advocate_core::{query, CiMethod, Granularity, GroupBy, Label, SurveyKind};
 use advocate_store::insight::analytics::NpsQuery;
+use advocate_store::insight::comments::Viewer;
 use advocate_store::insight::report::NpsGroup;
 use advocate_store::insight::report::NpsReport;
 use advocate_store::models::Survey;
@@ -22,22 +24,87 @@ use serde::Deserialize;
 
 const COMMENTS_SHOWN: u32 = 20;
 
+/// The dashboard's query: everything it shows is named here, so a view can be bookmarked.
 #[derive(Debug, Default, Deserialize)]
 pub struct Filters {
     survey: Option<String>,
     period: Option<String>,
     segment: Option<String>,
+    /// A custom range's first and last day (YYYY-MM-DD); either makes the period custom.
+    from: Option<String>,
+    to: Option<String>,
+    /// One value of one dimension the whole page is narrowed to (`query::only`).
+    only: Option<String>,
 }
 
-/// First day of a period code and the trend's granularity for it.
-fn period_window(code: &str, today: NaiveDate) -> (Option<NaiveDate>, Granularity) {
+/// The days shown: a period's code ("custom" for a range), first day (none for all
+/// time), last day, and the trend's granularity.
+struct Window {
+    code: String,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+    granularity: Granularity,
+}
+
+/// A standard period ending today.
+fn period_window(code: &str, today: NaiveDate) -> Window {
     let back = |days: u64| today.checked_sub_days(Days::new(days - 1));
-    match code {
+    let (from, granularity) = match code {
         "30d" => (back(30), Granularity::Day),
         "90d" => (back(90), Granularity::Week),
         "all" => (None, Granularity::Month),
         _ => (back(365), Granularity::Month),
+    };
+    Window {
+        code: code.to_owned(),
+        from,
+        to: today,
+        granularity,
     }
+}
+
+/// A custom range (`to` defaults to today), with a granularity like the standard
+/// periods of its length; or what is wrong with it.
+fn custom_window(from: Option<&str>, to: Option<&str>, today: NaiveDate) -> Result<Window, String> {
+    let from = query::date("from", from.map(str::trim)).map_err(|e| e.into_message())?;
+    let to = query::date("to", to.map(str::trim))
+        .map_err(|e| e.into_message())?
+        .unwrap_or(today);
+    if let Some(f) = from.filter(|f| *f > to) {
+        return Err(format!("from ({f}) is after to ({to}); swap them"));
+    }
+    let days = from.map_or(i64::MAX, |f| (to - f).num_days() + 1);
+    let granularity = if days <= 62 {
+        Granularity::Day
+    } else if days <= 180 {
+        Granularity::Week
+    } else {
+        Granularity::Month
+    };
+    Ok(Window {
+        code: "custom".into(),
+        from,
+        to,
+        granularity,
+    })
+}
+
+/// The window asked for: a custom range when `from` or `to` is given, else a standard
+/// period (the last 12 months by default). A bad range is named and the default shown.
+fn window_of(f: &Filters, today: NaiveDate) -> (Window, Option<String>) {
+    let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    if given(&f.from) || given(&f.to) {
+        match custom_window(f.from.as_deref(), f.to.as_deref(), today) {
+            Ok(w) => return (w, None),
+            Err(e) => return (period_window("12m", today), Some(e)),
+        }
+    }
+    let code = f
+        .period
+        .as_deref()
+        .filter(|p| PERIODS.iter().any(|(c, _)| c == p))
+        .unwrap_or("12m");
+    (period_window(code, today), None)
 }
 
 /// The rows of a breakdown; eNPS groups too small to show anonymously are left out.
@@ -101,12 +168,14 @@ fn segment_of(asked: Option<String>, attributes: &[String], enps: bool) -> Optio
     })
 }
 
-/// What the dashboard shows: a survey (or all NPS surveys) from a day up to today.
+/// What the dashboard shows: a survey (or all NPS surveys) over a range of days, perhaps
+/// narrowed to one value of one dimension (a touchpoint, channel, language or segment).
 struct Scope {
     workspace_id: i64,
     survey: Option<String>,
     from: Option<NaiveDate>,
-    today: NaiveDate,
+    to: NaiveDate,
+    only: Option<(GroupBy, String)>,
 }
 
 impl Scope {
@@ -115,10 +184,49 @@ impl Scope {
             workspace_id: self.workspace_id,
             survey: self.survey.clone(),
             from: self.from,
-            to: Some(self.today),
+            to: Some(self.to),
             group_by,
             ci: CiMethod::AdjustedWald,
+            only: self.only.clone(),
         }
+    }
+
+    /// Whether a breakdown by `dimension` can be read: the rollups count one dimension at
+    /// a time, so a narrowed page breaks down only by the dimension it is narrowed on.
+    fn can_break_down(&self, dimension: &GroupBy) -> bool {
+        self.only.as_ref().is_none_or(|(d, _)| d == dimension)
+    }
+
+    /// The narrowing in words ("channel email"); empty when there is none.
+    fn only_label(&self) -> String {
+        match &self.only {
+            Some((GroupBy::Segment(attr), value)) => format!("{attr} {value}"),
+            Some((dimension, value)) => format!("{dimension} {value}"),
+            None => String::new(),
+        }
+    }
+
+    /// The same view in the comment explorer: its period, survey and narrowing.
+    fn explorer_query(&self) -> Vec<String> {
+        let mut q = Vec::new();
+        if let Some(from) = self.from {
+            q.push(format!("from={from}"));
+        }
+        // A period ending today needs no end (and eNPS pages show no day they need not).
+        if self.to != Utc::now().date_naive() {
+            q.push(format!("to={}", self.to));
+        }
+        if let Some(slug) = &self.survey {
+            q.push(format!("survey={}", encode(slug)));
+        }
+        match &self.only {
+            Some((GroupBy::Segment(attr), v)) => {
+                q.push(format!("segment={}", encode(&format!("{attr}:{v}"))))
+            }
+            Some((dimension, v)) => q.push(format!("{dimension}={}", encode(v))),
+            None => {}
+        }
+        q
     }
 }
 
@@ -129,6 +237,23 @@ struct Reports {
     touchpoints: Vec<NpsGroup>,
     channels: Vec<NpsGroup>,
     segments: Vec<NpsGroup>,
+}
+
+/// The groups of a breakdown; none when the page is narrowed on another dimension.
+async fn breakdown_groups(
+    store: &Store,
+    scope: &Scope,
+    dimension: GroupBy,
+) -> Result<Vec<NpsGroup>, ApiError> {
+    if !scope.can_break_down(&dimension) {
+        return Ok(Vec::new());
+    }
+    Ok(groups(
+        store
+            .analytics()
+            .report(&scope.query(Some(dimension)))
+            .await?,
+    ))
 }
 
 async fn reports(
@@ -144,25 +269,10 @@ async fn reports(
             .report(&scope.query(Some(GroupBy::Time(granularity))))
             .await?,
     );
-    let touchpoints = groups(
-        store
-            .analytics()
-            .report(&scope.query(Some(GroupBy::Touchpoint)))
-            .await?,
-    );
-    let channels = groups(
-        store
-            .analytics()
-            .report(&scope.query(Some(GroupBy::Channel)))
-            .await?,
-    );
+    let touchpoints = breakdown_groups(store, scope, GroupBy::Touchpoint).await?;
+    let channels = breakdown_groups(store, scope, GroupBy::Channel).await?;
     let segments = match segment.and_then(|s| Label::new(s).ok()) {
-        Some(attr) => groups(
-            store
-                .analytics()
-                .report(&scope.query(Some(GroupBy::Segment(attr))))
-                .await?,
-        ),
+        Some(attr) => breakdown_groups(store, scope, GroupBy::Segment(attr)).await?,
         None => Vec::new(),
     };
     Ok(Reports {
@@ -174,15 +284,17 @@ async fn reports(
     })
 }
 
-/// The latest comments, and why they are hidden when they are.
+/// The latest comments of the view, and why they are hidden when they are. They are the
+/// comment explorer's (the same filters, the same eNPS anonymity, an agent's own
+/// customers only), each linked to its customer and case.
 ///
 /// eNPS comments are anonymous: only for a group (the survey over the period) of at
-/// least the minimum size, only from that period, and with the month alone — a day,
-/// channel or language can point at the one person who answered then.
+/// least the minimum size, and with the month alone — a day, channel or language can
+/// point at the one person who answered then.
 async fn comments(
     store: &Store,
     scope: &Scope,
-    survey_ids: &[i64],
+    user: &SignedIn,
     headline: &NpsReport,
     enps: bool,
     min_group: u32,
@@ -190,51 +302,74 @@ async fn comments(
     let ws = scope.workspace_id;
     let group_too_small =
         enps && (headline.suppressed.is_some() || headline.summary.n < u64::from(min_group));
-    let comments_hidden = match group_too_small {
-        true => format!(
+    if group_too_small {
+        let why = format!(
             "Comments are hidden: this group has fewer than {min_group} answers (the eNPS \
              minimum group size), so they could tell who wrote them."
-        ),
-        false => String::new(),
+        );
+        return Ok((Vec::new(), why));
+    }
+    let (segment, touchpoint, channel, language) = match &scope.only {
+        Some((GroupBy::Segment(a), v)) => (Some((a.to_string(), v.clone())), None, None, None),
+        Some((GroupBy::Touchpoint, v)) => (None, Some(v.clone()), None, None),
+        Some((GroupBy::Channel, v)) => (None, None, Some(v.clone()), None),
+        Some((GroupBy::Language, v)) => (None, None, None, Some(v.clone())),
+        _ => (None, None, None, None),
     };
-    let period_start = start_of(scope.from);
-    let latest = match group_too_small {
-        true => Vec::new(),
-        false => store
-            .answers()
-            .latest_comments(ws, Some(survey_ids), COMMENTS_SHOWN)
-            .await?
-            .into_iter()
-            .filter(|a| !enps || period_start.is_none_or(|s| a.answered_at >= s))
-            .collect(),
+    let q = CommentQuery {
+        from: scope.from,
+        to: Some(scope.to),
+        // "All NPS surveys" leaves out eNPS and CSAT, like the figures above.
+        kind: scope.survey.is_none().then_some(SurveyKind::Nps),
+        survey: scope.survey.clone(),
+        segment,
+        touchpoint,
+        channel,
+        language,
+        ..Default::default()
     };
+    let owner = user.sees_only_own().then_some(user.email.as_str());
+    let page = store
+        .comments()
+        .page(ws, &q, Viewer { owner }, COMMENTS_SHOWN, 0)
+        .await?;
     // Customer detractors nobody can contact are marked for review; eNPS has no cases.
     let for_review = match enps {
         true => Default::default(),
         false => {
-            let ids: Vec<i64> = latest.iter().map(|a| a.id).collect();
+            let ids: Vec<i64> = page.rows.iter().map(|r| r.answer_id).collect();
             store.cases().anonymous_for_review(ws, &ids).await?
         }
     };
-    let comments = latest
+    let comments = page
+        .rows
         .into_iter()
-        .map(|a| CommentRow {
-            for_review: for_review.contains(&a.id),
-            score: a.score,
-            comment: a.comment.unwrap_or_default(),
-            date: a
+        .map(|r| CommentRow {
+            for_review: for_review.contains(&r.answer_id),
+            score: r.score,
+            comment: r.comment.iter().map(|run| run.text.as_str()).collect(),
+            date: r
                 .answered_at
-                .format(if enps { "%Y-%m" } else { "%Y-%m-%d" })
+                .format(if r.month_only { "%Y-%m" } else { "%Y-%m-%d" })
                 .to_string(),
-            channel: if enps { String::new() } else { a.channel },
-            language: if enps {
-                String::new()
-            } else {
-                a.language.unwrap_or_default()
-            },
+            channel: r.channel.unwrap_or_default(),
+            language: r.language.unwrap_or_default(),
+            customer_href: r
+                .customer_external_id
+                .as_deref()
+                .map(|id| format!("/customers/{}", encode(id)))
+                .unwrap_or_default(),
+            customer: r
+                .customer_name
+                .or(r.customer_external_id)
+                .unwrap_or_default(),
+            case_href: r
+                .case_id
+                .map(|id| format!("/cases/{id}"))
+                .unwrap_or_default(),
         })
         .collect();
-    Ok((comments, comments_hidden))
+    Ok((comments, String::new()))
 }
 
 /// The surveys shown: the chosen one, or every NPS survey.
@@ -316,6 +451,7 @@ fn compare_href(segments: &[NpsGroup], segment: Option<&str>, scope: &Scope) -> 
             if let Some(f) = scope.from {
                 q.push(format!("a.from={f}&b.from={f}"));
             }
+            q.push(format!("a.to={0}&b.to={0}", scope.to));
             if let Some(c) = &scope.survey {
                 q.push(format!("a.survey={0}&b.survey={0}", encode(c)));
             }
@@ -343,13 +479,23 @@ pub async fn show(
         .into_iter()
         .filter(|s| s.kind != SurveyKind::Csat)
         .collect();
-    let chosen = f.survey.filter(|s| surveys.iter().any(|x| &x.slug == s));
-    let period = f
-        .period
-        .filter(|p| PERIODS.iter().any(|(c, _)| c == p))
-        .unwrap_or_else(|| "12m".into());
+    let chosen = f
+        .survey
+        .clone()
+        .filter(|s| surveys.iter().any(|x| &x.slug == s));
     let today = Utc::now().date_naive();
-    let (from, mut granularity) = period_window(&period, today);
+    let (window, range_error) = window_of(&f, today);
+    let (only, only_error) = match query::only("only", f.only.as_deref()) {
+        Ok(only) => (only, None),
+        Err(e) => (None, Some(e.into_message())),
+    };
+    let filter_error = [range_error, only_error]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (period, from) = (window.code.clone(), window.from);
+    let mut granularity = window.granularity;
     let enps = surveys
         .iter()
         .any(|s| Some(&s.slug) == chosen.as_ref() && s.kind == SurveyKind::Enps);
@@ -363,16 +509,23 @@ pub async fn show(
         workspace_id: ws.id,
         survey: chosen.clone(),
         from,
-        today,
+        to: window.to,
+        only,
     };
     let r = reports(store, &scope, granularity, segment.as_deref()).await?;
     let survey_ids = shown_survey_ids(&surveys, chosen.as_ref());
     let min_group = store.settings().get(ws.id).await?.enps_min_group_size;
     let (comments, comments_hidden) =
-        comments(store, &scope, &survey_ids, &r.headline, enps, min_group).await?;
+        comments(store, &scope, &user, &r.headline, enps, min_group).await?;
+    let only_code = scope
+        .only
+        .as_ref()
+        .map(|(d, v)| query::only_code(d, v))
+        .unwrap_or_default();
     let keep = [
         ("survey", chosen.clone().unwrap_or_default()),
         ("segment", segment.clone().unwrap_or_default()),
+        ("only", only_code.clone()),
     ];
     let keep: Vec<(&str, &str)> = keep.iter().map(|(k, v)| (*k, v.as_str())).collect();
     // Cases opened in the period (open and overdue are as of now).
@@ -386,39 +539,101 @@ pub async fn show(
         "{score_name} by {}",
         segment.as_deref().unwrap_or("segment")
     );
-    let breakdown = |title: String, groups: &[NpsGroup]| {
+    // Each group links to the page narrowed to it; a narrowed page says why the other
+    // breakdowns are empty.
+    let here = |only: &str| {
+        let mut q: Vec<String> = keep[..2]
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        q.extend(range_query(&period, from, window.to));
+        if !only.is_empty() {
+            q.push(format!("only={}", encode(only)));
+        }
+        format!("?{}", q.join("&"))
+    };
+    let breakdown = |title: String, dimension: GroupBy, groups: &[NpsGroup]| {
         let mut b = Breakdown::new(title, breakdown_rows(groups));
+        if scope.can_break_down(&dimension) {
+            b.links = b
+                .rows
+                .iter()
+                .map(|row| match row.key.as_str() {
+                    "(none)" => String::new(),
+                    key => here(&query::only_code(&dimension, key)),
+                })
+                .collect();
+        } else {
+            b.note = format!(
+                "Not broken down while the page shows {} only: the rollups count one \
+                 dimension at a time.",
+                scope.only_label()
+            );
+        }
         if enps {
             b.note = format!(
                 "Groups of fewer than {min_group} answers are hidden (eNPS anonymity), and \
-                 so is one more when only one would be."
+                 so is one more when only one would be. {}",
+                b.note
             );
         }
         b
     };
+    let segment_by = segment
+        .as_deref()
+        .and_then(|s| Label::new(s).ok())
+        .map(GroupBy::Segment)
+        .unwrap_or(GroupBy::Touchpoint);
     Ok(DashboardPage {
         workspace: ws.name,
         user: user.email,
         action: "/dashboard".into(),
         surveys: survey_options(&surveys, chosen.as_ref()),
         periods: PeriodLink::standard(&period, &keep),
-        period_label: PERIODS
-            .iter()
-            .find(|(c, _)| *c == period)
-            .map_or("", |(_, l)| l)
-            .to_owned(),
-        period,
+        period_label: PERIODS.iter().find(|(c, _)| *c == period).map_or_else(
+            || {
+                format!(
+                    "{} – {}",
+                    from.map(|f| f.to_string()).unwrap_or_default(),
+                    window.to
+                )
+            },
+            |(_, l)| (*l).to_owned(),
+        ),
+        custom_from: match period.as_str() {
+            "custom" => from.map(|f| f.to_string()).unwrap_or_default(),
+            _ => String::new(),
+        },
+        custom_to: match period.as_str() {
+            "custom" => window.to.to_string(),
+            _ => String::new(),
+        },
+        period: period.clone(),
+        filter_error,
+        only: only_code,
+        only_label: scope.only_label(),
+        everyone_href: here(""),
+        comments_href: format!("/comments?{}", scope.explorer_query().join("&")),
         summary: Summary::from_report(&r.headline),
         trend_svg: charts::trend(&trend_points(&r.trend)),
         distribution_svg: charts::distribution(&r.headline.summary.distribution),
-        touchpoints: breakdown(format!("{score_name} by touchpoint"), &r.touchpoints),
-        channels: breakdown(format!("{score_name} by channel"), &r.channels),
+        touchpoints: breakdown(
+            format!("{score_name} by touchpoint"),
+            GroupBy::Touchpoint,
+            &r.touchpoints,
+        ),
+        channels: breakdown(
+            format!("{score_name} by channel"),
+            GroupBy::Channel,
+            &r.channels,
+        ),
         segment_attributes: attributes
             .iter()
             .map(|a| SelectOption::new(a.clone(), a.clone(), segment.as_ref() == Some(a)))
             .collect(),
         compare_href: compare_href(&r.segments, segment.as_deref(), &scope),
-        segments: breakdown(segment_title, &r.segments),
+        segments: breakdown(segment_title, segment_by, &r.segments),
         comments,
         comments_hidden,
         score_name,
@@ -443,14 +658,21 @@ struct TalkedAbout {
 
 /// The comment explorer showing a theme's comments of the dashboard's period and survey.
 fn explorer_href(theme: &str, scope: &Scope) -> String {
-    let mut href = format!("/comments?theme={}", encode(theme));
-    if let Some(from) = scope.from {
-        href.push_str(&format!("&from={from}&to={}", scope.today));
+    let mut q = vec![format!("theme={}", encode(theme))];
+    q.extend(scope.explorer_query());
+    format!("/comments?{}", q.join("&"))
+}
+
+/// A custom range as query parameters (standard periods are a `period` code instead).
+fn range_query(period: &str, from: Option<NaiveDate>, to: NaiveDate) -> Vec<String> {
+    match period {
+        "custom" => {
+            let mut q: Vec<String> = from.map(|f| format!("from={f}")).into_iter().collect();
+            q.push(format!("to={to}"));
+            q
+        }
+        code => vec![format!("period={code}")],
     }
-    if let Some(slug) = &scope.survey {
-        href.push_str(&format!("&survey={}", encode(slug)));
-    }
-    href
 }
 
 /// "What customers talk about": the period's top themes by impact (bars with 95 %
@@ -469,7 +691,7 @@ async fn talked_about(
     let q = advocate_store::themes::report::ThemeQuery {
         workspace_id: scope.workspace_id,
         from: day(scope.from.unwrap_or_default()),
-        to: day(scope.today + chrono::Duration::days(1)),
+        to: day(scope.to + chrono::Duration::days(1)),
         survey_id,
     };
     // "All time" has no period before it, so nothing rises.

@@ -414,6 +414,8 @@ pub struct Breakdown {
     /// From [`charts::breakdown_titled`].
     pub svg: String,
     pub rows: Vec<BreakdownRow>,
+    /// For each row, the page narrowed to its group (empty: no link); may be empty.
+    pub links: Vec<String>,
     /// A remark under the table (e.g. "Groups under 5 answers are hidden."); may be empty.
     pub note: String,
 }
@@ -426,8 +428,18 @@ impl Breakdown {
             svg: charts::breakdown_titled(&title, "NPS", &rows),
             title,
             rows,
+            links: Vec::new(),
             note: String::new(),
         }
+    }
+
+    /// Each row with its link (empty: none).
+    pub fn linked_rows(&self) -> Vec<(&BreakdownRow, &str)> {
+        self.rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r, self.links.get(i).map_or("", String::as_str)))
+            .collect()
     }
 }
 
@@ -447,6 +459,11 @@ pub struct CommentRow {
     /// An anonymous detractor without a case: nobody can be contacted, so it is flagged
     /// for review ("anonymous — learn, can't contact").
     pub for_review: bool,
+    /// The customer's name (or id) and record; empty for eNPS and anonymous answers.
+    pub customer: String,
+    pub customer_href: String,
+    /// The case the answer opened; empty without one.
+    pub case_href: String,
 }
 
 impl CommentRow {
@@ -473,8 +490,20 @@ pub struct DashboardPage {
     pub period: String,
     /// From [`PeriodLink::standard`].
     pub periods: Vec<PeriodLink>,
-    /// The period in words, e.g. "1 Jan – 31 Mar 2026, compared with the 90 days before".
+    /// The period in words, e.g. "Last 30 days" or "2026-01-01 – 2026-03-31".
     pub period_label: String,
+    /// A custom range's first and last day for the date fields; empty for a standard period.
+    pub custom_from: String,
+    pub custom_to: String,
+    /// What was wrong with the filters asked for (they are left out); empty when none.
+    pub filter_error: String,
+    /// The narrowing's code for the form (`channel:email`) and in words; empty when none.
+    pub only: String,
+    pub only_label: String,
+    /// The same view without the narrowing.
+    pub everyone_href: String,
+    /// The view's comments in the comment explorer.
+    pub comments_href: String,
     pub summary: Summary,
     /// From [`charts::trend`].
     pub trend_svg: String,

@@ -20,6 +20,7 @@ mod cases;
 mod comments;
 mod conversation;
 mod customers;
+mod dashboard_filters;
 mod delivery;
 mod digests;
 mod engagements;

@@ -332,8 +332,8 @@ async fn rising_themes_on_the_dashboard_and_the_api() {
             .await
             .unwrap();
         assert!(dashboard.contains("Rising themes"), "{dashboard}");
-        // Askama escapes & in attributes as &#38;.
-        let href = format!("/comments?theme=delivery&#38;from={from}&#38;to={to}");
+        // Askama escapes & in attributes as &#38;; a period ending today needs no end.
+        let href = format!("/comments?theme=delivery&#38;from={from}");
         assert!(
             dashboard.contains(&format!(
                 "<a href=\"{href}\">Delivery and shipping: 5 % → 40 % of comments</a>"

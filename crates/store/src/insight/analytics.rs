@@ -17,6 +17,8 @@ pub(crate) struct Scope {
     pub(crate) survey_ids: Vec<i64>,
     pub(crate) from_day: i64,
     pub(crate) to_day: i64,
+    /// Only the rows of this value of this rollup dimension (`channel`, `segment:plan`).
+    pub(crate) only: Option<(String, String)>,
 }
 
 impl Scope {
@@ -26,6 +28,23 @@ impl Scope {
             survey_ids: self.survey_ids.clone(),
             from_day,
             to_day,
+            only: self.only.clone(),
+        }
+    }
+
+    /// The rollup dimension to read for `dimension` ("" is the total) and the value to keep,
+    /// if the scope is narrowed: the total of a narrowed scope is its value's rows. Another
+    /// dimension cannot be read narrowed, since the rollups count one dimension at a time.
+    fn read<'a>(&'a self, dimension: &'a str) -> Result<(&'a str, Option<&'a str>)> {
+        match &self.only {
+            None => Ok((dimension, None)),
+            Some((dim, value)) if dimension.is_empty() || dimension == dim => {
+                Ok((dim, Some(value)))
+            }
+            Some((dim, value)) => Err(StoreError::Invalid(format!(
+                "a report narrowed to {dim} {value:?} cannot be broken down by {dimension}: \
+                 the rollups count one dimension at a time"
+            ))),
         }
     }
 }
@@ -51,6 +70,10 @@ fn scope_of(q: &NpsQuery, survey_ids: Vec<i64>) -> Result<Scope> {
         survey_ids,
         from_day,
         to_day,
+        only: q
+            .only
+            .as_ref()
+            .map(|(dim, value)| (dim.to_string(), value.clone())),
     })
 }
 
@@ -379,8 +402,16 @@ impl Analytics<'_> {
         if scope.survey_ids.is_empty() || spans.is_empty() {
             return Ok(out);
         }
+        let (dimension, only) = scope.read(dimension)?;
         let surveys = placeholders(3, scope.survey_ids.len());
-        let first = 3 + scope.survey_ids.len();
+        let mut first = 3 + scope.survey_ids.len();
+        let value = match only {
+            Some(_) => {
+                first += 1;
+                format!(" AND value = ${}", first - 1)
+            }
+            None => String::new(),
+        };
         let parts: Vec<String> = spans
             .iter()
             .enumerate()
@@ -388,7 +419,7 @@ impl Analytics<'_> {
                 format!(
                     "SELECT {key} AS k, score, n FROM report_rollup WHERE workspace_id = $1 \
                      AND dimension = $2 AND grain = '{grain}' AND survey_id IN ({surveys}) \
-                     AND day >= ${} AND day < ${}",
+                     {value} AND day >= ${} AND day < ${}",
                     first + 2 * i,
                     first + 2 * i + 1
                 )
@@ -403,6 +434,9 @@ impl Analytics<'_> {
             .bind(dimension.to_owned());
         for id in &scope.survey_ids {
             query = query.bind(*id);
+        }
+        if let Some(v) = only {
+            query = query.bind(v.to_owned());
         }
         for (_, lo, hi) in &spans {
             query = query.bind(*lo).bind(*hi);

@@ -81,6 +81,9 @@ fn filters(sql: &mut Sql, backend: Backend, workspace_id: i64, q: &CommentQuery)
     if let Some(s) = &q.survey {
         w += &format!(" AND s.slug = {}", sql.s(s));
     }
+    if let Some(k) = q.kind {
+        w += &format!(" AND s.kind = {}", sql.s(k.as_str()));
+    }
     if let Some(s) = q.score {
         w += &format!(" AND a.score = {}", sql.i(i64::from(s)));
     }

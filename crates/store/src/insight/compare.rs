@@ -239,6 +239,7 @@ impl Analytics<'_> {
             survey_ids,
             from_day,
             to_day,
+            only: None,
         };
         let dimension = match &f.value {
             None => return self.histogram_total(&scope).await,

@@ -91,6 +91,7 @@ async fn segment_options(
                 to: None,
                 group_by: Some(GroupBy::Segment(label)),
                 ci: CiMethod::AdjustedWald,
+                only: None,
             })
             .await
             .map_err(internal)?;

@@ -119,6 +119,7 @@ async fn year_trend(
             to: Some(end),
             group_by: Some(GroupBy::Time(Granularity::Month)),
             ci: CiMethod::AdjustedWald,
+            only: None,
         })
         .await
         .map_err(internal)?;

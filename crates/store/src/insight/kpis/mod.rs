@@ -415,6 +415,7 @@ impl Kpis<'_> {
                         to: Some(to),
                         group_by,
                         ci: CiMethod::default(),
+                        only: None,
                     })
                     .await?;
                 match (report.groups, wanted) {

@@ -126,6 +126,7 @@ pub fn query(ws: i64, survey: Option<&str>) -> NpsQuery {
         to: None,
         group_by: None,
         ci: CiMethod::Wald,
+        only: None,
     }
 }
 
