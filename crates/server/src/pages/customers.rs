@@ -10,7 +10,8 @@ use crate::access::Access::Person;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::{Administer, Export, ReadCustomers, WorkCases};
-use advocate_core::SurveyKind;
+use advocate_core::{EngagementKind, SurveyKind};
+use advocate_store::closed_loop::engagements::EngagementStatus;
 use advocate_store::insight::timeline::CustomerRow;
 use advocate_store::insight::timeline::Timeline;
 use advocate_store::insight::timeline::{TimelineAnswer, TimelineCase};
@@ -47,6 +48,16 @@ pub fn routes() -> Routes {
             export,
         )
         .post("/customers/{external_id}/erase", Person(Administer), erase)
+        .post(
+            "/customers/{external_id}/engagements",
+            Person(WorkCases),
+            grant_engagement,
+        )
+        .post(
+            "/customers/{external_id}/engagements/{id}",
+            Person(WorkCases),
+            record_outcome,
+        )
 }
 
 /// Where a customer's record is.
@@ -291,7 +302,34 @@ pub struct EngagementRow {
     pub code: String,
     pub created: String,
     pub updated: String,
+    /// Where its outcome is posted, and the outcomes one can record now: (status, button).
+    pub action: String,
+    pub outcomes: Vec<(&'static str, &'static str)>,
 }
+
+/// What can be recorded by hand about an engagement that has no outcome yet: a review
+/// left, a panel invitation or reward taken up, or turned down. Thank-yous have no outcome
+/// and discount codes are redeemed through the API when used.
+fn outcomes(kind: &str, status: &str) -> Vec<(&'static str, &'static str)> {
+    use EngagementStatus::*;
+    let open = EngagementStatus::parse(status).is_some_and(|s| matches!(s, Queued | Sent));
+    let taken = match EngagementKind::parse(kind) {
+        _ if !open => return Vec::new(),
+        Some(EngagementKind::ReviewRequest) => (ReviewLeft, "Review left"),
+        Some(EngagementKind::PanelInvitation) => (Accepted, "Panel accepted"),
+        Some(EngagementKind::Reward) => (Accepted, "Reward claimed"),
+        Some(EngagementKind::VipMembership) => (Accepted, "VIP accepted"),
+        _ => return Vec::new(),
+    };
+    vec![(taken.0.as_str(), taken.1), (Declined.as_str(), "Declined")]
+}
+
+/// The kinds granted by hand from the record: (kind, label).
+pub const GRANTS: [(&str, &str); 3] = [
+    ("vip_membership", "VIP membership"),
+    ("reward", "Reward"),
+    ("panel_invitation", "Panel invitation"),
+];
 
 pub struct EventRow {
     pub when: String,
@@ -329,6 +367,9 @@ pub struct CustomerPage {
     pub can_work: bool,
     pub cases: Vec<CaseRow>,
     pub engagements: Vec<EngagementRow>,
+    /// Where a hand grant (VIP membership, reward, panel invitation) is posted.
+    pub grant_action: String,
+    pub grants: &'static [(&'static str, &'static str)],
     pub events: Vec<EventRow>,
 }
 
@@ -359,6 +400,8 @@ impl CustomerPage {
             clear_action: format!("{base}/follow-up/clear"),
             export_href: format!("{base}/export.json"),
             erase_action: format!("{base}/erase"),
+            grant_action: format!("{base}/engagements"),
+            grants: &GRANTS,
             nps: t.nps.map(|n| format!("{n:+.0}")).unwrap_or_default(),
             nps_answers: t.nps_answers,
             latest_score: t.latest_score.map(|s| s.to_string()).unwrap_or_default(),
@@ -387,6 +430,8 @@ impl CustomerPage {
                     code: e.discount_code.clone().unwrap_or_default(),
                     created: when(e.created_at),
                     updated: when(e.updated_at),
+                    action: format!("{base}/engagements/{}", e.id),
+                    outcomes: outcomes(&e.kind, &e.status),
                 })
                 .collect(),
             events: t
@@ -584,4 +629,91 @@ pub async fn erase(
         .await
         .map_err(form_error)?;
     Ok(Redirect::to("/customers").into_response())
+}
+
+const NO_SUCH_ENGAGEMENT: PageError = PageError(
+    StatusCode::NOT_FOUND,
+    "This customer has no such engagement in your workspace.",
+);
+
+#[derive(Debug, Deserialize)]
+pub struct OutcomeForm {
+    status: String,
+}
+
+/// Records what became of one of the customer's engagements (a review left, a panel
+/// invitation accepted, …): the same change as `PATCH /api/v1/engagements/{id}`, with its
+/// `engagement.updated` webhook. An engagement of another customer is not found here.
+pub async fn record_outcome(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Path((external_id, id)): Path<(String, String)>,
+    Form(form): Form<OutcomeForm>,
+) -> Result<Response, PageError> {
+    own_customer(&state, &user, &external_id).await?;
+    let id: i64 = id.parse().map_err(|_| NO_SUCH_ENGAGEMENT)?;
+    let status = EngagementStatus::parse(form.status.trim()).ok_or(PageError(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "That is not an engagement status: use accepted, declined or review_left.",
+    ))?;
+    let engagements = state.store.engagements();
+    engagements
+        .get(user.workspace_id, id)
+        .await
+        .map_err(internal)?
+        .filter(|e| e.customer.as_deref() == Some(external_id.as_str()))
+        .ok_or(NO_SUCH_ENGAGEMENT)?;
+    engagements
+        .set_status(user.workspace_id, id, status)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) | StoreError::Invalid(_) => PageError(
+                StatusCode::CONFLICT,
+                "That engagement cannot reach this status: it already has an outcome, or its \
+                 kind does not have this one (see Promoters in the README).",
+            ),
+            StoreError::NotFound(_) => NO_SUCH_ENGAGEMENT,
+            other => internal(other),
+        })?;
+    Ok(Redirect::to(&format!("{}#h-engagements", record_href(&external_id))).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GrantForm {
+    kind: String,
+}
+
+/// Grants the customer a VIP membership, reward or panel invitation by hand, as
+/// `POST /api/v1/engagements` does.
+pub async fn grant_engagement(
+    State(state): State<AppState>,
+    RequireSignIn(user): RequireSignIn,
+    Path(external_id): Path<String>,
+    Form(form): Form<GrantForm>,
+) -> Result<Response, PageError> {
+    own_customer(&state, &user, &external_id).await?;
+    const NOT_GRANTED: PageError = PageError(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Only a VIP membership, a reward or a panel invitation is granted by hand, and only \
+         to a customer who has answered a survey.",
+    );
+    let kind = EngagementKind::parse(form.kind.trim())
+        .filter(|k| GRANTS.iter().any(|(code, _)| *code == k.as_str()))
+        .ok_or(NOT_GRANTED)?;
+    state
+        .store
+        .engagements()
+        .grant(
+            user.workspace_id,
+            &external_id,
+            kind,
+            EngagementStatus::Queued,
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound(_) => NO_SUCH_CUSTOMER,
+            StoreError::Invalid(_) => NOT_GRANTED,
+            other => internal(other),
+        })?;
+    Ok(Redirect::to(&format!("{}#h-engagements", record_href(&external_id))).into_response())
 }

@@ -453,3 +453,185 @@ async fn the_openapi_document_lists_the_engagement_api() {
         assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
     }
 }
+
+/// Posts a form as the signed-in `cookie` (with its CSRF token) and returns the status.
+async fn post_form(app: &TestApp, cookie: &str, path: &str, fields: &[(&str, &str)]) -> u16 {
+    let csrf = app.csrf(cookie).await;
+    let mut form: Vec<(&str, &str)> = fields.to_vec();
+    form.push(("csrf", &csrf));
+    app.http
+        .post(app.url(path))
+        .header(reqwest::header::COOKIE, cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn the_customer_record_marks_outcomes_and_grants_by_hand() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn_on(db).await;
+        ambassador(&app).await;
+        let r = app
+            .answer(json!({"survey": "rel", "score": 10,
+                           "customer": {"external_id": "C11", "email": "b@example.com"}}))
+            .await;
+        assert_eq!(r.status(), 201);
+        let list = engagements(&app, "?customer=C10").await;
+        let review = of_kind(&list, "review_request")["id"].as_i64().unwrap();
+        let theirs = engagements(&app, "?customer=C11").await;
+        let other_review = of_kind(&theirs, "review_request")["id"].as_i64().unwrap();
+        let cookie = app.sign_in().await;
+
+        // The record offers the outcome buttons and a grant form.
+        let html = app
+            .get("/customers/C10")
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let action = format!("action=\"/customers/C10/engagements/{review}\"");
+        assert!(html.contains(&action), "{html}");
+        assert!(html.contains("value=\"review_left\">Review left"), "{html}");
+        assert!(html.contains("<label for=\"grant-kind\">Grant</label>"));
+
+        // A review left: the same change as the API's, and the button goes.
+        let path = format!("/customers/C10/engagements/{review}");
+        assert_eq!(
+            post_form(&app, &cookie, &path, &[("status", "review_left")]).await,
+            303
+        );
+        let list = engagements(&app, "?customer=C10").await;
+        assert_eq!(of_kind(&list, "review_request")["status"], "review_left");
+        let html = app
+            .get("/customers/C10")
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains(&action), "no outcome left to record");
+
+        // VIP granted by hand.
+        let grant = [("kind", "vip_membership")];
+        assert_eq!(
+            post_form(&app, &cookie, "/customers/C10/engagements", &grant).await,
+            303
+        );
+        let list = engagements(&app, "?customer=C10").await;
+        assert_eq!(of_kind(&list, "vip_membership")["customer"], "C10");
+        let total = list["total"].clone();
+
+        // Bad input is refused and changes nothing: a kind not granted by hand, a status
+        // that is not one, another customer's engagement under this one's record, an
+        // unknown customer.
+        let thank = [("kind", "thank_you")];
+        assert_eq!(
+            post_form(&app, &cookie, "/customers/C10/engagements", &thank).await,
+            422
+        );
+        let bogus = [("status", "bogus")];
+        let other_path = format!("/customers/C10/engagements/{other_review}");
+        assert_eq!(post_form(&app, &cookie, &other_path, &bogus).await, 422);
+        let left = [("status", "review_left")];
+        assert_eq!(post_form(&app, &cookie, &other_path, &left).await, 404);
+        // A forged outcome the kind cannot reach, or one after the final one: 409.
+        let accepted = [("status", "accepted")];
+        assert_eq!(post_form(&app, &cookie, &path, &accepted).await, 409);
+        assert_eq!(
+            post_form(&app, &cookie, "/customers/NOPE/engagements", &grant).await,
+            404
+        );
+        assert_eq!(engagements(&app, "?customer=C10").await["total"], total);
+        let theirs = engagements(&app, "?customer=C11").await;
+        assert_ne!(of_kind(&theirs, "review_request")["status"], "review_left");
+
+        // Without the CSRF token, or without signing in: refused.
+        let r = app
+            .http
+            .post(app.url("/customers/C10/engagements"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .form(&grant)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        let r = app
+            .http
+            .post(app.url("/customers/C10/engagements"))
+            .form(&grant)
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            303 => assert!(crate::common::location(&r).starts_with("/signin")),
+            status => assert!(matches!(status, 401 | 403), "{status}"),
+        }
+        assert_eq!(engagements(&app, "?customer=C10").await["total"], total);
+    }
+}
+
+#[tokio::test]
+async fn another_workspaces_admin_cannot_mark_or_grant_from_a_record() {
+    let app = TestApp::spawn().await;
+    ambassador(&app).await;
+    let list = engagements(&app, "?customer=C10").await;
+    let review = of_kind(&list, "review_request")["id"].as_i64().unwrap();
+    let total = list["total"].clone();
+    let other = app
+        .store
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
+        .await
+        .unwrap();
+    let hash = advocate_server::auth::hash_password("a long enough password");
+    app.store
+        .users()
+        .create_member(
+            other.id,
+            "mallory@other.example",
+            &hash,
+            advocate_core::Role::Admin,
+        )
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .post(app.url("/signin"))
+        .form(&[
+            ("email", "mallory@other.example"),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()[reqwest::header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let path = format!("/customers/C10/engagements/{review}");
+    assert_eq!(
+        post_form(&app, &cookie, &path, &[("status", "review_left")]).await,
+        404
+    );
+    let grant = [("kind", "vip_membership")];
+    assert_eq!(
+        post_form(&app, &cookie, "/customers/C10/engagements", &grant).await,
+        404
+    );
+    let list = engagements(&app, "?customer=C10").await;
+    assert_eq!(list["total"], total);
+    assert_ne!(of_kind(&list, "review_request")["status"], "review_left");
+}
