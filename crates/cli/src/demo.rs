@@ -41,7 +41,12 @@ pub async fn run(args: ServeArgs) -> Result<()> {
             );
             w
         }
-        None => load(&store).await?,
+        None => {
+            let workspace = load(&store).await?;
+            // The generated data is gone; without this the process would keep its peak.
+            crate::memory::release_freed();
+            workspace
+        }
     };
     let (_, key) = store.api_keys().replace(workspace.id, "demo").await?;
     let url = format!("http://{}", args.bind);

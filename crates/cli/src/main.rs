@@ -12,6 +12,7 @@ mod import_business;
 mod import_customers;
 mod kpis_table;
 mod mail;
+mod memory;
 mod nps_table;
 mod options;
 mod privacy;
