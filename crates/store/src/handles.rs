@@ -150,6 +150,10 @@ handles! {
     /// (`tenancy/api_keys.rs`)
     api_keys => ApiKeys;
 
+    /// Read-only share links of a dashboard view: made, listed, opened, revoked.
+    /// (`insight/shares.rs`)
+    shares => Shares;
+
     /// Themes: the workspace's taxonomy and its edits, background re-tagging, the theme
     /// report with its drivers.
     /// (`themes/mod.rs`, `themes/tagging.rs`, `themes/retag.rs`, `themes/report.rs`)
