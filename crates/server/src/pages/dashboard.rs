@@ -16,9 +16,11 @@ use advocate_store::insight::analytics::NpsQuery;
 use advocate_store::insight::comments::Viewer;
 use advocate_store::insight::report::NpsGroup;
 use advocate_store::insight::report::NpsReport;
+use advocate_store::insight::shares::DashboardShare;
 use advocate_store::models::Survey;
 use advocate_store::Store;
 use axum::extract::{Query, State};
+use axum::http::Uri;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -461,17 +463,63 @@ fn compare_href(segments: &[NpsGroup], segment: Option<&str>, scope: &Scope) -> 
     }
 }
 
+/// Who looks at the dashboard: a signed-in member, or anyone holding a share link, who
+/// sees the figures only — no comments, nothing that leads to a customer, no forms.
+pub(super) enum Audience<'a> {
+    Member { user: &'a SignedIn, view: &'a str },
+    Shared(&'a DashboardShare),
+}
+
 pub async fn show(
     State(state): State<AppState>,
     RequireSignIn(user): RequireSignIn,
+    uri: Uri,
     Query(f): Query<Filters>,
 ) -> Result<DashboardPage, ApiError> {
+    let view = uri.query().unwrap_or_default();
+    build(
+        &state,
+        user.workspace_id,
+        f,
+        Audience::Member { user: &user, view },
+    )
+    .await
+}
+
+/// The filters a stored view (a dashboard query string) names.
+pub(super) fn filters_of(view: &str) -> Option<Filters> {
+    let uri: Uri = format!("/dashboard?{view}").parse().ok()?;
+    Query::<Filters>::try_from_uri(&uri).ok().map(|q| q.0)
+}
+
+/// What is wrong with a view's filters (empty: nothing), as the dashboard would say it.
+pub(super) fn view_error(f: &Filters) -> String {
+    let today = Utc::now().date_naive();
+    let (_, range) = window_of(f, today);
+    let only = query::only("only", f.only.as_deref()).err();
+    [range, only.map(|e| e.into_message())]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(super) async fn build(
+    state: &AppState,
+    workspace_id: i64,
+    f: Filters,
+    audience: Audience<'_>,
+) -> Result<DashboardPage, ApiError> {
     let store = &state.store;
+    let member = match audience {
+        Audience::Member { user, .. } => Some(user),
+        Audience::Shared(_) => None,
+    };
     let ws = store
         .workspaces()
-        .get(user.workspace_id)
+        .get(workspace_id)
         .await?
-        .ok_or_else(|| ApiError::internal("signed-in user's workspace is missing"))?;
+        .ok_or_else(|| ApiError::internal("the dashboard's workspace is missing"))?;
     let surveys: Vec<_> = store
         .surveys()
         .list(ws.id)
@@ -515,8 +563,13 @@ pub async fn show(
     let r = reports(store, &scope, granularity, segment.as_deref()).await?;
     let survey_ids = shown_survey_ids(&surveys, chosen.as_ref());
     let min_group = store.settings().get(ws.id).await?.enps_min_group_size;
-    let (comments, comments_hidden) =
-        comments(store, &scope, &user, &r.headline, enps, min_group).await?;
+    let (comments, comments_hidden) = match member {
+        Some(user) => comments(store, &scope, user, &r.headline, enps, min_group).await?,
+        None => (
+            Vec::new(),
+            "Comments are not part of a shared view: they can tell who wrote them.".into(),
+        ),
+    };
     let only_code = scope
         .only
         .as_ref()
@@ -532,8 +585,11 @@ pub async fn show(
     let since = start_of(from);
     let health = store.cases().health(ws.id, since).await?;
     let response_rates = response_rates(store, &scope, since, &surveys, &survey_ids).await?;
-    let setup_warnings = setup_warnings(store, &user).await?;
-    let themes = talked_about(store, &scope, &surveys).await?;
+    let setup_warnings = match member {
+        Some(user) => setup_warnings(store, user).await?,
+        None => Vec::new(),
+    };
+    let mut themes = talked_about(store, &scope, &surveys).await?;
     let score_name = if enps { "eNPS" } else { "NPS" };
     let segment_title = format!(
         "{score_name} by {}",
@@ -555,7 +611,9 @@ pub async fn show(
     };
     let breakdown = |title: String, dimension: GroupBy, groups: &[NpsGroup]| {
         let mut b = Breakdown::new(title, breakdown_rows(groups));
-        if scope.can_break_down(&dimension) {
+        if member.is_none() {
+            // A shared view shows what it was made for; its links lead nowhere.
+        } else if scope.can_break_down(&dimension) {
             b.links = b
                 .rows
                 .iter()
@@ -585,9 +643,31 @@ pub async fn show(
         .and_then(|s| Label::new(s).ok())
         .map(GroupBy::Segment)
         .unwrap_or(GroupBy::Touchpoint);
+    let mut closed_loop = ClosedLoopCard::from_health(&health);
+    let (user, can_share, view, shared) = match audience {
+        Audience::Member { user, view } => (
+            user.email.clone(),
+            user.role.grants(advocate_core::Permission::Export),
+            view.to_owned(),
+            String::new(),
+        ),
+        Audience::Shared(share) => {
+            // Who has which cases open names staff; a shared view shows the counts only.
+            closed_loop.inbox.clear();
+            for link in themes.top.iter_mut().chain(themes.rising.iter_mut()) {
+                link.0.clear();
+            }
+            let until = share.expires_at.format("%Y-%m-%d %H:%M UTC");
+            let note = format!("Shared view: {} · read-only, until {until}", share.label);
+            (String::new(), false, String::new(), note)
+        }
+    };
     Ok(DashboardPage {
         workspace: ws.name,
-        user: user.email,
+        user,
+        can_share,
+        view,
+        shared,
         action: "/dashboard".into(),
         surveys: survey_options(&surveys, chosen.as_ref()),
         periods: PeriodLink::standard(&period, &keep),
@@ -632,13 +712,16 @@ pub async fn show(
             .iter()
             .map(|a| SelectOption::new(a.clone(), a.clone(), segment.as_ref() == Some(a)))
             .collect(),
-        compare_href: compare_href(&r.segments, segment.as_deref(), &scope),
+        compare_href: match member {
+            Some(_) => compare_href(&r.segments, segment.as_deref(), &scope),
+            None => String::new(),
+        },
         segments: breakdown(segment_title, segment_by, &r.segments),
         comments,
         comments_hidden,
         score_name,
         enps,
-        closed_loop: ClosedLoopCard::from_health(&health),
+        closed_loop,
         response_rates,
         setup_warnings,
         themes_svg: themes.svg,

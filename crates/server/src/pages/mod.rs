@@ -12,6 +12,7 @@ mod kpis;
 mod outbox;
 pub mod return_path;
 mod settings;
+mod shares;
 mod signin;
 mod sms_status;
 mod survey;
@@ -62,6 +63,7 @@ pub fn routes() -> Routes {
         .merge(team::routes())
         .merge(account::routes())
         .merge(alerts::routes())
+        .merge(shares::routes())
 }
 
 async fn icon() -> Response {

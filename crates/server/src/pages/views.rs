@@ -483,6 +483,11 @@ pub struct DashboardPage {
     pub workspace: String,
     /// The signed-in user's email or name; may be empty.
     pub user: String,
+    /// The person may make a share link of this view (`view`: its query string).
+    pub can_share: bool,
+    pub view: String,
+    /// For a share link's visitor: what they look at, in words; empty for members.
+    pub shared: String,
     /// The dashboard's path, e.g. `/dashboard`.
     pub action: String,
     pub surveys: Vec<SelectOption>,

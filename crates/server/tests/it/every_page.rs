@@ -56,14 +56,32 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
     let case = cases["cases"][0]["id"]
         .as_i64()
         .expect("a detractor's case");
+    // A share link (the page a visitor gets) and the list of links.
+    let (_, share) = app
+        .store
+        .shares()
+        .create(
+            app.workspace_id,
+            "user:admin",
+            "Office screen",
+            "period=all",
+            7,
+        )
+        .await
+        .unwrap();
     let pages = [
         "/dashboard",
+        "/dashboard?period=all&only=channel:api",
+        "/dashboard/shares",
+        &format!("/shared/{share}"),
         "/cases",
         &format!("/cases/{case}"),
         &format!("/cases/{case}/email"),
         &format!("/answers/{promoter}/email"),
         "/customers",
         "/customers/C0",
+        // The promoter's record, with its engagements' outcome buttons and grant form.
+        "/customers/C2",
         "/comments",
         "/themes",
         "/kpis",

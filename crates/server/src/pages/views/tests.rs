@@ -188,6 +188,9 @@ fn dashboard() -> DashboardPage {
         rising_themes: Vec::new(),
         workspace: EVIL.into(),
         user: "ana@example.com".into(),
+        can_share: true,
+        view: format!("survey={EVIL}"),
+        shared: String::new(),
         action: "/dashboard".into(),
         surveys: vec![
             SelectOption::new("s1", EVIL, true),
