@@ -23,6 +23,7 @@ mod privacy;
 mod rescore;
 mod themes;
 mod timeline;
+mod two_factor;
 mod unmatched_mail;
 mod upgrade;
 mod workspace_defaults;
