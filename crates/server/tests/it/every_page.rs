@@ -56,6 +56,18 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
     let case = cases["cases"][0]["id"]
         .as_i64()
         .expect("a detractor's case");
+    let admin = app
+        .store
+        .users()
+        .by_email(crate::common::ADMIN_EMAIL)
+        .await
+        .unwrap();
+    let secret = advocate_core::totp::new_secret();
+    app.store
+        .two_factor()
+        .begin(admin.unwrap().id, &secret, chrono::Utc::now())
+        .await
+        .unwrap();
     let pages = [
         "/dashboard",
         "/cases",
@@ -74,6 +86,8 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/team",
         "/audit",
         "/account",
+        // Two-factor set-up under way: the QR code and the key must fit a phone.
+        "/account/two-factor",
         "/cases/unmatched",
         "/reports/quarterly",
         // Errors are pages too: in the site's layout, at the browser's width.
