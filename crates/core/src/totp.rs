@@ -118,11 +118,17 @@ pub fn verify(
     let input: String = input.chars().filter(|c| !c.is_whitespace()).collect();
     let secret = base32_decode(secret_b32)?;
     let now = step_at(unix_secs);
-    (now - SKEW..=now + SKEW)
-        .filter(|&step| step >= 0 && last_step.is_none_or(|last| step > last))
-        // Every candidate is computed and compared in full, so timing says nothing.
-        .filter(|&step| crate::token::same_secret(&format_code(hotp(&secret, step as u64)), &input))
-        .last()
+    // Every candidate is computed and compared in full, so timing says nothing; the
+    // latest step that matches wins.
+    let mut matched = None;
+    for step in now - SKEW..=now + SKEW {
+        let fresh = step >= 0 && last_step.is_none_or(|last| step > last);
+        let same = crate::token::same_secret(&format_code(hotp(&secret, step as u64)), &input);
+        if fresh && same {
+            matched = Some(step);
+        }
+    }
+    matched
 }
 
 /// The `otpauth://` URI an authenticator app scans from the QR code; the label and the
