@@ -560,3 +560,67 @@ async fn another_workspaces_admin_cannot_turn_off_someones_two_factor() {
     assert!(state.is_on(), "Ana's two-factor is untouched");
     assert_eq!(state.recovery_codes_left, 1);
 }
+
+#[tokio::test]
+async fn accepting_an_invitation_asks_for_the_code_too() {
+    let app = TestApp::spawn().await;
+    let ana = app
+        .store
+        .users()
+        .by_email(ADMIN_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let secret = turned_on(&app, ana.id).await;
+    let other = app
+        .store
+        .workspaces()
+        .create("globex", "Globex", &Language::english())
+        .await
+        .unwrap();
+    let (_, globex_key) = app.store.api_keys().create(other.id, "k").await.unwrap();
+    let r = app
+        .http
+        .post(app.url("/api/v1/members"))
+        .bearer_auth(&globex_key)
+        .json(&json!({"email": ADMIN_EMAIL, "role": "viewer"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let invitation = crate::common::mailbox(&app.store)
+        .await
+        .iter()
+        .filter(|m| m.to == ADMIN_EMAIL)
+        .map(crate::common::link_path)
+        .find(|path| path.starts_with("/invite/"))
+        .expect("the invitation");
+
+    // The password joins Globex, but the session waits for the code.
+    let r = app
+        .http
+        .post(app.url(&invitation))
+        .form(&[("password", ADMIN_PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/signin/code?next=%2Fdashboard");
+    assert_eq!(cookie_named(&r, "advocate_session"), None);
+    let pending = cookie_named(&r, "advocate_2fa").expect("the second-step cookie");
+    let Some(code) = pyotp(&secret, 30) else {
+        return;
+    };
+    let form = [("code", code.as_str()), ("next", "/dashboard")];
+    let r = app
+        .http
+        .post(app.url("/signin/code"))
+        .header(COOKIE, &pending)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/dashboard");
+    assert!(cookie_named(&r, "advocate_session").is_some());
+}
