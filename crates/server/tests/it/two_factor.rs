@@ -379,6 +379,24 @@ async fn wrong_codes_are_limited_per_person() {
     // A fresh password step does not reset the count.
     let pending = pending_cookie(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
     assert_eq!(code_step(&app, &pending, &right, false).await.status(), 429);
+
+    // The limit is the person's: a colleague on the same network signs in.
+    let bob_password = "bob's own long password";
+    let bob = app
+        .store
+        .users()
+        .create_member(
+            app.workspace_id,
+            "bob@example.com",
+            &hash_password(bob_password),
+            Role::Viewer,
+        )
+        .await
+        .unwrap();
+    let bob_secret = turned_on(&app, bob.id).await;
+    let pending = pending_cookie(&app, "bob@example.com", bob_password).await;
+    let r = code_step(&app, &pending, &pyotp(&bob_secret, 0).unwrap(), false).await;
+    signed_in_by(&app, r).await;
 }
 
 async fn a_workspace_can_require_two_factor(db: TestDb) {
