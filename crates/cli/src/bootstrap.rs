@@ -237,6 +237,34 @@ pub async fn set_user(
     Ok(generated.then_some(password))
 }
 
+/// Turns off a person's two-factor sign-in, for the system administrator of a person who
+/// lost both their phone and their recovery codes; recorded in their audit trail.
+pub async fn two_factor_off(store: &Store, email: &str) -> Result<()> {
+    let Some(user) = store.users().by_email(email).await? else {
+        bail!("no user has the email {email:?}");
+    };
+    if !store.two_factor().remove(user.id).await? {
+        println!("{} has no two-factor sign-in; nothing changed.", user.email);
+        return Ok(());
+    }
+    store
+        .audit()
+        .record_person(
+            user.id,
+            None,
+            "cli",
+            "two_factor.off",
+            "two-factor sign-in turned off by the system administrator",
+        )
+        .await?;
+    println!(
+        "Two-factor sign-in is off for {}: they sign in with their password alone and can \
+         set it up again on their account page.",
+        user.email
+    );
+    Ok(())
+}
+
 /// Tells how to sign in, showing a generated password once.
 pub fn print_sign_in(email: &str, generated: Option<String>) {
     match generated {

@@ -161,6 +161,14 @@ enum UserCommand {
         #[arg(long, env = "ADVOCATE_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Turn off a person's two-factor sign-in (they lost their phone and their recovery
+    /// codes); they sign in with their password and can set it up again.
+    TwoFactorOff {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// The command line as clap defines it (globals propagated to every subcommand).
@@ -293,6 +301,12 @@ async fn run(cli: Cli, loaded: &config::Loaded, matches: &clap::ArgMatches) -> R
             let generated = bootstrap::set_user(&store, workspace.id, &email, password).await?;
             bootstrap::print_sign_in(&email, generated);
             Ok(())
+        }
+        Command::User {
+            command: UserCommand::TwoFactorOff { db, email },
+        } => {
+            let store = db.open().await?;
+            bootstrap::two_factor_off(&store, &email).await
         }
         Command::Import { what } => import::run(what).await,
         Command::Nps(args) => nps_table::run(args).await,

@@ -32,6 +32,7 @@ mod stats;
 pub mod text;
 pub mod themes;
 pub mod token;
+pub mod totp;
 
 pub use access::{Permission, Role, Scope};
 pub use contact::ContactChannel;

@@ -244,6 +244,12 @@ async fn person(state: &AppState, req: Request, permission: Permission, next: Ne
         )
         .into_response();
     }
+    let path = req.uri().path();
+    match crate::two_factor::enrolment_needed(state, who.user_id, who.workspace_id, path).await {
+        Ok(false) => {}
+        Ok(true) => return Redirect::to(crate::two_factor::SETUP_PATH).into_response(),
+        Err(e) => return crate::pages::internal(e).into_response(),
+    }
     let req = if req.method().is_safe() {
         req
     } else {

@@ -19,6 +19,7 @@ pub mod security;
 pub mod state;
 pub mod team;
 pub mod text_rule;
+pub mod two_factor;
 pub mod worker;
 
 pub use error::{ApiError, Problem};

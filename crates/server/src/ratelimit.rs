@@ -105,6 +105,12 @@ impl RateLimiter {
         Self::per_period(5, Duration::from_secs(3600), 100_000)
     }
 
+    /// Wrong two-factor codes per person: 5 in 5 minutes, then one a minute. A million
+    /// codes at this pace take years; the person's own correct code is given back.
+    pub fn for_two_factor_codes() -> Self {
+        Self::per_period(5, Duration::from_secs(5 * 60), 100_000)
+    }
+
     /// [`RateLimiter::check`] now, refused as a `429` answer with `Retry-After`.
     pub fn limit(&self, key: &str) -> Result<(), TooManyRequests> {
         self.check(key, Instant::now()).map_err(TooManyRequests)

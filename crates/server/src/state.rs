@@ -52,6 +52,8 @@ pub struct Limits {
     pub sign_in_clients: RateLimiter,
     /// Password-reset requests.
     pub password_reset: RateLimiter,
+    /// Wrong two-factor codes per person.
+    pub two_factor_codes: RateLimiter,
 }
 
 impl Default for Limits {
@@ -61,6 +63,7 @@ impl Default for Limits {
             sign_in_emails: RateLimiter::for_sign_in_emails(),
             sign_in_clients: RateLimiter::for_sign_in_clients(),
             password_reset: RateLimiter::for_password_reset(),
+            two_factor_codes: RateLimiter::for_two_factor_codes(),
         }
     }
 }

@@ -126,6 +126,10 @@ handles! {
     /// (`tenancy/accounts.rs`)
     accounts => Accounts;
 
+    /// Two-factor sign-in: TOTP secrets, the last step accepted, recovery codes.
+    /// (`tenancy/two_factor.rs`)
+    two_factor => TwoFactor;
+
     /// The audit log: who did what, and a person's account events in all their workspaces.
     /// (`tenancy/audit.rs`)
     audit => Audit;

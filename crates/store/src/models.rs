@@ -231,6 +231,9 @@ pub struct WorkspaceSettings {
     /// the answer is flagged for review in the comment stream) or `case` (a case without
     /// contact steps).
     pub anonymous_detractors: AnonymousDetractors,
+    /// Every member must sign in with a second factor (an authenticator app's code): one
+    /// who has none is sent to set it up before any other page. API keys are unaffected.
+    pub require_two_factor: bool,
 }
 
 /// What an anonymous detractor answer sets off.
@@ -278,6 +281,7 @@ impl Default for WorkspaceSettings {
             answer_retention_months: None,
             enps_min_group_size: 5,
             anonymous_detractors: AnonymousDetractors::Review,
+            require_two_factor: false,
         }
     }
 }

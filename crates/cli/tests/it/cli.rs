@@ -821,3 +821,59 @@ fn a_bad_imap_ca_file_stops_serve_before_it_starts() {
     );
     assert!(!err.contains("pw@"), "{err}");
 }
+
+#[test]
+fn user_two_factor_off_frees_a_locked_out_person_and_names_an_unknown_email() {
+    let env = Env::new();
+    let user_id = block_on(async {
+        let store = env.store().await;
+        let ana = store
+            .users()
+            .create(env.workspace_id, "ana@example.com", "not a hash")
+            .await
+            .unwrap();
+        let tf = store.two_factor();
+        tf.begin(ana.id, "JBSWY3DPEHPK3PXP", Utc::now())
+            .await
+            .unwrap();
+        tf.confirm(ana.id, 1, &["abcdabcdabcd".into()], Utc::now())
+            .await
+            .unwrap();
+        store.close().await;
+        ana.id
+    });
+    let two_factor_of = |id: i64| {
+        block_on(async {
+            let store = env.store().await;
+            let state = store.two_factor().state(id).await.unwrap();
+            store.close().await;
+            state
+        })
+    };
+    assert!(two_factor_of(user_id).unwrap().is_on());
+
+    let out = env.run(&["user", "two-factor-off", "--email", " ANA@example.com "]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Two-factor sign-in is off for ana@example.com"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(two_factor_of(user_id), None);
+
+    let again = env.run(&["user", "two-factor-off", "--email", "ana@example.com"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("nothing changed"),
+        "{}",
+        stdout(&again)
+    );
+
+    let unknown = env.run(&["user", "two-factor-off", "--email", "nobody@example.com"]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no user has the email \"nobody@example.com\""),
+        "{}",
+        stderr(&unknown)
+    );
+}

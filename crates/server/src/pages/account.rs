@@ -72,6 +72,8 @@ pub struct AccountPage {
     pub new_secret: Option<String>,
     /// Why the password was not changed, shown next to its form.
     pub password_error: Option<String>,
+    /// Whether sign-in asks this person for a code.
+    pub two_factor_on: bool,
 }
 
 /// The account page of `who`, with a form's outcome: a notice, an error, or why an alert
@@ -112,7 +114,15 @@ pub(super) async fn account_page(
         .list_personal(who.workspace_id, who.user_id)
         .await
         .map_err(internal)?;
+    let two_factor_on = state
+        .store
+        .two_factor()
+        .state(who.user_id)
+        .await
+        .map_err(internal)?
+        .is_some_and(|t| t.is_on());
     Ok(AccountPage {
+        two_factor_on,
         workspace: super::workspace_of(state, who.workspace_id).await?.name,
         user: who.email.clone(),
         role: who.role,

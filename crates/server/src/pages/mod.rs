@@ -14,10 +14,12 @@ pub mod return_path;
 mod settings;
 mod shares;
 mod signin;
+mod signin_code;
 mod sms_status;
 mod survey;
 mod team;
 mod themes;
+mod two_factor;
 pub mod views;
 mod widget;
 
@@ -45,6 +47,8 @@ pub fn routes() -> Routes {
         .get("/signin", Public, signin::form)
         .post("/signin", Public, signin::submit)
         .post("/signout", Person(Dashboards), signin::sign_out)
+        .get("/signin/code", Public, signin_code::form)
+        .post("/signin/code", Public, signin_code::submit)
         .get("/assets/style.css", Public, style)
         .get("/assets/icon.svg", Public, icon)
         // Asked for by browsers and feed readers whatever the page links to.
@@ -62,6 +66,7 @@ pub fn routes() -> Routes {
         .merge(widget::routes())
         .merge(team::routes())
         .merge(account::routes())
+        .merge(two_factor::routes())
         .merge(alerts::routes())
         .merge(shares::routes())
 }

@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for RequireSignIn {
 
 #[derive(Deserialize)]
 pub struct NextParam {
-    next: Option<String>,
+    pub(super) next: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -101,7 +101,21 @@ pub async fn submit(
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
-    match user.filter(|_| ok) {
+    let user = user.filter(|_| ok);
+    if let Some(user) = &user {
+        // The password was right: a person with a second factor enters a code next
+        // (unless this browser is one they asked to remember).
+        match super::signin_code::second_step(&state, &headers, user.id, &next).await {
+            Ok(None) => {}
+            Ok(Some(to_code_page)) => {
+                limits.sign_in_clients.refund(&client, now);
+                limits.sign_in_emails.refund(&email_key, now);
+                return to_code_page;
+            }
+            Err(e) => return super::internal(e).into_response(),
+        }
+    }
+    match user {
         Some(user) => match start_session(&state, &user).await {
             Ok(Some(secret)) => {
                 limits.sign_in_clients.refund(&client, now);
@@ -141,7 +155,7 @@ pub async fn submit(
 /// A session in the person's home workspace if they are still in it, else in the first
 /// workspace they belong to; `None` when they belong to none. Every workspace of the
 /// person sees the sign-in in its audit log (one of them is where it happened).
-async fn start_session(
+pub(super) async fn start_session(
     state: &AppState,
     user: &advocate_store::models::User,
 ) -> advocate_store::Result<Option<String>> {

@@ -469,10 +469,17 @@ pub struct PasswordFormData {
 pub async fn accept(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    headers: axum::http::HeaderMap,
     Form(f): Form<PasswordFormData>,
 ) -> Response {
     match team::accept_invitation(&state, &token, &f.password).await {
         Ok((user_id, workspace_id)) => {
+            // Someone who already has two-factor sign-in enters a code before a session.
+            match super::signin_code::second_step(&state, &headers, user_id, "/dashboard").await {
+                Ok(None) => {}
+                Ok(Some(to_code_page)) => return to_code_page,
+                Err(e) => return internal(e).into_response(),
+            }
             match state
                 .store
                 .accounts()

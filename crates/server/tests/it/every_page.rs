@@ -69,6 +69,18 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         )
         .await
         .unwrap();
+    let admin = app
+        .store
+        .users()
+        .by_email(crate::common::ADMIN_EMAIL)
+        .await
+        .unwrap();
+    let secret = advocate_core::totp::new_secret();
+    app.store
+        .two_factor()
+        .begin(admin.unwrap().id, &secret, chrono::Utc::now())
+        .await
+        .unwrap();
     let pages = [
         "/dashboard",
         "/dashboard?period=all&only=channel:api",
@@ -92,6 +104,8 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/team",
         "/audit",
         "/account",
+        // Two-factor set-up under way: the QR code and the key must fit a phone.
+        "/account/two-factor",
         "/cases/unmatched",
         "/reports/quarterly",
         // Errors are pages too: in the site's layout, at the browser's width.
@@ -143,11 +157,54 @@ async fn on_a_phone_every_page_fits_and_passes_axe() {
     let (pages, survey) = populated(&app).await;
     let mut found = problems(&b, &survey, true).await;
     found.extend(problems(&b, &app.url("/signin"), true).await);
+    found.extend(two_factor_step(&b, &app).await);
     sign_in_typing(&b, &app, "/dashboard").await;
     for page in &pages {
         found.extend(problems(&b, &app.url(page), true).await);
     }
     assert_none(&found);
+}
+
+/// The code page of two-factor sign-in, reached by typing a password, checked, then
+/// left with the keyboard alone: the code typed, Enter, signed in.
+async fn two_factor_step(b: &Browser, app: &TestApp) -> Vec<String> {
+    use crate::support::webdriver::{ENTER, TAB};
+    use advocate_core::totp;
+    let (email, password) = ("kim@example.com", "kim's own long password");
+    let kim = app
+        .store
+        .users()
+        .create(
+            app.workspace_id,
+            email,
+            &advocate_server::auth::hash_password(password),
+        )
+        .await
+        .unwrap();
+    let secret = totp::new_secret();
+    let tf = app.store.two_factor();
+    tf.begin(kim.id, &secret, chrono::Utc::now()).await.unwrap();
+    tf.confirm(kim.id, 0, &[], chrono::Utc::now())
+        .await
+        .unwrap();
+    b.goto(&app.url("/signin?next=%2Fdashboard")).await;
+    b.click(&b.find("#email").await).await;
+    b.keys(email).await;
+    b.keys(TAB).await;
+    b.keys(password).await;
+    b.keys(ENTER).await;
+    let url = b
+        .wait_for_url("the code page", |u| u.contains("/signin/code"))
+        .await;
+    let found = problems(b, &url, true).await;
+    b.click(&b.find("#code").await).await;
+    let key = totp::base32_decode(&secret).unwrap();
+    b.keys(&totp::code_at(&key, chrono::Utc::now().timestamp()))
+        .await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the page after the code", |u| u.ends_with("/dashboard"))
+        .await;
+    found
 }
 
 #[tokio::test]

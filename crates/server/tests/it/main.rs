@@ -47,4 +47,5 @@ mod signin_limits;
 mod sms;
 mod text_rule;
 mod themes;
+mod two_factor;
 mod widget;

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 /// Refresh `last_seen_at` at most this often (a read-mostly session costs no write per page).
 const SEEN_RESOLUTION_SECS: i64 = 60;
 
-fn digest(secret: &str) -> String {
+pub(crate) fn digest(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 

@@ -24,6 +24,7 @@ mod rescore;
 mod shares;
 mod themes;
 mod timeline;
+mod two_factor;
 mod unmatched_mail;
 mod upgrade;
 mod workspace_defaults;

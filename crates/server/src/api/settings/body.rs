@@ -57,6 +57,9 @@ pub struct WorkspaceSettings {
     /// the answer is flagged for review in the comment stream) or `case` (a case without
     /// contact steps).
     pub anonymous_detractors: AnonymousDetractors,
+    /// Every member must sign in with a second factor (an authenticator app's code): one
+    /// who has none is sent to set it up before any other page. API keys are unaffected.
+    pub require_two_factor: bool,
 }
 
 mirror_fields!(
@@ -83,6 +86,7 @@ mirror_fields!(
         answer_retention_months,
         enps_min_group_size,
         anonymous_detractors: into,
+        require_two_factor,
     }
 );
 

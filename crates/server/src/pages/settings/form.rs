@@ -24,6 +24,7 @@ pub struct SettingsForm {
     pub currency: String,
     pub passive_nudge: Option<String>,
     pub resurvey_after_resolution: Option<String>,
+    pub require_two_factor: Option<String>,
     pub sla_critical: String,
     pub sla_high: String,
     pub sla_medium: String,
@@ -60,6 +61,7 @@ impl SettingsForm {
             currency: s.currency.clone(),
             passive_nudge: s.passive_nudge.then(|| "1".into()),
             resurvey_after_resolution: s.resurvey_after_resolution.then(|| "1".into()),
+            require_two_factor: s.require_two_factor.then(|| "1".into()),
             sla_critical: s.sla_hours.critical.to_string(),
             sla_high: s.sla_hours.high.to_string(),
             sla_medium: s.sla_hours.medium.to_string(),
@@ -133,6 +135,9 @@ impl SettingsForm {
             if !sent("resurvey_after_resolution") {
                 self.resurvey_after_resolution = current.resurvey_after_resolution.clone();
             }
+            if !sent("require_two_factor") {
+                self.require_two_factor = current.require_two_factor.clone();
+            }
         }
         self
     }
@@ -177,6 +182,7 @@ impl SettingsForm {
             currency: self.currency.trim().to_uppercase(),
             passive_nudge: self.passive_nudge.is_some(),
             resurvey_after_resolution: self.resurvey_after_resolution.is_some(),
+            require_two_factor: self.require_two_factor.is_some(),
             review_links,
             sla_hours: SlaHours {
                 critical: hours("critical", &self.sla_critical)?,

@@ -76,6 +76,9 @@ impl SettingsPage {
     pub fn resurvey(&self) -> bool {
         Self::checked(&self.form.resurvey_after_resolution)
     }
+    pub fn require_two_factor(&self) -> bool {
+        Self::checked(&self.form.require_two_factor)
+    }
     pub fn anonymous_case(&self) -> bool {
         self.form.anonymous_detractors == AnonymousDetractors::Case.as_str()
     }
