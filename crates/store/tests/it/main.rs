@@ -21,6 +21,7 @@ mod metrics;
 mod outbox;
 mod privacy;
 mod rescore;
+mod surveys;
 mod themes;
 mod timeline;
 mod unmatched_mail;
