@@ -15,6 +15,7 @@ mod settings;
 mod signin;
 mod sms_status;
 mod survey;
+mod surveys;
 mod team;
 mod themes;
 pub mod views;
@@ -50,6 +51,7 @@ pub fn routes() -> Routes {
         .get("/favicon.ico", Public, icon)
         .post("/hooks/sms/{token}", Public, sms_status::callback)
         .merge(survey::routes())
+        .merge(surveys::routes())
         .merge(cases::routes())
         .merge(invitation::routes())
         .merge(customers::routes())

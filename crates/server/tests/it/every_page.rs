@@ -56,6 +56,18 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
     let case = cases["cases"][0]["id"]
         .as_i64()
         .expect("a detractor's case");
+    let survey_id = survey["id"].as_i64().expect("the survey's id");
+    // A paused survey: its link's page says it is closed.
+    let paused = app.survey("old", None).await;
+    let r = app
+        .http
+        .patch(app.url(&format!("/api/v1/surveys/{}", paused["id"])))
+        .bearer_auth(&app.key)
+        .json(&json!({"status": "paused"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let pages = [
         "/dashboard",
         "/cases",
@@ -66,6 +78,11 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/customers/C0",
         "/comments",
         "/themes",
+        "/surveys",
+        "/surveys/new",
+        &format!("/surveys/{survey_id}"),
+        &format!("/surveys/{survey_id}/preview?lang=nb"),
+        paused["link"].as_str().unwrap(),
         "/kpis",
         "/compare",
         "/outbox",

@@ -43,6 +43,7 @@ mod qr;
 mod settings_api;
 mod signin_limits;
 mod sms;
+mod surveys_ui;
 mod text_rule;
 mod themes;
 mod widget;
