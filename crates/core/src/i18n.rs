@@ -169,13 +169,34 @@ pub fn is_supported(lang: &Language) -> bool {
 /// falling back to English for a language not shipped.
 pub fn closed(lang: &Language) -> (&'static str, &'static str) {
     match lang.as_str() {
-        "nb" => ("Denne undersøkelsen er stengt", "Takk for at du ville svare. Den tar ikke imot svar nå."),
-        "sv" => ("Den här enkäten är stängd", "Tack för att du ville svara. Den tar inte emot svar nu."),
-        "da" => ("Denne undersøgelse er lukket", "Tak fordi du ville svare. Den modtager ikke svar nu."),
-        "fi" => ("Tämä kysely on suljettu", "Kiitos, että halusit vastata. Siihen ei voi nyt vastata."),
-        "de" => ("Diese Umfrage ist geschlossen", "Danke, dass Sie antworten wollten. Sie nimmt derzeit keine Antworten an."),
-        "nl" => ("Deze enquête is gesloten", "Bedankt dat je wilde antwoorden. Er kunnen nu geen antwoorden worden gegeven."),
-        _ => ("This survey is closed", "Thank you for wanting to answer. It is not taking answers now."),
+        "nb" => (
+            "Denne undersøkelsen er stengt",
+            "Takk for at du ville svare. Den tar ikke imot svar nå.",
+        ),
+        "sv" => (
+            "Den här enkäten är stängd",
+            "Tack för att du ville svara. Den tar inte emot svar nu.",
+        ),
+        "da" => (
+            "Denne undersøgelse er lukket",
+            "Tak fordi du ville svare. Den modtager ikke svar nu.",
+        ),
+        "fi" => (
+            "Tämä kysely on suljettu",
+            "Kiitos, että halusit vastata. Siihen ei voi nyt vastata.",
+        ),
+        "de" => (
+            "Diese Umfrage ist geschlossen",
+            "Danke, dass Sie antworten wollten. Sie nimmt derzeit keine Antworten an.",
+        ),
+        "nl" => (
+            "Deze enquête is gesloten",
+            "Bedankt dat je wilde antwoorden. Er kunnen nu geen antwoorden worden gegeven.",
+        ),
+        _ => (
+            "This survey is closed",
+            "Thank you for wanting to answer. It is not taking answers now.",
+        ),
     }
 }
 

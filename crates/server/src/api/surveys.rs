@@ -314,10 +314,7 @@ pub(crate) fn change_from(
 }
 
 /// One language's texts, each trimmed and checked, named `texts.{lang}.{text}`.
-fn checked_texts(
-    lang: &str,
-    t: &TextOverrides,
-) -> Result<core::i18n::TextOverrides, FieldProblem> {
+fn checked_texts(lang: &str, t: &TextOverrides) -> Result<core::i18n::TextOverrides, FieldProblem> {
     let one = |name: &str, v: &Option<String>| -> Result<Option<String>, FieldProblem> {
         let field = format!("texts.{lang}.{name}");
         v.as_deref()
@@ -359,7 +356,9 @@ pub async fn show(
     caller: ApiCaller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SurveyOut>> {
-    Ok(Json(survey_of(&state, caller.workspace_id, &id).await?.into()))
+    Ok(Json(
+        survey_of(&state, caller.workspace_id, &id).await?.into(),
+    ))
 }
 
 /// Changes only the fields the body names (JSON merge patch); a refused field changes

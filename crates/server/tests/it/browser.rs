@@ -43,7 +43,7 @@ async fn stored(app: &TestApp) -> Answer {
 }
 
 /// The element that has the keyboard focus: its tag, `value`, id and class.
-pub(crate) async fn focused(b: &Browser) -> Value {
+async fn focused(b: &Browser) -> Value {
     b.script(
         "const e = document.activeElement; \
          return {tag: e.tagName.toLowerCase(), value: e.value ?? null, id: e.id, class: e.className};",
@@ -54,11 +54,7 @@ pub(crate) async fn focused(b: &Browser) -> Value {
 
 /// Presses Tab until `want` holds for the focused element, asserting it gets there within
 /// `max` presses; returns every element passed on the way.
-pub(crate) async fn tab_to(
-    b: &Browser,
-    max: usize,
-    want: impl Fn(&Value) -> bool,
-) -> Vec<Value> {
+pub(crate) async fn tab_to(b: &Browser, max: usize, want: impl Fn(&Value) -> bool) -> Vec<Value> {
     let mut passed = Vec::new();
     for _ in 0..max {
         b.keys(TAB).await;

@@ -39,7 +39,12 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> Session {
 }
 
 async fn admin(app: &TestApp) -> Session {
-    sign_in(app, crate::common::ADMIN_EMAIL, crate::common::ADMIN_PASSWORD).await
+    sign_in(
+        app,
+        crate::common::ADMIN_EMAIL,
+        crate::common::ADMIN_PASSWORD,
+    )
+    .await
 }
 
 async fn member(app: &TestApp, workspace_id: i64, email: &str, role: Role) -> Session {
@@ -108,7 +113,12 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
         .post(app.url("/surveys"))
         .header(COOKIE, &s.cookie)
         .header("origin", &app.base)
-        .form(&[("slug", "x"), ("name", "X"), ("kind", "nps"), ("default_language", "en")])
+        .form(&[
+            ("slug", "x"),
+            ("name", "X"),
+            ("kind", "nps"),
+            ("default_language", "en"),
+        ])
         .send()
         .await
         .unwrap();
@@ -118,16 +128,30 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
         &app,
         &s,
         "/surveys",
-        &[("slug", "no spaces"), ("name", " "), ("kind", "nps"), ("default_language", "en")],
+        &[
+            ("slug", "no spaces"),
+            ("name", " "),
+            ("kind", "nps"),
+            ("default_language", "en"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"id="slug-error""#), "{html}");
-    assert!(html.contains(r#"id="name-error">name must not be empty"#), "{html}");
+    assert!(
+        html.contains(r#"id="name-error">name must not be empty"#),
+        "{html}"
+    );
     assert!(html.contains(r#"aria-describedby="slug-error""#));
     assert!(html.contains(r#"value="no spaces""#));
-    assert!(app.store.surveys().list(app.workspace_id).await.unwrap().is_empty());
+    assert!(app
+        .store
+        .surveys()
+        .list(app.workspace_id)
+        .await
+        .unwrap()
+        .is_empty());
 
     let r = post(
         &app,
@@ -146,7 +170,11 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
     let survey = only_survey(&app).await;
     assert_eq!(location(&r), format!("/surveys/{}?done=created", survey.id));
     assert_eq!(
-        (survey.kind, survey.touchpoint.as_deref(), survey.default_language.as_str()),
+        (
+            survey.kind,
+            survey.touchpoint.as_deref(),
+            survey.default_language.as_str()
+        ),
         (SurveyKind::Csat, Some("onboarding"), "nb")
     );
     // The same slug again: refused by the slug's field.
@@ -154,7 +182,12 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
         &app,
         &s,
         "/surveys",
-        &[("slug", "onboarding"), ("name", "Again"), ("kind", "nps"), ("default_language", "en")],
+        &[
+            ("slug", "onboarding"),
+            ("name", "Again"),
+            ("kind", "nps"),
+            ("default_language", "en"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 422);
@@ -162,7 +195,11 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
 
     // The editor, with the share panel: link, QR code, widget snippet, secret, signing.
     let editor = format!("/surveys/{}", survey.id);
-    let html = page(&app, &s, &format!("{editor}?done=created")).await.text().await.unwrap();
+    let html = page(&app, &s, &format!("{editor}?done=created"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("The survey was created"), "{html}");
     let secret = app
         .store
@@ -183,7 +220,12 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
     ] {
         assert!(html.contains(&expected), "{expected} missing in {html}");
     }
-    let script = app.http.get(app.url("/assets/copy.js")).send().await.unwrap();
+    let script = app
+        .http
+        .get(app.url("/assets/copy.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(script.status(), 200);
     assert!(script.text().await.unwrap().contains("clipboard"));
 
@@ -192,7 +234,10 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
         &app,
         &s,
         &editor,
-        &[("name", "Onboarding CSAT"), ("question_nb", "Hvor fornøyd er du med {company}?")],
+        &[
+            ("name", "Onboarding CSAT"),
+            ("question_nb", "Hvor fornøyd er du med {company}?"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
@@ -214,7 +259,13 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
     );
     // A refused text: shown by its field with the input kept; nothing changes.
     let long = "x".repeat(1001);
-    let r = post(&app, &s, &editor, &[("name", "Renamed"), ("question_en", &long)]).await;
+    let r = post(
+        &app,
+        &s,
+        &editor,
+        &[("name", "Renamed"), ("question_en", &long)],
+    )
+    .await;
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(html.contains(r#"id="question_en-error""#), "{html}");
@@ -227,7 +278,13 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
     assert!(stored(&app, survey.id).await.texts.is_empty());
 
     // Paused: the link answers 410 with a calm page in the survey's language, the API 409.
-    let r = post(&app, &s, &format!("{editor}/status"), &[("status", "paused")]).await;
+    let r = post(
+        &app,
+        &s,
+        &format!("{editor}/status"),
+        &[("status", "paused")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(location(&r), format!("{editor}?done=paused"));
     assert_eq!(stored(&app, survey.id).await.status, SurveyStatus::Paused);
@@ -245,23 +302,42 @@ async fn created_edited_and_paused_through_the_pages(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), 410);
-    let r = app.answer(json!({"survey": "onboarding", "score": 4})).await;
+    let r = app
+        .answer(json!({"survey": "onboarding", "score": 4}))
+        .await;
     assert_eq!(r.status(), 409);
     assert!(problem(r).await.contains("paused"));
     assert_eq!(app.count_answers().await, 0);
     let html = page(&app, &s, "/surveys").await.text().await.unwrap();
-    assert!(html.contains(r#"<span class="status-chip paused">Paused</span>"#), "{html}");
+    assert!(
+        html.contains(r#"<span class="status-chip paused">Paused</span>"#),
+        "{html}"
+    );
     // Archived, then active again: the link works again.
-    let r = post(&app, &s, &format!("{editor}/status"), &[("status", "archived")]).await;
+    let r = post(
+        &app,
+        &s,
+        &format!("{editor}/status"),
+        &[("status", "archived")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(stored(&app, survey.id).await.status, SurveyStatus::Archived);
     let r = post(&app, &s, &format!("{editor}/status"), &[("status", "gone")]).await;
     assert_eq!(r.status(), 422);
     assert_eq!(stored(&app, survey.id).await.status, SurveyStatus::Archived);
-    let r = post(&app, &s, &format!("{editor}/status"), &[("status", "active")]).await;
+    let r = post(
+        &app,
+        &s,
+        &format!("{editor}/status"),
+        &[("status", "active")],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     assert_eq!(app.http.get(&public).send().await.unwrap().status(), 200);
-    let r = app.answer(json!({"survey": "onboarding", "score": 4})).await;
+    let r = app
+        .answer(json!({"survey": "onboarding", "score": 4}))
+        .await;
     assert_eq!(r.status(), 201);
     // Answered: the scale is fixed.
     let r = post(&app, &s, &editor, &[("kind", "nps")]).await;
@@ -291,7 +367,10 @@ async fn others_cannot_change_a_survey(db: TestDb) {
     let r = page(&app, &viewer, &editor).await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"<fieldset class="plain" disabled>"#), "{html}");
+    assert!(
+        html.contains(r#"<fieldset class="plain" disabled>"#),
+        "{html}"
+    );
     assert!(!html.contains("Save survey") && !html.contains(r#"value="paused""#));
     assert!(!html.contains(r#"id="share-secret""#));
     assert_eq!(page(&app, &viewer, "/surveys").await.status(), 200);
@@ -331,7 +410,12 @@ async fn others_cannot_change_a_survey(db: TestDb) {
         assert_eq!(r.status(), 404, "{path}");
     }
     // Their API key: 404 too.
-    let (_, key) = app.store.api_keys().create(rival.id, "rival").await.unwrap();
+    let (_, key) = app
+        .store
+        .api_keys()
+        .create(rival.id, "rival")
+        .await
+        .unwrap();
     let r = app
         .http
         .get(app.url(&format!("/api/v1/surveys/{id}")))
@@ -367,8 +451,7 @@ async fn others_cannot_change_a_survey(db: TestDb) {
 }
 
 #[tokio::test]
-async fn viewers_other_workspaces_and_anonymous_visitors_cannot_change_a_survey_on_every_backend(
-) {
+async fn viewers_other_workspaces_and_anonymous_visitors_cannot_change_a_survey_on_every_backend() {
     for db in TestDb::all().await {
         others_cannot_change_a_survey(db).await;
     }
@@ -404,18 +487,29 @@ async fn the_preview_is_the_respondents_page(db: TestDb) {
         let preview = preview.text().await.unwrap();
         let public = app
             .http
-            .get(app.url(&format!("{}?lang={lang}", created["link"].as_str().unwrap())))
+            .get(app.url(&format!(
+                "{}?lang={lang}",
+                created["link"].as_str().unwrap()
+            )))
             .send()
             .await
             .unwrap()
             .text()
             .await
             .unwrap();
-        assert_eq!(question_markup(&preview), question_markup(&public), "{lang}");
+        assert_eq!(
+            question_markup(&preview),
+            question_markup(&public),
+            "{lang}"
+        );
         assert!(preview.contains(r#"<form method="get" action="/surveys/"#));
         assert!(preview.contains("Answers here are not recorded"));
     }
-    let de = page(&app, &s, &format!("/surveys/{id}/preview?lang=de")).await.text().await.unwrap();
+    let de = page(&app, &s, &format!("/surveys/{id}/preview?lang=de"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(de.contains("&#60;empfehlen&#62;"), "escaped: {de}");
     // The editor's unsaved texts, previewed: shown, not stored.
     let before = stored(&app, id).await;
@@ -423,12 +517,18 @@ async fn the_preview_is_the_respondents_page(db: TestDb) {
         &app,
         &s,
         &format!("/surveys/{id}/preview"),
-        &[("question_nb", "Ville du anbefalt oss?"), ("preview_lang", "nb")],
+        &[
+            ("question_nb", "Ville du anbefalt oss?"),
+            ("preview_lang", "nb"),
+        ],
     )
     .await;
     assert_eq!(r.status(), 200);
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"<h1 id="scale-label">Ville du anbefalt oss?</h1>"#), "{html}");
+    assert!(
+        html.contains(r#"<h1 id="scale-label">Ville du anbefalt oss?</h1>"#),
+        "{html}"
+    );
     assert_eq!(stored(&app, id).await, before);
     let r = post(&app, &s, &format!("/surveys/{id}/preview"), &[("name", "")]).await;
     assert_eq!(r.status(), 422);
@@ -456,16 +556,30 @@ async fn the_api_reads_and_patches_a_survey(db: TestDb) {
     let app = TestApp::spawn_on(db).await;
     let created = app.survey("rel", Some("renewal")).await;
     let id = created["id"].as_i64().unwrap();
-    let r = app.get(&format!("/api/v1/surveys/{id}")).send().await.unwrap();
+    let r = app
+        .get(&format!("/api/v1/surveys/{id}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let got: Value = r.json().await.unwrap();
     assert_eq!(got["status"], "active");
     assert_eq!(got["link"], created["link"]);
 
     // Only what the patch names changes; texts merge language by language.
-    let r = patch(&app, id, json!({"texts": {"nb": {"question": "Anbefale {company}?"}}})).await;
+    let r = patch(
+        &app,
+        id,
+        json!({"texts": {"nb": {"question": "Anbefale {company}?"}}}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    let r = patch(&app, id, json!({"name": "Relationship", "texts": {"de": {"question": "Empfehlen?"}}})).await;
+    let r = patch(
+        &app,
+        id,
+        json!({"name": "Relationship", "texts": {"de": {"question": "Empfehlen?"}}}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["name"], "Relationship");
@@ -484,9 +598,21 @@ async fn the_api_reads_and_patches_a_survey(db: TestDb) {
         (json!({"touchpoint": "not a label!"}), "touchpoint", 422),
         (json!({"name": ""}), "name", 422),
         (json!({"name": null}), "name", 422),
-        (json!({"default_language": "english"}), "default_language", 422),
-        (json!({"texts": {"nb": {"question": " "}}}), "texts.nb.question", 422),
-        (json!({"texts": {"nb": {"greeting": "Hei"}}}), "greeting", 422),
+        (
+            json!({"default_language": "english"}),
+            "default_language",
+            422,
+        ),
+        (
+            json!({"texts": {"nb": {"question": " "}}}),
+            "texts.nb.question",
+            422,
+        ),
+        (
+            json!({"texts": {"nb": {"greeting": "Hei"}}}),
+            "greeting",
+            422,
+        ),
         (json!({"slug": "other"}), "slug", 422),
     ] {
         let r = patch(&app, id, bad.clone()).await;
@@ -510,7 +636,10 @@ async fn the_api_reads_and_patches_a_survey(db: TestDb) {
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let out: Value = r.json().await.unwrap();
-    assert_eq!(out["invitations"][0]["skip_reason"], "survey_closed", "{out}");
+    assert_eq!(
+        out["invitations"][0]["skip_reason"], "survey_closed",
+        "{out}"
+    );
     let r = patch(&app, id, json!({"status": "active", "kind": "csat"})).await;
     assert_eq!(r.status(), 200);
     let r = app.answer(json!({"survey": "rel", "score": 5})).await;
@@ -519,9 +648,15 @@ async fn the_api_reads_and_patches_a_survey(db: TestDb) {
     assert_eq!(r.status(), 409);
     assert!(problem(r).await.contains("kind"));
     // The change is in the audit log, field by field.
-    let log = app.store.audit().log(app.workspace_id, 20, None).await.unwrap();
+    let log = app
+        .store
+        .audit()
+        .log(app.workspace_id, 20, None)
+        .await
+        .unwrap();
     assert!(
-        log.iter().any(|l| l.detail.contains("name: \"rel\" → \"Relationship\"")),
+        log.iter()
+            .any(|l| l.detail.contains("name: \"rel\" → \"Relationship\"")),
         "{log:?}"
     );
 }

@@ -278,7 +278,11 @@ async fn a_closed_survey_invites_nobody(store: Store) {
         status: Some(SurveyStatus::Active),
         ..Default::default()
     };
-    store.surveys().update(ws, rel.id, &reactivate).await.unwrap();
+    store
+        .surveys()
+        .update(ws, rel.id, &reactivate)
+        .await
+        .unwrap();
     let again = store
         .invitations()
         .invite(ws, &request(rel.id), &[person("per")], now)

@@ -29,9 +29,18 @@ use std::collections::{BTreeMap, HashMap};
 /// The texts the editor offers per language, as (form key, label).
 const TEXTS: [(&str, &str); 4] = [
     ("question", "Question"),
-    ("follow_up_promoter", "Follow-up after a high score (promoters, 9–10)"),
-    ("follow_up_passive", "Follow-up after a middle score (passives, 7–8; every CSAT score)"),
-    ("follow_up_detractor", "Follow-up after a low score (detractors, 0–6)"),
+    (
+        "follow_up_promoter",
+        "Follow-up after a high score (promoters, 9–10)",
+    ),
+    (
+        "follow_up_passive",
+        "Follow-up after a middle score (passives, 7–8; every CSAT score)",
+    ),
+    (
+        "follow_up_detractor",
+        "Follow-up after a low score (detractors, 0–6)",
+    ),
 ];
 
 /// One text input of one language.
@@ -249,9 +258,7 @@ async fn editor_page(
                     .iter()
                     .find(|(c, _)| *c == code)
                     .map_or(code, |(_, n)| n),
-                open: own
-                    || code == default_language
-                    || fields.iter().any(|f| f.error.is_some()),
+                open: own || code == default_language || fields.iter().any(|f| f.error.is_some()),
                 own,
                 fields,
             }
@@ -369,7 +376,6 @@ pub async fn save(
 }
 
 /// The new-survey form: what cannot change later (the slug) and what a survey needs.
-#[allow(clippy::too_many_arguments)]
 async fn new_page(
     state: &AppState,
     who: &SignedIn,
@@ -420,7 +426,12 @@ fn new_survey(form: &HashMap<String, String>) -> Result<NewSurvey, BTreeMap<Stri
         .map_err(|e| note("name", e))
         .ok();
     let kind = SurveyKind::parse(get("kind"))
-        .map_err(|e| note("kind", advocate_core::field::Invalid::new(format!("kind {e}"))))
+        .map_err(|e| {
+            note(
+                "kind",
+                advocate_core::field::Invalid::new(format!("kind {e}")),
+            )
+        })
         .ok();
     let touchpoint = match get("touchpoint") {
         "" => Some(None),
