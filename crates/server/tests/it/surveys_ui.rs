@@ -622,9 +622,28 @@ async fn the_api_reads_and_patches_a_survey(db: TestDb) {
     }
     assert_eq!(stored(&app, id).await, before);
 
-    // Paused: answers 409, invitations skipped with the reason; the kind fixed once answered.
+    // Paused: answers 409, invitations skipped with the reason, links and widget closed;
+    // the kind fixed once answered.
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "rel", "channel": "web", "customers": [{"external_id": "C0"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let out: Value = r.json().await.unwrap();
+    let invitation_url = out["invitations"][0]["url"].as_str().unwrap().to_owned();
+    let public_id = created["public_id"].as_str().unwrap();
+    let prompt = app.url(&format!("/w/{public_id}/prompt"));
+    assert_eq!(app.http.get(&prompt).send().await.unwrap().status(), 200);
     let r = patch(&app, id, json!({"status": "paused"})).await;
     assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "paused");
+    let r = app.http.get(&invitation_url).send().await.unwrap();
+    assert_eq!(r.status(), 410, "{invitation_url}");
+    let r = app.http.get(&prompt).send().await.unwrap();
+    assert_eq!(r.status(), 410);
+    assert!(problem(r).await.contains("paused"));
     let r = app.answer(json!({"survey": "rel", "score": 9})).await;
     assert_eq!(r.status(), 409);
     let r = app

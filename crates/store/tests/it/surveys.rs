@@ -292,6 +292,49 @@ async fn a_closed_survey_invites_nobody(store: Store) {
     assert_eq!(again.status, InvitationStatus::Scheduled);
 }
 
+async fn a_closed_survey_sends_no_reminder(store: Store) {
+    let ws = workspace(&store).await;
+    let rel = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
+    let mut settings = store.settings().get(ws).await.unwrap();
+    settings.reminder_after_days = Some(3);
+    store.settings().save(ws, &settings).await.unwrap();
+    let t0 = at(2026, 3, 2);
+    store
+        .invitations()
+        .invite(ws, &request(rel.id), &[person("kari")], t0)
+        .await
+        .unwrap();
+    store
+        .invitations()
+        .dispatch_due(at(2026, 5, 4), 100)
+        .await
+        .unwrap();
+    let pause = SurveyChange {
+        status: Some(SurveyStatus::Paused),
+        ..Default::default()
+    };
+    store.surveys().update(ws, rel.id, &pause).await.unwrap();
+    let due = at(2026, 5, 8);
+    let reminders = store.invitations().send_due_reminders(due, 100).await;
+    assert_eq!(reminders.unwrap(), 0, "no reminder for a paused survey");
+    let reactivate = SurveyChange {
+        status: Some(SurveyStatus::Active),
+        ..Default::default()
+    };
+    store
+        .surveys()
+        .update(ws, rel.id, &reactivate)
+        .await
+        .unwrap();
+    let reminders = store.invitations().send_due_reminders(due, 100).await;
+    assert_eq!(reminders.unwrap(), 1, "reactivated, the reminder goes");
+}
+
+#[tokio::test]
+async fn a_closed_survey_sends_no_reminder_on_every_backend() {
+    on_every_backend!(a_closed_survey_sends_no_reminder);
+}
+
 #[tokio::test]
 async fn a_closed_survey_invites_nobody_on_every_backend() {
     on_every_backend!(a_closed_survey_invites_nobody);
