@@ -11,6 +11,9 @@ use std::collections::HashMap;
 
 /// Most surveys kept in the slug cache.
 const SURVEY_CACHE_MAX: usize = 10_000;
+/// How long the slug cache serves a survey before reading it again: how long another
+/// instance may take answers for a survey paused elsewhere.
+const SURVEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 const COLUMNS: &str =
     "id, workspace_id, slug, public_id, kind, name, touchpoint, default_language, texts, status, created_at";
@@ -139,7 +142,7 @@ impl Surveys<'_> {
             .survey_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, cached| cached.id != id);
+            .retain(|_, (_, cached)| cached.id != id);
         Ok(survey)
     }
 
@@ -159,19 +162,22 @@ impl Surveys<'_> {
             .collect()
     }
 
-    /// The survey with this slug. Surveys rarely change, so every answer's lookup after
-    /// the first is served from memory; [`Self::update`] clears the survey from the cache.
+    /// The survey with this slug. Surveys rarely change, so lookups for a few seconds
+    /// after the first are served from memory; [`Self::update`] clears the survey from this
+    /// instance's cache, and another instance reads it again within [`SURVEY_CACHE_TTL`].
     #[tracing::instrument(name = "surveys.by_slug", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
         let key = (workspace_id, slug.to_owned());
-        if let Some(found) = self
+        if let Some((read, found)) = self
             .store
             .survey_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
         {
-            return Ok(Some(found.clone()));
+            if read.elapsed() < SURVEY_CACHE_TTL {
+                return Ok(Some(found.clone()));
+            }
         }
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND slug = $2");
         let row = sqlx::query(&sql)
@@ -190,7 +196,7 @@ impl Surveys<'_> {
             if cache.len() >= SURVEY_CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(key, s.clone());
+            cache.insert(key, (std::time::Instant::now(), s.clone()));
         }
         Ok(survey)
     }
