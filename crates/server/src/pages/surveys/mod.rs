@@ -21,6 +21,7 @@ use advocate_core::SurveyStatus;
 use advocate_store::models::Survey;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -95,7 +96,7 @@ pub struct SurveysPage {
 }
 
 async fn list(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    State(state): State<AppState>,
     RequireSignIn(who): RequireSignIn,
 ) -> Result<SurveysPage, PageError> {
     let ws = who.workspace_id;
