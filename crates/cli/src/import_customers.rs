@@ -109,6 +109,7 @@ fn reason_text(reason: SkipReason) -> &'static str {
         SkipReason::SampledOut => "not in the sample",
         SkipReason::AlreadyScheduled => "already waiting for an invitation",
         SkipReason::Expired => "expired",
+        SkipReason::SurveyClosed => "for a paused or archived survey",
     }
 }
 

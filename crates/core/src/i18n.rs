@@ -165,6 +165,41 @@ pub fn is_supported(lang: &Language) -> bool {
     SUPPORTED.contains(&lang.as_str())
 }
 
+/// What a respondent is told on the link of a paused or archived survey (title, body),
+/// falling back to English for a language not shipped.
+pub fn closed(lang: &Language) -> (&'static str, &'static str) {
+    match lang.as_str() {
+        "nb" => (
+            "Denne undersøkelsen er stengt",
+            "Takk for at du ville svare. Den tar ikke imot svar nå.",
+        ),
+        "sv" => (
+            "Den här enkäten är stängd",
+            "Tack för att du ville svara. Den tar inte emot svar nu.",
+        ),
+        "da" => (
+            "Denne undersøgelse er lukket",
+            "Tak fordi du ville svare. Den modtager ikke svar nu.",
+        ),
+        "fi" => (
+            "Tämä kysely on suljettu",
+            "Kiitos, että halusit vastata. Siihen ei voi nyt vastata.",
+        ),
+        "de" => (
+            "Diese Umfrage ist geschlossen",
+            "Danke, dass Sie antworten wollten. Sie nimmt derzeit keine Antworten an.",
+        ),
+        "nl" => (
+            "Deze enquête is gesloten",
+            "Bedankt dat je wilde antwoorden. Er kunnen nu geen antwoorden worden gegeven.",
+        ),
+        _ => (
+            "This survey is closed",
+            "Thank you for wanting to answer. It is not taking answers now.",
+        ),
+    }
+}
+
 /// The built-in texts for a language, falling back to English for one not shipped.
 pub fn builtin(lang: &Language, kind: SurveyKind, company: &str) -> SurveyTexts {
     let b = BUILTIN
@@ -268,6 +303,14 @@ mod tests {
             t.question,
             "How likely are you to recommend Acme to a friend or colleague?"
         );
+    }
+
+    #[test]
+    fn every_shipped_language_says_a_survey_is_closed_in_its_own_words() {
+        let english = closed(&Language::english());
+        for lang in SUPPORTED.iter().skip(1) {
+            assert_ne!(closed(&Language::new(lang).unwrap()), english, "{lang}");
+        }
     }
 
     #[test]

@@ -91,6 +91,19 @@ closed_set! {
 }
 
 closed_set! {
+    /// Whether a survey still collects answers: a paused one may be reactivated, an
+    /// archived one is kept for its answers only. Both are closed to respondents.
+    SurveyStatus { Active => "active", Paused => "paused", Archived => "archived" }
+}
+
+impl SurveyStatus {
+    /// Whether respondents may still answer and invitations may still be sent.
+    pub fn is_open(self) -> bool {
+        self == SurveyStatus::Active
+    }
+}
+
+closed_set! {
     /// How an answer reached Advocate.
     Channel {
         Email => "email", Sms => "sms", Web => "web", Widget => "widget",
@@ -187,6 +200,14 @@ mod tests {
         assert_eq!(SurveyKind::parse("csat").unwrap().scale(), (1, 5));
         assert!(SurveyKind::Csat.check_score(0).is_err());
         assert_eq!(SurveyKind::Enps.check_score(10), Ok(10));
+    }
+
+    #[test]
+    fn only_an_active_survey_is_open() {
+        assert!(SurveyStatus::parse("active").unwrap().is_open());
+        assert!(!SurveyStatus::Paused.is_open());
+        assert!(!SurveyStatus::Archived.is_open());
+        assert!(SurveyStatus::parse("closed").is_err());
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub mod totp;
 
 pub use access::{Permission, Role, Scope};
 pub use contact::ContactChannel;
-pub use labels::{Channel, Label, LabelError, Language, SurveyKind};
+pub use labels::{Channel, Label, LabelError, Language, SurveyKind, SurveyStatus};
 pub use nps::{CiMethod, Comparison, Interval, NpsCounts, Shares, SMALL_SAMPLE};
 pub use period::{Granularity, GroupBy};
 pub use playbook::{EngagementKind, Playbook, Priority, SlaHours};

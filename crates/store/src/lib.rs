@@ -59,6 +59,9 @@ impl Backend {
     }
 }
 
+/// The slug cache's entries: a survey by workspace and slug, and when it was read.
+type SurveyCache = std::collections::HashMap<(i64, String), (std::time::Instant, models::Survey)>;
+
 /// Handle to the database; cheap to clone (two reference counts: handlers clone it for
 /// every request).
 #[derive(Clone, Debug)]
@@ -88,8 +91,10 @@ pub struct Shared {
     invitation_signal: Arc<Notify>,
     /// The installation's signing key, read from the database once.
     signing_key: Arc<tokio::sync::OnceCell<Vec<u8>>>,
-    /// Surveys by workspace and slug (surveys never change once created).
-    survey_cache: Arc<std::sync::Mutex<std::collections::HashMap<(i64, String), models::Survey>>>,
+    /// Surveys by workspace and slug, with when each was read: `Surveys::update` clears a
+    /// changed one on this instance, and entries older than a few seconds are read again,
+    /// so another instance's change (a pause) holds here soon too.
+    survey_cache: Arc<std::sync::Mutex<SurveyCache>>,
     /// API keys that authenticated in the last seconds.
     key_cache: Arc<tenancy::api_keys::KeyCache>,
     /// Theme taggers by workspace and taxonomy version.

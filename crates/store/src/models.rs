@@ -3,7 +3,7 @@
 use advocate_core::customer::{Attributes, CustomerInput};
 use advocate_core::field::IdempotencyKey;
 use advocate_core::i18n::TextOverrides;
-use advocate_core::{Channel, Label, Language, Rating, SurveyKind};
+use advocate_core::{Channel, Label, Language, Rating, SurveyKind, SurveyStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -77,10 +77,54 @@ pub struct Survey {
     pub touchpoint: Option<String>,
     pub default_language: Language,
     pub texts: BTreeMap<Language, TextOverrides>,
+    /// Only an active survey takes answers and invitations.
+    pub status: SurveyStatus,
     pub created_at: DateTime<Utc>,
 }
 
+/// What to change in a survey: every field left `None` keeps its value. The slug and
+/// public link never change (reports and printed QR codes name them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SurveyChange {
+    pub name: Option<String>,
+    /// Refused once the survey has answers: they were given on the old scale.
+    pub kind: Option<SurveyKind>,
+    /// `Some(None)` clears the touchpoint.
+    pub touchpoint: Option<Option<Label>>,
+    pub default_language: Option<Language>,
+    /// Per language named: `Some` replaces that language's texts, `None` removes them;
+    /// languages not named keep theirs.
+    pub texts: BTreeMap<Language, Option<TextOverrides>>,
+    pub status: Option<SurveyStatus>,
+}
+
 impl Survey {
+    /// The survey with `change` applied (in memory; [`crate::Surveys::update`] stores it,
+    /// the editor's preview shows it unsaved).
+    pub fn apply(&mut self, change: &SurveyChange) {
+        if let Some(name) = &change.name {
+            self.name.clone_from(name);
+        }
+        if let Some(kind) = change.kind {
+            self.kind = kind;
+        }
+        if let Some(touchpoint) = &change.touchpoint {
+            self.touchpoint = touchpoint.as_ref().map(|t| t.as_str().to_owned());
+        }
+        if let Some(lang) = &change.default_language {
+            self.default_language = lang.clone();
+        }
+        for (lang, texts) in &change.texts {
+            match texts {
+                Some(t) => self.texts.insert(lang.clone(), t.clone()),
+                None => self.texts.remove(lang),
+            };
+        }
+        if let Some(status) = change.status {
+            self.status = status;
+        }
+    }
+
     /// Whether the survey can be asked in `lang` as written: true unless it has its own
     /// question in some language but not in this one (then the built-in question would
     /// ask something else, so callers fall back to the survey's default language).

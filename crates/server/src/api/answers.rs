@@ -153,7 +153,7 @@ fn created(survey: Survey, answer: &Answer, new: &NewAnswer) -> AnswerCreated {
          body = AnswerCreated),
         (status = 400, description = "malformed JSON", body = Problem),
         (status = 404, description = "unknown survey or customer", body = Problem),
-        (status = 409, description = "idempotency key or external_id reused for a different answer", body = Problem),
+        (status = 409, description = "the survey is paused or archived, or the idempotency key or external_id was reused for a different answer", body = Problem),
         (status = 413, description = "body too large", body = Problem),
         (status = 422, description = "invalid field", body = Problem)))]
 pub async fn create(
@@ -169,6 +169,15 @@ pub async fn create(
         .by_slug(caller.workspace_id, &req.survey)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no survey with slug {:?}", req.survey)))?;
+    if !survey.status.is_open() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "survey {:?} is {}: it takes no answers until it is reactivated",
+                survey.slug, survey.status
+            ),
+        ));
+    }
     let score = advocate_core::field::score(survey.kind, &req.score)?;
     let idempotency_key = idempotency_key(&headers)?;
     let respondent = match &req.customer {

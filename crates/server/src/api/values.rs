@@ -72,6 +72,13 @@ wire_enum! {
 }
 
 wire_enum! {
+    /// Whether a survey takes answers: only an `active` one does; a `paused` one may be
+    /// reactivated, an `archived` one is kept for its answers.
+    #[serde(rename_all = "lowercase")]
+    SurveyStatus = core::SurveyStatus { Active, Paused, Archived }
+}
+
+wire_enum! {
     /// How an answer reached Advocate.
     #[serde(rename_all = "lowercase")]
     Channel = core::Channel { Email, Sms, Web, Widget, Kiosk, Api, Import }
@@ -214,6 +221,8 @@ wire_enum! {
         AlreadyScheduled,
         /// Its send time passed so long ago that the link would already have expired.
         Expired,
+        /// The survey is paused or archived.
+        SurveyClosed,
     }
 }
 

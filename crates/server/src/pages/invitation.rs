@@ -5,7 +5,7 @@
 //! After a score the respondent lands on the survey's usual follow-up page, where they
 //! can comment and still change the score.
 
-use super::survey::{answer_token, language, parse_score, texts};
+use super::survey::{answer_token, closed, language, parse_score, texts};
 use super::views::{LanguageLink, ScoreScale, SurveyPage, ThanksPage};
 use super::{internal, same_origin, PageError};
 use crate::access::Access::Public;
@@ -95,6 +95,10 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (inv, survey) = load(&state, &token).await?;
+    let lang = page_language(q.lang.as_deref(), &inv, &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
     state
         .store
         .invitations()
@@ -110,7 +114,6 @@ pub async fn show(
             &inv.language.to_string(),
         ));
     }
-    let lang = page_language(q.lang.as_deref(), &inv, &headers, &survey);
     if answered_anonymously(&inv) {
         return thanks(&state, &survey, &lang).await;
     }
@@ -122,6 +125,7 @@ pub async fn show(
         texts,
         action: format!("/i/{token}"),
         languages: LanguageLink::all(lang.as_str()),
+        preview: false,
     }
     .into_response())
 }
@@ -134,8 +138,11 @@ pub async fn answer(
 ) -> Result<Response, PageError> {
     same_origin(&headers)?;
     let (inv, survey) = load(&state, &token).await?;
-    let score = parse_score(survey.kind, &form.score)?;
     let lang = page_language(form.lang.as_deref(), &inv, &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
+    let score = parse_score(survey.kind, &form.score)?;
     record(&state, &inv, &survey, score, &lang.to_string()).await
 }
 
@@ -148,8 +155,11 @@ pub async fn one_click(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (inv, survey) = load(&state, &token).await?;
-    let score = parse_score(survey.kind, &score)?;
     let lang = page_language(q.lang.as_deref(), &inv, &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
+    let score = parse_score(survey.kind, &score)?;
     if answered_anonymously(&inv) {
         return thanks(&state, &survey, &lang).await;
     }

@@ -17,6 +17,7 @@ mod signin;
 mod signin_code;
 mod sms_status;
 mod survey;
+mod surveys;
 mod team;
 mod themes;
 mod two_factor;
@@ -55,6 +56,7 @@ pub fn routes() -> Routes {
         .get("/favicon.ico", Public, icon)
         .post("/hooks/sms/{token}", Public, sms_status::callback)
         .merge(survey::routes())
+        .merge(surveys::routes())
         .merge(cases::routes())
         .merge(invitation::routes())
         .merge(customers::routes())

@@ -4,7 +4,9 @@
 //! tab; the follow-up link carries a signed token naming that answer, so only its
 //! respondent can add a comment or change the score, for a limited time.
 
-use super::views::{FollowupPage, LanguageLink, ScoreScale, SurveyPage, ThanksPage};
+use super::views::{
+    ClosedSurveyPage, FollowupPage, LanguageLink, ScoreScale, SurveyPage, ThanksPage,
+};
 use super::{same_origin, PageError};
 use crate::access::Access::Public;
 use crate::ratelimit::{retry_after_secs, ClientKey};
@@ -102,6 +104,26 @@ pub(super) async fn load(state: &AppState, public_id: &str) -> Result<Survey, Pa
     }
 }
 
+/// A paused or archived survey's links answer 410 Gone with a calm page in the
+/// respondent's language; `None` while the survey takes answers.
+pub(super) async fn closed(state: &AppState, survey: &Survey, lang: &Language) -> Option<Response> {
+    if survey.status.is_open() {
+        return None;
+    }
+    let company = match state.store.workspaces().get(survey.workspace_id).await {
+        Ok(Some(w)) => w.name,
+        _ => String::new(),
+    };
+    let (title, body) = i18n::closed(lang);
+    let page = ClosedSurveyPage {
+        lang: lang.to_string(),
+        company,
+        title,
+        body,
+    };
+    Some((StatusCode::GONE, page).into_response())
+}
+
 pub(super) fn parse_score(kind: SurveyKind, raw: &str) -> Result<Rating, PageError> {
     raw.trim()
         .parse::<i64>()
@@ -163,10 +185,12 @@ pub async fn show(
     Path(public_id): Path<String>,
     Query(q): Query<ShowParams>,
     headers: HeaderMap,
-) -> Result<SurveyPage, PageError> {
+) -> Result<Response, PageError> {
     let survey = load(&state, &public_id).await?;
     let lang = language(q.lang.as_deref(), &headers, &survey);
-    let (company, texts) = texts(&state, &survey, &lang).await?;
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
     // The form carries a signed nonce (answers need the page first: a script cannot just
     // post) and the link's channel; both ride in the action's query.
     let nonce = token::sign(
@@ -178,13 +202,30 @@ pub async fn show(
         Some(Channel::Kiosk) => "&c=kiosk",
         _ => "",
     };
+    let action = format!("/s/{public_id}?nonce={nonce}{channel}");
+    Ok(survey_page(&state, &survey, &lang, action, false)
+        .await?
+        .into_response())
+}
+
+/// The survey's page as a respondent gets it in `lang`, its score form sent to `action`.
+/// The survey editor's preview is this very page (`preview`: the form only reloads it).
+pub(super) async fn survey_page(
+    state: &AppState,
+    survey: &Survey,
+    lang: &Language,
+    action: String,
+    preview: bool,
+) -> Result<SurveyPage, PageError> {
+    let (company, texts) = texts(state, survey, lang).await?;
     Ok(SurveyPage {
         lang: lang.to_string(),
         company,
         scale: ScoreScale::new(survey.kind, &texts, None),
         texts,
-        action: format!("/s/{public_id}?nonce={nonce}{channel}"),
+        action,
         languages: LanguageLink::all(lang.as_str()),
+        preview,
     })
 }
 
@@ -205,6 +246,10 @@ pub async fn answer(
 ) -> Result<Response, PageError> {
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
+    let lang = language(form.lang.as_deref(), &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
     let nonce = form
         .nonce
         .as_deref()
@@ -224,7 +269,6 @@ pub async fn answer(
         return Ok(too_many_answers(wait));
     }
     let score = parse_score(survey.kind, &form.score)?;
-    let lang = language(form.lang.as_deref(), &headers, &survey);
     let new = NewAnswer {
         workspace_id: survey.workspace_id,
         survey_id: survey.id,
@@ -269,9 +313,13 @@ pub async fn follow_up(
     Path((public_id, tok)): Path<(String, String)>,
     Query(q): Query<LangParam>,
     headers: HeaderMap,
-) -> Result<FollowupPage, PageError> {
+) -> Result<Response, PageError> {
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
+    let lang = language(q.lang.as_deref(), &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
     let answer = match state
         .store
         .answers()
@@ -281,7 +329,6 @@ pub async fn follow_up(
         Ok(Some(a)) => a,
         _ => return Err(PageError(StatusCode::NOT_FOUND, BAD_LINK)),
     };
-    let lang = language(q.lang.as_deref(), &headers, &survey);
     let (company, texts) = texts(&state, &survey, &lang).await?;
     let follow_up = match survey.kind {
         SurveyKind::Csat => texts.follow_up_passive.clone(),
@@ -299,7 +346,8 @@ pub async fn follow_up(
         comment_action: format!("/s/{public_id}/a/{tok}"),
         comment: answer.comment.unwrap_or_default(),
         languages: LanguageLink::all(lang.as_str()),
-    })
+    }
+    .into_response())
 }
 
 pub async fn change_score(
@@ -311,6 +359,10 @@ pub async fn change_score(
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
+    let lang = language(form.lang.as_deref(), &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
     let score = parse_score(survey.kind, &form.score)?;
     state
         .store
@@ -318,7 +370,6 @@ pub async fn change_score(
         .change_score(survey.workspace_id, answer_id, score.value())
         .await
         .map_err(|e| PageError::store(e, "Your answer could not be saved; please try again."))?;
-    let lang = language(form.lang.as_deref(), &headers, &survey);
     Ok(Redirect::to(&format!("/s/{public_id}/a/{tok}?lang={lang}")).into_response())
 }
 
@@ -331,6 +382,10 @@ pub async fn comment(
     same_origin(&headers)?;
     let survey = load(&state, &public_id).await?;
     let answer_id = answer_of(&state, &survey, &tok)?;
+    let lang = language(form.lang.as_deref(), &headers, &survey);
+    if let Some(gone) = closed(&state, &survey, &lang).await {
+        return Ok(gone);
+    }
     let comment = form
         .comment
         .as_deref()
@@ -348,7 +403,6 @@ pub async fn comment(
         .set_comment(survey.workspace_id, answer_id, comment)
         .await
         .map_err(|e| PageError::store(e, "Your comment could not be saved; please try again."))?;
-    let lang = language(form.lang.as_deref(), &headers, &survey);
     Ok(Redirect::to(&format!("/s/{public_id}/thanks?lang={lang}")).into_response())
 }
 

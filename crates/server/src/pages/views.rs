@@ -129,6 +129,20 @@ pub struct SurveyPage {
     /// Where the score form posts, e.g. `/s/{token}`.
     pub action: String,
     pub languages: Vec<LanguageLink>,
+    /// The survey editor's preview: the same page, whose score buttons only reload it
+    /// (the form is sent with GET to `action`, so nothing is recorded).
+    pub preview: bool,
+}
+
+/// The page of a paused or archived survey's link (answered with 410 Gone), in the
+/// respondent's language.
+#[derive(Debug, Clone, Template, WebTemplate)]
+#[template(path = "survey_closed.html")]
+pub struct ClosedSurveyPage {
+    pub lang: String,
+    pub company: String,
+    pub title: &'static str,
+    pub body: &'static str,
 }
 
 /// After the score: the score again (to change it, posting `score=N&lang=xx` to

@@ -89,8 +89,9 @@ fn page_error(e: PageError) -> ApiError {
     ApiError::new(e.0, e.1)
 }
 
+/// The widget's survey; a paused or archived one is 410 Gone (the widget shows nothing).
 async fn survey(state: &AppState, public_id: &str) -> Result<Survey, ApiError> {
-    state
+    let survey = state
         .store
         .surveys()
         .by_public_id(public_id)
@@ -99,7 +100,14 @@ async fn survey(state: &AppState, public_id: &str) -> Result<Survey, ApiError> {
             ApiError::not_found(format!(
                 "no survey has the id {public_id:?}; check the widget's data-survey attribute"
             ))
-        })
+        })?;
+    if !survey.status.is_open() {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            format!("the survey is {}: it takes no answers", survey.status),
+        ));
+    }
+    Ok(survey)
 }
 
 #[derive(Deserialize)]

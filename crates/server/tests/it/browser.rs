@@ -54,7 +54,7 @@ async fn focused(b: &Browser) -> Value {
 
 /// Presses Tab until `want` holds for the focused element, asserting it gets there within
 /// `max` presses; returns every element passed on the way.
-async fn tab_to(b: &Browser, max: usize, want: impl Fn(&Value) -> bool) -> Vec<Value> {
+pub(crate) async fn tab_to(b: &Browser, max: usize, want: impl Fn(&Value) -> bool) -> Vec<Value> {
     let mut passed = Vec::new();
     for _ in 0..max {
         b.keys(TAB).await;

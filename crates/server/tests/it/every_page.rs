@@ -81,6 +81,18 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         .begin(admin.unwrap().id, &secret, chrono::Utc::now())
         .await
         .unwrap();
+    let survey_id = survey["id"].as_i64().expect("the survey's id");
+    // A paused survey: its link's page says it is closed.
+    let paused = app.survey("old", None).await;
+    let r = app
+        .http
+        .patch(app.url(&format!("/api/v1/surveys/{}", paused["id"])))
+        .bearer_auth(&app.key)
+        .json(&json!({"status": "paused"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let pages = [
         "/dashboard",
         "/dashboard?period=all&only=channel:api",
@@ -96,6 +108,11 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/customers/C2",
         "/comments",
         "/themes",
+        "/surveys",
+        "/surveys/new",
+        &format!("/surveys/{survey_id}"),
+        &format!("/surveys/{survey_id}/preview?lang=nb"),
+        paused["link"].as_str().unwrap(),
         "/kpis",
         "/compare",
         "/outbox",

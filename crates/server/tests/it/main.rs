@@ -45,6 +45,7 @@ mod settings_api;
 mod shares;
 mod signin_limits;
 mod sms;
+mod surveys_ui;
 mod text_rule;
 mod themes;
 mod two_factor;

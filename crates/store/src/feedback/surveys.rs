@@ -1,18 +1,22 @@
 //! Surveys: what is asked, of whom, at which touchpoint.
 
-use crate::models::{NewSurvey, Survey};
+use crate::models::{NewSurvey, Survey, SurveyChange};
 use crate::Surveys;
 use crate::{from_ts, random_token, to_ts, Result, StoreError};
-use advocate_core::{Language, SurveyKind};
+use advocate_core::{Language, SurveyKind, SurveyStatus};
 use chrono::Utc;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
+use std::collections::HashMap;
 
 /// Most surveys kept in the slug cache.
 const SURVEY_CACHE_MAX: usize = 10_000;
+/// How long the slug cache serves a survey before reading it again: how long another
+/// instance may take answers for a survey paused elsewhere.
+const SURVEY_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 const COLUMNS: &str =
-    "id, workspace_id, slug, public_id, kind, name, touchpoint, default_language, texts, created_at";
+    "id, workspace_id, slug, public_id, kind, name, touchpoint, default_language, texts, status, created_at";
 
 /// A survey of this workspace, read inside the caller's transaction.
 pub(crate) async fn survey_in(
@@ -44,6 +48,8 @@ fn survey_from(row: &AnyRow) -> Result<Survey> {
             .map_err(|_| corrupt("language"))?,
         texts: serde_json::from_str(&row.try_get::<String, _>("texts")?)
             .map_err(|_| corrupt("texts"))?,
+        status: SurveyStatus::parse(&row.try_get::<String, _>("status")?)
+            .map_err(|_| corrupt("status"))?,
         created_at: from_ts(row.try_get("created_at")?),
     })
 }
@@ -88,20 +94,90 @@ impl Surveys<'_> {
         rows.iter().map(survey_from).collect()
     }
 
-    /// The survey with this slug. Surveys never change once created (nothing updates or
-    /// deletes them), so every answer's lookup after the first is served from memory; code
-    /// that starts changing surveys must clear `survey_cache`.
+    /// Changes the fields `change` names, nothing else, and returns the survey as it is
+    /// now. A new kind is refused (`Conflict`) once the survey has answers.
+    #[tracing::instrument(name = "surveys.update", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn update(
+        &self,
+        workspace_id: i64,
+        id: i64,
+        change: &SurveyChange,
+    ) -> Result<Survey> {
+        let mut tx = self.store.begin_write().await?;
+        let mut survey = survey_in(&mut tx, workspace_id, id).await?;
+        if change.kind.is_some_and(|k| k != survey.kind) {
+            // One seek in the report rollup's key instead of a scan of the answers.
+            let answered: Option<i64> = sqlx::query_scalar(
+                "SELECT survey_id FROM report_rollup WHERE workspace_id = $1 AND dimension = '' \
+                 AND grain = 'm' AND survey_id = $2 AND n > 0 LIMIT 1",
+            )
+            .bind(workspace_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if answered.is_some() {
+                return Err(StoreError::Conflict(
+                    "kind cannot change: the survey has answers on its current scale".into(),
+                ));
+            }
+        }
+        survey.apply(change);
+        sqlx::query(
+            "UPDATE surveys SET name = $1, kind = $2, touchpoint = $3, default_language = $4, \
+             texts = $5, status = $6 WHERE workspace_id = $7 AND id = $8",
+        )
+        .bind(&survey.name)
+        .bind(survey.kind.as_str())
+        .bind(survey.touchpoint.clone())
+        .bind(survey.default_language.as_str())
+        .bind(serde_json::to_string(&survey.texts).expect("texts serialise"))
+        .bind(survey.status.as_str())
+        .bind(workspace_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        // The slug cache would otherwise keep serving the survey as it was.
+        self.store
+            .survey_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (_, cached)| cached.id != id);
+        Ok(survey)
+    }
+
+    /// How many answers each survey of the workspace holds, by survey id (surveys without
+    /// answers are left out). Read from the monthly report rollup: a few rows per survey.
+    #[tracing::instrument(name = "surveys.answer_counts", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn answer_counts(&self, workspace_id: i64) -> Result<HashMap<i64, i64>> {
+        let rows = sqlx::query(
+            "SELECT survey_id, CAST(SUM(n) AS BIGINT) AS n FROM report_rollup \
+             WHERE workspace_id = $1 AND dimension = '' AND grain = 'm' GROUP BY survey_id",
+        )
+        .bind(workspace_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("survey_id")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// The survey with this slug. Surveys rarely change, so lookups for a few seconds
+    /// after the first are served from memory; [`Self::update`] clears the survey from this
+    /// instance's cache, and another instance reads it again within [`SURVEY_CACHE_TTL`].
     #[tracing::instrument(name = "surveys.by_slug", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn by_slug(&self, workspace_id: i64, slug: &str) -> Result<Option<Survey>> {
         let key = (workspace_id, slug.to_owned());
-        if let Some(found) = self
+        if let Some((read, found)) = self
             .store
             .survey_cache
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
         {
-            return Ok(Some(found.clone()));
+            if read.elapsed() < SURVEY_CACHE_TTL {
+                return Ok(Some(found.clone()));
+            }
         }
         let sql = format!("SELECT {COLUMNS} FROM surveys WHERE workspace_id = $1 AND slug = $2");
         let row = sqlx::query(&sql)
@@ -120,7 +196,7 @@ impl Surveys<'_> {
             if cache.len() >= SURVEY_CACHE_MAX {
                 cache.clear();
             }
-            cache.insert(key, s.clone());
+            cache.insert(key, (std::time::Instant::now(), s.clone()));
         }
         Ok(survey)
     }

@@ -58,6 +58,9 @@ pub(crate) async fn invite_in(
         send_at: None,
         expires_at: None,
     };
+    if !survey.status.is_open() {
+        return Ok(skipped(SkipReason::SurveyClosed));
+    }
     if !sampled(customer.id, req.survey_id, req.sample_percent) {
         return Ok(skipped(SkipReason::SampledOut));
     }

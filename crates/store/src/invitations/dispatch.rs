@@ -8,6 +8,7 @@ use super::{invitation_from, Invitation, SkipReason, COLUMNS};
 use crate::delivery::links::{invitation_token, sms_status_token, unsubscribe_token};
 use crate::delivery::outbox::{enqueue_email, enqueue_sms, EmailMessage, SmsMessage};
 use crate::feedback::customers::customer_by_id_in;
+use crate::feedback::surveys::survey_in;
 use crate::models::{Customer, Survey, Workspace, WorkspaceSettings};
 use crate::tenancy::lookup::{sender, settings_in};
 use crate::Invitations;
@@ -72,8 +73,15 @@ impl Invitations<'_> {
             let customer = customer_by_id_in(&mut tx, inv.workspace_id, inv.customer_id)
                 .await?
                 .ok_or_else(|| StoreError::NotFound("invited customer is gone".into()))?;
+            let open = self
+                .survey_cached(&mut cache, &mut tx, &inv)
+                .await?
+                .status
+                .is_open();
             let reason = if now >= inv.expires_at {
                 Some(SkipReason::Expired)
+            } else if !open {
+                Some(SkipReason::SurveyClosed)
             } else {
                 refusal(
                     &mut tx,
@@ -133,6 +141,7 @@ impl Invitations<'_> {
                  AND answered_at IS NULL AND reminded_at IS NULL AND channel IN ('email', 'sms') \
                  AND sent_at <= $2 AND expires_at > $3 AND NOT EXISTS (SELECT 1 FROM customers c \
                  WHERE c.id = i.customer_id AND c.unsubscribed_at IS NOT NULL) \
+                 AND EXISTS (SELECT 1 FROM surveys s WHERE s.id = i.survey_id AND s.status = 'active') \
                  ORDER BY sent_at, id LIMIT $4"
             ))
             .bind(workspace.id)
@@ -189,6 +198,20 @@ impl Invitations<'_> {
         Ok(&cache.workspaces[&id])
     }
 
+    /// The invitation's survey, read once per batch inside the batch's transaction.
+    async fn survey_cached<'c>(
+        &self,
+        cache: &'c mut Cache,
+        conn: &mut AnyConnection,
+        inv: &Invitation,
+    ) -> Result<&'c Survey> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = cache.surveys.entry(inv.survey_id)
+        {
+            slot.insert(survey_in(conn, inv.workspace_id, inv.survey_id).await?);
+        }
+        Ok(&cache.surveys[&inv.survey_id])
+    }
+
     /// Renders the invitation (or its reminder) and writes it to the outbox.
     #[allow(clippy::too_many_arguments)]
     async fn queue_message(
@@ -203,16 +226,7 @@ impl Invitations<'_> {
     ) -> Result<()> {
         let (workspace, settings) = self.workspace_cached(cache, conn, inv.workspace_id).await?;
         let (workspace, settings) = (workspace.clone(), settings.clone());
-        if let std::collections::hash_map::Entry::Vacant(slot) = cache.surveys.entry(inv.survey_id)
-        {
-            let survey = self
-                .store
-                .surveys()
-                .get(inv.workspace_id, inv.survey_id)
-                .await?
-                .ok_or_else(|| StoreError::NotFound("invited survey is gone".into()))?;
-            slot.insert(survey);
-        }
+        self.survey_cached(cache, conn, inv).await?;
         let survey = &cache.surveys[&inv.survey_id];
         let wording = invitation_texts(
             cache_texts(&mut cache.texts, conn, inv.workspace_id, &inv.language).await?,

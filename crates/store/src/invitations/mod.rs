@@ -90,6 +90,8 @@ pub enum SkipReason {
     AlreadyScheduled,
     /// Its send time passed so long ago that the link would already have expired.
     Expired,
+    /// The survey is paused or archived: it takes no answers, so nobody is asked.
+    SurveyClosed,
 }
 
 impl SkipReason {
@@ -102,6 +104,7 @@ impl SkipReason {
             Self::SampledOut => "sampled_out",
             Self::AlreadyScheduled => "already_scheduled",
             Self::Expired => "expired",
+            Self::SurveyClosed => "survey_closed",
         }
     }
 
@@ -114,6 +117,7 @@ impl SkipReason {
             Self::SampledOut,
             Self::AlreadyScheduled,
             Self::Expired,
+            Self::SurveyClosed,
         ]
         .into_iter()
         .find(|v| v.as_str() == s)

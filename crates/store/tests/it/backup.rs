@@ -239,9 +239,9 @@ async fn restore_brings_an_older_backup_up_to_date() {
     crate::upgrade::migrate_to_before(&db).await;
     let old = Store::connect(&db.url).await.unwrap();
     let ws = workspace(&old).await;
-    let survey = create_survey(&old, ws, "rel", SurveyKind::Nps).await;
+    let survey = crate::upgrade::old_survey(&db, ws, "rel").await;
     old.answers()
-        .record_many(&[answer(ws, survey.id, 9, at(2026, 3, 2))], false)
+        .record_many(&[answer(ws, survey, 9, at(2026, 3, 2))], false)
         .await
         .unwrap();
     let dir = fresh_dir("backups");

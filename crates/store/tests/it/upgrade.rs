@@ -5,7 +5,6 @@
 
 use crate::common::*;
 use advocate_core::field::IdempotencyKey;
-use advocate_core::SurveyKind;
 use advocate_store::closed_loop::cases::CaseFilter;
 use advocate_store::models::Respondent;
 use advocate_store::testing::TestDb;
@@ -49,6 +48,24 @@ pub(crate) async fn migrate_to_before(db: &TestDb) {
     std::fs::remove_dir_all(older).unwrap();
 }
 
+/// A survey as the previous release stored it: today's store also writes columns added
+/// since (a survey's status, migration 0022). Returns its id.
+pub(crate) async fn old_survey(db: &TestDb, ws: i64, slug: &str) -> i64 {
+    let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+    let id = sqlx::query_scalar(
+        "INSERT INTO surveys (workspace_id, slug, public_id, kind, name, default_language, \
+         texts, created_at) VALUES ($1, $2, $3, 'nps', $2, 'en', '{}', 0) RETURNING id",
+    )
+    .bind(ws)
+    .bind(slug)
+    .bind(format!("old-{slug}"))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    id
+}
+
 fn every_case() -> CaseFilter {
     CaseFilter {
         limit: 50,
@@ -79,20 +96,20 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         // are recorded without one and their case is written as that release wrote it.
         let store = Store::connect(&db.url).await.unwrap();
         let ws = workspace(&store).await;
-        let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await;
+        let survey = old_survey(&db, ws, "rel").await;
         store
             .customers()
             .upsert(ws, &customer("c1", "pro"))
             .await
             .unwrap();
-        let mut keyed = answer(ws, survey.id, 2, at(2026, 3, 1));
+        let mut keyed = answer(ws, survey, 2, at(2026, 3, 1));
         keyed.respondent = Respondent::Known("c1".into());
         keyed.external_id = Some("e1".into());
         keyed.idempotency_key = Some(IdempotencyKey::parse(b"k1").unwrap());
         keyed.request_hash = Some("h1".into());
         let ids = store
             .answers()
-            .record_many(&[keyed, answer(ws, survey.id, 9, at(2026, 3, 2))], false)
+            .record_many(&[keyed, answer(ws, survey, 9, at(2026, 3, 2))], false)
             .await
             .unwrap();
         let (keyed_id, plain_id) = (ids[0], ids[1]);
@@ -138,10 +155,10 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         );
 
         // The keys are still unique...
-        let mut again = answer(ws, survey.id, 5, at(2026, 3, 3));
+        let mut again = answer(ws, survey, 5, at(2026, 3, 3));
         again.external_id = Some("e1".into());
         conflict(store.answers().record(&again).await);
-        let mut retry = answer(ws, survey.id, 2, at(2026, 3, 1));
+        let mut retry = answer(ws, survey, 2, at(2026, 3, 1));
         retry.respondent = Respondent::Known("c1".into());
         retry.external_id = Some("e1".into());
         retry.idempotency_key = Some(IdempotencyKey::parse(b"k1").unwrap());
@@ -152,7 +169,7 @@ async fn answers_and_cases_survive_the_rebuild_on_every_backend() {
         // ...while any number of answers have none, and ids keep counting up.
         let later = store
             .answers()
-            .record(&answer(ws, survey.id, 10, at(2026, 3, 4)))
+            .record(&answer(ws, survey, 10, at(2026, 3, 4)))
             .await
             .unwrap()
             .answer;

@@ -36,6 +36,7 @@ fn survey() -> SurveyPage {
         texts: texts(),
         action: "/s/tok?x=<b>".into(),
         languages: LanguageLink::all("nb"),
+        preview: false,
     }
 }
 

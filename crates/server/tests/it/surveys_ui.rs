@@ -1,0 +1,741 @@
+//! Surveys in the app, on every backend: created, edited and paused through the pages
+//! (CSRF, inline messages, only the fields sent change), `GET`/`PATCH /api/v1/surveys/{id}`,
+//! a closed survey's link (410), answer API (409) and invitations (skipped), the preview
+//! that is the respondent's very page, what a viewer, another workspace's admin and an
+//! anonymous visitor can do — and the editor used with the keyboard alone in Chromium.
+
+use crate::browser::{sign_in_typing, tab_to};
+use crate::common::{location, problem, TestApp};
+use crate::support::webdriver::{Browser, Options, ENTER};
+use advocate_core::{Language, Role, SurveyKind, SurveyStatus};
+use advocate_server::auth::hash_password;
+use advocate_store::models::Survey;
+use advocate_store::testing::TestDb;
+use reqwest::header::COOKIE;
+use reqwest::Response;
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "a long enough password";
+
+/// A person signed in through the form: the session cookie and its CSRF token.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> Session {
+    let r = app
+        .http
+        .post(app.url("/signin"))
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "sign-in of {email}");
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    let csrf = app.csrf(&cookie).await;
+    Session { cookie, csrf }
+}
+
+async fn admin(app: &TestApp) -> Session {
+    sign_in(
+        app,
+        crate::common::ADMIN_EMAIL,
+        crate::common::ADMIN_PASSWORD,
+    )
+    .await
+}
+
+async fn member(app: &TestApp, workspace_id: i64, email: &str, role: Role) -> Session {
+    app.store
+        .users()
+        .create_member(workspace_id, email, &hash_password(PASSWORD), role)
+        .await
+        .unwrap();
+    sign_in(app, email, PASSWORD).await
+}
+
+async fn page(app: &TestApp, s: &Session, path: &str) -> Response {
+    app.http
+        .get(app.url(path))
+        .header(COOKIE, &s.cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Posts a form as the signed-in person, with their CSRF token.
+async fn post(app: &TestApp, s: &Session, path: &str, form: &[(&str, &str)]) -> Response {
+    let mut fields = vec![("csrf", s.csrf.as_str())];
+    fields.extend_from_slice(form);
+    app.http
+        .post(app.url(path))
+        .header(COOKIE, &s.cookie)
+        .header("origin", &app.base)
+        .form(&fields)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn stored(app: &TestApp, id: i64) -> Survey {
+    app.store
+        .surveys()
+        .get(app.workspace_id, id)
+        .await
+        .unwrap()
+        .expect("the survey")
+}
+
+async fn only_survey(app: &TestApp) -> Survey {
+    let mut all = app.store.surveys().list(app.workspace_id).await.unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    all.remove(0)
+}
+
+fn lang(code: &str) -> Language {
+    Language::new(code).unwrap()
+}
+
+async fn created_edited_and_paused_through_the_pages(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let s = admin(&app).await;
+    let list = page(&app, &s, "/surveys").await;
+    assert_eq!(list.status(), 200);
+    let html = list.text().await.unwrap();
+    assert!(html.contains(r#"<a href="/surveys" aria-current="page">Surveys</a>"#));
+    assert!(html.contains("No survey yet"), "{html}");
+
+    // Without the CSRF token: refused, nothing made.
+    let r = app
+        .http
+        .post(app.url("/surveys"))
+        .header(COOKIE, &s.cookie)
+        .header("origin", &app.base)
+        .form(&[
+            ("slug", "x"),
+            ("name", "X"),
+            ("kind", "nps"),
+            ("default_language", "en"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Bad fields: each message by its field, the input kept, nothing made.
+    let r = post(
+        &app,
+        &s,
+        "/surveys",
+        &[
+            ("slug", "no spaces"),
+            ("name", " "),
+            ("kind", "nps"),
+            ("default_language", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"id="slug-error""#), "{html}");
+    assert!(
+        html.contains(r#"id="name-error">name must not be empty"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"aria-describedby="slug-error""#));
+    assert!(html.contains(r#"value="no spaces""#));
+    assert!(app
+        .store
+        .surveys()
+        .list(app.workspace_id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let r = post(
+        &app,
+        &s,
+        "/surveys",
+        &[
+            ("slug", "onboarding"),
+            ("name", "Onboarding"),
+            ("kind", "csat"),
+            ("touchpoint", "onboarding"),
+            ("default_language", "nb"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let survey = only_survey(&app).await;
+    assert_eq!(location(&r), format!("/surveys/{}?done=created", survey.id));
+    assert_eq!(
+        (
+            survey.kind,
+            survey.touchpoint.as_deref(),
+            survey.default_language.as_str()
+        ),
+        (SurveyKind::Csat, Some("onboarding"), "nb")
+    );
+    // The same slug again: refused by the slug's field.
+    let r = post(
+        &app,
+        &s,
+        "/surveys",
+        &[
+            ("slug", "onboarding"),
+            ("name", "Again"),
+            ("kind", "nps"),
+            ("default_language", "en"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains(r#"id="slug-error""#));
+
+    // The editor, with the share panel: link, QR code, widget snippet, secret, signing.
+    let editor = format!("/surveys/{}", survey.id);
+    let html = page(&app, &s, &format!("{editor}?done=created"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("The survey was created"), "{html}");
+    let secret = app
+        .store
+        .workspaces()
+        .widget_secrets(app.workspace_id, chrono::Utc::now())
+        .await
+        .unwrap()
+        .secret;
+    for expected in [
+        format!("/s/{}", survey.public_id),
+        format!(r#"src="/s/{}/qr.svg""#, survey.public_id),
+        format!(r#"data-survey=&#34;{}&#34;"#, survey.public_id),
+        secret.clone(),
+        "hmac.new(".to_owned(),
+        "createHmac(".to_owned(),
+        r#"data-copy="share-link""#.to_owned(),
+        r#"<script src="/assets/copy.js" defer></script>"#.to_owned(),
+    ] {
+        assert!(html.contains(&expected), "{expected} missing in {html}");
+    }
+    let script = app
+        .http
+        .get(app.url("/assets/copy.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.unwrap().contains("clipboard"));
+
+    // Saving a form that names the name and one text changes those, nothing else.
+    let r = post(
+        &app,
+        &s,
+        &editor,
+        &[
+            ("name", "Onboarding CSAT"),
+            ("question_nb", "Hvor fornøyd er du med {company}?"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(location(&r), format!("{editor}?done=saved"));
+    let saved = stored(&app, survey.id).await;
+    assert_eq!(saved.name, "Onboarding CSAT");
+    assert_eq!(
+        saved.texts[&lang("nb")].question.as_deref(),
+        Some("Hvor fornøyd er du med {company}?")
+    );
+    assert_eq!(
+        Survey {
+            name: survey.name.clone(),
+            texts: survey.texts.clone(),
+            ..saved.clone()
+        },
+        survey,
+        "nothing else changed"
+    );
+    // A refused text: shown by its field with the input kept; nothing changes.
+    let long = "x".repeat(1001);
+    let r = post(
+        &app,
+        &s,
+        &editor,
+        &[("name", "Renamed"), ("question_en", &long)],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(r#"id="question_en-error""#), "{html}");
+    assert!(html.contains(r#"aria-invalid="true" aria-describedby="question_en-error""#));
+    assert!(html.contains(r#"value="Renamed""#));
+    assert_eq!(stored(&app, survey.id).await, saved);
+    // Emptying a text puts the built-in one back.
+    let r = post(&app, &s, &editor, &[("question_nb", "")]).await;
+    assert_eq!(r.status(), 303);
+    assert!(stored(&app, survey.id).await.texts.is_empty());
+
+    // Paused: the link answers 410 with a calm page in the survey's language, the API 409.
+    let r = post(
+        &app,
+        &s,
+        &format!("{editor}/status"),
+        &[("status", "paused")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), format!("{editor}?done=paused"));
+    assert_eq!(stored(&app, survey.id).await.status, SurveyStatus::Paused);
+    let public = app.url(&format!("/s/{}", survey.public_id));
+    let r = app.http.get(&public).send().await.unwrap();
+    assert_eq!(r.status(), 410);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Denne undersøkelsen er stengt"), "{html}");
+    assert!(!html.contains("score-button"));
+    let r = app
+        .http
+        .post(&public)
+        .form(&[("score", "4")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 410);
+    let r = app
+        .answer(json!({"survey": "onboarding", "score": 4}))
+        .await;
+    assert_eq!(r.status(), 409);
+    assert!(problem(r).await.contains("paused"));
+    assert_eq!(app.count_answers().await, 0);
+    let html = page(&app, &s, "/surveys").await.text().await.unwrap();
+    assert!(
+        html.contains(r#"<span class="status-chip paused">Paused</span>"#),
+        "{html}"
+    );
+    // Archived, then active again: the link works again.
+    let r = post(
+        &app,
+        &s,
+        &format!("{editor}/status"),
+        &[("status", "archived")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(stored(&app, survey.id).await.status, SurveyStatus::Archived);
+    let r = post(&app, &s, &format!("{editor}/status"), &[("status", "gone")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(stored(&app, survey.id).await.status, SurveyStatus::Archived);
+    let r = post(
+        &app,
+        &s,
+        &format!("{editor}/status"),
+        &[("status", "active")],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(app.http.get(&public).send().await.unwrap().status(), 200);
+    let r = app
+        .answer(json!({"survey": "onboarding", "score": 4}))
+        .await;
+    assert_eq!(r.status(), 201);
+    // Answered: the scale is fixed.
+    let r = post(&app, &s, &editor, &[("kind", "nps")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains(r#"id="kind-error""#));
+    assert_eq!(stored(&app, survey.id).await.kind, SurveyKind::Csat);
+    let html = page(&app, &s, "/surveys").await.text().await.unwrap();
+    assert!(html.contains("<td>1</td>"), "the answer is counted: {html}");
+}
+
+#[tokio::test]
+async fn surveys_are_created_edited_and_paused_through_the_pages_on_every_backend() {
+    for db in TestDb::all().await {
+        created_edited_and_paused_through_the_pages(db).await;
+    }
+}
+
+async fn others_cannot_change_a_survey(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let created = app.survey("rel", None).await;
+    let id = created["id"].as_i64().unwrap();
+    let before = stored(&app, id).await;
+    let editor = format!("/surveys/{id}");
+
+    // A viewer of the workspace may look, without the secret, and change nothing.
+    let viewer = member(&app, app.workspace_id, "viewer@example.com", Role::Viewer).await;
+    let r = page(&app, &viewer, &editor).await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r#"<fieldset class="plain" disabled>"#),
+        "{html}"
+    );
+    assert!(!html.contains("Save survey") && !html.contains(r#"value="paused""#));
+    assert!(!html.contains(r#"id="share-secret""#));
+    assert_eq!(page(&app, &viewer, "/surveys").await.status(), 200);
+    assert_eq!(page(&app, &viewer, "/surveys/new").await.status(), 403);
+    for (path, form) in [
+        (editor.clone(), [("name", "Hijacked")]),
+        (format!("{editor}/status"), [("status", "paused")]),
+        ("/surveys".to_owned(), [("slug", "mine")]),
+    ] {
+        let r = post(&app, &viewer, &path, &form).await;
+        assert_eq!(r.status(), 403, "{path}");
+    }
+
+    // Another workspace's admin: not found, everywhere.
+    let rival = app
+        .store
+        .workspaces()
+        .create("rival", "Rival", &Language::english())
+        .await
+        .unwrap();
+    let hostile = member(&app, rival.id, "boss@rival.example", Role::Admin).await;
+    for path in [
+        editor.clone(),
+        format!("{editor}/preview?lang=en"),
+        "/surveys/x".to_owned(),
+    ] {
+        assert_eq!(page(&app, &hostile, &path).await.status(), 404, "{path}");
+    }
+    let html = page(&app, &hostile, "/surveys").await.text().await.unwrap();
+    assert!(!html.contains(&before.public_id) && html.contains("No survey yet"));
+    for (path, form) in [
+        (editor.clone(), [("name", "Hijacked")]),
+        (format!("{editor}/status"), [("status", "archived")]),
+        (format!("{editor}/preview"), [("question_en", "Hijacked")]),
+    ] {
+        let r = post(&app, &hostile, &path, &form).await;
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    // Their API key: 404 too.
+    let (_, key) = app
+        .store
+        .api_keys()
+        .create(rival.id, "rival")
+        .await
+        .unwrap();
+    let r = app
+        .http
+        .get(app.url(&format!("/api/v1/surveys/{id}")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .http
+        .patch(app.url(&format!("/api/v1/surveys/{id}")))
+        .bearer_auth(&key)
+        .json(&json!({"status": "paused"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(problem(r).await.contains("no survey"));
+
+    // Nobody signed in: sent to sign in; a post is refused.
+    let r = app.http.get(app.url(&editor)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert!(location(&r).starts_with("/signin"));
+    let r = app
+        .http
+        .post(app.url(&format!("{editor}/status")))
+        .form(&[("status", "paused")])
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.status().is_success(), "{}", r.status());
+    assert_eq!(stored(&app, id).await, before, "nothing changed");
+}
+
+#[tokio::test]
+async fn viewers_other_workspaces_and_anonymous_visitors_cannot_change_a_survey_on_every_backend() {
+    for db in TestDb::all().await {
+        others_cannot_change_a_survey(db).await;
+    }
+}
+
+/// The question and the scale of a survey page: everything from its heading to the end
+/// of the score buttons.
+fn question_markup(html: &str) -> String {
+    let start = html.find(r#"<h1 id="scale-label">"#).expect("a question");
+    let scale = html[start..].find(r#"<div class="scale-wrap">"#).unwrap() + start;
+    let end = html[scale..].find("</form>").unwrap() + scale;
+    // The form's own tag (method and action) is the one difference: the preview records nothing.
+    let form_start = html[start..].find("<form").unwrap() + start;
+    let form_end = html[form_start..].find('>').unwrap() + form_start + 1;
+    format!("{}{}", &html[start..form_start], &html[form_end..end])
+}
+
+async fn the_preview_is_the_respondents_page(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": "rel", "name": "Rel", "texts": {"de": {"question": "Würden Sie {company} <empfehlen>?"}}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let s = admin(&app).await;
+    for lang in ["de", "en", "fi"] {
+        let preview = page(&app, &s, &format!("/surveys/{id}/preview?lang={lang}")).await;
+        assert_eq!(preview.status(), 200);
+        let preview = preview.text().await.unwrap();
+        let public = app
+            .http
+            .get(app.url(&format!(
+                "{}?lang={lang}",
+                created["link"].as_str().unwrap()
+            )))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            question_markup(&preview),
+            question_markup(&public),
+            "{lang}"
+        );
+        assert!(preview.contains(r#"<form method="get" action="/surveys/"#));
+        assert!(preview.contains("Answers here are not recorded"));
+    }
+    let de = page(&app, &s, &format!("/surveys/{id}/preview?lang=de"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(de.contains("&#60;empfehlen&#62;"), "escaped: {de}");
+    // The editor's unsaved texts, previewed: shown, not stored.
+    let before = stored(&app, id).await;
+    let r = post(
+        &app,
+        &s,
+        &format!("/surveys/{id}/preview"),
+        &[
+            ("question_nb", "Ville du anbefalt oss?"),
+            ("preview_lang", "nb"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(r#"<h1 id="scale-label">Ville du anbefalt oss?</h1>"#),
+        "{html}"
+    );
+    assert_eq!(stored(&app, id).await, before);
+    let r = post(&app, &s, &format!("/surveys/{id}/preview"), &[("name", "")]).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(stored(&app, id).await, before);
+}
+
+#[tokio::test]
+async fn the_preview_is_the_respondents_page_on_every_backend() {
+    for db in TestDb::all().await {
+        the_preview_is_the_respondents_page(db).await;
+    }
+}
+
+async fn patch(app: &TestApp, id: i64, body: Value) -> Response {
+    app.http
+        .patch(app.url(&format!("/api/v1/surveys/{id}")))
+        .bearer_auth(&app.key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn the_api_reads_and_patches_a_survey(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let created = app.survey("rel", Some("renewal")).await;
+    let id = created["id"].as_i64().unwrap();
+    let r = app
+        .get(&format!("/api/v1/surveys/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let got: Value = r.json().await.unwrap();
+    assert_eq!(got["status"], "active");
+    assert_eq!(got["link"], created["link"]);
+
+    // Only what the patch names changes; texts merge language by language.
+    let r = patch(
+        &app,
+        id,
+        json!({"texts": {"nb": {"question": "Anbefale {company}?"}}}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = patch(
+        &app,
+        id,
+        json!({"name": "Relationship", "texts": {"de": {"question": "Empfehlen?"}}}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["name"], "Relationship");
+    assert_eq!(body["touchpoint"], "renewal");
+    assert_eq!(body["texts"]["nb"]["question"], "Anbefale {company}?");
+    assert_eq!(body["texts"]["de"]["question"], "Empfehlen?");
+    let r = patch(&app, id, json!({"texts": {"de": null}, "touchpoint": null})).await;
+    let body: Value = r.json().await.unwrap();
+    assert!(body["texts"].get("de").is_none() && body["texts"].get("nb").is_some());
+    assert!(body["touchpoint"].is_null());
+    let before = stored(&app, id).await;
+
+    // Refusals name the field and change nothing.
+    for (bad, names, status) in [
+        (json!({"status": "closed", "name": "X"}), "status", 422),
+        (json!({"touchpoint": "not a label!"}), "touchpoint", 422),
+        (json!({"name": ""}), "name", 422),
+        (json!({"name": null}), "name", 422),
+        (
+            json!({"default_language": "english"}),
+            "default_language",
+            422,
+        ),
+        (
+            json!({"texts": {"nb": {"question": " "}}}),
+            "texts.nb.question",
+            422,
+        ),
+        (
+            json!({"texts": {"nb": {"greeting": "Hei"}}}),
+            "greeting",
+            422,
+        ),
+        (json!({"slug": "other"}), "slug", 422),
+    ] {
+        let r = patch(&app, id, bad.clone()).await;
+        assert_eq!(r.status().as_u16(), status, "{bad}");
+        let detail = problem(r).await;
+        assert!(detail.contains(names), "{bad}: {detail}");
+    }
+    assert_eq!(stored(&app, id).await, before);
+
+    // Paused: answers 409, invitations skipped with the reason, links and widget closed;
+    // the kind fixed once answered.
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "rel", "channel": "web", "customers": [{"external_id": "C0"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let out: Value = r.json().await.unwrap();
+    let invitation_url = out["invitations"][0]["url"].as_str().unwrap().to_owned();
+    let public_id = created["public_id"].as_str().unwrap();
+    let prompt = app.url(&format!("/w/{public_id}/prompt"));
+    assert_eq!(app.http.get(&prompt).send().await.unwrap().status(), 200);
+    let r = patch(&app, id, json!({"status": "paused"})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "paused");
+    let r = app.http.get(&invitation_url).send().await.unwrap();
+    assert_eq!(r.status(), 410, "{invitation_url}");
+    let r = app.http.get(&prompt).send().await.unwrap();
+    assert_eq!(r.status(), 410);
+    assert!(problem(r).await.contains("paused"));
+    let r = app.answer(json!({"survey": "rel", "score": 9})).await;
+    assert_eq!(r.status(), 409);
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            &json!({"survey": "rel", "channel": "email", "customers": [
+                {"external_id": "C1", "email": "c1@example.com"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(
+        out["invitations"][0]["skip_reason"], "survey_closed",
+        "{out}"
+    );
+    let r = patch(&app, id, json!({"status": "active", "kind": "csat"})).await;
+    assert_eq!(r.status(), 200);
+    let r = app.answer(json!({"survey": "rel", "score": 5})).await;
+    assert_eq!(r.status(), 201);
+    let r = patch(&app, id, json!({"kind": "nps"})).await;
+    assert_eq!(r.status(), 409);
+    assert!(problem(r).await.contains("kind"));
+    // The change is in the audit log, field by field.
+    let log = app
+        .store
+        .audit()
+        .log(app.workspace_id, 20, None)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|l| l.detail.contains("name: \"rel\" → \"Relationship\"")),
+        "{log:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_api_reads_and_patches_a_survey_on_every_backend() {
+    for db in TestDb::all().await {
+        the_api_reads_and_patches_a_survey(db).await;
+    }
+}
+
+#[tokio::test]
+async fn the_survey_editor_works_with_the_keyboard_alone() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let created = app.survey("rel", None).await;
+    let id = created["id"].as_i64().unwrap();
+    let editor = format!("/surveys/{id}");
+    sign_in_typing(&b, &app, &editor).await;
+
+    // Tab to the name (which selects it), type; on to the English question, type; on to Save, Enter.
+    tab_to(&b, 40, |f| f["id"] == "name").await;
+    b.keys("Relationship").await;
+    tab_to(&b, 40, |f| f["id"] == "question_en").await;
+    b.keys("How likely are you to recommend {company}?").await;
+    tab_to(&b, 40, |f| f["id"] == "save").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the saved survey", |u| u.contains("done=saved"))
+        .await;
+    let saved = stored(&app, id).await;
+    assert_eq!(saved.name, "Relationship");
+    assert_eq!(
+        saved.texts[&lang("en")].question.as_deref(),
+        Some("How likely are you to recommend {company}?")
+    );
+    // Pausing is a button in reach of Tab too.
+    tab_to(&b, 80, |f| f["id"] == "pause").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the paused survey", |u| u.contains("done=paused"))
+        .await;
+    assert_eq!(stored(&app, id).await.status, SurveyStatus::Paused);
+    let layout = b
+        .script(
+            "return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+             wide: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 400).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().left) + '-' + Math.round(e.getBoundingClientRect().right)), \
+             unlabelled: [...document.querySelectorAll('.survey-form input:not([type=hidden]), .survey-form select, .survey-form textarea')] \
+               .filter(e => !e.labels || e.labels.length === 0).map(e => e.id)};",
+            json!([]),
+        )
+        .await;
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= layout["inner"].as_f64().unwrap(),
+        "scrolls sideways: {layout}"
+    );
+    assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+}
