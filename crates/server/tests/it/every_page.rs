@@ -56,6 +56,16 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
     let case = cases["cases"][0]["id"]
         .as_i64()
         .expect("a detractor's case");
+    // A webhook endpoint with a long URL, for its settings page.
+    app.store
+        .webhooks()
+        .create(
+            app.workspace_id,
+            "https://hooks.customer-support.example.com/advocate/webhooks/receive-events",
+            &["*".to_owned()],
+        )
+        .await
+        .unwrap();
     // A share link (the page a visitor gets) and the list of links.
     let (_, share) = app
         .store
@@ -118,6 +128,7 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/outbox",
         "/settings",
         "/settings/templates",
+        "/settings/webhooks",
         "/team",
         "/audit",
         "/account",

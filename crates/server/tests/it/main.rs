@@ -49,4 +49,5 @@ mod surveys_ui;
 mod text_rule;
 mod themes;
 mod two_factor;
+mod webhooks_ui;
 mod widget;

@@ -8,6 +8,7 @@ mod page;
 mod playbooks;
 mod rules;
 mod templates;
+mod webhooks;
 mod workspace;
 
 use super::views::encode;
@@ -43,6 +44,23 @@ pub fn routes() -> Routes {
             reset_playbook,
         )
         .post("/settings/routing-rules", Person(Configure), add_rule)
+        .get("/settings/webhooks", Person(Configure), webhooks::show)
+        .post("/settings/webhooks", Person(Configure), webhooks::add)
+        .post(
+            "/settings/webhooks/{id}/active",
+            Person(Configure),
+            webhooks::set_active,
+        )
+        .post(
+            "/settings/webhooks/{id}/rotate-secret",
+            Person(Configure),
+            webhooks::rotate_secret,
+        )
+        .post(
+            "/settings/webhooks/{id}/remove",
+            Person(Configure),
+            webhooks::remove,
+        )
         .get("/settings/templates", Person(Configure), templates::show)
         .post(
             "/settings/templates/{score}",

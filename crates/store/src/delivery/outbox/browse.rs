@@ -109,6 +109,27 @@ impl Outbox<'_> {
         rows.iter().map(message_for_view).collect()
     }
 
+    /// The newest messages to one webhook endpoint of the workspace, whatever their status:
+    /// its delivery log.
+    #[tracing::instrument(name = "outbox.endpoint_messages", level = "debug", skip_all, fields(workspace = workspace_id))]
+    pub async fn endpoint_messages(
+        &self,
+        workspace_id: i64,
+        endpoint_id: i64,
+        limit: i64,
+    ) -> Result<Vec<OutboxMessage>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE workspace_id = $1 AND endpoint_id = $2 \
+             ORDER BY id DESC LIMIT $3"
+        ))
+        .bind(workspace_id)
+        .bind(endpoint_id)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter().map(message_for_view).collect()
+    }
+
     /// One message of a workspace with every attempt, oldest first.
     #[tracing::instrument(name = "outbox.message", level = "debug", skip_all, fields(workspace = workspace_id))]
     pub async fn message(
