@@ -65,7 +65,7 @@ pub struct InvitationTextOverrides {
 
 impl InvitationTextOverrides {
     /// The texts the workspace set, by the names the API and the errors use.
-    fn named(&self) -> [(&'static str, Option<&str>); 13] {
+    pub fn named(&self) -> [(&'static str, Option<&str>); 13] {
         [
             ("subject", self.subject.as_deref()),
             ("greeting", self.greeting.as_deref()),

@@ -30,6 +30,7 @@ mod exports;
 mod faults;
 mod headers;
 mod hostile_tenant;
+mod invitation_texts_ui;
 mod invitations;
 mod kpi_pages;
 mod kpis;

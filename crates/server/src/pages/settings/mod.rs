@@ -4,6 +4,7 @@
 //! success redirects (303) back to the section that changed.
 
 mod form;
+mod invitation_texts;
 mod page;
 mod playbooks;
 mod rules;
@@ -44,6 +45,16 @@ pub fn routes() -> Routes {
             reset_playbook,
         )
         .post("/settings/routing-rules", Person(Configure), add_rule)
+        .get(
+            "/settings/invitation-texts",
+            Person(Configure),
+            invitation_texts::show,
+        )
+        .post(
+            "/settings/invitation-texts/{language}",
+            Person(Configure),
+            invitation_texts::save,
+        )
         .get("/settings/webhooks", Person(Configure), webhooks::show)
         .post("/settings/webhooks", Person(Configure), webhooks::add)
         .post(
