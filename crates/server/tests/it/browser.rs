@@ -687,3 +687,92 @@ async fn a_password_is_changed_on_a_phone_with_the_keyboard_alone() {
         .unwrap();
     assert_eq!(r.status(), 303, "the typed password is the new one");
 }
+
+#[tokio::test]
+async fn a_case_is_worked_with_the_keyboard_alone() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    app.survey("rel", None).await;
+    let r = app
+        .answer(
+            json!({"survey": "rel", "score": 2, "comment": "Billing is wrong",
+                       "customer": {"external_id": "C1", "email": "c1@example.com"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let cases: Value = app
+        .get("/api/v1/cases")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = cases["cases"][0]["id"]
+        .as_i64()
+        .expect("the detractor's case");
+    let case_path = format!("/cases/{id}");
+    sign_in_typing(&b, &app, &case_path).await;
+
+    // The first step of the checklist, ticked with Enter.
+    let mut reached = false;
+    for _ in 0..80 {
+        b.keys(TAB).await;
+        let label = b
+            .script(
+                "return document.activeElement.getAttribute('aria-label') || '';",
+                json!([]),
+            )
+            .await;
+        if label.as_str().unwrap_or_default().starts_with("Mark done:") {
+            reached = true;
+            break;
+        }
+    }
+    assert!(reached, "Tab reaches the checklist");
+    b.keys(ENTER).await;
+    b.wait_for_url("the case after ticking a step", |u| u.contains(&case_path))
+        .await;
+    let case: Value = app
+        .get(&format!("/api/v1/cases/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done = case["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| !s["done_at"].is_null())
+        .count();
+    assert_eq!(done, 1, "{case}");
+
+    // A note, typed and sent with the keyboard.
+    tab_to(&b, 120, |f| f["id"] == "note").await;
+    b.keys("Called back, refund agreed").await;
+    b.keys(TAB).await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the case after the note", |u| u.contains(&case_path))
+        .await;
+    let case: Value = app
+        .get(&format!("/api/v1/cases/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        case.to_string().contains("Called back, refund agreed"),
+        "{case}"
+    );
+}
