@@ -38,31 +38,60 @@ async fn follows_the_domain_rule(store: Store) {
         match op {
             "take" => {
                 let expected = gcra.take(model.map(wrap), wrap(now));
-                let got = limits.take("sign_in", "10.0.0.1", &gcra, now).await.unwrap();
+                let got = limits
+                    .take("sign_in", "10.0.0.1", &gcra, now)
+                    .await
+                    .unwrap();
                 assert_eq!(got, expected.map(|_| ()), "take at +{at}");
                 if let Ok(full_at) = expected {
                     model = Some(ms(full_at));
                 }
             }
             _ => {
-                limits.refund("sign_in", "10.0.0.1", &gcra, now).await.unwrap();
+                limits
+                    .refund("sign_in", "10.0.0.1", &gcra, now)
+                    .await
+                    .unwrap();
                 model = model.map(|m| ms(gcra.refund(wrap(m), wrap(now))));
             }
         }
     }
     // Limits and keys are separate: another key, or the same key under another limit.
-    assert!(limits.take("sign_in", "10.0.0.2", &gcra, NOW).await.unwrap().is_ok());
-    assert!(limits.take("answers", "10.0.0.1", &gcra, NOW + 400_000).await.unwrap().is_ok());
+    assert!(limits
+        .take("sign_in", "10.0.0.2", &gcra, NOW)
+        .await
+        .unwrap()
+        .is_ok());
+    assert!(limits
+        .take("answers", "10.0.0.1", &gcra, NOW + 400_000)
+        .await
+        .unwrap()
+        .is_ok());
     // Refunding a key never seen stores nothing.
-    limits.refund("sign_in", "nobody", &gcra, NOW).await.unwrap();
+    limits
+        .refund("sign_in", "nobody", &gcra, NOW)
+        .await
+        .unwrap();
     assert_eq!(limits.count().await.unwrap(), 3);
 
     // A long key is stored as its digest and still limited as itself.
     let long = "x".repeat(5_000);
     let one = Gcra::per_period(1, Duration::from_secs(60));
-    assert!(limits.take("sign_in", &long, &one, NOW).await.unwrap().is_ok());
-    assert!(limits.take("sign_in", &long, &one, NOW).await.unwrap().is_err());
-    assert!(limits.take("sign_in", &"x".repeat(4_999), &one, NOW).await.unwrap().is_ok());
+    assert!(limits
+        .take("sign_in", &long, &one, NOW)
+        .await
+        .unwrap()
+        .is_ok());
+    assert!(limits
+        .take("sign_in", &long, &one, NOW)
+        .await
+        .unwrap()
+        .is_err());
+    assert!(limits
+        .take("sign_in", &"x".repeat(4_999), &one, NOW)
+        .await
+        .unwrap()
+        .is_ok());
 
     // Bad input is named and changes nothing.
     let before = limits.count().await.unwrap();
@@ -76,12 +105,20 @@ async fn follows_the_domain_rule(store: Store) {
 
     // Pruning drops only keys whose allowance is whole, at most as many as asked.
     let far = NOW + 10_000_000;
-    assert!(limits.take("sign_in", "fresh", &gcra, far).await.unwrap().is_ok());
+    assert!(limits
+        .take("sign_in", "fresh", &gcra, far)
+        .await
+        .unwrap()
+        .is_ok());
     assert_eq!(limits.prune(far, 2).await.unwrap(), 2);
     assert_eq!(limits.prune(far, 100).await.unwrap(), (before - 2) as u64);
     assert_eq!(limits.count().await.unwrap(), 1, "the fresh key stays");
     // …and still counts: with no tolerance, its one taken request is not free yet.
-    assert!(limits.take("sign_in", "fresh", &one, far).await.unwrap().is_err());
+    assert!(limits
+        .take("sign_in", "fresh", &one, far)
+        .await
+        .unwrap()
+        .is_err());
 }
 
 #[tokio::test]
