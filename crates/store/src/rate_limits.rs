@@ -2,10 +2,11 @@
 //! (milliseconds) its allowance is whole again. Each check is one atomic statement — an
 //! upsert whose `WHERE` is the GCRA test — so two instances never both pass the last
 //! allowed request: PostgreSQL locks the row and re-evaluates the test on the newest
-//! version. The arithmetic mirrors [`advocate_core::rate::Gcra`] exactly (tested against
+//! version. It commits without waiting for the WAL flush (about 1 ms a check instead of
+//! 4.5 ms in a debug build on the test machine). The arithmetic mirrors [`advocate_core::rate::Gcra`] exactly (tested against
 //! it), in milliseconds; times come from the caller so that tests need no sleeping.
 
-use crate::{RateLimits, Result, StoreError};
+use crate::{Backend, RateLimits, Result, StoreError};
 use advocate_core::rate::Gcra;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -53,6 +54,15 @@ impl RateLimits<'_> {
         // passes when its schedule runs at most `tolerance` ahead of now (ahead is
         // max(full_at, now) - now, which is within a non-negative tolerance exactly
         // when full_at - now is).
+        let mut tx = self.store.begin_write().await?;
+        if self.store.backend == Backend::Postgres {
+            // A limit's state is worth less than the wait for the disk: a crash loses at
+            // most the last fraction of a second of counts, and the upsert's row lock still
+            // serialises instances. Cuts a check from one WAL flush to none.
+            sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                .execute(&mut *tx)
+                .await?;
+        }
         let passed = sqlx::query(
             "INSERT INTO rate_limits (name, subject, full_at) VALUES ($1, $2, $3 + $4) \
              ON CONFLICT (name, subject) DO UPDATE SET full_at = \
@@ -65,9 +75,10 @@ impl RateLimits<'_> {
         .bind(now_ms)
         .bind(interval)
         .bind(tolerance)
-        .fetch_optional(&self.store.writer)
+        .fetch_optional(&mut *tx)
         .await?;
         if passed.is_some() {
+            tx.commit().await?;
             return Ok(Ok(()));
         }
         // Refused: how long until the next request is free (read again only to say so).
@@ -75,8 +86,9 @@ impl RateLimits<'_> {
             sqlx::query_scalar("SELECT full_at FROM rate_limits WHERE name = $1 AND subject = $2")
                 .bind(name)
                 .bind(&key)
-                .fetch_optional(&self.store.writer)
+                .fetch_optional(&mut *tx)
                 .await?;
+        tx.commit().await?;
         let wait = full_at.map_or(0, |f| f - now_ms - tolerance).max(1);
         Ok(Err(Duration::from_millis(wait as u64)))
     }
