@@ -6,8 +6,8 @@
 //! When the shared table cannot be reached, each limit fails as chosen for it:
 //! sign-in, two-factor and password-reset limits fail **closed** (`503`: guessing must
 //! not speed up because the database is struggling, and those requests need the database
-//! anyway); the answer limit fails **open** (an answer is worth more than the limit, and
-//! anonymous answers are still bounded per survey page by the form's nonce).
+//! anyway); the answer limit fails **open** (an answer is worth more than the limit; the
+//! failure is logged).
 
 use crate::ratelimit::{RateLimiter, TooManyRequests};
 use crate::ApiError;

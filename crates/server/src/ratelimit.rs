@@ -1,28 +1,30 @@
-//! A small in-memory rate limiter: one token bucket per key (e.g. client address and
-//! survey), so that a script cannot stuff an anonymous survey with answers, or guess
-//! passwords.
+//! Rate limiting by key (e.g. client address and survey), so that a script cannot stuff an
+//! anonymous survey with answers, or guess passwords: the in-memory limiter of one
+//! instance, the `429` refusal, and the client's key.
 //!
-//! One limiter per purpose, made by its constructor (`for_answers`, `for_sign_in_…`,
-//! `for_password_reset`) and kept in [`crate::state::Limits`]. A handler limits with one
+//! Callers use [`crate::limit::Limit`] (one per purpose, in [`crate::state::Limits`]),
+//! which keeps a limit here in memory on SQLite or in the database, shared by every
+//! instance, on PostgreSQL; the constructors here (`for_answers`, `for_sign_in_…`,
+//! `for_password_reset`) name each purpose's rule either way. A handler limits with one
 //! line, and the refusal is a `429` problem+json with `Retry-After`:
 //!
 //! ```ignore
 //! async fn request_reset(State(state): State<AppState>, ClientKey(client): ClientKey, …)
 //!     -> Result<Response, ApiError>
 //! {
-//!     state.limits.password_reset.limit(&client)?; // or a key of client and email
+//!     state.limits.password_reset.limit(&client).await?; // or a key of client and email
 //!     …
 //! }
 //! ```
 //!
 //! Attempts that should only count when they fail (sign-in) are charged up front and
-//! given back with [`RateLimiter::refund`] on success, so that parallel guesses cannot
-//! slip past the limit while the first ones are still being checked.
+//! given back with `refund` on success, so that parallel guesses cannot slip past the
+//! limit while the first ones are still being checked.
 //!
-//! Per instance and forgotten on restart — enough to make abuse slow and visible, not a
-//! quota. Memory stays bounded: buckets that have refilled are dropped (a full bucket is
-//! the same as none), and past `max_keys` those closest to full go first. The clock is
-//! passed in so that tests need no sleeping.
+//! In memory, a limit is per instance and forgotten on restart. Memory stays bounded:
+//! buckets that have refilled are dropped (a full bucket is the same as none), and past
+//! `max_keys` those closest to full go first. The clock is passed in so that tests need
+//! no sleeping.
 
 use crate::state::AppState;
 use crate::ApiError;
