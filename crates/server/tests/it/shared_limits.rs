@@ -62,3 +62,49 @@ async fn sign_in_limits_hold_across_two_instances_on_postgres() {
     let r = sign_in(&app, &app.base, "other@example.com", "guess").await;
     assert_eq!(r.status(), 503);
 }
+
+/// Which limits are shared where, and what each does when the database fails: answers
+/// are let through (fail open), the others refused as unavailable (fail closed).
+#[tokio::test]
+async fn limits_are_shared_on_postgres_and_fail_as_chosen() {
+    use advocate_server::limit::{Limit, OnFailure, Refused};
+    use advocate_server::ratelimit::RateLimiter;
+    use advocate_server::Limits;
+
+    let sqlite = TestDb::sqlite();
+    let local = Limits::for_store(&sqlite.store().await);
+    assert!(!local.answers.is_shared() && !local.sign_in_emails.is_shared());
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    let limits = Limits::for_store(&store);
+    for limit in [
+        &limits.answers,
+        &limits.sign_in_emails,
+        &limits.sign_in_clients,
+        &limits.password_reset,
+        &limits.two_factor_codes,
+    ] {
+        assert!(limit.is_shared());
+    }
+    let one = || RateLimiter::per_period(1, std::time::Duration::from_secs(60), 10);
+    let open = Limit::shared("t_open", one(), OnFailure::Open, store.clone());
+    let closed = Limit::shared("t_closed", one(), OnFailure::Closed, store.clone());
+    for limit in [&open, &closed] {
+        assert!(limit.check("k").await.is_ok());
+        assert!(matches!(limit.check("k").await, Err(Refused::TooMany(_))));
+        limit.refund("k").await;
+        assert!(limit.check("k").await.is_ok(), "the refund gave one back");
+    }
+
+    execute(&store, "DROP TABLE rate_limits").await;
+    assert!(open.check("k").await.is_ok(), "fails open");
+    match closed.check("k").await {
+        Err(Refused::Unavailable(advocate_store::StoreError::Unavailable(m))) => {
+            assert!(m.contains("t_closed"), "{m}")
+        }
+        other => panic!("fails closed: {other:?}"),
+    }
+    closed.refund("k").await; // logged, not a panic
+}
