@@ -25,6 +25,7 @@ pub mod period;
 pub mod playbook;
 pub mod proxy;
 pub mod query;
+pub mod rate;
 pub mod rescore;
 pub mod score;
 pub mod staff;

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod conversation;
 mod error;
 pub mod export;
+pub mod limit;
 pub mod metrics;
 pub mod outbound;
 pub mod pages;
@@ -43,13 +44,14 @@ pub const API_BODY_LIMIT: usize = 64 * 1024;
 pub async fn state(store: Store, config: Config) -> Result<AppState, advocate_store::StoreError> {
     let key = store.workspaces().signing_key().await?;
     let addressing = conversation::Addressing::new(config.reply_route.clone(), store.public_url());
+    let limits = Limits::for_store(&store);
     Ok(AppState::new(state::Shared {
         reply_key: conversation::reply_key(&key),
         addressing,
         store,
         config,
         signing_key: key,
-        limits: Limits::default(),
+        limits,
         http_metrics: Default::default(),
     }))
 }

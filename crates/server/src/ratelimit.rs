@@ -1,32 +1,35 @@
-//! A small in-memory rate limiter: one token bucket per key (e.g. client address and
-//! survey), so that a script cannot stuff an anonymous survey with answers, or guess
-//! passwords.
+//! Rate limiting by key (e.g. client address and survey), so that a script cannot stuff an
+//! anonymous survey with answers, or guess passwords: the in-memory limiter of one
+//! instance, the `429` refusal, and the client's key.
 //!
-//! One limiter per purpose, made by its constructor (`for_answers`, `for_sign_in_…`,
-//! `for_password_reset`) and kept in [`crate::state::Limits`]. A handler limits with one
+//! Callers use [`crate::limit::Limit`] (one per purpose, in [`crate::state::Limits`]),
+//! which keeps a limit here in memory on SQLite or in the database, shared by every
+//! instance, on PostgreSQL; the constructors here (`for_answers`, `for_sign_in_…`,
+//! `for_password_reset`) name each purpose's rule either way. A handler limits with one
 //! line, and the refusal is a `429` problem+json with `Retry-After`:
 //!
 //! ```ignore
 //! async fn request_reset(State(state): State<AppState>, ClientKey(client): ClientKey, …)
 //!     -> Result<Response, ApiError>
 //! {
-//!     state.limits.password_reset.limit(&client)?; // or a key of client and email
+//!     state.limits.password_reset.limit(&client).await?; // or a key of client and email
 //!     …
 //! }
 //! ```
 //!
 //! Attempts that should only count when they fail (sign-in) are charged up front and
-//! given back with [`RateLimiter::refund`] on success, so that parallel guesses cannot
-//! slip past the limit while the first ones are still being checked.
+//! given back with `refund` on success, so that parallel guesses cannot slip past the
+//! limit while the first ones are still being checked.
 //!
-//! Per instance and forgotten on restart — enough to make abuse slow and visible, not a
-//! quota. Memory stays bounded: buckets that have refilled are dropped (a full bucket is
-//! the same as none), and past `max_keys` those closest to full go first. The clock is
-//! passed in so that tests need no sleeping.
+//! In memory, a limit is per instance and forgotten on restart. Memory stays bounded:
+//! buckets that have refilled are dropped (a full bucket is the same as none), and past
+//! `max_keys` those closest to full go first. The clock is passed in so that tests need
+//! no sleeping.
 
 use crate::state::AppState;
 use crate::ApiError;
 use advocate_core::proxy::TrustedProxies;
+use advocate_core::rate::Gcra;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
@@ -40,12 +43,11 @@ use std::time::{Duration, Instant};
 /// How often idle buckets are dropped.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
+/// One instance's limiter: per key, the instant its allowance is whole again, judged by
+/// core's [`Gcra`] rule (the same the shared limiter's SQL follows).
 #[derive(Debug)]
 pub struct RateLimiter {
-    /// Time one request uses up (a minute divided by the rate).
-    interval: Duration,
-    /// How far ahead of now a key's schedule may run: `burst - 1` intervals.
-    tolerance: Duration,
+    gcra: Gcra,
     max_keys: usize,
     inner: Mutex<Inner>,
 }
@@ -62,24 +64,29 @@ impl RateLimiter {
     /// Allows `burst` requests at once per key, refilling at `per_minute`, and remembers at
     /// most `max_keys` keys.
     pub fn new(burst: u32, per_minute: u32, max_keys: usize) -> Self {
-        Self::with_interval(burst, Duration::from_secs(60) / per_minute.max(1), max_keys)
+        Self::with_rule(Gcra::per_minute(burst, per_minute), max_keys)
     }
 
     /// Allows `burst` requests per key within `period`, then one each `period / burst`.
     pub fn per_period(burst: u32, period: Duration, max_keys: usize) -> Self {
-        Self::with_interval(burst, period / burst.max(1), max_keys)
+        Self::with_rule(Gcra::per_period(burst, period), max_keys)
     }
 
-    fn with_interval(burst: u32, interval: Duration, max_keys: usize) -> Self {
+    /// A limiter following `gcra`, remembering at most `max_keys` keys.
+    pub fn with_rule(gcra: Gcra, max_keys: usize) -> Self {
         Self {
-            interval,
-            tolerance: interval * (burst.max(1) - 1),
+            gcra,
             max_keys: max_keys.max(1),
             inner: Mutex::new(Inner {
                 full_at: HashMap::new(),
                 last_prune: None,
             }),
         }
+    }
+
+    /// The rule this limiter follows.
+    pub fn rule(&self) -> Gcra {
+        self.gcra
     }
 
     /// The limit on anonymous answers: 10 a minute per client and survey, 10 at once.
@@ -120,7 +127,7 @@ impl RateLimiter {
     pub fn refund(&self, key: &str, now: Instant) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(full_at) = inner.full_at.get_mut(key) {
-            *full_at = full_at.checked_sub(self.interval).unwrap_or(now).max(now);
+            *full_at = self.gcra.refund(*full_at, now);
         }
     }
 
@@ -139,13 +146,8 @@ impl RateLimiter {
                 evict_oldest(&mut inner);
             }
         }
-        let full_at = inner.full_at.entry(key.to_owned()).or_insert(now);
-        let start = (*full_at).max(now);
-        let ahead = start - now;
-        if ahead > self.tolerance {
-            return Err(ahead - self.tolerance);
-        }
-        *full_at = start + self.interval;
+        let next = self.gcra.take(inner.full_at.get(key).copied(), now)?;
+        inner.full_at.insert(key.to_owned(), next);
         Ok(())
     }
 

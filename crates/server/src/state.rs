@@ -1,6 +1,6 @@
 //! What every request handler can reach.
 
-use crate::ratelimit::RateLimiter;
+pub use crate::limit::Limits;
 use advocate_core::outbound::AllowedHosts;
 use advocate_core::proxy::TrustedProxies;
 use advocate_store::Store;
@@ -39,33 +39,6 @@ pub struct Shared {
     pub addressing: crate::conversation::Addressing,
     /// Requests counted for `/metrics`.
     pub http_metrics: crate::metrics::HttpMetrics,
-}
-
-/// One rate limiter per purpose (see [`crate::ratelimit`] for how to use one).
-#[derive(Debug)]
-pub struct Limits {
-    /// Anonymous answers per client and survey (survey page and widget).
-    pub answers: RateLimiter,
-    /// Failed sign-ins per email tried.
-    pub sign_in_emails: RateLimiter,
-    /// Failed sign-ins per client address.
-    pub sign_in_clients: RateLimiter,
-    /// Password-reset requests.
-    pub password_reset: RateLimiter,
-    /// Wrong two-factor codes per person.
-    pub two_factor_codes: RateLimiter,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            answers: RateLimiter::for_answers(),
-            sign_in_emails: RateLimiter::for_sign_in_emails(),
-            sign_in_clients: RateLimiter::for_sign_in_clients(),
-            password_reset: RateLimiter::for_password_reset(),
-            two_factor_codes: RateLimiter::for_two_factor_codes(),
-        }
-    }
 }
 
 /// Settings the HTTP layer needs.

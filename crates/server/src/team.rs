@@ -448,18 +448,19 @@ pub async fn change_password(
             "the new password is the current one; choose another",
         ));
     }
-    let (limits, now) = (&state.limits, std::time::Instant::now());
+    let limits = &state.limits;
     let email_key = who.email.to_lowercase();
-    let refused = |t: crate::ratelimit::TooManyRequests| {
-        t.with_detail("too many wrong passwords for this account or from your network")
+    let refused = |r: crate::limit::Refused| {
+        r.with_detail("too many wrong passwords for this account or from your network")
     };
     limits
         .sign_in_clients
-        .check(client, now)
-        .map_err(|w| refused(crate::ratelimit::TooManyRequests(w)))?;
-    if let Err(w) = limits.sign_in_emails.check(&email_key, now) {
-        limits.sign_in_clients.refund(client, now);
-        return Err(refused(crate::ratelimit::TooManyRequests(w)));
+        .check(client)
+        .await
+        .map_err(refused)?;
+    if let Err(r) = limits.sign_in_emails.check(&email_key).await {
+        limits.sign_in_clients.refund(client).await;
+        return Err(refused(r));
     }
     let user = state
         .store
@@ -473,8 +474,8 @@ pub async fn change_password(
              “Forgot your password?”",
         ));
     }
-    limits.sign_in_clients.refund(client, now);
-    limits.sign_in_emails.refund(&email_key, now);
+    limits.sign_in_clients.refund(client).await;
+    limits.sign_in_emails.refund(&email_key).await;
     let lang = staff_language(state, user.id, advocate_core::Language::english()).await?;
     let content = advocate_core::messages::staff::password_changed(&lang, &user.email);
     let notice = EmailMessage {

@@ -4,13 +4,14 @@
 //! factor to set one up. The codes themselves are `advocate_core::totp`'s.
 
 use crate::auth::{cookie, set_cookie};
+use crate::limit::Refused;
 use crate::state::AppState;
 use advocate_core::{token, totp};
 use advocate_store::tenancy::two_factor::TwoFactorState;
 use advocate_store::StoreError;
 use axum::http::HeaderMap;
 use chrono::Utc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Carries the person between their password and their code.
 pub const PENDING_COOKIE: &str = "advocate_2fa";
@@ -43,10 +44,13 @@ pub async fn check_code(
     input: &str,
 ) -> Result<CodeCheck, StoreError> {
     let key = format!("user:{user_id}");
-    let now = Instant::now();
-    if let Err(wait) = state.limits.two_factor_codes.check(&key, now) {
-        tracing::warn!(user_id, "two-factor code refused: too many wrong codes");
-        return Ok(CodeCheck::TooMany(wait));
+    match state.limits.two_factor_codes.check(&key).await {
+        Ok(()) => {}
+        Err(Refused::TooMany(wait)) => {
+            tracing::warn!(user_id, "two-factor code refused: too many wrong codes");
+            return Ok(CodeCheck::TooMany(wait));
+        }
+        Err(Refused::Unavailable(e)) => return Err(e),
     }
     let accepted = if totp::looks_like_code(input) {
         let at = Utc::now().timestamp();
@@ -71,7 +75,7 @@ pub async fn check_code(
         }
     };
     if accepted {
-        state.limits.two_factor_codes.refund(&key, now);
+        state.limits.two_factor_codes.refund(&key).await;
         Ok(CodeCheck::Accepted)
     } else {
         Ok(CodeCheck::Wrong)

@@ -158,6 +158,10 @@ handles! {
     /// (`insight/shares.rs`)
     shares => Shares;
 
+    /// Rate limits several instances share: take, refund, prune.
+    /// (`rate_limits.rs`)
+    rate_limits => RateLimits;
+
     /// Themes: the workspace's taxonomy and its edits, background re-tagging, the theme
     /// report with its drivers.
     /// (`themes/mod.rs`, `themes/tagging.rs`, `themes/retag.rs`, `themes/report.rs`)

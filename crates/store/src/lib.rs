@@ -22,6 +22,7 @@ mod many_rows;
 pub mod metrics;
 pub mod models;
 pub mod privacy;
+pub mod rate_limits;
 pub mod tenancy;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

@@ -7,6 +7,7 @@ use crate::auth::{
     session_clear_cookie, session_cookie, session_limits, session_set_cookie, verify_password,
     SignedIn,
 };
+use crate::limit::Refused;
 use crate::ratelimit::{retry_after_secs, ClientKey};
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, Query, State};
@@ -17,7 +18,6 @@ use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
 use std::sync::LazyLock;
-use std::time::{Duration, Instant};
 
 /// A signed-in person; without a valid session the request is sent to the sign-in page.
 pub struct RequireSignIn(pub SignedIn);
@@ -73,14 +73,14 @@ pub async fn submit(
     let next = return_path(f.next.as_deref());
     // Brute force: every attempt is charged to the client and to the email tried (known or
     // not, so a lock reveals nothing), and given back when it succeeds.
-    let (limits, now) = (&state.limits, Instant::now());
+    let limits = &state.limits;
     let email_key = f.email.trim().to_lowercase();
-    if let Err(wait) = limits.sign_in_clients.check(&client, now) {
-        return too_many_failures(wait, f.email, next);
+    if let Err(refused) = limits.sign_in_clients.check(&client).await {
+        return too_many_failures(refused, f.email, next);
     }
-    if let Err(wait) = limits.sign_in_emails.check(&email_key, now) {
-        limits.sign_in_clients.refund(&client, now);
-        return too_many_failures(wait, f.email, next);
+    if let Err(refused) = limits.sign_in_emails.check(&email_key).await {
+        limits.sign_in_clients.refund(&client).await;
+        return too_many_failures(refused, f.email, next);
     }
     let user = match state.store.users().by_email(&f.email).await {
         Ok(u) => u,
@@ -108,8 +108,8 @@ pub async fn submit(
         match super::signin_code::second_step(&state, &headers, user.id, &next).await {
             Ok(None) => {}
             Ok(Some(to_code_page)) => {
-                limits.sign_in_clients.refund(&client, now);
-                limits.sign_in_emails.refund(&email_key, now);
+                limits.sign_in_clients.refund(&client).await;
+                limits.sign_in_emails.refund(&email_key).await;
                 return to_code_page;
             }
             Err(e) => return super::internal(e).into_response(),
@@ -118,8 +118,8 @@ pub async fn submit(
     match user {
         Some(user) => match start_session(&state, &user).await {
             Ok(Some(secret)) => {
-                limits.sign_in_clients.refund(&client, now);
-                limits.sign_in_emails.refund(&email_key, now);
+                limits.sign_in_clients.refund(&client).await;
+                limits.sign_in_emails.refund(&email_key).await;
                 tracing::info!(user_id = user.id, "signed in");
                 (
                     [(header::SET_COOKIE, session_set_cookie(&state, &secret))],
@@ -192,7 +192,11 @@ pub(super) async fn start_session(
 }
 
 /// 429 with `Retry-After`: the sign-in page saying when to try again.
-fn too_many_failures(wait: Duration, email: String, next: String) -> Response {
+fn too_many_failures(refused: Refused, email: String, next: String) -> Response {
+    let wait = match refused {
+        Refused::TooMany(wait) => wait,
+        Refused::Unavailable(e) => return super::internal(e).into_response(),
+    };
     let secs = retry_after_secs(wait);
     let when = if secs < 60 {
         format!("{secs} seconds")

@@ -4,11 +4,13 @@
 //! tab; the follow-up link carries a signed token naming that answer, so only its
 //! respondent can add a comment or change the score, for a limited time.
 
+use super::internal;
 use super::views::{
     ClosedSurveyPage, FollowupPage, LanguageLink, ScoreScale, SurveyPage, ThanksPage,
 };
 use super::{same_origin, PageError};
 use crate::access::Access::Public;
+use crate::limit::Refused;
 use crate::ratelimit::{retry_after_secs, ClientKey};
 use crate::routes::Routes;
 use crate::state::AppState;
@@ -22,7 +24,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
 use serde::Deserialize;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The survey page: anyone with its link may answer.
 pub fn routes() -> Routes {
@@ -265,8 +267,10 @@ pub async fn answer(
         "This survey link names an unknown channel; use the link as it was given.",
     ))?;
     let limit_key = format!("{client} {}", survey.id);
-    if let Err(wait) = state.limits.answers.check(&limit_key, Instant::now()) {
-        return Ok(too_many_answers(wait));
+    match state.limits.answers.check(&limit_key).await {
+        Ok(()) => {}
+        Err(Refused::TooMany(wait)) => return Ok(too_many_answers(wait)),
+        Err(Refused::Unavailable(e)) => return Err(internal(e)),
     }
     let score = parse_score(survey.kind, &form.score)?;
     let new = NewAnswer {

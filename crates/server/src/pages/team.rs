@@ -7,7 +7,9 @@ use super::{internal, PageError};
 use crate::access::Access::{Person, Public};
 use crate::auth::{session_cookie, session_limits, session_set_cookie};
 use crate::error::ApiError;
+use crate::limit::Refused;
 use crate::ratelimit::ClientKey;
+use crate::ratelimit::TooManyRequests;
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::team::{self, MIN_PASSWORD};
@@ -535,8 +537,10 @@ pub async fn send_reset(
     // Per client and per address: nobody can flood an inbox with reset emails.
     let email_key = format!("email:{}", f.email.trim().to_lowercase());
     for key in [&client, &email_key] {
-        if let Err(wait) = state.limits.password_reset.limit(key) {
-            return wait.into_response();
+        match state.limits.password_reset.check(key).await {
+            Ok(()) => {}
+            Err(Refused::TooMany(wait)) => return TooManyRequests(wait).into_response(),
+            Err(Refused::Unavailable(e)) => return super::internal(e).into_response(),
         }
     }
     if let Err(e) = team::request_password_reset(&state, &f.email).await {

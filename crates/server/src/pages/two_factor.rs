@@ -7,6 +7,7 @@ use super::signin::RequireSignIn;
 use super::{internal, PageError};
 use crate::access::Access::Person;
 use crate::auth::{verify_password, SignedIn};
+use crate::limit::Refused;
 use crate::qr::Matrix;
 use crate::ratelimit::retry_after_secs;
 use crate::routes::Routes;
@@ -218,16 +219,19 @@ pub async fn confirm(
         Err(e) => return internal(e).into_response(),
     };
     let key = format!("user:{}", who.user_id);
-    let now = std::time::Instant::now();
-    if let Err(wait) = state.limits.two_factor_codes.check(&key, now) {
-        return refuse(&state, &who, wrong_code(CodeCheck::TooMany(wait), "")).await;
+    match state.limits.two_factor_codes.check(&key).await {
+        Ok(()) => {}
+        Err(Refused::TooMany(wait)) => {
+            return refuse(&state, &who, wrong_code(CodeCheck::TooMany(wait), "")).await;
+        }
+        Err(Refused::Unavailable(e)) => return internal(e).into_response(),
     }
     let Some(step) = totp::verify(&pending.secret, &f.code, Utc::now().timestamp(), None) else {
         let m = "That code is not right. Enter the six digits your authenticator app shows \
                  now for Advocate (check that the phone's clock is set automatically).";
         return refuse(&state, &who, wrong_code(CodeCheck::Wrong, m)).await;
     };
-    state.limits.two_factor_codes.refund(&key, now);
+    state.limits.two_factor_codes.refund(&key).await;
     let codes = totp::new_recovery_codes();
     let stored: Vec<String> = codes
         .iter()
@@ -288,7 +292,8 @@ async fn proven(
         state
             .limits
             .two_factor_codes
-            .refund(&format!("user:{}", who.user_id), std::time::Instant::now());
+            .refund(&format!("user:{}", who.user_id))
+            .await;
         return Ok(());
     }
     let m = "That is neither your password nor a current code; nothing was changed.";

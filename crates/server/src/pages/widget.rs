@@ -10,7 +10,7 @@ use super::survey::{answer_of, answer_token, language, texts};
 use super::PageError;
 use crate::access::Access::Public;
 use crate::qr::Matrix;
-use crate::ratelimit::{ClientKey, TooManyRequests};
+use crate::ratelimit::ClientKey;
 use crate::routes::Routes;
 use crate::state::AppState;
 use crate::ApiError;
@@ -35,7 +35,6 @@ use hmac::{Hmac, Mac};
 use rand::distr::{Alphanumeric, SampleString};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::time::Instant;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const WIDGET_JS: &str = include_str!("../../assets/widget.js");
@@ -408,8 +407,8 @@ async fn answers(
         }
         Grant::Prompt(key, lang) => {
             let limit_key = format!("{client} {}", survey.id);
-            if let Err(wait) = state.limits.answers.check(&limit_key, Instant::now()) {
-                return Err(TooManyRequests(wait)
+            if let Err(refused) = state.limits.answers.check(&limit_key).await {
+                return Err(refused
                     .with_detail("too many answers were sent from your network to this survey"));
             }
             let id = record_anonymous(&state, &survey, key, lang, score).await?;

@@ -43,6 +43,7 @@ mod privacy;
 mod proxy;
 mod qr;
 mod settings_api;
+mod shared_limits;
 mod shares;
 mod signin_limits;
 mod sms;

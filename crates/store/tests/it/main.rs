@@ -20,6 +20,7 @@ mod layout;
 mod metrics;
 mod outbox;
 mod privacy;
+mod rate_limits;
 mod rescore;
 mod shares;
 mod surveys;

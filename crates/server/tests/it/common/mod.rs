@@ -85,6 +85,26 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the application on the same database, with its own pool and
+    /// state (as a second process behind a load balancer has); its base URL.
+    pub async fn another_instance(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let store = Store::connect(self.db_url())
+            .await
+            .unwrap()
+            .with_public_url(&format!("http://{addr}"));
+        let state = advocate_server::state(store, Config::default())
+            .await
+            .unwrap();
+        tokio::spawn(advocate_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        format!("http://{addr}")
+    }
+
     /// The database URL, for a connection of the test's own (what another process
     /// would see, not what the server's connections hold).
     pub fn db_url(&self) -> &str {
