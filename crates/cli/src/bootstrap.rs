@@ -48,6 +48,7 @@ pub async fn run(store: Store, args: &ServeArgs) -> Result<()> {
     let delivery = delivery_config(args)?;
     let mailbox = args.mailbox()?;
     let state = advocate_server::state(store.clone(), config.clone()).await?;
+    crate::memory::keep_releasing_freed();
     let listener = TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
