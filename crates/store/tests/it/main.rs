@@ -22,6 +22,7 @@ mod outbox;
 mod privacy;
 mod rescore;
 mod shares;
+mod sso;
 mod surveys;
 mod themes;
 mod timeline;
