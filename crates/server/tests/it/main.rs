@@ -45,6 +45,7 @@ mod settings_api;
 mod shares;
 mod signin_limits;
 mod sms;
+mod sso;
 mod surveys_ui;
 mod text_rule;
 mod themes;
