@@ -410,3 +410,106 @@ async fn sso_forged_wrong_audience_and_expired_tokens_on_every_backend() {
         crafted_tokens_are_refused(db).await;
     }
 }
+
+async fn configured_through_the_api(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let ws = app.workspace_id;
+    let key = app.key.clone();
+    let body = json!({"issuer": "https://login.example.com/", "client_id": "advocate",
+        "client_secret": "very-secret-1234", "allowed_domains": ["example.com"],
+        "required_group": "staff", "default_role": "agent", "password_sign_in": false});
+    let put = |body: Value, key: String| {
+        app.http
+            .put(app.url("/api/v1/sso"))
+            .bearer_auth(key)
+            .json(&body)
+            .send()
+    };
+    let r = app
+        .get("/api/v1/sso")
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let mut no_secret = body.clone();
+    no_secret["client_secret"] = Value::Null;
+    let r = put(no_secret.clone(), key.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(crate::common::problem(r).await.contains("client_secret"));
+
+    let r = put(body.clone(), key.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let shown: Value = r.json().await.unwrap();
+    assert_eq!(shown["client_secret_hint"], "…1234");
+    assert_eq!(shown["issuer"], "https://login.example.com");
+    assert_eq!(shown["default_role"], "agent");
+    assert!(!shown.to_string().contains("very-secret"), "{shown}");
+    // null keeps the secret; a bad issuer changes nothing.
+    let r = put(no_secret, key.clone()).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let mut bad = body.clone();
+    bad["issuer"] = json!("login.example.com");
+    let r = put(bad, key.clone()).await.unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(crate::common::problem(r).await.contains("issuer"));
+    let saved = app.store.sso().get(ws).await.unwrap().unwrap();
+    assert_eq!(saved.client_secret, "very-secret-1234");
+    assert_eq!(saved.issuer, "https://login.example.com");
+    assert_eq!(saved.required_group.as_deref(), Some("staff"));
+
+    // Another workspace's admin key neither sees nor changes it; no key: 401.
+    let other = app
+        .store
+        .workspaces()
+        .create("globex", "Globex", &advocate_core::Language::english())
+        .await
+        .unwrap();
+    let (_, other_key) = app.store.api_keys().create(other.id, "t").await.unwrap();
+    let r = app
+        .http
+        .get(app.url("/api/v1/sso"))
+        .bearer_auth(&other_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .http
+        .delete(app.url("/api/v1/sso"))
+        .bearer_auth(&other_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = app
+        .http
+        .put(app.url("/api/v1/sso"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(app.store.sso().get(ws).await.unwrap().is_some());
+
+    let r = app
+        .http
+        .delete(app.url("/api/v1/sso"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(app.store.sso().get(ws).await.unwrap().is_none());
+    let audit = app.store.audit().log(ws, 50, None).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "sso.configured"));
+    assert!(audit.iter().all(|a| !a.detail.contains("very-secret")));
+}
+
+#[tokio::test]
+async fn sso_configured_through_the_api_on_every_backend() {
+    for db in TestDb::all().await {
+        eprintln!("backend: {:?}", db.backend);
+        configured_through_the_api(db).await;
+    }
+}
