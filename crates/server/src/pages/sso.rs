@@ -285,7 +285,19 @@ async fn finish(state: &AppState, headers: &HeaderMap, q: CallbackParams) -> Res
         );
     }
     let user = match member(state, p.workspace_id, &config, &email).await {
-        Ok(user) => user,
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            tracing::info!(
+                workspace_id = p.workspace_id,
+                "single sign-on: account of other workspaces"
+            );
+            return refused(
+                StatusCode::FORBIDDEN,
+                "Your account belongs to other workspaces too: sign in with your email and \
+                 password."
+                    .into(),
+            );
+        }
         Err(e) => return super::internal(e).into_response(),
     };
     match start_session_in(state, &user, p.workspace_id).await {
@@ -355,13 +367,16 @@ async fn verified_email(
 }
 
 /// The person with `email`, made a member of the workspace with its default role when
-/// they are not one yet (audit-logged); an existing member keeps their role.
+/// they are not one yet (audit-logged); an existing member keeps their role. `None` for
+/// a person who belongs to another workspace: this workspace's admin chose the provider,
+/// and must not be able to sign in as someone of another workspace (whose session could
+/// then switch there).
 async fn member(
     state: &AppState,
     workspace_id: i64,
     config: &SsoConfig,
     email: &str,
-) -> advocate_store::Result<advocate_store::models::User> {
+) -> advocate_store::Result<Option<advocate_store::models::User>> {
     let store = &state.store;
     let actor = format!("user:{email}");
     let user = match store.users().by_email(email).await? {
@@ -386,11 +401,14 @@ async fn member(
                     ),
                 )
                 .await?;
-            return Ok(user);
+            return Ok(Some(user));
         }
     };
     let memberships = store.accounts().memberships(user.id).await?;
-    if !memberships.iter().any(|m| m.workspace_id == workspace_id) {
+    if memberships.iter().any(|m| m.workspace_id != workspace_id) {
+        return Ok(None);
+    }
+    if memberships.is_empty() {
         store
             .accounts()
             .add_member(workspace_id, user.id, config.default_role)
@@ -409,5 +427,5 @@ async fn member(
             )
             .await?;
     }
-    Ok(user)
+    Ok(Some(user))
 }

@@ -229,6 +229,31 @@ async fn full_flow_against_the_provider(db: TestDb, provider: &Provider) {
         .unwrap()
         .is_none());
 
+    // A person of another workspace: this workspace's provider cannot sign them in.
+    let globex = app
+        .store
+        .workspaces()
+        .create("globex", "Globex", &advocate_core::Language::english())
+        .await
+        .unwrap();
+    app.store
+        .users()
+        .create(globex.id, "gus@example.com", "h")
+        .await
+        .unwrap();
+    provider
+        .user(
+            "gus",
+            json!({"email": "gus@example.com", "email_verified": true}),
+        )
+        .await;
+    let (to, cookie) = start(&app).await;
+    let back = authorize(&app, &to, "gus").await;
+    let r = callback(&app, &back, &cookie).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(cookie_named(&r, "advocate_session"), None);
+    assert_eq!(role_of(&app.store, ws, "gus@example.com").await, None);
+
     // A workspace without single sign-on: a clear refusal.
     let r = app
         .get("/signin/sso?workspace=nowhere")
