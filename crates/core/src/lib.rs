@@ -20,6 +20,7 @@ pub mod labels;
 pub mod messages;
 pub mod metrics;
 pub mod nps;
+pub mod oidc;
 pub mod outbound;
 pub mod period;
 pub mod playbook;

@@ -126,6 +126,10 @@ handles! {
     /// (`tenancy/accounts.rs`)
     accounts => Accounts;
 
+    /// Single sign-on: a workspace's OpenID Connect provider and who it lets in.
+    /// (`tenancy/sso.rs`)
+    sso => Sso;
+
     /// Two-factor sign-in: TOTP secrets, the last step accepted, recovery codes.
     /// (`tenancy/two_factor.rs`)
     two_factor => TwoFactor;

@@ -19,6 +19,7 @@ pub mod outbox;
 pub mod privacy;
 pub mod replace;
 pub mod settings;
+pub mod sso;
 pub mod surveys;
 pub mod themes;
 pub mod values;
@@ -53,6 +54,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         comments::Doc::openapi(),
         conversations::Doc::openapi(),
         settings::Doc::openapi(),
+        sso::Doc::openapi(),
         engagements::Doc::openapi(),
         business::Doc::openapi(),
         kpis::Doc::openapi(),
@@ -97,6 +99,7 @@ pub fn routes() -> Routes {
         .merge(comments::routes())
         .merge(conversations::routes())
         .merge(settings::routes())
+        .merge(sso::routes())
         .merge(engagements::routes())
         .merge(business::routes())
         .merge(kpis::routes())

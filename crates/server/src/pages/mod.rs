@@ -16,6 +16,7 @@ mod shares;
 mod signin;
 mod signin_code;
 mod sms_status;
+mod sso;
 mod survey;
 mod surveys;
 mod team;
@@ -50,6 +51,8 @@ pub fn routes() -> Routes {
         .post("/signout", Person(Dashboards), signin::sign_out)
         .get("/signin/code", Public, signin_code::form)
         .post("/signin/code", Public, signin_code::submit)
+        .get("/signin/sso", Public, sso::start)
+        .get("/signin/sso/callback", Public, sso::callback)
         .get("/assets/style.css", Public, style)
         .get("/assets/icon.svg", Public, icon)
         // Asked for by browsers and feed readers whatever the page links to.

@@ -103,6 +103,30 @@ pub async fn submit(
         .unwrap_or(false);
     let user = user.filter(|_| ok);
     if let Some(user) = &user {
+        // A workspace that signs in through its provider only: the right password does
+        // not open a session (the system admin's CLI still can reset things).
+        match state.store.sso().password_refused(user.id).await {
+            Ok(false) => {}
+            Ok(true) => {
+                limits.sign_in_clients.refund(&client, now);
+                limits.sign_in_emails.refund(&email_key, now);
+                tracing::info!(
+                    user_id = user.id,
+                    "password sign-in refused: single sign-on only"
+                );
+                let page = SigninPage {
+                    error: Some(
+                        "Your workspace signs in with single sign-on only: use \"Sign in with \
+                         single sign-on\" below with your workspace's name."
+                            .into(),
+                    ),
+                    email: f.email,
+                    next,
+                };
+                return (StatusCode::FORBIDDEN, page).into_response();
+            }
+            Err(e) => return super::internal(e).into_response(),
+        }
         // The password was right: a person with a second factor enters a code next
         // (unless this browser is one they asked to remember).
         match super::signin_code::second_step(&state, &headers, user.id, &next).await {
@@ -159,10 +183,24 @@ pub(super) async fn start_session(
     state: &AppState,
     user: &advocate_store::models::User,
 ) -> advocate_store::Result<Option<String>> {
+    start_session_in(state, user, user.workspace_id).await
+}
+
+/// A session in `prefer` if the person is a member there, else as [`start_session`].
+pub(super) async fn start_session_in(
+    state: &AppState,
+    user: &advocate_store::models::User,
+    prefer: i64,
+) -> advocate_store::Result<Option<String>> {
     let memberships = state.store.accounts().memberships(user.id).await?;
     let workspace = memberships
         .iter()
-        .find(|m| m.workspace_id == user.workspace_id)
+        .find(|m| m.workspace_id == prefer)
+        .or_else(|| {
+            memberships
+                .iter()
+                .find(|m| m.workspace_id == user.workspace_id)
+        })
         .or(memberships.first());
     let Some(workspace) = workspace else {
         return Ok(None);

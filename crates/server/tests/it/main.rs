@@ -47,6 +47,7 @@ mod shared_limits;
 mod shares;
 mod signin_limits;
 mod sms;
+mod sso;
 mod surveys_ui;
 mod text_rule;
 mod themes;

@@ -6,6 +6,7 @@ pub mod audit;
 pub(crate) mod lookup;
 pub mod settings;
 pub mod setup;
+pub mod sso;
 pub mod two_factor;
 pub mod users;
 pub mod widget_secret;

@@ -23,6 +23,7 @@ mod privacy;
 mod rate_limits;
 mod rescore;
 mod shares;
+mod sso;
 mod surveys;
 mod themes;
 mod timeline;
