@@ -108,8 +108,8 @@ pub async fn submit(
         match state.store.sso().password_refused(user.id).await {
             Ok(false) => {}
             Ok(true) => {
-                limits.sign_in_clients.refund(&client, now);
-                limits.sign_in_emails.refund(&email_key, now);
+                limits.sign_in_clients.refund(&client).await;
+                limits.sign_in_emails.refund(&email_key).await;
                 tracing::info!(
                     user_id = user.id,
                     "password sign-in refused: single sign-on only"
