@@ -1,4 +1,5 @@
-//! Requests to URLs a workspace admin chose (webhooks, a Slack incoming webhook) go only
+//! Requests to URLs a workspace admin chose (webhooks, a Slack incoming webhook, the single
+//! sign-on provider) go only
 //! where [`advocate_core::outbound`] allows: public addresses, and what the operator
 //! allows with `--allow-webhook-hosts`. The rules are applied when a URL is registered
 //! (to refuse early, with a message) and again when a delivery connects: every address a
@@ -131,6 +132,15 @@ impl OutboundClient {
     /// since the client does not ask the resolver about it; a name is checked by the
     /// resolver, address by address, when the request connects.
     pub fn post(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        Ok(self.http.post(self.checked(url)?))
+    }
+
+    /// A GET of `url` under the same rules as [`OutboundClient::post`].
+    pub fn get(&self, url: &str) -> Result<reqwest::RequestBuilder, Refused> {
+        Ok(self.http.get(self.checked(url)?))
+    }
+
+    fn checked(&self, url: &str) -> Result<url::Url, Refused> {
         let url = parse_url(url.trim())
             .map_err(|problem| Refused(format!("refused: the URL {problem}; got {url:?}")))?;
         if let Some(Host::Ip(ip)) = Host::of(&url) {
@@ -138,7 +148,7 @@ impl OutboundClient {
                 .check(None, ip)
                 .map_err(|refusal| Refused::address(ip, refusal))?;
         }
-        Ok(self.http.post(url))
+        Ok(url)
     }
 }
 

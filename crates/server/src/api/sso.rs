@@ -6,6 +6,7 @@ use super::values::Role;
 use crate::access::Access::Key;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::outbound;
 use crate::routes::Routes;
 use crate::state::AppState;
 use advocate_core::Permission::Configure;
@@ -95,14 +96,25 @@ pub async fn get_sso(State(state): State<AppState>, caller: ApiCaller) -> ApiRes
     security(("api_key" = [])),
     responses((status = 200, body = SsoView),
               (status = 422, description = "an issuer that is not an http(s) URL, an empty \
-                  client id or secret, a domain that is not one; nothing is changed", body = Problem)))]
+                  client id or secret, a domain that is not one, an issuer at an internal address the \
+                  operator has not allowed; nothing is changed", body = Problem)))]
 pub async fn put_sso(
     State(state): State<AppState>,
     caller: ApiCaller,
     body: ApiJson<SsoBody>,
 ) -> ApiResult<Json<SsoView>> {
-    let body = body.value;
-    let ws = caller.workspace_id;
+    let saved = configure(&state, caller.workspace_id, &caller.actor(), body.value).await?;
+    Ok(Json(saved.into()))
+}
+
+/// Checks and saves a workspace's single sign-on (the saved secret kept when `body` has
+/// none) and records it in the audit log; the API and the settings page both save here.
+pub async fn configure(
+    state: &AppState,
+    ws: i64,
+    actor: &str,
+    body: SsoBody,
+) -> ApiResult<SsoConfig> {
     let current = state.store.sso().get(ws).await?;
     let client_secret = match (body.client_secret, current) {
         (Some(s), _) => s,
@@ -122,6 +134,10 @@ pub async fn put_sso(
         default_role: body.default_role.into(),
         password_sign_in: body.password_sign_in,
     };
+    // Advocate will call the issuer: it must be somewhere webhooks may go.
+    outbound::check_registration(&state.config.allowed_hosts, "issuer", &config.issuer)
+        .await
+        .map_err(ApiError::unprocessable)?;
     state.store.sso().save(ws, &config).await?;
     let saved = state
         .store
@@ -141,29 +157,28 @@ pub async fn put_sso(
     state
         .store
         .audit()
-        .record(ws, &caller.actor(), "sso.configured", "sso", &detail)
+        .record(ws, actor, "sso.configured", "sso", &detail)
         .await?;
-    Ok(Json(saved.into()))
+    Ok(saved)
 }
 
 #[utoipa::path(delete, path = "/api/v1/sso", operation_id = "deleteSso", tag = "sso", security(("api_key" = [])),
     responses((status = 204, description = "single sign-on is off; password sign-in is on again"),
               (status = 404, description = "not configured", body = Problem)))]
 pub async fn delete_sso(State(state): State<AppState>, caller: ApiCaller) -> ApiResult<StatusCode> {
-    let ws = caller.workspace_id;
+    turn_off(&state, caller.workspace_id, &caller.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Turns a workspace's single sign-on off (audit-logged); password sign-in is on again.
+pub async fn turn_off(state: &AppState, ws: i64, actor: &str) -> ApiResult<()> {
     if !state.store.sso().remove(ws).await? {
         return Err(not_configured());
     }
     state
         .store
         .audit()
-        .record(
-            ws,
-            &caller.actor(),
-            "sso.removed",
-            "sso",
-            "single sign-on turned off",
-        )
+        .record(ws, actor, "sso.removed", "sso", "single sign-on turned off")
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

@@ -76,11 +76,21 @@ pub async fn submit(
     let limits = &state.limits;
     let email_key = f.email.trim().to_lowercase();
     if let Err(refused) = limits.sign_in_clients.check(&client).await {
-        return too_many_failures(refused, f.email, next);
+        return too_many(
+            refused,
+            "Too many failed sign-ins for this email or from your network.",
+            f.email,
+            next,
+        );
     }
     if let Err(refused) = limits.sign_in_emails.check(&email_key).await {
         limits.sign_in_clients.refund(&client).await;
-        return too_many_failures(refused, f.email, next);
+        return too_many(
+            refused,
+            "Too many failed sign-ins for this email or from your network.",
+            f.email,
+            next,
+        );
     }
     let user = match state.store.users().by_email(&f.email).await {
         Ok(u) => u,
@@ -230,7 +240,9 @@ pub(super) async fn start_session_in(
 }
 
 /// 429 with `Retry-After`: the sign-in page saying when to try again.
-fn too_many_failures(refused: Refused, email: String, next: String) -> Response {
+/// The sign-in page saying `what` was refused and when to try again (`429`), or `503` when
+/// the limit could not be checked.
+pub(super) fn too_many(refused: Refused, what: &str, email: String, next: String) -> Response {
     let wait = match refused {
         Refused::TooMany(wait) => wait,
         Refused::Unavailable(e) => return super::internal(e).into_response(),
@@ -241,12 +253,9 @@ fn too_many_failures(refused: Refused, email: String, next: String) -> Response 
     } else {
         format!("{} minutes", secs.div_ceil(60))
     };
-    tracing::warn!("sign-in refused: too many failed attempts");
+    tracing::warn!("sign-in refused: too many attempts");
     let page = SigninPage {
-        error: Some(format!(
-            "Too many failed sign-ins for this email or from your network. \
-             Try again in {when}."
-        )),
+        error: Some(format!("{what} Try again in {when}.")),
         email,
         next,
     };

@@ -7,9 +7,11 @@
 //! the provider is the second factor's place.
 
 use super::return_path::return_path;
-use super::signin::start_session_in;
+use super::signin::{start_session_in, too_many};
 use super::views::SigninPage;
 use crate::auth::{cookie, session_set_cookie, set_cookie};
+use crate::outbound::{self, OutboundClient};
+use crate::ratelimit::ClientKey;
 use crate::state::AppState;
 use advocate_core::oidc::{self, Expected, Jwks};
 use advocate_core::token;
@@ -53,24 +55,32 @@ fn refused(status: StatusCode, message: String) -> Response {
     (status, page).into_response()
 }
 
-/// Outbound calls to the provider: the issuer is configured by the workspace's admin, so
-/// its hosts are allowed explicitly; no redirects followed, a short timeout.
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("an HTTP client builds")
+/// Outbound calls to the provider: a workspace admin chose it, so they go where webhooks
+/// may (public addresses and the operator's `--allow-webhook-hosts`), follow no redirect
+/// and wait 10 s at most.
+fn client(state: &AppState) -> OutboundClient {
+    OutboundClient::new(state.config.allowed_hosts.clone(), Duration::from_secs(10))
 }
 
-async fn discover(issuer: &str) -> Result<Discovery, String> {
+/// What a refused or failed request to the provider says: the rule that refused it, or
+/// reqwest's error.
+fn failure(e: &reqwest::Error) -> String {
+    match outbound::refusal_of(e) {
+        Some(refused) => refused.to_string(),
+        None => e.to_string(),
+    }
+}
+
+async fn discover(state: &AppState, issuer: &str) -> Result<Discovery, String> {
     let url = format!("{issuer}/.well-known/openid-configuration");
-    let d: Discovery = client()
+    let unreachable = |e: String| format!("the provider's discovery document is unreachable: {e}");
+    let d: Discovery = client(state)
         .get(&url)
+        .map_err(|e| unreachable(e.to_string()))?
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("the provider's discovery document is unreachable: {e}"))?
+        .map_err(|e| unreachable(failure(&e)))?
         .json()
         .await
         .map_err(|_| "the provider's discovery document is not valid".to_owned())?;
@@ -80,17 +90,11 @@ async fn discover(issuer: &str) -> Result<Discovery, String> {
     Ok(d)
 }
 
-fn redirect_uri(state: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = if state.config.secure_cookies {
-        "https"
-    } else {
-        "http"
-    };
-    format!("{scheme}://{host}/signin/sso/callback")
+/// Where the provider sends the browser back: under the public URL (`--public-url`), as
+/// every link Advocate hands out, never the request's `Host` header, which the client
+/// chooses.
+fn redirect_uri(state: &AppState) -> String {
+    format!("{}/signin/sso/callback", state.store.public_url())
 }
 
 async fn config_of(state: &AppState, slug: &str) -> Result<(i64, SsoConfig), Response> {
@@ -115,14 +119,24 @@ async fn config_of(state: &AppState, slug: &str) -> Result<(i64, SsoConfig), Res
 
 pub async fn start(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    ClientKey(client): ClientKey,
     Query(q): Query<StartParams>,
 ) -> Response {
+    // Each start makes Advocate call the provider: charged like a failed password sign-in,
+    // and given back when the sign-in succeeds.
+    if let Err(refused) = state.limits.sign_in_clients.check(&client).await {
+        return too_many(
+            refused,
+            "Too many sign-ins started from your network.",
+            String::new(),
+            "/".into(),
+        );
+    }
     let (workspace_id, config) = match config_of(&state, &q.workspace).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let discovery = match discover(&config.issuer).await {
+    let discovery = match discover(&state, &config.issuer).await {
         Ok(d) => d,
         Err(e) => {
             tracing::warn!(workspace_id, error = %e, "single sign-on discovery failed");
@@ -156,7 +170,7 @@ pub async fn start(
     to.query_pairs_mut()
         .append_pair("response_type", "code")
         .append_pair("client_id", &config.client_id)
-        .append_pair("redirect_uri", &redirect_uri(&state, &headers))
+        .append_pair("redirect_uri", &redirect_uri(&state))
         .append_pair("scope", "openid email profile")
         .append_pair("state", &state_token)
         .append_pair("nonce", &nonce)
@@ -203,11 +217,15 @@ fn pending(state: &AppState, headers: &HeaderMap) -> Option<Pending> {
 
 pub async fn callback(
     State(state): State<AppState>,
+    ClientKey(client): ClientKey,
     headers: HeaderMap,
     Query(q): Query<CallbackParams>,
 ) -> Response {
     let clear = set_cookie(&state, SSO_COOKIE, "", 0);
     let mut response = finish(&state, &headers, q).await;
+    if response.status().is_redirection() {
+        state.limits.sign_in_clients.refund(&client).await;
+    }
     // The cookie is good for one answer from the provider, whatever it was.
     response
         .headers_mut()
@@ -256,7 +274,7 @@ async fn finish(state: &AppState, headers: &HeaderMap, q: CallbackParams) -> Res
         }
         Err(e) => return super::internal(e).into_response(),
     };
-    let email = match verified_email(state, headers, &config, &p, &code).await {
+    let email = match verified_email(state, &config, &p, &code).await {
         Ok(email) => email,
         Err(e) => {
             tracing::warn!(workspace_id = p.workspace_id, error = %e, "single sign-on refused");
@@ -320,35 +338,42 @@ async fn finish(state: &AppState, headers: &HeaderMap, q: CallbackParams) -> Res
 /// Code → tokens → a verified ID token's email and groups; the error says which check failed.
 async fn verified_email(
     state: &AppState,
-    headers: &HeaderMap,
     config: &SsoConfig,
     p: &Pending,
     code: &str,
 ) -> Result<(String, Vec<String>), String> {
-    let discovery = discover(&config.issuer).await?;
-    let tokens: TokenResponse = client()
+    let discovery = discover(state, &config.issuer).await?;
+    let provider = client(state);
+    let tokens: TokenResponse = provider
         .post(&discovery.token_endpoint)
+        .map_err(|e| format!("the provider's token endpoint is refused ({e})"))?
         .basic_auth(&config.client_id, Some(&config.client_secret))
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("redirect_uri", &redirect_uri(state, headers)),
+            ("redirect_uri", &redirect_uri(state)),
             ("code_verifier", &p.verifier),
             ("client_id", &config.client_id),
         ])
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("the provider's token endpoint refused the code ({e})"))?
+        .map_err(|e| {
+            format!(
+                "the provider's token endpoint refused the code ({})",
+                failure(&e)
+            )
+        })?
         .json()
         .await
         .map_err(|_| "the provider's token response has no ID token".to_owned())?;
-    let jwks: Jwks = client()
+    let jwks: Jwks = provider
         .get(&discovery.jwks_uri)
+        .map_err(|e| format!("the provider's keys are refused ({e})"))?
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("the provider's keys are unreachable ({e})"))?
+        .map_err(|e| format!("the provider's keys are unreachable ({})", failure(&e)))?
         .json()
         .await
         .map_err(|_| "the provider's keys are not a JWKS".to_owned())?;

@@ -129,6 +129,7 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/settings",
         "/settings/templates",
         "/settings/webhooks",
+        "/settings/sso",
         "/settings/invitation-texts?lang=nb",
         "/team",
         "/audit",

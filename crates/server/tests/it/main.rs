@@ -48,6 +48,7 @@ mod shares;
 mod signin_limits;
 mod sms;
 mod sso;
+mod sso_settings;
 mod surveys_ui;
 mod text_rule;
 mod themes;

@@ -84,7 +84,7 @@ impl Drop for Provider {
     }
 }
 
-fn config(issuer: &str) -> SsoConfig {
+pub(crate) fn config(issuer: &str) -> SsoConfig {
     SsoConfig {
         issuer: issuer.into(),
         client_id: "advocate".into(),
@@ -148,7 +148,7 @@ async fn role_of(store: &Store, ws: i64, email: &str) -> Option<Role> {
 }
 
 async fn full_flow_against_the_provider(db: TestDb, provider: &Provider) {
-    let app = TestApp::spawn_on(db).await;
+    let app = TestApp::spawn_allowing_receivers(db).await;
     let ws = app.workspace_id;
     app.store
         .sso()
@@ -294,7 +294,10 @@ async fn sso_full_flow_against_a_real_provider_on_every_backend() {
 
 /// A provider of the test's own: discovery, its RSA key as JWKS, and a token endpoint
 /// answering with whatever ID token the test put in `next_token`.
-async fn crafted_provider(key: &RsaPrivateKey, next_token: Arc<Mutex<String>>) -> String {
+pub(crate) async fn crafted_provider(
+    key: &RsaPrivateKey,
+    next_token: Arc<Mutex<String>>,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
     let public = key.to_public_key();
@@ -346,7 +349,7 @@ fn query_param(url: &str, name: &str) -> String {
 }
 
 async fn crafted_tokens_are_refused(db: TestDb) {
-    let app = TestApp::spawn_on(db).await;
+    let app = TestApp::spawn_allowing_receivers(db).await;
     let ws = app.workspace_id;
     let key = RsaPrivateKey::from_pkcs8_pem(include_str!("sso_key.pem")).unwrap();
     let next_token = Arc::new(Mutex::new(String::new()));
