@@ -779,7 +779,10 @@ async fn the_settings_page_saves_settings_playbooks_and_rules() {
     .await;
     assert_eq!(
         (r.status().as_u16(), location(&r)),
-        (303, "/settings?language=nb#playbook-3".to_owned())
+        (
+            303,
+            "/settings?language=nb&saved=playbook-3#playbook-3".to_owned()
+        )
     );
     let nb = app
         .store

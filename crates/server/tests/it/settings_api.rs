@@ -602,6 +602,146 @@ async fn the_settings_page_renames_warns_and_resets_nothing_on_every_backend() {
     }
 }
 
+/// The page's sections each save on their own: a section's post changes only its fields
+/// (its unticked boxes included, other sections' boxes kept), says "Saved." in that
+/// section, and a refusal is shown in the section posted, tied to the field it names,
+/// with nothing changed.
+async fn settings_sections_save_on_their_own(app: TestApp) {
+    let cookie = app.sign_in().await;
+    let html = page(&app, &cookie, "/settings").await;
+    for section in [
+        "workspace",
+        "alerts",
+        "engagements",
+        "invitations",
+        "privacy",
+    ] {
+        assert!(
+            html.contains(&format!(r#"name="section" value="{section}""#)),
+            "a form of its own for {section}"
+        );
+    }
+    assert!(html.contains(r#"id="integrations""#) && html.contains(r#"href="/settings/sso""#));
+    // Tick the passive nudge and two-factor in their sections.
+    let r = form(
+        &app,
+        &cookie,
+        "/settings",
+        &[
+            ("section", "engagements"),
+            ("checkboxes", "passive_nudge,resurvey_after_resolution"),
+            ("passive_nudge", "1"),
+            ("review_links", ""),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(location(&r), "/settings?saved=engagements#engagements");
+    let before = get_json(&app, "/api/v1/settings").await;
+    assert_eq!(before["passive_nudge"], json!(true));
+    assert_eq!(before["resurvey_after_resolution"], json!(false));
+
+    // The privacy section unticks nothing of the engagements section.
+    let r = form(
+        &app,
+        &cookie,
+        "/settings",
+        &[
+            ("section", "privacy"),
+            ("checkboxes", "require_two_factor"),
+            ("answer_retention_months", "24"),
+            ("enps_min_group_size", "5"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303);
+    let mut expected = before.clone();
+    expected["answer_retention_months"] = json!(24);
+    assert_eq!(get_json(&app, "/api/v1/settings").await, expected);
+    let html = page(&app, &cookie, "/settings?saved=privacy").await;
+    let privacy = &html[html.find(r#"id="privacy""#).unwrap()..];
+    let privacy = &privacy[..privacy.find("</section>").unwrap()];
+    assert!(privacy.contains("Saved."), "{privacy}");
+    assert_eq!(
+        html.matches("Saved.").count(),
+        1,
+        "only the saved section says so"
+    );
+
+    // A refusal: in its section, on its field, nothing changed.
+    for (fields, section, field, says) in [
+        (
+            vec![("section", "alerts"), ("sla_high", "soon")],
+            "alerts",
+            "sla_high",
+            "The SLA for high",
+        ),
+        (
+            vec![("section", "alerts"), ("sla_high", "0")],
+            "alerts",
+            "sla_high",
+            "sla_hours.high",
+        ),
+        (
+            vec![("section", "invitations"), ("reminder_after_days", "99")],
+            "invitations",
+            "reminder_after_days",
+            "reminder_after_days",
+        ),
+        (
+            vec![("section", "workspace"), ("sender_email", "not an address")],
+            "workspace",
+            "sender_email",
+            "sender_email",
+        ),
+        (
+            vec![
+                ("section", "engagements"),
+                ("review_links", "Trustpilot https://x.example"),
+            ],
+            "engagements",
+            "review_links",
+            "Review site line 1",
+        ),
+    ] {
+        let r = form(&app, &cookie, "/settings", &fields).await;
+        assert_eq!(r.status(), 422, "{fields:?}");
+        let html = r.text().await.unwrap();
+        let at = html.find(&format!(r#"id="{section}""#)).unwrap();
+        let own = &html[at..at + html[at..].find("</section>").unwrap()];
+        assert!(
+            own.contains(r#"role="alert""#) && own.contains(says),
+            "{says}: {own}"
+        );
+        assert_eq!(
+            html.matches(r#"role="alert""#).count(),
+            1,
+            "one message: {html}"
+        );
+        let input = &own[own.find(&format!(r#"id="{field}""#)).unwrap()..];
+        let input = &input[..input.find('>').unwrap()];
+        assert!(
+            input.contains(&format!(
+                r#"aria-invalid="true" aria-describedby="error-{section}""#
+            )),
+            "{field}: {input}"
+        );
+        assert_eq!(
+            get_json(&app, "/api/v1/settings").await,
+            expected,
+            "{fields:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn settings_sections_save_on_their_own_on_every_backend() {
+    for db in TestDb::all().await {
+        eprintln!("backend: {:?}", db.backend);
+        settings_sections_save_on_their_own(TestApp::spawn_on(db).await).await;
+    }
+}
+
 /// A fresh workspace's detractor alert goes to its admins, and the settings page says so
 /// until a team inbox is set.
 async fn a_fresh_workspace_alerts_its_admins(app: TestApp) {

@@ -11,8 +11,11 @@ use serde::Deserialize;
 pub struct SettingsForm {
     /// The workspace's name (emails and survey pages say it).
     pub name: String,
-    /// Sent by the page with its checkboxes: without it, a post that leaves the
-    /// checkboxes out keeps them as they are (an unchecked box is not sent at all).
+    /// Which section of the page sent the post (its errors and "saved" are shown there).
+    pub section: String,
+    /// The checkboxes the posting form carries, comma-separated ("1": all of them): a box
+    /// it carries and did not send was unticked; a box it does not carry keeps its state
+    /// (an unchecked box is not sent at all, so its absence alone says nothing).
     pub checkboxes: Option<String>,
     pub sender_email: String,
     pub sender_name: String,
@@ -50,6 +53,7 @@ impl SettingsForm {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
         Self {
             name: name.to_owned(),
+            section: String::new(),
             checkboxes: Some("1".into()),
             sender_email: text(&s.sender_email),
             sender_name: text(&s.sender_name),
@@ -126,34 +130,35 @@ impl SettingsForm {
             enps_min_group_size,
             anonymous_detractors
         );
-        // An unchecked box is not posted: without the page's marker, a box left out of
-        // the post keeps its state (a box that is posted is checked).
-        if !sent("checkboxes") {
-            if !sent("passive_nudge") {
-                self.passive_nudge = current.passive_nudge.clone();
-            }
-            if !sent("resurvey_after_resolution") {
-                self.resurvey_after_resolution = current.resurvey_after_resolution.clone();
-            }
-            if !sent("require_two_factor") {
-                self.require_two_factor = current.require_two_factor.clone();
-            }
+        // A box that is posted is ticked; one the posting form carries and did not post
+        // was unticked; any other keeps its state.
+        let carried = |name: &str| {
+            posted.iter().any(|(k, v)| {
+                k == "checkboxes" && (v == "1" || v.split(',').any(|b| b.trim() == name))
+            })
+        };
+        macro_rules! keep_box {
+            ($($field:ident),*) => {$(
+                if !sent(stringify!($field)) && !carried(stringify!($field)) {
+                    self.$field = current.$field.clone();
+                }
+            )*};
         }
+        keep_box!(passive_nudge, resurvey_after_resolution, require_two_factor);
         self
     }
 
-    /// The settings this form describes, or what is wrong with it.
-    pub(super) fn parse(&self) -> Result<WorkspaceSettings, String> {
+    /// The settings this form describes, or what is wrong with it and in which field.
+    pub(super) fn parse(&self) -> Result<WorkspaceSettings, Refusal> {
         let opt = |v: &str| Some(v.trim().to_owned()).filter(|v| !v.is_empty());
-        let hours = |name: &str, v: &str| {
-            v.trim().parse::<u32>().map_err(|_| {
-                format!("The SLA for {name} must be a whole number of hours; got {v:?}")
+        let whole = |field: &'static str, what: &str, unit: &str, v: &str| {
+            v.trim().parse::<u32>().map_err(|_| Refusal {
+                field: Some(field),
+                message: format!("{what} must be a whole number{unit}; got {v:?}"),
             })
         };
-        let days = |name: &str, v: &str| {
-            v.trim()
-                .parse::<u32>()
-                .map_err(|_| format!("{name} must be a whole number of days; got {v:?}"))
+        let hours = |field, name: &str, v: &str| {
+            whole(field, &format!("The SLA for {name}"), " of hours", v)
         };
         let mut review_links = Vec::new();
         for (i, line) in self.review_links.lines().enumerate() {
@@ -161,10 +166,13 @@ impl SettingsForm {
                 continue;
             }
             let Some((name, url)) = line.split_once('|') else {
-                return Err(format!(
-                    "Review site line {} must be \"Name | https://…\"; got {line:?}",
-                    i + 1
-                ));
+                return Err(Refusal {
+                    field: Some("review_links"),
+                    message: format!(
+                        "Review site line {} must be \"Name | https://…\"; got {line:?}",
+                        i + 1
+                    ),
+                });
             };
             review_links.push(ReviewLink {
                 name: name.trim().to_owned(),
@@ -185,42 +193,115 @@ impl SettingsForm {
             require_two_factor: self.require_two_factor.is_some(),
             review_links,
             sla_hours: SlaHours {
-                critical: hours("critical", &self.sla_critical)?,
-                high: hours("high", &self.sla_high)?,
-                medium: hours("medium", &self.sla_medium)?,
-                normal: hours("normal", &self.sla_normal)?,
+                critical: hours("sla_critical", "critical", &self.sla_critical)?,
+                high: hours("sla_high", "high", &self.sla_high)?,
+                medium: hours("sla_medium", "medium", &self.sla_medium)?,
+                normal: hours("sla_normal", "normal", &self.sla_normal)?,
             },
-            quiet_period_days: days("The quiet period", &self.quiet_period_days)?,
+            quiet_period_days: whole(
+                "quiet_period_days",
+                "The quiet period",
+                " of days",
+                &self.quiet_period_days,
+            )?,
             reminder_after_days: opt(&self.reminder_after_days)
-                .map(|d| days("The reminder delay", &d))
+                .map(|d| whole("reminder_after_days", "The reminder delay", " of days", &d))
                 .transpose()?,
-            invitation_valid_days: days("Invitation validity", &self.invitation_valid_days)?,
+            invitation_valid_days: whole(
+                "invitation_valid_days",
+                "Invitation validity",
+                " of days",
+                &self.invitation_valid_days,
+            )?,
             brand_color: self.brand_color.trim().to_owned(),
             logo_url: opt(&self.logo_url),
             sms_sender: opt(&self.sms_sender),
             answer_retention_months: opt(&self.answer_retention_months)
                 .map(|m| {
-                    m.parse::<u32>().map_err(|_| {
-                        format!("Answer retention must be a whole number of months; got {m:?}")
-                    })
+                    whole(
+                        "answer_retention_months",
+                        "Answer retention",
+                        " of months",
+                        &m,
+                    )
                 })
                 .transpose()?,
             // Left empty: the default.
             enps_min_group_size: match opt(&self.enps_min_group_size) {
                 None => WorkspaceSettings::default().enps_min_group_size,
-                Some(n) => n.parse().map_err(|_| {
-                    format!("The smallest eNPS group must be a whole number; got {n:?}")
-                })?,
+                Some(n) => whole("enps_min_group_size", "The smallest eNPS group", "", &n)?,
             },
             anonymous_detractors: match self.anonymous_detractors.trim() {
                 "" | "review" => AnonymousDetractors::Review,
                 "case" => AnonymousDetractors::Case,
                 other => {
-                    return Err(format!(
-                        "Anonymous detractors must be \"review\" or \"case\"; got {other:?}"
-                    ))
+                    return Err(Refusal {
+                        field: Some("anonymous_detractors"),
+                        message: format!(
+                            "Anonymous detractors must be \"review\" or \"case\"; got {other:?}"
+                        ),
+                    })
                 }
             },
         })
     }
 }
+
+/// Why a post was refused, and the field it is about when one is named.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl Refusal {
+    /// A message of the store or the delivery-URL check, which start with the settings
+    /// field they are about (`sender_email: …`, `sla_hours.high must …`,
+    /// `review_links[2].url …`): that field of the form, when it has one.
+    pub fn of(message: String) -> Self {
+        let head: String = message
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_' || *c == '.')
+            .collect();
+        let field = match head.as_str() {
+            "sla_hours.critical" => Some("sla_critical"),
+            "sla_hours.high" => Some("sla_high"),
+            "sla_hours.medium" => Some("sla_medium"),
+            "sla_hours.normal" => Some("sla_normal"),
+            other => FIELDS.iter().copied().find(|f| *f == other),
+        };
+        Self { field, message }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Self::of(message)
+    }
+}
+
+/// The form's fields that a message may name.
+const FIELDS: [&str; 22] = [
+    "name",
+    "sender_email",
+    "sender_name",
+    "alerts_email",
+    "manager_email",
+    "slack_webhook_url",
+    "teams_webhook_url",
+    "default_queue",
+    "currency",
+    "review_links",
+    "quiet_period_days",
+    "reminder_after_days",
+    "invitation_valid_days",
+    "brand_color",
+    "logo_url",
+    "sms_sender",
+    "answer_retention_months",
+    "enps_min_group_size",
+    "anonymous_detractors",
+    "passive_nudge",
+    "resurvey_after_resolution",
+    "require_two_factor",
+];

@@ -8,6 +8,7 @@ mod invitation_texts;
 mod page;
 mod playbooks;
 mod rules;
+mod sso;
 mod templates;
 mod webhooks;
 mod workspace;
@@ -23,8 +24,8 @@ use advocate_core::Permission::{Administer, Configure};
 use advocate_store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use form::SettingsForm;
-use page::{page, show};
+use form::{Refusal, SettingsForm};
+use page::{page, show, Shown};
 use playbooks::{reset_playbook, save_playbook};
 use rules::{add_rule, delete_rule, move_rule};
 use serde::Deserialize;
@@ -72,6 +73,9 @@ pub fn routes() -> Routes {
             Person(Configure),
             webhooks::remove,
         )
+        .get("/settings/sso", Person(Configure), sso::show)
+        .post("/settings/sso", Person(Configure), sso::save)
+        .post("/settings/sso/remove", Person(Configure), sso::remove)
         .get("/settings/templates", Person(Configure), templates::show)
         .post(
             "/settings/templates/{score}",
@@ -103,6 +107,8 @@ pub fn routes() -> Routes {
 #[derive(Debug, Default, Deserialize)]
 pub struct LanguageParam {
     language: Option<String>,
+    /// The section a change was just saved in (it says so).
+    saved: Option<String>,
 }
 
 fn language_of(raw: Option<&str>) -> Option<Language> {
@@ -110,28 +116,37 @@ fn language_of(raw: Option<&str>) -> Option<Language> {
         .and_then(|l| Language::new(l).ok())
 }
 
+/// The page after a change: the section that changed says so.
 fn settings_href(language: Option<&Language>, anchor: &str) -> String {
+    let saved = format!("saved={}", encode(anchor));
     match language {
-        Some(l) => format!("/settings?language={}#{anchor}", encode(l.as_str())),
-        None => format!("/settings#{anchor}"),
+        Some(l) => format!("/settings?language={}&{saved}#{anchor}", encode(l.as_str())),
+        None => format!("/settings?{saved}#{anchor}"),
     }
 }
 
-/// After a change: redirect on success, the page with the message on a refusal.
-async fn answer(
+/// After a change: redirect on success, the page with the message in the section that
+/// was posted on a refusal.
+async fn answer<E: Into<Refusal>>(
     state: &AppState,
     user: &SignedIn,
     language: Option<&Language>,
     anchor: &str,
     form: Option<SettingsForm>,
-    result: Result<(), String>,
+    result: Result<(), E>,
 ) -> Response {
     match result {
         Ok(()) => Redirect::to(&settings_href(language, anchor)).into_response(),
-        Err(msg) => match page(state, user, language, form, Some(msg)).await {
-            Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(refusal) => {
+            let shown = Shown::Refused {
+                section: anchor.to_owned(),
+                refusal: refusal.into(),
+            };
+            match page(state, user, language, form, shown).await {
+                Ok(p) => (StatusCode::UNPROCESSABLE_ENTITY, p).into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! The settings page as shown: the form, the playbooks, the routing rules, the warnings
 //! and (for admins) the widget secret.
 
-use super::form::SettingsForm;
+use super::form::{Refusal, SettingsForm};
 use super::{language_of, LanguageParam};
 use crate::auth::SignedIn;
 use crate::pages::signin::RequireSignIn;
@@ -24,6 +24,8 @@ pub struct LanguageChoice {
 
 pub struct PlaybookRow {
     pub score: u8,
+    /// The section's id: where its message is shown and a save returns to.
+    pub anchor: String,
     pub action: String,
     pub reset_action: String,
     pub steps: String,
@@ -46,7 +48,8 @@ pub struct RuleRow {
 pub struct SettingsPage {
     pub workspace: String,
     pub user: String,
-    pub error: Option<String>,
+    /// What the last change left to say, in its section.
+    pub shown: Shown,
     pub form: SettingsForm,
     pub language_name: String,
     pub languages: Vec<LanguageChoice>,
@@ -66,7 +69,44 @@ pub struct WidgetSecretView {
     pub grace_days: i64,
 }
 
+/// What a section says after a change.
+#[derive(Debug, Default)]
+pub enum Shown {
+    #[default]
+    Nothing,
+    /// The section (by its id) was saved.
+    Saved(String),
+    /// The section's post was refused.
+    Refused { section: String, refusal: Refusal },
+}
+
 impl SettingsPage {
+    /// The refusal's message when `section` was the one posted.
+    pub fn error_in(&self, section: &str) -> Option<&str> {
+        match &self.shown {
+            Shown::Refused {
+                section: s,
+                refusal,
+            } if s == section => Some(&refusal.message),
+            _ => None,
+        }
+    }
+
+    pub fn saved_in(&self, section: &str) -> bool {
+        matches!(&self.shown, Shown::Saved(s) if s == section)
+    }
+
+    /// The attributes that tie a refused field to its message (the markup is Advocate's
+    /// own: the section ids are fixed names).
+    pub fn field(&self, name: &str) -> String {
+        match &self.shown {
+            Shown::Refused { section, refusal } if refusal.field == Some(name) => {
+                format!(" aria-invalid=\"true\" aria-describedby=\"error-{section}\"")
+            }
+            _ => String::new(),
+        }
+    }
+
     fn checked(v: &Option<String>) -> bool {
         v.is_some()
     }
@@ -140,6 +180,7 @@ async fn playbook_rows(
         .into_iter()
         .map(|p| PlaybookRow {
             score: p.score,
+            anchor: format!("playbook-{}", p.score),
             action: format!("/settings/playbooks/{}{query}", p.score),
             reset_action: format!("/settings/playbooks/{}/reset{query}", p.score),
             steps: p.steps.join("\n"),
@@ -215,7 +256,7 @@ pub(super) async fn page(
     user: &SignedIn,
     language: Option<&Language>,
     form: Option<SettingsForm>,
-    error: Option<String>,
+    shown: Shown,
 ) -> Result<SettingsPage, PageError> {
     let store = &state.store;
     let ws = user.workspace_id;
@@ -253,7 +294,7 @@ pub(super) async fn page(
         widget,
         workspace,
         user: user.email.clone(),
-        error,
+        shown,
         form,
         language_name: LANGUAGE_NAMES
             .iter()
@@ -276,7 +317,7 @@ pub async fn show(
         &user,
         language_of(q.language.as_deref()).as_ref(),
         None,
-        None,
+        q.saved.map_or(Shown::Nothing, Shown::Saved),
     )
     .await
 }

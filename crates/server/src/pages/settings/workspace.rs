@@ -1,6 +1,6 @@
 //! Saving the workspace settings (`POST /settings`) and rotating the widget secret.
 
-use super::form::SettingsForm;
+use super::form::{Refusal, SettingsForm};
 use super::{answer, outcome};
 use crate::api::replace::{audited, changes};
 use crate::outbound;
@@ -40,11 +40,13 @@ pub async fn save(
         (Err(e), _) | (_, Err(e)) => return internal(e).into_response(),
     };
     let f = f.completed(&posted, &SettingsForm::from_settings(&before.0, &before.1));
+    let section = section_of(&f.section);
     let settings = match f.parse() {
         Ok(settings) => outbound::check_settings(&state.config.allowed_hosts, &settings)
             .await
-            .map(|()| settings),
-        Err(msg) => Err(msg),
+            .map(|()| settings)
+            .map_err(Refusal::of),
+        Err(refusal) => Err(refusal),
     };
     let name = f.name.trim().to_owned();
     let result = match settings {
@@ -72,19 +74,36 @@ pub async fn save(
                         settings: &settings,
                     },
                 )),
-                Ok(Err(msg)) => Err(msg),
+                Ok(Err(msg)) => Err(Refusal::of(msg)),
                 Err(e) => return e.into_response(),
             }
         }
-        Err(msg) => Err(msg),
+        Err(refusal) => Err(refusal),
     };
     match result {
         Ok(detail) => audited(
             detail,
-            answer(&state, &user, None, "workspace", None, Ok(())).await,
+            answer(&state, &user, None, section, None, Ok::<(), Refusal>(())).await,
         ),
-        Err(msg) => answer(&state, &user, None, "workspace", Some(f), Err(msg)).await,
+        Err(refusal) => answer(&state, &user, None, section, Some(f), Err(refusal)).await,
     }
+}
+
+/// The page's sections that post the settings form; anything else is "workspace".
+pub const SECTIONS: [&str; 5] = [
+    "workspace",
+    "alerts",
+    "engagements",
+    "invitations",
+    "privacy",
+];
+
+fn section_of(posted: &str) -> &'static str {
+    SECTIONS
+        .iter()
+        .copied()
+        .find(|s| *s == posted)
+        .unwrap_or("workspace")
 }
 
 /// The settings and the workspace's name, as the audit log compares them.
