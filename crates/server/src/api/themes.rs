@@ -116,7 +116,10 @@ fn day(name: &str, value: Option<&str>, default: NaiveDate) -> ApiResult<NaiveDa
     responses((status = 200, description = "`answers`, `commenters`, `nps`, `suppressed_below` \
         and `drivers`: per theme (`key`) its figures and `driver` (mentioners, others, \
         nps_mentioners, nps_others, difference with ci95, impact with ci95, significant, \
-        small_group), `rank` by |impact| (null for small groups)", body = Value),
+        small_group), `rank` by |impact| (null for small groups), and `concentrated_in`: its top \
+        touchpoints, channels and segment values with `share` of its mentions beside \
+        `share_of_all` answers; `segments`: segment attribute values (`attribute`, `value`, \
+        `answers`) ranked by the same impact rule (at most 100)", body = Value),
         (status = 400, description = "bad parameter", body = Problem),
         (status = 404, description = "no such survey", body = Problem)))]
 pub async fn report(

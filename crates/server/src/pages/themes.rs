@@ -10,7 +10,7 @@ use crate::auth::SignedIn;
 use crate::charts::{self, BreakdownRow};
 use crate::routes::Routes;
 use crate::state::AppState;
-use advocate_core::themes::TaxonomyEdit;
+use advocate_core::themes::{Driver, TaxonomyEdit};
 use advocate_core::Permission::{Configure, Dashboards};
 use advocate_store::themes::report::ThemeQuery;
 use advocate_store::StoreError;
@@ -48,6 +48,20 @@ pub struct ThemeRow {
     pub places: String,
 }
 
+/// A segment attribute's value as a driver.
+#[derive(Debug, Clone)]
+pub struct SegmentRow {
+    pub rank: String,
+    pub group: String,
+    pub href: String,
+    pub answers: u64,
+    pub nps_with: String,
+    pub nps_without: String,
+    pub impact: String,
+    pub interval: String,
+    pub note: String,
+}
+
 /// One emerging phrase.
 #[derive(Debug, Clone)]
 pub struct EmergingRow {
@@ -76,6 +90,9 @@ pub struct ThemesPage {
     pub summary: String,
     pub chart: String,
     pub themes: Vec<ThemeRow>,
+    /// Segment values ranked like the themes (the first ones: small groups are counted).
+    pub segments: Vec<SegmentRow>,
+    pub small_segments: usize,
     pub emerging: Vec<EmergingRow>,
     pub taxonomy: Vec<TaxonomyRow>,
     pub progress: String,
@@ -85,6 +102,26 @@ pub struct ThemesPage {
 
 fn num(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), charts::signed)
+}
+
+/// Segment drivers shown on the page (the API has them all).
+const SEGMENT_ROWS: usize = 15;
+
+fn interval(x: &Driver) -> String {
+    match (x.impact_ci95_low, x.impact_ci95_high) {
+        (Some(l), Some(h)) => format!("{} to {}", charts::signed(l), charts::signed(h)),
+        _ => "–".to_owned(),
+    }
+}
+
+fn note(x: &Driver) -> String {
+    if x.small_group {
+        "small group, not ranked".into()
+    } else if x.significant {
+        "significant".into()
+    } else {
+        "not significant".into()
+    }
 }
 
 async fn page(
@@ -132,28 +169,44 @@ async fn page(
                 nps_with: num(x.nps_mentioners),
                 nps_without: num(x.nps_others),
                 impact: num(x.impact),
-                interval: match (x.impact_ci95_low, x.impact_ci95_high) {
-                    (Some(l), Some(h)) => format!("{} to {}", charts::signed(l), charts::signed(h)),
-                    _ => "–".to_owned(),
-                },
-                note: if x.small_group {
-                    "small group, not ranked".into()
-                } else if x.significant {
-                    "significant".into()
-                } else {
-                    "not significant".into()
-                },
+                interval: interval(x),
+                note: note(x),
                 sentiment: format!("{} + · {} = · {} −", s.positive, s.neutral, s.negative),
                 places: d
                     .key
                     .concentrated_in
                     .iter()
-                    .map(|c| format!("{} {} ({:.0} %)", c.dimension, c.value, c.share))
+                    .map(|c| {
+                        format!(
+                            "{} {} ({:.0} % of its mentions, {:.0} % of all answers)",
+                            c.dimension, c.value, c.share, c.share_of_all
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(", "),
             }
         })
         .collect();
+    let shown = report.segments.iter().filter(|g| g.rank.is_some());
+    let segments: Vec<SegmentRow> = shown
+        .take(SEGMENT_ROWS)
+        .map(|g| {
+            let x = &g.driver;
+            let only = format!("segment:{}:{}", g.key.attribute, g.key.value);
+            SegmentRow {
+                rank: g.rank.map_or_else(|| "–".to_owned(), |r| r.to_string()),
+                group: format!("{} = {}", g.key.attribute, g.key.value),
+                href: format!("/dashboard?only={}", super::views::encode(&only)),
+                answers: g.key.answers,
+                nps_with: num(x.nps_mentioners),
+                nps_without: num(x.nps_others),
+                impact: num(x.impact),
+                interval: interval(x),
+                note: note(x),
+            }
+        })
+        .collect();
+    let small_segments = report.segments.iter().filter(|g| g.rank.is_none()).count();
     let bars: Vec<BreakdownRow> = report
         .drivers
         .iter()
@@ -210,6 +263,8 @@ async fn page(
         ),
         chart: charts::breakdown_titled("Impact on NPS, points", "impact on NPS", &bars),
         themes: rows,
+        segments,
+        small_segments,
         emerging,
         taxonomy: taxonomy
             .themes

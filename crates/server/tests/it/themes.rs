@@ -215,8 +215,26 @@ async fn themes_pages_show_edit_and_promote() {
             dashboard.contains("/comments?theme=billing"),
             "the card links to the comments"
         );
+        // Two plans, far apart: each value of the attribute is ranked like a theme.
+        for i in 0..70 {
+            let (plan, score) = if i < 35 {
+                ("basic", 3)
+            } else {
+                ("business", 10)
+            };
+            let r = app
+                .answer(json!({"survey": "rel", "score": score, "answered_at": today,
+                    "customer": {"external_id": format!("{plan}-{i}"), "attributes": {"plan": plan}}}))
+                .await;
+            assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        }
         let themes = page("/themes").await;
         assert!(themes.contains("Billing and invoices"));
+        assert!(themes.contains("Which customers move the score"));
+        assert!(
+            themes.contains(r#"href="/dashboard?only=segment%3Aplan%3Abasic">plan = basic</a>"#),
+            "{themes}"
+        );
         assert!(
             themes.contains("smart meter reading"),
             "an emerging phrase is proposed"

@@ -8,9 +8,10 @@
 //! the workspace's `enps_min_group_size` is withheld, as in every other eNPS figure.
 
 use super::REMOVED;
+use crate::feedback::customers::parse_attributes;
 use crate::{to_ts, Result, StoreError, Themes};
 use advocate_core::nps::{CiMethod, Interval, NpsCounts};
-use advocate_core::period::date_of_day;
+use advocate_core::period::{date_of_day, day_of};
 use advocate_core::themes::{rank, Driver, Ranked, Taxonomy};
 use advocate_core::SurveyKind;
 use chrono::{DateTime, Datelike, Utc};
@@ -46,14 +47,27 @@ pub struct MonthPoint {
     pub ci95: Option<Interval>,
 }
 
-/// A value (touchpoint or channel) with its share of a theme's mentions.
+/// A value (a touchpoint, a channel, or a segment attribute's value) with its share of a
+/// theme's mentions, beside its share of all the answers in the view: a theme is
+/// concentrated where the first is well above the second.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Concentration {
-    pub dimension: &'static str,
+    /// `touchpoint`, `channel`, or the segment attribute's name.
+    pub dimension: String,
     pub value: String,
     pub mentions: u64,
     /// Percentage of the theme's mentions.
     pub share: f64,
+    /// Percentage of all answers in the view with this value.
+    pub share_of_all: f64,
+}
+
+/// A segment attribute's value as a driver: its answers against every other answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentGroup {
+    pub attribute: String,
+    pub value: String,
+    pub answers: u64,
 }
 
 /// One theme's figures.
@@ -63,7 +77,7 @@ pub struct ThemeFigures {
     pub mentions: u64,
     pub sentiment: SentimentSplit,
     pub trend: Vec<MonthPoint>,
-    /// The top touchpoints and channels of its mentions.
+    /// The top touchpoints, channels and values of each segment attribute of its mentions.
     pub concentrated_in: Vec<Concentration>,
 }
 
@@ -76,10 +90,21 @@ pub struct ThemeReport {
     /// eNPS: the minimum group size figures were withheld under, if any was.
     pub suppressed_below: Option<u32>,
     pub drivers: Vec<Ranked<ThemeFigures>>,
+    /// Segment attribute values ranked by their impact like the themes (the answers with
+    /// the value against all others; small groups last, unranked; at most
+    /// [`SEGMENT_DRIVERS`]).
+    pub segments: Vec<Ranked<SegmentGroup>>,
 }
+
+/// The answer columns a theme's mentions are placed by.
+const PLACES: [&str; 2] = ["touchpoint", "channel"];
 
 /// Concentration values kept per dimension.
 const TOP: usize = 3;
+
+/// Segment groups kept in a report (an attribute with a value per customer would
+/// otherwise list every customer as a small group).
+pub const SEGMENT_DRIVERS: usize = 100;
 
 /// eNPS: a group of `n` answers (none is no group) below the minimum size is withheld.
 pub(super) fn withheld(floor: Option<u32>, n: u64) -> bool {
@@ -204,11 +229,61 @@ impl Themes<'_> {
             "SELECT t.theme, a.touchpoint, a.channel, COUNT(*) AS n {join} \
              GROUP BY t.theme, a.touchpoint, a.channel"
         );
-        let (days, places) = tokio::try_join!(
+        // The segment values of each theme's mentions: one row per distinct snapshot of
+        // attributes (few, next to the mentions), split into values here.
+        let snapshots_sql = format!(
+            "SELECT t.theme, a.attributes, COUNT(*) AS n {join} GROUP BY t.theme, a.attributes"
+        );
+        // Every answer of the view by place, and by segment value (the rollup), for the
+        // shares of all.
+        let all_places_sql = format!(
+            "SELECT a.touchpoint, a.channel, COUNT(*) AS n FROM answers a WHERE {} \
+             GROUP BY a.touchpoint, a.channel",
+            within(q)
+        );
+        let (days, places, snapshots, all_places, segments) = tokio::try_join!(
             async { Ok::<_, StoreError>(bind(&months_sql, q).fetch_all(pool).await?) },
             async { Ok::<_, StoreError>(bind(&places_sql, q).fetch_all(pool).await?) },
+            async { Ok::<_, StoreError>(bind(&snapshots_sql, q).fetch_all(pool).await?) },
+            async { Ok::<_, StoreError>(bind(&all_places_sql, q).fetch_all(pool).await?) },
+            self.segment_counts(q),
         )?;
-        Ok(Detail { days, places })
+        Ok(Detail {
+            days,
+            places,
+            snapshots,
+            all_places,
+            segments,
+        })
+    }
+
+    /// Every segment attribute value of the view's answers with their counts, from the
+    /// segment rollup (by day: the view's instants are day boundaries).
+    async fn segment_counts(&self, q: &ThemeQuery) -> Result<Vec<(String, String, NpsCounts)>> {
+        let surveys = match q.survey_id {
+            Some(_) => "s.survey_id = $4",
+            None => {
+                "s.survey_id IN (SELECT id FROM surveys WHERE workspace_id = $1 \
+                     AND kind = 'nps') AND $4 IS NULL"
+            }
+        };
+        let sql = format!(
+            "SELECT s.attribute, s.value, COALESCE(SUM(s.n), 0) AS n, \
+             COALESCE(SUM(CASE WHEN s.score >= 9 THEN s.n ELSE 0 END), 0) AS promoters, \
+             COALESCE(SUM(CASE WHEN s.score <= 6 THEN s.n ELSE 0 END), 0) AS detractors \
+             FROM segment_rollup s WHERE s.workspace_id = $1 AND s.day >= $2 AND s.day < $3 \
+             AND {surveys} GROUP BY s.attribute, s.value"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(q.workspace_id)
+            .bind(i64::from(day_of(q.from)))
+            .bind(i64::from(day_of(q.to)))
+            .bind(q.survey_id)
+            .fetch_all(&self.store.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("attribute")?, r.try_get("value")?, counts(r)?)))
+            .collect()
     }
 
     /// For an eNPS survey, the workspace's minimum group size; `None` otherwise. A survey
@@ -243,6 +318,9 @@ impl Themes<'_> {
 pub(super) struct Detail {
     days: Vec<AnyRow>,
     places: Vec<AnyRow>,
+    snapshots: Vec<AnyRow>,
+    all_places: Vec<AnyRow>,
+    segments: Vec<(String, String, NpsCounts)>,
 }
 
 /// The report from the period's counts and detail, themes below `floor` withheld.
@@ -251,7 +329,13 @@ pub(super) fn report_from(
     counted: Counted,
     detail: Detail,
 ) -> Result<ThemeReport> {
-    let Detail { days, places } = detail;
+    let Detail {
+        days,
+        places,
+        snapshots,
+        all_places,
+        segments,
+    } = detail;
     let Counted {
         all,
         commenters,
@@ -268,15 +352,45 @@ pub(super) fn report_from(
             .or_default()
             .merge(&counts(row)?);
     }
-    let mut where_: BTreeMap<(String, &'static str, String), u64> = BTreeMap::new();
+    // (theme, dimension, value) → mentions; (dimension, value) → all answers.
+    let mut where_: BTreeMap<(String, String, String), u64> = BTreeMap::new();
+    let mut everywhere: BTreeMap<(String, String), u64> = BTreeMap::new();
     for row in &places {
         let k = key(row)?;
         let n = row.try_get::<i64, _>("n")? as u64;
-        for dim in ["touchpoint", "channel"] {
+        for dim in PLACES {
             let value: String = row.try_get(dim)?;
             if !value.is_empty() {
-                *where_.entry((k.clone(), dim, value)).or_default() += n;
+                *where_.entry((k.clone(), dim.into(), value)).or_default() += n;
             }
+        }
+    }
+    for row in &all_places {
+        let n = row.try_get::<i64, _>("n")? as u64;
+        for dim in PLACES {
+            let value: String = row.try_get(dim)?;
+            if !value.is_empty() {
+                *everywhere.entry((dim.into(), value)).or_default() += n;
+            }
+        }
+    }
+    for row in &snapshots {
+        let k = key(row)?;
+        let n = row.try_get::<i64, _>("n")? as u64;
+        let json: String = row.try_get("attributes")?;
+        for (attribute, value) in parse_attributes(&json)? {
+            *where_
+                .entry((k.clone(), attribute.to_string(), value))
+                .or_default() += n;
+        }
+    }
+    let mut attributes: Vec<String> = Vec::new();
+    for (attribute, value, c) in &segments {
+        *everywhere
+            .entry((attribute.clone(), value.clone()))
+            .or_default() += c.n();
+        if !attributes.contains(attribute) {
+            attributes.push(attribute.clone());
         }
     }
     let too_few = |n: u64| withheld(floor, n);
@@ -307,7 +421,11 @@ pub(super) fn report_from(
             })
             .collect();
         let mut concentrated_in: Vec<Concentration> = Vec::new();
-        for dim in ["touchpoint", "channel"] {
+        let dimensions = PLACES
+            .iter()
+            .map(|d| d.to_string())
+            .chain(attributes.clone());
+        for dim in dimensions {
             let mut values: Vec<(&String, u64)> = where_
                 .iter()
                 .filter(|((t, d, _), _)| *t == theme && *d == dim)
@@ -315,12 +433,16 @@ pub(super) fn report_from(
                 .filter(|(_, n)| !too_few(*n))
                 .collect();
             values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-            concentrated_in.extend(values.into_iter().take(TOP).map(|(v, n)| Concentration {
-                dimension: dim,
-                value: v.clone(),
-                mentions: n,
-                share: 100.0 * n as f64 / mentioners.n().max(1) as f64,
-            }));
+            for (v, n) in values.into_iter().take(TOP) {
+                let base = everywhere.get(&(dim.clone(), v.clone())).copied();
+                concentrated_in.push(Concentration {
+                    dimension: dim.clone(),
+                    value: v.clone(),
+                    mentions: n,
+                    share: 100.0 * n as f64 / mentioners.n().max(1) as f64,
+                    share_of_all: 100.0 * base.unwrap_or(0) as f64 / all.n().max(1) as f64,
+                });
+            }
         }
         let driver = Driver::new(mentioners, others, commenters);
         let figures = ThemeFigures {
@@ -332,6 +454,27 @@ pub(super) fn report_from(
         };
         drivers.push((figures, driver));
     }
+    let mut groups = Vec::new();
+    for (attribute, value, group) in segments {
+        let others = NpsCounts::new(
+            all.promoters.saturating_sub(group.promoters),
+            all.passives.saturating_sub(group.passives),
+            all.detractors.saturating_sub(group.detractors),
+        );
+        if too_few(group.n()) || too_few(others.n()) {
+            suppressed = true;
+            continue;
+        }
+        let key = SegmentGroup {
+            attribute,
+            value,
+            answers: group.n(),
+        };
+        // No share of commenters: a segment is a share of all answers (`answers`).
+        groups.push((key, Driver::new(group, others, 0)));
+    }
+    let mut segments = rank(groups);
+    segments.truncate(SEGMENT_DRIVERS);
     let hide_total = too_few(all.n());
     Ok(ThemeReport {
         answers: if hide_total { 0 } else { all.n() },
@@ -343,5 +486,6 @@ pub(super) fn report_from(
         } else {
             rank(drivers)
         },
+        segments: if hide_total { Vec::new() } else { segments },
     })
 }

@@ -180,6 +180,101 @@ async fn impact_by_hand_on_every_backend() {
     on_every_backend!(impact_by_hand);
 }
 
+/// An answer of a customer with `plan`.
+fn on_plan(
+    ws: i64,
+    survey: i64,
+    score: u8,
+    comment: Option<&str>,
+    plan: &str,
+    i: usize,
+) -> NewAnswer {
+    let mut a = said(ws, survey, score, comment);
+    a.respondent = Respondent::Inline(CustomerInput {
+        external_id: format!("{plan}-{i}"),
+        attributes: BTreeMap::from([(label("plan"), plan.to_owned())]),
+        ..Default::default()
+    });
+    a
+}
+
+/// Segment values rank beside the themes with the same impact rule, and a theme says where
+/// its mentions concentrate against all answers — figures worked by hand.
+async fn segments_by_hand(store: Store) {
+    let ws = workspace(&store).await;
+    let survey = create_survey(&store, ws, "rel", SurveyKind::Nps).await.id;
+    let invoice = Some("The invoice was wrong.");
+    let mut all = Vec::new();
+    // basic: 40 answers, 20 detractors (all complaining about the invoice), 10 passives,
+    // 10 promoters: NPS −25. business: 60 answers, 40 promoters, 20 passives: NPS +66.67.
+    for i in 0..40 {
+        let (score, comment) = match i {
+            0..=19 => (3, invoice),
+            20..=29 => (7, None),
+            _ => (10, None),
+        };
+        all.push(on_plan(ws, survey, score, comment, "basic", i));
+    }
+    for i in 0..60 {
+        all.push(on_plan(
+            ws,
+            survey,
+            if i < 40 { 9 } else { 8 },
+            None,
+            "business",
+            i,
+        ));
+    }
+    // Five billing mentions from business customers too (passives).
+    for i in 60..65 {
+        all.push(on_plan(ws, survey, 8, invoice, "business", i));
+    }
+    store.answers().record_many(&all, false).await.unwrap();
+    let r = report(&store, ws, Some(survey)).await;
+    assert_eq!(r.answers, 105);
+    // All: P 50, D 20, n 105: NPS 28.571. Without basic (business, n 65, P 40, D 0): 61.538.
+    let basic = r
+        .segments
+        .iter()
+        .find(|g| g.key.attribute == "plan" && g.key.value == "basic")
+        .expect("plan=basic as a driver");
+    assert_eq!(basic.key.answers, 40);
+    assert_close(basic.driver.nps_mentioners.unwrap(), -25.0, 1e-9);
+    assert_close(basic.driver.nps_others.unwrap(), 4000.0 / 65.0, 1e-9);
+    assert_close(
+        basic.driver.impact.unwrap(),
+        3000.0 / 105.0 - 4000.0 / 65.0,
+        1e-9,
+    );
+    assert!(
+        basic.driver.significant && basic.rank.is_some(),
+        "{basic:?}"
+    );
+    assert_eq!(basic.driver.share_of_commenters, None);
+    // Billing: 25 mentions, 20 of them basic (80 %) against 40 of 105 answers (38.1 %).
+    let billing = r.drivers.iter().find(|d| d.key.theme == "billing").unwrap();
+    let plan = billing
+        .key
+        .concentrated_in
+        .iter()
+        .find(|c| c.dimension == "plan" && c.value == "basic")
+        .expect("billing concentrates on plan=basic");
+    assert_eq!(plan.mentions, 20);
+    assert_close(plan.share, 80.0, 1e-9);
+    assert_close(plan.share_of_all, 4000.0 / 105.0, 1e-9);
+    let channel = &billing.key.concentrated_in[0];
+    assert_eq!(
+        (channel.dimension.as_str(), channel.value.as_str()),
+        ("channel", "api")
+    );
+    assert_close(channel.share_of_all, 100.0, 1e-9);
+}
+
+#[tokio::test]
+async fn segments_by_hand_on_every_backend() {
+    on_every_backend!(segments_by_hand);
+}
+
 async fn edits_retag_in_the_background(store: Store) {
     let ws = workspace(&store).await;
     let other = named_workspace(&store, "rival").await;
@@ -319,6 +414,17 @@ async fn enps_obeys_the_anonymity_minimum(store: Store) {
     assert_eq!(r.answers, 9);
     assert!(r.drivers.iter().all(|d| d.key.theme != "contract"), "{r:?}");
     assert_eq!(r.suppressed_below, Some(5));
+    // A team of three is as identifying as a theme of three.
+    let mut team = Vec::new();
+    for (i, s) in [1, 2, 3].into_iter().enumerate() {
+        team.push(on_plan(ws, survey, s, None, "tiny-team", i));
+    }
+    store.answers().record_many(&team, false).await.unwrap();
+    let r = report(&store, ws, Some(survey)).await;
+    assert!(
+        r.segments.iter().all(|g| g.key.value != "tiny-team"),
+        "{r:?}"
+    );
 }
 
 #[tokio::test]
