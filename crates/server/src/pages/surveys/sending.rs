@@ -763,16 +763,17 @@ fn trigger_body(
         },
     };
     let minutes = amount.saturating_mul(size);
-    let delay_minutes =
-        match u32::try_from(minutes) {
-            Ok(m) => m,
-            Err(_) => return Err((
+    let delay_minutes = match u32::try_from(minutes) {
+        Ok(m) => m,
+        Err(_) => {
+            return Err((
                 "delay",
                 format!(
                     "delay_minutes must be at most {MAX_DELAY_MINUTES} (90 days); got {minutes}"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     let sample_percent = match posted(form, "sample_percent") {
         "" => None,
         s => Some(number(s, "sample_percent", 1, 100)?),
