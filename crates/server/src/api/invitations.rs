@@ -24,6 +24,7 @@ pub use automation::{
     create_schedule, create_trigger, delete_schedule, delete_trigger, event, patch_schedule,
     schedules, triggers, update_schedule, EventBody, ScheduleBody, TriggerBody,
 };
+pub(crate) use automation::{schedule_input, trigger_input};
 pub use body::{
     EventOutcome, EventTrigger, Invitation, InvitationOutcome, InvitationTextOverrides,
     ResponseRate, Schedule,

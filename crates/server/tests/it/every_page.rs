@@ -92,6 +92,21 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         .await
         .unwrap();
     let survey_id = survey["id"].as_i64().expect("the survey's id");
+    // A schedule and an event trigger, for the survey's sending page and its tables.
+    for (path, body) in [
+        (
+            "/api/v1/schedules",
+            json!({"survey": "rel", "channel": "email", "every_days": 90, "sample_percent": 50}),
+        ),
+        (
+            "/api/v1/event-triggers",
+            json!({"event": "customer_support_ticket_closed_after_escalation", "survey": "rel",
+                   "channel": "sms", "delay_minutes": 1440}),
+        ),
+    ] {
+        let r = app.post_json(path, &body).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
     // A paused survey: its link's page says it is closed.
     let paused = app.survey("old", None).await;
     let r = app
@@ -122,6 +137,7 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         "/surveys/new",
         &format!("/surveys/{survey_id}"),
         &format!("/surveys/{survey_id}/preview?lang=nb"),
+        &format!("/surveys/{survey_id}/sending"),
         paused["link"].as_str().unwrap(),
         "/kpis",
         "/compare",

@@ -49,6 +49,7 @@ mod signin_limits;
 mod sms;
 mod sso;
 mod sso_settings;
+mod survey_sending;
 mod surveys_ui;
 mod text_rule;
 mod themes;

@@ -31,7 +31,7 @@ pub use crate::delivery::links::{
 pub(crate) use create::invite_in;
 pub use create::{InvitationOutcome, InviteRequest};
 pub use dispatch::DispatchReport;
-pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput};
+pub use events::{EventOutcome, EventTrigger, NewEvent, TriggerInput, MAX_DELAY_MINUTES};
 pub use history::PastInvitation;
 pub use rates::ResponseRate;
 pub use schedules::{Schedule, ScheduleInput, ScheduleReport};

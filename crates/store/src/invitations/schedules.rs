@@ -9,9 +9,9 @@ use crate::feedback::surveys::survey_in;
 use crate::tenancy::lookup::settings_in;
 use crate::Schedules;
 use crate::{from_ts, to_ts, Result, StoreError};
-use advocate_core::period::day_of;
+use advocate_core::period::{date_of_day, day_of};
 use advocate_core::Channel;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -27,6 +27,8 @@ pub struct Schedule {
     pub sample_percent: u8,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The last UTC day it ran (asked that day's customers); `None` before its first run.
+    pub last_run_on: Option<NaiveDate>,
 }
 
 /// A schedule as created or replaced through the API.
@@ -46,7 +48,8 @@ pub struct ScheduleReport {
     pub skipped: usize,
 }
 
-const COLUMNS: &str = "id, survey_id, channel, every_days, sample_percent, active, created_at";
+const COLUMNS: &str =
+    "id, survey_id, channel, every_days, sample_percent, active, created_at, last_run_day";
 
 fn schedule_from(row: &AnyRow) -> Result<Schedule> {
     Ok(Schedule {
@@ -58,6 +61,10 @@ fn schedule_from(row: &AnyRow) -> Result<Schedule> {
         sample_percent: u8::try_from(row.try_get::<i64, _>("sample_percent")?).unwrap_or(100),
         active: row.try_get::<i64, _>("active")? != 0,
         created_at: from_ts(row.try_get("created_at")?),
+        last_run_on: row
+            .try_get::<Option<i64>, _>("last_run_day")?
+            .and_then(|d| i32::try_from(d).ok())
+            .map(date_of_day),
     })
 }
 
@@ -198,7 +205,7 @@ impl Schedules<'_> {
             .ok_or_else(|| StoreError::NotFound(format!("no workspace with id {workspace_id}")))?;
         let mut tx = self.store.begin_write().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, last_run_day FROM schedules WHERE id = $1 AND active = 1"
+            "SELECT {COLUMNS} FROM schedules WHERE id = $1 AND active = 1"
         ))
         .bind(id)
         .fetch_optional(&mut *tx)

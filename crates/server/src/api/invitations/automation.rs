@@ -107,7 +107,13 @@ pub struct ScheduleBody {
     pub active: Option<bool>,
 }
 
-async fn schedule_input(state: &AppState, ws: i64, b: ScheduleBody) -> ApiResult<ScheduleInput> {
+/// A schedule's body checked into the store's input (the app's page checks its form with
+/// it too, so both refuse the same things in the same words).
+pub(crate) async fn schedule_input(
+    state: &AppState,
+    ws: i64,
+    b: ScheduleBody,
+) -> ApiResult<ScheduleInput> {
     Ok(ScheduleInput {
         survey_id: survey(state, ws, &b.survey).await?.id,
         channel: channel("channel", &b.channel)?,
@@ -264,6 +270,22 @@ pub struct TriggerBody {
     pub active: Option<bool>,
 }
 
+/// A trigger's body checked into the store's input (shared with the app's page).
+pub(crate) async fn trigger_input(
+    state: &AppState,
+    ws: i64,
+    b: TriggerBody,
+) -> ApiResult<TriggerInput> {
+    Ok(TriggerInput {
+        event: label("event", &b.event)?,
+        survey_id: survey(state, ws, &b.survey).await?.id,
+        channel: channel("channel", &b.channel)?,
+        delay_minutes: b.delay_minutes.unwrap_or(0),
+        sample_percent: b.sample_percent.unwrap_or(100),
+        active: b.active.unwrap_or(true),
+    })
+}
+
 #[utoipa::path(get, path = "/api/v1/event-triggers", operation_id = "listEventTriggers", tag = "invitations",
     security(("api_key" = [])), responses((status = 200, body = Vec<EventTrigger>)))]
 pub async fn triggers(
@@ -284,15 +306,7 @@ pub async fn create_trigger(
     caller: ApiCaller,
     body: ApiJson<TriggerBody>,
 ) -> ApiResult<(StatusCode, Json<EventTrigger>)> {
-    let b = body.value;
-    let input = TriggerInput {
-        event: label("event", &b.event)?,
-        survey_id: survey(&state, caller.workspace_id, &b.survey).await?.id,
-        channel: channel("channel", &b.channel)?,
-        delay_minutes: b.delay_minutes.unwrap_or(0),
-        sample_percent: b.sample_percent.unwrap_or(100),
-        active: b.active.unwrap_or(true),
-    };
+    let input = trigger_input(&state, caller.workspace_id, body.value).await?;
     let trigger = state
         .store
         .triggers()

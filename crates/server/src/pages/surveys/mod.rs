@@ -2,11 +2,13 @@
 //! status and answers, a new survey, the editor (name, kind, touchpoint, default language,
 //! the question and follow-up texts per language, inline messages), its preview — the
 //! respondent's very page, rendered by the same code — pausing, archiving and
-//! reactivating, and the share panel (link, QR code, widget snippet). Everyone who sees
+//! reactivating, the share panel (link, QR code, widget snippet), and its sending page
+//! (schedules and event triggers). Everyone who sees
 //! the dashboards may look; changes need `Configure` (admins), like the API's.
 
 mod editor;
 mod preview;
+mod sending;
 mod share;
 mod status;
 
@@ -35,6 +37,37 @@ pub fn routes() -> Routes {
         .get("/surveys/{id}/preview", Person(Dashboards), preview::saved)
         .post("/surveys/{id}/preview", Person(Configure), preview::unsaved)
         .post("/surveys/{id}/status", Person(Configure), status::change)
+        .get("/surveys/{id}/sending", Person(Dashboards), sending::show)
+        .post(
+            "/surveys/{id}/schedules",
+            Person(Configure),
+            sending::create_schedule,
+        )
+        .post(
+            "/surveys/{id}/schedules/{schedule}",
+            Person(Configure),
+            sending::save,
+        )
+        .post(
+            "/surveys/{id}/schedules/{schedule}/active",
+            Person(Configure),
+            sending::set_active,
+        )
+        .post(
+            "/surveys/{id}/schedules/{schedule}/delete",
+            Person(Configure),
+            sending::delete_schedule,
+        )
+        .post(
+            "/surveys/{id}/triggers",
+            Person(Configure),
+            sending::create_trigger,
+        )
+        .post(
+            "/surveys/{id}/triggers/{trigger}/delete",
+            Person(Configure),
+            sending::delete_trigger,
+        )
         .get("/assets/copy.js", Public, copy_script)
 }
 
