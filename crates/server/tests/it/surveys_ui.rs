@@ -6,7 +6,7 @@
 
 use crate::browser::{sign_in_typing, tab_to};
 use crate::common::{location, problem, TestApp};
-use crate::support::webdriver::{Browser, Options, ENTER};
+use crate::support::webdriver::{Browser, Options, ENTER, SPACE, TAB};
 use advocate_core::{Language, Role, SurveyKind, SurveyStatus};
 use advocate_server::auth::hash_password;
 use advocate_store::models::Survey;
@@ -997,4 +997,129 @@ async fn the_survey_editor_works_with_the_keyboard_alone() {
         "scrolls sideways: {layout}"
     );
     assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+}
+
+/// The focused element, and whether its focus ring shows (an outline at least 2 px wide).
+async fn focus_of(b: &Browser) -> Value {
+    b.script(
+        "const e = document.activeElement; const s = getComputedStyle(e); \
+         const d = e.closest('details'); \
+         return {tag: e.tagName.toLowerCase(), id: e.id, in: d ? d.id : '', \
+                 ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2};",
+        json!([]),
+    )
+    .await
+}
+
+/// Presses Tab until `want` picks the focused element ([`focus_of`]), within `max`
+/// presses, and asserts its focus ring shows.
+async fn tab_to_visible(b: &Browser, max: usize, want: impl Fn(&Value) -> bool) {
+    let mut passed = Vec::new();
+    for _ in 0..max {
+        b.keys(TAB).await;
+        let f = focus_of(b).await;
+        if want(&f) {
+            assert_eq!(f["ring"], true, "no visible focus on {f}");
+            return;
+        }
+        passed.push(f);
+    }
+    panic!("Tab did not reach the element; passed {passed:?}");
+}
+
+/// The preview frame's heading, once it reads `text`.
+async fn preview_heading(b: &Browser, text: &str) -> Value {
+    b.wait_for(
+        &format!("the preview to read {text:?}"),
+        "const f = document.getElementById('preview-frame'); \
+         const h = f && f.contentDocument && f.contentDocument.querySelector('h1'); \
+         return h && h.textContent === arguments[0] \
+           ? {lang: f.contentDocument.documentElement.lang, frames: document.querySelectorAll('iframe').length} \
+           : null;",
+        json!([text]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_survey_in_two_languages_is_created_with_the_keyboard_alone_and_previewed_live() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    sign_in_typing(&b, &app, "/surveys/new").await;
+
+    // The new survey: slug and name typed, created with Enter.
+    tab_to_visible(&b, 40, |f| f["id"] == "slug").await;
+    b.keys("relationship").await;
+    b.keys(TAB).await;
+    b.keys("Relationship").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the new survey's editor", |u| u.contains("done=created"))
+        .await;
+    let id = only_survey(&app).await.id;
+
+    // English (the default language, unfolded): the question.
+    tab_to_visible(&b, 60, |f| f["id"] == "question_en").await;
+    b.keys("How likely are you to recommend us?").await;
+    let shown = preview_heading(&b, "How likely are you to recommend us?").await;
+    assert_eq!(shown["lang"], "en", "{shown}");
+    // Norwegian: unfolded with Space on its summary, then its question and thank-you heading;
+    // the preview follows into Norwegian and onto the thank-you page.
+    tab_to_visible(&b, 60, |f| f["tag"] == "summary" && f["in"] == "texts-nb").await;
+    b.keys(SPACE).await;
+    tab_to_visible(&b, 5, |f| f["id"] == "question_nb").await;
+    b.keys("Vil du anbefale oss?").await;
+    let shown = preview_heading(&b, "Vil du anbefale oss?").await;
+    assert_eq!(shown["lang"], "nb", "{shown}");
+    tab_to_visible(&b, 10, |f| f["id"] == "thanks_title_nb").await;
+    b.keys("Tusen takk!").await;
+    preview_heading(&b, "Tusen takk!").await;
+    // Nothing is stored while typing.
+    assert!(stored(&app, id).await.texts.is_empty());
+
+    tab_to_visible(&b, 80, |f| f["id"] == "save").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the saved survey", |u| u.contains("done=saved"))
+        .await;
+    let saved = stored(&app, id).await;
+    assert_eq!(saved.name, "Relationship");
+    assert_eq!(
+        saved.texts[&lang("en")].question.as_deref(),
+        Some("How likely are you to recommend us?")
+    );
+    let nb = &saved.texts[&lang("nb")];
+    assert_eq!(nb.question.as_deref(), Some("Vil du anbefale oss?"));
+    assert_eq!(nb.thanks_title.as_deref(), Some("Tusen takk!"));
+    assert_eq!(saved.texts.len(), 2, "{saved:?}");
+
+    // On a phone the preview comes below the form, and nothing scrolls sideways; every
+    // field of the form and of the preview has its label.
+    let layout = b
+        .script(
+            "const form = document.getElementById('survey-form').getBoundingClientRect(); \
+             const frame = document.getElementById('preview-frame').getBoundingClientRect(); \
+             return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+               below: frame.top >= form.bottom, frame_right: frame.right, \
+               unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')] \
+                 .filter(e => !e.labels || e.labels.length === 0) \
+                 .filter(e => !e.getAttribute('aria-labelledby')).map(e => e.id)};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(layout["inner"], 390, "{layout}");
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= 390.0,
+        "scrolls sideways: {layout}"
+    );
+    assert_eq!(layout["below"], true, "{layout}");
+    assert!(layout["frame_right"].as_f64().unwrap() <= 390.0, "{layout}");
+    assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+    b.assert_no_csp_violation("the survey editor and its preview")
+        .await;
 }
