@@ -1104,8 +1104,10 @@ async fn a_survey_in_two_languages_is_created_with_the_keyboard_alone_and_previe
         .script(
             "const form = document.getElementById('survey-form').getBoundingClientRect(); \
              const frame = document.getElementById('preview-frame').getBoundingClientRect(); \
+             const page = document.getElementById('preview-frame').contentDocument.documentElement; \
              return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
                below: frame.top >= form.bottom, frame_right: frame.right, \
+               frame_scrolls: page.scrollWidth > page.clientWidth, \
                unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')] \
                  .filter(e => !e.labels || e.labels.length === 0) \
                  .filter(e => !e.getAttribute('aria-labelledby')).map(e => e.id)};",
@@ -1119,6 +1121,10 @@ async fn a_survey_in_two_languages_is_created_with_the_keyboard_alone_and_previe
     );
     assert_eq!(layout["below"], true, "{layout}");
     assert!(layout["frame_right"].as_f64().unwrap() <= 390.0, "{layout}");
+    assert_eq!(
+        layout["frame_scrolls"], false,
+        "the respondent's page fits the frame: {layout}"
+    );
     assert_eq!(layout["unlabelled"], json!([]), "{layout}");
     b.assert_no_csp_violation("the survey editor and its preview")
         .await;
