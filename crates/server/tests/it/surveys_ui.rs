@@ -1054,11 +1054,22 @@ async fn a_survey_in_two_languages_is_created_with_the_keyboard_alone_and_previe
     let app = TestApp::spawn().await;
     sign_in_typing(&b, &app, "/surveys/new").await;
 
-    // The new survey: slug and name typed, created with Enter.
+    // The new survey: slug and name typed, CSAT chosen by typing its first letter (the
+    // preview shows its five-point scale before anything exists), created with Enter.
     tab_to_visible(&b, 40, |f| f["id"] == "slug").await;
     b.keys("relationship").await;
     b.keys(TAB).await;
     b.keys("Relationship").await;
+    tab_to_visible(&b, 2, |f| f["id"] == "kind").await;
+    b.keys("c").await;
+    b.wait_for(
+        "the new survey's preview to show the CSAT scale",
+        "const d = document.getElementById('preview-frame').contentDocument; \
+         return d && d.querySelectorAll('.score-button').length === 5;",
+        json!([]),
+    )
+    .await;
+    tab_to_visible(&b, 2, |f| f["id"] == "touchpoint").await;
     b.keys(ENTER).await;
     b.wait_for_url("the new survey's editor", |u| u.contains("done=created"))
         .await;
@@ -1088,7 +1099,10 @@ async fn a_survey_in_two_languages_is_created_with_the_keyboard_alone_and_previe
     b.wait_for_url("the saved survey", |u| u.contains("done=saved"))
         .await;
     let saved = stored(&app, id).await;
-    assert_eq!(saved.name, "Relationship");
+    assert_eq!(
+        (saved.name.as_str(), saved.kind),
+        ("Relationship", SurveyKind::Csat)
+    );
     assert_eq!(
         saved.texts[&lang("en")].question.as_deref(),
         Some("How likely are you to recommend us?")
