@@ -5,9 +5,12 @@
 //!   (no `style=`), so an injected `<script>` or `onerror=` in a comment could not run even
 //!   if escaping failed. `/docs` (Swagger UI) gets `data:` images and inline styles, which
 //!   its stylesheet and React need; it shows no user content.
-//! - `frame-ancestors 'none'` and `X-Frame-Options: DENY` everywhere: the in-app widget is
-//!   injected into the host page's DOM by `/widget.js` (a shadow root, no iframe), so no
-//!   Advocate page ever needs to be framed. `widget.js` and the QR images are marked
+//! - `frame-ancestors 'none'` and `X-Frame-Options: DENY` everywhere but the survey
+//!   editor's preview: the in-app widget is injected into the host page's DOM by
+//!   `/widget.js` (a shadow root, no iframe), so no page needs to be framed by another
+//!   site. The preview (`/surveys/{id}/preview`, `/surveys/new/preview…`) is shown in a
+//!   frame of the editor itself, so it alone gets `frame-ancestors 'self'` and
+//!   `X-Frame-Options: SAMEORIGIN` — framed by Advocate's own pages, never by another site. `widget.js` and the QR images are marked
 //!   `Cross-Origin-Resource-Policy: cross-origin` so that other sites may load them even
 //!   with `Cross-Origin-Embedder-Policy` on; `/w/*` is opened to other origins by CORS.
 //! - `Referrer-Policy: same-origin`: survey, invitation and follow-up links carry tokens in
@@ -32,6 +35,11 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
     img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
     frame-ancestors 'none'";
 
+/// The survey editor's preview: the same policy, framed by Advocate's own pages only.
+const PREVIEW_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'self'";
+
 /// Swagger UI at `/docs`: its stylesheet uses `data:` images and React sets inline styles.
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; \
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
@@ -52,19 +60,32 @@ fn embeddable(path: &str) -> bool {
         || (path.starts_with("/s/") && (path.ends_with("/qr.svg") || path.ends_with("/qr.png")))
 }
 
+/// The survey editor's preview, which the editor shows in a frame.
+fn framed_by_the_editor(path: &str) -> bool {
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match parts[..] {
+        ["surveys", "new", "preview", ..] => parts.len() <= 4,
+        ["surveys", id, "preview"] => !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()),
+        _ => false,
+    }
+}
+
 /// Adds the headers; a header a handler set itself is left as it is.
 pub async fn headers(State(https): State<bool>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let mut response = next.run(req).await;
+    let framed = framed_by_the_editor(&path);
     let csp = if path == "/docs" || path.starts_with("/docs/") {
         DOCS_CSP
+    } else if framed {
+        PREVIEW_CSP
     } else {
         CSP
     };
     let mut set = [
         (CONTENT_SECURITY_POLICY, csp),
         (X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (X_FRAME_OPTIONS, "DENY"),
+        (X_FRAME_OPTIONS, if framed { "SAMEORIGIN" } else { "DENY" }),
         (REFERRER_POLICY, "same-origin"),
     ]
     .to_vec();
@@ -93,5 +114,31 @@ mod tests {
         assert!(!embeddable("/s/abc"));
         assert!(!embeddable("/dashboard"));
         assert!(!embeddable("/w/abc/prompt"));
+    }
+
+    #[test]
+    fn only_the_editors_preview_may_be_framed_and_only_by_advocate() {
+        assert!(framed_by_the_editor("/surveys/12/preview"));
+        assert!(framed_by_the_editor("/surveys/new/preview"));
+        assert!(framed_by_the_editor("/surveys/new/preview/csat"));
+        for path in [
+            "/surveys/12",
+            "/surveys/new",
+            "/surveys/12/preview/x",
+            "/surveys/12/previews",
+            "/surveys//preview",
+            "/surveys/x/preview",
+            "/surveys/new/preview/csat/x",
+            "/s/abc/preview",
+            "/dashboard",
+        ] {
+            assert!(!framed_by_the_editor(path), "{path}");
+        }
+        // The same policy as every page's but for who may frame it.
+        assert!(PREVIEW_CSP.ends_with("frame-ancestors 'self'"));
+        assert_eq!(
+            PREVIEW_CSP.trim_end_matches("'self'"),
+            CSP.trim_end_matches("'none'")
+        );
     }
 }

@@ -182,6 +182,7 @@ async fn thanks(
         lang: lang.to_string(),
         company,
         texts,
+        preview: false,
     }
     .into_response())
 }
@@ -313,5 +314,6 @@ pub async fn unsubscribe(
         lang: lang.to_string(),
         company: workspace.name,
         texts,
+        preview: false,
     })
 }

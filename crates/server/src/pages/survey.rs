@@ -418,10 +418,22 @@ pub async fn thanks(
 ) -> Result<ThanksPage, PageError> {
     let survey = load(&state, &public_id).await?;
     let lang = language(q.lang.as_deref(), &headers, &survey);
-    let (company, texts) = texts(&state, &survey, &lang).await?;
+    thanks_page(&state, &survey, &lang, false).await
+}
+
+/// The survey's thank-you page as a respondent gets it in `lang`; the survey editor's
+/// preview of it is this very page (`preview`).
+pub(super) async fn thanks_page(
+    state: &AppState,
+    survey: &Survey,
+    lang: &Language,
+    preview: bool,
+) -> Result<ThanksPage, PageError> {
+    let (company, texts) = texts(state, survey, lang).await?;
     Ok(ThanksPage {
         lang: lang.to_string(),
         company,
         texts,
+        preview,
     })
 }

@@ -175,6 +175,8 @@ pub struct ThanksPage {
     pub lang: String,
     pub company: String,
     pub texts: SurveyTexts,
+    /// The survey editor's preview of this page (a note says nothing is recorded).
+    pub preview: bool,
 }
 
 /// The sign-in form; posts `email`, `password` and `next` to `/signin`.

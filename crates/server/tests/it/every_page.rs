@@ -1,6 +1,7 @@
 //! Every page, signed in and public, in real Chromium at a phone's, a tablet's and a
 //! desktop's width: the page never scrolls sideways (wide tables and charts scroll inside
-//! their own box) and axe-core finds no serious or critical accessibility violation.
+//! their own box) and axe-core finds no serious or critical accessibility violation — in
+//! the light colour scheme and in the dark one.
 
 use crate::browser::sign_in_typing;
 use crate::common::TestApp;
@@ -272,6 +273,53 @@ async fn on_a_tablet_and_a_desktop_every_page_fits_and_passes_axe() {
         found.extend(problems(&b, &survey, false).await);
         for page in &pages {
             found.extend(problems(&b, &app.url(page), false).await);
+        }
+    }
+    assert_none(&found);
+}
+
+/// Whether the page is shown in the dark scheme: the preference is seen, and the page's
+/// background is dark.
+async fn is_dark(b: &Browser) -> Value {
+    b.script(
+        "const bg = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); \
+         return {prefers: matchMedia('(prefers-color-scheme: dark)').matches, \
+                 dark_background: bg[0] + bg[1] + bg[2] < 3 * 64};",
+        json!([]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn in_the_dark_scheme_every_page_passes_axe() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: false,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let (pages, survey) = populated(&app).await;
+    b.prefer_color_scheme("dark").await;
+    let mut found = Vec::new();
+    for width in [390, 1440] {
+        b.resize(width, 900).await;
+        found.extend(problems(&b, &survey, false).await);
+        found.extend(problems(&b, &app.url("/signin"), false).await);
+    }
+    assert_eq!(
+        is_dark(&b).await,
+        json!({"prefers": true, "dark_background": true})
+    );
+    sign_in_typing(&b, &app, "/dashboard").await;
+    b.resize(1440, 900).await;
+    for page in &pages {
+        found.extend(problems(&b, &app.url(page), false).await);
+        let dark = is_dark(&b).await;
+        if dark["dark_background"] != true {
+            found.push(format!("{page} is not dark: {dark}"));
         }
     }
     assert_none(&found);

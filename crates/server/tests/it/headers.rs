@@ -133,3 +133,76 @@ async fn hsts_only_when_served_over_https() {
         );
     }
 }
+
+/// The survey editor shows its preview in a frame: the preview alone may be framed, and
+/// only by Advocate's own pages; the editor and everything else stay unframeable.
+#[tokio::test]
+async fn only_the_editors_preview_may_be_framed_and_only_by_advocate_itself() {
+    let app = TestApp::spawn().await;
+    let survey = app.survey("rel", None).await;
+    let id = survey["id"].as_i64().unwrap();
+    let cookie = app.sign_in().await;
+    let csrf = app.csrf(&cookie).await;
+    let framed = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'");
+
+    let get = |path: String| {
+        app.http
+            .get(app.url(&path))
+            .header("cookie", &cookie)
+            .send()
+    };
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let mut fields = vec![("csrf", csrf.clone())];
+        fields.extend(form);
+        app.http
+            .post(app.url(&path))
+            .header("cookie", &cookie)
+            .header("origin", &app.base)
+            .form(&fields)
+            .send()
+    };
+    let previews = [
+        get(format!("/surveys/{id}/preview?lang=nb")).await.unwrap(),
+        get(format!("/surveys/{id}/preview?step=thanks"))
+            .await
+            .unwrap(),
+        post(
+            format!("/surveys/{id}/preview"),
+            vec![("question_en", "Unsaved?".into())],
+        )
+        .await
+        .unwrap(),
+        get("/surveys/new/preview/csat?lang=de".into())
+            .await
+            .unwrap(),
+        post("/surveys/new/preview".into(), vec![("kind", "enps".into())])
+            .await
+            .unwrap(),
+    ];
+    for r in &previews {
+        let what = r.url().path().to_owned();
+        assert_eq!(r.status(), 200, "{what}");
+        assert_eq!(
+            header(r, "content-security-policy"),
+            Some(framed.as_str()),
+            "{what}"
+        );
+        assert_eq!(header(r, "x-frame-options"), Some("SAMEORIGIN"), "{what}");
+        assert_eq!(header(r, "x-content-type-options"), Some("nosniff"));
+    }
+    // The editor that frames it, the public survey page, and the rest: never framed.
+    for path in [
+        format!("/surveys/{id}"),
+        "/surveys/new".to_owned(),
+        "/surveys".to_owned(),
+        survey["link"].as_str().unwrap().to_owned(),
+        "/dashboard".to_owned(),
+    ] {
+        let r = get(path.clone()).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert_secure(&r, &path);
+    }
+    // Below the preview's path: not framed.
+    let r = get(format!("/surveys/{id}/preview/x")).await.unwrap();
+    assert_secure(&r, "below the preview");
+}

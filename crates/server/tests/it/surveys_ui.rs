@@ -6,7 +6,7 @@
 
 use crate::browser::{sign_in_typing, tab_to};
 use crate::common::{location, problem, TestApp};
-use crate::support::webdriver::{Browser, Options, ENTER};
+use crate::support::webdriver::{Browser, Options, ENTER, SPACE, TAB};
 use advocate_core::{Language, Role, SurveyKind, SurveyStatus};
 use advocate_server::auth::hash_password;
 use advocate_store::models::Survey;
@@ -379,10 +379,29 @@ async fn others_cannot_change_a_survey(db: TestDb) {
         (editor.clone(), [("name", "Hijacked")]),
         (format!("{editor}/status"), [("status", "paused")]),
         ("/surveys".to_owned(), [("slug", "mine")]),
+        (format!("{editor}/preview"), [("question_en", "Mine")]),
+        ("/surveys/new/preview".to_owned(), [("kind", "csat")]),
     ] {
         let r = post(&app, &viewer, &path, &form).await;
         assert_eq!(r.status(), 403, "{path}");
     }
+    // The saved preview is theirs to see, in the editor's frame, without the live controls.
+    assert!(html.contains(&format!(
+        r#"<iframe name="preview" id="preview-frame" title="Preview of the survey page" src="/surveys/{id}/preview?lang=en"></iframe>"#
+    )));
+    assert!(!html.contains("preview.js") && !html.contains(r#"id="preview-unsaved""#));
+    assert_eq!(
+        page(&app, &viewer, &format!("{editor}/preview?lang=nb"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        page(&app, &viewer, "/surveys/new/preview/csat")
+            .await
+            .status(),
+        403
+    );
 
     // Another workspace's admin: not found, everywhere.
     let rival = app
@@ -533,6 +552,246 @@ async fn the_preview_is_the_respondents_page(db: TestDb) {
     let r = post(&app, &s, &format!("/surveys/{id}/preview"), &[("name", "")]).await;
     assert_eq!(r.status(), 422);
     assert_eq!(stored(&app, id).await, before);
+
+    // The thank-you page too: the same card as a respondent's, saved and unsaved.
+    let public_id = created["link"].as_str().unwrap().trim_start_matches("/s/");
+    for lang in ["de", "sv"] {
+        let preview = page(
+            &app,
+            &s,
+            &format!("/surveys/{id}/preview?lang={lang}&step=thanks"),
+        )
+        .await;
+        assert_eq!(preview.status(), 200);
+        let preview = preview.text().await.unwrap();
+        let public = app
+            .http
+            .get(app.url(&format!("/s/{public_id}/thanks?lang={lang}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(thanks_markup(&preview), thanks_markup(&public), "{lang}");
+        assert!(preview.contains("Preview: the page respondents get after answering."));
+        assert!(!public.contains("Preview"));
+    }
+    let r = post(
+        &app,
+        &s,
+        &format!("/surveys/{id}/preview"),
+        &[
+            ("thanks_title_de", "Danke, {company}!"),
+            ("preview_lang", "de"),
+            ("preview_step", "thanks"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    let card = thanks_markup(&html);
+    assert!(
+        card.contains("<h1>Danke, ") && !card.contains("{company}"),
+        "{html}"
+    );
+    assert_eq!(stored(&app, id).await, before);
+}
+
+/// The card of a thank-you page.
+fn thanks_markup(html: &str) -> String {
+    let start = html
+        .find(r#"<div class="survey-card thanks">"#)
+        .expect("a thank-you card");
+    let end = html[start..].find("</div>").unwrap() + start;
+    html[start..end].to_owned()
+}
+
+async fn thank_you_texts_are_edited_per_language(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let r = app
+        .post_json(
+            "/api/v1/surveys",
+            &json!({"slug": "rel", "name": "Rel",
+                    "texts": {"de": {"question": "Frage?", "thanks_title": "Danke schön"}}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let id = created["id"].as_i64().unwrap();
+    let editor = format!("/surveys/{id}");
+    let s = admin(&app).await;
+
+    // Each language has its thank-you heading and text, labelled, the built-in one shown
+    // while empty, the API's kept.
+    let html = page(&app, &s, &editor).await.text().await.unwrap();
+    assert!(html.contains(r#"<label for="thanks_title_nb">Thank-you page: heading</label>"#));
+    assert!(html.contains(r#"<label for="thanks_body_fi">Thank-you page: text</label>"#));
+    assert!(html.contains(r#"placeholder="Takk for tilbakemeldingen!""#));
+    assert!(
+        html.contains(r#"data-preview-step="thanks">Danke schön</textarea>"#),
+        "{html}"
+    );
+
+    // Saving names two texts of one language: those change, nothing else.
+    let before = stored(&app, id).await;
+    let r = post(
+        &app,
+        &s,
+        &editor,
+        &[
+            ("thanks_title_nb", " Tusen takk, {company}! "),
+            ("thanks_body_nb", "Vi leser alt."),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    let saved = stored(&app, id).await;
+    let nb = &saved.texts[&lang("nb")];
+    assert_eq!(nb.thanks_title.as_deref(), Some("Tusen takk, {company}!"));
+    assert_eq!(nb.thanks_body.as_deref(), Some("Vi leser alt."));
+    assert_eq!(nb.question, None);
+    assert_eq!(saved.texts[&lang("de")], before.texts[&lang("de")]);
+    assert_eq!(
+        Survey {
+            texts: before.texts.clone(),
+            ..saved.clone()
+        },
+        before
+    );
+    // Respondents get it.
+    let public_id = created["link"].as_str().unwrap().trim_start_matches("/s/");
+    let thanks = app
+        .http
+        .get(app.url(&format!("/s/{public_id}/thanks?lang=nb")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("<p>Vi leser alt.</p>"), "{thanks}");
+    assert!(thanks.contains("<h1>Tusen takk, ") && !thanks.contains("{company}"));
+
+    // A post that does not name the thank-you texts keeps them.
+    let r = post(&app, &s, &editor, &[("name", "Relationship")]).await;
+    assert_eq!(r.status(), 303);
+    let renamed = stored(&app, id).await;
+    assert_eq!(renamed.texts, saved.texts);
+
+    // Refused as the API refuses it: the message by its field, input kept, nothing stored.
+    let long = "y".repeat(1001);
+    let r = post(
+        &app,
+        &s,
+        &editor,
+        &[("thanks_title_nb", "Changed"), ("thanks_body_nb", &long)],
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
+    let api = patch(
+        &app,
+        id,
+        json!({"texts": {"nb": {"thanks_body": long.clone()}}}),
+    )
+    .await;
+    assert_eq!(api.status(), 422);
+    let api_message = problem(api).await;
+    let start = html.find(r#"<p class="field-error" id="thanks_body_nb-error">"#);
+    let shown = &html[start.expect("the message by its field")..];
+    let shown = &shown[shown.find('>').unwrap() + 1..shown.find("</p>").unwrap()];
+    assert!(api_message.starts_with(shown), "{shown} / {api_message}");
+    assert!(shown.contains("texts.nb.thanks_body"), "{shown}");
+    assert!(html.contains(r#"aria-invalid="true" aria-describedby="thanks_body_nb-error""#));
+    assert!(html.contains(">Changed</textarea>"));
+    assert_eq!(stored(&app, id).await, renamed);
+
+    // Emptied: back to the built-in text; the language keeps its other texts.
+    let r = post(&app, &s, &editor, &[("thanks_title_de", "")]).await;
+    assert_eq!(r.status(), 303);
+    let de = &stored(&app, id).await.texts[&lang("de")];
+    assert_eq!(de.thanks_title, None);
+    assert_eq!(de.question.as_deref(), Some("Frage?"));
+}
+
+#[tokio::test]
+async fn thank_you_texts_are_edited_per_language_on_every_backend() {
+    for db in TestDb::all().await {
+        thank_you_texts_are_edited_per_language(db).await;
+    }
+}
+
+/// The new-survey form's preview: the built-in page of the kind and language chosen.
+async fn a_new_survey_is_previewed_before_it_exists(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let s = admin(&app).await;
+    let html = page(&app, &s, "/surveys/new").await.text().await.unwrap();
+    assert!(
+        html.contains(r#"formaction="/surveys/new/preview" formtarget="preview""#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"src="/surveys/new/preview/nps?lang=en""#),
+        "{html}"
+    );
+
+    let r = page(&app, &s, "/surveys/new/preview/csat?lang=de").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches(r#"class="score-button"#).count(), 5, "{html}");
+    assert!(html.contains("Wie zufrieden"), "{html}");
+    assert!(html.contains(r#"action="/surveys/new/preview/csat""#));
+
+    let r = post(
+        &app,
+        &s,
+        "/surveys/new/preview",
+        &[
+            ("slug", ""),
+            ("kind", "enps"),
+            ("default_language", "fi"),
+            ("preview_lang", "sv"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches(r#"class="score-button"#).count(), 11);
+    assert!(html.contains(r#"<html lang="sv">"#), "{html}");
+    let r = post(
+        &app,
+        &s,
+        "/surveys/new/preview",
+        &[("kind", "enps"), ("preview_step", "thanks")],
+    )
+    .await;
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Thank you for your feedback!"));
+    let r = post(&app, &s, "/surveys/new/preview", &[("kind", "stars")]).await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("kind"));
+    assert_eq!(
+        page(&app, &s, "/surveys/new/preview/stars").await.status(),
+        422
+    );
+    assert!(app
+        .store
+        .surveys()
+        .list(app.workspace_id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_new_survey_is_previewed_before_it_exists_on_every_backend() {
+    for db in TestDb::all().await {
+        a_new_survey_is_previewed_before_it_exists(db).await;
+    }
 }
 
 #[tokio::test]
@@ -738,4 +997,149 @@ async fn the_survey_editor_works_with_the_keyboard_alone() {
         "scrolls sideways: {layout}"
     );
     assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+}
+
+/// The focused element, and whether its focus ring shows (an outline at least 2 px wide).
+async fn focus_of(b: &Browser) -> Value {
+    b.script(
+        "const e = document.activeElement; const s = getComputedStyle(e); \
+         const d = e.closest('details'); \
+         return {tag: e.tagName.toLowerCase(), id: e.id, in: d ? d.id : '', \
+                 ring: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2};",
+        json!([]),
+    )
+    .await
+}
+
+/// Presses Tab until `want` picks the focused element ([`focus_of`]), within `max`
+/// presses, and asserts its focus ring shows.
+async fn tab_to_visible(b: &Browser, max: usize, want: impl Fn(&Value) -> bool) {
+    let mut passed = Vec::new();
+    for _ in 0..max {
+        b.keys(TAB).await;
+        let f = focus_of(b).await;
+        if want(&f) {
+            assert_eq!(f["ring"], true, "no visible focus on {f}");
+            return;
+        }
+        passed.push(f);
+    }
+    panic!("Tab did not reach the element; passed {passed:?}");
+}
+
+/// The preview frame's heading, once it reads `text`.
+async fn preview_heading(b: &Browser, text: &str) -> Value {
+    b.wait_for(
+        &format!("the preview to read {text:?}"),
+        "const f = document.getElementById('preview-frame'); \
+         const h = f && f.contentDocument && f.contentDocument.querySelector('h1'); \
+         return h && h.textContent === arguments[0] \
+           ? {lang: f.contentDocument.documentElement.lang, frames: document.querySelectorAll('iframe').length} \
+           : null;",
+        json!([text]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_survey_in_two_languages_is_created_with_the_keyboard_alone_and_previewed_live() {
+    let Some(b) = Browser::start(Options {
+        lang: "en".into(),
+        phone: true,
+    })
+    .await
+    else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    sign_in_typing(&b, &app, "/surveys/new").await;
+
+    // The new survey: slug and name typed, CSAT chosen by typing its first letter (the
+    // preview shows its five-point scale before anything exists), created with Enter.
+    tab_to_visible(&b, 40, |f| f["id"] == "slug").await;
+    b.keys("relationship").await;
+    b.keys(TAB).await;
+    b.keys("Relationship").await;
+    tab_to_visible(&b, 2, |f| f["id"] == "kind").await;
+    b.keys("c").await;
+    b.wait_for(
+        "the new survey's preview to show the CSAT scale",
+        "const d = document.getElementById('preview-frame').contentDocument; \
+         return d && d.querySelectorAll('.score-button').length === 5;",
+        json!([]),
+    )
+    .await;
+    tab_to_visible(&b, 2, |f| f["id"] == "touchpoint").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the new survey's editor", |u| u.contains("done=created"))
+        .await;
+    let id = only_survey(&app).await.id;
+
+    // English (the default language, unfolded): the question.
+    tab_to_visible(&b, 60, |f| f["id"] == "question_en").await;
+    b.keys("How likely are you to recommend us?").await;
+    let shown = preview_heading(&b, "How likely are you to recommend us?").await;
+    assert_eq!(shown["lang"], "en", "{shown}");
+    // Norwegian: unfolded with Space on its summary, then its question and thank-you heading;
+    // the preview follows into Norwegian and onto the thank-you page.
+    tab_to_visible(&b, 60, |f| f["tag"] == "summary" && f["in"] == "texts-nb").await;
+    b.keys(SPACE).await;
+    tab_to_visible(&b, 5, |f| f["id"] == "question_nb").await;
+    b.keys("Vil du anbefale oss?").await;
+    let shown = preview_heading(&b, "Vil du anbefale oss?").await;
+    assert_eq!(shown["lang"], "nb", "{shown}");
+    tab_to_visible(&b, 10, |f| f["id"] == "thanks_title_nb").await;
+    b.keys("Tusen takk!").await;
+    preview_heading(&b, "Tusen takk!").await;
+    // Nothing is stored while typing.
+    assert!(stored(&app, id).await.texts.is_empty());
+
+    tab_to_visible(&b, 80, |f| f["id"] == "save").await;
+    b.keys(ENTER).await;
+    b.wait_for_url("the saved survey", |u| u.contains("done=saved"))
+        .await;
+    let saved = stored(&app, id).await;
+    assert_eq!(
+        (saved.name.as_str(), saved.kind),
+        ("Relationship", SurveyKind::Csat)
+    );
+    assert_eq!(
+        saved.texts[&lang("en")].question.as_deref(),
+        Some("How likely are you to recommend us?")
+    );
+    let nb = &saved.texts[&lang("nb")];
+    assert_eq!(nb.question.as_deref(), Some("Vil du anbefale oss?"));
+    assert_eq!(nb.thanks_title.as_deref(), Some("Tusen takk!"));
+    assert_eq!(saved.texts.len(), 2, "{saved:?}");
+
+    // On a phone the preview comes below the form, and nothing scrolls sideways; every
+    // field of the form and of the preview has its label.
+    let layout = b
+        .script(
+            "const form = document.getElementById('survey-form').getBoundingClientRect(); \
+             const frame = document.getElementById('preview-frame').getBoundingClientRect(); \
+             const page = document.getElementById('preview-frame').contentDocument.documentElement; \
+             return {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, \
+               below: frame.top >= form.bottom, frame_right: frame.right, \
+               frame_scrolls: page.scrollWidth > page.clientWidth, \
+               unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')] \
+                 .filter(e => !e.labels || e.labels.length === 0) \
+                 .filter(e => !e.getAttribute('aria-labelledby')).map(e => e.id)};",
+            json!([]),
+        )
+        .await;
+    assert_eq!(layout["inner"], 390, "{layout}");
+    assert!(
+        layout["scroll"].as_f64().unwrap() <= 390.0,
+        "scrolls sideways: {layout}"
+    );
+    assert_eq!(layout["below"], true, "{layout}");
+    assert!(layout["frame_right"].as_f64().unwrap() <= 390.0, "{layout}");
+    assert_eq!(
+        layout["frame_scrolls"], false,
+        "the respondent's page fits the frame: {layout}"
+    );
+    assert_eq!(layout["unlabelled"], json!([]), "{layout}");
+    b.assert_no_csp_violation("the survey editor and its preview")
+        .await;
 }

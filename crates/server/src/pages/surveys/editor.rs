@@ -6,14 +6,14 @@
 use super::share::{share_panel, SharePanel};
 use super::{status_text, survey_of};
 use crate::api::replace::{audited, changes};
-use crate::api::surveys::{change_from, FieldProblem, SurveyBody, NAME_MAX};
+use crate::api::surveys::{change_from, FieldProblem, SurveyBody, TextOverrides, NAME_MAX};
 use crate::auth::SignedIn;
 use crate::pages::signin::RequireSignIn;
 use crate::pages::views::LANGUAGE_NAMES;
 use crate::pages::{internal, workspace_of, PageError};
 use crate::state::AppState;
 use advocate_core::field::{label, language, line};
-use advocate_core::i18n::{self, SUPPORTED};
+use advocate_core::i18n::{self, SurveyTexts, SUPPORTED};
 use advocate_core::Permission::Configure;
 use advocate_core::{Language, SurveyKind, SurveyStatus};
 use advocate_store::models::{NewSurvey, Survey};
@@ -26,8 +26,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// The texts the editor offers per language, as (form key, label).
-const TEXTS: [(&str, &str); 4] = [
+/// The texts the editor offers per language, as (form key, label): the question page's,
+/// then the thank-you page's.
+const TEXTS: [(&str, &str); 6] = [
     ("question", "Question"),
     (
         "follow_up_promoter",
@@ -41,7 +42,39 @@ const TEXTS: [(&str, &str); 4] = [
         "follow_up_detractor",
         "Follow-up after a low score (detractors, 0–6)",
     ),
+    ("thanks_title", "Thank-you page: heading"),
+    ("thanks_body", "Thank-you page: text"),
 ];
+
+/// Whether a text is shown on the thank-you page (the preview switches to it).
+fn on_thanks_page(key: &str) -> bool {
+    key.starts_with("thanks_")
+}
+
+/// A language's own text of one key (a key of [`TEXTS`]).
+fn own_text<'t>(t: &'t mut TextOverrides, key: &str) -> &'t mut Option<String> {
+    match key {
+        "question" => &mut t.question,
+        "follow_up_promoter" => &mut t.follow_up_promoter,
+        "follow_up_passive" => &mut t.follow_up_passive,
+        "follow_up_detractor" => &mut t.follow_up_detractor,
+        "thanks_title" => &mut t.thanks_title,
+        _ => &mut t.thanks_body,
+    }
+}
+
+/// The built-in text of one key (a key of [`TEXTS`]).
+fn builtin_text(t: &SurveyTexts, key: &str) -> String {
+    match key {
+        "question" => &t.question,
+        "follow_up_promoter" => &t.follow_up_promoter,
+        "follow_up_passive" => &t.follow_up_passive,
+        "follow_up_detractor" => &t.follow_up_detractor,
+        "thanks_title" => &t.thanks_title,
+        _ => &t.thanks_body,
+    }
+    .clone()
+}
 
 /// One text input of one language.
 pub struct TextField {
@@ -52,6 +85,8 @@ pub struct TextField {
     /// The built-in text, used while the field is empty.
     pub placeholder: String,
     pub error: Option<String>,
+    /// Shown on the thank-you page rather than the question page.
+    pub thanks: bool,
 }
 
 /// One language's texts.
@@ -107,6 +142,32 @@ impl EditorPage {
     pub fn archived(&self) -> bool {
         self.status_class == SurveyStatus::Archived.as_str()
     }
+
+    fn selected(choices: &[Choice]) -> &'static str {
+        let chosen = choices.iter().find(|c| c.selected).or(choices.first());
+        chosen.map_or("", |c| c.value)
+    }
+
+    /// Where the preview button sends the form: the survey's preview, or the new survey's.
+    pub fn preview_action(&self) -> String {
+        match self.id {
+            Some(id) => format!("/surveys/{id}/preview"),
+            None => "/surveys/new/preview".to_owned(),
+        }
+    }
+
+    /// The preview frame's first page: the saved survey (or a new one of the kind chosen)
+    /// in the default language.
+    pub fn preview_src(&self) -> String {
+        let lang = Self::selected(&self.default_languages);
+        match self.id {
+            Some(id) => format!("/surveys/{id}/preview?lang={lang}"),
+            None => format!(
+                "/surveys/new/preview/{}?lang={lang}",
+                Self::selected(&self.kinds)
+            ),
+        }
+    }
 }
 
 fn kinds(selected: &str) -> Vec<Choice> {
@@ -150,7 +211,7 @@ fn posted<'f>(form: &'f HashMap<String, String>, key: &str) -> Option<&'f str> {
 
 /// The editor's form as the API's body: fields the form did not send keep their value;
 /// an emptied text goes back to the built-in one, and a language left with no text of
-/// its own is removed. Thanks texts (set through the API) are kept.
+/// its own is removed.
 pub(super) fn body_from(
     before: &Survey,
     form: &HashMap<String, String>,
@@ -179,13 +240,7 @@ pub(super) fn body_from(
             let Some(v) = posted(form, &format!("{key}_{code}")) else {
                 continue;
             };
-            let v = (!v.is_empty()).then(|| v.to_owned());
-            match key {
-                "question" => texts.question = v,
-                "follow_up_promoter" => texts.follow_up_promoter = v,
-                "follow_up_passive" => texts.follow_up_passive = v,
-                _ => texts.follow_up_detractor = v,
-            }
+            *own_text(&mut texts, key) = (!v.is_empty()).then(|| v.to_owned());
         }
         if texts != Default::default() {
             body.texts.insert(code.to_owned(), texts);
@@ -222,32 +277,18 @@ async fn editor_page(
         .map(|code| {
             let lang = Language::new(code).expect("shipped languages are valid");
             let builtin = i18n::builtin(&lang, survey.kind, &workspace);
-            let own = survey.texts.get(&lang).cloned().unwrap_or_default();
+            let mut own = TextOverrides::from(survey.texts.get(&lang).cloned().unwrap_or_default());
             let fields: Vec<TextField> = TEXTS
                 .into_iter()
                 .map(|(key, label)| {
-                    let (stored, placeholder) = match key {
-                        "question" => (own.question.clone(), builtin.question.clone()),
-                        "follow_up_promoter" => (
-                            own.follow_up_promoter.clone(),
-                            builtin.follow_up_promoter.clone(),
-                        ),
-                        "follow_up_passive" => (
-                            own.follow_up_passive.clone(),
-                            builtin.follow_up_passive.clone(),
-                        ),
-                        _ => (
-                            own.follow_up_detractor.clone(),
-                            builtin.follow_up_detractor.clone(),
-                        ),
-                    };
                     let id = format!("{key}_{code}");
                     TextField {
-                        value: value(&id, stored.unwrap_or_default()),
+                        value: value(&id, own_text(&mut own, key).take().unwrap_or_default()),
                         error: shown.errors.get(&id).cloned(),
                         id,
                         label,
-                        placeholder,
+                        placeholder: builtin_text(&builtin, key),
+                        thanks: on_thanks_page(key),
                     }
                 })
                 .collect();

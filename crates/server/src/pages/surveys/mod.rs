@@ -1,9 +1,9 @@
 //! The surveys of the workspace in the app (`/surveys`): the list with each survey's
 //! status and answers, a new survey, the editor (name, kind, touchpoint, default language,
-//! the question and follow-up texts per language, inline messages), its preview — the
-//! respondent's very page, rendered by the same code — pausing, archiving and
-//! reactivating, the share panel (link, QR code, widget snippet), and its sending page
-//! (schedules and event triggers). Everyone who sees
+//! the question, follow-up and thank-you texts per language, inline messages), its live
+//! preview beside the form — the respondent's very page, rendered by the same code —
+//! pausing, archiving and reactivating, the share panel (link, QR code, widget snippet),
+//! and its sending page (schedules and event triggers). Everyone who sees
 //! the dashboards may look; changes need `Configure` (admins), like the API's.
 
 mod editor;
@@ -32,6 +32,21 @@ pub fn routes() -> Routes {
         .get("/surveys", Person(Dashboards), list)
         .get("/surveys/new", Person(Configure), editor::new_form)
         .post("/surveys", Person(Configure), editor::create)
+        .get(
+            "/surveys/new/preview",
+            Person(Configure),
+            preview::new_survey_get_nps,
+        )
+        .post(
+            "/surveys/new/preview",
+            Person(Configure),
+            preview::new_survey_post,
+        )
+        .get(
+            "/surveys/new/preview/{kind}",
+            Person(Configure),
+            preview::new_survey_get,
+        )
         .get("/surveys/{id}", Person(Dashboards), editor::show)
         .post("/surveys/{id}", Person(Configure), editor::save)
         .get("/surveys/{id}/preview", Person(Dashboards), preview::saved)
@@ -69,6 +84,7 @@ pub fn routes() -> Routes {
             sending::delete_trigger,
         )
         .get("/assets/copy.js", Public, copy_script)
+        .get("/assets/preview.js", Public, preview_script)
 }
 
 /// The copy buttons of the share panel; without it the texts are still there to select.
@@ -81,6 +97,21 @@ async fn copy_script() -> Response {
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
         COPY_JS,
+    )
+        .into_response()
+}
+
+/// The editor's live preview: re-renders the preview frame as the form is typed in.
+/// Without it the preview button still shows the form's texts in the frame.
+const PREVIEW_JS: &str = include_str!("../../../assets/preview.js");
+
+async fn preview_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        PREVIEW_JS,
     )
         .into_response()
 }

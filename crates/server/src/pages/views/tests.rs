@@ -112,6 +112,7 @@ fn thanks_and_signin_escape() {
         lang: "en".into(),
         company: "Acme".into(),
         texts: texts(),
+        preview: false,
     }
     .render()
     .unwrap();

@@ -442,6 +442,17 @@ impl Browser {
         }
     }
 
+    /// Emulates the person's preferred colour scheme (`prefers-color-scheme`), `dark` or
+    /// `light`, for the pages that follow, through Chromium's DevTools protocol.
+    pub async fn prefer_color_scheme(&self, scheme: &str) {
+        self.post(
+            "goog/cdp/execute",
+            json!({"cmd": "Emulation.setEmulatedMedia",
+                   "params": {"features": [{"name": "prefers-color-scheme", "value": scheme}]}}),
+        )
+        .await;
+    }
+
     /// Runs `script` until it returns something other than null/false/0/"", and returns that.
     pub async fn wait_for(&self, what: &str, script: &str, args: Value) -> Value {
         let deadline = Instant::now() + WAIT;
