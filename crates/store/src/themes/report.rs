@@ -268,9 +268,10 @@ impl Themes<'_> {
             }
         };
         let sql = format!(
-            "SELECT s.attribute, s.value, COALESCE(SUM(s.n), 0) AS n, \
-             COALESCE(SUM(CASE WHEN s.score >= 9 THEN s.n ELSE 0 END), 0) AS promoters, \
-             COALESCE(SUM(CASE WHEN s.score <= 6 THEN s.n ELSE 0 END), 0) AS detractors \
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back.
+            "SELECT s.attribute, s.value, CAST(SUM(s.n) AS BIGINT) AS n, \
+             CAST(SUM(CASE WHEN s.score >= 9 THEN s.n ELSE 0 END) AS BIGINT) AS promoters, \
+             CAST(SUM(CASE WHEN s.score <= 6 THEN s.n ELSE 0 END) AS BIGINT) AS detractors \
              FROM segment_rollup s WHERE s.workspace_id = $1 AND s.day >= $2 AND s.day < $3 \
              AND {surveys} GROUP BY s.attribute, s.value"
         );

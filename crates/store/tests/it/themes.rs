@@ -230,6 +230,16 @@ async fn segments_by_hand(store: Store) {
         all.push(on_plan(ws, survey, 8, invoice, "business", i));
     }
     store.answers().record_many(&all, false).await.unwrap();
+    let every = store
+        .themes()
+        .report(&ThemeQuery {
+            workspace_id: ws,
+            from: at(2026, 1, 1),
+            to: at(2027, 1, 1),
+            survey_id: None,
+        })
+        .await;
+    assert_eq!(every.expect("every NPS survey").answers, 105);
     let r = report(&store, ws, Some(survey)).await;
     assert_eq!(r.answers, 105);
     // All: P 50, D 20, n 105: NPS 28.571. Without basic (business, n 65, P 40, D 0): 61.538.
