@@ -205,14 +205,26 @@ pub fn theme_key(key: &str) -> Result<String, Invalid> {
         .map_err(|e| Invalid::new(format!("theme: {e}")))
 }
 
-/// A search as FTS5 query syntax, in the spirit of PostgreSQL's `websearch_to_tsquery`:
-/// words must all occur, `"…"` is a phrase, `or` between terms is either, `-word` must
-/// not occur, `word*` is a prefix. Every term is quoted, so no character of the search
-/// is FTS5 syntax. `None` when nothing searchable is left (no positive term).
-pub fn fts5_query(search: &str) -> Option<String> {
-    let quote = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
-    let mut positive: Vec<String> = Vec::new();
-    let mut negative: Vec<String> = Vec::new();
+/// One term of a search: a word, or a phrase's words in order; `prefix` for `word*`.
+struct Term {
+    words: Vec<String>,
+    prefix: bool,
+}
+
+/// A search as parsed: every group must match (a group is a term, or terms joined by
+/// `or`), no excluded term may.
+struct Parsed {
+    all: Vec<Vec<Term>>,
+    none: Vec<Term>,
+}
+
+/// The search syntax, in the spirit of PostgreSQL's `websearch_to_tsquery`: words must all
+/// occur, `"…"` is a phrase, `or` between terms is either, `-word` must not occur, `word*`
+/// is a prefix. Only letters and digits are searchable (the indexes drop the rest), so no
+/// character of the search reaches a query language. `None` when no positive term is left.
+fn parse(search: &str) -> Option<Parsed> {
+    let mut all: Vec<Vec<Term>> = Vec::new();
+    let mut none: Vec<Term> = Vec::new();
     let mut or_next = false;
     let mut rest = search.trim();
     while !rest.is_empty() {
@@ -220,7 +232,7 @@ pub fn fts5_query(search: &str) -> Option<String> {
         if negated {
             rest = &rest[1..];
         }
-        let (term, prefix, after) = if let Some(phrase) = rest.strip_prefix('"') {
+        let (text, prefix, after) = if let Some(phrase) = rest.strip_prefix('"') {
             let end = phrase.find('"').unwrap_or(phrase.len());
             let after = phrase.get(end + 1..).unwrap_or("");
             (phrase[..end].to_owned(), false, after)
@@ -231,40 +243,79 @@ pub fn fts5_query(search: &str) -> Option<String> {
             (word.trim_end_matches('*').to_owned(), prefix, &rest[end..])
         };
         rest = after.trim_start();
-        // Only letters and digits are searchable: the tokenizer drops the rest.
-        let words: Vec<&str> = term
+        let words: Vec<String> = text
             .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
+            .map(str::to_owned)
             .collect();
         if words.is_empty() {
             continue;
         }
-        if !negated && !term.contains(' ') && term.eq_ignore_ascii_case("or") {
-            or_next = !positive.is_empty();
+        if !negated && !text.contains(' ') && text.eq_ignore_ascii_case("or") {
+            or_next = !all.is_empty();
             continue;
         }
-        let mut expr = quote(&words.join(" "));
-        if prefix {
-            expr.push('*');
-        }
+        let term = Term { words, prefix };
         if negated {
-            negative.push(expr);
+            none.push(term);
         } else if or_next {
-            let last = positive.pop().unwrap_or_default();
-            positive.push(format!("({last} OR {expr})"));
+            all.last_mut().expect("or follows a term").push(term);
             or_next = false;
         } else {
-            positive.push(expr);
+            all.push(vec![term]);
         }
     }
-    if positive.is_empty() {
-        return None;
-    }
-    let mut q = positive.join(" AND ");
-    for n in negative {
-        q = format!("({q}) NOT {n}");
+    (!all.is_empty()).then_some(Parsed { all, none })
+}
+
+/// A search (see [`parse`]) as FTS5 query syntax; every term is quoted.
+pub fn fts5_query(search: &str) -> Option<String> {
+    let term = |t: &Term| {
+        let quoted = format!("\"{}\"", t.words.join(" ").replace('"', "\"\""));
+        if t.prefix {
+            quoted + "*"
+        } else {
+            quoted
+        }
+    };
+    let parsed = parse(search)?;
+    let groups: Vec<String> = parsed
+        .all
+        .iter()
+        .map(|g| {
+            g.iter()
+                .map(term)
+                .reduce(|a, b| format!("({a} OR {b})"))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut q = groups.join(" AND ");
+    for n in &parsed.none {
+        q = format!("({q}) NOT {}", term(n));
     }
     Some(q)
+}
+
+/// A search (see [`parse`]) as PostgreSQL `to_tsquery` text: words quoted as lexemes
+/// (the configuration then stems them), a phrase's words joined by `<->`, a prefix as
+/// `:*`, `|` for or, `&` for and, `!` for not.
+pub fn tsquery(search: &str) -> Option<String> {
+    let term = |t: &Term| {
+        let lexemes: Vec<String> = t.words.iter().map(|w| format!("'{w}'")).collect();
+        let mut q = lexemes.join(" <-> ");
+        if t.prefix {
+            q.push_str(":*");
+        }
+        format!("({q})")
+    };
+    let parsed = parse(search)?;
+    let mut parts: Vec<String> = parsed
+        .all
+        .iter()
+        .map(|g| format!("({})", g.iter().map(term).collect::<Vec<_>>().join(" | ")))
+        .collect();
+    parts.extend(parsed.none.iter().map(|n| format!("!{}", term(n))));
+    Some(parts.join(" & "))
 }
 
 /// A piece of highlighted text: matched (`marked`) or not.
@@ -325,6 +376,21 @@ mod tests {
             "\"a b\" AND \"NEAR\" AND \"x\""
         );
         assert_eq!(fts5_query("-only"), None);
+        assert_eq!(tsquery("-only"), None);
+        assert_eq!(
+            tsquery("invoices late").unwrap(),
+            "(('invoices')) & (('late'))"
+        );
+        assert_eq!(
+            tsquery("\"too slow\" or late -price").unwrap(),
+            "(('too' <-> 'slow') | ('late')) & !('price')"
+        );
+        assert_eq!(tsquery("deliv*").unwrap(), "(('deliv':*))");
+        assert_eq!(
+            tsquery("it's a' | b & !c <-> d:*").unwrap(),
+            "(('it' <-> 's')) & (('a')) & (('b')) & (('c')) & (('d'))",
+            "no character of the search is tsquery syntax"
+        );
         assert_eq!(fts5_query("  ( ) "), None);
     }
 

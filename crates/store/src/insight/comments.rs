@@ -135,6 +135,12 @@ fn filters(sql: &mut Sql, backend: Backend, workspace_id: i64, q: &CommentQuery)
     w
 }
 
+fn nothing_to_search(search: &str) -> StoreError {
+    StoreError::Invalid(format!(
+        "q: nothing to search for in {search:?}; give at least one word that must occur"
+    ))
+}
+
 /// `FROM …` and the search condition; the highlighted comment's expression.
 fn search_parts(
     sql: &mut Sql,
@@ -153,10 +159,7 @@ fn search_parts(
     match backend {
         Backend::Sqlite => {
             let Some(fts) = advocate_core::comments::fts5_query(search) else {
-                return Err(StoreError::Invalid(format!(
-                    "q: nothing to search for in {search:?}; give at least one word that \
-                     must occur"
-                )));
+                return Err(nothing_to_search(search));
             };
             let m = sql.s(&fts);
             Ok((
@@ -174,8 +177,11 @@ fn search_parts(
                 Some(l) => format!("advocate_ts_config({})", sql.s(l)),
                 None => "advocate_ts_config(a.language)".to_owned(),
             };
-            let text = sql.s(search);
-            let tsq = format!("websearch_to_tsquery({config}, {text})");
+            let Some(query) = advocate_core::comments::tsquery(search) else {
+                return Err(nothing_to_search(search));
+            };
+            let text = sql.s(&query);
+            let tsq = format!("to_tsquery({config}, {text})");
             let opts = sql.s(&format!(
                 "StartSel={MARK_START}, StopSel={MARK_END}, HighlightAll=true"
             ));
