@@ -5,6 +5,7 @@
 //! Needs Debian's `chromium` and `chromium-driver`; without them the tests print SKIPPED
 //! (and fail with `ADVOCATE_REQUIRE_PEERS=1`). `--nocapture` shows the page weights.
 
+use crate::common::peers::eventually;
 use crate::common::TestApp;
 use crate::support::webdriver::{Browser, Options, ENTER, SPACE, TAB};
 use advocate_core::i18n::{self, SurveyTexts};
@@ -738,41 +739,42 @@ async fn a_case_is_worked_with_the_keyboard_alone() {
     }
     assert!(reached, "Tab reaches the checklist");
     b.keys(ENTER).await;
-    b.wait_for_url("the case after ticking a step", |u| u.contains(&case_path))
-        .await;
-    let case: Value = app
-        .get(&format!("/api/v1/cases/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let done = case["steps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|s| !s["done_at"].is_null())
-        .count();
-    assert_eq!(done, 1, "{case}");
+    // The page posts and comes back to the same address: wait for what the post did.
+    let case_now = || async {
+        app.get(&format!("/api/v1/cases/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let done_steps = |case: &Value| {
+        case["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| !s["done_at"].is_null())
+            .count()
+    };
+    eventually("the ticked step", || async {
+        let case = case_now().await;
+        (done_steps(&case) > 0).then_some(())
+    })
+    .await;
+    let case = case_now().await;
+    assert_eq!(done_steps(&case), 1, "{case}");
 
     // A note, typed and sent with the keyboard.
     tab_to(&b, 120, |f| f["id"] == "note").await;
     b.keys("Called back, refund agreed").await;
     b.keys(TAB).await;
     b.keys(ENTER).await;
-    b.wait_for_url("the case after the note", |u| u.contains(&case_path))
-        .await;
-    let case: Value = app
-        .get(&format!("/api/v1/cases/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        case.to_string().contains("Called back, refund agreed"),
-        "{case}"
-    );
+    eventually("the note on the case", || async {
+        let case = case_now().await;
+        case.to_string()
+            .contains("Called back, refund agreed")
+            .then_some(())
+    })
+    .await;
 }
