@@ -9,13 +9,12 @@
 
 use crate::import::rows::{report, Rows};
 use crate::options::DbArgs;
-use advocate_core::customer::CustomerFields;
-use advocate_core::customer::CustomerInput;
+use advocate_core::customer::{from_table, CustomerInput};
 use advocate_core::Channel;
-use advocate_store::invitations::{InviteRequest, SkipReason, Source};
+use advocate_store::invitations::{InviteRequest, Source};
 use anyhow::{Context, Result};
 use chrono::Utc;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Customers stored (and invited) per transaction.
@@ -81,7 +80,7 @@ pub async fn customers(db: &DbArgs, path: &Path, invite: Option<Invite>) -> Resu
         {
             match outcome.skip_reason {
                 None => invited += 1,
-                Some(reason) => *skipped.entry(reason_text(reason)).or_default() += 1,
+                Some(reason) => *skipped.entry(reason.in_words()).or_default() += 1,
             }
         }
     }
@@ -100,97 +99,28 @@ pub async fn customers(db: &DbArgs, path: &Path, invite: Option<Invite>) -> Resu
     Ok(())
 }
 
-fn reason_text(reason: SkipReason) -> &'static str {
-    match reason {
-        SkipReason::Unsubscribed => "unsubscribed",
-        SkipReason::NoEmail => "without an email address",
-        SkipReason::NoPhone => "without a phone number",
-        SkipReason::QuietPeriod => "in the quiet period",
-        SkipReason::SampledOut => "not in the sample",
-        SkipReason::AlreadyScheduled => "already waiting for an invitation",
-        SkipReason::Expired => "expired",
-        SkipReason::SurveyClosed => "for a paused or archived survey",
-    }
-}
-
 type Lines = (Vec<CustomerInput>, Vec<(u64, String)>);
 
-/// Every row checked: the customers, or every problem with its line.
+/// Every row checked (core's rules for a table of customers): the customers, or every
+/// problem with its line.
 fn read(path: &Path) -> Result<Lines> {
     let mut rows = Rows::open(path)?;
-    let header: Vec<String> = rows.header.iter().map(|h| h.trim().to_owned()).collect();
+    let header = rows.header.clone();
     let mut errors = Vec::new();
-    if !header.iter().any(|h| h == "external_id") {
-        errors.push((1, "missing required column external_id".to_owned()));
-    }
-    let mut seen_columns = HashMap::new();
-    for (i, h) in header.iter().enumerate() {
-        if h.is_empty() {
-            errors.push((1, format!("column {} has no name", i + 1)));
-        } else if seen_columns.insert(h.clone(), i).is_some() {
-            errors.push((1, format!("column {h:?} appears more than once")));
-        }
-    }
-    if !errors.is_empty() {
-        return Ok((Vec::new(), errors));
-    }
-    let mut customers = Vec::new();
-    let mut lines_of: HashMap<String, u64> = HashMap::new();
+    let mut table = Vec::new();
     while let Some(row) = rows.next()? {
-        let row = match row {
-            Ok(row) => row,
-            Err(problem) => {
-                errors.push(problem);
-                continue;
-            }
-        };
-        if row.fields.len() != header.len() {
-            errors.push((
-                row.line,
-                format!(
-                    "has {} fields but the header has {}",
-                    row.fields.len(),
-                    header.len()
-                ),
-            ));
-            continue;
-        }
-        let mut fields = CustomerFields::default();
-        for (name, value) in header.iter().zip(&row.fields) {
-            let value = value.trim();
-            let set = (!value.is_empty()).then(|| value.to_owned());
-            match name.as_str() {
-                "external_id" => fields.external_id = value.to_owned(),
-                "name" => fields.name = set,
-                "email" => fields.email = set,
-                "phone" => fields.phone = set,
-                "language" => fields.language = set,
-                "account_manager" => fields.account_manager = set,
-                attribute => {
-                    if let Some(v) = set {
-                        fields.attributes.insert(attribute.to_owned(), v);
-                    }
-                }
-            }
-        }
-        match fields.parse("") {
-            Ok(customer) => {
-                if let Some(first) = lines_of.insert(customer.external_id.clone(), row.line) {
-                    errors.push((
-                        row.line,
-                        format!(
-                            "external_id {:?} is also on line {first}",
-                            customer.external_id
-                        ),
-                    ));
-                }
-                customers.push(customer);
-            }
-            Err(e) => errors.push((row.line, e.into_message())),
+        match row {
+            Ok(row) => table.push((row.line, row.fields)),
+            Err(problem) => errors.push(problem),
         }
     }
-    if customers.is_empty() && errors.is_empty() {
-        errors.push((2, "the file has no customers after its header".to_owned()));
+    match from_table(&header, table) {
+        Ok(customers) if errors.is_empty() => Ok((customers, errors)),
+        Ok(_) => Ok((Vec::new(), errors)),
+        Err(more) => {
+            errors.extend(more);
+            errors.sort_by_key(|(line, _)| *line);
+            Ok((Vec::new(), errors))
+        }
     }
-    Ok((customers, errors))
 }

@@ -117,6 +117,77 @@ pub fn looks_like_email(e: &str) -> bool {
         && !e.contains(char::is_whitespace)
 }
 
+/// Customers from a table (a CSV file or pasted lines): `external_id` (required), `name`,
+/// `email`, `phone`, `language`, `account_manager`, and every other column a segment
+/// attribute; each row checked with the API's rules. `rows` are (line number, fields).
+/// Either every customer, or every problem with its line (the header is line 1).
+pub fn from_table(
+    header: &[String],
+    rows: impl IntoIterator<Item = (u64, Vec<String>)>,
+) -> Result<Vec<CustomerInput>, Vec<(u64, String)>> {
+    let header: Vec<&str> = header.iter().map(|h| h.trim()).collect();
+    let mut errors = Vec::new();
+    if !header.contains(&"external_id") {
+        errors.push((1, "missing required column external_id".to_owned()));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            errors.push((1, format!("column {} has no name", i + 1)));
+        } else if !seen.insert(*h) {
+            errors.push((1, format!("column {h:?} appears more than once")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut customers = Vec::new();
+    let mut lines_of: std::collections::HashMap<String, u64> = Default::default();
+    for (line, fields) in rows {
+        if fields.len() != header.len() {
+            let (got, want) = (fields.len(), header.len());
+            errors.push((line, format!("has {got} fields but the header has {want}")));
+            continue;
+        }
+        let mut customer = CustomerFields::default();
+        for (name, value) in header.iter().zip(&fields) {
+            let value = value.trim();
+            let set = (!value.is_empty()).then(|| value.to_owned());
+            match *name {
+                "external_id" => customer.external_id = value.to_owned(),
+                "name" => customer.name = set,
+                "email" => customer.email = set,
+                "phone" => customer.phone = set,
+                "language" => customer.language = set,
+                "account_manager" => customer.account_manager = set,
+                attribute => {
+                    if let Some(v) = set {
+                        customer.attributes.insert(attribute.to_owned(), v);
+                    }
+                }
+            }
+        }
+        match customer.parse("") {
+            Ok(customer) => {
+                if let Some(first) = lines_of.insert(customer.external_id.clone(), line) {
+                    let id = &customer.external_id;
+                    errors.push((line, format!("external_id {id:?} is also on line {first}")));
+                }
+                customers.push(customer);
+            }
+            Err(e) => errors.push((line, e.into_message())),
+        }
+    }
+    if customers.is_empty() && errors.is_empty() {
+        errors.push((2, "there are no customers after the header".to_owned()));
+    }
+    if errors.is_empty() {
+        Ok(customers)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

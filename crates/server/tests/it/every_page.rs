@@ -139,6 +139,7 @@ async fn populated(app: &TestApp) -> (Vec<String>, String) {
         &format!("/surveys/{survey_id}"),
         &format!("/surveys/{survey_id}/preview?lang=nb"),
         &format!("/surveys/{survey_id}/sending"),
+        &format!("/surveys/{survey_id}/invite"),
         paused["link"].as_str().unwrap(),
         "/kpis",
         "/compare",

@@ -739,3 +739,167 @@ async fn only_the_workspace_s_admins_change_schedules_and_triggers_on_every_back
         only_admins_of_the_workspace(db).await;
     }
 }
+
+/// A list invited from the app (`/surveys/{id}/invite`): pasted CSV, all or nothing, bad
+/// rows named by line, skips counted by reason; viewers and agents may not, another
+/// workspace's admin finds no survey.
+async fn a_list_is_invited_from_the_app(db: TestDb) {
+    let app = TestApp::spawn_on(db).await;
+    let survey = app.survey("rel", None).await;
+    let id = survey["id"].as_i64().unwrap();
+    let admin = sign_in(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = format!("/surveys/{id}/invite");
+    let (status, html) = get(&app, &admin, &format!("/surveys/{id}")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!(r#"href="{page}""#)),
+        "linked from the editor"
+    );
+    let (status, html) = get(&app, &admin, &page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("external_id,name,email,language"));
+
+    // Bad rows: each named by its line, nobody invited or created.
+    let bad = "external_id,email,plan\nC1,kari@example.com,basic\nC2,not-an-address,basic\n\
+               C1,ola@example.com,pro\nC3";
+    let (status, _, html) = post(
+        &app,
+        &admin,
+        &page,
+        &[
+            ("customers", bad),
+            ("channel", "email"),
+            ("sample_percent", "100"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 422, "{html}");
+    assert!(html.contains("line 3: "), "{html}");
+    assert!(
+        html.contains("line 4: external_id &#34;C1&#34; is also on line 2")
+            || html.contains("line 4: external_id &quot;C1&quot; is also on line 2"),
+        "{html}"
+    );
+    assert!(
+        html.contains("line 5: has 1 fields but the header has 3"),
+        "{html}"
+    );
+    assert!(html.contains("Nobody was invited"));
+    for (form, says) in [
+        (
+            vec![
+                ("customers", "email\nx@example.com"),
+                ("channel", "email"),
+                ("sample_percent", "100"),
+            ],
+            "missing required column external_id",
+        ),
+        (
+            vec![
+                ("customers", "external_id\nC1"),
+                ("channel", "fax"),
+                ("sample_percent", "100"),
+            ],
+            "channel must be email, sms or web",
+        ),
+        (
+            vec![
+                ("customers", "external_id\nC1"),
+                ("channel", "email"),
+                ("sample_percent", "0"),
+            ],
+            "sample_percent must be a whole number from 1 to 100",
+        ),
+    ] {
+        let (status, _, html) = post(&app, &admin, &page, &form).await;
+        assert_eq!(status, 422, "{says}");
+        assert!(html.contains(says), "{says}: {html}");
+    }
+    assert!(list(&app, "/api/v1/invitations").await.is_empty());
+    assert!(app
+        .store
+        .customers()
+        .by_external_id(app.workspace_id, "C1")
+        .await
+        .unwrap()
+        .is_none());
+
+    // A good list: created and invited; one without an email is skipped, said so.
+    let good = "external_id,name,email,plan\nC1,Kari,kari@example.com,basic\nC2,Ola,,pro\n";
+    let (status, _, html) = post(
+        &app,
+        &admin,
+        &page,
+        &[
+            ("customers", good),
+            ("channel", "email"),
+            ("sample_percent", "100"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Invited 1 of 2; skipped 1 without an email address."),
+        "{html}"
+    );
+    let invited = list(&app, "/api/v1/invitations?survey=rel").await;
+    assert_eq!(invited.len(), 1, "only Kari's is stored: {invited:?}");
+    let kari = app
+        .store
+        .customers()
+        .by_external_id(app.workspace_id, "C1")
+        .await
+        .unwrap()
+        .expect("created from the list");
+    assert_eq!(
+        kari.attributes.values().next().map(String::as_str),
+        Some("basic")
+    );
+
+    // Viewers and agents: not theirs to do. Another workspace: no such survey.
+    for role in [Role::Viewer, Role::Agent] {
+        let s = member(&app, app.workspace_id, &format!("{role}@example.com"), role).await;
+        let (status, _, _) = post(
+            &app,
+            &s,
+            &page,
+            &[
+                ("customers", good),
+                ("channel", "email"),
+                ("sample_percent", "100"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 403, "{role}");
+    }
+    let other = app
+        .store
+        .workspaces()
+        .create("other", "Other", &advocate_core::Language::english())
+        .await
+        .unwrap();
+    let stranger = member(&app, other.id, "stranger@example.com", Role::Admin).await;
+    let (status, _) = get(&app, &stranger, &page).await;
+    assert_eq!(status, 404);
+    let (status, _, _) = post(
+        &app,
+        &stranger,
+        &page,
+        &[
+            ("customers", good),
+            ("channel", "email"),
+            ("sample_percent", "100"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(list(&app, "/api/v1/invitations").await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_list_is_invited_from_the_app_on_every_backend() {
+    for db in TestDb::all().await {
+        eprintln!("backend: {:?}", db.backend);
+        a_list_is_invited_from_the_app(db).await;
+    }
+}

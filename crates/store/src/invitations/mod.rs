@@ -95,6 +95,20 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Why, in words, after a count ("3 in the quiet period").
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Self::Unsubscribed => "unsubscribed",
+            Self::NoEmail => "without an email address",
+            Self::NoPhone => "without a phone number",
+            Self::QuietPeriod => "in the quiet period",
+            Self::SampledOut => "not in the sample",
+            Self::AlreadyScheduled => "already waiting for an invitation",
+            Self::Expired => "expired",
+            Self::SurveyClosed => "for a paused or archived survey",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Unsubscribed => "unsubscribed",

@@ -3,10 +3,11 @@
 //! the question, follow-up and thank-you texts per language, inline messages), its live
 //! preview beside the form — the respondent's very page, rendered by the same code —
 //! pausing, archiving and reactivating, the share panel (link, QR code, widget snippet),
-//! and its sending page (schedules and event triggers). Everyone who sees
+//! its sending page (schedules and event triggers) and inviting a list. Everyone who sees
 //! the dashboards may look; changes need `Configure` (admins), like the API's.
 
 mod editor;
+mod invite;
 mod preview;
 mod sending;
 mod share;
@@ -18,7 +19,7 @@ use crate::access::Access::{Person, Public};
 use crate::auth::SignedIn;
 use crate::routes::Routes;
 use crate::state::AppState;
-use advocate_core::Permission::{Configure, Dashboards};
+use advocate_core::Permission::{Configure, Dashboards, Ingest};
 use advocate_core::SurveyStatus;
 use advocate_store::models::Survey;
 use askama::Template;
@@ -53,6 +54,8 @@ pub fn routes() -> Routes {
         .post("/surveys/{id}/preview", Person(Configure), preview::unsaved)
         .post("/surveys/{id}/status", Person(Configure), status::change)
         .get("/surveys/{id}/sending", Person(Dashboards), sending::show)
+        .get("/surveys/{id}/invite", Person(Ingest), invite::show)
+        .post("/surveys/{id}/invite", Person(Ingest), invite::invite)
         .post(
             "/surveys/{id}/schedules",
             Person(Configure),
