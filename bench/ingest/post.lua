@@ -16,9 +16,46 @@ wrk.headers["Authorization"] = "Bearer " .. key
 -- against the trivial GET /healthz, so the baseline pays the load generator's own costs too.
 local baseline = os.getenv("ADVOCATE_BASELINE") == "1"
 
+-- ADVOCATE_COMMENTS=1: every answer carries a real-sounding comment with its language,
+-- in turn from the seven analysed languages (en nb sv da fi de nl), ten each: the first
+-- comments of the labelled evaluation set (crates/core/src/themes/eval/test, CC0) that
+-- a person tagged with price, billing, delivery, support_wait or app_website. The theme
+-- tagger analyses each as the answer is written. ADVOCATE_COMMENT_LANGUAGE=und sends the
+-- same comments with a language Advocate does not analyse (so nothing is tagged): the
+-- same bytes stored and indexed for search, only the tagging left out (the A/B of
+-- bench/ingest/themes-ab).
+local comments = {}
+if os.getenv("ADVOCATE_COMMENTS") == "1" then
+  local override = os.getenv("ADVOCATE_COMMENT_LANGUAGE")
+  local wanted = { price = true, billing = true, delivery = true, support_wait = true, app_website = true }
+  for _, lang in ipairs({ "en", "nb", "sv", "da", "fi", "de", "nl" }) do
+    local f = assert(io.open("crates/core/src/themes/eval/test/" .. lang .. ".txt"))
+    local taken = 0
+    for line in f:lines() do
+      local themes, text = line:match("^%s*%a+%s*|([^|]*)|%s*(.-)%s*$")
+      local hit = false
+      for key in string.gmatch(themes or "", "[%w_]+") do
+        hit = hit or wanted[key] ~= nil
+      end
+      if hit and taken < 10 then
+        taken = taken + 1
+        local escaped = text:gsub('\\', '\\\\'):gsub('"', '\\"')
+        comments[#comments + 1] = string.format(',"language":"%s","comment":"%s"', override or lang, escaped)
+      end
+    end
+    f:close()
+    assert(taken == 10, "fewer than ten comments for " .. lang)
+  end
+end
+
 request = function()
   n = n + 1
-  local body = string.format('{"survey":"rel","score":%d,"channel":"api","comment":"load %d"}', scores[(n % #scores) + 1], n)
+  local body
+  if #comments > 0 then
+    body = string.format('{"survey":"rel","score":%d,"channel":"api"%s}', scores[(n % #scores) + 1], comments[(n % #comments) + 1])
+  else
+    body = string.format('{"survey":"rel","score":%d,"channel":"api","comment":"load %d"}', scores[(n % #scores) + 1], n)
+  end
   if baseline then
     return wrk.format("GET", "/healthz")
   end
