@@ -18,7 +18,3 @@ SELECT workspace_id, customer_id,
        COUNT(*), SUM(amount_minor)
 FROM orders GROUP BY 1, 2, 3;
 
--- Each customer's latest NPS answer before a period (the linkage's category): covering,
--- in the window's order.
-CREATE INDEX answers_latest_by_customer ON answers (workspace_id, customer_id, answered_at, id, score, survey_id)
-    WHERE customer_id IS NOT NULL;

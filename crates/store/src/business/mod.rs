@@ -20,7 +20,6 @@ pub use history::{
     BusinessHistory, HistoricContact, HistoricMembership, HistoricOrder, HistoricSpell,
 };
 pub use money::{format_amount, minor_digits, parse_amount};
-pub(crate) use orders::month_start;
 pub use orders::{NewOrder, Order, OrderFilter, OrderPage};
 pub use spells::{LifecycleEvent, LifecycleKind, LoyaltyEvent, LoyaltyKind, Spell};
 

@@ -4,7 +4,6 @@ use super::{
     category_of, definitions, u, CategoryRow, ChannelReply, Counts, FirstReply, Kpi, KpiFigures,
     KpiQuery, Linkage, NpsFigure, Span, Sql, CATEGORIES,
 };
-use crate::business::month_start;
 use crate::Kpis;
 use crate::Result;
 use advocate_core::kpi;
@@ -32,65 +31,14 @@ impl Kpis<'_> {
             }
         };
 
-        // One statement, so `latest` is computed once. Spells are first reduced to one row
-        // per customer (streaming through the covering per-customer index of migration
-        // 0005, no sort, and no COUNT(DISTINCT)); orders come from the monthly
-        // per-customer rollup (migration 0026) for every whole month before the period's
-        // end, and from the orders themselves only for the part of a month at either edge
-        // of a period that does not start or end on a month boundary. Then everything is
-        // summed per category.
+        // One statement, so `latest` is computed once. Spells and orders are first reduced
+        // to one row per customer (streaming through the covering per-customer indexes of
+        // migration 0005, no sort, and no COUNT(DISTINCT)), then summed per category.
         let mut sql = Sql::new();
         let latest = Self::latest_cte(&mut sql, q.workspace_id, span.start);
         let seg = self.segment_join(&mut sql, q, "p.customer_id");
         let (s1, e1) = (sql.i(span.start), sql.i(span.end));
         let (ws1, ws2) = (sql.i(q.workspace_id), sql.i(q.workspace_id));
-        let (lo, hi) = whole_months(span);
-        let (mlo, mhi) = (sql.i(lo), sql.i(hi));
-        // The raw orders outside the rollup's months: the period's days before its first
-        // whole month, and everything from the start of the month holding its end.
-        let ranges: Vec<(i64, i64)> = if lo <= hi {
-            vec![(span.start, lo), (hi, span.end)]
-        } else {
-            vec![(hi, span.end)]
-        };
-        let ranges: Vec<(i64, i64)> = ranges.into_iter().filter(|(a, b)| a < b).collect();
-        let edges = if ranges.is_empty() {
-            String::new()
-        } else {
-            let parts: Vec<String> = ranges
-                .iter()
-                .map(|(a, b)| {
-                    format!(
-                        "SELECT o.customer_id, o.ordered_at, o.amount_minor FROM orders o \
-                         WHERE o.workspace_id = {} AND o.ordered_at >= {} AND o.ordered_at < {}",
-                        sql.i(q.workspace_id),
-                        sql.i(*a),
-                        sql.i(*b)
-                    )
-                })
-                .collect();
-            // A customer buying in an edge is a new buyer unless the rollup has their
-            // orders in the period's whole months (counted there).
-            let new_buyer = if lo < hi {
-                format!(
-                    "CASE WHEN NOT EXISTS (SELECT 1 FROM order_rollup r2 WHERE r2.workspace_id = {} \
-                     AND r2.customer_id = e.customer_id AND r2.month >= {mlo} AND r2.month < {mhi}) \
-                     THEN 1 ELSE 0 END",
-                    sql.i(q.workspace_id)
-                )
-            } else {
-                "1".to_owned()
-            };
-            format!(
-                " UNION ALL SELECT e.customer_id, 0, 0, 0, 0, 0, e.revenue, e.orders, e.historic, \
-                 CASE WHEN e.orders > 0 THEN {new_buyer} ELSE 0 END FROM (SELECT o.customer_id, \
-                 SUM(CASE WHEN o.ordered_at >= {s1} THEN o.amount_minor ELSE 0 END) AS revenue, \
-                 SUM(CASE WHEN o.ordered_at >= {s1} THEN 1 ELSE 0 END) AS orders, \
-                 SUM(CASE WHEN o.ordered_at >= {mhi} THEN o.amount_minor ELSE 0 END) AS historic \
-                 FROM ({}) o GROUP BY o.customer_id) e",
-                parts.join(" UNION ALL ")
-            )
-        };
         let text = format!(
             "WITH {latest}, \
              spells AS (SELECT sp.customer_id, \
@@ -100,22 +48,21 @@ impl Kpis<'_> {
                MAX(CASE WHEN sp.ended_at IS NULL OR sp.ended_at >= {e1} THEN 1 ELSE 0 END) AS at_end \
                FROM customer_spells sp WHERE sp.workspace_id = {ws1} AND sp.started_at < {e1} \
                GROUP BY sp.customer_id), \
-             bought AS (SELECT r.customer_id, \
-               SUM(CASE WHEN r.month >= {mlo} THEN r.amount_minor ELSE 0 END) AS revenue, \
-               SUM(CASE WHEN r.month >= {mlo} THEN r.orders ELSE 0 END) AS orders, \
-               SUM(r.amount_minor) AS historic \
-               FROM order_rollup r WHERE r.workspace_id = {ws2} AND r.month < {mhi} \
-               GROUP BY r.customer_id), \
+             bought AS (SELECT o.customer_id, \
+               SUM(CASE WHEN o.ordered_at >= {s1} THEN o.amount_minor ELSE 0 END) AS revenue, \
+               SUM(CASE WHEN o.ordered_at >= {s1} THEN 1 ELSE 0 END) AS orders, \
+               SUM(o.amount_minor) AS historic \
+               FROM orders o WHERE o.workspace_id = {ws2} AND o.ordered_at < {e1} \
+               GROUP BY o.customer_id), \
              per AS (SELECT customer_id, at_start, acquired, lost, at_end, 1 AS ever, \
-               0 AS revenue, 0 AS orders, 0 AS historic, 0 AS buyer FROM spells \
-               UNION ALL SELECT customer_id, 0, 0, 0, 0, 0, revenue, orders, historic, \
-               CASE WHEN orders > 0 THEN 1 ELSE 0 END FROM bought{edges}) \
+               0 AS revenue, 0 AS orders, 0 AS historic FROM spells \
+               UNION ALL SELECT customer_id, 0, 0, 0, 0, 0, revenue, orders, historic FROM bought) \
              SELECT {case} AS score, \
              CAST(SUM(p.at_start) AS BIGINT) AS at_start, CAST(SUM(p.acquired) AS BIGINT) AS acquired, \
              CAST(SUM(p.lost) AS BIGINT) AS lost, CAST(SUM(p.at_end) AS BIGINT) AS at_end, \
              CAST(SUM(p.ever) AS BIGINT) AS ever, CAST(SUM(p.revenue) AS BIGINT) AS revenue, \
              CAST(SUM(p.orders) AS BIGINT) AS orders, \
-             CAST(SUM(p.buyer) AS BIGINT) AS buyers, \
+             CAST(SUM(CASE WHEN p.orders > 0 THEN 1 ELSE 0 END) AS BIGINT) AS buyers, \
              CAST(SUM(p.historic) AS BIGINT) AS historic \
              FROM per p LEFT JOIN latest l ON l.customer_id = p.customer_id{seg} GROUP BY {case}",
             case = Self::CATEGORY_CASE,
@@ -442,17 +389,4 @@ fn kpi_figures(
     let mut figures = figures;
     figures.predicted_clv.inputs.retain(|_, v| v.is_finite());
     figures
-}
-
-/// The whole calendar months of a span as `[first, end)` month starts: `first` is the
-/// first month starting at or after the span's start, `end` the start of the month
-/// holding the span's end; `first > end` when the span lies inside one month.
-fn whole_months(span: Span) -> (i64, i64) {
-    let first = month_start(span.start);
-    let first = if first == span.start {
-        first
-    } else {
-        month_start(first + 32 * 86_400)
-    };
-    (first, month_start(span.end))
 }
