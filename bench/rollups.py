@@ -29,6 +29,19 @@ def fill_answer_rollups(db):
                "COUNT(*) FROM answers a, json_each(a.attributes) j GROUP BY 1, 2, 3, 4, 5, 6")
 
 
+# What one order adds to order_rollup (crates/store/src/business/orders.rs, migration
+# 0026): one order and its amount at (workspace, customer, first second of its month, UTC).
+_ORDER_MONTHS = ("SELECT workspace_id, customer_id, CAST(strftime('%s', ordered_at, 'unixepoch', "
+                 "'start of month') AS INTEGER), COUNT(*), SUM(amount_minor) FROM orders "
+                 "GROUP BY 1, 2, 3")
+
+
+def fill_order_rollup(db):
+    """order_rollup from the orders, as the write path counts each order."""
+    db.execute("INSERT INTO order_rollup (workspace_id, customer_id, month, orders, amount_minor) "
+               + _ORDER_MONTHS)
+
+
 def fill_report_rollup(db):
     """report_rollup from nps_rollup and segment_rollup, by the migration's own statements."""
     sql = "\n".join(line for line in open(MIGRATION) if not line.lstrip().startswith("--"))
@@ -70,11 +83,12 @@ _EXPECTED = {
                       f"'start of month') - 2440587.5) AS INTEGER), v, sc FROM dims UNION ALL "
                       f"SELECT w, dim, 'w', s, d - ((d + 3) % 7), v, sc FROM dims) "
                       f"GROUP BY 1, 2, 3, 4, 5, 6, 7"),
+    "order_rollup": ("workspace_id, customer_id, month, orders, amount_minor", _ORDER_MONTHS),
 }
 
 
 def check(db):
-    """Recounts every rollup from the answers; returns the differences (empty if none).
+    """Recounts every rollup from the answers (and order_rollup from the orders); returns the differences (empty if none).
     Scans the answers several times: meant for the small sizes."""
     bad = []
     for table, (cols, expected) in _EXPECTED.items():

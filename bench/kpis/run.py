@@ -10,7 +10,8 @@ linkage and monthly series); DuckDB computes the same figures with the same SQL 
 
 The SQLite generator fills every table the report reads: the business tables, the answers
 and their three rollups (nps_rollup, segment_rollup and report_rollup, which Advocate keeps
-in each answer's transaction; see bench/rollups.py), and open cases.
+in each answer's transaction; see bench/rollups.py), the orders' monthly order_rollup (kept
+in each order's transaction), and open cases.
 
 `--small` is the correctness mode CI runs (crates/cli/tests/it/benchmarks.rs): a few
 thousand rows, every rollup recounted from the answers, every figure compared with
@@ -113,6 +114,7 @@ def sqlite_generate(path, args):
     # The rollups the NPS report reads (Advocate keeps them in each answer's transaction).
     rollups.fill_answer_rollups(db)
     rollups.fill_report_rollup(db)
+    rollups.fill_order_rollup(db)  # the monthly per-customer order rollup (0026)
     # Open cases for every 50th detractor answer.
     db.execute("INSERT INTO cases (workspace_id, customer_id, answer_id, survey_id, score, "
                "priority, status, assignee, language, sla_due_at, created_at, updated_at) "

@@ -6,6 +6,7 @@
 //! transaction, so hundreds of thousands of orders load in seconds. Data sent by other
 //! systems day to day goes through the recording API, which checks every item.
 
+use super::orders::{add_to_rollup, month_start};
 use crate::History;
 use crate::{to_ts, Result, StoreError};
 use advocate_core::ContactChannel;
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Transaction};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// Rows per `INSERT` statement: at most 9 parameters a row keeps each statement well
 /// below the bound-parameter limits of both backends (SQLite 32,766; PostgreSQL 65,535).
@@ -87,6 +88,11 @@ trait HistoricRow {
     const COLUMNS: &'static [&'static str];
     fn customer(&self) -> &str;
     fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+    /// An order's (ordered_at, amount_minor), which `order_rollup` counts; None for the
+    /// other rows.
+    fn order_amount(&self) -> Option<(i64, i64)> {
+        None
+    }
 }
 
 impl HistoricRow for HistoricSpell {
@@ -121,6 +127,9 @@ impl HistoricRow for HistoricOrder {
             .bind(self.original_amount_minor)
             .bind(self.original_currency.as_str())
             .bind(to_ts(self.ordered_at))
+    }
+    fn order_amount(&self) -> Option<(i64, i64)> {
+        Some((to_ts(self.ordered_at), self.amount_minor))
     }
 }
 
@@ -218,6 +227,18 @@ impl History<'_> {
             for statement in batch.chunks(ROWS_PER_STATEMENT) {
                 insert_rows(&mut tx, cx, statement).await?;
             }
+            // Orders are counted in their monthly rollup in the same transaction.
+            let mut months: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+            for row in batch {
+                if let Some((at, amount)) = row.order_amount() {
+                    let m = months
+                        .entry((cx.ids[row.customer()], month_start(at)))
+                        .or_default();
+                    m.0 += 1;
+                    m.1 += amount;
+                }
+            }
+            add_to_rollup(&mut tx, cx.workspace_id, &months).await?;
             tx.commit().await?;
             progress(batch.len() as u64);
         }

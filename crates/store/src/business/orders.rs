@@ -17,7 +17,7 @@ use crate::{from_ts, to_ts, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An order as sent, before its checks.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,10 +160,17 @@ impl Orders<'_> {
         if !problems.is_empty() {
             return Ok(Err(problems.into_sorted()));
         }
+        let mut months: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
         for row in new_rows {
             insert_order(&mut tx, workspace_id, row, to_ts(now)).await?;
+            let m = months
+                .entry((row.customer_id, month_start(row.ordered_at)))
+                .or_default();
+            m.0 += 1;
+            m.1 += row.amount_minor;
             recorded.stored += 1;
         }
+        add_to_rollup(&mut tx, workspace_id, &months).await?;
         mode.end(tx).await?;
         Ok(Ok(recorded))
     }
@@ -393,5 +400,45 @@ async fn insert_order(
             e.into()
         }
     })?;
+    Ok(())
+}
+
+/// The unix time of the first second (UTC) of the calendar month holding `ts`: the month
+/// key of `order_rollup`.
+pub(crate) fn month_start(ts: i64) -> i64 {
+    use chrono::Datelike;
+    match DateTime::from_timestamp(ts, 0) {
+        Some(t) => t
+            .date_naive()
+            .with_day(1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|d| d.and_utc().timestamp())
+            .unwrap_or(ts),
+        None => ts,
+    }
+}
+
+/// Adds the new orders, counted per (customer, month) as (orders, amount), to
+/// `order_rollup` in the orders' transaction (the retention KPIs read it).
+pub(crate) async fn add_to_rollup(
+    conn: &mut AnyConnection,
+    workspace_id: i64,
+    months: &BTreeMap<(i64, i64), (i64, i64)>,
+) -> Result<()> {
+    for ((customer_id, month), (orders, amount)) in months {
+        sqlx::query(
+            "INSERT INTO order_rollup (workspace_id, customer_id, month, orders, amount_minor) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, customer_id, month) \
+             DO UPDATE SET orders = order_rollup.orders + excluded.orders, \
+             amount_minor = order_rollup.amount_minor + excluded.amount_minor",
+        )
+        .bind(workspace_id)
+        .bind(*customer_id)
+        .bind(*month)
+        .bind(*orders)
+        .bind(*amount)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }

@@ -266,6 +266,8 @@ async fn delete_their_records(
     done.invitations_deleted = exec(conn, &format!("DELETE FROM invitations {owned}"), ids).await?;
     done.events_deleted = exec(conn, &format!("DELETE FROM events {owned}"), ids).await?;
     done.orders_deleted = exec(conn, &format!("DELETE FROM orders {owned}"), ids).await?;
+    // The orders' monthly rollup (kept in each order's transaction) goes with them.
+    exec(conn, &format!("DELETE FROM order_rollup {owned}"), ids).await?;
     done.contacts_detached = exec(
         conn,
         &format!("UPDATE contacts SET customer_id = NULL {owned}"),

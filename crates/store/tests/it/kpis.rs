@@ -9,7 +9,7 @@ use advocate_store::insight::kpis::{KpiQuery, KpiReport};
 use advocate_store::models::{NewAnswer, Respondent, WorkspaceSettings};
 use advocate_store::testing::TestDb;
 use advocate_store::{Store, StoreError};
-use chrono::{TimeZone, Utc};
+use chrono::{Datelike, TimeZone, Utc};
 use sqlx::AnyPool;
 
 /// Midnight UTC, as stored (Unix seconds).
@@ -67,6 +67,25 @@ impl Biz {
         .bind(original)
         .bind(currency)
         .bind(at)
+        .execute(&self.pool)
+        .await
+        .unwrap();
+        // The monthly rollup the KPIs read, as the write path keeps it.
+        let t = Utc.timestamp_opt(at, 0).unwrap();
+        let month = Utc
+            .with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        sqlx::query(
+            "INSERT INTO order_rollup (workspace_id, customer_id, month, orders, amount_minor) \
+             VALUES ($1, $2, $3, 1, $4) ON CONFLICT (workspace_id, customer_id, month) \
+             DO UPDATE SET orders = order_rollup.orders + 1, \
+             amount_minor = order_rollup.amount_minor + excluded.amount_minor",
+        )
+        .bind(self.ws)
+        .bind(customer)
+        .bind(month)
+        .bind(minor)
         .execute(&self.pool)
         .await
         .unwrap();
@@ -595,5 +614,141 @@ async fn kpi_edge_cases() {
     for db in TestDb::all().await {
         eprintln!("backend: {:?}", db.backend);
         edge_cases(db.store().await, &db).await;
+    }
+}
+
+/// `order_rollup` as a recount from the orders: (customer, month start) → (orders, amount).
+async fn rollup_and_recount(
+    db: &TestDb,
+    ws: i64,
+) -> (
+    std::collections::BTreeMap<(i64, i64), (i64, i64)>,
+    std::collections::BTreeMap<(i64, i64), (i64, i64)>,
+) {
+    use sqlx::{AnyConnection, Connection};
+    sqlx::any::install_default_drivers();
+    let mut raw = AnyConnection::connect(&db.url).await.unwrap();
+    let stored: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, month, orders, amount_minor FROM order_rollup WHERE workspace_id = $1",
+    )
+    .bind(ws)
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    let orders: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT customer_id, ordered_at, amount_minor FROM orders WHERE workspace_id = $1",
+    )
+    .bind(ws)
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    let mut recount = std::collections::BTreeMap::new();
+    for (customer, at, amount) in orders {
+        let t = Utc.timestamp_opt(at, 0).unwrap();
+        let month = Utc
+            .with_ymd_and_hms(t.year(), t.month(), 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        let e: &mut (i64, i64) = recount.entry((customer, month)).or_default();
+        e.0 += 1;
+        e.1 += amount;
+    }
+    let stored = stored
+        .into_iter()
+        .filter(|r| r.2 != 0 || r.3 != 0)
+        .map(|(c, m, n, a)| ((c, m), (n, a)))
+        .collect();
+    (stored, recount)
+}
+
+async fn order_rollup_kept(store: Store, db: &TestDb) {
+    use advocate_core::customer::CustomerInput;
+    use advocate_store::business::{BusinessHistory, HistoricOrder, NewOrder};
+    let ws = workspace(&store).await;
+    let other = named_workspace(&store, "other").await;
+    let people: Vec<CustomerInput> = ["A", "B", "C"]
+        .iter()
+        .map(|id| CustomerInput {
+            external_id: (*id).into(),
+            name: None,
+            email: None,
+            phone: None,
+            language: None,
+            attributes: Default::default(),
+            account_manager: None,
+        })
+        .collect();
+    store.customers().upsert_many(ws, &people).await.unwrap();
+    store.customers().upsert_many(other, &people).await.unwrap();
+    let currency = store.settings().get(ws).await.unwrap().currency;
+    let order = |ext: Option<&str>, who: &str, amount: &str, when| NewOrder {
+        external_id: ext.map(Into::into),
+        customer: who.into(),
+        amount: amount.into(),
+        currency: currency.clone(),
+        amount_in_reporting_currency: None,
+        ordered_at: when,
+    };
+    // Several orders in one month, across a year's end, and a retry of a stored one.
+    let batch = vec![
+        order(Some("o1"), "A", "10.00", at(2024, 1, 31)),
+        order(Some("o2"), "A", "5.50", at(2024, 1, 1)),
+        order(None, "A", "1.00", at(2024, 2, 1)),
+        order(Some("o3"), "B", "7.25", at(2023, 12, 31)),
+        order(Some("o4"), "C", "3.00", at(2024, 1, 15)),
+    ];
+    store.orders().record_many(ws, &batch).await.unwrap();
+    store.orders().record(ws, &batch[0]).await.unwrap();
+    store
+        .orders()
+        .record(other, &order(None, "A", "99.00", at(2024, 1, 2)))
+        .await
+        .unwrap();
+    let (stored, recount) = rollup_and_recount(db, ws).await;
+    assert_eq!(stored, recount, "after the API's inserts");
+    assert_eq!(stored.len(), 4);
+
+    // An import of history (bulk, in batches).
+    let history: Vec<HistoricOrder> = (0..1_200)
+        .map(|i| HistoricOrder {
+            customer_external_id: ["A", "B", "C"][i % 3].into(),
+            external_id: format!("H-{i}"),
+            amount_minor: 100 + i as i64,
+            original_amount_minor: 100 + i as i64,
+            original_currency: currency.clone(),
+            ordered_at: at(2022, 1, 1) + chrono::Duration::hours(13 * i as i64),
+        })
+        .collect();
+    store
+        .history()
+        .load_business(
+            ws,
+            BusinessHistory {
+                spells: &[],
+                orders: &history,
+                contacts: &[],
+                loyalty: &[],
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let (stored, recount) = rollup_and_recount(db, ws).await;
+    assert_eq!(stored, recount, "after an import");
+
+    // Erasure deletes the person's orders, and their rollup rows with them.
+    store.privacy().erase_person(ws, "A").await.unwrap();
+    let (stored, recount) = rollup_and_recount(db, ws).await;
+    assert_eq!(stored, recount, "after an erasure");
+    let (stored, recount) = rollup_and_recount(db, other).await;
+    assert_eq!(stored, recount, "the other workspace");
+    assert_eq!(stored.len(), 1);
+}
+
+#[tokio::test]
+async fn kpis_order_rollup_equals_a_recount_after_inserts_import_and_erasure() {
+    for db in TestDb::all().await {
+        eprintln!("backend: {:?}", db.backend);
+        order_rollup_kept(db.store().await, &db).await;
     }
 }
