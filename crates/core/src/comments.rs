@@ -388,8 +388,8 @@ mod tests {
         assert_eq!(tsquery("deliv*").unwrap(), "(('deliv':*))");
         assert_eq!(
             tsquery("it's a' | b & !c <-> d:*").unwrap(),
-            "(('it' <-> 's')) & (('a')) & (('b')) & (('c')) & (('d'))",
-            "no character of the search is tsquery syntax"
+            "(('it' <-> 's')) & (('a')) & (('b')) & (('c')) & (('d':*))",
+            "no character of the search is tsquery syntax (a trailing * is our prefix)"
         );
         assert_eq!(fts5_query("  ( ) "), None);
     }
