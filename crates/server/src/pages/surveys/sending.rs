@@ -560,6 +560,18 @@ const NO_SCHEDULE: PageError = PageError(
     "There is no such schedule for this survey.",
 );
 
+/// The survey of the path and its schedule; another survey's or workspace's is not found.
+async fn survey_and_schedule(
+    state: &AppState,
+    who: &SignedIn,
+    survey: &str,
+    schedule: &str,
+) -> Result<(Survey, Schedule), PageError> {
+    let survey = survey_of(state, who, survey).await?;
+    let schedule = schedule_of(state, who, &survey, schedule).await?;
+    Ok((survey, schedule))
+}
+
 /// A schedule of this survey; another survey's or workspace's is not found.
 async fn schedule_of(
     state: &AppState,
@@ -625,12 +637,8 @@ pub async fn save(
     Path((id, schedule)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let survey = match survey_of(&state, &who, &id).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let before = match schedule_of(&state, &who, &survey, &schedule).await {
-        Ok(s) => s,
+    let (survey, before) = match survey_and_schedule(&state, &who, &id, &schedule).await {
+        Ok(found) => found,
         Err(e) => return e.into_response(),
     };
     let form_id = format!("schedule-{}", before.id);
@@ -660,12 +668,8 @@ pub async fn set_active(
     Path((id, schedule)): Path<(String, String)>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    let survey = match survey_of(&state, &who, &id).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let before = match schedule_of(&state, &who, &survey, &schedule).await {
-        Ok(s) => s,
+    let (survey, before) = match survey_and_schedule(&state, &who, &id, &schedule).await {
+        Ok(found) => found,
         Err(e) => return e.into_response(),
     };
     let active = match posted(&form, "active") {
@@ -707,12 +711,8 @@ pub async fn delete_schedule(
     RequireSignIn(who): RequireSignIn,
     Path((id, schedule)): Path<(String, String)>,
 ) -> Response {
-    let survey = match survey_of(&state, &who, &id).await {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let before = match schedule_of(&state, &who, &survey, &schedule).await {
-        Ok(s) => s,
+    let (survey, before) = match survey_and_schedule(&state, &who, &id, &schedule).await {
+        Ok(found) => found,
         Err(e) => return e.into_response(),
     };
     match state
